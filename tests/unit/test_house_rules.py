@@ -1,0 +1,73 @@
+"""Rules of the house that the code itself must keep: import layering and one wall clock."""
+
+import ast
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import tui
+
+PACKAGE = Path(tui.__file__).resolve().parent
+
+
+def _modules(subpackage: str) -> list[str]:
+    path = PACKAGE / subpackage
+    return [
+        f"tui.{subpackage}.{info.name}"
+        for info in pkgutil.walk_packages([str(path)])
+        if not info.ispkg
+    ]
+
+
+@pytest.mark.parametrize(
+    ("subpackage", "forbidden"),
+    [
+        ("analytics", ("textual", "httpx")),
+        ("market", ("textual", "httpx")),
+        ("feeds", ("textual",)),
+    ],
+)
+def test_layers_do_not_import_forbidden_packages(subpackage, forbidden):
+    modules = _modules(subpackage)
+    assert modules, f"no modules found in tui/{subpackage}"
+    code = (
+        "import sys\n"
+        + "".join(f"import {name}\n" for name in modules)
+        + f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})\n"
+        + "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "", f"tui.{subpackage} pulled in {result.stdout.strip()}"
+
+
+def _wall_clock_calls(tree: ast.AST) -> list[int]:
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr = node.func.attr
+            owner = node.func.value
+            owner_name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", "")
+            if (attr in {"now", "utcnow", "today"} and owner_name in {"datetime", "date"}) or (
+                attr in {"time", "monotonic", "perf_counter"} and owner_name == "time"
+            ):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_clock_module_reads_the_wall_clock():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "clock.py" and path.parent == PACKAGE:
+            continue
+        for line in _wall_clock_calls(ast.parse(path.read_text(), str(path))):
+            offenders.append(f"{path.relative_to(PACKAGE)}:{line}")
+    assert offenders == []
+
+
+def test_the_wall_clock_check_finds_a_call():
+    assert _wall_clock_calls(ast.parse("import datetime\ndatetime.now()\ntime.time()\n")) == [2, 3]

@@ -1,0 +1,1 @@
+"""Analytics core: frame schemas, the market store and the Snapshot (polars only)."""

@@ -1,0 +1,177 @@
+"""The immutable Snapshot built once per tick: everything the UI and `capgap snapshot` show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+from tui.market.types import FomcDecision, MarketSession
+
+FeedState = Literal["ok", "degraded", "down"]
+SectorTag = Literal["cyclical", "defensive"]
+Bucket = Literal["large", "small"]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexQuote:
+    """Last price of an index (or its proxy) and its change against the previous close."""
+
+    symbol: str
+    name: str
+    last: float | None
+    prev_close: float | None
+    change_pct: float | None
+    as_of: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RelativePerformance:
+    """Small-cap minus large-cap performance in percentage points over standard windows."""
+
+    d1: float | None
+    d5: float | None
+    m1: float | None
+    m3: float | None
+    ytd: float | None
+    y1: float | None
+
+    def items(self) -> tuple[tuple[str, float | None], ...]:
+        """Return (label, value) pairs in display order, labels as the JSON keys."""
+        return (
+            ("1d", self.d1),
+            ("5d", self.d5),
+            ("1m", self.m1),
+            ("3m", self.m3),
+            ("ytd", self.ytd),
+            ("1y", self.y1),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Valuation:
+    """Forward P/E of large and small caps; ``source`` says where the numbers come from."""
+
+    large_forward_pe: float | None
+    small_forward_pe: float | None
+    small_discount_pct: float | None
+    source: str | None  # "sample" for the bundled session, a provider name when live, else None
+
+
+@dataclass(frozen=True, slots=True)
+class RatioPoint:
+    """One point of the small/large ratio history (daily closes, today's last appended)."""
+
+    day: date
+    ratio: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpreadSnapshot:
+    """The large-cap vs small-cap panel."""
+
+    large: IndexQuote
+    small: IndexQuote
+    relative_pp: RelativePerformance
+    ratio: float | None
+    ratio_z_1y: float | None
+    beta_60d: float | None
+    corr_60d: float | None
+    valuation: Valuation
+    ratio_history: tuple[RatioPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Mover:
+    """A constituent among a sector's leaders or laggards."""
+
+    symbol: str
+    name: str
+    bucket: Bucket
+    change_pct: float
+
+
+@dataclass(frozen=True, slots=True)
+class SectorLeg:
+    """One side (large or small caps) of a sector row.
+
+    ``symbol`` is the ETF, or None when the figure comes from the constituents
+    (``from_constituents`` is then True and ``change_pct`` is their equal-weighted mean).
+    """
+
+    symbol: str | None
+    change_pct: float | None
+    from_constituents: bool
+    breadth_pct: float | None
+    constituents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SectorRow:
+    """A GICS sector: large against small, breadth, leaders and laggards."""
+
+    sector: str
+    tag: SectorTag
+    large: SectorLeg
+    small: SectorLeg
+    spread_pp: float | None
+    breadth_pct: float | None
+    leaders: tuple[Mover, ...]
+    laggards: tuple[Mover, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StyleLeg:
+    """Value minus growth for one cap size."""
+
+    value_symbol: str
+    growth_symbol: str
+    value_change_pct: float | None
+    growth_change_pct: float | None
+    value_minus_growth_pp: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StyleSnapshot:
+    """Value against growth, large (IWD-IWF) and small (IWN-IWO)."""
+
+    large: StyleLeg
+    small: StyleLeg
+
+
+@dataclass(frozen=True, slots=True)
+class FedSnapshot:
+    """The Fed panel: next decision and the current target range."""
+
+    next_decision: FomcDecision | None
+    target_range: tuple[float, float] | None
+    target_source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStatus:
+    """Health of one feed: state, age of the last success, the last error and next retry."""
+
+    name: str
+    state: FeedState
+    last_success: datetime | None
+    age_s: float | None
+    error: str | None
+    next_retry: datetime | None = None
+    stale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything capgap knows at one instant; widgets only render it."""
+
+    as_of: datetime
+    source: str
+    demo: bool
+    market: MarketSession
+    spread: SpreadSnapshot
+    sectors: tuple[SectorRow, ...]
+    style: StyleSnapshot
+    fed: FedSnapshot
+    feeds: tuple[FeedStatus, ...] = field(default=())
+    data_as_of: datetime | None = None

@@ -1,0 +1,190 @@
+"""The `capgap` command: the monitor, and `capgap snapshot` for scripts and status lines."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import NoReturn
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+DEFAULT_SPEED = 30.0
+
+
+class UsageError(Exception):
+    """A flag or its value is wrong; the message is printed as one line and capgap exits 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line and exit 2, never a traceback."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the problem, then exit with the usage code."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    return value
+
+
+def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    # The snapshot subcommand repeats the flags; SUPPRESS keeps its defaults from overwriting
+    # values given before the subcommand name.
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="play the bundled sample session (synthetic data, labelled DEMO)",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="TIME",
+        default=default,
+        help="replay time: HH:MM (New York, on the sample day) or an ISO 8601 date-time",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the capgap command."""
+    parser = _Parser(
+        prog="capgap",
+        description="Terminal monitor of the large-cap / small-cap gap: S&P 500 vs Russell 2000, "
+        "sectors, and the Fed.",
+    )
+    from tui import __version__
+
+    parser.add_argument("--version", action="version", version=f"capgap {__version__}")
+    _add_source_flags(parser, suppress=False)
+    parser.add_argument(
+        "--speed",
+        type=_positive_float,
+        default=DEFAULT_SPEED,
+        help=f"replay speed, clock seconds per second (default {DEFAULT_SPEED:g})",
+    )
+    parser.add_argument(
+        "--refresh",
+        type=_positive_float,
+        default=1.0,
+        metavar="SECONDS",
+        help="seconds between screen refreshes (default 1)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    snap = commands.add_parser(
+        "snapshot", help="print the current snapshot once (JSON or a table) and exit"
+    )
+    _add_source_flags(snap, suppress=True)
+    snap.add_argument(
+        "--format",
+        choices=("json", "table"),
+        default=None,
+        help="output format (default: json when stdout is not a terminal, else table)",
+    )
+    return parser
+
+
+def parse_at(text: str, session_day: datetime) -> datetime:
+    """Parse --at: HH:MM[:SS] on the sample day in New York, or an ISO 8601 date-time."""
+    from tui.market.calendar import NEW_YORK
+
+    try:
+        if len(text) <= 8 and ":" in text:
+            clock_time = time.fromisoformat(text)
+            return datetime.combine(session_day.date(), clock_time, tzinfo=NEW_YORK)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"--at: cannot read {text!r}; use HH:MM or an ISO time like 2025-12-05T15:00-05:00"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=NEW_YORK)
+
+
+def _demo_start(at_text: str | None) -> datetime | None:
+    """Return the replay start for --at, checked against the sample day's extended hours."""
+    if at_text is None:
+        return None
+    from tui.engine import demo_window
+    from tui.market.calendar import NEW_YORK
+
+    open_at, _ = demo_window()
+    moment = parse_at(at_text, open_at)
+    day = open_at.date()
+    earliest = datetime.combine(day, time(4, 0), tzinfo=NEW_YORK)
+    latest = datetime.combine(day, time(20, 0), tzinfo=NEW_YORK)
+    if not earliest <= moment <= latest:
+        raise UsageError(
+            f"--at: {moment.isoformat()} is outside the sample session "
+            f"({day.isoformat()} 04:00-20:00 America/New_York)"
+        )
+    return moment
+
+
+def _require_demo(args: argparse.Namespace) -> None:
+    if not getattr(args, "demo", False):
+        raise UsageError(
+            "live market data is not available in this version yet; "
+            "use --demo for the bundled sample session"
+        )
+
+
+def _run_monitor(args: argparse.Namespace) -> int:
+    _require_demo(args)
+    from tui.engine import demo_engine
+
+    engine = demo_engine(at=_demo_start(args.at), speed=args.speed, refresh_s=args.refresh)
+    from tui.ui.app import CapgapApp
+
+    CapgapApp(engine).run()
+    return EXIT_OK
+
+
+def _run_snapshot(args: argparse.Namespace) -> int:
+    _require_demo(args)
+    import asyncio
+
+    from tui.clock import ManualClock
+    from tui.engine import demo_engine, demo_window
+    from tui.report import render_json, render_table
+
+    start = _demo_start(getattr(args, "at", None))
+    if start is None:
+        # Without --at the snapshot is the sample session at its close: the whole day played.
+        start = demo_window()[1]
+    engine = demo_engine(ManualClock(start))
+    snapshot = asyncio.run(engine.refresh())
+    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    sys.stdout.write(render_json(snapshot) if fmt == "json" else render_table(snapshot))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run capgap with ``argv`` (default: the process arguments); return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "snapshot":
+            return _run_snapshot(args)
+        return _run_monitor(args)
+    except UsageError as exc:
+        print(f"capgap: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last guard: one line, never a traceback
+        if os.environ.get("CAPGAP_DEBUG"):
+            raise
+        from tui.feeds.base import FeedError
+
+        kind = "data" if isinstance(exc, FeedError) else type(exc).__name__
+        print(f"capgap: {kind} error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,150 @@
+"""Wires one feed, the market store, the clock and analytics into a Snapshot per tick (no UI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+
+from tui.analytics.build import build_snapshot
+from tui.analytics.snapshot import FedSnapshot, Snapshot, Valuation
+from tui.analytics.store import MarketStore
+from tui.analytics.universe import Universe, load_universe
+from tui.clock import Clock, ReplayClock
+from tui.feeds.base import Feed, FeedError, ReferenceData
+from tui.feeds.health import FeedHealth
+from tui.feeds.replay import ReplayFeed, read_session_info, session_local_time
+from tui.market.calendar import NEW_YORK, market_session
+from tui.market.fomc import next_decision
+from tui.resources import sample_data_dir
+
+DEMO_OPEN = (9, 30)
+DEMO_CLOSE = (16, 0)
+
+
+class Engine:
+    """Polls a feed into a MarketStore and builds one immutable Snapshot per refresh."""
+
+    def __init__(
+        self,
+        feed: Feed,
+        clock: Clock,
+        universe: Universe | None = None,
+        *,
+        refresh_s: float = 1.0,
+        source_label: str | None = None,
+    ) -> None:
+        self.feed = feed
+        self.clock = clock
+        self.universe = universe or load_universe()
+        self.refresh_s = refresh_s
+        self.demo = feed.demo
+        self.source_label = source_label or feed.name
+        self.store = MarketStore()
+        self.latest: Snapshot | None = None
+        # Staleness is judged in clock seconds: a replay at 30x moves 30 s per wall second.
+        self.health = FeedHealth(feed.name, cadence_s=refresh_s * clock.speed)
+        self._symbols = self.universe.symbols()
+        self._chart_symbols = [
+            self.universe.benchmarks.large_index,
+            self.universe.benchmarks.small_index,
+        ]
+        self._history_day: date | None = None
+        self._reference = ReferenceData()
+
+    async def _poll(self, now: datetime) -> None:
+        today = now.astimezone(NEW_YORK).date()
+        if self._history_day != today:
+            # Daily history and reference figures change at most once a day: fetch them
+            # when the day changes, not every tick.
+            self.store.apply_daily(await self.feed.daily(self._symbols))
+            self._reference = await self.feed.reference()
+            self._history_day = today
+        self.store.apply_quotes(await self.feed.quotes(self._symbols))
+        self.store.apply_intraday(await self.feed.intraday(self._chart_symbols))
+
+    async def refresh(self) -> Snapshot:
+        """Poll once and build a Snapshot; feed failures are recorded, never raised."""
+        now = self.clock.now()
+        try:
+            await self._poll(now)
+        except FeedError as exc:
+            self.health.failed(now, str(exc), retry_in_s=self.refresh_s * self.clock.speed)
+        else:
+            self.health.succeeded(now)
+        ref = self._reference
+        decision = next_decision(now)
+        snapshot = await asyncio.to_thread(
+            build_snapshot,
+            self.store,
+            self.universe,
+            now=now,
+            source=self.feed.name,
+            demo=self.demo,
+            market=market_session(now),
+            fed=FedSnapshot(
+                next_decision=decision,
+                target_range=ref.target_range,
+                target_source=ref.label if ref.target_range else None,
+            ),
+            valuation=_valuation(ref),
+            feeds=(self.health.status(now),),
+        )
+        self.latest = snapshot
+        return snapshot
+
+    async def run(self, publish: Callable[[Snapshot], None]) -> None:
+        """Refresh, publish and sleep, until cancelled or the clock has finished."""
+        while True:
+            finished = self.clock.finished
+            publish(await self.refresh())
+            if finished:
+                return
+            await asyncio.sleep(self.refresh_s)
+
+    async def aclose(self) -> None:
+        """Close the feed."""
+        with contextlib.suppress(FeedError):
+            await self.feed.aclose()
+
+
+def _valuation(ref: ReferenceData) -> Valuation:
+    large, small = ref.large_forward_pe, ref.small_forward_pe
+    discount = (1 - small / large) * 100 if large and small else None
+    return Valuation(
+        large_forward_pe=large,
+        small_forward_pe=small,
+        small_discount_pct=discount,
+        source=ref.label if large or small else None,
+    )
+
+
+def demo_window(folder: Path | None = None) -> tuple[datetime, datetime]:
+    """Return the open and close of the bundled sample session (tz-aware, New York)."""
+    day = read_session_info(folder or sample_data_dir()).session_date
+    return session_local_time(day, *DEMO_OPEN), session_local_time(day, *DEMO_CLOSE)
+
+
+def demo_engine(
+    clock: Clock | None = None,
+    *,
+    at: datetime | None = None,
+    speed: float = 30.0,
+    refresh_s: float = 1.0,
+    folder: Path | None = None,
+) -> Engine:
+    """Return an engine replaying the bundled sample session.
+
+    Without a clock, a ReplayClock starts at ``at`` (default the open) and stops at the close,
+    or at ``at`` itself when that is later.
+    """
+    folder = folder or sample_data_dir()
+    if clock is None:
+        open_at, close_at = demo_window(folder)
+        start = at or open_at
+        clock = ReplayClock(start, speed=speed, end=max(close_at, start))
+    feed = ReplayFeed(folder, clock, name="demo")
+    label = f"DEMO replay {clock.speed:g}x" if isinstance(clock, ReplayClock) else "DEMO"
+    return Engine(feed, clock, refresh_s=refresh_s, source_label=label)

@@ -1,0 +1,1 @@
+"""Data feeds: the Feed interface, replay and providers (no textual)."""

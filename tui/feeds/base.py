@@ -1,0 +1,65 @@
+"""The Feed interface every data source implements: replay of recordings and live providers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import polars as pl
+
+
+class FeedError(Exception):
+    """A feed could not deliver; the message is shown to the user as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceData:
+    """Slow-moving figures a source may supply: the Fed's target range and valuation.
+
+    ``label`` says where they come from ("sample" for the bundled session).
+    """
+
+    target_range: tuple[float, float] | None = None
+    effr: float | None = None
+    large_forward_pe: float | None = None
+    small_forward_pe: float | None = None
+    label: str | None = None
+
+
+@runtime_checkable
+class Feed(Protocol):
+    """A source of market data. Every method returns frames in the schemas of analytics.schemas.
+
+    Methods raise FeedError (never anything else) when the source fails.
+    """
+
+    @property
+    def name(self) -> str:
+        """Short name shown in the status line and in `feeds[]` ("demo", "yahoo", ...)."""
+        ...
+
+    @property
+    def demo(self) -> bool:
+        """True when the data is not live market data (the UI then shows DEMO)."""
+        ...
+
+    async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return the latest quote per symbol (QUOTES schema); unknown symbols are left out."""
+        ...
+
+    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return today's one-minute bars so far (BARS schema)."""
+        ...
+
+    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return about one year of completed daily bars, before today (DAILY schema)."""
+        ...
+
+    async def reference(self) -> ReferenceData:
+        """Return the slow reference figures this source knows."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and files."""
+        ...

@@ -1,0 +1,179 @@
+"""Replay of a recorded session (the bundled sample, or a recording) through the Feed interface."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from tui.analytics.schemas import BARS, DAILY, QUOTES, conform
+from tui.clock import Clock
+from tui.feeds.base import FeedError, ReferenceData
+from tui.market.calendar import NEW_YORK
+
+BAR_LENGTH = timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """What a recorded session folder says about itself (its session.toml)."""
+
+    session_date: date
+    synthetic: bool
+    reference: ReferenceData
+
+
+def read_session_info(folder: Path) -> SessionInfo:
+    """Read ``session.toml`` of a recorded session folder."""
+    path = folder / "session.toml"
+    try:
+        with path.open("rb") as handle:
+            raw: dict[str, Any] = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FeedError(f"cannot read {path}: {exc}") from exc
+    ref = raw.get("reference", {})
+    target = ref.get("target_range")
+    session_date = raw.get("session_date")
+    if not isinstance(session_date, date):
+        raise FeedError(f"{path}: session_date must be a TOML date")
+    return SessionInfo(
+        session_date=session_date,
+        synthetic=bool(raw.get("synthetic", False)),
+        reference=ReferenceData(
+            target_range=(float(target[0]), float(target[1])) if target else None,
+            effr=_optional_float(ref.get("effr")),
+            large_forward_pe=_optional_float(ref.get("large_forward_pe")),
+            small_forward_pe=_optional_float(ref.get("small_forward_pe")),
+            label=str(ref["label"]) if "label" in ref else None,
+        ),
+    )
+
+
+def _optional_float(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+class ReplayFeed:
+    """Plays a recorded session on a clock: at each instant it serves only what was known then.
+
+    The quote of a symbol at instant t is the close of its last bar completed by t (the open
+    of the first bar before one completes, the previous close before the session starts), so
+    nothing from the future leaks into the screen.
+    """
+
+    def __init__(self, folder: Path, clock: Clock, *, name: str = "demo") -> None:
+        self._folder = folder
+        self._clock = clock
+        self._name = name
+        self.info = read_session_info(folder)
+        try:
+            self._bars = conform(pl.read_parquet(folder / "intraday.parquet"), BARS).sort(
+                "symbol", "time"
+            )
+            daily = conform(pl.read_parquet(folder / "daily.parquet"), DAILY)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise FeedError(f"cannot read the recorded session in {folder}: {exc}") from exc
+        self._daily = daily.filter(pl.col("date") < self.info.session_date).sort("symbol", "date")
+        self._prev = (
+            self._daily.group_by("symbol")
+            .agg(pl.col("close").last().alias("prev_close"), pl.col("date").last())
+            .sort("symbol")
+        )
+        self._first_bar = self._bars.group_by("symbol").agg(
+            pl.col("time").first(), pl.col("open").first()
+        )
+        # Quotes only change when another bar completes: cache per completed-minute count.
+        self._quotes_cache: tuple[datetime, pl.DataFrame] | None = None
+
+    @property
+    def name(self) -> str:
+        """The feed's short name."""
+        return self._name
+
+    @property
+    def demo(self) -> bool:
+        """True when the recorded session is synthetic."""
+        return self.info.synthetic
+
+    @property
+    def session_date(self) -> date:
+        """The date of the replayed session."""
+        return self.info.session_date
+
+    def session_bounds(self) -> tuple[datetime, datetime]:
+        """Return the start of the first bar and the end of the last bar (UTC)."""
+        first = self._bars.get_column("time").min()
+        last = self._bars.get_column("time").max()
+        if not isinstance(first, datetime) or not isinstance(last, datetime):
+            raise FeedError(f"the recorded session in {self._folder} has no bars")
+        return first, last + BAR_LENGTH
+
+    def _completed(self, now: datetime) -> pl.DataFrame:
+        return self._bars.filter(pl.col("time") + BAR_LENGTH <= now)
+
+    def _quotes_at(self, now: datetime) -> pl.DataFrame:
+        minute = now.replace(second=0, microsecond=0)
+        if self._quotes_cache is not None and self._quotes_cache[0] == minute:
+            return self._quotes_cache[1]
+        completed = (
+            self._completed(now)
+            .group_by("symbol")
+            .agg(
+                pl.col("close").last().alias("last"),
+                (pl.col("time").last() + BAR_LENGTH).alias("time"),
+                pl.col("volume").sum(),
+            )
+        )
+        opening = self._first_bar.filter(pl.col("time") <= now).select(
+            "symbol", pl.col("open").alias("open_last"), pl.col("time").alias("open_time")
+        )
+        prev_time = pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone(
+            "America/New_York"
+        ) + pl.duration(hours=16)
+        quotes = (
+            self._prev.join(completed, on="symbol", how="left")
+            .join(opening, on="symbol", how="left")
+            .select(
+                "symbol",
+                pl.coalesce("time", "open_time", prev_time.dt.convert_time_zone("UTC")).alias(
+                    "time"
+                ),
+                pl.coalesce("last", "open_last", "prev_close").alias("last"),
+                "prev_close",
+                pl.col("volume").fill_null(0.0),
+            )
+        )
+        result = conform(quotes, QUOTES)
+        self._quotes_cache = (minute, result)
+        return result
+
+    async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return each symbol's quote as it stood at the clock's instant."""
+        return self._quotes_at(self._clock.now()).filter(pl.col("symbol").is_in(list(symbols)))
+
+    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return the bars completed by the clock's instant."""
+        return self._completed(self._clock.now()).filter(pl.col("symbol").is_in(list(symbols)))
+
+    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return the daily bars before the replayed session."""
+        return self._daily.filter(pl.col("symbol").is_in(list(symbols)))
+
+    async def reference(self) -> ReferenceData:
+        """Return the session's reference figures (target range, valuation)."""
+        return self.info.reference
+
+    async def aclose(self) -> None:
+        """Nothing to release: the frames are in memory."""
+
+
+def session_local_time(session_date: date, hour: int, minute: int) -> datetime:
+    """Return a New York wall time on the session date as a tz-aware datetime."""
+    return datetime(
+        session_date.year, session_date.month, session_date.day, hour, minute, tzinfo=NEW_YORK
+    )

@@ -1,0 +1,1 @@
+"""Market clock: NYSE calendar and FOMC schedule (no textual, no httpx)."""

@@ -1,0 +1,85 @@
+"""Render a Snapshot for `capgap snapshot`: JSON for scripts, a plain table for people."""
+
+from __future__ import annotations
+
+import json
+
+from tui.analytics.serialize import snapshot_to_dict
+from tui.analytics.snapshot import Snapshot
+from tui.market.calendar import NEW_YORK
+from tui.market.fomc import format_countdown
+
+
+def render_json(snapshot: Snapshot) -> str:
+    """Return the snapshot as indented JSON with a trailing newline."""
+    return json.dumps(snapshot_to_dict(snapshot), indent=2, allow_nan=False) + "\n"
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def render_table(snapshot: Snapshot) -> str:
+    """Return the snapshot as a plain-text report (no colour, fits 80 columns)."""
+    spread = snapshot.spread
+    local = snapshot.as_of.astimezone(NEW_YORK)
+    badge = " [DEMO: synthetic sample data]" if snapshot.demo else ""
+    lines = [
+        f"capgap {local:%Y-%m-%d %H:%M:%S} ET  source {snapshot.source}{badge}",
+        f"market {snapshot.market.state}"
+        + (f" ({snapshot.market.holiday})" if snapshot.market.holiday else ""),
+        "",
+        f"{'index':<14}{'symbol':<8}{'last':>12}{'chg %':>9}",
+    ]
+    for quote in (spread.large, spread.small):
+        lines.append(
+            f"{quote.name:<14}{quote.symbol:<8}{_num(quote.last, ',.2f'):>12}"
+            f"{_num(quote.change_pct, '+.2f'):>9}"
+        )
+    lines.append("")
+    lines.append(
+        "small - large pp  "
+        + "  ".join(f"{label.upper()} {_num(value, '+.2f')}" for label, value in spread.relative_pp.items())
+    )
+    lines.append(
+        f"ratio {_num(spread.ratio, '.4f')}  z(1y) {_num(spread.ratio_z_1y, '+.2f')}  "
+        f"beta(60d) {_num(spread.beta_60d, '.2f')}  corr(60d) {_num(spread.corr_60d, '.2f')}"
+    )
+    val = spread.valuation
+    if val.large_forward_pe is not None or val.small_forward_pe is not None:
+        lines.append(
+            f"forward P/E large {_num(val.large_forward_pe, '.1f')}x  small "
+            f"{_num(val.small_forward_pe, '.1f')}x  discount "
+            f"{_num(val.small_discount_pct, '.1f')}%  ({val.source})"
+        )
+    lines += ["", f"{'sector':<24}{'large':>7}{'small':>8}{'S-L pp':>8}{'breadth':>9}  leader"]
+    for row in snapshot.sectors:
+        small_label = row.small.symbol or "constit."
+        leader = row.leaders[0].symbol if row.leaders else ""
+        lines.append(
+            f"{row.sector:<24}{_num(row.large.change_pct, '+.2f'):>7}"
+            f"{_num(row.small.change_pct, '+.2f'):>8}{_num(row.spread_pp, '+.2f'):>8}"
+            f"{_num(row.breadth_pct, '.0f'):>8}%  {leader} ({small_label})"
+        )
+    style = snapshot.style
+    lines += [
+        "",
+        f"value - growth pp  large {_num(style.large.value_minus_growth_pp, '+.2f')}  "
+        f"small {_num(style.small.value_minus_growth_pp, '+.2f')}",
+    ]
+    fed = snapshot.fed
+    if fed.next_decision is not None:
+        decision = fed.next_decision
+        sep = " SEP" if decision.sep else ""
+        lines.append(
+            f"next FOMC {decision.date:%a %d %b %Y} 14:00 ET{sep}  in "
+            f"{format_countdown(decision.seconds_until)}"
+        )
+    if fed.target_range is not None:
+        lo, hi = fed.target_range
+        lines.append(f"target range {lo:.2f}-{hi:.2f} %  ({fed.target_source})")
+    for feed in snapshot.feeds:
+        age = f"{feed.age_s:.0f}s" if feed.age_s is not None else "never"
+        error = f"  {feed.error}" if feed.error else ""
+        lines.append(f"feed {feed.name}: {feed.state}, last success {age} ago{error}")
+    return "\n".join(lines) + "\n"
