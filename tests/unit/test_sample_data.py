@@ -1,0 +1,524 @@
+"""The bundled sample session: calibration, consistency and determinism of the committed files.
+
+Every statistic is recomputed here with numpy from the parquet files; nothing is taken from the
+generator's own checks.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from tui.analytics.schemas import BARS, DAILY
+from tui.analytics.universe import Universe, load_universe
+from tui.market.calendar import sessions_between
+from tui.resources import package_data
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample_data"
+FIXTURES = REPO.parent / "shared" / "fixtures" / "providers"
+NEW_YORK = ZoneInfo("America/New_York")
+INDICES = {"^GSPC", "^RUT", "^VIX", "^TNX"}
+SESSION_DAY = date(2025, 12, 5)
+LAST_DAILY = date(2025, 12, 4)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def universe() -> Universe:
+    return load_universe()
+
+
+@pytest.fixture(scope="module")
+def constituents_csv() -> pl.DataFrame:
+    return pl.read_csv(package_data("constituents.csv"), schema_overrides={"symbol": pl.String})
+
+
+@pytest.fixture(scope="module")
+def daily() -> pl.DataFrame:
+    return pl.read_parquet(SAMPLE / "daily.parquet")
+
+
+@pytest.fixture(scope="module")
+def intraday() -> pl.DataFrame:
+    return pl.read_parquet(SAMPLE / "intraday.parquet")
+
+
+@pytest.fixture(scope="module")
+def closes(daily: pl.DataFrame) -> dict[str, np.ndarray]:
+    return {
+        str(key[0]): group.sort("date").get_column("close").to_numpy()
+        for key, group in daily.group_by("symbol")
+    }
+
+
+@pytest.fixture(scope="module")
+def minute_closes(intraday: pl.DataFrame) -> dict[str, np.ndarray]:
+    return {
+        str(key[0]): group.sort("time").get_column("close").to_numpy()
+        for key, group in intraday.group_by("symbol")
+    }
+
+
+def log_returns(values: np.ndarray) -> np.ndarray:
+    return np.diff(np.log(values))
+
+
+def simple_returns(values: np.ndarray) -> np.ndarray:
+    return values[1:] / values[:-1] - 1.0
+
+
+def close_on(daily: pl.DataFrame, symbol: str, day: date) -> float:
+    row = daily.filter((pl.col("symbol") == symbol) & (pl.col("date") == day))
+    assert row.height == 1, (symbol, day)
+    return float(row.item(0, "close"))
+
+
+# ---------------------------------------------------------------- constituents.csv
+
+
+def test_constituents_cover_every_sector_and_bucket(
+    universe: Universe, constituents_csv: pl.DataFrame
+) -> None:
+    sector_names = {sector.name for sector in universe.sectors}
+    assert len(sector_names) == 11
+    assert set(constituents_csv["sector"].unique()) == sector_names
+    assert set(constituents_csv["bucket"].unique()) == {"large", "small"}
+    counts = constituents_csv.group_by("sector", "bucket").len()
+    assert counts.height == 22
+    assert counts["len"].min() >= 10
+
+
+def test_constituent_symbols_are_unique_and_do_not_clash(
+    universe: Universe, constituents_csv: pl.DataFrame
+) -> None:
+    symbols = constituents_csv["symbol"].to_list()
+    assert len(symbols) == len(set(symbols))
+    etfs = {getattr(universe.benchmarks, name) for name in type(universe.benchmarks).__slots__}
+    for sector in universe.sectors:
+        etfs.add(sector.large_etf)
+        if sector.small_etf:
+            etfs.add(sector.small_etf)
+    etfs |= set(universe.names)
+    assert not etfs & set(symbols)
+    # Yahoo style: capitals, class shares with a dash (BRK-B).
+    assert all(re.fullmatch(r"[A-Z]{1,5}(-[A-Z])?", symbol) for symbol in symbols)
+    assert "BRK-B" in symbols
+    assert {"JPM", "BAC", "WFC"} <= set(
+        constituents_csv.filter((pl.col("sector") == "Financials") & (pl.col("bucket") == "large"))[
+            "symbol"
+        ]
+    )
+    assert constituents_csv["ref_price"].min() > 0
+    assert constituents_csv["name"].str.len_chars().min() > 1
+
+
+def test_large_constituents_are_sp500_members_with_their_gics_sector(
+    constituents_csv: pl.DataFrame,
+) -> None:
+    path = FIXTURES / "sp500_constituents_gics_2026-08-08.csv"
+    if not path.exists():
+        pytest.skip("shared provider fixtures are absent")
+    members = pl.read_csv(path).with_columns(pl.col("Symbol").str.replace(".", "-", literal=True))
+    sector_of = dict(zip(members["Symbol"], members["GICS Sector"], strict=True))
+    large = constituents_csv.filter(pl.col("bucket") == "large")
+    for symbol, sector in large.select("symbol", "sector").iter_rows():
+        assert sector_of.get(symbol) == sector, symbol
+
+
+def test_small_constituents_are_russell_2000_members_with_their_sector(
+    constituents_csv: pl.DataFrame,
+) -> None:
+    path = FIXTURES / "ishares_IWM_holdings_2026-05-05.csv"
+    if not path.exists():
+        pytest.skip("shared provider fixtures are absent")
+    holdings = pl.read_csv(path, skip_rows=9, infer_schema=False).with_columns(
+        pl.col("Sector").replace({"Communication": "Communication Services"})
+    )
+    sector_of = dict(zip(holdings["Ticker"], holdings["Sector"], strict=True))
+    small = constituents_csv.filter(pl.col("bucket") == "small")
+    for symbol, sector in small.select("symbol", "sector").iter_rows():
+        assert sector_of.get(symbol) == sector, symbol
+
+
+# ---------------------------------------------------------------- shape of the files
+
+
+def test_frames_have_the_declared_schemas(daily: pl.DataFrame, intraday: pl.DataFrame) -> None:
+    assert daily.schema == DAILY
+    assert intraday.schema == BARS
+    assert daily.null_count().sum_horizontal().item() == 0
+    assert intraday.null_count().sum_horizontal().item() == 0
+
+
+def test_every_universe_symbol_is_present(
+    universe: Universe, daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    expected = set(universe.symbols())
+    assert {"^GSPC", "^RUT", "SPY", "IWM", "^VIX", "^TNX", "XLK", "PSCU"} <= expected
+    assert set(daily["symbol"].unique()) == expected
+    assert set(intraday["symbol"].unique()) == expected
+
+
+def test_daily_rows_are_the_nyse_sessions(daily: pl.DataFrame) -> None:
+    sessions = [s.day for s in sessions_between(date(2024, 12, 2), LAST_DAILY)]
+    assert len(sessions) == 253
+    per_symbol = daily.group_by("symbol").agg(pl.col("date").sort())
+    for dates in per_symbol["date"].to_list():
+        assert dates == sessions
+    days = set(daily["date"].unique().to_list())
+    # Independent spot checks of the calendar: closures absent, an early close present.
+    assert date(2025, 1, 9) not in days  # national day of mourning
+    assert date(2025, 11, 27) not in days  # Thanksgiving
+    assert date(2025, 4, 18) not in days  # Good Friday
+    assert date(2025, 11, 28) in days  # early close, still a session
+    assert min(days) == date(2024, 12, 2)
+    assert max(days) == LAST_DAILY
+
+
+def test_frames_are_sorted_by_symbol_then_time(daily: pl.DataFrame, intraday: pl.DataFrame) -> None:
+    assert daily.equals(daily.sort("symbol", "date"))
+    assert intraday.equals(intraday.sort("symbol", "time"))
+
+
+def test_intraday_has_390_minute_bars_from_the_new_york_open(intraday: pl.DataFrame) -> None:
+    open_utc = datetime.combine(SESSION_DAY, time(9, 30), tzinfo=NEW_YORK).astimezone(UTC)
+    assert open_utc == datetime(2025, 12, 5, 14, 30, tzinfo=UTC)
+    expected = [open_utc + timedelta(minutes=m) for m in range(390)]
+    per_symbol = intraday.group_by("symbol").agg(pl.col("time").sort())
+    for times in per_symbol["time"].to_list():
+        assert times == expected
+    last_local = expected[-1].astimezone(NEW_YORK)
+    assert (last_local.hour, last_local.minute) == (15, 59)
+
+
+def test_prices_are_rounded_positive_and_ohlc_consistent(
+    daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    for frame in (daily, intraday):
+        cents = frame.filter(pl.col("symbol") != "^TNX")
+        for column in ("open", "high", "low", "close"):
+            values = cents[column].to_numpy()
+            assert np.all(np.abs(values * 100 - np.round(values * 100)) < 1e-6), column
+            tnx = frame.filter(pl.col("symbol") == "^TNX")[column].to_numpy()
+            assert np.all(np.abs(tnx * 1000 - np.round(tnx * 1000)) < 1e-6), column
+        o, h, lo, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
+        assert np.all(lo > 0)
+        assert np.all(lo <= np.minimum(o, c))
+        assert np.all(h >= np.maximum(o, c))
+
+
+def test_volumes_are_whole_and_plausible(daily: pl.DataFrame, intraday: pl.DataFrame) -> None:
+    for frame in (daily, intraday):
+        volume = frame["volume"].to_numpy()
+        assert np.all(volume >= 0)
+        assert np.all(volume == np.round(volume))
+        traded = frame.filter(~pl.col("symbol").is_in(list(INDICES)))
+        assert traded["volume"].min() > 0
+    median = daily.group_by("symbol").agg(pl.col("volume").median()).sort("symbol")
+    by_symbol = dict(median.iter_rows())
+    assert 3e7 < by_symbol["SPY"] < 2e8
+    assert 1e7 < by_symbol["IWM"] < 1e8
+    assert by_symbol["XLF"] > by_symbol["PSCF"]
+    # Intraday volume is U-shaped: the first and last half hours are busier than midday.
+    stocks = intraday.filter(~pl.col("symbol").is_in(list(INDICES)))
+    minute = stocks.group_by("time").agg(pl.col("volume").sum()).sort("time")["volume"]
+    values = minute.to_numpy()
+    assert values[:30].mean() > 1.5 * values[150:240].mean()
+    assert values[-30:].mean() > 1.5 * values[150:240].mean()
+
+
+# ---------------------------------------------------------------- index calibration
+
+
+@pytest.mark.parametrize(
+    ("symbol", "day", "close"),
+    [
+        ("^GSPC", date(2024, 12, 31), 5881.63),
+        ("^GSPC", date(2025, 11, 28), 6849.09),
+        ("^GSPC", date(2025, 12, 1), 6812.63),
+        ("^GSPC", date(2025, 12, 4), 6857.12),
+        ("^RUT", date(2024, 12, 31), 2230.16),
+        ("^RUT", date(2025, 12, 4), 2531.16),
+    ],
+)
+def test_index_anchor_closes_are_exact(
+    daily: pl.DataFrame, symbol: str, day: date, close: float
+) -> None:
+    assert close_on(daily, symbol, day) == close
+
+
+def test_russell_closes_at_a_record_on_the_last_daily_session(closes: dict) -> None:
+    rut = closes["^RUT"]
+    assert rut[-1] == 2531.16
+    assert rut[-1] > rut[:-1].max()
+
+
+def test_session_day_closes_are_exact(minute_closes: dict) -> None:
+    spx, rut = minute_closes["^GSPC"], minute_closes["^RUT"]
+    assert spx[-1] == 6870.40
+    assert rut[-1] == 2521.48
+    assert round((6870.40 / 6857.12 - 1) * 100, 2) == 0.19
+    assert round((2521.48 / 2531.16 - 1) * 100, 2) == -0.38
+
+
+def _pair_figures(large: np.ndarray, small: np.ndarray) -> tuple[float, float, float, float]:
+    vol_l, vol_s = np.std(large, ddof=1), np.std(small, ddof=1)
+    corr = np.corrcoef(large, small)[0, 1]
+    beta = np.polyfit(large, small, 1)[0]  # least squares slope: a second method for beta
+    assert beta == pytest.approx(corr * vol_s / vol_l, rel=1e-9)
+    return float(vol_l), float(vol_s / vol_l), float(corr), float(beta)
+
+
+@pytest.mark.parametrize("returns", [log_returns, simple_returns])
+@pytest.mark.parametrize("window", [None, 60])
+def test_russell_against_sp500_statistics(closes: dict, returns, window: int | None) -> None:
+    large, small = returns(closes["^GSPC"]), returns(closes["^RUT"])
+    assert large.size == 252
+    if window:
+        large, small = large[-window:], small[-window:]
+    vol_l, ratio, corr, beta = _pair_figures(large, small)
+    assert 1.3 <= ratio <= 1.5
+    assert 0.8 <= corr <= 0.9
+    assert 1.1 <= beta <= 1.3
+    if window is None:
+        assert 0.008 <= vol_l <= 0.010
+
+
+def test_index_returns_have_fat_tails(closes: dict) -> None:
+    for symbol in ("^GSPC", "^RUT"):
+        r = log_returns(closes[symbol])
+        z = (r - r.mean()) / r.std()
+        excess_kurtosis = float(np.mean(z**4) - 3.0)
+        assert excess_kurtosis > 0.5, symbol
+        # More 3-sigma days than a normal distribution's 0.27 %.
+        assert np.mean(np.abs(z) > 3.0) > 0.0027, symbol
+
+
+# ---------------------------------------------------------------- ETFs, VIX, TNX
+
+
+def test_index_etfs_track_their_index(closes: dict, minute_closes: dict) -> None:
+    for etf, index, ratio in (("SPY", "^GSPC", 10.0), ("IWM", "^RUT", 10.05)):
+        for series in (closes, minute_closes):
+            tracking = series[etf] * ratio / series[index] - 1.0
+            assert np.abs(tracking).max() < 0.002, etf
+
+
+def test_style_etfs_follow_their_index_with_a_style_tilt(closes: dict) -> None:
+    spx, rut = log_returns(closes["^GSPC"]), log_returns(closes["^RUT"])
+    slope = {}
+    for etf, index in (("IWD", spx), ("IWF", spx), ("IWN", rut), ("IWO", rut)):
+        r = log_returns(closes[etf])
+        assert np.corrcoef(r, index)[0, 1] > 0.85, etf
+        slope[etf] = np.polyfit(index, r, 1)[0]
+    assert slope["IWF"] > slope["IWD"]
+    assert slope["IWO"] > slope["IWN"]
+    # Growth minus value is a factor of its own: not just a multiple of the index.
+    spread = log_returns(closes["IWF"]) - log_returns(closes["IWD"])
+    assert abs(np.corrcoef(spread, spx)[0, 1]) < 0.8
+
+
+def test_vix_hovers_around_16_against_the_market(closes: dict) -> None:
+    vix = closes["^VIX"]
+    assert 14.0 <= np.median(vix) <= 18.0
+    assert vix.min() > 8.0
+    assert np.corrcoef(log_returns(vix), log_returns(closes["^GSPC"]))[0, 1] < -0.5
+
+
+def test_ten_year_yield_hovers_around_41(closes: dict) -> None:
+    tnx = closes["^TNX"]
+    assert 38.0 <= tnx.mean() <= 45.0
+    assert np.abs(np.diff(tnx)).max() < 3.0
+
+
+def test_sector_etfs_move_with_their_index(universe: Universe, closes: dict) -> None:
+    spx, rut = log_returns(closes["^GSPC"]), log_returns(closes["^RUT"])
+    correlations = {}
+    for sector in universe.sectors:
+        correlations[sector.large_etf] = np.corrcoef(log_returns(closes[sector.large_etf]), spx)
+        if sector.small_etf:
+            correlations[sector.small_etf] = np.corrcoef(log_returns(closes[sector.small_etf]), rut)
+    values = [matrix[0, 1] for matrix in correlations.values()]
+    # Energy and the defensive sectors follow the market loosely, the others closely.
+    assert min(values) > 0.25
+    assert np.median(values) > 0.7
+    for cyclical in ("XLK", "XLF", "XLI", "XLY", "PSCT", "PSCF", "PSCI", "PSCD"):
+        assert correlations[cyclical][0, 1] > 0.7, cyclical
+
+
+@pytest.mark.parametrize(
+    ("small", "large", "sign"),
+    [
+        ("PSCI", "XLI", 1),
+        ("PSCM", "XLB", 1),
+        ("PSCF", "XLF", 1),
+        ("PSCU", "XLU", -1),
+        ("PSCH", "XLV", -1),
+    ],
+)
+def test_three_month_sector_rotation(closes: dict, small: str, large: str, sign: int) -> None:
+    # 63 returns before 2025-12-05: from the close of 2025-09-05 to that of 2025-12-04.
+    def perf(symbol: str) -> float:
+        c = closes[symbol]
+        return float(c[-1] / c[-64] - 1.0)
+
+    assert sign * (perf(small) - perf(large)) >= 0.02
+
+
+def test_three_month_window_starts_on_september_5(daily: pl.DataFrame) -> None:
+    dates = daily.filter(pl.col("symbol") == "XLI").sort("date")["date"].to_list()
+    assert dates[-64] == date(2025, 9, 5)
+
+
+# ---------------------------------------------------------------- constituents
+
+
+def _driver_of(universe: Universe, sector: str, bucket: str) -> str:
+    definition = next(s for s in universe.sectors if s.name == sector)
+    if bucket == "large":
+        return definition.large_etf
+    return definition.small_etf or "^RUT"
+
+
+def test_constituents_follow_their_sector_with_moderate_beta(
+    universe: Universe, constituents_csv: pl.DataFrame, closes: dict
+) -> None:
+    betas = []
+    for symbol, sector, bucket in constituents_csv.select("symbol", "sector", "bucket").iter_rows():
+        x = log_returns(closes[_driver_of(universe, sector, bucket)])
+        y = log_returns(closes[symbol])
+        beta = np.polyfit(x, y, 1)[0]
+        assert 0.6 <= beta <= 1.5, (symbol, beta)
+        assert np.corrcoef(x, y)[0, 1] > 0.2, symbol
+        betas.append(beta)
+    assert 0.8 <= np.median(betas) <= 1.3
+
+
+def test_constituents_close_at_their_reference_price(
+    constituents_csv: pl.DataFrame, daily: pl.DataFrame
+) -> None:
+    last = daily.filter(pl.col("date") == LAST_DAILY).select("symbol", "close")
+    joined = constituents_csv.join(last, on="symbol", how="left")
+    assert joined["close"].null_count() == 0
+    assert np.allclose(joined["close"].to_numpy(), joined["ref_price"].to_numpy(), atol=0.005)
+
+
+def test_large_cap_stocks_are_less_volatile_than_small_caps(
+    constituents_csv: pl.DataFrame, closes: dict
+) -> None:
+    vol = {
+        bucket: np.median(
+            [
+                np.std(log_returns(closes[s]))
+                for s in constituents_csv.filter(pl.col("bucket") == bucket)["symbol"]
+            ]
+        )
+        for bucket in ("large", "small")
+    }
+    assert vol["large"] < vol["small"]
+
+
+# ---------------------------------------------------------------- the session day
+
+
+def test_session_day_opens_near_the_previous_close(
+    daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    first = intraday.group_by("symbol").agg(pl.col("open").sort_by("time").first())
+    prev = daily.filter(pl.col("date") == LAST_DAILY).select("symbol", "close")
+    joined = first.join(prev, on="symbol")
+    assert joined.height == daily["symbol"].n_unique()
+    gap = np.abs(joined["open"].to_numpy() / joined["close"].to_numpy() - 1.0)
+    assert gap.max() < 0.03
+    assert np.median(gap) < 0.005
+
+
+def test_minute_bars_are_continuous(intraday: pl.DataFrame) -> None:
+    for _, group in intraday.group_by("symbol"):
+        bars = group.sort("time")
+        assert np.array_equal(bars["open"].to_numpy()[1:], bars["close"].to_numpy()[:-1])
+
+
+def test_session_day_moves_follow_the_index(universe: Universe, minute_closes: dict) -> None:
+    spx, rut = log_returns(minute_closes["^GSPC"]), log_returns(minute_closes["^RUT"])
+    assert 0.7 < np.corrcoef(spx, rut)[0, 1] < 0.95
+    assert np.corrcoef(log_returns(minute_closes["SPY"]), spx)[0, 1] > 0.95
+    assert np.corrcoef(log_returns(minute_closes["IWM"]), rut)[0, 1] > 0.95
+    for sector in universe.sectors:
+        assert np.corrcoef(log_returns(minute_closes[sector.large_etf]), spx)[0, 1] > 0.4
+        if sector.small_etf:
+            assert np.corrcoef(log_returns(minute_closes[sector.small_etf]), rut)[0, 1] > 0.4
+    assert np.corrcoef(log_returns(minute_closes["^VIX"]), spx)[0, 1] < -0.3
+
+
+def test_session_day_minute_returns_have_fat_tails(minute_closes: dict) -> None:
+    kurtosis = []
+    for symbol in ("^GSPC", "^RUT"):
+        r = log_returns(minute_closes[symbol])
+        z = (r - r.mean()) / r.std()
+        kurtosis.append(float(np.mean(z**4) - 3.0))
+    assert max(kurtosis) > 0.5
+
+
+# ---------------------------------------------------------------- metadata
+
+
+def test_session_toml_carries_what_the_replay_needs() -> None:
+    with (SAMPLE / "session.toml").open("rb") as handle:
+        meta = tomllib.load(handle)
+    assert meta["session_date"] == SESSION_DAY
+    assert meta["synthetic"] is True
+    assert isinstance(meta["seed"], int)
+    assert isinstance(meta["generator_version"], str)
+    assert meta["daily_last"] == LAST_DAILY
+    reference = meta["reference"]
+    assert reference["target_range"] == [3.75, 4.00]
+    assert reference["effr"] == 3.89
+    assert reference["large_forward_pe"] == 23.0
+    assert reference["small_forward_pe"] == 18.5
+    assert reference["label"] == "sample"
+
+
+def test_readme_says_synthetic_and_how_to_regenerate() -> None:
+    text = (SAMPLE / "README.md").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in text
+    assert "python -m tui.sample --out sample_data" in text
+    for name in ("daily.parquet", "intraday.parquet", "session.toml"):
+        assert name in text
+
+
+def test_sample_data_stays_small() -> None:
+    total = sum(path.stat().st_size for path in SAMPLE.iterdir())
+    assert total < 5 * 1024 * 1024
+
+
+# ---------------------------------------------------------------- determinism
+
+
+def test_generator_is_deterministic_and_matches_the_committed_files(tmp_path: Path) -> None:
+    from tui.sample.__main__ import main
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert main(["--out", str(first)]) == 0
+    assert main(["--out", str(second)]) == 0
+    names = sorted(path.name for path in first.iterdir())
+    assert names == ["README.md", "daily.parquet", "intraday.parquet", "session.toml"]
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+    # Stale sample_data: the committed files must be what the generator writes today. Parquet
+    # is compared by content so a new parquet writer alone does not fail the test.
+    for name in ("README.md", "session.toml"):
+        assert (first / name).read_bytes() == (SAMPLE / name).read_bytes(), name
+    for name in ("daily.parquet", "intraday.parquet"):
+        assert_frame_equal(pl.read_parquet(first / name), pl.read_parquet(SAMPLE / name))
