@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tui.analytics.build import build_snapshot
 from tui.analytics.snapshot import FedSnapshot, Snapshot, Valuation
+from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe
 from tui.clock import Clock, ReplayClock
@@ -111,14 +112,8 @@ class Engine:
 
 
 def _valuation(ref: ReferenceData) -> Valuation:
-    large, small = ref.large_forward_pe, ref.small_forward_pe
-    discount = (1 - small / large) * 100 if large and small else None
-    return Valuation(
-        large_forward_pe=large,
-        small_forward_pe=small,
-        small_discount_pct=discount,
-        source=ref.label if large or small else None,
-    )
+    source = ref.label if ref.large_forward_pe or ref.small_forward_pe else None
+    return make_valuation(ref.large_forward_pe, ref.small_forward_pe, source)
 
 
 def demo_window(folder: Path | None = None) -> tuple[datetime, datetime]:

@@ -52,14 +52,17 @@ def render_table(snapshot: Snapshot) -> str:
             f"{_num(val.small_forward_pe, '.1f')}x  discount "
             f"{_num(val.small_discount_pct, '.1f')}%  ({val.source})"
         )
-    lines += ["", f"{'sector':<24}{'large':>7}{'small':>8}{'S-L pp':>8}{'breadth':>9}  leader"]
+    lines += [
+        "",
+        f"{'sector':<23}{'large':>13}{'small':>15}{'S-L pp':>8}{'up %':>6}  leader",
+    ]
     for row in snapshot.sectors:
         small_label = row.small.symbol or "constit."
         leader = row.leaders[0].symbol if row.leaders else ""
         lines.append(
-            f"{row.sector:<24}{_num(row.large.change_pct, '+.2f'):>7}"
-            f"{_num(row.small.change_pct, '+.2f'):>8}{_num(row.spread_pp, '+.2f'):>8}"
-            f"{_num(row.breadth_pct, '.0f'):>8}%  {leader} ({small_label})"
+            f"{row.sector:<23}{row.large.symbol or '':>6}{_num(row.large.change_pct, '+.2f'):>7}"
+            f"{small_label:>9}{_num(row.small.change_pct, '+.2f'):>6}"
+            f"{_num(row.spread_pp, '+.2f'):>8}{_num(row.breadth_pct, '.0f'):>6}  {leader}"
         )
     style = snapshot.style
     lines += [

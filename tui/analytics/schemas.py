@@ -9,47 +9,47 @@ UTC_TIME = pl.Datetime("us", "UTC")
 #: Latest quote per symbol. ``time`` is when the price was observed (UTC).
 QUOTES: pl.Schema = pl.Schema(
     {
-        "symbol": pl.String,
+        "symbol": pl.String(),
         "time": UTC_TIME,
-        "last": pl.Float64,
-        "prev_close": pl.Float64,
-        "volume": pl.Float64,
+        "last": pl.Float64(),
+        "prev_close": pl.Float64(),
+        "volume": pl.Float64(),
     }
 )
 
 #: Intraday bars. ``time`` is the UTC start of the bar.
 BARS: pl.Schema = pl.Schema(
     {
-        "symbol": pl.String,
+        "symbol": pl.String(),
         "time": UTC_TIME,
-        "open": pl.Float64,
-        "high": pl.Float64,
-        "low": pl.Float64,
-        "close": pl.Float64,
-        "volume": pl.Float64,
+        "open": pl.Float64(),
+        "high": pl.Float64(),
+        "low": pl.Float64(),
+        "close": pl.Float64(),
+        "volume": pl.Float64(),
     }
 )
 
 #: Daily bars. ``date`` is the exchange (America/New_York) session date.
 DAILY: pl.Schema = pl.Schema(
     {
-        "symbol": pl.String,
-        "date": pl.Date,
-        "open": pl.Float64,
-        "high": pl.Float64,
-        "low": pl.Float64,
-        "close": pl.Float64,
-        "volume": pl.Float64,
+        "symbol": pl.String(),
+        "date": pl.Date(),
+        "open": pl.Float64(),
+        "high": pl.Float64(),
+        "low": pl.Float64(),
+        "close": pl.Float64(),
+        "volume": pl.Float64(),
     }
 )
 
 #: Constituents of the sector universe: one row per stock.
 CONSTITUENTS: pl.Schema = pl.Schema(
     {
-        "symbol": pl.String,
-        "name": pl.String,
-        "sector": pl.String,
-        "bucket": pl.String,  # "large" or "small"
+        "symbol": pl.String(),
+        "name": pl.String(),
+        "sector": pl.String(),
+        "bucket": pl.String(),  # "large" or "small"
     }
 )
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from tui.market.types import MarketSession
+from tui.market.types import MarketSession, SessionState
 
 NEW_YORK = ZoneInfo("America/New_York")
 REGULAR_OPEN = time(9, 30)
@@ -118,6 +118,7 @@ def market_session(now: datetime) -> MarketSession:
     else:
         upcoming = next_session(local.date() + timedelta(days=1))
         next_open, next_close = upcoming.open, upcoming.close
+    state: SessionState
     if today is None:
         state = "holiday" if name is not None else "closed"
     elif today.open <= now < today.close:

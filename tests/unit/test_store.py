@@ -1,0 +1,381 @@
+"""MarketStore: quote upserts, session bars, daily history, bounds, versions and the memo."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tui.analytics.schemas import BARS, DAILY, QUOTES
+from tui.analytics.store import MarketStore
+
+T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
+
+
+def quotes(rows: list[tuple[str, datetime | None, float | None, float | None]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(symbol, moment, last, prev, 1.0) for symbol, moment, last, prev in rows],
+        schema=QUOTES,
+        orient="row",
+    )
+
+
+def bars(rows: list[tuple[str, datetime, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(symbol, moment, close, close, close, close, 10.0) for symbol, moment, close in rows],
+        schema=BARS,
+        orient="row",
+    )
+
+
+def daily(rows: list[tuple[str, date, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(symbol, day, close, close, close, close, 10.0) for symbol, day, close in rows],
+        schema=DAILY,
+        orient="row",
+    )
+
+
+def as_dict(store: MarketStore) -> dict[str, tuple[datetime, float, float]]:
+    return {
+        symbol: (moment, last, prev) for symbol, moment, last, prev, _ in store.quotes.iter_rows()
+    }
+
+
+# ------------------------------------------------------------------------------------ quotes
+
+
+def test_newer_quote_replaces_and_older_never_does() -> None:
+    store = MarketStore()
+    assert store.apply_quotes(quotes([("A", T0, 10.0, 9.0), ("B", T0, 20.0, 21.0)]))
+    # A arrives older (ignored), B newer (taken), C new.
+    later = T0 + timedelta(seconds=5)
+    earlier = T0 - timedelta(seconds=5)
+    assert store.apply_quotes(
+        quotes([("A", earlier, 99.0, 9.0), ("B", later, 22.0, 21.0), ("C", T0, 5.0, 4.0)])
+    )
+    assert as_dict(store) == {
+        "A": (T0, 10.0, 9.0),
+        "B": (later, 22.0, 21.0),
+        "C": (T0, 5.0, 4.0),
+    }
+    assert store.quotes.height == 3
+
+
+def test_equal_time_takes_the_row_received_last() -> None:
+    store = MarketStore()
+    store.apply_quotes(quotes([("A", T0, 10.0, 9.0)]))
+    store.apply_quotes(quotes([("A", T0, 11.0, 9.0)]))
+    assert as_dict(store)["A"] == (T0, 11.0, 9.0)
+    # Duplicates inside one frame: the later row of the frame wins on a tie.
+    store.apply_quotes(quotes([("A", T0, 12.0, 9.0), ("A", T0, 13.0, 9.0)]))
+    assert as_dict(store)["A"] == (T0, 13.0, 9.0)
+
+
+@pytest.mark.parametrize(
+    "last, prev",
+    [
+        (math.nan, 9.0),
+        (math.inf, 9.0),
+        (-math.inf, 9.0),
+        (0.0, 9.0),
+        (-1.0, 9.0),
+        (None, 9.0),
+        (10.0, math.nan),
+        (10.0, 0.0),
+        (10.0, None),
+        (10.0, math.inf),
+    ],
+)
+def test_invalid_prices_are_dropped_on_both_paths(last: float | None, prev: float | None) -> None:
+    store = MarketStore()
+    # First frame (general path): the bad row for B is dropped, A kept.
+    store.apply_quotes(quotes([("A", T0, 10.0, 9.0), ("B", T0, last, prev)]))
+    assert as_dict(store) == {"A": (T0, 10.0, 9.0)}
+    # Aligned path: same symbols in the same order, newer time, bad price: the old row stays.
+    later = T0 + timedelta(seconds=1)
+    assert not store.apply_quotes(quotes([("A", later, last, prev)]))
+    assert as_dict(store) == {"A": (T0, 10.0, 9.0)}
+
+
+def test_null_time_is_dropped_on_both_paths() -> None:
+    store = MarketStore()
+    store.apply_quotes(quotes([("A", T0, 10.0, 9.0), ("B", None, 10.0, 9.0)]))
+    assert list(as_dict(store)) == ["A"]
+    assert not store.apply_quotes(quotes([("A", None, 11.0, 9.0)]))
+    assert as_dict(store)["A"] == (T0, 10.0, 9.0)
+
+
+def test_versions_move_only_when_content_changes() -> None:
+    store = MarketStore()
+    frame = quotes([("A", T0, 10.0, 9.0), ("B", T0, 20.0, 21.0)])
+    assert (store.quotes_version, store.quotes_layout_version) == (0, 0)
+    store.apply_quotes(frame)
+    assert (store.quotes_version, store.quotes_layout_version) == (1, 1)
+    assert not store.apply_quotes(frame)  # the same frame again changes nothing
+    assert (store.quotes_version, store.quotes_layout_version) == (1, 1)
+    later = T0 + timedelta(seconds=1)
+    store.apply_quotes(quotes([("A", later, 10.5, 9.0), ("B", later, 20.5, 21.0)]))
+    # New values, same symbols in the same order: content version only.
+    assert (store.quotes_version, store.quotes_layout_version) == (2, 1)
+    store.apply_quotes(quotes([("B", later, 20.5, 21.0), ("A", later, 10.5, 9.0)]))
+    # Same content in another order: the layout follows the delivery, content is unchanged.
+    assert store.quotes_version == 3
+    assert store.quotes_layout_version == 2
+    assert store.quotes.get_column("symbol").to_list() == ["B", "A"]
+
+
+def test_layout_lists_incoming_symbols_first_then_the_rest() -> None:
+    store = MarketStore()
+    store.apply_quotes(quotes([("A", T0, 1.0, 1.0), ("B", T0, 2.0, 2.0), ("C", T0, 3.0, 3.0)]))
+    later = T0 + timedelta(seconds=1)
+    store.apply_quotes(quotes([("C", later, 3.5, 3.0), ("D", later, 4.0, 4.0)]))
+    assert store.quotes.get_column("symbol").to_list() == ["C", "D", "A", "B"]
+
+
+def test_empty_or_all_invalid_frames_change_nothing() -> None:
+    store = MarketStore()
+    assert not store.apply_quotes(quotes([]))
+    assert not store.apply_quotes(quotes([("A", T0, math.nan, 1.0)]))
+    assert store.quotes.height == 0
+    assert store.quotes_version == 0
+
+
+def test_frames_are_conformed_to_the_schema() -> None:
+    store = MarketStore()
+    loose = pl.DataFrame(
+        {
+            "extra": [1],
+            "volume": [5],  # an int column is cast to Float64
+            "prev_close": [9.0],
+            "last": [10.0],
+            "time": [T0],
+            "symbol": ["A"],
+        }
+    )
+    store.apply_quotes(loose)
+    assert store.quotes.schema == QUOTES
+    assert as_dict(store) == {"A": (T0, 10.0, 9.0)}
+
+
+# A small alphabet and few distinct times make collisions (ties, older rows) frequent.
+_SYMBOLS = st.sampled_from(["A", "B", "C", "D", "E"])
+_TIMES = st.integers(min_value=0, max_value=4).map(lambda s: T0 + timedelta(seconds=s))
+_PRICE = st.one_of(
+    st.floats(min_value=0.01, max_value=1e6),
+    st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -5.0]),
+    st.none(),
+)
+_ROW = st.tuples(_SYMBOLS, st.one_of(_TIMES, st.none()), _PRICE, _PRICE)
+
+
+@st.composite
+def _frames(
+    draw: st.DrawFn,
+) -> list[tuple[bool, list[tuple[str, datetime | None, float | None, float | None]]]]:
+    # (aligned, rows): an aligned frame reuses the stored symbol order to hit the fast path.
+    return draw(
+        st.lists(
+            st.tuples(st.booleans(), st.lists(_ROW, max_size=8)),
+            min_size=1,
+            max_size=8,
+        )
+    )
+
+
+def _valid(value: float | None) -> bool:
+    return value is not None and math.isfinite(value) and value > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(_frames())
+def test_store_matches_a_plain_python_model(
+    frames: list[tuple[bool, list[tuple[str, datetime | None, float | None, float | None]]]],
+) -> None:
+    store = MarketStore()
+    model: dict[str, tuple[datetime, float, float]] = {}
+    last_version = 0
+    for aligned, rows in frames:
+        if aligned and store.quotes.height:
+            # Rebuild the rows in the stored order, one per stored symbol.
+            symbols = store.quotes.get_column("symbol").to_list()
+            rows = [
+                (symbol, *rows[i % len(rows)][1:]) if rows else (symbol, None, None, None)
+                for i, symbol in enumerate(symbols)
+            ]
+        store.apply_quotes(quotes(rows))
+        for symbol, moment, last, prev in rows:
+            if moment is None or not _valid(last) or not _valid(prev):
+                continue
+            assert last is not None and prev is not None
+            if symbol not in model or moment >= model[symbol][0]:
+                model[symbol] = (moment, last, prev)
+        assert as_dict(store) == model
+        assert store.quotes.get_column("symbol").is_unique().all()
+        assert store.quotes_version >= last_version
+        last_version = store.quotes_version
+
+
+# ---------------------------------------------------------------------------------- intraday
+
+
+def test_intraday_dedupes_sorts_and_keeps_the_latest_received() -> None:
+    store = MarketStore()
+    t1, t2 = T0, T0 + timedelta(minutes=1)
+    store.apply_intraday(bars([("B", t2, 2.0), ("A", t2, 1.5), ("A", t1, 1.0)]))
+    store.apply_intraday(bars([("A", t2, 1.7), ("B", t1, 2.5)]))
+    got = store.intraday.select("symbol", "time", "close").rows()
+    # Sorted by time, then symbol.
+    assert got == [("A", t1, 1.0), ("B", t1, 2.5), ("A", t2, 1.7), ("B", t2, 2.0)]
+    assert store.intraday_version == 2
+
+
+def test_intraday_drops_an_older_session_by_new_york_date() -> None:
+    store = MarketStore()
+    # 01:00 UTC on Dec 6 is 20:00 on Dec 5 in New York: the same session day.
+    friday = datetime(2025, 12, 5, 20, 59, tzinfo=UTC)
+    late = datetime(2025, 12, 6, 1, 0, tzinfo=UTC)
+    store.apply_intraday(bars([("A", friday, 1.0), ("B", late, 2.0)]))
+    assert store.intraday.height == 2
+    monday = datetime(2025, 12, 8, 14, 30, tzinfo=UTC)
+    store.apply_intraday(bars([("A", monday, 3.0)]))
+    assert store.intraday.select("symbol", "time", "close").rows() == [("A", monday, 3.0)]
+    # A late bar of the old session does not bring the old day back.
+    assert not store.apply_intraday(bars([("B", friday, 9.0)]))
+    assert store.intraday.height == 1
+
+
+def test_intraday_is_capped_per_symbol_keeping_the_newest() -> None:
+    store = MarketStore(max_bars_per_symbol=5)
+    store.apply_intraday(
+        bars([("A", T0 + timedelta(minutes=i), float(i + 1)) for i in range(12)] + [("B", T0, 1.0)])
+    )
+    closes = store.intraday.filter(pl.col("symbol") == "A").get_column("close").to_list()
+    assert closes == [8.0, 9.0, 10.0, 11.0, 12.0]
+    assert store.intraday.filter(pl.col("symbol") == "B").height == 1
+
+
+_NY_DAYS = [
+    datetime(2025, 12, 5, 14, 30, tzinfo=UTC),  # Friday 09:30 in New York
+    datetime(2025, 12, 6, 0, 30, tzinfo=UTC),  # still Friday (19:30) in New York
+    datetime(2025, 12, 8, 14, 30, tzinfo=UTC),  # Monday
+]
+_BAR = st.tuples(
+    _SYMBOLS,
+    st.sampled_from(_NY_DAYS),
+    st.integers(0, 8),
+    st.one_of(st.floats(0.5, 100.0), st.just(math.nan), st.just(-1.0)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_BAR, max_size=12), min_size=1, max_size=6), st.integers(1, 6))
+def test_intraday_matches_a_plain_python_model(
+    batches: list[list[tuple[str, datetime, int, float]]], bound: int
+) -> None:
+    store = MarketStore(max_bars_per_symbol=bound)
+    new_york = ZoneInfo("America/New_York")
+    model: dict[tuple[str, datetime], float] = {}
+    session: date | None = None
+    for batch in batches:
+        rows = [(s, base + timedelta(minutes=m), c) for s, base, m, c in batch]
+        store.apply_intraday(bars(rows))
+        valid = [(s, t, c) for s, t, c in rows if math.isfinite(c) and c > 0]
+        if not valid:
+            continue
+        newest = max(t.astimezone(new_york).date() for _, t, _ in valid)
+        if session is None or newest > session:
+            session, model = newest, {}
+        for symbol, moment, close in valid:
+            if moment.astimezone(new_york).date() == session:
+                model[(symbol, moment)] = close  # the row received last wins
+        for symbol in {s for s, _ in model}:  # keep each symbol's newest `bound` bars
+            times = sorted(t for s, t in model if s == symbol)
+            for moment in times[:-bound]:
+                del model[(symbol, moment)]
+        expected = sorted(((t, s, c) for (s, t), c in model.items()), key=lambda r: (r[0], r[1]))
+        got = store.intraday.select("time", "symbol", "close").rows()
+        assert got == expected
+
+
+def test_intraday_drops_invalid_closes() -> None:
+    store = MarketStore()
+    assert not store.apply_intraday(bars([("A", T0, math.nan), ("A", T0, -1.0)]))
+    assert store.intraday.height == 0
+
+
+# ------------------------------------------------------------------------------------- daily
+
+
+def test_daily_dedupes_by_symbol_and_date_keeping_the_latest_received() -> None:
+    store = MarketStore()
+    d1, d2 = date(2025, 12, 3), date(2025, 12, 4)
+    assert store.apply_daily(daily([("A", d2, 2.0), ("A", d1, 1.0)]))
+    assert store.apply_daily(daily([("A", d2, 2.2)]))
+    # Duplicates inside one frame: the later row wins.
+    assert store.apply_daily(daily([("A", d1, 0.9), ("A", d1, 1.0), ("A", d1, 1.1)]))
+    assert store.daily.select("symbol", "date", "close").rows() == [("A", d1, 1.1), ("A", d2, 2.2)]
+    version = store.daily_version
+    assert not store.apply_daily(daily([("A", d2, 2.2)]))  # nothing new
+    assert store.daily_version == version
+
+
+def test_daily_is_bounded_per_symbol() -> None:
+    store = MarketStore(max_daily_sessions=10)
+    start = date(2025, 1, 1)
+    rows = [(symbol, start + timedelta(days=i), 1.0 + i) for symbol in "AB" for i in range(25)]
+    store.apply_daily(daily(rows))
+    for symbol in "AB":
+        kept = store.daily.filter(pl.col("symbol") == symbol).get_column("date").to_list()
+        assert kept == [start + timedelta(days=i) for i in range(15, 25)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(_SYMBOLS, st.integers(0, 40), st.floats(0.5, 100.0)), max_size=30),
+        max_size=5,
+    ),
+    st.integers(1, 12),
+)
+def test_bounded_sizes_hold_for_any_sequence(
+    batches: list[list[tuple[str, int, float]]], bound: int
+) -> None:
+    store = MarketStore(max_bars_per_symbol=bound, max_daily_sessions=bound)
+    start = date(2025, 1, 1)
+    for batch in batches:
+        store.apply_daily(daily([(s, start + timedelta(days=d), c) for s, d, c in batch]))
+        store.apply_intraday(bars([(s, T0 + timedelta(minutes=d), c) for s, d, c in batch]))
+    for frame, order in ((store.daily, ["symbol", "date"]), (store.intraday, ["time", "symbol"])):
+        if frame.height:
+            assert frame.group_by("symbol").len().get_column("len").max() <= bound  # type: ignore[operator]
+            assert frame.select(pl.struct(order).is_unique().all()).item()
+            assert frame.equals(frame.sort(order))
+
+
+# -------------------------------------------------------------------------------------- memo
+
+
+def test_memo_recomputes_only_for_a_new_key() -> None:
+    store = MarketStore()
+    calls: list[int] = []
+
+    def compute(value: int) -> int:
+        calls.append(value)
+        return value * 10
+
+    assert store.memo("x", 1, lambda: compute(1)) == 10
+    assert store.memo("x", 1, lambda: compute(99)) == 10
+    assert store.memo("x", 2, lambda: compute(2)) == 20
+    assert store.memo("y", 2, lambda: compute(3)) == 30
+    assert calls == [1, 2, 3]
+
+
+def test_bounds_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        MarketStore(max_bars_per_symbol=0)

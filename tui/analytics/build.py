@@ -1,0 +1,86 @@
+"""Assemble the Snapshot of one tick from the store, the universe and the caller's context."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tui.analytics.quotes import QuoteRow, positions, rows_at
+from tui.analytics.sectors import etf_symbols, sector_rows
+from tui.analytics.snapshot import FedSnapshot, FeedStatus, Snapshot, Valuation
+from tui.analytics.spread import make_valuation, session_date, spread_snapshot
+from tui.analytics.store import MarketStore
+from tui.analytics.style import style_snapshot
+from tui.analytics.universe import Universe, vars_in_order
+from tui.market.calendar import NEW_YORK
+from tui.market.types import MarketSession
+
+
+def watched_symbols(universe: Universe) -> tuple[str, ...]:
+    """Return the symbols read one by one each tick: benchmarks and sector ETFs."""
+    return tuple(dict.fromkeys([*vars_in_order(universe.benchmarks), *etf_symbols(universe)]))
+
+
+def _watched_rows(store: MarketStore, universe: Universe) -> dict[str, QuoteRow]:
+    """Return the quotes of the watched symbols; their row positions are cached per layout."""
+    # Keyed on identity; the cached value holds the universe so its id cannot be reused.
+    held: tuple[Universe, dict[str, int]] = store.memo(
+        "build.watched",
+        (id(universe), store.quotes_layout_version),
+        lambda: (universe, positions(store.quotes, watched_symbols(universe))),
+    )
+    return rows_at(store.quotes, held[1])
+
+
+def data_as_of(store: MarketStore) -> datetime | None:
+    """Return the time of the newest stored quote (None without quotes)."""
+    newest = store.quotes.get_column("time").max()
+    return newest.astimezone(UTC) if isinstance(newest, datetime) else None
+
+
+def build_snapshot(
+    store: MarketStore,
+    universe: Universe,
+    *,
+    now: datetime,
+    source: str,
+    demo: bool,
+    market: MarketSession,
+    fed: FedSnapshot,
+    valuation: Valuation,
+    feeds: tuple[FeedStatus, ...] = (),
+) -> Snapshot:
+    """Compute spread, sectors and style from the store and wrap them with the given context.
+
+    The session date ("today" for the daily windows) is the New York date of the newest index
+    quote, or of ``now`` when neither index is quoted. The valuation's discount is recomputed
+    from its two P/E figures so it is always consistent with them.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("build_snapshot needs a timezone-aware `now`")
+    benchmarks = universe.benchmarks
+    rows = _watched_rows(store, universe)
+    today = session_date(
+        rows,
+        (benchmarks.large_index, benchmarks.small_index),
+        now.astimezone(NEW_YORK).date(),
+    )
+    spread = spread_snapshot(
+        store,
+        benchmarks,
+        rows,
+        universe.names,
+        make_valuation(valuation.large_forward_pe, valuation.small_forward_pe, valuation.source),
+        today,
+    )
+    return Snapshot(
+        as_of=now.astimezone(UTC),
+        source=source,
+        demo=demo,
+        market=market,
+        spread=spread,
+        sectors=sector_rows(store, universe, rows),
+        style=style_snapshot(benchmarks, rows),
+        fed=fed,
+        feeds=feeds,
+        data_as_of=data_as_of(store),
+    )

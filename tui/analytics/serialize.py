@@ -1,0 +1,150 @@
+"""Turn a Snapshot into plain JSON-ready data with fixed keys (what `capgap snapshot` prints)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.analytics.snapshot import (
+    FeedStatus,
+    IndexQuote,
+    Mover,
+    SectorLeg,
+    SectorRow,
+    Snapshot,
+)
+
+#: Decimal places: prices, percentages and percentage points, ratios, statistics.
+PRICE_DP = 4
+PCT_DP = 4
+RATIO_DP = 6
+STAT_DP = 4
+PE_DP = 2
+AGE_DP = 1
+
+
+def _num(value: float | None, places: int) -> float | None:
+    """Round a float; None, NaN and infinities become None (JSON null)."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, places)
+
+
+def _when(moment: datetime | None) -> str | None:
+    """Return an ISO 8601 UTC timestamp with its offset, or None."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def _index(quote: IndexQuote) -> dict[str, Any]:
+    return {
+        "symbol": quote.symbol,
+        "name": quote.name,
+        "last": _num(quote.last, PRICE_DP),
+        "change_pct": _num(quote.change_pct, PCT_DP),
+    }
+
+
+def _mover(mover: Mover) -> dict[str, Any]:
+    return {
+        "symbol": mover.symbol,
+        "name": mover.name,
+        "bucket": mover.bucket,
+        "change_pct": _num(mover.change_pct, PCT_DP),
+    }
+
+
+def _leg(leg: SectorLeg, *, small: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "symbol": leg.symbol,
+        "change_pct": _num(leg.change_pct, PCT_DP),
+        "breadth_pct": _num(leg.breadth_pct, PCT_DP),
+    }
+    if small:
+        out["from_constituents"] = leg.from_constituents
+    return out
+
+
+def _sector(row: SectorRow) -> dict[str, Any]:
+    return {
+        "sector": row.sector,
+        "tag": row.tag,
+        "large": _leg(row.large, small=False),
+        "small": _leg(row.small, small=True),
+        "spread_pp": _num(row.spread_pp, PCT_DP),
+        "breadth_pct": _num(row.breadth_pct, PCT_DP),
+        "leaders": [_mover(mover) for mover in row.leaders],
+        "laggards": [_mover(mover) for mover in row.laggards],
+    }
+
+
+def _feed(feed: FeedStatus) -> dict[str, Any]:
+    return {
+        "name": feed.name,
+        "state": feed.state,
+        "last_success": _when(feed.last_success),
+        "age_s": _num(feed.age_s, AGE_DP),
+        "error": feed.error,
+        "stale": feed.stale,
+    }
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """Return the snapshot as JSON-ready data: fixed keys, rounded floats, no NaN, UTC times."""
+    spread = snapshot.spread
+    valuation = spread.valuation
+    decision = snapshot.fed.next_decision
+    target = snapshot.fed.target_range
+    return {
+        "as_of": _when(snapshot.as_of),
+        "source": snapshot.source,
+        "demo": snapshot.demo,
+        "market": {
+            "state": snapshot.market.state,
+            "next_open": _when(snapshot.market.next_open),
+            "next_close": _when(snapshot.market.next_close),
+            "holiday": snapshot.market.holiday,
+            "early_close": snapshot.market.early_close,
+        },
+        "spread": {
+            "large": _index(spread.large),
+            "small": _index(spread.small),
+            "relative_pp": {
+                label: _num(value, PCT_DP) for label, value in spread.relative_pp.items()
+            },
+            "ratio": _num(spread.ratio, RATIO_DP),
+            "ratio_z_1y": _num(spread.ratio_z_1y, STAT_DP),
+            "beta_60d": _num(spread.beta_60d, STAT_DP),
+            "corr_60d": _num(spread.corr_60d, STAT_DP),
+            "valuation": {
+                "large_forward_pe": _num(valuation.large_forward_pe, PE_DP),
+                "small_forward_pe": _num(valuation.small_forward_pe, PE_DP),
+                "small_discount_pct": _num(valuation.small_discount_pct, PCT_DP),
+                "source": valuation.source,
+            },
+        },
+        "sectors": [_sector(row) for row in snapshot.sectors],
+        "style": {
+            "large_value_minus_growth_pp": _num(snapshot.style.large.value_minus_growth_pp, PCT_DP),
+            "small_value_minus_growth_pp": _num(snapshot.style.small.value_minus_growth_pp, PCT_DP),
+        },
+        "fed": {
+            "next_decision": (
+                {
+                    "date": decision.date.isoformat(),
+                    "statement_at": _when(decision.statement_at),
+                    "seconds_until": decision.seconds_until,
+                    "sep": decision.sep,
+                }
+                if decision is not None
+                else None
+            ),
+            "target_range": [_num(target[0], PCT_DP), _num(target[1], PCT_DP)]
+            if target is not None
+            else None,
+        },
+        "feeds": [_feed(feed) for feed in snapshot.feeds],
+    }
