@@ -39,7 +39,9 @@ def render_table(snapshot: Snapshot) -> str:
     lines.append("")
     lines.append(
         "small - large pp  "
-        + "  ".join(f"{label.upper()} {_num(value, '+.2f')}" for label, value in spread.relative_pp.items())
+        + "  ".join(
+            f"{label.upper()} {_num(value, '+.2f')}" for label, value in spread.relative_pp.items()
+        )
     )
     lines.append(
         f"ratio {_num(spread.ratio, '.4f')}  z(1y) {_num(spread.ratio_z_1y, '+.2f')}  "

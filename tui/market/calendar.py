@@ -112,9 +112,9 @@ def market_session(now: datetime) -> MarketSession:
     name = holiday_name(local.date())
     if today is not None and now < today.close:
         next_close = today.close
-        next_open = today.open if now < today.open else next_session(
-            local.date() + timedelta(days=1)
-        ).open
+        next_open = (
+            today.open if now < today.open else next_session(local.date() + timedelta(days=1)).open
+        )
     else:
         upcoming = next_session(local.date() + timedelta(days=1))
         next_open, next_close = upcoming.open, upcoming.close
