@@ -1,0 +1,114 @@
+"""Formatting helpers against hand-written expectations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tui.market.types import MarketSession
+from tui.ui.format import (
+    DOWN_STYLE,
+    MISSING,
+    UP_STYLE,
+    arrow,
+    direction_style,
+    fit_decimals,
+    fmt_age,
+    fmt_day,
+    fmt_price,
+    fmt_range,
+    fmt_signed,
+    market_label,
+    ny_clock,
+    short_sector,
+    signed_content,
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(6870.4, "6,870.40"), (2521.484, "2,521.48"), (0.5, "0.50"), (None, MISSING)],
+)
+def test_fmt_price(value: float | None, expected: str) -> None:
+    assert fmt_price(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (0.1937, 2, "+0.19"),
+        (-0.3824, 2, "-0.38"),
+        (-0.004, 2, "0.00"),  # rounds to zero: no "-0.00"
+        (0.0, 1, "0.0"),
+        (12.345, 1, "+12.3"),
+        (None, 2, MISSING),
+    ],
+)
+def test_fmt_signed(value: float | None, decimals: int, expected: str) -> None:
+    assert fmt_signed(value, decimals) == expected
+
+
+def test_arrows_and_styles_follow_the_sign() -> None:
+    assert (arrow(1.0), arrow(-1.0), arrow(0.0), arrow(None)) == ("▲", "▼", "=", " ")
+    assert (direction_style(0.2), direction_style(-0.2), direction_style(0.0)) == (
+        UP_STYLE,
+        DOWN_STYLE,
+        "",
+    )
+
+
+def test_signed_content_carries_arrow_sign_and_colour() -> None:
+    content = signed_content(-0.3824, suffix="%")
+    assert content.plain == "▼ -0.38%"
+    assert [span.style for span in content.spans] == [DOWN_STYLE]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1.234, 2), (-12.5, 1), (150.0, 0), (None, 2)])
+def test_fit_decimals_keeps_width(value: float | None, expected: int) -> None:
+    assert fit_decimals(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(0, "0s"), (4.9, "4s"), (125, "2m05s"), (3720, "1h02m"), (273_600, "3d04h"), (-5, "0s")],
+)
+def test_fmt_age(seconds: float, expected: str) -> None:
+    assert fmt_age(seconds) == expected
+
+
+def test_ny_clock_converts_utc_across_dst() -> None:
+    winter = datetime(2025, 12, 5, 16, 0, 5, tzinfo=UTC)  # EST, UTC-5
+    summer = datetime(2025, 7, 1, 15, 0, tzinfo=UTC)  # EDT, UTC-4
+    assert ny_clock(winter) == "11:00:05"
+    assert ny_clock(summer, seconds=False) == "11:00"
+
+
+def test_fmt_day_and_range() -> None:
+    assert fmt_day(date(2025, 12, 10)) == "Wed 10 Dec 2025"
+    assert fmt_day(date(2026, 1, 28)) == "Wed 28 Jan 2026"
+    assert fmt_range((3.75, 4.0)) == "3.75-4.00 %"
+    assert fmt_range(None) == MISSING
+
+
+def test_market_labels() -> None:
+    close = datetime(2025, 11, 28, 18, 0, tzinfo=UTC)  # 13:00 New York, the early close
+    assert market_label(MarketSession("open", None, None)) == "OPEN"
+    assert market_label(MarketSession("post", None, None)) == "POST"
+    assert market_label(MarketSession("holiday", None, None, "Christmas Day")) == (
+        "HOLIDAY Christmas Day"
+    )
+    early = MarketSession("open", None, close, early_close=True)
+    assert market_label(early) == "OPEN (closes 13:00)"
+
+
+def test_short_sector_names() -> None:
+    assert short_sector("Information Technology") == "Info Tech"
+    assert short_sector("Energy") == "Energy"
+
+
+def test_arrow_and_colour_follow_the_digits_shown() -> None:
+    # -0.0026 % prints as 0.00: no down arrow, no red, for a change nobody can see.
+    tiny = signed_content(-0.0026, suffix="%")
+    assert tiny.plain == "= 0.00%"
+    assert tiny.spans == []

@@ -1,0 +1,163 @@
+"""Formatting of numbers, times and signs for display: pure functions, no widgets."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from textual.content import Content
+
+from tui.market.calendar import NEW_YORK
+from tui.market.types import MarketSession
+
+#: Shown where a figure is missing: never a zero that looks like data.
+MISSING = "—"
+UP_ARROW = "▲"
+DOWN_ARROW = "▼"
+FLAT_MARK = "="
+#: Theme variables of the up and down colours (defaults come from the app, see CapgapApp).
+UP_STYLE = "$gap-up"
+DOWN_STYLE = "$gap-down"
+
+# Short GICS names keep the sectors table usable at 80 columns.
+_SHORT_SECTORS = {
+    "Information Technology": "Info Tech",
+    "Consumer Discretionary": "Cons Discr",
+    "Consumer Staples": "Cons Staples",
+    "Communication Services": "Comm Svcs",
+}
+
+_STATES = {"pre": "PRE", "open": "OPEN", "post": "POST", "closed": "CLOSED"}
+
+
+def arrow(value: float | None) -> str:
+    """Return ▲ for a rise, ▼ for a fall, = for no change and a space when unknown."""
+    if value is None:
+        return " "
+    if value > 0:
+        return UP_ARROW
+    if value < 0:
+        return DOWN_ARROW
+    return FLAT_MARK
+
+
+def direction_style(value: float | None) -> str:
+    """Return the theme style of a signed figure ("" when flat or unknown)."""
+    if value is None or value == 0:
+        return ""
+    return UP_STYLE if value > 0 else DOWN_STYLE
+
+
+def fmt_price(value: float | None, decimals: int = 2) -> str:
+    """Format a price with thousands separators: 6870.4 -> '6,870.40'."""
+    if value is None:
+        return MISSING
+    return f"{value:,.{decimals}f}"
+
+
+def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
+    """Format a signed figure with an explicit sign: 0.19 -> '+0.19'."""
+    if value is None:
+        return MISSING
+    shown = round(value, decimals)
+    if shown == 0:
+        # No sign on zero (and never the misleading "-0.00").
+        return f"{0.0:.{decimals}f}{suffix}"
+    return f"{shown:+.{decimals}f}{suffix}"
+
+
+def fit_decimals(value: float | None, decimals: int = 2) -> int:
+    """Drop decimals as a figure grows so it keeps its width: 1.23, 12.3, 123."""
+    if value is None:
+        return decimals
+    size = abs(value)
+    if size >= 100:
+        return max(0, decimals - 2)
+    if size >= 10:
+        return max(0, decimals - 1)
+    return decimals
+
+
+def fmt_plain(value: float | None, decimals: int = 2, suffix: str = "") -> str:
+    """Format an unsigned figure (None as the missing mark)."""
+    if value is None:
+        return MISSING
+    return f"{value:.{decimals}f}{suffix}"
+
+
+def shown_value(value: float | None, decimals: int) -> float | None:
+    """Round a figure as it will be displayed, so its arrow and colour agree with its digits."""
+    return None if value is None else round(value, decimals)
+
+
+def signed_content(value: float | None, decimals: int = 2, suffix: str = "") -> Content:
+    """Return '▲ +0.19%'-style content coloured by the up/down theme variables."""
+    shown = shown_value(value, decimals)
+    text = f"{arrow(shown)} {fmt_signed(value, decimals, suffix)}"
+    return Content.styled(text, direction_style(shown))
+
+
+def fmt_age(seconds: float | None) -> str:
+    """Format the age of data compactly: '4s', '2m05s', '1h02m', '3d04h'."""
+    if seconds is None:
+        return MISSING
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def ny_clock(moment: datetime, seconds: bool = True) -> str:
+    """Return the New York wall time of an instant: '11:00:05' (or '11:00')."""
+    local = moment.astimezone(NEW_YORK)
+    return local.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def fmt_day(day: date) -> str:
+    """Format a date as 'Wed 10 Dec 2025' (English names regardless of the locale)."""
+    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[day.weekday()]
+    month = (
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "May",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Oct",
+        "Nov",
+        "Dec",
+    )[day.month - 1]
+    return f"{weekday} {day.day} {month} {day.year}"
+
+
+def fmt_range(bounds: tuple[float, float] | None) -> str:
+    """Format a target range: (3.75, 4.0) -> '3.75-4.00 %'."""
+    if bounds is None:
+        return MISSING
+    low, high = bounds
+    return f"{low:.2f}-{high:.2f} %"
+
+
+def market_label(session: MarketSession) -> str:
+    """Return the session state for the status line: 'OPEN', 'HOLIDAY Christmas Day', ..."""
+    if session.state == "holiday":
+        return f"HOLIDAY {session.holiday}" if session.holiday else "HOLIDAY"
+    label = _STATES.get(session.state, session.state.upper())
+    if session.early_close and session.state in ("pre", "open"):
+        close = ny_clock(session.next_close, seconds=False) if session.next_close else "early"
+        label = f"{label} (closes {close})"
+    return label
+
+
+def short_sector(name: str) -> str:
+    """Return a short display name of a GICS sector (the name itself when it is short)."""
+    return _SHORT_SECTORS.get(name, name)

@@ -1,0 +1,100 @@
+"""The large-vs-small panel: both indices, the gap, relative performance, ratio and valuation."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from tui.analytics.snapshot import IndexQuote, SpreadSnapshot
+from tui.ui.format import (
+    arrow,
+    direction_style,
+    fit_decimals,
+    fmt_plain,
+    fmt_price,
+    fmt_signed,
+    shown_value,
+)
+
+_NAME_WIDTH = 13
+_CELL = 7
+_LABEL = 4
+_WINDOW_LABELS = {"1d": "1D", "5d": "5D", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
+
+
+def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
+    # Arrow and sign together: the direction survives NO_COLOR and 16-colour terminals.
+    decimals = fit_decimals(value)
+    shown = shown_value(value, decimals)
+    text = f"{arrow(shown)}{fmt_signed(value, decimals, suffix)}".rjust(width)
+    return text, direction_style(shown)
+
+
+def _index_line(quote: IndexQuote, tail: Content) -> Content:
+    return Content.assemble(
+        quote.name[:_NAME_WIDTH].ljust(_NAME_WIDTH),
+        fmt_price(quote.last).rjust(9),
+        " ",
+        _signed_cell(quote.change_pct, 8, "%"),
+        tail,
+    )
+
+
+def spread_content(spread: SpreadSnapshot) -> Content:
+    """Render the panel's six lines from a SpreadSnapshot."""
+    gap = spread.relative_pp.d1
+    large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
+    small_line = _index_line(
+        spread.small, Content.assemble("   ", _signed_cell(gap, 7), (" pp", ""))
+    )
+    windows = spread.relative_pp.items()
+    header = Content.assemble(
+        ("pp".ljust(_LABEL), "bold"),
+        *((_WINDOW_LABELS.get(label, label).rjust(_CELL), "bold") for label, _ in windows),
+    )
+    values = Content.assemble(
+        ("S-L".ljust(_LABEL), "bold"), *(_signed_cell(value, _CELL) for _, value in windows)
+    )
+    ratio = Content.assemble(
+        ("RUT/SPX ", "bold"),
+        fmt_plain(spread.ratio, 4),
+        "  z1y ",
+        fmt_signed(spread.ratio_z_1y, 2),
+        "  β60 ",
+        fmt_plain(spread.beta_60d, 2),
+        "  ρ60 ",
+        fmt_plain(spread.corr_60d, 2),
+    )
+    valuation = spread.valuation
+    source = f"  ({valuation.source})" if valuation.source else ""
+    pe = Content.assemble(
+        ("Fwd P/E ", "bold"),
+        f"{fmt_plain(valuation.large_forward_pe, 1)} / {fmt_plain(valuation.small_forward_pe, 1)}",
+        "  disc ",
+        fmt_plain(valuation.small_discount_pct, 1, "%"),
+        (source, "$text-muted"),
+    )
+    return Content("\n").join([large_line, small_line, header, values, ratio, pe])
+
+
+class SpreadPanel(Static):
+    """Renders SpreadSnapshot; repaints only when the rendered text changes."""
+
+    DEFAULT_CSS = """
+    SpreadPanel { height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Content("waiting for data…"), id="spread", markup=False)
+        self.border_title = "Large vs small caps"
+        self._shown: Content | None = None
+
+    def apply(self, spread: SpreadSnapshot) -> None:
+        """Show a new SpreadSnapshot."""
+        content = spread_content(spread)
+        if self._shown is not None and content.is_same(self._shown):
+            return
+        # Only the first fill changes the height (from the placeholder to six lines).
+        first = self._shown is None
+        self._shown = content
+        self.update(content, layout=first)
