@@ -11,6 +11,7 @@ from textual.worker import Worker, WorkerState
 from tui.analytics.snapshot import Snapshot
 from tui.ui.messages import SnapshotReady
 from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.themes import DEFAULT_THEME, load_themes
 
 if TYPE_CHECKING:
     from textual.types import AnimationLevel
@@ -38,6 +39,12 @@ class CapgapApp(App[None]):
     ) -> None:
         super().__init__()
         self.engine = engine
+        loaded = load_themes()
+        for bundled in loaded.themes:
+            self.register_theme(bundled)
+        self._theme_errors = loaded.errors
+        if theme is None and DEFAULT_THEME in self.available_themes:
+            theme = DEFAULT_THEME
         if theme is not None:
             self.theme = theme
         if animation_level is not None:
@@ -54,6 +61,8 @@ class CapgapApp(App[None]):
     def on_mount(self) -> None:
         """Show the dashboard and start the engine's loop."""
         self.push_screen(self.dashboard)
+        for error in self._theme_errors:
+            self.notify(error, title="theme file ignored", severity="warning", timeout=10)
         self.run_worker(self._run_engine(), name=ENGINE_WORKER, exit_on_error=False)
 
     async def _run_engine(self) -> None:
