@@ -7,7 +7,10 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, time
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from tui.engine import Engine
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -113,7 +116,7 @@ def _demo_start(at_text: str | None) -> datetime | None:
     """Return the replay start for --at, checked against the sample day's extended hours."""
     if at_text is None:
         return None
-    from tui.engine import demo_window
+    from tui.launch import demo_window
     from tui.market.calendar import NEW_YORK
 
     open_at, _ = demo_window()
@@ -139,9 +142,17 @@ def _require_demo(args: argparse.Namespace) -> None:
 
 def _run_monitor(args: argparse.Namespace) -> int:
     _require_demo(args)
-    from tui.engine import demo_engine
+    from tui.launch import DeferredEngine, demo_clock, replay_label
 
-    engine = demo_engine(at=_demo_start(args.at), speed=args.speed, refresh_s=args.refresh)
+    clock = demo_clock(_demo_start(args.at), args.speed)
+
+    def build() -> Engine:
+        # Runs in a worker thread once the first frame is painted: polars loads there.
+        from tui.engine import demo_engine
+
+        return demo_engine(clock, refresh_s=args.refresh)
+
+    engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
     from tui.ui.app import CapgapApp
 
     CapgapApp(engine).run()
@@ -153,7 +164,8 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     import asyncio
 
     from tui.clock import ManualClock
-    from tui.engine import demo_engine, demo_window
+    from tui.engine import demo_engine
+    from tui.launch import demo_window
     from tui.report import render_json, render_table
 
     start = _demo_start(getattr(args, "at", None))

@@ -13,16 +13,14 @@ from tui.analytics.snapshot import FedSnapshot, Snapshot, Valuation
 from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe
-from tui.clock import Clock, ReplayClock
+from tui.clock import Clock
 from tui.feeds.base import Feed, FeedError, ReferenceData
 from tui.feeds.health import FeedHealth
-from tui.feeds.replay import ReplayFeed, read_session_info, session_local_time
+from tui.feeds.replay import ReplayFeed
+from tui.launch import demo_clock, replay_label
 from tui.market.calendar import NEW_YORK, market_session
 from tui.market.fomc import next_decision
 from tui.resources import sample_data_dir
-
-DEMO_OPEN = (9, 30)
-DEMO_CLOSE = (16, 0)
 
 
 class Engine:
@@ -116,12 +114,6 @@ def _valuation(ref: ReferenceData) -> Valuation:
     return make_valuation(ref.large_forward_pe, ref.small_forward_pe, source)
 
 
-def demo_window(folder: Path | None = None) -> tuple[datetime, datetime]:
-    """Return the open and close of the bundled sample session (tz-aware, New York)."""
-    day = read_session_info(folder or sample_data_dir()).session_date
-    return session_local_time(day, *DEMO_OPEN), session_local_time(day, *DEMO_CLOSE)
-
-
 def demo_engine(
     clock: Clock | None = None,
     *,
@@ -135,11 +127,6 @@ def demo_engine(
     Without a clock, a ReplayClock starts at ``at`` (default the open) and stops at the close,
     or at ``at`` itself when that is later.
     """
-    folder = folder or sample_data_dir()
-    if clock is None:
-        open_at, close_at = demo_window(folder)
-        start = at or open_at
-        clock = ReplayClock(start, speed=speed, end=max(close_at, start))
-    feed = ReplayFeed(folder, clock, name="demo")
-    label = f"DEMO replay {clock.speed:g}x" if isinstance(clock, ReplayClock) else "DEMO"
-    return Engine(feed, clock, refresh_s=refresh_s, source_label=label)
+    clock = clock or demo_clock(at, speed)
+    feed = ReplayFeed(folder or sample_data_dir(), clock, name="demo")
+    return Engine(feed, clock, refresh_s=refresh_s, source_label=replay_label(clock))

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-import polars as pl
+if TYPE_CHECKING:
+    # Only for annotations: importing base must stay cheap (it is on the start-up path).
+    import polars as pl
 
 
 class FeedError(Exception):

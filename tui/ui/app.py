@@ -16,7 +16,7 @@ from tui.ui.themes import DEFAULT_THEME, load_themes
 if TYPE_CHECKING:
     from textual.types import AnimationLevel
 
-    from tui.engine import Engine
+    from tui.launch import MonitorEngine
 
 ENGINE_WORKER = "engine"
 
@@ -32,7 +32,7 @@ class CapgapApp(App[None]):
 
     def __init__(
         self,
-        engine: Engine,
+        engine: MonitorEngine,
         *,
         theme: str | None = None,
         animation_level: AnimationLevel | None = None,
