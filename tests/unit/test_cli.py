@@ -1,0 +1,109 @@
+"""`capgap snapshot` end to end on the sample session, and one-line errors for bad flags."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tui.cli import main
+
+# Published closes (market-facts notes) the sample session is calibrated to.
+SPX_2024_12_31, SPX_2025_12_04, SPX_2025_12_05 = 5881.63, 6857.12, 6870.40
+RUT_2024_12_31, RUT_2025_12_04, RUT_2025_12_05 = 2230.16, 2531.16, 2521.48
+GICS_SECTORS = {
+    "Information Technology", "Financials", "Industrials", "Materials", "Energy",
+    "Consumer Discretionary", "Communication Services", "Real Estate", "Consumer Staples",
+    "Health Care", "Utilities",
+}  # fmt: skip
+
+
+def snapshot_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert main(["snapshot", "--demo", *args, "--format", "json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_snapshot_at_the_close_matches_the_published_closes(capsys):
+    snap = snapshot_json(capsys, "--at", "16:00")
+    assert snap["as_of"] == "2025-12-05T21:00:00+00:00"
+    assert snap["source"] == "demo" and snap["demo"] is True
+    large, small = snap["spread"]["large"], snap["spread"]["small"]
+    assert (large["symbol"], large["last"]) == ("^GSPC", SPX_2025_12_05)
+    assert (small["symbol"], small["last"]) == ("^RUT", RUT_2025_12_05)
+    assert large["change_pct"] == pytest.approx((SPX_2025_12_05 / SPX_2025_12_04 - 1) * 100, abs=1e-3)
+    assert small["change_pct"] == pytest.approx((RUT_2025_12_05 / RUT_2025_12_04 - 1) * 100, abs=1e-3)
+    assert round(large["change_pct"], 2) == 0.19 and round(small["change_pct"], 2) == -0.38
+    rel = snap["spread"]["relative_pp"]
+    ytd = ((RUT_2025_12_05 / RUT_2024_12_31) - (SPX_2025_12_05 / SPX_2024_12_31)) * 100
+    assert rel["ytd"] == pytest.approx(ytd, abs=1e-3)  # about -3.7 pp
+    assert rel["1d"] == pytest.approx(small["change_pct"] - large["change_pct"], abs=1e-3)
+    assert set(rel) == {"1d", "5d", "1m", "3m", "ytd", "1y"}
+    assert snap["spread"]["ratio"] == pytest.approx(RUT_2025_12_05 / SPX_2025_12_05, abs=1e-6)
+    assert 1.1 <= snap["spread"]["beta_60d"] <= 1.3
+    assert 0.8 <= snap["spread"]["corr_60d"] <= 0.9
+    valuation = snap["spread"]["valuation"]
+    assert valuation["large_forward_pe"] == 23.0 and valuation["small_forward_pe"] == 18.5
+    assert valuation["small_discount_pct"] == pytest.approx((1 - 18.5 / 23.0) * 100, abs=0.01)
+    assert valuation["source"] == "sample"
+    assert {row["sector"] for row in snap["sectors"]} == GICS_SECTORS
+    for row in snap["sectors"]:
+        assert row["spread_pp"] == pytest.approx(
+            row["small"]["change_pct"] - row["large"]["change_pct"], abs=1e-3
+        )
+        assert 0 <= row["breadth_pct"] <= 100
+        assert len(row["leaders"]) == 3 and len(row["laggards"]) == 3
+        constituents_only = row["sector"] in {"Communication Services", "Real Estate"}
+        assert row["small"]["from_constituents"] is constituents_only
+        assert (row["small"]["symbol"] is None) is constituents_only
+    style = snap["style"]
+    assert set(style) == {"large_value_minus_growth_pp", "small_value_minus_growth_pp"}
+    fed = snap["fed"]
+    assert fed["next_decision"] == {
+        "date": "2025-12-10",
+        "statement_at": "2025-12-10T19:00:00+00:00",
+        "seconds_until": 4 * 86_400 + 22 * 3_600,  # Fri 16:00 to Wed 14:00
+        "sep": True,
+    }
+    assert fed["target_range"] == [3.75, 4.0]
+    market = snap["market"]
+    assert market["state"] == "post"
+    assert market["next_open"] == "2025-12-08T14:30:00+00:00"
+    assert snap["feeds"][0]["name"] == "demo" and snap["feeds"][0]["state"] == "ok"
+
+
+def test_snapshot_before_the_open_shows_the_previous_close(capsys):
+    snap = snapshot_json(capsys, "--at", "2025-12-05T09:00:00-05:00")
+    assert snap["market"]["state"] == "pre"
+    assert snap["spread"]["large"]["last"] == SPX_2025_12_04
+    assert snap["spread"]["large"]["change_pct"] == 0
+
+
+def test_table_format_is_labelled_demo(capsys):
+    assert main(["snapshot", "--demo", "--at", "11:00", "--format", "table"]) == 0
+    out = capsys.readouterr().out
+    assert "DEMO" in out and "S&P 500" in out and "Information Technology" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["snapshot", "--demo", "--at", "25:99"], "--at"),
+        (["snapshot", "--demo", "--at", "2025-12-06T12:00"], "outside the sample session"),
+        (["--demo", "--speed", "0"], "--speed"),
+        (["--demo", "--speed", "fast"], "--speed"),
+        (["snapshot", "--demo", "--format", "xml"], "--format"),
+        (["snapshot"], "--demo"),
+        ([], "--demo"),
+        (["--bogus"], "unrecognized"),
+    ],
+)
+def test_bad_flags_get_one_line_and_exit_2(argv, needle):
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", *argv], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0] and "Traceback" not in result.stderr
