@@ -60,7 +60,7 @@ def test_arrows_and_styles_follow_the_sign() -> None:
 
 def test_signed_content_carries_arrow_sign_and_colour() -> None:
     content = signed_content(-0.3824, suffix="%")
-    assert content.plain == "▼ -0.38%"
+    assert content.plain == "▼-0.38%"
     assert [span.style for span in content.spans] == [DOWN_STYLE]
 
 
@@ -110,5 +110,5 @@ def test_short_sector_names() -> None:
 def test_arrow_and_colour_follow_the_digits_shown() -> None:
     # -0.0026 % prints as 0.00: no down arrow, no red, for a change nobody can see.
     tiny = signed_content(-0.0026, suffix="%")
-    assert tiny.plain == "= 0.00%"
+    assert tiny.plain == "=0.00%"
     assert tiny.spans == []

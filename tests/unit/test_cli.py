@@ -32,8 +32,12 @@ def test_snapshot_at_the_close_matches_the_published_closes(capsys):
     large, small = snap["spread"]["large"], snap["spread"]["small"]
     assert (large["symbol"], large["last"]) == ("^GSPC", SPX_2025_12_05)
     assert (small["symbol"], small["last"]) == ("^RUT", RUT_2025_12_05)
-    assert large["change_pct"] == pytest.approx((SPX_2025_12_05 / SPX_2025_12_04 - 1) * 100, abs=1e-3)
-    assert small["change_pct"] == pytest.approx((RUT_2025_12_05 / RUT_2025_12_04 - 1) * 100, abs=1e-3)
+    assert large["change_pct"] == pytest.approx(
+        (SPX_2025_12_05 / SPX_2025_12_04 - 1) * 100, abs=1e-3
+    )
+    assert small["change_pct"] == pytest.approx(
+        (RUT_2025_12_05 / RUT_2025_12_04 - 1) * 100, abs=1e-3
+    )
     assert round(large["change_pct"], 2) == 0.19 and round(small["change_pct"], 2) == -0.38
     rel = snap["spread"]["relative_pp"]
     ytd = ((RUT_2025_12_05 / RUT_2024_12_31) - (SPX_2025_12_05 / SPX_2024_12_31)) * 100

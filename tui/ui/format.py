@@ -90,9 +90,9 @@ def shown_value(value: float | None, decimals: int) -> float | None:
 
 
 def signed_content(value: float | None, decimals: int = 2, suffix: str = "") -> Content:
-    """Return '▲ +0.19%'-style content coloured by the up/down theme variables."""
+    """Return '▲+0.19%'-style content coloured by the up/down theme variables."""
     shown = shown_value(value, decimals)
-    text = f"{arrow(shown)} {fmt_signed(value, decimals, suffix)}"
+    text = f"{arrow(shown)}{fmt_signed(value, decimals, suffix)}"
     return Content.styled(text, direction_style(shown))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
 from tui.analytics.snapshot import IndexQuote, SpreadSnapshot
 from tui.ui.format import (
@@ -15,6 +14,7 @@ from tui.ui.format import (
     fmt_signed,
     shown_value,
 )
+from tui.ui.widgets.content_panel import ContentPanel
 
 _NAME_WIDTH = 13
 _CELL = 7
@@ -77,24 +77,12 @@ def spread_content(spread: SpreadSnapshot) -> Content:
     return Content("\n").join([large_line, small_line, header, values, ratio, pe])
 
 
-class SpreadPanel(Static):
-    """Renders SpreadSnapshot; repaints only when the rendered text changes."""
-
-    DEFAULT_CSS = """
-    SpreadPanel { height: auto; }
-    """
+class SpreadPanel(ContentPanel):
+    """Renders SpreadSnapshot."""
 
     def __init__(self) -> None:
-        super().__init__(Content("waiting for data…"), id="spread", markup=False)
-        self.border_title = "Large vs small caps"
-        self._shown: Content | None = None
+        super().__init__(id="spread", title="Large vs small caps")
 
     def apply(self, spread: SpreadSnapshot) -> None:
         """Show a new SpreadSnapshot."""
-        content = spread_content(spread)
-        if self._shown is not None and content.is_same(self._shown):
-            return
-        # Only the first fill changes the height (from the placeholder to six lines).
-        first = self._shown is None
-        self._shown = content
-        self.update(content, layout=first)
+        self.show(spread_content(spread))

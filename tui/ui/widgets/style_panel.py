@@ -3,42 +3,30 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
-from tui.analytics.snapshot import StyleLeg, StyleSnapshot
-from tui.ui.format import arrow, direction_style, fmt_signed, shown_value
-
-
-def _leg(label: str, leg: StyleLeg) -> Content:
-    value = leg.value_minus_growth_pp
-    shown = shown_value(value, 2)
-    # Arrow and sign together: the direction survives NO_COLOR and 16-colour terminals.
-    return Content.assemble(
-        (label, "bold"), (f"{arrow(shown)}{fmt_signed(value, 2)}", direction_style(shown))
-    )
+from tui.analytics.snapshot import StyleSnapshot
+from tui.ui.format import signed_content
+from tui.ui.widgets.content_panel import ContentPanel
 
 
 def style_content(style: StyleSnapshot) -> Content:
     """Render 'Lg ▲+0.31  Sm ▼-0.34 pp' from a StyleSnapshot."""
-    return Content.assemble(_leg("Lg ", style.large), "  ", _leg("Sm ", style.small), " pp")
+    return Content.assemble(
+        ("Lg ", "bold"),
+        signed_content(style.large.value_minus_growth_pp),
+        "  ",
+        ("Sm ", "bold"),
+        signed_content(style.small.value_minus_growth_pp),
+        " pp",
+    )
 
 
-class StylePanel(Static):
-    """One line; repaints only when the rendered text changes."""
-
-    DEFAULT_CSS = """
-    StylePanel { height: auto; }
-    """
+class StylePanel(ContentPanel):
+    """One line under the Fed panel."""
 
     def __init__(self) -> None:
-        super().__init__(Content("waiting for data…"), id="style", markup=False)
-        self.border_title = "Value − growth"
-        self._shown: Content | None = None
+        super().__init__(id="style", title="Value − growth")
 
     def apply(self, style: StyleSnapshot) -> None:
         """Show a new StyleSnapshot."""
-        content = style_content(style)
-        if self._shown is not None and content.is_same(self._shown):
-            return
-        self._shown = content
-        self.update(content, layout=False)
+        self.show(style_content(style))
