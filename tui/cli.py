@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -93,17 +93,52 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: json when stdout is not a terminal, else table)",
     )
+    cal = commands.add_parser(
+        "calendar",
+        help="print the market session, the next FOMC decision and the coming market events",
+    )
+    cal.add_argument(
+        "--at",
+        metavar="TIME",
+        help="the instant to ask about: ISO 8601 (New York time without an offset), "
+        "or HH:MM today; default now",
+    )
+    cal.add_argument(
+        "--days",
+        type=_positive_int,
+        default=90,
+        help="how far ahead to list holidays, early closes and FOMC decisions (default 90)",
+    )
+    cal.add_argument(
+        "--format",
+        choices=("json", "table"),
+        default=None,
+        help="output format (default: json when stdout is not a terminal, else table)",
+    )
     return parser
 
 
-def parse_at(text: str, session_day: datetime) -> datetime:
-    """Parse --at: HH:MM[:SS] on the sample day in New York, or an ISO 8601 date-time."""
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    return value
+
+
+def parse_at(text: str, default_day: date) -> datetime:
+    """Parse --at: HH:MM[:SS] New York time on ``default_day``, or an ISO 8601 date(-time).
+
+    A date-time without an offset is New York time.
+    """
     from tui.market.calendar import NEW_YORK
 
     try:
         if len(text) <= 8 and ":" in text:
             clock_time = time.fromisoformat(text)
-            return datetime.combine(session_day.date(), clock_time, tzinfo=NEW_YORK)
+            return datetime.combine(default_day, clock_time, tzinfo=NEW_YORK)
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
@@ -120,7 +155,7 @@ def _demo_start(at_text: str | None) -> datetime | None:
     from tui.market.calendar import NEW_YORK
 
     open_at, _ = demo_window()
-    moment = parse_at(at_text, open_at)
+    moment = parse_at(at_text, open_at.date())
     day = open_at.date()
     earliest = datetime.combine(day, time(4, 0), tzinfo=NEW_YORK)
     latest = datetime.combine(day, time(20, 0), tzinfo=NEW_YORK)
@@ -179,6 +214,19 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_calendar(args: argparse.Namespace) -> int:
+    from tui.clock import SystemClock
+    from tui.market.calendar import NEW_YORK
+    from tui.report import calendar_report
+
+    now = SystemClock().now()
+    if args.at is not None:
+        now = parse_at(args.at, now.astimezone(NEW_YORK).date())
+    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    sys.stdout.write(calendar_report(now, days=args.days, fmt=fmt))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run capgap with ``argv`` (default: the process arguments); return the exit code."""
     parser = build_parser()
@@ -186,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "snapshot":
             return _run_snapshot(args)
+        if args.command == "calendar":
+            return _run_calendar(args)
         return _run_monitor(args)
     except UsageError as exc:
         print(f"capgap: error: {exc}", file=sys.stderr)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from tui.analytics.serialize import snapshot_to_dict
 from tui.analytics.snapshot import Snapshot
-from tui.market.calendar import NEW_YORK
-from tui.market.fomc import format_countdown
+from tui.market.calendar import NEW_YORK, market_session
+from tui.market.fomc import format_countdown, next_decision
+from tui.market.serialize import decision_to_dict, event_to_dict, session_to_dict
+from tui.market.upcoming import upcoming_events
 
 
 def render_json(snapshot: Snapshot) -> str:
@@ -87,4 +91,42 @@ def render_table(snapshot: Snapshot) -> str:
         age = f"{feed.age_s:.0f}s" if feed.age_s is not None else "never"
         error = f"  {feed.error}" if feed.error else ""
         lines.append(f"feed {feed.name}: {feed.state}, last success {age} ago{error}")
+    return "\n".join(lines) + "\n"
+
+
+def calendar_to_dict(now: datetime, days: int = 90) -> dict[str, Any]:
+    """Return the market session, the next FOMC decision and the coming events at ``now``."""
+    return {
+        "as_of": now.astimezone(UTC).isoformat(),
+        "market": session_to_dict(market_session(now)),
+        "fed": {"next_decision": decision_to_dict(next_decision(now))},
+        "upcoming": [event_to_dict(event) for event in upcoming_events(now, days)],
+    }
+
+
+def calendar_report(now: datetime, *, days: int, fmt: Literal["json", "table"] | str) -> str:
+    """Render `capgap calendar` as JSON or as a plain table in New York time."""
+    if fmt == "json":
+        return json.dumps(calendar_to_dict(now, days), indent=2) + "\n"
+    session = market_session(now)
+    local = now.astimezone(NEW_YORK)
+    lines = [f"{local:%a %Y-%m-%d %H:%M:%S} ET  market {session.state}"]
+    if session.holiday:
+        lines[0] += f" ({session.holiday})"
+    for label, moment in (("next open", session.next_open), ("next close", session.next_close)):
+        if moment is not None:
+            lines.append(f"{label:<11}{moment.astimezone(NEW_YORK):%a %Y-%m-%d %H:%M} ET")
+    decision = next_decision(now)
+    if decision is not None:
+        sep = " (SEP)" if decision.sep else ""
+        lines.append(
+            f"next FOMC  {decision.date:%a %Y-%m-%d} 14:00 ET{sep}, in "
+            f"{format_countdown(decision.seconds_until)}"
+        )
+    lines += ["", f"coming {days} days:"]
+    for event in upcoming_events(now, days):
+        when = f" {event.at.astimezone(NEW_YORK):%H:%M} ET" if event.at else ""
+        extra = " (SEP)" if event.sep else ""
+        kind = event.kind.replace("_", " ")
+        lines.append(f"  {event.day:%a %Y-%m-%d}  {kind:<12}{event.name}{when}{extra}")
     return "\n".join(lines) + "\n"

@@ -220,7 +220,7 @@ async def test_states_shown_in_the_status_line() -> None:
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
-        assert text(app, "#market-state") == "HOLIDAY Christmas Day"
+        assert text(app, "#market-state") == "CLOSED - Christmas Day"
         assert text(app, "#feed-state") == "demo degraded: HTTP 429"
         assert text(app, "#data-age") == "data 3s STALE"
 

@@ -96,10 +96,10 @@ def test_market_labels() -> None:
     assert market_label(MarketSession("open", None, None)) == "OPEN"
     assert market_label(MarketSession("post", None, None)) == "POST"
     assert market_label(MarketSession("holiday", None, None, "Christmas Day")) == (
-        "HOLIDAY Christmas Day"
+        "CLOSED - Christmas Day"
     )
     early = MarketSession("open", None, close, early_close=True)
-    assert market_label(early) == "OPEN (closes 13:00)"
+    assert market_label(early) == "OPEN - early close 13:00"
 
 
 def test_short_sector_names() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 from typing import Any
 
 from tui.analytics.snapshot import (
@@ -14,6 +13,7 @@ from tui.analytics.snapshot import (
     SectorRow,
     Snapshot,
 )
+from tui.market.serialize import decision_to_dict, iso_utc, session_to_dict
 
 #: Decimal places: prices, percentages and percentage points, ratios, statistics.
 PRICE_DP = 4
@@ -32,11 +32,6 @@ def _num(value: float | None, places: int) -> float | None:
     if not math.isfinite(number):
         return None
     return round(number, places)
-
-
-def _when(moment: datetime | None) -> str | None:
-    """Return an ISO 8601 UTC timestamp with its offset, or None."""
-    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def _index(quote: IndexQuote) -> dict[str, Any]:
@@ -85,7 +80,7 @@ def _feed(feed: FeedStatus) -> dict[str, Any]:
     return {
         "name": feed.name,
         "state": feed.state,
-        "last_success": _when(feed.last_success),
+        "last_success": iso_utc(feed.last_success),
         "age_s": _num(feed.age_s, AGE_DP),
         "error": feed.error,
         "stale": feed.stale,
@@ -96,19 +91,12 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     """Return the snapshot as JSON-ready data: fixed keys, rounded floats, no NaN, UTC times."""
     spread = snapshot.spread
     valuation = spread.valuation
-    decision = snapshot.fed.next_decision
     target = snapshot.fed.target_range
     return {
-        "as_of": _when(snapshot.as_of),
+        "as_of": iso_utc(snapshot.as_of),
         "source": snapshot.source,
         "demo": snapshot.demo,
-        "market": {
-            "state": snapshot.market.state,
-            "next_open": _when(snapshot.market.next_open),
-            "next_close": _when(snapshot.market.next_close),
-            "holiday": snapshot.market.holiday,
-            "early_close": snapshot.market.early_close,
-        },
+        "market": session_to_dict(snapshot.market),
         "spread": {
             "large": _index(spread.large),
             "small": _index(spread.small),
@@ -132,16 +120,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             "small_value_minus_growth_pp": _num(snapshot.style.small.value_minus_growth_pp, PCT_DP),
         },
         "fed": {
-            "next_decision": (
-                {
-                    "date": decision.date.isoformat(),
-                    "statement_at": _when(decision.statement_at),
-                    "seconds_until": decision.seconds_until,
-                    "sep": decision.sep,
-                }
-                if decision is not None
-                else None
-            ),
+            "next_decision": decision_to_dict(snapshot.fed.next_decision),
             "target_range": [_num(target[0], PCT_DP), _num(target[1], PCT_DP)]
             if target is not None
             else None,

@@ -39,17 +39,22 @@ def _closures(year: int) -> dict[date, str]:
 
 
 @lru_cache(maxsize=64)
-def _half_days(year: int) -> frozenset[date]:
+def _half_days(year: int) -> dict[date, str]:
     import holidays
 
-    return frozenset(
-        holidays.financial_holidays("NYSE", years=year, categories=("half_day",)).keys()
-    )
+    named = holidays.financial_holidays("NYSE", years=year, categories=("half_day",))
+    # The package names them "Christmas Eve (markets close at 1:00pm)": keep the occasion.
+    return {day: name.split(" (")[0] for day, name in named.items()}
 
 
 def holiday_name(day: date) -> str | None:
     """Return the name of the full-day NYSE closure on ``day``, or None."""
     return _closures(day.year).get(day)
+
+
+def early_close_name(day: date) -> str | None:
+    """Return the occasion of a 13:00 early close on ``day`` ("Christmas Eve"), or None."""
+    return _half_days(day.year).get(day)
 
 
 def is_trading_day(day: date) -> bool:

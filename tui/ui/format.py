@@ -148,13 +148,16 @@ def fmt_range(bounds: tuple[float, float] | None) -> str:
 
 
 def market_label(session: MarketSession) -> str:
-    """Return the session state for the status line: 'OPEN', 'HOLIDAY Christmas Day', ..."""
+    """Return the session for the status line: 'OPEN', 'CLOSED - Christmas Day', ...
+
+    An early-close day says so while the session is ahead or running: 'OPEN - early close 13:00'.
+    """
     if session.state == "holiday":
-        return f"HOLIDAY {session.holiday}" if session.holiday else "HOLIDAY"
+        return f"CLOSED - {session.holiday}" if session.holiday else "CLOSED - holiday"
     label = _STATES.get(session.state, session.state.upper())
     if session.early_close and session.state in ("pre", "open"):
-        close = ny_clock(session.next_close, seconds=False) if session.next_close else "early"
-        label = f"{label} (closes {close})"
+        close = ny_clock(session.next_close, seconds=False) if session.next_close else "13:00"
+        label = f"{label} - early close {close}"
     return label
 
 
