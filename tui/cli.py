@@ -9,8 +9,11 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NoReturn
 
+from tui.config import ConfigError, find_config, load_settings
+
 if TYPE_CHECKING:
     from tui.engine import Engine
+    from tui.market.fomc import FomcMeeting
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -55,6 +58,16 @@ def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
         metavar="TIME",
         default=default,
         help="replay time: HH:MM (New York, on the sample day) or an ISO 8601 date-time",
+    )
+    _add_config_flag(parser, suppress=suppress)
+
+
+def _add_config_flag(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS if suppress else None,
+        help="settings file (default: $CAPGAP_CONFIG, else the platform's capgap/config.toml)",
     )
 
 
@@ -103,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the instant to ask about: ISO 8601 (New York time without an offset), "
         "or HH:MM today; default now",
     )
+    _add_config_flag(cal, suppress=True)
     cal.add_argument(
         "--days",
         type=_positive_int,
@@ -185,7 +199,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
         # Runs in a worker thread once the first frame is painted: polars loads there.
         from tui.engine import demo_engine
 
-        return demo_engine(clock, refresh_s=args.refresh)
+        return demo_engine(clock, refresh_s=args.refresh, schedule=args.schedule)
 
     engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
     from tui.ui.app import CapgapApp
@@ -207,7 +221,7 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     if start is None:
         # Without --at the snapshot is the sample session at its close: the whole day played.
         start = demo_window()[1]
-    engine = demo_engine(ManualClock(start))
+    engine = demo_engine(ManualClock(start), schedule=args.schedule)
     snapshot = asyncio.run(engine.refresh())
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
     sys.stdout.write(render_json(snapshot) if fmt == "json" else render_table(snapshot))
@@ -223,8 +237,17 @@ def _run_calendar(args: argparse.Namespace) -> int:
     if args.at is not None:
         now = parse_at(args.at, now.astimezone(NEW_YORK).date())
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
-    sys.stdout.write(calendar_report(now, days=args.days, fmt=fmt))
+    sys.stdout.write(calendar_report(now, days=args.days, fmt=fmt, schedule=args.schedule))
     return EXIT_OK
+
+
+def _schedule(args: argparse.Namespace) -> tuple[FomcMeeting, ...]:
+    """Load the settings and return the FOMC schedule with the user's additions."""
+    from tui.market.fomc import default_schedule, extend_schedule
+
+    settings = load_settings(find_config(getattr(args, "config", None)))
+    extra = [(decision.date, decision.sep) for decision in settings.fomc.extra_decisions]
+    return extend_schedule(default_schedule(), extra)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,12 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        args.schedule = _schedule(args)
         if args.command == "snapshot":
             return _run_snapshot(args)
         if args.command == "calendar":
             return _run_calendar(args)
         return _run_monitor(args)
-    except UsageError as exc:
+    except (UsageError, ConfigError) as exc:
         print(f"capgap: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -19,7 +19,7 @@ from tui.feeds.health import FeedHealth
 from tui.feeds.replay import ReplayFeed
 from tui.launch import demo_clock, replay_label
 from tui.market.calendar import NEW_YORK, market_session
-from tui.market.fomc import next_decision
+from tui.market.fomc import FomcMeeting, default_schedule, next_decision
 from tui.resources import sample_data_dir
 
 
@@ -34,6 +34,7 @@ class Engine:
         *,
         refresh_s: float = 1.0,
         source_label: str | None = None,
+        schedule: tuple[FomcMeeting, ...] | None = None,
     ) -> None:
         self.feed = feed
         self.clock = clock
@@ -41,6 +42,7 @@ class Engine:
         self.refresh_s = refresh_s
         self.demo = feed.demo
         self.source_label = source_label or feed.name
+        self.schedule = schedule if schedule is not None else default_schedule()
         self.store = MarketStore()
         self.latest: Snapshot | None = None
         # Staleness is judged in clock seconds: a replay at 30x moves 30 s per wall second.
@@ -74,7 +76,7 @@ class Engine:
         else:
             self.health.succeeded(now)
         ref = self._reference
-        decision = next_decision(now)
+        decision = next_decision(now, self.schedule)
         snapshot = await asyncio.to_thread(
             build_snapshot,
             self.store,
@@ -121,6 +123,7 @@ def demo_engine(
     speed: float = 30.0,
     refresh_s: float = 1.0,
     folder: Path | None = None,
+    schedule: tuple[FomcMeeting, ...] | None = None,
 ) -> Engine:
     """Return an engine replaying the bundled sample session.
 
@@ -129,4 +132,6 @@ def demo_engine(
     """
     clock = clock or demo_clock(at, speed)
     feed = ReplayFeed(folder or sample_data_dir(), clock, name="demo")
-    return Engine(feed, clock, refresh_s=refresh_s, source_label=replay_label(clock))
+    return Engine(
+        feed, clock, refresh_s=refresh_s, source_label=replay_label(clock), schedule=schedule
+    )

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from tui.analytics.serialize import snapshot_to_dict
 from tui.analytics.snapshot import Snapshot
 from tui.market.calendar import NEW_YORK, market_session
-from tui.market.fomc import format_countdown, next_decision
+from tui.market.fomc import FomcMeeting, format_countdown, next_decision
 from tui.market.serialize import decision_to_dict, event_to_dict, session_to_dict
 from tui.market.upcoming import upcoming_events
 
@@ -94,20 +94,28 @@ def render_table(snapshot: Snapshot) -> str:
     return "\n".join(lines) + "\n"
 
 
-def calendar_to_dict(now: datetime, days: int = 90) -> dict[str, Any]:
+def calendar_to_dict(
+    now: datetime, days: int = 90, schedule: tuple[FomcMeeting, ...] | None = None
+) -> dict[str, Any]:
     """Return the market session, the next FOMC decision and the coming events at ``now``."""
     return {
         "as_of": now.astimezone(UTC).isoformat(),
         "market": session_to_dict(market_session(now)),
-        "fed": {"next_decision": decision_to_dict(next_decision(now))},
-        "upcoming": [event_to_dict(event) for event in upcoming_events(now, days)],
+        "fed": {"next_decision": decision_to_dict(next_decision(now, schedule))},
+        "upcoming": [event_to_dict(event) for event in upcoming_events(now, days, schedule)],
     }
 
 
-def calendar_report(now: datetime, *, days: int, fmt: Literal["json", "table"] | str) -> str:
+def calendar_report(
+    now: datetime,
+    *,
+    days: int,
+    fmt: Literal["json", "table"] | str,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+) -> str:
     """Render `capgap calendar` as JSON or as a plain table in New York time."""
     if fmt == "json":
-        return json.dumps(calendar_to_dict(now, days), indent=2) + "\n"
+        return json.dumps(calendar_to_dict(now, days, schedule), indent=2) + "\n"
     session = market_session(now)
     local = now.astimezone(NEW_YORK)
     lines = [f"{local:%a %Y-%m-%d %H:%M:%S} ET  market {session.state}"]
@@ -116,7 +124,7 @@ def calendar_report(now: datetime, *, days: int, fmt: Literal["json", "table"] |
     for label, moment in (("next open", session.next_open), ("next close", session.next_close)):
         if moment is not None:
             lines.append(f"{label:<11}{moment.astimezone(NEW_YORK):%a %Y-%m-%d %H:%M} ET")
-    decision = next_decision(now)
+    decision = next_decision(now, schedule)
     if decision is not None:
         sep = " (SEP)" if decision.sep else ""
         lines.append(
@@ -124,7 +132,7 @@ def calendar_report(now: datetime, *, days: int, fmt: Literal["json", "table"] |
             f"{format_countdown(decision.seconds_until)}"
         )
     lines += ["", f"coming {days} days:"]
-    for event in upcoming_events(now, days):
+    for event in upcoming_events(now, days, schedule):
         when = f" {event.at.astimezone(NEW_YORK):%H:%M} ET" if event.at else ""
         extra = " (SEP)" if event.sep else ""
         kind = event.kind.replace("_", " ")

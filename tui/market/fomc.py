@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import lru_cache
@@ -48,6 +49,18 @@ def load_schedule(path: Path = _SCHEDULE) -> tuple[FomcMeeting, ...]:
 def default_schedule() -> tuple[FomcMeeting, ...]:
     """Return the schedule that ships with capgap."""
     return load_schedule()
+
+
+def extend_schedule(
+    schedule: tuple[FomcMeeting, ...], extra: Iterable[tuple[date, bool]]
+) -> tuple[FomcMeeting, ...]:
+    """Return ``schedule`` with added decisions (date, sep); an added date replaces its twin."""
+    by_date = {meeting.date: meeting for meeting in schedule}
+    statement = schedule[0].statement_at.astimezone(NEW_YORK).time() if schedule else time(14)
+    for day, sep in extra:
+        at = datetime.combine(day, statement, tzinfo=NEW_YORK).astimezone(UTC)
+        by_date[day] = FomcMeeting(date=day, sep=sep, statement_at=at)
+    return tuple(sorted(by_date.values(), key=lambda meeting: meeting.date))
 
 
 def next_decision(

@@ -1,0 +1,183 @@
+"""Settings from a TOML file, validated: every error names the file, the key and the line.
+
+The file is found in this order: ``--config FILE``, ``$CAPGAP_CONFIG``, then the platform's
+config directory (``capgap/config.toml`` under platformdirs' user config dir). A missing
+default file means defaults; a missing file that was asked for by name is an error.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+CONFIG_ENV = "CAPGAP_CONFIG"
+_MONTH_KEY = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ConfigError(ValueError):
+    """The config is unusable; the message is one line: file:line: key: problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraDecision:
+    """An FOMC decision the user adds: a later year, or an unscheduled meeting."""
+
+    date: date
+    sep: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FomcSettings:
+    """[fomc]: decisions added to the schedule that ships with capgap."""
+
+    extra_decisions: tuple[ExtraDecision, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FedwatchSettings:
+    """[fedwatch]: manual ZQ prices by contract month, for what-if work."""
+
+    prices: Mapping[tuple[int, int], float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything the config file can set; defaults when there is no file."""
+
+    source: Path | None = None
+    fomc: FomcSettings = field(default_factory=FomcSettings)
+    fedwatch: FedwatchSettings = field(default_factory=FedwatchSettings)
+
+
+def default_config_path() -> Path:
+    """Return the platform's config file path (it may not exist)."""
+    from platformdirs import user_config_path
+
+    return user_config_path("capgap", appauthor=False) / "config.toml"
+
+
+def find_config(cli_path: str | None, environ: Mapping[str, str] | None = None) -> Path | None:
+    """Return the config file to read: --config, then $CAPGAP_CONFIG, then the default if any."""
+    env = os.environ if environ is None else environ
+    named = cli_path or env.get(CONFIG_ENV)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            origin = "--config" if cli_path else f"${CONFIG_ENV}"
+            raise ConfigError(f"{path}: config file not found (from {origin})")
+        return path
+    default = default_config_path()
+    return default if default.is_file() else None
+
+
+class _Reader:
+    """Validates one file's tables, naming file, key and line in each error."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def line_of(self, section: str, key: str | None = None) -> int:
+        """Return the 1-based line of ``key`` in ``[section]`` (of the header without a key)."""
+        current = ""
+        header = 0
+        for number, raw in enumerate(self.lines, start=1):
+            stripped = raw.strip()
+            if stripped.startswith("["):
+                current = stripped.strip("[]").strip()
+                if current == section:
+                    header = number
+                continue
+            if key is not None and current == section:
+                name = stripped.split("=", 1)[0].strip().strip('"')
+                if name == key:
+                    return number
+        return header or 1
+
+    def fail(self, section: str, key: str | None, problem: str) -> ConfigError:
+        """Return the error for a bad key (or section)."""
+        where = f"[{section}] {key}" if key else f"[{section}]"
+        return ConfigError(f"{self.path}:{self.line_of(section, key)}: {where}: {problem}")
+
+    def table(self, raw: Mapping[str, Any], section: str, allowed: set[str]) -> dict[str, Any]:
+        """Return ``raw[section]`` as a table whose keys are all known."""
+        value = raw.get(section, {})
+        if not isinstance(value, dict):
+            raise self.fail(section, None, "must be a table")
+        for key in value:
+            if key not in allowed:
+                known = ", ".join(sorted(allowed)) or "none"
+                raise self.fail(section, key, f"unknown key (known: {known})")
+        return value
+
+
+def _fomc(reader: _Reader, raw: Mapping[str, Any]) -> FomcSettings:
+    table = reader.table(raw, "fomc", {"extra_decisions"})
+    entries = table.get("extra_decisions", [])
+    if not isinstance(entries, list):
+        raise reader.fail("fomc", "extra_decisions", "must be a list of {date = ..., sep = ...}")
+    decisions = []
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) - {"date", "sep"}:
+            raise reader.fail(
+                "fomc", "extra_decisions", "each entry is {date = YYYY-MM-DD, sep = true|false}"
+            )
+        day = entry.get("date")
+        if not isinstance(day, date) or isinstance(day, datetime):
+            raise reader.fail("fomc", "extra_decisions", f"date {day!r} is not a TOML date")
+        sep = entry.get("sep", False)
+        if not isinstance(sep, bool):
+            raise reader.fail("fomc", "extra_decisions", f"sep must be true or false, got {sep!r}")
+        decisions.append(ExtraDecision(day, sep))
+    return FomcSettings(tuple(decisions))
+
+
+def _fedwatch(reader: _Reader, raw: Mapping[str, Any]) -> FedwatchSettings:
+    table = reader.table(raw, "fedwatch", {"prices"})
+    prices_raw = table.get("prices", {})
+    if not isinstance(prices_raw, dict):
+        raise reader.fail("fedwatch", "prices", 'must be a table like {"2026-01" = 96.37}')
+    prices: dict[tuple[int, int], float] = {}
+    for month, price in prices_raw.items():
+        match = _MONTH_KEY.match(month)
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            raise reader.fail("fedwatch", "prices", f"{month!r} is not a month (YYYY-MM)")
+        if isinstance(price, bool) or not isinstance(price, int | float):
+            raise reader.fail("fedwatch", "prices", f"{month}: {price!r} is not a number")
+        if not math.isfinite(price) or not 0 < price <= 100:
+            raise reader.fail("fedwatch", "prices", f"{month}: {price} is outside (0, 100]")
+        prices[(int(match.group(1)), int(match.group(2)))] = float(price)
+    return FedwatchSettings(prices)
+
+
+_SECTIONS = {"fomc", "fedwatch"}
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate a config file (None: the defaults)."""
+    if path is None:
+        return Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already ends with "(at line N, column M)".
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    reader = _Reader(path, text)
+    for section in raw:
+        if section not in _SECTIONS:
+            raise ConfigError(
+                f"{path}:{reader.line_of(section)}: [{section}]: unknown section "
+                f"(known: {', '.join(sorted(_SECTIONS))})"
+            )
+    return Settings(source=path, fomc=_fomc(reader, raw), fedwatch=_fedwatch(reader, raw))
