@@ -129,6 +129,42 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: json when stdout is not a terminal, else table)",
     )
+    fed = commands.add_parser(
+        "fedwatch",
+        help="rate-move probabilities per FOMC meeting from 30-day Fed funds futures prices",
+        description="FedWatch calculator. ZQ prices by contract month give each meeting's "
+        "implied rates and the chance of each 25 bp move (CME's method; see the docs of "
+        "tui.market.fedwatch for the rule used for the current month).",
+    )
+    _add_config_flag(fed, suppress=True)
+    fed.add_argument(
+        "--futures",
+        metavar="PRICES",
+        required=True,
+        help="ZQ prices by month: YYYY-MM=price,... e.g. 2015-08=99.8675,2015-09=99.805",
+    )
+    fed.add_argument(
+        "--meetings",
+        metavar="DATES",
+        help="decision days YYYY-MM-DD,... (default: the scheduled ones in the quoted months)",
+    )
+    fed.add_argument(
+        "--effr",
+        type=float,
+        metavar="RATE",
+        help="published EFFR, the rate before the first meeting",
+    )
+    fed.add_argument(
+        "--range",
+        metavar="LOW-HIGH",
+        help="today's target range, e.g. 3.75-4.00: adds cut/hold/hike",
+    )
+    fed.add_argument(
+        "--format",
+        choices=("json", "table"),
+        default=None,
+        help="output format (default: json when stdout is not a terminal, else table)",
+    )
     return parser
 
 
@@ -241,6 +277,28 @@ def _run_calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_fedwatch(args: argparse.Namespace) -> int:
+    from tui import fedwatch_cli as calc
+    from tui.market.fedwatch import FedWatchError
+
+    try:
+        prices = calc.parse_futures(args.futures)
+        meetings = (
+            calc.parse_meetings(args.meetings)
+            if args.meetings
+            else calc.scheduled_meetings(prices, args.schedule)
+        )
+        current_range = calc.parse_range(args.range) if args.range else None
+        result = calc.price_meetings(
+            prices, meetings, args.schedule, start_rate=args.effr, current_range=current_range
+        )
+    except (calc.FedwatchInputError, FedWatchError) as exc:
+        raise UsageError(str(exc)) from None
+    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    sys.stdout.write(calc.render_json(result) if fmt == "json" else calc.render_table(result))
+    return EXIT_OK
+
+
 def _schedule(args: argparse.Namespace) -> tuple[FomcMeeting, ...]:
     """Load the settings and return the FOMC schedule with the user's additions."""
     from tui.market.fomc import default_schedule, extend_schedule
@@ -260,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_snapshot(args)
         if args.command == "calendar":
             return _run_calendar(args)
+        if args.command == "fedwatch":
+            return _run_fedwatch(args)
         return _run_monitor(args)
     except (UsageError, ConfigError) as exc:
         print(f"capgap: error: {exc}", file=sys.stderr)
