@@ -205,6 +205,10 @@ EXPECTED_KEYS: dict[str, Any] = {
     "fed": {
         "next_decision": {"date", "statement_at", "seconds_until", "sep"},
         "target_range": None,
+        "effr": None,
+        "futures_source": None,
+        "probabilities": None,
+        "last_decision": None,
     },
     "feeds": None,
 }
@@ -306,7 +310,14 @@ def test_non_finite_numbers_become_null_and_missing_fed_is_null() -> None:
     assert data["spread"]["ratio_z_1y"] is None
     assert data["spread"]["beta_60d"] is None
     assert data["sectors"][0]["spread_pp"] is None
-    assert data["fed"] == {"next_decision": None, "target_range": None}
+    assert data["fed"] == {
+        "next_decision": None,
+        "target_range": None,
+        "effr": None,
+        "futures_source": None,
+        "probabilities": [],
+        "last_decision": None,
+    }
     assert data["feeds"] == []
     json.dumps(data, allow_nan=False)
 

@@ -8,6 +8,7 @@ from typing import Any
 from tui.analytics.snapshot import (
     FeedStatus,
     IndexQuote,
+    MeetingOdds,
     Mover,
     SectorLeg,
     SectorRow,
@@ -87,6 +88,23 @@ def _feed(feed: FeedStatus) -> dict[str, Any]:
     }
 
 
+def _odds(odds: MeetingOdds) -> dict[str, Any]:
+    return {
+        "meeting": odds.meeting.isoformat(),
+        "cut_pct": _num(odds.cut_pct, PCT_DP),
+        "hold_pct": _num(odds.hold_pct, PCT_DP),
+        "hike_pct": _num(odds.hike_pct, PCT_DP),
+        "outcomes": [
+            {
+                "target_range": [_num(o.target_range[0], PCT_DP), _num(o.target_range[1], PCT_DP)],
+                "probability_pct": _num(o.probability_pct, PCT_DP),
+            }
+            for o in odds.outcomes
+        ],
+        "implied_rate": _num(odds.implied_rate, PCT_DP),
+    }
+
+
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     """Return the snapshot as JSON-ready data: fixed keys, rounded floats, no NaN, UTC times."""
     spread = snapshot.spread
@@ -124,6 +142,10 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             "target_range": [_num(target[0], PCT_DP), _num(target[1], PCT_DP)]
             if target is not None
             else None,
+            "effr": _num(snapshot.fed.effr, PCT_DP),
+            "futures_source": snapshot.fed.futures_source,
+            "probabilities": [_odds(odds) for odds in snapshot.fed.probabilities],
+            "last_decision": decision_to_dict(snapshot.fed.last_decision),
         },
         "feeds": [_feed(feed) for feed in snapshot.feeds],
     }

@@ -140,12 +140,61 @@ class StyleSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class RangeOdds:
+    """The chance that the target range is ``target_range`` after a meeting."""
+
+    target_range: tuple[float, float]
+    probability_pct: float
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingOdds:
+    """What the futures price for one upcoming FOMC meeting.
+
+    cut/hold/hike and ``outcomes`` are cumulative: the total move since today, applied to
+    today's target range. ``implied_rate`` is the rate implied after the meeting and
+    ``expected_change_bp`` the meeting's own expected move.
+    """
+
+    meeting: date
+    sep: bool
+    cut_pct: float
+    hold_pct: float
+    hike_pct: float
+    implied_rate: float
+    expected_change_bp: float
+    outcomes: tuple[RangeOdds, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FuturesPrice:
+    """A 30-day Fed funds futures price used by FedWatch, with its age."""
+
+    symbol: str
+    month: str  # "YYYY-MM"
+    price: float
+    implied_rate: float
+    as_of: datetime | None
+    age_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class FedSnapshot:
-    """The Fed panel: next decision and the current target range."""
+    """The Fed panel: next decision, target range, EFFR and the odds the futures imply.
+
+    ``last_decision`` is set while the latest statement is nearer than the next one (the
+    panel then says that decision is out). ``fedwatch_error`` says why there are no odds.
+    """
 
     next_decision: FomcDecision | None
     target_range: tuple[float, float] | None
     target_source: str | None
+    effr: float | None = None
+    futures_source: str | None = None
+    probabilities: tuple[MeetingOdds, ...] = ()
+    futures: tuple[FuturesPrice, ...] = ()
+    fedwatch_error: str | None = None
+    last_decision: FomcDecision | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,3 +85,24 @@ def format_countdown(seconds: int) -> str:
     hours, rest = divmod(rest, 3_600)
     minutes, secs = divmod(rest, 60)
     return f"{days:02d}:{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def recent_decision(
+    now: datetime, schedule: tuple[FomcMeeting, ...] | None = None
+) -> FomcDecision | None:
+    """Return the latest decision already out while it is nearer than the next one, else None.
+
+    Its ``seconds_until`` is negative: the seconds since the statement.
+    """
+    meetings = schedule if schedule is not None else default_schedule()
+    past = [meeting for meeting in meetings if meeting.statement_at <= now]
+    if not past:
+        return None
+    last = past[-1]
+    upcoming = next_decision(now, meetings)
+    since = (now - last.statement_at).total_seconds()
+    if upcoming is not None and upcoming.seconds_until <= since:
+        return None
+    return FomcDecision(
+        date=last.date, statement_at=last.statement_at, seconds_until=-int(since), sep=last.sep
+    )
