@@ -6,6 +6,9 @@ generator's own checks.
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
+import itertools
 import re
 import tomllib
 from datetime import UTC, date, datetime, time, timedelta
@@ -29,6 +32,23 @@ NEW_YORK = ZoneInfo("America/New_York")
 INDICES = {"^GSPC", "^RUT", "^VIX", "^TNX"}
 SESSION_DAY = date(2025, 12, 5)
 LAST_DAILY = date(2025, 12, 4)
+# The 30-day Fed funds futures of the sample, written out by hand (Yahoo month codes: X = Nov,
+# Z = Dec, F = Jan, G = Feb, H = Mar, J = Apr, K = May, M = Jun).
+ZQ_CONTRACTS = {
+    "ZQX25.CBT": (2025, 11),
+    "ZQZ25.CBT": (2025, 12),
+    "ZQF26.CBT": (2026, 1),
+    "ZQG26.CBT": (2026, 2),
+    "ZQH26.CBT": (2026, 3),
+    "ZQJ26.CBT": (2026, 4),
+    "ZQK26.CBT": (2026, 5),
+    "ZQM26.CBT": (2026, 6),
+}
+ZQ_FRONT = "ZQ=F"
+ZQ_SYMBOLS = {*ZQ_CONTRACTS, ZQ_FRONT}
+ZQ_TICK = 0.0025
+# The November contract's last trading day: the last business day of November 2025.
+ZQX25_LAST_DAY = date(2025, 11, 28)
 
 
 # ---------------------------------------------------------------- fixtures
@@ -164,7 +184,9 @@ def test_frames_have_the_declared_schemas(daily: pl.DataFrame, intraday: pl.Data
 def test_every_universe_symbol_is_present(
     universe: Universe, daily: pl.DataFrame, intraday: pl.DataFrame
 ) -> None:
-    expected = set(universe.symbols())
+    # The universe file is unchanged: the ZQ futures come on top of it.
+    assert not ZQ_SYMBOLS & set(universe.symbols())
+    expected = set(universe.symbols()) | ZQ_SYMBOLS
     assert {"^GSPC", "^RUT", "SPY", "IWM", "^VIX", "^TNX", "XLK", "PSCU"} <= expected
     assert set(daily["symbol"].unique()) == expected
     assert set(intraday["symbol"].unique()) == expected
@@ -174,8 +196,10 @@ def test_daily_rows_are_the_nyse_sessions(daily: pl.DataFrame) -> None:
     sessions = [s.day for s in sessions_between(date(2024, 12, 2), LAST_DAILY)]
     assert len(sessions) == 253
     per_symbol = daily.group_by("symbol").agg(pl.col("date").sort())
-    for dates in per_symbol["date"].to_list():
-        assert dates == sessions
+    for symbol, dates in per_symbol.iter_rows():
+        # The futures carry only the last 20 sessions: 2025-11-06 (Nov 27 closed) to Dec 4.
+        assert dates == (sessions[-20:] if symbol in ZQ_SYMBOLS else sessions), symbol
+    assert sessions[-20] == date(2025, 11, 6)
     days = set(daily["date"].unique().to_list())
     # Independent spot checks of the calendar: closures absent, an early close present.
     assert date(2025, 1, 9) not in days  # national day of mourning
@@ -206,12 +230,17 @@ def test_prices_are_rounded_positive_and_ohlc_consistent(
     daily: pl.DataFrame, intraday: pl.DataFrame
 ) -> None:
     for frame in (daily, intraday):
-        cents = frame.filter(pl.col("symbol") != "^TNX")
+        cents = frame.filter(
+            (pl.col("symbol") != "^TNX") & ~pl.col("symbol").is_in(list(ZQ_SYMBOLS))
+        )
+        futures = frame.filter(pl.col("symbol").is_in(list(ZQ_SYMBOLS)))
         for column in ("open", "high", "low", "close"):
             values = cents[column].to_numpy()
             assert np.all(np.abs(values * 100 - np.round(values * 100)) < 1e-6), column
             tnx = frame.filter(pl.col("symbol") == "^TNX")[column].to_numpy()
             assert np.all(np.abs(tnx * 1000 - np.round(tnx * 1000)) < 1e-6), column
+            ticks = futures[column].to_numpy() / ZQ_TICK
+            assert np.all(np.abs(ticks - np.round(ticks)) < 1e-6), column
         o, h, lo, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
         assert np.all(lo > 0)
         assert np.all(lo <= np.minimum(o, c))
@@ -223,7 +252,8 @@ def test_volumes_are_whole_and_plausible(daily: pl.DataFrame, intraday: pl.DataF
         volume = frame["volume"].to_numpy()
         assert np.all(volume >= 0)
         assert np.all(volume == np.round(volume))
-        traded = frame.filter(~pl.col("symbol").is_in(list(INDICES)))
+        # The futures' volumes are checked on their own (an expired contract trades nothing).
+        traded = frame.filter(~pl.col("symbol").is_in(list(INDICES | ZQ_SYMBOLS)))
         assert traded["volume"].min() > 0
     median = daily.group_by("symbol").agg(pl.col("volume").median()).sort("symbol")
     by_symbol = dict(median.iter_rows())
@@ -471,6 +501,262 @@ def test_session_day_minute_returns_have_fat_tails(minute_closes: dict) -> None:
     assert max(kurtosis) > 0.5
 
 
+# ---------------------------------------------------------------- 30-day Fed funds futures
+
+# The designed path, by hand: EFFR 3.89 % before 2025-12-10, then the expected rate after each
+# decision is the previous one minus 0.25 x P(cut).
+ZQ_EFFR = 3.89
+ZQ_PATH = [
+    (date(2025, 12, 10), 0.87, 3.6725),
+    (date(2026, 1, 28), 0.25, 3.61),
+    (date(2026, 3, 18), 0.35, 3.5225),
+    (date(2026, 4, 29), 0.20, 3.4725),
+    (date(2026, 6, 17), 0.30, 3.3975),
+]
+# CME's method, meeting by meeting: the meeting month (N days, M of them before the meeting
+# day), and the neighbouring month without a meeting that pins the start (previous month) or
+# the end (next month) rate.
+ZQ_MEETINGS = [
+    (date(2025, 12, 10), "ZQZ25.CBT", 31, 9, "ZQX25.CBT", "start", 0.87),
+    (date(2026, 1, 28), "ZQF26.CBT", 31, 27, "ZQG26.CBT", "end", 0.25),
+    (date(2026, 3, 18), "ZQH26.CBT", 31, 17, "ZQG26.CBT", "start", 0.35),
+    (date(2026, 4, 29), "ZQJ26.CBT", 30, 28, "ZQK26.CBT", "end", 0.20),
+    (date(2026, 6, 17), "ZQM26.CBT", 30, 16, "ZQK26.CBT", "start", 0.30),
+]
+
+
+def _cut_probability(meeting: str, n: int, m: int, anchor: str, side: str, prices: dict) -> float:
+    """P(25 bp cut) from a meeting month's price and its meeting-free neighbour's price."""
+    avg = 100.0 - prices[meeting]
+    if side == "start":
+        start = 100.0 - prices[anchor]
+        end = (avg - m / n * start) * n / (n - m)
+    else:
+        end = 100.0 - prices[anchor]
+        start = (avg - (n - m) / n * end) * n / m
+    return (start - end) / 0.25
+
+
+@pytest.fixture(scope="module")
+def zq_session_closes(minute_closes: dict) -> dict[str, float]:
+    return {symbol: float(minute_closes[symbol][-1]) for symbol in ZQ_SYMBOLS}
+
+
+def test_futures_toml_names_the_contracts_as_yahoo_does() -> None:
+    with package_data("futures.toml").open("rb") as handle:
+        spec = tomllib.load(handle)
+    assert spec["front_symbol"] == ZQ_FRONT
+    assert spec["tick"] == ZQ_TICK
+    for symbol, (year, month) in ZQ_CONTRACTS.items():
+        code = spec["month_codes"][month - 1]
+        assert spec["symbol_template"].format(code=code, yy=f"{year % 100:02d}") == symbol
+    name = spec["name_template"].format(Mon="Dec", yyyy="2025")
+    assert name == "30-Day Fed Funds Dec 2025"
+
+
+def test_futures_have_a_price_for_every_bar(daily: pl.DataFrame, intraday: pl.DataFrame) -> None:
+    for frame, rows in ((daily, 20), (intraday, 390)):
+        futures = frame.filter(pl.col("symbol").is_in(list(ZQ_SYMBOLS)))
+        counts = dict(futures.group_by("symbol").len().iter_rows())
+        assert counts == dict.fromkeys(ZQ_SYMBOLS, rows)
+        prices = futures.select("open", "high", "low", "close").to_numpy()
+        assert np.isfinite(prices).all()
+        # 100 minus a rate between 3 % and 4 %.
+        assert prices.min() > 96.0
+        assert prices.max() < 97.0
+
+
+@pytest.mark.parametrize(("meeting", "symbol", "n", "m", "anchor", "side", "design"), ZQ_MEETINGS)
+def test_futures_closes_encode_the_designed_cut_probabilities(
+    zq_session_closes: dict,
+    meeting: date,
+    symbol: str,
+    n: int,
+    m: int,
+    anchor: str,
+    side: str,
+    design: float,
+) -> None:
+    # The month facts are checked too: M = days before the meeting day, N = days in the month.
+    assert m == meeting.day - 1
+    assert n == calendar.monthrange(meeting.year, meeting.month)[1]
+    probability = _cut_probability(symbol, n, m, anchor, side, zq_session_closes)
+    assert abs(probability - design) <= 0.005, probability
+
+
+def test_december_cut_is_priced_at_87_percent(zq_session_closes: dict) -> None:
+    # November has no meeting: its price is 100 minus the EFFR, the start rate of December.
+    assert zq_session_closes["ZQX25.CBT"] == pytest.approx(100.0 - ZQ_EFFR, abs=1e-9)
+    probability = _cut_probability("ZQZ25.CBT", 31, 9, "ZQX25.CBT", "start", zq_session_closes)
+    assert 0.865 <= probability <= 0.875
+    # The rate expected after Dec 10 is 3.89 - 0.87 x 0.25, up to half a price tick spread
+    # over the 22 post-meeting days.
+    end = ((100.0 - zq_session_closes["ZQZ25.CBT"]) * 31 - 9 * ZQ_EFFR) / 22
+    assert abs(end - (3.89 - 0.87 * 0.25)) <= ZQ_TICK / 2 * 31 / 22 + 1e-12
+
+
+def test_futures_closes_are_the_designed_prices_on_the_tick_grid(
+    zq_session_closes: dict,
+) -> None:
+    # A second method: average the expected rate day by day over each contract month.
+    for symbol, (year, month) in ZQ_CONTRACTS.items():
+        days = [date(year, month, k) for k in range(1, calendar.monthrange(year, month)[1] + 1)]
+        rates = np.full(len(days), ZQ_EFFR)
+        for decided, _, after in ZQ_PATH:
+            rates[np.array([day >= decided for day in days])] = after
+        price = 100.0 - rates.mean()
+        assert zq_session_closes[symbol] == pytest.approx(round(price / ZQ_TICK) * ZQ_TICK), symbol
+    # The expected rate falls month after month: prices rise along the curve.
+    curve = [zq_session_closes[symbol] for symbol in ZQ_CONTRACTS]
+    assert all(later > earlier for earlier, later in itertools.pairwise(curve))
+    assert zq_session_closes[ZQ_FRONT] == zq_session_closes["ZQZ25.CBT"]
+
+
+def test_front_contract_rolls_when_november_expires(
+    daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    def bars(frame: pl.DataFrame, symbol: str) -> pl.DataFrame:
+        return frame.filter(pl.col("symbol") == symbol).drop("symbol")
+
+    assert_frame_equal(bars(intraday, ZQ_FRONT), bars(intraday, "ZQZ25.CBT"))
+    front = bars(daily, ZQ_FRONT)
+    november = bars(daily, "ZQX25.CBT").filter(pl.col("date") <= ZQX25_LAST_DAY)
+    december = bars(daily, "ZQZ25.CBT").filter(pl.col("date") > ZQX25_LAST_DAY)
+    assert_frame_equal(front, pl.concat([november, december]))
+
+
+def test_expired_november_contract_stays_at_its_final_value(
+    daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    november = daily.filter(pl.col("symbol") == "ZQX25.CBT")
+    after = pl.concat(
+        [
+            november.filter(pl.col("date") > ZQX25_LAST_DAY).drop("date"),
+            intraday.filter(pl.col("symbol") == "ZQX25.CBT").drop("time"),
+        ]
+    )
+    assert after.height == 4 + 390  # the daily bars of Dec 1-4 and the session day
+    assert after.select("open", "high", "low", "close").to_numpy().ravel().tolist() == [96.11] * (
+        4 * after.height
+    )
+    assert after["volume"].sum() == 0
+    assert november.filter(pl.col("date") <= ZQX25_LAST_DAY)["volume"].min() > 0
+
+
+def test_futures_session_day_is_mostly_flat_with_one_tick_moves(
+    daily: pl.DataFrame, intraday: pl.DataFrame, zq_session_closes: dict
+) -> None:
+    moved_somewhere = 0
+    for symbol in ZQ_CONTRACTS:
+        bars = intraday.filter(pl.col("symbol") == symbol).sort("time")
+        ticks = {
+            k: np.round(bars[k].to_numpy() / ZQ_TICK) for k in ("open", "high", "low", "close")
+        }
+        steps = ticks["close"] - ticks["open"]
+        assert set(np.unique(steps)) <= {-1.0, 0.0, 1.0}, symbol
+        assert np.mean(steps == 0) >= 0.9, symbol
+        assert (ticks["high"] - ticks["low"]).max() <= 2, symbol
+        moved_somewhere += int(np.count_nonzero(steps))
+        # The day starts at the previous daily close and ends on the designed close.
+        assert bars["open"][0] == close_on(daily, symbol, LAST_DAILY)
+        assert bars["close"][-1] == zq_session_closes[symbol]
+    assert moved_somewhere > 0
+
+
+def test_futures_history_moves_a_few_basis_points_a_day(daily: pl.DataFrame) -> None:
+    wide = (
+        daily.filter(pl.col("symbol").is_in(list(ZQ_CONTRACTS)))
+        .pivot(on="symbol", index="date", values="close")
+        .sort("date")
+    )
+    for symbol in ZQ_CONTRACTS:
+        moves = np.abs(np.diff(wide[symbol].to_numpy()))
+        assert moves.max() <= 0.06, symbol  # at most 6 bp of rate in a day
+    assert np.abs(np.diff(wide["ZQM26.CBT"].to_numpy())).max() > 0
+    # Every day of the history prices a December cut with a probability between 0 and 1.
+    for row in wide.iter_rows(named=True):
+        probability = _cut_probability("ZQZ25.CBT", 31, 9, "ZQX25.CBT", "start", row)
+        assert 0.0 <= probability <= 1.0, row["date"]
+
+
+def test_futures_volumes_are_small_whole_numbers(
+    daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    live_daily = daily.filter(
+        pl.col("symbol").is_in(list(ZQ_SYMBOLS))
+        & ~((pl.col("symbol") == "ZQX25.CBT") & (pl.col("date") > ZQX25_LAST_DAY))
+    )
+    live_minutes = intraday.filter(
+        pl.col("symbol").is_in(list(ZQ_SYMBOLS)) & (pl.col("symbol") != "ZQX25.CBT")
+    )
+    for frame in (live_daily, live_minutes):
+        volume = frame["volume"].to_numpy()
+        assert np.all(volume == np.round(volume))
+        assert volume.min() >= 1
+    assert live_daily["volume"].max() < 500_000
+    per_contract = live_minutes.group_by("symbol").agg(pl.col("volume").sum())
+    assert per_contract["volume"].max() < 500_000
+
+
+def test_futures_do_not_change_any_other_symbol(
+    daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    from tui.sample.calibration import load_calibration
+    from tui.sample.generator import generate
+
+    cal = load_calibration()
+    # Other futures settings draw different futures from their own stream...
+    futures = dataclasses.replace(cal.futures, prob_daily_vol=0.05, round_trips=4.0)
+    session = generate(calibration=dataclasses.replace(cal, futures=futures))
+    others = ~pl.col("symbol").is_in(list(ZQ_SYMBOLS))
+    # ...and leave every other symbol exactly as committed.
+    assert_frame_equal(session.daily.filter(others), daily.filter(others))
+    assert_frame_equal(session.intraday.filter(others), intraday.filter(others))
+    zq = pl.col("symbol") == "ZQM26.CBT"
+    assert not session.daily.filter(zq).equals(daily.filter(zq))
+
+
+def test_sample_fedpath_reproduces_cme_worked_example() -> None:
+    from tui.sample.fedpath import implied_cut_probabilities
+
+    # CME's whitepaper, meeting of 17 Sep 2015: Aug 99.8675 (no meeting), Sep 99.805:
+    # P(hike 25 bp) = 53.6 %, i.e. a cut probability of -53.6 %.
+    prices = {(2015, 8): 99.8675, (2015, 9): 99.805}
+    implied = implied_cut_probabilities(prices, [date(2015, 9, 17)], 0.25)
+    assert implied[date(2015, 9, 17)] == pytest.approx(-0.536, abs=0.0005)
+
+
+def test_sample_contracts_follow_yahoo_names_and_cme_last_days() -> None:
+    from tui.market.zq import load_naming
+    from tui.sample.contracts import contract
+
+    naming = load_naming()
+    december = contract(naming, (2026, 12))
+    assert (december.symbol, december.name) == ("ZQZ26.CBT", "30-Day Fed Funds Dec 2026")
+    # Last business day of the month: Friday 28 Nov 2025 (an early close still trades),
+    # Friday 29 May 2026 (31 May is a Sunday), Friday 30 Jan 2026.
+    assert contract(naming, (2025, 11)).last_trading_day == ZQX25_LAST_DAY
+    assert contract(naming, (2026, 5)).last_trading_day == date(2026, 5, 29)
+    assert contract(naming, (2026, 1)).last_trading_day == date(2026, 1, 30)
+
+
+def test_sample_grid_falls_back_when_the_tick_would_bend_the_design() -> None:
+    from tui.sample.calibration import load_calibration
+    from tui.sample.futures import choose_grid
+
+    spec = load_calibration().futures
+    months = list(ZQ_CONTRACTS.values())
+    grid, implied, note = choose_grid(spec, ZQ_TICK, months)
+    assert grid == ZQ_TICK
+    assert "0.0025 tick" in note
+    # The tick moves the March probability by 0.43 pp: a tolerance of 0.2 pp refuses it.
+    strict = dataclasses.replace(spec, probability_tolerance=0.002)
+    grid, implied, note = choose_grid(strict, ZQ_TICK, months)
+    assert grid == 0.0001
+    assert "not to the 0.0025 tick" in note
+    assert abs(implied[date(2025, 12, 10)] - 0.87) <= 0.002
+
+
 # ---------------------------------------------------------------- metadata
 
 
@@ -488,6 +774,9 @@ def test_session_toml_carries_what_the_replay_needs() -> None:
     assert reference["large_forward_pe"] == 23.0
     assert reference["small_forward_pe"] == 18.5
     assert reference["label"] == "sample"
+    assert meta["futures"]["front"] == ZQ_FRONT
+    assert meta["futures"]["contracts"] == list(ZQ_CONTRACTS)
+    assert meta["futures"]["grid"] == ZQ_TICK
 
 
 def test_readme_says_synthetic_and_how_to_regenerate() -> None:
@@ -496,6 +785,9 @@ def test_readme_says_synthetic_and_how_to_regenerate() -> None:
     assert "python -m tui.sample --out sample_data" in text
     for name in ("daily.parquet", "intraday.parquet", "session.toml"):
         assert name in text
+    assert "## 30-day Fed funds futures (ZQ)" in text
+    for symbol in ZQ_SYMBOLS:
+        assert symbol in text
 
 
 def test_sample_data_stays_small() -> None:

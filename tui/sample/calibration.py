@@ -8,6 +8,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tui.market.zq import YearMonth
+from tui.sample.contracts import parse_month
+from tui.sample.fedpath import MeetingOdds
+
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.toml"
 
 
@@ -111,6 +115,27 @@ class Targets:
 
 
 @dataclass(frozen=True, slots=True)
+class FuturesSpec:
+    """The ZQ contracts of the sample: month range, designed path, history and trading noise."""
+
+    first_month: YearMonth
+    last_month: YearMonth
+    daily_sessions: int
+    start_rate: float
+    step: float
+    meetings: tuple[MeetingOdds, ...]
+    probability_tolerance: float
+    fallback_grid: float
+    prob_daily_vol: float
+    prob_correlation: float
+    prob_bounds: tuple[float, float]
+    session_prob_vol: float
+    round_trips: float
+    wick_probability: float
+    volume: dict[YearMonth, float]
+
+
+@dataclass(frozen=True, slots=True)
 class Calibration:
     """Everything the generator is calibrated to."""
 
@@ -132,6 +157,7 @@ class Calibration:
     virtual_small: dict[str, SectorEtfSpec]
     buckets: dict[str, BucketSpec]
     targets: Targets
+    futures: FuturesSpec
 
 
 def _index(raw: dict[str, Any]) -> IndexSpec:
@@ -177,6 +203,29 @@ def _targets(raw: dict[str, Any]) -> Targets:
         vix_median=_pair(raw["vix_median"]),
         vix_correlation_max=float(raw["vix_correlation_max"]),
         tnx_mean=_pair(raw["tnx_mean"]),
+    )
+
+
+def _futures(raw: dict[str, Any], effr: float) -> FuturesSpec:
+    return FuturesSpec(
+        first_month=parse_month(str(raw["first_month"])),
+        last_month=parse_month(str(raw["last_month"])),
+        daily_sessions=int(raw["daily_sessions"]),
+        start_rate=effr,
+        step=float(raw["step"]),
+        meetings=tuple(
+            MeetingOdds(date=entry["date"], p_cut=float(entry["p_cut"]))
+            for entry in raw["meetings"]
+        ),
+        probability_tolerance=float(raw["probability_tolerance"]),
+        fallback_grid=float(raw["fallback_grid"]),
+        prob_daily_vol=float(raw["prob_daily_vol"]),
+        prob_correlation=float(raw["prob_correlation"]),
+        prob_bounds=_pair(raw["prob_bounds"]),
+        session_prob_vol=float(raw["session_prob_vol"]),
+        round_trips=float(raw["round_trips"]),
+        wick_probability=float(raw["wick_probability"]),
+        volume={parse_month(str(k)): float(v) for k, v in raw["volume"].items()},
     )
 
 
@@ -253,4 +302,6 @@ def load_calibration(path: Path | None = None) -> Calibration:
             for name, spec in raw["constituents"].items()
         },
         targets=_targets(raw["targets"]),
+        # The path starts at the session's published EFFR: one figure, one place.
+        futures=_futures(raw["futures"], float(raw["reference"]["effr"])),
     )

@@ -11,6 +11,7 @@ import polars as pl
 
 from tui.analytics.universe import Universe, load_universe
 from tui.market.calendar import sessions_between, trading_day
+from tui.market.zq import load_naming
 from tui.resources import package_data
 from tui.sample.calibration import Calibration, load_calibration
 from tui.sample.checks import daily_failures, index_failures
@@ -23,6 +24,7 @@ from tui.sample.daily import (
     rounded_closes,
     simulate_daily,
 )
+from tui.sample.futures import FuturesSession, simulate_futures
 from tui.sample.intraday import intraday_frame, simulate_day
 from tui.sample.model import rounded
 from tui.sample.plan import Plan, build_plan
@@ -46,6 +48,7 @@ class SampleSession:
     last_daily: date
     daily: pl.DataFrame
     intraday: pl.DataFrame
+    futures: FuturesSession
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,9 @@ def reference_prices(path: Path | None = None) -> dict[str, float]:
 
 def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Separate streams per stage: drawing more constituents never changes the index paths.
-    return np.random.SeedSequence(seed).spawn(5)
+    # Child k of a SeedSequence does not depend on how many children are spawned, so the
+    # futures' stream (the sixth) leaves the first five, and every other symbol, unchanged.
+    return np.random.SeedSequence(seed).spawn(6)
 
 
 def _search(
@@ -80,7 +85,7 @@ def _search(
     seed_start: int,
 ) -> _Accepted:
     for seed in range(seed_start, seed_start + MAX_SEEDS):
-        plan_seq, index_seq, daily_seq, _, _ = _streams(seed)
+        plan_seq, index_seq, daily_seq, _, _, _ = _streams(seed)
         shocks = draw_index_shocks(cal, len(dates), np.random.default_rng(index_seq))
         plan: Plan | None = None
         for rotation in record_rotations(cal, dates, shocks):
@@ -115,7 +120,7 @@ def generate(
     if session is None or dates[-1] >= cal.session_date:
         raise ValueError(f"{cal.session_date} must be a session after the daily history")
     accepted = _search(cal, universe, ref_prices, dates, seed)
-    _, _, _, ohlc_seq, intraday_seq = _streams(accepted.seed)
+    _, _, _, ohlc_seq, intraday_seq, futures_seq = _streams(accepted.seed)
     daily = daily_frame(accepted.plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
     last = daily.filter(pl.col("date") == dates[-1])
     prev_close = dict(zip(last["symbol"].to_list(), last["close"].to_list(), strict=True))
@@ -127,6 +132,9 @@ def generate(
     intraday = intraday_frame(
         accepted.plan, cal, session.open, prev_close, daily_vol, days, intraday_rng
     )
+    futures = simulate_futures(
+        cal, load_naming(), dates, session.open, np.random.default_rng(futures_seq)
+    )
     return SampleSession(
         seed=accepted.seed,
         seed_start=seed,
@@ -135,6 +143,7 @@ def generate(
         session_date=cal.session_date,
         first_daily=dates[0],
         last_daily=dates[-1],
-        daily=daily,
-        intraday=intraday,
+        daily=pl.concat([daily, futures.daily]).sort("symbol", "date"),
+        intraday=pl.concat([intraday, futures.intraday]).sort("symbol", "time"),
+        futures=futures,
     )

@@ -65,11 +65,105 @@ def session_toml(session: SampleSession, cal: Calibration) -> str:
         "[reference]",
     ]
     lines += [f"{key} = {_toml_value(value)}" for key, value in cal.reference.items()]
+    futures = session.futures
+    lines += [
+        "",
+        "# 30-day Fed funds futures in the files (naming: tui/data/futures.toml).",
+        "[futures]",
+        f"front = {_toml_value(futures.front_symbol)}",
+        f"contracts = {_toml_value([contract.symbol for contract in futures.contracts])}",
+        f"grid = {_toml_value(futures.grid)}",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def _closes(frame: pl.DataFrame, symbol: str) -> np.ndarray[Any, np.dtype[np.float64]]:
     return frame.filter(pl.col("symbol") == symbol).sort("date").get_column("close").to_numpy()
+
+
+def _futures_section(session: SampleSession, cal: Calibration) -> str:
+    """Return the README's section on the ZQ futures and the rate path they encode."""
+    futures, spec = session.futures, cal.futures
+    day = session.session_date
+    meetings = sorted(spec.meetings, key=lambda meeting: meeting.date)
+    rate = spec.start_rate
+    path_rows = []
+    for meeting in meetings:
+        rate -= spec.step * meeting.p_cut
+        path_rows.append(
+            f"| {meeting.date} | {meeting.p_cut * 100:.0f} % | {rate:.4f} % "
+            f"| {futures.implied[meeting.date] * 100:.2f} % |"
+        )
+    meeting_of = {(meeting.date.year, meeting.date.month): meeting.date for meeting in meetings}
+    close = (
+        session.intraday.filter(pl.col("symbol").is_in([c.symbol for c in futures.contracts]))
+        .group_by("symbol")
+        .agg(pl.col("close").sort_by("time").last())
+    )
+    closes = dict(close.iter_rows())
+    contract_rows = []
+    for contract in futures.contracts:
+        decision = meeting_of.get(contract.month)
+        weights = f"{decision} (M/N = {decision.day - 1}/{contract.days})" if decision else "none"
+        design = futures.design[contract.symbol]
+        contract_rows.append(
+            f"| {contract.symbol} | {contract.name} | {weights} | {100.0 - design:.6f} "
+            f"| {design:.6f} | {closes[contract.symbol]:.4f} | {contract.last_trading_day} |"
+        )
+    first, last = futures.contracts[0], futures.contracts[-1]
+    front = next(c for c in futures.contracts if c.last_trading_day >= day)
+    expired_note = "".join(
+        f"- {c.symbol} stopped trading on {c.last_trading_day}, the last business day of its\n"
+        f"  month (NYSE sessions stand in for CME business days). Its later bars stay at its\n"
+        f"  final value with zero volume; it stays in the files because it is the month without\n"
+        f"  a meeting that anchors the first meeting's probability.\n"
+        for c in futures.contracts
+        if c.last_trading_day < day
+    )
+    low, high = cal.reference["target_range"]
+    return f"""## 30-day Fed funds futures (ZQ)
+
+Contracts {first.symbol} ({first.name}) to {last.symbol} ({last.name}): the symbols
+and names follow `tui/data/futures.toml` (Yahoo's `ZQ{{code}}{{yy}}.CBT`, month codes F G H J K
+M N Q U V X Z), the month range is in the calibration. `{futures.front_symbol}` is the
+continuous front contract: on each date, the first contract not yet expired, so on {day}
+it is {front.symbol}, bar for bar. Daily bars cover the last {spec.daily_sessions} sessions
+before {day}; the minute bars of {day} are mostly flat, with occasional one-tick moves.
+
+A contract settles at 100 minus the average daily EFFR of its month. The closes of {day}
+encode this path: EFFR {spec.start_rate:.2f} % before the first meeting (target range
+{low:.2f}-{high:.2f}); at each meeting a cut of {spec.step * 100:.0f} bp with probability p_cut
+(given the path so far), so the expected rate steps down by {spec.step} x p_cut.
+
+| decision | p_cut designed | expected rate after | p_cut implied by the closes |
+|---|---|---|---|
+{chr(10).join(path_rows)}
+
+The price of a month is 100 - avg, with avg = (M/N) x start + ((N-M)/N) x end in a meeting
+month (M = days before the meeting day, which counts as post-meeting; N = days in the month)
+and avg = the rate in a month without a meeting.
+
+| symbol | name | meeting (M/N) | expected avg | exact price | close {day} | last trading day |
+|---|---|---|---|---|---|---|
+{chr(10).join(contract_rows)}
+
+{futures.grid_note}
+
+The implied column recomputes each p_cut from the closes as CME's FedWatch does: the previous
+month without a meeting gives the start rate (else the next month without one gives the end
+rate), the meeting month's price gives the other, and p_cut = (start - end) / {spec.step}.
+Real ZQ quotes use the 0.0025 tick only in the spot month (0.005 in the others); the sample
+keeps every month on one grid.
+
+- Before {day} each meeting's p_cut wanders: a random walk run backward from its design
+  (daily Student-t steps of {spec.prob_daily_vol}, correlated {spec.prob_correlation} across
+  meetings, kept within {spec.prob_bounds[0]}-{spec.prob_bounds[1]}), priced every day with
+  the same formula. The session day's own change is small (volatility {spec.session_prob_vol});
+  its minute bars walk from the {session.last_daily} close to the {day} close in one-tick
+  steps, with a few moves out and back.
+{expired_note}- Volumes are in contracts, around approximate typical daily volumes. The futures draw
+  from a random stream of their own, so they never change another symbol's data.
+"""
 
 
 def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
@@ -101,7 +195,9 @@ def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
         for spec in (cal.large, cal.small)
         for day, close in sorted(spec.anchors.items())
     )
-    symbols = session.daily.get_column("symbol").n_unique()
+    futures = {contract.symbol for contract in session.futures.contracts}
+    futures.add(session.futures.front_symbol)
+    symbols = session.daily.get_column("symbol").n_unique() - len(futures)
     return f"""# capgap sample session — SYNTHETIC DATA
 
 **These prices are synthetic.** The tickers, company names and GICS sectors are real; every
@@ -122,17 +218,19 @@ tried), generator version {GENERATOR_VERSION}. The calibration lives in
 
 - `{DAILY_FILE}`: DAILY schema (symbol str, date date, open/high/low/close f64, volume
   f64), one row per symbol per NYSE session from {session.first_daily} to
-  {session.last_daily} ({len(closes[large])} sessions x {symbols} symbols).
+  {session.last_daily} ({len(closes[large])} sessions x {symbols} symbols), plus the
+  {len(futures)} ZQ futures series over the last {cal.futures.daily_sessions} sessions.
 - `{INTRADAY_FILE}`: BARS schema (symbol str, time datetime[us, UTC], open/high/low/close
   f64, volume f64), one-minute bars of {session.session_date}; `time` is the UTC start of the
   bar, 09:30 to 15:59 America/New_York (390 bars per symbol).
 - `{SESSION_FILE}`: session date, seed, generator version, and the reference figures of the
   day (Fed target range, EFFR, forward P/E of large and small caps, their source label).
 
-Both frames are sorted by (symbol, date/time); prices are rounded to 2 decimals (^TNX to 3);
-index volumes (^GSPC, ^RUT, ^VIX, ^TNX) are 0. Parquet: zstd level 10, with statistics.
-Symbols: every symbol of `load_universe().symbols()` (benchmarks, style ETFs, the sector
-ETFs and all constituents).
+Both frames are sorted by (symbol, date/time); prices are rounded to 2 decimals (^TNX to 3,
+the ZQ futures to multiples of {session.futures.grid:g}); index volumes (^GSPC, ^RUT, ^VIX,
+^TNX) are 0. Parquet: zstd level 10, with statistics. Symbols: every symbol of
+`load_universe().symbols()` (benchmarks, style ETFs, the sector ETFs and all constituents),
+plus the ZQ futures below (they are not in the universe).
 
 ## What is calibrated to what
 
@@ -182,7 +280,8 @@ Excess kurtosis of daily log returns: {large} {kurt[large]:.2f}, {small} {kurt[s
   shape through the day.
 - ETF levels, ^VIX, ^TNX and the constituents' reference prices are approximate late-2025
   levels, there only to make the numbers look plausible.
-"""
+
+{_futures_section(session, cal)}"""
 
 
 def write_session(
