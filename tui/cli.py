@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, NoReturn
 
-from tui.config import ConfigError, find_config, load_settings
+from tui.config import ConfigError, Settings, find_config, load_settings
 
 if TYPE_CHECKING:
+    from tui.analytics.snapshot import Snapshot
     from tui.engine import Engine
     from tui.market.fomc import FomcMeeting
 
@@ -136,12 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
         "implied rates and the chance of each 25 bp move (CME's method; see the docs of "
         "tui.market.fedwatch for the rule used for the current month).",
     )
-    _add_config_flag(fed, suppress=True)
+    _add_source_flags(fed, suppress=True)
     fed.add_argument(
         "--futures",
         metavar="PRICES",
-        required=True,
-        help="ZQ prices by month: YYYY-MM=price,... e.g. 2015-08=99.8675,2015-09=99.805",
+        help="ZQ prices by month: YYYY-MM=price,... e.g. 2015-08=99.8675,2015-09=99.805 "
+        "(default: the source's prices; with --demo, the sample session's at --at)",
     )
     fed.add_argument(
         "--meetings",
@@ -235,7 +236,12 @@ def _run_monitor(args: argparse.Namespace) -> int:
         # Runs in a worker thread once the first frame is painted: polars loads there.
         from tui.engine import demo_engine
 
-        return demo_engine(clock, refresh_s=args.refresh, schedule=args.schedule)
+        return demo_engine(
+            clock,
+            refresh_s=args.refresh,
+            schedule=args.schedule,
+            manual_prices=args.settings.fedwatch.prices,
+        )
 
     engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
     from tui.ui.app import CapgapApp
@@ -244,21 +250,29 @@ def _run_monitor(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_snapshot(args: argparse.Namespace) -> int:
+def _demo_snapshot(args: argparse.Namespace) -> Snapshot:
+    """Compute the sample session's snapshot at --at (default: the close)."""
     _require_demo(args)
     import asyncio
 
     from tui.clock import ManualClock
     from tui.engine import demo_engine
     from tui.launch import demo_window
-    from tui.report import render_json, render_table
 
     start = _demo_start(getattr(args, "at", None))
     if start is None:
         # Without --at the snapshot is the sample session at its close: the whole day played.
         start = demo_window()[1]
-    engine = demo_engine(ManualClock(start), schedule=args.schedule)
-    snapshot = asyncio.run(engine.refresh())
+    engine = demo_engine(
+        ManualClock(start), schedule=args.schedule, manual_prices=args.settings.fedwatch.prices
+    )
+    return asyncio.run(engine.refresh())
+
+
+def _run_snapshot(args: argparse.Namespace) -> int:
+    from tui.report import render_json, render_table
+
+    snapshot = _demo_snapshot(args)
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
     sys.stdout.write(render_json(snapshot) if fmt == "json" else render_table(snapshot))
     return EXIT_OK
@@ -282,15 +296,22 @@ def _run_fedwatch(args: argparse.Namespace) -> int:
     from tui.market.fedwatch import FedWatchError
 
     try:
-        prices = calc.parse_futures(args.futures)
+        current_range = calc.parse_range(args.range) if args.range else None
+        effr = args.effr
+        if args.futures:
+            prices = calc.parse_futures(args.futures)
+        else:
+            snapshot = _demo_snapshot(args)
+            prices = {calc.parse_month(p.month): p.price for p in snapshot.fed.futures}
+            effr = effr if effr is not None else snapshot.fed.effr
+            current_range = current_range or snapshot.fed.target_range
         meetings = (
             calc.parse_meetings(args.meetings)
             if args.meetings
             else calc.scheduled_meetings(prices, args.schedule)
         )
-        current_range = calc.parse_range(args.range) if args.range else None
         result = calc.price_meetings(
-            prices, meetings, args.schedule, start_rate=args.effr, current_range=current_range
+            prices, meetings, args.schedule, start_rate=effr, current_range=current_range
         )
     except (calc.FedwatchInputError, FedWatchError) as exc:
         raise UsageError(str(exc)) from None
@@ -299,11 +320,10 @@ def _run_fedwatch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _schedule(args: argparse.Namespace) -> tuple[FomcMeeting, ...]:
-    """Load the settings and return the FOMC schedule with the user's additions."""
+def _schedule(settings: Settings) -> tuple[FomcMeeting, ...]:
+    """Return the FOMC schedule with the user's additions."""
     from tui.market.fomc import default_schedule, extend_schedule
 
-    settings = load_settings(find_config(getattr(args, "config", None)))
     extra = [(decision.date, decision.sep) for decision in settings.fomc.extra_decisions]
     return extend_schedule(default_schedule(), extra)
 
@@ -313,7 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.schedule = _schedule(args)
+        args.settings = load_settings(find_config(getattr(args, "config", None)))
+        args.schedule = _schedule(args.settings)
         if args.command == "snapshot":
             return _run_snapshot(args)
         if args.command == "calendar":

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
 from tui.analytics.build import build_snapshot
-from tui.analytics.snapshot import FedSnapshot, Snapshot, Valuation
+from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from tui.analytics.snapshot import Snapshot, Valuation
 from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe
@@ -19,7 +20,8 @@ from tui.feeds.health import FeedHealth
 from tui.feeds.replay import ReplayFeed
 from tui.launch import demo_clock, replay_label
 from tui.market.calendar import NEW_YORK, market_session
-from tui.market.fomc import FomcMeeting, default_schedule, next_decision
+from tui.market.fomc import FomcMeeting, default_schedule
+from tui.market.zq import YearMonth, default_naming
 from tui.resources import sample_data_dir
 
 
@@ -35,6 +37,8 @@ class Engine:
         refresh_s: float = 1.0,
         source_label: str | None = None,
         schedule: tuple[FomcMeeting, ...] | None = None,
+        futures_label: str | None = None,
+        manual_prices: Mapping[YearMonth, float] | None = None,
     ) -> None:
         self.feed = feed
         self.clock = clock
@@ -43,6 +47,9 @@ class Engine:
         self.demo = feed.demo
         self.source_label = source_label or feed.name
         self.schedule = schedule if schedule is not None else default_schedule()
+        self.naming = default_naming()
+        self.futures_label = futures_label
+        self.manual_prices = dict(manual_prices or {})
         self.store = MarketStore()
         self.latest: Snapshot | None = None
         # Staleness is judged in clock seconds: a replay at 30x moves 30 s per wall second.
@@ -53,6 +60,7 @@ class Engine:
             self.universe.benchmarks.small_index,
         ]
         self._history_day: date | None = None
+        self._quoted = self._symbols
         self._reference = ReferenceData()
 
     async def _poll(self, now: datetime) -> None:
@@ -63,7 +71,9 @@ class Engine:
             self.store.apply_daily(await self.feed.daily(self._symbols))
             self._reference = await self.feed.reference()
             self._history_day = today
-        self.store.apply_quotes(await self.feed.quotes(self._symbols))
+            # The ZQ contracts worth quoting move with the calendar, not with every tick.
+            self._quoted = self._symbols + futures_symbols(now, self.schedule, self.naming)
+        self.store.apply_quotes(await self.feed.quotes(self._quoted))
         self.store.apply_intraday(await self.feed.intraday(self._chart_symbols))
 
     async def refresh(self) -> Snapshot:
@@ -75,26 +85,36 @@ class Engine:
             self.health.failed(now, str(exc), retry_in_s=self.refresh_s * self.clock.speed)
         else:
             self.health.succeeded(now)
-        ref = self._reference
-        decision = next_decision(now, self.schedule)
-        snapshot = await asyncio.to_thread(
-            build_snapshot,
+        snapshot = await asyncio.to_thread(self._build, now, self._reference)
+        self.latest = snapshot
+        return snapshot
+
+    def _build(self, now: datetime, ref: ReferenceData) -> Snapshot:
+        """Compute the snapshot (runs in a worker thread: polars releases the GIL)."""
+        fed = fed_snapshot(
+            self.store,
+            now=now,
+            schedule=self.schedule,
+            naming=self.naming,
+            inputs=FedInputs(
+                target_range=ref.target_range,
+                target_source=ref.label if ref.target_range else None,
+                effr=ref.effr,
+                futures_label=self.futures_label,
+                manual_prices=self.manual_prices,
+            ),
+        )
+        return build_snapshot(
             self.store,
             self.universe,
             now=now,
             source=self.feed.name,
             demo=self.demo,
             market=market_session(now),
-            fed=FedSnapshot(
-                next_decision=decision,
-                target_range=ref.target_range,
-                target_source=ref.label if ref.target_range else None,
-            ),
+            fed=fed,
             valuation=_valuation(ref),
             feeds=(self.health.status(now),),
         )
-        self.latest = snapshot
-        return snapshot
 
     async def run(self, publish: Callable[[Snapshot], None]) -> None:
         """Refresh, publish and sleep, until cancelled or the clock has finished."""
@@ -124,6 +144,7 @@ def demo_engine(
     refresh_s: float = 1.0,
     folder: Path | None = None,
     schedule: tuple[FomcMeeting, ...] | None = None,
+    manual_prices: Mapping[YearMonth, float] | None = None,
 ) -> Engine:
     """Return an engine replaying the bundled sample session.
 
@@ -133,5 +154,11 @@ def demo_engine(
     clock = clock or demo_clock(at, speed)
     feed = ReplayFeed(folder or sample_data_dir(), clock, name="demo")
     return Engine(
-        feed, clock, refresh_s=refresh_s, source_label=replay_label(clock), schedule=schedule
+        feed,
+        clock,
+        refresh_s=refresh_s,
+        source_label=replay_label(clock),
+        schedule=schedule,
+        futures_label="sample ZQ",
+        manual_prices=manual_prices,
     )

@@ -43,6 +43,12 @@ def parse_futures(text: str) -> dict[tuple[int, int], float]:
     return prices
 
 
+def parse_month(text: str) -> tuple[int, int]:
+    """Parse 'YYYY-MM' into (year, month)."""
+    year, month = (int(part) for part in text.split("-"))
+    return year, month
+
+
 def parse_meetings(text: str) -> list[date]:
     """Parse 'YYYY-MM-DD,YYYY-MM-DD' into dates."""
     days = []

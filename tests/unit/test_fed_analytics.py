@@ -1,0 +1,133 @@
+"""The Fed panel's numbers: ZQ quotes in the store, through FedWatch, into the snapshot."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import polars as pl
+import pytest
+
+from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from tui.analytics.schemas import QUOTES
+from tui.analytics.store import MarketStore
+from tui.market.fomc import default_schedule
+from tui.market.zq import default_naming
+
+NOW = datetime(2025, 12, 5, 21, 0, tzinfo=UTC)  # Fri 16:00 New York
+EFFR = 3.89
+# Dec 10 meeting: N = 31, M = 9. An 87 % chance of a 25 bp cut: end = 3.89 - 0.87 * 0.25.
+DEC_END = EFFR - 0.87 * 0.25
+DEC_PRICE = 100 - (9 / 31 * EFFR + 22 / 31 * DEC_END)
+
+
+def store_with(prices: dict[str, float], at: datetime = NOW - timedelta(minutes=5)) -> MarketStore:
+    store = MarketStore()
+    frame = pl.DataFrame(
+        {
+            "symbol": list(prices),
+            "time": [at] * len(prices),
+            "last": list(prices.values()),
+            "prev_close": list(prices.values()),
+            "volume": [0.0] * len(prices),
+        },
+        schema=QUOTES,
+    )
+    store.apply_quotes(frame)
+    return store
+
+
+def inputs(**overrides: object) -> FedInputs:
+    base: dict[str, object] = {
+        "target_range": (3.75, 4.0),
+        "target_source": "sample",
+        "effr": EFFR,
+        "futures_label": "sample ZQ",
+        "manual_prices": {},
+    }
+    base.update(overrides)
+    return FedInputs(**base)  # type: ignore[arg-type]
+
+
+def build(store: MarketStore, **overrides: object):
+    return fed_snapshot(
+        store,
+        now=NOW,
+        schedule=default_schedule(),
+        naming=default_naming(),
+        inputs=inputs(**overrides),
+    )
+
+
+def test_single_month_contracts_price_the_december_meeting():
+    fed = build(store_with({"ZQX25.CBT": 100 - EFFR, "ZQZ25.CBT": DEC_PRICE}))
+    assert fed.futures_source == "sample ZQ"
+    first = fed.probabilities[0]
+    assert first.meeting == date(2025, 12, 10) and first.sep
+    assert first.cut_pct == pytest.approx(87.0, abs=1e-6)
+    assert first.hold_pct == pytest.approx(13.0, abs=1e-6)
+    assert first.implied_rate == pytest.approx(DEC_END, abs=1e-9)
+    assert [(o.target_range, round(o.probability_pct, 6)) for o in first.outcomes] == [
+        ((3.5, 3.75), 87.0),
+        ((3.75, 4.0), 13.0),
+    ]
+    assert [p.symbol for p in fed.futures] == ["ZQX25.CBT", "ZQZ25.CBT"]
+    assert fed.futures[1].age_s == 300 and fed.futures[1].implied_rate == pytest.approx(
+        100 - DEC_PRICE
+    )
+    assert fed.fedwatch_error is None
+    assert fed.next_decision is not None and fed.next_decision.date == date(2025, 12, 10)
+
+
+def test_the_front_contract_stands_in_for_the_current_month_and_says_so():
+    fed = build(store_with({"ZQ=F": DEC_PRICE}))
+    # Without the November contract the published EFFR is the start (rule 2).
+    assert fed.probabilities[0].cut_pct == pytest.approx(87.0, abs=1e-6)
+    assert fed.futures_source == "sample ZQ ZQ=F, front month only"
+    assert [p.symbol for p in fed.futures] == ["ZQ=F"]
+
+
+def test_manual_prices_from_the_config_win_and_are_labelled():
+    store = store_with({"ZQX25.CBT": 100 - EFFR, "ZQZ25.CBT": 99.0})
+    fed = build(store, manual_prices={(2025, 12): DEC_PRICE})
+    assert fed.probabilities[0].cut_pct == pytest.approx(87.0, abs=1e-6)
+    assert fed.futures_source == "config (manual prices) + sample ZQ"
+    assert [p.symbol for p in fed.futures] == ["ZQX25.CBT", "manual"]
+
+
+def test_no_prices_is_a_visible_reason_not_a_crash():
+    fed = build(MarketStore())
+    assert fed.probabilities == ()
+    assert fed.fedwatch_error == "no Fed funds futures prices"
+    assert fed.target_range == (3.75, 4.0)
+
+
+def test_a_gap_in_the_chain_prices_what_it_can_and_names_the_missing_month():
+    # Only December is quoted and there is no EFFR: nothing anchors the December start.
+    fed = build(store_with({"ZQZ25.CBT": DEC_PRICE}), effr=None)
+    assert fed.probabilities == ()
+    assert fed.fedwatch_error is not None and "Nov 2025" in fed.fedwatch_error
+
+
+def test_futures_symbols_cover_last_month_to_after_the_last_meeting():
+    symbols = futures_symbols(NOW, default_schedule(), default_naming())
+    assert symbols[0] == "ZQX25.CBT"  # November 2025: the anchor before the December meeting
+    assert symbols[-1] == "ZQ=F"
+    # Eight meetings ahead (Dec 10 .. Oct 28, 2026): the month after the last is Nov 2026.
+    assert symbols[-2] == "ZQX26.CBT"
+    assert len(symbols) == 13 + 1  # Nov 2025 .. Nov 2026, and the front contract
+
+
+def test_after_a_decision_the_panel_keeps_it_while_it_is_nearer():
+    after = datetime(2025, 12, 11, 15, 0, tzinfo=UTC)
+    fed = fed_snapshot(
+        MarketStore(), now=after, schedule=default_schedule(), naming=default_naming(),
+        inputs=inputs(),
+    )  # fmt: skip
+    assert fed.last_decision is not None and fed.last_decision.date == date(2025, 12, 10)
+    assert fed.last_decision.seconds_until == -20 * 3600
+    assert fed.next_decision is not None and fed.next_decision.date == date(2026, 1, 28)
+    late = fed_snapshot(
+        MarketStore(), now=datetime(2026, 1, 20, tzinfo=UTC), schedule=default_schedule(),
+        naming=default_naming(), inputs=inputs(),
+    )  # fmt: skip
+    assert late.last_decision is None
