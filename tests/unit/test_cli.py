@@ -111,3 +111,31 @@ def test_bad_flags_get_one_line_and_exit_2(argv, needle):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert needle in lines[0] and "Traceback" not in result.stderr
+
+
+def test_snapshot_fed_odds_at_the_close(capsys):
+    snap = snapshot_json(capsys, "--at", "2025-12-05T16:00:00-05:00")
+    fed = snap["fed"]
+    assert fed["effr"] == 3.89
+    assert fed["futures_source"] == "sample ZQ"
+    first = fed["probabilities"][0]
+    assert set(first) == {"meeting", "cut_pct", "hold_pct", "hike_pct", "outcomes", "implied_rate"}
+    assert first["meeting"] == "2025-12-10"
+    assert first["cut_pct"] == pytest.approx(87, abs=1.0)
+    assert first["cut_pct"] + first["hold_pct"] + first["hike_pct"] == pytest.approx(100)
+    ranges = {tuple(o["target_range"]): o["probability_pct"] for o in first["outcomes"]}
+    assert set(ranges) == {(3.5, 3.75), (3.75, 4.0)}
+    assert ranges[(3.5, 3.75)] == pytest.approx(first["cut_pct"])
+    # Later meetings: cumulative odds, so the chance of a lower range never falls.
+    cuts = [entry["cut_pct"] for entry in fed["probabilities"]]
+    assert cuts == sorted(cuts)
+    assert [entry["meeting"] for entry in fed["probabilities"]][:5] == [
+        "2025-12-10", "2026-01-28", "2026-03-18", "2026-04-29", "2026-06-17",
+    ]  # fmt: skip
+
+
+def test_fedwatch_uses_the_sample_prices_with_demo(capsys):
+    assert main(["fedwatch", "--demo", "--at", "16:00", "--format", "json"]) == 0
+    meetings = json.loads(capsys.readouterr().out)["meetings"]
+    assert meetings[0]["date"] == "2025-12-10"
+    assert meetings[0]["cut_pct"] == pytest.approx(87, abs=1.0)
