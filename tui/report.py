@@ -86,7 +86,17 @@ def render_table(snapshot: Snapshot) -> str:
         )
     if fed.target_range is not None:
         lo, hi = fed.target_range
-        lines.append(f"target range {lo:.2f}-{hi:.2f} %  ({fed.target_source})")
+        effr = f"  EFFR {fed.effr:.2f} %" if fed.effr is not None else ""
+        lines.append(f"target range {lo:.2f}-{hi:.2f} %{effr}  ({fed.target_source})")
+    for odds in fed.probabilities[:4]:
+        lines.append(
+            f"  {odds.meeting:%d %b %Y}  cut {odds.cut_pct:5.1f}%  hold {odds.hold_pct:5.1f}%  "
+            f"hike {odds.hike_pct:5.1f}%  implied {odds.implied_rate:.3f} %"
+        )
+    if fed.probabilities and fed.futures_source:
+        lines.append(f"  (odds from {fed.futures_source}; cumulative, against today's range)")
+    elif fed.fedwatch_error:
+        lines.append(f"  no odds: {fed.fedwatch_error}")
     for feed in snapshot.feeds:
         age = f"{feed.age_s:.0f}s" if feed.age_s is not None else "never"
         error = f"  {feed.error}" if feed.error else ""
