@@ -47,6 +47,36 @@ class FedwatchSettings:
     prices: Mapping[tuple[int, int], float] = field(default_factory=dict)
 
 
+YAHOO_BASE_URL = "https://query1.finance.yahoo.com"
+YAHOO_COOKIE_URL = "https://fc.yahoo.com"
+NYFED_BASE_URL = "https://markets.newyorkfed.org"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSettings:
+    """[feeds.<name>]: where a provider lives (tests and users behind mirrors change it)."""
+
+    base_url: str
+    cookie_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsSettings:
+    """[feeds.*]: the providers' endpoints."""
+
+    yahoo: ProviderSettings = ProviderSettings(YAHOO_BASE_URL, YAHOO_COOKIE_URL)
+    nyfed: ProviderSettings = ProviderSettings(NYFED_BASE_URL)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    """[poll]: seconds between polls by market session."""
+
+    open_s: float = 5.0
+    extended_s: float = 30.0
+    closed_s: float = 300.0
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the config file can set; defaults when there is no file."""
@@ -54,6 +84,8 @@ class Settings:
     source: Path | None = None
     fomc: FomcSettings = field(default_factory=FomcSettings)
     fedwatch: FedwatchSettings = field(default_factory=FedwatchSettings)
+    feeds: FeedsSettings = field(default_factory=FeedsSettings)
+    poll: PollSettings = field(default_factory=PollSettings)
 
 
 def default_config_path() -> Path:
@@ -106,15 +138,23 @@ class _Reader:
         where = f"[{section}] {key}" if key else f"[{section}]"
         return ConfigError(f"{self.path}:{self.line_of(section, key)}: {where}: {problem}")
 
-    def table(self, raw: Mapping[str, Any], section: str, allowed: set[str]) -> dict[str, Any]:
-        """Return ``raw[section]`` as a table whose keys are all known."""
-        value = raw.get(section, {})
+    def table(
+        self,
+        raw: Mapping[str, Any],
+        name: str,
+        allowed: set[str],
+        *,
+        section: str | None = None,
+    ) -> dict[str, Any]:
+        """Return ``raw[name]`` as a table whose keys are all known (``section``: its path)."""
+        where = section or name
+        value = raw.get(name, {})
         if not isinstance(value, dict):
-            raise self.fail(section, None, "must be a table")
+            raise self.fail(where, None, "must be a table")
         for key in value:
             if key not in allowed:
                 known = ", ".join(sorted(allowed)) or "none"
-                raise self.fail(section, key, f"unknown key (known: {known})")
+                raise self.fail(where, key, f"unknown key (known: {known})")
         return value
 
 
@@ -157,7 +197,46 @@ def _fedwatch(reader: _Reader, raw: Mapping[str, Any]) -> FedwatchSettings:
     return FedwatchSettings(prices)
 
 
-_SECTIONS = {"fomc", "fedwatch"}
+def _url(reader: _Reader, section: str, key: str, value: Any) -> str:
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
+        raise reader.fail(section, key, f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _provider(
+    reader: _Reader, feeds: Mapping[str, Any], name: str, default: ProviderSettings
+) -> ProviderSettings:
+    section = f"feeds.{name}"
+    table = reader.table(feeds, name, {"base_url", "cookie_url"}, section=section)
+    base = _url(reader, section, "base_url", table["base_url"]) if "base_url" in table else None
+    cookie = (
+        _url(reader, section, "cookie_url", table["cookie_url"]) if "cookie_url" in table else None
+    )
+    return ProviderSettings(base or default.base_url, cookie or default.cookie_url)
+
+
+def _feeds(reader: _Reader, raw: Mapping[str, Any]) -> FeedsSettings:
+    feeds = reader.table(raw, "feeds", {"yahoo", "nyfed"})
+    defaults = FeedsSettings()
+    return FeedsSettings(
+        yahoo=_provider(reader, feeds, "yahoo", defaults.yahoo),
+        nyfed=_provider(reader, feeds, "nyfed", defaults.nyfed),
+    )
+
+
+def _poll(reader: _Reader, raw: Mapping[str, Any]) -> PollSettings:
+    table = reader.table(raw, "poll", {"open_s", "extended_s", "closed_s"})
+    values: dict[str, float] = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise reader.fail("poll", key, f"{value!r} is not a number of seconds")
+        if not math.isfinite(value) or not 1 <= value <= 86_400:
+            raise reader.fail("poll", key, f"{value} is outside 1..86400 seconds")
+        values[key] = float(value)
+    return PollSettings(**values)
+
+
+_SECTIONS = {"fomc", "fedwatch", "feeds", "poll"}
 
 
 def load_settings(path: Path | None) -> Settings:
@@ -180,4 +259,10 @@ def load_settings(path: Path | None) -> Settings:
                 f"{path}:{reader.line_of(section)}: [{section}]: unknown section "
                 f"(known: {', '.join(sorted(_SECTIONS))})"
             )
-    return Settings(source=path, fomc=_fomc(reader, raw), fedwatch=_fedwatch(reader, raw))
+    return Settings(
+        source=path,
+        fomc=_fomc(reader, raw),
+        fedwatch=_fedwatch(reader, raw),
+        feeds=_feeds(reader, raw),
+        poll=_poll(reader, raw),
+    )

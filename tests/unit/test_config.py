@@ -52,6 +52,11 @@ def test_a_valid_file(tmp_path):
         ('[fedwatch]\nprices = {"2026-01" = 101.0}\n', 2, "outside (0, 100]"),
         ('[fedwatch]\nprices = {"2026-01" = "high"}\n', 2, "is not a number"),
         ("[fomc\n", None, "not valid TOML"),
+        ('[feeds.nyfed]\nbase_url = "ftp://x"\n', 2, "[feeds.nyfed] base_url: 'ftp://x' is not"),
+        ("[feeds.yahoo]\nbase = 1\n", 2, "[feeds.yahoo] base: unknown key"),
+        ("[feeds.stooq]\n", 1, "[feeds] stooq: unknown key"),
+        ("[poll]\nopen_s = 0.5\n", 2, "[poll] open_s: 0.5 is outside"),
+        ("[poll]\nclosed_s = 'slow'\n", 2, "is not a number of seconds"),
     ],
 )
 def test_errors_name_file_key_and_line(tmp_path, body, line, needle):
@@ -98,3 +103,21 @@ def test_a_bad_config_exits_2_with_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"capgap: error: {path}:2: [fomc] extra: unknown key (known: extra_decisions)"
     ]
+
+
+def test_feeds_and_poll_settings(tmp_path):
+    path = write(
+        tmp_path,
+        '[feeds.yahoo]\nbase_url = "http://127.0.0.1:8080/"\n'
+        '[feeds.nyfed]\nbase_url = "https://mirror.example/nyfed"\n'
+        "[poll]\nopen_s = 10\nclosed_s = 600\n",
+    )
+    settings = load_settings(path)
+    assert settings.feeds.yahoo.base_url == "http://127.0.0.1:8080"
+    assert settings.feeds.yahoo.cookie_url == "https://fc.yahoo.com"  # the default stays
+    assert settings.feeds.nyfed.base_url == "https://mirror.example/nyfed"
+    assert (settings.poll.open_s, settings.poll.extended_s, settings.poll.closed_s) == (
+        10.0,
+        30.0,
+        600.0,
+    )
