@@ -127,3 +127,21 @@ def test_holiday_names_it_and_points_to_the_early_close_after():
     assert session.holiday == "Thanksgiving Day"
     assert session.next_open == datetime(2025, 11, 28, 9, 30, tzinfo=NY)
     assert session.next_close == datetime(2025, 11, 28, 13, 0, tzinfo=NY)
+
+
+@pytest.mark.parametrize(
+    ("local", "seconds"),
+    [
+        ("2025-12-05T10:00", 5.0),
+        ("2025-12-05T08:00", 30.0),
+        ("2025-12-05T17:00", 30.0),
+        ("2025-12-05T22:00", 300.0),
+        ("2025-12-06T12:00", 300.0),
+        ("2025-12-25T12:00", 300.0),
+    ],
+)
+def test_poll_interval_follows_the_session(local, seconds):
+    from tui.market.calendar import poll_interval
+
+    session = market_session(datetime.fromisoformat(local).replace(tzinfo=NY))
+    assert poll_interval(session, open_s=5.0, extended_s=30.0, closed_s=300.0) == seconds

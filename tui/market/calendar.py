@@ -141,3 +141,14 @@ def market_session(now: datetime) -> MarketSession:
         holiday=name,
         early_close=today.early_close if today is not None else False,
     )
+
+
+def poll_interval(
+    session: MarketSession, open_s: float, extended_s: float, closed_s: float
+) -> float:
+    """Return the seconds between polls for a session state: fast open, slower around, slow shut."""
+    if session.state == "open":
+        return open_s
+    if session.state in ("pre", "post"):
+        return extended_s
+    return closed_s
