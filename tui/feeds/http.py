@@ -1,0 +1,255 @@
+"""Shared HTTP plumbing of the live providers: one client factory and one response-to-data gate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from tui.clock import Clock
+from tui.feeds.base import FeedError
+
+#: A current desktop browser: some providers (Yahoo) refuse or throttle library user agents.
+USER_AGENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/142.0.0.0 Safari/537.36"
+)
+
+#: Bodies larger than this are refused: a quote or a rate is a few kilobytes, a day of
+#: one-minute bars well under one megabyte, so anything bigger is not what we asked for.
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+_JSON_ACCEPT = "application/json, text/plain;q=0.9, */*;q=0.8"
+
+
+class RateLimited(FeedError):
+    """The provider said "too many requests"; ``retry_after_s`` is its wait, when it gave one."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        """Keep the human message and the provider's requested wait in seconds."""
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSettings:
+    """Timeouts and connection limits of one provider's client."""
+
+    provider: str
+    read_timeout_s: float = 10.0
+    connect_timeout_s: float = 5.0
+    max_connections: int = 8
+    max_keepalive: int = 4
+    keepalive_expiry_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class JsonReply:
+    """A decoded JSON body and the HTTP status it came with."""
+
+    status: int
+    body: Any
+
+
+def make_client(
+    settings: ClientSettings,
+    *,
+    trust_env: bool = True,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """Return a new client for one provider: explicit timeouts, bounded pool, browser UA."""
+    timeout = httpx.Timeout(
+        settings.read_timeout_s,
+        connect=settings.connect_timeout_s,
+        read=settings.read_timeout_s,
+        write=settings.read_timeout_s,
+        pool=settings.read_timeout_s,
+    )
+    limits = httpx.Limits(
+        max_connections=settings.max_connections,
+        max_keepalive_connections=settings.max_keepalive,
+        keepalive_expiry=settings.keepalive_expiry_s,
+    )
+    return httpx.AsyncClient(
+        timeout=timeout,
+        limits=limits,
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": _JSON_ACCEPT,
+            "Accept-Language": "en-US,en;q=0.9",
+        },
+        # A redirect from a data API is a consent or login page: report it, do not follow it.
+        follow_redirects=False,
+        trust_env=trust_env,
+        transport=transport,
+    )
+
+
+async def get_json(
+    client: httpx.AsyncClient,
+    provider: str,
+    url: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    accept: Collection[int] = (200,),
+    clock: Clock | None = None,
+) -> JsonReply:
+    """GET ``url`` and return its JSON body, or raise FeedError with a message for humans.
+
+    ``accept`` lists the statuses whose JSON body the caller wants to read (a provider that
+    explains errors in JSON, such as Yahoo's 404 for an unknown symbol); any other status is
+    an error. ``clock`` is only needed to read a Retry-After date when the reply has no Date
+    header. Nothing but FeedError leaves this function, and no message carries a query string.
+    """
+    deadline = _total_deadline_s(client)
+    try:
+        async with asyncio.timeout(deadline):
+            async with client.stream("GET", url, params=params) as response:
+                if response.status_code not in accept or response.status_code == 429:
+                    raise _status_error(provider, response, clock)
+                body = await _read_capped(provider, response)
+                content_type = response.headers.get("content-type", "")
+                status = response.status_code
+    except FeedError:
+        raise
+    except TimeoutError as exc:
+        raise FeedError(f"{provider} timed out after {_seconds(deadline)} s") from exc
+    except httpx.TimeoutException as exc:
+        raise FeedError(_timeout_message(provider, client, exc)) from exc
+    except httpx.TransportError as exc:
+        raise FeedError(f"{provider} connection failed: {_describe(exc)}") from exc
+    except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
+        raise FeedError(f"{provider} request failed: {_describe(exc)}") from exc
+    return JsonReply(status, _decode(provider, status, content_type, body))
+
+
+def retry_after_seconds(value: str | None, reference: datetime | None) -> float | None:
+    """Parse a Retry-After header: delay seconds, or an HTTP date measured from ``reference``.
+
+    Returns None when the header is absent or unreadable, or is a date with no reference.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if math.isfinite(seconds):
+        return max(seconds, 0.0)
+    if reference is None:
+        return None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        # RFC 9110 dates are GMT; parsedate_to_datetime leaves "-0000" naive.
+        when = when.replace(tzinfo=UTC)
+    return max((when - reference).total_seconds(), 0.0)
+
+
+def _total_deadline_s(client: httpx.AsyncClient) -> float:
+    # A server that trickles bytes never trips the per-read timeout: bound the whole exchange.
+    connect = client.timeout.connect or 0.0
+    read = client.timeout.read or 0.0
+    return connect + 2 * read if read else 60.0
+
+
+def _status_error(provider: str, response: httpx.Response, clock: Clock | None) -> FeedError:
+    status = response.status_code
+    if status == 429:
+        reference = _http_date(response.headers.get("date"))
+        if reference is None and clock is not None:
+            reference = clock.now()
+        wait = retry_after_seconds(response.headers.get("retry-after"), reference)
+        message = f"{provider} rate limit (HTTP 429)"
+        if wait is not None:
+            message += f", retry in {math.ceil(wait)} s"
+        return RateLimited(message, wait)
+    if 300 <= status < 400:
+        # The Location may carry tokens in its query: name the status, never the target.
+        return FeedError(
+            f"{provider} redirected the request (HTTP {status}): a consent or login page?"
+        )
+    return FeedError(f"{provider} HTTP {status}")
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+async def _read_capped(provider: str, response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise FeedError(f"{provider} sent more than {_megabytes(MAX_BODY_BYTES)}; refused")
+            chunks.append(chunk)
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        # The headers arrived, the body did not: say so rather than "connection failed".
+        raise FeedError(f"{provider} response was cut short: {_describe(exc)}") from exc
+    return b"".join(chunks)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def _decode(provider: str, status: int, content_type: str, body: bytes) -> Any:
+    success = 200 <= status < 300
+    # Off the 2xx path the body only matters if it is JSON; otherwise the status says it all.
+    failure = None if success else FeedError(f"{provider} HTTP {status}")
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise failure or FeedError(f"{provider} sent an empty response")
+    if "html" in content_type.lower() or stripped[:1] == b"<":
+        raise failure or FeedError(
+            f"{provider} sent HTML where JSON was expected (a captive portal or a challenge page?)"
+        )
+    try:
+        return json.loads(stripped)
+    except (ValueError, RecursionError) as exc:
+        raise failure or FeedError(f"{provider} sent malformed JSON") from exc
+
+
+def _timeout_message(provider: str, client: httpx.AsyncClient, exc: httpx.TimeoutException) -> str:
+    limits = client.timeout
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"{provider} timed out connecting after {_seconds(limits.connect)} s"
+    if isinstance(exc, httpx.PoolTimeout):
+        return f"{provider} timed out waiting for a free connection after {_seconds(limits.pool)} s"
+    if isinstance(exc, httpx.WriteTimeout):
+        return f"{provider} timed out sending after {_seconds(limits.write)} s"
+    return f"{provider} timed out after {_seconds(limits.read)} s"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:g}"
+
+
+_URL_QUERY = re.compile(r"(\w+://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
+
+
+def _describe(exc: BaseException) -> str:
+    """Return the exception's own words without any URL query string (it may hold keys)."""
+    text = str(exc).strip() or type(exc).__name__
+    return _URL_QUERY.sub(r"\1", text)

@@ -1,0 +1,118 @@
+"""The New York Fed markets API: the latest effective federal funds rate and the target range."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from tui.clock import Clock
+from tui.config import NYFED_BASE_URL
+from tui.feeds.base import FeedError
+from tui.feeds.http import ClientSettings, get_json, make_client
+
+PROVIDER = "New York Fed"
+# The default endpoint is kept with the other settings, where the config can replace it.
+DEFAULT_BASE_URL = NYFED_BASE_URL
+EFFR_PATH = "/api/rates/unsecured/effr/last/1.json"
+CLIENT_SETTINGS = ClientSettings(provider=PROVIDER, max_connections=2, max_keepalive=1)
+
+
+@dataclass(frozen=True, slots=True)
+class EffrObservation:
+    """One published EFFR: the business day it applies to, the rate and the target range (%)."""
+
+    effective_date: date
+    effr: float
+    target_from: float
+    target_to: float
+
+
+def make_nyfed_client(
+    settings: ClientSettings = CLIENT_SETTINGS, *, trust_env: bool = True
+) -> httpx.AsyncClient:
+    """Return the client NewYorkFed should share across its requests."""
+    return make_client(settings, trust_env=trust_env)
+
+
+def parse_effr(payload: Any) -> EffrObservation:
+    """Parse ``{"refRates": [{effectiveDate, percentRate, targetRateFrom, targetRateTo}]}``.
+
+    Raises FeedError naming the missing or bad field.
+    """
+    rates = payload.get("refRates") if isinstance(payload, dict) else None
+    if not isinstance(rates, list):
+        raise FeedError(f"{PROVIDER} sent no refRates list")
+    if not rates:
+        raise FeedError(f"{PROVIDER} sent no EFFR observation (refRates is empty)")
+    row = rates[0]
+    if not isinstance(row, dict):
+        raise FeedError(f"{PROVIDER} sent a refRates entry that is not an object")
+    kind = row.get("type")
+    if kind is not None and kind != "EFFR":
+        raise FeedError(f"{PROVIDER} sent a {kind!r} rate where EFFR was expected")
+    observation = EffrObservation(
+        effective_date=_date(row, "effectiveDate"),
+        effr=_rate(row, "percentRate"),
+        target_from=_rate(row, "targetRateFrom"),
+        target_to=_rate(row, "targetRateTo"),
+    )
+    if observation.target_from > observation.target_to:
+        raise FeedError(
+            f"{PROVIDER} sent a target range upside down: "
+            f"{observation.target_from:g} to {observation.target_to:g}"
+        )
+    return observation
+
+
+class NewYorkFed:
+    """The EFFR from ``{base}/api/rates/unsecured/effr/last/1.json``."""
+
+    name = "nyfed"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        """Use ``client`` (shared, owned by the caller) against ``base_url``."""
+        self._client = client
+        self._base_url = base_url.rstrip("/")
+        self._clock = clock
+
+    async def effr(self) -> EffrObservation:
+        """Fetch the latest published EFFR and target range (one request)."""
+        reply = await get_json(
+            self._client, PROVIDER, self._base_url + EFFR_PATH, clock=self._clock
+        )
+        return parse_effr(reply.body)
+
+
+def _date(row: Mapping[str, Any], key: str) -> date:
+    value = row.get(key)
+    if value is None:
+        raise FeedError(f"{PROVIDER} EFFR has no {key}")
+    try:
+        if isinstance(value, str):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise FeedError(f"{PROVIDER} EFFR {key} is not a date: {value!r}")
+
+
+def _rate(row: Mapping[str, Any], key: str) -> float:
+    value = row.get(key)
+    if value is None:
+        raise FeedError(f"{PROVIDER} EFFR has no {key}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FeedError(f"{PROVIDER} EFFR {key} is not a number: {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise FeedError(f"{PROVIDER} EFFR {key} is not a finite number: {value!r}")
+    return number

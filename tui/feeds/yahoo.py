@@ -1,0 +1,329 @@
+"""Yahoo Finance's v8 chart endpoint: one symbol per request, parsed into a quote and bars."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote as url_quote
+
+import httpx
+import polars as pl
+
+from tui.analytics.schemas import BARS, QUOTES, UTC_TIME, empty
+from tui.clock import Clock
+from tui.config import YAHOO_BASE_URL
+from tui.feeds.base import FeedError
+from tui.feeds.http import ClientSettings, get_json, make_client
+
+PROVIDER = "Yahoo"
+# The default endpoint is kept with the other settings, where the config can replace it.
+DEFAULT_BASE_URL = YAHOO_BASE_URL
+CLIENT_SETTINGS = ClientSettings(provider=PROVIDER)
+
+# Epoch seconds outside (1970, 3000) are not market data, and would overflow datetimes.
+_MAX_EPOCH_S = 32_503_680_000
+_PRICE_FIELDS = ("open", "high", "low", "close")
+
+
+class SymbolError(FeedError):
+    """Yahoo answered, but not with a usable chart for this one symbol."""
+
+    def __init__(self, symbol: str, message: str) -> None:
+        """Keep the symbol the message is about."""
+        super().__init__(message)
+        self.symbol = symbol
+
+
+class UnknownSymbol(SymbolError):
+    """Yahoo does not know the symbol (HTTP 404 with chart.error): do not ask again each tick."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChartData:
+    """One chart response: the quote (QUOTES, zero or one row) and its bars (BARS)."""
+
+    quote: pl.DataFrame
+    bars: pl.DataFrame
+
+
+def make_yahoo_client(
+    settings: ClientSettings = CLIENT_SETTINGS, *, trust_env: bool = True
+) -> httpx.AsyncClient:
+    """Return the client YahooChart should share across its requests."""
+    return make_client(settings, trust_env=trust_env)
+
+
+def chart_path(symbol: str) -> str:
+    """Return the chart path of a symbol, every reserved character quoted (^ and = included)."""
+    return f"/v8/finance/chart/{url_quote(symbol, safe='')}"
+
+
+def parse_chart(payload: Any, symbol: str) -> ChartData:
+    """Parse a chart body (a success, or Yahoo's JSON error) for ``symbol``.
+
+    Raises UnknownSymbol for "Not Found", SymbolError for any other unusable chart. The
+    quote is empty when the chart carries no price at all (a delisted fund).
+    """
+    result = _chart_result(payload, symbol)
+    meta = result.get("meta")
+    if not isinstance(meta, dict):
+        raise SymbolError(symbol, f"{PROVIDER} sent a chart without meta for {symbol}")
+    bars = parse_bars(result, symbol)
+    return ChartData(quote=_quote_from_meta(meta, bars, symbol), bars=bars)
+
+
+def parse_bars(result: Mapping[str, Any], symbol: str) -> pl.DataFrame:
+    """Return the bars of one chart result (BARS), sorted by time, one row per time.
+
+    Bars with a missing, non-finite or non-positive price, or a missing or negative volume,
+    are dropped (Yahoo sends whole null bars). No ``timestamp`` key means no bars.
+    """
+    stamps = result.get("timestamp")
+    if stamps is None:
+        return empty(BARS)
+    quote = _first_quote(result)
+    if not isinstance(stamps, list) or quote is None:
+        raise SymbolError(symbol, f"{PROVIDER} sent malformed bars for {symbol}")
+    columns: dict[str, list[float | None]] = {}
+    for field in (*_PRICE_FIELDS, "volume"):
+        values = quote.get(field)
+        if not isinstance(values, list) or len(values) != len(stamps):
+            raise SymbolError(
+                symbol, f"{PROVIDER} sent malformed bars for {symbol} (bad {field} array)"
+            )
+        columns[field] = [_number(value) for value in values]
+    times = [_epoch(value) for value in stamps]
+    frame = pl.DataFrame(
+        {"epoch": times, **columns},
+        schema={"epoch": pl.Int64(), **{name: pl.Float64() for name in columns}},
+    )
+    valid_prices = [
+        pl.col(name).is_not_null() & pl.col(name).is_finite() & (pl.col(name) > 0)
+        for name in _PRICE_FIELDS
+    ]
+    valid_volume = (
+        pl.col("volume").is_not_null() & pl.col("volume").is_finite() & (pl.col("volume") >= 0)
+    )
+    return (
+        frame.filter(pl.col("epoch").is_not_null(), *valid_prices, valid_volume)
+        # A live bar can be re-sent under a time already listed: the later one is fresher.
+        .unique("epoch", keep="last", maintain_order=True)
+        .sort("epoch")
+        .select(
+            pl.lit(symbol, pl.String()).alias("symbol"),
+            pl.from_epoch("epoch", time_unit="s")
+            .dt.replace_time_zone("UTC")
+            .cast(UTC_TIME)
+            .alias("time"),
+            *_PRICE_FIELDS,
+            "volume",
+        )
+    )
+
+
+class YahooChart:
+    """Quotes and bars from ``{base}/v8/finance/chart/{symbol}?range=1d&interval=1m``."""
+
+    name = "yahoo"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        """Use ``client`` (shared, owned by the caller) against ``base_url``."""
+        self._client = client
+        self._base_url = base_url.rstrip("/")
+        self._clock = clock
+        self._unknown: set[str] = set()
+
+    @property
+    def unknown_symbols(self) -> frozenset[str]:
+        """Symbols Yahoo answered "Not Found" for, so callers can stop asking."""
+        return frozenset(self._unknown)
+
+    async def chart(self, symbol: str) -> ChartData:
+        """Fetch and parse today's chart of one symbol (one request)."""
+        if not symbol or symbol != symbol.strip():
+            raise SymbolError(symbol, f"{PROVIDER}: {symbol!r} is not a symbol")
+        reply = await get_json(
+            self._client,
+            PROVIDER,
+            self._base_url + chart_path(symbol),
+            params={"range": "1d", "interval": "1m"},
+            accept=(200, 404),
+            clock=self._clock,
+        )
+        if reply.status == 404 and not _is_chart_error(reply.body):
+            # A 404 without Yahoo's own error object is a missing endpoint, not a symbol.
+            raise FeedError(f"{PROVIDER} HTTP 404")
+        try:
+            return parse_chart(reply.body, symbol)
+        except UnknownSymbol:
+            self._unknown.add(symbol)
+            raise
+
+    async def quote(self, symbol: str) -> pl.DataFrame:
+        """Return the latest quote of one symbol (QUOTES: one row, or none without a price)."""
+        return (await self.chart(symbol)).quote
+
+    async def bars(self, symbol: str) -> pl.DataFrame:
+        """Return today's one-minute bars of one symbol (BARS)."""
+        return (await self.chart(symbol)).bars
+
+    async def quotes(
+        self, symbols: Sequence[str], concurrency: int = 4
+    ) -> tuple[pl.DataFrame, dict[str, str]]:
+        """Quote many symbols, at most ``concurrency`` requests at a time.
+
+        Returns the quotes that worked and ``{symbol: message}`` for the symbols that did not.
+        A failure of the whole provider (rate limit, network, HTML, a 5xx) raises FeedError
+        at once and starts no further request.
+        """
+        wanted = list(dict.fromkeys(symbols))
+        if not wanted:
+            return empty(QUOTES), {}
+        gate = asyncio.Semaphore(max(1, concurrency))
+        failed = asyncio.Event()
+
+        async def one(symbol: str) -> pl.DataFrame | str:
+            async with gate:
+                if failed.is_set():
+                    return "not asked: the provider failed"
+                try:
+                    frame = await self.quote(symbol)
+                except SymbolError as exc:
+                    return str(exc)
+                except BaseException:
+                    failed.set()
+                    raise
+                return frame if frame.height else f"{PROVIDER} has no price for {symbol}"
+
+        tasks = [asyncio.create_task(one(symbol)) for symbol in wanted]
+        try:
+            outcomes = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        frames = [item for item in outcomes if isinstance(item, pl.DataFrame)]
+        errors = {
+            symbol: item
+            for symbol, item in zip(wanted, outcomes, strict=True)
+            if isinstance(item, str)
+        }
+        return (pl.concat(frames) if frames else empty(QUOTES)), errors
+
+
+def _is_chart_error(payload: Any) -> bool:
+    chart = payload.get("chart") if isinstance(payload, dict) else None
+    return isinstance(chart, dict) and chart.get("error") is not None
+
+
+def _chart_result(payload: Any, symbol: str) -> Mapping[str, Any]:
+    chart = payload.get("chart") if isinstance(payload, dict) else None
+    if not isinstance(chart, dict):
+        raise SymbolError(symbol, f"{PROVIDER} sent something other than a chart for {symbol}")
+    error = chart.get("error")
+    if error is not None:
+        code = error.get("code") if isinstance(error, dict) else None
+        description = error.get("description") if isinstance(error, dict) else None
+        detail = str(description or code or error)
+        if code == "Not Found":
+            raise UnknownSymbol(symbol, f"{PROVIDER} does not know {symbol}: {detail}")
+        raise SymbolError(symbol, f"{PROVIDER} chart error for {symbol}: {detail}")
+    results = chart.get("result")
+    if not isinstance(results, list) or not results or not isinstance(results[0], dict):
+        raise SymbolError(symbol, f"{PROVIDER} sent an empty chart for {symbol}")
+    first: Mapping[str, Any] = results[0]
+    return first
+
+
+def _first_quote(result: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    indicators = result.get("indicators")
+    quotes = indicators.get("quote") if isinstance(indicators, dict) else None
+    if not isinstance(quotes, list) or not quotes or not isinstance(quotes[0], dict):
+        return None
+    first: Mapping[str, Any] = quotes[0]
+    return first
+
+
+def _quote_from_meta(meta: Mapping[str, Any], bars: pl.DataFrame, symbol: str) -> pl.DataFrame:
+    raw_price = meta.get("regularMarketPrice")
+    if raw_price is None:
+        return empty(QUOTES)
+    last = _valid_price(raw_price, "last price", symbol)
+    moment = _epoch(meta.get("regularMarketTime"))
+    if moment is None:
+        raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}")
+    time = datetime.fromtimestamp(moment, UTC)
+    prev_close = _previous_close(meta, symbol)
+    volume = _volume(meta, bars)
+    return pl.DataFrame(
+        {
+            "symbol": [symbol],
+            "time": [time],
+            "last": [last],
+            "prev_close": [prev_close],
+            "volume": [volume],
+        },
+        schema=QUOTES,
+    )
+
+
+def _previous_close(meta: Mapping[str, Any], symbol: str) -> float:
+    # previousClose is yesterday's close; chartPreviousClose is the close before the requested
+    # range, which for range=1d is the same day, so it is only the fallback.
+    candidates = [meta.get("previousClose"), meta.get("chartPreviousClose")]
+    present = [value for value in candidates if value is not None]
+    for value in present:
+        number = _number(value)
+        if number is not None and math.isfinite(number) and number > 0:
+            return number
+    if present:
+        raise SymbolError(
+            symbol, f"{PROVIDER} sent an invalid previous close for {symbol}: {present[0]!r}"
+        )
+    raise SymbolError(symbol, f"{PROVIDER} sent no previous close for {symbol}")
+
+
+def _volume(meta: Mapping[str, Any], bars: pl.DataFrame) -> float | None:
+    reported = _number(meta.get("regularMarketVolume"))
+    if reported is not None and math.isfinite(reported) and reported >= 0:
+        return reported
+    # Older replies lack regularMarketVolume; a range=1d chart holds exactly one session, so its
+    # bars add up to the day's volume. Other ranges span days: no honest figure then.
+    if meta.get("range") == "1d" and bars.height:
+        return float(bars.get_column("volume").sum())
+    return None
+
+
+def _valid_price(value: Any, what: str, symbol: str) -> float:
+    number = _number(value)
+    if number is None or not math.isfinite(number) or number <= 0:
+        raise SymbolError(symbol, f"{PROVIDER} sent an invalid {what} for {symbol}: {value!r}")
+    return number
+
+
+def _number(value: Any) -> float | None:
+    # bool is an int to Python, never a price to Yahoo.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _epoch(value: Any) -> int | None:
+    number = _number(value)
+    if number is None or not math.isfinite(number) or not 0 < number < _MAX_EPOCH_S:
+        return None
+    return int(number)
