@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 from tui.config import ConfigError, Settings, find_config, load_settings
 
 if TYPE_CHECKING:
-    from tui.analytics.snapshot import Snapshot
+    from tui.analytics.snapshot import FedSnapshot, Snapshot
     from tui.engine import Engine
     from tui.market.fomc import FomcMeeting
 
@@ -24,6 +24,10 @@ DEFAULT_SPEED = 30.0
 
 class UsageError(Exception):
     """A flag or its value is wrong; the message is printed as one line and capgap exits 2."""
+
+
+class DataError(Exception):
+    """The data needed is not to be had; printed as one line, and capgap exits 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -291,6 +295,41 @@ def _run_calendar(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _live_fed(args: argparse.Namespace) -> FedSnapshot:
+    """Read ZQ futures from Yahoo and the EFFR from the New York Fed, now."""
+    import asyncio
+
+    from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+    from tui.analytics.store import MarketStore
+    from tui.clock import SystemClock
+    from tui.feeds.live_fed import fetch_live_fed
+    from tui.market.zq import default_naming
+
+    clock = SystemClock()
+    now = clock.now()
+    naming = default_naming()
+    symbols = futures_symbols(now, args.schedule, naming)
+    data = asyncio.run(fetch_live_fed(args.settings.feeds, symbols, clock))
+    for problem in data.problems:
+        print(f"capgap: warning: {problem}", file=sys.stderr)
+    store = MarketStore()
+    store.apply_quotes(data.quotes)
+    observation = data.effr
+    return fed_snapshot(
+        store,
+        now=now,
+        schedule=args.schedule,
+        naming=naming,
+        inputs=FedInputs(
+            target_range=(observation.target_from, observation.target_to) if observation else None,
+            target_source="New York Fed" if observation else None,
+            effr=observation.effr if observation else None,
+            futures_label="Yahoo ZQ",
+            manual_prices=args.settings.fedwatch.prices,
+        ),
+    )
+
+
 def _run_fedwatch(args: argparse.Namespace) -> int:
     from tui import fedwatch_cli as calc
     from tui.market.fedwatch import FedWatchError
@@ -298,25 +337,38 @@ def _run_fedwatch(args: argparse.Namespace) -> int:
     try:
         current_range = calc.parse_range(args.range) if args.range else None
         effr = args.effr
+        source: str | None = "command line"
+        upcoming_from = None
         if args.futures:
             prices = calc.parse_futures(args.futures)
         else:
-            snapshot = _demo_snapshot(args)
-            prices = {calc.parse_month(p.month): p.price for p in snapshot.fed.futures}
-            effr = effr if effr is not None else snapshot.fed.effr
-            current_range = current_range or snapshot.fed.target_range
-        meetings = (
-            calc.parse_meetings(args.meetings)
-            if args.meetings
-            else calc.scheduled_meetings(prices, args.schedule)
-        )
+            if getattr(args, "demo", False):
+                snapshot = _demo_snapshot(args)
+                fed, upcoming_from = snapshot.fed, snapshot.as_of
+            else:
+                from tui.clock import SystemClock
+
+                fed, upcoming_from = _live_fed(args), SystemClock().now()
+            if not fed.futures:
+                raise DataError(fed.fedwatch_error or "no Fed funds futures prices")
+            prices = {calc.parse_month(p.month): p.price for p in fed.futures if p.symbol}
+            effr = effr if effr is not None else fed.effr
+            current_range = current_range or fed.target_range
+            source = fed.futures_source
+        if args.meetings:
+            meetings = calc.parse_meetings(args.meetings)
+        elif upcoming_from is not None:
+            meetings = calc.upcoming_in_quoted_months(prices, args.schedule, upcoming_from)
+        else:
+            meetings = calc.scheduled_meetings(prices, args.schedule)
         result = calc.price_meetings(
             prices, meetings, args.schedule, start_rate=effr, current_range=current_range
         )
     except (calc.FedwatchInputError, FedWatchError) as exc:
         raise UsageError(str(exc)) from None
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
-    sys.stdout.write(calc.render_json(result) if fmt == "json" else calc.render_table(result))
+    render = calc.render_json if fmt == "json" else calc.render_table
+    sys.stdout.write(render(result, source))
     return EXIT_OK
 
 
@@ -345,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ConfigError) as exc:
         print(f"capgap: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except DataError as exc:
+        print(f"capgap: data error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last guard: one line, never a traceback

@@ -6,7 +6,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from tui.market.fedwatch import FedWatchResult, MeetingProbabilities, fedwatch, month_label
@@ -90,6 +90,18 @@ def scheduled_meetings(
     return days
 
 
+def upcoming_in_quoted_months(
+    prices: dict[tuple[int, int], float], schedule: Sequence[FomcMeeting], now: datetime
+) -> list[date]:
+    """Return the decisions still ahead of ``now`` whose months are quoted."""
+    days = [
+        m.date for m in schedule if m.statement_at >= now and (m.date.year, m.date.month) in prices
+    ]
+    if not days:
+        raise FedwatchInputError("no upcoming FOMC decision falls in the quoted months")
+    return days
+
+
 def price_meetings(
     prices: dict[tuple[int, int], float],
     meetings: Sequence[date],
@@ -133,15 +145,18 @@ def _meeting(meeting: MeetingProbabilities, with_range: bool) -> dict[str, Any]:
     return data
 
 
-def render_json(result: FedWatchResult) -> str:
-    """Return the result as JSON: {"meetings": [...]} in date order."""
+def render_json(result: FedWatchResult, source: str | None = None) -> str:
+    """Return the result as JSON: {"meetings": [...], "futures_source": ...} in date order."""
     with_range = result.current_range is not None
-    body = {"meetings": [_meeting(meeting, with_range) for meeting in result.meetings]}
+    body = {
+        "meetings": [_meeting(meeting, with_range) for meeting in result.meetings],
+        "futures_source": source,
+    }
     return json.dumps(body, indent=2, allow_nan=False) + "\n"
 
 
-def render_table(result: FedWatchResult) -> str:
-    """Return the result as a plain table: one block per meeting."""
+def render_table(result: FedWatchResult, source: str | None = None) -> str:
+    """Return the result as a plain table: one block per meeting, then the source."""
     lines: list[str] = []
     for meeting in result.meetings:
         lines.append(
@@ -157,4 +172,6 @@ def render_table(result: FedWatchResult) -> str:
                 f"  cut {meeting.cut_pct:.1f}%  hold {meeting.hold_pct:.1f}%  "
                 f"hike {meeting.hike_pct:.1f}%"
             )
+    if source:
+        lines.append(f"futures: {source}")
     return "\n".join(lines) + "\n"
