@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import calendar
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -10,8 +11,11 @@ from typing import Any
 from tui.analytics.snapshot import (
     FedSnapshot,
     FeedStatus,
+    FuturesPrice,
     IndexQuote,
+    MeetingOdds,
     Mover,
+    RangeOdds,
     RatioPoint,
     RelativePerformance,
     SectorLeg,
@@ -24,7 +28,7 @@ from tui.analytics.snapshot import (
 )
 from tui.clock import ManualClock
 from tui.market.calendar import NEW_YORK, market_session
-from tui.market.fomc import next_decision
+from tui.market.fomc import default_schedule, next_decision, recent_decision
 
 #: The instant of the snapshot tests: the bundled sample session, mid-morning.
 SESSION_11AM = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK)
@@ -60,6 +64,114 @@ def _movers(sector_index: int, sign: float) -> tuple[Mover, ...]:
     )
 
 
+#: Each coming meeting's own move, in 25 bp steps, as FedWatch would read it from futures
+#: (k = -0.87: 87 % a 25 bp cut, 13 % no change). The cumulative odds follow by hand:
+#: meeting 1 cut 87 / hold 13; meeting 2 (k = -0.2) cut 89.6 / hold 10.4 (0.87 + 0.13 x 0.2);
+#: meeting 5 (k = +0.1) lets the last hold branch (4.368 %) hike: hike 0.4368 %.
+FED_STEPS: tuple[float, ...] = (-0.87, -0.20, -0.40, -0.30, 0.10, -0.25)
+FED_EFFR = 3.89
+FED_RANGE = (3.75, 4.0)
+FED_FUTURES_SOURCE = "sample ZQ"
+_MONTH_CODES = "FGHJKMNQUVXZ"
+
+
+def _cumulative(steps: list[float]) -> dict[int, float]:
+    """Return the distribution of the total move (in 25 bp steps) after ``steps`` meetings."""
+    moves = {0: 1.0}
+    for k in steps:
+        low = int(k // 1)  # the whole step below k (-0.87 -> -1)
+        up_share = k - low  # the chance of the step above
+        after: dict[int, float] = {}
+        for move, chance in moves.items():
+            for step, share in ((low, 1.0 - up_share), (low + 1, up_share)):
+                if share > 1e-12:
+                    after[move + step] = after.get(move + step, 0.0) + chance * share
+        moves = after
+    return moves
+
+
+def make_fed(
+    now: datetime,
+    *,
+    steps: tuple[float, ...] = FED_STEPS,
+    target_range: tuple[float, float] | None = FED_RANGE,
+    effr: float | None = FED_EFFR,
+    error: str | None = None,
+) -> FedSnapshot:
+    """Build the Fed part of a snapshot: odds of the next meetings and the futures behind them.
+
+    The implied rate starts at the EFFR and moves 25 bp x k at each meeting; each futures
+    price is 100 minus its month's average of that daily rate (rounded to 0.0025).
+    """
+    now = now.astimezone(UTC)
+    coming = [meeting for meeting in default_schedule() if meeting.statement_at > now]
+    meetings = coming[: len(steps)] if error is None else []
+    low, high = target_range or FED_RANGE
+    odds: list[MeetingOdds] = []
+    rate = effr if effr is not None else (low + high) / 2
+    path: list[tuple[date, float]] = []
+    for index, meeting in enumerate(meetings):
+        k = steps[index]
+        rate += 0.25 * k
+        path.append((meeting.date, rate))
+        moves = _cumulative(list(steps[: index + 1]))
+        pct = {move: 100.0 * chance for move, chance in moves.items()}
+        outcomes = tuple(
+            RangeOdds((low + 0.25 * move, high + 0.25 * move), round(chance, 4))
+            for move, chance in sorted(pct.items())
+        )
+        odds.append(
+            MeetingOdds(
+                meeting=meeting.date,
+                sep=meeting.sep,
+                cut_pct=round(sum((c for m, c in pct.items() if m < 0), 0.0), 4),
+                hold_pct=round(pct.get(0, 0.0), 4),
+                hike_pct=round(sum((c for m, c in pct.items() if m > 0), 0.0), 4),
+                implied_rate=round(rate, 4),
+                expected_change_bp=round(25.0 * k, 2),
+                outcomes=outcomes,
+            )
+        )
+    futures: list[FuturesPrice] = []
+    start = effr if effr is not None else (low + high) / 2
+    year, month = now.astimezone(NEW_YORK).year, now.astimezone(NEW_YORK).month
+    last_month = (path[-1][0].year, path[-1][0].month) if path else (year, month)
+    index = 0
+    while (year, month) <= last_month:
+        days = calendar.monthrange(year, month)[1]
+        total = 0.0
+        for number in range(1, days + 1):
+            day_rate = start
+            for decided, after in path:
+                if decided <= date(year, month, number):
+                    day_rate = after
+            total += day_rate
+        price = round(round((100.0 - total / days) / 0.0025) * 0.0025, 4)
+        futures.append(
+            FuturesPrice(
+                symbol=f"ZQ{_MONTH_CODES[month - 1]}{year % 100:02d}.CBT",
+                month=f"{year}-{month:02d}",
+                price=price,
+                implied_rate=round(100.0 - price, 4),
+                as_of=now - timedelta(seconds=30 + 60 * index),
+                age_s=30.0 + 60 * index,
+            )
+        )
+        index += 1
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return FedSnapshot(
+        next_decision=next_decision(now),
+        target_range=target_range,
+        target_source="sample",
+        effr=effr,
+        futures_source=FED_FUTURES_SOURCE,
+        probabilities=tuple(odds),
+        futures=tuple(futures) if error is None else (),
+        fedwatch_error=error,
+        last_decision=recent_decision(now),
+    )
+
+
 def make_snapshot(
     now: datetime = SESSION_11AM,
     *,
@@ -67,6 +179,7 @@ def make_snapshot(
     history_days: int = 60,
     feed_state: str = "ok",
     stale: bool = False,
+    fed: FedSnapshot | None = None,
 ) -> Snapshot:
     """Build a complete Snapshot by hand; ``bump`` shifts every sector's small-cap change."""
     now = now.astimezone(UTC)
@@ -111,7 +224,7 @@ def make_snapshot(
         style=StyleSnapshot(
             StyleLeg("IWD", "IWF", 0.1, 0.3, -0.2), StyleLeg("IWN", "IWO", -0.2, -0.5, 0.3)
         ),
-        fed=FedSnapshot(next_decision(now), (3.75, 4.0), "sample"),
+        fed=fed if fed is not None else make_fed(now),
         feeds=(
             FeedStatus(
                 "demo",

@@ -14,6 +14,7 @@ from textual.widgets import Footer
 from tui.analytics.snapshot import Snapshot
 from tui.clock import Clock
 from tui.ui.messages import SnapshotReady
+from tui.ui.screens.fed_detail import FedDetailScreen
 from tui.ui.widgets.fed_panel import FedPanel
 from tui.ui.widgets.ratio_chart import RatioChart
 from tui.ui.widgets.sectors_table import SectorsTable
@@ -29,9 +30,13 @@ class DashboardScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (typed in Screen)
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
+    # The Fed panel is focusable too (Enter opens its detail), but the keys belong to the table.
+    AUTO_FOCUS = "SectorsTable"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("S", "reverse_sort", "Reverse", id="reverse"),
+        Binding("f", "fed_detail", "Fed", id="fed_detail"),
     ]
 
     def __init__(self, clock: Clock, *, demo: bool, source_label: str) -> None:
@@ -65,6 +70,10 @@ class DashboardScreen(Screen[None]):
             self.query_one(FedPanel).apply(snapshot.fed)
             self.query_one(StylePanel).apply(snapshot.style)
             self.query_one(SectorsTable).apply(snapshot.sectors)
+            # An open Fed detail screen follows the same snapshots (no second engine worker).
+            for screen in self.app.screen_stack:
+                if isinstance(screen, FedDetailScreen):
+                    screen.apply(snapshot.fed)
         self.latest = snapshot
         self.applied += 1
 
@@ -83,3 +92,7 @@ class DashboardScreen(Screen[None]):
     def action_reverse_sort(self) -> None:
         """Reverse the sectors' sort."""
         self.query_one(SectorsTable).reverse_sort()
+
+    def action_fed_detail(self) -> None:
+        """Open the Fed detail screen on the latest Fed figures (Esc comes back here)."""
+        self.app.push_screen(FedDetailScreen(self.latest.fed if self.latest else None))

@@ -1,18 +1,26 @@
-"""The Fed panel: next FOMC decision, its statement time, a live countdown and the target range."""
+"""The Fed panel: next FOMC decision, a live countdown, target range, EFFR and the odds."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Static
 
 from tui.analytics.snapshot import FedSnapshot
 from tui.clock import Clock
+from tui.market.calendar import NEW_YORK
 from tui.market.fomc import format_countdown
+from tui.market.types import FomcDecision
 from tui.ui.format import fmt_day, fmt_range, ny_clock
+from tui.ui.widgets.odds_bars import OddsBars
+
+_MUTED = "$foreground-muted"
 
 
 def decision_content(fed: FedSnapshot) -> tuple[Content, Content]:
@@ -27,17 +35,74 @@ def decision_content(fed: FedSnapshot) -> tuple[Content, Content]:
     return day, statement
 
 
+def short_day(decision: FomcDecision) -> str:
+    """Return 'Wed 10 Dec': the decision day without its year."""
+    return fmt_day(decision.date).rsplit(" ", 1)[0]
+
+
+def day_variants(fed: FedSnapshot) -> tuple[Content, ...]:
+    """Return the decision-day line, longest first, for the line to pick what fits."""
+    decision = fed.next_decision
+    if decision is None:
+        return (Content("no decision in the schedule"), Content("no decision"))
+    day, _statement = decision_content(fed)
+    short = Content(short_day(decision))
+    if decision.sep:
+        return (day, Content.assemble(short, "  ", ("SEP", "bold $accent")), short)
+    return (day, short)
+
+
 def target_content(fed: FedSnapshot) -> Content:
     """Return the target range line with its source."""
     source = f" ({fed.target_source})" if fed.target_source else ""
-    return Content.assemble("range ", fmt_range(fed.target_range), (source, "$text-muted"))
+    return Content.assemble("range ", fmt_range(fed.target_range), (source, _MUTED))
 
 
-def _static_key(fed: FedSnapshot) -> tuple[object, ...]:
-    # seconds_until changes every tick; everything else only when the decision does.
-    decision = fed.next_decision
-    when = (decision.date, decision.sep, decision.statement_at) if decision else None
-    return (when, fed.target_range, fed.target_source)
+def effr_content(fed: FedSnapshot) -> Content:
+    """Return 'EFFR 3.89 %' (empty when the EFFR is unknown)."""
+    if fed.effr is None:
+        return Content("")
+    return Content(f"EFFR {fed.effr:.2f} %")
+
+
+def ago_text(statement_at: datetime, now: datetime) -> str:
+    """Return how long ago a statement came out: '35m ago', '3h ago', or in New York days, '2d ago'.
+
+    Days count calendar days in New York, so a Wednesday statement is '2d ago' all Friday.
+    """
+    seconds = max(0, int((now - statement_at).total_seconds()))
+    days = (now.astimezone(NEW_YORK).date() - statement_at.astimezone(NEW_YORK).date()).days
+    if days >= 1:
+        return f"{days}d ago"
+    if seconds >= 3600:
+        return f"{seconds // 3600}h ago"
+    return f"{seconds // 60}m ago"
+
+
+def last_decision_variants(fed: FedSnapshot, now: datetime) -> tuple[Content, ...]:
+    """Return 'Wed 10 Dec decision out (2d ago)', longest first (empty without a recent one)."""
+    last = fed.last_decision
+    if last is None:
+        return (Content(""),)
+    day = short_day(last)
+    short = day.split(" ", 1)[1]
+    ago = ago_text(last.statement_at, now)
+    return (
+        Content(f"{day} decision out ({ago})"),
+        Content(f"{short} decision out ({ago})"),
+        Content(f"{short} decision out {ago}"),
+        Content(f"{short} out ({ago})"),
+    )
+
+
+def fit_variant(variants: Sequence[Content], width: int) -> Content:
+    """Return the first variant that fits ``width`` cells, else the last one cut to fit."""
+    if width <= 0:
+        return variants[0]
+    for variant in variants:
+        if variant.cell_length <= width:
+            return variant
+    return variants[-1].truncate(width, ellipsis=True)
 
 
 def countdown_text(statement_at: datetime | None, now: datetime) -> str:
@@ -47,8 +112,52 @@ def countdown_text(statement_at: datetime | None, now: datetime) -> str:
     return f"in {format_countdown(int((statement_at - now).total_seconds()))}"
 
 
-class FedPanel(Vertical):
-    """The countdown line is the only part that changes every second."""
+class FitLine(Static):
+    """One line showing the longest of its variants that fits its width, re-fitted on resize."""
+
+    DEFAULT_CSS = """
+    FitLine { height: 1; }
+    """
+
+    def __init__(self, *variants: Content, id: str) -> None:
+        super().__init__(variants[0], id=id, markup=False)
+        self._variants: tuple[Content, ...] = variants
+        self._shown: Content = variants[0]
+
+    def show(self, variants: Sequence[Content]) -> None:
+        """Set new variants and show the one that fits."""
+        self._variants = tuple(variants)
+        self._fit()
+
+    def on_resize(self) -> None:
+        """Re-fit the line: at another width another variant may fit."""
+        self._fit()
+
+    def _fit(self) -> None:
+        chosen = fit_variant(self._variants, self.content_size.width)
+        if not chosen.is_same(self._shown):
+            self._shown = chosen
+            self.update(chosen, layout=False)
+
+
+def _static_key(fed: FedSnapshot) -> tuple[object, ...]:
+    # seconds_until changes every tick; everything else only when the decision does.
+    decision = fed.next_decision
+    when = (decision.date, decision.sep, decision.statement_at) if decision else None
+    return (when, fed.target_range, fed.target_source, fed.effr, fed.futures_source)
+
+
+class FedPanel(Vertical, can_focus=True):
+    """The countdown line is the only part that changes every second.
+
+    Tall layouts show the statement time and one odds row per meeting that fits; the compact
+    layout (app.tcss) puts day and countdown on one line and shows one odds line. Enter opens
+    the Fed detail screen.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "screen.fed_detail", "Fed detail", id="fed_panel_open"),
+    ]
 
     DEFAULT_CSS = """
     FedPanel { height: auto; }
@@ -63,11 +172,16 @@ class FedPanel(Vertical):
         self._shown: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        """One line each: day, statement time, countdown, target range."""
-        yield Static(Content("waiting for data…"), id="fed-day")
-        yield Static(Content(""), id="fed-statement")
-        yield Static(Content(""), id="fed-countdown")
-        yield Static(Content(""), id="fed-range")
+        """Day, statement time and countdown; range and EFFR; the decision just out; odds."""
+        with Vertical(id="fed-head"):
+            yield FitLine(Content("waiting for data…"), Content("waiting…"), id="fed-day")
+            yield Static(Content(""), id="fed-statement", markup=False)
+            yield Static(Content(""), id="fed-countdown", markup=False)
+        with Horizontal(id="fed-rates"):
+            yield Static(Content(""), id="fed-range", markup=False)
+            yield Static(Content(""), id="fed-effr", markup=False)
+        yield FitLine(Content(""), id="fed-last")
+        yield OddsBars(id="fed-odds")
 
     def on_mount(self) -> None:
         """Recompute the countdown once a second from the clock."""
@@ -83,10 +197,16 @@ class FedPanel(Vertical):
         key = _static_key(fed)
         if key != self._shown:
             self._shown = key
-            day, statement = decision_content(fed)
-            self.query_one("#fed-day", Static).update(day, layout=False)
+            _day, statement = decision_content(fed)
+            self.query_one("#fed-day", FitLine).show(day_variants(fed))
             self.query_one("#fed-statement", Static).update(statement, layout=False)
-            self.query_one("#fed-range", Static).update(target_content(fed), layout=False)
+            # Range and EFFR size themselves to their text: a new text may change the width.
+            self.query_one("#fed-range", Static).update(target_content(fed))
+            self.query_one("#fed-effr", Static).update(effr_content(fed))
+            self.border_subtitle = fed.futures_source or ""
+        self.set_class(fed.last_decision is not None, "-decided")
+        self.query_one("#fed-last", FitLine).show(last_decision_variants(fed, self._clock.now()))
+        self.query_one(OddsBars).apply(fed.probabilities, fed.fedwatch_error, fed.target_range)
         decision = fed.next_decision
         self._statement_at = decision.statement_at if decision is not None else None
         self.tick()

@@ -72,7 +72,7 @@ def spread_content(spread: SpreadSnapshot) -> Content:
         f"{fmt_plain(valuation.large_forward_pe, 1)} / {fmt_plain(valuation.small_forward_pe, 1)}",
         "  disc ",
         fmt_plain(valuation.small_discount_pct, 1, "%"),
-        (source, "$text-muted"),
+        (source, "$foreground-muted"),
     )
     return Content("\n").join([large_line, small_line, header, values, ratio, pe])
 

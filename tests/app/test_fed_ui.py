@@ -1,0 +1,547 @@
+"""The Fed panel's odds and the Fed detail screen, on hand-made Fed snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from app_support import (
+    FED_EFFR,
+    FED_FUTURES_SOURCE,
+    SESSION_11AM,
+    SNAPSHOT_THEME,
+    ScriptedEngine,
+    make_fed,
+    make_snapshot,
+    screen_lines,
+    wait_for,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+from textual.widgets import Static
+
+from tui.analytics.snapshot import FedSnapshot, MeetingOdds, Snapshot
+from tui.clock import ManualClock
+from tui.market import fedwatch
+from tui.market.calendar import NEW_YORK
+from tui.ui.app import CapgapApp
+from tui.ui.screens.fed_detail import (
+    FedDetailScreen,
+    FuturesTable,
+    MeetingsTable,
+    RatePathChart,
+    current_month_rule,
+    rate_path,
+)
+from tui.ui.widgets.fed_panel import FedPanel, ago_text
+from tui.ui.widgets.odds_bars import (
+    CUT_CELL,
+    HIKE_CELL,
+    HOLD_CELL,
+    OddsBars,
+    bar_cells,
+    odds_content,
+    whole_pct,
+)
+from tui.ui.widgets.sectors_table import SectorsTable
+
+#: Two days after the December decision: the panel says it is out and counts to January.
+AFTER_DECEMBER = datetime(2025, 12, 12, 11, 0, tzinfo=NEW_YORK)
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def make_app(engine: ScriptedEngine) -> CapgapApp:
+    return CapgapApp(engine, theme=SNAPSHOT_THEME, animation_level="none")  # type: ignore[arg-type]
+
+
+async def started(app: CapgapApp, pilot: Any, count: int = 1) -> None:
+    await wait_for(lambda: app.dashboard.applied >= count, pilot)
+
+
+def half_up(value: float) -> int:
+    """Round to a whole number, halves up, by decimal arithmetic (independent of whole_pct)."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def fed_lines(app: CapgapApp) -> list[str]:
+    """Return the rows of the screen inside the Fed panel's borders."""
+    panel = app.dashboard.query_one(FedPanel).region
+    lines = screen_lines(app)
+    return [
+        lines[y][panel.x + 2 : panel.right - 2].rstrip()
+        for y in range(panel.y + 1, panel.bottom - 1)
+    ]
+
+
+def brightness(app: CapgapApp, needle: str) -> int:
+    """Return r + g + b of the on-screen colour of the first segment that holds ``needle``."""
+    for strip in app.screen._compositor.render_strips():
+        for segment in strip:
+            if needle in segment.text and segment.style and segment.style.color:
+                red, green, blue = segment.style.color.get_truecolor()
+                return red + green + blue
+    raise AssertionError(f"{needle!r} not on screen")
+
+
+def expected_row(odds: MeetingOdds, bar: int) -> str:
+    """Build a meeting row from the snapshot's numbers: date, bar, cut hold hike, rate."""
+    cut, hold, hike = odds.cut_pct, odds.hold_pct, odds.hike_pct
+    cut_cells = half_up(cut / 100 * bar)
+    hike_cells = half_up(hike / 100 * bar)
+    cells = (
+        CUT_CELL * cut_cells + HOLD_CELL * (bar - cut_cells - hike_cells) + HIKE_CELL * hike_cells
+    )
+    day = f"{odds.meeting.day:>2} {_MONTHS[odds.meeting.month - 1]}"
+    return (
+        f"{day}  {cells} {half_up(cut):>4}{half_up(hold):>5}{half_up(hike):>5}"
+        f"  {odds.implied_rate:>5.2f}"
+    )
+
+
+# -- bars and rounding, against hand values and independent references -----------------------
+
+
+def test_bar_cells_by_hand() -> None:
+    # 87 % of 10 cells is 8.7: 8 whole cells, and the leftover cell goes to the larger
+    # fraction (0.7 against hold's 0.3), so 9 cut and 1 hold, as rounding 8.7 would say.
+    assert bar_cells(87.0, 13.0, 0.0, 10) == (9, 1, 0)
+    # 13.92 / 2.08 of 16 -> 14 / 2 (the panel's bar at 120 columns).
+    assert bar_cells(87.0, 13.0, 0.0, 16) == (14, 2, 0)
+    # Thirds of 10: 3.33 each, and the one leftover cell goes to the largest remainder.
+    assert bar_cells(33.3, 33.3, 33.4, 10) == (3, 3, 4)
+    # Exactly halves: the tie goes to cut (documented), never a cell lost or added.
+    assert bar_cells(50.0, 50.0, 0.0, 5) == (3, 2, 0)
+    assert bar_cells(0.0, 0.0, 0.0, 10) == (0, 0, 0)
+    assert bar_cells(60.0, 40.0, 0.0, 0) == (0, 0, 0)
+
+
+@given(
+    st.floats(0, 100),
+    st.floats(0, 100),
+    st.floats(0, 100),
+    st.integers(1, 60),
+)
+def test_bar_cells_fill_the_bar_within_one_cell_of_the_exact_share(
+    cut: float, hold: float, hike: float, width: int
+) -> None:
+    total = cut + hold + hike
+    cells = bar_cells(cut, hold, hike, width)
+    if total == 0:
+        assert cells == (0, 0, 0)
+        return
+    assert sum(cells) == width
+    for part, count in zip((cut, hold, hike), cells, strict=True):
+        assert abs(count - part / total * width) < 1
+
+
+@given(st.integers(0, 2000))
+def test_whole_pct_rounds_halves_up(tenths: int) -> None:
+    value = tenths / 10
+    assert whole_pct(value) == half_up(value)
+
+
+def test_odds_content_fits_its_box() -> None:
+    fed = make_fed(SESSION_11AM)
+    first = fed.probabilities[0]
+    # One line: the next meeting's odds; with room, a bar of at most ten cells in front.
+    assert odds_content(fed.probabilities, None, 26, 1).plain == (
+        f"{CUT_CELL * 8}{HOLD_CELL} cut 87% hold 13%"
+    )
+    assert odds_content(fed.probabilities, None, 16, 1).plain == "cut 87% hold 13%"
+    # Taller: a header and as many meetings as fit, never wider than the box.
+    rendered = odds_content(fed.probabilities, None, 46, 4).plain.split("\n")
+    assert len(rendered) == 4
+    assert rendered[1] == expected_row(first, 16)
+    assert all(len(line) <= 46 for line in rendered)
+    assert odds_content((), None, 46, 4).plain == ""
+    assert odds_content(fed.probabilities, "no prices", 46, 4).plain == "no odds: no prices"
+    assert odds_content(fed.probabilities, "x" * 40, 20, 4).plain == "no odds: xxxxxxxxxx…"
+
+
+def test_ago_counts_new_york_days() -> None:
+    statement = datetime(2025, 12, 10, 14, 0, tzinfo=NEW_YORK)
+    assert ago_text(statement, statement + timedelta(minutes=35)) == "35m ago"
+    assert ago_text(statement, statement + timedelta(hours=3, minutes=59)) == "3h ago"
+    # 20:00 the next morning is less than a day, but it is the next day in New York.
+    assert ago_text(statement, datetime(2025, 12, 11, 10, 0, tzinfo=NEW_YORK)) == "1d ago"
+    assert ago_text(statement, AFTER_DECEMBER.astimezone(UTC)) == "2d ago"
+
+
+def test_rate_path_starts_at_today() -> None:
+    fed = make_fed(SESSION_11AM)
+    path = rate_path(fed)
+    assert path[0] == ("today", FED_EFFR)
+    assert [rate for _label, rate in path[1:]] == [odds.implied_rate for odds in fed.probabilities]
+    assert path[1][0] == "10 Dec"
+    # Without the EFFR the path starts at the middle of the range; with neither, at the meetings.
+    assert rate_path(replace(fed, effr=None))[0] == ("today", 3.875)
+    assert rate_path(replace(fed, effr=None, target_range=None))[0] == ("10 Dec", 3.6725)
+
+
+def test_current_month_rule_is_the_docstring_paragraph() -> None:
+    doc = fedwatch.__doc__
+    assert doc is not None
+    start = doc.index("The current month:")
+    expected = " ".join(doc[start:].split())
+    assert current_month_rule() == expected
+    assert current_month_rule("A.\n\nB b\n  b.\n") == "B b b."
+
+
+# -- the panel --------------------------------------------------------------------------------
+
+
+async def test_panel_shows_one_row_per_meeting_that_fits() -> None:
+    engine = ScriptedEngine(ManualClock(SESSION_11AM))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        fed = engine.latest.fed  # type: ignore[union-attr]
+        lines = fed_lines(app)
+        assert lines[:4] == [
+            "Wed 10 Dec 2025  SEP",
+            "statement 14:00 ET",
+            "in 05:03:00:00",
+            f"range 3.75-4.00 % (sample)  EFFR {FED_EFFR:.2f} %",
+        ]
+        assert lines[4].split() == ["▇cut", "▁hold", "▀hike", "cut", "hold", "hike", "rate"]
+        # Eleven rows inside the panel: four lines, the header, and six meetings.
+        rows = lines[5:]
+        assert len(fed.probabilities) == 6
+        assert rows == [expected_row(odds, 16) for odds in fed.probabilities]
+        # By hand, the first row: 87 % of 16 cells = 13.92 -> 14 cut cells, 2 hold.
+        assert rows[0] == "10 Dec  " + CUT_CELL * 14 + HOLD_CELL * 2 + "   87   13    0   3.67"
+        panel = app.dashboard.query_one(FedPanel)
+        assert panel.border_subtitle == FED_FUTURES_SOURCE
+        assert panel.region.bottom == app.dashboard.query_one("#style").region.y
+
+
+async def test_panel_shows_fewer_meetings_when_fewer_fit() -> None:
+    steps = (-0.87, -0.2, -0.4, -0.3, 0.1, -0.25, -0.1, 0.0)
+    clock = ManualClock(SESSION_11AM)
+    engine = ScriptedEngine(clock, make_snapshot(fed=make_fed(SESSION_11AM, steps=steps)))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        fed = engine.latest.fed  # type: ignore[union-attr]
+        rows = fed_lines(app)[5:]
+        assert len(fed.probabilities) == 8
+        assert rows == [expected_row(odds, 16) for odds in fed.probabilities[:6]]
+        # Taller terminal, more room: all eight.
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        rows = fed_lines(app)[5:13]
+        assert rows == [expected_row(odds, 16) for odds in fed.probabilities]
+
+
+async def test_rows_left_over_show_the_target_ranges_after_each_meeting() -> None:
+    engine = ScriptedEngine(ManualClock(SESSION_11AM))
+    app = make_app(engine)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await started(app, pilot)
+        fed = engine.latest.fed  # type: ignore[union-attr]
+        lines = fed_lines(app)
+        assert lines[5:11] == [expected_row(odds, 16) for odds in fed.probabilities]
+        # Bars of 30 cells, each range its own: 87 % -> 26.1 -> 26 cells, 13 % -> 3.9 -> 4.
+        # Below today's 3.75-4.00 is a cut, today's range a hold.
+        assert lines[11:15] == [
+            "",
+            "target range after 10 Dec",
+            "3.50-3.75  " + CUT_CELL * 26 + " " * 4 + "  87%",
+            "3.75-4.00  " + HOLD_CELL * 4 + " " * 26 + "  13%",
+        ]
+        # January, by hand: 0.87 x 0.2 = 17.4 % two cuts, 0.87 x 0.8 + 0.13 x 0.2 = 72.2 % one,
+        # 0.13 x 0.8 = 10.4 % none; of 30 cells: 5.22 -> 5, 21.66 -> 22, 3.12 -> 3.
+        assert lines[15:20] == [
+            "",
+            "target range after 28 Jan",
+            "3.25-3.50  " + CUT_CELL * 5 + " " * 25 + "  17%",
+            "3.50-3.75  " + CUT_CELL * 22 + " " * 8 + "  72%",
+            "3.75-4.00  " + HOLD_CELL * 3 + " " * 27 + "  10%",
+        ]
+        # Whole blocks only: after the last block, too few rows are left for the next one.
+        titles = [index for index, line in enumerate(lines) if line.startswith("target range")]
+        shown = len(titles)
+        assert 3 <= shown < len(fed.probabilities)
+        ranges = [o for o in fed.probabilities[shown - 1].outcomes if half_up(o.probability_pct)]
+        left = lines[titles[-1] + 1 + len(ranges) :]
+        assert all(line == "" for line in left)
+        following = fed.probabilities[shown].outcomes
+        assert len(left) < 2 + len([o for o in following if half_up(o.probability_pct)])
+
+
+async def test_compact_panel_shows_day_countdown_range_and_one_odds_line() -> None:
+    engine = ScriptedEngine(ManualClock(SESSION_11AM))
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        fed = engine.latest.fed  # type: ignore[union-attr]
+        first = fed.probabilities[0]
+        odds = f"cut {half_up(first.cut_pct)}% hold {half_up(first.hold_pct)}%"
+        # 26 cells: a 9-cell bar (87 % -> 7.83 -> 8 cut cells, 1 hold), a space, the odds.
+        assert fed_lines(app) == [
+            "Wed 10 Dec  in 05:03:00:00",
+            "range 3.75-4.00 % (sample)",
+            CUT_CELL * 8 + HOLD_CELL + " " + odds,
+        ]
+        lines = screen_lines(app)
+        assert len(lines) == 24 and all(len(line) == 80 for line in lines)
+        shown = "\n".join(lines)
+        for label in ("Info Tech", "Financials", "Industrials", "Materials", "Energy"):
+            assert label in shown
+        for label in ("Cons Discr", "Comm Svcs", "Real Estate", "Cons Staples", "Health Care"):
+            assert label in shown
+        assert "Utilities" in shown
+        assert app.dashboard.query_one(FedPanel).outer_size.height == 5
+
+
+async def test_fedwatch_error_replaces_the_odds_by_one_muted_line() -> None:
+    error = "[HTTP 404] ZQF26.CBT not found"
+    fed = make_fed(SESSION_11AM, error=error)
+    engine = ScriptedEngine(ManualClock(SESSION_11AM), make_snapshot(fed=fed))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        lines = fed_lines(app)
+        # Bracketed text stays: the error is content, never markup.
+        assert lines[4] == f"no odds: {error}"
+        assert all(line == "" for line in lines[5:])
+        # Muted: darker on screen than the ordinary text of the panel (the range line).
+        assert brightness(app, "no odds:") < brightness(app, "range 3.75")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert fed_lines(app)[2] == "no odds: [HTTP 404] ZQF26…"
+
+
+async def test_no_odds_and_no_error_show_nothing() -> None:
+    fed = make_fed(SESSION_11AM, steps=())
+    engine = ScriptedEngine(ManualClock(SESSION_11AM), make_snapshot(fed=fed))
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        assert not app.dashboard.query_one(OddsBars).display
+        assert fed_lines(app) == ["Wed 10 Dec  in 05:03:00:00", "range 3.75-4.00 % (sample)"]
+        assert len(screen_lines(app)) == 24
+
+
+async def test_last_decision_is_out_and_the_countdown_goes_on() -> None:
+    clock = ManualClock(AFTER_DECEMBER)
+    fed = make_fed(AFTER_DECEMBER, target_range=(3.5, 3.75), effr=3.64)
+    engine = ScriptedEngine(clock, make_snapshot(AFTER_DECEMBER, fed=fed))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        assert fed.last_decision is not None and fed.last_decision.date == date(2025, 12, 10)
+        lines = fed_lines(app)
+        # Fri 12 Dec 11:00 to Wed 28 Jan 14:00: 47 days 3 hours.
+        assert lines[:5] == [
+            "Wed 28 Jan 2026",
+            "statement 14:00 ET",
+            "in 47:03:00:00",
+            "range 3.50-3.75 % (sample)  EFFR 3.64 %",
+            "Wed 10 Dec decision out (2d ago)",
+        ]
+        # One meeting fewer fits under the extra line; the first is January's.
+        rows = lines[6:]
+        assert rows == [expected_row(odds, 16) for odds in fed.probabilities[:5]]
+        assert rows[0].startswith("28 Jan")
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        # Compact: the decision just out takes the range's line.
+        assert fed_lines(app)[:2] == ["Wed 28 Jan  in 47:03:00:00", "10 Dec decision out 2d ago"]
+        assert len(screen_lines(app)) == 24
+
+
+async def test_last_decision_line_goes_once_the_next_is_nearer() -> None:
+    clock = ManualClock(AFTER_DECEMBER)
+    engine = ScriptedEngine(clock, make_snapshot(AFTER_DECEMBER))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        assert app.dashboard.query_one("#fed-last").display
+        later = datetime(2026, 1, 10, 11, 0, tzinfo=NEW_YORK)  # 31 days after, 18 before
+        clock.set(later)
+        engine.push(make_snapshot(later))
+        await started(app, pilot, 2)
+        assert engine.latest.fed.last_decision is None  # type: ignore[union-attr]
+        assert not app.dashboard.query_one("#fed-last").display
+        assert fed_lines(app)[4].split()[0] == "▇cut"
+
+
+# -- the detail screen ------------------------------------------------------------------------
+
+
+def table_rows(table: Any) -> list[list[str]]:
+    return [[cell.plain for cell in table.get_row(row.key)] for row in table.ordered_rows]
+
+
+def expected_meetings(fed: FedSnapshot) -> list[list[str]]:
+    rows = []
+    for odds in fed.probabilities:
+        best = max(odds.outcomes, key=lambda outcome: outcome.probability_pct)
+        low, high = best.target_range
+        rows.append(
+            [
+                f"{odds.meeting.day} {_MONTHS[odds.meeting.month - 1]} {odds.meeting.year}",
+                "SEP" if odds.sep else "",
+                f"{odds.cut_pct:.1f}",
+                f"{odds.hold_pct:.1f}",
+                f"{odds.hike_pct:.1f}",
+                f"{odds.implied_rate:.3f}",
+                f"{odds.expected_change_bp:+.1f}",
+                f"{low:.2f}-{high:.2f} % {best.probability_pct:.1f}%",
+            ]
+        )
+    return rows
+
+
+def expected_futures(fed: FedSnapshot) -> list[list[str]]:
+    # Ages 30 s, 90 s, 150 s, ...: fmt_age writes 30s, 1m30s, 2m30s.
+    ages = ["30s"] + [f"{(30 + 60 * i) // 60}m{(30 + 60 * i) % 60:02d}s" for i in range(1, 20)]
+    return [
+        [f.symbol, f.month, f"{f.price:.4f}", f"{f.implied_rate:.3f}", ages[i]]
+        for i, f in enumerate(fed.futures)
+    ]
+
+
+async def test_enter_on_the_fed_panel_opens_the_detail_and_esc_returns() -> None:
+    engine = ScriptedEngine(ManualClock(SESSION_11AM))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        # The table keeps the first focus; the Fed panel is one focus away.
+        assert isinstance(app.screen.focused, SectorsTable)
+        panel = app.dashboard.query_one(FedPanel)
+        panel.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        fed = engine.latest.fed  # type: ignore[union-attr]
+        detail = app.screen
+        meetings = table_rows(detail.query_one(MeetingsTable))
+        assert meetings == expected_meetings(fed)
+        # 3.6725 is stored a hair below the half, so three decimals show 3.672.
+        assert meetings[0] == [
+            "10 Dec 2025", "SEP", "87.0", "13.0", "0.0", "3.672", "-21.8", "3.50-3.75 % 87.0%"
+        ]  # fmt: skip
+        futures = table_rows(detail.query_one(FuturesTable))
+        assert futures == expected_futures(fed)
+        assert futures[0] == ["ZQZ25.CBT", "2025-12", "96.2650", "3.735", "30s"]
+        assert [str(key.value) for key in detail.query_one(MeetingsTable).rows] == [
+            odds.meeting.isoformat() for odds in fed.probabilities
+        ]
+        shown = "\n".join(screen_lines(app))
+        assert "The current month: the rate before the first meeting" in shown
+        assert "today" in shown and "10 Dec" in shown  # the chart's x labels
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard, pilot)
+        assert app.screen.focused is panel
+
+
+async def test_f_opens_the_detail_and_esc_keeps_the_table_cursor() -> None:
+    engine = ScriptedEngine(ManualClock(SESSION_11AM))
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        table = app.dashboard.query_one(SectorsTable)
+        await pilot.press("down", "down")
+        chosen = table.row_order()[table.cursor_row]
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        assert len(table_rows(app.screen.query_one(MeetingsTable))) == 6
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard, pilot)
+        assert app.screen.focused is table
+        assert table.row_order()[table.cursor_row] == chosen
+
+
+async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_path() -> None:
+    clock = ManualClock(SESSION_11AM)
+    engine = ScriptedEngine(clock)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        detail = app.screen
+        assert isinstance(detail, FedDetailScreen)
+        chart = detail.query_one(RatePathChart)
+        meetings = detail.query_one(MeetingsTable)
+        first_draws = chart.redraws
+        assert first_draws == 1
+
+        # Same odds, prices a minute older: the ages change, the path and chart do not.
+        clock.advance(60)
+        older = make_snapshot(clock.now(), fed=_aged(engine.latest, 60.0))  # type: ignore[arg-type]
+        engine.push(older)
+        await started(app, pilot, 2)
+        assert detail.fed == older.fed
+        assert table_rows(detail.query_one(FuturesTable))[0][4] == "1m30s"
+        assert chart.redraws == first_draws
+
+        # A dovish repricing: new odds in the table, a new path on the chart.
+        dovish = make_fed(clock.now(), steps=(-1.0, -0.5, -0.4, -0.3, 0.1, -0.25))
+        engine.push(make_snapshot(clock.now(), fed=dovish))
+        await started(app, pilot, 3)
+        assert table_rows(meetings) == expected_meetings(dovish)
+        assert table_rows(meetings)[0][2:4] == ["100.0", "0.0"]
+        assert chart.redraws == first_draws + 1
+
+        # An unscheduled meeting between two others gets its row in date order; once the
+        # December decision is out, its row goes. Rows are changed by key, never cleared.
+        cleared: list[bool] = []
+        meetings.clear = lambda *a, **k: cleared.append(True)  # type: ignore[method-assign]
+        extra = replace(dovish.probabilities[1], meeting=date(2026, 1, 7), sep=False)
+        odds = (dovish.probabilities[0], extra, *dovish.probabilities[1:])
+        engine.push(make_snapshot(clock.now(), fed=replace(dovish, probabilities=odds)))
+        await started(app, pilot, 4)
+        keys = [meeting.meeting.isoformat() for meeting in odds]
+        assert meetings.row_keys() == keys and keys[1] == "2026-01-07"
+        engine.push(make_snapshot(clock.now(), fed=replace(dovish, probabilities=odds[1:])))
+        await started(app, pilot, 5)
+        assert meetings.row_keys() == keys[1:]
+        assert table_rows(meetings)[0][0] == "7 Jan 2026"
+        assert not cleared
+        assert app.screen is detail  # still open, still the same screen
+
+
+def _aged(snapshot: Snapshot, seconds: float) -> FedSnapshot:
+    fed = snapshot.fed
+    futures = tuple(
+        replace(future, age_s=(future.age_s or 0.0) + seconds) for future in fed.futures
+    )
+    return replace(fed, futures=futures)
+
+
+async def test_detail_opened_before_any_data_waits_then_fills() -> None:
+    clock = ManualClock(SESSION_11AM)
+    engine = ScriptedEngine(clock)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        detail = FedDetailScreen(None)
+        await app.push_screen(detail)
+        await pilot.pause()
+        summary = detail.query_one("#fed-summary", Static)
+        assert str(summary.content) == "waiting for data…"
+        assert not table_rows(detail.query_one(MeetingsTable))
+        engine.push(make_snapshot(clock.now()))
+        await wait_for(lambda: detail.fed is not None, pilot)
+        assert str(summary.content).startswith("Next FOMC Wed 10 Dec 2025 14:00 ET  SEP")
+        assert len(table_rows(detail.query_one(MeetingsTable))) == 6
+
+
+# -- the screenshot ---------------------------------------------------------------------------
+
+
+def test_fed_detail_120x40(snap_compare: Any) -> None:
+    app = make_app(ScriptedEngine(ManualClock(SESSION_11AM)))
+
+    async def open_detail(pilot: Any) -> None:
+        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=open_detail)
