@@ -7,10 +7,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from tui.analytics.snapshot import FedSnapshot
 from tui.analytics.store import MarketStore
 from tui.cli import main
 from tui.clock import ManualClock, SystemClock
@@ -80,6 +82,15 @@ def feeds_for(server: LocalServer) -> FeedsSettings:
     )
 
 
+def priced(quotes: pl.DataFrame, inputs: FedInputs) -> FedSnapshot:
+    """Run the quotes served through the Fed panel's analytics."""
+    store = MarketStore()
+    store.apply_quotes(quotes)
+    return fed_snapshot(
+        store, now=NOW, schedule=default_schedule(), naming=default_naming(), inputs=inputs
+    )
+
+
 # December 2025: N = 31, M = 9; an 87 % chance of a 25 bp cut from the EFFR of 3.89.
 DEC_PRICE = 100 - (9 / 31 * 3.89 + 22 / 31 * (3.89 - 0.87 * 0.25))
 
@@ -100,15 +111,7 @@ async def test_single_months_and_the_effr(local_server: LocalServer):
     assert len(data.problems) == 1 and data.problems[0].startswith("Yahoo has no price for")
     # One request per contract and one for the EFFR: no retries.
     assert local_server.total == len(symbols) + 1
-    store = MarketStore()
-    store.apply_quotes(data.quotes)
-    fed = fed_snapshot(
-        store,
-        now=NOW,
-        schedule=default_schedule(),
-        naming=naming,
-        inputs=FedInputs((3.75, 4.0), "New York Fed", 3.89, "Yahoo ZQ", {}),
-    )
+    fed = priced(data.quotes, FedInputs((3.75, 4.0), "New York Fed", 3.89, "Yahoo ZQ", {}))
     assert fed.futures_source == "Yahoo ZQ"
     assert fed.probabilities[0].cut_pct == pytest.approx(87.0, abs=0.01)
 
@@ -125,15 +128,7 @@ async def test_front_contract_only_and_a_broken_nyfed(local_server: LocalServer)
     data = await fetch_live_fed(feeds_for(local_server), symbols, ManualClock(NOW))
     assert data.effr is None
     assert any("HTML" in problem for problem in data.problems)
-    store = MarketStore()
-    store.apply_quotes(data.quotes)
-    fed = fed_snapshot(
-        store,
-        now=NOW,
-        schedule=default_schedule(),
-        naming=naming,
-        inputs=FedInputs(None, None, None, "Yahoo ZQ", {}),
-    )
+    fed = priced(data.quotes, FedInputs(None, None, None, "Yahoo ZQ", {}))
     # ZQ=F stands for December; without the EFFR nothing anchors the December start.
     assert fed.futures_source == "Yahoo ZQ ZQ=F, front month only"
     assert [p.symbol for p in fed.futures] == ["ZQ=F"]

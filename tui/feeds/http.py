@@ -93,6 +93,27 @@ def make_client(
     )
 
 
+class HttpProvider:
+    """Base of the HTTP providers: a shared client (owned by the caller) and a base URL.
+
+    The optional clock dates a Retry-After given as an HTTP date when the reply has none.
+    """
+
+    default_base_url = ""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str | None = None,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        """Use ``client`` against ``base_url`` (default: the provider's public endpoint)."""
+        self._client = client
+        self._base_url = (base_url or self.default_base_url).rstrip("/")
+        self._clock = clock
+
+
 async def get_json(
     client: httpx.AsyncClient,
     provider: str,

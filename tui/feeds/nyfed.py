@@ -10,10 +10,9 @@ from typing import Any
 
 import httpx
 
-from tui.clock import Clock
 from tui.config import NYFED_BASE_URL
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, get_json, make_client
+from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
 
 PROVIDER = "New York Fed"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -69,22 +68,11 @@ def parse_effr(payload: Any) -> EffrObservation:
     return observation
 
 
-class NewYorkFed:
+class NewYorkFed(HttpProvider):
     """The EFFR from ``{base}/api/rates/unsecured/effr/last/1.json``."""
 
     name = "nyfed"
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        base_url: str = DEFAULT_BASE_URL,
-        *,
-        clock: Clock | None = None,
-    ) -> None:
-        """Use ``client`` (shared, owned by the caller) against ``base_url``."""
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._clock = clock
+    default_base_url = DEFAULT_BASE_URL
 
     async def effr(self) -> EffrObservation:
         """Fetch the latest published EFFR and target range (one request)."""

@@ -17,7 +17,7 @@ from tui.analytics.schemas import BARS, QUOTES, UTC_TIME, empty
 from tui.clock import Clock
 from tui.config import YAHOO_BASE_URL
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, get_json, make_client
+from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
 
 PROVIDER = "Yahoo"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -125,22 +125,21 @@ def parse_bars(result: Mapping[str, Any], symbol: str) -> pl.DataFrame:
     )
 
 
-class YahooChart:
+class YahooChart(HttpProvider):
     """Quotes and bars from ``{base}/v8/finance/chart/{symbol}?range=1d&interval=1m``."""
 
     name = "yahoo"
+    default_base_url = DEFAULT_BASE_URL
 
     def __init__(
         self,
         client: httpx.AsyncClient,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         *,
         clock: Clock | None = None,
     ) -> None:
         """Use ``client`` (shared, owned by the caller) against ``base_url``."""
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._clock = clock
+        super().__init__(client, base_url, clock=clock)
         self._unknown: set[str] = set()
 
     @property
