@@ -50,6 +50,10 @@ class FedwatchSettings:
 YAHOO_BASE_URL = "https://query1.finance.yahoo.com"
 YAHOO_COOKIE_URL = "https://fc.yahoo.com"
 NYFED_BASE_URL = "https://markets.newyorkfed.org"
+FRED_BASE_URL = "https://api.stlouisfed.org"
+FINNHUB_BASE_URL = "https://finnhub.io"
+#: Environment variables that may carry API keys (they win over the config file).
+KEY_ENV = {"fred": "FRED_API_KEY", "finnhub": "FINNHUB_API_KEY"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +62,18 @@ class ProviderSettings:
 
     base_url: str
     cookie_url: str | None = None
+    # A secret: never printed, logged or shown (repr hides it too).
+    api_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class FeedsSettings:
-    """[feeds.*]: the providers' endpoints."""
+    """[feeds.*]: the providers' endpoints and keys."""
 
     yahoo: ProviderSettings = ProviderSettings(YAHOO_BASE_URL, YAHOO_COOKIE_URL)
     nyfed: ProviderSettings = ProviderSettings(NYFED_BASE_URL)
+    fred: ProviderSettings = ProviderSettings(FRED_BASE_URL)
+    finnhub: ProviderSettings = ProviderSettings(FINNHUB_BASE_URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,23 +212,37 @@ def _url(reader: _Reader, section: str, key: str, value: Any) -> str:
 
 
 def _provider(
-    reader: _Reader, feeds: Mapping[str, Any], name: str, default: ProviderSettings
+    reader: _Reader,
+    feeds: Mapping[str, Any],
+    name: str,
+    default: ProviderSettings,
+    environ: Mapping[str, str],
 ) -> ProviderSettings:
     section = f"feeds.{name}"
-    table = reader.table(feeds, name, {"base_url", "cookie_url"}, section=section)
+    keys = {"base_url", "cookie_url"} | ({"api_key"} if name in KEY_ENV else set())
+    table = reader.table(feeds, name, keys, section=section)
     base = _url(reader, section, "base_url", table["base_url"]) if "base_url" in table else None
     cookie = (
         _url(reader, section, "cookie_url", table["cookie_url"]) if "cookie_url" in table else None
     )
-    return ProviderSettings(base or default.base_url, cookie or default.cookie_url)
+    key = table.get("api_key")
+    if key is not None and (not isinstance(key, str) or not key.strip()):
+        # Never echo the value: it is meant to be a secret.
+        raise reader.fail(section, "api_key", "must be a non-empty string")
+    env_key = environ.get(KEY_ENV.get(name, ""), "").strip()
+    return ProviderSettings(
+        base or default.base_url, cookie or default.cookie_url, env_key or key or None
+    )
 
 
-def _feeds(reader: _Reader, raw: Mapping[str, Any]) -> FeedsSettings:
-    feeds = reader.table(raw, "feeds", {"yahoo", "nyfed"})
+def _feeds(reader: _Reader, raw: Mapping[str, Any], environ: Mapping[str, str]) -> FeedsSettings:
+    feeds = reader.table(raw, "feeds", {"yahoo", "nyfed", "fred", "finnhub"})
     defaults = FeedsSettings()
     return FeedsSettings(
-        yahoo=_provider(reader, feeds, "yahoo", defaults.yahoo),
-        nyfed=_provider(reader, feeds, "nyfed", defaults.nyfed),
+        **{
+            name: _provider(reader, feeds, name, getattr(defaults, name), environ)
+            for name in ("yahoo", "nyfed", "fred", "finnhub")
+        }
     )
 
 
@@ -239,10 +261,11 @@ def _poll(reader: _Reader, raw: Mapping[str, Any]) -> PollSettings:
 _SECTIONS = {"fomc", "fedwatch", "feeds", "poll"}
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Read and validate a config file (None: the defaults)."""
+def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate a config file (None: the defaults); API keys may come from ``environ``."""
+    env = os.environ if environ is None else environ
     if path is None:
-        return Settings()
+        return Settings(feeds=_feeds(_Reader(Path("<defaults>"), ""), {}, env))
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -263,6 +286,6 @@ def load_settings(path: Path | None) -> Settings:
         source=path,
         fomc=_fomc(reader, raw),
         fedwatch=_fedwatch(reader, raw),
-        feeds=_feeds(reader, raw),
+        feeds=_feeds(reader, raw, env),
         poll=_poll(reader, raw),
     )

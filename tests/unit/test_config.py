@@ -121,3 +121,23 @@ def test_feeds_and_poll_settings(tmp_path):
         30.0,
         600.0,
     )
+
+
+def test_api_keys_from_file_or_environment_and_never_in_repr(tmp_path):
+    path = write(tmp_path, '[feeds.fred]\napi_key = "file-secret"\n')
+    from_file = load_settings(path, environ={})
+    assert from_file.feeds.fred.api_key == "file-secret"
+    assert "file-secret" not in repr(from_file)
+    from_env = load_settings(path, environ={"FRED_API_KEY": "env-secret"})
+    assert from_env.feeds.fred.api_key == "env-secret"
+    assert load_settings(None, environ={"FINNHUB_API_KEY": "k"}).feeds.finnhub.api_key == "k"
+
+
+def test_a_bad_key_is_named_without_echoing_it(tmp_path):
+    path = write(tmp_path, "[feeds.fred]\napi_key = 12345\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "[feeds.fred] api_key: must be a non-empty string" in str(caught.value)
+    assert "12345" not in str(caught.value)
+    with pytest.raises(ConfigError, match=r"\[feeds.yahoo\] api_key: unknown key"):
+        load_settings(write(tmp_path, '[feeds.yahoo]\napi_key = "x"\n'), environ={})
