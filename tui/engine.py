@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe
 from tui.clock import Clock
-from tui.feeds.base import Feed, FeedError, ReferenceData
+from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData
 from tui.feeds.health import FeedHealth
+from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.replay import ReplayFeed
 from tui.launch import demo_clock, replay_label
 from tui.market.calendar import NEW_YORK, market_session
@@ -39,6 +41,9 @@ class Engine:
         schedule: tuple[FomcMeeting, ...] | None = None,
         futures_label: str | None = None,
         manual_prices: Mapping[YearMonth, float] | None = None,
+        cadence: Callable[[datetime], float] | None = None,
+        backoff: Backoff | None = None,
+        seed: int | None = None,
     ) -> None:
         self.feed = feed
         self.clock = clock
@@ -62,6 +67,12 @@ class Engine:
         self._history_day: date | None = None
         self._quoted = self._symbols
         self._reference = ReferenceData()
+        # Live feeds poll by market session; a replay refreshes at a fixed wall cadence.
+        self._cadence = cadence or (lambda _now: refresh_s)
+        self._backoff = backoff or Backoff()
+        self._rng = random.Random(seed)
+        self._retry_after_s: float | None = None
+        self.next_delay_s = refresh_s
 
     async def _poll(self, now: datetime) -> None:
         today = now.astimezone(NEW_YORK).date()
@@ -82,12 +93,26 @@ class Engine:
         try:
             await self._poll(now)
         except FeedError as exc:
-            self.health.failed(now, str(exc), retry_in_s=self.refresh_s * self.clock.speed)
+            self._retry_after_s = exc.retry_after_s if isinstance(exc, RateLimited) else None
+            self.next_delay_s = self._plan(now, failures=self.health.failures + 1)
+            self.health.failed(now, str(exc), retry_in_s=self.next_delay_s * self.clock.speed)
         else:
+            self._retry_after_s = None
             self.health.succeeded(now)
+            self.next_delay_s = self._plan(now, failures=0)
         snapshot = await asyncio.to_thread(self._build, now, self._reference)
         self.latest = snapshot
         return snapshot
+
+    def _plan(self, now: datetime, *, failures: int) -> float:
+        """Return the wall seconds until the next poll (cadence, backoff, Retry-After)."""
+        return next_delay(
+            cadence_s=self._cadence(now),
+            failures=failures,
+            retry_after_s=self._retry_after_s,
+            backoff=self._backoff,
+            rng=self._rng,
+        )
 
     def _build(self, now: datetime, ref: ReferenceData) -> Snapshot:
         """Compute the snapshot (runs in a worker thread: polars releases the GIL)."""
@@ -116,14 +141,21 @@ class Engine:
             feeds=(self.health.status(now),),
         )
 
-    async def run(self, publish: Callable[[Snapshot], None]) -> None:
-        """Refresh, publish and sleep, until cancelled or the clock has finished."""
+    async def run(
+        self,
+        publish: Callable[[Snapshot], None],
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Refresh, publish and sleep, until cancelled or the clock has finished.
+
+        The sleep runs from the end of a poll, so a slow request never overlaps the next one.
+        """
         while True:
             finished = self.clock.finished
             publish(await self.refresh())
             if finished:
                 return
-            await asyncio.sleep(self.refresh_s)
+            await sleep(self.next_delay_s)
 
     async def aclose(self) -> None:
         """Close the feed."""

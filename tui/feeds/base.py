@@ -15,6 +15,15 @@ class FeedError(Exception):
     """A feed could not deliver; the message is shown to the user as it is."""
 
 
+class RateLimited(FeedError):
+    """The provider said "too many requests"; ``retry_after_s`` is its wait, when it gave one."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        """Keep the human message and the provider's requested wait in seconds."""
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceData:
     """Slow-moving figures a source may supply: the Fed's target range and valuation.

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from tui.clock import Clock
-from tui.feeds.base import FeedError
+from tui.feeds.base import FeedError, RateLimited
 
 #: A current desktop browser: some providers (Yahoo) refuse or throttle library user agents.
 USER_AGENT = (
@@ -28,15 +28,6 @@ USER_AGENT = (
 MAX_BODY_BYTES = 8 * 1024 * 1024
 
 _JSON_ACCEPT = "application/json, text/plain;q=0.9, */*;q=0.8"
-
-
-class RateLimited(FeedError):
-    """The provider said "too many requests"; ``retry_after_s`` is its wait, when it gave one."""
-
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
-        """Keep the human message and the provider's requested wait in seconds."""
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +48,15 @@ class JsonReply:
 
     status: int
     body: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RawReply:
+    """A body as it arrived: status, content type and bytes (at most MAX_BODY_BYTES)."""
+
+    status: int
+    content_type: str
+    body: bytes
 
 
 def make_client(
@@ -130,6 +130,24 @@ async def get_json(
     an error. ``clock`` is only needed to read a Retry-After date when the reply has no Date
     header. Nothing but FeedError leaves this function, and no message carries a query string.
     """
+    raw = await fetch(client, provider, url, params=params, accept=accept, clock=clock)
+    return JsonReply(raw.status, decode_json(provider, raw))
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    provider: str,
+    url: str,
+    *,
+    params: Mapping[str, str] | None = None,
+    accept: Collection[int] = (200,),
+    clock: Clock | None = None,
+) -> RawReply:
+    """GET ``url`` and return its status, content type and body bytes, undecoded.
+
+    The same gate as get_json (deadline, size cap, 429 as RateLimited, statuses outside
+    ``accept`` as FeedError) for bodies that are not JSON, or whose status decides first.
+    """
     deadline = _total_deadline_s(client)
     try:
         async with asyncio.timeout(deadline):
@@ -149,7 +167,12 @@ async def get_json(
         raise FeedError(f"{provider} connection failed: {_describe(exc)}") from exc
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
         raise FeedError(f"{provider} request failed: {_describe(exc)}") from exc
-    return JsonReply(status, _decode(provider, status, content_type, body))
+    return RawReply(status, content_type, body)
+
+
+def decode_json(provider: str, raw: RawReply) -> Any:
+    """Decode a fetched body as JSON, or raise FeedError (HTML, empty, malformed, bad status)."""
+    return _decode(provider, raw.status, raw.content_type, raw.body)
 
 
 def retry_after_seconds(value: str | None, reference: datetime | None) -> float | None:
