@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -72,10 +73,8 @@ async def test_backoff_retry_after_and_recovery():
         if len(delays) == 5:
             raise StopAsyncIteration  # end the otherwise endless loop
 
-    try:
+    with contextlib.suppress(StopAsyncIteration):
         await engine.run(published.append, sleep=fake_sleep)
-    except StopAsyncIteration:
-        pass
     # ok -> 5 s cadence; 429 -> its Retry-After; 503 x2 -> backoff 4 s (cadence wins), 8 s.
     assert delays == [5.0, 40.0, 5.0, 8.0, 5.0]
     states = [snap.feeds[0].state for snap in published]
