@@ -170,6 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: json when stdout is not a terminal, else table)",
     )
+    chk = commands.add_parser(
+        "check", help="probe each configured provider once and print what works"
+    )
+    _add_config_flag(chk, suppress=True)
     return parser
 
 
@@ -372,6 +376,17 @@ def _run_fedwatch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from tui.check import default_source_works, render_table, run_checks
+    from tui.clock import SystemClock
+
+    results = asyncio.run(run_checks(args.settings.feeds, SystemClock()))
+    sys.stdout.write(render_table(results))
+    return EXIT_OK if default_source_works(results) else EXIT_FAILURE
+
+
 def _schedule(settings: Settings) -> tuple[FomcMeeting, ...]:
     """Return the FOMC schedule with the user's additions."""
     from tui.market.fomc import default_schedule, extend_schedule
@@ -393,6 +408,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_calendar(args)
         if args.command == "fedwatch":
             return _run_fedwatch(args)
+        if args.command == "check":
+            return _run_check(args)
         return _run_monitor(args)
     except (UsageError, ConfigError) as exc:
         print(f"capgap: error: {exc}", file=sys.stderr)

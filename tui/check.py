@@ -1,0 +1,83 @@
+"""`capgap check`: probe each configured provider once and say what works."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from tui.clock import Clock
+from tui.config import FeedsSettings
+from tui.feeds.base import FeedError
+
+#: The source capgap uses when none is chosen: the check's exit code depends on it alone.
+DEFAULT_SOURCE = "yahoo"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One probe: which provider and endpoint, whether it worked, how fast, what it saw."""
+
+    provider: str
+    endpoint: str
+    ok: bool
+    latency_s: float | None
+    symbols_seen: int
+    error: str | None
+
+
+Probe = Callable[[], Awaitable[int]]
+
+
+async def _timed(provider: str, endpoint: str, probe: Probe, clock: Clock) -> CheckResult:
+    started = clock.monotonic()
+    try:
+        seen = await probe()
+    except FeedError as exc:
+        return CheckResult(provider, endpoint, False, clock.monotonic() - started, 0, str(exc))
+    return CheckResult(provider, endpoint, True, clock.monotonic() - started, seen, None)
+
+
+async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
+    """Probe every configured provider concurrently, once each."""
+    from tui.feeds.nyfed import NewYorkFed, make_nyfed_client
+    from tui.feeds.yahoo import YahooChart, make_yahoo_client
+
+    async with make_yahoo_client() as yahoo_client, make_nyfed_client() as nyfed_client:
+        chart = YahooChart(yahoo_client, feeds.yahoo.base_url, clock=clock)
+        nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
+
+        async def chart_probe() -> int:
+            frame, problems = await chart.quotes(["^GSPC", "^RUT"])
+            if problems:
+                raise FeedError("; ".join(f"{s}: {p}" for s, p in sorted(problems.items())))
+            return frame.height
+
+        async def nyfed_probe() -> int:
+            await nyfed.effr()
+            return 1
+
+        return list(
+            await asyncio.gather(
+                _timed("yahoo", "v8 chart", chart_probe, clock),
+                _timed("nyfed", "EFFR", nyfed_probe, clock),
+            )
+        )
+
+
+def render_table(results: list[CheckResult]) -> str:
+    """Return the results as a plain table, one provider per line."""
+    lines = [f"{'provider':<9}{'endpoint':<11}{'status':<8}{'latency':>9}{'symbols':>9}  error"]
+    for result in results:
+        latency = f"{result.latency_s * 1000:.0f} ms" if result.latency_s is not None else "-"
+        lines.append(
+            f"{result.provider:<9}{result.endpoint:<11}{'ok' if result.ok else 'FAIL':<8}"
+            f"{latency:>9}{result.symbols_seen:>9}  {result.error or ''}".rstrip()
+        )
+    return "\n".join(lines) + "\n"
+
+
+def default_source_works(results: list[CheckResult]) -> bool:
+    """Return True when every probe of the default source worked."""
+    mine = [result for result in results if result.provider == DEFAULT_SOURCE]
+    return bool(mine) and all(result.ok for result in mine)
