@@ -14,7 +14,7 @@ from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
 from tui.analytics.snapshot import Snapshot, Valuation
 from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
-from tui.analytics.universe import Universe, load_universe
+from tui.analytics.universe import Universe, load_universe, vars_in_order
 from tui.clock import Clock
 from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData
 from tui.feeds.health import FeedHealth
@@ -64,6 +64,8 @@ class Engine:
             self.universe.benchmarks.large_index,
             self.universe.benchmarks.small_index,
         ]
+        # Daily history feeds the spread statistics: the benchmarks are all that need it.
+        self._history_symbols = vars_in_order(self.universe.benchmarks)
         self._history_day: date | None = None
         self._quoted = self._symbols
         self._reference = ReferenceData()
@@ -79,7 +81,7 @@ class Engine:
         if self._history_day != today:
             # Daily history and reference figures change at most once a day: fetch them
             # when the day changes, not every tick.
-            self.store.apply_daily(await self.feed.daily(self._symbols))
+            self.store.apply_daily(await self.feed.daily(self._history_symbols))
             self._reference = await self.feed.reference()
             self._history_day = today
             # The ZQ contracts worth quoting move with the calendar, not with every tick.
