@@ -13,11 +13,12 @@ from urllib.parse import quote as url_quote
 import httpx
 import polars as pl
 
-from tui.analytics.schemas import BARS, QUOTES, UTC_TIME, empty
+from tui.analytics.schemas import BARS, DAILY, QUOTES, UTC_TIME, conform, empty
 from tui.clock import Clock
 from tui.config import YAHOO_BASE_URL
 from tui.feeds.base import FeedError
 from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
+from tui.market.calendar import NEW_YORK
 
 PROVIDER = "Yahoo"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -147,15 +148,15 @@ class YahooChart(HttpProvider):
         """Symbols Yahoo answered "Not Found" for, so callers can stop asking."""
         return frozenset(self._unknown)
 
-    async def chart(self, symbol: str) -> ChartData:
-        """Fetch and parse today's chart of one symbol (one request)."""
+    async def chart(self, symbol: str, *, span: str = "1d", interval: str = "1m") -> ChartData:
+        """Fetch and parse one symbol's chart (one request): today's minutes by default."""
         if not symbol or symbol != symbol.strip():
             raise SymbolError(symbol, f"{PROVIDER}: {symbol!r} is not a symbol")
         reply = await get_json(
             self._client,
             PROVIDER,
             self._base_url + chart_path(symbol),
-            params={"range": "1d", "interval": "1m"},
+            params={"range": span, "interval": interval},
             accept=(200, 404),
             clock=self._clock,
         )
@@ -171,6 +172,16 @@ class YahooChart(HttpProvider):
     async def quote(self, symbol: str) -> pl.DataFrame:
         """Return the latest quote of one symbol (QUOTES: one row, or none without a price)."""
         return (await self.chart(symbol)).quote
+
+    async def daily(self, symbol: str) -> pl.DataFrame:
+        """Return a year of daily bars of one symbol (DAILY), dated in New York."""
+        bars = (await self.chart(symbol, span="1y", interval="1d")).bars
+        return conform(
+            bars.with_columns(
+                pl.col("time").dt.convert_time_zone(NEW_YORK.key).dt.date().alias("date")
+            ),
+            DAILY,
+        )
 
     async def bars(self, symbol: str) -> pl.DataFrame:
         """Return today's one-minute bars of one symbol (BARS)."""

@@ -1,0 +1,311 @@
+"""Finnhub's keyed quote endpoint, one symbol per request, with ETF proxies for the indices."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import polars as pl
+
+from tui.analytics.schemas import QUOTES, empty
+from tui.clock import Clock
+from tui.config import FINNHUB_BASE_URL
+from tui.feeds.base import FeedError, RateLimited
+from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
+
+PROVIDER = "Finnhub"
+# The default endpoint is kept with the other settings, where the config can replace it.
+DEFAULT_BASE_URL = FINNHUB_BASE_URL
+QUOTE_PATH = "/api/v1/quote"
+CLIENT_SETTINGS = ClientSettings(provider=PROVIDER)
+MISSING_KEY = "Finnhub needs an API key ([feeds.finnhub] api_key or FINNHUB_API_KEY)"
+
+#: Indices are not on Finnhub's free tier: each is quoted through an ETF that tracks it, and
+#: the row comes back under the index symbol with the proxy named (the UI labels it a proxy).
+#: The ETF's price is not the index level; its change in percent is what tracks the index.
+INDEX_PROXIES: Mapping[str, str] = {
+    "^GSPC": "SPY",  # S&P 500 -> SPDR S&P 500 ETF Trust
+    "^RUT": "IWM",  # Russell 2000 -> iShares Russell 2000 ETF
+}
+
+#: Index symbols with no honest ETF proxy: VIX ETPs hold futures and TNX is a yield, not a
+#: price. They are reported unsupported and never requested.
+NO_PROXY: Mapping[str, str] = {
+    "^VIX": "the VIX index",
+    "^TNX": "the 10-year Treasury yield",
+}
+
+# Epoch seconds outside (1970, 3000) are not a quote time, and would overflow datetimes.
+_MAX_EPOCH_S = 32_503_680_000
+_MAX_MESSAGE_CHARS = 200
+# Yahoo-style class shares (BRK-B) are written with a dot on Finnhub (BRK.B).
+_CLASS_SHARE = re.compile(r"^([A-Z]{1,6})-([A-Z])$")
+
+
+class SymbolError(FeedError):
+    """Finnhub answered, but not with a usable quote for this one symbol."""
+
+    def __init__(self, symbol: str, message: str) -> None:
+        """Keep the symbol the message is about."""
+        super().__init__(message)
+        self.symbol = symbol
+
+
+class UnknownSymbol(SymbolError):
+    """Finnhub does not know the symbol (all zeros, ``t == 0``): do not ask again each tick."""
+
+
+def make_finnhub_client(
+    settings: ClientSettings = CLIENT_SETTINGS, *, trust_env: bool = True
+) -> httpx.AsyncClient:
+    """Return the client Finnhub should share across its requests."""
+    return make_client(settings, trust_env=trust_env)
+
+
+def finnhub_symbol(symbol: str) -> str:
+    """Return the symbol Finnhub is asked for: the index's ETF proxy, or BRK.B for BRK-B."""
+    proxy = INDEX_PROXIES.get(symbol)
+    if proxy is not None:
+        return proxy
+    match = _CLASS_SHARE.match(symbol)
+    return f"{match.group(1)}.{match.group(2)}" if match else symbol
+
+
+def parse_quote(payload: Any, symbol: str) -> pl.DataFrame:
+    """Parse ``{c, d, dp, h, l, o, pc, t}`` into one QUOTES row under ``symbol``.
+
+    Raises UnknownSymbol when Finnhub answers with zeros (``c == 0`` and ``t == 0``),
+    SymbolError naming the symbol for a missing, non-finite, zero or negative price or a bad
+    time, and FeedError for Finnhub's ``{"error": ...}`` object (a rate limit as RateLimited).
+    Finnhub's quote carries no volume: the row's volume is null.
+    """
+    if not isinstance(payload, dict):
+        raise SymbolError(symbol, f"{PROVIDER} sent something other than a quote for {symbol}")
+    if "error" in payload:
+        raise _body_error(payload.get("error"))
+    raw_last, raw_time = payload.get("c"), payload.get("t")
+    if _number(raw_last) == 0 and _number(raw_time) == 0:
+        raise UnknownSymbol(symbol, f"{PROVIDER} does not know {symbol}")
+    last = _valid_price(raw_last, "last price", symbol)
+    prev_close = _valid_price(payload.get("pc"), "previous close", symbol)
+    moment = _epoch(raw_time)
+    if moment is None:
+        raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}: {raw_time!r}")
+    return pl.DataFrame(
+        {
+            "symbol": [symbol],
+            "time": [datetime.fromtimestamp(moment, UTC)],
+            "last": [last],
+            "prev_close": [prev_close],
+            "volume": [None],
+        },
+        schema=QUOTES,
+    )
+
+
+class Finnhub(HttpProvider):
+    """Quotes from ``{base}/api/v1/quote?symbol=X&token=K`` (a free API key is needed)."""
+
+    name = "finnhub"
+    default_base_url = DEFAULT_BASE_URL
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``."""
+        super().__init__(client, base_url, clock=clock)
+        self._api_key = (api_key or "").strip() or None
+        self._unknown: set[str] = set()
+
+    def __repr__(self) -> str:
+        """Name the provider and its endpoint, never the key."""
+        state = "set" if self._api_key else "unset"
+        return f"Finnhub(base_url={self._base_url!r}, api_key={state})"
+
+    @property
+    def unknown_symbols(self) -> frozenset[str]:
+        """Symbols (as asked of Finnhub) it answered with zeros for; they are not asked again."""
+        return frozenset(self._unknown)
+
+    async def quote(self, symbol: str) -> pl.DataFrame:
+        """Fetch one symbol exactly as Finnhub spells it (one request): one QUOTES row."""
+        key = self._require_key()
+        if not symbol or symbol != symbol.strip():
+            raise SymbolError(symbol, f"{PROVIDER}: {symbol!r} is not a symbol")
+        try:
+            reply = await get_json(
+                self._client,
+                PROVIDER,
+                self._base_url + QUOTE_PATH,
+                params={"symbol": symbol, "token": key},
+                accept=(200, 401, 403),
+                clock=self._clock,
+            )
+        except FeedError as exc:
+            raise _scrubbed(exc, key) from None
+        try:
+            if reply.status in (401, 403):
+                raise _key_error(reply.status, reply.body)
+            return parse_quote(reply.body, symbol)
+        except UnknownSymbol:
+            self._unknown.add(symbol)
+            raise
+        except FeedError as exc:
+            raise _scrubbed(exc, key) from None
+
+    async def quotes(
+        self, symbols: Sequence[str], concurrency: int = 4
+    ) -> tuple[pl.DataFrame, dict[str, str], dict[str, str]]:
+        """Quote many symbols, at most ``concurrency`` requests at a time.
+
+        Returns the quotes that worked (QUOTES, in the order asked), ``{symbol: message}`` for
+        the symbols that did not, and ``{index: etf}`` for the rows quoted through a proxy.
+        Each Finnhub symbol is asked once per call (an index and its ETF share one request);
+        symbols known to be unknown and indices without a proxy are not asked at all. A failure
+        of the whole provider (no key, bad key, rate limit, network, HTML, a 5xx) raises
+        FeedError at once and starts no further request.
+        """
+        self._require_key()
+        wanted = list(dict.fromkeys(symbols))
+        problems: dict[str, str] = {}
+        asked: dict[str, str] = {}
+        for symbol in wanted:
+            reason = self._not_asked(symbol)
+            if reason is None:
+                asked[symbol] = finnhub_symbol(symbol)
+            else:
+                problems[symbol] = reason
+        outcomes = await self._gather(list(dict.fromkeys(asked.values())), concurrency)
+        rows: list[pl.DataFrame] = []
+        proxies: dict[str, str] = {}
+        for symbol in wanted:
+            target = asked.get(symbol)
+            if target is None:
+                continue
+            outcome = outcomes[target]
+            if isinstance(outcome, str):
+                problems[symbol] = outcome if target == symbol else f"{outcome} (for {symbol})"
+                continue
+            rows.append(outcome.with_columns(pl.lit(symbol, pl.String()).alias("symbol")))
+            if symbol in INDEX_PROXIES:
+                proxies[symbol] = target
+        frame = pl.concat(rows) if rows else empty(QUOTES)
+        return frame, {symbol: problems[symbol] for symbol in wanted if symbol in problems}, proxies
+
+    def _not_asked(self, symbol: str) -> str | None:
+        if not symbol or symbol != symbol.strip():
+            return f"{PROVIDER}: {symbol!r} is not a symbol"
+        if symbol in NO_PROXY:
+            return f"{PROVIDER} has no quote for {symbol} ({NO_PROXY[symbol]}) and no ETF proxy"
+        if symbol.startswith("^") and symbol not in INDEX_PROXIES:
+            return f"{PROVIDER} has no index quotes on the free tier and no proxy for {symbol}"
+        target = finnhub_symbol(symbol)
+        if target in self._unknown:
+            return f"{PROVIDER} does not know {target}" + (
+                "" if target == symbol else f" (for {symbol})"
+            )
+        return None
+
+    async def _gather(
+        self, targets: Sequence[str], concurrency: int
+    ) -> dict[str, pl.DataFrame | str]:
+        gate = asyncio.Semaphore(max(1, concurrency))
+        failed = asyncio.Event()
+
+        async def one(target: str) -> pl.DataFrame | str:
+            async with gate:
+                if failed.is_set():
+                    return "not asked: the provider failed"
+                try:
+                    return await self.quote(target)
+                except SymbolError as exc:
+                    return str(exc)
+                except BaseException:
+                    failed.set()
+                    raise
+
+        tasks = [asyncio.create_task(one(target)) for target in targets]
+        try:
+            outcomes = await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return dict(zip(targets, outcomes, strict=True))
+
+    def _require_key(self) -> str:
+        if self._api_key is None:
+            raise FeedError(MISSING_KEY)
+        return self._api_key
+
+
+def _body_error(value: Any) -> FeedError:
+    text = _one_line(value) or "unspecified error"
+    # Finnhub's limit message comes in a 200 body as well as with HTTP 429.
+    if "limit" in text.lower():
+        return RateLimited(f"{PROVIDER} rate limit: {text}")
+    return FeedError(f"{PROVIDER} error: {text}")
+
+
+def _key_error(status: int, body: Any) -> FeedError:
+    detail = _one_line(body.get("error")) if isinstance(body, dict) else ""
+    suffix = f": {detail}" if detail else ""
+    if status == 401:
+        return FeedError(f"{PROVIDER} rejected the API key (HTTP 401){suffix}")
+    return FeedError(f"{PROVIDER} refused access (HTTP 403){suffix}; check the API key and plan")
+
+
+def _one_line(value: Any) -> str:
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    if len(text) > _MAX_MESSAGE_CHARS:
+        text = text[: _MAX_MESSAGE_CHARS - 1] + "\u2026"
+    return text
+
+
+def _scrubbed(error: FeedError, key: str) -> FeedError:
+    # get_json strips query strings, but a provider may echo the token in its own words.
+    text = str(error)
+    if key in text:
+        error.args = (text.replace(key, "***"),)
+    # The chained httpx exception holds the request, whose URL holds the key: drop the chain.
+    error.__cause__ = None
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
+
+
+def _valid_price(value: Any, what: str, symbol: str) -> float:
+    number = _number(value)
+    if number is None or not math.isfinite(number) or number <= 0:
+        raise SymbolError(symbol, f"{PROVIDER} sent an invalid {what} for {symbol}: {value!r}")
+    return number
+
+
+def _number(value: Any) -> float | None:
+    # bool is an int to Python, never a price to Finnhub.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def _epoch(value: Any) -> int | None:
+    number = _number(value)
+    if number is None or not math.isfinite(number) or not 0 < number < _MAX_EPOCH_S:
+        return None
+    return int(number)
