@@ -13,6 +13,7 @@ from tui.config import ConfigError, Settings, find_config, load_settings
 
 if TYPE_CHECKING:
     from tui.analytics.snapshot import FedSnapshot, Snapshot
+    from tui.clock import Clock
     from tui.engine import Engine
     from tui.market.fomc import FomcMeeting
 
@@ -57,6 +58,12 @@ def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
         action="store_true",
         default=argparse.SUPPRESS if suppress else False,
         help="play the bundled sample session (synthetic data, labelled DEMO)",
+    )
+    parser.add_argument(
+        "--source",
+        choices=("yahoo", "demo"),
+        default=default,
+        help="where the data comes from: yahoo (live, the default) or demo (the sample session)",
     )
     parser.add_argument(
         "--at",
@@ -226,32 +233,46 @@ def _demo_start(at_text: str | None) -> datetime | None:
     return moment
 
 
-def _require_demo(args: argparse.Namespace) -> None:
-    if not getattr(args, "demo", False):
-        raise UsageError(
-            "live market data is not available in this version yet; "
-            "use --demo for the bundled sample session"
-        )
+def _is_demo(args: argparse.Namespace) -> bool:
+    """Return True when the sample session was asked for (--demo or --source demo)."""
+    return bool(getattr(args, "demo", False)) or getattr(args, "source", None) == "demo"
+
+
+def _refuse_at_live(args: argparse.Namespace) -> None:
+    if getattr(args, "at", None) is not None:
+        raise UsageError("--at replays the sample session: use it with --demo")
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
-    _require_demo(args)
     from tui.launch import DeferredEngine, demo_clock, replay_label
 
-    clock = demo_clock(_demo_start(args.at), args.speed)
+    if _is_demo(args):
+        clock: Clock = demo_clock(_demo_start(args.at), args.speed)
 
-    def build() -> Engine:
-        # Runs in a worker thread once the first frame is painted: polars loads there.
-        from tui.engine import demo_engine
+        def build() -> Engine:
+            # Runs in a worker thread once the first frame is painted: polars loads there.
+            from tui.engine import demo_engine
 
-        return demo_engine(
-            clock,
-            refresh_s=args.refresh,
-            schedule=args.schedule,
-            manual_prices=args.settings.fedwatch.prices,
-        )
+            return demo_engine(
+                clock,
+                refresh_s=args.refresh,
+                schedule=args.schedule,
+                manual_prices=args.settings.fedwatch.prices,
+            )
 
-    engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
+        engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
+    else:
+        _refuse_at_live(args)
+        from tui.clock import SystemClock
+
+        clock = SystemClock()
+
+        def build() -> Engine:
+            from tui.engine import live_engine
+
+            return live_engine(args.settings, args.schedule, clock=clock)
+
+        engine = DeferredEngine(build, clock=clock, demo=False, source_label="yahoo")
     from tui.ui.app import CapgapApp
 
     CapgapApp(engine).run()
@@ -260,7 +281,6 @@ def _run_monitor(args: argparse.Namespace) -> int:
 
 def _demo_snapshot(args: argparse.Namespace) -> Snapshot:
     """Compute the sample session's snapshot at --at (default: the close)."""
-    _require_demo(args)
     import asyncio
 
     from tui.clock import ManualClock
@@ -277,12 +297,33 @@ def _demo_snapshot(args: argparse.Namespace) -> Snapshot:
     return asyncio.run(engine.refresh())
 
 
+def _live_snapshot(args: argparse.Namespace) -> Snapshot:
+    """Poll the live source once and return its snapshot."""
+    import asyncio
+
+    from tui.engine import live_engine
+
+    _refuse_at_live(args)
+
+    async def once() -> Snapshot:
+        engine = live_engine(args.settings, args.schedule)
+        try:
+            return await engine.refresh()
+        finally:
+            await engine.aclose()
+
+    return asyncio.run(once())
+
+
 def _run_snapshot(args: argparse.Namespace) -> int:
     from tui.report import render_json, render_table
 
-    snapshot = _demo_snapshot(args)
+    snapshot = _demo_snapshot(args) if _is_demo(args) else _live_snapshot(args)
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
     sys.stdout.write(render_json(snapshot) if fmt == "json" else render_table(snapshot))
+    # Printed either way (it says what is wrong); the exit code tells scripts it failed.
+    if snapshot.feeds and all(feed.state == "down" for feed in snapshot.feeds):
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -346,7 +387,7 @@ def _run_fedwatch(args: argparse.Namespace) -> int:
         if args.futures:
             prices = calc.parse_futures(args.futures)
         else:
-            if getattr(args, "demo", False):
+            if _is_demo(args):
                 snapshot = _demo_snapshot(args)
                 fed, upcoming_from = snapshot.fed, snapshot.as_of
             else:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from tui.analytics.build import build_snapshot
@@ -15,16 +15,20 @@ from tui.analytics.snapshot import Snapshot, Valuation
 from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe, vars_in_order
-from tui.clock import Clock
+from tui.clock import Clock, SystemClock
+from tui.config import Settings
 from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData
 from tui.feeds.health import FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.replay import ReplayFeed
 from tui.launch import demo_clock, replay_label
-from tui.market.calendar import NEW_YORK, market_session
+from tui.market.calendar import NEW_YORK, market_session, poll_interval
 from tui.market.fomc import FomcMeeting, default_schedule
 from tui.market.zq import YearMonth, default_naming
 from tui.resources import sample_data_dir
+
+#: How often the slow reference figures (target range, EFFR, valuation) are refreshed.
+REFERENCE_EVERY = timedelta(minutes=15)
 
 
 class Engine:
@@ -69,6 +73,7 @@ class Engine:
         self._history_day: date | None = None
         self._quoted = self._symbols
         self._reference = ReferenceData()
+        self._reference_at: datetime | None = None
         # Live feeds poll by market session; a replay refreshes at a fixed wall cadence.
         self._cadence = cadence or (lambda _now: refresh_s)
         self._backoff = backoff or Backoff()
@@ -79,19 +84,24 @@ class Engine:
     async def _poll(self, now: datetime) -> None:
         today = now.astimezone(NEW_YORK).date()
         if self._history_day != today:
-            # Daily history and reference figures change at most once a day: fetch them
-            # when the day changes, not every tick.
+            # Daily history changes once a day: fetch it when the day changes, not every tick.
             self.store.apply_daily(await self.feed.daily(self._history_symbols))
-            self._reference = await self.feed.reference()
             self._history_day = today
             # The ZQ contracts worth quoting move with the calendar, not with every tick.
             self._quoted = self._symbols + futures_symbols(now, self.schedule, self.naming)
         self.store.apply_quotes(await self.feed.quotes(self._quoted))
         self.store.apply_intraday(await self.feed.intraday(self._chart_symbols))
+        if self._reference_at is None or now - self._reference_at >= REFERENCE_EVERY:
+            # Rates and valuation move slowly; after the quotes, so a provider's forward P/E
+            # from this poll can go with them.
+            self._reference = await self.feed.reference()
+            self._reference_at = now
 
     async def refresh(self) -> Snapshot:
         """Poll once and build a Snapshot; feed failures are recorded, never raised."""
         now = self.clock.now()
+        # Staleness follows the cadence in force: 5 s while open is not 5 min at night.
+        self.health.cadence_s = self._cadence(now) * self.clock.speed
         try:
             await self._poll(now)
         except FeedError as exc:
@@ -195,4 +205,33 @@ def demo_engine(
         schedule=schedule,
         futures_label="sample ZQ",
         manual_prices=manual_prices,
+    )
+
+
+def live_engine(
+    settings: Settings,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+    *,
+    clock: Clock | None = None,
+) -> Engine:
+    """Return an engine on the live default source (Yahoo, the New York Fed), polling by session."""
+    from tui.feeds.live import YahooLiveFeed
+
+    clock = clock or SystemClock()
+    universe = load_universe()
+    poll = settings.poll
+
+    def cadence(now: datetime) -> float:
+        return poll_interval(market_session(now), poll.open_s, poll.extended_s, poll.closed_s)
+
+    return Engine(
+        YahooLiveFeed(settings.feeds, clock, universe.benchmarks),
+        clock,
+        universe,
+        refresh_s=poll.open_s,
+        source_label="yahoo",
+        schedule=schedule,
+        futures_label="Yahoo ZQ",
+        manual_prices=settings.fedwatch.prices,
+        cadence=cadence,
     )

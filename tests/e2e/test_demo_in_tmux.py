@@ -112,9 +112,11 @@ def test_demo_shows_the_close_and_quits_cleanly(width, height, tmp_path):
         term.kill()
 
 
-def test_without_demo_capgap_says_why_in_one_line(tmp_path):
+def test_a_bad_flag_gets_one_line_and_exit_2(tmp_path):
     assert CAPGAP is not None
-    result = subprocess.run([CAPGAP], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [CAPGAP, "--at", "10:00"], capture_output=True, text=True, cwd=tmp_path, timeout=60
+    )
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "--demo" in result.stderr

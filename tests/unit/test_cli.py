@@ -98,8 +98,9 @@ def test_table_format_is_labelled_demo(capsys):
         (["--demo", "--speed", "0"], "--speed"),
         (["--demo", "--speed", "fast"], "--speed"),
         (["snapshot", "--demo", "--format", "xml"], "--format"),
-        (["snapshot"], "--demo"),
-        ([], "--demo"),
+        (["snapshot", "--at", "10:00"], "--at replays the sample session"),
+        (["--at", "10:00"], "--at replays the sample session"),
+        (["--source", "stooq"], "--source"),
         (["--bogus"], "unrecognized"),
     ],
 )

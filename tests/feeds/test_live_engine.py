@@ -1,0 +1,113 @@
+"""The live engine end to end against the local server: the numbers served reach the snapshot."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from server import LocalServer, Reply, local_server
+from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_yahoo_quote import answer, item, open_session
+
+from tui.analytics.universe import load_universe, vars_in_order
+from tui.cli import main
+from tui.clock import SystemClock
+from tui.feeds.yahoo import chart_path
+from tui.feeds.yahoo_quote import CRUMB_PATH, QUOTE_PATH
+
+__all__ = ["local_server"]
+
+
+def daily_chart(symbol: str, closes: list[float], last_day: datetime) -> dict:
+    """A daily chart body: one bar per day ending the day before ``last_day``, 14:30 UTC."""
+    stamps = [
+        int((last_day - timedelta(days=len(closes) - i)).replace(hour=14, minute=30).timestamp())
+        for i in range(len(closes))
+    ]
+    return {
+        "chart": {
+            "result": [
+                {
+                    "meta": {
+                        "symbol": symbol,
+                        "instrumentType": "INDEX",
+                        "exchangeTimezoneName": "America/New_York",
+                        "regularMarketPrice": closes[-1],
+                        "regularMarketTime": stamps[-1],
+                        "chartPreviousClose": closes[0],
+                    },
+                    "timestamp": stamps,
+                    "indicators": {
+                        "quote": [
+                            {"open": closes, "high": closes, "low": closes, "close": closes,
+                             "volume": [0] * len(closes)}
+                        ]
+                    },
+                }
+            ],
+            "error": None,
+        }
+    }  # fmt: skip
+
+
+def config_for(server: LocalServer, tmp_path: Path) -> str:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        f'[feeds.yahoo]\nbase_url = "{server.base_url}"\n'
+        f'cookie_url = "{server.base_url}/cookie"\n'
+        f'[feeds.nyfed]\nbase_url = "{server.base_url}"\n'
+    )
+    return str(path)
+
+
+def test_live_snapshot_shows_the_served_numbers(local_server: LocalServer, tmp_path: Path, capsys):
+    now = SystemClock().now().astimezone(UTC)
+    stamp = int(now.timestamp()) - 30
+    open_session(local_server)
+    local_server.add(
+        QUOTE_PATH,
+        Reply.json(
+            answer(
+                item("^GSPC", 6870.40, time=stamp, prev_close=6857.12, quote_type="INDEX"),
+                item("^RUT", 2521.48, time=stamp, prev_close=2531.16, quote_type="INDEX"),
+                item("SPY", 685.0, time=stamp, prev_close=684.0, quote_type="ETF", forwardPE=22.8),
+                item("IWM", 250.0, time=stamp, prev_close=251.0, quote_type="ETF", forwardPE=18.2),
+            )
+        ),
+    )
+    # Daily history is asked for every benchmark; the indices' closes are the ones that matter.
+    history = {"^GSPC": [6800.0, 6857.12], "^RUT": [2500.0, 2531.16]}
+    for symbol in vars_in_order(load_universe().benchmarks):
+        closes = history.get(symbol, [100.0, 101.0])
+        local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    config = config_for(local_server, tmp_path)
+    assert main(["snapshot", "--config", config, "--format", "json"]) == 0
+    snap = json.loads(capsys.readouterr().out)
+    assert snap["source"] == "yahoo" and snap["demo"] is False
+    assert snap["spread"]["large"]["last"] == 6870.40
+    assert snap["spread"]["small"]["last"] == 2521.48
+    assert round(snap["spread"]["large"]["change_pct"], 2) == 0.19
+    assert snap["fed"]["target_range"] == [3.75, 4.0] and snap["fed"]["effr"] == 3.89
+    valuation = snap["spread"]["valuation"]
+    assert (valuation["large_forward_pe"], valuation["small_forward_pe"]) == (22.8, 18.2)
+    assert valuation["source"] == "New York Fed"
+    feed = snap["feeds"][0]
+    assert feed["name"] == "yahoo" and feed["state"] == "ok"
+    # ceil(N/50) quote requests for the whole universe, one session, one EFFR request.
+    assert local_server.count(CRUMB_PATH) == 1
+    assert local_server.count(EFFR_PATH) == 1
+
+
+def test_live_snapshot_with_everything_down_says_so(tmp_path: Path, capsys):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[feeds.yahoo]\nbase_url = "http://127.0.0.1:9"\ncookie_url = "http://127.0.0.1:9/c"\n'
+        '[feeds.nyfed]\nbase_url = "http://127.0.0.1:9"\n'
+    )
+    assert main(["snapshot", "--config", str(path), "--format", "json"]) == 1
+    snap = json.loads(capsys.readouterr().out)
+    feed = snap["feeds"][0]
+    assert feed["state"] == "down" and "connection failed" in feed["error"]
+    assert snap["spread"]["large"]["last"] is None
