@@ -1,0 +1,309 @@
+"""Records polled quotes, daily history and reference figures to Parquet, atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from tui.analytics.schemas import DAILY, QUOTES, conform
+from tui.clock import Clock
+from tui.feeds.base import ReferenceData
+from tui.market.calendar import NEW_YORK
+
+PARTITION_PREFIX = "date="
+QUOTES_PREFIX = "quotes-"
+DAILY_FILE = "daily.parquet"
+SESSION_FILE = "session.toml"
+TEMP_SUFFIX = ".tmp"
+_DAY = "__day"
+
+
+def partition_name(day: date) -> str:
+    """Return the folder name of a New York date's partition (``date=YYYY-MM-DD``)."""
+    return f"{PARTITION_PREFIX}{day.isoformat()}"
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Without this the rename itself may not survive a power cut; some platforms refuse it.
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through a synced temp file in the same folder, then rename it in place.
+
+    Readers see the old file or the complete new one, never a partial one.
+    """
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed before the rename below
+        dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX, delete=False
+    )
+    tmp = Path(handle.name)
+    try:
+        with handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def _toml_string(text: str) -> str:
+    out = ['"']
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F or 0xD800 <= ord(char) <= 0xDFFF:
+            # TOML forbids raw control characters; lone surrogates cannot be encoded at all.
+            code = 0xFFFD if 0xD800 <= ord(char) <= 0xDFFF else ord(char)
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _toml_float(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(float(value))
+
+
+def session_toml(day: date, reference: ReferenceData | None, *, synthetic: bool = False) -> str:
+    """Return the session.toml text of a recorded partition (same keys as the sample's)."""
+    lines = [
+        "# capgap recording, written by tui.feeds.recorder.",
+        f"session_date = {day.isoformat()}",
+        f"synthetic = {'true' if synthetic else 'false'}",
+        'generator = "tui.feeds.recorder"',
+        f'daily_file = "{DAILY_FILE}"',
+        'timezone = "America/New_York"',
+        "",
+        "[reference]",
+    ]
+    if reference is not None:
+        if reference.target_range is not None:
+            low, high = reference.target_range
+            lines.append(f"target_range = [{_toml_float(low)}, {_toml_float(high)}]")
+        for key, value in (
+            ("effr", reference.effr),
+            ("large_forward_pe", reference.large_forward_pe),
+            ("small_forward_pe", reference.small_forward_pe),
+        ):
+            if value is not None:
+                lines.append(f"{key} = {_toml_float(value)}")
+        if reference.label is not None:
+            lines.append(f"label = {_toml_string(reference.label)}")
+    return "\n".join(lines) + "\n"
+
+
+class Recorder:
+    """Buffers polled quotes and writes them to a date-partitioned folder of Parquet files.
+
+    Every file is written atomically (temp file, fsync, rename, fsync of the folder), so a
+    kill loses at most the rows buffered since the last flush. Write failures (full disk,
+    permissions) are returned and kept in ``last_error``, never raised; the rows stay
+    buffered for the next try, up to ``max_buffered_rows`` (the oldest are dropped beyond).
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        clock: Clock,
+        flush_interval_s: float = 5.0,
+        *,
+        max_buffered_rows: int = 500_000,
+        synthetic: bool = False,
+    ) -> None:
+        if not flush_interval_s >= 0:
+            raise ValueError(f"flush interval must be >= 0 s, got {flush_interval_s}")
+        if max_buffered_rows < 1:
+            raise ValueError(f"max_buffered_rows must be positive, got {max_buffered_rows}")
+        self.out_dir = Path(out_dir)
+        self.clock = clock
+        self.flush_interval_s = flush_interval_s
+        self.max_buffered_rows = max_buffered_rows
+        self.synthetic = synthetic
+        self.last_error: str | None = None
+        self.rows_written = 0
+        self.files_written = 0
+        self.dropped_rows = 0
+        self._chunks: list[pl.DataFrame] = []
+        self._buffered = 0
+        # The last row recorded per symbol: an unchanged quote polled again is not stored twice.
+        self._seen = pl.DataFrame(schema=QUOTES)
+        self._daily: pl.DataFrame | None = None
+        self._reference: ReferenceData | None = None
+        # Partitions whose daily.parquet / session.toml already hold the current figures.
+        self._meta_current: set[date] = set()
+        self._seq = 0
+        self._last_flush = clock.monotonic()
+
+    @property
+    def buffered_rows(self) -> int:
+        """Rows waiting for the next flush."""
+        return self._buffered
+
+    @property
+    def flush_due(self) -> bool:
+        """True once ``flush_interval_s`` monotonic seconds have passed since the last flush."""
+        return self.clock.monotonic() - self._last_flush >= self.flush_interval_s
+
+    def add_quotes(self, frame: pl.DataFrame) -> None:
+        """Buffer quote rows (QUOTES schema); rows identical to the last recorded are skipped."""
+        rows = (
+            conform(frame, QUOTES).filter(pl.col("time").is_not_null()).unique(maintain_order=True)
+        )
+        fresh = rows.join(self._seen, on=list(QUOTES.names()), how="anti", maintain_order="left")
+        if fresh.height == 0:
+            return
+        self._seen = (
+            pl.concat([self._seen, fresh])
+            .sort("time", maintain_order=True)
+            .group_by("symbol", maintain_order=True)
+            .last()
+        )
+        self._chunks.append(fresh)
+        self._buffered += fresh.height
+        self._bound_buffer()
+
+    def _bound_buffer(self) -> None:
+        excess = self._buffered - self.max_buffered_rows
+        if excess <= 0:
+            return
+        merged = pl.concat(self._chunks).slice(excess)
+        self._chunks = [merged]
+        self._buffered = merged.height
+        self.dropped_rows += excess
+        self.last_error = f"recording is behind: dropped the {excess} oldest unwritten rows" + (
+            f" ({self.last_error})" if self.last_error else ""
+        )
+
+    def add_daily(self, frame: pl.DataFrame) -> None:
+        """Keep the latest daily history (DAILY schema), per symbol, for the next flush."""
+        rows = conform(frame, DAILY)
+        if self._daily is not None:
+            kept = self._daily.filter(~pl.col("symbol").is_in(rows.get_column("symbol").to_list()))
+            rows = pl.concat([kept, rows])
+        rows = rows.sort("symbol", "date")
+        if self._daily is not None and rows.equals(self._daily):
+            return
+        self._daily = rows
+        self._meta_current.clear()
+
+    def set_reference(self, reference: ReferenceData, label: str | None = None) -> None:
+        """Keep the latest reference figures; ``label`` names their source in session.toml."""
+        if label is not None:
+            reference = ReferenceData(
+                target_range=reference.target_range,
+                effr=reference.effr,
+                large_forward_pe=reference.large_forward_pe,
+                small_forward_pe=reference.small_forward_pe,
+                label=label,
+            )
+        if reference != self._reference:
+            self._reference = reference
+            self._meta_current.clear()
+
+    def maybe_flush(self) -> str | None:
+        """Flush when the flush interval has passed; return the error of the flush, if any."""
+        if not self.flush_due:
+            return None
+        return self.flush()
+
+    def flush(self) -> str | None:
+        """Write buffered quotes and changed metadata now; return an error message or None."""
+        self._last_flush = self.clock.monotonic()
+        errors: list[str] = []
+        now = self.clock.now().astimezone(NEW_YORK)
+        pending: list[pl.DataFrame] = []
+        written: set[date] = set()
+        if self._chunks:
+            rows = pl.concat(self._chunks).with_columns(
+                pl.col("time").dt.convert_time_zone("America/New_York").dt.date().alias(_DAY)
+            )
+            for (day,), part in rows.partition_by(_DAY, as_dict=True, maintain_order=True).items():
+                assert isinstance(day, date)
+                quotes = part.drop(_DAY)
+                try:
+                    self._write_quotes(day, quotes, now.strftime("%H%M%S"))
+                except (OSError, pl.exceptions.PolarsError) as exc:
+                    errors.append(f"cannot record quotes in {self.out_dir}: {exc}")
+                    pending.append(quotes)
+                    continue
+                written.add(day)
+        self._chunks = pending
+        self._buffered = sum(chunk.height for chunk in pending)
+        if self._daily is not None or self._reference is not None:
+            for day in sorted(written | {now.date()}):
+                if day in self._meta_current:
+                    continue
+                if day != now.date() and (self._folder(day) / SESSION_FILE).exists():
+                    # A past day keeps the figures it was recorded with; only today's follow.
+                    self._meta_current.add(day)
+                    continue
+                try:
+                    self._write_meta(day)
+                except (OSError, pl.exceptions.PolarsError) as exc:
+                    errors.append(f"cannot record daily history in {self.out_dir}: {exc}")
+                    break
+                self._meta_current.add(day)
+        if errors and self.dropped_rows:
+            errors.append(f"{self.dropped_rows} unwritten rows dropped so far")
+        self.last_error = "; ".join(errors) if errors else None
+        return self.last_error
+
+    def close(self) -> str | None:
+        """Flush what is left; return the error of that flush, if any."""
+        return self.flush()
+
+    def _folder(self, day: date) -> Path:
+        return self.out_dir / partition_name(day)
+
+    def _partition(self, day: date) -> Path:
+        folder = self._folder(day)
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            # Make the new folder's own entry durable, not just the files inside it.
+            _fsync_dir(folder.parent)
+        return folder
+
+    def _write_quotes(self, day: date, quotes: pl.DataFrame, stamp: str) -> None:
+        folder = self._partition(day)
+        while True:
+            self._seq += 1
+            path = folder / f"{QUOTES_PREFIX}{stamp}-{self._seq:06d}.parquet"
+            if not path.exists():
+                break
+        write_atomic(path, quotes.write_parquet)
+        self.rows_written += quotes.height
+        self.files_written += 1
+
+    def _write_meta(self, day: date) -> None:
+        folder = self._partition(day)
+        if self._daily is not None:
+            write_atomic(folder / DAILY_FILE, self._daily.write_parquet)
+        text = session_toml(day, self._reference, synthetic=self.synthetic).encode()
+
+        def write_text(handle: IO[bytes]) -> None:
+            handle.write(text)
+
+        write_atomic(folder / SESSION_FILE, write_text)
