@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from tui.config import ConfigError, Settings, find_config, load_settings
@@ -107,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds between screen refreshes (default 1)",
     )
+    parser.add_argument(
+        "--record",
+        metavar="DIR",
+        type=Path,
+        help="while monitoring live, append the polled quotes to Parquet files in DIR",
+    )
+    parser.add_argument(
+        "--replay",
+        metavar="DIR",
+        type=Path,
+        help="play a recording made with --record or `capgap record` (at --speed)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     snap = commands.add_parser(
         "snapshot", help="print the current snapshot once (JSON or a table) and exit"
@@ -177,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="output format (default: json when stdout is not a terminal, else table)",
     )
+    rec = commands.add_parser(
+        "record", help="poll the live source without the screen and record it to Parquet"
+    )
+    _add_config_flag(rec, suppress=True)
+    rec.add_argument("--out", metavar="DIR", type=Path, required=True, help="recording folder")
     chk = commands.add_parser(
         "check", help="probe each configured provider once and print what works"
     )
@@ -246,8 +264,22 @@ def _refuse_at_live(args: argparse.Namespace) -> None:
 def _run_monitor(args: argparse.Namespace) -> int:
     from tui.launch import DeferredEngine, demo_clock, replay_label
 
-    if _is_demo(args):
-        clock: Clock = demo_clock(_demo_start(args.at), args.speed)
+    if args.replay is not None:
+        from tui.engine import recording_clock
+
+        _refuse_at_live(args)
+        clock: Clock = recording_clock(args.replay, args.speed)
+
+        def build() -> Engine:
+            from tui.engine import recording_engine
+
+            return recording_engine(
+                args.replay, clock, refresh_s=args.refresh, schedule=args.schedule
+            )
+
+        engine = DeferredEngine(build, clock=clock, demo=False, source_label="replay")
+    elif _is_demo(args):
+        clock = demo_clock(_demo_start(args.at), args.speed)
 
         def build() -> Engine:
             # Runs in a worker thread once the first frame is painted: polars loads there.
@@ -270,7 +302,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
         def build() -> Engine:
             from tui.engine import live_engine
 
-            return live_engine(args.settings, args.schedule, clock=clock)
+            return live_engine(args.settings, args.schedule, clock=clock, record_to=args.record)
 
         engine = DeferredEngine(build, clock=clock, demo=False, source_label="yahoo")
     from tui.ui.app import CapgapApp
@@ -322,7 +354,7 @@ def _run_snapshot(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
     sys.stdout.write(render_json(snapshot) if fmt == "json" else render_table(snapshot))
     # Printed either way (it says what is wrong); the exit code tells scripts it failed.
-    if snapshot.feeds and all(feed.state == "down" for feed in snapshot.feeds):
+    if snapshot.feeds and snapshot.feeds[0].state == "down":
         return EXIT_FAILURE
     return EXIT_OK
 
@@ -417,6 +449,45 @@ def _run_fedwatch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_record(args: argparse.Namespace) -> int:
+    """Poll live and record until interrupted; the recording is flushed on the way out."""
+    import asyncio
+    import signal
+
+    from tui.engine import live_engine
+
+    async def record() -> int:
+        engine = live_engine(args.settings, args.schedule, record_to=args.out)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(signum, stop.set)
+        print(f"capgap: recording to {args.out}; Ctrl+C stops", file=sys.stderr)
+
+        def report(snapshot: Snapshot) -> None:
+            for feed in snapshot.feeds:
+                if feed.error:
+                    print(f"capgap: {feed.name} {feed.state}: {feed.error}", file=sys.stderr)
+
+        runner = asyncio.create_task(engine.run(report))
+        await stop.wait()
+        runner.cancel()
+        await asyncio.gather(runner, return_exceptions=True)
+        await engine.aclose()
+        recorder = engine.recorder
+        if recorder is not None:
+            print(
+                f"capgap: wrote {recorder.rows_written} rows in {recorder.files_written} files",
+                file=sys.stderr,
+            )
+            if engine.recording_error:
+                print(f"capgap: recording error: {engine.recording_error}", file=sys.stderr)
+                return EXIT_FAILURE
+        return EXIT_OK
+
+    return asyncio.run(record())
+
+
 def _run_check(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -451,6 +522,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_fedwatch(args)
         if args.command == "check":
             return _run_check(args)
+        if args.command == "record":
+            return _run_record(args)
         return _run_monitor(args)
     except (UsageError, ConfigError) as exc:
         print(f"capgap: error: {exc}", file=sys.stderr)

@@ -11,15 +11,16 @@ from pathlib import Path
 
 from tui.analytics.build import build_snapshot
 from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
-from tui.analytics.snapshot import Snapshot, Valuation
+from tui.analytics.snapshot import FeedStatus, Snapshot, Valuation
 from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe, vars_in_order
-from tui.clock import Clock, SystemClock
+from tui.clock import Clock, ReplayClock, SystemClock
 from tui.config import Settings
 from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData
 from tui.feeds.health import FeedHealth
 from tui.feeds.poller import Backoff, next_delay
+from tui.feeds.recorder import Recorder
 from tui.feeds.replay import ReplayFeed
 from tui.launch import demo_clock, replay_label
 from tui.market.calendar import NEW_YORK, market_session, poll_interval
@@ -48,6 +49,7 @@ class Engine:
         cadence: Callable[[datetime], float] | None = None,
         backoff: Backoff | None = None,
         seed: int | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.feed = feed
         self.clock = clock
@@ -80,22 +82,33 @@ class Engine:
         self._rng = random.Random(seed)
         self._retry_after_s: float | None = None
         self.next_delay_s = refresh_s
+        self.recorder = recorder
+        #: The recorder's last write error, shown with the feed's state (None when fine).
+        self.recording_error: str | None = None
 
     async def _poll(self, now: datetime) -> None:
         today = now.astimezone(NEW_YORK).date()
         if self._history_day != today:
             # Daily history changes once a day: fetch it when the day changes, not every tick.
-            self.store.apply_daily(await self.feed.daily(self._history_symbols))
+            daily = await self.feed.daily(self._history_symbols)
+            self.store.apply_daily(daily)
+            if self.recorder is not None:
+                self.recorder.add_daily(daily)
             self._history_day = today
             # The ZQ contracts worth quoting move with the calendar, not with every tick.
             self._quoted = self._symbols + futures_symbols(now, self.schedule, self.naming)
-        self.store.apply_quotes(await self.feed.quotes(self._quoted))
+        quotes = await self.feed.quotes(self._quoted)
+        self.store.apply_quotes(quotes)
+        if self.recorder is not None:
+            self.recorder.add_quotes(quotes)
         self.store.apply_intraday(await self.feed.intraday(self._chart_symbols))
         if self._reference_at is None or now - self._reference_at >= REFERENCE_EVERY:
             # Rates and valuation move slowly; after the quotes, so a provider's forward P/E
             # from this poll can go with them.
             self._reference = await self.feed.reference()
             self._reference_at = now
+            if self.recorder is not None:
+                self.recorder.set_reference(self._reference, self._reference.label)
 
     async def refresh(self) -> Snapshot:
         """Poll once and build a Snapshot; feed failures are recorded, never raised."""
@@ -112,9 +125,26 @@ class Engine:
             self._retry_after_s = None
             self.health.succeeded(now)
             self.next_delay_s = self._plan(now, failures=0)
+        if self.recorder is not None:
+            # File writes block: off the event loop, like the analytics.
+            self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
         snapshot = await asyncio.to_thread(self._build, now, self._reference)
         self.latest = snapshot
         return snapshot
+
+    def _statuses(self, now: datetime) -> tuple[FeedStatus, ...]:
+        """Return the feed's status, and the recorder's when recording."""
+        feed = self.health.status(now)
+        if self.recorder is None:
+            return (feed,)
+        recorder = FeedStatus(
+            name="recorder",
+            state="degraded" if self.recording_error else "ok",
+            last_success=None,
+            age_s=None,
+            error=self.recording_error,
+        )
+        return (feed, recorder)
 
     def _plan(self, now: datetime, *, failures: int) -> float:
         """Return the wall seconds until the next poll (cadence, backoff, Retry-After)."""
@@ -150,7 +180,7 @@ class Engine:
             market=market_session(now),
             fed=fed,
             valuation=_valuation(ref),
-            feeds=(self.health.status(now),),
+            feeds=self._statuses(now),
         )
 
     async def run(
@@ -170,7 +200,9 @@ class Engine:
             await sleep(self.next_delay_s)
 
     async def aclose(self) -> None:
-        """Close the feed."""
+        """Flush any recording and close the feed."""
+        if self.recorder is not None:
+            self.recording_error = await asyncio.to_thread(self.recorder.close)
         with contextlib.suppress(FeedError):
             await self.feed.aclose()
 
@@ -213,6 +245,7 @@ def live_engine(
     schedule: tuple[FomcMeeting, ...] | None = None,
     *,
     clock: Clock | None = None,
+    record_to: Path | None = None,
 ) -> Engine:
     """Return an engine on the live default source (Yahoo, the New York Fed), polling by session."""
     from tui.feeds.live import YahooLiveFeed
@@ -234,4 +267,33 @@ def live_engine(
         futures_label="Yahoo ZQ",
         manual_prices=settings.fedwatch.prices,
         cadence=cadence,
+        recorder=Recorder(record_to, clock) if record_to is not None else None,
+    )
+
+
+def recording_clock(folder: Path, speed: float = 30.0) -> ReplayClock:
+    """Return a replay clock over a recording's latest day, first to last recorded instant."""
+    from tui.feeds.recorded import recording_window
+
+    first, last = recording_window(folder)
+    return ReplayClock(first, speed=speed, end=last)
+
+
+def recording_engine(
+    folder: Path,
+    clock: Clock,
+    *,
+    refresh_s: float = 1.0,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+) -> Engine:
+    """Return an engine replaying a recording made with --record (or `capgap record`)."""
+    from tui.feeds.recorded import RecordedFeed
+
+    return Engine(
+        RecordedFeed(folder, clock),
+        clock,
+        refresh_s=refresh_s,
+        source_label=replay_label(clock).replace("DEMO ", ""),
+        schedule=schedule,
+        futures_label="recorded ZQ",
     )
