@@ -40,10 +40,16 @@ async def _timed(provider: str, endpoint: str, probe: Probe, clock: Clock) -> Ch
 
 async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
     """Probe every configured provider concurrently, once each."""
-    from tui.feeds.nyfed import NewYorkFed, make_nyfed_client
-    from tui.feeds.yahoo import YahooChart, make_yahoo_client
+    from tui.feeds import nyfed as nyfed_module
+    from tui.feeds import yahoo as yahoo_module
+    from tui.feeds.http import make_client
+    from tui.feeds.nyfed import NewYorkFed
+    from tui.feeds.yahoo import YahooChart
 
-    async with make_yahoo_client() as yahoo_client, make_nyfed_client() as nyfed_client:
+    async with (
+        make_client(yahoo_module.CLIENT_SETTINGS) as yahoo_client,
+        make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
+    ):
         chart = YahooChart(yahoo_client, feeds.yahoo.base_url, clock=clock)
         nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
 

@@ -16,7 +16,7 @@ from tui.analytics.schemas import QUOTES, empty
 from tui.clock import Clock
 from tui.config import FINNHUB_BASE_URL
 from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
+from tui.feeds.http import ClientSettings, HttpProvider, get_json
 
 PROVIDER = "Finnhub"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -58,13 +58,6 @@ class SymbolError(FeedError):
 
 class UnknownSymbol(SymbolError):
     """Finnhub does not know the symbol (all zeros, ``t == 0``): do not ask again each tick."""
-
-
-def make_finnhub_client(
-    settings: ClientSettings = CLIENT_SETTINGS, *, trust_env: bool = True
-) -> httpx.AsyncClient:
-    """Return the client Finnhub should share across its requests."""
-    return make_client(settings, trust_env=trust_env)
 
 
 def finnhub_symbol(symbol: str) -> str:

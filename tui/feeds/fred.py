@@ -15,7 +15,7 @@ import httpx
 from tui.clock import Clock
 from tui.config import FRED_BASE_URL
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
+from tui.feeds.http import ClientSettings, HttpProvider, get_json
 
 PROVIDER = "FRED"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -71,13 +71,6 @@ class FredRates:
     two_year: float | None = None
     two_year_date: date | None = None
     problems: Mapping[str, str] = field(default_factory=dict)
-
-
-def make_fred_client(
-    settings: ClientSettings = CLIENT_SETTINGS, *, trust_env: bool = True
-) -> httpx.AsyncClient:
-    """Return the client Fred should share across its requests."""
-    return make_client(settings, trust_env=trust_env)
 
 
 def parse_observations(payload: Any, series_id: str) -> list[Observation]:

@@ -6,7 +6,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -16,6 +16,7 @@ import httpx
 
 from tui.clock import Clock
 from tui.feeds.base import FeedError, RateLimited
+from tui.feeds.poller import TokenBucket
 
 #: A current desktop browser: some providers (Yahoo) refuse or throttle library user agents.
 USER_AGENT = (
@@ -59,13 +60,30 @@ class RawReply:
     body: bytes
 
 
+def budget_hook(
+    bucket: TokenBucket, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+) -> Callable[[httpx.Request], Awaitable[None]]:
+    """Return a request hook that waits for a token of the host's budget before each request."""
+
+    async def spend(request: httpx.Request) -> None:
+        while not bucket.try_take():
+            await sleep(bucket.wait_s())
+
+    return spend
+
+
 def make_client(
     settings: ClientSettings,
     *,
     trust_env: bool = True,
     transport: httpx.AsyncBaseTransport | None = None,
+    budget: TokenBucket | None = None,
 ) -> httpx.AsyncClient:
-    """Return a new client for one provider: explicit timeouts, bounded pool, browser UA."""
+    """Return a new client for one provider: explicit timeouts, bounded pool, browser UA.
+
+    With ``budget`` every request first takes a token: a per-host request budget that turns
+    bursts into a steady trickle instead of a rate limit.
+    """
     timeout = httpx.Timeout(
         settings.read_timeout_s,
         connect=settings.connect_timeout_s,
@@ -90,6 +108,7 @@ def make_client(
         follow_redirects=False,
         trust_env=trust_env,
         transport=transport,
+        event_hooks={"request": [budget_hook(budget)]} if budget is not None else None,
     )
 
 

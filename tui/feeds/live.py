@@ -11,11 +11,20 @@ from tui.analytics.schemas import BARS, DAILY, empty
 from tui.analytics.universe import Benchmarks
 from tui.clock import Clock
 from tui.config import FeedsSettings
+from tui.feeds import nyfed as nyfed_module
+from tui.feeds import yahoo as yahoo_module
 from tui.feeds.base import FeedError, ReferenceData
-from tui.feeds.nyfed import NewYorkFed, make_nyfed_client
-from tui.feeds.yahoo import SymbolError, YahooChart, make_yahoo_client
+from tui.feeds.http import make_client
+from tui.feeds.nyfed import NewYorkFed
+from tui.feeds.poller import TokenBucket
+from tui.feeds.yahoo import SymbolError, YahooChart
 from tui.feeds.yahoo_quote import YahooQuotes
 
+#: Yahoo's budget: a burst of 30 requests, then one a second (60 a minute) on average.
+YAHOO_BURST = 30
+YAHOO_REQUESTS_PER_S = 1.0
+#: The New York Fed publishes once a day: a trickle is plenty.
+NYFED_REQUESTS_PER_S = 0.2
 #: Charts in flight at once: Yahoo throttles bursts, and charts are one symbol per request.
 CHART_CONCURRENCY = 2
 
@@ -31,8 +40,14 @@ class YahooLiveFeed:
     demo = False
 
     def __init__(self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks) -> None:
-        self._yahoo_client = make_yahoo_client()
-        self._nyfed_client = make_nyfed_client()
+        # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
+        self._yahoo_client = make_client(
+            yahoo_module.CLIENT_SETTINGS,
+            budget=TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock),
+        )
+        self._nyfed_client = make_client(
+            nyfed_module.CLIENT_SETTINGS, budget=TokenBucket(5, NYFED_REQUESTS_PER_S, clock)
+        )
         yahoo = feeds.yahoo
         self._quotes = YahooQuotes(
             self._yahoo_client, yahoo.base_url, cookie_url=yahoo.cookie_url, clock=clock

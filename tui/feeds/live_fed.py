@@ -11,9 +11,12 @@ import polars as pl
 from tui.analytics.schemas import QUOTES, empty
 from tui.clock import Clock
 from tui.config import FeedsSettings
+from tui.feeds import nyfed as nyfed_module
+from tui.feeds import yahoo as yahoo_module
 from tui.feeds.base import FeedError
-from tui.feeds.nyfed import EffrObservation, NewYorkFed, make_nyfed_client
-from tui.feeds.yahoo import YahooChart, make_yahoo_client
+from tui.feeds.http import make_client
+from tui.feeds.nyfed import EffrObservation, NewYorkFed
+from tui.feeds.yahoo import YahooChart
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,10 @@ async def fetch_live_fed(feeds: FeedsSettings, symbols: Sequence[str], clock: Cl
     A contract Yahoo does not know is a problem line, not a failure: the single-month symbols
     are reported missing at times, and the front contract ZQ=F then stands in.
     """
-    async with make_yahoo_client() as yahoo_client, make_nyfed_client() as nyfed_client:
+    async with (
+        make_client(yahoo_module.CLIENT_SETTINGS) as yahoo_client,
+        make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
+    ):
         yahoo = YahooChart(yahoo_client, feeds.yahoo.base_url, clock=clock)
         nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
         futures, effr = await asyncio.gather(

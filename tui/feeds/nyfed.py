@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import httpx
-
 from tui.config import NYFED_BASE_URL
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
+from tui.feeds.http import ClientSettings, HttpProvider, get_json
 
 PROVIDER = "New York Fed"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -29,13 +27,6 @@ class EffrObservation:
     effr: float
     target_from: float
     target_to: float
-
-
-def make_nyfed_client(
-    settings: ClientSettings = CLIENT_SETTINGS, *, trust_env: bool = True
-) -> httpx.AsyncClient:
-    """Return the client NewYorkFed should share across its requests."""
-    return make_client(settings, trust_env=trust_env)
 
 
 def parse_effr(payload: Any) -> EffrObservation:

@@ -17,7 +17,7 @@ from tui.analytics.schemas import BARS, DAILY, QUOTES, UTC_TIME, conform, empty
 from tui.clock import Clock
 from tui.config import YAHOO_BASE_URL
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, HttpProvider, get_json, make_client
+from tui.feeds.http import ClientSettings, HttpProvider, get_json
 from tui.market.calendar import NEW_YORK
 
 PROVIDER = "Yahoo"
@@ -49,13 +49,6 @@ class ChartData:
 
     quote: pl.DataFrame
     bars: pl.DataFrame
-
-
-def make_yahoo_client(
-    settings: ClientSettings = CLIENT_SETTINGS, *, trust_env: bool = True
-) -> httpx.AsyncClient:
-    """Return the client YahooChart should share across its requests."""
-    return make_client(settings, trust_env=trust_env)
 
 
 def chart_path(symbol: str) -> str:
