@@ -39,36 +39,73 @@ async def _timed(provider: str, endpoint: str, probe: Probe, clock: Clock) -> Ch
 
 
 async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
-    """Probe every configured provider concurrently, once each."""
+    """Probe every configured provider concurrently, once each (keyed ones when keyed)."""
+    from tui.feeds import finnhub as finnhub_module
+    from tui.feeds import fred as fred_module
     from tui.feeds import nyfed as nyfed_module
     from tui.feeds import yahoo as yahoo_module
+    from tui.feeds.finnhub import Finnhub
+    from tui.feeds.fred import Fred
     from tui.feeds.http import make_client
     from tui.feeds.nyfed import NewYorkFed
     from tui.feeds.yahoo import YahooChart
+    from tui.feeds.yahoo_quote import YahooQuotes
+
+    def all_seen(found: tuple[int, dict[str, str]]) -> int:
+        seen, problems = found
+        if problems:
+            raise FeedError("; ".join(f"{s}: {p}" for s, p in sorted(problems.items())))
+        return seen
 
     async with (
         make_client(yahoo_module.CLIENT_SETTINGS) as yahoo_client,
         make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
+        make_client(fred_module.CLIENT_SETTINGS) as fred_client,
+        make_client(finnhub_module.CLIENT_SETTINGS) as finnhub_client,
     ):
-        chart = YahooChart(yahoo_client, feeds.yahoo.base_url, clock=clock)
+        yahoo = feeds.yahoo
+        chart = YahooChart(yahoo_client, yahoo.base_url, clock=clock)
+        quotes = YahooQuotes(yahoo_client, yahoo.base_url, cookie_url=yahoo.cookie_url, clock=clock)
         nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
 
         async def chart_probe() -> int:
             frame, problems = await chart.quotes(["^GSPC", "^RUT"])
-            if problems:
-                raise FeedError("; ".join(f"{s}: {p}" for s, p in sorted(problems.items())))
-            return frame.height
+            return all_seen((frame.height, problems))
+
+        async def quote_probe() -> int:
+            frame, problems = await quotes.quotes(["^GSPC", "^RUT", "SPY", "IWM"])
+            return all_seen((frame.height, problems))
 
         async def nyfed_probe() -> int:
             await nyfed.effr()
             return 1
 
-        return list(
-            await asyncio.gather(
-                _timed("yahoo", "v8 chart", chart_probe, clock),
-                _timed("nyfed", "EFFR", nyfed_probe, clock),
+        probes = [
+            _timed("yahoo", "v8 chart", chart_probe, clock),
+            _timed("yahoo", "v7 quote", quote_probe, clock),
+            _timed("nyfed", "EFFR", nyfed_probe, clock),
+        ]
+        if feeds.fred.api_key:
+            fred = Fred(fred_client, feeds.fred.base_url, api_key=feeds.fred.api_key, clock=clock)
+
+            async def fred_probe() -> int:
+                rates = await fred.rates()
+                if rates.effr is None:
+                    raise FeedError("FRED gave no EFFR: " + "; ".join(rates.problems.values()))
+                return 1
+
+            probes.append(_timed("fred", "series", fred_probe, clock))
+        if feeds.finnhub.api_key:
+            finnhub = Finnhub(
+                finnhub_client, feeds.finnhub.base_url, api_key=feeds.finnhub.api_key, clock=clock
             )
-        )
+
+            async def finnhub_probe() -> int:
+                frame, problems, _proxies = await finnhub.quotes(["^GSPC", "^RUT"])
+                return all_seen((frame.height, problems))
+
+            probes.append(_timed("finnhub", "quote", finnhub_probe, clock))
+        return list(await asyncio.gather(*probes))
 
 
 def render_table(results: list[CheckResult]) -> str:
