@@ -62,9 +62,10 @@ def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
     )
     parser.add_argument(
         "--source",
-        choices=("yahoo", "demo"),
+        choices=("yahoo", "finnhub", "demo"),
         default=default,
-        help="where the data comes from: yahoo (live, the default) or demo (the sample session)",
+        help="where the data comes from: yahoo (live, no key, the default), finnhub (live, "
+        "needs an API key) or demo (the sample session)",
     )
     parser.add_argument(
         "--at",
@@ -259,6 +260,15 @@ def _is_demo(args: argparse.Namespace) -> bool:
 def _refuse_at_live(args: argparse.Namespace) -> None:
     if getattr(args, "at", None) is not None:
         raise UsageError("--at replays the sample session: use it with --demo")
+    if _live_source(args) == "finnhub" and not args.settings.feeds.finnhub.api_key:
+        raise UsageError(
+            "--source finnhub needs an API key: [feeds.finnhub] api_key or FINNHUB_API_KEY"
+        )
+
+
+def _live_source(args: argparse.Namespace) -> str:
+    source = getattr(args, "source", None)
+    return source if source in ("yahoo", "finnhub") else "yahoo"
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
@@ -302,9 +312,15 @@ def _run_monitor(args: argparse.Namespace) -> int:
         def build() -> Engine:
             from tui.engine import live_engine
 
-            return live_engine(args.settings, args.schedule, clock=clock, record_to=args.record)
+            return live_engine(
+                args.settings,
+                args.schedule,
+                clock=clock,
+                record_to=args.record,
+                source=_live_source(args),
+            )
 
-        engine = DeferredEngine(build, clock=clock, demo=False, source_label="yahoo")
+        engine = DeferredEngine(build, clock=clock, demo=False, source_label=_live_source(args))
     from tui.ui.app import CapgapApp
 
     CapgapApp(engine).run()
@@ -338,7 +354,7 @@ def _live_snapshot(args: argparse.Namespace) -> Snapshot:
     _refuse_at_live(args)
 
     async def once() -> Snapshot:
-        engine = live_engine(args.settings, args.schedule)
+        engine = live_engine(args.settings, args.schedule, source=_live_source(args))
         try:
             return await engine.refresh()
         finally:
@@ -457,7 +473,9 @@ def _run_record(args: argparse.Namespace) -> int:
     from tui.engine import live_engine
 
     async def record() -> int:
-        engine = live_engine(args.settings, args.schedule, record_to=args.out)
+        engine = live_engine(
+            args.settings, args.schedule, record_to=args.out, source=_live_source(args)
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tui.analytics.build import build_snapshot
 from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from tui.analytics.sectors import etf_symbols
 from tui.analytics.snapshot import FeedStatus, Snapshot, Valuation
 from tui.analytics.spread import make_valuation
 from tui.analytics.store import MarketStore
@@ -240,31 +241,49 @@ def demo_engine(
     )
 
 
+#: A source that quotes one symbol per request polls no faster than this while open.
+SLOW_SOURCE_MIN_S = 60.0
+
+
 def live_engine(
     settings: Settings,
     schedule: tuple[FomcMeeting, ...] | None = None,
     *,
     clock: Clock | None = None,
     record_to: Path | None = None,
+    source: str = "yahoo",
 ) -> Engine:
-    """Return an engine on the live default source (Yahoo, the New York Fed), polling by session."""
-    from tui.feeds.live import YahooLiveFeed
+    """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session."""
+    from tui.feeds.live import FinnhubLiveFeed, YahooLiveFeed
 
     clock = clock or SystemClock()
     universe = load_universe()
     poll = settings.poll
+    feed: Feed
+    floor = 0.0
+    if source == "finnhub":
+        polled = vars_in_order(universe.benchmarks) + etf_symbols(universe)
+        feed = FinnhubLiveFeed(settings.feeds, clock, universe.benchmarks, polled)
+        label = "finnhub (indices via SPY/IWM proxies)"
+        floor = SLOW_SOURCE_MIN_S
+        futures_label = None
+    else:
+        feed = YahooLiveFeed(settings.feeds, clock, universe.benchmarks)
+        label = "yahoo"
+        futures_label = "Yahoo ZQ"
 
     def cadence(now: datetime) -> float:
-        return poll_interval(market_session(now), poll.open_s, poll.extended_s, poll.closed_s)
+        interval = poll_interval(market_session(now), poll.open_s, poll.extended_s, poll.closed_s)
+        return max(floor, interval)
 
     return Engine(
-        YahooLiveFeed(settings.feeds, clock, universe.benchmarks),
+        feed,
         clock,
         universe,
         refresh_s=poll.open_s,
-        source_label="yahoo",
+        source_label=label,
         schedule=schedule,
-        futures_label="Yahoo ZQ",
+        futures_label=futures_label,
         manual_prices=settings.fedwatch.prices,
         cadence=cadence,
         recorder=Recorder(record_to, clock) if record_to is not None else None,

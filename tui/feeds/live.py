@@ -1,4 +1,4 @@
-"""The live feed: Yahoo batch quotes and charts, and the New York Fed's EFFR and target range."""
+"""The live feeds: Yahoo (no key) or Finnhub (a key) for quotes; the NY Fed or FRED for rates."""
 
 from __future__ import annotations
 
@@ -11,9 +11,13 @@ from tui.analytics.schemas import BARS, DAILY, empty
 from tui.analytics.universe import Benchmarks
 from tui.clock import Clock
 from tui.config import FeedsSettings
+from tui.feeds import finnhub as finnhub_module
+from tui.feeds import fred as fred_module
 from tui.feeds import nyfed as nyfed_module
 from tui.feeds import yahoo as yahoo_module
 from tui.feeds.base import FeedError, ReferenceData
+from tui.feeds.finnhub import Finnhub
+from tui.feeds.fred import Fred
 from tui.feeds.http import make_client
 from tui.feeds.nyfed import NewYorkFed
 from tui.feeds.poller import TokenBucket
@@ -25,8 +29,55 @@ YAHOO_BURST = 30
 YAHOO_REQUESTS_PER_S = 1.0
 #: The New York Fed publishes once a day: a trickle is plenty.
 NYFED_REQUESTS_PER_S = 0.2
+#: Finnhub's free tier: about 60 requests a minute.
+FINNHUB_BURST = 10
+FINNHUB_REQUESTS_PER_S = 0.9
 #: Charts in flight at once: Yahoo throttles bursts, and charts are one symbol per request.
 CHART_CONCURRENCY = 2
+
+
+class RatesSource:
+    """The target range and EFFR: the New York Fed (no key), then FRED when it has a key."""
+
+    def __init__(self, feeds: FeedsSettings, clock: Clock) -> None:
+        self._nyfed_client = make_client(
+            nyfed_module.CLIENT_SETTINGS, budget=TokenBucket(5, NYFED_REQUESTS_PER_S, clock)
+        )
+        self._nyfed = NewYorkFed(self._nyfed_client, feeds.nyfed.base_url, clock=clock)
+        self._fred_client = make_client(fred_module.CLIENT_SETTINGS)
+        key = feeds.fred.api_key
+        self._fred = (
+            Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock) if key else None
+        )
+        #: Why the figures are missing or second-hand, for the UI (None when the NY Fed worked).
+        self.problem: str | None = None
+
+    async def rates(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
+        """Return (target range, EFFR, label); a failure gives Nones and sets ``problem``."""
+        try:
+            observation = await self._nyfed.effr()
+        except FeedError as exc:
+            self.problem = str(exc)
+        else:
+            self.problem = None
+            return (
+                (observation.target_from, observation.target_to),
+                observation.effr,
+                "New York Fed",
+            )
+        if self._fred is None:
+            return None, None, None
+        try:
+            rates = await self._fred.rates()
+        except FeedError as exc:
+            self.problem = f"{self.problem}; {exc}"
+            return None, None, None
+        return rates.target_range, rates.effr, "FRED"
+
+    async def aclose(self) -> None:
+        """Close the clients."""
+        await self._nyfed_client.aclose()
+        await self._fred_client.aclose()
 
 
 class YahooLiveFeed:
@@ -45,21 +96,16 @@ class YahooLiveFeed:
             yahoo_module.CLIENT_SETTINGS,
             budget=TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock),
         )
-        self._nyfed_client = make_client(
-            nyfed_module.CLIENT_SETTINGS, budget=TokenBucket(5, NYFED_REQUESTS_PER_S, clock)
-        )
+        self._rates = RatesSource(feeds, clock)
         yahoo = feeds.yahoo
         self._quotes = YahooQuotes(
             self._yahoo_client, yahoo.base_url, cookie_url=yahoo.cookie_url, clock=clock
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
-        self._nyfed = NewYorkFed(self._nyfed_client, feeds.nyfed.base_url, clock=clock)
         self._benchmarks = benchmarks
         self._forward_pe: dict[str, float] = {}
         #: Per-symbol problems of the last poll (unknown symbols, bad prices), for the UI.
         self.problems: dict[str, str] = {}
-        #: Problems of the reference sources (the NY Fed), shown but not failing the poll.
-        self.reference_problem: str | None = None
 
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the latest quotes (QUOTES); symbols Yahoo does not know are left out."""
@@ -96,27 +142,77 @@ class YahooLiveFeed:
         return pl.concat(frames) if frames else empty(DAILY)
 
     async def reference(self) -> ReferenceData:
-        """Return the EFFR and target range (NY Fed) and forward P/E from Yahoo where sent.
+        """Return the EFFR and target range and the forward P/E Yahoo sends for SPY and IWM.
 
-        A failing NY Fed does not fail the poll: the panel shows no range and says why.
+        A failing rates source does not fail the poll: the panel shows no range instead.
         """
-        large_pe = self._forward_pe.get(self._benchmarks.large_etf)
-        small_pe = self._forward_pe.get(self._benchmarks.small_etf)
-        try:
-            observation = await self._nyfed.effr()
-        except FeedError as exc:
-            self.reference_problem = str(exc)
-            return ReferenceData(large_forward_pe=large_pe, small_forward_pe=small_pe)
-        self.reference_problem = None
+        target, effr, label = await self._rates.rates()
         return ReferenceData(
-            target_range=(observation.target_from, observation.target_to),
-            effr=observation.effr,
-            large_forward_pe=large_pe,
-            small_forward_pe=small_pe,
-            label="New York Fed",
+            target_range=target,
+            effr=effr,
+            large_forward_pe=self._forward_pe.get(self._benchmarks.large_etf),
+            small_forward_pe=self._forward_pe.get(self._benchmarks.small_etf),
+            label=label,
         )
 
     async def aclose(self) -> None:
-        """Close both HTTP clients."""
+        """Close the HTTP clients."""
         await self._yahoo_client.aclose()
-        await self._nyfed_client.aclose()
+        await self._rates.aclose()
+
+
+class FinnhubLiveFeed:
+    """Live quotes from Finnhub (an API key), indices through ETF proxies, rates as above.
+
+    The free tier allows about 60 requests a minute and Finnhub quotes one symbol per
+    request, so only the benchmarks and sector ETFs are polled: sector breadth, leaders and
+    laggards (which need the constituents) stay empty on this source. There are no charts:
+    the spread statistics that need history stay empty too.
+    """
+
+    name = "finnhub"
+    demo = False
+
+    def __init__(
+        self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks, polled: Sequence[str]
+    ) -> None:
+        self._client = make_client(
+            finnhub_module.CLIENT_SETTINGS,
+            budget=TokenBucket(FINNHUB_BURST, FINNHUB_REQUESTS_PER_S, clock),
+        )
+        self._finnhub = Finnhub(
+            self._client, feeds.finnhub.base_url, api_key=feeds.finnhub.api_key, clock=clock
+        )
+        self._rates = RatesSource(feeds, clock)
+        self._polled = set(polled)
+        self._benchmarks = benchmarks
+        self.problems: dict[str, str] = {}
+        #: {index: ETF} the indices were quoted through, so the screen can say so.
+        self.proxies: dict[str, str] = {}
+
+    async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return quotes of the polled symbols among ``symbols`` (indices via their proxies)."""
+        frame, problems, proxies = await self._finnhub.quotes(
+            [symbol for symbol in symbols if symbol in self._polled]
+        )
+        self.problems = dict(problems)
+        self.proxies = dict(proxies)
+        return frame
+
+    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Finnhub's free tier has no intraday bars."""
+        return empty(BARS)
+
+    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Finnhub's free tier has no daily history."""
+        return empty(DAILY)
+
+    async def reference(self) -> ReferenceData:
+        """Return the EFFR and target range (no valuation on this source)."""
+        target, effr, label = await self._rates.rates()
+        return ReferenceData(target_range=target, effr=effr, label=label)
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients."""
+        await self._client.aclose()
+        await self._rates.aclose()
