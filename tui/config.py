@@ -80,7 +80,8 @@ class FeedsSettings:
 class PollSettings:
     """[poll]: seconds between polls by market session."""
 
-    open_s: float = 5.0
+    # 10 s keeps the default universe (7 quote batches a poll) under Yahoo's ~60 requests/min.
+    open_s: float = 10.0
     extended_s: float = 30.0
     closed_s: float = 300.0
 

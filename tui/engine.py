@@ -29,6 +29,8 @@ from tui.market.fomc import FomcMeeting, default_schedule
 from tui.market.zq import YearMonth, default_naming
 from tui.resources import sample_data_dir
 
+#: How often today's minute bars of the indices are fetched.
+INTRADAY_EVERY = timedelta(minutes=1)
 #: How often the slow reference figures (target range, EFFR, valuation) are refreshed.
 REFERENCE_EVERY = timedelta(minutes=15)
 
@@ -77,6 +79,7 @@ class Engine:
         self._quoted = self._symbols
         self._reference = ReferenceData()
         self._reference_at: datetime | None = None
+        self._intraday_at: datetime | None = None
         # Live feeds poll by market session; a replay refreshes at a fixed wall cadence.
         self._cadence = cadence or (lambda _now: refresh_s)
         self._backoff = backoff or Backoff()
@@ -102,7 +105,10 @@ class Engine:
         self.store.apply_quotes(quotes)
         if self.recorder is not None:
             self.recorder.add_quotes(quotes)
-        self.store.apply_intraday(await self.feed.intraday(self._chart_symbols))
+        if self._intraday_at is None or now - self._intraday_at >= INTRADAY_EVERY:
+            # Minute bars change once a minute: asking every poll would only spend budget.
+            self.store.apply_intraday(await self.feed.intraday(self._chart_symbols))
+            self._intraday_at = now
         if self._reference_at is None or now - self._reference_at >= REFERENCE_EVERY:
             # Rates and valuation move slowly; after the quotes, so a provider's forward P/E
             # from this poll can go with them.
