@@ -229,12 +229,16 @@ def _total_deadline_s(client: httpx.AsyncClient) -> float:
 
 def _status_error(provider: str, response: httpx.Response, clock: Clock | None) -> FeedError:
     status = response.status_code
-    if status == 429:
+    if status in (429, 503):
+        # Both may say when to come back; the poller waits at least that long.
         reference = _http_date(response.headers.get("date"))
         if reference is None and clock is not None:
             reference = clock.now()
         wait = retry_after_seconds(response.headers.get("retry-after"), reference)
-        message = f"{provider} rate limit (HTTP 429)"
+        if status == 503 and wait is None:
+            return FeedError(f"{provider} HTTP 503")
+        what = "rate limit" if status == 429 else "unavailable"
+        message = f"{provider} {what} (HTTP {status})"
         if wait is not None:
             message += f", retry in {math.ceil(wait)} s"
         return RateLimited(message, wait)

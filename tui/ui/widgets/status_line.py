@@ -25,6 +25,8 @@ def feed_content(feeds: tuple[FeedStatus, ...]) -> Content:
         text = f"{feed.name} {feed.state}"
         if feed.state != "ok" and feed.error:
             text = f"{text}: {feed.error}"
+            if feed.next_retry is not None and "retry in" not in feed.error:
+                text = f"{text}, next try {ny_clock(feed.next_retry)}"
         parts.append(Content.styled(text, _FEED_STYLES.get(feed.state, "")))
     return Content(", ").join(parts)
 
