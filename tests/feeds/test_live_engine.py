@@ -111,3 +111,25 @@ def test_live_snapshot_with_everything_down_says_so(tmp_path: Path, capsys):
     feed = snap["feeds"][0]
     assert feed["state"] == "down" and "connection failed" in feed["error"]
     assert snap["spread"]["large"]["last"] is None
+
+
+async def test_an_outage_costs_one_request_per_poll(local_server: LocalServer, tmp_path: Path):
+    from tui.clock import ManualClock
+    from tui.config import load_settings
+    from tui.engine import live_engine
+
+    # A captive portal: every path answers an HTML page with status 200.
+    for symbol in vars_in_order(load_universe().benchmarks):
+        local_server.add(chart_path(symbol), Reply.html(200))
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    clock = ManualClock(SystemClock().now())
+    engine = live_engine(settings, clock=clock)
+    try:
+        for poll in range(1, 4):
+            snapshot = await engine.refresh()
+            assert snapshot.feeds[0].state in ("degraded", "down")
+            assert "HTML" in (snapshot.feeds[0].error or "")
+            assert local_server.total == poll  # one request, then the poll gives up
+            clock.advance(engine.next_delay_s)
+    finally:
+        await engine.aclose()

@@ -115,6 +115,7 @@ class YahooLiveFeed:
         return batch.quotes
 
     async def _charts(self, symbols: Sequence[str], daily: bool) -> list[pl.DataFrame]:
+        """Fetch one chart per symbol; a provider failure stops the rest at once."""
         gate = asyncio.Semaphore(CHART_CONCURRENCY)
 
         async def one(symbol: str) -> pl.DataFrame | None:
@@ -128,7 +129,19 @@ class YahooLiveFeed:
                     self.problems[symbol] = str(exc)
                     return None
 
-        frames = await asyncio.gather(*(one(symbol) for symbol in symbols))
+        if not symbols:
+            return []
+        # The first chart goes alone: during an outage a poll then costs one request, not a
+        # burst of them.
+        first = await one(symbols[0])
+        try:
+            async with asyncio.TaskGroup() as group:
+                # A FeedError in any task cancels the others (TaskGroup): no retry storm.
+                tasks = [group.create_task(one(symbol)) for symbol in symbols[1:]]
+        except* FeedError as failed:
+            # Callers expect the feed's own error, not a group of them.
+            raise failed.exceptions[0] from None
+        frames = [first, *(task.result() for task in tasks)]
         return [frame for frame in frames if frame is not None]
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
