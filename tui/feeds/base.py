@@ -24,6 +24,19 @@ class RateLimited(FeedError):
         self.retry_after_s = retry_after_s
 
 
+class SymbolError(FeedError):
+    """The provider answered, but not with a usable quote for this one symbol."""
+
+    def __init__(self, symbol: str, message: str) -> None:
+        """Keep the symbol the message is about."""
+        super().__init__(message)
+        self.symbol = symbol
+
+
+class UnknownSymbol(SymbolError):
+    """The provider does not know the symbol: remember it, do not ask again every tick."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReferenceData:
     """Slow-moving figures a source may supply: the Fed's target range and valuation.

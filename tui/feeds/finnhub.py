@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -15,8 +13,10 @@ import polars as pl
 from tui.analytics.schemas import QUOTES, empty
 from tui.clock import Clock
 from tui.config import FINNHUB_BASE_URL
-from tui.feeds.base import FeedError, RateLimited
+from tui.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
+from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, HttpProvider, get_json
+from tui.feeds.values import epoch, number, valid_price
 
 PROVIDER = "Finnhub"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -40,24 +40,9 @@ NO_PROXY: Mapping[str, str] = {
     "^TNX": "the 10-year Treasury yield",
 }
 
-# Epoch seconds outside (1970, 3000) are not a quote time, and would overflow datetimes.
-_MAX_EPOCH_S = 32_503_680_000
 _MAX_MESSAGE_CHARS = 200
 # Yahoo-style class shares (BRK-B) are written with a dot on Finnhub (BRK.B).
 _CLASS_SHARE = re.compile(r"^([A-Z]{1,6})-([A-Z])$")
-
-
-class SymbolError(FeedError):
-    """Finnhub answered, but not with a usable quote for this one symbol."""
-
-    def __init__(self, symbol: str, message: str) -> None:
-        """Keep the symbol the message is about."""
-        super().__init__(message)
-        self.symbol = symbol
-
-
-class UnknownSymbol(SymbolError):
-    """Finnhub does not know the symbol (all zeros, ``t == 0``): do not ask again each tick."""
 
 
 def finnhub_symbol(symbol: str) -> str:
@@ -82,11 +67,11 @@ def parse_quote(payload: Any, symbol: str) -> pl.DataFrame:
     if "error" in payload:
         raise _body_error(payload.get("error"))
     raw_last, raw_time = payload.get("c"), payload.get("t")
-    if _number(raw_last) == 0 and _number(raw_time) == 0:
+    if number(raw_last) == 0 and number(raw_time) == 0:
         raise UnknownSymbol(symbol, f"{PROVIDER} does not know {symbol}")
-    last = _valid_price(raw_last, "last price", symbol)
-    prev_close = _valid_price(payload.get("pc"), "previous close", symbol)
-    moment = _epoch(raw_time)
+    last = valid_price(raw_last, "last price", symbol, PROVIDER)
+    prev_close = valid_price(payload.get("pc"), "previous close", symbol, PROVIDER)
+    moment = epoch(raw_time)
     if moment is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}: {raw_time!r}")
     return pl.DataFrame(
@@ -212,30 +197,9 @@ class Finnhub(HttpProvider):
     async def _gather(
         self, targets: Sequence[str], concurrency: int
     ) -> dict[str, pl.DataFrame | str]:
-        gate = asyncio.Semaphore(max(1, concurrency))
-        failed = asyncio.Event()
-
-        async def one(target: str) -> pl.DataFrame | str:
-            async with gate:
-                if failed.is_set():
-                    return "not asked: the provider failed"
-                try:
-                    return await self.quote(target)
-                except SymbolError as exc:
-                    return str(exc)
-                except BaseException:
-                    failed.set()
-                    raise
-
-        tasks = [asyncio.create_task(one(target)) for target in targets]
-        try:
-            outcomes = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        return dict(zip(targets, outcomes, strict=True))
+        return await fan_out(
+            targets, self.quote, concurrency=concurrency, item_errors=(SymbolError,)
+        )
 
     def _require_key(self) -> str:
         if self._api_key is None:
@@ -278,27 +242,3 @@ def _scrubbed(error: FeedError, key: str) -> FeedError:
     error.__context__ = None
     error.__suppress_context__ = True
     return error
-
-
-def _valid_price(value: Any, what: str, symbol: str) -> float:
-    number = _number(value)
-    if number is None or not math.isfinite(number) or number <= 0:
-        raise SymbolError(symbol, f"{PROVIDER} sent an invalid {what} for {symbol}: {value!r}")
-    return number
-
-
-def _number(value: Any) -> float | None:
-    # bool is an int to Python, never a price to Finnhub.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return None
-
-
-def _epoch(value: Any) -> int | None:
-    number = _number(value)
-    if number is None or not math.isfinite(number) or not 0 < number < _MAX_EPOCH_S:
-        return None
-    return int(number)

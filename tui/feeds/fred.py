@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -15,6 +14,7 @@ import httpx
 from tui.clock import Clock
 from tui.config import FRED_BASE_URL
 from tui.feeds.base import FeedError
+from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, HttpProvider, get_json
 
 PROVIDER = "FRED"
@@ -199,37 +199,11 @@ class Fred(HttpProvider):
     async def _gather(
         self, series: Sequence[str], concurrency: int
     ) -> tuple[dict[str, Observation], dict[str, str]]:
-        gate = asyncio.Semaphore(max(1, concurrency))
-        failed = asyncio.Event()
-
-        async def one(series_id: str) -> Observation | str:
-            async with gate:
-                if failed.is_set():
-                    return "not asked: the provider failed"
-                try:
-                    return await self.latest(series_id)
-                except SeriesError as exc:
-                    return str(exc)
-                except BaseException:
-                    failed.set()
-                    raise
-
-        tasks = [asyncio.create_task(one(series_id)) for series_id in series]
-        try:
-            outcomes = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        found = {
-            name: item
-            for name, item in zip(series, outcomes, strict=True)
-            if isinstance(item, Observation)
-        }
-        problems = {
-            name: item for name, item in zip(series, outcomes, strict=True) if isinstance(item, str)
-        }
+        outcomes = await fan_out(
+            series, self.latest, concurrency=concurrency, item_errors=(SeriesError,)
+        )
+        found = {name: item for name, item in outcomes.items() if isinstance(item, Observation)}
+        problems = {name: item for name, item in outcomes.items() if isinstance(item, str)}
         return found, problems
 
     def _require_key(self) -> str:

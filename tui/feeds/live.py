@@ -15,13 +15,13 @@ from tui.feeds import finnhub as finnhub_module
 from tui.feeds import fred as fred_module
 from tui.feeds import nyfed as nyfed_module
 from tui.feeds import yahoo as yahoo_module
-from tui.feeds.base import FeedError, ReferenceData
+from tui.feeds.base import FeedError, ReferenceData, SymbolError
 from tui.feeds.finnhub import Finnhub
 from tui.feeds.fred import Fred
 from tui.feeds.http import make_client
 from tui.feeds.nyfed import NewYorkFed
 from tui.feeds.poller import TokenBucket
-from tui.feeds.yahoo import SymbolError, YahooChart
+from tui.feeds.yahoo import YahooChart
 from tui.feeds.yahoo_quote import YahooQuotes
 
 #: Yahoo's budget: a burst of 30 requests, then one a second (60 a minute) on average.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,8 +15,10 @@ import polars as pl
 from tui.analytics.schemas import BARS, DAILY, QUOTES, UTC_TIME, conform, empty
 from tui.clock import Clock
 from tui.config import YAHOO_BASE_URL
-from tui.feeds.base import FeedError
+from tui.feeds.base import FeedError, SymbolError, UnknownSymbol
+from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, HttpProvider, get_json
+from tui.feeds.values import epoch, number, valid_price
 from tui.market.calendar import NEW_YORK
 
 PROVIDER = "Yahoo"
@@ -25,22 +26,7 @@ PROVIDER = "Yahoo"
 DEFAULT_BASE_URL = YAHOO_BASE_URL
 CLIENT_SETTINGS = ClientSettings(provider=PROVIDER)
 
-# Epoch seconds outside (1970, 3000) are not market data, and would overflow datetimes.
-_MAX_EPOCH_S = 32_503_680_000
 _PRICE_FIELDS = ("open", "high", "low", "close")
-
-
-class SymbolError(FeedError):
-    """Yahoo answered, but not with a usable chart for this one symbol."""
-
-    def __init__(self, symbol: str, message: str) -> None:
-        """Keep the symbol the message is about."""
-        super().__init__(message)
-        self.symbol = symbol
-
-
-class UnknownSymbol(SymbolError):
-    """Yahoo does not know the symbol (HTTP 404 with chart.error): do not ask again each tick."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +75,8 @@ def parse_bars(result: Mapping[str, Any], symbol: str) -> pl.DataFrame:
             raise SymbolError(
                 symbol, f"{PROVIDER} sent malformed bars for {symbol} (bad {field} array)"
             )
-        columns[field] = [_number(value) for value in values]
-    times = [_epoch(value) for value in stamps]
+        columns[field] = [number(value) for value in values]
+    times = [epoch(value) for value in stamps]
     frame = pl.DataFrame(
         {"epoch": times, **columns},
         schema={"epoch": pl.Int64(), **{name: pl.Float64() for name in columns}},
@@ -192,30 +178,13 @@ class YahooChart(HttpProvider):
         wanted = list(dict.fromkeys(symbols))
         if not wanted:
             return empty(QUOTES), {}
-        gate = asyncio.Semaphore(max(1, concurrency))
-        failed = asyncio.Event()
 
         async def one(symbol: str) -> pl.DataFrame | str:
-            async with gate:
-                if failed.is_set():
-                    return "not asked: the provider failed"
-                try:
-                    frame = await self.quote(symbol)
-                except SymbolError as exc:
-                    return str(exc)
-                except BaseException:
-                    failed.set()
-                    raise
-                return frame if frame.height else f"{PROVIDER} has no price for {symbol}"
+            frame = await self.quote(symbol)
+            return frame if frame.height else f"{PROVIDER} has no price for {symbol}"
 
-        tasks = [asyncio.create_task(one(symbol)) for symbol in wanted]
-        try:
-            outcomes = await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        found = await fan_out(wanted, one, concurrency=concurrency, item_errors=(SymbolError,))
+        outcomes = list(found.values())
         frames = [item for item in outcomes if isinstance(item, pl.DataFrame)]
         errors = {
             symbol: item
@@ -262,8 +231,8 @@ def _quote_from_meta(meta: Mapping[str, Any], bars: pl.DataFrame, symbol: str) -
     raw_price = meta.get("regularMarketPrice")
     if raw_price is None:
         return empty(QUOTES)
-    last = _valid_price(raw_price, "last price", symbol)
-    moment = _epoch(meta.get("regularMarketTime"))
+    last = valid_price(raw_price, "last price", symbol, PROVIDER)
+    moment = epoch(meta.get("regularMarketTime"))
     if moment is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}")
     time = datetime.fromtimestamp(moment, UTC)
@@ -287,9 +256,9 @@ def _previous_close(meta: Mapping[str, Any], symbol: str) -> float:
     candidates = [meta.get("previousClose"), meta.get("chartPreviousClose")]
     present = [value for value in candidates if value is not None]
     for value in present:
-        number = _number(value)
-        if number is not None and math.isfinite(number) and number > 0:
-            return number
+        close = number(value)
+        if close is not None and math.isfinite(close) and close > 0:
+            return close
     if present:
         raise SymbolError(
             symbol, f"{PROVIDER} sent an invalid previous close for {symbol}: {present[0]!r}"
@@ -298,7 +267,7 @@ def _previous_close(meta: Mapping[str, Any], symbol: str) -> float:
 
 
 def _volume(meta: Mapping[str, Any], bars: pl.DataFrame) -> float | None:
-    reported = _number(meta.get("regularMarketVolume"))
+    reported = number(meta.get("regularMarketVolume"))
     if reported is not None and math.isfinite(reported) and reported >= 0:
         return reported
     # Older replies lack regularMarketVolume; a range=1d chart holds exactly one session, so its
@@ -306,27 +275,3 @@ def _volume(meta: Mapping[str, Any], bars: pl.DataFrame) -> float | None:
     if meta.get("range") == "1d" and bars.height:
         return float(bars.get_column("volume").sum())
     return None
-
-
-def _valid_price(value: Any, what: str, symbol: str) -> float:
-    number = _number(value)
-    if number is None or not math.isfinite(number) or number <= 0:
-        raise SymbolError(symbol, f"{PROVIDER} sent an invalid {what} for {symbol}: {value!r}")
-    return number
-
-
-def _number(value: Any) -> float | None:
-    # bool is an int to Python, never a price to Yahoo.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return None
-
-
-def _epoch(value: Any) -> int | None:
-    number = _number(value)
-    if number is None or not math.isfinite(number) or not 0 < number < _MAX_EPOCH_S:
-        return None
-    return int(number)

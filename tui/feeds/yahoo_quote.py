@@ -15,16 +15,10 @@ import polars as pl
 from tui.analytics.schemas import QUOTES, empty
 from tui.clock import Clock
 from tui.config import YAHOO_COOKIE_URL
-from tui.feeds.base import FeedError
+from tui.feeds.base import FeedError, SymbolError
 from tui.feeds.http import HttpProvider, RawReply, decode_json, fetch
-from tui.feeds.yahoo import (
-    DEFAULT_BASE_URL,
-    PROVIDER,
-    SymbolError,
-    _epoch,
-    _number,
-    _valid_price,
-)
+from tui.feeds.values import epoch, number, valid_price
+from tui.feeds.yahoo import DEFAULT_BASE_URL, PROVIDER
 
 QUOTE_PATH = "/v7/finance/quote"
 CRUMB_PATH = "/v1/test/getcrumb"
@@ -103,7 +97,7 @@ def parse_quotes(payload: Any, symbols: Sequence[str]) -> QuoteBatch:
         except SymbolError as exc:
             problems[symbol] = str(exc)
             continue
-        pe = _number(item.get("forwardPE"))
+        pe = number(item.get("forwardPE"))
         if pe is not None and math.isfinite(pe):
             forward_pe[symbol] = pe
     quotes = pl.DataFrame(rows, schema=QUOTES) if rows else empty(QUOTES)
@@ -289,14 +283,14 @@ def _row(item: Mapping[str, Any], symbol: str) -> dict[str, Any]:
     raw_price = item.get("regularMarketPrice")
     if raw_price is None:
         raise SymbolError(symbol, f"{PROVIDER} has no price for {symbol}")
-    last = _valid_price(raw_price, "last price", symbol)
-    moment = _epoch(item.get("regularMarketTime"))
+    last = valid_price(raw_price, "last price", symbol, PROVIDER)
+    moment = epoch(item.get("regularMarketTime"))
     if moment is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}")
     raw_close = item.get("regularMarketPreviousClose")
     if raw_close is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no previous close for {symbol}")
-    prev_close = _valid_price(raw_close, "previous close", symbol)
+    prev_close = valid_price(raw_close, "previous close", symbol, PROVIDER)
     return {
         "symbol": symbol,
         "time": datetime.fromtimestamp(moment, UTC),
@@ -307,7 +301,7 @@ def _row(item: Mapping[str, Any], symbol: str) -> dict[str, Any]:
 
 
 def _volume(item: Mapping[str, Any], symbol: str) -> float | None:
-    volume = _number(item.get("regularMarketVolume"))
+    volume = number(item.get("regularMarketVolume"))
     if volume is None or not math.isfinite(volume) or volume < 0:
         return None
     kind = item.get("quoteType")

@@ -1,0 +1,38 @@
+"""Numbers from provider bodies: JSON values checked before they become prices or times."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from tui.feeds.base import SymbolError
+
+# Epoch seconds outside (1970, 3000) are not a quote time, and would overflow datetimes.
+MAX_EPOCH_S = 32_503_680_000
+
+
+def number(value: Any) -> float | None:
+    """Return a JSON number as a float, or None (bools, strings and overflows are not numbers)."""
+    # bool is an int to Python, never a price to a provider.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
+def epoch(value: Any) -> int | None:
+    """Return whole epoch seconds between 1970 and 3000, or None."""
+    seconds = number(value)
+    if seconds is None or not math.isfinite(seconds) or not 0 < seconds < MAX_EPOCH_S:
+        return None
+    return int(seconds)
+
+
+def valid_price(value: Any, what: str, symbol: str, provider: str) -> float:
+    """Return a finite, positive price, or raise SymbolError naming the symbol and the field."""
+    price = number(value)
+    if price is None or not math.isfinite(price) or price <= 0:
+        raise SymbolError(symbol, f"{provider} sent an invalid {what} for {symbol}: {value!r}")
+    return price
