@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 import polars as pl
@@ -16,6 +15,7 @@ from tui.feeds import fred as fred_module
 from tui.feeds import nyfed as nyfed_module
 from tui.feeds import yahoo as yahoo_module
 from tui.feeds.base import FeedError, ReferenceData, SymbolError
+from tui.feeds.fanout import fan_out
 from tui.feeds.finnhub import Finnhub
 from tui.feeds.fred import Fred
 from tui.feeds.http import make_client
@@ -116,33 +116,23 @@ class YahooLiveFeed:
 
     async def _charts(self, symbols: Sequence[str], daily: bool) -> list[pl.DataFrame]:
         """Fetch one chart per symbol; a provider failure stops the rest at once."""
-        gate = asyncio.Semaphore(CHART_CONCURRENCY)
-
-        async def one(symbol: str) -> pl.DataFrame | None:
-            async with gate:
-                try:
-                    if daily:
-                        return await self._chart.daily(symbol)
-                    return await self._chart.bars(symbol)
-                except SymbolError as exc:
-                    # One bad symbol must not cost the others their charts.
-                    self.problems[symbol] = str(exc)
-                    return None
-
+        fetch = self._chart.daily if daily else self._chart.bars
         if not symbols:
             return []
         # The first chart goes alone: during an outage a poll then costs one request, not a
         # burst of them.
-        first = await one(symbols[0])
-        try:
-            async with asyncio.TaskGroup() as group:
-                # A FeedError in any task cancels the others (TaskGroup): no retry storm.
-                tasks = [group.create_task(one(symbol)) for symbol in symbols[1:]]
-        except* FeedError as failed:
-            # Callers expect the feed's own error, not a group of them.
-            raise failed.exceptions[0] from None
-        frames = [first, *(task.result() for task in tasks)]
-        return [frame for frame in frames if frame is not None]
+        first = await fan_out(symbols[:1], fetch, concurrency=1, item_errors=(SymbolError,))
+        rest = await fan_out(
+            symbols[1:], fetch, concurrency=CHART_CONCURRENCY, item_errors=(SymbolError,)
+        )
+        frames: list[pl.DataFrame] = []
+        for symbol, outcome in (first | rest).items():
+            if isinstance(outcome, str):
+                # One bad symbol must not cost the others their charts.
+                self.problems[symbol] = outcome
+            else:
+                frames.append(outcome)
+        return frames
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return today's one-minute bars of ``symbols`` (one chart request each)."""
