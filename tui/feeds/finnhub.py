@@ -15,7 +15,7 @@ from tui.clock import Clock
 from tui.config import FINNHUB_BASE_URL
 from tui.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
-from tui.feeds.http import ClientSettings, HttpProvider, get_json
+from tui.feeds.http import ClientSettings, KeyedProvider, get_json
 from tui.feeds.values import epoch, number, valid_price
 
 PROVIDER = "Finnhub"
@@ -86,11 +86,12 @@ def parse_quote(payload: Any, symbol: str) -> pl.DataFrame:
     )
 
 
-class Finnhub(HttpProvider):
+class Finnhub(KeyedProvider):
     """Quotes from ``{base}/api/v1/quote?symbol=X&token=K`` (a free API key is needed)."""
 
     name = "finnhub"
     default_base_url = DEFAULT_BASE_URL
+    missing_key_message = MISSING_KEY
 
     def __init__(
         self,
@@ -101,14 +102,8 @@ class Finnhub(HttpProvider):
         clock: Clock | None = None,
     ) -> None:
         """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``."""
-        super().__init__(client, base_url, clock=clock)
-        self._api_key = (api_key or "").strip() or None
+        super().__init__(client, base_url, api_key=api_key, clock=clock)
         self._unknown: set[str] = set()
-
-    def __repr__(self) -> str:
-        """Name the provider and its endpoint, never the key."""
-        state = "set" if self._api_key else "unset"
-        return f"Finnhub(base_url={self._base_url!r}, api_key={state})"
 
     @property
     def unknown_symbols(self) -> frozenset[str]:
@@ -200,11 +195,6 @@ class Finnhub(HttpProvider):
         return await fan_out(
             targets, self.quote, concurrency=concurrency, item_errors=(SymbolError,)
         )
-
-    def _require_key(self) -> str:
-        if self._api_key is None:
-            raise FeedError(MISSING_KEY)
-        return self._api_key
 
 
 def _body_error(value: Any) -> FeedError:

@@ -9,13 +9,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import httpx
-
-from tui.clock import Clock
 from tui.config import FRED_BASE_URL
 from tui.feeds.base import FeedError
 from tui.feeds.fanout import fan_out
-from tui.feeds.http import ClientSettings, HttpProvider, get_json
+from tui.feeds.http import ClientSettings, KeyedProvider, get_json
 
 PROVIDER = "FRED"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -120,27 +117,12 @@ def error_message(payload: Any) -> str | None:
     return text
 
 
-class Fred(HttpProvider):
+class Fred(KeyedProvider):
     """Series observations from ``{base}/fred/series/observations`` (a free API key is needed)."""
 
     name = "fred"
     default_base_url = DEFAULT_BASE_URL
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        base_url: str | None = None,
-        *,
-        api_key: str | None = None,
-        clock: Clock | None = None,
-    ) -> None:
-        """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``."""
-        super().__init__(client, base_url, clock=clock)
-        self._api_key = (api_key or "").strip() or None
-
-    def __repr__(self) -> str:
-        """Name the provider and its endpoint, never the key."""
-        return f"Fred(base_url={self._base_url!r}, api_key={'set' if self._api_key else 'unset'})"
+    missing_key_message = MISSING_KEY
 
     async def latest(self, series_id: str) -> Observation:
         """Fetch the latest valid observation of one series (one request)."""
@@ -205,11 +187,6 @@ class Fred(HttpProvider):
         found = {name: item for name, item in outcomes.items() if isinstance(item, Observation)}
         problems = {name: item for name, item in outcomes.items() if isinstance(item, str)}
         return found, problems
-
-    def _require_key(self) -> str:
-        if self._api_key is None:
-            raise FeedError(MISSING_KEY)
-        return self._api_key
 
 
 def _target_range(

@@ -133,6 +133,35 @@ class HttpProvider:
         self._clock = clock
 
 
+class KeyedProvider(HttpProvider):
+    """A provider that needs an API key: the key is kept out of every repr and message."""
+
+    #: The one-line message when no key is configured (each provider names its settings).
+    missing_key_message = "this provider needs an API key"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``."""
+        super().__init__(client, base_url, clock=clock)
+        self._api_key = (api_key or "").strip() or None
+
+    def __repr__(self) -> str:
+        """Name the provider and its endpoint, never the key."""
+        state = "set" if self._api_key else "unset"
+        return f"{type(self).__name__}(base_url={self._base_url!r}, api_key={state})"
+
+    def _require_key(self) -> str:
+        if self._api_key is None:
+            raise FeedError(self.missing_key_message)
+        return self._api_key
+
+
 async def get_json(
     client: httpx.AsyncClient,
     provider: str,
