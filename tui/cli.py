@@ -272,7 +272,7 @@ def _live_source(args: argparse.Namespace) -> str:
 
 
 def _run_monitor(args: argparse.Namespace) -> int:
-    from tui.launch import DeferredEngine, demo_clock, replay_label
+    from tui.launch import DeferredEngine, demo_clock, live_label, replay_label
 
     if args.replay is not None:
         from tui.engine import recording_clock
@@ -320,7 +320,9 @@ def _run_monitor(args: argparse.Namespace) -> int:
                 source=_live_source(args),
             )
 
-        engine = DeferredEngine(build, clock=clock, demo=False, source_label=_live_source(args))
+        engine = DeferredEngine(
+            build, clock=clock, demo=False, source_label=live_label(_live_source(args))
+        )
     from tui.ui.app import CapgapApp
 
     CapgapApp(engine).run()

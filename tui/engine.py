@@ -23,7 +23,7 @@ from tui.feeds.health import FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
 from tui.feeds.replay import ReplayFeed
-from tui.launch import demo_clock, replay_label
+from tui.launch import demo_clock, live_label, replay_label
 from tui.market.calendar import NEW_YORK, market_session, poll_interval
 from tui.market.fomc import FomcMeeting, default_schedule
 from tui.market.zq import YearMonth, default_naming
@@ -270,12 +270,10 @@ def live_engine(
     if source == "finnhub":
         polled = vars_in_order(universe.benchmarks) + etf_symbols(universe)
         feed = FinnhubLiveFeed(settings.feeds, clock, universe.benchmarks, polled)
-        label = "finnhub (indices via SPY/IWM proxies)"
         floor = SLOW_SOURCE_MIN_S
         futures_label = None
     else:
         feed = YahooLiveFeed(settings.feeds, clock, universe.benchmarks)
-        label = "yahoo"
         futures_label = "Yahoo ZQ"
 
     def cadence(now: datetime) -> float:
@@ -287,7 +285,7 @@ def live_engine(
         clock,
         universe,
         refresh_s=poll.open_s,
-        source_label=label,
+        source_label=live_label(source),
         schedule=schedule,
         futures_label=futures_label,
         manual_prices=settings.fedwatch.prices,

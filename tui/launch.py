@@ -65,6 +65,14 @@ def demo_clock(at: datetime | None = None, speed: float = 30.0) -> ReplayClock:
     return ReplayClock(start, speed=speed, end=max(close_at, start))
 
 
+LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxies)"}
+
+
+def live_label(source: str) -> str:
+    """Return the status line's name of a live source (Finnhub's indices are proxies)."""
+    return LIVE_LABELS.get(source, source)
+
+
 def replay_label(clock: Clock) -> str:
     """Return the source label the status line shows for a demo on ``clock``."""
     return f"DEMO replay {clock.speed:g}x" if isinstance(clock, ReplayClock) else "DEMO"
