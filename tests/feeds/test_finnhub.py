@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.schemas import QUOTES
@@ -375,19 +376,6 @@ def test_integer_prices_are_floats():
     frame = parse_quote(quote(100, 99, T_CLOSE), "X")
     assert frame.row(0) == ("X", at(T_CLOSE), 100.0, 99.0, None)
     assert frame.schema == QUOTES
-
-
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=10),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 def _check(frame: pl.DataFrame) -> None:

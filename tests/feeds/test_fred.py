@@ -13,6 +13,7 @@ from urllib.parse import parse_qs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.feeds.base import FeedError, RateLimited
@@ -365,19 +366,6 @@ def test_error_message_is_one_bounded_line():
     long = error_message({"error_message": "x" * 500})
     assert long is not None
     assert len(long) == 200
-
-
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=12),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 GOOD_DATES = st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 1, 1)).map(date.isoformat)

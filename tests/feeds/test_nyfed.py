@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.feeds.base import FeedError
@@ -179,19 +180,6 @@ async def test_dropped_connections_are_feed_errors(nyfed, local_server):
         await nyfed.effr()
     with pytest.raises(FeedError, match=r"^New York Fed response was cut short: "):
         await nyfed.effr()
-
-
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=10),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 @settings(max_examples=300, deadline=None)

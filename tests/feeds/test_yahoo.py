@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.schemas import BARS, QUOTES
@@ -574,18 +575,6 @@ def test_shared_not_found_body_is_an_unknown_symbol():
 
 
 # --- robustness: whatever JSON arrives, the parser answers with frames or a SymbolError -------
-
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=5),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 @settings(max_examples=200, deadline=None)

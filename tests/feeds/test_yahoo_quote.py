@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.schemas import QUOTES
@@ -691,18 +692,6 @@ async def test_shared_invalid_crumb_body_served_twice_is_a_refused_session(yahoo
 
 
 # --- robustness: whatever JSON arrives, the parser answers with a batch or a FeedError -------
-
-JSON_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=True, allow_infinity=True)
-    | st.text(max_size=5),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=5), children, max_size=4)
-    ),
-    max_leaves=20,
-)
 
 
 @settings(max_examples=200, deadline=None)
