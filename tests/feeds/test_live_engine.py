@@ -61,20 +61,29 @@ def config_for(server: LocalServer, tmp_path: Path) -> str:
     return str(path)
 
 
-def test_live_snapshot_shows_the_served_numbers(local_server: LocalServer, tmp_path: Path, capsys):
-    now = SystemClock().now().astimezone(UTC)
-    stamp = int(now.timestamp()) - 30
-    open_session(local_server)
-    local_server.add(
+def serve_index_quotes(server: LocalServer, stamp: int, *extra: dict) -> None:
+    """Open a quote session and answer every batch with the two indices (and ``extra``)."""
+    open_session(server)
+    server.add(
         QUOTE_PATH,
         Reply.json(
             answer(
                 item("^GSPC", 6870.40, time=stamp, prev_close=6857.12, quote_type="INDEX"),
                 item("^RUT", 2521.48, time=stamp, prev_close=2531.16, quote_type="INDEX"),
-                item("SPY", 685.0, time=stamp, prev_close=684.0, quote_type="ETF", forwardPE=22.8),
-                item("IWM", 250.0, time=stamp, prev_close=251.0, quote_type="ETF", forwardPE=18.2),
+                *extra,
             )
         ),
+    )
+
+
+def test_live_snapshot_shows_the_served_numbers(local_server: LocalServer, tmp_path: Path, capsys):
+    now = SystemClock().now().astimezone(UTC)
+    stamp = int(now.timestamp()) - 30
+    serve_index_quotes(
+        local_server,
+        stamp,
+        item("SPY", 685.0, time=stamp, prev_close=684.0, quote_type="ETF", forwardPE=22.8),
+        item("IWM", 250.0, time=stamp, prev_close=251.0, quote_type="ETF", forwardPE=18.2),
     )
     # Daily history is asked for every benchmark; the indices' closes are the ones that matter.
     history = {"^GSPC": [6800.0, 6857.12], "^RUT": [2500.0, 2531.16]}

@@ -11,16 +11,14 @@ from datetime import UTC
 from pathlib import Path
 
 from server import LocalServer, Reply, local_server
-from test_live_engine import config_for, daily_chart
+from test_live_engine import config_for, daily_chart, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
-from test_yahoo_quote import answer, item, open_session
 
 from tui.analytics.universe import load_universe, vars_in_order
 from tui.clock import ManualClock, SystemClock
 from tui.engine import recording_engine
 from tui.feeds.recorded import recording_window
 from tui.feeds.yahoo import chart_path
-from tui.feeds.yahoo_quote import QUOTE_PATH
 
 __all__ = ["local_server"]
 
@@ -28,16 +26,7 @@ __all__ = ["local_server"]
 def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
     now = SystemClock().now().astimezone(UTC)
     stamp = int(now.timestamp()) - 30
-    open_session(local_server)
-    local_server.add(
-        QUOTE_PATH,
-        Reply.json(
-            answer(
-                item("^GSPC", 6870.40, time=stamp, prev_close=6857.12, quote_type="INDEX"),
-                item("^RUT", 2521.48, time=stamp, prev_close=2531.16, quote_type="INDEX"),
-            )
-        ),
-    )
+    serve_index_quotes(local_server, stamp)
     for symbol in vars_in_order(load_universe().benchmarks):
         local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [100.0, 101.0], now)))
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))

@@ -15,7 +15,7 @@ from tui.clock import Clock
 from tui.config import FINNHUB_BASE_URL
 from tui.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
-from tui.feeds.http import ClientSettings, KeyedProvider, get_json
+from tui.feeds.http import ClientSettings, KeyedProvider, get_json, scrubbed
 from tui.feeds.values import epoch, number, valid_price
 
 PROVIDER = "Finnhub"
@@ -125,7 +125,7 @@ class Finnhub(KeyedProvider):
                 clock=self._clock,
             )
         except FeedError as exc:
-            raise _scrubbed(exc, key) from None
+            raise scrubbed(exc, key) from None
         try:
             if reply.status in (401, 403):
                 raise _key_error(reply.status, reply.body)
@@ -134,7 +134,7 @@ class Finnhub(KeyedProvider):
             self._unknown.add(symbol)
             raise
         except FeedError as exc:
-            raise _scrubbed(exc, key) from None
+            raise scrubbed(exc, key) from None
 
     async def quotes(
         self, symbols: Sequence[str], concurrency: int = 4
@@ -220,15 +220,3 @@ def _one_line(value: Any) -> str:
     if len(text) > _MAX_MESSAGE_CHARS:
         text = text[: _MAX_MESSAGE_CHARS - 1] + "\u2026"
     return text
-
-
-def _scrubbed(error: FeedError, key: str) -> FeedError:
-    # get_json strips query strings, but a provider may echo the token in its own words.
-    text = str(error)
-    if key in text:
-        error.args = (text.replace(key, "***"),)
-    # The chained httpx exception holds the request, whose URL holds the key: drop the chain.
-    error.__cause__ = None
-    error.__context__ = None
-    error.__suppress_context__ = True
-    return error

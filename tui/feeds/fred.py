@@ -12,7 +12,7 @@ from typing import Any
 from tui.config import FRED_BASE_URL
 from tui.feeds.base import FeedError
 from tui.feeds.fanout import fan_out
-from tui.feeds.http import ClientSettings, KeyedProvider, get_json
+from tui.feeds.http import ClientSettings, KeyedProvider, get_json, scrubbed
 
 PROVIDER = "FRED"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -146,15 +146,15 @@ class Fred(KeyedProvider):
                 clock=self._clock,
             )
         except FeedError as exc:
-            raise _scrubbed(exc, key) from None
+            raise scrubbed(exc, key) from None
         if reply.status != 200:
             message = error_message(reply.body)
             detail = f": {message}" if message else ""
-            raise _scrubbed(FeedError(f"{PROVIDER} HTTP {reply.status}{detail}"), key)
+            raise scrubbed(FeedError(f"{PROVIDER} HTTP {reply.status}{detail}"), key)
         try:
             return latest_observation(reply.body, series_id)
         except FeedError as exc:
-            raise _scrubbed(exc, key) from None
+            raise scrubbed(exc, key) from None
 
     async def rates(self, concurrency: int = 2) -> FredRates:
         """Fetch EFFR, the target range and the 2-year yield: one request per series.
@@ -226,15 +226,3 @@ def _observation(row: Any) -> Observation | None:
         return None
     number = float(value)
     return Observation(when, number) if math.isfinite(number) else None
-
-
-def _scrubbed(error: FeedError, key: str) -> FeedError:
-    # get_json strips query strings, but a provider may echo the key in its own words.
-    text = str(error)
-    if key in text:
-        error.args = (text.replace(key, "***"),)
-    # The chained httpx exception holds the request, whose URL holds the key: drop the chain.
-    error.__cause__ = None
-    error.__context__ = None
-    error.__suppress_context__ = True
-    return error

@@ -162,6 +162,19 @@ class KeyedProvider(HttpProvider):
         return self._api_key
 
 
+def scrubbed(error: FeedError, key: str) -> FeedError:
+    """Return ``error`` with ``key`` masked in its message and its chain of causes dropped."""
+    # get_json strips query strings, but a provider may echo the key in its own words.
+    text = str(error)
+    if key in text:
+        error.args = (text.replace(key, "***"),)
+    # The chained httpx exception holds the request, whose URL holds the key: drop the chain.
+    error.__cause__ = None
+    error.__context__ = None
+    error.__suppress_context__ = True
+    return error
+
+
 async def get_json(
     client: httpx.AsyncClient,
     provider: str,
