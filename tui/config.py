@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from tui.alerts import AlertRule
 
 CONFIG_ENV = "CAPGAP_CONFIG"
 _MONTH_KEY = re.compile(r"^(\d{4})-(\d{2})$")
@@ -87,6 +89,42 @@ class PollSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomSector:
+    """[[universe.sectors]]: a user's sector (ETFs optional; constituents stand in for them)."""
+
+    name: str
+    large: tuple[str, ...] = ()
+    small: tuple[str, ...] = ()
+    large_etf: str | None = None
+    small_etf: str | None = None
+    tag: str = "cyclical"
+
+
+@dataclass(frozen=True, slots=True)
+class UniverseSettings:
+    """[universe]: custom sectors, named watchlists and display aliases of symbols."""
+
+    sectors: tuple[CustomSector, ...] = ()
+    watchlists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # symbol -> the label shown and accepted in search ("^GSPC" -> "SPX").
+    aliases: Mapping[str, str] = field(default_factory=dict)
+
+
+ColorSystem = Literal["16", "256", "truecolor"]
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    """[ui]: theme, terminal conditions and the demo/refresh defaults."""
+
+    theme: str | None = None
+    colors: ColorSystem | None = None
+    ascii: bool = False
+    mouse: bool = True
+    compact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the config file can set; defaults when there is no file."""
 
@@ -95,6 +133,11 @@ class Settings:
     fedwatch: FedwatchSettings = field(default_factory=FedwatchSettings)
     feeds: FeedsSettings = field(default_factory=FeedsSettings)
     poll: PollSettings = field(default_factory=PollSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    universe: UniverseSettings = field(default_factory=UniverseSettings)
+    # binding id -> comma-separated keys, as Textual's App.set_keymap takes them.
+    keymap: Mapping[str, str] = field(default_factory=dict)
+    alerts: tuple[AlertRule, ...] = ()
 
 
 def default_config_path() -> Path:

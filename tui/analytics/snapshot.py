@@ -211,6 +211,76 @@ class FeedStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ConstituentRow:
+    """One stock of a sector (or watchlist) drilldown.
+
+    Weights are equal within a bucket (capgap has no market caps), so ``contribution_pp`` is the
+    stock's share of its bucket's equal-weighted move: ``change_pct * weight_pct / 100``.
+    ``vs_etf_pp`` is its change minus its bucket's leg (the ETF, or the constituents' mean).
+    """
+
+    symbol: str
+    name: str
+    bucket: Bucket | None
+    last: float | None
+    change_pct: float | None
+    weight_pct: float | None
+    contribution_pp: float | None
+    vs_etf_pp: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SectorDetail:
+    """The sector screen: the sector's row (None for a watchlist) and its constituents."""
+
+    name: str
+    kind: Literal["sector", "watchlist"]
+    row: SectorRow | None
+    constituents: tuple[ConstituentRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    """One intraday close (UTC time of the bar's start)."""
+
+    time: datetime
+    close: float
+
+
+@dataclass(frozen=True, slots=True)
+class DailyPoint:
+    """One daily close (New York session date)."""
+
+    day: date
+    close: float
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolDetail:
+    """The symbol screen: price, changes over 1D..1Y, risk against its index, 52-week range.
+
+    ``changes`` holds percent changes (not pp) in the RelativePerformance shape; ``index`` is
+    the index beta and correlation are measured against (the Russell 2000 for small caps).
+    """
+
+    symbol: str
+    name: str
+    sector: str | None
+    bucket: Bucket | None
+    index: str
+    last: float | None
+    prev_close: float | None
+    change_pct: float | None
+    changes: RelativePerformance
+    beta_60d: float | None
+    corr_60d: float | None
+    low_52w: float | None
+    high_52w: float | None
+    intraday: tuple[PricePoint, ...] = ()
+    daily: tuple[DailyPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything capgap knows at one instant; widgets only render it."""
 
@@ -224,3 +294,6 @@ class Snapshot:
     fed: FedSnapshot
     feeds: tuple[FeedStatus, ...] = field(default=())
     data_as_of: datetime | None = None
+    # Built only while a drilldown screen asks for them (Engine.focus).
+    sector_detail: SectorDetail | None = None
+    symbol_detail: SymbolDetail | None = None
