@@ -27,6 +27,7 @@ from tui.clock import ManualClock
 from tui.market import fedwatch
 from tui.market.calendar import NEW_YORK
 from tui.ui.app import CapgapApp
+from tui.ui.glyphs import UNICODE
 from tui.ui.screens.fed_detail import (
     FedDetailScreen,
     FuturesTable,
@@ -37,9 +38,6 @@ from tui.ui.screens.fed_detail import (
 )
 from tui.ui.widgets.fed_panel import FedPanel, ago_text
 from tui.ui.widgets.odds_bars import (
-    CUT_CELL,
-    HIKE_CELL,
-    HOLD_CELL,
     OddsBars,
     bar_cells,
     odds_content,
@@ -50,6 +48,7 @@ from tui.ui.widgets.sectors_table import SectorsTable
 #: Two days after the December decision: the panel says it is out and counts to January.
 AFTER_DECEMBER = datetime(2025, 12, 12, 11, 0, tzinfo=NEW_YORK)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+CUT_CELL, HOLD_CELL, HIKE_CELL = UNICODE.cut, UNICODE.hold, UNICODE.hike
 
 
 def make_app(engine: ScriptedEngine) -> CapgapApp:

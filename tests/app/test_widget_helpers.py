@@ -9,8 +9,8 @@ from app_support import make_snapshot
 
 from tui.analytics.snapshot import FeedStatus, RatioPoint, RelativePerformance, Valuation
 from tui.ui.widgets.fed_panel import countdown_text
+from tui.ui.widgets.keyed_table import ValueText, ordering_key
 from tui.ui.widgets.ratio_chart import history_key, month_ticks
-from tui.ui.widgets.sectors_table import ValueText, ordering_key
 from tui.ui.widgets.spread_panel import spread_content
 from tui.ui.widgets.status_line import feed_content
 

@@ -8,12 +8,10 @@ from textual.content import Content
 
 from tui.market.calendar import NEW_YORK
 from tui.market.types import MarketSession
+from tui.ui.glyphs import glyphs
 
 #: Shown where a figure is missing: never a zero that looks like data.
 MISSING = "—"
-UP_ARROW = "▲"
-DOWN_ARROW = "▼"
-FLAT_MARK = "="
 #: Theme variables of the up and down colours (defaults come from the app, see CapgapApp).
 UP_STYLE = "$gap-up"
 DOWN_STYLE = "$gap-down"
@@ -33,11 +31,12 @@ def arrow(value: float | None) -> str:
     """Return ▲ for a rise, ▼ for a fall, = for no change and a space when unknown."""
     if value is None:
         return " "
+    marks = glyphs()
     if value > 0:
-        return UP_ARROW
+        return marks.up
     if value < 0:
-        return DOWN_ARROW
-    return FLAT_MARK
+        return marks.down
+    return marks.flat
 
 
 def direction_style(value: float | None) -> str:

@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
 from tui.analytics.snapshot import FedSnapshot, FuturesPrice, MeetingOdds
 from tui.market import fedwatch
 from tui.ui.format import MISSING, fmt_age, fmt_day, fmt_range, ny_clock
+from tui.ui.glyphs import glyphs
+from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.odds_bars import meeting_label
 
 _MUTED = "$foreground-muted"
@@ -109,56 +110,6 @@ def summary_content(fed: FedSnapshot | None) -> Content:
     return Content("\n").join(lines)
 
 
-class KeyedTable(DataTable[Text]):
-    """A table whose rows are keyed: a new snapshot adds, updates and removes rows by key."""
-
-    #: key, label, width, right-aligned (the numbers)
-    COLUMNS: ClassVar[tuple[tuple[str, str, int, bool], ...]] = ()
-
-    def __init__(self, *, id: str, title: str) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.border_title = title
-        self._pending: Sequence[tuple[str, dict[str, str]]] | None = None
-
-    def on_mount(self) -> None:
-        """Create the columns with stable keys, then show rows that came first."""
-        for key, label, width, right in self.COLUMNS:
-            header = Text(label, justify="right" if right else "left")
-            self.add_column(header, key=key, width=width)
-        if self._pending is not None:
-            self.sync(self._pending)
-
-    def row_keys(self) -> list[str]:
-        """Return the row keys in display order."""
-        return [str(row.key.value) for row in self.ordered_rows]
-
-    def sync(self, rows: Sequence[tuple[str, dict[str, str]]]) -> None:
-        """Show ``rows`` (key, cells by column) in that order, touching only what changed."""
-        if not self.columns:
-            self._pending = rows
-            return
-        wanted = [key for key, _cells in rows]
-        keep = set(wanted)
-        for gone in [row_key for row_key in self.rows if row_key.value not in keep]:
-            self.remove_row(gone)
-        for key, cells in rows:
-            # Plain Text: market strings never pass through markup.
-            texts = {
-                column: Text(cells[column], justify="right" if right else "left")
-                for column, _label, _width, right in self.COLUMNS
-            }
-            if key not in self.rows:
-                self.add_row(*texts.values(), key=key)
-                continue
-            for column, text in texts.items():
-                if self.get_cell(key, column).plain != text.plain:
-                    self.update_cell(key, column, text)
-        if self.row_keys() != wanted:
-            position = {key: index for index, key in enumerate(wanted)}
-            order = {self.get_cell(key, self.COLUMNS[0][0]).plain: position[key] for key in wanted}
-            self.sort(self.COLUMNS[0][0], key=lambda cell: order[cell.plain])
-
-
 class MeetingsTable(KeyedTable):
     """Cumulative cut / hold / hike odds, implied rate and most likely range per meeting."""
 
@@ -199,6 +150,8 @@ class FuturesTable(KeyedTable):
 class RatePathChart(PlotextPlot):
     """Today's rate, then the rate each meeting implies; redrawn only when the path changes."""
 
+    DEFAULT_CLASSES = "box"
+
     def __init__(self) -> None:
         super().__init__(id="rate-path")
         self.border_title = "Implied rate path, %"
@@ -214,7 +167,7 @@ class RatePathChart(PlotextPlot):
         plt.clear_data()
         if path:
             positions = [float(index) for index in range(len(path))]
-            plt.plot(positions, [rate for _label, rate in path], marker="hd")
+            plt.plot(positions, [rate for _label, rate in path], marker=glyphs().marker)
             plt.xticks(positions, [label for label, _rate in path])
             plt.xlim(-0.2, len(path) - 0.8)
         self.redraws += 1
@@ -248,7 +201,7 @@ class FedDetailScreen(Screen[None]):
         with Horizontal(id="fed-detail-lower"):
             yield RatePathChart()
             yield FuturesTable(id="fed-futures", title="30-day Fed funds futures")
-        rule = Static(Content(current_month_rule()), id="fed-rule", markup=False)
+        rule = Static(Content(current_month_rule()), id="fed-rule", markup=False, classes="box")
         rule.border_title = "The current month"
         yield rule
         yield Footer()

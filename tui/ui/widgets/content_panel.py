@@ -9,6 +9,8 @@ from textual.widgets import Static
 class ContentPanel(Static):
     """Base of the text panels: ``show`` skips identical content, so a quiet tick costs nothing."""
 
+    DEFAULT_CLASSES = "box"
+
     DEFAULT_CSS = """
     ContentPanel { height: auto; }
     """

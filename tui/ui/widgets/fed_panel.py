@@ -155,6 +155,8 @@ class FedPanel(Vertical, can_focus=True):
     the Fed detail screen.
     """
 
+    DEFAULT_CLASSES = "box"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "screen.fed_detail", "Fed detail", id="fed_panel_open"),
     ]

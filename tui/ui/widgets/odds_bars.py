@@ -10,18 +10,16 @@ from textual.widget import Widget
 
 from tui.analytics.snapshot import MeetingOdds, RangeOdds
 from tui.ui.format import DOWN_STYLE, UP_STYLE
+from tui.ui.glyphs import glyphs
 
-# One character per outcome, so the bar reads without colour: a cut fills the cell, a hold
-# leaves a baseline, a hike hangs from the top.
-CUT_CELL = "▇"
-HOLD_CELL = "▁"
-HIKE_CELL = "▀"
 # Rates down on the "down" colour, up on the "up" colour, all on the panel's shade as a track.
 CUT_STYLE = f"{DOWN_STYLE} on $panel"
 HOLD_STYLE = "$foreground-muted on $panel"
 HIKE_STYLE = f"{UP_STYLE} on $panel"
 MUTED = "$foreground-muted"
-LEGEND_WIDTH = len(f"{CUT_CELL}cut {HOLD_CELL}hold {HIKE_CELL}hike")
+# One character per outcome (see tui/ui/glyphs.py), so the bar reads without colour: a cut
+# fills the cell, a hold leaves a baseline, a hike hangs from the top.
+LEGEND_WIDTH = len("Xcut Xhold Xhike")
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # A meeting row: "10 Dec" (6), two spaces, the bar, a space, then the figures below.
@@ -62,10 +60,11 @@ def bar_cells(cut: float, hold: float, hike: float, width: int) -> tuple[int, in
 def odds_bar(odds: MeetingOdds, width: int) -> Content:
     """Return the bar of one meeting, ``width`` cells: cut, then hold, then hike."""
     cut, hold, hike = bar_cells(odds.cut_pct, odds.hold_pct, odds.hike_pct, width)
+    marks = glyphs()
     return Content.assemble(
-        (CUT_CELL * cut, CUT_STYLE),
-        (HOLD_CELL * hold, HOLD_STYLE),
-        (HIKE_CELL * hike, HIKE_STYLE),
+        (marks.cut * cut, CUT_STYLE),
+        (marks.hold * hold, HOLD_STYLE),
+        (marks.hike * hike, HIKE_STYLE),
     )
 
 
@@ -85,12 +84,13 @@ def header_row(width: int) -> Content:
     bar = bar_width(width)
     if bar >= LEGEND_WIDTH:
         # The legend's marks carry the bar's colours: the key to the bars in any theme.
+        marks = glyphs()
         legend = Content.assemble(
-            (CUT_CELL, CUT_STYLE),
+            (marks.cut, CUT_STYLE),
             ("cut ", MUTED),
-            (HOLD_CELL, HOLD_STYLE),
+            (marks.hold, HOLD_STYLE),
             ("hold ", MUTED),
-            (HIKE_CELL, HIKE_STYLE),
+            (marks.hike, HIKE_STYLE),
             ("hike", MUTED),
         ).pad_right(bar - LEGEND_WIDTH)
     else:
@@ -129,9 +129,10 @@ def summary_line(odds: MeetingOdds, width: int) -> Content:
 
 def outcome_cell(target: tuple[float, float], current: tuple[float, float] | None) -> str:
     """Return the bar character of a range: a cut below today's range, a hike above it."""
+    marks = glyphs()
     if current is None or target == current:
-        return HOLD_CELL
-    return CUT_CELL if sum(target) < sum(current) else HIKE_CELL
+        return marks.hold
+    return marks.cut if sum(target) < sum(current) else marks.hike
 
 
 def outcome_row(outcome: RangeOdds, current: tuple[float, float] | None, width: int) -> Content:
@@ -145,7 +146,8 @@ def outcome_row(outcome: RangeOdds, current: tuple[float, float] | None, width: 
     bar = max(0, width - len(label) - len(" 100%"))
     cells = whole_pct(outcome.probability_pct / 100 * bar)
     cell = outcome_cell(outcome.target_range, current)
-    style = {CUT_CELL: CUT_STYLE, HOLD_CELL: HOLD_STYLE, HIKE_CELL: HIKE_STYLE}[cell]
+    marks = glyphs()
+    style = {marks.cut: CUT_STYLE, marks.hold: HOLD_STYLE, marks.hike: HIKE_STYLE}[cell]
     return Content.assemble(
         label, (cell * cells, style), " " * (bar - cells), f" {pct:>3}%"
     ).truncate(width)

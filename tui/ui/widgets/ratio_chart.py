@@ -7,6 +7,7 @@ from datetime import date
 from textual_plotext import PlotextPlot
 
 from tui.analytics.snapshot import RatioPoint
+from tui.ui.glyphs import glyphs
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -47,6 +48,8 @@ def month_ticks(days: list[date]) -> tuple[list[float], list[str]]:
 class RatioChart(PlotextPlot):
     """A plotext line of snapshot.spread.ratio_history."""
 
+    DEFAULT_CLASSES = "box"
+
     def __init__(self) -> None:
         super().__init__(id="ratio-chart")
         self.border_title = "RUT/SPX ratio, 1y"
@@ -68,7 +71,7 @@ class RatioChart(PlotextPlot):
             plt.plot(
                 [float(i) for i in range(len(history))],
                 [point.ratio for point in history],
-                marker="hd",
+                marker=glyphs().marker,
             )
             positions, labels = month_ticks(days)
             plt.xticks(positions, labels)

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from tui.analytics.snapshot import Mover, SectorRow
 from tui.ui.format import MISSING, arrow, fit_decimals, fmt_signed, short_sector, shown_value
+from tui.ui.glyphs import glyphs
+from tui.ui.vim import VIM_TABLE_BINDINGS
+from tui.ui.widgets.keyed_table import ValueText, ordering_key, theme_styles
 
 #: Shown instead of a small-cap ETF when the small leg is the constituents' mean.
 CONSTITUENTS_MARK = "constit.*"
-
-
-class ValueText(Text):
-    """A table cell that carries the number (or name) it shows, so sorting uses values."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, text: str, value: float | str | None, *, right: bool = False) -> None:
-        super().__init__(text, justify="right" if right else "left", no_wrap=True, end="")
-        self.value = value
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,21 +81,12 @@ def sort_value(row: SectorRow, column: str) -> float | str | None:
     return values[column]
 
 
-def ordering_key(descending: bool) -> Callable[[Any], tuple[bool, float | str]]:
-    """Return a sort key over ValueText cells that puts missing values last in both directions."""
-
-    def key(cell: Any) -> tuple[bool, float | str]:
-        value = cell.value if isinstance(cell, ValueText) else None
-        if value is None:
-            # Ascending sorts False first; the reversed (descending) sort puts True first.
-            return (not descending, 0.0)
-        return (descending, value)
-
-    return key
-
-
 class SectorsTable(DataTable[Text]):
     """Rows keyed by sector name, columns by key; later ticks only update changed cells."""
+
+    DEFAULT_CLASSES = "box"
+
+    BINDINGS = VIM_TABLE_BINDINGS
 
     def __init__(self) -> None:
         super().__init__(id="sectors", cursor_type="row", zebra_stripes=True)
@@ -149,10 +130,7 @@ class SectorsTable(DataTable[Text]):
 
     def _resolve_styles(self) -> tuple[Style, Style]:
         # DataTable renders rich Text, which cannot see theme variables: resolve them here.
-        variables = self.app.theme_variables
-        up = Color.parse(variables.get("gap-up", variables.get("success", "green")))
-        down = Color.parse(variables.get("gap-down", variables.get("error", "red")))
-        return Style(color=up.rich_color), Style(color=down.rich_color)
+        return theme_styles(self.app.theme_variables)
 
     def _signed(self, value: float | None, decimals: int = 2) -> ValueText:
         places = fit_decimals(value, decimals)
@@ -242,7 +220,9 @@ class SectorsTable(DataTable[Text]):
 
     def _update_title(self, *, constituents: bool) -> None:
         label = SORTS[self._sort_index][1]
-        self.border_title = f"Sectors · sort {label} {'▼' if self._descending else '▲'}"
+        marks = glyphs()
+        arrow_mark = marks.down if self._descending else marks.up
+        self.border_title = f"Sectors {marks.dot} sort {label} {arrow_mark}"
         self.border_subtitle = "* small leg = constituents' mean" if constituents else ""
 
     def _resort(self) -> None:
