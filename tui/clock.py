@@ -55,6 +55,8 @@ class ReplayClock:
     """A clock that starts at a chosen instant and runs ``speed`` times faster than the wall.
 
     With ``end`` set it stops there: a replayed session holds its last instant at the close.
+    While paused, replayed time stands still; after :meth:`resume` it goes on from the same
+    instant (pacing through :meth:`monotonic` stays in wall time throughout).
     """
 
     def __init__(
@@ -75,6 +77,9 @@ class ReplayClock:
         # Tests drive the wall side with a ManualClock; live runs use the OS monotonic clock.
         self._wall: Clock = monotonic if monotonic is not None else SystemClock()
         self._origin = self._wall.monotonic()
+        # Wall seconds spent paused are left out of the replayed time.
+        self._paused_at: float | None = None
+        self._paused_total = 0.0
 
     @property
     def speed(self) -> float:
@@ -91,9 +96,26 @@ class ReplayClock:
         """The instant the replay stops at, if bounded."""
         return self._end
 
+    @property
+    def paused(self) -> bool:
+        """True while replayed time stands still."""
+        return self._paused_at is not None
+
+    def pause(self) -> None:
+        """Stop replayed time at the current instant (no effect when already paused)."""
+        if self._paused_at is None:
+            self._paused_at = self._wall.monotonic()
+
+    def resume(self) -> None:
+        """Let replayed time run again from the instant it was paused at."""
+        if self._paused_at is not None:
+            self._paused_total += self._wall.monotonic() - self._paused_at
+            self._paused_at = None
+
     def now(self) -> datetime:
-        """Return the replayed instant, held at ``end`` once reached."""
-        elapsed = (self._wall.monotonic() - self._origin) * self._speed
+        """Return the replayed instant, held at ``end`` once reached and while paused."""
+        wall = self._paused_at if self._paused_at is not None else self._wall.monotonic()
+        elapsed = (wall - self._origin - self._paused_total) * self._speed
         moment = self._start + timedelta(seconds=elapsed)
         if self._end is not None and moment > self._end:
             return self._end

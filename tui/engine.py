@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import polars as pl
+
 from tui.analytics.build import build_snapshot
 from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
 from tui.analytics.sectors import etf_symbols
@@ -76,6 +78,8 @@ class Engine:
         # Daily history feeds the spread statistics: the benchmarks are all that need it.
         self._history_symbols = vars_in_order(self.universe.benchmarks)
         self._history_day: date | None = None
+        # Symbols whose daily history is loaded for _history_day: benchmarks, focused symbols.
+        self._history_loaded: set[str] = set()
         self._quoted = self._symbols
         self._reference = ReferenceData()
         self._reference_at: datetime | None = None
@@ -89,26 +93,91 @@ class Engine:
         self.recorder = recorder
         #: The recorder's last write error, shown with the feed's state (None when fine).
         self.recording_error: str | None = None
+        # What a drilldown screen is showing: its details join every snapshot while set.
+        self._focus_sector: str | None = None
+        self._focus_symbol: str | None = None
+        # A newly focused symbol whose minute bars are fetched on the next poll, not a minute on.
+        self._intraday_due: str | None = None
+        self._paused = False
+        # wake() before run() made its event (or with a custom sleep) leaves this flag.
+        self._woken = False
+        self._wake_event: asyncio.Event | None = None
+
+    @property
+    def paused(self) -> bool:
+        """True while the loop is paused (no polls; a replay clock stands still)."""
+        return self._paused
+
+    def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
+        """Add the details of ``sector`` (or watchlist) and ``symbol`` to every snapshot.
+
+        Replaces the previous focus (``focus()`` clears it) and polls at once (see wake).
+        A focused symbol's daily history is fetched once a day and its minute bars join the
+        once-a-minute intraday fetch, the first of them on the next poll.
+        """
+        if symbol != self._focus_symbol and symbol not in self._chart_symbols:
+            # The indices' bars come anyway; another symbol's are due on the next poll.
+            self._intraday_due = symbol
+        self._focus_sector = sector
+        self._focus_symbol = symbol
+        self.wake()
+
+    def wake(self) -> None:
+        """End the loop's current sleep so it polls now (call from the event loop's thread).
+
+        With a custom ``sleep`` passed to run() the sleep cannot be cut short: the next poll
+        comes when it ends, as it would anyway. A paused loop stays paused.
+        """
+        self._woken = True
+        if self._wake_event is not None:
+            self._wake_event.set()
+
+    def pause(self) -> None:
+        """Stop polling until resume(); a replay clock stands still meanwhile."""
+        self._paused = True
+        if isinstance(self.clock, ReplayClock):
+            self.clock.pause()
+
+    def resume(self) -> None:
+        """Poll again at once; a replay clock goes on from the instant it was paused at."""
+        if isinstance(self.clock, ReplayClock):
+            self.clock.resume()
+        self._paused = False
+        self.wake()
 
     async def _poll(self, now: datetime) -> None:
         today = now.astimezone(NEW_YORK).date()
         if self._history_day != today:
             # Daily history changes once a day: fetch it when the day changes, not every tick.
-            daily = await self.feed.daily(self._history_symbols)
-            self.store.apply_daily(daily)
-            if self.recorder is not None:
-                self.recorder.add_daily(daily)
+            self._apply_daily(await self.feed.daily(self._history_symbols))
             self._history_day = today
+            self._history_loaded = set(self._history_symbols)
             # The ZQ contracts worth quoting move with the calendar, not with every tick.
             self._quoted = self._symbols + futures_symbols(now, self.schedule, self.naming)
-        quotes = await self.feed.quotes(self._quoted)
+        symbol = self._focus_symbol
+        quoted = self._quoted
+        if symbol is not None and symbol not in quoted:
+            quoted = [*quoted, symbol]
+        quotes = await self.feed.quotes(quoted)
         self.store.apply_quotes(quotes)
         if self.recorder is not None:
             self.recorder.add_quotes(quotes)
+        if symbol is not None and symbol not in self._history_loaded:
+            # A focused symbol's history is asked for once a day, not on every poll.
+            self._apply_daily(await self.feed.daily([symbol]))
+            self._history_loaded.add(symbol)
+        charts = self._chart_symbols
+        if symbol is not None and symbol not in charts:
+            charts = [*charts, symbol]
         if self._intraday_at is None or now - self._intraday_at >= INTRADAY_EVERY:
             # Minute bars change once a minute: asking every poll would only spend budget.
-            self.store.apply_intraday(await self.feed.intraday(self._chart_symbols))
+            self.store.apply_intraday(await self.feed.intraday(charts))
             self._intraday_at = now
+            self._intraday_due = None
+        elif self._intraday_due is not None and self._intraday_due == symbol:
+            # A new focus should not wait up to a minute for its chart.
+            self.store.apply_intraday(await self.feed.intraday([symbol]))
+            self._intraday_due = None
         if self._reference_at is None or now - self._reference_at >= REFERENCE_EVERY:
             # Rates and valuation move slowly; after the quotes, so a provider's forward P/E
             # from this poll can go with them.
@@ -117,9 +186,16 @@ class Engine:
             if self.recorder is not None:
                 self.recorder.set_reference(self._reference, self._reference.label)
 
+    def _apply_daily(self, daily: pl.DataFrame) -> None:
+        self.store.apply_daily(daily)
+        if self.recorder is not None:
+            self.recorder.add_daily(daily)
+
     async def refresh(self) -> Snapshot:
         """Poll once and build a Snapshot; feed failures are recorded, never raised."""
         now = self.clock.now()
+        # The focus this poll fetches for is the focus its snapshot details.
+        focus = (self._focus_sector, self._focus_symbol)
         # Staleness follows the cadence in force: 5 s while open is not 5 min at night.
         self.health.cadence_s = self._cadence(now) * self.clock.speed
         try:
@@ -135,7 +211,7 @@ class Engine:
         if self.recorder is not None:
             # File writes block: off the event loop, like the analytics.
             self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
-        snapshot = await asyncio.to_thread(self._build, now, self._reference)
+        snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
         self.latest = snapshot
         return snapshot
 
@@ -163,7 +239,12 @@ class Engine:
             rng=self._rng,
         )
 
-    def _build(self, now: datetime, ref: ReferenceData) -> Snapshot:
+    def _build(
+        self,
+        now: datetime,
+        ref: ReferenceData,
+        focus: tuple[str | None, str | None] = (None, None),
+    ) -> Snapshot:
         """Compute the snapshot (runs in a worker thread: polars releases the GIL)."""
         fed = fed_snapshot(
             self.store,
@@ -188,23 +269,47 @@ class Engine:
             fed=fed,
             valuation=_valuation(ref),
             feeds=self._statuses(now),
+            focus_sector=focus[0],
+            focus_symbol=focus[1],
         )
+
+    async def _wait_for_wake(self, timeout_s: float | None) -> None:
+        """Wait until wake() (or ``timeout_s`` wall seconds), then clear the wake-up."""
+        event = self._wake_event
+        if event is not None and not self._woken:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout_s)
+        self._woken = False
+        if event is not None:
+            event.clear()
 
     async def run(
         self,
         publish: Callable[[Snapshot], None],
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         """Refresh, publish and sleep, until cancelled or the clock has finished.
 
         The sleep runs from the end of a poll, so a slow request never overlaps the next one.
+        It ends early on wake() (focus, a manual refresh). While paused no poll is made. A
+        custom ``sleep`` (tests) is awaited in full; a wake() meanwhile needs nothing more, as
+        the poll that follows is the one it asked for.
         """
+        self._wake_event = asyncio.Event()
+        if self._woken:
+            self._wake_event.set()
         while True:
+            while self._paused:
+                await self._wait_for_wake(None)
             finished = self.clock.finished
             publish(await self.refresh())
             if finished:
                 return
-            await sleep(self.next_delay_s)
+            if sleep is not None:
+                await sleep(self.next_delay_s)
+                self._woken = False
+            else:
+                await self._wait_for_wake(self.next_delay_s)
 
     async def aclose(self) -> None:
         """Flush any recording and close the feed."""
@@ -228,17 +333,20 @@ def demo_engine(
     folder: Path | None = None,
     schedule: tuple[FomcMeeting, ...] | None = None,
     manual_prices: Mapping[YearMonth, float] | None = None,
+    universe: Universe | None = None,
 ) -> Engine:
     """Return an engine replaying the bundled sample session.
 
     Without a clock, a ReplayClock starts at ``at`` (default the open) and stops at the close,
-    or at ``at`` itself when that is later.
+    or at ``at`` itself when that is later. ``universe`` defaults to the bundled one (symbols
+    the sample does not hold simply have no quotes).
     """
     clock = clock or demo_clock(at, speed)
     feed = ReplayFeed(folder or sample_data_dir(), clock, name="demo")
     return Engine(
         feed,
         clock,
+        universe,
         refresh_s=refresh_s,
         source_label=replay_label(clock),
         schedule=schedule,
@@ -258,12 +366,16 @@ def live_engine(
     clock: Clock | None = None,
     record_to: Path | None = None,
     source: str = "yahoo",
+    universe: Universe | None = None,
 ) -> Engine:
-    """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session."""
+    """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session.
+
+    ``universe`` defaults to the bundled one; the CLI passes it extended from the config.
+    """
     from tui.feeds.live import FinnhubLiveFeed, YahooLiveFeed
 
     clock = clock or SystemClock()
-    universe = load_universe()
+    universe = universe or load_universe()
     poll = settings.poll
     feed: Feed
     floor = 0.0
@@ -308,6 +420,7 @@ def recording_engine(
     *,
     refresh_s: float = 1.0,
     schedule: tuple[FomcMeeting, ...] | None = None,
+    universe: Universe | None = None,
 ) -> Engine:
     """Return an engine replaying a recording made with --record (or `capgap record`)."""
     from tui.feeds.recorded import RecordedFeed
@@ -315,6 +428,7 @@ def recording_engine(
     return Engine(
         RecordedFeed(folder, clock),
         clock,
+        universe,
         refresh_s=refresh_s,
         source_label=replay_label(clock).replace("DEMO ", ""),
         schedule=schedule,

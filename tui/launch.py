@@ -17,6 +17,7 @@ from tui.resources import sample_data_dir
 
 if TYPE_CHECKING:
     from tui.analytics.snapshot import Snapshot
+    from tui.analytics.universe import Universe
     from tui.engine import Engine
 
 
@@ -42,6 +43,32 @@ class MonitorEngine(Protocol):
 
     async def aclose(self) -> None:
         """Release the feed."""
+        ...
+
+    @property
+    def paused(self) -> bool:
+        """True while polling is paused."""
+        ...
+
+    @property
+    def universe(self) -> Universe | None:
+        """The monitored universe (None until a deferred engine is built)."""
+        ...
+
+    def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
+        """Add the details of a sector (or watchlist) and a symbol to every snapshot."""
+        ...
+
+    def wake(self) -> None:
+        """Poll now instead of at the end of the current sleep."""
+        ...
+
+    def pause(self) -> None:
+        """Stop polling (a replay stands still) until resume()."""
+        ...
+
+    def resume(self) -> None:
+        """Poll again, at once."""
         ...
 
 
@@ -82,7 +109,8 @@ class DeferredEngine:
     """Stands in for an Engine until the real one is built, in a thread, by its first use.
 
     The app paints its frame at once; the analytics stack (polars, the sample session) loads
-    while the first frame is already on screen.
+    while the first frame is already on screen. Focus and pause asked for before the engine
+    exists are applied to it once it is built.
     """
 
     def __init__(
@@ -93,17 +121,58 @@ class DeferredEngine:
         self.clock = clock
         self.demo = demo
         self.source_label = source_label
+        self._focus: tuple[str | None, str | None] = (None, None)
+        self._paused = False
 
     @property
     def latest(self) -> Snapshot | None:
         """The last snapshot built, if any."""
         return self._engine.latest if self._engine is not None else None
 
+    @property
+    def paused(self) -> bool:
+        """True while polling is paused."""
+        return self._engine.paused if self._engine is not None else self._paused
+
+    @property
+    def universe(self) -> Universe | None:
+        """The real engine's universe, None until it is built."""
+        return self._engine.universe if self._engine is not None else None
+
     async def engine(self) -> Engine:
         """Return the real engine, building it off the event loop the first time."""
         if self._engine is None:
-            self._engine = await asyncio.to_thread(self._factory)
+            engine = await asyncio.to_thread(self._factory)
+            if self._engine is None:  # another caller may have built one meanwhile
+                if self._focus != (None, None):
+                    engine.focus(*self._focus)
+                if self._paused:
+                    engine.pause()
+                self._engine = engine
         return self._engine
+
+    def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
+        """Set the drilldown focus (remembered until the engine exists)."""
+        self._focus = (sector, symbol)
+        if self._engine is not None:
+            self._engine.focus(sector, symbol)
+
+    def wake(self) -> None:
+        """Poll now (nothing to do before the engine exists: its first poll is immediate)."""
+        if self._engine is not None:
+            self._engine.wake()
+
+    def pause(self) -> None:
+        """Pause polling (remembered until the engine exists)."""
+        self._paused = True
+        if self._engine is not None:
+            self._engine.pause()
+
+    def resume(self) -> None:
+        """Resume polling."""
+        self._paused = False
+        if self._engine is not None:
+            self._engine.resume()
 
     async def refresh(self) -> Snapshot:
         """Poll once and build a snapshot."""

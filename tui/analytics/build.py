@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from tui.analytics.drilldown import sector_detail, symbol_detail
 from tui.analytics.quotes import QuoteRow, positions, rows_at
 from tui.analytics.sectors import etf_symbols, sector_rows
 from tui.analytics.snapshot import FedSnapshot, FeedStatus, Snapshot, Valuation
@@ -48,12 +49,15 @@ def build_snapshot(
     fed: FedSnapshot,
     valuation: Valuation,
     feeds: tuple[FeedStatus, ...] = (),
+    focus_sector: str | None = None,
+    focus_symbol: str | None = None,
 ) -> Snapshot:
     """Compute spread, sectors and style from the store and wrap them with the given context.
 
     The session date ("today" for the daily windows) is the New York date of the newest index
     quote, or of ``now`` when neither index is quoted. The valuation's discount is recomputed
-    from its two P/E figures so it is always consistent with them.
+    from its two P/E figures so it is always consistent with them. ``focus_sector`` (a sector
+    or watchlist) and ``focus_symbol`` add the drilldown details a screen has asked for.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("build_snapshot needs a timezone-aware `now`")
@@ -72,15 +76,22 @@ def build_snapshot(
         make_valuation(valuation.large_forward_pe, valuation.small_forward_pe, valuation.source),
         today,
     )
+    sectors = sector_rows(store, universe, rows)
     return Snapshot(
         as_of=now.astimezone(UTC),
         source=source,
         demo=demo,
         market=market,
         spread=spread,
-        sectors=sector_rows(store, universe, rows),
+        sectors=sectors,
         style=style_snapshot(benchmarks, rows),
         fed=fed,
         feeds=feeds,
         data_as_of=data_as_of(store),
+        sector_detail=sector_detail(store, universe, focus_sector, sectors)
+        if focus_sector is not None
+        else None,
+        symbol_detail=symbol_detail(store, universe, focus_symbol, today)
+        if focus_symbol is not None
+        else None,
     )

@@ -63,7 +63,7 @@ def _members(store: MarketStore, universe: Universe) -> tuple[pl.DataFrame, pl.S
 
 
 def sector_aggregates(members: pl.DataFrame, where: pl.Series, changes: pl.Series) -> pl.DataFrame:
-    """Aggregate every sector in one query: counts, ups, small-cap sum and movers per sector.
+    """Aggregate every sector in one query: counts, ups, per-bucket sums and movers per sector.
 
     ``where`` gives each member's position in ``changes`` (null: no quote). Movers come back
     unordered (at most ``MOVERS`` each); unquoted members only fill in when too few are quoted.
@@ -78,6 +78,7 @@ def sector_aggregates(members: pl.DataFrame, where: pl.Series, changes: pl.Serie
             small_count=(quoted & _SMALL).sum(),
             large_up=(up & ~_SMALL).sum(),
             small_up=(up & _SMALL).sum(),
+            large_sum=pl.when(~_SMALL).then(_CHANGE).sum(),
             small_sum=pl.when(_SMALL).then(_CHANGE).sum(),
             leaders=_MOVER.top_k_by([_CHANGE, pl.col("symbol")], k=MOVERS, reverse=[False, True]),
             laggards=_MOVER.bottom_k_by([_CHANGE, pl.col("symbol")], k=MOVERS),
@@ -106,30 +107,30 @@ def _mover(entry: dict[str, Any]) -> Mover:
     )
 
 
-def _row(sector: SectorDef, stats: dict[str, Any], rows: Mapping[str, QuoteRow]) -> SectorRow:
-    large_count = int(stats.get("large_count") or 0)
-    small_count = int(stats.get("small_count") or 0)
-    large_up = int(stats.get("large_up") or 0)
-    small_up = int(stats.get("small_up") or 0)
-    large_change = change_of(rows, sector.large_etf)
-    if sector.small_etf is not None:
-        small_change = change_of(rows, sector.small_etf)
+def _leg(
+    etf: str | None, stats: dict[str, Any], bucket: Bucket, rows: Mapping[str, QuoteRow]
+) -> SectorLeg:
+    """Return one leg: the ETF's change, or the equal-weighted mean of its quoted constituents."""
+    count = int(stats.get(f"{bucket}_count") or 0)
+    up = int(stats.get(f"{bucket}_up") or 0)
+    if etf is not None:
+        change = change_of(rows, etf)
     else:
-        small_change = float(stats["small_sum"]) / small_count if small_count else None
-    large = SectorLeg(
-        symbol=sector.large_etf,
-        change_pct=large_change,
-        from_constituents=False,
-        breadth_pct=_pct(large_up, large_count),
-        constituents=large_count,
+        change = float(stats[f"{bucket}_sum"]) / count if count else None
+    return SectorLeg(
+        symbol=etf,
+        change_pct=change,
+        from_constituents=etf is None,
+        breadth_pct=_pct(up, count),
+        constituents=count,
     )
-    small = SectorLeg(
-        symbol=sector.small_etf,
-        change_pct=small_change,
-        from_constituents=sector.small_etf is None,
-        breadth_pct=_pct(small_up, small_count),
-        constituents=small_count,
-    )
+
+
+def _row(sector: SectorDef, stats: dict[str, Any], rows: Mapping[str, QuoteRow]) -> SectorRow:
+    large = _leg(sector.large_etf, stats, "large", rows)
+    small = _leg(sector.small_etf, stats, "small", rows)
+    large_change, small_change = large.change_pct, small.change_pct
+    ups = int(stats.get("large_up") or 0) + int(stats.get("small_up") or 0)
     spread = (
         small_change - large_change
         if small_change is not None and large_change is not None
@@ -141,15 +142,15 @@ def _row(sector: SectorDef, stats: dict[str, Any], rows: Mapping[str, QuoteRow])
         large=large,
         small=small,
         spread_pp=spread,
-        breadth_pct=_pct(large_up + small_up, large_count + small_count),
+        breadth_pct=_pct(ups, large.constituents + small.constituents),
         leaders=_ordered(stats.get("leaders"), descending=True),
         laggards=_ordered(stats.get("laggards"), descending=False),
     )
 
 
 def etf_symbols(universe: Universe) -> list[str]:
-    """Return every sector ETF symbol of the universe (large, then small where present)."""
-    symbols = [sector.large_etf for sector in universe.sectors]
+    """Return every sector ETF symbol of the universe (large, then small, where present)."""
+    symbols = [sector.large_etf for sector in universe.sectors if sector.large_etf]
     symbols += [sector.small_etf for sector in universe.sectors if sector.small_etf]
     return symbols
 

@@ -67,6 +67,22 @@ class RatioPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class WindowStats:
+    """The ratio over one window of the spread screen: first, last, % change, low and high.
+
+    ``first_day`` is the first point on or after the window's start (the history may begin
+    later than the window does).
+    """
+
+    first_day: date
+    first: float
+    last: float
+    change_pct: float
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
 class SpreadSnapshot:
     """The large-cap vs small-cap panel."""
 

@@ -87,6 +87,28 @@ def _finite(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def beta_corr(paired: pl.DataFrame, *, asset: str, index: str) -> tuple[float | None, float | None]:
+    """Return beta and correlation of ``asset`` against ``index`` over the last 60 daily returns.
+
+    ``paired`` holds both closes per session, sorted by date; returns are simple daily changes
+    and the full window of ``BETA_RETURNS`` returns is required (else both are None).
+    """
+    window = paired.tail(BETA_RETURNS + 1)
+    if window.height != BETA_RETURNS + 1:
+        return None, None
+    returns = window.select(
+        index=pl.col(index).pct_change(), asset=pl.col(asset).pct_change()
+    ).slice(1)
+    cov, var, rho = returns.select(
+        cov=pl.cov("asset", "index", ddof=1),
+        var=pl.col("index").var(ddof=1),
+        rho=pl.corr("asset", "index"),
+    ).row(0)
+    cov, var, corr = _finite(cov), _finite(var), _finite(rho)
+    beta = cov / var if cov is not None and var else None
+    return beta, corr
+
+
 def daily_basis(daily: pl.DataFrame, large: str, small: str, today: date) -> DailyBasis:
     """Compute base closes, ratio statistics, beta/corr and ratio history from daily bars."""
     before = daily.filter(pl.col("symbol").is_in([large, small]) & (pl.col("date") < today))
@@ -104,19 +126,7 @@ def daily_basis(daily: pl.DataFrame, large: str, small: str, today: date) -> Dai
     if recent.height >= MIN_RATIO_SESSIONS:
         stats = recent.select(mean=pl.col("ratio").mean(), std=pl.col("ratio").std(ddof=1)).row(0)
         mean, std = _finite(stats[0]), _finite(stats[1])
-    beta = corr = None
-    window = paired.tail(BETA_RETURNS + 1)
-    if window.height == BETA_RETURNS + 1:
-        returns = window.select(
-            large=pl.col("large").pct_change(), small=pl.col("small").pct_change()
-        ).slice(1)
-        cov, var, rho = returns.select(
-            cov=pl.cov("small", "large", ddof=1),
-            var=pl.col("large").var(ddof=1),
-            rho=pl.corr("small", "large"),
-        ).row(0)
-        cov, var, corr = _finite(cov), _finite(var), _finite(rho)
-        beta = cov / var if cov is not None and var else None
+    beta, corr = beta_corr(paired, asset="small", index="large")
     history = tuple(
         RatioPoint(day=day, ratio=float(ratio))
         for day, ratio in recent.select("date", "ratio").iter_rows()
@@ -132,11 +142,30 @@ def daily_basis(daily: pl.DataFrame, large: str, small: str, today: date) -> Dai
     )
 
 
-def _perf(last: float | None, base: float | None) -> float | None:
+def perf_pct(last: float | None, base: float | None) -> float | None:
     """Return the performance from ``base`` to ``last`` in percent."""
     if last is None or base is None or base <= 0:
         return None
     return (last / base - 1.0) * 100.0
+
+
+def window_changes(
+    last: float | None, bases: Mapping[str, float | None]
+) -> dict[str, float | None]:
+    """Return the percent change to ``last`` from each daily window's base close."""
+    return {window: perf_pct(last, bases[window]) for window in WINDOWS}
+
+
+def performance(values: Mapping[str, float | None]) -> RelativePerformance:
+    """Return a RelativePerformance from values keyed "1d" and the daily WINDOWS."""
+    return RelativePerformance(
+        d1=values["1d"],
+        d5=values["5d"],
+        m1=values["1m"],
+        m3=values["3m"],
+        ytd=values["ytd"],
+        y1=values["1y"],
+    )
 
 
 def _relative(small: float | None, large: float | None) -> float | None:
@@ -192,11 +221,10 @@ def spread_snapshot(
             large_row.change_pct if large_row is not None else None,
         )
     }
+    small_changes = window_changes(small_last, basis.small_bases)
+    large_changes = window_changes(large_last, basis.large_bases)
     for window in WINDOWS:
-        relative[window] = _relative(
-            _perf(small_last, basis.small_bases[window]),
-            _perf(large_last, basis.large_bases[window]),
-        )
+        relative[window] = _relative(small_changes[window], large_changes[window])
     ratio = small_last / large_last if small_last is not None and large_last is not None else None
     z_score = None
     if ratio is not None and basis.ratio_mean is not None and basis.ratio_std:
@@ -207,14 +235,7 @@ def spread_snapshot(
     return SpreadSnapshot(
         large=index_quote(large_symbol, names.get(large_symbol, large_symbol), large_row),
         small=index_quote(small_symbol, names.get(small_symbol, small_symbol), small_row),
-        relative_pp=RelativePerformance(
-            d1=relative["1d"],
-            d5=relative["5d"],
-            m1=relative["1m"],
-            m3=relative["3m"],
-            ytd=relative["ytd"],
-            y1=relative["1y"],
-        ),
+        relative_pp=performance(relative),
         ratio=ratio,
         ratio_z_1y=z_score,
         beta_60d=basis.beta_60d,

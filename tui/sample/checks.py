@@ -83,7 +83,7 @@ def rotation_gaps(cal: Calibration, universe: Universe, closes: Closes) -> dict[
         sector.name: window_return(closes[sector.small_etf], cal.window)
         - window_return(closes[sector.large_etf], cal.window)
         for sector in universe.sectors
-        if sector.small_etf
+        if sector.small_etf and sector.large_etf
     }
 
 

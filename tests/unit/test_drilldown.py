@@ -1,0 +1,411 @@
+"""Drilldown figures against hand-computed values, numpy and an independent window walk."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from dateutil.relativedelta import relativedelta
+
+from tui.analytics.drilldown import (
+    index_for,
+    sector_detail,
+    symbol_detail,
+    window_start,
+    window_stats,
+)
+from tui.analytics.quotes import quote_rows
+from tui.analytics.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
+from tui.analytics.sectors import etf_symbols, sector_rows
+from tui.analytics.snapshot import ConstituentRow, RatioPoint, SectorRow
+from tui.analytics.store import MarketStore
+from tui.analytics.universe import Benchmarks, SectorDef, Universe
+from tui.clock import ManualClock
+from tui.engine import demo_engine
+from tui.market.calendar import NEW_YORK, sessions_between
+
+BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+TODAY = date(2025, 12, 5)
+NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)  # 15:00 in New York
+SECTORS = (
+    SectorDef("Industrials", "cyclical", "XLI", "PSCI"),
+    SectorDef("Utilities", "defensive", "XLU", None),
+)
+MEMBERS = [
+    ("AAA", "Aaa Corp", "Industrials", "large"),
+    ("BBB", "Bbb Corp", "Industrials", "large"),
+    ("CCC", "Ccc Corp", "Industrials", "large"),
+    ("DDD", "Ddd Corp", "Industrials", "small"),
+    ("EEE", "Eee Corp", "Industrials", "small"),
+    ("FFF", "Fff Corp", "Industrials", "small"),  # never quoted
+    ("UUU", "Uuu Power", "Utilities", "large"),
+    ("VVV", "Vvv Water", "Utilities", "small"),
+    ("WWW", "Www Gas", "Utilities", "small"),
+]
+# Percent changes: every quote has prev_close 100 and last 100 + change.
+CHANGES = {
+    "AAA": 2.0,
+    "BBB": -1.0,
+    "CCC": 0.5,
+    "DDD": 3.0,
+    "EEE": 1.0,
+    "UUU": 1.0,
+    "VVV": -2.0,
+    "WWW": 4.0,
+    "XLI": 1.0,
+    "PSCI": 1.5,
+    "XLU": 0.4,
+    "ZZZ": -0.5,
+}
+
+
+def make_universe(**extra: object) -> Universe:
+    return Universe(
+        benchmarks=BENCH,
+        sectors=SECTORS,
+        names={"XLI": "Industrial Select Sector SPDR", "^GSPC": "S&P 500"},
+        constituents=pl.DataFrame(MEMBERS, schema=CONSTITUENTS, orient="row"),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def quotes(prices: dict[str, tuple[float, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [(symbol, NOW, last, prev, 0.0) for symbol, (last, prev) in prices.items()],
+        schema=QUOTES,
+        orient="row",
+    )
+
+
+def quoted_store() -> MarketStore:
+    store = MarketStore()
+    store.apply_quotes(quotes({s: (100.0 + c, 100.0) for s, c in CHANGES.items()}))
+    return store
+
+
+def rows_of(store: MarketStore, universe: Universe) -> tuple[SectorRow, ...]:
+    return sector_rows(store, universe, quote_rows(store.quotes, etf_symbols(universe)))
+
+
+def by_symbol(rows: tuple[ConstituentRow, ...]) -> dict[str, ConstituentRow]:
+    return {row.symbol: row for row in rows}
+
+
+# ---------------------------------------------------------------------------- sector detail
+
+
+def test_sector_detail_weights_contributions_and_vs_etf_by_hand() -> None:
+    store, universe = quoted_store(), make_universe()
+    detail = sector_detail(store, universe, "Industrials", rows_of(store, universe))
+    assert detail is not None and detail.kind == "sector" and detail.name == "Industrials"
+    assert detail.row is not None and detail.row.sector == "Industrials"
+    # Large first, then small, each by change descending; the unquoted FFF last.
+    assert [row.symbol for row in detail.constituents] == [
+        "AAA", "CCC", "BBB", "DDD", "EEE", "FFF",
+    ]  # fmt: skip
+    rows = by_symbol(detail.constituents)
+    third = 100.0 / 3
+    # symbol: (weight, contribution = change * weight / 100, change minus the bucket's ETF)
+    expected = {
+        "AAA": (third, 2.0 / 3, 2.0 - 1.0),
+        "BBB": (third, -1.0 / 3, -1.0 - 1.0),
+        "CCC": (third, 0.5 / 3, 0.5 - 1.0),
+        "DDD": (50.0, 1.5, 3.0 - 1.5),
+        "EEE": (50.0, 0.5, 1.0 - 1.5),
+    }
+    for symbol, (weight, contribution, vs_etf) in expected.items():
+        row = rows[symbol]
+        assert row.change_pct == pytest.approx(CHANGES[symbol])
+        assert row.last == pytest.approx(100.0 + CHANGES[symbol])
+        assert row.weight_pct == pytest.approx(weight)
+        assert row.contribution_pp == pytest.approx(contribution)
+        assert row.vs_etf_pp == pytest.approx(vs_etf)
+    assert rows["AAA"].name == "Aaa Corp" and rows["AAA"].bucket == "large"
+    assert rows["DDD"].bucket == "small"
+    # Missing quote: None, never zeros.
+    fff = rows["FFF"]
+    assert fff.bucket == "small" and fff.name == "Fff Corp"
+    assert (fff.last, fff.change_pct, fff.weight_pct, fff.contribution_pp, fff.vs_etf_pp) == (
+        None, None, None, None, None,
+    )  # fmt: skip
+
+
+def test_sector_without_small_etf_measures_small_names_against_their_mean() -> None:
+    store, universe = quoted_store(), make_universe()
+    detail = sector_detail(store, universe, "Utilities", rows_of(store, universe))
+    assert detail is not None and detail.row is not None
+    assert detail.row.small.from_constituents and detail.row.small.symbol is None
+    mean = (-2.0 + 4.0) / 2
+    assert detail.row.small.change_pct == pytest.approx(mean)
+    rows = by_symbol(detail.constituents)
+    assert rows["VVV"].vs_etf_pp == pytest.approx(-2.0 - mean)
+    assert rows["WWW"].vs_etf_pp == pytest.approx(4.0 - mean)
+    assert rows["UUU"].vs_etf_pp == pytest.approx(1.0 - 0.4)  # against XLU
+    assert rows["UUU"].weight_pct == pytest.approx(100.0)
+    # Equal weights: the small contributions add up to the leg's equal-weighted move.
+    small = [row.contribution_pp for row in detail.constituents if row.bucket == "small"]
+    assert sum(value for value in small if value is not None) == pytest.approx(mean)
+    assert [row.symbol for row in detail.constituents] == ["UUU", "WWW", "VVV"]
+
+
+def test_sector_detail_computes_the_rows_when_not_given() -> None:
+    store, universe = quoted_store(), make_universe()
+    given = sector_detail(store, universe, "Industrials", rows_of(store, universe))
+    computed = sector_detail(store, universe, "Industrials")
+    assert given == computed
+
+
+def test_watchlist_keeps_the_configured_order_without_weights() -> None:
+    store = quoted_store()
+    universe = make_universe(watchlists={"Mine": ("EEE", "ZZZ", "AAA", "XLI", "QQQ")})
+    detail = sector_detail(store, universe, "Mine", rows_of(store, universe))
+    assert detail is not None and detail.kind == "watchlist" and detail.row is None
+    assert [row.symbol for row in detail.constituents] == ["EEE", "ZZZ", "AAA", "XLI", "QQQ"]
+    rows = by_symbol(detail.constituents)
+    assert all(row.weight_pct is None and row.contribution_pp is None for row in rows.values())
+    assert rows["EEE"].bucket == "small" and rows["AAA"].bucket == "large"
+    assert rows["ZZZ"].bucket is None and rows["XLI"].bucket is None
+    # Known constituents are compared with their sector's leg for their bucket.
+    assert rows["EEE"].vs_etf_pp == pytest.approx(1.0 - 1.5)
+    assert rows["AAA"].vs_etf_pp == pytest.approx(2.0 - 1.0)
+    assert rows["ZZZ"].vs_etf_pp is None and rows["ZZZ"].change_pct == pytest.approx(-0.5)
+    assert rows["XLI"].name == "Industrial Select Sector SPDR"
+    assert rows["QQQ"].last is None and rows["QQQ"].change_pct is None  # never quoted
+
+
+def test_unknown_name_gives_none() -> None:
+    store, universe = quoted_store(), make_universe(watchlists={"Mine": ("AAA",)})
+    assert sector_detail(store, universe, "Nope", rows_of(store, universe)) is None
+    assert sector_detail(store, universe, "industrials", rows_of(store, universe)) is None
+
+
+# ---------------------------------------------------------------------------- symbol detail
+
+DAYS = [session.day for session in sessions_between(date(2024, 9, 3), date(2025, 12, 4))]
+
+
+def history(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return 100.0 * np.exp(np.cumsum(rng.normal(0.0, 0.012, len(DAYS))))
+
+
+def history_store(series: dict[str, np.ndarray]) -> MarketStore:
+    store = MarketStore()
+    rows = [
+        (symbol, day, close, close * 1.01, close * 0.98, close, 0.0)
+        for symbol, closes in series.items()
+        for day, close in zip(DAYS, closes.tolist(), strict=True)
+    ]
+    store.apply_daily(pl.DataFrame(rows, schema=DAILY, orient="row"))
+    return store
+
+
+def last_on_or_before(days: list[date], closes: list[float], target: date) -> float:
+    # An independent walk: the newest session not after the target.
+    eligible = [close for day, close in zip(days, closes, strict=True) if day <= target]
+    return eligible[-1]
+
+
+def test_symbol_detail_changes_beta_corr_and_range_against_numpy() -> None:
+    gspc = history(1)
+    aaa = gspc * np.exp(np.random.default_rng(2).normal(0.0, 0.01, len(DAYS)))
+    store = history_store({"^GSPC": gspc, "AAA": aaa, "^RUT": history(3)})
+    last, prev = float(aaa[-1]) * 1.02, float(aaa[-1])
+    store.apply_quotes(quotes({"AAA": (last, prev)}))
+    detail = symbol_detail(store, make_universe(), "AAA", TODAY)
+
+    assert (detail.symbol, detail.name, detail.sector, detail.bucket, detail.index) == (
+        "AAA", "Aaa Corp", "Industrials", "large", "^GSPC",
+    )  # fmt: skip
+    assert detail.last == last and detail.prev_close == prev
+    assert detail.change_pct == pytest.approx(2.0)
+
+    closes = aaa.tolist()
+    bases = {
+        "5d": closes[-5],
+        "1m": last_on_or_before(DAYS, closes, TODAY - relativedelta(months=1)),
+        "3m": last_on_or_before(DAYS, closes, TODAY - relativedelta(months=3)),
+        "ytd": last_on_or_before(DAYS, closes, date(2024, 12, 31)),
+        "1y": last_on_or_before(DAYS, closes, TODAY - relativedelta(years=1)),
+    }
+    changes = dict(detail.changes.items())
+    assert changes["1d"] == pytest.approx(2.0)
+    for window, base in bases.items():
+        assert changes[window] == pytest.approx((last / base - 1.0) * 100.0), window
+
+    asset_returns = np.diff(aaa[-61:]) / aaa[-61:-1]
+    index_returns = np.diff(gspc[-61:]) / gspc[-61:-1]
+    slope = np.polyfit(index_returns, asset_returns, 1)[0]
+    assert detail.beta_60d == pytest.approx(slope, rel=1e-9)
+    assert detail.corr_60d == pytest.approx(np.corrcoef(index_returns, asset_returns)[0, 1])
+
+    year = aaa[-252:]
+    assert detail.low_52w == pytest.approx(float(np.min(year * 0.98)))
+    # Today's last (2 % above the latest close) is above every earlier high or it is not.
+    assert detail.high_52w == pytest.approx(max(float(np.max(year * 1.01)), last))
+
+    assert len(detail.daily) == 253
+    assert detail.daily[-1].day == TODAY and detail.daily[-1].close == last
+    assert [point.close for point in detail.daily[:-1]] == pytest.approx(year.tolist())
+    assert detail.daily[0].day == DAYS[-252]
+
+
+def test_fifty_two_week_range_takes_in_a_new_low_today() -> None:
+    aaa = np.linspace(100.0, 150.0, len(DAYS))
+    store = history_store({"AAA": aaa, "^GSPC": history(1)})
+    store.apply_quotes(quotes({"AAA": (50.0, 150.0)}))
+    detail = symbol_detail(store, make_universe(), "AAA", TODAY)
+    assert detail.low_52w == 50.0
+    assert detail.high_52w == pytest.approx(150.0 * 1.01)
+
+
+def test_small_caps_and_small_etfs_are_measured_against_the_small_index() -> None:
+    rut, ddd = history(5), history(6)
+    store = history_store({"^RUT": rut, "DDD": ddd, "^GSPC": history(7)})
+    detail = symbol_detail(store, make_universe(), "DDD", TODAY)
+    assert detail.index == "^RUT" and detail.bucket == "small"
+    returns_d = np.diff(ddd[-61:]) / ddd[-61:-1]
+    returns_r = np.diff(rut[-61:]) / rut[-61:-1]
+    assert detail.beta_60d == pytest.approx(np.polyfit(returns_r, returns_d, 1)[0], rel=1e-9)
+    # No quote: no last, so no windowed changes, but history still gives beta and range.
+    assert detail.last is None and detail.changes.m1 is None
+    assert detail.daily[-1].day == DAYS[-1]
+
+
+@pytest.mark.parametrize(
+    "symbol, index",
+    [
+        ("IWM", "^RUT"),
+        ("IWN", "^RUT"),
+        ("IWO", "^RUT"),
+        ("PSCI", "^RUT"),
+        ("^RUT", "^RUT"),
+        ("SPY", "^GSPC"),
+        ("XLI", "^GSPC"),
+        ("XLU", "^GSPC"),
+        ("IWD", "^GSPC"),
+        ("AAA", "^GSPC"),
+        ("EEE", "^RUT"),
+        ("NOTHERE", "^GSPC"),
+    ],
+)
+def test_index_choice(symbol: str, index: str) -> None:
+    universe = make_universe()
+    detail = symbol_detail(MarketStore(), universe, symbol, TODAY)
+    assert detail.index == index == index_for(universe, symbol, detail.bucket)
+
+
+def test_etfs_have_no_sector_or_bucket() -> None:
+    detail = symbol_detail(quoted_store(), make_universe(), "XLI", TODAY)
+    assert detail.sector is None and detail.bucket is None
+    assert detail.name == "Industrial Select Sector SPDR"
+    assert detail.change_pct == pytest.approx(1.0)
+
+
+def test_symbol_without_history_has_none_figures_and_empty_series() -> None:
+    detail = symbol_detail(MarketStore(), make_universe(), "AAA", TODAY)
+    assert detail.last is None and detail.prev_close is None and detail.change_pct is None
+    assert all(value is None for _, value in detail.changes.items())
+    assert detail.beta_60d is None and detail.corr_60d is None
+    assert detail.low_52w is None and detail.high_52w is None
+    assert detail.intraday == () and detail.daily == ()
+
+
+def test_intraday_is_the_symbols_bars_of_today() -> None:
+    store = quoted_store()
+    start = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)
+    bars = [
+        (symbol, start + timedelta(minutes=i), 1.0, 1.0, 1.0, close + i, 0.0)
+        for i in range(5)
+        for symbol, close in (("AAA", 101.0), ("^GSPC", 6800.0))
+    ]
+    store.apply_intraday(pl.DataFrame(bars, schema=BARS, orient="row"))
+    detail = symbol_detail(store, make_universe(), "AAA", TODAY)
+    assert [(p.time, p.close) for p in detail.intraday] == [
+        (start + timedelta(minutes=i), 101.0 + i) for i in range(5)
+    ]
+    assert symbol_detail(store, make_universe(), "AAA", TODAY + timedelta(days=3)).intraday == ()
+
+
+# ---------------------------------------------------------------------------- sample session
+
+
+def test_sample_session_details_through_demo_engine() -> None:
+    import asyncio
+
+    at = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK)
+    engine = demo_engine(ManualClock(at))
+    engine.focus(sector="Industrials", symbol="CAT")
+    snapshot = asyncio.run(engine.refresh())
+    sector = snapshot.sector_detail
+    assert sector is not None and sector.kind == "sector"
+    assert sector.row == next(row for row in snapshot.sectors if row.sector == "Industrials")
+    members = engine.universe.constituents.filter(pl.col("sector") == "Industrials")
+    assert {row.symbol for row in sector.constituents} == set(members["symbol"].to_list())
+    store_quotes = engine.store.quotes
+    for row in sector.constituents:
+        quote = store_quotes.filter(pl.col("symbol") == row.symbol).row(0, named=True)
+        expected = (quote["last"] / quote["prev_close"] - 1.0) * 100.0
+        assert row.last == quote["last"] and row.change_pct == pytest.approx(expected)
+        leg = sector.row.large if row.bucket == "large" else sector.row.small
+        assert leg.change_pct is not None
+        assert row.vs_etf_pp == pytest.approx(expected - leg.change_pct)
+
+    cat = snapshot.symbol_detail
+    assert cat is not None and cat.symbol == "CAT" and cat.sector == "Industrials"
+    quote = store_quotes.filter(pl.col("symbol") == "CAT").row(0, named=True)
+    assert cat.last == quote["last"] and cat.prev_close == quote["prev_close"]
+    assert cat.beta_60d is not None and cat.corr_60d is not None
+    assert cat.low_52w is not None and cat.high_52w is not None
+    assert cat.low_52w <= cat.last <= cat.high_52w
+    # A year of sample closes (252 sessions before the session) plus today's last.
+    assert len(cat.daily) == 253 and cat.daily[-1].close == cat.last
+    bars = engine.store.intraday.filter(pl.col("symbol") == "CAT")
+    assert len(cat.intraday) == bars.height > 0
+    assert cat.intraday[-1].close == bars["close"][-1]
+
+
+# ---------------------------------------------------------------------------- window stats
+
+
+@pytest.mark.parametrize(
+    "window, expected",
+    [
+        ("1m", date(2025, 11, 5)),
+        ("3m", date(2025, 9, 5)),
+        ("6m", date(2025, 6, 5)),
+        ("1y", date(2024, 12, 5)),
+        ("ytd", date(2025, 1, 1)),
+    ],
+)
+def test_window_start_by_hand(window: str, expected: date) -> None:
+    assert window_start(window, TODAY) == expected
+
+
+def test_window_start_clamps_and_rejects_unknown_windows() -> None:
+    assert window_start("1m", date(2025, 3, 31)) == date(2025, 2, 28)
+    assert window_start("6m", date(2025, 8, 31)) == date(2025, 2, 28)
+    with pytest.raises(ValueError, match="5y"):
+        window_start("5y", TODAY)
+
+
+def test_window_stats_by_hand() -> None:
+    points = [
+        RatioPoint(date(2025, 10, 31), 0.30),
+        RatioPoint(date(2025, 11, 3), 0.40),
+        RatioPoint(date(2025, 11, 5), 0.36),
+        RatioPoint(date(2025, 11, 6), 0.33),
+        RatioPoint(date(2025, 11, 7), 0.42),
+        RatioPoint(date(2025, 12, 5), 0.378),
+    ]
+    stats = window_stats(points, date(2025, 11, 4))
+    assert stats is not None
+    assert stats.first_day == date(2025, 11, 5)
+    assert (stats.first, stats.last, stats.low, stats.high) == (0.36, 0.378, 0.33, 0.42)
+    assert stats.change_pct == pytest.approx(5.0)  # 0.378 / 0.36 = 1.05
+    everything = window_stats(points, date(2025, 1, 1))
+    assert everything is not None and everything.low == 0.30 and everything.first == 0.30
+    assert window_stats(points, date(2025, 12, 6)) is None
+    assert window_stats([], date(2025, 1, 1)) is None

@@ -1,0 +1,380 @@
+"""The engine's drilldown focus, wake-up and pause, on a counting feed and manual clocks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import polars as pl
+
+from tui.analytics.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
+from tui.analytics.snapshot import Snapshot
+from tui.analytics.universe import Benchmarks, SectorDef, Universe, vars_in_order
+from tui.clock import Clock, ManualClock, ReplayClock
+from tui.engine import INTRADAY_EVERY, Engine
+from tui.feeds.base import ReferenceData
+from tui.launch import DeferredEngine
+from tui.market.calendar import NEW_YORK, sessions_between
+
+BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+UNIVERSE = Universe(
+    benchmarks=BENCH,
+    sectors=(SectorDef("Industrials", "cyclical", "XLI", "PSCI"),),
+    names={},
+    constituents=pl.DataFrame(
+        [
+            ("AAA", "Aaa Corp", "Industrials", "large"),
+            ("BBB", "Bbb Corp", "Industrials", "large"),
+            ("DDD", "Ddd Corp", "Industrials", "small"),
+        ],
+        schema=CONSTITUENTS,
+        orient="row",
+    ),
+    watchlists={"Mine": ("DDD", "AAA")},
+)
+START = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)  # 10:00 in New York, a Friday
+PRICES = {
+    "^GSPC": 6850.0,
+    "^RUT": 2500.0,
+    "XLI": 150.0,
+    "PSCI": 120.0,
+    "AAA": 101.0,
+    "BBB": 52.0,
+    "DDD": 21.0,
+    "ZZZ": 9.0,
+}
+
+
+class CountingFeed:
+    """A feed serving fixed prices, recording every request with its symbols."""
+
+    name = "counting"
+    demo = False
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def asked(self, kind: str) -> list[tuple[str, ...]]:
+        return [symbols for name, symbols in self.calls if name == kind]
+
+    async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
+        self.calls.append(("quotes", tuple(symbols)))
+        now = self.clock.now()
+        rows = [(s, now, PRICES[s], PRICES[s] / 1.01, 0.0) for s in symbols if s in PRICES]
+        return pl.DataFrame(rows, schema=QUOTES, orient="row")
+
+    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
+        self.calls.append(("intraday", tuple(symbols)))
+        minute = self.clock.now().replace(second=0, microsecond=0) - timedelta(minutes=1)
+        rows = [(s, minute, 1.0, 1.0, 1.0, PRICES[s], 0.0) for s in symbols if s in PRICES]
+        return pl.DataFrame(rows, schema=BARS, orient="row")
+
+    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
+        self.calls.append(("daily", tuple(symbols)))
+        today = self.clock.now().astimezone(NEW_YORK).date()
+        days = [s.day for s in sessions_between(today - timedelta(days=140), today)]
+        days = [day for day in days if day < today]
+        rows = [
+            (s, day, 1.0, 1.0, 1.0, PRICES[s] * (1 + 0.001 * i), 0.0)
+            for s in symbols
+            if s in PRICES
+            for i, day in enumerate(days)
+        ]
+        return pl.DataFrame(rows, schema=DAILY, orient="row")
+
+    async def reference(self) -> ReferenceData:
+        return ReferenceData()
+
+    async def aclose(self) -> None:
+        return None
+
+
+def make_engine(clock: Clock, cadence_s: float = 10.0) -> tuple[Engine, CountingFeed]:
+    feed = CountingFeed(clock)
+    engine = Engine(feed, clock, UNIVERSE, cadence=lambda _now: cadence_s)
+    return engine, feed
+
+
+# ----------------------------------------------------------------------------------- focus
+
+
+async def test_focus_adds_details_and_clearing_it_removes_them() -> None:
+    clock = ManualClock(START)
+    engine, _ = make_engine(clock)
+    plain = await engine.refresh()
+    assert plain.sector_detail is None and plain.symbol_detail is None
+
+    engine.focus(sector="Industrials", symbol="AAA")
+    clock.advance(10)
+    focused = await engine.refresh()
+    assert focused.sector_detail is not None and focused.sector_detail.name == "Industrials"
+    assert [row.symbol for row in focused.sector_detail.constituents] == ["AAA", "BBB", "DDD"]
+    detail = focused.symbol_detail
+    assert detail is not None and detail.symbol == "AAA" and detail.last == PRICES["AAA"]
+    # The focused symbol's history and bars arrived on that same poll.
+    assert detail.daily and detail.daily[-1].close == PRICES["AAA"]
+    assert [point.close for point in detail.intraday] == [PRICES["AAA"]]
+
+    engine.focus(sector="Mine")
+    clock.advance(10)
+    watchlist = await engine.refresh()
+    assert watchlist.sector_detail is not None and watchlist.sector_detail.kind == "watchlist"
+    assert watchlist.symbol_detail is None
+
+    engine.focus()
+    clock.advance(10)
+    cleared = await engine.refresh()
+    assert cleared.sector_detail is None and cleared.symbol_detail is None
+
+
+async def test_a_focused_symbols_history_is_fetched_once_a_day() -> None:
+    clock = ManualClock(START)
+    engine, feed = make_engine(clock)
+    await engine.refresh()
+    assert feed.asked("daily") == [tuple(vars_in_order(BENCH))]
+    engine.focus(symbol="AAA")
+    for _ in range(4):
+        clock.advance(10)
+        await engine.refresh()
+    assert feed.asked("daily") == [tuple(vars_in_order(BENCH)), ("AAA",)]
+    # Back to a symbol already loaded today, and to a benchmark: no new request.
+    engine.focus(symbol="BBB")
+    clock.advance(10)
+    await engine.refresh()
+    engine.focus(symbol="AAA")
+    clock.advance(10)
+    await engine.refresh()
+    engine.focus(symbol="^GSPC")
+    clock.advance(10)
+    await engine.refresh()
+    assert feed.asked("daily")[2:] == [("BBB",)]
+    # A new day loads the benchmarks again, then the focused symbol once.
+    engine.focus(symbol="AAA")
+    clock.set(datetime(2025, 12, 8, 15, 0, tzinfo=UTC))
+    await engine.refresh()
+    clock.advance(10)
+    await engine.refresh()
+    assert feed.asked("daily")[3:] == [tuple(vars_in_order(BENCH)), ("AAA",)]
+
+
+async def test_a_new_focus_gets_its_minute_bars_on_the_next_poll() -> None:
+    clock = ManualClock(START)
+    engine, feed = make_engine(clock)
+    charts = (BENCH.large_index, BENCH.small_index)
+    await engine.refresh()
+    assert feed.asked("intraday") == [charts]
+    clock.advance(10)
+    engine.focus(symbol="DDD")
+    await engine.refresh()
+    # At once, and only the new symbol: the indices' bars are not due yet.
+    assert feed.asked("intraday") == [charts, ("DDD",)]
+    clock.advance(10)
+    await engine.refresh()
+    assert len(feed.asked("intraday")) == 2
+    clock.advance(INTRADAY_EVERY.total_seconds())
+    await engine.refresh()
+    # Then it joins the once-a-minute fetch.
+    assert feed.asked("intraday")[-1] == (*charts, "DDD")
+    # An index's bars come with the charts anyway: focusing one asks for nothing more.
+    engine.focus(symbol="^RUT")
+    clock.advance(10)
+    snapshot = await engine.refresh()
+    assert len(feed.asked("intraday")) == 3
+    assert snapshot.symbol_detail is not None and snapshot.symbol_detail.intraday
+
+
+async def test_a_focused_symbol_outside_the_universe_is_quoted_too() -> None:
+    clock = ManualClock(START)
+    engine, feed = make_engine(clock)
+    engine.focus(symbol="ZZZ")
+    snapshot = await engine.refresh()
+    assert "ZZZ" in feed.asked("quotes")[-1]
+    assert snapshot.symbol_detail is not None and snapshot.symbol_detail.last == PRICES["ZZZ"]
+    engine.focus()
+    clock.advance(10)
+    await engine.refresh()
+    assert "ZZZ" not in feed.asked("quotes")[-1]
+
+
+# ------------------------------------------------------------------------------------ wake
+
+
+async def test_wake_ends_a_long_sleep() -> None:
+    clock = ManualClock(START)
+    engine, feed = make_engine(clock, cadence_s=3600.0)  # an hour between polls
+    events: list[str] = []
+    published: list[Snapshot] = []
+    arrived = asyncio.Event()
+
+    def publish(snapshot: Snapshot) -> None:
+        events.append("publish")
+        published.append(snapshot)
+        arrived.set()
+
+    task = asyncio.create_task(engine.run(publish))
+    try:
+        await asyncio.wait_for(arrived.wait(), 30)
+        arrived.clear()
+        events.append("focus")
+        engine.focus(sector="Industrials")
+        # Far less than the hour's sleep: only the wake-up can bring this snapshot.
+        await asyncio.wait_for(arrived.wait(), 30)
+        arrived.clear()
+        events.append("wake")
+        engine.wake()
+        await asyncio.wait_for(arrived.wait(), 30)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert events == ["publish", "focus", "publish", "wake", "publish"]
+    assert published[0].sector_detail is None
+    assert published[1].sector_detail is not None and published[2].sector_detail is not None
+    assert len(feed.asked("quotes")) == 3
+
+
+async def test_a_wake_during_a_poll_makes_the_next_poll_immediate() -> None:
+    clock = ManualClock(START)
+    engine, _ = make_engine(clock, cadence_s=3600.0)
+    published: list[Snapshot] = []
+    second = asyncio.Event()
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        if len(published) == 1:
+            engine.wake()  # arrives before the loop goes to sleep
+        else:
+            second.set()
+
+    task = asyncio.create_task(engine.run(publish))
+    try:
+        await asyncio.wait_for(second.wait(), 30)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert len(published) == 2
+
+
+# ----------------------------------------------------------------------------------- pause
+
+
+def test_replay_clock_pause_freezes_time_and_resumes_from_the_same_instant() -> None:
+    wall = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
+    replay = ReplayClock(START, speed=30, monotonic=wall)
+    wall.advance(2)
+    assert replay.now() == START + timedelta(seconds=60)
+    replay.pause()
+    replay.pause()  # twice is once
+    assert replay.paused
+    wall.advance(100)
+    assert replay.now() == START + timedelta(seconds=60)
+    assert replay.monotonic() == wall.monotonic()  # pacing stays in wall time
+    replay.resume()
+    assert not replay.paused
+    assert replay.now() == START + timedelta(seconds=60)
+    wall.advance(1)
+    assert replay.now() == START + timedelta(seconds=90)
+    replay.resume()  # not paused: nothing to do
+    assert replay.now() == START + timedelta(seconds=90)
+
+
+def test_a_paused_replay_is_not_finished_before_its_end() -> None:
+    wall = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
+    end = START + timedelta(minutes=1)
+    replay = ReplayClock(START, speed=30, end=end, monotonic=wall)
+    replay.pause()
+    wall.advance(3600)
+    assert not replay.finished and replay.now() == START
+    replay.resume()
+    wall.advance(2)
+    assert replay.finished and replay.now() == end
+
+
+async def test_pause_stops_polls_and_freezes_a_replay_resume_goes_on() -> None:
+    wall = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
+    replay = ReplayClock(START, speed=30, monotonic=wall)
+    engine, feed = make_engine(replay, cadence_s=1.0)
+    published: list[Snapshot] = []
+    arrived = asyncio.Event()
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        if len(published) == 2:
+            engine.pause()
+        arrived.set()
+
+    async def sleep(seconds: float) -> None:
+        wall.advance(seconds)  # one wall second is 30 replayed seconds
+        await asyncio.sleep(0)
+
+    task = asyncio.create_task(engine.run(publish, sleep=sleep))
+    try:
+        while len(published) < 2:
+            await asyncio.wait_for(arrived.wait(), 30)
+            arrived.clear()
+        assert engine.paused and replay.paused
+        frozen = replay.now()
+        assert frozen == START + timedelta(seconds=30)
+        engine.wake()  # a wake-up does not end a pause
+        wall.advance(100)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        await asyncio.sleep(0.05)
+        assert len(published) == 2 and len(feed.asked("quotes")) == 2
+        assert replay.now() == frozen
+        assert published[-1] is engine.latest  # the snapshot is unchanged
+
+        engine.resume()
+        assert not engine.paused
+        while len(published) < 4:
+            await asyncio.wait_for(arrived.wait(), 30)
+            arrived.clear()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    # The replay went on from the instant it was paused at, at its speed.
+    assert published[2].as_of == frozen
+    assert published[3].as_of == frozen + timedelta(seconds=30)
+
+
+async def test_pause_without_a_replay_clock_only_stops_polling() -> None:
+    clock = ManualClock(START)
+    engine, _ = make_engine(clock)
+    engine.pause()
+    assert engine.paused and clock.now() == START
+    engine.resume()
+    assert not engine.paused
+
+
+# --------------------------------------------------------------------------- deferred engine
+
+
+async def test_deferred_engine_applies_focus_and_pause_once_built() -> None:
+    clock = ManualClock(START)
+    built: list[Engine] = []
+
+    def factory() -> Engine:
+        engine, _ = make_engine(clock)
+        built.append(engine)
+        return engine
+
+    deferred = DeferredEngine(factory, clock=clock, demo=False, source_label="counting")
+    deferred.focus(sector="Industrials", symbol="DDD")
+    deferred.pause()
+    deferred.wake()  # nothing to wake yet
+    assert deferred.paused and not built and deferred.universe is None
+    engine = await deferred.engine()
+    assert engine.paused and deferred.universe is UNIVERSE
+    snapshot = await deferred.refresh()
+    assert snapshot.sector_detail is not None and snapshot.sector_detail.name == "Industrials"
+    assert snapshot.symbol_detail is not None and snapshot.symbol_detail.symbol == "DDD"
+    deferred.resume()
+    assert not deferred.paused and not engine.paused
+    deferred.focus()
+    clock.advance(10)
+    assert (await deferred.refresh()).symbol_detail is None

@@ -1,0 +1,162 @@
+"""The universe extended from config: custom sectors, watchlists and aliases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from tui.analytics.drilldown import sector_detail
+from tui.analytics.quotes import quote_rows
+from tui.analytics.schemas import QUOTES
+from tui.analytics.sectors import etf_symbols, sector_rows
+from tui.analytics.snapshot import SectorRow
+from tui.analytics.store import MarketStore
+from tui.analytics.universe import Universe, extend_universe, load_universe
+from tui.config import CustomSector, UniverseSettings
+
+NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)
+
+AI = CustomSector(name="AI", large=("NVDA", "MSFT", "ORCL"), small=("SOUN", "BBAI"))
+NUCLEAR = CustomSector(
+    name="Nuclear", large=("CEG", "VST"), small=("SMR", "OKLO"), large_etf="NLR", tag="defensive"
+)
+SETTINGS = UniverseSettings(
+    sectors=(AI, NUCLEAR),
+    watchlists={"Core": ("SPY", "AAPL", "SOUN", "PLTR")},
+    aliases={"^GSPC": "SPX", "^RUT": "RUT2K"},
+)
+
+
+@pytest.fixture(scope="module")
+def base() -> Universe:
+    return load_universe()
+
+
+@pytest.fixture(scope="module")
+def extended(base: Universe) -> Universe:
+    return extend_universe(base, SETTINGS)
+
+
+def quoted(changes: dict[str, float]) -> MarketStore:
+    store = MarketStore()
+    store.apply_quotes(
+        pl.DataFrame(
+            [(symbol, NOW, 100.0 + change, 100.0, 0.0) for symbol, change in changes.items()],
+            schema=QUOTES,
+            orient="row",
+        )
+    )
+    return store
+
+
+def rows_by_name(store: MarketStore, universe: Universe) -> dict[str, SectorRow]:
+    rows = sector_rows(store, universe, quote_rows(store.quotes, etf_symbols(universe)))
+    return {row.sector: row for row in rows}
+
+
+def test_custom_sectors_follow_the_gics_ones(base: Universe, extended: Universe) -> None:
+    names = [sector.name for sector in extended.sectors]
+    assert names[: len(base.sectors)] == [sector.name for sector in base.sectors]
+    assert names[len(base.sectors) :] == ["AI", "Nuclear"]
+    nuclear = extended.sectors[-1]
+    assert (nuclear.tag, nuclear.large_etf, nuclear.small_etf) == ("defensive", "NLR", None)
+    # The base universe is left as it was.
+    assert [sector.name for sector in base.sectors][-1] == "Utilities"
+    assert base.watchlists == {} and base.aliases == {}
+
+
+def test_custom_sector_rows_come_from_constituents(extended: Universe) -> None:
+    changes = {"NVDA": 3.0, "MSFT": -1.0, "SOUN": 5.0, "BBAI": -2.0}
+    changes |= {"CEG": 1.0, "VST": 2.0, "SMR": -4.0, "NLR": 0.5}
+    rows = rows_by_name(quoted(changes), extended)
+    ai = rows["AI"]
+    # No ETF on either side: both legs are the equal-weighted means of the quoted names
+    # (ORCL has no quote and does not count).
+    assert ai.large.symbol is None and ai.large.from_constituents
+    assert ai.large.change_pct == pytest.approx((3.0 - 1.0) / 2)
+    assert ai.large.constituents == 2 and ai.large.breadth_pct == pytest.approx(50.0)
+    assert ai.small.change_pct == pytest.approx((5.0 - 2.0) / 2)
+    assert ai.spread_pp == pytest.approx(1.5 - 1.0)
+    assert ai.breadth_pct == pytest.approx(50.0)  # NVDA and SOUN up of four quoted
+    assert [mover.symbol for mover in ai.leaders] == ["SOUN", "NVDA", "MSFT"]
+    nuclear = rows["Nuclear"]
+    # The large leg has its ETF; the small one comes from SMR alone (OKLO unquoted).
+    assert nuclear.large.symbol == "NLR" and not nuclear.large.from_constituents
+    assert nuclear.large.change_pct == pytest.approx(0.5)
+    assert nuclear.small.from_constituents and nuclear.small.change_pct == pytest.approx(-4.0)
+    assert nuclear.spread_pp == pytest.approx(-4.5)
+    assert nuclear.tag == "defensive"
+    # A constituent of both a GICS and a custom sector counts in both.
+    tech = rows["Information Technology"]
+    assert "NVDA" in {mover.symbol for mover in (*tech.leaders, *tech.laggards)}
+
+
+def test_custom_sector_detail_lists_its_names(extended: Universe) -> None:
+    store = quoted({"NVDA": 3.0, "MSFT": -1.0, "SOUN": 5.0})
+    detail = sector_detail(store, extended, "AI")
+    assert detail is not None and detail.kind == "sector"
+    assert [row.symbol for row in detail.constituents] == ["NVDA", "MSFT", "ORCL", "SOUN", "BBAI"]
+    nvda = detail.constituents[0]
+    # Known names keep their universe name; the large leg is the mean of NVDA and MSFT (1 %).
+    assert nvda.name == "NVIDIA Corporation" and nvda.bucket == "large"
+    assert nvda.vs_etf_pp == pytest.approx(3.0 - 1.0)
+    assert detail.constituents[3].weight_pct == pytest.approx(100.0)  # SOUN alone quoted
+
+
+def test_symbols_include_custom_members_etfs_and_watchlists(
+    base: Universe, extended: Universe
+) -> None:
+    symbols = extended.symbols()
+    known = set(base.symbols())
+    # The base universe's symbols keep their order; the new ones join them.
+    assert [symbol for symbol in symbols if symbol in known] == base.symbols()
+    assert symbols.index("NLR") < symbols.index("AAPL")  # ETFs before constituents
+    assert symbols[-1] == "PLTR"  # watchlist symbols come last
+    for symbol in ("NLR", "SOUN", "BBAI", "SMR", "OKLO", "PLTR"):
+        assert symbol in symbols
+    assert len(symbols) == len(set(symbols))
+    assert extended.watchlists == {"Core": ("SPY", "AAPL", "SOUN", "PLTR")}
+    assert "NLR" in etf_symbols(extended) and None not in etf_symbols(extended)
+
+
+def test_resolve_and_display_with_aliases(extended: Universe) -> None:
+    assert extended.display("^GSPC") == "SPX"
+    assert extended.display("AAPL") == "AAPL"
+    assert extended.resolve("spx") == "^GSPC"
+    assert extended.resolve(" Rut2k ") == "^RUT"
+    assert extended.resolve("aapl") == "AAPL"
+    assert extended.resolve("^gspc") == "^GSPC"
+    assert extended.resolve("pltr") == "PLTR"  # a watchlist symbol is in the universe
+    assert extended.resolve("NOPE") is None
+    assert extended.resolve("") is None
+
+
+def test_an_alias_of_a_symbol_outside_the_universe_resolves_to_nothing(base: Universe) -> None:
+    universe = extend_universe(base, UniverseSettings(aliases={"ZZZZ": "ZED"}))
+    assert universe.resolve("zed") is None
+    assert universe.display("ZZZZ") == "ZED"
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (UniverseSettings(sectors=(CustomSector(name="Energy", large=("XOM",)),)), "Energy"),
+        (UniverseSettings(sectors=(CustomSector(name="health care", large=("X",)),)), "health"),
+        (UniverseSettings(sectors=(AI, CustomSector(name="AI", large=("X",)))), "AI"),
+        (UniverseSettings(sectors=(CustomSector(name="Odd", large=("X",), tag="risky"),)), "tag"),
+        (UniverseSettings(sectors=(CustomSector(name="Both", large=("X",), small=("X",)),)), "X"),
+        (UniverseSettings(sectors=(CustomSector(name="Empty"),)), "Empty"),
+        (UniverseSettings(watchlists={"Financials": ("JPM",)}), "Financials"),
+        (UniverseSettings(aliases={"^GSPC": "IDX", "^RUT": "idx"}), "idx"),
+    ],
+)
+def test_bad_settings_raise_one_line_value_errors(
+    base: Universe, settings: UniverseSettings, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message) as caught:
+        extend_universe(base, settings)
+    assert "\n" not in str(caught.value)
+    # Nothing was replaced: the GICS sectors are intact.
+    assert [sector.name for sector in base.sectors].count("Energy") == 1
