@@ -1,8 +1,9 @@
-"""Render a Snapshot for `capgap snapshot`: JSON for scripts, a plain table for people."""
+"""Render a Snapshot for `capgap snapshot`: JSON for scripts, a table for people, a tmux line."""
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -19,8 +20,87 @@ def render_json(snapshot: Snapshot) -> str:
     return json.dumps(snapshot_to_dict(snapshot), indent=2, allow_nan=False) + "\n"
 
 
+#: Shown where a figure is missing in plain-text output (ASCII: status bars and pipes).
+NA = "n/a"
+#: Short names of the benchmark indices in one-line output.
+INDEX_LABELS = {"^GSPC": "SPX", "^RUT": "RUT"}
+#: Longest label of another symbol in the tmux line (keeps the line within 60 columns).
+_TMUX_LABEL_MAX = 5
+
+
 def _num(value: float | None, fmt: str) -> str:
-    return "n/a" if value is None else format(value, fmt)
+    return NA if value is None else format(value, fmt)
+
+
+def index_label(symbol: str) -> str:
+    """Return the short name of an index: 'SPX' for ^GSPC, 'RUT' for ^RUT, else the symbol."""
+    return INDEX_LABELS.get(symbol, symbol)
+
+
+def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
+    """Format a signed figure as the UI does: '+0.19', '-0.58', '0.00' (never '-0.00'), or n/a."""
+    if value is None or not math.isfinite(value):
+        return NA
+    shown = round(value, decimals)
+    if shown == 0:
+        return f"{0.0:.{decimals}f}{suffix}"
+    return f"{shown:+.{decimals}f}{suffix}"
+
+
+def _fit_signed(value: float | None, suffix: str) -> str:
+    # Fewer decimals as a figure grows, so a wild move cannot widen a status bar: 1.23, 12.3, 123.
+    size = abs(value) if value is not None and math.isfinite(value) else 0.0
+    decimals = 0 if size >= 99.95 else 1 if size >= 9.995 else 2
+    return fmt_signed(value, decimals, suffix)
+
+
+def compact_countdown(seconds: float) -> str:
+    """Format a duration compactly: '4d22h' from a day, '5h12m' from an hour, '38m', '<1m'.
+
+    Units below the largest one are zero-padded ('4d05h', '5h02m') so the width is steady.
+    """
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return "<1m"
+    minutes = whole // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def _tmux_fomc(snapshot: Snapshot) -> str:
+    fed = snapshot.fed
+    last = fed.last_decision
+    today = snapshot.as_of.astimezone(NEW_YORK).date()
+    if last is not None and last.statement_at.astimezone(NEW_YORK).date() == today:
+        return "FOMC out"
+    if fed.next_decision is None:
+        return f"FOMC {NA}"
+    left = (fed.next_decision.statement_at - snapshot.as_of).total_seconds()
+    return f"FOMC {compact_countdown(left)}"
+
+
+def format_tmux(snapshot: Snapshot) -> str:
+    """Return one plain ASCII line for a tmux status bar, without a newline.
+
+    'SPX +0.19% RUT -0.38% gap -0.58pp FOMC 4d22h': each index's change today, the small-minus-
+    large gap today, the time to the next FOMC statement ('FOMC out' once today's is out).
+    'DEMO ' leads for sample data; ' stale' ends it while any feed is stale or down.
+    """
+    spread = snapshot.spread
+    parts = ["DEMO"] if snapshot.demo else []
+    for quote in (spread.large, spread.small):
+        label = index_label(quote.symbol)[:_TMUX_LABEL_MAX]
+        parts.append(f"{label} {_fit_signed(quote.change_pct, '%')}")
+    parts.append(f"gap {_fit_signed(spread.relative_pp.d1, 'pp')}")
+    parts.append(_tmux_fomc(snapshot))
+    if any(feed.stale or feed.state == "down" for feed in snapshot.feeds):
+        parts.append("stale")
+    return " ".join(parts)
 
 
 def render_table(snapshot: Snapshot) -> str:
