@@ -1,8 +1,9 @@
-"""Theme files (TOML) to Textual themes: the ones shipped in themes/ and, later, the user's."""
+"""Theme files (TOML) to Textual themes: the bundled ones in themes/ and the user's own."""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,17 @@ from textual.theme import Theme
 from tui.resources import themes_dir
 
 DEFAULT_THEME = "capgap-dark"
+#: capgap's own colour variables: the only names a theme file may set in [variables].
+#: up/down colour signed figures, flat the unchanged ones, stale the figures older than their
+#: feed allows; cut/hike colour the Fed odds bars (rates down / up).
+CAPGAP_VARIABLES: tuple[str, ...] = (
+    "gap-up",
+    "gap-down",
+    "gap-flat",
+    "gap-stale",
+    "gap-cut",
+    "gap-hike",
+)
 _COLOR_KEYS = (
     "primary",
     "secondary",
@@ -21,10 +33,20 @@ _COLOR_KEYS = (
     "background",
     "surface",
     "panel",
+    "boost",
     "success",
     "warning",
     "error",
 )
+_TOP_KEYS = ("name", "dark", "ansi", "colors", "variables")
+# How far stale figures fade from the foreground toward the background.
+_STALE_FADE = 0.4
+# Textual's ANSI colour system leaves these out, yet its toasts, tooltips and buttons use them:
+# without a value an ANSI theme would fail to apply. Values follow Textual's own ansi themes.
+_ANSI_WIDGET_VARIABLES = {
+    True: {"ansi-background": "ansi_black", "ansi-foreground": "ansi_white"},
+    False: {"ansi-background": "ansi_white", "ansi-foreground": "ansi_black"},
+}
 
 
 class ThemeError(ValueError):
@@ -33,43 +55,81 @@ class ThemeError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LoadedThemes:
-    """The themes that loaded, and one message per file that did not."""
+    """The themes that loaded (the default first), and one message per file that did not."""
 
     themes: tuple[Theme, ...]
     errors: tuple[str, ...]
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Names of the loaded themes in their cycling order."""
+        return tuple(theme.name for theme in self.themes)
 
-def _color(path: Path, key: str, value: Any) -> str:
+
+def user_themes_dir() -> Path:
+    """Return the folder of the user's own theme files (it may not exist)."""
+    from platformdirs import user_config_path
+
+    return user_config_path("capgap", appauthor=False) / "themes"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _color(path: Path, where: str, value: Any, ansi: bool) -> str:
     if not isinstance(value, str):
-        raise ThemeError(f"{path}: {key} must be a colour string, got {value!r}")
+        raise ThemeError(f"{path}: {where} must be a colour string, got {value!r}")
+    if value.startswith("ansi_") and not ansi:
+        # Textual shades and blends the base colours; ANSI colours only work in ANSI themes.
+        raise ThemeError(f"{path}: {where} = {value!r} is an ANSI colour: set ansi = true")
     try:
         Color.parse(value)
-    except ColorParseError:
-        raise ThemeError(f"{path}: {key} = {value!r} is not a colour") from None
+    except ColorParseError as exc:
+        hint = f" (did you mean {exc.suggested_color!r}?)" if exc.suggested_color else ""
+        raise ThemeError(f"{path}: {where} = {value!r} is not a colour{hint}") from None
     return value
 
 
-def load_theme_file(path: Path) -> Theme:
-    """Read one theme file; raise ThemeError with a one-line message when it is wrong."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ThemeError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeError(f"{path}: not valid TOML: {exc}") from None
+def _table(path: Path, raw: dict[str, Any], key: str) -> dict[str, Any]:
+    table = raw.get(key, {})
+    if not isinstance(table, dict):
+        raise ThemeError(f"{path}: [{key}] must be a table")
+    return table
+
+
+def _flag(path: Path, raw: dict[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ThemeError(f"{path}: {key} must be true or false, got {value!r}")
+    return value
+
+
+def _parse(path: Path, raw: dict[str, Any]) -> Theme:
+    unknown = sorted(set(raw) - set(_TOP_KEYS))
+    if unknown:
+        raise ThemeError(
+            f"{path}: unknown keys {', '.join(unknown)} (allowed: {', '.join(_TOP_KEYS)})"
+        )
     name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        raise ThemeError(f"{path}: 'name' is missing or not a string")
-    colors = raw.get("colors", {})
-    if not isinstance(colors, dict) or "primary" not in colors:
+    if not isinstance(name, str) or not name.strip() or name != _one_line(name):
+        raise ThemeError(f"{path}: 'name' is missing or not a one-line string")
+    dark = _flag(path, raw, "dark", True)
+    ansi = _flag(path, raw, "ansi", False)
+    colors = _table(path, raw, "colors")
+    if "primary" not in colors:
         raise ThemeError(f"{path}: [colors] must set at least 'primary'")
     unknown = sorted(set(colors) - set(_COLOR_KEYS))
     if unknown:
-        raise ThemeError(f"{path}: unknown colour keys {', '.join(unknown)}")
-    variables = raw.get("variables", {})
-    if not isinstance(variables, dict):
-        raise ThemeError(f"{path}: [variables] must be a table")
-    palette = {key: _color(path, key, value) for key, value in colors.items()}
+        raise ThemeError(f"{path}: unknown colour keys {', '.join(unknown)} in [colors]")
+    variables = _table(path, raw, "variables")
+    unknown = sorted(set(variables) - set(CAPGAP_VARIABLES))
+    if unknown:
+        raise ThemeError(
+            f"{path}: unknown variable {', '.join(unknown)} in [variables]"
+            f" (allowed: {', '.join(CAPGAP_VARIABLES)})"
+        )
+    palette = {key: _color(path, f"[colors] {key}", value, ansi) for key, value in colors.items()}
     return Theme(
         name=name,
         primary=palette["primary"],
@@ -79,22 +139,123 @@ def load_theme_file(path: Path) -> Theme:
         background=palette.get("background"),
         surface=palette.get("surface"),
         panel=palette.get("panel"),
+        boost=palette.get("boost"),
         success=palette.get("success"),
         warning=palette.get("warning"),
         error=palette.get("error"),
-        dark=bool(raw.get("dark", True)),
-        variables={key: _color(path, key, value) for key, value in variables.items()},
+        dark=dark,
+        ansi=ansi,
+        variables={
+            key: _color(path, f"[variables] {key}", value, ansi) for key, value in variables.items()
+        },
     )
 
 
-def load_themes(folder: Path | None = None) -> LoadedThemes:
-    """Load every *.toml theme of a folder (default: the bundled themes/), sorted by file name."""
-    folder = folder or themes_dir()
-    themes: list[Theme] = []
+def load_theme_file(path: Path) -> Theme:
+    """Read one theme file; raise ThemeError with a one-line message when it is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ThemeError(f"{path}: cannot read: {_one_line(str(exc))}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ThemeError(f"{path}: not valid TOML: {_one_line(str(exc))}") from None
+    return _parse(path, raw)
+
+
+def _theme_files(folder: Path) -> list[Path]:
+    # A folder that does not exist simply has no themes; one that cannot be listed is an error.
+    if not folder.exists():
+        return []
+    if not folder.is_dir():
+        raise ThemeError(f"{folder}: not a folder")
+    try:
+        return sorted(path for path in folder.glob("*.toml") if path.is_file())
+    except OSError as exc:
+        raise ThemeError(f"{folder}: cannot list: {_one_line(str(exc))}") from None
+
+
+def load_themes(folders: Sequence[Path] | None = None) -> LoadedThemes:
+    """Load every *.toml theme of ``folders`` in turn (default: bundled, then the user's).
+
+    Files load in name order within a folder. A theme named like one from an earlier folder
+    replaces it (so a user's "capgap-dark" replaces the bundled one, keeping its place); two
+    files of one folder with the same name keep the first. Each bad file gives one error line
+    "FILE: problem" and the others still load. The default theme comes first.
+    """
     errors: list[str] = []
-    for path in sorted(folder.glob("*.toml")):
+    if folders is None:
+        folders = [user_themes_dir()]
         try:
-            themes.append(load_theme_file(path))
+            folders.insert(0, themes_dir())
+        except FileNotFoundError as exc:
+            # A broken installation: say so, and still offer the user's and Textual's themes.
+            errors.append(str(exc))
+    by_name: dict[str, Theme] = {}
+    for folder in folders:
+        defined_here: dict[str, Path] = {}
+        try:
+            paths = _theme_files(folder)
         except ThemeError as exc:
             errors.append(str(exc))
-    return LoadedThemes(tuple(themes), tuple(errors))
+            continue
+        for path in paths:
+            try:
+                theme = load_theme_file(path)
+            except ThemeError as exc:
+                errors.append(str(exc))
+                continue
+            if theme.name in defined_here:
+                errors.append(
+                    f"{path}: theme {theme.name!r} is already defined by {defined_here[theme.name]}"
+                )
+                continue
+            defined_here[theme.name] = path
+            by_name[theme.name] = theme
+    ordered = sorted(by_name.values(), key=lambda theme: theme.name != DEFAULT_THEME)
+    return LoadedThemes(tuple(ordered), tuple(errors))
+
+
+def _faded(foreground: str, background: str) -> str:
+    fore, back = Color.parse(foreground), Color.parse(background)
+    if fore.ansi is not None or back.ansi is not None:
+        # The terminal decides ANSI colours, so there is nothing to blend: its dim grey.
+        return "ansi_bright_black"
+    return fore.blend(back, _STALE_FADE).hex
+
+
+def variable_defaults(theme: Theme) -> dict[str, str]:
+    """Return a colour for each of CAPGAP_VARIABLES derived from ``theme``'s base colours.
+
+    Up/down follow success/error, flat the foreground, stale a faded foreground, and the Fed's
+    cut/hike bars the theme's down/up. Values the theme sets itself are kept (so cut follows a
+    theme's own down colour). ANSI themes also get the widget variables Textual leaves out.
+    Meant for App.get_theme_variable_defaults, so any theme, Textual's own included, works.
+    """
+    generated = theme.to_color_system().generate()
+    own = theme.variables
+    up = own.get("gap-up", generated["success"])
+    down = own.get("gap-down", generated["error"])
+    defaults = {
+        "gap-up": up,
+        "gap-down": down,
+        "gap-flat": own.get("gap-flat", generated["foreground"]),
+        "gap-stale": own.get("gap-stale", _faded(generated["foreground"], generated["background"])),
+        "gap-cut": own.get("gap-cut", down),
+        "gap-hike": own.get("gap-hike", up),
+    }
+    if theme.ansi:
+        defaults.update(_ANSI_WIDGET_VARIABLES[theme.dark])
+    return defaults
+
+
+def theme_cycle(available: Sequence[str], current: str) -> str:
+    """Return the theme after ``current`` in ``available``, wrapping round (the `t` key).
+
+    From a theme not in ``available`` (one of Textual's) go to the first; with nothing
+    available stay on ``current``.
+    """
+    if not available:
+        return current
+    if current not in available:
+        return available[0]
+    return available[(list(available).index(current) + 1) % len(available)]
