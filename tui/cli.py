@@ -5,23 +5,34 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from tui.config import ConfigError, Settings, find_config, load_settings
+from tui.config import (
+    ConfigError,
+    Settings,
+    config_error,
+    config_location,
+    find_config,
+    load_settings,
+)
 
 if TYPE_CHECKING:
     from tui.analytics.snapshot import FedSnapshot, Snapshot
+    from tui.analytics.universe import Universe
     from tui.clock import Clock
     from tui.engine import Engine
     from tui.market.fomc import FomcMeeting
+    from tui.ui.themes import LoadedThemes
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 DEFAULT_SPEED = 30.0
+#: --colors / [ui] colors -> the TEXTUAL_COLOR_SYSTEM value (Rich's colour system names).
+COLOR_SYSTEM_ENV = {"16": "standard", "256": "256", "truecolor": "truecolor"}
 
 
 class UsageError(Exception):
@@ -85,6 +96,32 @@ def _add_config_flag(parser: argparse.ArgumentParser, *, suppress: bool) -> None
     )
 
 
+def _add_terminal_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="theme to start with (default: the last one chosen with `t`, else [ui] theme)",
+    )
+    parser.add_argument(
+        "--colors",
+        choices=tuple(COLOR_SYSTEM_ENV),
+        help="colour depth: 16, 256 or truecolor (default: [ui] colors, else what the "
+        "terminal reports); NO_COLOR=1 turns colour off",
+    )
+    parser.add_argument(
+        "--ascii",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="ASCII borders and glyphs only (default: [ui] ascii)",
+    )
+    parser.add_argument(
+        "--mouse",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="mouse support; --no-mouse leaves the mouse to the terminal (default: [ui] mouse)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the capgap command."""
     parser = _Parser(
@@ -121,16 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         help="play a recording made with --record or `capgap record` (at --speed)",
     )
+    _add_terminal_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     snap = commands.add_parser(
-        "snapshot", help="print the current snapshot once (JSON or a table) and exit"
+        "snapshot",
+        help="print the current snapshot once (JSON, a table or a tmux status line) and exit",
     )
     _add_source_flags(snap, suppress=True)
     snap.add_argument(
         "--format",
-        choices=("json", "table"),
+        choices=("json", "table", "tmux"),
         default=None,
-        help="output format (default: json when stdout is not a terminal, else table)",
+        help="output format: json, table, or tmux (one short line for a status bar) "
+        "(default: json when stdout is not a terminal, else table)",
     )
     cal = commands.add_parser(
         "calendar",
@@ -200,6 +240,25 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="probe each configured provider once and print what works"
     )
     _add_config_flag(chk, suppress=True)
+    cfg = commands.add_parser(
+        "config",
+        help="print the default config file, the settings in effect, or the config's path",
+    )
+    _add_config_flag(cfg, suppress=True)
+    what = cfg.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--default",
+        action="store_true",
+        help="print a documented config file with the defaults (every section and key)",
+    )
+    what.add_argument(
+        "--show",
+        action="store_true",
+        help="print the settings in effect (file and environment) as TOML, API keys masked",
+    )
+    what.add_argument(
+        "--path", action="store_true", help="print the path the config is read from (or would be)"
+    )
     return parser
 
 
@@ -271,9 +330,72 @@ def _live_source(args: argparse.Namespace) -> str:
     return source if source in ("yahoo", "finnhub") else "yahoo"
 
 
-def _run_monitor(args: argparse.Namespace) -> int:
-    from tui.launch import DeferredEngine, demo_clock, live_label, replay_label
+def color_system_env(
+    flag: str | None, configured: str | None, environ: MutableMapping[str, str]
+) -> None:
+    """Set TEXTUAL_COLOR_SYSTEM: --colors wins, then the environment's own, then [ui] colors.
 
+    Textual reads it once, on import: call this before anything imports textual. NO_COLOR is
+    left alone (Textual honours it whatever the colour system).
+    """
+    if flag is not None:
+        environ["TEXTUAL_COLOR_SYSTEM"] = COLOR_SYSTEM_ENV[flag]
+    elif configured is not None and "TEXTUAL_COLOR_SYSTEM" not in environ:
+        environ["TEXTUAL_COLOR_SYSTEM"] = COLOR_SYSTEM_ENV[configured]
+
+
+def _theme(args: argparse.Namespace, loaded: LoadedThemes, state_path: Path) -> str | None:
+    """Return the theme to start with, refusing a --theme or [ui] theme that does not exist."""
+    from textual.theme import BUILTIN_THEMES
+
+    from tui.state import UiState, load_state, resolve_theme
+
+    known = {theme.name for theme in loaded.themes} | set(BUILTIN_THEMES)
+    names = ", ".join(sorted(known))
+    if args.theme is not None and args.theme not in known:
+        raise UsageError(f"--theme: no theme named {args.theme!r} (known: {names})")
+    settings: Settings = args.settings
+    configured = settings.ui.theme
+    if configured is not None and configured not in known and settings.source is not None:
+        raise config_error(
+            settings.source, "ui", "theme", f"no theme named {configured!r} (known: {names})"
+        )
+    state = load_state(state_path)
+    if state.theme is not None and state.theme not in known:
+        # A remembered theme whose file has since gone: fall back quietly.
+        state = UiState()
+    return resolve_theme(args.theme, state, settings.ui)
+
+
+def _universe(settings: Settings) -> Universe | None:
+    """Return the universe with the config's sectors, watchlists and aliases (None: as shipped).
+
+    It loads polars: the monitor calls it inside the engine factory, off the first paint.
+    """
+    from tui.config import UniverseSettings
+
+    if settings.universe == UniverseSettings():
+        return None
+    from tui.analytics.universe import extend_universe, load_universe
+
+    try:
+        return extend_universe(load_universe(), settings.universe)
+    except ValueError as exc:
+        where = f"{settings.source}: " if settings.source else ""
+        raise ConfigError(f"{where}[universe]: {exc}") from None
+
+
+def _run_monitor(args: argparse.Namespace) -> int:
+    settings: Settings = args.settings
+    # Before the first import of textual, which reads it once.
+    color_system_env(args.colors, settings.ui.colors, os.environ)
+    from tui.launch import DeferredEngine, demo_clock, live_label, replay_label
+    from tui.state import default_state_path
+    from tui.ui.themes import load_themes
+
+    state_path = default_state_path()
+    loaded = load_themes()
+    theme = _theme(args, loaded, state_path)
     if args.replay is not None:
         from tui.engine import recording_clock
 
@@ -284,7 +406,11 @@ def _run_monitor(args: argparse.Namespace) -> int:
             from tui.engine import recording_engine
 
             return recording_engine(
-                args.replay, clock, refresh_s=args.refresh, schedule=args.schedule
+                args.replay,
+                clock,
+                refresh_s=args.refresh,
+                schedule=args.schedule,
+                universe=_universe(settings),
             )
 
         engine = DeferredEngine(build, clock=clock, demo=False, source_label="replay")
@@ -299,7 +425,8 @@ def _run_monitor(args: argparse.Namespace) -> int:
                 clock,
                 refresh_s=args.refresh,
                 schedule=args.schedule,
-                manual_prices=args.settings.fedwatch.prices,
+                manual_prices=settings.fedwatch.prices,
+                universe=_universe(settings),
             )
 
         engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
@@ -313,11 +440,12 @@ def _run_monitor(args: argparse.Namespace) -> int:
             from tui.engine import live_engine
 
             return live_engine(
-                args.settings,
+                settings,
                 args.schedule,
                 clock=clock,
                 record_to=args.record,
                 source=_live_source(args),
+                universe=_universe(settings),
             )
 
         engine = DeferredEngine(
@@ -325,7 +453,15 @@ def _run_monitor(args: argparse.Namespace) -> int:
         )
     from tui.ui.app import CapgapApp
 
-    CapgapApp(engine).run()
+    app = CapgapApp(
+        engine,
+        theme=theme,
+        ascii=settings.ui.ascii if args.ascii is None else args.ascii,
+        settings=settings,
+        state_path=state_path,
+        themes=loaded,
+    )
+    app.run(mouse=settings.ui.mouse if args.mouse is None else args.mouse)
     return EXIT_OK
 
 
@@ -342,7 +478,10 @@ def _demo_snapshot(args: argparse.Namespace) -> Snapshot:
         # Without --at the snapshot is the sample session at its close: the whole day played.
         start = demo_window()[1]
     engine = demo_engine(
-        ManualClock(start), schedule=args.schedule, manual_prices=args.settings.fedwatch.prices
+        ManualClock(start),
+        schedule=args.schedule,
+        manual_prices=args.settings.fedwatch.prices,
+        universe=_universe(args.settings),
     )
     return asyncio.run(engine.refresh())
 
@@ -354,9 +493,12 @@ def _live_snapshot(args: argparse.Namespace) -> Snapshot:
     from tui.engine import live_engine
 
     _refuse_at_live(args)
+    universe = _universe(args.settings)
 
     async def once() -> Snapshot:
-        engine = live_engine(args.settings, args.schedule, source=_live_source(args))
+        engine = live_engine(
+            args.settings, args.schedule, source=_live_source(args), universe=universe
+        )
         try:
             return await engine.refresh()
         finally:
@@ -366,11 +508,16 @@ def _live_snapshot(args: argparse.Namespace) -> Snapshot:
 
 
 def _run_snapshot(args: argparse.Namespace) -> int:
-    from tui.report import render_json, render_table
+    from tui import report
 
     snapshot = _demo_snapshot(args) if _is_demo(args) else _live_snapshot(args)
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
-    sys.stdout.write(render_json(snapshot) if fmt == "json" else render_table(snapshot))
+    if fmt == "tmux":
+        sys.stdout.write(report.format_tmux(snapshot) + "\n")
+    else:
+        sys.stdout.write(
+            report.render_json(snapshot) if fmt == "json" else report.render_table(snapshot)
+        )
     # Printed either way (it says what is wrong); the exit code tells scripts it failed.
     if snapshot.feeds and snapshot.feeds[0].state == "down":
         return EXIT_FAILURE
@@ -474,9 +621,15 @@ def _run_record(args: argparse.Namespace) -> int:
 
     from tui.engine import live_engine
 
+    universe = _universe(args.settings)
+
     async def record() -> int:
         engine = live_engine(
-            args.settings, args.schedule, record_to=args.out, source=_live_source(args)
+            args.settings,
+            args.schedule,
+            record_to=args.out,
+            source=_live_source(args),
+            universe=universe,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -527,12 +680,35 @@ def _schedule(settings: Settings) -> tuple[FomcMeeting, ...]:
     return extend_schedule(default_schedule(), extra)
 
 
+def _load(args: argparse.Namespace) -> Settings:
+    """Load the settings and print their warnings (one line each) to stderr."""
+    settings = load_settings(find_config(getattr(args, "config", None)))
+    for warning in settings.warnings:
+        print(f"capgap: warning: {warning}", file=sys.stderr)
+    return settings
+
+
+def _run_config(args: argparse.Namespace) -> int:
+    """Print the default file, the settings in effect, or the path (a bad file is no bar)."""
+    from tui.config_doc import default_config_text, render_settings
+
+    if args.path:
+        print(config_location(getattr(args, "config", None)))
+    elif args.default:
+        sys.stdout.write(default_config_text())
+    else:
+        sys.stdout.write(render_settings(_load(args)))
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run capgap with ``argv`` (default: the process arguments); return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        args.settings = load_settings(find_config(getattr(args, "config", None)))
+        if args.command == "config":
+            return _run_config(args)
+        args.settings = _load(args)
         args.schedule = _schedule(args.settings)
         if args.command == "snapshot":
             return _run_snapshot(args)

@@ -1,0 +1,264 @@
+"""The monitor's terminal flags (--theme, --colors, --ascii, --mouse) over the config's [ui], the
+config's universe in the engines, and `capgap snapshot --format tmux`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.cli import _universe, color_system_env, main
+from tui.config import ConfigError, CustomSector, Settings, UniverseSettings
+
+# Runs capgap with the app swapped for one that reports what it was given, then stops. Textual is
+# imported for the first time inside run(), so its constants show what capgap set beforehand.
+PROBE = """
+import json, os, sys, types
+
+fake = types.ModuleType("tui.ui.app")
+
+
+class CapgapApp:
+    def __init__(self, engine, **kwargs):
+        self.engine = engine
+        self.kwargs = kwargs
+
+    def run(self, **kwargs):
+        polars_loaded = "polars" in sys.modules
+        import textual.constants
+
+        given = self.kwargs
+        print(json.dumps({
+            "color_system": textual.constants.COLOR_SYSTEM,
+            "no_color": os.environ.get("NO_COLOR"),
+            "run": kwargs,
+            "theme": given["theme"],
+            "ascii": given["ascii"],
+            "state_path": str(given["state_path"]),
+            "source": str(given["settings"].source),
+            "themes": sorted(theme.name for theme in given["themes"].themes),
+            "demo": self.engine.demo,
+            "polars_loaded": polars_loaded,
+            "textual_before_main": TEXTUAL_BEFORE_MAIN,
+        }))
+
+
+fake.CapgapApp = CapgapApp
+sys.modules["tui.ui.app"] = fake
+from tui.cli import main
+
+TEXTUAL_BEFORE_MAIN = "textual" in sys.modules
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path, monkeypatch):
+    """In-process runs read no real config: no $CAPGAP_CONFIG, the default path in tmp_path."""
+    monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
+    monkeypatch.setattr("tui.config.default_config_path", lambda: tmp_path / "absent.toml")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """Config and state folders inside tmp_path: the real ones are never read or written."""
+    (tmp_path / "state").mkdir()
+    (tmp_path / "config").mkdir()
+    return tmp_path
+
+
+def run_capgap(home: Path, *argv: str, env: dict[str, str] | None = None):
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"CAPGAP_CONFIG", "TEXTUAL_COLOR_SYSTEM", "NO_COLOR"}
+    }
+    environ |= {"XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
+    environ |= env or {}
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environ,
+    )
+
+
+def launched(home: Path, *argv: str, env: dict[str, str] | None = None) -> dict:
+    result = run_capgap(home, *argv, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def config(home: Path, body: str) -> Path:
+    path = home / "capgap.toml"
+    path.write_text(body)
+    path.chmod(0o600)
+    return path
+
+
+def remember(home: Path, theme: str) -> None:
+    folder = home / "state" / "capgap"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "state.toml").write_text(f'theme = "{theme}"\n')
+
+
+@pytest.mark.parametrize(
+    ("flag", "configured", "environ", "expected"),
+    [
+        ("16", None, {}, "standard"),
+        ("256", "16", {}, "256"),
+        ("truecolor", None, {"TEXTUAL_COLOR_SYSTEM": "standard"}, "truecolor"),  # flag wins
+        (None, "16", {}, "standard"),
+        (None, "256", {"TEXTUAL_COLOR_SYSTEM": "truecolor"}, "truecolor"),  # env over config
+        (None, None, {}, None),
+    ],
+)
+def test_color_system_order_flag_env_config(flag, configured, environ, expected):
+    env = dict(environ) | {"NO_COLOR": "1"}
+    color_system_env(flag, configured, env)
+    assert env.get("TEXTUAL_COLOR_SYSTEM") == expected
+    assert env["NO_COLOR"] == "1"  # never touched
+
+
+def test_flags_reach_the_app_and_textual_before_it_loads(home):
+    path = config(home, '[ui]\ntheme = "capgap-light"\nascii = true\nmouse = true\n')
+    got = launched(home, "--demo", "--colors", "16", "--no-mouse", "--config", str(path))
+    assert got["textual_before_main"] is False
+    assert got["color_system"] == "standard"
+    assert got["run"] == {"mouse": False}
+    assert got["ascii"] is True
+    assert got["theme"] == "capgap-light"
+    assert got["state_path"] == str(home / "state" / "capgap" / "state.toml")
+    assert got["source"] == str(path)
+    assert {"capgap-dark", "capgap-light"} <= set(got["themes"])
+    assert got["demo"] is True
+    # The engine (and polars) is built later, in a thread, after the first paint.
+    assert got["polars_loaded"] is False
+
+
+def test_the_config_gives_the_defaults_and_flags_override(home):
+    path = config(home, '[ui]\ncolors = "256"\nascii = true\nmouse = false\n')
+    got = launched(home, "--demo", "--config", str(path))
+    assert got["color_system"] == "256"
+    assert (got["ascii"], got["run"]) == (True, {"mouse": False})
+    assert got["theme"] is None  # nothing chosen anywhere: the app's default
+    got = launched(home, "--demo", "--config", str(path), "--no-ascii", "--mouse")
+    assert (got["ascii"], got["run"]) == (False, {"mouse": True})
+    got = launched(home, "--demo", "--config", str(path), env={"TEXTUAL_COLOR_SYSTEM": "truecolor"})
+    assert got["color_system"] == "truecolor"
+
+
+def test_no_color_is_left_to_textual(home):
+    got = launched(home, "--demo", "--colors", "256", env={"NO_COLOR": "1"})
+    assert got["no_color"] == "1" and got["color_system"] == "256"
+
+
+def test_theme_flag_then_remembered_then_config(home):
+    path = config(home, '[ui]\ntheme = "capgap-light"\n')
+    remember(home, "capgap-mono")
+    assert launched(home, "--demo", "--config", str(path))["theme"] == "capgap-mono"
+    got = launched(home, "--demo", "--config", str(path), "--theme", "textual-dark")
+    assert got["theme"] == "textual-dark"
+    # A remembered theme that no longer exists is passed over quietly.
+    remember(home, "deleted-theme")
+    assert launched(home, "--demo", "--config", str(path))["theme"] == "capgap-light"
+
+
+def test_an_unknown_theme_flag_exits_2_with_one_line(home):
+    result = run_capgap(home, "--demo", "--theme", "nope")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("capgap: error: --theme: no theme named 'nope' (known: ")
+    assert "capgap-dark" in lines[0] and "textual-dark" in lines[0]
+
+
+def test_an_unknown_config_theme_names_file_line_and_key(home):
+    path = config(home, '# mine\n[ui]\ntheme = "nope"\n')
+    result = run_capgap(home, "--demo", "--config", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(f"capgap: error: {path}:3: [ui] theme: no theme named 'nope'")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--colors", "8"], "--colors: invalid choice: '8'"),
+        (["--colors"], "--colors: expected one argument"),
+        (["--ascii=yes"], "--ascii"),
+        (["snapshot", "--demo", "--theme", "capgap-dark"], "unrecognized arguments: --theme"),
+    ],
+)
+def test_bad_terminal_flags_exit_2_with_one_line(argv, needle):
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", *argv], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], result.stderr
+
+
+def test_the_shipped_universe_is_used_without_config():
+    assert _universe(Settings()) is None
+
+
+def test_a_universe_the_analytics_refuse_is_a_config_error(tmp_path):
+    # Built by hand, past the parser (which refuses it first, with its line).
+    settings = Settings(
+        source=tmp_path / "c.toml",
+        universe=UniverseSettings(sectors=(CustomSector("Energy", large_etf="XLE"),)),
+    )
+    with pytest.raises(ConfigError) as caught:
+        _universe(settings)
+    assert str(caught.value).startswith(f"{tmp_path / 'c.toml'}: [universe]: ")
+    assert "Energy" in str(caught.value)
+
+
+def test_custom_sectors_reach_the_snapshot(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text(
+        '[[universe.sectors]]\nname = "Chips"\nlarge = ["NVDA", "AVGO"]\nsmall = ["SANM"]\n'
+        '[universe.watchlists]\nmine = ["AAPL"]\n'
+    )
+    argv = ["snapshot", "--demo", "--at", "14:00", "--config", str(path), "--format", "json"]
+    assert main(argv) == 0
+    sectors = {row["sector"]: row for row in json.loads(capsys.readouterr().out)["sectors"]}
+    assert "Chips" in sectors and len(sectors) == 12
+    chips = sectors["Chips"]
+    # No ETFs: both legs are the equal-weighted mean of the listed constituents, all three of
+    # which are among the sector's movers.
+    moves = {m["symbol"]: m["change_pct"] for m in chips["leaders"] + chips["laggards"]}
+    assert set(moves) == {"NVDA", "AVGO", "SANM"}
+    assert chips["large"]["symbol"] is None and chips["small"]["symbol"] is None
+    assert chips["small"]["from_constituents"] is True
+    assert chips["large"]["change_pct"] == pytest.approx(
+        (moves["NVDA"] + moves["AVGO"]) / 2, abs=2e-4
+    )
+    assert chips["small"]["change_pct"] == pytest.approx(moves["SANM"], abs=2e-4)
+    assert chips["spread_pp"] == pytest.approx(
+        chips["small"]["change_pct"] - chips["large"]["change_pct"], abs=1e-3
+    )
+
+
+def test_snapshot_tmux_line_agrees_with_the_json(capsys):
+    assert main(["snapshot", "--demo", "--at", "14:00", "--format", "json"]) == 0
+    snap = json.loads(capsys.readouterr().out)
+    assert main(["snapshot", "--demo", "--at", "14:00", "--format", "tmux"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("\n") and out.count("\n") == 1
+    line = out.rstrip("\n")
+    spread = snap["spread"]
+    assert line.startswith("DEMO ")
+    assert f"SPX {spread['large']['change_pct']:+.2f}%" in line
+    assert f"RUT {spread['small']['change_pct']:+.2f}%" in line
+    assert f"gap {spread['relative_pp']['1d']:+.2f}pp" in line
+    assert re.search(r"FOMC \d+d\d{2}h", line)  # 2025-12-05 14:00 to the 10th: days away
+    assert len(line) <= 60
