@@ -273,6 +273,27 @@ class ScriptedEngine:
         self._fail_with = fail_with
         self._publish: Callable[[Snapshot], None] | None = None
         self._finished = asyncio.Event()
+        self.paused = False
+        self.universe = None
+        #: Every focus the app asked for, and how often it asked for a poll now.
+        self.focuses: list[tuple[str | None, str | None]] = []
+        self.wakes = 0
+
+    def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
+        """Record the details the app asks for."""
+        self.focuses.append((sector, symbol))
+
+    def wake(self) -> None:
+        """Record a request to poll now."""
+        self.wakes += 1
+
+    def pause(self) -> None:
+        """Pause (the scripted source only records it)."""
+        self.paused = True
+
+    def resume(self) -> None:
+        """Resume."""
+        self.paused = False
 
     async def refresh(self) -> Snapshot:
         """Return the latest snapshot (there is nothing to poll)."""

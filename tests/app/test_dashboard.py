@@ -38,6 +38,7 @@ def text(app: CapgapApp, selector: str) -> str:
 
 async def started(app: CapgapApp, pilot: Any, count: int = 1) -> None:
     await wait_for(lambda: app.dashboard.applied >= count, pilot)
+    await pilot.pause()  # let the compositor paint what was applied
 
 
 def expected_order(rows: tuple[SectorRow, ...], value: Any, descending: bool) -> list[str]:

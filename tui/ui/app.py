@@ -1,17 +1,33 @@
-"""The Textual app: pushes the dashboard and runs the engine in one long-lived worker."""
+"""The Textual app: screens on a stack, the engine in one long-lived worker, app-wide keys."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tui.alerts import AlertMonitor
 from tui.analytics.snapshot import Snapshot
+from tui.config import Settings
+from tui.state import UiState, save_state
+from tui.ui.commands import capgap_commands
+from tui.ui.glyphs import use_ascii
 from tui.ui.messages import SnapshotReady
 from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.themes import DEFAULT_THEME, load_themes
+from tui.ui.screens.fed_detail import FedDetailScreen
+from tui.ui.screens.help import HelpScreen, Scope
+from tui.ui.screens.live import LiveScreen
+from tui.ui.screens.sector import SectorScreen
+from tui.ui.screens.spread import SpreadScreen
+from tui.ui.screens.symbol import SymbolScreen
+from tui.ui.themes import DEFAULT_THEME, LoadedThemes, load_themes, theme_cycle, variable_defaults
+from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.windows import step
 
 if TYPE_CHECKING:
     from textual.types import AnimationLevel
@@ -22,12 +38,18 @@ ENGINE_WORKER = "engine"
 
 
 class CapgapApp(App[None]):
-    """Thin shell: the engine computes, the dashboard renders, this wires them together."""
+    """Thin shell: the engine computes, screens render, this routes snapshots and keys."""
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "capgap"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Keys", id="help"),
+        Binding("ctrl+p", "command_palette", "Palette", id="palette", show=False, priority=True),
+        Binding("t", "cycle_theme", "Theme", id="theme"),
+        Binding("p", "pause", "Pause", id="pause"),
+        Binding("r", "refresh", "Refresh", id="refresh", show=False),
+        Binding("c", "compact", "Compact", id="compact", show=False),
     ]
 
     def __init__(
@@ -36,33 +58,62 @@ class CapgapApp(App[None]):
         *,
         theme: str | None = None,
         animation_level: AnimationLevel | None = None,
+        settings: Settings | None = None,
+        ascii: bool = False,
+        state_path: Path | None = None,
+        themes: LoadedThemes | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
-        loaded = load_themes()
+        self.settings = settings or Settings()
+        # Glyphs are module state: every app sets them, so one app's --ascii never leaks.
+        use_ascii(ascii)
+        self.set_class(ascii, "-ascii")
+        loaded = themes or load_themes()
         for bundled in loaded.themes:
             self.register_theme(bundled)
-        self._theme_errors = loaded.errors
+        self._capgap_themes = tuple(t.name for t in loaded.themes)
+        self._notes = list(loaded.errors)
+        self._choose_theme(theme)
+        if animation_level is not None:
+            self.animation_level = animation_level
+        self._state_path = state_path
+        self.latest: Snapshot | None = None
+        #: How many snapshots have arrived (tests wait on it).
+        self.received = 0
+        #: The time window of the charts ("1m", "3m", "6m", "ytd", "1y").
+        self.window = "1y"
+        self.aliases = dict(self.settings.universe.aliases)
+        self.alerts = AlertMonitor(self.settings.alerts)
+        self._focus: tuple[str | None, str | None] | None = None
+        self.dashboard = DashboardScreen(
+            engine.clock, demo=engine.demo, source_label=engine.source_label
+        )
+        self.dashboard.set_class(self.settings.ui.compact, "-compact")
+
+    def _choose_theme(self, theme: str | None) -> None:
+        if theme is not None and theme not in self.available_themes:
+            self._notes.append(f"theme {theme!r} not found; using {DEFAULT_THEME}")
+            theme = None
         if theme is None and DEFAULT_THEME in self.available_themes:
             theme = DEFAULT_THEME
         if theme is not None:
             self.theme = theme
-        if animation_level is not None:
-            self.animation_level = animation_level
-        self.dashboard = DashboardScreen(
-            engine.clock, demo=engine.demo, source_label=engine.source_label
-        )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        """Up/down colours default to the theme's success/error, so every theme works."""
-        colors = self.current_theme.to_color_system().generate()
-        return {"gap-up": colors["success"], "gap-down": colors["error"]}
+        """Give capgap's colour variables defaults from the theme, so every theme works."""
+        return variable_defaults(self.current_theme)
 
     def on_mount(self) -> None:
-        """Show the dashboard and start the engine's loop."""
+        """Apply the keymap, show the dashboard and start the engine's loop."""
+        if self.settings.keymap:
+            self.set_keymap(dict(self.settings.keymap))
         self.push_screen(self.dashboard)
-        for error in self._theme_errors:
-            self.notify(error, title="theme file ignored", severity="warning", timeout=10)
+        for note in self._notes:
+            self.notify(note, title="theme", severity="warning", timeout=10)
+        for warning in self.settings.warnings:
+            self.notify(warning, title="config", severity="warning", timeout=10)
+        self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
         self.run_worker(self._run_engine(), name=ENGINE_WORKER, exit_on_error=False)
 
     async def _run_engine(self) -> None:
@@ -73,7 +124,28 @@ class CapgapApp(App[None]):
 
     def _publish(self, snapshot: Snapshot) -> None:
         # SnapshotReady collapses a backlog: a slow repaint never queues stale snapshots.
-        self.dashboard.post_message(SnapshotReady(snapshot))
+        self.post_message(SnapshotReady(snapshot))
+
+    def on_snapshot_ready(self, message: SnapshotReady) -> None:
+        """Raise due alerts and show the snapshot on the top live screen, in one repaint."""
+        snapshot = message.snapshot
+        self.latest = snapshot
+        self.received += 1
+        for alert in self.alerts.check(snapshot):
+            self.notify(alert.message, title=alert.title, severity=alert.severity, timeout=15)
+            self.bell()
+        screen = self.top_live_screen()
+        # A snapshot can land while the app is quitting and the screens are being taken down.
+        if screen is not None and not self._exit and not screen._closing:
+            with self.batch_update():
+                screen.apply_snapshot(snapshot)
+
+    def top_live_screen(self) -> LiveScreen | None:
+        """Return the highest screen in the stack that shows snapshots (under any modal)."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, LiveScreen):
+                return screen
+        return None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Handle engine failures and the end of a replay (the one place for both)."""
@@ -86,3 +158,127 @@ class CapgapApp(App[None]):
             self.dashboard.engine_failed(message)
         elif event.state == WorkerState.SUCCESS and self.engine.clock.finished:
             self.dashboard.replay_ended(self.engine.clock.now())
+
+    # Navigation: every screen is pushed on the stack, so Esc goes back one level.
+
+    def request_focus(self, sector: str | None, symbol: str | None) -> None:
+        """Ask the engine for drilldown details (only when they change: focus polls at once)."""
+        if (sector, symbol) != self._focus:
+            self._focus = (sector, symbol)
+            self.engine.focus(sector=sector, symbol=symbol)
+
+    def trail(self) -> list[str]:
+        """Return the breadcrumb: the crumb of every live screen on the stack."""
+        return [screen.crumb for screen in self.screen_stack if isinstance(screen, LiveScreen)]
+
+    def sector_below(self, screen: Screen[None]) -> str | None:
+        """Return the sector (or watchlist) screen's target under ``screen``, if any."""
+        stack = self.screen_stack
+        below = stack[: stack.index(screen)] if screen in stack else stack
+        for candidate in reversed(below):
+            if isinstance(candidate, SectorScreen):
+                return candidate.target
+        return None
+
+    def index_name(self, symbol: str) -> str:
+        """Return the display name of a benchmark index ("S&P 500")."""
+        if self.latest is not None:
+            for quote in (self.latest.spread.large, self.latest.spread.small):
+                if quote.symbol == symbol:
+                    return quote.name
+        return self.aliases.get(symbol, symbol)
+
+    def open_sector(self, name: str, kind: str = "sector") -> None:
+        """Open a sector's (or watchlist's) constituents."""
+        self.push_screen(SectorScreen(name, kind=kind))
+
+    def open_symbol(self, symbol: str) -> None:
+        """Open a symbol's screen."""
+        self.push_screen(SymbolScreen(symbol))
+
+    def action_open_spread(self) -> None:
+        """Open the spread screen (not on top of itself)."""
+        if not isinstance(self.screen, SpreadScreen):
+            self.push_screen(SpreadScreen())
+
+    def action_fed(self) -> None:
+        """Open the Fed screen on the latest Fed figures."""
+        if not isinstance(self.screen, FedDetailScreen):
+            self.push_screen(FedDetailScreen(self.latest.fed if self.latest else None))
+
+    def action_dashboard(self) -> None:
+        """Go back to the dashboard."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.binding_scopes(), self.settings.keymap))
+
+    def binding_scopes(self) -> list[Scope]:
+        """Return where each group of bindings applies, for the help screen."""
+        return [
+            ("everywhere", (CapgapApp,)),
+            ("dashboard", (DashboardScreen,)),
+            ("tables", (KeyedTable,)),
+            ("sector", (SectorScreen,)),
+            ("symbol, spread", (SymbolScreen, SpreadScreen)),
+            ("Fed", (FedDetailScreen,)),
+        ]
+
+    # Switches.
+
+    def action_set_window(self, window: str) -> None:
+        """Set the time window of the charts."""
+        self.window = window
+        for screen in self.screen_stack:
+            if isinstance(screen, LiveScreen):
+                screen.window_changed()
+
+    def action_step_window(self, by: int) -> None:
+        """Move to the next (1) or previous (-1) time window."""
+        self.action_set_window(step(self.window, by))
+
+    def capgap_theme_names(self) -> tuple[str, ...]:
+        """Return the names of capgap's themes (bundled and the user's)."""
+        return self._capgap_themes
+
+    def action_cycle_theme(self) -> None:
+        """Switch to the next capgap theme."""
+        self.set_theme(theme_cycle(self._capgap_themes, self.theme))
+
+    def set_theme(self, name: str) -> None:
+        """Switch theme (remembered for the next start by the theme-changed signal)."""
+        self.theme = name
+
+    def _remember_theme(self, name: str) -> None:
+        if self._state_path is None:
+            return
+        error = save_state(self._state_path, UiState(theme=name))
+        if error:
+            self.notify(error, title="theme not remembered", severity="warning")
+
+    def action_pause(self) -> None:
+        """Pause or resume polling (and a replay's clock)."""
+        if self.engine.paused:
+            self.engine.resume()
+        else:
+            self.engine.pause()
+        self.dashboard.set_paused(self.engine.paused)
+        screen = self.top_live_screen()
+        if screen is not None and self.latest is not None:
+            screen.show_time(self.latest)
+
+    def action_refresh(self) -> None:
+        """Poll now instead of at the next planned time."""
+        self.engine.wake()
+
+    def action_compact(self) -> None:
+        """Switch the dashboard's compact layout on or off."""
+        self.dashboard.toggle_class("-compact")
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Offer capgap's commands first, then Textual's own."""
+        yield from capgap_commands(self)
+        yield from super().get_system_commands(screen)

@@ -118,6 +118,11 @@ def ny_clock(moment: datetime, seconds: bool = True) -> str:
     return local.strftime("%H:%M:%S" if seconds else "%H:%M")
 
 
+def ny_date(moment: datetime) -> date:
+    """Return the New York date of an instant (the market's "today")."""
+    return moment.astimezone(NEW_YORK).date()
+
+
 def fmt_day(day: date) -> str:
     """Format a date as 'Wed 10 Dec 2025' (English names regardless of the locale)."""
     weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[day.weekday()]

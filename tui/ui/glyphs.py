@@ -17,16 +17,38 @@ class Glyphs:
     hike: str
     dot: str
     crumb: str
+    rule: str
+    knob: str
     # plotext marker: "hd" draws 2x2 block quadrants; an ASCII terminal gets a plain "*".
     marker: str
 
 
 UNICODE = Glyphs(
-    up="▲", down="▼", flat="=", cut="▇", hold="▁", hike="▀", dot="·", crumb="›", marker="hd"
+    up="▲",
+    down="▼",
+    flat="=",
+    cut="▇",
+    hold="▁",
+    hike="▀",
+    dot="·",
+    crumb="›",
+    rule="─",
+    knob="●",
+    marker="hd",
 )
 # Every cell keeps its width in ASCII, so layouts do not move between the two sets.
 ASCII = Glyphs(
-    up="^", down="v", flat="=", cut="#", hold="_", hike="+", dot="|", crumb=">", marker="*"
+    up="^",
+    down="v",
+    flat="=",
+    cut="#",
+    hold="_",
+    hike="+",
+    dot="|",
+    crumb=">",
+    rule="-",
+    knob="o",
+    marker="*",
 )
 
 _active: list[Glyphs] = [UNICODE]

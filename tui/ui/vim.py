@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 #: Added to every table beside its arrow keys; ids match tui/keys.py.
-VIM_TABLE_BINDINGS = [
+VIM_TABLE_BINDINGS: list[BindingType] = [
     Binding("j", "cursor_down", "Down", show=False, id="down"),
     Binding("k", "cursor_up", "Up", show=False, id="up"),
     Binding("h", "cursor_left", "Left", show=False, id="left"),

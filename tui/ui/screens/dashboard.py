@@ -8,13 +8,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer
 
+from tui.analytics.drilldown import window_start
 from tui.analytics.snapshot import Snapshot
 from tui.clock import Clock
-from tui.ui.messages import SnapshotReady
-from tui.ui.screens.fed_detail import FedDetailScreen
+from tui.ui.format import ny_date
+from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.fed_panel import FedPanel
 from tui.ui.widgets.ratio_chart import RatioChart
 from tui.ui.widgets.sectors_table import SectorsTable
@@ -23,21 +23,22 @@ from tui.ui.widgets.status_line import StatusLine
 from tui.ui.widgets.style_panel import StylePanel
 
 
-class DashboardScreen(Screen[None]):
-    """Applies each snapshot in one batch; the layout follows the terminal size by CSS classes."""
+class DashboardScreen(LiveScreen):
+    """Applies each snapshot in one batch; the layout follows the terminal size by CSS classes.
 
-    # -narrow / -short switch the compact layout in app.tcss; the chart needs a tall screen.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (typed in Screen)
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
+    Breakpoint classes (see LiveScreen): -minimal-w / -narrow / -wide by width (80, 100) and
+    -minimal-h / -short / -tall by height (24, 32); -compact forces the short layout.
+    """
 
-    # The Fed panel is focusable too (Enter opens its detail), but the keys belong to the table.
+    # The panels are focusable too (Enter opens their screens), but the keys belong to the table.
     AUTO_FOCUS = "SectorsTable"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("S", "reverse_sort", "Reverse", id="reverse"),
-        Binding("f", "fed_detail", "Fed", id="fed_detail"),
+        Binding("f", "app.fed", "Fed", id="fed"),
     ]
+    crumb = "Dashboard"
 
     def __init__(self, clock: Clock, *, demo: bool, source_label: str) -> None:
         super().__init__(id="dashboard")
@@ -60,22 +61,32 @@ class DashboardScreen(Screen[None]):
         yield SectorsTable()
         yield Footer()
 
-    def on_snapshot_ready(self, message: SnapshotReady) -> None:
-        """Apply a snapshot to every widget in one repaint."""
-        snapshot = message.snapshot
-        with self.app.batch_update():
-            self.query_one(StatusLine).apply(snapshot)
-            self.query_one(SpreadPanel).apply(snapshot.spread)
-            self.query_one(RatioChart).apply(snapshot.spread.ratio_history)
-            self.query_one(FedPanel).apply(snapshot.fed)
-            self.query_one(StylePanel).apply(snapshot.style)
-            self.query_one(SectorsTable).apply(snapshot.sectors)
-            # An open Fed detail screen follows the same snapshots (no second engine worker).
-            for screen in self.app.screen_stack:
-                if isinstance(screen, FedDetailScreen):
-                    screen.apply(snapshot.fed)
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Apply a snapshot to every widget (the app batches the repaint)."""
+        self.query_one(StatusLine).apply(snapshot)
+        self.query_one(SpreadPanel).apply(snapshot.spread)
+        self._plot_ratio(snapshot)
+        self.query_one(FedPanel).apply(snapshot.fed)
+        self.query_one(StylePanel).apply(snapshot.style)
+        self.query_one(SectorsTable).apply(snapshot.sectors)
         self.latest = snapshot
         self.applied += 1
+
+    def _plot_ratio(self, snapshot: Snapshot) -> None:
+        window = self.capgap.window
+        start = window_start(window, ny_date(snapshot.as_of))
+        self.query_one(RatioChart).apply(snapshot.spread.ratio_history, start, window)
+
+    def window_changed(self) -> None:
+        """Redraw the ratio chart over the new window."""
+        if self.latest is not None:
+            self._plot_ratio(self.latest)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a sector opens its constituents."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.capgap.open_sector(str(event.row_key.value))
 
     def replay_ended(self, at: datetime) -> None:
         """Keep the last figures and say the replay is over."""
@@ -85,6 +96,10 @@ class DashboardScreen(Screen[None]):
         """Keep the last figures and say the engine stopped."""
         self.query_one(StatusLine).engine_failed(error)
 
+    def set_paused(self, paused: bool) -> None:
+        """Show or hide PAUSED on the status line."""
+        self.query_one(StatusLine).set_paused(paused)
+
     def action_cycle_sort(self) -> None:
         """Sort the sectors on the next column."""
         self.query_one(SectorsTable).cycle_sort()
@@ -92,7 +107,3 @@ class DashboardScreen(Screen[None]):
     def action_reverse_sort(self) -> None:
         """Reverse the sectors' sort."""
         self.query_one(SectorsTable).reverse_sort()
-
-    def action_fed_detail(self) -> None:
-        """Open the Fed detail screen on the latest Fed figures (Esc comes back here)."""
-        self.app.push_screen(FedDetailScreen(self.latest.fed if self.latest else None))

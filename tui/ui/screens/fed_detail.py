@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
-from tui.analytics.snapshot import FedSnapshot, FuturesPrice, MeetingOdds
+from tui.analytics.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, Snapshot
 from tui.market import fedwatch
 from tui.ui.format import MISSING, fmt_age, fmt_day, fmt_range, ny_clock
 from tui.ui.glyphs import glyphs
+from tui.ui.screens.live import LiveScreen
+from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.odds_bars import meeting_label
 
@@ -175,15 +174,10 @@ class RatePathChart(PlotextPlot):
         return True
 
 
-class FedDetailScreen(Screen[None]):
+class FedDetailScreen(LiveScreen):
     """Everything behind the Fed panel's odds; follows new snapshots while it is open."""
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012 (typed in Screen)
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", id="fed_detail_back"),
-    ]
+    crumb = "Fed"
 
     def __init__(self, fed: FedSnapshot | None) -> None:
         super().__init__(id="fed-detail")
@@ -196,6 +190,7 @@ class FedDetailScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Summary, meetings, then the path chart beside the futures, the rule, the keys."""
+        yield Breadcrumb(demo=self.capgap.engine.demo)
         yield Static(summary_content(self._fed), id="fed-summary", markup=False)
         yield MeetingsTable(id="fed-meetings", title="Odds per meeting (total move from today)")
         with Horizontal(id="fed-detail-lower"):
@@ -211,8 +206,13 @@ class FedDetailScreen(Screen[None]):
         if self._fed is not None:
             self._show(self._fed)
 
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Show the Fed figures of a snapshot."""
+        self.show_time(snapshot)
+        self.apply(snapshot.fed)
+
     def apply(self, fed: FedSnapshot) -> None:
-        """Show new Fed figures (called by the dashboard for every snapshot)."""
+        """Show new Fed figures."""
         if fed == self._fed:
             return
         self._fed = fed
@@ -227,7 +227,3 @@ class FedDetailScreen(Screen[None]):
         self.query_one(MeetingsTable).apply(fed.probabilities)
         self.query_one(FuturesTable).apply(fed.futures)
         self.query_one(RatePathChart).apply(rate_path(fed))
-
-    def action_back(self) -> None:
-        """Return to the dashboard (its focus and cursor are as they were)."""
-        self.app.pop_screen()

@@ -158,7 +158,7 @@ class FedPanel(Vertical, can_focus=True):
     DEFAULT_CLASSES = "box"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "screen.fed_detail", "Fed detail", id="fed_panel_open"),
+        Binding("enter", "app.fed", "Fed detail", id="open"),
     ]
 
     DEFAULT_CSS = """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from rich.style import Style
@@ -62,7 +62,7 @@ class KeyedTable(DataTable[Text]):
     def __init__(self, *, id: str, title: str) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.border_title = title
-        self._pending: Sequence[tuple[str, dict[str, Cell]]] | None = None
+        self._pending: Sequence[tuple[str, Mapping[str, Cell]]] | None = None
 
     def on_mount(self) -> None:
         """Create the columns with stable keys, then show rows that came first."""
@@ -88,7 +88,7 @@ class KeyedTable(DataTable[Text]):
         # Plain Text: market strings never pass through markup.
         return Text(cell, justify="right" if right else "left")
 
-    def update_rows(self, rows: Sequence[tuple[str, dict[str, Cell]]]) -> bool:
+    def update_rows(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> bool:
         """Add, update and remove rows by key, touching only changed cells; True if rows moved."""
         if not self.columns:
             self._pending = rows
@@ -114,7 +114,7 @@ class KeyedTable(DataTable[Text]):
                 self.update_cell(key, column, text)
         return added or bool(removed)
 
-    def sync(self, rows: Sequence[tuple[str, dict[str, Cell]]]) -> None:
+    def sync(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:
         """Show ``rows`` (key, cells by column) in exactly that order."""
         self.update_rows(rows)
         if not self.columns:
@@ -141,8 +141,10 @@ class SortedTable(KeyedTable):
         self._update_title()
 
     def on_mount(self) -> None:
-        """Create the columns and follow theme changes (the up/down colours live in cells)."""
-        super().on_mount()
+        """Follow theme changes (the up/down colours live in cells).
+
+        Textual runs KeyedTable.on_mount (the columns) itself: handlers run for each class.
+        """
         self._styles = theme_styles(self.app.theme_variables)
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
 
@@ -172,10 +174,14 @@ class SortedTable(KeyedTable):
             cell.stylize(self._styles[0] if shown > 0 else self._styles[1])
         return cell
 
-    def show(self, rows: Sequence[tuple[str, dict[str, Cell]]]) -> None:
+    def show(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:
         """Update the rows by key and keep them in the current sort."""
+        first = not self.row_count
         self.update_rows(rows)
         self.resort()
+        if first and self.row_count:
+            # The first fill starts at the top, not wherever the first row added was sorted to.
+            self.move_cursor(row=0, animate=False)
 
     def resort(self) -> None:
         """Sort on the current column; the cursor follows its row, not its screen position."""

@@ -32,13 +32,14 @@ class Column:
 # Every width is fixed: the table never re-measures its columns, so a tick never shifts
 # them, and DataTable's cell cache (keyed without the width) never serves a stale header.
 COLUMNS = (
+    # The changes and the spread come first: a 60-column terminal shows them without scrolling.
     Column("sector", "Sector", 12),
-    Column("tag", "Tag", 3),
-    Column("large_etf", "Lg", 4),
     Column("large", "Lg %", 6),
-    Column("small_etf", "Sm", len(CONSTITUENTS_MARK)),
     Column("small", "Sm %", 6),
     Column("spread", "S-L pp", 6),
+    Column("large_etf", "Lg", 4),
+    Column("small_etf", "Sm", len(CONSTITUENTS_MARK)),
+    Column("tag", "Tag", 3),
     Column("breadth", "Brd%", 4),
     Column("leaders", "Leaders", None),
     Column("laggards", "Laggards", None),
@@ -193,7 +194,8 @@ class SectorsTable(DataTable[Text]):
 
     def apply(self, rows: tuple[SectorRow, ...]) -> None:
         """Show new sector rows: add new sectors, update changed cells, keep the sort."""
-        if not self._rows:
+        first = not self._rows
+        if first:
             self._styles = self._resolve_styles()
         self._rows = rows
         if self._wanted_movers() != self._movers_shown:
@@ -217,6 +219,9 @@ class SectorsTable(DataTable[Text]):
             self.remove_row(key)
         self._update_title(constituents=any(row.small.from_constituents for row in rows))
         self._resort()
+        if first:
+            # The first fill starts at the top, not wherever the first row added was sorted to.
+            self.move_cursor(row=0, animate=False)
 
     def _update_title(self, *, constituents: bool) -> None:
         label = SORTS[self._sort_index][1]

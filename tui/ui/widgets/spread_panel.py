@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from textual.binding import Binding, BindingType
 from textual.content import Content
 
 from tui.analytics.snapshot import IndexQuote, SpreadSnapshot
@@ -77,11 +80,15 @@ def spread_content(spread: SpreadSnapshot) -> Content:
     return Content("\n").join([large_line, small_line, header, values, ratio, pe])
 
 
-class SpreadPanel(ContentPanel):
-    """Renders SpreadSnapshot."""
+class SpreadPanel(ContentPanel, can_focus=True):
+    """Renders SpreadSnapshot; Enter on the dashboard's panel opens the spread screen."""
 
-    def __init__(self) -> None:
-        super().__init__(id="spread", title="Large vs small caps")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "app.open_spread", "Spread", id="open"),
+    ]
+
+    def __init__(self, *, id: str = "spread") -> None:
+        super().__init__(id=id, title="Large vs small caps")
 
     def apply(self, spread: SpreadSnapshot) -> None:
         """Show a new SpreadSnapshot."""

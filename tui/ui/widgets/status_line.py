@@ -53,6 +53,9 @@ class StatusLine(Horizontal):
         badge = Static(Content(" DEMO "), id="demo-badge", classes="status-badge")
         badge.display = self._demo
         yield badge
+        paused = Static(Content("PAUSED"), id="paused-badge", classes="status-badge")
+        paused.display = False
+        yield paused
         yield Static(Content("…"), id="market-state", classes="status-item")
         yield Static(self._clock_content(), id="ny-clock", classes="status-item")
         yield Static(Content(self._source_label), id="source", classes="status-item")
@@ -89,6 +92,10 @@ class StatusLine(Horizontal):
             self.query_one("#market-state", Static).update(state)
         self.query_one("#feed-state", Static).update(feed_content(snapshot.feeds))
         self.tick()
+
+    def set_paused(self, paused: bool) -> None:
+        """Show PAUSED while updates are paused."""
+        self.query_one("#paused-badge", Static).display = paused
 
     def replay_ended(self, at: datetime) -> None:
         """Say that the replay stopped (its last figures stay on screen)."""

@@ -1,0 +1,234 @@
+"""Pilot tests of the drilldown on the sample session: dashboard -> sector -> symbol and back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from app_support import SESSION_11AM, wait_for
+
+from tui.analytics.universe import load_universe
+from tui.clock import ManualClock
+from tui.config import Settings
+from tui.engine import demo_engine
+from tui.ui.app import CapgapApp
+from tui.ui.screens.dashboard import DashboardScreen
+from tui.ui.screens.fed_detail import FedDetailScreen
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.sector import SectorScreen
+from tui.ui.screens.spread import SpreadScreen
+from tui.ui.screens.symbol import SymbolScreen
+from tui.ui.widgets.breadcrumb import Breadcrumb
+from tui.ui.widgets.constituents_table import ConstituentsTable
+from tui.ui.widgets.ratio_chart import RatioChart
+from tui.ui.widgets.sectors_table import SectorsTable
+
+
+def demo_app(settings: Settings | None = None, at: datetime = SESSION_11AM) -> CapgapApp:
+    engine = demo_engine(ManualClock(at))
+    return CapgapApp(engine, animation_level="none", settings=settings)
+
+
+async def data_shown(app: CapgapApp, pilot: Any) -> None:
+    await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+
+
+async def sector_shown(app: CapgapApp, pilot: Any) -> SectorScreen:
+    screen = app.screen
+    assert isinstance(screen, SectorScreen)
+    await wait_for(lambda: screen.detail is not None, pilot)
+    return screen
+
+
+def trail(app: CapgapApp) -> str:
+    crumb = app.screen.query_one(Breadcrumb)
+    return str(crumb.query_one("#crumb-trail").content)
+
+
+@pytest.mark.asyncio
+async def test_enter_drills_from_sector_to_symbol_and_esc_comes_back_with_the_cursor() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        table = app.dashboard.query_one(SectorsTable)
+        await pilot.press("j", "j")  # vim keys move the sectors cursor
+        assert table.cursor_row == 2
+        sector = table.row_order()[2]
+        await pilot.press("enter")
+        screen = await sector_shown(app, pilot)
+        assert screen.target == sector
+        detail = screen.detail
+        assert detail is not None and detail.name == sector
+        assert trail(app).endswith(screen.crumb)
+        assert trail(app).startswith("Dashboard")
+        constituents = screen.query_one(ConstituentsTable)
+        # Every stock of the sector in the universe is a row.
+        universe = load_universe()
+        members = set(
+            universe.constituents.filter(universe.constituents["sector"] == sector)["symbol"]
+        )
+        assert set(constituents.row_keys()) == members
+        await pilot.press("down")
+        chosen = constituents.cursor_key()
+        assert chosen is not None
+        await pilot.press("enter")
+        symbol_screen = app.screen
+        assert isinstance(symbol_screen, SymbolScreen)
+        assert symbol_screen.symbol == chosen
+        await wait_for(lambda: symbol_screen.detail is not None, pilot)
+        assert symbol_screen.detail is not None
+        # The symbol's last equals the constituent row's last in the same engine.
+        row = next(r for r in detail.constituents if r.symbol == chosen)
+        assert symbol_screen.detail.last == pytest.approx(row.last, rel=1e-3)
+        assert symbol_screen.detail.daily, "a year of daily closes for the chart"
+        assert trail(app).split(" › ")[-1] == chosen
+        await pilot.press("escape")
+        assert app.screen is screen
+        assert constituents.cursor_key() == chosen, "the cursor is where it was"
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+        assert table.cursor_row == 2
+        await pilot.press("escape")  # Esc on the dashboard goes nowhere
+        assert isinstance(app.screen, DashboardScreen)
+
+
+@pytest.mark.asyncio
+async def test_sector_screen_sorts_and_filters() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        app.open_sector("Industrials")
+        screen = await sector_shown(app, pilot)
+        table = screen.query_one(ConstituentsTable)
+        await wait_for(lambda: table.row_count > 0, pilot)
+        assert screen.detail is not None
+        rows = {r.symbol: r for r in screen.detail.constituents}
+        by_change = sorted(
+            (r for r in rows.values() if r.change_pct is not None),
+            key=lambda r: r.change_pct or 0.0,
+            reverse=True,
+        )
+        assert table.row_keys()[: len(by_change)] == [r.symbol for r in by_change]
+        await pilot.press("S")  # reverse: smallest change first
+        assert table.row_keys()[0] == by_change[-1].symbol
+        await pilot.press("slash")
+        first = next(iter(rows))
+        await pilot.press(*first.lower())
+        assert first in table.row_keys()
+        assert all(
+            first.lower() in key.lower() or first.lower() in rows[key].name.lower()
+            for key in table.row_keys()
+        )
+        await pilot.press("escape")  # clears the filter, stays on the screen
+        assert app.screen is screen
+        assert len(table.row_keys()) == len(rows)
+
+
+@pytest.mark.asyncio
+async def test_spread_screen_switches_windows_by_key() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        app.dashboard.query_one("#spread").focus()
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, SpreadScreen)
+        chart = screen.query_one("#spread-chart", RatioChart)
+        await wait_for(lambda: chart.redraws >= 1, pilot)
+        assert "1Y" in str(chart.border_title)
+        year_points = len(chart._values)
+        await pilot.press("3")
+        assert app.window == "3m"
+        assert "3M" in str(chart.border_title)
+        # About 63 sessions in three months, against about 252 in the year.
+        assert 58 <= len(chart._values) <= 67 < year_points
+        await pilot.press("right_square_bracket")
+        assert app.window == "6m"
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+        # The dashboard's chart follows the window too.
+        assert "6M" in str(app.dashboard.query_one(RatioChart).border_title)
+
+
+@pytest.mark.asyncio
+async def test_fed_screen_and_help_open_and_close() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        await pilot.press("f")
+        assert isinstance(app.screen, FedDetailScreen)
+        assert trail(app) == "Dashboard › Fed"
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[3] for row in app.screen.rows}
+        assert {"quit", "help", "palette", "sort", "fed", "theme", "pause", "down"} <= ids
+        await pilot.press("escape")
+        assert isinstance(app.screen, FedDetailScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+@pytest.mark.asyncio
+async def test_remapped_keys_work_and_the_help_shows_them() -> None:
+    settings = Settings(keymap={"sort": "o", "fed": "F", "down": "n"})
+    app = demo_app(settings)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        table = app.dashboard.query_one(SectorsTable)
+        before = table.sort_column
+        await pilot.press("s")  # no longer bound
+        assert table.sort_column == before
+        await pilot.press("o")
+        assert table.sort_column != before
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("n")
+        assert table.cursor_row == 1
+        await pilot.press("F")
+        assert isinstance(app.screen, FedDetailScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = {row[3]: row[1] for row in app.screen.rows}
+        assert keys["sort"] == "o"
+        assert keys["fed"] == "F"
+
+
+@pytest.mark.asyncio
+async def test_theme_key_cycles_capgap_themes_and_remembers_the_choice(tmp_path: Any) -> None:
+    from tui.state import load_state
+
+    state = tmp_path / "state.toml"
+    engine = demo_engine(ManualClock(SESSION_11AM))
+    app = CapgapApp(engine, animation_level="none", state_path=state)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await data_shown(app, pilot)
+        first = app.theme
+        assert first == "capgap-dark"
+        await pilot.press("t")
+        assert app.theme != first
+        assert app.theme in app.capgap_theme_names()
+        await pilot.pause()
+        assert load_state(state).theme == app.theme
+        seen = {first, app.theme}
+        for _ in range(len(app.capgap_theme_names())):
+            await pilot.press("t")
+            seen.add(app.theme)
+        assert seen == set(app.capgap_theme_names())
+
+
+@pytest.mark.asyncio
+async def test_pause_stops_updates_and_resume_restarts_them() -> None:
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        await pilot.press("p")
+        assert app.engine.paused
+        assert app.dashboard.query_one("#paused-badge").display
+        applied = app.dashboard.applied
+        await pilot.pause(1.5)
+        assert app.dashboard.applied <= applied + 1  # at most the poll already under way
+        await pilot.press("p")
+        assert not app.engine.paused
+        assert not app.dashboard.query_one("#paused-badge").display
+        await wait_for(lambda: app.dashboard.applied > applied + 1, pilot)

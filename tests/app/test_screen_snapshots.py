@@ -1,0 +1,128 @@
+"""Screenshots of every screen on the sample session at four sizes in two themes.
+
+The sizes are the ones users run capgap at: 60x20 (the minimal layout), 80x24 (compact),
+120x40 and 200x60. The themes are the default and the colour-blind one. Accept new images with
+`pytest tests/app --snapshot-update` after looking at them (snapshot_report.html).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+from app_support import SESSION_11AM, wait_for
+
+from tui.clock import ManualClock
+from tui.engine import demo_engine
+from tui.market.calendar import NEW_YORK
+from tui.ui.app import CapgapApp
+from tui.ui.screens.fed_detail import FedDetailScreen
+from tui.ui.screens.help import HelpScreen
+from tui.ui.screens.sector import SectorScreen
+from tui.ui.screens.spread import SpreadScreen
+from tui.ui.screens.symbol import SymbolScreen
+
+SIZES = [(60, 20), (80, 24), (120, 40), (200, 60)]
+THEMES = ["capgap-dark", "capgap-colorblind"]
+BEFORE_CLOSE = datetime(2025, 12, 5, 15, 59, tzinfo=NEW_YORK)
+
+Opener = Callable[[CapgapApp, Any], Awaitable[None]]
+
+
+def demo_app(theme: str, at: datetime = SESSION_11AM) -> CapgapApp:
+    # A manual clock never moves: the clock, the age and the countdown are the same every run.
+    return CapgapApp(demo_engine(ManualClock(at)), theme=theme, animation_level="none")
+
+
+async def dashboard(app: CapgapApp, pilot: Any) -> None:
+    await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+
+
+async def sector(app: CapgapApp, pilot: Any) -> None:
+    await dashboard(app, pilot)
+    app.open_sector("Industrials")
+    await wait_for(
+        lambda: isinstance(app.screen, SectorScreen) and app.screen.detail is not None, pilot
+    )
+
+
+async def symbol(app: CapgapApp, pilot: Any) -> None:
+    await sector(app, pilot)
+    app.open_symbol("CAT")
+    await wait_for(
+        lambda: isinstance(app.screen, SymbolScreen) and app.screen.detail is not None, pilot
+    )
+
+
+async def spread(app: CapgapApp, pilot: Any) -> None:
+    await dashboard(app, pilot)
+    app.action_open_spread()
+    await wait_for(lambda: isinstance(app.screen, SpreadScreen), pilot)
+
+
+async def fed(app: CapgapApp, pilot: Any) -> None:
+    await dashboard(app, pilot)
+    await pilot.press("f")
+    await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+
+
+async def keys(app: CapgapApp, pilot: Any) -> None:
+    await dashboard(app, pilot)
+    await pilot.press("question_mark")
+    await wait_for(lambda: isinstance(app.screen, HelpScreen), pilot)
+
+
+SCREENS: dict[str, Opener] = {
+    "dashboard": dashboard,
+    "sector": sector,
+    "symbol": symbol,
+    "spread": spread,
+    "fed": fed,
+    "help": keys,
+}
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(snap_compare: Any, screen: str, size: tuple[int, int], theme: str) -> None:
+    app = demo_app(theme)
+
+    async def run_before(pilot: Any) -> None:
+        await SCREENS[screen](app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+def test_dashboard_before_the_close_sorted_by_sector(snap_compare: Any) -> None:
+    app = demo_app("capgap-dark", BEFORE_CLOSE)
+
+    async def run_before(pilot: Any) -> None:
+        await dashboard(app, pilot)
+
+    assert snap_compare(
+        app, terminal_size=(120, 40), run_before=run_before, press=["s", "s", "s", "s"]
+    )
+
+
+def test_dashboard_in_ascii(snap_compare: Any) -> None:
+    app = CapgapApp(
+        demo_engine(ManualClock(SESSION_11AM)),
+        theme="capgap-dark",
+        animation_level="none",
+        ascii=True,
+    )
+
+    async def run_before(pilot: Any) -> None:
+        await dashboard(app, pilot)
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    finally:
+        from tui.ui.glyphs import use_ascii
+
+        use_ascii(False)
