@@ -49,6 +49,16 @@ def theme_styles(variables: dict[str, str]) -> tuple[Style, Style]:
     return Style(color=up.rich_color), Style(color=down.rich_color)
 
 
+def signed_cell(value: float | None, styles: tuple[Style, Style], decimals: int = 2) -> ValueText:
+    """Return '▲+0.19' in the up or down style, carrying the value for sorting."""
+    places = fit_decimals(value, decimals)
+    shown = shown_value(value, places)
+    cell = ValueText(f"{arrow(shown)}{fmt_signed(value, places)}", value, right=True)
+    if shown:
+        cell.stylize(styles[0] if shown > 0 else styles[1])
+    return cell
+
+
 class KeyedTable(DataTable[Text]):
     """A table whose rows are keyed: a new snapshot adds, updates and removes rows by key."""
 
@@ -167,12 +177,7 @@ class SortedTable(KeyedTable):
 
     def signed(self, value: float | None, decimals: int = 2) -> ValueText:
         """Return '▲+0.19' coloured by direction, carrying the value for sorting."""
-        places = fit_decimals(value, decimals)
-        shown = shown_value(value, places)
-        cell = ValueText(f"{arrow(shown)}{fmt_signed(value, places)}", value, right=True)
-        if shown:
-            cell.stylize(self._styles[0] if shown > 0 else self._styles[1])
-        return cell
+        return signed_cell(value, self._styles, decimals)
 
     def show(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:
         """Update the rows by key and keep them in the current sort."""

@@ -11,10 +11,10 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from tui.analytics.snapshot import Mover, SectorRow
-from tui.ui.format import MISSING, arrow, fit_decimals, fmt_signed, short_sector, shown_value
+from tui.ui.format import MISSING, fit_decimals, fmt_signed, short_sector, shown_value
 from tui.ui.glyphs import glyphs
 from tui.ui.vim import VIM_TABLE_BINDINGS
-from tui.ui.widgets.keyed_table import ValueText, ordering_key, theme_styles
+from tui.ui.widgets.keyed_table import ValueText, ordering_key, signed_cell, theme_styles
 
 #: Shown instead of a small-cap ETF when the small leg is the constituents' mean.
 CONSTITUENTS_MARK = "constit.*"
@@ -134,12 +134,7 @@ class SectorsTable(DataTable[Text]):
         return theme_styles(self.app.theme_variables)
 
     def _signed(self, value: float | None, decimals: int = 2) -> ValueText:
-        places = fit_decimals(value, decimals)
-        shown = shown_value(value, places)
-        cell = ValueText(f"{arrow(shown)}{fmt_signed(value, places)}", value, right=True)
-        if shown:
-            cell.stylize(self._styles[0] if shown > 0 else self._styles[1])
-        return cell
+        return signed_cell(value, self._styles, decimals)
 
     def _wanted_movers(self) -> int:
         # Three movers when they fit without scrolling, else two (120 columns fit two exactly).
