@@ -160,7 +160,7 @@ def test_show_without_a_file_says_defaults(capsys, no_user_config):
 
 
 def test_show_prints_settings_that_load_back_the_same(tmp_path, capsys, no_user_config):
-    from tests.unit.test_config_sections import FULL
+    from test_config_sections import FULL
 
     body = (
         FULL
