@@ -26,7 +26,9 @@ from tui.ui.screens.sector import SectorScreen
 from tui.ui.screens.spread import SpreadScreen
 from tui.ui.screens.symbol import SymbolScreen
 from tui.ui.themes import DEFAULT_THEME, LoadedThemes, load_themes, theme_cycle, variable_defaults
+from tui.ui.widgets.fed_panel import FedPanel
 from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.widgets.spread_panel import SpreadPanel
 from tui.ui.windows import step
 
 if TYPE_CHECKING:
@@ -221,6 +223,7 @@ class CapgapApp(App[None]):
         return [
             ("everywhere", (CapgapApp,)),
             ("dashboard", (DashboardScreen,)),
+            ("spread, Fed panels", (SpreadPanel, FedPanel)),
             ("tables", (KeyedTable,)),
             ("sector", (SectorScreen,)),
             ("symbol, spread", (SymbolScreen, SpreadScreen)),
