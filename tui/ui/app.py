@@ -248,8 +248,10 @@ class CapgapApp(App[None]):
         return self._capgap_themes
 
     def action_cycle_theme(self) -> None:
-        """Switch to the next capgap theme."""
-        self.set_theme(theme_cycle(self._capgap_themes, self.theme))
+        """Switch to the next capgap theme and say which it is."""
+        name = theme_cycle(self._capgap_themes, self.theme)
+        self.set_theme(name)
+        self.notify(name, title="theme", timeout=2)
 
     def set_theme(self, name: str) -> None:
         """Switch theme (remembered for the next start by the theme-changed signal)."""
