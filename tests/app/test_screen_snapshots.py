@@ -23,6 +23,7 @@ from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.sector import SectorScreen
 from tui.ui.screens.spread import SpreadScreen
 from tui.ui.screens.symbol import SymbolScreen
+from tui.ui.widgets.ratio_chart import RatioChart
 
 SIZES = [(60, 20), (80, 24), (120, 40), (200, 60)]
 THEMES = ["capgap-dark", "capgap-colorblind"]
@@ -59,7 +60,16 @@ async def symbol(app: CapgapApp, pilot: Any) -> None:
 async def spread(app: CapgapApp, pilot: Any) -> None:
     await dashboard(app, pilot)
     app.action_open_spread()
-    await wait_for(lambda: isinstance(app.screen, SpreadScreen), pilot)
+    await wait_for(
+        lambda: isinstance(app.screen, SpreadScreen) and app.screen.query("#spread-chart"), pilot
+    )
+    chart = app.screen.query_one("#spread-chart", RatioChart)
+    # The chart plots once on the snapshot and again at its laid-out size: wait for both.
+    await wait_for(lambda: chart.redraws >= 1 and chart.size.height > 0, pilot)
+    # One more snapshot after the screen is up, so the chart has settled at its final size.
+    seen = app.received
+    await wait_for(lambda: app.received > seen, pilot)
+    await pilot.pause(0.1)
 
 
 async def fed(app: CapgapApp, pilot: Any) -> None:
