@@ -102,6 +102,7 @@ class Engine:
         # wake() before run() made its event (or with a custom sleep) leaves this flag.
         self._woken = False
         self._wake_event: asyncio.Event | None = None
+        self._closed = False
 
     @property
     def paused(self) -> bool:
@@ -312,7 +313,10 @@ class Engine:
                 await self._wait_for_wake(self.next_delay_s)
 
     async def aclose(self) -> None:
-        """Flush any recording and close the feed."""
+        """Flush any recording and close the feed (once: later calls do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         if self.recorder is not None:
             self.recording_error = await asyncio.to_thread(self.recorder.close)
         with contextlib.suppress(FeedError):

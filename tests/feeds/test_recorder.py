@@ -311,3 +311,25 @@ def test_a_past_day_keeps_its_figures_and_today_follows(tmp_path):
     assert monday.reference.effr == 3.64
     assert monday.session_date == date(2025, 12, 8)
     assert read_all(tmp_path / "date=2025-12-05").height == 2
+
+
+def test_rows_added_while_a_flush_is_writing_are_kept_for_the_next(tmp_path, monkeypatch):
+    # At shutdown the final flush can overlap a poll still adding rows on the event loop.
+    clock = ManualClock(OPEN)
+    rec = Recorder(tmp_path, clock)
+    first = quotes([("AAA", OPEN, 10.0)])
+    late = quotes([("BBB", OPEN + timedelta(seconds=1), 20.0)])
+    rec.add_quotes(first)
+    write = Recorder._write_quotes
+
+    def write_while_rows_arrive(self, day, frame, stamp):
+        self.add_quotes(late)  # what the other thread does in the middle of the write
+        write(self, day, frame, stamp)
+
+    monkeypatch.setattr(Recorder, "_write_quotes", write_while_rows_arrive)
+    assert rec.flush() is None
+    assert rec.buffered_rows == 1
+    monkeypatch.setattr(Recorder, "_write_quotes", write)
+    clock.advance(5)
+    assert rec.close() is None
+    assert_frame_equal(sort(read_all(tmp_path)), sort(pl.concat([first, late])))

@@ -6,6 +6,7 @@ import contextlib
 import math
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -156,6 +157,9 @@ class Recorder:
         self._meta_current: set[date] = set()
         self._seq = 0
         self._last_flush = clock.monotonic()
+        self._flush_lock = threading.Lock()
+        # Guards only the buffer's hand-over, so adding rows never waits for a write to finish.
+        self._buffer_lock = threading.Lock()
 
     @property
     def buffered_rows(self) -> int:
@@ -181,9 +185,10 @@ class Recorder:
             .group_by("symbol", maintain_order=True)
             .last()
         )
-        self._chunks.append(fresh)
-        self._buffered += fresh.height
-        self._bound_buffer()
+        with self._buffer_lock:
+            self._chunks.append(fresh)
+            self._buffered += fresh.height
+            self._bound_buffer()
 
     def _bound_buffer(self) -> None:
         excess = self._buffered - self.max_buffered_rows
@@ -231,13 +236,21 @@ class Recorder:
 
     def flush(self) -> str | None:
         """Write buffered quotes and changed metadata now; return an error message or None."""
+        # The engine flushes from worker threads: a shutdown's final flush may overlap a
+        # periodic one still running, and two writers would race on the same buffers.
+        with self._flush_lock:
+            return self._flush()
+
+    def _flush(self) -> str | None:
         self._last_flush = self.clock.monotonic()
         errors: list[str] = []
         now = self.clock.now().astimezone(NEW_YORK)
         pending: list[pl.DataFrame] = []
         written: set[date] = set()
-        if self._chunks:
-            rows = pl.concat(self._chunks).with_columns(
+        with self._buffer_lock:
+            chunks, self._chunks = self._chunks, []
+        if chunks:
+            rows = pl.concat(chunks).with_columns(
                 pl.col("time").dt.convert_time_zone("America/New_York").dt.date().alias(_DAY)
             )
             for (day,), part in rows.partition_by(_DAY, as_dict=True, maintain_order=True).items():
@@ -250,8 +263,10 @@ class Recorder:
                     pending.append(quotes)
                     continue
                 written.add(day)
-        self._chunks = pending
-        self._buffered = sum(chunk.height for chunk in pending)
+        with self._buffer_lock:
+            # Rows added while the files were written go after the ones that failed to be.
+            self._chunks = pending + self._chunks
+            self._buffered = sum(chunk.height for chunk in self._chunks)
         if self._daily is not None or self._reference is not None:
             for day in sorted(written | {now.date()}):
                 if day in self._meta_current:

@@ -17,6 +17,7 @@ from tui.config import Settings
 from tui.state import UiState, save_state
 from tui.ui.commands import capgap_commands
 from tui.ui.glyphs import use_ascii
+from tui.ui.lifeline import WATCH_EVERY_S, install_exit_signals, terminal_alive, terminal_fd
 from tui.ui.messages import SnapshotReady
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.screens.fed_detail import FedDetailScreen
@@ -117,6 +118,26 @@ class CapgapApp(App[None]):
             self.notify(warning, title="config", severity="warning", timeout=10)
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
         self.run_worker(self._run_engine(), name=ENGINE_WORKER, exit_on_error=False)
+        if not self.is_headless:
+            self._watch_terminal()
+
+    def _watch_terminal(self) -> None:
+        # SIGTERM/SIGHUP and a hung-up TTY end capgap like `q`: terminal restored, recording kept.
+        install_exit_signals(self._exit_on_signal)
+        fd = terminal_fd()
+        if fd is not None:
+            self.set_interval(WATCH_EVERY_S, lambda: self._check_terminal(fd), name="tty-watchdog")
+
+    def _exit_on_signal(self, signum: int) -> None:
+        self.exit()
+
+    def _check_terminal(self, fd: int) -> None:
+        if not terminal_alive(fd):
+            self.exit()
+
+    async def on_unmount(self) -> None:
+        """Close the engine before the app's loop ends: a recording is flushed to disk."""
+        await self.engine.aclose()
 
     async def _run_engine(self) -> None:
         try:
@@ -137,8 +158,9 @@ class CapgapApp(App[None]):
             self.notify(alert.message, title=alert.title, severity=alert.severity, timeout=15)
             self.bell()
         screen = self.top_live_screen()
-        # A snapshot can land while the app is quitting and the screens are being taken down.
-        if screen is not None and not self._exit and not screen._closing:
+        # A snapshot can land while the app is quitting and the screens are being taken down,
+        # or just after a push, before the new screen has its widgets (its resume catches up).
+        if screen is not None and screen.is_mounted and not self._exit and not screen._closing:
             with self.batch_update():
                 screen.apply_snapshot(snapshot)
 
