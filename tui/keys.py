@@ -16,6 +16,7 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "pause": ("p", "pause or resume polling (and a replay)"),
     "refresh": ("r", "poll now"),
     "compact": ("c", "compact layout on or off"),
+    "redraw": ("ctrl+l", "repaint the whole screen"),
     "filter": ("slash", "filter the rows"),
     "window_next": ("right_square_bracket", "next chart window"),
     "window_prev": ("left_square_bracket", "previous chart window"),

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.drivers.linux_driver import LinuxDriver
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -16,6 +19,7 @@ from tui.analytics.snapshot import Snapshot
 from tui.config import Settings
 from tui.state import UiState, save_state
 from tui.ui.commands import capgap_commands
+from tui.ui.driver import FULL_REPAINT_ENV, DiffingDriver
 from tui.ui.glyphs import use_ascii
 from tui.ui.lifeline import WATCH_EVERY_S, install_exit_signals, terminal_alive, terminal_fd
 from tui.ui.messages import SnapshotReady
@@ -33,6 +37,7 @@ from tui.ui.widgets.spread_panel import SpreadPanel
 from tui.ui.windows import step
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
     from textual.types import AnimationLevel
 
     from tui.launch import MonitorEngine
@@ -53,6 +58,7 @@ class CapgapApp(App[None]):
         Binding("p", "pause", "Pause", id="pause"),
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding("c", "compact", "Compact", id="compact", show=False),
+        Binding("ctrl+l", "redraw", "Redraw", id="redraw", show=False),
     ]
 
     def __init__(
@@ -102,6 +108,27 @@ class CapgapApp(App[None]):
             theme = DEFAULT_THEME
         if theme is not None:
             self.theme = theme
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, or on Linux and macOS one that writes only the changed cells."""
+        driver = super().get_driver_class()
+        if driver is LinuxDriver and not os.environ.get(FULL_REPAINT_ENV):
+            return DiffingDriver
+        return driver
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Start the output filter afresh: a resized terminal may have reflowed or cleared."""
+        self._forget_screen(event.size.width, event.size.height)
+
+    def _forget_screen(self, width: int, height: int) -> None:
+        diff = getattr(self._driver, "screen_diff", None)
+        if diff is not None:
+            diff.resize(width, height)
+
+    def action_redraw(self) -> None:
+        """Repaint the whole screen (after something else wrote over it)."""
+        self._forget_screen(self.size.width, self.size.height)
+        self.screen.refresh(repaint=True)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Give capgap's colour variables defaults from the theme, so every theme works."""

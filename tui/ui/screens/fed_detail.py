@@ -18,6 +18,7 @@ from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.odds_bars import meeting_label
+from tui.ui.widgets.quiet import show
 
 _MUTED = "$foreground-muted"
 
@@ -219,11 +220,8 @@ class FedDetailScreen(LiveScreen):
         self._show(fed)
 
     def _show(self, fed: FedSnapshot) -> None:
-        summary = self.query_one("#fed-summary", Static)
-        content = summary_content(fed)
         # Futures ages change every tick; the summary seldom does: repaint it only then.
-        if not (isinstance(summary.content, Content) and summary.content.is_same(content)):
-            summary.update(content)
+        show(self.query_one("#fed-summary", Static), summary_content(fed))
         self.query_one(MeetingsTable).apply(fed.probabilities)
         self.query_one(FuturesTable).apply(fed.futures)
         self.query_one(RatePathChart).apply(rate_path(fed))

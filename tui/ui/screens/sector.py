@@ -15,6 +15,7 @@ from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.constituents_table import ConstituentsTable
+from tui.ui.widgets.quiet import show
 
 #: Shown instead of an ETF where a leg is the constituents' equal-weighted mean.
 MEAN_LEG = "mean"
@@ -91,7 +92,7 @@ class SectorScreen(LiveScreen):
         if detail is None or detail.name != self.target:
             return
         self.detail = detail
-        self.query_one("#sector-summary", Static).update(summary_content(detail, self.target))
+        show(self.query_one("#sector-summary", Static), summary_content(detail, self.target))
         self.query_one(ConstituentsTable).apply(detail.constituents)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

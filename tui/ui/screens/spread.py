@@ -15,6 +15,7 @@ from tui.ui.format import fmt_plain, ny_date, signed_content
 from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
+from tui.ui.widgets.quiet import show
 from tui.ui.widgets.ratio_chart import WINDOW_LABELS, RatioChart
 from tui.ui.widgets.spread_panel import SpreadPanel
 from tui.ui.windows import WINDOW_BINDINGS
@@ -68,9 +69,8 @@ class SpreadScreen(LiveScreen):
         window = self.capgap.window
         start = window_start(window, ny_date(snapshot.as_of))
         history = snapshot.spread.ratio_history
-        self.query_one("#window-stats", Static).update(
-            window_content(window_stats(history, start), window)
-        )
+        stats = window_content(window_stats(history, start), window)
+        show(self.query_one("#window-stats", Static), stats)
         self.query_one("#spread-chart", RatioChart).apply(history, start, window)
 
     def window_changed(self) -> None:

@@ -18,6 +18,7 @@ from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.line_chart import LineChart, hour_ticks, month_ticks
+from tui.ui.widgets.quiet import set_title, show
 from tui.ui.widgets.ratio_chart import WINDOW_LABELS
 from tui.ui.windows import WINDOW_BINDINGS
 
@@ -128,8 +129,8 @@ class SymbolScreen(LiveScreen):
             return
         self.detail = detail
         index_name = self.capgap.index_name(detail.index)
-        self.query_one("#symbol-head", Static).update(head_content(detail, self.symbol, self.crumb))
-        self.query_one("#symbol-stats", Static).update(stats_content(detail, index_name))
+        show(self.query_one("#symbol-head", Static), head_content(detail, self.symbol, self.crumb))
+        show(self.query_one("#symbol-stats", Static), stats_content(detail, index_name))
         intraday = self.query_one("#intraday-chart", LineChart)
         intraday.plot(
             [point.close for point in detail.intraday],
@@ -144,7 +145,7 @@ class SymbolScreen(LiveScreen):
         shown = daily_window(self.detail.daily, window_start(window, today))
         days = [point.day for point in shown]
         chart = self.query_one("#daily-chart", LineChart)
-        chart.border_title = f"Daily closes, {WINDOW_LABELS.get(window, window)}"
+        set_title(chart, f"Daily closes, {WINDOW_LABELS.get(window, window)}")
         chart.plot([point.close for point in shown], month_ticks(days, 2 if len(days) > 130 else 1))
 
     def window_changed(self) -> None:

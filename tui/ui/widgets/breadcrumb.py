@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from tui.ui.format import ny_clock
 from tui.ui.glyphs import glyphs
+from tui.ui.widgets.quiet import show
 
 
 def trail_content(crumbs: Sequence[str]) -> Content:
@@ -51,10 +52,10 @@ class Breadcrumb(Horizontal):
 
     def show_trail(self, crumbs: Sequence[str]) -> None:
         """Show the path through the screens."""
-        self.query_one("#crumb-trail", Static).update(trail_content(crumbs))
+        show(self.query_one("#crumb-trail", Static), trail_content(crumbs))
 
     def show_time(self, as_of: datetime | None, *, paused: bool) -> None:
         """Show when the figures are from, and whether updates are paused."""
         text = f"as of {ny_clock(as_of)} ET" if as_of is not None else "waiting for data"
-        self.query_one("#crumb-time", Static).update(Content(text), layout=False)
+        show(self.query_one("#crumb-time", Static), Content(text), layout=False)
         self.query_one("#crumb-paused", Static).display = paused

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.ui.widgets.quiet import show
+
 
 class ContentPanel(Static):
     """Base of the text panels: ``show`` skips identical content, so a quiet tick costs nothing."""
@@ -22,9 +24,7 @@ class ContentPanel(Static):
 
     def show(self, content: Content) -> None:
         """Display ``content`` unless it is what is already on screen."""
-        if self._shown is not None and content.is_same(self._shown):
-            return
         # Only the first fill changes the height (from the one-line placeholder).
         first = self._shown is None
         self._shown = content
-        self.update(content, layout=first)
+        show(self, content, layout=first)

@@ -19,6 +19,7 @@ from tui.market.fomc import format_countdown
 from tui.market.types import FomcDecision
 from tui.ui.format import fmt_day, fmt_range, ny_clock
 from tui.ui.widgets.odds_bars import OddsBars
+from tui.ui.widgets.quiet import set_subtitle, show
 
 _MUTED = "$foreground-muted"
 
@@ -192,7 +193,7 @@ class FedPanel(Vertical, can_focus=True):
     def tick(self) -> None:
         """Redraw the countdown only."""
         text = countdown_text(self._statement_at, self._clock.now())
-        self.query_one("#fed-countdown", Static).update(Content.styled(text, "bold"), layout=False)
+        show(self.query_one("#fed-countdown", Static), Content.styled(text, "bold"), layout=False)
 
     def apply(self, fed: FedSnapshot) -> None:
         """Show a FedSnapshot (the static lines only change when the decision does)."""
@@ -201,11 +202,11 @@ class FedPanel(Vertical, can_focus=True):
             self._shown = key
             _day, statement = decision_content(fed)
             self.query_one("#fed-day", FitLine).show(day_variants(fed))
-            self.query_one("#fed-statement", Static).update(statement, layout=False)
+            show(self.query_one("#fed-statement", Static), statement, layout=False)
             # Range and EFFR size themselves to their text: a new text may change the width.
-            self.query_one("#fed-range", Static).update(target_content(fed))
-            self.query_one("#fed-effr", Static).update(effr_content(fed))
-            self.border_subtitle = fed.futures_source or ""
+            show(self.query_one("#fed-range", Static), target_content(fed))
+            show(self.query_one("#fed-effr", Static), effr_content(fed))
+            set_subtitle(self, fed.futures_source or "")
         self.set_class(fed.last_decision is not None, "-decided")
         self.query_one("#fed-last", FitLine).show(last_decision_variants(fed, self._clock.now()))
         self.query_one(OddsBars).apply(fed.probabilities, fed.fedwatch_error, fed.target_range)

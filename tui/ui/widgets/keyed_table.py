@@ -10,11 +10,12 @@ from rich.text import Text
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.ui.format import arrow, fit_decimals, fmt_signed, shown_value
 from tui.ui.glyphs import glyphs
 from tui.ui.vim import VIM_TABLE_BINDINGS
+from tui.ui.widgets.quiet import set_title
 
 Cell = str | Text
 
@@ -40,6 +41,38 @@ def ordering_key(descending: bool) -> Callable[[Any], tuple[bool, float | str]]:
         return (descending, value)
 
     return key
+
+
+def set_cell_quietly(table: DataTable[Any], row_key: str, column_key: str, value: Any) -> None:
+    """Change one cell and repaint that cell only.
+
+    Textual 8's ``update_cell`` (whose body this is) ends in a refresh of the whole table, and
+    every refresh rewrites the visible table on the terminal: a dozen changed figures would
+    cost the whole table's bytes each second. Column widths stay as they are.
+    """
+    row, column = RowKey(row_key), ColumnKey(column_key)
+    table._data[row][column] = value
+    table._update_count += 1  # drops the rendered-line caches
+    table.refresh_coordinate(table.get_cell_coordinate(row, column))
+
+
+def sort_if_moved(
+    table: DataTable[Any], column: str, key: Callable[[Any], Any], *, reverse: bool
+) -> bool:
+    """Sort on ``column`` unless the rows are already in that order; return whether they moved.
+
+    ``DataTable.sort`` repaints the whole table even when the order stays, as it does on
+    most ticks. The order is found the way ``sort`` finds it (a stable sort of the rows in
+    insertion order), so the two agree on ties.
+    """
+    column_key = ColumnKey(column)
+    order = sorted(
+        table.rows, key=lambda row: key(table.get_cell(row, column_key)), reverse=reverse
+    )
+    if order == [row.key for row in table.ordered_rows]:
+        return False
+    table.sort(column_key, key=key, reverse=reverse)
+    return True
 
 
 def theme_styles(variables: dict[str, str]) -> tuple[Style, Style]:
@@ -121,7 +154,7 @@ class KeyedTable(DataTable[Text]):
                 old = self.get_cell(key, column)
                 if old.plain == text.plain and old.style == text.style and old.spans == text.spans:
                     continue
-                self.update_cell(key, column, text)
+                set_cell_quietly(self, key, column, text)
         return added or bool(removed)
 
     def sync(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:
@@ -193,12 +226,10 @@ class SortedTable(KeyedTable):
         if not self.row_count or not self.SORTS:
             return
         cursor = self.cursor_key()
-        self.sort(
-            ColumnKey(self.sort_column),
-            key=ordering_key(self._descending),
-            reverse=self._descending,
+        moved = sort_if_moved(
+            self, self.sort_column, ordering_key(self._descending), reverse=self._descending
         )
-        if cursor is not None:
+        if moved and cursor is not None:
             self.move_cursor(row=self.get_row_index(cursor), animate=False, scroll=False)
 
     def cycle_sort(self) -> None:
@@ -220,4 +251,4 @@ class SortedTable(KeyedTable):
         label = self.SORTS[self._sort_index][1]
         marks = glyphs()
         arrow_mark = marks.down if self._descending else marks.up
-        self.border_title = f"{self._title} {marks.dot} sort {label} {arrow_mark}"
+        set_title(self, f"{self._title} {marks.dot} sort {label} {arrow_mark}")

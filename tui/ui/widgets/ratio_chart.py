@@ -6,6 +6,7 @@ from datetime import date
 
 from tui.analytics.snapshot import RatioPoint
 from tui.ui.widgets.line_chart import LineChart, month_ticks, series_key
+from tui.ui.widgets.quiet import set_title
 
 HistoryKey = tuple[int, date | None, float, float, int]
 
@@ -36,7 +37,7 @@ class RatioChart(LineChart):
         self, history: tuple[RatioPoint, ...], start: date | None = None, window: str = "1y"
     ) -> bool:
         """Replot the window when it changed visibly; return whether it did."""
-        self.border_title = f"RUT/SPX ratio, {WINDOW_LABELS.get(window, window)}"
+        set_title(self, f"RUT/SPX ratio, {WINDOW_LABELS.get(window, window)}")
         shown = in_window(history, start)
         days = [point.day for point in shown]
         every = 2 if len(days) > 130 else 1

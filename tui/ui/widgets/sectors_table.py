@@ -14,7 +14,15 @@ from tui.analytics.snapshot import Mover, SectorRow
 from tui.ui.format import MISSING, fit_decimals, fmt_signed, short_sector, shown_value
 from tui.ui.glyphs import glyphs
 from tui.ui.vim import VIM_TABLE_BINDINGS
-from tui.ui.widgets.keyed_table import ValueText, ordering_key, signed_cell, theme_styles
+from tui.ui.widgets.keyed_table import (
+    ValueText,
+    ordering_key,
+    set_cell_quietly,
+    signed_cell,
+    sort_if_moved,
+    theme_styles,
+)
+from tui.ui.widgets.quiet import set_subtitle, set_title
 
 #: Shown instead of a small-cap ETF when the small leg is the constituents' mean.
 CONSTITUENTS_MARK = "constit.*"
@@ -207,8 +215,11 @@ class SectorsTable(DataTable[Text]):
                 old = self.get_cell(row.sector, column.key)
                 if old == new and old.style == new.style:
                     continue
-                # Re-measuring (after a width change) lets the table recompute its scroll size.
-                self.update_cell(row.sector, column.key, new, update_width=self._remeasure)
+                if self._remeasure:
+                    # After a width change the table must recompute its columns: a full repaint.
+                    self.update_cell(row.sector, column.key, new, update_width=True)
+                else:
+                    set_cell_quietly(self, row.sector, column.key, new)
         self._remeasure = False
         for key in [key for key in self.rows if key.value not in seen]:
             self.remove_row(key)
@@ -222,20 +233,18 @@ class SectorsTable(DataTable[Text]):
         label = SORTS[self._sort_index][1]
         marks = glyphs()
         arrow_mark = marks.down if self._descending else marks.up
-        self.border_title = f"Sectors {marks.dot} sort {label} {arrow_mark}"
-        self.border_subtitle = "* small leg = constituents' mean" if constituents else ""
+        set_title(self, f"Sectors {marks.dot} sort {label} {arrow_mark}")
+        set_subtitle(self, "* small leg = constituents' mean" if constituents else "")
 
     def _resort(self) -> None:
         if not self.row_count:
             return
         cursor_key = self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key
-        self.sort(
-            ColumnKey(self.sort_column),
-            key=ordering_key(self._descending),
-            reverse=self._descending,
-        )
-        # The cursor follows its sector, not its screen position.
-        self.move_cursor(row=self.get_row_index(cursor_key), animate=False, scroll=False)
+        if sort_if_moved(
+            self, self.sort_column, ordering_key(self._descending), reverse=self._descending
+        ):
+            # The cursor follows its sector, not its screen position.
+            self.move_cursor(row=self.get_row_index(cursor_key), animate=False, scroll=False)
 
     def cycle_sort(self) -> None:
         """Sort on the next column of the cycle (with that column's natural direction)."""

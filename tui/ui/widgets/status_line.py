@@ -12,6 +12,7 @@ from textual.widgets import Static
 from tui.analytics.snapshot import FeedStatus, Snapshot
 from tui.clock import Clock
 from tui.ui.format import fmt_age, market_label, ny_clock
+from tui.ui.widgets.quiet import show
 
 _FEED_STYLES = {"ok": "", "degraded": "$warning", "down": "$error"}
 
@@ -80,8 +81,8 @@ class StatusLine(Horizontal):
 
     def tick(self) -> None:
         """Redraw the time and the data age (no layout: their width does not change)."""
-        self.query_one("#ny-clock", Static).update(self._clock_content(), layout=False)
-        self.query_one("#data-age", Static).update(self._age_content(), layout=False)
+        show(self.query_one("#ny-clock", Static), self._clock_content(), layout=False)
+        show(self.query_one("#data-age", Static), self._age_content(), layout=False)
 
     def apply(self, snapshot: Snapshot) -> None:
         """Show the market state, feed health and data age of a snapshot."""
@@ -89,8 +90,8 @@ class StatusLine(Horizontal):
         self._stale = is_stale(snapshot)
         if self._ended is None:
             state = Content(market_label(snapshot.market))
-            self.query_one("#market-state", Static).update(state)
-        self.query_one("#feed-state", Static).update(feed_content(snapshot.feeds))
+            show(self.query_one("#market-state", Static), state)
+        show(self.query_one("#feed-state", Static), feed_content(snapshot.feeds))
         self.tick()
 
     def set_paused(self, paused: bool) -> None:
