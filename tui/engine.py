@@ -103,6 +103,8 @@ class Engine:
         self._woken = False
         self._wake_event: asyncio.Event | None = None
         self._closed = False
+        # Set by focus(): a paused loop then builds the new details from the store.
+        self._refocused = False
 
     @property
     def paused(self) -> bool:
@@ -121,6 +123,7 @@ class Engine:
             self._intraday_due = symbol
         self._focus_sector = sector
         self._focus_symbol = symbol
+        self._refocused = True
         self.wake()
 
     def wake(self) -> None:
@@ -216,6 +219,17 @@ class Engine:
         self.latest = snapshot
         return snapshot
 
+    async def rebuild(self) -> Snapshot:
+        """Build a Snapshot from what is already stored, without polling (paused or finished).
+
+        A drilldown opened while paused, or after a replay has ended, needs its details now;
+        the quotes it needs are in the store already.
+        """
+        focus = (self._focus_sector, self._focus_symbol)
+        snapshot = await asyncio.to_thread(self._build, self.clock.now(), self._reference, focus)
+        self.latest = snapshot
+        return snapshot
+
     def _statuses(self, now: datetime) -> tuple[FeedStatus, ...]:
         """Return the feed's status, and the recorder's when recording."""
         feed = self.health.status(now)
@@ -302,7 +316,12 @@ class Engine:
         while True:
             while self._paused:
                 await self._wait_for_wake(None)
+                if self._paused and self._refocused:
+                    # A screen opened while paused wants its details now: from the store.
+                    self._refocused = False
+                    publish(await self.rebuild())
             finished = self.clock.finished
+            self._refocused = False  # this poll's snapshot carries the focus
             publish(await self.refresh())
             if finished:
                 return

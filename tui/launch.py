@@ -41,6 +41,10 @@ class MonitorEngine(Protocol):
         """Refresh, publish and sleep until cancelled or the clock has finished."""
         ...
 
+    async def rebuild(self) -> Snapshot:
+        """Build a snapshot from what is stored, without polling."""
+        ...
+
     async def aclose(self) -> None:
         """Release the feed."""
         ...
@@ -177,6 +181,10 @@ class DeferredEngine:
     async def refresh(self) -> Snapshot:
         """Poll once and build a snapshot."""
         return await (await self.engine()).refresh()
+
+    async def rebuild(self) -> Snapshot:
+        """Build a snapshot from the real engine's store, without polling."""
+        return await (await self.engine()).rebuild()
 
     async def run(self, publish: Callable[[Snapshot], None]) -> None:
         """Run the real engine's loop."""

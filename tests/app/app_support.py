@@ -278,6 +278,7 @@ class ScriptedEngine:
         #: Every focus the app asked for, and how often it asked for a poll now.
         self.focuses: list[tuple[str | None, str | None]] = []
         self.wakes = 0
+        self.rebuilds = 0
 
     def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
         """Record the details the app asks for."""
@@ -297,6 +298,11 @@ class ScriptedEngine:
 
     async def refresh(self) -> Snapshot:
         """Return the latest snapshot (there is nothing to poll)."""
+        return self.latest or self._first
+
+    async def rebuild(self) -> Snapshot:
+        """Return the latest snapshot again, counting the requests."""
+        self.rebuilds += 1
         return self.latest or self._first
 
     async def run(self, publish: Callable[[Snapshot], None]) -> None:

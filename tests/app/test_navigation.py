@@ -232,3 +232,18 @@ async def test_pause_stops_updates_and_resume_restarts_them() -> None:
         assert not app.engine.paused
         assert not app.dashboard.query_one("#paused-badge").display
         await wait_for(lambda: app.dashboard.applied > applied + 1, pilot)
+
+
+@pytest.mark.asyncio
+async def test_a_sector_opened_after_the_replay_ended_still_gets_its_constituents() -> None:
+    # The replay's loop ends at its last instant; the details then come from the store.
+    close = datetime(2025, 12, 5, 16, 0, tzinfo=SESSION_11AM.tzinfo)
+    engine = demo_engine(ManualClock(close, end=close))
+    app = CapgapApp(engine, animation_level="none")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        await wait_for(lambda: app._engine_done, pilot)
+        await pilot.press("enter")
+        screen = await sector_shown(app, pilot)
+        assert screen.detail is not None and screen.detail.constituents
+        assert screen.detail.name == app.dashboard.query_one(SectorsTable).row_order()[0]

@@ -342,6 +342,43 @@ async def test_pause_stops_polls_and_freezes_a_replay_resume_goes_on() -> None:
     assert published[3].as_of == frozen + timedelta(seconds=30)
 
 
+async def test_a_focus_while_paused_builds_its_details_from_the_store() -> None:
+    wall = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
+    replay = ReplayClock(START, speed=30, monotonic=wall)
+    engine, feed = make_engine(replay, cadence_s=1.0)
+    published: list[Snapshot] = []
+    arrived = asyncio.Event()
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        if len(published) == 1:
+            engine.pause()
+        arrived.set()
+
+    async def sleep(seconds: float) -> None:
+        wall.advance(seconds)
+        await asyncio.sleep(0)
+
+    task = asyncio.create_task(engine.run(publish, sleep=sleep))
+    try:
+        await asyncio.wait_for(arrived.wait(), 30)
+        arrived.clear()
+        polls = len(feed.asked("quotes"))
+        sector = UNIVERSE.sectors[0].name
+        engine.focus(sector=sector)
+        await asyncio.wait_for(arrived.wait(), 30)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert len(published) == 2
+    rebuilt = published[-1]
+    assert rebuilt.sector_detail is not None and rebuilt.sector_detail.name == sector
+    # Nothing was polled, and the paused replay did not move.
+    assert len(feed.asked("quotes")) == polls
+    assert rebuilt.as_of == published[0].as_of and engine.paused
+
+
 async def test_pause_without_a_replay_clock_only_stops_polling() -> None:
     clock = ManualClock(START)
     engine, _ = make_engine(clock)

@@ -95,6 +95,8 @@ class CapgapApp(App[None]):
         self.aliases = dict(self.settings.universe.aliases)
         self.alerts = AlertMonitor(self.settings.alerts)
         self._focus: tuple[str | None, str | None] | None = None
+        #: True once the engine's loop has ended (a replay at its last instant).
+        self._engine_done = False
         self.dashboard = DashboardScreen(
             engine.clock, demo=engine.demo, source_label=engine.source_label
         )
@@ -208,6 +210,7 @@ class CapgapApp(App[None]):
             self.notify(message, title="engine stopped", severity="error", timeout=10)
             self.dashboard.engine_failed(message)
         elif event.state == WorkerState.SUCCESS and self.engine.clock.finished:
+            self._engine_done = True
             self.dashboard.replay_ended(self.engine.clock.now())
 
     # Navigation: every screen is pushed on the stack, so Esc goes back one level.
@@ -217,6 +220,12 @@ class CapgapApp(App[None]):
         if (sector, symbol) != self._focus:
             self._focus = (sector, symbol)
             self.engine.focus(sector=sector, symbol=symbol)
+            if self._engine_done:
+                # The replay has ended and its loop with it: build the details from the store.
+                self.run_worker(self._rebuild(), name="rebuild", group="rebuild", exclusive=True)
+
+    async def _rebuild(self) -> None:
+        self._publish(await self.engine.rebuild())
 
     def trail(self) -> list[str]:
         """Return the breadcrumb: the crumb of every live screen on the stack."""
