@@ -137,3 +137,16 @@ def test_the_terminal_shows_the_same_picture_with_and_without_the_filter(sequenc
         plain.feed(frame)
         diffed.feed(diff.feed(frame))
         assert picture(diffed_screen) == picture(plain_screen)
+
+
+def test_the_shells_cursor_is_left_alone_until_a_frame_moves_it():
+    # Entering the alternate screen saves the cursor: moving it first would lose the
+    # shell's line, and the exit would put the prompt at the top of the screen.
+    diff = ScreenDiff(WIDTH, HEIGHT)
+    assert diff.feed("\x1b[?1049h").endswith("\x1b[?1049h")
+    assert diff.feed("\x1b[?25l") == "\x1b[?25l"
+    frame = diff.feed(line(3, 4, [(STYLES[1], "DEMO")]))
+    assert frame.startswith("\x1b[4;5H")
+    # Leaving restores the shell's cursor; nothing may move it afterwards.
+    assert diff.feed("\x1b[?1049l").endswith("\x1b[?1049l")
+    assert diff.feed("\x1b[?25h") == "\x1b[?25h"

@@ -59,6 +59,8 @@ class ScreenDiff:
         # Where the frames think the cursor is, and where the terminal's really is (None: unknown).
         self._logical = _Cursor(0, 0)
         self._terminal: _Cursor | None = None
+        # Until a frame moves the cursor, it stays wherever the shell left it.
+        self._placed = False
         # Colour parameters in force for the frames and on the terminal ("" is the default).
         self._style = ""
         self._terminal_style: str | None = None
@@ -103,11 +105,15 @@ class ScreenDiff:
         if final in "Hf" and (cup := _CUP.fullmatch(body)):
             row, column = cup.group(1), cup.group(2)
             self._logical = _Cursor(int(row or 1) - 1, int(column or 1) - 1)
+            self._placed = True
         elif final == "m" and not body[:-1].strip("0123456789;:"):
             self._sgr(body[:-1])
         elif final in "hl" and body.startswith("?"):
             if _SCREEN_MODES & set(body[1:-1].split(";")):
-                self._passthrough(sequence, out)
+                # Switching screens saves or restores the cursor: leave it where it is, and
+                # to the shell after leaving, until a frame moves it again.
+                self._passthrough(sequence, out, cursor=False)
+                self._placed = False
             else:
                 out.append(sequence)
         elif _harmless(body):
@@ -148,9 +154,10 @@ class ScreenDiff:
         else:
             self._passthrough(char, out)
 
-    def _passthrough(self, sequence: str, out: list[str]) -> None:
+    def _passthrough(self, sequence: str, out: list[str], *, cursor: bool = True) -> None:
         # Something this filter does not model: send it as it was, in the frame's own state.
-        self._sync_cursor(out)
+        if cursor:
+            self._sync_cursor(out)
         if self._terminal_style != self._style:
             out.append(f"\x1b[0;{self._style}m" if self._style else "\x1b[0m")
         out.append(sequence)
@@ -201,6 +208,8 @@ class ScreenDiff:
 
     def _sync_cursor(self, out: list[str]) -> None:
         logical = self._logical
+        if not self._placed:
+            return
         if self._terminal is None or (self._terminal.y, self._terminal.x) != (logical.y, logical.x):
             out.append(f"\x1b[{logical.y + 1};{logical.x + 1}H")
             self._terminal = _Cursor(logical.y, logical.x)
