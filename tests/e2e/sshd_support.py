@@ -20,6 +20,7 @@ import contextlib
 import os
 import pwd
 import re
+import select
 import shlex
 import signal
 import socket
@@ -155,6 +156,9 @@ class StreamReader:
     rows: int = 40
     chunks: list[tuple[float, bytes]] = field(default_factory=list)
     closed: threading.Event = field(default_factory=threading.Event)
+    #: True once the reading thread has closed the descriptor itself (see ``close``).
+    fd_closed: bool = False
+    _close_at: float | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _screen: pyte.Screen | None = None
     _parser: pyte.ByteStream | None = None
@@ -166,10 +170,30 @@ class StreamReader:
         threading.Thread(target=self._run, daemon=True).start()
         return self
 
+    def close(self, within: float = 5.0) -> bool:
+        """Have the reading thread close the descriptor at the next output, or after ``within``.
+
+        For a pty master that is a hang-up while the program writes to its terminal. The
+        thread closes it: a read blocked in another thread would keep the file open past a
+        close() from here. Return whether it was closed (False: the stream had already ended).
+        """
+        self._close_at = time.monotonic() + within
+        self.closed.wait(within + 5)
+        return self.fd_closed
+
+    def _close_fd(self) -> None:
+        os.close(self.fd)
+        self.fd_closed = True
+
     def _run(self) -> None:
         try:
             while True:
+                if self._close_at is not None and time.monotonic() >= self._close_at:
+                    self._close_fd()
+                    break
                 try:
+                    if not select.select([self.fd], [], [], 0.05)[0]:
+                        continue
                     data = os.read(self.fd, 65536)
                 except OSError:
                     break
@@ -179,6 +203,9 @@ class StreamReader:
                     self.chunks.append((time.monotonic(), data))
                     assert self._parser is not None
                     self._parser.feed(data)
+                if self._close_at is not None:
+                    self._close_fd()
+                    break
         finally:
             self.closed.set()
 

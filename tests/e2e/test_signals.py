@@ -15,8 +15,10 @@ import signal
 import struct
 import sys
 import termios
+import time
 import tomllib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -95,6 +97,7 @@ class PtyCapgap:
         self.pid, self._master, self._slave = pid, master, slave
         self.returncode: int | None = None
         self.modes_after: list[object] | None = None
+        self.hung_up = False
         # The test keeps the slave open too: the tty's modes can be read after capgap exits.
         self.out = StreamReader(master, COLUMNS, ROWS).start()
 
@@ -115,11 +118,26 @@ class PtyCapgap:
         """Send ``signum`` to capgap."""
         os.kill(self.pid, signum)
 
+    def hang_up(self) -> None:
+        """Close the terminal, as a terminal window or a tmux server going away does.
+
+        The last descriptor of the pty's master goes, just as capgap writes: the kernel hangs
+        up capgap's controlling terminal, sends it SIGHUP and SIGCONT, and its reads and
+        writes fail.
+        """
+        # While capgap writes a frame, when a hang-up hurts most.
+        if not self.out.close():
+            os.close(self._master)
+        os.close(self._slave)
+        self.hung_up = True
+
     def finish(self) -> None:
         """Kill capgap if it is still running, read the tty's modes, then drain its output."""
         if self.poll() is None:
             os.kill(self.pid, signal.SIGKILL)
             self.wait(EXIT_LIMIT_S)
+        if self.hung_up:
+            return
         self.modes_after = termios.tcgetattr(self._slave)
         # With the last slave descriptor closed, reading the master ends (EIO) once drained.
         os.close(self._slave)
@@ -204,6 +222,39 @@ def test_q_ends_the_demo_cleanly(tmp_path: Path, runs: list[PtyCapgap]) -> None:
     run.wait(EXIT_LIMIT_S)
     run.finish()
     assert_clean_exit(run, "q during the demo")
+
+
+#: Terminals closed in the hang-up test, each as soon as its data shows (the others still
+#: starting: a loaded machine, as when a tmux server with several panes is killed). capgap's
+#: exit then races the kernel's SIGHUP and SIGCONT and its own writes failing.
+TERMINALS = 6
+HANGUP_LIMIT_S = 5.0
+
+
+def test_closing_the_terminal_ends_capgap(tmp_path: Path, runs: list[PtyCapgap]) -> None:
+    started = []
+    for index in range(TERMINALS):
+        folder = tmp_path / f"terminal-{index}"
+        folder.mkdir()
+        started.append(PtyCapgap(["--demo", "--speed", "30"], folder))
+        runs.append(started[-1])
+    closed: dict[int, float] = {}
+
+    def close_when_shown(run: PtyCapgap) -> None:
+        run.wait_for_data()
+        run.hang_up()
+        closed[run.pid] = time.monotonic()
+
+    with ThreadPoolExecutor(TERMINALS) as pool:
+        for future in [pool.submit(close_when_shown, run) for run in started]:
+            future.result()
+    wait_until(lambda: all(run.poll() is not None for run in started), HANGUP_LIMIT_S)
+    codes = {run.pid: run.poll() for run in started}
+    now = time.monotonic()
+    hung = {pid: f"{now - closed[pid]:.1f} s" for pid, code in codes.items() if code is None}
+    assert not hung, f"capgap still running after its terminal closed (pid: for how long): {hung}"
+    # A handler ran (the default action of SIGHUP would show as -1) and the app ended as by `q`.
+    assert set(codes.values()) == {EXIT_ON_SIGNAL}, f"exit codes by pid: {codes}"
 
 
 def serve_a_market(server: LocalServer, stamp: int) -> None:

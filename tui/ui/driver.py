@@ -21,4 +21,25 @@ class DiffingDriver(LinuxDriver):
 
     def write(self, data: str) -> None:
         """Write the part of ``data`` that changes what the terminal shows."""
+        if self._terminal_gone():
+            return
         super().write(self.screen_diff.feed(data))
+
+    def close(self) -> None:
+        """Stop the output thread, unless it already died with the terminal."""
+        if self._terminal_gone():
+            return
+        super().close()
+
+    def _sigcont_application(self, *args: Any) -> None:
+        # A hang-up sends SIGHUP and SIGCONT together. Textual's handler would restart
+        # application mode on the dead terminal: a second output thread dies on EIO, its
+        # queue fills, and the shutdown blocks forever putting its stop marker on it.
+        # Only a resume after a real suspend (Ctrl+Z, then fg) restarts.
+        if self._must_signal_resume:
+            super()._sigcont_application(*args)
+
+    def _terminal_gone(self) -> bool:
+        # The output thread ends on a write error (EIO once the terminal is hung up).
+        writer = self._writer_thread
+        return writer is not None and not writer.is_alive()
