@@ -25,7 +25,8 @@ NA = "n/a"
 #: Short names of the benchmark indices in one-line output.
 INDEX_LABELS = {"^GSPC": "SPX", "^RUT": "RUT"}
 #: Longest label of another symbol in the tmux line (keeps the line within 60 columns).
-_TMUX_LABEL_MAX = 5
+#: Four characters per index label keep the worst case (DEMO, 100+ days, stale) in 60 columns.
+_TMUX_LABEL_MAX = 4
 
 
 def _num(value: float | None, fmt: str) -> str:

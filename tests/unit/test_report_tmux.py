@@ -108,9 +108,10 @@ def test_missing_figures_show_n_a():
     assert format_tmux(snap(large=("^GSPC", float("nan")))).startswith("SPX n/a RUT")
 
 
-def test_other_symbols_keep_their_names_cut_to_five_characters():
+def test_other_symbols_keep_their_names_cut_to_four_characters():
+    # Four: with DEMO, 100+ days to the FOMC and "stale", five would make 61 columns.
     line = format_tmux(snap(large=("SPY", 0.2), small=("IWMXYZW", -0.1)))
-    assert line == "SPY +0.20% IWMXY -0.10% gap -0.58pp FOMC 5d03h"
+    assert line == "SPY +0.20% IWMX -0.10% gap -0.58pp FOMC 5d03h"
     assert (index_label("^GSPC"), index_label("^RUT"), index_label("^NDX")) == (
         "SPX",
         "RUT",

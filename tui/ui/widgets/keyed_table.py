@@ -195,6 +195,10 @@ class SortedTable(KeyedTable):
         self._styles = theme_styles(self.app.theme_variables)
         self.restyled()
 
+    def on_unmount(self) -> None:
+        """Leave the theme signal: its callback would keep this widget alive for good."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def restyled(self) -> None:
         """Re-render the rows in the new theme's colours (subclasses keep their rows)."""
 

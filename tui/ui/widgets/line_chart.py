@@ -91,6 +91,10 @@ class LineChart(PlotextPlot):
         self.refresh()
         return True
 
+    def on_unmount(self) -> None:
+        """Leave the theme signal: its callback would keep this widget alive for good."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def on_resize(self) -> None:
         """Re-key the chart: its height sets the resolution the last point is quantised to."""
         self._key = series_key((), 0)

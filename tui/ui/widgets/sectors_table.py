@@ -148,6 +148,10 @@ class SectorsTable(DataTable[Text]):
         # Three movers when they fit without scrolling, else two (120 columns fit two exactly).
         return 3 if table_width(3, self.cell_padding) <= self.size.width else 2
 
+    def on_unmount(self) -> None:
+        """Leave the theme signal: its callback would keep this widget alive for good."""
+        self.app.theme_changed_signal.unsubscribe(self)
+
     def on_resize(self) -> None:
         """Show two or three movers depending on the width."""
         if self._wanted_movers() != self._movers_shown:
