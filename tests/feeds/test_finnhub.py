@@ -37,7 +37,9 @@ from tui.feeds.http import ClientSettings, make_client
 __all__ = ["local_server"]
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
-FAST = ClientSettings(provider="Finnhub", read_timeout_s=0.3, connect_timeout_s=0.3)
+# A short read timeout makes the slow-reply faults quick; connecting to the local server can
+# wait behind a busy CI machine, so its timeout is generous (no test is about it).
+FAST = ClientSettings(provider="Finnhub", read_timeout_s=0.3, connect_timeout_s=5.0)
 KEY = "d4k3y0finnhubs3cr3tt0k3n"
 PATH = QUOTE_PATH
 

@@ -26,7 +26,9 @@ from tui.feeds.nyfed import (
 
 __all__ = ["local_server"]
 
-FAST = ClientSettings(provider="New York Fed", read_timeout_s=0.3, connect_timeout_s=0.3)
+# A short read timeout makes the slow-reply faults quick; connecting to the local server can
+# wait behind a busy CI machine, so its timeout is generous (no test is about it).
+FAST = ClientSettings(provider="New York Fed", read_timeout_s=0.3, connect_timeout_s=5.0)
 
 # The shape of /api/rates/unsecured/effr/last/1.json, with every field the API publishes.
 BODY: dict[str, Any] = {

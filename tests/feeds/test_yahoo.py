@@ -32,7 +32,9 @@ from tui.feeds.yahoo import (
 __all__ = ["local_server"]
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
-FAST = ClientSettings(provider="Yahoo", read_timeout_s=0.3, connect_timeout_s=0.3)
+# A short read timeout makes the slow-reply faults quick; connecting to the local server can
+# wait behind a busy CI machine, so its timeout is generous (no test is about it).
+FAST = ClientSettings(provider="Yahoo", read_timeout_s=0.3, connect_timeout_s=5.0)
 
 # 2025-12-05 14:30 UTC is 08:30 in Chicago, where ZQ trades (CBOT).
 T0 = 1764945000
