@@ -9,24 +9,16 @@ Run: python bench/first_data.py [--runs 7] [--capgap PATH]
 from __future__ import annotations
 
 import argparse
-import fcntl
 import json
-import os
-import pty
-import re
-import select
 import shutil
-import signal
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
-import time
 from pathlib import Path
 
-ANSI = re.compile(rb"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1bP.*?\x1b\\", re.S)
+from pty_process import PtyProcess
+
 FLOOR_APP = """
 from textual.app import App
 from textual.widgets import Static
@@ -43,51 +35,11 @@ BUDGET_FIRST_DATA_S = 1.0
 
 def launch(argv: list[str], markers: list[bytes], timeout: float = 20.0) -> list[float]:
     """Start argv in a 120x40 pty; return seconds until each marker first appears on screen."""
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        os.environ.update({"TERM": "xterm-256color", "COLORTERM": "truecolor"})
-        os.execvp(argv[0], argv)
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-    start = time.perf_counter()
-    seen: list[float | None] = [None] * len(markers)
-    screen = b""
+    process = PtyProcess(argv, cols=120, rows=40)
     try:
-        while None in seen and time.perf_counter() - start < timeout:
-            ready, _, _ = select.select([fd], [], [], 0.05)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 65536)
-            except OSError:
-                break
-            screen += chunk
-            text = ANSI.sub(b"", screen)
-            now = time.perf_counter() - start
-            for index, marker in enumerate(markers):
-                if seen[index] is None and marker in text:
-                    seen[index] = now
+        return [process.wait_for(marker, timeout) for marker in markers]
     finally:
-        os.kill(pid, signal.SIGTERM)
-        # Drain so the child is not blocked writing while it exits.
-        end = time.perf_counter() + 5
-        while time.perf_counter() < end:
-            ready, _, _ = select.select([fd], [], [], 0.05)
-            if ready:
-                try:
-                    if not os.read(fd, 65536):
-                        break
-                except OSError:
-                    break
-            if os.waitpid(pid, os.WNOHANG) != (0, 0):
-                break
-        else:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-        os.close(fd)
-    missing = [m.decode() for m, s in zip(markers, seen, strict=True) if s is None]
-    if missing:
-        raise SystemExit(f"markers never appeared on screen: {missing}")
-    return [s for s in seen if s is not None]
+        process.stop()
 
 
 def expected_open_price(capgap: str) -> bytes:

@@ -1,7 +1,8 @@
-"""A program in a pseudo-terminal of a given size: its output, CPU time and memory, for the benches."""
+"""A program in a pseudo-terminal of a given size: its output, CPU time and memory (benches)."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -14,7 +15,9 @@ import time
 from collections.abc import Mapping
 
 #: Escape sequences stripped to find text on screen (CSI, charset, keypad, DCS).
-ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1bP.*?\x1b\\", re.S)
+ANSI = re.compile(
+    rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1bP.*?\x1b\\", re.S
+)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -73,10 +76,8 @@ class PtyProcess:
 
     def stop(self) -> None:
         """SIGTERM the program, drain its output so it can exit, and reap it."""
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(self.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         end = time.perf_counter() + 5
         while time.perf_counter() < end:
             self.pump(0.05)
