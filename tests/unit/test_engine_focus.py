@@ -294,24 +294,36 @@ def test_a_paused_replay_is_not_finished_before_its_end() -> None:
     assert replay.finished and replay.now() == end
 
 
-async def test_pause_stops_polls_and_freezes_a_replay_resume_goes_on() -> None:
-    wall = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
-    replay = ReplayClock(START, speed=30, monotonic=wall)
-    engine, feed = make_engine(replay, cadence_s=1.0)
-    published: list[Snapshot] = []
-    arrived = asyncio.Event()
+class PausingRun:
+    """An engine on a 30x replay clock whose sleeps move wall time, paused after N snapshots."""
 
-    def publish(snapshot: Snapshot) -> None:
-        published.append(snapshot)
-        if len(published) == 2:
-            engine.pause()
-        arrived.set()
+    def __init__(self, pause_after: int) -> None:
+        self.wall = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
+        self.replay = ReplayClock(START, speed=30, monotonic=self.wall)
+        self.engine, self.feed = make_engine(self.replay, cadence_s=1.0)
+        self.published: list[Snapshot] = []
+        self.arrived = asyncio.Event()
+        self._pause_after = pause_after
 
-    async def sleep(seconds: float) -> None:
-        wall.advance(seconds)  # one wall second is 30 replayed seconds
+    def publish(self, snapshot: Snapshot) -> None:
+        self.published.append(snapshot)
+        if len(self.published) == self._pause_after:
+            self.engine.pause()
+        self.arrived.set()
+
+    async def sleep(self, seconds: float) -> None:
+        self.wall.advance(seconds)  # one wall second is 30 replayed seconds
         await asyncio.sleep(0)
 
-    task = asyncio.create_task(engine.run(publish, sleep=sleep))
+    def start(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self.engine.run(self.publish, sleep=self.sleep))
+
+
+async def test_pause_stops_polls_and_freezes_a_replay_resume_goes_on() -> None:
+    run = PausingRun(pause_after=2)
+    wall, replay, engine, feed = run.wall, run.replay, run.engine, run.feed
+    published, arrived = run.published, run.arrived
+    task = run.start()
     try:
         while len(published) < 2:
             await asyncio.wait_for(arrived.wait(), 30)
@@ -343,23 +355,9 @@ async def test_pause_stops_polls_and_freezes_a_replay_resume_goes_on() -> None:
 
 
 async def test_a_focus_while_paused_builds_its_details_from_the_store() -> None:
-    wall = ManualClock(datetime(2000, 1, 1, tzinfo=UTC))
-    replay = ReplayClock(START, speed=30, monotonic=wall)
-    engine, feed = make_engine(replay, cadence_s=1.0)
-    published: list[Snapshot] = []
-    arrived = asyncio.Event()
-
-    def publish(snapshot: Snapshot) -> None:
-        published.append(snapshot)
-        if len(published) == 1:
-            engine.pause()
-        arrived.set()
-
-    async def sleep(seconds: float) -> None:
-        wall.advance(seconds)
-        await asyncio.sleep(0)
-
-    task = asyncio.create_task(engine.run(publish, sleep=sleep))
+    run = PausingRun(pause_after=1)
+    engine, feed, published, arrived = run.engine, run.feed, run.published, run.arrived
+    task = run.start()
     try:
         await asyncio.wait_for(arrived.wait(), 30)
         arrived.clear()

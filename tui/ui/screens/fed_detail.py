@@ -152,15 +152,15 @@ class RatePathChart(PlotextPlot):
 
     DEFAULT_CLASSES = "box"
 
-    def on_unmount(self) -> None:
-        """Leave the theme signal: its callback would keep this widget alive for good."""
-        self.app.theme_changed_signal.unsubscribe(self)
-
     def __init__(self) -> None:
         super().__init__(id="rate-path")
         self.border_title = "Implied rate path, %"
         self._path: tuple[PathPoint, ...] | None = None
         self.redraws = 0
+
+    def on_unmount(self) -> None:
+        """Leave the theme signal: its callback would keep this widget alive for good."""
+        self.app.theme_changed_signal.unsubscribe(self)
 
     def apply(self, path: tuple[PathPoint, ...]) -> bool:
         """Replot when the path changed; return whether it did."""
