@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey
 
 from tui.ui.format import arrow, fit_decimals, fmt_signed, shown_value
 from tui.ui.glyphs import glyphs
 from tui.ui.vim import VIM_TABLE_BINDINGS
 from tui.ui.widgets.quiet import set_title
+from tui.ui.widgets.quiet_table import QuietTable
 
 Cell = str | Text
 
@@ -41,19 +42,6 @@ def ordering_key(descending: bool) -> Callable[[Any], tuple[bool, float | str]]:
         return (descending, value)
 
     return key
-
-
-def set_cell_quietly(table: DataTable[Any], row_key: str, column_key: str, value: Any) -> None:
-    """Change one cell and repaint that cell only.
-
-    Textual 8's ``update_cell`` (whose body this is) ends in a refresh of the whole table, and
-    every refresh rewrites the visible table on the terminal: a dozen changed figures would
-    cost the whole table's bytes each second. Column widths stay as they are.
-    """
-    row, column = RowKey(row_key), ColumnKey(column_key)
-    table._data[row][column] = value
-    table._update_count += 1  # drops the rendered-line caches
-    table.refresh_coordinate(table.get_cell_coordinate(row, column))
 
 
 def sort_if_moved(
@@ -92,7 +80,7 @@ def signed_cell(value: float | None, styles: tuple[Style, Style], decimals: int 
     return cell
 
 
-class KeyedTable(DataTable[Text]):
+class KeyedTable(QuietTable):
     """A table whose rows are keyed: a new snapshot adds, updates and removes rows by key."""
 
     DEFAULT_CLASSES = "box"
@@ -154,7 +142,7 @@ class KeyedTable(DataTable[Text]):
                 old = self.get_cell(key, column)
                 if old.plain == text.plain and old.style == text.style and old.spans == text.spans:
                     continue
-                set_cell_quietly(self, key, column, text)
+                self.set_cell_quietly(key, column, text)
         return added or bool(removed)
 
     def sync(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.style import Style
-from rich.text import Text
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from tui.analytics.snapshot import Mover, SectorRow
@@ -17,12 +15,12 @@ from tui.ui.vim import VIM_TABLE_BINDINGS
 from tui.ui.widgets.keyed_table import (
     ValueText,
     ordering_key,
-    set_cell_quietly,
     signed_cell,
     sort_if_moved,
     theme_styles,
 )
 from tui.ui.widgets.quiet import set_subtitle, set_title
+from tui.ui.widgets.quiet_table import QuietTable
 
 #: Shown instead of a small-cap ETF when the small leg is the constituents' mean.
 CONSTITUENTS_MARK = "constit.*"
@@ -90,7 +88,7 @@ def sort_value(row: SectorRow, column: str) -> float | str | None:
     return values[column]
 
 
-class SectorsTable(DataTable[Text]):
+class SectorsTable(QuietTable):
     """Rows keyed by sector name, columns by key; later ticks only update changed cells."""
 
     DEFAULT_CLASSES = "box"
@@ -223,7 +221,7 @@ class SectorsTable(DataTable[Text]):
                     # After a width change the table must recompute its columns: a full repaint.
                     self.update_cell(row.sector, column.key, new, update_width=True)
                 else:
-                    set_cell_quietly(self, row.sector, column.key, new)
+                    self.set_cell_quietly(row.sector, column.key, new)
         self._remeasure = False
         for key in [key for key in self.rows if key.value not in seen]:
             self.remove_row(key)

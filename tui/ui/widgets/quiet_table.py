@@ -1,0 +1,180 @@
+"""A DataTable whose one-cell updates repaint, and re-render, that cell only.
+
+Textual 8's ``update_cell`` refreshes the whole table, and the terminal is sent every visible
+row again. It also bumps the table's update count, which keys every render cache, so the
+next repaint renders every cell of every repainted row through Rich again, changed or not.
+On a sectors table where a few figures per row move each second, that was the app's largest
+CPU cost. Here a changed cell repaints its own region, and its row is re-assembled from
+cells rendered before: only the changed cell goes through Rich.
+
+This relies on DataTable internals (``_data``, ``_update_count``, ``_render_cell`` and its
+cache keys). textual is pinned below 9, and tests/app/test_quiet_updates.py renders a
+quietly updated table against one updated with ``update_cell``, line for line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.cache import LRUCache
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+#: Justifications whose one-line result is the text and a gap on one side.
+ONE_LINE_JUSTIFY = ("left", "right", "default")
+
+#: Rendered cells kept (a cell's old versions age out; 10 columns x 30 rows x a few styles).
+CELL_CACHE_SIZE = 4000
+
+
+class QuietTable(DataTable[Any]):
+    """A DataTable with ``set_cell_quietly``: one changed cell costs one cell."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Set before DataTable's constructor, whose reactive watchers already clear caches.
+        # Each cell's version: bumped when that cell alone changes.
+        self._cell_versions: dict[tuple[RowKey, ColumnKey], int] = {}
+        # How many of the table's update-count bumps were ours: the rest changed the table's
+        # structure (rows, order, widths), after which no cached cell is trusted.
+        self._quiet_bumps = 0
+        self._quiet_cells: LRUCache[tuple[object, ...], list[list[Segment]]] = LRUCache(
+            CELL_CACHE_SIZE
+        )
+        super().__init__(**kwargs)
+
+    def set_cell_quietly(self, row_key: str, column_key: str, value: Any) -> None:
+        """Change one cell and repaint that cell only (column widths stay as they are)."""
+        row, column = RowKey(row_key), ColumnKey(column_key)
+        self._data[row][column] = value
+        self._cell_versions[row, column] = self._cell_versions.get((row, column), 0) + 1
+        # The row and line caches are keyed by the update count: a bump drops them, and the
+        # repainted row is put together again from the cell cache below.
+        self._update_count += 1
+        self._quiet_bumps += 1
+        self.refresh_coordinate(self.get_cell_coordinate(row, column))
+
+    def sort(self, *columns: Any, key: Any = None, reverse: bool = False) -> QuietTable:
+        """Sort as DataTable does, keeping rendered cells: a cell's row index is in its key."""
+        before = self._update_count
+        super().sort(*columns, key=key, reverse=reverse)
+        # A sort moves rows, it changes no cell: the rows that moved miss the cache by index
+        # (their zebra stripe and click meta change), the others are still right.
+        self._quiet_bumps += self._update_count - before
+        return self
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        if row_index < 0 or column_index < 0:
+            # The header and row labels never change quietly.
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        row_key = self._row_locations.get_key(row_index)
+        column_key = self._column_locations.get_key(column_index)
+        key = (
+            row_key,
+            column_key,
+            self._cell_versions.get((row_key, column_key), 0),
+            self._update_count - self._quiet_bumps,
+            # Every other input of DataTable's own cell rendering (the indexes go into the
+            # style's meta, which mouse clicks read).
+            row_index,
+            column_index,
+            base_style,
+            width,
+            cursor,
+            hover,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cell_padding,
+            self.fixed_rows,
+            self.fixed_columns,
+            self.cursor_foreground_priority,
+            self.cursor_background_priority,
+            self._pseudo_class_state,
+        )
+        lines = self._quiet_cells.get(key)
+        if lines is None:
+            lines = self._render_one_line_cell(
+                row_index, column_index, base_style, width, cursor, hover
+            ) or super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            self._quiet_cells[key] = lines
+        return lines
+
+    def _render_one_line_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool,
+        hover: bool,
+    ) -> list[list[Segment]] | None:
+        """Render a one-line Text cell to the segments DataTable's Rich pipeline would give.
+
+        DataTable renders every cell through Console.render_lines(Styled(Padding(text))): a
+        tenth of a millisecond each, most of it generic layout. For the common cell (one line
+        that fits, no base style, left or right justified) the result is simple: padding, the
+        text's own styled runs, and the gap, each under the row's style. Anything else returns
+        None and takes DataTable's path. The twin-table test holds the two equal.
+        """
+        row_key = self._row_locations.get_key(row_index)
+        if self.rows[row_key].height != 1:
+            return None
+        cell = self._get_row_renderables(row_index).cells[column_index]
+        if not isinstance(cell, Text) or cell.style:
+            return None
+        plain = cell.plain
+        justify = cell.justify or self.app.console_options.justify or "default"
+        pad = self.cell_padding
+        gap = width - 2 * pad - cell.cell_len
+        if gap < 0 or "\n" in plain or "\t" in plain or justify not in ONE_LINE_JUSTIFY:
+            return None
+        if justify == "right" and plain != plain.rstrip():
+            # Rich strips trailing spaces before right-justifying; leave that to Rich.
+            return None
+        component_style, post_style = self._get_styles_to_render_cell(
+            False,
+            False,
+            row_index < self.fixed_rows or column_index < self.fixed_columns,
+            hover,
+            cursor,
+            self.show_cursor,
+            self._show_hover_cursor,
+            self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre_style += component_style
+        runs = list(cell.render(self.app.console))
+        blank = " " * gap
+        if justify == "right":
+            runs.insert(0, Segment(blank))
+        else:
+            runs.append(Segment(blank))
+        if pad:
+            runs = [Segment(" " * pad), *runs, Segment(" " * pad)]
+        return [
+            [
+                Segment(run.text, pre_style + run.style + post_style)
+                for run in runs
+                if run.text and not run.control
+            ]
+        ]
+
+    def _clear_caches(self) -> None:
+        super()._clear_caches()
+        self._quiet_cells.clear()
+
+    def notify_style_update(self) -> None:
+        """Drop rendered cells with DataTable's own: the theme or CSS changed."""
+        self._quiet_cells.clear()
+        super().notify_style_update()
