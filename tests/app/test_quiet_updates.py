@@ -63,6 +63,24 @@ async def test_a_quiet_cell_update_repaints_that_cell_only(monkeypatch):
         assert region.height == 1 and region.width == table.columns["chg"].get_render_width(table)
 
 
+async def test_a_row_of_changes_repaints_the_row_once(monkeypatch):
+    async with Harness().run_test() as pilot:
+        table = pilot.app.query_one(QuietTable)
+        table.add_column("Name", key="name")
+        table.add_column("Chg", key="chg")
+        table.add_row("AAA", "+1.0", key="a")
+        table.add_row("BBB", "-2.0", key="b")
+        await pilot.pause()
+        calls = count_refreshes(table, monkeypatch)
+        table.set_row_quietly("b", {"name": "BB", "chg": "+3.0"})
+        table.set_row_quietly("a", {})
+        assert [table.get_cell("b", column) for column in ("name", "chg")] == ["BB", "+3.0"]
+        # One refresh: row b's line (DataTable renders a row's line whole in any case).
+        assert len(calls) == 1 and len(calls[0]) == 1
+        region = calls[0][0]
+        assert region.height == 1 and region.y == table._get_row_region(1).y
+
+
 async def test_sort_if_moved_sorts_like_datatable_and_only_when_needed():
     async with Harness().run_test() as pilot:
         table = pilot.app.query_one(DataTable)
@@ -151,6 +169,7 @@ STEPS = [
     ("a", "note", "exactly twelve"),
     ("d", "name", ""),
     ("cursor", "", None),
+    ("a", "row", {"name": "Oil", "chg": signed(-3.0), "note": movers(("CVX", -2.5))}),
 ]
 
 
@@ -178,6 +197,10 @@ async def test_a_quiet_table_renders_what_update_cell_renders(cursor_type, cell_
             elif row == "sort":
                 quiet.sort("chg", key=lambda text: text.plain)
                 reference.sort("chg", key=lambda text: text.plain)
+            elif column == "row":
+                quiet.set_row_quietly(row, cell)
+                for key, value in cell.items():
+                    reference.update_cell(row, key, value)
             else:
                 quiet.set_cell_quietly(row, column, cell)
                 reference.update_cell(row, column, cell)

@@ -61,6 +61,15 @@ class DashboardScreen(LiveScreen):
         yield SectorsTable()
         yield Footer()
 
+    def on_mount(self) -> None:
+        """Tick both clocks from one timer: the time and the countdown change in one repaint."""
+        self.set_interval(1.0, self.tick_clocks, name="clocks")
+
+    def tick_clocks(self) -> None:
+        """Redraw the time, the data age and the FOMC countdown."""
+        self.query_one(StatusLine).tick()
+        self.query_one(FedPanel).tick()
+
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Apply a snapshot to every widget (the app batches the repaint)."""
         self.query_one(StatusLine).apply(snapshot)

@@ -186,10 +186,6 @@ class FedPanel(Vertical, can_focus=True):
         yield FitLine(Content(""), id="fed-last")
         yield OddsBars(id="fed-odds")
 
-    def on_mount(self) -> None:
-        """Recompute the countdown once a second from the clock."""
-        self.set_interval(1.0, self.tick)
-
     def tick(self) -> None:
         """Redraw the countdown only."""
         text = countdown_text(self._statement_at, self._clock.now())

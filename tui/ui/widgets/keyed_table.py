@@ -16,7 +16,7 @@ from tui.ui.format import arrow, fit_decimals, fmt_signed, shown_value
 from tui.ui.glyphs import glyphs
 from tui.ui.vim import VIM_TABLE_BINDINGS
 from tui.ui.widgets.quiet import set_title
-from tui.ui.widgets.quiet_table import QuietTable
+from tui.ui.widgets.quiet_table import QuietTable, same_cell
 
 Cell = str | Text
 
@@ -138,11 +138,12 @@ class KeyedTable(QuietTable):
                 self.add_row(*texts.values(), key=key)
                 added = True
                 continue
-            for column, text in texts.items():
-                old = self.get_cell(key, column)
-                if old.plain == text.plain and old.style == text.style and old.spans == text.spans:
-                    continue
-                self.set_cell_quietly(key, column, text)
+            changed = {
+                column: text
+                for column, text in texts.items()
+                if not same_cell(self.get_cell(key, column), text)
+            }
+            self.set_row_quietly(key, changed)
         return added or bool(removed)
 
     def sync(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:

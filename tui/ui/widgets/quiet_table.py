@@ -14,6 +14,7 @@ quietly updated table against one updated with ``update_cell``, line for line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from rich.segment import Segment
@@ -28,6 +29,13 @@ ONE_LINE_JUSTIFY = ("left", "right", "default")
 
 #: Rendered cells kept (a cell's old versions age out; 10 columns x 30 rows x a few styles).
 CELL_CACHE_SIZE = 4000
+
+
+def same_cell(old: Any, new: Any) -> bool:
+    """Whether a new cell would look like the old one (Text equality ignores the base style)."""
+    if isinstance(old, Text) and isinstance(new, Text):
+        return bool(old == new and old.style == new.style)
+    return bool(old == new)
 
 
 class QuietTable(DataTable[Any]):
@@ -47,14 +55,31 @@ class QuietTable(DataTable[Any]):
 
     def set_cell_quietly(self, row_key: str, column_key: str, value: Any) -> None:
         """Change one cell and repaint that cell only (column widths stay as they are)."""
-        row, column = RowKey(row_key), ColumnKey(column_key)
-        self._data[row][column] = value
-        self._cell_versions[row, column] = self._cell_versions.get((row, column), 0) + 1
+        row, column = self._change_quietly(row_key, {column_key: value})
+        self.refresh_coordinate(self.get_cell_coordinate(row, column))
+
+    def set_row_quietly(self, row_key: str, changes: Mapping[str, Any]) -> None:
+        """Change some cells of one row and repaint that row once (not once per cell)."""
+        if len(changes) == 1:
+            ((column_key, value),) = changes.items()
+            self.set_cell_quietly(row_key, column_key, value)
+        elif changes:
+            row, _column = self._change_quietly(row_key, changes)
+            self.refresh_row(self.get_row_index(row))
+
+    def _change_quietly(self, row_key: str, changes: Mapping[str, Any]) -> tuple[RowKey, ColumnKey]:
+        row = RowKey(row_key)
+        cells = self._data[row]
+        column = ColumnKey("")
+        for column_key, value in changes.items():
+            column = ColumnKey(column_key)
+            cells[column] = value
+            self._cell_versions[row, column] = self._cell_versions.get((row, column), 0) + 1
         # The row and line caches are keyed by the update count: a bump drops them, and the
         # repainted row is put together again from the cell cache below.
         self._update_count += 1
         self._quiet_bumps += 1
-        self.refresh_coordinate(self.get_cell_coordinate(row, column))
+        return row, column
 
     def sort(self, *columns: Any, key: Any = None, reverse: bool = False) -> QuietTable:
         """Sort as DataTable does, keeping rendered cells: a cell's row index is in its key."""

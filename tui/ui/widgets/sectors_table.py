@@ -20,7 +20,7 @@ from tui.ui.widgets.keyed_table import (
     theme_styles,
 )
 from tui.ui.widgets.quiet import set_subtitle, set_title
-from tui.ui.widgets.quiet_table import QuietTable
+from tui.ui.widgets.quiet_table import QuietTable, same_cell
 
 #: Shown instead of a small-cap ETF when the small leg is the constituents' mean.
 CONSTITUENTS_MARK = "constit.*"
@@ -212,16 +212,17 @@ class SectorsTable(QuietTable):
             if row.sector not in self.rows:
                 self.add_row(*(cells[column.key] for column in COLUMNS), key=row.sector)
                 continue
-            for column in COLUMNS:
-                new = cells[column.key]
-                old = self.get_cell(row.sector, column.key)
-                if old == new and old.style == new.style:
-                    continue
-                if self._remeasure:
-                    # After a width change the table must recompute its columns: a full repaint.
-                    self.update_cell(row.sector, column.key, new, update_width=True)
-                else:
-                    self.set_cell_quietly(row.sector, column.key, new)
+            changed = {
+                column.key: cells[column.key]
+                for column in COLUMNS
+                if not same_cell(self.get_cell(row.sector, column.key), cells[column.key])
+            }
+            if self._remeasure:
+                # After a width change the table must recompute its columns: a full repaint.
+                for key, cell in changed.items():
+                    self.update_cell(row.sector, key, cell, update_width=True)
+            else:
+                self.set_row_quietly(row.sector, changed)
         self._remeasure = False
         for key in [key for key in self.rows if key.value not in seen]:
             self.remove_row(key)

@@ -38,7 +38,7 @@ def is_stale(snapshot: Snapshot) -> bool:
 
 
 class StatusLine(Horizontal):
-    """Top row; only the clock and the data age change every second."""
+    """Top row; only the clock and the data age change every second (the screen ticks them)."""
 
     def __init__(self, clock: Clock, *, demo: bool, source_label: str) -> None:
         super().__init__(id="status")
@@ -62,10 +62,6 @@ class StatusLine(Horizontal):
         yield Static(Content(self._source_label), id="source", classes="status-item")
         yield Static(Content("waiting for data"), id="feed-state", classes="status-item")
         yield Static(self._age_content(), id="data-age", classes="status-item")
-
-    def on_mount(self) -> None:
-        """Tick the clock once a second (the rest changes with snapshots)."""
-        self.set_interval(1.0, self.tick)
 
     def _clock_content(self) -> Content:
         return Content(f"{ny_clock(self._clock.now())} ET")
