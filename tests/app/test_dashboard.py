@@ -94,12 +94,27 @@ async def test_clock_age_and_countdown_follow_the_clock() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
         clock.advance(61)
-        # The 1 s intervals would do this; calling the tick keeps the test free of timing.
-        app.dashboard.query_one("StatusLine").tick()  # type: ignore[attr-defined]
-        app.dashboard.query_one("FedPanel").tick()  # type: ignore[attr-defined]
+        # The screen's 1 s interval would do this; calling its tick keeps the test free of timing.
+        app.dashboard.tick_clocks()
         assert text(app, "#ny-clock") == "11:01:01 ET"
         assert text(app, "#data-age") == "data 1m04s"
         assert text(app, "#fed-countdown") == "in 05:02:58:59"
+
+
+async def test_no_dashboard_widget_styles_links_on_each_render() -> None:
+    # capgap shows no links; Textual's link styling would copy every segment of every render.
+    app = make_app(ScriptedEngine(ManualClock(SESSION_11AM)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        ours = [
+            widget
+            for widget in app.dashboard.query("*")
+            if type(widget).__module__.startswith("tui.")
+            or isinstance(widget, Static)
+            and widget.id is not None
+        ]
+        assert len(ours) > 15
+        assert [widget for widget in ours if widget.auto_links and not widget.is_container] == []
 
 
 async def test_sort_keys_cycle_and_follow_the_values() -> None:

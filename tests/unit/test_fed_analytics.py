@@ -131,3 +131,32 @@ def test_after_a_decision_the_panel_keeps_it_while_it_is_nearer():
         naming=default_naming(), inputs=inputs(),
     )  # fmt: skip
     assert late.last_decision is None
+
+
+def test_fedwatch_runs_again_only_when_its_inputs_change(monkeypatch):
+    import tui.analytics.fed as fed_module
+
+    calls: list[object] = []
+    real = fed_module.fedwatch
+
+    def counting(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fed_module, "fedwatch", counting)
+    fed_module._price_meetings.cache_clear()
+    prices = {"ZQX25.CBT": 100 - EFFR, "ZQZ25.CBT": DEC_PRICE}
+    first = build(store_with(prices))
+    # Greedy: the far meetings fail for want of prices before the near ones are priced.
+    per_build = len(calls)
+    assert per_build >= 1
+    # The same prices a second later (a new quote time, the same figures): no new pricing.
+    again = build(store_with(prices, at=NOW - timedelta(minutes=4)))
+    assert len(calls) == per_build
+    assert again.probabilities == first.probabilities
+    moved = build(store_with({**prices, "ZQZ25.CBT": DEC_PRICE + 0.01}))
+    assert len(calls) == 2 * per_build
+    # One basis point more on the December price: 31/22 of it on the post-meeting rate.
+    assert moved.probabilities[0].cut_pct == pytest.approx(87.0 + 100 * 0.01 * 31 / 22 / 0.25)
+    build(store_with(prices), effr=EFFR + 0.01)
+    assert len(calls) == 3 * per_build

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
 
 import polars as pl
 
@@ -88,16 +89,34 @@ def _price_greedily(
     schedule: tuple[FomcMeeting, ...],
 ) -> tuple[FedWatchResult | None, str | None]:
     """Price as many upcoming meetings as the prices allow; say why when none can be."""
-    known = [meeting.date for meeting in schedule]
+    return _price_meetings(
+        tuple(sorted(prices.items())),
+        tuple(meetings),
+        inputs.effr,
+        inputs.target_range,
+        tuple(meeting.date for meeting in schedule),
+    )
+
+
+@lru_cache(maxsize=8)
+def _price_meetings(
+    prices: tuple[tuple[YearMonth, float], ...],
+    meetings: tuple[FomcMeeting, ...],
+    effr: float | None,
+    target_range: tuple[float, float] | None,
+    known: tuple[date, ...],
+) -> tuple[FedWatchResult | None, str | None]:
+    # Cached on its inputs: the futures move far less often than the app rebuilds its
+    # snapshot (once a second), and the results are immutable.
     error: str | None = None
     for count in range(len(meetings), 0, -1):
         try:
             result = fedwatch(
-                prices,
+                dict(prices),
                 [meeting.date for meeting in meetings[:count]],
-                start_rate=inputs.effr,
-                current_range=inputs.target_range,
-                schedule=known,
+                start_rate=effr,
+                current_range=target_range,
+                schedule=list(known),
             )
         except FedWatchError as exc:
             # Keep the reason the nearest meeting failed: that is the one the user misses.

@@ -47,6 +47,7 @@ class ReplayFeed:
         )
         # Quotes only change when another bar completes: cache per completed-minute count.
         self._quotes_cache: tuple[datetime, pl.DataFrame] | None = None
+        self._completed_cache: tuple[datetime, pl.DataFrame] | None = None
 
     @property
     def name(self) -> str:
@@ -72,7 +73,13 @@ class ReplayFeed:
         return first, last + BAR_LENGTH
 
     def _completed(self, now: datetime) -> pl.DataFrame:
-        return self._bars.filter(pl.col("time") + BAR_LENGTH <= now)
+        # Bars start on the minute: the completed ones change once a minute, not every poll
+        # (the quotes and the charts both ask, each second at the demo's pace).
+        minute = now.replace(second=0, microsecond=0)
+        if self._completed_cache is None or self._completed_cache[0] != minute:
+            completed = self._bars.filter(pl.col("time") + BAR_LENGTH <= minute)
+            self._completed_cache = (minute, completed)
+        return self._completed_cache[1]
 
     def _quotes_at(self, now: datetime) -> pl.DataFrame:
         minute = now.replace(second=0, microsecond=0)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.reactive import Reactive
 from textual.widgets import Footer, Static
 from textual_plotext import PlotextPlot
 
@@ -18,7 +19,7 @@ from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.keyed_table import KeyedTable
 from tui.ui.widgets.odds_bars import meeting_label
-from tui.ui.widgets.quiet import show
+from tui.ui.widgets.quiet import Plain, show
 
 _MUTED = "$foreground-muted"
 
@@ -150,6 +151,8 @@ class FuturesTable(KeyedTable):
 class RatePathChart(PlotextPlot):
     """Today's rate, then the rate each meeting implies; redrawn only when the path changes."""
 
+    auto_links = Reactive(False)  # no links: skip Textual's per-render link styling
+
     DEFAULT_CLASSES = "box"
 
     def __init__(self) -> None:
@@ -196,12 +199,12 @@ class FedDetailScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         """Summary, meetings, then the path chart beside the futures, the rule, the keys."""
         yield Breadcrumb(demo=self.capgap.engine.demo)
-        yield Static(summary_content(self._fed), id="fed-summary", markup=False)
+        yield Plain(summary_content(self._fed), id="fed-summary", markup=False)
         yield MeetingsTable(id="fed-meetings", title="Odds per meeting (total move from today)")
         with Horizontal(id="fed-detail-lower"):
             yield RatePathChart()
             yield FuturesTable(id="fed-futures", title="30-day Fed funds futures")
-        rule = Static(Content(current_month_rule()), id="fed-rule", markup=False, classes="box")
+        rule = Plain(Content(current_month_rule()), id="fed-rule", markup=False, classes="box")
         rule.border_title = "The current month"
         yield rule
         yield Footer()

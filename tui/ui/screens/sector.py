@@ -15,7 +15,7 @@ from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.constituents_table import ConstituentsTable
-from tui.ui.widgets.quiet import show
+from tui.ui.widgets.quiet import Plain, show
 
 #: Shown instead of an ETF where a leg is the constituents' equal-weighted mean.
 MEAN_LEG = "mean"
@@ -69,7 +69,7 @@ class SectorScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         """Breadcrumb, summary, the table, the filter box (hidden until `/`) and the keys."""
         yield Breadcrumb(demo=self.capgap.engine.demo)
-        yield Static(summary_content(None, self.target), id="sector-summary", markup=False)
+        yield Plain(summary_content(None, self.target), id="sector-summary", markup=False)
         yield ConstituentsTable()
         filter_box = Input(placeholder="filter: symbol or name (Enter keeps, Esc clears)")
         filter_box.id = "filter"

@@ -15,7 +15,7 @@ from tui.ui.format import fmt_plain, ny_date, signed_content
 from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
-from tui.ui.widgets.quiet import show
+from tui.ui.widgets.quiet import Plain, show
 from tui.ui.widgets.ratio_chart import WINDOW_LABELS, RatioChart
 from tui.ui.widgets.spread_panel import SpreadPanel
 from tui.ui.windows import WINDOW_BINDINGS
@@ -55,7 +55,7 @@ class SpreadScreen(LiveScreen):
         panel = SpreadPanel(id="spread-full")
         panel.can_focus = False  # Enter on it would open this very screen
         yield panel
-        yield Static(Content(""), id="window-stats", markup=False)
+        yield Plain(Content(""), id="window-stats", markup=False)
         yield RatioChart(id="spread-chart")
         yield Footer()
 

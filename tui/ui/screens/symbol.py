@@ -18,7 +18,7 @@ from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.line_chart import LineChart, hour_ticks, month_ticks
-from tui.ui.widgets.quiet import set_title, show
+from tui.ui.widgets.quiet import Plain, set_title, show
 from tui.ui.widgets.ratio_chart import WINDOW_LABELS
 from tui.ui.windows import WINDOW_BINDINGS
 
@@ -109,11 +109,11 @@ class SymbolScreen(LiveScreen):
         """Breadcrumb, the price, the two charts, the statistics and the keys."""
         self.crumb = self.capgap.aliases.get(self.symbol, self.symbol)
         yield Breadcrumb(demo=self.capgap.engine.demo)
-        yield Static(head_content(None, self.symbol, self.crumb), id="symbol-head", markup=False)
+        yield Plain(head_content(None, self.symbol, self.crumb), id="symbol-head", markup=False)
         with Horizontal(id="symbol-charts"):
             yield LineChart(id="intraday-chart", title="Today, 1-minute closes")
             yield LineChart(id="daily-chart", title="Daily closes")
-        yield Static(Content(""), id="symbol-stats", markup=False)
+        yield Plain(Content(""), id="symbol-stats", markup=False)
         yield Footer()
 
     def focus_target(self) -> tuple[str | None, str | None]:

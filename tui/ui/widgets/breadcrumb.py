@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from tui.ui.format import ny_clock
 from tui.ui.glyphs import glyphs
-from tui.ui.widgets.quiet import show
+from tui.ui.widgets.quiet import Plain, show
 
 
 def trail_content(crumbs: Sequence[str]) -> Content:
@@ -41,14 +41,14 @@ class Breadcrumb(Horizontal):
 
     def compose(self) -> ComposeResult:
         """Lay out the badge, the trail, the paused mark and the time of the figures."""
-        badge = Static(Content(" DEMO "), id="crumb-badge")
+        badge = Plain(Content(" DEMO "), id="crumb-badge")
         badge.display = self._demo
         yield badge
-        yield Static(Content(""), id="crumb-trail")
-        paused = Static(Content("PAUSED"), id="crumb-paused")
+        yield Plain(Content(""), id="crumb-trail")
+        paused = Plain(Content("PAUSED"), id="crumb-paused")
         paused.display = False
         yield paused
-        yield Static(Content("waiting for data"), id="crumb-time")
+        yield Plain(Content("waiting for data"), id="crumb-time")
 
     def show_trail(self, crumbs: Sequence[str]) -> None:
         """Show the path through the screens."""

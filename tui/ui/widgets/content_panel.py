@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from textual.content import Content
-from textual.widgets import Static
 
-from tui.ui.widgets.quiet import show
+from tui.ui.widgets.quiet import Plain, show
 
 
-class ContentPanel(Static):
+class ContentPanel(Plain):
     """Base of the text panels: ``show`` skips identical content, so a quiet tick costs nothing."""
 
     DEFAULT_CLASSES = "box"

@@ -19,7 +19,7 @@ from tui.market.fomc import format_countdown
 from tui.market.types import FomcDecision
 from tui.ui.format import fmt_day, fmt_range, ny_clock
 from tui.ui.widgets.odds_bars import OddsBars
-from tui.ui.widgets.quiet import set_subtitle, show
+from tui.ui.widgets.quiet import Plain, set_subtitle, show
 
 _MUTED = "$foreground-muted"
 
@@ -113,7 +113,7 @@ def countdown_text(statement_at: datetime | None, now: datetime) -> str:
     return f"in {format_countdown(int((statement_at - now).total_seconds()))}"
 
 
-class FitLine(Static):
+class FitLine(Plain):
     """One line showing the longest of its variants that fits its width, re-fitted on resize."""
 
     DEFAULT_CSS = """
@@ -178,11 +178,11 @@ class FedPanel(Vertical, can_focus=True):
         """Day, statement time and countdown; range and EFFR; the decision just out; odds."""
         with Vertical(id="fed-head"):
             yield FitLine(Content("waiting for data…"), Content("waiting…"), id="fed-day")
-            yield Static(Content(""), id="fed-statement", markup=False)
-            yield Static(Content(""), id="fed-countdown", markup=False)
+            yield Plain(Content(""), id="fed-statement", markup=False)
+            yield Plain(Content(""), id="fed-countdown", markup=False)
         with Horizontal(id="fed-rates"):
-            yield Static(Content(""), id="fed-range", markup=False)
-            yield Static(Content(""), id="fed-effr", markup=False)
+            yield Plain(Content(""), id="fed-range", markup=False)
+            yield Plain(Content(""), id="fed-effr", markup=False)
         yield FitLine(Content(""), id="fed-last")
         yield OddsBars(id="fed-odds")
 

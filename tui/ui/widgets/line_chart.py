@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from textual.reactive import Reactive
 from textual_plotext import PlotextPlot
 
 from tui.market.calendar import NEW_YORK
@@ -62,6 +63,8 @@ def hour_ticks(times: Sequence[datetime]) -> Ticks:
 
 class LineChart(PlotextPlot):
     """One line over equally spaced points; `plot` skips redraws that would change nothing."""
+
+    auto_links = Reactive(False)  # no links: skip Textual's per-render link styling
 
     DEFAULT_CLASSES = "box"
 

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 from textual.content import Content
+from textual.reactive import Reactive
 from textual.widget import Widget
 
 from tui.analytics.snapshot import MeetingOdds, RangeOdds
@@ -205,6 +206,8 @@ def odds_content(
 
 class OddsBars(Widget):
     """The odds part of the Fed panel; renders for its current size, so resizes need no code."""
+
+    auto_links = Reactive(False)  # no links: skip Textual's per-render link styling
 
     DEFAULT_CSS = """
     OddsBars { height: 1fr; }

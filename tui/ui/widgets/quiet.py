@@ -8,9 +8,21 @@ or border title again would still cost a repaint, so these helpers compare first
 from __future__ import annotations
 
 from textual.content import Content
+from textual.reactive import Reactive
 from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Static
+
+
+class Plain(Static):
+    """A Static that never looks for links in what it shows.
+
+    Textual styles clickable links on every render of every widget, one new segment per
+    segment, unless ``auto_links`` is off. capgap shows no links, and its clocks and figures
+    render every second.
+    """
+
+    auto_links = Reactive(False)
 
 
 def show(static: Static, content: VisualType, *, layout: bool = True) -> bool:

@@ -21,6 +21,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
+from textual.reactive import Reactive
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -40,6 +41,8 @@ def same_cell(old: Any, new: Any) -> bool:
 
 class QuietTable(DataTable[Any]):
     """A DataTable with ``set_cell_quietly``: one changed cell costs one cell."""
+
+    auto_links = Reactive(False)  # cells hold no links
 
     def __init__(self, **kwargs: Any) -> None:
         # Set before DataTable's constructor, whose reactive watchers already clear caches.

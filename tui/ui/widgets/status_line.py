@@ -12,7 +12,7 @@ from textual.widgets import Static
 from tui.analytics.snapshot import FeedStatus, Snapshot
 from tui.clock import Clock
 from tui.ui.format import fmt_age, market_label, ny_clock
-from tui.ui.widgets.quiet import show
+from tui.ui.widgets.quiet import Plain, show
 
 _FEED_STYLES = {"ok": "", "degraded": "$warning", "down": "$error"}
 
@@ -51,17 +51,17 @@ class StatusLine(Horizontal):
 
     def compose(self) -> ComposeResult:
         """Lay out the badge and the labels."""
-        badge = Static(Content(" DEMO "), id="demo-badge", classes="status-badge")
+        badge = Plain(Content(" DEMO "), id="demo-badge", classes="status-badge")
         badge.display = self._demo
         yield badge
-        paused = Static(Content("PAUSED"), id="paused-badge", classes="status-badge")
+        paused = Plain(Content("PAUSED"), id="paused-badge", classes="status-badge")
         paused.display = False
         yield paused
-        yield Static(Content("…"), id="market-state", classes="status-item")
-        yield Static(self._clock_content(), id="ny-clock", classes="status-item")
-        yield Static(Content(self._source_label), id="source", classes="status-item")
-        yield Static(Content("waiting for data"), id="feed-state", classes="status-item")
-        yield Static(self._age_content(), id="data-age", classes="status-item")
+        yield Plain(Content("…"), id="market-state", classes="status-item")
+        yield Plain(self._clock_content(), id="ny-clock", classes="status-item")
+        yield Plain(Content(self._source_label), id="source", classes="status-item")
+        yield Plain(Content("waiting for data"), id="feed-state", classes="status-item")
+        yield Plain(self._age_content(), id="data-age", classes="status-item")
 
     def _clock_content(self) -> Content:
         return Content(f"{ny_clock(self._clock.now())} ET")
