@@ -110,8 +110,7 @@ async def test_no_dashboard_widget_styles_links_on_each_render() -> None:
             widget
             for widget in app.dashboard.query("*")
             if type(widget).__module__.startswith("tui.")
-            or isinstance(widget, Static)
-            and widget.id is not None
+            or (isinstance(widget, Static) and widget.id is not None)
         ]
         assert len(ours) > 15
         assert [widget for widget in ours if widget.auto_links and not widget.is_container] == []

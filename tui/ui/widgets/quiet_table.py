@@ -47,7 +47,7 @@ class QuietTable(DataTable[Any]):
     def __init__(self, **kwargs: Any) -> None:
         # Set before DataTable's constructor, whose reactive watchers already clear caches.
         # Each cell's version: bumped when that cell alone changes.
-        self._cell_versions: dict[tuple[RowKey, ColumnKey], int] = {}
+        self._cell_versions: dict[tuple[RowKey | None, ColumnKey | None], int] = {}
         # How many of the table's update-count bumps were ours: the rest changed the table's
         # structure (rows, order, widths), after which no cached cell is trusted.
         self._quiet_bumps = 0
@@ -155,7 +155,7 @@ class QuietTable(DataTable[Any]):
         None and takes DataTable's path. The twin-table test holds the two equal.
         """
         row_key = self._row_locations.get_key(row_index)
-        if self.rows[row_key].height != 1:
+        if row_key is None or self.rows[row_key].height != 1:
             return None
         cell = self._get_row_renderables(row_index).cells[column_index]
         if not isinstance(cell, Text) or cell.style:

@@ -219,8 +219,8 @@ class SectorsTable(QuietTable):
             }
             if self._remeasure:
                 # After a width change the table must recompute its columns: a full repaint.
-                for key, cell in changed.items():
-                    self.update_cell(row.sector, key, cell, update_width=True)
+                for column_key, cell in changed.items():
+                    self.update_cell(row.sector, column_key, cell, update_width=True)
             else:
                 self.set_row_quietly(row.sector, changed)
         self._remeasure = False
