@@ -119,6 +119,10 @@ def main() -> None:
     for name, costs in results.items():
         cost = median_cost(costs)
         print(f"{name:34} {cost.cpu_pct:16.2f} {cost.bytes_per_s:10.0f} {cost.rss_mb:8.1f}")
+    for name, costs in results.items():
+        # The spread over runs: the demo's figures move more in some minutes than in others.
+        cpus = sorted(c.cpu_pct for c in costs)
+        print(f"{name}: CPU % per run {', '.join(f'{cpu:.2f}' for cpu in cpus)}")
     for name, costs in list(results.items())[1:]:
         cost = median_cost(costs)
         cpu_ratio = cost.cpu_pct / max(floor.cpu_pct, 0.01)

@@ -54,6 +54,7 @@ class QuietTable(DataTable[Any]):
         self._quiet_cells: LRUCache[tuple[object, ...], list[list[Segment]]] = LRUCache(
             CELL_CACHE_SIZE
         )
+        self._meta_styles: dict[tuple[int, int], Style] = {}
         super().__init__(**kwargs)
 
     def set_cell_quietly(self, row_key: str, column_key: str, value: Any) -> None:
@@ -180,7 +181,7 @@ class QuietTable(DataTable[Any]):
             self.cursor_foreground_priority == "css",
             self.cursor_background_priority == "css",
         )
-        pre_style = base_style + Style.from_meta({"row": row_index, "column": column_index})
+        pre_style = base_style + self._cell_meta(row_index, column_index)
         pre_style += component_style
         runs = list(cell.render(self.app.console))
         blank = " " * gap
@@ -197,6 +198,15 @@ class QuietTable(DataTable[Any]):
                 if run.text and not run.control
             ]
         ]
+
+    def _cell_meta(self, row_index: int, column_index: int) -> Style:
+        # One meta style per position: Style.from_meta makes a new style (a new link id) on
+        # each call, and a new style misses Rich's cache of style sums on every addition.
+        meta = self._meta_styles.get((row_index, column_index))
+        if meta is None:
+            meta = Style.from_meta({"row": row_index, "column": column_index})
+            self._meta_styles[row_index, column_index] = meta
+        return meta
 
     def _clear_caches(self) -> None:
         super()._clear_caches()
