@@ -46,14 +46,20 @@ async def test_same_text_and_title_do_not_repaint(monkeypatch):
         assert line.border_title == "Sectors"
 
 
+async def two_rows(pilot) -> QuietTable:
+    """The harness's table with two rows, a and b, painted once."""
+    table = pilot.app.query_one(QuietTable)
+    table.add_column("Name", key="name")
+    table.add_column("Chg", key="chg")
+    table.add_row("AAA", "+1.0", key="a")
+    table.add_row("BBB", "-2.0", key="b")
+    await pilot.pause()
+    return table
+
+
 async def test_a_quiet_cell_update_repaints_that_cell_only(monkeypatch):
     async with Harness().run_test() as pilot:
-        table = pilot.app.query_one(QuietTable)
-        table.add_column("Name", key="name")
-        table.add_column("Chg", key="chg")
-        table.add_row("AAA", "+1.0", key="a")
-        table.add_row("BBB", "-2.0", key="b")
-        await pilot.pause()
+        table = await two_rows(pilot)
         calls = count_refreshes(table, monkeypatch)
         table.set_cell_quietly("b", "chg", "+3.0")
         assert table.get_cell("b", "chg") == "+3.0"
@@ -65,12 +71,7 @@ async def test_a_quiet_cell_update_repaints_that_cell_only(monkeypatch):
 
 async def test_a_row_of_changes_repaints_the_row_once(monkeypatch):
     async with Harness().run_test() as pilot:
-        table = pilot.app.query_one(QuietTable)
-        table.add_column("Name", key="name")
-        table.add_column("Chg", key="chg")
-        table.add_row("AAA", "+1.0", key="a")
-        table.add_row("BBB", "-2.0", key="b")
-        await pilot.pause()
+        table = await two_rows(pilot)
         calls = count_refreshes(table, monkeypatch)
         table.set_row_quietly("b", {"name": "BB", "chg": "+3.0"})
         table.set_row_quietly("a", {})
