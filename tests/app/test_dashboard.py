@@ -116,6 +116,28 @@ async def test_no_dashboard_widget_styles_links_on_each_render() -> None:
         assert [widget for widget in ours if widget.auto_links and not widget.is_container] == []
 
 
+async def test_unchanged_sector_rows_are_not_rebuilt(monkeypatch: Any) -> None:
+    app = make_app(ScriptedEngine(ManualClock(SESSION_11AM)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        table = app.dashboard.query_one(SectorsTable)
+        rows = table._rows
+        built: list[str] = []
+        original = SectorsTable._cells
+
+        def counting(self: SectorsTable, row: SectorRow) -> Any:
+            built.append(row.sector)
+            return original(self, row)
+
+        monkeypatch.setattr(SectorsTable, "_cells", counting)
+        table.apply(rows)
+        assert built == []
+        moved = replace(rows[0], spread_pp=(rows[0].spread_pp or 0.0) + 1.0)
+        table.apply((moved, *rows[1:]))
+        assert built == [moved.sector]
+        assert table.get_cell(moved.sector, "spread").value == moved.spread_pp
+
+
 async def test_sort_keys_cycle_and_follow_the_values() -> None:
     clock = ManualClock(SESSION_11AM)
     engine = ScriptedEngine(clock)

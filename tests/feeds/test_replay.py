@@ -113,3 +113,19 @@ def test_a_missing_or_broken_session_is_a_feed_error(tmp_path):
     (tmp_path / "intraday.parquet").write_text("<html>not parquet</html>")
     with pytest.raises(FeedError):
         ReplayFeed(tmp_path, ManualClock(OPEN))
+
+
+async def test_answers_kept_within_a_minute_follow_the_symbols_and_the_minute(session):
+    clock = ManualClock(OPEN + timedelta(seconds=61))
+    feed = ReplayFeed(session, clock)
+    assert (await feed.quotes(["AAA"])).get_column("symbol").to_list() == ["AAA"]
+    # Same minute, more symbols: BBB must be there, not the answer kept for AAA alone.
+    both = await feed.quotes(["AAA", "BBB"])
+    assert sorted(both.get_column("symbol").to_list()) == ["AAA", "BBB"]
+    clock.set(OPEN + timedelta(seconds=119))
+    assert _last(await feed.quotes(["AAA"]), "AAA") == 10.2
+    assert (await feed.intraday(["BBB"])).get_column("close").to_list() == [50.6]
+    # The next minute: the next bar's close, and one more completed bar.
+    clock.set(OPEN + timedelta(seconds=120))
+    assert _last(await feed.quotes(["AAA"]), "AAA") == 10.3
+    assert (await feed.intraday(["BBB"])).get_column("close").to_list() == [50.6, 50.7]

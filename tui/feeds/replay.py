@@ -48,6 +48,7 @@ class ReplayFeed:
         # Quotes only change when another bar completes: cache per completed-minute count.
         self._quotes_cache: tuple[datetime, pl.DataFrame] | None = None
         self._completed_cache: tuple[datetime, pl.DataFrame] | None = None
+        self._selections: list[tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = []
 
     @property
     def name(self) -> str:
@@ -119,11 +120,22 @@ class ReplayFeed:
 
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return each symbol's quote as it stood at the clock's instant."""
-        return self._quotes_at(self._clock.now()).filter(pl.col("symbol").is_in(list(symbols)))
+        return self._select(self._quotes_at(self._clock.now()), symbols)
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the bars completed by the clock's instant."""
-        return self._completed(self._clock.now()).filter(pl.col("symbol").is_in(list(symbols)))
+        return self._select(self._completed(self._clock.now()), symbols)
+
+    def _select(self, frame: pl.DataFrame, symbols: Sequence[str]) -> pl.DataFrame:
+        # The engine asks for the same symbols every poll and the frames change once a
+        # minute: filter again only when either changes (the last few answers are kept).
+        wanted = tuple(symbols)
+        for source, asked, selected in self._selections:
+            if source is frame and asked == wanted:
+                return selected
+        selected = frame.filter(pl.col("symbol").is_in(list(wanted)))
+        self._selections = [(frame, wanted, selected), *self._selections[:3]]
+        return selected
 
     async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the daily bars before the replayed session."""

@@ -133,7 +133,7 @@ class SectorsTable(QuietTable):
     def _restyle(self) -> None:
         self._styles = self._resolve_styles()
         if self._rows:
-            self.apply(self._rows)
+            self.apply(self._rows, redraw=True)
 
     def _resolve_styles(self) -> tuple[Style, Style]:
         # DataTable renders rich Text, which cannot see theme variables: resolve them here.
@@ -197,17 +197,25 @@ class SectorsTable(QuietTable):
             "laggards": self._movers(row.laggards),
         }
 
-    def apply(self, rows: tuple[SectorRow, ...]) -> None:
-        """Show new sector rows: add new sectors, update changed cells, keep the sort."""
+    def apply(self, rows: tuple[SectorRow, ...], *, redraw: bool = False) -> None:
+        """Show new sector rows: add new sectors, update changed cells, keep the sort.
+
+        ``redraw`` rebuilds every row's cells (new styles); otherwise a row equal to the one
+        shown before is left as it is.
+        """
         first = not self._rows
         if first:
             self._styles = self._resolve_styles()
+        shown = {row.sector: row for row in self._rows}
         self._rows = rows
         if self._wanted_movers() != self._movers_shown:
             self._set_movers(self._wanted_movers())
+        redraw = redraw or self._remeasure
         seen: set[str] = set()
         for row in rows:
             seen.add(row.sector)
+            if not redraw and shown.get(row.sector) == row and row.sector in self.rows:
+                continue
             cells = self._cells(row)
             if row.sector not in self.rows:
                 self.add_row(*(cells[column.key] for column in COLUMNS), key=row.sector)
