@@ -6,12 +6,11 @@ keeps the quick checks: the first layout at 80x24, and a bad flag.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
-from tmux_session import CAPGAP, MISSING, Tmux, capgap_command, isolated_env
+from tmux_session import CAPGAP, MISSING, Tmux, capgap_command, demo_snapshot, isolated_env
 from tmux_session import quit_and_check_restored as quit_cleanly
 
 pytestmark = pytest.mark.e2e
@@ -20,21 +19,8 @@ if MISSING is not None:
     pytest.skip(MISSING, allow_module_level=True)
 
 
-def _snapshot(at: str) -> dict[str, object]:
-    assert CAPGAP is not None
-    out = subprocess.run(
-        [CAPGAP, "snapshot", "--demo", "--at", at, "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    data: dict[str, object] = json.loads(out)
-    return data
-
-
 def test_demo_starts_at_80x24_shows_the_close_and_quits_cleanly(tmp_path: Path) -> None:
-    expected = _snapshot("16:00")
+    expected = demo_snapshot("16:00")
     spread = expected["spread"]
     assert isinstance(spread, dict)
     large_last = f"{spread['large']['last']:,.2f}"

@@ -12,10 +12,8 @@ own minute bars, read with polars, not from capgap.
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
-import subprocess
 import time
 import tomllib
 from collections.abc import Callable
@@ -27,11 +25,11 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 from tmux_session import (
-    CAPGAP,
     MISSING,
     TIMEOUT,
     Tmux,
     capgap_command,
+    demo_snapshot,
     isolated_env,
     quit_and_check_restored,
 )
@@ -136,20 +134,6 @@ def countdown(seconds: int) -> str:
 
 
 # --- References ------------------------------------------------------------------------------
-
-
-def snapshot(at: str) -> Json:
-    """`capgap snapshot --demo --at AT --format json`, parsed."""
-    assert CAPGAP is not None
-    out = subprocess.run(
-        [CAPGAP, "snapshot", "--demo", "--at", at, "--format", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    ).stdout
-    data: Json = json.loads(out)
-    return data
 
 
 def session_day() -> date:
@@ -384,7 +368,7 @@ def start(tmp_path: Path, *args: str, width: int = 120, height: int = 40) -> Tmu
 
 
 def test_at_the_close_through_resizes_and_a_theme_switch(tmp_path: Path) -> None:
-    close = snapshot("16:00")
+    close = demo_snapshot("16:00")
     tall = {"odds_rows": True, "min_sectors": len(close["sectors"]), "countdown_at_close": True}
     small = {"odds_rows": False, "min_sectors": 5, "countdown_at_close": False}
     # Just before the close at 120x: the replay reaches 16:00 at once and holds there.
@@ -464,7 +448,7 @@ def _resume(term: Tmux) -> None:
 def _check_sector_screen(screen: str, full_name: str) -> str:
     """Compare the paused sector screen with the snapshot and the bars at its as-of time."""
     at = _as_of(screen)
-    snap = snapshot(at)
+    snap = demo_snapshot(at)
     row = next(r for r in snap["sectors"] if r["sector"] == full_name)
     check = Checks(screen)
     summary = check.find(
@@ -554,8 +538,8 @@ def test_paused_midsession_drilldown_and_back_agree_with_the_snapshot(tmp_path: 
         # the data's age dates (a bar ends on the minute). The replay serves the same quotes
         # all through a minute: seen here, the snapshots at both ends of it agree.
         assert data_at.second == 0 and data_at <= paused_at
-        snap = snapshot(data_at.strftime("%H:%M:%S"))
-        end = snapshot((data_at + timedelta(seconds=59)).strftime("%H:%M:%S"))
+        snap = demo_snapshot(data_at.strftime("%H:%M:%S"))
+        end = demo_snapshot((data_at + timedelta(seconds=59)).strftime("%H:%M:%S"))
         for part in ("spread", "sectors", "style"):
             assert snap[part] == end[part], part
         assert snap["fed"]["probabilities"] == end["fed"]["probabilities"]

@@ -6,6 +6,7 @@ sys.path). Nothing here is capgap's code: it only drives a terminal and reads it
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -229,6 +230,20 @@ class Tmux:
 
     def __exit__(self, *exc: object) -> None:
         self.kill()
+
+
+def demo_snapshot(at: str) -> dict[str, Any]:
+    """`capgap snapshot --demo --at AT --format json`, parsed: the reference for the screen."""
+    assert CAPGAP is not None
+    out = subprocess.run(
+        [CAPGAP, "snapshot", "--demo", "--at", at, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    data: dict[str, Any] = json.loads(out)
+    return data
 
 
 def capgap_command(*args: str) -> str:

@@ -101,6 +101,13 @@ def make_engine(clock: Clock, cadence_s: float = 10.0) -> tuple[Engine, Counting
 # ----------------------------------------------------------------------------------- focus
 
 
+async def stop(task: asyncio.Task[None]) -> None:
+    """Cancel an engine's run loop and wait until it has ended."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def test_focus_adds_details_and_clearing_it_removes_them() -> None:
     clock = ManualClock(START)
     engine, _ = make_engine(clock)
@@ -227,9 +234,7 @@ async def test_wake_ends_a_long_sleep() -> None:
         engine.wake()
         await asyncio.wait_for(arrived.wait(), 30)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop(task)
     assert events == ["publish", "focus", "publish", "wake", "publish"]
     assert published[0].sector_detail is None
     assert published[1].sector_detail is not None and published[2].sector_detail is not None
@@ -253,9 +258,7 @@ async def test_a_wake_during_a_poll_makes_the_next_poll_immediate() -> None:
     try:
         await asyncio.wait_for(second.wait(), 30)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop(task)
     assert len(published) == 2
 
 
@@ -346,9 +349,7 @@ async def test_pause_stops_polls_and_freezes_a_replay_resume_goes_on() -> None:
             await asyncio.wait_for(arrived.wait(), 30)
             arrived.clear()
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop(task)
     # The replay went on from the instant it was paused at, at its speed.
     assert published[2].as_of == frozen
     assert published[3].as_of == frozen + timedelta(seconds=30)
@@ -366,9 +367,7 @@ async def test_a_focus_while_paused_builds_its_details_from_the_store() -> None:
         engine.focus(sector=sector)
         await asyncio.wait_for(arrived.wait(), 30)
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop(task)
     assert len(published) == 2
     rebuilt = published[-1]
     assert rebuilt.sector_detail is not None and rebuilt.sector_detail.name == sector
