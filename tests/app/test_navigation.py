@@ -94,6 +94,32 @@ async def test_enter_drills_from_sector_to_symbol_and_esc_comes_back_with_the_cu
 
 
 @pytest.mark.asyncio
+async def test_the_symbol_charts_do_not_jump_when_the_details_land() -> None:
+    app = demo_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await data_shown(app, pilot)
+        app.open_symbol("CAT")
+        await wait_for(
+            lambda: isinstance(app.screen, SymbolScreen) and app.screen.query("#intraday-chart"),
+            pilot,
+        )
+        screen = app.screen
+        assert isinstance(screen, SymbolScreen)
+        head = screen.query_one("#symbol-head")
+        chart = screen.query_one("#intraday-chart")
+        await wait_for(lambda: head.size.height > 0 and chart.size.height > 0, pilot)
+        first_top = chart.region.y
+        assert head.size.height == 2, "the name and price rows are there from the first frame"
+        await wait_for(lambda: screen.detail is not None, pilot)
+        await pilot.pause()
+        assert head.size.height == 2
+        assert chart.region.y == first_top
+        lines = [strip.text for strip in head.render_lines(head.region.reset_offset)]
+        assert lines[0].strip().startswith("CAT  Caterpillar Inc.")
+        assert lines[1].strip().startswith("Last 583.07")
+
+
+@pytest.mark.asyncio
 async def test_sector_screen_sorts_and_filters() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:

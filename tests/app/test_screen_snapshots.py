@@ -55,10 +55,6 @@ async def symbol(app: CapgapApp, pilot: Any) -> None:
     await wait_for(
         lambda: isinstance(app.screen, SymbolScreen) and app.screen.detail is not None, pilot
     )
-    # The price line joins the name once the detail lands; the picture is taken once the layout
-    # has given it its row (a loaded machine used to get there first, an idle one did not).
-    head = app.screen.query_one("#symbol-head")
-    await wait_for(lambda: head.size.height >= 2, pilot)
 
 
 async def spread(app: CapgapApp, pilot: Any) -> None:
