@@ -11,7 +11,7 @@ from datetime import UTC
 from pathlib import Path
 
 from server import LocalServer, Reply, local_server
-from test_live_engine import config_for, daily_chart, serve_index_quotes
+from test_live_engine import QUOTE_PATH, config_for, daily_chart, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 
 from tui.analytics.universe import load_universe, vars_in_order
@@ -39,8 +39,13 @@ def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
         text=True,
     )
     deadline = time.monotonic() + 20
-    # The EFFR is read after the quotes of the first poll: by then there is a row to record.
+    # The EFFR is read last in a poll: quotes asked for after it belong to the next poll, so the
+    # first one has ended and its EFFR is recorded. (A stop sent while the EFFR is still in
+    # flight would, rightly, record no EFFR.)
     while local_server.count(EFFR_PATH) < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    quotes_by_then = local_server.count(QUOTE_PATH)
+    while local_server.count(QUOTE_PATH) == quotes_by_then and time.monotonic() < deadline:
         time.sleep(0.05)
     child.send_signal(signal.SIGTERM)
     _, err = child.communicate(timeout=20)
