@@ -17,6 +17,7 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "refresh": ("r", "poll now"),
     "compact": ("c", "compact layout on or off"),
     "redraw": ("ctrl+l", "repaint the whole screen"),
+    "suspend": ("ctrl+z", "suspend to the shell (fg resumes)"),
     "filter": ("slash", "filter the rows"),
     "window_next": ("right_square_bracket", "next chart window"),
     "window_prev": ("left_square_bracket", "previous chart window"),

@@ -21,6 +21,7 @@ from tui.state import UiState, save_state
 from tui.ui.commands import capgap_commands
 from tui.ui.driver import FULL_REPAINT_ENV, DiffingDriver
 from tui.ui.glyphs import use_ascii
+from tui.ui.job_control import shell_can_resume
 from tui.ui.lifeline import WATCH_EVERY_S, install_exit_signals, terminal_alive, terminal_fd
 from tui.ui.messages import SnapshotReady
 from tui.ui.screens.dashboard import DashboardScreen
@@ -59,6 +60,7 @@ class CapgapApp(App[None]):
         Binding("r", "refresh", "Refresh", id="refresh", show=False),
         Binding("c", "compact", "Compact", id="compact", show=False),
         Binding("ctrl+l", "redraw", "Redraw", id="redraw", show=False),
+        Binding("ctrl+z", "suspend", "Suspend", id="suspend", show=False),
     ]
 
     def __init__(
@@ -131,6 +133,18 @@ class CapgapApp(App[None]):
         """Repaint the whole screen (after something else wrote over it)."""
         self._forget_screen(self.size.width, self.size.height)
         self.screen.refresh(repaint=True)
+
+    def action_suspend(self) -> None:
+        """Stop capgap and give the terminal back to the shell (`fg` resumes it)."""
+        if shell_can_resume():
+            # On `fg` Textual enters the alternate screen again and posts a Resize; the output
+            # filter forgets its picture of the terminal on both, so the first frame is whole.
+            self.action_suspend_process()
+        else:
+            # Stopped with no job-control shell above it, capgap would never be resumed.
+            self.notify(
+                "no shell to return to here: capgap keeps running", title="Ctrl+Z", timeout=5
+            )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Give capgap's colour variables defaults from the theme, so every theme works."""
