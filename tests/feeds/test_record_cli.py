@@ -38,17 +38,22 @@ def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 20
-    # The EFFR is read last in a poll: quotes asked for after it belong to the next poll, so the
-    # first one has ended and its EFFR is recorded. (A stop sent while the EFFR is still in
-    # flight would, rightly, record no EFFR.)
-    while local_server.count(EFFR_PATH) < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    quotes_by_then = local_server.count(QUOTE_PATH)
-    while local_server.count(QUOTE_PATH) == quotes_by_then and time.monotonic() < deadline:
-        time.sleep(0.05)
-    child.send_signal(signal.SIGTERM)
-    _, err = child.communicate(timeout=20)
+    try:
+        deadline = time.monotonic() + 20
+        # The EFFR is read last in a poll: quotes asked for after it belong to the next poll,
+        # so the first one has ended and its EFFR is recorded. (A stop sent while the EFFR is
+        # still in flight would, rightly, record no EFFR.)
+        while local_server.count(EFFR_PATH) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        quotes_by_then = local_server.count(QUOTE_PATH)
+        while local_server.count(QUOTE_PATH) == quotes_by_then and time.monotonic() < deadline:
+            time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:  # a failed wait must not leave a recorder polling
+            child.kill()
+            child.wait()
     assert child.returncode == 0, err
     assert "wrote 2 rows in 1 files" in err  # an unchanged quote is stored once
     first, last = recording_window(out)
