@@ -292,19 +292,71 @@ def test_published_rate_starts_only_the_first_meeting():
     assert jan.start_rate == pytest.approx(3.6725, abs=1e-9)
 
 
-def test_first_meeting_after_a_meeting_month_uses_the_published_rate():
-    # Pricing Jan 28 2026 alone while December held a meeting: December is not an anchor.
+def test_a_meeting_free_month_after_beats_the_published_rate():
+    # Pricing Jan 28 2026 alone while December held a meeting: February (no meeting) gives the
+    # end and January's own contract the start, whatever the published rate says.
     schedule = [date(2025, 12, 10), date(2026, 1, 28)]
     futures = {(2025, 12): 96.0, (2026, 1): 100 - 113.5975 / 31, (2026, 2): 96.39}
-    (with_rate,) = fedwatch(
+    for start_rate in (None, 3.6725, 3.70):
+        (meeting,) = fedwatch(
+            futures, [date(2026, 1, 28)], start_rate=start_rate, schedule=schedule
+        ).meetings
+        assert meeting.anchor == "next_month"
+        assert meeting.start_rate == pytest.approx(3.6725, abs=1e-9)
+        _assert_distribution(meeting.outcomes, {-25: 25.0, 0: 75.0}, tol=1e-7)
+
+
+def test_first_meeting_after_a_meeting_month_uses_the_published_rate_without_february():
+    # Neither neighbour anchors (December held a meeting, February is not quoted): the EFFR.
+    schedule = [date(2025, 12, 10), date(2026, 1, 28)]
+    futures = {(2025, 12): 96.0, (2026, 1): 100 - 113.5975 / 31}
+    (meeting,) = fedwatch(
         futures, [date(2026, 1, 28)], start_rate=3.6725, schedule=schedule
     ).meetings
-    assert with_rate.anchor == "start_rate"
-    _assert_distribution(with_rate.outcomes, {-25: 25.0, 0: 75.0}, tol=1e-7)
-    # Without a published rate the chain backs the start out of February.
-    (chained,) = fedwatch(futures, [date(2026, 1, 28)], schedule=schedule).meetings
-    assert chained.anchor == "next_month"
-    assert chained.start_rate == pytest.approx(3.6725, abs=1e-9)
+    assert meeting.anchor == "start_rate"
+    # end = (113.5975 / 31 - 27/31 * 3.6725) / (4/31) = 3.61: a 25 % chance of a cut.
+    assert meeting.end_rate == pytest.approx(3.61, abs=1e-9)
+    _assert_distribution(meeting.outcomes, {-25: 25.0, 0: 75.0}, tol=1e-7)
+
+
+def test_april_2026_meeting_takes_its_end_from_may_not_the_effr():
+    # The issue's case: Apr 29 2026 (N 30, M 28) after the March meeting; April 96.373333
+    # (average 3.626667), May (no meeting) 96.42 -> 3.58 = the rate after the meeting.
+    # start = (3.626667 - 2/30 * 3.58) / (28/30) = 3.63; move -5 bp: a 20 % chance of a cut.
+    # Starting from the EFFR 3.64 instead: end = (3.626667 - 28/30 * 3.64) / (2/30) = 3.44,
+    # an 80 % cut: a 1 bp gap between the futures and the EFFR multiplied by 15.
+    schedule = [meeting.date for meeting in default_schedule()]
+    result = fedwatch(
+        {(2026, 4): 96.373333, (2026, 5): 96.42},
+        [date(2026, 4, 29)],
+        start_rate=3.64,
+        current_range=(3.50, 3.75),
+        schedule=schedule,
+    )
+    (meeting,) = result.meetings
+    assert meeting.anchor == "next_month"
+    assert meeting.start_rate == pytest.approx(3.63, abs=1e-5)
+    assert meeting.end_rate == pytest.approx(3.58, abs=1e-12)
+    assert meeting.cut_pct == pytest.approx(20.0, abs=0.01)
+    assert meeting.hold_pct == pytest.approx(80.0, abs=0.01)
+
+
+def test_a_late_meeting_between_two_meeting_free_months_takes_its_end_from_the_next():
+    # Meeting 30 Oct 2030 (N 31, M 29) between a meeting-free September (95.75 -> 4.25) and
+    # a meeting-free November (96.00 -> 4.00); October priced for a cut to 4.00.
+    october = 100 - (29 * 4.25 + 2 * 4.00) / 31
+    futures = {(2030, 9): 95.75, (2030, 10): october, (2030, 11): 96.00}
+    (meeting,) = fedwatch(futures, [date(2030, 10, 30)]).meetings
+    assert meeting.anchor == "next_month"
+    assert (meeting.start_rate, meeting.end_rate) == (pytest.approx(4.25), pytest.approx(4.00))
+    _assert_distribution(meeting.outcomes, {-25: 100.0}, tol=1e-7)
+    # A tick lower October price (+0.0025 on the average) now moves the start by
+    # 0.0025 * 31 / 29 = 0.00267: k = (4.00 - 4.2526724) / 0.25 = -1.0106897, where solving the
+    # end from September would have moved it by 0.0025 * 31 / 2 (84.5 % of a cut).
+    ticked = dict(futures) | {(2030, 10): october - 0.0025}
+    (noisy,) = fedwatch(ticked, [date(2030, 10, 30)]).meetings
+    assert noisy.start_rate == pytest.approx(4.25 + 0.0025 * 31 / 29, abs=1e-9)
+    _assert_distribution(noisy.outcomes, {-25: 98.93103, -50: 1.06897}, tol=1e-4)
 
 
 def test_schedule_stops_a_meeting_month_from_anchoring():
@@ -527,3 +579,60 @@ def test_a_block_of_meeting_months_matches_a_linear_solve(first_year, first_mont
     assert ends == pytest.approx(list(solved), rel=1e-9, abs=1e-9)
     starts = [meeting.start_rate for meeting in result]
     assert starts == pytest.approx([100 - anchor, *solved[:-1]], rel=1e-9, abs=1e-9)
+
+
+# --- A steady gap between the futures and the EFFR cancels ------------------------------------
+
+
+def _month_average(month, path):
+    """The average rate of ``month`` for a path [(decision day, rate after it)], flat before."""
+    year, number = month
+    days = calendar.monthrange(year, number)[1]
+    total = 0.0
+    for day in range(1, days + 1):
+        today = date(year, number, day)
+        rate = path[0][1]
+        for decided, after in path[1:]:
+            if decided <= today:  # the decision day runs at the new rate
+                rate = after
+        total += rate
+    return total / days
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    first=st.integers(0, 14),
+    count=st.integers(1, 8),
+    start=st.floats(min_value=2.0, max_value=5.0),
+    moves=st.lists(st.floats(min_value=-0.5, max_value=0.25), min_size=8, max_size=8),
+    gap_bp=st.floats(min_value=1.0, max_value=2.0) | st.floats(min_value=-2.0, max_value=-1.0),
+)
+def test_a_steady_gap_between_futures_and_effr_moves_no_odds_beyond_2pp(
+    first, count, start, moves, gap_bp
+):
+    # The live chain: today's EFFR is the start, and every month from the one before the first
+    # upcoming meeting to the one after the last is quoted (what capgap polls). The futures
+    # price a path exactly; then every futures rate sits gap_bp above (or below) that path,
+    # the EFFR not. Only differences of futures rates should matter.
+    schedule = [m.date for m in default_schedule() if date(2026, 1, 1) <= m.date]
+    priced = schedule[first : first + count]
+    path = [(date(1900, 1, 1), start)]
+    rate = start
+    for day, move in zip(priced, moves, strict=False):
+        rate += move
+        path.append((day, rate))
+    months = [_shift((priced[0].year, priced[0].month), -1)]
+    while months[-1] <= (priced[-1].year, priced[-1].month):
+        months.append(_shift(months[-1], 1))
+    exact = {month: 100 - _month_average(month, path) for month in months}
+    shifted = {month: price - gap_bp / 100 for month, price in exact.items()}
+    known = [m.date for m in default_schedule()]
+    baseline = fedwatch(exact, priced, start_rate=start, current_range=(3.5, 3.75), schedule=known)
+    gapped = fedwatch(shifted, priced, start_rate=start, current_range=(3.5, 3.75), schedule=known)
+    for plain, moved in zip(baseline.meetings, gapped.meetings, strict=True):
+        for attribute in ("cut_pct", "hold_pct", "hike_pct"):
+            assert abs(getattr(plain, attribute) - getattr(moved, attribute)) <= 2.0, (
+                plain.date,
+                plain.anchor,
+                attribute,
+            )

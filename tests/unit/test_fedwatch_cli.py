@@ -84,3 +84,17 @@ def test_bad_input_exits_2_with_one_line(capsys, futures, meetings, needle):
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and needle in err
+
+
+def test_the_april_meeting_is_priced_from_may_not_from_the_effr(capsys):
+    # Issue 13's command: a 1 bp gap between the EFFR (3.64) and the futures once read as 80 %.
+    code, out, _ = run(
+        capsys, "--futures", "2026-04=96.373333,2026-05=96.42", "--meetings", "2026-04-29",
+        "--effr", "3.64", "--range", "3.50-3.75", "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    (meeting,) = json.loads(out)["meetings"]
+    assert meeting["start_rate"] == pytest.approx(3.63, abs=1e-5)
+    assert meeting["end_rate"] == pytest.approx(3.58, abs=1e-9)
+    assert meeting["cut_pct"] == pytest.approx(20.0, abs=0.01)
+    assert meeting["hold_pct"] == pytest.approx(80.0, abs=0.01)

@@ -9,12 +9,16 @@ How the numbers are found (the CME FedWatch method):
   before the meeting, average = (M/N) * start + ((N-M)/N) * end.
 - A month without a meeting runs at one rate all month. Such a month is an anchor: it gives
   the start of a meeting in the month after it, or the end of a meeting in the month before.
-- Each meeting's rates are found by the first rule that applies:
-  1. the month before has no meeting and is quoted: its average is the start; solve the end;
-  2. (first meeting only) a published EFFR was given: it is the start; solve the end;
-  3. the month after has no meeting and is quoted: its average is the end; solve the start
+- Each meeting's rates are found by the first rule that applies (CME's order: a meeting-free
+  month after the meeting reflects only that meeting's outcome, so it anchors first):
+  1. the month after has no meeting and is quoted: its average is the end; solve the start
      (not for a meeting on the 1st, whose month says nothing about the rate before it);
+  2. the month before has no meeting and is quoted: its average is the start; solve the end;
+  3. (first meeting only) a published EFFR was given: it is the start; solve the end;
   4. the month before holds a meeting: that meeting's end is the start; solve the end.
+  Solving the start divides the month's error by M/N (about 1 for a late meeting); solving the
+  end divides it by (N-M)/N, up to 15x for a meeting on the 29th: rule 1 keeps late meetings,
+  which are most of them, out of that trap.
 - The expected move is end - start. In steps of 25 bp, k = (end - start) / 0.25. A fraction
   of a step splits between the two neighbouring whole steps: k = -0.87 reads as an 87 % chance
   of a 25 bp cut and 13 % of no change; k = -1.3 as 70 % of a 25 bp cut and 30 % of 50 bp.
@@ -22,10 +26,12 @@ How the numbers are found (the CME FedWatch method):
   meeting multiplies the branches of every meeting up to it; cut/hold/hike and the target
   ranges are those totals applied to today's range.
 
-The current month: the rate before the first meeting comes from the futures when the month
-before that meeting has no meeting and is quoted (rule 1; only differences of futures rates are
-then used, so a steady gap between the futures and the EFFR cancels). Otherwise the published
-EFFR is used when known (rule 2), and failing that the futures chain decides (rules 3 and 4).
+The current month: a meeting-free month after the first meeting gives its end and the meeting
+month's own contract its start (rule 1); otherwise a meeting-free month before it gives the
+start (rule 2). Either way only differences of futures rates are used, so a steady gap between
+the futures and the EFFR cancels. The published EFFR starts the first meeting only where
+neither neighbouring month anchors (rule 3), and failing that the futures chain decides (rule 4).
+The meeting day counts as after the meeting (CME's published example).
 """
 
 from __future__ import annotations
@@ -214,6 +220,11 @@ class _Chain:
 
         previous, following = _shift(month, -1), _shift(month, 1)
         needs: list[str] = []
+        if following not in self._days and before > 0:
+            if following in self._rates:
+                end = self._rates[following]
+                return _Leg((average - (1.0 - weight) * end) / weight, end, "next_month")
+            needs.append(f"a {month_label(following)} contract")
         if previous not in self._days:
             if previous in self._rates:
                 return forward(self._rates[previous], "previous_month")
@@ -222,11 +233,6 @@ class _Chain:
             if self._start_rate is not None:
                 return forward(self._start_rate, "start_rate")
             needs.append("a start rate")
-        if following not in self._days and before > 0:
-            if following in self._rates:
-                end = self._rates[following]
-                return _Leg((average - (1.0 - weight) * end) / weight, end, "next_month")
-            needs.append(f"a {month_label(following)} contract")
         if previous in self._days:
             try:
                 return forward(self.leg(previous).end, "previous_meeting")
