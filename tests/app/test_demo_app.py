@@ -119,3 +119,17 @@ async def test_replay_end_keeps_the_closing_figures() -> None:
         assert not app.workers  # the engine's loop has returned; the screen keeps its figures
         await pilot.press("s")  # and the app stays usable
         assert app.is_running
+
+
+async def test_before_the_open_breadth_leaders_and_laggards_are_missing() -> None:
+    # 09:00 on the sample day: every last is the previous close. Before, the table showed 0%
+    # breadth and the alphabetically first names as leaders and laggards.
+    clock = ManualClock(datetime(2025, 12, 5, 9, 0, tzinfo=NEW_YORK))
+    app = make_app(demo_engine(clock))
+    async with app.run_test(size=(200, 40)) as pilot:
+        await first_snapshot(app, pilot)
+        table = app.dashboard.query_one(SectorsTable)
+        for sector in table.row_order():
+            assert table.get_cell(sector, "breadth").plain == "—"
+            assert table.get_cell(sector, "leaders").plain == "—"
+            assert table.get_cell(sector, "laggards").plain == "—"

@@ -135,7 +135,9 @@ def test_build_snapshot_assembles_every_panel() -> None:
     assert real_estate.small.change_pct == pytest.approx(
         ((20.0 / 20.5 - 1) * 100 + (9.0 / 8.8 - 1) * 100) / 2
     )
-    assert [m.symbol for m in financials.leaders] == ["EGBN", "JPM", "BAC"]
+    # BAC fell (53.5 -> 53.0): a loser is never a leader.
+    assert [m.symbol for m in financials.leaders] == ["EGBN", "JPM"]
+    assert [m.symbol for m in financials.laggards] == ["BAC"]
     assert snap.style.large.value_minus_growth_pp == pytest.approx(
         (200 / 199 - 1) * 100 - (400 / 401 - 1) * 100
     )

@@ -107,7 +107,8 @@ def test_sector_rows_by_hand() -> None:
         ("CCC", "large"),
     ]
     assert [m.change_pct for m in tech.leaders] == pytest.approx([3.0, 2.0, 0.5])
-    assert [m.symbol for m in tech.laggards] == ["BBB", "EEE", "CCC"]
+    # A laggard fell: EEE (unchanged) and CCC (up) are not laggards, so only one is shown.
+    assert [m.symbol for m in tech.laggards] == ["BBB"]
     assert tech.leaders[0].name == "Ddd Inc"
 
     # Communication Services: no small ETF, so the small leg is the equal-weighted mean of
@@ -119,7 +120,7 @@ def test_sector_rows_by_hand() -> None:
     assert comm.spread_pp == pytest.approx(0.5)
     assert comm.breadth_pct == pytest.approx(60.0)
     assert [m.symbol for m in comm.leaders] == ["JJJ", "GGG", "HHH"]
-    assert [m.symbol for m in comm.laggards] == ["III", "KKK", "GGG"]
+    assert [m.symbol for m in comm.laggards] == ["III", "KKK"]
 
     # Utilities: no constituents at all and no PSCU quote: None values, not a crash.
     assert utilities.large.change_pct == pytest.approx(0.25)
@@ -127,6 +128,24 @@ def test_sector_rows_by_hand() -> None:
     assert utilities.large.breadth_pct is None and utilities.breadth_pct is None
     assert (utilities.large.constituents, utilities.small.constituents) == (0, 0)
     assert utilities.leaders == () and utilities.laggards == ()
+
+
+def test_before_the_open_breadth_and_movers_are_missing_not_zero() -> None:
+    # Before the open every last is the previous close: nothing has traded, so there is no
+    # breadth (not 0 %) and no leaders or laggards (not the alphabetically first names).
+    store = MarketStore()
+    store.apply_quotes(quotes(dict.fromkeys(HAND_CHANGES, 0.0)))
+    for row in rows_for(store, universe(HAND_MEMBERS)):
+        assert row.breadth_pct is None
+        assert row.large.breadth_pct is None and row.small.breadth_pct is None
+        assert row.leaders == () and row.laggards == ()
+    # The first trade: one name up gives one leader and a breadth over every quoted name.
+    store.apply_quotes(quotes({"BBB": 0.4}, T0 + timedelta(minutes=1)))
+    tech = rows_for(store, universe(HAND_MEMBERS))[0]
+    assert [m.symbol for m in tech.leaders] == ["BBB"] and tech.laggards == ()
+    assert tech.breadth_pct == pytest.approx(20.0)  # 1 up of 5 quoted
+    assert tech.large.breadth_pct == pytest.approx(100 / 3)
+    assert tech.small.breadth_pct is None  # no small name has moved yet
 
 
 def test_rows_follow_the_sector_order_and_survive_an_empty_store() -> None:
@@ -148,7 +167,7 @@ def test_cached_positions_follow_a_new_symbol_order() -> None:
     store.apply_quotes(quotes(flipped, T0 + timedelta(seconds=1)))
     tech = rows_for(store, uni)[0]
     assert tech.large.change_pct == pytest.approx(-1.0)
-    assert [m.symbol for m in tech.leaders] == ["BBB", "EEE", "CCC"]
+    assert [m.symbol for m in tech.leaders] == ["BBB"]  # EEE is unchanged, CCC fell
     assert tech.large.breadth_pct == pytest.approx(100 / 3)  # only BBB is up now
     # A frame with fewer symbols (general merge): the others keep their quotes.
     store.apply_quotes(quotes({"AAA": 9.0}, T0 + timedelta(seconds=2)))
@@ -199,14 +218,17 @@ def reference(
         small = [c for _, b, c in quoted if b == "small"]
 
         def pct_up(values: list[float]) -> float | None:
-            return 100.0 * sum(1 for v in values if v > 0) / len(values) if values else None
+            # Nothing moved (before the open): no breadth at all, not 0 %.
+            if not any(v != 0 for v in values):
+                return None
+            return 100.0 * sum(1 for v in values if v > 0) / len(values)
 
         if sector.small_etf is None:
             small_change = sum(small) / len(small) if small else None
         else:
             small_change = change.get(sector.small_etf)
-        ranked = sorted(((c, s) for s, _, c in quoted), key=lambda x: (-x[0], x[1]))
-        lagging = sorted(((c, s) for s, _, c in quoted), key=lambda x: (x[0], x[1]))
+        ranked = sorted(((c, s) for s, _, c in quoted if c > 0), key=lambda x: (-x[0], x[1]))
+        lagging = sorted(((c, s) for s, _, c in quoted if c < 0), key=lambda x: (x[0], x[1]))
         out.append(
             Expected(
                 large_change=change.get(sector.large_etf),
@@ -297,9 +319,13 @@ def test_sector_rows_match_the_reference_and_properties(
             for sym, _, name, _ in members
             if name == sector.name and sym in prices
         ]
-        assert len(row.leaders) == len(row.laggards) == min(3, len(quoted))
-        if quoted:
+        assert len(row.leaders) == min(3, sum(1 for change in quoted if change > 0))
+        assert len(row.laggards) == min(3, sum(1 for change in quoted if change < 0))
+        assert all(m.change_pct > 0 for m in row.leaders)
+        assert all(m.change_pct < 0 for m in row.laggards)
+        if row.leaders:
             assert row.leaders[0].change_pct == max(quoted)
+        if row.laggards:
             assert row.laggards[0].change_pct == min(quoted)
         if row.spread_pp is not None:
             assert row.small.change_pct is not None and row.large.change_pct is not None

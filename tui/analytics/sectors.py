@@ -70,6 +70,7 @@ def sector_aggregates(members: pl.DataFrame, where: pl.Series, changes: pl.Serie
     """
     quoted = _CHANGE.is_not_null()
     up = _CHANGE > 0
+    moved = _CHANGE != 0
     return (
         members.with_columns(changes.gather(where).alias("change_pct"))
         .group_by("sector_idx")
@@ -78,6 +79,8 @@ def sector_aggregates(members: pl.DataFrame, where: pl.Series, changes: pl.Serie
             small_count=(quoted & _SMALL).sum(),
             large_up=(up & ~_SMALL).sum(),
             small_up=(up & _SMALL).sum(),
+            large_moved=(moved & ~_SMALL).sum(),
+            small_moved=(moved & _SMALL).sum(),
             large_sum=pl.when(~_SMALL).then(_CHANGE).sum(),
             small_sum=pl.when(_SMALL).then(_CHANGE).sum(),
             leaders=_MOVER.top_k_by([_CHANGE, pl.col("symbol")], k=MOVERS, reverse=[False, True]),
@@ -86,13 +89,26 @@ def sector_aggregates(members: pl.DataFrame, where: pl.Series, changes: pl.Serie
     )
 
 
-def _pct(part: int, whole: int) -> float | None:
-    return part / whole * 100.0 if whole else None
+def _breadth(up: int, whole: int, moved: int) -> float | None:
+    """Return the share of members up, None until one has moved: 0 % would claim a falling day.
+
+    Before the open every last price is the previous close, so nothing has changed yet.
+    """
+    return up / whole * 100.0 if whole and moved else None
 
 
 def _ordered(entries: list[dict[str, Any]] | None, *, descending: bool) -> tuple[Mover, ...]:
-    """Turn the picked movers into Movers sorted by change (ties by symbol), quoted only."""
-    picked = [entry for entry in entries or () if entry["change_pct"] is not None]
+    """Turn the picked movers into Movers sorted by change (ties by symbol).
+
+    Only members that moved the right way count: a leader rose, a laggard fell, so a quiet
+    sector shows fewer than MOVERS (none before the open), never unchanged names by alphabet.
+    """
+    picked = [
+        entry
+        for entry in entries or ()
+        if entry["change_pct"] is not None
+        and (entry["change_pct"] > 0 if descending else entry["change_pct"] < 0)
+    ]
     sign = -1.0 if descending else 1.0
     picked.sort(key=lambda entry: (sign * entry["change_pct"], entry["symbol"]))
     return tuple(_mover(entry) for entry in picked)
@@ -113,6 +129,7 @@ def _leg(
     """Return one leg: the ETF's change, or the equal-weighted mean of its quoted constituents."""
     count = int(stats.get(f"{bucket}_count") or 0)
     up = int(stats.get(f"{bucket}_up") or 0)
+    moved = int(stats.get(f"{bucket}_moved") or 0)
     if etf is not None:
         change = change_of(rows, etf)
     else:
@@ -121,7 +138,7 @@ def _leg(
         symbol=etf,
         change_pct=change,
         from_constituents=etf is None,
-        breadth_pct=_pct(up, count),
+        breadth_pct=_breadth(up, count, moved),
         constituents=count,
     )
 
@@ -131,6 +148,7 @@ def _row(sector: SectorDef, stats: dict[str, Any], rows: Mapping[str, QuoteRow])
     small = _leg(sector.small_etf, stats, "small", rows)
     large_change, small_change = large.change_pct, small.change_pct
     ups = int(stats.get("large_up") or 0) + int(stats.get("small_up") or 0)
+    moved = int(stats.get("large_moved") or 0) + int(stats.get("small_moved") or 0)
     spread = (
         small_change - large_change
         if small_change is not None and large_change is not None
@@ -142,7 +160,7 @@ def _row(sector: SectorDef, stats: dict[str, Any], rows: Mapping[str, QuoteRow])
         large=large,
         small=small,
         spread_pp=spread,
-        breadth_pct=_pct(ups, large.constituents + small.constituents),
+        breadth_pct=_breadth(ups, large.constituents + small.constituents, moved),
         leaders=_ordered(stats.get("leaders"), descending=True),
         laggards=_ordered(stats.get("laggards"), descending=False),
     )

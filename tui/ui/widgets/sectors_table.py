@@ -167,6 +167,8 @@ class SectorsTable(QuietTable):
                 self._remeasure = True
 
     def _movers(self, movers: tuple[Mover, ...]) -> ValueText:
+        if not movers:
+            return ValueText(MISSING, None)
         cell = ValueText("", None)
         for index, mover in enumerate(movers[: self._movers_shown]):
             if index:
