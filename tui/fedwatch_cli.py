@@ -11,6 +11,7 @@ from typing import Any
 
 from tui.market.fedwatch import FedWatchResult, MeetingProbabilities, fedwatch, month_label
 from tui.market.fomc import FomcMeeting
+from tui.text import fmt_day
 
 _FUTURE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*=\s*(\S+)\s*$")
 
@@ -131,6 +132,7 @@ def _meeting(meeting: MeetingProbabilities, with_range: bool) -> dict[str, Any]:
         "start_rate": round(meeting.start_rate, 6),
         "end_rate": round(meeting.end_rate, 6),
         "expected_change_bp": round(meeting.expected_change_bp, 4),
+        "anchor": meeting.anchor,
         "outcomes": _pairs(meeting.outcomes),
         "cumulative": _pairs(meeting.cumulative),
     }
@@ -160,7 +162,7 @@ def render_table(result: FedWatchResult, source: str | None = None) -> str:
     lines: list[str] = []
     for meeting in result.meetings:
         lines.append(
-            f"{meeting.date:%a %Y-%m-%d}  implied {meeting.start_rate:.4f} -> "
+            f"{fmt_day(meeting.date)}  implied {meeting.start_rate:.4f} -> "
             f"{meeting.end_rate:.4f} %  expected {meeting.expected_change_bp:+.1f} bp"
         )
         own = "  ".join(f"{bp:+d} bp {pct:.1f}%" for bp, pct in meeting.outcomes)

@@ -13,6 +13,7 @@ from tui.market.calendar import NEW_YORK, market_session
 from tui.market.fomc import FomcMeeting, format_countdown, next_decision
 from tui.market.serialize import decision_to_dict, event_to_dict, session_to_dict
 from tui.market.upcoming import upcoming_events
+from tui.text import fmt_day, fmt_ny_moment, fmt_ny_time
 
 
 def render_json(snapshot: Snapshot) -> str:
@@ -107,10 +108,9 @@ def format_tmux(snapshot: Snapshot) -> str:
 def render_table(snapshot: Snapshot) -> str:
     """Return the snapshot as a plain-text report (no colour, fits 80 columns)."""
     spread = snapshot.spread
-    local = snapshot.as_of.astimezone(NEW_YORK)
     badge = " [DEMO: synthetic sample data]" if snapshot.demo else ""
     lines = [
-        f"capgap {local:%Y-%m-%d %H:%M:%S} ET  source {snapshot.source}{badge}",
+        f"capgap {fmt_ny_moment(snapshot.as_of, seconds=True)}  source {snapshot.source}{badge}",
         f"market {snapshot.market.state}"
         + (f" ({snapshot.market.holiday})" if snapshot.market.holiday else ""),
         "",
@@ -145,7 +145,7 @@ def render_table(snapshot: Snapshot) -> str:
     ]
     for row in snapshot.sectors:
         small_label = row.small.symbol or "constit."
-        leader = row.leaders[0].symbol if row.leaders else ""
+        leader = row.leaders[0].symbol if row.leaders else NA
         lines.append(
             f"{row.sector:<23}{row.large.symbol or '':>6}{_num(row.large.change_pct, '+.2f'):>7}"
             f"{small_label:>9}{_num(row.small.change_pct, '+.2f'):>6}"
@@ -162,16 +162,16 @@ def render_table(snapshot: Snapshot) -> str:
         decision = fed.next_decision
         sep = " SEP" if decision.sep else ""
         lines.append(
-            f"next FOMC {decision.date:%a %d %b %Y} 14:00 ET{sep}  in "
+            f"next FOMC {fmt_ny_moment(decision.statement_at)}{sep}  in "
             f"{format_countdown(decision.seconds_until)}"
         )
     if fed.target_range is not None:
         lo, hi = fed.target_range
         effr = f"  EFFR {fed.effr:.2f} %" if fed.effr is not None else ""
         lines.append(f"target range {lo:.2f}-{hi:.2f} %{effr}  ({fed.target_source})")
-    for odds in fed.probabilities[:4]:
+    for odds in fed.probabilities:
         lines.append(
-            f"  {odds.meeting:%d %b %Y}  cut {odds.cut_pct:5.1f}%  hold {odds.hold_pct:5.1f}%  "
+            f"  {fmt_day(odds.meeting):<15}  cut {odds.cut_pct:5.1f}%  hold {odds.hold_pct:5.1f}%  "
             f"hike {odds.hike_pct:5.1f}%  implied {odds.implied_rate:.3f} %"
         )
     if fed.probabilities and fed.futures_source:
@@ -208,24 +208,23 @@ def calendar_report(
     if fmt == "json":
         return json.dumps(calendar_to_dict(now, days, schedule), indent=2) + "\n"
     session = market_session(now)
-    local = now.astimezone(NEW_YORK)
-    lines = [f"{local:%a %Y-%m-%d %H:%M:%S} ET  market {session.state}"]
+    lines = [f"{fmt_ny_moment(now, seconds=True)}  market {session.state}"]
     if session.holiday:
         lines[0] += f" ({session.holiday})"
     for label, moment in (("next open", session.next_open), ("next close", session.next_close)):
         if moment is not None:
-            lines.append(f"{label:<11}{moment.astimezone(NEW_YORK):%a %Y-%m-%d %H:%M} ET")
+            lines.append(f"{label:<11}{fmt_ny_moment(moment)}")
     decision = next_decision(now, schedule)
     if decision is not None:
         sep = " (SEP)" if decision.sep else ""
         lines.append(
-            f"next FOMC  {decision.date:%a %Y-%m-%d} 14:00 ET{sep}, in "
+            f"next FOMC  {fmt_ny_moment(decision.statement_at)}{sep}, in "
             f"{format_countdown(decision.seconds_until)}"
         )
     lines += ["", f"coming {days} days:"]
     for event in upcoming_events(now, days, schedule):
-        when = f" {event.at.astimezone(NEW_YORK):%H:%M} ET" if event.at else ""
+        when = f" {fmt_ny_time(event.at, seconds=False)} ET" if event.at else ""
         extra = " (SEP)" if event.sep else ""
         kind = event.kind.replace("_", " ")
-        lines.append(f"  {event.day:%a %Y-%m-%d}  {kind:<12}{event.name}{when}{extra}")
+        lines.append(f"  {fmt_day(event.day):<15}  {kind:<12}{event.name}{when}{extra}")
     return "\n".join(lines) + "\n"

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from tui.market.types import MarketSession
+from tui.text import fmt_day, fmt_ny_moment
 from tui.ui.format import (
     DOWN_STYLE,
     MISSING,
@@ -15,7 +16,6 @@ from tui.ui.format import (
     direction_style,
     fit_decimals,
     fmt_age,
-    fmt_day,
     fmt_price,
     fmt_range,
     fmt_signed,
@@ -87,6 +87,11 @@ def test_ny_clock_converts_utc_across_dst() -> None:
 def test_fmt_day_and_range() -> None:
     assert fmt_day(date(2025, 12, 10)) == "Wed 10 Dec 2025"
     assert fmt_day(date(2026, 1, 28)) == "Wed 28 Jan 2026"
+    assert fmt_day(date(2026, 1, 8), year=False) == "Thu 8 Jan"
+    assert fmt_day(date(2026, 1, 8), weekday=False, year=False) == "8 Jan"
+    # 14:00 New York in summer is 18:00 UTC, in winter 19:00 UTC.
+    assert fmt_ny_moment(datetime(2026, 6, 17, 18, 0, tzinfo=UTC)) == "Wed 17 Jun 2026 14:00 ET"
+    assert fmt_ny_moment(datetime(2025, 12, 10, 19, 0, tzinfo=UTC)) == "Wed 10 Dec 2025 14:00 ET"
     assert fmt_range((3.75, 4.0)) == "3.75-4.00 %"
     assert fmt_range(None) == MISSING
 

@@ -26,8 +26,9 @@ def test_worked_example_a_as_json(capsys):
     assert code == 0
     (meeting,) = json.loads(out)["meetings"]
     assert set(meeting) == {
-        "date", "start_rate", "end_rate", "expected_change_bp", "outcomes", "cumulative",
+        "date", "start_rate", "end_rate", "expected_change_bp", "outcomes", "cumulative", "anchor",
     }  # fmt: skip
+    assert meeting["anchor"] == "previous_month"
     assert meeting["date"] == "2015-09-17"
     assert meeting["start_rate"] == pytest.approx(0.1325)
     # end = 30/14 * (0.195 - 16/30 * 0.1325) = 0.26643
