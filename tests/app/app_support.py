@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from tui.analytics.snapshot import (
 )
 from tui.clock import ManualClock
 from tui.market.calendar import NEW_YORK, market_session
+from tui.market.fedwatch import path_moves
 from tui.market.fomc import default_schedule, next_decision, recent_decision
 
 #: The instant of the snapshot tests: the bundled sample session, mid-morning.
@@ -112,6 +114,7 @@ def make_fed(
     path: list[tuple[date, float]] = []
     for index, meeting in enumerate(meetings):
         k = steps[index]
+        before = rate
         rate += 0.25 * k
         path.append((meeting.date, rate))
         moves = _cumulative(list(steps[: index + 1]))
@@ -130,8 +133,18 @@ def make_fed(
                 implied_rate=round(rate, 4),
                 expected_change_bp=round(25.0 * k, 2),
                 outcomes=outcomes,
+                start_rate=round(before, 4),
+                anchor="start_rate" if index == 0 else "previous_meeting",
+                move_bp=0.0,
+                total_bp=0.0,
             )
         )
+    # The moves come from the rates as shown, as the analytics give them.
+    moves = path_moves(odds[0].start_rate, [o.implied_rate for o in odds]) if odds else ()
+    odds = [
+        replace(item, move_bp=move, total_bp=total)
+        for item, (move, total) in zip(odds, moves, strict=True)
+    ]
     futures: list[FuturesPrice] = []
     start = effr if effr is not None else (low + high) / 2
     year, month = now.astimezone(NEW_YORK).year, now.astimezone(NEW_YORK).month

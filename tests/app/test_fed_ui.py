@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,6 +35,7 @@ from tui.ui.screens.fed_detail import (
     MeetingsTable,
     RatePathChart,
     current_month_rule,
+    now_cells,
     rate_path,
 )
 from tui.ui.widgets.fed_panel import FedPanel, ago_text
@@ -170,15 +172,16 @@ def test_ago_counts_new_york_days() -> None:
     assert ago_text(statement, AFTER_DECEMBER.astimezone(UTC)) == "2d ago"
 
 
-def test_rate_path_starts_at_today() -> None:
+def test_rate_path_starts_now_at_the_rate_before_the_first_meeting() -> None:
     fed = make_fed(SESSION_11AM)
     path = rate_path(fed)
-    assert path[0] == ("today", FED_EFFR)
+    assert path[0] == ("now", fed.probabilities[0].start_rate) == ("now", FED_EFFR)
     assert [rate for _label, rate in path[1:]] == [odds.implied_rate for odds in fed.probabilities]
     assert path[1][0] == "10 Dec"
-    # Without the EFFR the path starts at the middle of the range; with neither, at the meetings.
-    assert rate_path(replace(fed, effr=None))[0] == ("today", 3.875)
-    assert rate_path(replace(fed, effr=None, target_range=None))[0] == ("10 Dec", 3.6725)
+    # The table's first row is the same rate now: one path serves both.
+    assert now_cells(path[0][1])["rate"] == f"{FED_EFFR:.3f}"
+    # Without odds there is no path (the EFFR is in the summary, not a point of the futures).
+    assert rate_path(replace(fed, probabilities=())) == ()
 
 
 def test_current_month_rule_is_the_docstring_paragraph() -> None:
@@ -378,7 +381,7 @@ def table_rows(table: Any) -> list[list[str]]:
 
 
 def expected_meetings(fed: FedSnapshot) -> list[list[str]]:
-    rows = []
+    rows = [["now", "", "", "", "", f"{fed.probabilities[0].start_rate:.3f}", "", "", ""]]
     for odds in fed.probabilities:
         best = max(odds.outcomes, key=lambda outcome: outcome.probability_pct)
         low, high = best.target_range
@@ -390,8 +393,9 @@ def expected_meetings(fed: FedSnapshot) -> list[list[str]]:
                 f"{odds.hold_pct:.1f}",
                 f"{odds.hike_pct:.1f}",
                 f"{odds.implied_rate:.3f}",
-                f"{odds.expected_change_bp:+.1f}",
-                f"{low:.2f}-{high:.2f} % {best.probability_pct:.1f}%",
+                f"{odds.move_bp:+.1f}",
+                f"{odds.total_bp:+.1f}",
+                f"{low:.2f}-{high:.2f} {half_up(best.probability_pct)}%",
             ]
         )
     return rows
@@ -422,19 +426,23 @@ async def test_enter_on_the_fed_panel_opens_the_detail_and_esc_returns() -> None
         detail = app.screen
         meetings = table_rows(detail.query_one(MeetingsTable))
         assert meetings == expected_meetings(fed)
-        # 3.6725 is stored a hair below the half, so three decimals show 3.672.
-        assert meetings[0] == [
-            "10 Dec 2025", "SEP", "87.0", "13.0", "0.0", "3.672", "-21.8", "3.50-3.75 % 87.0%"
+        # 3.6725 is stored a hair below the half, so three decimals show 3.672: the change
+        # from 3.890 as shown is -21.8 bp.
+        assert meetings[:2] == [
+            ["now", "", "", "", "", "3.890", "", "", ""],
+            ["10 Dec 2025", "SEP", "87.0", "13.0", "0.0", "3.672", "-21.8", "-21.8",
+             "3.50-3.75 87%"],
         ]  # fmt: skip
         futures = table_rows(detail.query_one(FuturesTable))
         assert futures == expected_futures(fed)
         assert futures[0] == ["ZQZ25.CBT", "2025-12", "96.2650", "3.735", "30s"]
         assert [str(key.value) for key in detail.query_one(MeetingsTable).rows] == [
-            odds.meeting.isoformat() for odds in fed.probabilities
+            "now",
+            *(odds.meeting.isoformat() for odds in fed.probabilities),
         ]
         shown = "\n".join(screen_lines(app))
-        assert "The current month: the rate before the first meeting" in shown
-        assert "today" in shown and "10 Dec" in shown  # the chart's x labels
+        assert "The current month: a meeting-free month after the first meeting" in shown
+        assert "now" in shown and "10 Dec" in shown  # the chart's x labels
         await pilot.press("escape")
         await wait_for(lambda: app.screen is app.dashboard, pilot)
         assert app.screen.focused is panel
@@ -450,7 +458,7 @@ async def test_f_opens_the_detail_and_esc_keeps_the_table_cursor() -> None:
         chosen = table.row_order()[table.cursor_row]
         await pilot.press("f")
         await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
-        assert len(table_rows(app.screen.query_one(MeetingsTable))) == 6
+        assert len(table_rows(app.screen.query_one(MeetingsTable))) == 7
         await pilot.press("escape")
         await wait_for(lambda: app.screen is app.dashboard, pilot)
         assert app.screen.focused is table
@@ -486,7 +494,7 @@ async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_
         engine.push(make_snapshot(clock.now(), fed=dovish))
         await started(app, pilot, 3)
         assert table_rows(meetings) == expected_meetings(dovish)
-        assert table_rows(meetings)[0][2:4] == ["100.0", "0.0"]
+        assert table_rows(meetings)[1][2:4] == ["100.0", "0.0"]
         assert chart.redraws == first_draws + 1
 
         # An unscheduled meeting between two others gets its row in date order; once the
@@ -498,11 +506,11 @@ async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_
         engine.push(make_snapshot(clock.now(), fed=replace(dovish, probabilities=odds)))
         await started(app, pilot, 4)
         keys = [meeting.meeting.isoformat() for meeting in odds]
-        assert meetings.row_keys() == keys and keys[1] == "2026-01-07"
+        assert meetings.row_keys() == ["now", *keys] and keys[1] == "2026-01-07"
         engine.push(make_snapshot(clock.now(), fed=replace(dovish, probabilities=odds[1:])))
         await started(app, pilot, 5)
-        assert meetings.row_keys() == keys[1:]
-        assert table_rows(meetings)[0][0] == "7 Jan 2026"
+        assert meetings.row_keys() == ["now", *keys[1:]]
+        assert table_rows(meetings)[1][0] == "7 Jan 2026"
         assert not cleared
         assert app.screen is detail  # still open, still the same screen
 
@@ -526,6 +534,92 @@ async def test_detail_opened_without_figures_catches_up_with_the_latest_snapshot
         await pilot.pause()
         # Shown, the screen takes the latest snapshot at once rather than wait for the next.
         assert detail.fed == app.latest.fed  # type: ignore[union-attr]
-        summary = detail.query_one("#fed-summary", Static)
-        assert str(summary.content).startswith("Next FOMC Wed 10 Dec 2025 14:00 ET  SEP")
-        assert len(table_rows(detail.query_one(MeetingsTable))) == 6
+        head = detail.query_one("#fed-next", Static)
+        assert str(head.content).startswith("Next FOMC Wed 10 Dec 2025 14:00 ET  SEP")
+        assert len(table_rows(detail.query_one(MeetingsTable))) == 7
+
+
+def _spring_fed(now: datetime) -> FedSnapshot:
+    """March and April 2026 priced from futures whose anchors disagree by 2 bp (real analytics)."""
+    import polars as pl
+
+    from tui.analytics.fed import FedInputs, fed_snapshot
+    from tui.analytics.schemas import QUOTES
+    from tui.analytics.store import MarketStore
+    from tui.market.fomc import default_schedule
+    from tui.market.zq import default_naming
+
+    prices = {
+        "ZQG26.CBT": 100 - 3.64,
+        "ZQH26.CBT": 100 - (17 * 3.64 + 14 * 3.55) / 31,
+        "ZQJ26.CBT": 100 - (28 * 3.53 + 2 * 3.40) / 30,
+        "ZQK26.CBT": 100 - 3.40,
+    }
+    store = MarketStore()
+    store.apply_quotes(
+        pl.DataFrame(
+            {
+                "symbol": list(prices),
+                "time": [now - timedelta(minutes=1)] * len(prices),
+                "last": list(prices.values()),
+                "prev_close": list(prices.values()),
+                "volume": [0.0] * len(prices),
+            },
+            schema=QUOTES,
+        )
+    )
+    inputs = FedInputs((3.5, 3.75), "New York Fed", 3.63, "Yahoo ZQ", {})
+    return fed_snapshot(
+        store, now=now, schedule=default_schedule(), naming=default_naming(), inputs=inputs
+    )
+
+
+async def test_the_meeting_columns_add_up() -> None:
+    # Rate after each meeting, the change from the row above and the total from now: a reader
+    # who subtracts the rates or adds the changes gets the numbers shown. Before, "Move bp" was
+    # each meeting's own move (-13.0 for April) while the rates fell 15 bp from March to April.
+    now = datetime(2026, 2, 10, 11, 0, tzinfo=NEW_YORK)
+    clock = ManualClock(now)
+    engine = ScriptedEngine(clock, make_snapshot(now, fed=_spring_fed(now)))
+    app = make_app(engine)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(app, pilot)
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        table = app.screen.query_one(MeetingsTable)
+        assert "from the row above" in str(table.border_title)
+        assert "from now" in str(table.border_title)
+        header = [str(column.label) for column in table.columns.values()]
+        rows = table_rows(table)
+        assert rows[0][0] == "now" and rows[0][header.index("Rate")] == "3.640"
+        rate, chg, total = (header.index(name) for name in ("Rate", "Chg", "Total"))
+        assert [row[rate] for row in rows[1:]] == ["3.550", "3.400"]
+        assert [row[chg] for row in rows[1:]] == ["-9.0", "-15.0"]
+        assert [row[total] for row in rows[1:]] == ["-9.0", "-24.0"]
+        for above, row in itertools.pairwise(rows):
+            move = round((float(row[rate]) - float(above[rate])) * 100, 1)
+            assert float(row[chg]) == move
+        assert float(rows[-1][total]) == sum(float(row[chg]) for row in rows[1:])
+        # Every column fits 80 columns: the last one is on screen in full.
+        assert any("3.50-3.75" in line for line in screen_lines(app))
+
+
+async def test_the_fed_screen_counts_down_and_names_the_rule_behind_todays_numbers() -> None:
+    now = datetime(2026, 2, 10, 11, 0, tzinfo=NEW_YORK)
+    clock = ManualClock(now)
+    engine = ScriptedEngine(clock, make_snapshot(now, fed=_spring_fed(now)))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        await pilot.press("f")
+        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        # Tue 10 Feb 11:00 to Wed 18 Mar 14:00 New York is 36 days 3 wall-clock hours, but the
+        # clocks go forward on 8 Mar: 36 days 2 hours of real time.
+        await wait_for(lambda: "in 36:02:00:00" in "\n".join(screen_lines(app)), pilot)
+        clock.advance(61)
+        await wait_for(lambda: "in 36:01:58:59" in "\n".join(screen_lines(app)), pilot)
+        shown = " ".join(" ".join(screen_lines(app)).split())
+        # March starts from February (no meeting): the note says so, with the rates.
+        assert "The rate before the Wed 18 Mar 2026 meeting, 3.640 %, is the Feb 2026" in shown
+        # The general rule follows it.
+        assert "The current month:" in shown

@@ -120,7 +120,13 @@ def test_snapshot_fed_odds_at_the_close(capsys):
     assert fed["effr"] == 3.89
     assert fed["futures_source"] == "sample ZQ"
     first = fed["probabilities"][0]
-    assert set(first) == {"meeting", "cut_pct", "hold_pct", "hike_pct", "outcomes", "implied_rate"}
+    assert set(first) == {
+        "meeting", "cut_pct", "hold_pct", "hike_pct", "outcomes", "implied_rate",
+        "start_rate", "anchor", "move_bp", "total_bp",
+    }  # fmt: skip
+    # November has no meeting and is quoted; January holds one: November gives the start.
+    assert first["anchor"] == "previous_month"
+    assert first["start_rate"] == 3.89
     assert first["meeting"] == "2025-12-10"
     assert first["cut_pct"] == pytest.approx(87, abs=1.0)
     assert first["cut_pct"] + first["hold_pct"] + first["hike_pct"] == pytest.approx(100)

@@ -160,3 +160,33 @@ def test_fedwatch_runs_again_only_when_its_inputs_change(monkeypatch):
     assert moved.probabilities[0].cut_pct == pytest.approx(87.0 + 100 * 0.01 * 31 / 22 / 0.25)
     build(store_with(prices), effr=EFFR + 0.01)
     assert len(calls) == 3 * per_build
+
+
+# Feb 2026 has no meeting; Mar 18 (N 31, M 17) starts at February's 3.64 and is priced to end at
+# 3.55; Apr 29 (N 30, M 28) ends at May's 3.40 (no meeting in May) and its own contract puts
+# its start at 3.53, two basis points off March's end: the anchors disagree, as real prices do.
+FEB_10 = datetime(2026, 2, 10, 16, 0, tzinfo=UTC)
+SPRING = {
+    "ZQG26.CBT": 100 - 3.64,
+    "ZQH26.CBT": 100 - (17 * 3.64 + 14 * 3.55) / 31,
+    "ZQJ26.CBT": 100 - (28 * 3.53 + 2 * 3.40) / 30,
+    "ZQK26.CBT": 100 - 3.40,
+}
+
+
+def test_moves_are_differences_of_the_implied_rates_and_add_up_to_the_totals():
+    fed = fed_snapshot(
+        store_with(SPRING, FEB_10),
+        now=FEB_10,
+        schedule=default_schedule(),
+        naming=default_naming(),
+        inputs=inputs(effr=3.63, target_range=(3.5, 3.75)),
+    )
+    march, april = fed.probabilities
+    assert (march.anchor, april.anchor) == ("previous_month", "next_month")
+    assert (march.start_rate, march.implied_rate) == (pytest.approx(3.64), pytest.approx(3.55))
+    assert (april.start_rate, april.implied_rate) == (pytest.approx(3.53), pytest.approx(3.40))
+    # Own moves: -9 bp and -13 bp. From one implied rate to the next: -9 bp, then -15 bp.
+    assert april.expected_change_bp == pytest.approx(-13.0)
+    assert (march.move_bp, march.total_bp) == (-9.0, -9.0)
+    assert (april.move_bp, april.total_bp) == (-15.0, -24.0)

@@ -16,6 +16,7 @@ from tui.market.fedwatch import (
     fedwatch,
     meeting_weights,
     move_distribution,
+    path_moves,
     target_ranges,
 )
 from tui.market.fomc import default_schedule
@@ -636,3 +637,12 @@ def test_a_steady_gap_between_futures_and_effr_moves_no_odds_beyond_2pp(
                 plain.anchor,
                 attribute,
             )
+
+
+def test_path_moves_are_differences_of_the_rates_as_shown():
+    # 3.6725 shows as 3.672 or 3.673 depending on its binary value; the moves follow the
+    # shown (rounded) rates so that they add up: 3.890 -> 3.6726 (3.673) -> 3.6104 (3.610).
+    assert path_moves(3.89, [3.6726, 3.6104]) == ((-21.7, -21.7), (-6.3, -28.0))
+    assert path_moves(3.89, []) == ()
+    moves = path_moves(4.0, [3.91234, 3.70049, 3.80011, 3.1])
+    assert sum(move for move, _total in moves) == pytest.approx(moves[-1][1], abs=1e-9)

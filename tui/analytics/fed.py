@@ -12,7 +12,7 @@ import polars as pl
 from tui.analytics.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, RangeOdds
 from tui.analytics.store import MarketStore
 from tui.market.calendar import NEW_YORK
-from tui.market.fedwatch import FedWatchError, FedWatchResult, fedwatch
+from tui.market.fedwatch import FedWatchError, FedWatchResult, fedwatch, path_moves
 from tui.market.fomc import FomcMeeting, next_decision, recent_decision
 from tui.market.zq import FuturesNaming, YearMonth, months_between, next_month, previous_month
 
@@ -154,6 +154,8 @@ def fed_snapshot(
     else:
         source = inputs.futures_label if quoted else None
     sep_by_date = {meeting.date: meeting.sep for meeting in schedule}
+    priced = result.meetings if result is not None else ()
+    moves = path_moves(priced[0].start_rate, [m.end_rate for m in priced]) if priced else ()
     odds = tuple(
         MeetingOdds(
             meeting=meeting.date,
@@ -166,8 +168,12 @@ def fed_snapshot(
             outcomes=tuple(
                 RangeOdds((band.lower, band.upper), band.probability_pct) for band in meeting.ranges
             ),
+            start_rate=meeting.start_rate,
+            anchor=meeting.anchor,
+            move_bp=move_bp,
+            total_bp=total_bp,
         )
-        for meeting in (result.meetings if result is not None else ())
+        for meeting, (move_bp, total_bp) in zip(priced, moves, strict=True)
     )
     return FedSnapshot(
         next_decision=next_decision(now, schedule),

@@ -102,6 +102,10 @@ def _odds(odds: MeetingOdds) -> dict[str, Any]:
             for o in odds.outcomes
         ],
         "implied_rate": _num(odds.implied_rate, PCT_DP),
+        "start_rate": _num(odds.start_rate, PCT_DP),
+        "anchor": odds.anchor,
+        "move_bp": _num(odds.move_bp, 1),
+        "total_bp": _num(odds.total_bp, 1),
     }
 
 

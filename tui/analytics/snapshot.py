@@ -168,8 +168,12 @@ class MeetingOdds:
     """What the futures price for one upcoming FOMC meeting.
 
     cut/hold/hike and ``outcomes`` are cumulative: the total move since today, applied to
-    today's target range. ``implied_rate`` is the rate implied after the meeting and
-    ``expected_change_bp`` the meeting's own expected move.
+    today's target range. ``start_rate`` and ``implied_rate`` are the rates implied before and
+    after the meeting, ``anchor`` the FedWatch rule that found them (see tui.market.fedwatch),
+    and ``expected_change_bp`` the meeting's own expected move. ``move_bp`` is the move from the
+    previous meeting's implied rate (the first meeting's from its own start, the rate now) and
+    ``total_bp`` the move since that rate now: both differences of the rates as shown, so they
+    add up.
     """
 
     meeting: date
@@ -180,6 +184,10 @@ class MeetingOdds:
     implied_rate: float
     expected_change_bp: float
     outcomes: tuple[RangeOdds, ...]
+    start_rate: float
+    anchor: str
+    move_bp: float
+    total_bp: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,10 +43,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from tui.text import MONTHS, fmt_day
+
 Month = tuple[int, int]
 Anchor = Literal["previous_month", "start_rate", "next_month", "previous_meeting"]
 
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+#: Implied rates are shown to this many decimals of a percent (a tenth of a basis point).
+RATE_DECIMALS = 3
 # A k this close to a whole number is taken as whole, so that float noise in prices does not
 # invent branches of 1e-12 %.
 _WHOLE_STEP_TOLERANCE = 1e-9
@@ -108,7 +111,7 @@ class _Leg:
 def month_label(month: Month) -> str:
     """Name a contract month like 'Dec 2025'."""
     year, number = month
-    return f"{_MONTH_NAMES[number - 1]} {year}"
+    return f"{MONTHS[number - 1]} {year}"
 
 
 def implied_rate(price: float) -> float:
@@ -328,3 +331,49 @@ def fedwatch(
             )
         )
     return FedWatchResult(meetings=tuple(results), current_range=current_range, step_bp=step_bp)
+
+
+def path_moves(start: float, ends: Sequence[float]) -> tuple[tuple[float, float], ...]:
+    """Return (move from the previous implied rate, total move since ``start``) in bp per rate.
+
+    Both are differences of the rates rounded to RATE_DECIMALS, the precision they are shown
+    at, so the moves add up to the totals and each is the difference of the rates as shown.
+    """
+    units = [round(rate * 10**RATE_DECIMALS) for rate in (start, *ends)]
+    per_bp = 10 ** (RATE_DECIMALS - 2)
+    return tuple(
+        ((units[index] - units[index - 1]) / per_bp, (units[index] - units[0]) / per_bp)
+        for index in range(1, len(units))
+    )
+
+
+def anchor_note(day: date, anchor: Anchor, start: float, end: float) -> str:
+    """Say in a sentence which rule gave a meeting's rates before and after it."""
+    month = (day.year, day.month)
+    own, before, after = (month_label(m) for m in (month, _shift(month, -1), _shift(month, 1)))
+    meeting = f"the {fmt_day(day)} meeting"
+    if anchor == "next_month":
+        return (
+            f"The rate after {meeting}, {end:.{RATE_DECIMALS}f} %, is the {after} contract's "
+            f"(no meeting that month, so it reflects this one alone); the rate before it, "
+            f"{start:.{RATE_DECIMALS}f} %, is solved from {own}'s own contract."
+        )
+    if anchor == "previous_month":
+        return (
+            f"The rate before {meeting}, {start:.{RATE_DECIMALS}f} %, is the {before} "
+            f"contract's (no meeting that month); {after} cannot anchor (it holds a meeting or "
+            f"is not quoted), so the rate after, {end:.{RATE_DECIMALS}f} %, is solved from "
+            f"{own}'s contract."
+        )
+    if anchor == "start_rate":
+        return (
+            f"Neither {before} nor {after} anchors {meeting} (a meeting or no quote), so the "
+            f"published EFFR, {start:.{RATE_DECIMALS}f} %, is the rate before it and the rate "
+            f"after, {end:.{RATE_DECIMALS}f} %, is solved from {own}'s contract: any gap "
+            "between the futures and the EFFR shows in these odds."
+        )
+    return (
+        f"{meeting[0].upper()}{meeting[1:]} starts where the futures put the rate after the "
+        f"meeting before it, {start:.{RATE_DECIMALS}f} %; the rate after, "
+        f"{end:.{RATE_DECIMALS}f} %, is solved from {own}'s contract."
+    )

@@ -8,6 +8,7 @@ from textual.content import Content
 
 from tui.market.calendar import NEW_YORK
 from tui.market.types import MarketSession
+from tui.text import fmt_ny_time
 from tui.ui.glyphs import glyphs
 
 #: Shown where a figure is missing: never a zero that looks like data.
@@ -114,8 +115,7 @@ def fmt_age(seconds: float | None) -> str:
 
 def ny_clock(moment: datetime, seconds: bool = True) -> str:
     """Return the New York wall time of an instant: '11:00:05' (or '11:00')."""
-    local = moment.astimezone(NEW_YORK)
-    return local.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return fmt_ny_time(moment, seconds=seconds)
 
 
 def ny_date(moment: datetime) -> date:
@@ -123,32 +123,12 @@ def ny_date(moment: datetime) -> date:
     return moment.astimezone(NEW_YORK).date()
 
 
-def fmt_day(day: date) -> str:
-    """Format a date as 'Wed 10 Dec 2025' (English names regardless of the locale)."""
-    weekday = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[day.weekday()]
-    month = (
-        "Jan",
-        "Feb",
-        "Mar",
-        "Apr",
-        "May",
-        "Jun",
-        "Jul",
-        "Aug",
-        "Sep",
-        "Oct",
-        "Nov",
-        "Dec",
-    )[day.month - 1]
-    return f"{weekday} {day.day} {month} {day.year}"
-
-
-def fmt_range(bounds: tuple[float, float] | None) -> str:
-    """Format a target range: (3.75, 4.0) -> '3.75-4.00 %'."""
+def fmt_range(bounds: tuple[float, float] | None, *, unit: bool = True) -> str:
+    """Format a target range: (3.75, 4.0) -> '3.75-4.00 %' ('3.75-4.00' without the unit)."""
     if bounds is None:
         return MISSING
     low, high = bounds
-    return f"{low:.2f}-{high:.2f} %"
+    return f"{low:.2f}-{high:.2f}" + (" %" if unit else "")
 
 
 def market_label(session: MarketSession) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -13,12 +15,14 @@ from textual_plotext import PlotextPlot
 
 from tui.analytics.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, Snapshot
 from tui.market import fedwatch
-from tui.ui.format import MISSING, fmt_age, fmt_day, fmt_range, ny_clock
+from tui.text import fmt_day
+from tui.ui.format import MISSING, fmt_age, fmt_range, ny_clock
 from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
+from tui.ui.widgets.fed_panel import countdown_text
 from tui.ui.widgets.keyed_table import KeyedTable
-from tui.ui.widgets.odds_bars import meeting_label
+from tui.ui.widgets.odds_bars import meeting_label, whole_pct
 from tui.ui.widgets.quiet import Plain, show
 
 _MUTED = "$foreground-muted"
@@ -36,41 +40,63 @@ def current_month_rule(doc: str | None = fedwatch.__doc__) -> str:
     return paragraphs[-1] if paragraphs else ""
 
 
-def start_rate(fed: FedSnapshot) -> float | None:
-    """Return today's rate: the EFFR, else the middle of the target range, else None."""
-    if fed.effr is not None:
-        return fed.effr
-    if fed.target_range is not None:
-        low, high = fed.target_range
-        return (low + high) / 2
-    return None
+def rule_content(fed: FedSnapshot | None) -> Content:
+    """Return the rule that produced today's numbers (the first meeting's), then the general one."""
+    general = Content.styled(current_month_rule(), _MUTED)
+    if fed is None or not fed.probabilities:
+        return general
+    first = fed.probabilities[0]
+    today = fedwatch.anchor_note(
+        first.meeting,
+        cast(fedwatch.Anchor, first.anchor),
+        first.start_rate,
+        first.implied_rate,
+    )
+    return Content("\n").join([Content(today), general])
+
+
+def rate_now(fed: FedSnapshot) -> float | None:
+    """Return the rate the futures imply now: the rate before the first priced meeting."""
+    return fed.probabilities[0].start_rate if fed.probabilities else None
 
 
 def rate_path(fed: FedSnapshot) -> tuple[PathPoint, ...]:
-    """Return (label, rate) from today's rate through each meeting's implied rate."""
-    today = start_rate(fed)
-    first: tuple[PathPoint, ...] = (("today", today),) if today is not None else ()
-    return first + tuple((meeting_label(odds), odds.implied_rate) for odds in fed.probabilities)
+    """Return (label, rate) from the rate now through each meeting's implied rate."""
+    now = rate_now(fed)
+    if now is None:
+        return ()
+    return (("now", now), *((meeting_label(odds), odds.implied_rate) for odds in fed.probabilities))
 
 
 def likely_range(odds: MeetingOdds) -> str:
-    """Return the most likely target range after a meeting with its odds: '3.50-3.75 % 87.0%'."""
+    """Return the most likely target range after a meeting with its odds: '3.50-3.75 87%'."""
     if not odds.outcomes:
         return MISSING
     best = max(odds.outcomes, key=lambda outcome: outcome.probability_pct)
-    return f"{fmt_range(best.target_range)} {best.probability_pct:.1f}%"
+    return f"{fmt_range(best.target_range, unit=False)} {whole_pct(best.probability_pct)}%"
+
+
+def _rate(value: float) -> str:
+    return f"{value:.{fedwatch.RATE_DECIMALS}f}"
+
+
+def now_cells(rate: float) -> dict[str, str]:
+    """Return the first row: the rate now, from which the changes below are measured."""
+    blank = dict.fromkeys(("sep", "cut", "hold", "hike", "move", "total", "likely"), "")
+    return {**blank, "meeting": "now", "rate": _rate(rate)}
 
 
 def meeting_cells(odds: MeetingOdds) -> dict[str, str]:
     """Return the text of each column of a meeting's row."""
     return {
-        "meeting": fmt_day(odds.meeting).split(" ", 1)[1],
+        "meeting": fmt_day(odds.meeting, weekday=False),
         "sep": "SEP" if odds.sep else "",
         "cut": f"{odds.cut_pct:.1f}",
         "hold": f"{odds.hold_pct:.1f}",
         "hike": f"{odds.hike_pct:.1f}",
-        "rate": f"{odds.implied_rate:.3f}",
-        "move": f"{odds.expected_change_bp:+.1f}",
+        "rate": _rate(odds.implied_rate),
+        "move": f"{odds.move_bp:+.1f}",
+        "total": f"{odds.total_bp:+.1f}",
         "likely": likely_range(odds),
     }
 
@@ -86,17 +112,28 @@ def futures_cells(future: FuturesPrice) -> dict[str, str]:
     }
 
 
-def summary_content(fed: FedSnapshot | None) -> Content:
-    """Return the lines above the tables: the decision, range, EFFR, sources, any error."""
+def next_content(fed: FedSnapshot | None, now: datetime) -> Content:
+    """Return the head line: the next decision, its statement time and the countdown to it."""
     if fed is None:
         return Content("waiting for data…")
     decision = fed.next_decision
     if decision is None:
-        head = Content("no decision in the schedule")
-    else:
-        when = f"{fmt_day(decision.date)} {ny_clock(decision.statement_at, seconds=False)} ET"
-        head = Content.assemble(("Next FOMC ", "bold"), when, ("  SEP" if decision.sep else ""))
-    parts = [head, Content(f"range {fmt_range(fed.target_range)}")]
+        return Content("no decision in the schedule")
+    when = f"{fmt_day(decision.date)} {ny_clock(decision.statement_at, seconds=False)} ET"
+    return Content.assemble(
+        ("Next FOMC ", "bold"),
+        when,
+        ("  SEP" if decision.sep else ""),
+        "  ",
+        (countdown_text(decision.statement_at, now), "bold"),
+    )
+
+
+def summary_content(fed: FedSnapshot | None) -> Content:
+    """Return the lines under the head: range, EFFR, sources, the decision out, any error."""
+    if fed is None:
+        return Content("")
+    parts = [Content(f"range {fmt_range(fed.target_range)}")]
     if fed.target_source:
         parts[-1] = Content.assemble(parts[-1], (f" ({fed.target_source})", _MUTED))
     if fed.effr is not None:
@@ -112,22 +149,31 @@ def summary_content(fed: FedSnapshot | None) -> Content:
 
 
 class MeetingsTable(KeyedTable):
-    """Cumulative cut / hold / hike odds, implied rate and most likely range per meeting."""
+    """Per meeting: cumulative odds, the rate after it, its change from the row above and now.
 
+    The first row is the rate now; the changes are differences of the rates as shown, so a
+    reader who subtracts or adds the columns gets the same numbers.
+    """
+
+    TITLE = "By meeting: odds %, rate after %, bp from the row above and from now"
     COLUMNS = (
         ("meeting", "Meeting", 11, False),
         ("sep", "SEP", 3, False),
-        ("cut", "Cut %", 5, True),
-        ("hold", "Hold %", 6, True),
-        ("hike", "Hike %", 6, True),
-        ("rate", "Implied", 7, True),
-        ("move", "Move bp", 7, True),
-        ("likely", "Most likely range", 17, False),
+        ("cut", "Cut", 5, True),
+        ("hold", "Hold", 5, True),
+        ("hike", "Hike", 5, True),
+        ("rate", "Rate", 5, True),
+        ("move", "Chg", 6, True),
+        ("total", "Total", 6, True),
+        ("likely", "Most likely", 14, False),
     )
 
-    def apply(self, odds: Sequence[MeetingOdds]) -> None:
-        """Show one row per meeting, keyed by its date."""
-        self.sync([(meeting.meeting.isoformat(), meeting_cells(meeting)) for meeting in odds])
+    def apply(self, fed: FedSnapshot) -> None:
+        """Show the rate now, then one row per meeting, keyed by its date."""
+        now = rate_now(fed)
+        rows = [("now", now_cells(now))] if now is not None else []
+        rows += [(odds.meeting.isoformat(), meeting_cells(odds)) for odds in fed.probabilities]
+        self.sync(rows)
 
 
 class FuturesTable(KeyedTable):
@@ -199,20 +245,39 @@ class FedDetailScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         """Summary, meetings, then the path chart beside the futures, the rule, the keys."""
         yield Breadcrumb(demo=self.capgap.engine.demo)
+        yield Plain(self._next_content(), id="fed-next", markup=False)
         yield Plain(summary_content(self._fed), id="fed-summary", markup=False)
-        yield MeetingsTable(id="fed-meetings", title="Odds per meeting (total move from today)")
+        yield MeetingsTable(id="fed-meetings", title=MeetingsTable.TITLE)
         with Horizontal(id="fed-detail-lower"):
             yield RatePathChart()
             yield FuturesTable(id="fed-futures", title="30-day Fed funds futures")
-        rule = Plain(Content(current_month_rule()), id="fed-rule", markup=False, classes="box")
-        rule.border_title = "The current month"
+        rule = Plain(rule_content(self._fed), id="fed-rule", markup=False, classes="box")
+        rule.border_title = "Today's numbers: which month anchors"
         yield rule
         yield Footer()
 
     def on_mount(self) -> None:
-        """Fill the widgets with the figures the screen was opened on."""
+        """Fill the widgets with the figures the screen was opened on; tick the countdown."""
         if self._fed is not None:
             self._show(self._fed)
+        self._countdown = self.set_interval(1.0, self.tick, name="countdown")
+
+    def on_screen_suspend(self) -> None:
+        """Stop the countdown under another screen: hidden screens cost nothing per tick."""
+        self._countdown.pause()
+
+    def on_screen_resume(self) -> None:
+        """Restart the countdown and catch up with the latest snapshot."""
+        super().on_screen_resume()
+        self._countdown.resume()
+        self.tick()
+
+    def _next_content(self) -> Content:
+        return next_content(self._fed, self.capgap.engine.clock.now())
+
+    def tick(self) -> None:
+        """Redraw the head line: only its countdown changes every second."""
+        show(self.query_one("#fed-next", Static), self._next_content(), layout=False)
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Show the Fed figures of a snapshot."""
@@ -229,6 +294,8 @@ class FedDetailScreen(LiveScreen):
     def _show(self, fed: FedSnapshot) -> None:
         # Futures ages change every tick; the summary seldom does: repaint it only then.
         show(self.query_one("#fed-summary", Static), summary_content(fed))
-        self.query_one(MeetingsTable).apply(fed.probabilities)
+        show(self.query_one("#fed-rule", Static), rule_content(fed))
+        self.query_one(MeetingsTable).apply(fed)
         self.query_one(FuturesTable).apply(fed.futures)
         self.query_one(RatePathChart).apply(rate_path(fed))
+        self.tick()

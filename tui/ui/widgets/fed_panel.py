@@ -17,7 +17,8 @@ from tui.clock import Clock
 from tui.market.calendar import NEW_YORK
 from tui.market.fomc import format_countdown
 from tui.market.types import FomcDecision
-from tui.ui.format import fmt_day, fmt_range, ny_clock
+from tui.text import fmt_day
+from tui.ui.format import fmt_range, ny_clock
 from tui.ui.widgets.odds_bars import OddsBars
 from tui.ui.widgets.quiet import Plain, set_subtitle, show
 
@@ -38,7 +39,7 @@ def decision_content(fed: FedSnapshot) -> tuple[Content, Content]:
 
 def short_day(decision: FomcDecision) -> str:
     """Return 'Wed 10 Dec': the decision day without its year."""
-    return fmt_day(decision.date).rsplit(" ", 1)[0]
+    return fmt_day(decision.date, year=False)
 
 
 def day_variants(fed: FedSnapshot) -> tuple[Content, ...]:
@@ -86,7 +87,7 @@ def last_decision_variants(fed: FedSnapshot, now: datetime) -> tuple[Content, ..
     if last is None:
         return (Content(""),)
     day = short_day(last)
-    short = day.split(" ", 1)[1]
+    short = fmt_day(last.date, weekday=False, year=False)
     ago = ago_text(last.statement_at, now)
     return (
         Content(f"{day} decision out ({ago})"),
