@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from tui.resources import sample_data_dir
 INTRADAY_EVERY = timedelta(minutes=1)
 #: How often the slow reference figures (target range, EFFR, valuation) are refreshed.
 REFERENCE_EVERY = timedelta(minutes=15)
+#: After the rates feed failed, how soon it is tried again (the quotes go on meanwhile).
+RATES_RETRY = timedelta(minutes=1)
 
 
 class Engine:
@@ -83,6 +86,10 @@ class Engine:
         self._quoted = self._symbols
         self._reference = ReferenceData()
         self._reference_at: datetime | None = None
+        # The source's own rates feed (the New York Fed, live) is a feed of its own: its state
+        # shows beside the quotes'. None until it is first asked, or when the source has none.
+        self._rates_feed: str | None = getattr(feed, "rates_feed", None)
+        self.rates_health: FeedHealth | None = None
         self._intraday_at: datetime | None = None
         # Live feeds poll by market session; a replay refreshes at a fixed wall cadence.
         self._cadence = cadence or (lambda _now: refresh_s)
@@ -185,10 +192,39 @@ class Engine:
         if self._reference_at is None or now - self._reference_at >= REFERENCE_EVERY:
             # Rates and valuation move slowly; after the quotes, so a provider's forward P/E
             # from this poll can go with them.
-            self._reference = await self.feed.reference()
-            self._reference_at = now
+            self._reference = self._with_rates(now, await self.feed.reference())
+            if self._reference.rates_error is None:
+                self._reference_at = now
+            else:
+                # A failed rates feed is asked again soon, not in a quarter of an hour.
+                self._reference_at = now - REFERENCE_EVERY + RATES_RETRY
             if self.recorder is not None:
                 self.recorder.set_reference(self._reference, self._reference.label)
+
+    def _with_rates(self, now: datetime, reference: ReferenceData) -> ReferenceData:
+        """Track the rates feed's health; when it failed, keep the last rates it gave."""
+        if self._rates_feed is None:
+            return reference
+        if self.rates_health is None:
+            cadence = REFERENCE_EVERY.total_seconds()
+            self.rates_health = FeedHealth(self._rates_feed, cadence_s=cadence)
+        error = reference.rates_error
+        if error is None:
+            self.rates_health.succeeded(now)
+            return reference
+        if reference.label is not None and reference.target_range is not None:
+            error = f"{error}; {reference.label} stands in"
+        self.rates_health.failed(now, error, retry_in_s=RATES_RETRY.total_seconds())
+        if reference.target_range is None and self._reference.target_range is not None:
+            # Nothing lost: the last published rates stay, labelled with their source, and
+            # the rates feed's age and state say how old they are.
+            return replace(
+                reference,
+                target_range=self._reference.target_range,
+                effr=self._reference.effr,
+                label=self._reference.label,
+            )
+        return reference
 
     def _apply_daily(self, daily: pl.DataFrame) -> None:
         self.store.apply_daily(daily)
@@ -231,10 +267,13 @@ class Engine:
         return snapshot
 
     def _statuses(self, now: datetime) -> tuple[FeedStatus, ...]:
-        """Return the feed's status, and the recorder's when recording."""
+        """Return the feed's status, the rates feed's once asked, the recorder's when recording."""
         feed = self.health.status(now)
+        rates: tuple[FeedStatus, ...] = ()
+        if self.rates_health is not None:
+            rates = (self.rates_health.status(now),)
         if self.recorder is None:
-            return (feed,)
+            return (feed, *rates)
         recorder = FeedStatus(
             name="recorder",
             state="degraded" if self.recording_error else "ok",
@@ -242,7 +281,7 @@ class Engine:
             age_s=None,
             error=self.recording_error,
         )
-        return (feed, recorder)
+        return (feed, *rates, recorder)
 
     def _plan(self, now: datetime, *, failures: int) -> float:
         """Return the wall seconds until the next poll (cadence, backoff, Retry-After)."""

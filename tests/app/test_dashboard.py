@@ -257,9 +257,14 @@ async def test_states_shown_in_the_status_line() -> None:
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
         await started(app, pilot)
-        assert text(app, "#market-state") == "CLOSED - Christmas Day"
-        assert text(app, "#feed-state") == "demo degraded: HTTP 429"
+        # The feed's error outranks the holiday's name; when the market opens stays.
+        assert text(app, "#market-state") == "CLOSED, opens Fri 09:30"
+        assert text(app, "#feed-state") == "demo degraded, ok 0s ago: HTTP 429"
         assert text(app, "#data-age") == "data 3s STALE"
+    async with make_app(engine).run_test(size=(200, 40)) as pilot:
+        app = pilot.app
+        await started(app, pilot)
+        assert text(app, "#market-state") == "CLOSED - Christmas Day, opens Fri 26 Dec 09:30"
 
 
 async def test_replay_end_keeps_the_last_figures() -> None:

@@ -12,7 +12,7 @@ from tui.ui.widgets.fed_panel import countdown_text
 from tui.ui.widgets.keyed_table import ValueText, ordering_key
 from tui.ui.widgets.ratio_chart import history_key, month_ticks
 from tui.ui.widgets.spread_panel import spread_content
-from tui.ui.widgets.status_line import feed_content
+from tui.ui.widgets.status_line import feed_variants
 
 
 def test_month_ticks_mark_odd_months_at_their_first_point() -> None:
@@ -59,14 +59,22 @@ def test_countdown_text() -> None:
     assert countdown_text(None, now) == ""
 
 
-def test_feed_content_names_state_and_error() -> None:
+def test_feed_variants_name_state_age_and_error() -> None:
     now = datetime(2025, 12, 5, 16, 0, tzinfo=UTC)
     feeds = (
-        FeedStatus("yahoo", "degraded", now, 40.0, "HTTP 429 [rate limited]"),
-        FeedStatus("fred", "ok", now, 1.0, None),
+        FeedStatus(
+            "yahoo", "degraded", now - timedelta(seconds=40), 40.0, "HTTP 429 [rate limited]"
+        ),
+        FeedStatus("nyfed", "ok", now, 1.0, None),
     )
-    assert feed_content(feeds).plain == "yahoo degraded: HTTP 429 [rate limited], fred ok"
-    assert feed_content(()).plain == "no feed"
+    # The error keeps its brackets: data never goes through markup.
+    assert [v.content.plain for v in feed_variants(feeds, now)] == [
+        "yahoo degraded, ok 40s ago: HTTP 429 [rate limited] · nyfed ok",
+        "yahoo degraded, ok 40s ago · nyfed ok",
+        "yahoo degraded · nyfed ok",
+        "yahoo degraded",
+    ]
+    assert [v.content.plain for v in feed_variants((), now)] == ["no feed"]
 
 
 def test_spread_content_lines_fit_the_compact_panel() -> None:

@@ -11,7 +11,7 @@ from tui.analytics.snapshot import FeedStatus
 from tui.feeds.base import FeedError, RateLimited
 from tui.feeds.http import ClientSettings, make_client
 from tui.feeds.yahoo import YahooChart, chart_path
-from tui.ui.widgets.status_line import feed_content
+from tui.ui.widgets.status_line import feed_variants
 
 __all__ = ["local_server"]
 
@@ -39,10 +39,11 @@ async def test_503_without_retry_after_is_a_plain_failure(local_server: LocalSer
 def test_status_line_names_the_next_try():
     at = datetime(2025, 12, 5, 15, 0, 40, tzinfo=UTC)  # 10:00:40 New York
     down = FeedStatus("yahoo", "degraded", None, None, "Yahoo HTTP 503", next_retry=at)
-    assert feed_content((down,)).plain == "yahoo degraded: Yahoo HTTP 503, next try 10:00:40"
+    assert feed_variants((down,), at)[0].content.plain == (
+        "yahoo degraded, no reply yet, retry 10:00:40: Yahoo HTTP 503"
+    )
     limited = FeedStatus(
         "yahoo", "degraded", None, None, "Yahoo rate limit (HTTP 429), retry in 40 s", next_retry=at
     )
-    assert feed_content((limited,)).plain == (
-        "yahoo degraded: Yahoo rate limit (HTTP 429), retry in 40 s"
-    )
+    # The shortest variant that still says when: state and next try.
+    assert feed_variants((limited,), at)[2].content.plain == "yahoo degraded, retry 10:00:40"

@@ -41,7 +41,9 @@ class UnknownSymbol(SymbolError):
 class ReferenceData:
     """Slow-moving figures a source may supply: the Fed's target range and valuation.
 
-    ``label`` says where they come from ("sample" for the bundled session).
+    ``label`` says where they come from ("sample" for the bundled session). ``rates_error`` is
+    why the source's own rates feed (the New York Fed) failed this time, None when it answered
+    or the source has none.
     """
 
     target_range: tuple[float, float] | None = None
@@ -49,6 +51,7 @@ class ReferenceData:
     large_forward_pe: float | None = None
     small_forward_pe: float | None = None
     label: str | None = None
+    rates_error: str | None = None
 
 
 @runtime_checkable

@@ -29,6 +29,8 @@ YAHOO_BURST = 30
 YAHOO_REQUESTS_PER_S = 1.0
 #: The New York Fed publishes once a day: a trickle is plenty.
 NYFED_REQUESTS_PER_S = 0.2
+#: The name of the rates feed in the status line and in `feeds[]`.
+RATES_FEED = "nyfed"
 #: Finnhub's free tier: about 60 requests a minute.
 FINNHUB_BURST = 10
 FINNHUB_REQUESTS_PER_S = 0.9
@@ -89,6 +91,7 @@ class YahooLiveFeed:
 
     name = "yahoo"
     demo = False
+    rates_feed = RATES_FEED
 
     def __init__(self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks) -> None:
         # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
@@ -147,7 +150,8 @@ class YahooLiveFeed:
     async def reference(self) -> ReferenceData:
         """Return the EFFR and target range and the forward P/E Yahoo sends for SPY and IWM.
 
-        A failing rates source does not fail the poll: the panel shows no range instead.
+        A failing rates source does not fail the poll: ``rates_error`` says why, and the
+        engine keeps the last rates it had.
         """
         target, effr, label = await self._rates.rates()
         return ReferenceData(
@@ -156,6 +160,7 @@ class YahooLiveFeed:
             large_forward_pe=self._forward_pe.get(self._benchmarks.large_etf),
             small_forward_pe=self._forward_pe.get(self._benchmarks.small_etf),
             label=label,
+            rates_error=self._rates.problem,
         )
 
     async def aclose(self) -> None:
@@ -175,6 +180,7 @@ class FinnhubLiveFeed:
 
     name = "finnhub"
     demo = False
+    rates_feed = RATES_FEED
 
     def __init__(
         self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks, polled: Sequence[str]
@@ -213,7 +219,9 @@ class FinnhubLiveFeed:
     async def reference(self) -> ReferenceData:
         """Return the EFFR and target range (no valuation on this source)."""
         target, effr, label = await self._rates.rates()
-        return ReferenceData(target_range=target, effr=effr, label=label)
+        return ReferenceData(
+            target_range=target, effr=effr, label=label, rates_error=self._rates.problem
+        )
 
     async def aclose(self) -> None:
         """Close the HTTP clients."""

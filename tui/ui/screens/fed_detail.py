@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import Reactive
@@ -22,6 +22,7 @@ from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.fed_panel import countdown_text
 from tui.ui.widgets.keyed_table import KeyedTable
+from tui.ui.widgets.line_chart import empty_chart
 from tui.ui.widgets.odds_bars import meeting_label, whole_pct
 from tui.ui.widgets.quiet import Plain, show
 
@@ -210,6 +211,12 @@ class RatePathChart(PlotextPlot):
     def on_unmount(self) -> None:
         """Leave the theme signal: its callback would keep this widget alive for good."""
         self.app.theme_changed_signal.unsubscribe(self)
+
+    def render(self) -> RenderResult:
+        """Draw the path, or say 'no data' when no meeting is priced."""
+        if self._path is not None and not self._path:
+            return empty_chart()
+        return super().render()
 
     def apply(self, path: tuple[PathPoint, ...]) -> bool:
         """Replot when the path changed; return whether it did."""

@@ -59,8 +59,9 @@ class LiveScreen(Screen[None]):
             self.apply_snapshot(app.latest)
 
     def show_time(self, snapshot: Snapshot) -> None:
-        """Update the breadcrumb's time and paused mark."""
+        """Update the breadcrumb's feeds, time and paused mark."""
         for crumb in self.query(Breadcrumb):
+            crumb.show_feeds(snapshot.feeds, snapshot.as_of)
             crumb.show_time(snapshot.as_of, paused=self.capgap.engine.paused)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

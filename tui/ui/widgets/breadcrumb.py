@@ -1,4 +1,4 @@
-"""The top row of a drilldown screen: DEMO badge, where you are, and the data's time."""
+"""The top row of a drilldown screen: DEMO badge, where you are, the feeds and the data's time."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
+from tui.analytics.snapshot import FeedStatus
 from tui.ui.format import ny_clock
 from tui.ui.glyphs import glyphs
 from tui.ui.widgets.quiet import Plain, show
+from tui.ui.widgets.status_line import feed_brief
 
 
 def trail_content(crumbs: Sequence[str]) -> Content:
@@ -48,11 +50,16 @@ class Breadcrumb(Horizontal):
         paused = Plain(Content("PAUSED"), id="crumb-paused")
         paused.display = False
         yield paused
+        yield Plain(Content(""), id="crumb-feeds")
         yield Plain(Content("waiting for data"), id="crumb-time")
 
     def show_trail(self, crumbs: Sequence[str]) -> None:
         """Show the path through the screens."""
         show(self.query_one("#crumb-trail", Static), trail_content(crumbs))
+
+    def show_feeds(self, feeds: Sequence[FeedStatus], now: datetime) -> None:
+        """Show the worst feed's state and next try (the dashboard's status line in brief)."""
+        show(self.query_one("#crumb-feeds", Static), feed_brief(feeds, now))
 
     def show_time(self, as_of: datetime | None, *, paused: bool) -> None:
         """Show when the figures are from, and whether updates are paused."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from rich.align import Align
+from rich.text import Text
+from textual.app import RenderResult
 from textual.reactive import Reactive
 from textual_plotext import PlotextPlot
 
@@ -61,6 +64,15 @@ def hour_ticks(times: Sequence[datetime]) -> Ticks:
     return positions, labels
 
 
+#: What an empty chart says once its data has come and held no points.
+NO_DATA = "no data"
+
+
+def empty_chart() -> RenderResult:
+    """Return what a chart with nothing to plot shows: 'no data', centred (never bare axes)."""
+    return Align.center(Text(NO_DATA, style="italic"), vertical="middle")
+
+
 class LineChart(PlotextPlot):
     """One line over equally spaced points; `plot` skips redraws that would change nothing."""
 
@@ -74,6 +86,8 @@ class LineChart(PlotextPlot):
         self._values: tuple[float, ...] = ()
         self._ticks: Ticks = ([], [])
         self._key: SeriesKey = series_key((), 0)
+        # False until the first plot: a chart waiting for its first data is blank, not empty.
+        self._plotted = False
         self.redraws = 0
 
     def plot(self, values: Sequence[float], ticks: Ticks) -> bool:
@@ -81,8 +95,9 @@ class LineChart(PlotextPlot):
         self._values = tuple(values)
         self._ticks = ticks
         key = series_key(values, self.size.height, ticks[1])
-        if key == self._key:
+        if key == self._key and self._plotted:
             return False
+        self._plotted = True
         self._key = key
         plt = self.plt
         plt.clear_data()
@@ -93,6 +108,12 @@ class LineChart(PlotextPlot):
         self.redraws += 1
         self.refresh()
         return True
+
+    def render(self) -> RenderResult:
+        """Draw the line, or say 'no data' when there is none to draw."""
+        if self._plotted and not self._values:
+            return empty_chart()
+        return super().render()
 
     def on_unmount(self) -> None:
         """Leave the theme signal: its callback would keep this widget alive for good."""

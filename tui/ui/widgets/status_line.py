@@ -1,35 +1,164 @@
-"""The one-row status line: DEMO badge, market state, New York time, source, feed and data age."""
+"""The one-row status line: badges, market state, New York time, the feeds, and the data's age.
+
+At 80 columns there is not room for everything when a feed is down, so each part comes in
+variants, most detailed first, and the line shows the richest pair that fits: the feeds'
+state and next try come before their errors, and the market's next open before its holiday's
+name.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
+from textual.css.scalar import Unit
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.analytics.snapshot import FeedStatus, Snapshot
 from tui.clock import Clock
-from tui.ui.format import fmt_age, market_label, ny_clock
+from tui.market.types import MarketSession
+from tui.text import fmt_day
+from tui.ui.format import fmt_age, market_label, ny_clock, ny_date
 from tui.ui.widgets.quiet import Plain, show
 
 _FEED_STYLES = {"ok": "", "degraded": "$warning", "down": "$error"}
+_SEVERITY = {"ok": 0, "degraded": 1, "down": 2}
+_MUTED = "$foreground-muted"
+#: A status item's padding (one cell each side, see app.tcss).
+_PADDING = 2
 
 
-def feed_content(feeds: tuple[FeedStatus, ...]) -> Content:
-    """Describe the feeds' health: 'demo ok', 'yahoo degraded: HTTP 429'."""
-    if not feeds:
+def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
+    """Describe one feed at a detail ``level`` (0: state; 1: + next try; 2: + age; 3: + error)."""
+    style = _FEED_STYLES.get(feed.state, "")
+    if feed.state == "ok":
+        return Content.styled(f"{feed.name} ok", style)
+    words = [f"{feed.name} {feed.state}"]
+    if level >= 2:
+        if feed.last_success is not None:
+            words.append(f"ok {fmt_age((now - feed.last_success).total_seconds())} ago")
+        else:
+            words.append("no reply yet")
+    if level >= 1 and feed.next_retry is not None:
+        words.append(f"retry {ny_clock(feed.next_retry)}")
+    part = Content.styled(", ".join(words), style)
+    if level >= 3 and feed.error:
+        # Provider text goes in as plain text: "[AAPL]" or "[rate limited]" must stay visible.
+        part = Content.assemble(part, (f": {feed.error}", _MUTED))
+    return part
+
+
+def worst_feed(feeds: Sequence[FeedStatus]) -> FeedStatus | None:
+    """Return the feed in the worst state (down, then degraded, then ok; the first of equals)."""
+    return max(feeds, key=lambda feed: _SEVERITY.get(feed.state, 0), default=None)
+
+
+def feed_brief(feeds: Sequence[FeedStatus], now: datetime, *, retry: bool = True) -> Content:
+    """Return the worst feed's state and next try, and how many others fail: 'yahoo down +1'."""
+    worst = worst_feed(feeds)
+    if worst is None:
         return Content("no feed")
-    parts: list[Content] = []
-    for feed in feeds:
-        text = f"{feed.name} {feed.state}"
-        if feed.state != "ok" and feed.error:
-            text = f"{text}: {feed.error}"
-            if feed.next_retry is not None and "retry in" not in feed.error:
-                text = f"{text}, next try {ny_clock(feed.next_retry)}"
-        parts.append(Content.styled(text, _FEED_STYLES.get(feed.state, "")))
-    return Content(", ").join(parts)
+    others = sum(1 for feed in feeds if feed is not worst and feed.state != "ok")
+    more = f" +{others}" if others else ""
+    return Content.assemble(_feed_part(worst, now, 1 if retry else 0), more)
+
+
+class Variant(NamedTuple):
+    """A text of a status part, and its tier: 0 when it keeps what matters most, else 1."""
+
+    content: Content
+    tier: int
+
+
+def _unique(variants: Sequence[Variant]) -> tuple[Variant, ...]:
+    unique: list[Variant] = []
+    for variant in variants:
+        if not any(variant.content.is_same(seen.content) for seen in unique):
+            unique.append(variant)
+    return tuple(unique)
+
+
+def feed_variants(feeds: Sequence[FeedStatus], now: datetime) -> tuple[Variant, ...]:
+    """Describe the feeds, most detailed first; tier 0 keeps the worst feed's next try.
+
+    'yahoo down, ok 5m12s ago, retry 10:00:40: Yahoo HTTP 503 · nyfed ok', then without the
+    errors, without the ages, only the worst feed with its next try, every state alone, and
+    the worst feed's state alone.
+    """
+    if not feeds:
+        return (Variant(Content("no feed"), 0),)
+    worst = worst_feed(feeds)
+    retry_tier = 1 if worst is not None and worst.next_retry is not None else 0
+    separator = Content(" · ")
+
+    def every(level: int) -> Content:
+        return separator.join(_feed_part(feed, now, level) for feed in feeds)
+
+    return _unique(
+        [
+            *(Variant(every(level), 0) for level in (3, 2, 1)),
+            Variant(feed_brief(feeds, now), 0),
+            Variant(every(0), retry_tier),
+            Variant(feed_brief(feeds, now, retry=False), retry_tier),
+        ]
+    )
+
+
+def _opens(session: MarketSession, now: datetime, *, long: bool) -> str | None:
+    """Return 'opens 09:30', 'opens Mon 09:30' or, long, 'opens Mon 8 Dec 09:30'."""
+    if session.next_open is None:
+        return None
+    day = ny_date(session.next_open)
+    time = ny_clock(session.next_open, seconds=False)
+    if day == ny_date(now):
+        return f"opens {time}"
+    if long or day - ny_date(now) > timedelta(days=6):
+        return f"opens {fmt_day(day, year=False)} {time}"
+    return f"opens {fmt_day(day, year=False).split(' ', 1)[0]} {time}"
+
+
+def market_variants(session: MarketSession, now: datetime) -> tuple[Variant, ...]:
+    """Describe the session, most detailed first; tier 0 says when a closed market opens."""
+    label = market_label(session)
+    if session.state not in ("pre", "closed", "holiday"):
+        return (Variant(Content(label), 0),)
+    short = label.split(" - ", 1)[0]
+    long_open, open_ = _opens(session, now, long=True), _opens(session, now, long=False)
+    if open_ is None or long_open is None:
+        return _unique([Variant(Content(label), 0), Variant(Content(short), 0)])
+    return _unique(
+        [
+            Variant(Content(f"{label}, {long_open}"), 0),
+            Variant(Content(f"{label}, {open_}"), 0),
+            Variant(Content(f"{short}, {open_}"), 0),
+            Variant(Content(short), 1),
+        ]
+    )
+
+
+def fit_pair(
+    markets: Sequence[Variant], feeds: Sequence[Variant], width: int
+) -> tuple[Content, Content]:
+    """Pick the richest (market, feeds) pair whose items fit ``width`` cells with padding.
+
+    What matters first: the worst feed's state and next try, then when a closed market
+    opens; then the feeds' detail (every feed's state, ages, errors), then the market's.
+    With no room at all, the shortest of each (the feeds then cut with an ellipsis).
+    """
+    pairs = sorted(
+        ((m, f) for m in range(len(markets)) for f in range(len(feeds))),
+        key=lambda pair: (feeds[pair[1]].tier, markets[pair[0]].tier, pair[1], pair[0]),
+    )
+    for m, f in pairs:
+        market, feed = markets[m].content, feeds[f].content
+        if market.cell_length + feed.cell_length + 2 * _PADDING <= width:
+            return market, feed
+    return markets[-1].content, feeds[-1].content
 
 
 def is_stale(snapshot: Snapshot) -> bool:
@@ -37,8 +166,18 @@ def is_stale(snapshot: Snapshot) -> bool:
     return any(feed.stale for feed in snapshot.feeds)
 
 
+def _cells(widget: Widget) -> int:
+    """Return the cells a status item takes: its fixed width, else its text and padding."""
+    width = widget.styles.width
+    if width is not None and width.unit == Unit.CELLS:
+        return int(width.value)
+    content = widget.content if isinstance(widget, Static) else ""
+    length = content.cell_length if isinstance(content, Content) else len(str(content))
+    return length + _PADDING
+
+
 class StatusLine(Horizontal):
-    """Top row; only the clock and the data age change every second (the screen ticks them)."""
+    """Top row; the clock and the data age change every second (the screen ticks them)."""
 
     def __init__(self, clock: Clock, *, demo: bool, source_label: str) -> None:
         super().__init__(id="status")
@@ -48,9 +187,12 @@ class StatusLine(Horizontal):
         self._data_as_of: datetime | None = None
         self._stale = False
         self._ended: datetime | None = None
+        self._feeds: tuple[FeedStatus, ...] = ()
+        self._session: MarketSession | None = None
+        self._engine_error: str | None = None
 
     def compose(self) -> ComposeResult:
-        """Lay out the badge and the labels."""
+        """Lay out the badges and the labels (the feeds take the room that is left)."""
         badge = Plain(Content(" DEMO "), id="demo-badge", classes="status-badge")
         badge.display = self._demo
         yield badge
@@ -59,9 +201,9 @@ class StatusLine(Horizontal):
         yield paused
         yield Plain(Content("…"), id="market-state", classes="status-item")
         yield Plain(self._clock_content(), id="ny-clock", classes="status-item")
-        yield Plain(Content(self._source_label), id="source", classes="status-item")
         yield Plain(Content("waiting for data"), id="feed-state", classes="status-item")
         yield Plain(self._age_content(), id="data-age", classes="status-item")
+        yield Plain(Content(self._source_label), id="source", classes="status-item")
 
     def _clock_content(self) -> Content:
         return Content(f"{ny_clock(self._clock.now())} ET")
@@ -76,32 +218,79 @@ class StatusLine(Horizontal):
         return Content(text)
 
     def tick(self) -> None:
-        """Redraw the time and the data age (no layout: their width does not change)."""
+        """Redraw the time and the data age; a failing feed's age moves too."""
         show(self.query_one("#ny-clock", Static), self._clock_content(), layout=False)
-        show(self.query_one("#data-age", Static), self._age_content(), layout=False)
+        age = self._age_content()
+        data_age = self.query_one("#data-age", Static)
+        show(data_age, age, layout=False)
+        resized = _cells(data_age) != age.cell_length + _PADDING
+        if resized:
+            # Sized to its text ('data —' needs 8 cells, 'data 12m05s STALE' 19): the room
+            # it leaves goes to the feeds. Its length changes seldom, so layouts stay rare.
+            data_age.styles.width = age.cell_length + _PADDING
+        if resized or any(feed.state != "ok" for feed in self._feeds):
+            self._fit()
 
     def apply(self, snapshot: Snapshot) -> None:
         """Show the market state, feed health and data age of a snapshot."""
         self._data_as_of = snapshot.data_as_of
         self._stale = is_stale(snapshot)
-        if self._ended is None:
-            state = Content(market_label(snapshot.market))
-            show(self.query_one("#market-state", Static), state)
-        show(self.query_one("#feed-state", Static), feed_content(snapshot.feeds))
+        self._feeds = snapshot.feeds
+        self._session = snapshot.market
+        # The source's name is only worth its room when the feeds do not already say it.
+        source = self.query_one("#source", Static)
+        source.set_class(
+            any(feed.name == self._source_label for feed in snapshot.feeds), "-redundant"
+        )
+        self._fit()
         self.tick()
+
+    def on_resize(self) -> None:
+        """Fit the market and the feeds to the new width."""
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._session is None and self._ended is None and self._engine_error is None:
+            return
+        market = self.query_one("#market-state", Static)
+        feeds = self.query_one("#feed-state", Static)
+        now = self._clock.now()
+        fixed = sum(
+            _cells(child)
+            for child in self.children
+            if child.display and child is not market and child is not feeds
+        )
+        if self._ended is not None:
+            markets: tuple[Variant, ...] = (Variant(self._ended_content(self._ended), 0),)
+        elif self._session is not None:
+            markets = market_variants(self._session, now)
+        else:
+            markets = (Variant(Content("…"), 0),)
+        if self._engine_error is not None:
+            failed = Content.styled(f"engine stopped: {self._engine_error}", "bold $error")
+            feed_texts: tuple[Variant, ...] = (Variant(failed, 0),)
+        else:
+            feed_texts = feed_variants(self._feeds, now)
+        chosen_market, chosen_feeds = fit_pair(markets, feed_texts, self.size.width - fixed)
+        if show(market, chosen_market, layout=False):
+            market.styles.width = chosen_market.cell_length + _PADDING
+        show(feeds, chosen_feeds, layout=False)
 
     def set_paused(self, paused: bool) -> None:
         """Show PAUSED while updates are paused."""
         self.query_one("#paused-badge", Static).display = paused
+        self._fit()
+
+    @staticmethod
+    def _ended_content(at: datetime) -> Content:
+        return Content.styled(f"REPLAY END {ny_clock(at, seconds=False)}", "bold $warning")
 
     def replay_ended(self, at: datetime) -> None:
         """Say that the replay stopped (its last figures stay on screen)."""
         self._ended = at
-        text = f"REPLAY END {ny_clock(at, seconds=False)}"
-        self.query_one("#market-state", Static).update(Content.styled(text, "bold $warning"))
+        self._fit()
 
     def engine_failed(self, error: str) -> None:
         """Say that the engine stopped with an error (the last figures stay on screen)."""
-        self.query_one("#feed-state", Static).update(
-            Content.styled(f"engine stopped: {error}", "bold $error")
-        )
+        self._engine_error = error
+        self._fit()

@@ -1,0 +1,83 @@
+"""The New York Fed is a feed of its own: its outage shows, keeps the last rates, and clears."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+from pathlib import Path
+
+from server import LocalServer, Reply, local_server
+from test_live_engine import config_for, daily_chart, serve_index_quotes
+from test_live_fed import EFFR_BODY, EFFR_PATH
+
+from tui.analytics.universe import load_universe, vars_in_order
+from tui.clock import ManualClock, SystemClock
+from tui.config import load_settings
+from tui.engine import RATES_RETRY, REFERENCE_EVERY, live_engine
+from tui.feeds.yahoo import chart_path
+
+__all__ = ["local_server"]
+
+
+def _effr(rate: float) -> dict:
+    body = copy.deepcopy(EFFR_BODY)
+    body["refRates"][0]["percentRate"] = rate
+    return body
+
+
+async def test_a_new_york_fed_outage_is_its_own_feed_and_clears(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    clock = ManualClock(SystemClock().now())
+    stamp = int(clock.now().timestamp()) - 30
+    serve_index_quotes(local_server, stamp)
+    for symbol in vars_in_order(load_universe().benchmarks):
+        local_server.add(
+            chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], clock.now()))
+        )
+    # First a good answer, then an outage (503 twice), then a new rate.
+    local_server.add(
+        EFFR_PATH,
+        Reply.json(_effr(3.89)),
+        Reply.json({}, status=503),
+        Reply.json({}, status=503),
+        Reply.json(_effr(3.64)),
+    )
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    engine = live_engine(settings, clock=clock)
+    try:
+        first = await engine.refresh()
+        names = [feed.name for feed in first.feeds]
+        assert names == ["yahoo", "nyfed"]
+        assert [feed.state for feed in first.feeds] == ["ok", "ok"]
+        assert first.fed.effr == 3.89
+
+        # The quarter-hour refresh fails: yahoo stays ok, the New York Fed is degraded with
+        # its own error and next try, and the last rates stay on screen.
+        clock.advance(REFERENCE_EVERY.total_seconds())
+        failed = await engine.refresh()
+        yahoo, nyfed = failed.feeds
+        assert yahoo.state == "ok"
+        assert nyfed.state == "degraded" and "503" in (nyfed.error or "")
+        assert nyfed.next_retry == clock.now() + RATES_RETRY
+        assert nyfed.age_s == REFERENCE_EVERY.total_seconds()
+        assert failed.fed.effr == 3.89 and failed.fed.target_range == (3.75, 4.0)
+        assert local_server.count(EFFR_PATH) == 2
+
+        # It is asked again a minute later, not a quarter of an hour later.
+        clock.advance(10)
+        await engine.refresh()
+        assert local_server.count(EFFR_PATH) == 2
+        clock.advance(RATES_RETRY.total_seconds())
+        again = await engine.refresh()
+        assert local_server.count(EFFR_PATH) == 3
+        assert again.feeds[1].state == "degraded" and again.fed.effr == 3.89
+
+        # The fault clears: the next real value reaches the snapshot, and the feed is ok.
+        clock.advance(RATES_RETRY.total_seconds() + timedelta(seconds=1).total_seconds())
+        cleared = await engine.refresh()
+        assert local_server.count(EFFR_PATH) == 4
+        assert cleared.feeds[1].state == "ok" and cleared.feeds[1].error is None
+        assert cleared.fed.effr == 3.64
+    finally:
+        await engine.aclose()
