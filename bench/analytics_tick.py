@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import holidays
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -333,8 +334,11 @@ def _pandas_bases(closes: pd.Series, today: date) -> dict[str, float | None]:
         stamp = pd.Timestamp(today) - pd.DateOffset(months=months)  # clamps month ends
         return stamp.date()
 
+    # 5D starts five NYSE sessions back (weekends and the exchange's holidays skipped).
+    nyse = holidays.financial_holidays("NYSE", years=[today.year - 1, today.year])
+    sessions = pd.offsets.CustomBusinessDay(5, holidays=list(nyse))
     return {
-        "5d": float(closes.iloc[-5]) if len(closes) >= 5 else None,
+        "5d": on_or_before((pd.Timestamp(today) - sessions).date()),
         "1m": on_or_before(months_back(1)),
         "3m": on_or_before(months_back(3)),
         "1y": on_or_before(months_back(12)),

@@ -173,10 +173,7 @@ class Engine:
         self.store.apply_quotes(quotes)
         if self.recorder is not None:
             self.recorder.add_quotes(quotes)
-        if symbol is not None and symbol not in self._history_loaded:
-            # A focused symbol's history is asked for once a day, not on every poll.
-            self._apply_daily(await self.feed.daily([symbol]))
-            self._history_loaded.add(symbol)
+        await self._load_history(symbol)
         charts = self._chart_symbols
         if symbol is not None and symbol not in charts:
             charts = [*charts, symbol]
@@ -226,6 +223,36 @@ class Engine:
             )
         return reference
 
+    async def _load_history(self, symbol: str | None) -> None:
+        """Fetch a focused symbol's daily history unless it is loaded for the day already."""
+        if symbol is not None and symbol not in self._history_loaded:
+            # A focused symbol's history is asked for once a day, not on every poll.
+            self._apply_daily(await self.feed.daily([symbol]))
+            self._history_loaded.add(symbol)
+
+    async def _load_focus(self, now: datetime) -> None:
+        """Fetch what the focused symbol's details need and the store lacks, quotes aside.
+
+        Its history, its minute bars (up to the clock's instant: a paused replay serves none
+        after it) and, for a symbol the polls do not quote, its quote. A failure is the
+        feed's state and leaves the details with what there is.
+        """
+        symbol = self._focus_symbol
+        if symbol is None:
+            return
+        try:
+            if symbol not in self._quoted and symbol not in self.store.quotes["symbol"]:
+                quotes = await self.feed.quotes([symbol])
+                self.store.apply_quotes(quotes)
+                if self.recorder is not None:
+                    self.recorder.add_quotes(quotes)
+            await self._load_history(symbol)
+            if self._intraday_due == symbol:
+                self.store.apply_intraday(await self.feed.intraday([symbol]))
+                self._intraday_due = None
+        except FeedError as exc:
+            self.health.failed(now, str(exc))
+
     def _apply_daily(self, daily: pl.DataFrame) -> None:
         self.store.apply_daily(daily)
         if self.recorder is not None:
@@ -256,13 +283,16 @@ class Engine:
         return snapshot
 
     async def rebuild(self) -> Snapshot:
-        """Build a Snapshot from what is already stored, without polling (paused or finished).
+        """Build a Snapshot without a poll: the clock and the quotes stay (paused or finished).
 
-        A drilldown opened while paused, or after a replay has ended, needs its details now;
-        the quotes it needs are in the store already.
+        A drilldown opened while paused, or after a replay has ended, needs its details now.
+        The quotes are in the store already; what the focused symbol needs besides them (its
+        history, its minute bars) is loaded first (see _load_focus).
         """
+        now = self.clock.now()
         focus = (self._focus_sector, self._focus_symbol)
-        snapshot = await asyncio.to_thread(self._build, self.clock.now(), self._reference, focus)
+        await self._load_focus(now)
+        snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
         self.latest = snapshot
         return snapshot
 
@@ -345,20 +375,23 @@ class Engine:
         """Refresh, publish and sleep, until cancelled or the clock has finished.
 
         The sleep runs from the end of a poll, so a slow request never overlaps the next one.
-        It ends early on wake() (focus, a manual refresh). While paused no poll is made. A
-        custom ``sleep`` (tests) is awaited in full; a wake() meanwhile needs nothing more, as
-        the poll that follows is the one it asked for.
+        It ends early on wake() (focus, a manual refresh). While paused no poll is made once
+        there are figures to hold (the first one is); a focus meanwhile gets its details
+        from rebuild(). A custom ``sleep`` (tests) is awaited in full; a wake() meanwhile
+        needs nothing more, as the poll that follows is the one it asked for.
         """
         self._wake_event = asyncio.Event()
         if self._woken:
             self._wake_event.set()
         while True:
-            while self._paused:
-                await self._wait_for_wake(None)
-                if self._paused and self._refocused:
-                    # A screen opened while paused wants its details now: from the store.
+            while self._paused and self.latest is not None:
+                if self._refocused:
+                    # A screen opened while paused wants its details now. The focus is
+                    # looked at before waiting: its wake-up may have ended the last sleep.
                     self._refocused = False
                     publish(await self.rebuild())
+                else:
+                    await self._wait_for_wake(None)
             finished = self.clock.finished
             self._refocused = False  # this poll's snapshot carries the focus
             publish(await self.refresh())

@@ -17,6 +17,7 @@ from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.schemas import BARS, QUOTES
+from tui.clock import ManualClock
 from tui.feeds.base import FeedError
 from tui.feeds.http import ClientSettings, RateLimited, make_client
 from tui.feeds.yahoo import (
@@ -28,6 +29,7 @@ from tui.feeds.yahoo import (
     parse_bars,
     parse_chart,
 )
+from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
 
@@ -178,6 +180,26 @@ async def test_the_request_is_one_get_with_range_and_interval(yahoo, local_serve
         "interval": "1m",
     }
     assert seen.headers["user-agent"].startswith("Mozilla/5.0")
+
+
+async def test_daily_history_reaches_a_week_before_the_same_day_a_year_ago(local_server):
+    # Monday 2025-07-07: a year back is Sunday 2024-07-07, so 1Y's base is Friday July 5, which
+    # a reply starting on the anniversary (range=1y) would not hold. Ask for more than a year.
+    now = datetime(2025, 7, 7, 15, 0, tzinfo=UTC)
+    body = chart("^RUT", **THREE_BARS, dataGranularity="1d")
+    local_server.add("/v8/finance/chart/%5ERUT", Reply.json(body))
+    async with make_client(FAST, trust_env=False) as client:
+        daily = await YahooChart(client, local_server.base_url, clock=ManualClock(now)).daily(
+            "^RUT"
+        )
+    assert daily.height == 3
+    params = dict(pair.split("=") for pair in local_server.seen[0].query.split("&"))
+    assert params["interval"] == "1d" and "range" not in params
+    a_week_before = datetime(2024, 6, 30, tzinfo=NEW_YORK)
+    assert int(params["period1"]) <= a_week_before.timestamp()
+    # Not the two years range=2y would send: about thirteen months.
+    assert int(params["period1"]) >= datetime(2024, 5, 1, tzinfo=NEW_YORK).timestamp()
+    assert int(params["period2"]) >= now.timestamp()
 
 
 async def test_previous_close_falls_back_to_chart_previous_close(yahoo, local_server):

@@ -9,17 +9,11 @@ import polars as pl
 import pytest
 from dateutil.relativedelta import relativedelta
 
-from tui.analytics.drilldown import (
-    index_for,
-    sector_detail,
-    symbol_detail,
-    window_start,
-    window_stats,
-)
+from tui.analytics.drilldown import index_for, sector_detail, symbol_detail
 from tui.analytics.quotes import quote_rows
 from tui.analytics.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
 from tui.analytics.sectors import etf_symbols, sector_rows
-from tui.analytics.snapshot import ConstituentRow, RatioPoint, SectorRow
+from tui.analytics.snapshot import ConstituentRow, SectorRow
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Benchmarks, SectorDef, Universe
 from tui.clock import ManualClock
@@ -28,6 +22,8 @@ from tui.market.calendar import NEW_YORK, sessions_between
 
 BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
 TODAY = date(2025, 12, 5)
+#: The 1Y window's start on TODAY: the same day a year earlier (a Thursday, a session).
+YEAR_BASE = date(2024, 12, 5)
 NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)  # 15:00 in New York
 SECTORS = (
     SectorDef("Industrials", "cyclical", "XLI", "PSCI"),
@@ -241,15 +237,16 @@ def test_symbol_detail_changes_beta_corr_and_range_against_numpy() -> None:
     assert detail.beta_60d == pytest.approx(slope, rel=1e-9)
     assert detail.corr_60d == pytest.approx(np.corrcoef(index_returns, asset_returns)[0, 1])
 
-    year = aaa[-252:]
+    # The year of the range and of the chart is the 1Y window's: from its base on.
+    year = aaa[DAYS.index(YEAR_BASE) :]
     assert detail.low_52w == pytest.approx(float(np.min(year * 0.98)))
     # Today's last (2 % above the latest close) is above every earlier high or it is not.
     assert detail.high_52w == pytest.approx(max(float(np.max(year * 1.01)), last))
 
-    assert len(detail.daily) == 253
+    assert len(detail.daily) == len(year) + 1
     assert detail.daily[-1].day == TODAY and detail.daily[-1].close == last
     assert [point.close for point in detail.daily[:-1]] == pytest.approx(year.tolist())
-    assert detail.daily[0].day == DAYS[-252]
+    assert detail.daily[0].day == YEAR_BASE
 
 
 def test_fifty_two_week_range_takes_in_a_new_low_today() -> None:
@@ -259,6 +256,68 @@ def test_fifty_two_week_range_takes_in_a_new_low_today() -> None:
     detail = symbol_detail(store, make_universe(), "AAA", TODAY)
     assert detail.low_52w == 50.0
     assert detail.high_52w == pytest.approx(150.0 * 1.01)
+
+
+def bars_today(symbol: str, lows_highs: list[tuple[float, float]]) -> pl.DataFrame:
+    start = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)
+    return pl.DataFrame(
+        [
+            (symbol, start + timedelta(minutes=i), low, high, low, (low + high) / 2, 0.0)
+            for i, (low, high) in enumerate(lows_highs)
+        ],
+        schema=BARS,
+        orient="row",
+    )
+
+
+def test_fifty_two_week_range_spans_the_1y_window_and_todays_bars() -> None:
+    closes = np.linspace(100.0, 150.0, len(DAYS))
+    # A deep low the session before the 1Y base (outside the year), a peak on the base.
+    closes[DAYS.index(date(2024, 12, 4))] = 10.0
+    closes[DAYS.index(YEAR_BASE)] = 400.0
+    store = history_store({"AAA": closes, "^GSPC": history(1)})
+    store.apply_quotes(quotes({"AAA": (149.0, 150.0)}))
+    year = [c for day, c in zip(DAYS, closes.tolist(), strict=True) if day >= YEAR_BASE]
+    detail = symbol_detail(store, make_universe(), "AAA", TODAY)
+    # history_store's lows are 0.98 x the close and its highs 1.01 x.
+    assert detail.low_52w == pytest.approx(min(year) * 0.98)
+    assert detail.high_52w == pytest.approx(400.0 * 1.01)
+    # Today's minute bars reach beyond both ends: the range takes them in.
+    store.apply_intraday(bars_today("AAA", [(120.0, 130.0), (90.0, 500.0), (140.0, 149.0)]))
+    detail = symbol_detail(store, make_universe(), "AAA", TODAY)
+    assert (detail.low_52w, detail.high_52w) == (90.0, 500.0)
+    # The daily chart holds the same year: from the 1Y base on, then today's last.
+    assert detail.daily[0].day == YEAR_BASE and detail.daily[-1].close == 149.0
+
+
+def test_without_daily_history_the_range_is_unknown_not_one_price() -> None:
+    store = MarketStore()
+    store.apply_quotes(quotes({"AAA": (101.0, 100.0)}))
+    store.apply_intraday(bars_today("AAA", [(99.0, 102.0)]))
+    detail = symbol_detail(store, make_universe(), "AAA", TODAY)
+    assert detail.last == 101.0
+    assert detail.low_52w is None and detail.high_52w is None
+
+
+def test_sample_indexs_range_takes_in_todays_high_at_the_close() -> None:
+    import asyncio
+
+    from tui.resources import sample_data_dir
+
+    close = datetime(2025, 12, 5, 16, 0, tzinfo=NEW_YORK)
+    engine = demo_engine(ManualClock(close))
+    engine.focus(symbol="^RUT")
+    detail = asyncio.run(engine.refresh()).symbol_detail
+    assert detail is not None and detail.symbol == "^RUT"
+    folder = sample_data_dir()
+    daily = pl.read_parquet(folder / "daily.parquet").filter(
+        (pl.col("symbol") == "^RUT") & (pl.col("date") >= YEAR_BASE)
+    )
+    bars = pl.read_parquet(folder / "intraday.parquet").filter(pl.col("symbol") == "^RUT")
+    high = max(float(daily["high"].max()), float(bars["high"].max()))  # type: ignore[arg-type]
+    low = min(float(daily["low"].min()), float(bars["low"].min()))  # type: ignore[arg-type]
+    assert float(bars["high"].max()) > float(daily["high"].max())  # type: ignore[arg-type]
+    assert (detail.low_52w, detail.high_52w) == (pytest.approx(low), pytest.approx(high))
 
 
 def test_small_caps_and_small_etfs_are_measured_against_the_small_index() -> None:
@@ -360,52 +419,10 @@ def test_sample_session_details_through_demo_engine() -> None:
     assert cat.beta_60d is not None and cat.corr_60d is not None
     assert cat.low_52w is not None and cat.high_52w is not None
     assert cat.low_52w <= cat.last <= cat.high_52w
-    # A year of sample closes (252 sessions before the session) plus today's last.
-    assert len(cat.daily) == 253 and cat.daily[-1].close == cat.last
+    # The sample's closes from the 1Y base (2024-12-05, a session) on, plus today's last.
+    year = sessions_between(YEAR_BASE, TODAY - timedelta(days=1))
+    assert len(cat.daily) == len(year) + 1 and cat.daily[-1].close == cat.last
+    assert cat.daily[0].day == YEAR_BASE
     bars = engine.store.intraday.filter(pl.col("symbol") == "CAT")
     assert len(cat.intraday) == bars.height > 0
     assert cat.intraday[-1].close == bars["close"][-1]
-
-
-# ---------------------------------------------------------------------------- window stats
-
-
-@pytest.mark.parametrize(
-    "window, expected",
-    [
-        ("1m", date(2025, 11, 5)),
-        ("3m", date(2025, 9, 5)),
-        ("6m", date(2025, 6, 5)),
-        ("1y", date(2024, 12, 5)),
-        ("ytd", date(2025, 1, 1)),
-    ],
-)
-def test_window_start_by_hand(window: str, expected: date) -> None:
-    assert window_start(window, TODAY) == expected
-
-
-def test_window_start_clamps_and_rejects_unknown_windows() -> None:
-    assert window_start("1m", date(2025, 3, 31)) == date(2025, 2, 28)
-    assert window_start("6m", date(2025, 8, 31)) == date(2025, 2, 28)
-    with pytest.raises(ValueError, match="5y"):
-        window_start("5y", TODAY)
-
-
-def test_window_stats_by_hand() -> None:
-    points = [
-        RatioPoint(date(2025, 10, 31), 0.30),
-        RatioPoint(date(2025, 11, 3), 0.40),
-        RatioPoint(date(2025, 11, 5), 0.36),
-        RatioPoint(date(2025, 11, 6), 0.33),
-        RatioPoint(date(2025, 11, 7), 0.42),
-        RatioPoint(date(2025, 12, 5), 0.378),
-    ]
-    stats = window_stats(points, date(2025, 11, 4))
-    assert stats is not None
-    assert stats.first_day == date(2025, 11, 5)
-    assert (stats.first, stats.last, stats.low, stats.high) == (0.36, 0.378, 0.33, 0.42)
-    assert stats.change_pct == pytest.approx(5.0)  # 0.378 / 0.36 = 1.05
-    everything = window_stats(points, date(2025, 1, 1))
-    assert everything is not None and everything.low == 0.30 and everything.first == 0.30
-    assert window_stats(points, date(2025, 12, 6)) is None
-    assert window_stats([], date(2025, 1, 1)) is None

@@ -376,6 +376,67 @@ async def test_a_focus_while_paused_builds_its_details_from_the_store() -> None:
     assert rebuilt.as_of == published[0].as_of and engine.paused
 
 
+class SleepingRun:
+    """An engine whose run loop sleeps for real between polls, ten minutes apart."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock(START)
+        self.engine, self.feed = make_engine(self.clock, cadence_s=600.0)
+        self.published: list[Snapshot] = []
+        self.arrived = asyncio.Event()
+
+    def publish(self, snapshot: Snapshot) -> None:
+        self.published.append(snapshot)
+        self.arrived.set()
+
+    async def next(self) -> Snapshot:
+        await asyncio.wait_for(self.arrived.wait(), 30)
+        self.arrived.clear()
+        return self.published[-1]
+
+    def start(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self.engine.run(self.publish))
+
+
+async def test_a_focus_while_paused_in_the_sleep_loads_what_the_screen_needs() -> None:
+    # The pause and the focus come while the loop sleeps: the focus's wake-up ends that
+    # sleep, and the paused loop must still see the focus rather than wait for the resume.
+    run = SleepingRun()
+    engine, feed = run.engine, run.feed
+    task = run.start()
+    try:
+        first = await run.next()
+        engine.pause()
+        engine.focus(sector="Industrials", symbol="DDD")
+        rebuilt = await run.next()
+    finally:
+        await stop(task)
+    assert engine.paused and rebuilt.as_of == first.as_of
+    assert rebuilt.sector_detail is not None and rebuilt.sector_detail.name == "Industrials"
+    detail = rebuilt.symbol_detail
+    assert detail is not None and detail.symbol == "DDD"
+    # No quote was polled, but the symbol's history and minute bars were loaded.
+    assert len(feed.asked("quotes")) == 1
+    assert feed.asked("daily")[-1] == ("DDD",) and feed.asked("intraday")[-1] == ("DDD",)
+    assert detail.daily and detail.intraday
+    assert detail.changes.d5 is not None and detail.beta_60d is not None
+
+
+async def test_a_pause_before_the_first_poll_still_shows_the_first_figures() -> None:
+    # Nothing is on screen yet to hold still: the first poll is made, then the pause holds.
+    run = SleepingRun()
+    run.engine.pause()
+    task = run.start()
+    try:
+        first = await run.next()
+        for _ in range(20):
+            await asyncio.sleep(0)
+    finally:
+        await stop(task)
+    assert first.spread.large.last == PRICES["^GSPC"]
+    assert len(run.published) == 1 and len(run.feed.asked("quotes")) == 1
+
+
 async def test_pause_without_a_replay_clock_only_stops_polling() -> None:
     clock = ManualClock(START)
     engine, _ = make_engine(clock)

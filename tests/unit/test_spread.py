@@ -8,9 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from dateutil.relativedelta import relativedelta
-from hypothesis import given
-from hypothesis import strategies as st
 
 from tui.analytics import spread as spread_module
 from tui.analytics.quotes import quote_rows
@@ -20,7 +17,6 @@ from tui.analytics.spread import (
     base_closes,
     daily_basis,
     make_valuation,
-    months_before,
     session_date,
     spread_snapshot,
 )
@@ -71,30 +67,6 @@ def snapshot_of(store: MarketStore, today: date = TODAY) -> SpreadSnapshot:
     return spread_snapshot(store, BENCH, rows, NAMES, NO_VALUATION, today)
 
 
-# ------------------------------------------------------------------------ calendar arithmetic
-
-
-@pytest.mark.parametrize(
-    "day, months, expected",
-    [
-        (date(2025, 3, 31), 1, date(2025, 2, 28)),
-        (date(2024, 3, 31), 1, date(2024, 2, 29)),
-        (date(2025, 12, 5), 12, date(2024, 12, 5)),
-        (date(2025, 1, 15), 3, date(2024, 10, 15)),
-        (date(2025, 5, 31), 3, date(2025, 2, 28)),
-        (date(2024, 2, 29), 12, date(2023, 2, 28)),
-    ],
-)
-def test_months_before_clamps_the_day(day: date, months: int, expected: date) -> None:
-    assert months_before(day, months) == expected
-
-
-@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 12, 31)), st.integers(0, 36))
-def test_months_before_agrees_with_dateutil_relativedelta(day: date, months: int) -> None:
-    reference = day - relativedelta(months=months)
-    assert months_before(day, months) == reference
-
-
 # ------------------------------------------------------------------------------ base closes
 
 
@@ -141,7 +113,9 @@ def test_base_closes_walk_back_over_weekends_and_holidays() -> None:
     assert bases["3m"] == 12.0  # target Mon 2025-09-01 (holiday) -> Fri Aug 29
     assert bases["1y"] == 10.0  # target Sun 2024-12-01 -> Fri Nov 29
     assert bases["ytd"] == 11.0
-    assert bases["5d"] == 11.0  # Nov 28, Nov 26, Oct 31, Aug 29, then Dec 31
+    # Five sessions back is Fri Nov 21 (Nov 28, 26, 25, 24, 21: Thanksgiving is closed); the
+    # history's last close on or before it is Oct 31.
+    assert bases["5d"] == 13.0
 
 
 def test_five_day_base_on_real_sessions() -> None:
@@ -149,7 +123,8 @@ def test_five_day_base_on_real_sessions() -> None:
     history = closes([(day, float(i + 1)) for i, day in enumerate(days)])
     position = days.index(date(2025, 11, 28))
     assert base_closes(history, TODAY)["5d"] == float(position + 1)
-    assert base_closes(history.head(4), TODAY)["5d"] is None
+    # A history that begins after the 5th session back has no 5D base.
+    assert base_closes(history.tail(4), TODAY)["5d"] is None
 
 
 def test_month_end_clamp_picks_the_clamped_day() -> None:
@@ -291,10 +266,11 @@ def test_z_score_beta_and_correlation_match_numpy(seed: int, holes: int) -> None
     assert snap.beta_60d == pytest.approx(beta, rel=1e-9)
     assert snap.corr_60d == pytest.approx(np.corrcoef(small_r, large_r)[0, 1], rel=1e-9)
 
+    # The history reaches back to the 1Y base: the last paired session on or before Dec 5.
+    base = max(i for i, day in enumerate(days) if day <= date(2024, 12, 5))
     history = snap.ratio_history
-    assert len(history) == 253
-    assert [p.day for p in history[:-1]] == days[-252:]
-    assert np.allclose([p.ratio for p in history[:-1]], ratios, rtol=1e-12)
+    assert [p.day for p in history[:-1]] == days[base:]
+    assert np.allclose([p.ratio for p in history[:-1]], (small / large)[base:], rtol=1e-12)
     assert history[-1].day == TODAY and history[-1].ratio == pytest.approx(live)
 
 

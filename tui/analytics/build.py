@@ -94,4 +94,5 @@ def build_snapshot(
         symbol_detail=symbol_detail(store, universe, focus_symbol, today)
         if focus_symbol is not None
         else None,
+        session_date=today,
     )

@@ -24,21 +24,16 @@ from tui.analytics.snapshot import (
     WindowStats,
 )
 from tui.analytics.spread import (
-    RATIO_SESSIONS,
+    YEAR,
     base_closes,
     beta_corr,
-    months_before,
     performance,
     window_changes,
 )
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe
 from tui.market.calendar import NEW_YORK
-
-#: Daily sessions behind the 52-week range (a trading year).
-RANGE_SESSIONS = 252
-#: Months back of each window of the spread screen ("ytd" starts on January 1).
-SPREAD_WINDOW_MONTHS = {"1m": 1, "3m": 3, "6m": 6, "1y": 12}
+from tui.market.windows import first_position, window_points, window_start
 
 
 def _membership(universe: Universe, symbol: str) -> tuple[str | None, Bucket | None]:
@@ -206,7 +201,8 @@ def _float_or_none(value: object) -> float | None:
 def symbol_basis(daily: pl.DataFrame, symbol: str, index: str, today: date) -> SymbolBasis:
     """Compute a symbol's window bases, beta/corr against ``index``, range and closes.
 
-    Only sessions before ``today`` count, as for the spread panel.
+    Only sessions before ``today`` count, as for the spread panel. The range (the lows and
+    highs) and the closes span the 1Y window: from its base on, the same year as its change.
     """
     before = daily.filter(pl.col("symbol").is_in([symbol, index]) & (pl.col("date") < today))
     own = before.filter(pl.col("symbol") == symbol).sort("date")
@@ -221,7 +217,8 @@ def symbol_basis(daily: pl.DataFrame, symbol: str, index: str, today: date) -> S
         .sort("date")
     )
     beta, corr = beta_corr(paired, asset="asset", index="index")
-    year = own.tail(RANGE_SESSIONS)
+    first = first_position(own.get_column("date").to_list(), YEAR, today)
+    year = own.slice(first)
     # A missing low or high falls back to the close: the range never rests on zeros.
     low, high = year.select(
         low=pl.coalesce(_valid("low"), _valid("close")).min(),
@@ -235,7 +232,7 @@ def symbol_basis(daily: pl.DataFrame, symbol: str, index: str, today: date) -> S
         high=_float_or_none(high),
         closes=tuple(
             DailyPoint(day=day, close=float(close))
-            for day, close in closes.tail(RATIO_SESSIONS).iter_rows()
+            for day, close in closes.slice(first).iter_rows()
         ),
     )
 
@@ -248,14 +245,28 @@ def index_for(universe: Universe, symbol: str, bucket: Bucket | None) -> str:
     return bench.small_index if bucket == "small" or symbol in small else bench.large_index
 
 
-def _intraday(store: MarketStore, symbol: str, today: date) -> tuple[PricePoint, ...]:
+@dataclass(frozen=True, slots=True)
+class _Today:
+    """A symbol's minute bars of today: the closes for the chart, the day's low and high."""
+
+    points: tuple[PricePoint, ...]
+    low: float | None
+    high: float | None
+
+
+def _today(store: MarketStore, symbol: str, today: date) -> _Today:
     bars = store.intraday.filter(
         (pl.col("symbol") == symbol)
         & (pl.col("time").dt.convert_time_zone(str(NEW_YORK)).dt.date() == today)
     )
-    return tuple(
-        PricePoint(time=moment, close=float(close))
-        for moment, close in bars.select("time", "close").iter_rows()
+    low, high = bars.select(low=_valid("low").min(), high=_valid("high").max()).row(0)
+    return _Today(
+        points=tuple(
+            PricePoint(time=moment, close=float(close))
+            for moment, close in bars.select("time", "close").iter_rows()
+        ),
+        low=_float_or_none(low),
+        high=_float_or_none(high),
     )
 
 
@@ -268,7 +279,8 @@ def symbol_detail(store: MarketStore, universe: Universe, symbol: str, today: da
 
     ``changes`` use the spread panel's windows (1d from the previous close); beta and
     correlation are against the small index for small caps and small-cap ETFs, else the large
-    index; the 52-week range spans the last 252 sessions and today's last.
+    index. The 52-week range spans the daily lows and highs of the 1Y window (from its base
+    on), today's minute bars and today's last; without daily history it is unknown (None).
     """
     sector, bucket = _membership(universe, symbol)
     index = index_for(universe, symbol, bucket)
@@ -279,12 +291,16 @@ def symbol_detail(store: MarketStore, universe: Universe, symbol: str, today: da
         (store.daily_version, symbol, index, today),
         lambda: symbol_basis(store.daily, symbol, index, today),
     )
-    intraday = store.memo(
-        "drilldown.intraday",
+    bars = store.memo(
+        "drilldown.today",
         (store.intraday_version, symbol, today),
-        lambda: _intraday(store, symbol, today),
+        lambda: _today(store, symbol, today),
     )
     daily = basis.closes
+    low = high = None
+    if basis.low is not None and basis.high is not None:
+        low = min(_present(basis.low, bars.low, last))
+        high = max(_present(basis.high, bars.high, last))
     if last is not None:
         daily = (*daily, DailyPoint(day=today, close=last))
     return SymbolDetail(
@@ -299,28 +315,23 @@ def symbol_detail(store: MarketStore, universe: Universe, symbol: str, today: da
         changes=performance({"1d": _change(quote), **window_changes(last, basis.bases)}),
         beta_60d=basis.beta_60d,
         corr_60d=basis.corr_60d,
-        low_52w=min(_present(basis.low, last), default=None),
-        high_52w=max(_present(basis.high, last), default=None),
-        intraday=intraday,
+        low_52w=low,
+        high_52w=high,
+        intraday=bars.points,
         daily=daily,
     )
 
 
-def window_start(window: str, today: date) -> date:
-    """Return the first day of a spread-screen window: 1m, 3m, 6m, 1y back, or January 1."""
-    if window == "ytd":
-        return date(today.year, 1, 1)
-    months = SPREAD_WINDOW_MONTHS.get(window)
-    if months is None:
-        known = ", ".join([*SPREAD_WINDOW_MONTHS, "ytd"])
-        raise ValueError(f"unknown window {window!r} (known: {known})")
-    return months_before(today, months)
+def window_stats(points: Sequence[RatioPoint], window: str, today: date) -> WindowStats | None:
+    """Return the ratio over a window: its base, the last point, % change, low and high.
 
-
-def window_stats(points: Sequence[RatioPoint], start: date) -> WindowStats | None:
-    """Return first, last, % change, low and high of the points on or after ``start``."""
-    inside = sorted((point for point in points if point.day >= start), key=lambda p: p.day)
-    if not inside:
+    The window's points are its base (the last point on or before its start) and every point
+    after it (see tui.market.windows.window_points); None when the points do not reach back
+    to a base, as the panel then has no figure for the window either.
+    """
+    ordered = sorted(points, key=lambda point: point.day)
+    inside = window_points(ordered, window, today)
+    if not inside or inside[0].day > window_start(window, today):
         return None
     ratios = [point.ratio for point in inside]
     first, last = inside[0].ratio, inside[-1].ratio

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from tui.market.calendar import NEW_YORK
 from tui.market.types import FomcDecision, MarketSession
 
 FeedState = Literal["ok", "degraded", "down"]
@@ -70,8 +71,8 @@ class RatioPoint:
 class WindowStats:
     """The ratio over one window of the spread screen: first, last, % change, low and high.
 
-    ``first_day`` is the first point on or after the window's start (the history may begin
-    later than the window does).
+    ``first_day`` is the window's base: the last session on or before the window's start,
+    the one the panel's change over the same window is measured from.
     """
 
     first_day: date
@@ -321,3 +322,13 @@ class Snapshot:
     # Built only while a drilldown screen asks for them (Engine.focus).
     sector_detail: SectorDetail | None = None
     symbol_detail: SymbolDetail | None = None
+    #: The session the daily windows count from (the date of the newest index quote); None
+    #: in a snapshot made by hand, which then counts from the New York date of ``as_of``.
+    session_date: date | None = None
+
+    @property
+    def today(self) -> date:
+        """Return the day every window of this snapshot counts from (see session_date)."""
+        if self.session_date is not None:
+            return self.session_date
+        return self.as_of.astimezone(NEW_YORK).date()

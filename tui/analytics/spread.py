@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,49 +20,34 @@ from tui.analytics.snapshot import (
 from tui.analytics.store import MarketStore
 from tui.analytics.universe import Benchmarks
 from tui.market.calendar import NEW_YORK
+from tui.market.windows import base_position, first_position
 
-#: Daily sessions behind the ratio z-score and the ratio history.
+#: Daily sessions behind the ratio z-score.
 RATIO_SESSIONS = 252
 #: Fewest daily ratios a z-score is computed from; fewer say too little about "normal".
 MIN_RATIO_SESSIONS = 20
 #: Daily returns behind beta and correlation (a full window is required).
 BETA_RETURNS = 60
-#: Windows measured from daily closes (1d comes from the quote's previous close).
+#: The panel's windows measured from daily closes (1d comes from the quote's previous close).
 WINDOWS = ("5d", "1m", "3m", "ytd", "1y")
-_MONTHS = {"1m": 1, "3m": 3, "1y": 12}
-
-
-def months_before(day: date, months: int) -> date:
-    """Return the same calendar day ``months`` earlier, clamped to the month's last day."""
-    index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(index, 12)
-    last_day = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last_day))
+#: The longest window: the ratio history and a symbol's closes reach back to its base.
+YEAR = "1y"
 
 
 def base_closes(closes: pl.DataFrame, today: date) -> dict[str, float | None]:
-    """Return the base close of each daily window for one symbol.
+    """Return the base close of each of the panel's windows for one symbol.
 
-    ``closes`` holds one symbol's (date, close) rows; only dates before ``today`` count.
-    5d is the 5th most recent close; 1m/3m/1y the last close on or before the same day
-    1/3/12 months earlier; ytd the last close of the previous calendar year. A window whose
-    base the history does not reach is None.
+    ``closes`` holds one symbol's (date, close) rows; only dates before ``today`` count. The
+    base is the last close on or before the window's start (see tui.market.windows); a
+    window whose start the history does not reach back to has None.
     """
     history = closes.filter(pl.col("date") < today).sort("date")
     dates: list[date] = history.get_column("date").to_list()
     values: list[float] = history.get_column("close").to_list()
-
-    def last_on_or_before(target: date) -> float | None:
-        # Dates are sorted: walk back from the end (history is at most a few hundred rows).
-        for position in range(len(dates) - 1, -1, -1):
-            if dates[position] <= target:
-                return values[position]
-        return None
-
-    bases: dict[str, float | None] = {"5d": values[-5] if len(values) >= 5 else None}
-    for window, months in _MONTHS.items():
-        bases[window] = last_on_or_before(months_before(today, months))
-    bases["ytd"] = last_on_or_before(date(today.year - 1, 12, 31))
+    bases: dict[str, float | None] = {}
+    for window in WINDOWS:
+        position = base_position(dates, window, today)
+        bases[window] = values[position] if position is not None else None
     return bases
 
 
@@ -122,6 +106,8 @@ def daily_basis(daily: pl.DataFrame, large: str, small: str, today: date) -> Dai
         .with_columns(ratio=pl.col("small") / pl.col("large"))
     )
     recent = paired.tail(RATIO_SESSIONS)
+    # The history reaches back to the 1Y window's base: every window's chart starts there.
+    year = paired.slice(first_position(paired.get_column("date").to_list(), YEAR, today))
     mean = std = None
     if recent.height >= MIN_RATIO_SESSIONS:
         stats = recent.select(mean=pl.col("ratio").mean(), std=pl.col("ratio").std(ddof=1)).row(0)
@@ -129,7 +115,7 @@ def daily_basis(daily: pl.DataFrame, large: str, small: str, today: date) -> Dai
     beta, corr = beta_corr(paired, asset="small", index="large")
     history = tuple(
         RatioPoint(day=day, ratio=float(ratio))
-        for day, ratio in recent.select("date", "ratio").iter_rows()
+        for day, ratio in year.select("date", "ratio").iter_rows()
     )
     return DailyBasis(
         large_bases=base_closes(large_closes, today),

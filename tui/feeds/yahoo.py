@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 from urllib.parse import quote as url_quote
 
@@ -13,13 +13,14 @@ import httpx
 import polars as pl
 
 from tui.analytics.schemas import BARS, DAILY, QUOTES, UTC_TIME, conform, empty
-from tui.clock import Clock
+from tui.clock import Clock, SystemClock
 from tui.config import YAHOO_BASE_URL
 from tui.feeds.base import FeedError, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, HttpProvider, get_json
 from tui.feeds.values import epoch, number, valid_price
 from tui.market.calendar import NEW_YORK
+from tui.market.windows import history_start
 
 PROVIDER = "Yahoo"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -127,15 +128,33 @@ class YahooChart(HttpProvider):
         """Symbols Yahoo answered "Not Found" for, so callers can stop asking."""
         return frozenset(self._unknown)
 
-    async def chart(self, symbol: str, *, span: str = "1d", interval: str = "1m") -> ChartData:
-        """Fetch and parse one symbol's chart (one request): today's minutes by default."""
+    async def chart(
+        self,
+        symbol: str,
+        *,
+        span: str = "1d",
+        interval: str = "1m",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ChartData:
+        """Fetch and parse one symbol's chart (one request): today's minutes by default.
+
+        ``since`` and ``until`` ask for that period (period1, period2) instead of ``span``.
+        """
         if not symbol or symbol != symbol.strip():
             raise SymbolError(symbol, f"{PROVIDER}: {symbol!r} is not a symbol")
+        params = {"range": span, "interval": interval}
+        if since is not None and until is not None:
+            params = {
+                "period1": str(math.floor(since.timestamp())),
+                "period2": str(math.ceil(until.timestamp())),
+                "interval": interval,
+            }
         reply = await get_json(
             self._client,
             PROVIDER,
             self._base_url + chart_path(symbol),
-            params={"range": span, "interval": interval},
+            params=params,
             accept=(200, 404),
             clock=self._clock,
         )
@@ -153,8 +172,17 @@ class YahooChart(HttpProvider):
         return (await self.chart(symbol)).quote
 
     async def daily(self, symbol: str) -> pl.DataFrame:
-        """Return a year of daily bars of one symbol (DAILY), dated in New York."""
-        bars = (await self.chart(symbol, span="1y", interval="1d")).bars
+        """Return a year and three weeks of daily bars of one symbol (DAILY), dated in New York.
+
+        range=1y may begin on the very day a year back, one session after the 1Y window's
+        base when that day fell on a weekend or a holiday; range=2y would send twice the bytes
+        for what the store keeps anyway (400 sessions). The period asked for begins at
+        history_start: every window's base is in the reply.
+        """
+        now = (self._clock or SystemClock()).now()
+        first = history_start(now.astimezone(NEW_YORK).date())
+        since = datetime.combine(first, time(), NEW_YORK)
+        bars = (await self.chart(symbol, interval="1d", since=since, until=now)).bars
         return conform(
             bars.with_columns(
                 pl.col("time").dt.convert_time_zone(NEW_YORK.key).dt.date().alias("date")

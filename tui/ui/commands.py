@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
-from tui.ui.widgets.ratio_chart import WINDOW_LABELS
+from tui.market.windows import WINDOW_LABELS
 from tui.ui.windows import WINDOWS
 
 if TYPE_CHECKING:

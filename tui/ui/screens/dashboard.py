@@ -10,10 +10,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer
 
-from tui.analytics.drilldown import window_start
 from tui.analytics.snapshot import Snapshot
 from tui.clock import Clock
-from tui.ui.format import ny_date
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.fed_panel import FedPanel
 from tui.ui.widgets.ratio_chart import RatioChart
@@ -82,9 +80,9 @@ class DashboardScreen(LiveScreen):
         self.applied += 1
 
     def _plot_ratio(self, snapshot: Snapshot) -> None:
-        window = self.capgap.window
-        start = window_start(window, ny_date(snapshot.as_of))
-        self.query_one(RatioChart).apply(snapshot.spread.ratio_history, start, window)
+        self.query_one(RatioChart).apply(
+            snapshot.spread.ratio_history, self.capgap.window, snapshot.today
+        )
 
     def window_changed(self) -> None:
         """Redraw the ratio chart over the new window."""

@@ -9,20 +9,21 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from tui.analytics.drilldown import window_start, window_stats
+from tui.analytics.drilldown import window_stats
 from tui.analytics.snapshot import Snapshot, WindowStats
-from tui.ui.format import fmt_plain, ny_date, signed_content
+from tui.market.windows import WINDOW_LABELS
+from tui.ui.format import fmt_plain, signed_content
 from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.quiet import Plain, show
-from tui.ui.widgets.ratio_chart import WINDOW_LABELS, RatioChart
+from tui.ui.widgets.ratio_chart import RatioChart
 from tui.ui.widgets.spread_panel import SpreadPanel
 from tui.ui.windows import WINDOW_BINDINGS
 
 
 def window_content(stats: WindowStats | None, window: str) -> Content:
-    """Return the window's line: first and last ratio, its change, low and high."""
+    """Return the window's line: the base and last ratio, its change, low and high."""
     label = WINDOW_LABELS.get(window, window)
     keys = Content.styled("   keys 1 3 6 y Y [ ]", "$foreground-muted")
     if stats is None:
@@ -66,12 +67,11 @@ class SpreadScreen(LiveScreen):
         self._show_window(snapshot)
 
     def _show_window(self, snapshot: Snapshot) -> None:
-        window = self.capgap.window
-        start = window_start(window, ny_date(snapshot.as_of))
+        window, today = self.capgap.window, snapshot.today
         history = snapshot.spread.ratio_history
-        stats = window_content(window_stats(history, start), window)
+        stats = window_content(window_stats(history, window, today), window)
         show(self.query_one("#window-stats", Static), stats)
-        self.query_one("#spread-chart", RatioChart).apply(history, start, window)
+        self.query_one("#spread-chart", RatioChart).apply(history, window, today)
 
     def window_changed(self) -> None:
         """Redraw the chart and the statistics over the new window."""

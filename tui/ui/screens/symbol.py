@@ -11,18 +11,16 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from tui.analytics.drilldown import window_start
-from tui.analytics.snapshot import DailyPoint, Snapshot, SymbolDetail
-from tui.ui.format import fit_decimals, fmt_plain, fmt_price, ny_date, signed_content
+from tui.analytics.snapshot import Snapshot, SymbolDetail
+from tui.market.windows import WINDOW_LABELS, window_points
+from tui.ui.format import fit_decimals, fmt_plain, fmt_price, signed_content
 from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.line_chart import LineChart, hour_ticks, month_ticks
 from tui.ui.widgets.quiet import Plain, set_title, show
-from tui.ui.widgets.ratio_chart import WINDOW_LABELS
 from tui.ui.windows import WINDOW_BINDINGS
 
-_WINDOWS = {"1d": "1D", "5d": "5D", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
 _CELL = 8
 #: Width of the 52-week range bar between its two prices.
 RANGE_BAR = 24
@@ -69,7 +67,7 @@ def stats_content(detail: SymbolDetail | None, index_name: str) -> Content:
     windows = detail.changes.items()
     header = Content.assemble(
         ("%".ljust(4), "bold"),
-        *((_WINDOWS.get(label, label).rjust(_CELL), "bold") for label, _ in windows),
+        *((WINDOW_LABELS.get(label, label).rjust(_CELL), "bold") for label, _ in windows),
     )
     values = Content.assemble(
         "    ",
@@ -84,11 +82,6 @@ def stats_content(detail: SymbolDetail | None, index_name: str) -> Content:
         ("52w  ", "bold"), f"{fmt_price(detail.low_52w)} {bar} {fmt_price(detail.high_52w)}"
     )
     return Content("\n").join([header, values, risk, yearly])
-
-
-def daily_window(points: tuple[DailyPoint, ...], start: date | None) -> tuple[DailyPoint, ...]:
-    """Return the daily closes on or after ``start``."""
-    return points if start is None else tuple(p for p in points if p.day >= start)
 
 
 class SymbolScreen(LiveScreen):
@@ -136,13 +129,14 @@ class SymbolScreen(LiveScreen):
             [point.close for point in detail.intraday],
             hour_ticks([point.time for point in detail.intraday]),
         )
-        self._plot_daily(ny_date(snapshot.as_of))
+        self._plot_daily(snapshot.today)
 
     def _plot_daily(self, today: date) -> None:
         if self.detail is None:
             return
         window = self.capgap.window
-        shown = daily_window(self.detail.daily, window_start(window, today))
+        # From the window's base: the chart starts at the close its change is measured from.
+        shown = window_points(self.detail.daily, window, today)
         days = [point.day for point in shown]
         chart = self.query_one("#daily-chart", LineChart)
         set_title(chart, f"Daily closes, {WINDOW_LABELS.get(window, window)}")
@@ -151,4 +145,4 @@ class SymbolScreen(LiveScreen):
     def window_changed(self) -> None:
         """Redraw the daily chart over the new window."""
         if self.capgap.latest is not None:
-            self._plot_daily(ny_date(self.capgap.latest.as_of))
+            self._plot_daily(self.capgap.latest.today)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 from tui.analytics.snapshot import RatioPoint
+from tui.market.windows import WINDOW_LABELS, window_points
 from tui.ui.widgets.line_chart import LineChart, month_ticks, series_key
 from tui.ui.widgets.quiet import set_title
 
 HistoryKey = tuple[int, date | None, float, float, int]
-
-#: Labels of the windows, by the keys the analytics use.
-WINDOW_LABELS = {"1m": "1M", "3m": "3M", "6m": "6M", "ytd": "YTD", "1y": "1Y"}
 
 
 def history_key(history: tuple[RatioPoint, ...], rows: int) -> HistoryKey:
@@ -20,25 +18,19 @@ def history_key(history: tuple[RatioPoint, ...], rows: int) -> HistoryKey:
     return (count, history[-1].day if history else None, low, high, level)
 
 
-def in_window(history: tuple[RatioPoint, ...], start: date | None) -> tuple[RatioPoint, ...]:
-    """Return the points on or after ``start`` (all of them without a start)."""
-    if start is None:
-        return history
-    return tuple(point for point in history if point.day >= start)
-
-
 class RatioChart(LineChart):
     """A line of snapshot.spread.ratio_history over the chosen window."""
 
     def __init__(self, *, id: str = "ratio-chart") -> None:
         super().__init__(id=id, title="RUT/SPX ratio, 1Y")
 
-    def apply(
-        self, history: tuple[RatioPoint, ...], start: date | None = None, window: str = "1y"
-    ) -> bool:
-        """Replot the window when it changed visibly; return whether it did."""
+    def apply(self, history: tuple[RatioPoint, ...], window: str, today: date) -> bool:
+        """Replot the window from its base when it changed visibly; return whether it did.
+
+        The first point is the window's base, the number its change is measured from.
+        """
         set_title(self, f"RUT/SPX ratio, {WINDOW_LABELS.get(window, window)}")
-        shown = in_window(history, start)
+        shown = window_points(history, window, today)
         days = [point.day for point in shown]
         every = 2 if len(days) > 130 else 1
         return self.plot([point.ratio for point in shown], month_ticks(days, every))

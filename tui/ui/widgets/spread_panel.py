@@ -8,6 +8,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 
 from tui.analytics.snapshot import IndexQuote, SpreadSnapshot
+from tui.market.windows import WINDOW_LABELS
 from tui.ui.format import (
     arrow,
     direction_style,
@@ -22,7 +23,6 @@ from tui.ui.widgets.content_panel import ContentPanel
 _NAME_WIDTH = 13
 _CELL = 7
 _LABEL = 4
-_WINDOW_LABELS = {"1d": "1D", "5d": "5D", "1m": "1M", "3m": "3M", "ytd": "YTD", "1y": "1Y"}
 
 
 def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
@@ -53,7 +53,7 @@ def spread_content(spread: SpreadSnapshot) -> Content:
     windows = spread.relative_pp.items()
     header = Content.assemble(
         ("pp".ljust(_LABEL), "bold"),
-        *((_WINDOW_LABELS.get(label, label).rjust(_CELL), "bold") for label, _ in windows),
+        *((WINDOW_LABELS.get(label, label).rjust(_CELL), "bold") for label, _ in windows),
     )
     values = Content.assemble(
         ("S-L".ljust(_LABEL), "bold"), *(_signed_cell(value, _CELL) for _, value in windows)
