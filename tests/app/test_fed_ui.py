@@ -574,18 +574,26 @@ def _spring_fed(now: datetime) -> FedSnapshot:
     )
 
 
+def _spring_app() -> tuple[CapgapApp, ManualClock]:
+    """The app on 10 Feb 2026 with the spring futures, and its clock."""
+    now = datetime(2026, 2, 10, 11, 0, tzinfo=NEW_YORK)
+    clock = ManualClock(now)
+    return make_app(ScriptedEngine(clock, make_snapshot(now, fed=_spring_fed(now)))), clock
+
+
+async def _open_fed(app: CapgapApp, pilot: Any) -> None:
+    await started(app, pilot)
+    await pilot.press("f")
+    await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+
+
 async def test_the_meeting_columns_add_up() -> None:
     # Rate after each meeting, the change from the row above and the total from now: a reader
     # who subtracts the rates or adds the changes gets the numbers shown. Before, "Move bp" was
     # each meeting's own move (-13.0 for April) while the rates fell 15 bp from March to April.
-    now = datetime(2026, 2, 10, 11, 0, tzinfo=NEW_YORK)
-    clock = ManualClock(now)
-    engine = ScriptedEngine(clock, make_snapshot(now, fed=_spring_fed(now)))
-    app = make_app(engine)
+    app, _clock = _spring_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await started(app, pilot)
-        await pilot.press("f")
-        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        await _open_fed(app, pilot)
         table = app.screen.query_one(MeetingsTable)
         assert "from the row above" in str(table.border_title)
         assert "from now" in str(table.border_title)
@@ -605,14 +613,9 @@ async def test_the_meeting_columns_add_up() -> None:
 
 
 async def test_the_fed_screen_counts_down_and_names_the_rule_behind_todays_numbers() -> None:
-    now = datetime(2026, 2, 10, 11, 0, tzinfo=NEW_YORK)
-    clock = ManualClock(now)
-    engine = ScriptedEngine(clock, make_snapshot(now, fed=_spring_fed(now)))
-    app = make_app(engine)
+    app, clock = _spring_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await started(app, pilot)
-        await pilot.press("f")
-        await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
+        await _open_fed(app, pilot)
         # Tue 10 Feb 11:00 to Wed 18 Mar 14:00 New York is 36 days 3 wall-clock hours, but the
         # clocks go forward on 8 Mar: 36 days 2 hours of real time.
         await wait_for(lambda: "in 36:02:00:00" in "\n".join(screen_lines(app)), pilot)
