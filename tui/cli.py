@@ -472,15 +472,20 @@ def _theme(args: argparse.Namespace, loaded: LoadedThemes, state_path: Path) -> 
     from tui.state import UiState, load_state, resolve_theme
 
     known = {theme.name for theme in loaded.themes} | set(BUILTIN_THEMES)
-    names = ", ".join(sorted(known))
+
+    def unknown(name: str) -> str:
+        # A theme file that is there but wrong says what is wrong with it (file, line, key).
+        error = loaded.error_for(name)
+        if error is not None:
+            return f"theme {name!r} does not load: {error}"
+        return f"no theme named {name!r} (known: {', '.join(sorted(known))})"
+
     if args.theme is not None and args.theme not in known:
-        raise UsageError(f"--theme: no theme named {args.theme!r} (known: {names})")
+        raise UsageError(f"--theme: {unknown(args.theme)}")
     settings: Settings = args.settings
     configured = settings.ui.theme
     if configured is not None and configured not in known and settings.source is not None:
-        raise config_error(
-            settings.source, "ui", "theme", f"no theme named {configured!r} (known: {names})"
-        )
+        raise config_error(settings.source, "ui", "theme", unknown(configured))
     state = load_state(state_path)
     if state.theme is not None and state.theme not in known:
         # A remembered theme whose file has since gone: fall back quietly.

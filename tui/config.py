@@ -308,6 +308,16 @@ class _Reader:
         return value
 
 
+def toml_key_line(text: str, keys: tuple[str, ...]) -> int | None:
+    """Return the 1-based line of the dotted key ``keys`` in TOML ``text`` (None if not found).
+
+    ``("colors", "primary")`` is found as ``primary =`` under ``[colors]``, as a dotted key or
+    inside an inline table (the line of its nearest enclosing key). For theme files, which
+    tomllib reads without line numbers.
+    """
+    return _Reader(Path(), text)._scan((), keys, None) or None
+
+
 def config_error(path: Path, section: str, key: str | None, problem: str) -> ConfigError:
     """Return the one-line error for ``[section] key`` of ``path``, naming its line.
 

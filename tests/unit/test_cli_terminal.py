@@ -320,3 +320,42 @@ def test_speed_and_refresh_set_the_replay_clock_and_step(home, argv, speed, refr
     assert got["demo"] is True
     assert got["speed"] == speed
     assert got["refresh_s"] == refresh_s
+
+
+def user_theme(home: Path, name: str, body: str) -> Path:
+    """Write a theme file into the user's themes folder (XDG_CONFIG_HOME points into home)."""
+    folder = home / "config" / "capgap" / "themes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "own_error"),
+    [
+        ('name = "mine"\n[colors]\nprimary = "blu"\n', ":3: [colors] primary = 'blu' is not a"),
+        ('name = "mine"\nsparkle = 1\n[colors]\nprimary = "#fff"\n', ":2: unknown keys sparkle"),
+        ('name = "mine"\n[colors\nprimary = "#fff"\n', ": not valid TOML: "),
+    ],
+)
+def test_a_broken_user_theme_asked_for_says_what_is_wrong_with_it(home, body, own_error):
+    path = user_theme(home, "mine", body)
+    result = run_capgap(home, "--demo", "--theme", "mine")
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("capgap: error: --theme: theme 'mine' does not load: ")
+    assert f"{path}{own_error}" in lines[0]
+    assert "no theme named" not in lines[0]
+
+
+def test_a_broken_user_theme_named_in_the_config_names_both_files(home):
+    theme = user_theme(home, "mine", 'name = "mine"\n[colors]\nprimary = "#fff"\nerror = 3\n')
+    path = config(home, '[ui]\ntheme = "mine"\n')
+    result = run_capgap(home, "--demo", "--config", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"capgap: error: {path}:2: [ui] theme: theme 'mine' does not load: ")
+    assert f"{theme}:4: [colors] error must be a colour string" in lines[0]
