@@ -595,6 +595,10 @@ def _run_monitor(args: argparse.Namespace) -> int:
         themes=loaded,
     )
     app.run(mouse=settings.ui.mouse if args.mouse is None else args.mouse)
+    if args.record is not None:
+        # The terminal is restored by now: the lines stay in the shell's scrollback.
+        for line in recording_report(engine.built, args.record)[1]:
+            print(f"capgap: {line}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -782,18 +786,38 @@ def _run_record(args: argparse.Namespace) -> int:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
         await engine.aclose()
-        recorder = engine.recorder
-        if recorder is not None:
-            print(
-                f"capgap: wrote {recorder.rows_written} rows in {recorder.files_written} files",
-                file=sys.stderr,
-            )
-            if engine.recording_error:
-                print(f"capgap: recording error: {engine.recording_error}", file=sys.stderr)
-                return EXIT_FAILURE
-        return EXIT_OK
+        wrote, lines = recording_report(engine, args.out)
+        for line in lines:
+            print(f"capgap: {line}", file=sys.stderr)
+        # A recording that holds nothing, or not all it should, is a failure for scripts.
+        return EXIT_OK if wrote and not engine.recording_error else EXIT_FAILURE
 
     return asyncio.run(record())
+
+
+def recording_report(engine: Engine | None, out: Path) -> tuple[bool, list[str]]:
+    """Say what a recording wrote, or why it wrote nothing; True when it wrote quotes.
+
+    ``engine`` is None when the monitor ended before its engine was built.
+    """
+    recorder = engine.recorder if engine is not None else None
+    if engine is not None and recorder is not None and recorder.rows_written:
+        lines = [recorder.summary()]
+        if engine.recording_error:
+            lines.append(f"recording error: {engine.recording_error}")
+        return True, lines
+    return False, [f"recorded nothing in {out}: {_why_nothing_recorded(engine)}"]
+
+
+def _why_nothing_recorded(engine: Engine | None) -> str:
+    if engine is None or engine.latest is None:
+        return "stopped before the first poll had ended"
+    if engine.recording_error:
+        return engine.recording_error
+    feed = engine.latest.feeds[0]
+    if feed.last_success is None:
+        return f"the source never answered ({feed.name}: {feed.error or 'no reply'})"
+    return f"{feed.name} answered with no quotes to record"
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""The one-row status line: DEMO badge, market state, New York time, source, feed and data age."""
+"""The one-row status line: DEMO/PAUSED/REC badges, market state, NY time, source, feeds, age."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tui.analytics.snapshot import FeedStatus, Snapshot
 from tui.clock import Clock
+from tui.launch import RECORDER_FEED
 from tui.ui.format import fmt_age, market_label, ny_clock
 from tui.ui.widgets.quiet import Plain, show
 
@@ -57,6 +58,9 @@ class StatusLine(Horizontal):
         paused = Plain(Content("PAUSED"), id="paused-badge", classes="status-badge")
         paused.display = False
         yield paused
+        recording = Plain(Content(" REC "), id="rec-badge", classes="status-badge")
+        recording.display = False
+        yield recording
         yield Plain(Content("…"), id="market-state", classes="status-item")
         yield Plain(self._clock_content(), id="ny-clock", classes="status-item")
         yield Plain(Content(self._source_label), id="source", classes="status-item")
@@ -88,6 +92,9 @@ class StatusLine(Horizontal):
             state = Content(market_label(snapshot.market))
             show(self.query_one("#market-state", Static), state)
         show(self.query_one("#feed-state", Static), feed_content(snapshot.feeds))
+        # The engine reports its recorder among the feeds while it records.
+        recording = any(feed.name == RECORDER_FEED for feed in snapshot.feeds)
+        self.query_one("#rec-badge", Static).display = recording
         self.tick()
 
     def set_paused(self, paused: bool) -> None:
