@@ -27,7 +27,7 @@ from tui.alert_rules import (
     SpreadCross,
     SpreadMetric,
 )
-from tui.keys import KNOWN_BINDINGS
+from tui.keys import KNOWN_BINDINGS, keymap_conflict
 from tui.resources import package_data
 
 CONFIG_ENV = "CAPGAP_CONFIG"
@@ -607,6 +607,12 @@ def _keymap(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
                 "keymap", binding, f'{keys!r} is not a list of keys like "j" or "j,down"'
             )
         keymap[binding] = ",".join(parts)
+    conflict = keymap_conflict(keymap)
+    if conflict is not None:
+        key, first, second, where = conflict
+        raise reader.fail(
+            "keymap", second, f"{key!r} is bound to both {second} and {first} ({where})"
+        )
     return keymap
 
 

@@ -359,3 +359,13 @@ def test_a_broken_user_theme_named_in_the_config_names_both_files(home):
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"capgap: error: {path}:2: [ui] theme: theme 'mine' does not load: ")
     assert f"{theme}:4: [colors] error must be a colour string" in lines[0]
+
+
+def test_a_keymap_conflict_stops_capgap_naming_both_ids(home):
+    path = config(home, '[keymap]\nfed = "q"\n')
+    result = run_capgap(home, "--demo", "--config", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(f"capgap: error: {path}:2: [keymap] fed: ")
+    assert "both fed and quit" in lines[0]
