@@ -108,7 +108,8 @@ def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
         "--at",
         metavar="TIME",
         default=default,
-        help="replay time: HH:MM (New York, on the sample day) or an ISO 8601 date-time",
+        help="with --demo only: the sample session's time to replay from, HH:MM (New York) "
+        "or an ISO 8601 date-time",
     )
     _add_config_flag(parser, suppress=suppress)
 
@@ -268,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
         "record", help="poll the live source without the screen and record it to Parquet"
     )
     _add_config_flag(rec, suppress=True)
+    rec.add_argument(
+        "--source",
+        choices=("yahoo", "finnhub"),
+        default=argparse.SUPPRESS,
+        help="the live source to record: yahoo (the default) or finnhub (needs an API key)",
+    )
     rec.add_argument("--out", metavar="DIR", type=Path, required=True, help="recording folder")
     chk = commands.add_parser(
         "check", help="probe each configured provider once and print what works"
@@ -319,7 +326,7 @@ _MONITOR_FLAGS = {
     "mouse": "--mouse/--no-mouse",
 }
 #: The commands that take a source (--demo, --source); calendar takes --at as its own instant.
-_SOURCE_COMMANDS = (None, "snapshot", "fedwatch")
+_SOURCE_COMMANDS = (None, "snapshot", "fedwatch", "record")
 
 
 def _given(args: argparse.Namespace, dest: str) -> bool:
@@ -345,14 +352,21 @@ def check_flags(args: argparse.Namespace) -> None:
     if command not in _SOURCE_COMMANDS:
         for dest, flag in (("demo", "--demo"), ("source", "--source")):
             if _given(args, dest):
-                what = "polls the live source" if command == "record" else "reads no source"
-                raise UsageError(f"{flag}: {name} {what}; it does not take {flag}")
+                raise UsageError(f"{flag}: {name} reads no source; it does not take {flag}")
         if command != "calendar" and _given(args, "at"):
             raise UsageError(f"--at: {name} does not take --at")
         return
     source = getattr(args, "source", None)
     if _given(args, "demo") and source not in (None, "demo"):
         raise UsageError(f"--demo is --source demo: it contradicts --source {source}")
+    if command == "record":
+        if _is_demo(args):
+            raise UsageError(
+                f"{'--demo' if _given(args, 'demo') else '--source demo'}: recording needs a "
+                "live source (yahoo or finnhub)"
+            )
+        if _given(args, "at"):
+            raise UsageError("--at: `capgap record` records now; it does not take --at")
     if command == "fedwatch":
         _check_fedwatch_flags(args)
     if command is None:
@@ -760,6 +774,7 @@ def _run_record(args: argparse.Namespace) -> int:
 
     from tui.engine import live_engine
 
+    _refuse_at_live(args)  # a Finnhub key is needed before anything is polled
     universe = _universe(args.settings)
 
     async def record() -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -164,9 +165,10 @@ def _offline_config(tmp_path) -> str:
         (["--record", "REC", "snapshot", "--demo"], "--record"),
         (["--replay", "REC", "snapshot", "--demo"], "--replay"),
         (["--no-mouse", "check"], "--mouse"),
-        # Source flags of commands that poll the live source only, or nothing at all.
-        (["--demo", "record", "--out", "REC"], "--demo"),
-        (["--source", "finnhub", "record", "--out", "REC"], "--source"),
+        # Source flags of commands that record a live source, or read no source at all.
+        (["--demo", "record", "--out", "REC"], "--demo: recording needs a live source"),
+        (["--source", "demo", "record", "--out", "REC"], "recording needs a live source"),
+        (["--at", "10:00", "record", "--out", "REC"], "--at"),
         (["--demo", "check"], "--demo"),
         (["--demo", "calendar"], "--demo"),
         # Two sources at once: one of them was dropped without a word.
@@ -203,3 +205,23 @@ def test_calendar_at_before_the_command_name_counts_as_after_it(capsys):
     before = json.loads(capsys.readouterr().out)
     assert after["market"]["state"] == "holiday"  # Thanksgiving 2025
     assert before == after
+
+
+def test_record_takes_a_live_source_and_checks_its_key_first(tmp_path):
+    config = tmp_path / "nokey.toml"
+    config.write_text('[feeds.finnhub]\nbase_url = "http://127.0.0.1:9"\n')
+    out = tmp_path / "rec"
+    argv = ["record", "--source", "finnhub", "--out", str(out), "--config", str(config)]
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={key: value for key, value in os.environ.items() if key != "FINNHUB_API_KEY"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        "capgap: error: --source finnhub needs an API key: [feeds.finnhub] api_key or "
+        "FINNHUB_API_KEY"
+    )
+    assert not out.exists()
