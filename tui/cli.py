@@ -30,7 +30,14 @@ if TYPE_CHECKING:
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+#: A replay's pace (--speed): clock seconds per wall second, and the range accepted.
 DEFAULT_SPEED = 30.0
+MAX_SPEED = 3600.0
+#: A replay's step (--refresh): wall seconds between its polls, and the range accepted.
+DEFAULT_REFRESH_S = 1.0
+REFRESH_RANGE_S = (0.1, 60.0)
+#: The longest look ahead of `capgap calendar --days` (ten years).
+MAX_DAYS = 3650
 #: --colors / [ui] colors -> the TEXTUAL_COLOR_SYSTEM value (Rich's colour system names).
 COLOR_SYSTEM_ENV = {"16": "standard", "256": "256", "truecolor": "truecolor"}
 
@@ -51,13 +58,32 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _positive_float(text: str) -> float:
+def _speed(text: str) -> float:
+    """Parse --speed: above 0 and at most MAX_SPEED clock seconds per wall second."""
+    value = _float(text)
+    if not 0 < value <= MAX_SPEED:
+        raise argparse.ArgumentTypeError(
+            f"must be above 0 and at most {MAX_SPEED:g} (clock seconds per second), got {text!r}"
+        )
+    return value
+
+
+def _refresh(text: str) -> float:
+    """Parse --refresh: REFRESH_RANGE_S wall seconds between a replay's steps."""
+    value = _float(text)
+    low, high = REFRESH_RANGE_S
+    if not low <= value <= high:
+        raise argparse.ArgumentTypeError(f"must be {low:g} to {high:g} seconds, got {text!r}")
+    return value
+
+
+def _float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+    if value != value:  # NaN compares unequal to itself and would pass any range check
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}")
     return value
 
 
@@ -82,7 +108,8 @@ def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
         "--at",
         metavar="TIME",
         default=default,
-        help="replay time: HH:MM (New York, on the sample day) or an ISO 8601 date-time",
+        help="with --demo only: the sample session's time to replay from, HH:MM (New York) "
+        "or an ISO 8601 date-time",
     )
     _add_config_flag(parser, suppress=suppress)
 
@@ -133,30 +160,34 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"capgap {__version__}")
     _add_source_flags(parser, suppress=False)
+    # The replay flags default to None so that one given with a live source can be refused.
     parser.add_argument(
         "--speed",
-        type=_positive_float,
-        default=DEFAULT_SPEED,
-        help=f"replay speed, clock seconds per second (default {DEFAULT_SPEED:g})",
+        type=_speed,
+        help="replays only (--demo, --replay): clock seconds per wall second, above 0 and at "
+        f"most {MAX_SPEED:g} (default {DEFAULT_SPEED:g})",
     )
+    low, high = REFRESH_RANGE_S
     parser.add_argument(
         "--refresh",
-        type=_positive_float,
-        default=1.0,
+        type=_refresh,
         metavar="SECONDS",
-        help="seconds between screen refreshes (default 1)",
+        help=f"replays only (--demo, --replay): wall seconds between the replay's steps, each "
+        f"moving the figures on by --speed x SECONDS, {low:g} to {high:g} "
+        f"(default {DEFAULT_REFRESH_S:g}); live, [poll] sets the pace",
     )
     parser.add_argument(
         "--record",
         metavar="DIR",
         type=Path,
-        help="while monitoring live, append the polled quotes to Parquet files in DIR",
+        help="while monitoring a live source, append the polled quotes to Parquet files in DIR",
     )
     parser.add_argument(
         "--replay",
         metavar="DIR",
         type=Path,
-        help="play a recording made with --record or `capgap record` (at --speed)",
+        help="play a recording made with --record or `capgap record` (at --speed), instead of "
+        "a live source or --demo",
     )
     _add_terminal_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -179,15 +210,18 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--at",
         metavar="TIME",
+        # SUPPRESS: an --at given before the command's name counts, as it does for snapshot.
+        default=argparse.SUPPRESS,
         help="the instant to ask about: ISO 8601 (New York time without an offset), "
         "or HH:MM today; default now",
     )
     _add_config_flag(cal, suppress=True)
     cal.add_argument(
         "--days",
-        type=_positive_int,
+        type=_days,
         default=90,
-        help="how far ahead to list holidays, early closes and FOMC decisions (default 90)",
+        help="how far ahead to list holidays, early closes and FOMC decisions, "
+        f"1 to {MAX_DAYS} (default 90)",
     )
     cal.add_argument(
         "--format",
@@ -235,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
         "record", help="poll the live source without the screen and record it to Parquet"
     )
     _add_config_flag(rec, suppress=True)
+    rec.add_argument(
+        "--source",
+        choices=("yahoo", "finnhub"),
+        default=argparse.SUPPRESS,
+        help="the live source to record: yahoo (the default) or finnhub (needs an API key)",
+    )
     rec.add_argument("--out", metavar="DIR", type=Path, required=True, help="recording folder")
     chk = commands.add_parser(
         "check", help="probe each configured provider once and print what works"
@@ -262,14 +302,109 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _days(text: str) -> int:
+    """Parse calendar --days: a whole number of days, 1 to MAX_DAYS."""
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+    if not 1 <= value <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_DAYS}, got {text!r}")
     return value
+
+
+#: Flags only the monitor takes (argparse dest -> flag). Given before a command's name they
+#: land in the same namespace, where the command would silently ignore them.
+_MONITOR_FLAGS = {
+    "speed": "--speed",
+    "refresh": "--refresh",
+    "record": "--record",
+    "replay": "--replay",
+    "theme": "--theme",
+    "colors": "--colors",
+    "ascii": "--ascii/--no-ascii",
+    "mouse": "--mouse/--no-mouse",
+}
+#: The commands that take a source (--demo, --source); calendar takes --at as its own instant.
+_SOURCE_COMMANDS = (None, "snapshot", "fedwatch", "record")
+
+
+def _given(args: argparse.Namespace, dest: str) -> bool:
+    """Return True when the flag behind ``dest`` was given.
+
+    Every such default is None (False for --demo); --no-ascii and --no-mouse give False.
+    """
+    value = getattr(args, dest, None)
+    return value is not None and not (dest == "demo" and value is False)
+
+
+def check_flags(args: argparse.Namespace) -> None:
+    """Refuse a flag that means nothing with the command or the source chosen (UsageError).
+
+    Each flag does what its help says or is refused: none is accepted and then ignored.
+    """
+    command: str | None = args.command
+    name = f"`capgap {command}`"
+    if command is not None:
+        for dest, flag in _MONITOR_FLAGS.items():
+            if _given(args, dest):
+                raise UsageError(f"{flag} is a flag of the monitor; {name} does not take it")
+    if command not in _SOURCE_COMMANDS:
+        for dest, flag in (("demo", "--demo"), ("source", "--source")):
+            if _given(args, dest):
+                raise UsageError(f"{flag}: {name} reads no source; it does not take {flag}")
+        if command != "calendar" and _given(args, "at"):
+            raise UsageError(f"--at: {name} does not take --at")
+        return
+    source = getattr(args, "source", None)
+    if _given(args, "demo") and source not in (None, "demo"):
+        raise UsageError(f"--demo is --source demo: it contradicts --source {source}")
+    if command == "record":
+        if _is_demo(args):
+            raise UsageError(
+                f"{'--demo' if _given(args, 'demo') else '--source demo'}: recording needs a "
+                "live source (yahoo or finnhub)"
+            )
+        if _given(args, "at"):
+            raise UsageError("--at: `capgap record` records now; it does not take --at")
+    if command == "fedwatch":
+        _check_fedwatch_flags(args)
+    if command is None:
+        _check_monitor_flags(args)
+
+
+def _check_fedwatch_flags(args: argparse.Namespace) -> None:
+    """--futures gives the prices (no source to read, no time to read them at)."""
+    if getattr(args, "futures", None):
+        for dest, flag in (("demo", "--demo"), ("source", "--source"), ("at", "--at")):
+            if _given(args, dest):
+                raise UsageError(f"--futures gives the prices: {flag} has nothing to read")
+    elif _live_source(args) == "finnhub" and not _is_demo(args):
+        raise UsageError(
+            "fedwatch reads the ZQ futures from Yahoo (Finnhub quotes none): drop --source finnhub"
+        )
+
+
+def _check_monitor_flags(args: argparse.Namespace) -> None:
+    """Replay flags need a replay, recording needs a live source, one source at a time."""
+    replay: Path | None = args.replay
+    if replay is not None and (_given(args, "demo") or _given(args, "source")):
+        raise UsageError("--replay is a source of its own: drop --demo / --source")
+    replaying = replay is not None or _is_demo(args)
+    if args.record is not None and replaying:
+        raise UsageError(
+            "--record: recording needs a live source (yahoo or finnhub), not --demo or --replay"
+        )
+    if not replaying:
+        for dest, flag in (("speed", "--speed"), ("refresh", "--refresh")):
+            if _given(args, dest):
+                raise UsageError(
+                    f"{flag} sets a replay's pace: use it with --demo or --replay "
+                    "(live, [poll] in the config sets how often capgap polls)"
+                )
+    if replay is not None and not replay.is_dir():
+        what = "no such folder" if not replay.exists() else "not a folder"
+        raise UsageError(f"--replay: {replay}: {what} (give a recording's folder)")
 
 
 def parse_at(text: str, default_day: date) -> datetime:
@@ -351,15 +486,20 @@ def _theme(args: argparse.Namespace, loaded: LoadedThemes, state_path: Path) -> 
     from tui.state import UiState, load_state, resolve_theme
 
     known = {theme.name for theme in loaded.themes} | set(BUILTIN_THEMES)
-    names = ", ".join(sorted(known))
+
+    def unknown(name: str) -> str:
+        # A theme file that is there but wrong says what is wrong with it (file, line, key).
+        error = loaded.error_for(name)
+        if error is not None:
+            return f"theme {name!r} does not load: {error}"
+        return f"no theme named {name!r} (known: {', '.join(sorted(known))})"
+
     if args.theme is not None and args.theme not in known:
-        raise UsageError(f"--theme: no theme named {args.theme!r} (known: {names})")
+        raise UsageError(f"--theme: {unknown(args.theme)}")
     settings: Settings = args.settings
     configured = settings.ui.theme
     if configured is not None and configured not in known and settings.source is not None:
-        raise config_error(
-            settings.source, "ui", "theme", f"no theme named {configured!r} (known: {names})"
-        )
+        raise config_error(settings.source, "ui", "theme", unknown(configured))
     state = load_state(state_path)
     if state.theme is not None and state.theme not in known:
         # A remembered theme whose file has since gone: fall back quietly.
@@ -396,11 +536,18 @@ def _run_monitor(args: argparse.Namespace) -> int:
     state_path = default_state_path()
     loaded = load_themes()
     theme = _theme(args, loaded, state_path)
+    speed = args.speed or DEFAULT_SPEED
+    refresh_s = args.refresh or DEFAULT_REFRESH_S
     if args.replay is not None:
         from tui.engine import recording_clock
+        from tui.feeds.base import FeedError
 
         _refuse_at_live(args)
-        clock: Clock = recording_clock(args.replay, args.speed)
+        try:
+            clock: Clock = recording_clock(args.replay, speed)
+        except FeedError as exc:
+            # A folder that holds no recording is bad input, like a missing one.
+            raise UsageError(f"--replay: {exc}") from None
 
         def build() -> Engine:
             from tui.engine import recording_engine
@@ -408,14 +555,14 @@ def _run_monitor(args: argparse.Namespace) -> int:
             return recording_engine(
                 args.replay,
                 clock,
-                refresh_s=args.refresh,
+                refresh_s=refresh_s,
                 schedule=args.schedule,
                 universe=_universe(settings),
             )
 
         engine = DeferredEngine(build, clock=clock, demo=False, source_label="replay")
     elif _is_demo(args):
-        clock = demo_clock(_demo_start(args.at), args.speed)
+        clock = demo_clock(_demo_start(args.at), speed)
 
         def build() -> Engine:
             # Runs in a worker thread once the first frame is painted: polars loads there.
@@ -423,7 +570,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
 
             return demo_engine(
                 clock,
-                refresh_s=args.refresh,
+                refresh_s=refresh_s,
                 schedule=args.schedule,
                 manual_prices=settings.fedwatch.prices,
                 universe=_universe(settings),
@@ -462,6 +609,10 @@ def _run_monitor(args: argparse.Namespace) -> int:
         themes=loaded,
     )
     app.run(mouse=settings.ui.mouse if args.mouse is None else args.mouse)
+    if args.record is not None:
+        # The terminal is restored by now: the lines stay in the shell's scrollback.
+        for line in recording_report(engine.built, args.record)[1]:
+            print(f"capgap: {line}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -530,8 +681,9 @@ def _run_calendar(args: argparse.Namespace) -> int:
     from tui.report import calendar_report
 
     now = SystemClock().now()
-    if args.at is not None:
-        now = parse_at(args.at, now.astimezone(NEW_YORK).date())
+    at = getattr(args, "at", None)
+    if at is not None:
+        now = parse_at(at, now.astimezone(NEW_YORK).date())
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
     sys.stdout.write(calendar_report(now, days=args.days, fmt=fmt, schedule=args.schedule))
     return EXIT_OK
@@ -590,6 +742,7 @@ def _run_fedwatch(args: argparse.Namespace) -> int:
             else:
                 from tui.clock import SystemClock
 
+                _refuse_at_live(args)
                 fed, upcoming_from = _live_fed(args), SystemClock().now()
             if not fed.futures:
                 raise DataError(fed.fedwatch_error or "no Fed funds futures prices")
@@ -621,6 +774,7 @@ def _run_record(args: argparse.Namespace) -> int:
 
     from tui.engine import live_engine
 
+    _refuse_at_live(args)  # a Finnhub key is needed before anything is polled
     universe = _universe(args.settings)
 
     async def record() -> int:
@@ -647,18 +801,38 @@ def _run_record(args: argparse.Namespace) -> int:
         runner.cancel()
         await asyncio.gather(runner, return_exceptions=True)
         await engine.aclose()
-        recorder = engine.recorder
-        if recorder is not None:
-            print(
-                f"capgap: wrote {recorder.rows_written} rows in {recorder.files_written} files",
-                file=sys.stderr,
-            )
-            if engine.recording_error:
-                print(f"capgap: recording error: {engine.recording_error}", file=sys.stderr)
-                return EXIT_FAILURE
-        return EXIT_OK
+        wrote, lines = recording_report(engine, args.out)
+        for line in lines:
+            print(f"capgap: {line}", file=sys.stderr)
+        # A recording that holds nothing, or not all it should, is a failure for scripts.
+        return EXIT_OK if wrote and not engine.recording_error else EXIT_FAILURE
 
     return asyncio.run(record())
+
+
+def recording_report(engine: Engine | None, out: Path) -> tuple[bool, list[str]]:
+    """Say what a recording wrote, or why it wrote nothing; True when it wrote quotes.
+
+    ``engine`` is None when the monitor ended before its engine was built.
+    """
+    recorder = engine.recorder if engine is not None else None
+    if engine is not None and recorder is not None and recorder.rows_written:
+        lines = [recorder.summary()]
+        if engine.recording_error:
+            lines.append(f"recording error: {engine.recording_error}")
+        return True, lines
+    return False, [f"recorded nothing in {out}: {_why_nothing_recorded(engine)}"]
+
+
+def _why_nothing_recorded(engine: Engine | None) -> str:
+    if engine is None or engine.latest is None:
+        return "stopped before the first poll had ended"
+    if engine.recording_error:
+        return engine.recording_error
+    feed = engine.latest.feeds[0]
+    if feed.last_success is None:
+        return f"the source never answered ({feed.name}: {feed.error or 'no reply'})"
+    return f"{feed.name} answered with no quotes to record"
 
 
 def _run_check(args: argparse.Namespace) -> int:
@@ -706,6 +880,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        check_flags(args)
         if args.command == "config":
             return _run_config(args)
         args.settings = _load(args)

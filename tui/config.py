@@ -27,7 +27,7 @@ from tui.alert_rules import (
     SpreadCross,
     SpreadMetric,
 )
-from tui.keys import KNOWN_BINDINGS
+from tui.keys import KNOWN_BINDINGS, keymap_conflict
 from tui.resources import package_data
 
 CONFIG_ENV = "CAPGAP_CONFIG"
@@ -306,6 +306,16 @@ class _Reader:
             raise self.fail(where, None, "must be a table")
         self.check_keys(value, allowed, where, what=what)
         return value
+
+
+def toml_key_line(text: str, keys: tuple[str, ...]) -> int | None:
+    """Return the 1-based line of the dotted key ``keys`` in TOML ``text`` (None if not found).
+
+    ``("colors", "primary")`` is found as ``primary =`` under ``[colors]``, as a dotted key or
+    inside an inline table (the line of its nearest enclosing key). For theme files, which
+    tomllib reads without line numbers.
+    """
+    return _Reader(Path(), text)._scan((), keys, None) or None
 
 
 def config_error(path: Path, section: str, key: str | None, problem: str) -> ConfigError:
@@ -597,6 +607,12 @@ def _keymap(reader: _Reader, raw: Mapping[str, Any]) -> dict[str, str]:
                 "keymap", binding, f'{keys!r} is not a list of keys like "j" or "j,down"'
             )
         keymap[binding] = ",".join(parts)
+    conflict = keymap_conflict(keymap)
+    if conflict is not None:
+        key, first, second, where = conflict
+        raise reader.fail(
+            "keymap", second, f"{key!r} is bound to both {second} and {first} ({where})"
+        )
     return keymap
 
 

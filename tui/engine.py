@@ -26,7 +26,7 @@ from tui.feeds.health import FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
 from tui.feeds.replay import ReplayFeed
-from tui.launch import demo_clock, live_label, replay_label
+from tui.launch import RECORDER_FEED, demo_clock, live_label, replay_label
 from tui.market.calendar import NEW_YORK, market_session, poll_interval
 from tui.market.fomc import FomcMeeting, default_schedule
 from tui.market.zq import YearMonth, default_naming
@@ -305,7 +305,7 @@ class Engine:
         if self.recorder is None:
             return (feed, *rates)
         recorder = FeedStatus(
-            name="recorder",
+            name=RECORDER_FEED,
             state="degraded" if self.recording_error else "ok",
             last_success=None,
             age_s=None,

@@ -1,6 +1,14 @@
-"""The binding ids a keymap may rebind, with their default keys and what each does."""
+"""The binding ids a keymap may rebind: their default keys, what each does, and where it is live.
+
+Where each id is live lets the config refuse a keymap that gives one key to two ids in one
+scope (an app test holds these scopes equal to the app's own binding chains).
+"""
 
 from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from typing import NamedTuple
 
 #: binding id -> (default keys, description). Keys use Textual's names, comma-separated.
 KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
@@ -38,3 +46,113 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
 def default_keys(binding_id: str) -> str:
     """Return the default keys of a known binding id (KeyError when unknown)."""
     return KNOWN_BINDINGS[binding_id][0]
+
+
+#: The app's own ids: live on every screen.
+APP_WIDE: tuple[str, ...] = (
+    "quit", "help", "palette", "theme", "pause", "refresh", "compact", "redraw", "suspend",
+)  # fmt: skip
+#: The ids of focusable widgets: live on their screen while the widget has the focus.
+WIDGET_IDS: Mapping[str, tuple[str, ...]] = {
+    "table": ("down", "up", "left", "right", "top", "bottom"),
+    "panel": ("open",),
+}
+_WINDOW_IDS = (
+    "window_1m", "window_3m", "window_6m", "window_ytd", "window_1y", "window_next", "window_prev",
+)  # fmt: skip
+#: Each screen: its own ids, and the kinds of focusable widgets on it (keys of WIDGET_IDS).
+SCREEN_IDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "dashboard": (("back", "sort", "reverse", "fed"), ("table", "panel")),
+    "sector": (("back", "sort", "reverse", "filter"), ("table",)),
+    "symbol": (("back", *_WINDOW_IDS), ()),
+    # The spread screen's own panel takes no focus: its Enter would open the screen again.
+    "spread": (("back", *_WINDOW_IDS), ()),
+    "Fed": (("back",), ("table",)),
+}
+
+
+def screen_scopes() -> dict[str, set[frozenset[str]]]:
+    """Return, per screen, each set of ids one key press can reach there.
+
+    A key press goes to the focused widget, then the screen, then the app: one set with no
+    widget focused, and one per kind of focusable widget. Two widgets of a screen never have
+    the focus at once, and only the top screen gets keys, so their ids never meet.
+    """
+    scopes: dict[str, set[frozenset[str]]] = {}
+    for screen, (own, widgets) in SCREEN_IDS.items():
+        base = frozenset(APP_WIDE) | frozenset(own)
+        scopes[screen] = {base} | {base | frozenset(WIDGET_IDS[kind]) for kind in widgets}
+    return scopes
+
+
+# Textual names keys that are not letters or digits by their Unicode names ("?" is
+# question_mark); these are its own replacements (textual.keys.KEY_NAME_REPLACEMENTS).
+_KEY_NAME_REPLACEMENTS = {
+    "solidus": "slash",
+    "reverse_solidus": "backslash",
+    "commercial_at": "at",
+    "hyphen_minus": "minus",
+    "plus_sign": "plus",
+    "low_line": "underscore",
+}
+
+
+def key_name(key: str) -> str:
+    """Return Textual's name of a key as a keymap may write it ("?" -> "question_mark").
+
+    The same rule as Textual's keymap (a test holds them equal), without importing Textual
+    before the colour system is chosen.
+    """
+    key = key.strip()
+    if len(key) != 1 or key.isalnum():
+        return key
+    if key == "\t":
+        return "tab"
+    try:
+        name = unicodedata.name(key).lower().replace("-", "_").replace(" ", "_")
+    except ValueError:
+        return key
+    return _KEY_NAME_REPLACEMENTS.get(name, name)
+
+
+class KeyConflict(NamedTuple):
+    """One key given to two binding ids that one key press can reach."""
+
+    key: str
+    first: str
+    second: str
+    where: str
+
+
+def _where(first: str, second: str, screen: str) -> str:
+    if first in APP_WIDE and second in APP_WIDE:
+        return "app-wide"
+    return "on the dashboard" if screen == "dashboard" else f"on the {screen} screen"
+
+
+def keymap_conflict(keymap: Mapping[str, str]) -> KeyConflict | None:
+    """Return the first key that ``keymap`` (over the defaults) gives two ids in one scope.
+
+    ``second`` is an id the keymap sets (the later one when it sets both), so the error can
+    name the line that made the conflict.
+    """
+    keys = {
+        binding: {key_name(key) for key in keymap.get(binding, default).split(",")}
+        for binding, (default, _) in KNOWN_BINDINGS.items()
+    }
+    order = {binding: index for index, binding in enumerate(keymap)}
+
+    def later(binding: str) -> tuple[bool, int]:
+        # Ids the keymap sets sort after the defaults, in the file's order.
+        return (binding in order, order.get(binding, -1))
+
+    for screen, scopes in screen_scopes().items():
+        for scope in sorted(scopes, key=len):
+            owner: dict[str, str] = {}
+            for binding in sorted(scope, key=lambda b: list(KNOWN_BINDINGS).index(b)):
+                for key in sorted(keys[binding]):
+                    other = owner.setdefault(key, binding)
+                    if other != binding:
+                        first, second = sorted((other, binding), key=later)
+                        return KeyConflict(key, first, second, _where(first, second, screen))
+    return None

@@ -97,6 +97,8 @@ def demo_clock(at: datetime | None = None, speed: float = 30.0) -> ReplayClock:
 
 
 LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxies)"}
+#: The name of the recorder's status in a snapshot's feeds: there while recording (REC).
+RECORDER_FEED = "recorder"
 
 
 def live_label(source: str) -> str:
@@ -142,6 +144,11 @@ class DeferredEngine:
     def universe(self) -> Universe | None:
         """The real engine's universe, None until it is built."""
         return self._engine.universe if self._engine is not None else None
+
+    @property
+    def built(self) -> Engine | None:
+        """The real engine, None if it was never built (capgap ended before its first poll)."""
+        return self._engine
 
     async def engine(self) -> Engine:
         """Return the real engine, building it off the event loop the first time."""

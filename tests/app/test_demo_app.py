@@ -133,3 +133,32 @@ async def test_before_the_open_breadth_leaders_and_laggards_are_missing() -> Non
             assert table.get_cell(sector, "breadth").plain == "—"
             assert table.get_cell(sector, "leaders").plain == "—"
             assert table.get_cell(sector, "laggards").plain == "—"
+
+
+async def test_rec_shows_on_the_status_line_while_recording(tmp_path: Any) -> None:
+    from app_support import screen_lines
+
+    from tui.feeds.recorder import Recorder
+    from tui.feeds.replay import ReplayFeed
+    from tui.resources import sample_data_dir
+
+    clock = ManualClock(SESSION_11AM)
+    recorder = Recorder(tmp_path / "rec", clock)
+    engine = Engine(ReplayFeed(sample_data_dir(), clock, name="demo"), clock, recorder=recorder)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_snapshot(app, pilot)
+        await pilot.pause()
+        badge = app.dashboard.query_one("#rec-badge", Static)
+        assert badge.display and str(badge.content).strip() == "REC"
+        assert " REC " in screen_lines(app)[0]
+
+
+async def test_rec_is_not_shown_without_a_recording() -> None:
+    from app_support import screen_lines
+
+    app = make_app(demo_engine(ManualClock(SESSION_11AM)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await first_snapshot(app, pilot)
+        await pilot.pause()
+        assert "REC" not in screen_lines(app)[0]

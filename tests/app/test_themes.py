@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app_support import SESSION_11AM, wait_for
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.widgets import Static
@@ -91,3 +92,35 @@ async def test_ansi_theme_keeps_terminal_colours_for_up_and_down():
         # ANSI 2 and 1: the terminal's own green and red, not an RGB approximation.
         assert (up.ansi, down.ansi) == (2, 1)
         assert app.theme_variables["ansi-background"] == "ansi_black"
+
+
+async def test_notifications_show_brackets_as_written():
+    """Theme errors, config warnings and engine errors carry [colors], paths and data: no markup."""
+    from app_support import ScriptedEngine
+
+    from tui.clock import ManualClock
+    from tui.config import Settings
+    from tui.ui.app import CapgapApp
+    from tui.ui.themes import LoadedThemes
+
+    theme_error = "/home/me/.config/capgap/themes/mine.toml:3: [colors] primary = 'blu' is bad"
+    warning = "/tmp/[variables]/config.toml holds an API key and is readable by others"
+    themes = LoadedThemes(BUNDLED.themes, (theme_error,))
+    engine = ScriptedEngine(
+        ManualClock(SESSION_11AM), fail_with=RuntimeError("[variables] gap-up and [b]AAPL[/b]")
+    )
+    app = CapgapApp(
+        engine,  # type: ignore[arg-type]
+        animation_level="none",
+        settings=Settings(warnings=(warning,)),
+        themes=themes,
+    )
+    # run_test leaves toasts out unless asked: the test reads what the toasts render.
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        from textual.widgets._toast import Toast
+
+        await wait_for(lambda: len(app.screen.query(Toast)) >= 3, pilot)
+        shown = [toast.render().plain for toast in app.screen.query(Toast)]
+    assert any(theme_error in text for text in shown), shown
+    assert any(warning in text for text in shown), shown
+    assert any("RuntimeError: [variables] gap-up and [b]AAPL[/b]" in text for text in shown)

@@ -6,6 +6,7 @@ keeps the quick checks: the first layout at 80x24, and a bad flag.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -62,3 +63,29 @@ def test_a_bad_flag_gets_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "--demo" in result.stderr
+
+
+def test_the_readme_picture_is_what_its_caption_command_draws(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    caption = re.search(
+        r"^At 80x24, `capgap ([^`]+)`.*?drawn with\s+`tmux new-session -x 80 -y 24 "
+        r"'capgap ([^']+)'`.*?\n```\n(.*?)\n```",
+        readme,
+        re.MULTILINE | re.DOTALL,
+    )
+    assert caption is not None, "the 80x24 picture's caption gives no command"
+    args, drawn_with, picture = caption.groups()
+    assert args == drawn_with
+    command = capgap_command(*args.split())
+    env = isolated_env(tmp_path / "home")
+    # Only the running clock, the data's age and the countdown depend on the moment captured.
+    moving = re.compile(r"\d\d:\d\d:\d\d ET|data \d+s|in \d\d:\d\d:\d\d:\d\d")
+
+    def steady(text: str) -> list[str]:
+        return [moving.sub("#", line).rstrip() for line in text.splitlines()]
+
+    with Tmux(command, width=80, height=24, env=env, cwd=tmp_path) as term:
+        term.wait_for_match(r"data \d+s")
+        screen = term.wait_for_match(r"(?s)^.*Comm Svcs.*$").group(0)
+        assert steady(screen)[:24] == steady(picture)
+        quit_cleanly(term)

@@ -1,4 +1,5 @@
-"""`capgap record` polls the local server, is stopped by SIGTERM, and its recording replays."""
+"""`capgap record` polls the local server, is stopped by SIGTERM, and its recording replays;
+a recording that wrote nothing says why, and the monitor says what it recorded on exit."""
 
 from __future__ import annotations
 
@@ -7,29 +8,39 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import pytest
 from server import LocalServer, Reply, local_server
 from test_live_engine import QUOTE_PATH, config_for, daily_chart, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_yahoo_quote import COOKIE_PATH
 
 from tui.analytics.universe import load_universe, vars_in_order
 from tui.clock import ManualClock, SystemClock
 from tui.engine import recording_engine
 from tui.feeds.recorded import recording_window
 from tui.feeds.yahoo import chart_path
+from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
 
 
-def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
+def serve_a_poll(server: LocalServer) -> int:
+    """Answer a whole poll: both indices quoted 30 s ago, daily history, the EFFR; the stamp."""
     now = SystemClock().now().astimezone(UTC)
     stamp = int(now.timestamp()) - 30
-    serve_index_quotes(local_server, stamp)
+    serve_index_quotes(server, stamp)
     for symbol in vars_in_order(load_universe().benchmarks):
-        local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [100.0, 101.0], now)))
-    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [100.0, 101.0], now)))
+    server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    return stamp
+
+
+def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
+    stamp = serve_a_poll(local_server)
     config = Path(config_for(local_server, tmp_path))
     config.write_text(config.read_text() + "[poll]\nopen_s = 1\nextended_s = 1\nclosed_s = 1\n")
     out = tmp_path / "rec"
@@ -55,7 +66,9 @@ def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
             child.kill()
             child.wait()
     assert child.returncode == 0, err
-    assert "wrote 2 rows in 1 files" in err  # an unchanged quote is stored once
+    day = datetime.fromtimestamp(stamp, NEW_YORK).date()
+    # An unchanged quote is stored once: two rows, the two indices, in one file of one day.
+    assert f"capgap: wrote 2 rows in 1 file for 1 day ({day}) to {out}\n" in err
     first, last = recording_window(out)
     assert first == last  # both quotes carry the one stamp served
     engine = recording_engine(out, ManualClock(last))
@@ -64,3 +77,118 @@ def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
     assert snapshot.spread.small.last == 2521.48
     assert snapshot.fed.target_range == (3.75, 4.0)
     assert not snapshot.demo and snapshot.source == "replay"
+
+
+def start_recording(config: Path, out: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tui", "record", "--config", str(config), "--out", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop(child: subprocess.Popen[str]) -> str:
+    """SIGTERM the recorder and return the rest of its stderr (it is killed if it hangs)."""
+    try:
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    return err
+
+
+def test_record_with_the_source_down_the_whole_time_exits_1_and_says_why(
+    local_server: LocalServer, tmp_path: Path
+):
+    # Nothing is scripted: the server answers 404 to every request.
+    config = Path(config_for(local_server, tmp_path))
+    out = tmp_path / "rec"
+    child = start_recording(config, out)
+    assert child.stderr is not None
+    seen = [child.stderr.readline()]  # "recording to ...": the signal handlers are in place
+    # The recorder reports each failed poll on a line of its own: the first poll has ended.
+    seen.append(child.stderr.readline())
+    err = "".join(seen) + stop(child)
+    assert seen[0].startswith(f"capgap: recording to {out}"), err
+    assert seen[1].startswith("capgap: yahoo "), err
+    assert child.returncode == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"capgap: recorded nothing in {out}: the source never answered (yahoo: ")
+    assert not list(out.rglob("quotes-*.parquet"))
+
+
+def test_record_stopped_before_its_first_poll_ended_exits_1_and_says_why(
+    local_server: LocalServer, tmp_path: Path
+):
+    # Every request of the first poll hangs: the stop comes while it is in flight.
+    for path in (
+        COOKIE_PATH,
+        EFFR_PATH,
+        *map(chart_path, vars_in_order(load_universe().benchmarks)),
+    ):
+        local_server.add(path, Reply.slow(60))
+    config = Path(config_for(local_server, tmp_path))
+    out = tmp_path / "rec"
+    child = start_recording(config, out)
+    try:
+        deadline = time.monotonic() + 20
+        while local_server.total < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        err = stop(child)
+    assert child.returncode == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last == f"capgap: recorded nothing in {out}: stopped before the first poll had ended"
+
+
+class _OnePollApp:
+    """Stands in for the monitor's app: runs one poll of the engine, then quits like `q`."""
+
+    def __init__(self, engine: Any, **_kwargs: Any) -> None:
+        self.engine = engine
+
+    def run(self, **_kwargs: Any) -> None:
+        async def once() -> None:
+            try:
+                await self.engine.refresh()
+            finally:
+                await self.engine.aclose()
+
+        asyncio.run(once())
+
+
+@pytest.fixture
+def monitor_without_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.ui.app.CapgapApp", _OnePollApp)
+    monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def test_the_monitor_says_what_it_recorded_on_exit(
+    local_server: LocalServer, tmp_path: Path, capsys: Any, monitor_without_screen: None
+):
+    from tui.cli import main
+
+    stamp = serve_a_poll(local_server)
+    out = tmp_path / "rec"
+    assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 0
+    day = datetime.fromtimestamp(stamp, NEW_YORK).date()
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        f"capgap: wrote 2 rows in 1 file for 1 day ({day}) to {out}"
+    )
+    assert len(list(out.rglob("quotes-*.parquet"))) == 1
+
+
+def test_the_monitor_says_why_it_recorded_nothing(
+    local_server: LocalServer, tmp_path: Path, capsys: Any, monitor_without_screen: None
+):
+    from tui.cli import main
+
+    out = tmp_path / "rec"
+    assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 0
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith(f"capgap: recorded nothing in {out}: the source never answered (yahoo: ")

@@ -70,6 +70,25 @@ def test_rows_written_equal_rows_read_back(tmp_path):
     assert all(FILE_NAME.fullmatch(name) for name in names)
     # HHMMSS is the New York wall time of the flush: 09:30:00 and 09:30:05.
     assert sorted(name[7:13] for name in names) == ["093000", "093005"]
+    assert rec.summary() == f"wrote 4 rows in 2 files for 1 day (2025-12-05) to {tmp_path}"
+
+
+def test_the_summary_counts_the_new_york_days_written(tmp_path):
+    clock = ManualClock(OPEN)
+    rec = Recorder(tmp_path, clock)
+    # 01:00 UTC on the 5th is 20:00 on the 4th in New York: three New York days in all.
+    rec.add_quotes(quotes([("AAA", datetime(2025, 12, 5, 1, 0, tzinfo=UTC), 10.0)]))
+    rec.add_quotes(quotes([("AAA", OPEN, 11.0)]))
+    rec.add_quotes(quotes([("AAA", OPEN + timedelta(days=3), 12.0)]))
+    assert rec.close() is None
+    assert rec.days_written == {date(2025, 12, 4), date(2025, 12, 5), date(2025, 12, 8)}
+    assert rec.summary() == (
+        f"wrote 3 rows in 3 files for 3 days (2025-12-04 to 2025-12-08) to {tmp_path}"
+    )
+    one = Recorder(tmp_path / "one", clock)
+    one.add_quotes(quotes([("AAA", OPEN, 10.0)]))
+    assert one.close() is None
+    assert one.summary() == f"wrote 1 row in 1 file for 1 day (2025-12-05) to {tmp_path / 'one'}"
 
 
 def test_partitions_follow_the_new_york_date(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -146,3 +147,87 @@ def test_fedwatch_uses_the_sample_prices_with_demo(capsys):
     meetings = json.loads(capsys.readouterr().out)["meetings"]
     assert meetings[0]["date"] == "2025-12-10"
     assert meetings[0]["cut_pct"] == pytest.approx(87, abs=1.0)
+
+
+def _offline_config(tmp_path) -> str:
+    """A config whose providers sit on a closed local port: nothing can reach the internet."""
+    path = tmp_path / "offline.toml"
+    path.write_text(
+        '[feeds.yahoo]\nbase_url = "http://127.0.0.1:9"\ncookie_url = "http://127.0.0.1:9/c"\n'
+        '[feeds.nyfed]\nbase_url = "http://127.0.0.1:9"\n'
+        '[feeds.finnhub]\nbase_url = "http://127.0.0.1:9"\napi_key = "k"\n'
+    )
+    path.chmod(0o600)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        # Flags of the monitor given before a command's name were taken and then ignored.
+        (["--speed", "5", "snapshot", "--demo"], "--speed"),
+        (["--refresh", "2", "snapshot", "--demo"], "--refresh"),
+        (["--theme", "capgap-dark", "calendar"], "--theme"),
+        (["--record", "REC", "snapshot", "--demo"], "--record"),
+        (["--replay", "REC", "snapshot", "--demo"], "--replay"),
+        (["--no-mouse", "check"], "--mouse"),
+        # Source flags of commands that record a live source, or read no source at all.
+        (["--demo", "record", "--out", "REC"], "--demo: recording needs a live source"),
+        (["--source", "demo", "record", "--out", "REC"], "recording needs a live source"),
+        (["--at", "10:00", "record", "--out", "REC"], "--at"),
+        (["--demo", "check"], "--demo"),
+        (["--demo", "calendar"], "--demo"),
+        # Two sources at once: one of them was dropped without a word.
+        (["snapshot", "--demo", "--source", "yahoo"], "--demo"),
+        # fedwatch: --futures gives the prices, so there is no source or time to read them at;
+        # live it reads Yahoo's ZQ futures now, whatever --at or --source finnhub say.
+        (["fedwatch", "--futures", "2015-08=99.8675,2015-09=99.805", "--demo"], "--futures"),
+        (["fedwatch", "--futures", "2015-08=99.8675,2015-09=99.805", "--at", "10:00"], "--at"),
+        (["fedwatch", "--at", "10:00"], "--at"),
+        (["fedwatch", "--source", "finnhub"], "--source finnhub"),
+        # Range checks.
+        (["calendar", "--days", "100000000"], "--days"),
+    ],
+)
+def test_flags_that_mean_nothing_for_the_command_exit_2_with_one_line(tmp_path, argv, needle):
+    argv = [str(tmp_path / "rec") if arg == "REC" else arg for arg in argv]
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", *argv, "--config", _offline_config(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0] and "Traceback" not in result.stderr
+    assert not (tmp_path / "rec").exists()
+
+
+def test_calendar_at_before_the_command_name_counts_as_after_it(capsys):
+    assert main(["calendar", "--at", "2025-11-27T12:00", "--format", "json"]) == 0
+    after = json.loads(capsys.readouterr().out)
+    assert main(["--at", "2025-11-27T12:00", "calendar", "--format", "json"]) == 0
+    before = json.loads(capsys.readouterr().out)
+    assert after["market"]["state"] == "holiday"  # Thanksgiving 2025
+    assert before == after
+
+
+def test_record_takes_a_live_source_and_checks_its_key_first(tmp_path):
+    config = tmp_path / "nokey.toml"
+    config.write_text('[feeds.finnhub]\nbase_url = "http://127.0.0.1:9"\n')
+    out = tmp_path / "rec"
+    argv = ["record", "--source", "finnhub", "--out", str(out), "--config", str(config)]
+    result = subprocess.run(
+        [sys.executable, "-m", "tui", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={key: value for key, value in os.environ.items() if key != "FINNHUB_API_KEY"},
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == (
+        "capgap: error: --source finnhub needs an API key: [feeds.finnhub] api_key or "
+        "FINNHUB_API_KEY"
+    )
+    assert not out.exists()

@@ -43,6 +43,9 @@ class CapgapApp:
             "source": str(given["settings"].source),
             "themes": sorted(theme.name for theme in given["themes"].themes),
             "demo": self.engine.demo,
+            "speed": self.engine.clock.speed,
+            # Built only when asked: it loads polars and the sample session.
+            "refresh_s": self.engine._factory().refresh_s if os.environ.get("BUILD") else None,
             "polars_loaded": polars_loaded,
             "textual_before_main": TEXTUAL_BEFORE_MAIN,
         }))
@@ -262,3 +265,107 @@ def test_snapshot_tmux_line_agrees_with_the_json(capsys):
     assert f"gap {spread['relative_pp']['1d']:+.2f}pp" in line
     assert re.search(r"FOMC \d+d\d{2}h", line)  # 2025-12-05 14:00 to the 10th: days away
     assert len(line) <= 60
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        # Range checks: a replay step of an hour, or faster than the screen can follow.
+        (["--demo", "--refresh", "3600"], "--refresh"),
+        (["--demo", "--refresh", "0.05"], "--refresh"),
+        (["--demo", "--speed", "3601"], "--speed"),
+        (["--demo", "--speed", "nan"], "--speed"),
+        # Replay flags with a live source were accepted and ignored.
+        (["--speed", "60"], "--speed"),
+        (["--refresh", "2"], "--refresh"),
+        (["--source", "yahoo", "--speed", "2"], "--speed"),
+        (["--source", "finnhub", "--refresh", "2"], "--refresh"),
+        # Two sources at once: one of them was dropped without a word.
+        (["--demo", "--source", "yahoo"], "--demo"),
+        (["--replay", "EMPTY", "--demo"], "--replay"),
+        (["--replay", "EMPTY", "--source", "finnhub"], "--replay"),
+        # Recording needs a live source.
+        (["--demo", "--record", "REC"], "recording needs a live source"),
+        (["--source", "demo", "--record", "REC"], "recording needs a live source"),
+        (["--replay", "EMPTY", "--record", "REC"], "recording needs a live source"),
+        # A replay of nothing is bad input, not a data error.
+        (["--replay", "MISSING"], "--replay"),
+        (["--replay", "EMPTY"], "--replay"),
+    ],
+)
+def test_monitor_flags_that_mean_nothing_or_are_out_of_range_exit_2(home, argv, needle):
+    (home / "empty").mkdir()
+    paths = {"REC": home / "rec", "EMPTY": home / "empty", "MISSING": home / "missing"}
+    argv = [str(paths[arg]) if arg in paths else arg for arg in argv]
+    # The providers sit on a closed local port, should anything try to poll them.
+    offline = config(home, '[feeds.yahoo]\nbase_url = "http://127.0.0.1:9"\n')
+    result = run_capgap(home, *argv, "--config", str(offline))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("capgap: error: ") and needle in lines[0]
+    assert not (home / "rec").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "speed", "refresh_s"),
+    [
+        (["--demo"], 30.0, 1.0),
+        (["--demo", "--speed", "3600", "--refresh", "0.1"], 3600.0, 0.1),
+        (["--source", "demo", "--speed", "0.5", "--refresh", "60"], 0.5, 60.0),
+    ],
+)
+def test_speed_and_refresh_set_the_replay_clock_and_step(home, argv, speed, refresh_s):
+    got = launched(home, *argv, env={"BUILD": "1"})
+    assert got["demo"] is True
+    assert got["speed"] == speed
+    assert got["refresh_s"] == refresh_s
+
+
+def user_theme(home: Path, name: str, body: str) -> Path:
+    """Write a theme file into the user's themes folder (XDG_CONFIG_HOME points into home)."""
+    folder = home / "config" / "capgap" / "themes"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.toml"
+    path.write_text(body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "own_error"),
+    [
+        ('name = "mine"\n[colors]\nprimary = "blu"\n', ":3: [colors] primary = 'blu' is not a"),
+        ('name = "mine"\nsparkle = 1\n[colors]\nprimary = "#fff"\n', ":2: unknown keys sparkle"),
+        ('name = "mine"\n[colors\nprimary = "#fff"\n', ": not valid TOML: "),
+    ],
+)
+def test_a_broken_user_theme_asked_for_says_what_is_wrong_with_it(home, body, own_error):
+    path = user_theme(home, "mine", body)
+    result = run_capgap(home, "--demo", "--theme", "mine")
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith("capgap: error: --theme: theme 'mine' does not load: ")
+    assert f"{path}{own_error}" in lines[0]
+    assert "no theme named" not in lines[0]
+
+
+def test_a_broken_user_theme_named_in_the_config_names_both_files(home):
+    theme = user_theme(home, "mine", 'name = "mine"\n[colors]\nprimary = "#fff"\nerror = 3\n')
+    path = config(home, '[ui]\ntheme = "mine"\n')
+    result = run_capgap(home, "--demo", "--config", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"capgap: error: {path}:2: [ui] theme: theme 'mine' does not load: ")
+    assert f"{theme}:4: [colors] error must be a colour string" in lines[0]
+
+
+def test_a_keymap_conflict_stops_capgap_naming_both_ids(home):
+    path = config(home, '[keymap]\nfed = "q"\n')
+    result = run_capgap(home, "--demo", "--config", str(path))
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert lines[0].startswith(f"capgap: error: {path}:2: [keymap] fed: ")
+    assert "both fed and quit" in lines[0]

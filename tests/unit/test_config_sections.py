@@ -381,3 +381,78 @@ def test_no_warning_for_a_readable_file_without_a_key(tmp_path):
     path = write(tmp_path, '[feeds.fred]\nbase_url = "https://mirror.example"\n')
     path.chmod(0o644)
     assert load_settings(path, environ={"FRED_API_KEY": "from-env"}).warnings == ()
+
+
+# --- [keymap]: one key, two ids in one scope ---
+@pytest.mark.parametrize(
+    ("body", "line", "binding", "other", "where"),
+    [
+        # An app-wide key is live on every screen: a screen's key cannot take it.
+        ('[keymap]\nfed = "q"\n', 2, "fed", "quit", "on the dashboard"),
+        ('[keymap]\nfed = "F,q"\n', 2, "fed", "quit", "on the dashboard"),
+        # Two app-wide ids.
+        ('[keymap]\npause = "t"\n', 2, "pause", "theme", "app-wide"),
+        # Textual's name of a key and the key itself are one key.
+        ('[keymap]\nfed = "?"\n', 2, "fed", "help", "on the dashboard"),
+        ('[keymap]\nfilter = "question_mark"\n', 2, "filter", "help", "on the sector screen"),
+        # A screen's key and the key of a table on it: the table has the focus.
+        ('[keymap]\nsort = "j"\n', 2, "sort", "down", "on the dashboard"),
+        ('[keymap]\nback = "g"\n', 2, "back", "top", "on the dashboard"),
+        # Two ids of one screen, both remapped: the second one's line.
+        ('[keymap]\nwindow_1m = "m"\nwindow_3m = "m"\n', 3, "window_3m", "window_1m", "symbol"),
+        # An app-wide id moved onto a screen's default key.
+        ('[keymap]\n\nrefresh = "s"\n', 3, "refresh", "sort", "on the dashboard"),
+    ],
+)
+def test_a_key_bound_to_two_ids_in_one_scope_is_refused(
+    tmp_path, body, line, binding, other, where
+):
+    path = write(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    message = str(caught.value)
+    assert message.startswith(f"{path}:{line}: [keymap] {binding}: "), message
+    assert f"both {binding} and {other}" in message or f"both {other} and {binding}" in message
+    assert where in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # Different screens: the sector screen's filter and the dashboard's Fed key.
+        '[keymap]\nfilter = "f"\n',
+        # The symbol screen's window key and the sort key of the dashboard and sector screens.
+        '[keymap]\nwindow_1m = "s"\n',
+        # Two widgets of one screen that never have the focus together: a panel and a table.
+        '[keymap]\nopen = "j"\n',
+        # The key moved away first: quit leaves q, fed takes it.
+        '[keymap]\nquit = "ctrl+q"\nfed = "q"\n',
+        # One id bound twice to one key is no conflict.
+        '[keymap]\nfed = "F,F"\n',
+    ],
+)
+def test_keys_shared_across_scopes_are_fine(tmp_path, body):
+    settings = load_settings(write(tmp_path, body), environ={})
+    assert settings.keymap
+
+
+def test_the_default_keys_have_no_conflict():
+    from tui.keys import KNOWN_BINDINGS, keymap_conflict
+
+    assert keymap_conflict({}) is None
+    defaults = {binding: keys for binding, (keys, _) in KNOWN_BINDINGS.items()}
+    assert keymap_conflict(defaults) is None
+
+
+def test_keys_are_named_the_way_textual_names_them():
+    from textual.keys import _normalize_key_list
+
+    from tui.keys import key_name
+
+    for code in range(32, 127):
+        char = chr(code)
+        if char == ",":
+            continue  # the separator of a list of keys
+        assert key_name(char) == _normalize_key_list(char), repr(char)
+    for name in ("ctrl+p", "escape", "question_mark", "shift+tab", "f1"):
+        assert key_name(name) == _normalize_key_list(name)

@@ -71,3 +71,33 @@ def test_only_the_clock_module_reads_the_wall_clock():
 
 def test_the_wall_clock_check_finds_a_call():
     assert _wall_clock_calls(ast.parse("import datetime\ndatetime.now()\ntime.time()\n")) == [2, 3]
+
+
+def _notify_calls_with_markup(tree: ast.AST) -> list[int]:
+    """Lines of ``notify(...)`` calls that do not pass ``markup=False``."""
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "notify"
+        ):
+            markup = [kw.value for kw in node.keywords if kw.arg == "markup"]
+            if not (markup and isinstance(markup[0], ast.Constant) and markup[0].value is False):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_notifications_never_parse_markup():
+    # Paths, theme errors ("[colors] primary"), alerts and error text go into notifications:
+    # Textual would read their brackets as markup and drop or mangle them.
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        for line in _notify_calls_with_markup(ast.parse(path.read_text(), str(path))):
+            offenders.append(f"{path.relative_to(PACKAGE)}:{line}")
+    assert offenders == []
+
+
+def test_the_markup_check_finds_a_notify_call():
+    code = "app.notify('a')\napp.notify('b', markup=False)\napp.notify('c', markup=True)\n"
+    assert _notify_calls_with_markup(ast.parse(code)) == [1, 3]

@@ -288,28 +288,33 @@ GOOD = 'name = "good"\n[colors]\nprimary = "#336699"\n'
 
 
 @pytest.mark.parametrize(
-    ("body", "problem"),
+    ("body", "line", "problem"),
     [
-        ('name = "x"\n[colors\n', "not valid TOML"),
-        ('name = "x"\nsparkle = 1\n[colors]\nprimary = "#fff"\n', "unknown keys sparkle"),
-        ('name = "x"\n[colors]\nprimary = "#fff"\nsparkle = "#000"\n', "unknown colour keys"),
-        ('name = "x"\n[colors]\nprimary = "not-a-colour"\n', "is not a colour"),
-        ('name = "x"\n[colors]\nprimary = "#fff"\nerror = 12\n', "must be a colour string"),
-        ('name = "x"\n[colors]\nprimary = "ansi_red"\n', "set ansi = true"),
-        ('name = "x"\nansi = true\n[colors]\nprimary = "ansi_reddish"\n', "is not a colour"),
-        ('name = "x"\n[colors]\nprimary = "#fff"\n[variables]\ngap-upp = "#0f0"\n', "gap-upp"),
-        ('name = "x"\n[colors]\nprimary = "#fff"\n[variables]\ngap-up = "lime!"\n', "gap-up"),
-        ('name = "x"\n[colors]\nprimary = "#fff"\n[variables]\nborder = "#0f0"\n', "border"),
-        ('[colors]\nprimary = "#fff"\n', "'name' is missing"),
-        ('name = 3\n[colors]\nprimary = "#fff"\n', "'name' is missing"),
-        ('name = "x"\ndark = "yes"\n[colors]\nprimary = "#fff"\n', "dark must be true or false"),
-        ('name = "x"\ncolors = "#fff"\n', "[colors] must be a table"),
-        ('name = "x"\n', "must set at least 'primary'"),
-        ('name = "a\\nb"\n[colors]\nprimary = "#fff"\n', "not a one-line string"),
+        # tomllib names the line inside its own message.
+        ('name = "x"\n[colors\n', None, "not valid TOML"),
+        ('name = "x"\nsparkle = 1\n[colors]\nprimary = "#fff"\n', 2, "unknown keys sparkle"),
+        ('name = "x"\n[colors]\nprimary = "#fff"\nsparkle = "#000"\n', 4, "unknown colour keys"),
+        ('name = "x"\n[colors]\nprimary = "not-a-colour"\n', 3, "[colors] primary = 'not-a"),
+        ('name = "x"\n[colors]\nprimary = "#fff"\nerror = 12\n', 4, "must be a colour string"),
+        ('name = "x"\n[colors]\nprimary = "ansi_red"\n', 3, "set ansi = true"),
+        ('name = "x"\nansi = true\n[colors]\nprimary = "ansi_reddish"\n', 4, "is not a colour"),
+        ('name = "x"\n[colors]\nprimary = "#fff"\n[variables]\ngap-upp = "#0f0"\n', 5, "gap-upp"),
+        ('name = "x"\n[colors]\nprimary = "#fff"\n[variables]\ngap-up = "lime!"\n', 5, "gap-up"),
+        ('name = "x"\n[colors]\nprimary = "#fff"\n[variables]\nborder = "#0f0"\n', 5, "border"),
+        ('[colors]\nprimary = "#fff"\n', None, "'name' is missing"),
+        ('name = 3\n[colors]\nprimary = "#fff"\n', 1, "'name' is missing"),
+        ('name = "x"\ndark = "yes"\n[colors]\nprimary = "#fff"\n', 2, "dark must be true or"),
+        ('name = "x"\ncolors = "#fff"\n', 2, "[colors] must be a table"),
+        ('name = "x"\n', None, "must set at least 'primary'"),
+        ('name = "x"\n\n[colors]\nsecondary = "#fff"\n', 3, "must set at least 'primary'"),
+        ('name = "a\\nb"\n[colors]\nprimary = "#fff"\n', 1, "not a one-line string"),
+        # A dotted key and an inline table are found too.
+        ('name = "x"\ncolors.primary = "bluu"\n', 2, "[colors] primary = 'bluu'"),
+        ('name = "x"\ncolors = {primary = "#fff", error = "nope"}\n', 2, "[colors] error"),
     ],
 )
-def test_each_bad_file_gives_one_line_naming_the_file_and_the_rest_load(
-    tmp_path: Path, body: str, problem: str
+def test_each_bad_file_gives_one_line_naming_the_file_and_line_and_the_rest_load(
+    tmp_path: Path, body: str, line: int | None, problem: str
 ):
     bad = tmp_path / "bad.toml"
     bad.write_text(body, encoding="utf-8")
@@ -317,10 +322,26 @@ def test_each_bad_file_gives_one_line_naming_the_file_and_the_rest_load(
     with pytest.raises(ThemeError) as caught:
         load_theme_file(bad)
     message = str(caught.value)
-    assert message.startswith(f"{bad}: ") and problem in message and "\n" not in message
+    where = f"{bad}:{line}: " if line is not None else f"{bad}: "
+    assert message.startswith(where), message
+    assert problem in message and "\n" not in message
     loaded = load_themes([tmp_path])
     assert loaded.errors == (message,)
     assert loaded.names == ("good",)
+
+
+def test_a_broken_theme_is_known_by_its_name_and_its_file_name(tmp_path: Path):
+    (tmp_path / "mine.toml").write_text('name = "Mine"\n[colors]\nprimary = "blu"\n')
+    (tmp_path / "torn.toml").write_text('name = "torn"\n[colors\n')
+    (tmp_path / "good.toml").write_text(GOOD, encoding="utf-8")
+    loaded = load_themes([tmp_path])
+    mine = next(error for error in loaded.errors if "mine.toml" in error)
+    torn = next(error for error in loaded.errors if "torn.toml" in error)
+    assert mine.startswith(f"{tmp_path / 'mine.toml'}:3: [colors] primary = 'blu'")
+    # Asked for by the name inside the file, or by the file's name when the file is unreadable.
+    assert loaded.error_for("Mine") == loaded.error_for("mine") == mine
+    assert loaded.error_for("torn") == torn
+    assert loaded.error_for("good") is None and loaded.error_for("absent") is None
 
 
 def test_unknown_variable_error_names_the_key_and_the_allowed_ones(tmp_path: Path):

@@ -32,6 +32,10 @@ def partition_name(day: date) -> str:
     return f"{PARTITION_PREFIX}{day.isoformat()}"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _fsync_dir(folder: Path) -> None:
     # Without this the rename itself may not survive a power cut; some platforms refuse it.
     if not hasattr(os, "O_DIRECTORY"):
@@ -146,6 +150,8 @@ class Recorder:
         self.last_error: str | None = None
         self.rows_written = 0
         self.files_written = 0
+        #: The New York dates that quote files were written for.
+        self.days_written: set[date] = set()
         self.dropped_rows = 0
         self._chunks: list[pl.DataFrame] = []
         self._buffered = 0
@@ -290,6 +296,15 @@ class Recorder:
         """Flush what is left; return the error of that flush, if any."""
         return self.flush()
 
+    def summary(self) -> str:
+        """Say what was written: 'wrote 2 rows in 1 file for 1 day (2025-12-05) to rec'."""
+        days = sorted(self.days_written)
+        span = f"{days[0]} to {days[-1]}" if len(days) > 1 else ", ".join(map(str, days))
+        return (
+            f"wrote {_count(self.rows_written, 'row')} in {_count(self.files_written, 'file')} "
+            f"for {_count(len(days), 'day')} ({span}) to {self.out_dir}"
+        )
+
     def _folder(self, day: date) -> Path:
         return self.out_dir / partition_name(day)
 
@@ -311,6 +326,7 @@ class Recorder:
         write_atomic(path, quotes.write_parquet)
         self.rows_written += quotes.height
         self.files_written += 1
+        self.days_written.add(day)
 
     def _write_meta(self, day: date) -> None:
         folder = self._partition(day)

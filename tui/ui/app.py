@@ -143,7 +143,10 @@ class CapgapApp(App[None]):
         else:
             # Stopped with no job-control shell above it, capgap would never be resumed.
             self.notify(
-                "no shell to return to here: capgap keeps running", title="Ctrl+Z", timeout=5
+                "no shell to return to here: capgap keeps running",
+                title="Ctrl+Z",
+                timeout=5,
+                markup=False,
             )
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -155,10 +158,12 @@ class CapgapApp(App[None]):
         if self.settings.keymap:
             self.set_keymap(dict(self.settings.keymap))
         self.push_screen(self.dashboard)
+        # Every notification is plain text: theme errors ("[colors] primary"), paths, symbols
+        # and error messages carry brackets that Textual's markup would eat.
         for note in self._notes:
-            self.notify(note, title="theme", severity="warning", timeout=10)
+            self.notify(note, title="theme", severity="warning", timeout=10, markup=False)
         for warning in self.settings.warnings:
-            self.notify(warning, title="config", severity="warning", timeout=10)
+            self.notify(warning, title="config", severity="warning", timeout=10, markup=False)
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
         self.run_worker(self._run_engine(), name=ENGINE_WORKER, exit_on_error=False)
         if not self.is_headless:
@@ -198,7 +203,13 @@ class CapgapApp(App[None]):
         self.latest = snapshot
         self.received += 1
         for alert in self.alerts.check(snapshot):
-            self.notify(alert.message, title=alert.title, severity=alert.severity, timeout=15)
+            self.notify(
+                alert.message,
+                title=alert.title,
+                severity=alert.severity,
+                timeout=15,
+                markup=False,
+            )
             self.bell()
         screen = self.top_live_screen()
         # A snapshot can land while the app is quitting and the screens are being taken down,
@@ -221,7 +232,7 @@ class CapgapApp(App[None]):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             message = f"{type(error).__name__}: {error}" if error else "unknown error"
-            self.notify(message, title="engine stopped", severity="error", timeout=10)
+            self.notify(message, title="engine stopped", severity="error", timeout=10, markup=False)
             self.dashboard.engine_failed(message)
         elif event.state == WorkerState.SUCCESS and self.engine.clock.finished:
             self._engine_done = True
@@ -323,7 +334,7 @@ class CapgapApp(App[None]):
         """Switch to the next capgap theme and say which it is."""
         name = theme_cycle(self._capgap_themes, self.theme)
         self.set_theme(name)
-        self.notify(name, title="theme", timeout=2)
+        self.notify(name, title="theme", timeout=2, markup=False)
 
     def set_theme(self, name: str) -> None:
         """Switch theme (remembered for the next start by the theme-changed signal)."""
@@ -334,7 +345,7 @@ class CapgapApp(App[None]):
             return
         error = save_state(self._state_path, UiState(theme=name))
         if error:
-            self.notify(error, title="theme not remembered", severity="warning")
+            self.notify(error, title="theme not remembered", severity="warning", markup=False)
 
     def action_pause(self) -> None:
         """Pause or resume polling (and a replay's clock)."""

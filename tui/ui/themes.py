@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from tui.config import toml_key_line
 from tui.resources import themes_dir
 
 DEFAULT_THEME = "capgap-dark"
@@ -50,20 +51,37 @@ _ANSI_WIDGET_VARIABLES = {
 
 
 class ThemeError(ValueError):
-    """A theme file is unusable; the message names the file and the problem in one line."""
+    """A theme file is unusable; the message names the file, the line and the problem.
+
+    ``theme`` is the name the file gives its theme, when it could be read that far.
+    """
+
+    def __init__(self, message: str, theme: str | None = None) -> None:
+        super().__init__(message)
+        self.theme = theme
 
 
 @dataclass(frozen=True, slots=True)
 class LoadedThemes:
-    """The themes that loaded (the default first), and one message per file that did not."""
+    """The themes that loaded (the default first), and one message per file that did not.
+
+    ``broken`` maps a theme that did not load to its file's error, under the name the file
+    gives it and under the file's name (``mine.toml`` -> "mine"), so asking for a theme by
+    either name finds what is wrong with it.
+    """
 
     themes: tuple[Theme, ...]
     errors: tuple[str, ...]
+    broken: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
         """Names of the loaded themes in their cycling order."""
         return tuple(theme.name for theme in self.themes)
+
+    def error_for(self, name: str) -> str | None:
+        """Return the error of the file behind a theme that did not load (None: no such file)."""
+        return self.broken.get(name)
 
 
 def user_themes_dir() -> Path:
@@ -77,59 +95,81 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _color(path: Path, where: str, value: Any, ansi: bool) -> str:
+class _File:
+    """One theme file being read: its errors name the file and, where found, the line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.theme: str | None = None
+
+    def error(self, problem: str, *keys: str) -> ThemeError:
+        """Return the error for ``problem`` at the dotted key ``keys`` ("colors", "primary")."""
+        line = toml_key_line(self.text, keys) if keys else None
+        where = f"{self.path}:{line}" if line is not None else str(self.path)
+        return ThemeError(f"{where}: {problem}", self.theme)
+
+
+def _color(file: _File, table: str, key: str, value: Any, ansi: bool) -> str:
+    where = f"[{table}] {key}"
     if not isinstance(value, str):
-        raise ThemeError(f"{path}: {where} must be a colour string, got {value!r}")
+        raise file.error(f"{where} must be a colour string, got {value!r}", table, key)
     if value.startswith("ansi_") and not ansi:
         # Textual shades and blends the base colours; ANSI colours only work in ANSI themes.
-        raise ThemeError(f"{path}: {where} = {value!r} is an ANSI colour: set ansi = true")
+        raise file.error(f"{where} = {value!r} is an ANSI colour: set ansi = true", table, key)
     try:
         Color.parse(value)
     except ColorParseError as exc:
         hint = f" (did you mean {exc.suggested_color!r}?)" if exc.suggested_color else ""
-        raise ThemeError(f"{path}: {where} = {value!r} is not a colour{hint}") from None
+        raise file.error(f"{where} = {value!r} is not a colour{hint}", table, key) from None
     return value
 
 
-def _table(path: Path, raw: dict[str, Any], key: str) -> dict[str, Any]:
+def _table(file: _File, raw: dict[str, Any], key: str) -> dict[str, Any]:
     table = raw.get(key, {})
     if not isinstance(table, dict):
-        raise ThemeError(f"{path}: [{key}] must be a table")
+        raise file.error(f"[{key}] must be a table", key)
     return table
 
 
-def _flag(path: Path, raw: dict[str, Any], key: str, default: bool) -> bool:
+def _flag(file: _File, raw: dict[str, Any], key: str, default: bool) -> bool:
     value = raw.get(key, default)
     if not isinstance(value, bool):
-        raise ThemeError(f"{path}: {key} must be true or false, got {value!r}")
+        raise file.error(f"{key} must be true or false, got {value!r}", key)
     return value
 
 
-def _parse(path: Path, raw: dict[str, Any]) -> Theme:
+def _parse(file: _File, raw: dict[str, Any]) -> Theme:
+    name = raw.get("name")
+    if isinstance(name, str):
+        file.theme = name
     unknown = sorted(set(raw) - set(_TOP_KEYS))
     if unknown:
-        raise ThemeError(
-            f"{path}: unknown keys {', '.join(unknown)} (allowed: {', '.join(_TOP_KEYS)})"
+        raise file.error(
+            f"unknown keys {', '.join(unknown)} (allowed: {', '.join(_TOP_KEYS)})", unknown[0]
         )
-    name = raw.get("name")
     if not isinstance(name, str) or not name.strip() or name != _one_line(name):
-        raise ThemeError(f"{path}: 'name' is missing or not a one-line string")
-    dark = _flag(path, raw, "dark", True)
-    ansi = _flag(path, raw, "ansi", False)
-    colors = _table(path, raw, "colors")
+        raise file.error("'name' is missing or not a one-line string", "name")
+    dark = _flag(file, raw, "dark", True)
+    ansi = _flag(file, raw, "ansi", False)
+    colors = _table(file, raw, "colors")
     if "primary" not in colors:
-        raise ThemeError(f"{path}: [colors] must set at least 'primary'")
+        raise file.error("[colors] must set at least 'primary'", "colors")
     unknown = sorted(set(colors) - set(_COLOR_KEYS))
     if unknown:
-        raise ThemeError(f"{path}: unknown colour keys {', '.join(unknown)} in [colors]")
-    variables = _table(path, raw, "variables")
+        raise file.error(
+            f"unknown colour keys {', '.join(unknown)} in [colors]", "colors", unknown[0]
+        )
+    variables = _table(file, raw, "variables")
     unknown = sorted(set(variables) - set(CAPGAP_VARIABLES))
     if unknown:
-        raise ThemeError(
-            f"{path}: unknown variable {', '.join(unknown)} in [variables]"
-            f" (allowed: {', '.join(CAPGAP_VARIABLES)})"
+        raise file.error(
+            f"unknown variable {', '.join(unknown)} in [variables]"
+            f" (allowed: {', '.join(CAPGAP_VARIABLES)})",
+            "variables",
+            unknown[0],
         )
-    palette = {key: _color(path, f"[colors] {key}", value, ansi) for key, value in colors.items()}
+    palette = {key: _color(file, "colors", key, value, ansi) for key, value in colors.items()}
     return Theme(
         name=name,
         primary=palette["primary"],
@@ -146,7 +186,7 @@ def _parse(path: Path, raw: dict[str, Any]) -> Theme:
         dark=dark,
         ansi=ansi,
         variables={
-            key: _color(path, f"[variables] {key}", value, ansi) for key, value in variables.items()
+            key: _color(file, "variables", key, value, ansi) for key, value in variables.items()
         },
     )
 
@@ -154,12 +194,15 @@ def _parse(path: Path, raw: dict[str, Any]) -> Theme:
 def load_theme_file(path: Path) -> Theme:
     """Read one theme file; raise ThemeError with a one-line message when it is wrong."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeError(f"{path}: cannot read: {_one_line(str(exc))}") from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        # tomllib's message ends with "(at line N, column M)".
         raise ThemeError(f"{path}: not valid TOML: {_one_line(str(exc))}") from None
-    return _parse(path, raw)
+    return _parse(_File(path, text), raw)
 
 
 def _theme_files(folder: Path) -> list[Path]:
@@ -191,6 +234,7 @@ def load_themes(folders: Sequence[Path] | None = None) -> LoadedThemes:
             # A broken installation: say so, and still offer the user's and Textual's themes.
             errors.append(str(exc))
     by_name: dict[str, Theme] = {}
+    broken: dict[str, str] = {}
     for folder in folders:
         defined_here: dict[str, Path] = {}
         try:
@@ -203,6 +247,9 @@ def load_themes(folders: Sequence[Path] | None = None) -> LoadedThemes:
                 theme = load_theme_file(path)
             except ThemeError as exc:
                 errors.append(str(exc))
+                for name in (exc.theme, path.stem):
+                    if name:
+                        broken.setdefault(name, str(exc))
                 continue
             if theme.name in defined_here:
                 errors.append(
@@ -212,7 +259,7 @@ def load_themes(folders: Sequence[Path] | None = None) -> LoadedThemes:
             defined_here[theme.name] = path
             by_name[theme.name] = theme
     ordered = sorted(by_name.values(), key=lambda theme: theme.name != DEFAULT_THEME)
-    return LoadedThemes(tuple(ordered), tuple(errors))
+    return LoadedThemes(tuple(ordered), tuple(errors), broken)
 
 
 def _faded(foreground: str, background: str) -> str:

@@ -1,4 +1,4 @@
-"""The one-row status line: badges, market state, New York time, the feeds, and the data's age.
+"""The one-row status line: DEMO/PAUSED/REC badges, market state, NY time, feeds, data age.
 
 At 80 columns there is not room for everything when a feed is down, so each part comes in
 variants, most detailed first, and the line shows the richest pair that fits: the feeds'
@@ -21,6 +21,7 @@ from textual.widgets import Static
 
 from tui.analytics.snapshot import FeedStatus, Snapshot
 from tui.clock import Clock
+from tui.launch import RECORDER_FEED
 from tui.market.types import MarketSession
 from tui.text import fmt_day
 from tui.ui.format import fmt_age, market_label, ny_clock, ny_date
@@ -199,6 +200,9 @@ class StatusLine(Horizontal):
         paused = Plain(Content("PAUSED"), id="paused-badge", classes="status-badge")
         paused.display = False
         yield paused
+        recording = Plain(Content(" REC "), id="rec-badge", classes="status-badge")
+        recording.display = False
+        yield recording
         yield Plain(Content("…"), id="market-state", classes="status-item")
         yield Plain(self._clock_content(), id="ny-clock", classes="status-item")
         yield Plain(Content("waiting for data"), id="feed-state", classes="status-item")
@@ -235,7 +239,15 @@ class StatusLine(Horizontal):
         """Show the market state, feed health and data age of a snapshot."""
         self._data_as_of = snapshot.data_as_of
         self._stale = is_stale(snapshot)
-        self._feeds = snapshot.feeds
+        # The engine reports its recorder among the feeds while it records: the REC badge
+        # says so, and the recorder takes room among the feeds only when it fails.
+        recording = any(feed.name == RECORDER_FEED for feed in snapshot.feeds)
+        self.query_one("#rec-badge", Static).display = recording
+        self._feeds = tuple(
+            feed
+            for feed in snapshot.feeds
+            if not (feed.name == RECORDER_FEED and feed.state == "ok")
+        )
         self._session = snapshot.market
         # The source's name is only worth its room when the feeds do not already say it.
         source = self.query_one("#source", Static)
