@@ -1,4 +1,4 @@
-"""A plotext line chart that redraws only when what it would show has changed."""
+"""A themed line chart that redraws only when what it would show has changed."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from textual.reactive import Reactive
-from textual_plotext import PlotextPlot
 
 from tui.market.calendar import NEW_YORK
-from tui.ui.glyphs import glyphs
+from tui.ui.widgets.themed_plot import ThemedPlot, Ticks
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 SeriesKey = tuple[int, float, float, int, tuple[str, ...]]
-Ticks = tuple[list[float], list[str]]
 
 
 def series_key(values: Sequence[float], rows: int, labels: Sequence[str] = ()) -> SeriesKey:
@@ -61,7 +59,7 @@ def hour_ticks(times: Sequence[datetime]) -> Ticks:
     return positions, labels
 
 
-class LineChart(PlotextPlot):
+class LineChart(ThemedPlot):
     """One line over equally spaced points; `plot` skips redraws that would change nothing."""
 
     auto_links = Reactive(False)  # no links: skip Textual's per-render link styling
@@ -84,19 +82,10 @@ class LineChart(PlotextPlot):
         if key == self._key:
             return False
         self._key = key
-        plt = self.plt
-        plt.clear_data()
-        if values:
-            plt.plot([float(i) for i in range(len(values))], list(values), marker=glyphs().marker)
-            plt.xticks(*ticks)
-            plt.xlim(0, max(len(values) - 1, 1))
+        positions = [float(i) for i in range(len(values))]
+        self.draw_line(positions, values, ticks, (0, max(len(values) - 1, 1)))
         self.redraws += 1
-        self.refresh()
         return True
-
-    def on_unmount(self) -> None:
-        """Leave the theme signal: its callback would keep this widget alive for good."""
-        self.app.theme_changed_signal.unsubscribe(self)
 
     def on_resize(self) -> None:
         """Re-key the chart: its height sets the resolution the last point is quantised to."""
