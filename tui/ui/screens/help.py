@@ -14,6 +14,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from tui.keys import KNOWN_BINDINGS
+from tui.ui import sizes
+from tui.ui.widgets.too_small import TooSmall
 
 #: (where, the classes whose bindings apply there), in the order the help lists them.
 Scope = tuple[str, tuple[type[DOMNode], ...]]
@@ -49,6 +51,9 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "dismiss", "Close", id="help_close"),
     ]
+    # The live screens' classes, so the help gives way to the too-small notice as they do.
+    HORIZONTAL_BREAKPOINTS = sizes.HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = sizes.VERTICAL_BREAKPOINTS
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
@@ -78,6 +83,7 @@ class HelpScreen(ModalScreen[None]):
                 id="help-note",
                 markup=False,
             )
+        yield TooSmall()
 
     def on_mount(self) -> None:
         """Fill the table."""
