@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,6 +159,36 @@ async def test_minimal_layout_labels_the_countdown_fomc(size: tuple[int, int]) -
         lines = await settled(app, pilot)
         # "FOMC Wed 10 Dec  in 05:03:00:00": what the countdown counts down to, on its line.
         assert re.search(rf"\bFOMC\s+Wed 10 Dec\s+{DEMO_COUNTDOWN}", fomc_line(lines))
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+_COUNTDOWN = re.compile(r"in \d\d:\d\d:\d\d:\d\d")
+
+
+def readme_minimal_block() -> list[str]:
+    """Return the lines of the README's 60x20 example (under Terminals), indent removed."""
+    text = README.read_text(encoding="utf-8")
+    assert "At 60x20:" in text, "the README shows the minimal layout at 60x20"
+    after = text.split("At 60x20:", 1)[1]
+    block = after.split("```", 2)[1]
+    # The example stops after a few sectors with "...".
+    return [line[2:].rstrip() for line in block.splitlines() if line.strip() not in ("", "...")]
+
+
+async def test_the_readme_shows_the_minimal_layout_as_it_is() -> None:
+    app = CapgapApp(
+        demo_engine(ManualClock(SESSION_11AM)), theme=SNAPSHOT_THEME, animation_level="none"
+    )
+    async with app.run_test(size=(60, 20)) as pilot:
+        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        lines = [line.rstrip() for line in await settled(app, pilot)]
+    documented = readme_minimal_block()
+    assert len(documented) >= 8
+    # The status line's clock and age, and the countdown, are those of a live run: compare
+    # every other character, and the status line's words.
+    assert documented[0].split()[:2] == lines[0].split()[:2]
+    for shown, written in zip(lines[1:], documented[1:], strict=False):
+        assert _COUNTDOWN.sub("in …", shown) == _COUNTDOWN.sub("in …", written)
 
 
 #: The smallest size at which the dashboard shows everything it must (written out by hand:
