@@ -14,7 +14,7 @@ from tui.market.calendar import NEW_YORK, market_session
 from tui.ui.app import CapgapApp
 from tui.ui.screens.fed_detail import FedDetailScreen, RatePathChart
 from tui.ui.screens.sector import SectorScreen
-from tui.ui.widgets.line_chart import NO_DATA
+from tui.ui.widgets.themed_plot import NO_DATA
 from tui.ui.widgets.ratio_chart import RatioChart
 from tui.ui.widgets.status_line import fit_pair, market_variants
 

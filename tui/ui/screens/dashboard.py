@@ -24,8 +24,10 @@ from tui.ui.widgets.style_panel import StylePanel
 class DashboardScreen(LiveScreen):
     """Applies each snapshot in one batch; the layout follows the terminal size by CSS classes.
 
-    Breakpoint classes (see LiveScreen): -minimal-w / -narrow / -wide by width (80, 100) and
-    -minimal-h / -short / -tall by height (24, 32); -compact forces the short layout.
+    Breakpoint classes (tui/ui/sizes.py): -tiny-w / -minimal-w / -narrow / -wide by width
+    (46, 80, 100) and -tiny-h / -minimal-h / -short / -medium / -tall by height (12, 24, 32,
+    36); -compact forces the short layout. The sectors keep their rows and the ratio chart
+    gets what is left once the FOMC countdown and the next meeting's odds have theirs.
     """
 
     # The panels are focusable too (Enter opens their screens), but the keys belong to the table.

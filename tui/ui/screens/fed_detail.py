@@ -6,25 +6,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from textual.app import ComposeResult, RenderResult
+from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import Reactive
 from textual.widgets import Footer, Static
-from textual_plotext import PlotextPlot
 
 from tui.analytics.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, Snapshot
 from tui.market import fedwatch
 from tui.text import fmt_day
 from tui.ui.format import MISSING, fmt_age, fmt_range, ny_clock
-from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.fed_panel import countdown_text
 from tui.ui.widgets.keyed_table import KeyedTable
-from tui.ui.widgets.line_chart import empty_chart
 from tui.ui.widgets.odds_bars import meeting_label, whole_pct
 from tui.ui.widgets.quiet import Plain, show
+from tui.ui.widgets.themed_plot import ThemedPlot
 
 _MUTED = "$foreground-muted"
 
@@ -195,8 +193,8 @@ class FuturesTable(KeyedTable):
         )
 
 
-class RatePathChart(PlotextPlot):
-    """Today's rate, then the rate each meeting implies; redrawn only when the path changes."""
+class RatePathChart(ThemedPlot):
+    """The rate now, then the rate each meeting implies; redrawn only when the path changes."""
 
     auto_links = Reactive(False)  # no links: skip Textual's per-render link styling
 
@@ -208,30 +206,16 @@ class RatePathChart(PlotextPlot):
         self._path: tuple[PathPoint, ...] | None = None
         self.redraws = 0
 
-    def on_unmount(self) -> None:
-        """Leave the theme signal: its callback would keep this widget alive for good."""
-        self.app.theme_changed_signal.unsubscribe(self)
-
-    def render(self) -> RenderResult:
-        """Draw the path, or say 'no data' when no meeting is priced."""
-        if self._path is not None and not self._path:
-            return empty_chart()
-        return super().render()
-
     def apply(self, path: tuple[PathPoint, ...]) -> bool:
         """Replot when the path changed; return whether it did."""
         if path == self._path:
             return False
         self._path = path
-        plt = self.plt
-        plt.clear_data()
-        if path:
-            positions = [float(index) for index in range(len(path))]
-            plt.plot(positions, [rate for _label, rate in path], marker=glyphs().marker)
-            plt.xticks(positions, [label for label, _rate in path])
-            plt.xlim(-0.2, len(path) - 0.8)
+        positions = [float(index) for index in range(len(path))]
+        rates = [rate for _label, rate in path]
+        ticks = (positions, [label for label, _rate in path])
+        self.draw_line(positions, rates, ticks, (-0.2, len(path) - 0.8))
         self.redraws += 1
-        self.refresh()
         return True
 
 

@@ -8,7 +8,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tui.analytics.snapshot import Snapshot
+from tui.ui import sizes
 from tui.ui.widgets.breadcrumb import Breadcrumb
+from tui.ui.widgets.too_small import TooSmall
 
 if TYPE_CHECKING:
     from tui.ui.app import CapgapApp
@@ -21,8 +23,8 @@ class LiveScreen(Screen[None]):
     latest snapshot when it is shown again, so hidden screens cost nothing per tick.
     """
 
-    HORIZONTAL_BREAKPOINTS = [(0, "-minimal-w"), (80, "-narrow"), (100, "-wide")]  # noqa: RUF012
-    VERTICAL_BREAKPOINTS = [(0, "-minimal-h"), (24, "-short"), (32, "-tall")]  # noqa: RUF012
+    HORIZONTAL_BREAKPOINTS = sizes.HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = sizes.VERTICAL_BREAKPOINTS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
@@ -38,6 +40,10 @@ class LiveScreen(Screen[None]):
 
         assert isinstance(self.app, CapgapApp)
         return self.app
+
+    def on_mount(self) -> None:
+        """Add the too-small notice, shown instead of the screen below the minimum size."""
+        self.mount(TooSmall())
 
     def focus_target(self) -> tuple[str | None, str | None]:
         """Return the (sector or watchlist, symbol) whose details this screen needs."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -19,6 +18,7 @@ from tui.market.fomc import format_countdown
 from tui.market.types import FomcDecision
 from tui.text import fmt_day
 from tui.ui.format import fmt_range, ny_clock
+from tui.ui.widgets.fit_line import FitLine
 from tui.ui.widgets.odds_bars import OddsBars
 from tui.ui.widgets.quiet import Plain, set_subtitle, show
 
@@ -97,49 +97,11 @@ def last_decision_variants(fed: FedSnapshot, now: datetime) -> tuple[Content, ..
     )
 
 
-def fit_variant(variants: Sequence[Content], width: int) -> Content:
-    """Return the first variant that fits ``width`` cells, else the last one cut to fit."""
-    if width <= 0:
-        return variants[0]
-    for variant in variants:
-        if variant.cell_length <= width:
-            return variant
-    return variants[-1].truncate(width, ellipsis=True)
-
-
 def countdown_text(statement_at: datetime | None, now: datetime) -> str:
     """Return 'in DD:HH:MM:SS' until the statement, from the clock's current instant."""
     if statement_at is None:
         return ""
     return f"in {format_countdown(int((statement_at - now).total_seconds()))}"
-
-
-class FitLine(Plain):
-    """One line showing the longest of its variants that fits its width, re-fitted on resize."""
-
-    DEFAULT_CSS = """
-    FitLine { height: 1; }
-    """
-
-    def __init__(self, *variants: Content, id: str) -> None:
-        super().__init__(variants[0], id=id, markup=False)
-        self._variants: tuple[Content, ...] = variants
-        self._shown: Content = variants[0]
-
-    def show(self, variants: Sequence[Content]) -> None:
-        """Set new variants and show the one that fits."""
-        self._variants = tuple(variants)
-        self._fit()
-
-    def on_resize(self) -> None:
-        """Re-fit the line: at another width another variant may fit."""
-        self._fit()
-
-    def _fit(self) -> None:
-        chosen = fit_variant(self._variants, self.content_size.width)
-        if not chosen.is_same(self._shown):
-            self._shown = chosen
-            self.update(chosen, layout=False)
 
 
 def _static_key(fed: FedSnapshot) -> tuple[object, ...]:
@@ -153,8 +115,8 @@ class FedPanel(Vertical, can_focus=True):
     """The countdown line is the only part that changes every second.
 
     Tall layouts show the statement time and one odds row per meeting that fits; the compact
-    layout (app.tcss) puts day and countdown on one line and shows one odds line. Enter opens
-    the Fed detail screen.
+    layout (app.tcss) puts day and countdown on one line and shows one odds line; the minimal
+    one, borderless, labels that line "FOMC". Enter opens the Fed detail screen.
     """
 
     DEFAULT_CLASSES = "box"
@@ -176,8 +138,9 @@ class FedPanel(Vertical, can_focus=True):
         self._shown: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
-        """Day, statement time and countdown; range and EFFR; the decision just out; odds."""
+        """Label, day, statement time and countdown; range and EFFR; the decision just out; odds."""
         with Vertical(id="fed-head"):
+            yield Plain(Content("FOMC"), id="fed-label", markup=False)
             yield FitLine(Content("waiting for data…"), Content("waiting…"), id="fed-day")
             yield Plain(Content(""), id="fed-statement", markup=False)
             yield Plain(Content(""), id="fed-countdown", markup=False)

@@ -1,23 +1,18 @@
-"""A plotext line chart that redraws only when what it would show has changed."""
+"""A themed line chart that redraws only when what it would show has changed."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from rich.align import Align
-from rich.text import Text
-from textual.app import RenderResult
 from textual.reactive import Reactive
-from textual_plotext import PlotextPlot
 
 from tui.market.calendar import NEW_YORK
-from tui.ui.glyphs import glyphs
+from tui.ui.widgets.themed_plot import ThemedPlot, Ticks
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 SeriesKey = tuple[int, float, float, int, tuple[str, ...]]
-Ticks = tuple[list[float], list[str]]
 
 
 def series_key(values: Sequence[float], rows: int, labels: Sequence[str] = ()) -> SeriesKey:
@@ -64,16 +59,7 @@ def hour_ticks(times: Sequence[datetime]) -> Ticks:
     return positions, labels
 
 
-#: What an empty chart says once its data has come and held no points.
-NO_DATA = "no data"
-
-
-def empty_chart() -> RenderResult:
-    """Return what a chart with nothing to plot shows: 'no data', centred (never bare axes)."""
-    return Align.center(Text(NO_DATA, style="italic"), vertical="middle")
-
-
-class LineChart(PlotextPlot):
+class LineChart(ThemedPlot):
     """One line over equally spaced points; `plot` skips redraws that would change nothing."""
 
     auto_links = Reactive(False)  # no links: skip Textual's per-render link styling
@@ -86,8 +72,6 @@ class LineChart(PlotextPlot):
         self._values: tuple[float, ...] = ()
         self._ticks: Ticks = ([], [])
         self._key: SeriesKey = series_key((), 0)
-        # False until the first plot: a chart waiting for its first data is blank, not empty.
-        self._plotted = False
         self.redraws = 0
 
     def plot(self, values: Sequence[float], ticks: Ticks) -> bool:
@@ -95,29 +79,13 @@ class LineChart(PlotextPlot):
         self._values = tuple(values)
         self._ticks = ticks
         key = series_key(values, self.size.height, ticks[1])
-        if key == self._key and self._plotted:
+        if key == self._key and self.drawn:
             return False
-        self._plotted = True
         self._key = key
-        plt = self.plt
-        plt.clear_data()
-        if values:
-            plt.plot([float(i) for i in range(len(values))], list(values), marker=glyphs().marker)
-            plt.xticks(*ticks)
-            plt.xlim(0, max(len(values) - 1, 1))
+        positions = [float(i) for i in range(len(values))]
+        self.draw_line(positions, values, ticks, (0, max(len(values) - 1, 1)))
         self.redraws += 1
-        self.refresh()
         return True
-
-    def render(self) -> RenderResult:
-        """Draw the line, or say 'no data' when there is none to draw."""
-        if self._plotted and not self._values:
-            return empty_chart()
-        return super().render()
-
-    def on_unmount(self) -> None:
-        """Leave the theme signal: its callback would keep this widget alive for good."""
-        self.app.theme_changed_signal.unsubscribe(self)
 
     def on_resize(self) -> None:
         """Re-key the chart: its height sets the resolution the last point is quantised to."""
