@@ -14,9 +14,9 @@ from tui.market.calendar import NEW_YORK, market_session
 from tui.ui.app import CapgapApp
 from tui.ui.screens.fed_detail import FedDetailScreen, RatePathChart
 from tui.ui.screens.sector import SectorScreen
-from tui.ui.widgets.themed_plot import NO_DATA
 from tui.ui.widgets.ratio_chart import RatioChart
 from tui.ui.widgets.status_line import fit_pair, market_variants
+from tui.ui.widgets.themed_plot import NO_DATA
 
 #: Saturday 6 Dec 2025, 10:00 New York: closed until Monday 09:30.
 SATURDAY = datetime(2025, 12, 6, 10, 0, tzinfo=NEW_YORK)
