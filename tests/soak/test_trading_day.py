@@ -145,19 +145,21 @@ def expected_next(moment: datetime) -> tuple[datetime, datetime]:
     return next_open, next_close
 
 
-#: instant, state, status-line label, countdown shown (written out by hand).
+#: instant, state, status-line label, countdown shown (written out by hand). Before the open
+#: and while closed the label says when the market next opens.
 BOUNDARY_TABLE = (
-    (at(5, 9, 29, 59), "pre", "PRE", "in 05:04:30:01"),
+    (at(5, 9, 29, 59), "pre", "PRE, opens 09:30", "in 05:04:30:01"),
     (at(5, 9, 30), "open", "OPEN", "in 05:04:30:00"),
     (at(5, 15, 59, 59), "open", "OPEN", "in 04:22:00:01"),
     (at(5, 16), "post", "POST", "in 04:22:00:00"),
     (at(5, 19, 59, 59), "post", "POST", "in 04:18:00:01"),
-    (at(5, 20), "closed", "CLOSED", "in 04:18:00:00"),
-    (at(6, 3, 59, 59), "closed", "CLOSED", "in 04:10:00:01"),
-    (at(6, 4), "closed", "CLOSED", "in 04:10:00:00"),  # no pre-market on a Saturday
-    (at(8, 3, 59, 59), "closed", "CLOSED", "in 02:10:00:01"),
-    (at(8, 4), "pre", "PRE", "in 02:10:00:00"),
-    (at(8, 9, 29, 59), "pre", "PRE", "in 02:04:30:01"),
+    (at(5, 20), "closed", "CLOSED, opens Mon 8 Dec 09:30", "in 04:18:00:00"),
+    (at(6, 3, 59, 59), "closed", "CLOSED, opens Mon 8 Dec 09:30", "in 04:10:00:01"),
+    # No pre-market on a Saturday.
+    (at(6, 4), "closed", "CLOSED, opens Mon 8 Dec 09:30", "in 04:10:00:00"),
+    (at(8, 3, 59, 59), "closed", "CLOSED, opens 09:30", "in 02:10:00:01"),
+    (at(8, 4), "pre", "PRE, opens 09:30", "in 02:10:00:00"),
+    (at(8, 9, 29, 59), "pre", "PRE, opens 09:30", "in 02:04:30:01"),
     (at(8, 9, 30), "open", "OPEN", "in 02:04:30:00"),
 )
 
@@ -239,7 +241,10 @@ def test_feed_goes_degraded_then_down_and_recovers(soak: Soak, window: Window) -
         # Two failures after a success are "degraded"; from the third the feed is "down".
         assert poll["feed_state"] == ("degraded" if number < 3 else "down"), poll["t"]
         assert window.error in poll["feed_error"], poll["feed_error"]
-        assert f"replay {poll['feed_state']}: " in poll["ui_feed"], poll["ui_feed"]
+        # What matters first: the state and the next try (the error follows where it fits).
+        retry = _instant(poll["next_retry"]).astimezone(NY).strftime("%H:%M:%S")
+        assert poll["ui_feed"].startswith(f"replay {poll['feed_state']}"), poll["ui_feed"]
+        assert f"retry {retry}" in poll["ui_feed"], poll["ui_feed"]
     before = soak.polls[soak.polls.index(failing[0]) - 1]
     assert before["feed_state"] == "ok"
     # Figures older than twice the cadence are stale, and the status line says so.
