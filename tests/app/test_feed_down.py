@@ -174,3 +174,32 @@ async def test_an_empty_chart_says_no_data() -> None:
 
 def test_offline_snapshot_is_utc() -> None:
     assert offline().as_of.tzinfo is not None and offline().as_of.astimezone(UTC)
+
+
+async def test_the_data_age_keeps_its_width_while_the_seconds_tick() -> None:
+    # Each change of the age's width lays out the whole screen. A replay's age crosses a
+    # minute at every poll: the width grows at once and shrinks only after a minute.
+    from textual.widgets import Static
+
+    clock = ManualClock(SATURDAY)
+    snapshot = replace(offline(), data_as_of=SATURDAY - timedelta(seconds=50))
+    feeds = tuple(replace(feed, state="ok", stale=False) for feed in snapshot.feeds)
+    engine = ScriptedEngine(clock, replace(snapshot, feeds=feeds), demo=False)
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.received >= 1, pilot)
+        status = app.dashboard.query_one("#status")
+        age = app.dashboard.query_one("#data-age", Static)
+
+        def tick(seconds: float) -> int:
+            clock.set(SATURDAY + timedelta(seconds=seconds))
+            status.tick()  # type: ignore[attr-defined]
+            return int(age.styles.width.value)  # type: ignore[union-attr]
+
+        short = tick(0)  # 'data 50s': room for 'data 59s'
+        assert short == len("data 59s") + 2
+        long = tick(20)  # 'data 1m10s': grows at once
+        assert long == len("data 59m59s") + 2
+        widths = {tick(0) for _ in range(59)}  # back under a minute: keeps its room ...
+        assert widths == {long}
+        assert tick(0) == short  # ... for a minute, then gives it back

@@ -32,6 +32,8 @@ _SEVERITY = {"ok": 0, "degraded": 1, "down": 2}
 _MUTED = "$foreground-muted"
 #: A status item's padding (one cell each side, see app.tcss).
 _PADDING = 2
+#: Ticks (seconds) the data age must need less room before it gives the room back.
+_SHRINK_AFTER_TICKS = 60
 
 
 def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
@@ -191,6 +193,8 @@ class StatusLine(Horizontal):
         self._feeds: tuple[FeedStatus, ...] = ()
         self._session: MarketSession | None = None
         self._engine_error: str | None = None
+        # Ticks in a row the data age has needed less room than it has (see tick).
+        self._age_narrower = 0
 
     def compose(self) -> ComposeResult:
         """Lay out the badges and the labels (the feeds take the room that is left)."""
@@ -212,27 +216,42 @@ class StatusLine(Horizontal):
     def _clock_content(self) -> Content:
         return Content(f"{ny_clock(self._clock.now())} ET")
 
-    def _age_content(self) -> Content:
+    def _age(self) -> tuple[Content, int]:
+        """Return the data age's text and the cells it needs: room for its form's longest.
+
+        The form's longest ('data 59s', 'data 59m59s', plus ' STALE') keeps the width still
+        while the seconds tick; see tick() for when the width changes.
+        """
         if self._data_as_of is None:
-            return Content("data —")
+            return Content("data —"), len("data —") + _PADDING
         age = (self._clock.now() - self._data_as_of).total_seconds()
         text = f"data {fmt_age(age)}"
+        widest = len(f"data {fmt_age(59 if age < 60 else 3599)}") + _PADDING
         if self._stale:
-            return Content.styled(f"{text} STALE", "bold $warning")
-        return Content(text)
+            return Content.styled(f"{text} STALE", "bold $warning"), widest + len(" STALE")
+        return Content(text), widest
+
+    def _age_content(self) -> Content:
+        return self._age()[0]
 
     def tick(self) -> None:
         """Redraw the time and the data age; a failing feed's age moves too."""
         show(self.query_one("#ny-clock", Static), self._clock_content(), layout=False)
-        age = self._age_content()
+        age, cells = self._age()
         data_age = self.query_one("#data-age", Static)
         show(data_age, age, layout=False)
-        resized = _cells(data_age) != age.cell_length + _PADDING
-        if resized:
-            # Sized to its text ('data —' needs 8 cells, 'data 12m05s STALE' 19): the room
-            # it leaves goes to the feeds. Its length changes seldom, so layouts stay rare.
-            data_age.styles.width = age.cell_length + _PADDING
-        if resized or any(feed.state != "ok" for feed in self._feeds):
+        # Each change of width lays out the whole screen: it grows at once, and shrinks only
+        # once it has been too wide for a minute (a replay's age crosses a minute every poll).
+        reserved = _cells(data_age)
+        if cells < reserved:
+            self._age_narrower += 1
+            if self._age_narrower < _SHRINK_AFTER_TICKS:
+                cells = reserved
+        else:
+            self._age_narrower = 0
+        if cells != reserved:
+            data_age.styles.width = cells
+        if cells != reserved or any(feed.state != "ok" for feed in self._feeds):
             self._fit()
 
     def apply(self, snapshot: Snapshot) -> None:
