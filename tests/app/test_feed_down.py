@@ -47,6 +47,7 @@ def test_market_variants_say_when_it_next_opens() -> None:
     assert [v.content.plain for v in saturday] == [
         "CLOSED, opens Mon 8 Dec 09:30",
         "CLOSED, opens Mon 09:30",
+        "opens Mon 09:30",
         "CLOSED",
     ]
     thanksgiving = datetime(2025, 11, 27, 12, 0, tzinfo=NEW_YORK)
@@ -56,10 +57,11 @@ def test_market_variants_say_when_it_next_opens() -> None:
         "CLOSED - Thanksgiving Day, opens Fri 28 Nov 09:30",
         "CLOSED - Thanksgiving Day, opens Fri 09:30",
         "CLOSED, opens Fri 09:30",
+        "opens Fri 09:30",
         "CLOSED",
     ]
     early = datetime(2025, 12, 5, 8, 0, tzinfo=NEW_YORK)
-    assert market_variants(market_session(early), early)[-2].content.plain == "PRE, opens 09:30"
+    assert market_variants(market_session(early), early)[-3].content.plain == "PRE, opens 09:30"
     during = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK)
     assert [v.content.plain for v in market_variants(market_session(during), during)] == ["OPEN"]
 
@@ -73,6 +75,9 @@ def test_the_feeds_state_and_next_try_outrank_the_market_detail() -> None:
     wide_market, wide_feeds = fit_pair(markets, feeds, 300)
     assert wide_market.plain == "CLOSED, opens Mon 8 Dec 09:30"
     assert "All connection attempts failed" in wide_feeds.plain
+    # 50 cells: the market says only when it opens, the feeds keep the worst one's next try.
+    market, feed = fit_pair(markets, feeds, 50)
+    assert (market.plain, feed.plain) == ("opens Mon 09:30", "yahoo down, retry 10:04:05 +1")
     # 40 cells: the market gives way before the feeds lose their next try.
     market, feed = fit_pair(markets, feeds, 40)
     assert market.plain == "CLOSED"
@@ -96,6 +101,9 @@ async def test_offline_the_status_line_leads_with_state_and_next_try(
             assert "yahoo down, retry 10:04:05" in top
         if size[0] in (80, 100):
             assert "yahoo down, retry 10:04:05 +1" in top
+        if size[0] >= 80:
+            # A closed market says when it opens, at 80 columns in the fewest words.
+            assert "opens Mon" in top
         if size[0] >= 100:
             assert "CLOSED, opens Mon" in top
         if size[0] >= 120:

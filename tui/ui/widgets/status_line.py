@@ -139,6 +139,8 @@ def market_variants(session: MarketSession, now: datetime) -> tuple[Variant, ...
             Variant(Content(f"{label}, {long_open}"), 0),
             Variant(Content(f"{label}, {open_}"), 0),
             Variant(Content(f"{short}, {open_}"), 0),
+            # 'opens Mon 09:30' alone says it is not open yet, in the least room.
+            Variant(Content(open_), 0),
             Variant(Content(short), 1),
         ]
     )
