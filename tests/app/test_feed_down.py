@@ -211,3 +211,41 @@ async def test_the_data_age_keeps_its_width_while_the_seconds_tick() -> None:
         widths = {tick(0) for _ in range(59)}  # back under a minute: keeps its room ...
         assert widths == {long}
         assert tick(0) == short  # ... for a minute, then gives it back
+
+
+def test_a_trail_with_no_room_loses_its_first_steps_never_the_last() -> None:
+    from tui.ui.widgets.breadcrumb import fit_trail
+
+    crumbs = ("Dashboard", "Utilities", "AWR")
+    assert fit_trail(crumbs, 80).plain == "Dashboard › Utilities › AWR"
+    assert fit_trail(crumbs, 20).plain == "… › Utilities › AWR"
+    assert fit_trail(crumbs, 8).plain == "… › AWR"
+    assert fit_trail(crumbs, 3).plain == "… › AWR"  # cut by the screen, never dropped
+
+
+async def test_at_60_columns_the_drilldown_keeps_where_you_are_over_feeds_ok() -> None:
+    clock = ManualClock(SATURDAY)
+    snapshot = offline()
+    fine = replace(
+        snapshot,
+        feeds=tuple(replace(f, state="ok", error=None, next_retry=None) for f in snapshot.feeds),
+    )
+    engine = ScriptedEngine(clock, fine, demo=False, source_label="yahoo")
+    app = make_app(engine)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await wait_for(lambda: app.received >= 1, pilot)
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
+        await pilot.pause()
+        top = screen_lines(app)[0]
+        # The whole trail; "yahoo ok" only where it leaves the trail its room.
+        assert f"Dashboard › {app.screen.crumb}" in top and "…" not in top
+    # With a feed down the feed's state comes first, whatever the room.
+    engine = ScriptedEngine(clock, offline(), demo=False, source_label="yahoo")
+    app = make_app(engine)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await wait_for(lambda: app.received >= 1, pilot)
+        await pilot.press("enter")
+        await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
+        await pilot.pause()
+        assert "yahoo down" in screen_lines(app)[0]

@@ -171,7 +171,7 @@ def is_stale(snapshot: Snapshot) -> bool:
     return any(feed.stale for feed in snapshot.feeds)
 
 
-def _cells(widget: Widget) -> int:
+def item_cells(widget: Widget) -> int:
     """Return the cells a status item takes: its fixed width, else its text and padding."""
     width = widget.styles.width
     if width is not None and width.unit == Unit.CELLS:
@@ -244,7 +244,7 @@ class StatusLine(Horizontal):
         show(data_age, age, layout=False)
         # Each change of width lays out the whole screen: it grows at once, and shrinks only
         # once it has been too wide for a minute (a replay's age crosses a minute every poll).
-        reserved = _cells(data_age)
+        reserved = item_cells(data_age)
         if cells < reserved:
             self._age_narrower += 1
             if self._age_narrower < _SHRINK_AFTER_TICKS:
@@ -289,7 +289,7 @@ class StatusLine(Horizontal):
         feeds = self.query_one("#feed-state", Static)
         now = self._clock.now()
         fixed = sum(
-            _cells(child)
+            item_cells(child)
             for child in self.children
             if child.display and child is not market and child is not feeds
         )
