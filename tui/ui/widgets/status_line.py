@@ -247,7 +247,8 @@ class StatusLine(Horizontal):
         reserved = item_cells(data_age)
         if cells < reserved:
             self._age_narrower += 1
-            if self._age_narrower < _SHRINK_AFTER_TICKS:
+            # After a replay's end the age stands still: its room goes back at once.
+            if self._age_narrower < _SHRINK_AFTER_TICKS and self._ended is None:
                 cells = reserved
         else:
             self._age_narrower = 0
@@ -321,6 +322,7 @@ class StatusLine(Horizontal):
     def replay_ended(self, at: datetime) -> None:
         """Say that the replay stopped (its last figures stay on screen)."""
         self._ended = at
+        self.tick()
         self._fit()
 
     def engine_failed(self, error: str) -> None:
