@@ -138,16 +138,27 @@ async def test_at_80_columns_a_closed_market_says_when_it_opens(
             assert text in top
 
 
+async def open_sector(app: CapgapApp, pilot: object) -> str:
+    """Open the sector under the cursor once the first snapshot is in; return the top row."""
+    await wait_for(lambda: app.received >= 1, pilot)
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
+    await pilot.pause()  # type: ignore[attr-defined]
+    return screen_lines(app)[0]
+
+
+def offline_app(snapshot: Snapshot | None = None) -> CapgapApp:
+    """The app on a live-looking engine (source 'yahoo') serving ``snapshot`` (offline)."""
+    engine = ScriptedEngine(
+        ManualClock(SATURDAY), snapshot or offline(), demo=False, source_label="yahoo"
+    )
+    return make_app(engine)
+
+
 async def test_drilldown_screens_show_the_feed_state() -> None:
-    clock = ManualClock(SATURDAY)
-    engine = ScriptedEngine(clock, offline(), demo=False, source_label="yahoo")
-    app = make_app(engine)
+    app = offline_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
-        await pilot.pause()
-        assert "yahoo down, retry 10:04:05 +1" in screen_lines(app)[0]
+        assert "yahoo down, retry 10:04:05 +1" in await open_sector(app, pilot)
         await pilot.press("escape", "f")
         await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
         await pilot.pause()
@@ -224,28 +235,17 @@ def test_a_trail_with_no_room_loses_its_first_steps_never_the_last() -> None:
 
 
 async def test_at_60_columns_the_drilldown_keeps_where_you_are_over_feeds_ok() -> None:
-    clock = ManualClock(SATURDAY)
     snapshot = offline()
     fine = replace(
         snapshot,
         feeds=tuple(replace(f, state="ok", error=None, next_retry=None) for f in snapshot.feeds),
     )
-    engine = ScriptedEngine(clock, fine, demo=False, source_label="yahoo")
-    app = make_app(engine)
+    app = offline_app(fine)
     async with app.run_test(size=(60, 20)) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
-        await pilot.pause()
-        top = screen_lines(app)[0]
+        top = await open_sector(app, pilot)
         # The whole trail; "yahoo ok" only where it leaves the trail its room.
-        assert f"Dashboard › {app.screen.crumb}" in top and "…" not in top
+        assert f"Dashboard › {app.screen.crumb}" in top and "…" not in top  # type: ignore[attr-defined]
     # With a feed down the feed's state comes first, whatever the room.
-    engine = ScriptedEngine(clock, offline(), demo=False, source_label="yahoo")
-    app = make_app(engine)
+    app = offline_app()
     async with app.run_test(size=(60, 20)) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
-        await pilot.pause()
-        assert "yahoo down" in screen_lines(app)[0]
+        assert "yahoo down" in await open_sector(app, pilot)
