@@ -169,10 +169,7 @@ class Engine:
         quoted = self._quoted
         if symbol is not None and symbol not in quoted:
             quoted = [*quoted, symbol]
-        quotes = await self.feed.quotes(quoted)
-        self.store.apply_quotes(quotes)
-        if self.recorder is not None:
-            self.recorder.add_quotes(quotes)
+        self._apply_quotes(await self.feed.quotes(quoted))
         await self._load_history(symbol)
         charts = self._chart_symbols
         if symbol is not None and symbol not in charts:
@@ -182,10 +179,8 @@ class Engine:
             self.store.apply_intraday(await self.feed.intraday(charts))
             self._intraday_at = now
             self._intraday_due = None
-        elif self._intraday_due is not None and self._intraday_due == symbol:
-            # A new focus should not wait up to a minute for its chart.
-            self.store.apply_intraday(await self.feed.intraday([symbol]))
-            self._intraday_due = None
+        else:
+            await self._load_due_intraday(symbol)
         if self._reference_at is None or now - self._reference_at >= REFERENCE_EVERY:
             # Rates and valuation move slowly; after the quotes, so a provider's forward P/E
             # from this poll can go with them.
@@ -242,16 +237,22 @@ class Engine:
             return
         try:
             if symbol not in self._quoted and symbol not in self.store.quotes["symbol"]:
-                quotes = await self.feed.quotes([symbol])
-                self.store.apply_quotes(quotes)
-                if self.recorder is not None:
-                    self.recorder.add_quotes(quotes)
+                self._apply_quotes(await self.feed.quotes([symbol]))
             await self._load_history(symbol)
-            if self._intraday_due == symbol:
-                self.store.apply_intraday(await self.feed.intraday([symbol]))
-                self._intraday_due = None
+            await self._load_due_intraday(symbol)
         except FeedError as exc:
             self.health.failed(now, str(exc))
+
+    async def _load_due_intraday(self, symbol: str | None) -> None:
+        """Fetch a newly focused symbol's minute bars: it should not wait a minute for them."""
+        if symbol is not None and self._intraday_due == symbol:
+            self.store.apply_intraday(await self.feed.intraday([symbol]))
+            self._intraday_due = None
+
+    def _apply_quotes(self, quotes: pl.DataFrame) -> None:
+        self.store.apply_quotes(quotes)
+        if self.recorder is not None:
+            self.recorder.add_quotes(quotes)
 
     def _apply_daily(self, daily: pl.DataFrame) -> None:
         self.store.apply_daily(daily)

@@ -14,10 +14,7 @@ from tui.analytics.snapshot import FeedStatus
 from tui.ui.format import ny_clock
 from tui.ui.glyphs import glyphs
 from tui.ui.widgets.quiet import Plain, show
-from tui.ui.widgets.status_line import feed_brief, item_cells
-
-#: A breadcrumb item's padding (one cell each side).
-_PADDING = 2
+from tui.ui.widgets.status_line import ITEM_PADDING, feed_brief, item_cells
 
 
 def trail_content(crumbs: Sequence[str], *, skipped: int = 0) -> Content:
@@ -106,7 +103,7 @@ class Breadcrumb(Horizontal):
             for child in self.children
             if child.display and child is not trail and child is not feeds
         )
-        room = self.size.width - others - _PADDING
+        room = self.size.width - others - ITEM_PADDING
         feeds.display = not self._feeds_fine or room - item_cells(feeds) >= full.cell_length
         if feeds.display:
             room -= item_cells(feeds)

@@ -30,8 +30,8 @@ from tui.ui.widgets.quiet import Plain, show
 _FEED_STYLES = {"ok": "", "degraded": "$warning", "down": "$error"}
 _SEVERITY = {"ok": 0, "degraded": 1, "down": 2}
 _MUTED = "$foreground-muted"
-#: A status item's padding (one cell each side, see app.tcss).
-_PADDING = 2
+#: A status or breadcrumb item's padding (one cell each side).
+ITEM_PADDING = 2
 #: Ticks (seconds) the data age must need less room before it gives the room back.
 _SHRINK_AFTER_TICKS = 60
 
@@ -161,7 +161,7 @@ def fit_pair(
     )
     for m, f in pairs:
         market, feed = markets[m].content, feeds[f].content
-        if market.cell_length + feed.cell_length + 2 * _PADDING <= width:
+        if market.cell_length + feed.cell_length + 2 * ITEM_PADDING <= width:
             return market, feed
     return markets[-1].content, feeds[-1].content
 
@@ -178,7 +178,7 @@ def item_cells(widget: Widget) -> int:
         return int(width.value)
     content = widget.content if isinstance(widget, Static) else ""
     length = content.cell_length if isinstance(content, Content) else len(str(content))
-    return length + _PADDING
+    return length + ITEM_PADDING
 
 
 class StatusLine(Horizontal):
@@ -225,10 +225,10 @@ class StatusLine(Horizontal):
         while the seconds tick; see tick() for when the width changes.
         """
         if self._data_as_of is None:
-            return Content("data —"), len("data —") + _PADDING
+            return Content("data —"), len("data —") + ITEM_PADDING
         age = (self._clock.now() - self._data_as_of).total_seconds()
         text = f"data {fmt_age(age)}"
-        widest = len(f"data {fmt_age(59 if age < 60 else 3599)}") + _PADDING
+        widest = len(f"data {fmt_age(59 if age < 60 else 3599)}") + ITEM_PADDING
         if self._stale:
             return Content.styled(f"{text} STALE", "bold $warning"), widest + len(" STALE")
         return Content(text), widest
@@ -238,6 +238,11 @@ class StatusLine(Horizontal):
 
     def tick(self) -> None:
         """Redraw the time and the data age; a failing feed's age moves too."""
+        if self._tick_clocks() or any(feed.state != "ok" for feed in self._feeds):
+            self._fit()
+
+    def _tick_clocks(self) -> bool:
+        """Redraw the time and the data age; return whether the age's room changed."""
         show(self.query_one("#ny-clock", Static), self._clock_content(), layout=False)
         age, cells = self._age()
         data_age = self.query_one("#data-age", Static)
@@ -252,10 +257,10 @@ class StatusLine(Horizontal):
                 cells = reserved
         else:
             self._age_narrower = 0
-        if cells != reserved:
-            data_age.styles.width = cells
-        if cells != reserved or any(feed.state != "ok" for feed in self._feeds):
-            self._fit()
+        if cells == reserved:
+            return False
+        data_age.styles.width = cells
+        return True
 
     def apply(self, snapshot: Snapshot) -> None:
         """Show the market state, feed health and data age of a snapshot."""
@@ -276,8 +281,8 @@ class StatusLine(Horizontal):
         source.set_class(
             any(feed.name == self._source_label for feed in snapshot.feeds), "-redundant"
         )
+        self._tick_clocks()
         self._fit()
-        self.tick()
 
     def on_resize(self) -> None:
         """Fit the market and the feeds to the new width."""
@@ -307,7 +312,7 @@ class StatusLine(Horizontal):
             feed_texts = feed_variants(self._feeds, now)
         chosen_market, chosen_feeds = fit_pair(markets, feed_texts, self.size.width - fixed)
         if show(market, chosen_market, layout=False):
-            market.styles.width = chosen_market.cell_length + _PADDING
+            market.styles.width = chosen_market.cell_length + ITEM_PADDING
         show(feeds, chosen_feeds, layout=False)
 
     def set_paused(self, paused: bool) -> None:
@@ -322,7 +327,7 @@ class StatusLine(Horizontal):
     def replay_ended(self, at: datetime) -> None:
         """Say that the replay stopped (its last figures stay on screen)."""
         self._ended = at
-        self.tick()
+        self._tick_clocks()
         self._fit()
 
     def engine_failed(self, error: str) -> None:
