@@ -81,3 +81,53 @@ async def test_a_new_york_fed_outage_is_its_own_feed_and_clears(
         assert cleared.fed.effr == 3.64
     finally:
         await engine.aclose()
+
+
+async def test_after_each_data_shape_fault_the_next_real_rate_reaches_snapshot_and_recording(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    import tomllib
+
+    clock = ManualClock(SystemClock().now())
+    stamp = int(clock.now().timestamp()) - 30
+    serve_index_quotes(local_server, stamp)
+    for symbol in vars_in_order(load_universe().benchmarks):
+        local_server.add(
+            chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], clock.now()))
+        )
+    future = copy.deepcopy(_effr(3.70))
+    future["refRates"][0]["effectiveDate"] = "2999-01-04"
+    faults = {
+        "an empty result": {"refRates": []},
+        "basis points sent as percent": _effr(389.0),
+        "a date in the future": future,
+    }
+    good = (3.89, 3.80, 3.72, 3.64)
+    replies = [Reply.json(_effr(good[0]))]
+    for (_what, body), rate in zip(faults.items(), good[1:], strict=True):
+        replies += [Reply.json(body), Reply.json(_effr(rate))]
+    local_server.add(EFFR_PATH, *replies)
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    record = tmp_path / "rec"
+    engine = live_engine(settings, clock=clock, record_to=record)
+
+    def recorded_effr() -> float:
+        (session,) = record.glob("date=*/session.toml")
+        return float(tomllib.loads(session.read_text())["reference"]["effr"])
+
+    try:
+        assert (await engine.refresh()).fed.effr == good[0]
+        for what, rate in zip(faults, good[1:], strict=True):
+            clock.advance(REFERENCE_EVERY.total_seconds())
+            faulty = await engine.refresh()
+            nyfed = faulty.feeds[1]
+            assert nyfed.state == "degraded", what
+            # The bad figure never replaces the last good one, on screen or on disk.
+            assert faulty.fed.effr != rate and faulty.fed.effr < 25, what
+            clock.advance(RATES_RETRY.total_seconds())
+            cleared = await engine.refresh()
+            assert cleared.feeds[1].state == "ok", what
+            assert cleared.fed.effr == rate, what
+            assert recorded_effr() == rate, what
+    finally:
+        await engine.aclose()

@@ -11,6 +11,7 @@ from typing import Any
 from tui.config import NYFED_BASE_URL
 from tui.feeds.base import FeedError
 from tui.feeds.http import ClientSettings, HttpProvider, get_json
+from tui.market.calendar import NEW_YORK
 
 PROVIDER = "New York Fed"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -29,10 +30,16 @@ class EffrObservation:
     target_to: float
 
 
-def parse_effr(payload: Any) -> EffrObservation:
+#: Rates in percent outside this span are a unit or data error (basis points sent as
+#: percent, a stray zero), never a federal funds rate.
+PLAUSIBLE_RATE = (-1.0, 25.0)
+
+
+def parse_effr(payload: Any, today: date | None = None) -> EffrObservation:
     """Parse ``{"refRates": [{effectiveDate, percentRate, targetRateFrom, targetRateTo}]}``.
 
-    Raises FeedError naming the missing or bad field.
+    Raises FeedError naming the missing or bad field, a rate outside PLAUSIBLE_RATE, or an
+    observation dated after ``today`` (New York), which no published rate can be.
     """
     rates = payload.get("refRates") if isinstance(payload, dict) else None
     if not isinstance(rates, list):
@@ -56,6 +63,18 @@ def parse_effr(payload: Any) -> EffrObservation:
             f"{PROVIDER} sent a target range upside down: "
             f"{observation.target_from:g} to {observation.target_to:g}"
         )
+    low, high = PLAUSIBLE_RATE
+    for key, value in (
+        ("percentRate", observation.effr),
+        ("targetRateFrom", observation.target_from),
+        ("targetRateTo", observation.target_to),
+    ):
+        if not low <= value <= high:
+            raise FeedError(f"{PROVIDER} EFFR {key} {value:g} % is not a plausible rate")
+    if today is not None and observation.effective_date > today:
+        raise FeedError(
+            f"{PROVIDER} EFFR is dated {observation.effective_date}, after today ({today})"
+        )
     return observation
 
 
@@ -70,7 +89,8 @@ class NewYorkFed(HttpProvider):
         reply = await get_json(
             self._client, PROVIDER, self._base_url + EFFR_PATH, clock=self._clock
         )
-        return parse_effr(reply.body)
+        today = self._clock.now().astimezone(NEW_YORK).date() if self._clock else None
+        return parse_effr(reply.body, today)
 
 
 def _date(row: Mapping[str, Any], key: str) -> date:
