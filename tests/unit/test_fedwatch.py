@@ -620,7 +620,9 @@ def test_a_steady_gap_between_futures_and_effr_moves_no_odds_beyond_2pp(
     path = [(date(1900, 1, 1), start)]
     rate = start
     for day, move in zip(priced, moves, strict=False):
-        rate += move
+        # A futures price is at most 100: the path stays at or above a quarter point, so
+        # that even a 2 bp gap below it is a price the exchange could quote.
+        rate = max(rate + move, 0.25)
         path.append((day, rate))
     months = [_shift((priced[0].year, priced[0].month), -1)]
     while months[-1] <= (priced[-1].year, priced[-1].month):
