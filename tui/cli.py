@@ -18,6 +18,7 @@ from tui.config import (
     find_config,
     load_settings,
 )
+from tui.terminal import terminal_limits
 
 if TYPE_CHECKING:
     from tui.analytics.snapshot import FedSnapshot, Snapshot
@@ -527,8 +528,16 @@ def _universe(settings: Settings) -> Universe | None:
 
 def _run_monitor(args: argparse.Namespace) -> int:
     settings: Settings = args.settings
+    # A vt100 or a non-UTF-8 locale cannot draw box lines; dumb, no colour. Flags and the
+    # config win over what capgap guesses from TERM and the locale.
+    limits = terminal_limits(os.environ)
+    chosen = args.colors is not None or settings.ui.colors is not None
+    chosen = chosen or "TEXTUAL_COLOR_SYSTEM" in os.environ
+    colors = args.colors if chosen else limits.colors
+    if limits.no_color and not chosen:
+        os.environ.setdefault("NO_COLOR", "1")
     # Before the first import of textual, which reads it once.
-    color_system_env(args.colors, settings.ui.colors, os.environ)
+    color_system_env(colors, settings.ui.colors, os.environ)
     from tui.launch import DeferredEngine, demo_clock, live_label, replay_label
     from tui.state import default_state_path
     from tui.ui.themes import load_themes
@@ -603,7 +612,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
     app = CapgapApp(
         engine,
         theme=theme,
-        ascii=settings.ui.ascii if args.ascii is None else args.ascii,
+        ascii=(settings.ui.ascii or limits.ascii) if args.ascii is None else args.ascii,
         settings=settings,
         state_path=state_path,
         themes=loaded,

@@ -22,7 +22,7 @@ from tui.analytics.universe import Universe, load_universe, vars_in_order
 from tui.clock import Clock, ReplayClock, SystemClock
 from tui.config import Settings
 from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData
-from tui.feeds.health import FeedHealth
+from tui.feeds.health import STALE_AFTER_CADENCES, FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
 from tui.feeds.replay import ReplayFeed
@@ -70,6 +70,8 @@ class Engine:
         self.futures_label = futures_label
         self.manual_prices = dict(manual_prices or {})
         self.store = MarketStore()
+        #: When each symbol's last accepted quote arrived (clock time): a figure's own age.
+        self.received: dict[str, datetime] = {}
         self.latest: Snapshot | None = None
         # Staleness is judged in clock seconds: a replay at 30x moves 30 s per wall second.
         self.health = FeedHealth(feed.name, cadence_s=refresh_s * clock.speed)
@@ -251,6 +253,9 @@ class Engine:
 
     def _apply_quotes(self, quotes: pl.DataFrame) -> None:
         self.store.apply_quotes(quotes)
+        # A quote the feed rejected is absent here: that symbol's figure keeps ageing.
+        arrived = self.clock.now()
+        self.received.update(dict.fromkeys(quotes.get_column("symbol").to_list(), arrived))
         if self.recorder is not None:
             self.recorder.add_quotes(quotes)
 
@@ -297,9 +302,19 @@ class Engine:
         self.latest = snapshot
         return snapshot
 
+    def _problems(self) -> tuple[tuple[str, str], ...]:
+        """Return the source's per-symbol problems of its last answer, by symbol."""
+        if self.health.failures:
+            # The feed's own error says what went wrong; last poll's symbols are beside it.
+            return ()
+        problems = getattr(self.feed, "problems", None)
+        if not isinstance(problems, Mapping):
+            return ()
+        return tuple((str(symbol), str(text)) for symbol, text in problems.items())
+
     def _statuses(self, now: datetime) -> tuple[FeedStatus, ...]:
         """Return the feed's status, the rates feed's once asked, the recorder's when recording."""
-        feed = self.health.status(now)
+        feed = self.health.status(now, self._problems())
         rates: tuple[FeedStatus, ...] = ()
         if self.rates_health is not None:
             rates = (self.rates_health.status(now),)
@@ -354,6 +369,8 @@ class Engine:
             fed=fed,
             valuation=_valuation(ref),
             feeds=self._statuses(now),
+            received=self.received,
+            stale_after_s=STALE_AFTER_CADENCES * self.health.cadence_s,
             focus_sector=focus[0],
             focus_symbol=focus[1],
         )

@@ -20,6 +20,7 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "sort": ("s", "cycle the sort column"),
     "reverse": ("S", "reverse the sort"),
     "fed": ("f", "the Fed screen"),
+    "feeds": ("e", "the feeds: state, errors, symbols not quoted"),
     "theme": ("t", "next theme (the choice is remembered)"),
     "pause": ("p", "pause or resume polling (and a replay)"),
     "refresh": ("r", "poll now"),
@@ -50,7 +51,8 @@ def default_keys(binding_id: str) -> str:
 
 #: The app's own ids: live on every screen.
 APP_WIDE: tuple[str, ...] = (
-    "quit", "help", "palette", "theme", "pause", "refresh", "compact", "redraw", "suspend",
+    "quit", "help", "feeds", "palette", "theme", "pause", "refresh", "compact", "redraw",
+    "suspend",
 )  # fmt: skip
 #: The ids of focusable widgets: live on their screen while the widget has the focus.
 WIDGET_IDS: Mapping[str, tuple[str, ...]] = {
@@ -68,6 +70,7 @@ SCREEN_IDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # The spread screen's own panel takes no focus: its Enter would open the screen again.
     "spread": (("back", *_WINDOW_IDS), ()),
     "Fed": (("back",), ("table",)),
+    "feeds": (("back",), ()),
 }
 
 

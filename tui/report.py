@@ -91,7 +91,8 @@ def format_tmux(snapshot: Snapshot) -> str:
 
     'SPX +0.19% RUT -0.38% gap -0.58pp FOMC 4d22h': each index's change today, the small-minus-
     large gap today, the time to the next FOMC statement ('FOMC out' once today's is out).
-    'DEMO ' leads for sample data; ' stale' ends it while any feed is stale or down.
+    'DEMO ' leads for sample data; ' stale' ends it while any feed is stale or down, or
+    either index's figure is older than its feed allows.
     """
     spread = snapshot.spread
     parts = ["DEMO"] if snapshot.demo else []
@@ -100,7 +101,10 @@ def format_tmux(snapshot: Snapshot) -> str:
         parts.append(f"{label} {_fit_signed(quote.change_pct, '%')}")
     parts.append(f"gap {_fit_signed(spread.relative_pp.d1, 'pp')}")
     parts.append(_tmux_fomc(snapshot))
-    if any(feed.stale or feed.state == "down" for feed in snapshot.feeds):
+    legs = (snapshot.spread.large, snapshot.spread.small)
+    if any(feed.stale or feed.state == "down" for feed in snapshot.feeds) or any(
+        leg.stale for leg in legs
+    ):
         parts.append("stale")
     return " ".join(parts)
 

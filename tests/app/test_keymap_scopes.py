@@ -13,6 +13,7 @@ from tui.keys import KNOWN_BINDINGS, screen_scopes
 from tui.ui.app import CapgapApp
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.screens.fed_detail import FedDetailScreen
+from tui.ui.screens.feeds import FeedsScreen
 from tui.ui.screens.sector import SectorScreen
 from tui.ui.screens.spread import SpreadScreen
 from tui.ui.screens.symbol import SymbolScreen
@@ -50,6 +51,7 @@ async def test_declared_scopes_are_the_binding_chains_of_every_screen() -> None:
         "symbol": (SymbolScreen, lambda: app.open_symbol("AAPL")),
         "spread": (SpreadScreen, app.action_open_spread),
         "Fed": (FedDetailScreen, app.action_fed),
+        "feeds": (FeedsScreen, app.action_feeds),
     }
     declared = screen_scopes()
     assert set(declared) == set(opened)

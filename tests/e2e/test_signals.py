@@ -1,4 +1,4 @@
-"""SIGTERM and SIGHUP end capgap cleanly: exit 0, terminal restored, a recording flushed.
+"""SIGTERM, SIGHUP and SIGQUIT end capgap cleanly: exit 0, terminal restored, a recording flushed.
 
 capgap runs in a pty of its own (its controlling terminal, 120x40), as in a terminal window;
 the test reads everything it writes. A signal arrives once the screen shows data; then capgap
@@ -48,7 +48,12 @@ EXIT_LIMIT_S = 10.0
 #: The exit code after SIGTERM or SIGHUP: the same as `q` (tui/ui/lifeline.py exits the app).
 EXIT_ON_SIGNAL = 0
 SPX_LAST = r"S&P 500\s+(\d{1,3}(?:,\d{3})*\.\d{2})"
-SIGNALS = [pytest.param(signal.SIGTERM, id="SIGTERM"), pytest.param(signal.SIGHUP, id="SIGHUP")]
+SIGNALS = [
+    pytest.param(signal.SIGTERM, id="SIGTERM"),
+    pytest.param(signal.SIGHUP, id="SIGHUP"),
+    # Its default action dumps core and leaves the alternate screen on.
+    pytest.param(signal.SIGQUIT, id="SIGQUIT"),
+]
 #: Terminal modes Textual turns on (first) and must turn off again (second) before exiting.
 MODES = {
     "alternate screen": (b"\x1b[?1049h", b"\x1b[?1049l"),

@@ -138,6 +138,13 @@ class LocalServer:
         with self._script.lock:
             self._script.queues[path].extend(replies)
 
+    def replace(self, path: str, *replies: Reply) -> None:
+        """Answer ``path`` with these replies from now on (what was queued is dropped)."""
+        with self._script.lock:
+            queue = self._script.queues[path]
+            queue.clear()
+            queue.extend(replies)
+
     def count(self, path: str) -> int:
         """How many requests reached ``path``."""
         with self._script.lock:

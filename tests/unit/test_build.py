@@ -193,8 +193,8 @@ EXPECTED_KEYS: dict[str, Any] = {
     "demo": None,
     "market": {"state", "next_open", "next_close", "holiday", "early_close"},
     "spread": {
-        "large": {"symbol", "name", "last", "change_pct"},
-        "small": {"symbol", "name", "last", "change_pct"},
+        "large": {"symbol", "name", "last", "change_pct", "as_of", "age_s", "stale"},
+        "small": {"symbol", "name", "last", "change_pct", "as_of", "age_s", "stale"},
         "relative_pp": {"1d", "5d", "1m", "3m", "ytd", "1y"},
         "ratio": None,
         "ratio_z_1y": None,
@@ -225,7 +225,7 @@ SECTOR_KEYS: dict[str, Any] = {
     "laggards": None,
 }
 MOVER_KEYS = {"symbol", "name", "bucket", "change_pct"}
-FEED_KEYS = {"name", "state", "last_success", "age_s", "error", "stale"}
+FEED_KEYS = {"name", "state", "last_success", "age_s", "error", "stale", "problems"}
 
 
 def assert_keys(data: dict[str, Any], expected: dict[str, Any] | set[str]) -> None:
@@ -262,6 +262,10 @@ def test_snapshot_to_dict_values() -> None:
         "name": "S&P 500",
         "last": 6870.4,
         "change_pct": round((6870.40 / 6857.12 - 1) * 100, 4),
+        "as_of": "2025-12-05T20:00:00+00:00",
+        # Built without arrival times (as `capgap snapshot` of a hand-made store): no age.
+        "age_s": None,
+        "stale": False,
     }
     assert data["spread"]["ratio"] == round(2521.48 / 6870.40, 6)
     assert data["spread"]["valuation"] == {
@@ -292,6 +296,7 @@ def test_snapshot_to_dict_values() -> None:
         "age_s": 3.0,
         "error": None,
         "stale": False,
+        "problems": [],
     }
     assert data["feeds"][1]["stale"] is True and data["feeds"][1]["last_success"] is None
 

@@ -82,6 +82,8 @@ def run_capgap(home: Path, *argv: str, env: dict[str, str] | None = None):
         if key not in {"CAPGAP_CONFIG", "TEXTUAL_COLOR_SYSTEM", "NO_COLOR"}
     }
     environ |= {"XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
+    # A capable terminal unless the test says otherwise: CI may run with TERM=dumb.
+    environ |= {"TERM": "xterm-256color", "LC_ALL": "C.UTF-8"}
     environ |= env or {}
     return subprocess.run(
         [sys.executable, "-c", PROBE, *argv],
@@ -369,3 +371,30 @@ def test_a_keymap_conflict_stops_capgap_naming_both_ids(home):
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     assert lines[0].startswith(f"capgap: error: {path}:2: [keymap] fed: ")
     assert "both fed and quit" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("env", "ascii", "color_system", "no_color"),
+    [
+        ({}, False, "auto", None),
+        ({"TERM": "dumb"}, True, "auto", "1"),
+        ({"TERM": "vt100"}, True, "standard", None),
+        ({"LC_ALL": "en_US.ISO-8859-1"}, True, "auto", None),
+        ({"LC_ALL": "", "LC_CTYPE": "", "LANG": "C"}, True, "auto", None),
+        # Python's own coercion of a C locale (PEP 538) says nothing about the terminal.
+        ({"LC_ALL": "", "LC_CTYPE": "C.UTF-8", "LANG": "C"}, True, "auto", None),
+        ({"LC_ALL": "", "LC_CTYPE": "", "LANG": "de_DE.utf8"}, False, "auto", None),
+    ],
+)
+def test_a_limited_terminal_gets_ascii_and_fewer_colours_by_itself(
+    home, env, ascii, color_system, no_color
+):
+    got = launched(home, "--demo", env=env)
+    assert (got["ascii"], got["color_system"], got["no_color"]) == (ascii, color_system, no_color)
+
+
+def test_flags_and_the_environment_win_over_the_guess(home):
+    got = launched(home, "--demo", "--no-ascii", "--colors", "256", env={"TERM": "dumb"})
+    assert (got["ascii"], got["color_system"], got["no_color"]) == (False, "256", None)
+    got = launched(home, "--demo", env={"TERM": "vt100", "TEXTUAL_COLOR_SYSTEM": "256"})
+    assert (got["ascii"], got["color_system"]) == (True, "256")

@@ -33,7 +33,7 @@ def test_a_file_or_a_pipe_is_no_terminal(tmp_path):
             os.close(write_end)
 
 
-async def test_sigterm_and_sighup_reach_the_callback_not_the_default_action():
+async def test_sigterm_sighup_and_sigquit_reach_the_callback_not_the_default_action():
     loop = asyncio.get_running_loop()
     received: list[int] = []
     arrived = asyncio.Event()
@@ -53,4 +53,4 @@ async def test_sigterm_and_sighup_reach_the_callback_not_the_default_action():
     finally:
         for signum in installed:
             loop.remove_signal_handler(signum)
-    assert sorted(received) == sorted([signal.SIGTERM, signal.SIGHUP])
+    assert sorted(received) == sorted([signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tui.analytics.drilldown import sector_detail, symbol_detail
 from tui.analytics.quotes import QuoteRow, positions, rows_at
 from tui.analytics.sectors import etf_symbols, sector_rows
-from tui.analytics.snapshot import FedSnapshot, FeedStatus, Snapshot, Valuation
+from tui.analytics.snapshot import FedSnapshot, FeedStatus, IndexQuote, Snapshot, Valuation
 from tui.analytics.spread import make_valuation, session_date, spread_snapshot
 from tui.analytics.store import MarketStore
 from tui.analytics.style import style_snapshot
@@ -38,6 +40,22 @@ def data_as_of(store: MarketStore) -> datetime | None:
     return newest.astimezone(UTC) if isinstance(newest, datetime) else None
 
 
+def aged(
+    quote: IndexQuote,
+    received: Mapping[str, datetime],
+    now: datetime,
+    stale_after_s: float | None,
+) -> IndexQuote:
+    """Return ``quote`` with its own age at ``now`` and whether it is older than allowed."""
+    arrived = received.get(quote.symbol)
+    if arrived is None:
+        # Never arrived: no figure to call stale (the panel shows a dash).
+        return quote
+    age = (now - arrived).total_seconds()
+    stale = stale_after_s is not None and age > stale_after_s
+    return replace(quote, age_s=age, stale=stale)
+
+
 def build_snapshot(
     store: MarketStore,
     universe: Universe,
@@ -49,6 +67,8 @@ def build_snapshot(
     fed: FedSnapshot,
     valuation: Valuation,
     feeds: tuple[FeedStatus, ...] = (),
+    received: Mapping[str, datetime] | None = None,
+    stale_after_s: float | None = None,
     focus_sector: str | None = None,
     focus_symbol: str | None = None,
 ) -> Snapshot:
@@ -58,6 +78,8 @@ def build_snapshot(
     quote, or of ``now`` when neither index is quoted. The valuation's discount is recomputed
     from its two P/E figures so it is always consistent with them. ``focus_sector`` (a sector
     or watchlist) and ``focus_symbol`` add the drilldown details a screen has asked for.
+    ``received`` says when each symbol's quote last arrived: the indices then carry their
+    own age, stale beyond ``stale_after_s`` (a fresh S&P beside a Russell the feed rejected).
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("build_snapshot needs a timezone-aware `now`")
@@ -76,6 +98,12 @@ def build_snapshot(
         make_valuation(valuation.large_forward_pe, valuation.small_forward_pe, valuation.source),
         today,
     )
+    if received is not None:
+        spread = replace(
+            spread,
+            large=aged(spread.large, received, now, stale_after_s),
+            small=aged(spread.small, received, now, stale_after_s),
+        )
     sectors = sector_rows(store, universe, rows)
     return Snapshot(
         as_of=now.astimezone(UTC),

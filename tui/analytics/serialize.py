@@ -41,6 +41,9 @@ def _index(quote: IndexQuote) -> dict[str, Any]:
         "name": quote.name,
         "last": _num(quote.last, PRICE_DP),
         "change_pct": _num(quote.change_pct, PCT_DP),
+        "as_of": iso_utc(quote.as_of),
+        "age_s": _num(quote.age_s, AGE_DP),
+        "stale": quote.stale,
     }
 
 
@@ -85,6 +88,7 @@ def _feed(feed: FeedStatus) -> dict[str, Any]:
         "age_s": _num(feed.age_s, AGE_DP),
         "error": feed.error,
         "stale": feed.stale,
+        "problems": [{"symbol": symbol, "problem": text} for symbol, text in feed.problems],
     }
 
 

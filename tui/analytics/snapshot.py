@@ -24,6 +24,10 @@ class IndexQuote:
     prev_close: float | None
     change_pct: float | None
     as_of: datetime | None
+    #: Seconds since this figure last arrived (None when unknown, as in a replay made by hand).
+    age_s: float | None = None
+    #: True when it is older than its feed allows (the feed failed for it, or it went quiet).
+    stale: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +228,13 @@ class FedSnapshot:
 
 @dataclass(frozen=True, slots=True)
 class FeedStatus:
-    """Health of one feed: state, age of the last success, the last error and next retry."""
+    """Health of one feed: state, age of the last success, the last error and next retry.
+
+    ``stale`` is the verdict at the snapshot's instant; ``stale_after_s`` (clock seconds after
+    the last success, None when the feed has no cadence) lets a screen judge it again as its
+    clock ticks: a poll that hangs for a minute sends no snapshot meanwhile. ``problems``
+    are the last poll's (symbol, problem) pairs while the feed itself answered.
+    """
 
     name: str
     state: FeedState
@@ -233,6 +243,16 @@ class FeedStatus:
     error: str | None
     next_retry: datetime | None = None
     stale: bool = False
+    stale_after_s: float | None = None
+    problems: tuple[tuple[str, str], ...] = ()
+
+    def stale_at(self, now: datetime) -> bool:
+        """Return whether the feed's figures are stale at ``now`` (see ``stale_after_s``)."""
+        if self.stale_after_s is None:
+            return self.stale
+        if self.last_success is None:
+            return True
+        return (now - self.last_success).total_seconds() > self.stale_after_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from tui.analytics.snapshot import FeedState, FeedStatus
 
 # Consecutive failures after which a feed counts as down rather than degraded.
 DOWN_AFTER_FAILURES = 3
+#: Figures older than this many cadences are stale (one late poll is not yet a problem).
+STALE_AFTER_CADENCES = 2
 
 
 class FeedHealth:
@@ -42,15 +45,21 @@ class FeedHealth:
             return "down"
         return "degraded"
 
-    def status(self, now: datetime) -> FeedStatus:
-        """Return the status at ``now``; figures older than twice the cadence are stale."""
+    def status(self, now: datetime, problems: tuple[tuple[str, str], ...] = ()) -> FeedStatus:
+        """Return the status at ``now``; figures older than twice the cadence are stale.
+
+        ``problems`` are the last poll's per-symbol problems, listed with the status.
+        """
         age = (now - self.last_success).total_seconds() if self.last_success else None
-        return FeedStatus(
+        status = FeedStatus(
             name=self.name,
             state=self.state(),
             last_success=self.last_success,
             age_s=age,
             error=self.last_error,
             next_retry=self.next_retry,
-            stale=age is None or age > 2 * self.cadence_s,
+            stale_after_s=STALE_AFTER_CADENCES * self.cadence_s,
+            problems=problems,
         )
+        # One definition of stale: the one a screen applies again as its clock ticks.
+        return replace(status, stale=status.stale_at(now))

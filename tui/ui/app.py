@@ -26,6 +26,7 @@ from tui.ui.lifeline import WATCH_EVERY_S, install_exit_signals, terminal_alive,
 from tui.ui.messages import SnapshotReady
 from tui.ui.screens.dashboard import DashboardScreen
 from tui.ui.screens.fed_detail import FedDetailScreen
+from tui.ui.screens.feeds import FeedsScreen
 from tui.ui.screens.help import HelpScreen, Scope
 from tui.ui.screens.live import LiveScreen
 from tui.ui.screens.sector import SectorScreen
@@ -54,6 +55,7 @@ class CapgapApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Keys", id="help"),
+        Binding("e", "feeds", "Feeds", id="feeds", show=False),
         Binding("ctrl+p", "command_palette", "Palette", id="palette", show=False, priority=True),
         Binding("t", "cycle_theme", "Theme", id="theme"),
         Binding("p", "pause", "Pause", id="pause"),
@@ -290,6 +292,11 @@ class CapgapApp(App[None]):
         """Open the Fed screen on the latest Fed figures."""
         if not isinstance(self.screen, FedDetailScreen):
             self.push_screen(FedDetailScreen(self.latest.fed if self.latest else None))
+
+    def action_feeds(self) -> None:
+        """Open the feeds screen: every feed's state and error, the symbols it let down."""
+        if not isinstance(self.screen, FeedsScreen):
+            self.push_screen(FeedsScreen())
 
     def action_dashboard(self) -> None:
         """Go back to the dashboard."""

@@ -19,6 +19,9 @@ def capgap_commands(app: CapgapApp) -> Iterator[SystemCommand]:
     """Yield capgap's own commands (Textual's system commands are added by the app)."""
     yield SystemCommand("Spread screen", "RUT/SPX ratio over a window", app.action_open_spread)
     yield SystemCommand("Fed screen", "FOMC odds, implied path, futures", app.action_fed)
+    yield SystemCommand(
+        "Feeds", "State, errors and symbols not quoted, feed by feed", app.action_feeds
+    )
     yield SystemCommand("Dashboard", "Back to the dashboard", app.action_dashboard)
     paused = app.engine.paused
     yield SystemCommand(

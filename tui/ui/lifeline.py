@@ -1,4 +1,4 @@
-"""Ends the app cleanly when its terminal goes away: SIGTERM, SIGHUP and a lost-TTY watchdog.
+"""Ends the app cleanly when its terminal goes away: SIGTERM, SIGHUP, SIGQUIT, a lost-TTY watchdog.
 
 Textual installs no handler for SIGTERM or SIGHUP, so their default action would kill capgap
 mid-frame: the terminal left in raw mode on the alternate screen and the recording's buffered
@@ -16,8 +16,9 @@ import sys
 import termios
 from collections.abc import Callable
 
-#: Signals that end capgap the way `q` does.
-EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+#: Signals that end capgap the way `q` does. SIGQUIT's default action would dump core and
+#: leave the terminal on the alternate screen in raw mode: it ends capgap cleanly instead.
+EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 #: How often the watchdog looks at the terminal (a hangup ends capgap within twice this).
 WATCH_EVERY_S = 1.0
 
@@ -44,7 +45,7 @@ def terminal_alive(fd: int) -> bool:
 
 
 def install_exit_signals(on_signal: Callable[[int], None]) -> list[int]:
-    """Route SIGTERM and SIGHUP to ``on_signal`` on the running loop; return those installed."""
+    """Route EXIT_SIGNALS to ``on_signal`` on the running loop; return those installed."""
     loop = asyncio.get_running_loop()
     installed: list[int] = []
     for signum in EXIT_SIGNALS:

@@ -21,6 +21,8 @@ from tui.ui.format import (
 from tui.ui.widgets.content_panel import ContentPanel
 
 _NAME_WIDTH = 13
+#: Ends the name of an index whose figure is older than its feed allows ("Russell STALE").
+STALE_MARK = " STALE"
 _CELL = 7
 _LABEL = 4
 
@@ -34,6 +36,17 @@ def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str
 
 
 def _index_line(quote: IndexQuote, tail: Content) -> Content:
+    if quote.stale:
+        # The word, not only the colour: it must survive NO_COLOR and 16 colours.
+        name = f"{quote.name[: _NAME_WIDTH - len(STALE_MARK)]}{STALE_MARK}".ljust(_NAME_WIDTH)
+        return Content.assemble(
+            (name, "bold $warning"),
+            (
+                f"{fmt_price(quote.last).rjust(9)} {_signed_cell(quote.change_pct, 8, '%')[0]}",
+                "$gap-stale",
+            ),
+            tail,
+        )
     return Content.assemble(
         quote.name[:_NAME_WIDTH].ljust(_NAME_WIDTH),
         fmt_price(quote.last).rjust(9),
@@ -47,9 +60,11 @@ def spread_content(spread: SpreadSnapshot) -> Content:
     """Render the panel's six lines from a SpreadSnapshot."""
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
-    small_line = _index_line(
-        spread.small, Content.assemble("   ", _signed_cell(gap, 7), (" pp", ""))
-    )
+    gap_cell = _signed_cell(gap, 7)
+    if spread.large.stale or spread.small.stale:
+        # A gap with one leg left behind is no live gap: it fades with that leg.
+        gap_cell = (gap_cell[0], "$gap-stale")
+    small_line = _index_line(spread.small, Content.assemble("   ", gap_cell, (" pp", "")))
     windows = spread.relative_pp.items()
     header = Content.assemble(
         ("pp".ljust(_LABEL), "bold"),

@@ -40,7 +40,15 @@ def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
     """Describe one feed at a detail ``level`` (0: state; 1: + next try; 2: + age; 3: + error)."""
     style = _FEED_STYLES.get(feed.state, "")
     if feed.state == "ok":
-        return Content.styled(f"{feed.name} ok", style)
+        if not feed.problems or level < 1:
+            return Content.styled(f"{feed.name} ok", style)
+        # The feed answered, but not for every symbol: say how many it let down (`e` lists them).
+        count = len(feed.problems)
+        part = Content.styled(f"{feed.name} ok, {count} problem{'s' * (count > 1)}", "$warning")
+        if level >= 3:
+            _symbol, problem = feed.problems[0]
+            part = Content.assemble(part, (f": {problem}", _MUTED))
+        return part
     words = [f"{feed.name} {feed.state}"]
     if level >= 2:
         if feed.last_success is not None:
@@ -166,9 +174,9 @@ def fit_pair(
     return markets[-1].content, feeds[-1].content
 
 
-def is_stale(snapshot: Snapshot) -> bool:
-    """Return True when any feed reports its figures as stale."""
-    return any(feed.stale for feed in snapshot.feeds)
+def is_stale(feeds: Sequence[FeedStatus], now: datetime) -> bool:
+    """Return True when any feed's figures are stale at ``now`` (judged again every tick)."""
+    return any(feed.stale_at(now) for feed in feeds)
 
 
 def item_cells(widget: Widget) -> int:
@@ -190,7 +198,8 @@ class StatusLine(Horizontal):
         self._demo = demo
         self._source_label = source_label
         self._data_as_of: datetime | None = None
-        self._stale = False
+        # Every feed of the last snapshot, the recorder's too: staleness is judged on them.
+        self._all_feeds: tuple[FeedStatus, ...] = ()
         self._ended: datetime | None = None
         self._feeds: tuple[FeedStatus, ...] = ()
         self._session: MarketSession | None = None
@@ -226,10 +235,12 @@ class StatusLine(Horizontal):
         """
         if self._data_as_of is None:
             return Content("data —"), len("data —") + ITEM_PADDING
-        age = (self._clock.now() - self._data_as_of).total_seconds()
+        now = self._clock.now()
+        age = (now - self._data_as_of).total_seconds()
         text = f"data {fmt_age(age)}"
         widest = len(f"data {fmt_age(59 if age < 60 else 3599)}") + ITEM_PADDING
-        if self._stale:
+        # Judged at every tick, not only when a snapshot lands: a poll that hangs sends none.
+        if is_stale(self._all_feeds, now):
             return Content.styled(f"{text} STALE", "bold $warning"), widest + len(" STALE")
         return Content(text), widest
 
@@ -265,7 +276,7 @@ class StatusLine(Horizontal):
     def apply(self, snapshot: Snapshot) -> None:
         """Show the market state, feed health and data age of a snapshot."""
         self._data_as_of = snapshot.data_as_of
-        self._stale = is_stale(snapshot)
+        self._all_feeds = snapshot.feeds
         # The engine reports its recorder among the feeds while it records: the REC badge
         # says so, and the recorder takes room among the feeds only when it fails.
         recording = any(feed.name == RECORDER_FEED for feed in snapshot.feeds)
