@@ -19,6 +19,7 @@ from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.schemas import QUOTES
+from tui.clock import ManualClock
 from tui.feeds.base import FeedError, RateLimited
 from tui.feeds.finnhub import (
     DEFAULT_BASE_URL,
@@ -33,6 +34,7 @@ from tui.feeds.finnhub import (
     parse_quote,
 )
 from tui.feeds.http import ClientSettings, make_client
+from tui.feeds.unknown import UNKNOWN_FOR
 
 __all__ = ["local_server"]
 
@@ -167,6 +169,25 @@ async def test_an_unknown_symbol_is_asked_once(finnhub, local_server):
     assert first == second == {"ZZZZ": "Finnhub does not know ZZZZ"}
     assert frame.get_column("symbol").to_list() == ["AAPL"]
     assert asked(local_server) == ["ZZZZ", "AAPL"]
+
+
+async def test_an_unknown_symbol_is_asked_again_later_and_a_benchmark_never_retired(
+    local_server,
+):
+    clock = ManualClock(datetime(2025, 12, 5, 15, 0, tzinfo=UTC))
+    local_server.add(PATH, Reply.json(UNKNOWN))
+    async with make_client(ClientSettings(provider="Finnhub"), trust_env=False) as client:
+        finnhub = Finnhub(
+            client, local_server.base_url, api_key=KEY, clock=clock, protected=["SPY"]
+        )
+        await finnhub.quotes(["ZZZZ", "^GSPC"], concurrency=1)
+        # The zeros retire ZZZZ, not the benchmark's ETF: SPY is asked on every poll.
+        assert finnhub.unknown_symbols == frozenset({"ZZZZ"})
+        await finnhub.quotes(["ZZZZ", "^GSPC"], concurrency=1)
+        clock.advance(UNKNOWN_FOR.total_seconds())
+        assert finnhub.unknown_symbols == frozenset()
+        await finnhub.quotes(["ZZZZ", "^GSPC"], concurrency=1)
+    assert asked(local_server) == ["ZZZZ", "SPY", "SPY", "ZZZZ", "SPY"]
 
 
 async def test_an_unknown_proxy_names_the_index(finnhub, local_server):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +16,8 @@ from tui.config import FINNHUB_BASE_URL
 from tui.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, KeyedProvider, get_json, scrubbed
-from tui.feeds.values import epoch, number, valid_price
+from tui.feeds.unknown import UnknownSymbols
+from tui.feeds.values import clock_now, epoch, number, valid_price
 
 PROVIDER = "Finnhub"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -100,15 +101,19 @@ class Finnhub(KeyedProvider):
         *,
         api_key: str | None = None,
         clock: Clock | None = None,
+        protected: Iterable[str] = (),
     ) -> None:
-        """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``."""
+        """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``.
+
+        ``protected`` symbols (as asked of Finnhub: the benchmarks' ETFs) are never retired.
+        """
         super().__init__(client, base_url, api_key=api_key, clock=clock)
-        self._unknown: set[str] = set()
+        self._unknown = UnknownSymbols(protected)
 
     @property
     def unknown_symbols(self) -> frozenset[str]:
-        """Symbols (as asked of Finnhub) it answered with zeros for; they are not asked again."""
-        return frozenset(self._unknown)
+        """Symbols (as asked of Finnhub) it answered with zeros for, not asked for a while."""
+        return self._unknown.symbols(clock_now(self._clock))
 
     async def quote(self, symbol: str) -> pl.DataFrame:
         """Fetch one symbol exactly as Finnhub spells it (one request): one QUOTES row."""
@@ -131,7 +136,8 @@ class Finnhub(KeyedProvider):
                 raise _key_error(reply.status, reply.body)
             return parse_quote(reply.body, symbol)
         except UnknownSymbol:
-            self._unknown.add(symbol)
+            # Zeros are Finnhub's explicit "not found": retired until that lapses.
+            self._unknown.not_found(symbol, clock_now(self._clock))
             raise
         except FeedError as exc:
             raise scrubbed(exc, key) from None
@@ -183,7 +189,7 @@ class Finnhub(KeyedProvider):
         if symbol.startswith("^") and symbol not in INDEX_PROXIES:
             return f"{PROVIDER} has no index quotes on the free tier and no proxy for {symbol}"
         target = finnhub_symbol(symbol)
-        if target in self._unknown:
+        if self._unknown.is_unknown(target, clock_now(self._clock)):
             return f"{PROVIDER} does not know {target}" + (
                 "" if target == symbol else f" (for {symbol})"
             )

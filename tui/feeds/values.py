@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
+from tui.clock import Clock, SystemClock
 from tui.feeds.base import SymbolError
 
 # Epoch seconds outside (1970, 3000) are not a quote time, and would overflow datetimes.
 MAX_EPOCH_S = 32_503_680_000
+
+
+def clock_now(clock: Clock | None) -> datetime:
+    """Return the instant of ``clock``, or of the system clock when a provider has none."""
+    return (clock or SystemClock()).now()
 
 
 def number(value: Any) -> float | None:

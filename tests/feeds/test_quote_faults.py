@@ -1,0 +1,148 @@
+"""Data-shape faults in Yahoo's quote replies, end to end through the live engine and recorder.
+
+After each fault clears, the next real value must reach the store, the snapshot and the
+recording; a fault shows as the feed's state, never as "ok" over frozen figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+from server import LocalServer, Reply, local_server
+from test_live_engine import config_for, daily_chart
+from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_yahoo_quote import answer, item, open_session
+
+from tui.analytics.schemas import CONSTITUENTS, empty
+from tui.analytics.universe import Universe, load_universe, vars_in_order
+from tui.clock import ManualClock, SystemClock
+from tui.config import load_settings
+from tui.engine import Engine, live_engine
+from tui.feeds.yahoo import chart_path
+from tui.feeds.yahoo_quote import QUOTE_PATH
+
+__all__ = ["local_server"]
+
+#: A watchlist stock besides the benchmarks: one batch holds the whole (small) universe.
+STOCK = "AAPL"
+
+
+def small_universe() -> Universe:
+    """The shipped benchmarks and one watchlist stock: every poll is one quote request."""
+    return Universe(
+        benchmarks=load_universe().benchmarks,
+        sectors=(),
+        names={},
+        constituents=empty(CONSTITUENTS),
+        watchlists={"mine": (STOCK,)},
+    )
+
+
+@dataclass
+class Rig:
+    """A live engine on a manual clock against the local server, recording to ``record``."""
+
+    engine: Engine
+    clock: ManualClock
+    server: LocalServer
+    record: Path
+    stamp: int
+
+    def reply(self, *items: dict) -> Reply:
+        return Reply.json(answer(*items))
+
+    def quotes(self, large: float, small: float, stock: float | None, at: int) -> Reply:
+        """A reply with both indices and, unless None, the stock, all dated ``at``."""
+        rows = [
+            item("^GSPC", large, time=at, prev_close=6857.12, quote_type="INDEX"),
+            item("^RUT", small, time=at, prev_close=2531.16, quote_type="INDEX"),
+        ]
+        if stock is not None:
+            rows.append(item(STOCK, stock, time=at, prev_close=230.0))
+        return self.reply(*rows)
+
+    def recorded(self, symbol: str) -> list[float]:
+        """The prices of ``symbol`` in the recording so far, in time order."""
+        self.engine.recorder.flush()  # type: ignore[union-attr]
+        files = sorted(self.record.glob("date=*/quotes-*.parquet"))
+        if not files:
+            return []
+        frame = pl.read_parquet(files).filter(pl.col("symbol") == symbol).sort("time")
+        return frame.get_column("last").to_list()
+
+
+@pytest.fixture
+async def rig(local_server: LocalServer, tmp_path: Path) -> AsyncIterator[Rig]:
+    clock = ManualClock(SystemClock().now())
+    stamp = int(clock.now().timestamp()) - 30
+    open_session(local_server)
+    for symbol in vars_in_order(load_universe().benchmarks):
+        local_server.add(
+            chart_path(symbol), Reply.json(daily_chart(symbol, [6800.0, 6857.12], clock.now()))
+        )
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    record = tmp_path / "rec"
+    engine = live_engine(settings, clock=clock, record_to=record, universe=small_universe())
+    try:
+        yield Rig(engine, clock, local_server, record, stamp)
+    finally:
+        await engine.aclose()
+
+
+# --- item 1: an empty or partial reply retires nothing for good -----------------------------
+
+
+async def test_an_empty_reply_is_a_feed_failure_and_the_next_real_value_gets_through(rig: Rig):
+    rig.server.add(
+        QUOTE_PATH,
+        rig.quotes(6870.40, 2521.48, 231.0, rig.stamp),
+        Reply.json({"quoteResponse": {"result": []}}),
+        rig.quotes(6880.00, 2530.00, 232.5, rig.stamp + 20),
+    )
+    first = await rig.engine.refresh()
+    assert first.feeds[0].state == "ok"
+    assert first.spread.large.last == 6870.40
+
+    rig.clock.advance(rig.engine.next_delay_s)
+    empty_poll = await rig.engine.refresh()
+    yahoo = empty_poll.feeds[0]
+    # Not "yahoo ok" over frozen figures: the feed failed, and waits longer than its cadence.
+    assert yahoo.state != "ok"
+    assert "empty" in (yahoo.error or "")
+    assert empty_poll.spread.large.last == 6870.40  # the last good figure stays
+
+    rig.clock.advance(rig.engine.next_delay_s)
+    cleared = await rig.engine.refresh()
+    assert cleared.feeds[0].state == "ok"
+    assert cleared.spread.large.last == 6880.00
+    assert cleared.spread.small.last == 2530.00
+    stock = rig.engine.store.quotes.filter(pl.col("symbol") == STOCK)
+    assert stock.get_column("last").to_list() == [232.5]
+    assert rig.recorded("^GSPC") == [6870.40, 6880.00]
+    assert rig.recorded(STOCK) == [231.0, 232.5]
+
+
+async def test_a_symbol_left_out_once_is_asked_again_and_its_next_value_recorded(rig: Rig):
+    rig.server.add(
+        QUOTE_PATH,
+        rig.quotes(6870.40, 2521.48, 231.0, rig.stamp),
+        rig.quotes(6871.00, 2522.00, None, rig.stamp + 10),
+        rig.quotes(6872.00, 2523.00, 233.0, rig.stamp + 20),
+    )
+    await rig.engine.refresh()
+    rig.clock.advance(rig.engine.next_delay_s)
+    partial = await rig.engine.refresh()
+    assert partial.feeds[0].state == "ok"
+    rig.clock.advance(rig.engine.next_delay_s)
+    await rig.engine.refresh()
+    # The third request still asks for the stock, and its new price reaches store and disk.
+    third = [seen for seen in rig.server.seen if seen.path == QUOTE_PATH][2]
+    assert STOCK in third.query
+    stock = rig.engine.store.quotes.filter(pl.col("symbol") == STOCK)
+    assert stock.get_column("last").to_list() == [233.0]
+    assert rig.recorded(STOCK) == [231.0, 233.0]
