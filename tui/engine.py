@@ -502,11 +502,14 @@ def live_engine(
     )
 
 
-def recording_clock(folder: Path, speed: float = 30.0) -> ReplayClock:
-    """Return a replay clock over a recording's latest day, first to last recorded instant."""
+def recording_clock(folder: Path, speed: float = 30.0, day: date | None = None) -> ReplayClock:
+    """Return a replay clock over a recording's ``day`` (default: the latest one recorded).
+
+    The clock runs from the day's first to its last recorded instant.
+    """
     from tui.feeds.recorded import recording_window
 
-    first, last = recording_window(folder)
+    first, last = recording_window(folder, day)
     return ReplayClock(first, speed=speed, end=last)
 
 

@@ -38,6 +38,9 @@ from tui.feeds.unknown import UNKNOWN_FOR
 
 __all__ = ["local_server"]
 
+#: When the parsed replies are read: after every time the tests and fixtures carry.
+PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
+
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
 # A short read timeout makes the slow-reply faults quick; connecting to the local server can
 # wait behind a busy CI machine, so its timeout is generous (no test is about it).
@@ -388,15 +391,15 @@ def test_the_provider_repr_hides_the_key():
 
 def test_an_unknown_symbol_needs_both_zeros():
     with pytest.raises(UnknownSymbol):
-        parse_quote(UNKNOWN, "ZZZZ")
+        parse_quote(UNKNOWN, "ZZZZ", now=PARSED_AT)
     # A zero price with a time is a bad quote, not an unknown symbol.
     with pytest.raises(SymbolError) as caught:
-        parse_quote({**UNKNOWN, "t": T_CLOSE}, "ZZZZ")
+        parse_quote({**UNKNOWN, "t": T_CLOSE}, "ZZZZ", now=PARSED_AT)
     assert not isinstance(caught.value, UnknownSymbol)
 
 
 def test_integer_prices_are_floats():
-    frame = parse_quote(quote(100, 99, T_CLOSE), "X")
+    frame = parse_quote(quote(100, 99, T_CLOSE), "X", now=PARSED_AT)
     assert frame.row(0) == ("X", at(T_CLOSE), 100.0, 99.0, None)
     assert frame.schema == QUOTES
 
@@ -416,7 +419,7 @@ def _check(frame: pl.DataFrame) -> None:
 @given(st.sampled_from(sorted(SPY)), JSON_VALUES)
 def test_any_field_value_is_a_quote_or_a_feed_error(key, value):
     try:
-        frame = parse_quote({**SPY, key: value}, "X")
+        frame = parse_quote({**SPY, key: value}, "X", now=PARSED_AT)
     except FeedError:
         return
     _check(frame)
@@ -426,7 +429,7 @@ def test_any_field_value_is_a_quote_or_a_feed_error(key, value):
 @given(JSON_VALUES)
 def test_any_json_is_a_quote_or_a_feed_error(payload):
     try:
-        frame = parse_quote(payload, "X")
+        frame = parse_quote(payload, "X", now=PARSED_AT)
     except FeedError:
         return
     _check(frame)
@@ -441,7 +444,7 @@ requires_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixt
 def test_shared_quote_parses():
     raw = json.loads((SHARED / "finnhub_quote.UNVERIFIED-provenance.json").read_text("utf-8"))
     assert set(raw) == set(SPY)
-    frame = parse_quote(raw, "AAPL")
+    frame = parse_quote(raw, "AAPL", now=PARSED_AT)
     assert frame.row(0) == ("AAPL", at(raw["t"]), raw["c"], raw["pc"], None)
     assert frame.row(0)[1] == datetime(2026, 9, 21, 20, 0, tzinfo=UTC)
 

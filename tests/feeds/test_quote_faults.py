@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -22,8 +23,12 @@ from tui.analytics.universe import Universe, load_universe, vars_in_order
 from tui.clock import ManualClock, SystemClock
 from tui.config import load_settings
 from tui.engine import Engine, live_engine
-from tui.feeds.yahoo import chart_path
-from tui.feeds.yahoo_quote import QUOTE_PATH
+from tui.feeds.base import SymbolError
+from tui.feeds.finnhub import parse_quote
+from tui.feeds.values import MAX_AHEAD
+from tui.feeds.yahoo import chart_path, parse_chart
+from tui.feeds.yahoo_quote import QUOTE_PATH, parse_quotes
+from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
 
@@ -146,3 +151,107 @@ async def test_a_symbol_left_out_once_is_asked_again_and_its_next_value_recorded
     stock = rig.engine.store.quotes.filter(pl.col("symbol") == STOCK)
     assert stock.get_column("last").to_list() == [233.0]
     assert rig.recorded(STOCK) == [231.0, 233.0]
+
+
+# --- item 2: a time from the future is rejected where it is parsed --------------------------
+
+#: 2999-01-04 15:00 UTC: a quote "from the future", as the fault injection sent it.
+YEAR_2999 = int(datetime(2999, 1, 4, 15, 0, tzinfo=UTC).timestamp())
+
+
+def minute_chart(symbol: str, stamps: list[int], closes: list[float]) -> dict:
+    """A one-minute chart body with one bar per stamp."""
+    return {
+        "chart": {
+            "result": [
+                {
+                    "meta": {"symbol": symbol, "instrumentType": "INDEX", "range": "1d"},
+                    "timestamp": stamps,
+                    "indicators": {
+                        "quote": [
+                            {"open": closes, "high": closes, "low": closes, "close": closes,
+                             "volume": [0] * len(closes)}
+                        ]
+                    },
+                }
+            ],
+            "error": None,
+        }
+    }  # fmt: skip
+
+
+async def test_a_time_from_the_future_is_rejected_and_newer_quotes_still_replace_it(rig: Rig):
+    minute = rig.stamp - rig.stamp % 60 - 60
+    # ^GSPC's chart: the daily history first, then today's minutes with one bar dated 2999.
+    rig.server.add(
+        chart_path("^GSPC"),
+        Reply.json(minute_chart("^GSPC", [minute, YEAR_2999], [6865.0, 9999.0])),
+    )
+    rig.server.add(
+        QUOTE_PATH,
+        rig.quotes(6870.40, 2521.48, 231.0, rig.stamp),
+        Reply.json(
+            answer(
+                item("^GSPC", 9999.0, time=YEAR_2999, prev_close=6857.12, quote_type="INDEX"),
+                item("^RUT", 2522.00, time=rig.stamp + 10, prev_close=2531.16),
+            )
+        ),
+        rig.quotes(6880.00, 2530.00, 232.5, rig.stamp + 20),
+    )
+    first = await rig.engine.refresh()
+    assert first.spread.large.last == 6870.40
+    # The 2999 bar is dropped: today's bar is the session, and the session is today.
+    bars = rig.engine.store.intraday.filter(pl.col("symbol") == "^GSPC")
+    assert bars.get_column("close").to_list() == [6865.0]
+
+    rig.clock.advance(rig.engine.next_delay_s)
+    future = await rig.engine.refresh()
+    assert future.spread.large.last == 6870.40  # the 2999 quote never replaced it
+    assert future.spread.small.last == 2522.00
+    problem = rig.engine.feed.problems["^GSPC"]  # type: ignore[attr-defined]
+    assert problem.startswith("Yahoo sent a quote time ahead of the clock for ^GSPC: 2999-01-04")
+
+    rig.clock.advance(rig.engine.next_delay_s)
+    cleared = await rig.engine.refresh()
+    assert cleared.spread.large.last == 6880.00
+    assert rig.recorded("^GSPC") == [6870.40, 6880.00]
+    # Nothing dated 2999 was recorded: no partition for a day after today.
+    assert [path.name for path in rig.record.glob("date=*")] == [
+        f"date={rig.clock.now().astimezone(NEW_YORK).date()}"
+    ]
+
+
+NOW = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
+_NOW_S = int(NOW.timestamp())
+
+
+@pytest.mark.parametrize(
+    ("ahead_s", "accepted"),
+    [
+        (0, True),
+        (int(MAX_AHEAD.total_seconds()), True),
+        (int(MAX_AHEAD.total_seconds()) + 1, False),
+    ],
+)
+def test_every_parser_refuses_a_time_beyond_max_ahead(ahead_s: int, accepted: bool):
+    at = _NOW_S + ahead_s
+    message = "quote time ahead of the clock"
+    batch = parse_quotes(answer(item("SPY", time=at)), ["SPY"], now=NOW)
+    assert (batch.quotes.height == 1) == accepted
+    assert accepted or message in batch.problems["SPY"]
+    body = minute_chart("^GSPC", [at - 60, at], [6800.0, 6801.0])
+    bars = parse_chart(body, "^GSPC", now=NOW).bars
+    assert bars.get_column("close").to_list() == ([6800.0, 6801.0] if accepted else [6800.0])
+    body["chart"]["result"][0]["meta"].update(
+        regularMarketPrice=6801.0, regularMarketTime=at, previousClose=6790.0
+    )
+    finnhub_body = {"c": 683.29, "d": 1.0, "dp": 0.1, "h": 684.0, "l": 680.0, "o": 681.0,
+                    "pc": 684.39, "t": at}  # fmt: skip
+    if accepted:
+        assert parse_chart(body, "^GSPC", now=NOW).quote.height == 1
+        assert parse_quote(finnhub_body, "SPY", now=NOW).height == 1
+    else:
+        with pytest.raises(SymbolError, match=message):
+            parse_chart(body, "^GSPC", now=NOW)
+        with pytest.raises(SymbolError, match=message):
+            parse_quote(finnhub_body, "SPY", now=NOW)

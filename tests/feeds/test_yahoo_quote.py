@@ -35,6 +35,9 @@ from tui.feeds.yahoo_quote import (
 
 __all__ = ["local_server"]
 
+#: When the parsed replies are read: after every time the tests and fixtures carry.
+PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
+
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
 # A short read timeout makes the slow-reply faults quick; connecting to the local server can
 # wait behind a busy CI machine, so its timeout is generous (no test is about it).
@@ -306,7 +309,7 @@ async def test_numbers_in_the_frame_are_the_numbers_served(yahoo, local_server):
     ],
 )
 def test_volume_rules(entry, volume):
-    batch = parse_quotes(answer(entry), [entry["symbol"]])
+    batch = parse_quotes(answer(entry), [entry["symbol"]], now=PARSED_AT)
     assert batch.quotes.get_column("volume").to_list() == [volume]
 
 
@@ -375,6 +378,7 @@ def test_forward_pe_keeps_finite_numbers_only():
             item("E"),
         ),
         ["A", "B", "C", "D", "E"],
+        now=PARSED_AT,
     )
     assert batch.forward_pe == {"A": 15.3, "D": -40.2}
 
@@ -434,8 +438,8 @@ async def test_benchmarks_and_indices_are_never_retired(local_server):
 
 
 async def test_an_unknown_symbol_is_asked_again_after_a_while_and_on_a_new_day(local_server):
-    # 2025-02-14 15:00 New York (20:00 UTC): the same date for the first half hour.
-    clock = ManualClock(datetime(2025, 2, 14, 20, 0, tzinfo=UTC))
+    # 2025-02-14 16:30 New York (21:30 UTC): the same date for the next half hour.
+    clock = ManualClock(datetime(2025, 2, 14, 21, 30, tzinfo=UTC))
     open_session(local_server)
     local_server.add(QUOTE_PATH, Reply.json(answer(item("SPY"))))
     async with make_client(FAST, trust_env=False) as client:
@@ -532,7 +536,9 @@ async def test_malformed_symbols_are_problems_without_a_request(yahoo, local_ser
 
 
 def test_results_nobody_asked_for_are_ignored():
-    batch = parse_quotes(answer(item("SPY"), item("EXTRA"), {"no": "symbol"}, "junk"), ["SPY"])
+    batch = parse_quotes(
+        answer(item("SPY"), item("EXTRA"), {"no": "symbol"}, "junk"), ["SPY"], now=PARSED_AT
+    )
     assert batch.quotes.get_column("symbol").to_list() == ["SPY"]
     assert batch.problems == {}
 
@@ -728,12 +734,12 @@ def test_every_shared_quote_parses_as_the_raw_numbers_say(path):
     section = body.get("quoteResponse") or body.get("finance")
     if section["error"] is not None:
         with pytest.raises(FeedError, match=r"^Yahoo quote error: Invalid Crumb$"):
-            parse_quotes(body, ["AAPL"])
+            parse_quotes(body, ["AAPL"], now=PARSED_AT)
         return
     results = section["result"]
     served = [entry["symbol"] for entry in results]
     symbols = parse_qs(urlsplit(url).query)["symbols"][0].split(",") if url else served
-    batch = parse_quotes(body, symbols)
+    batch = parse_quotes(body, symbols, now=PARSED_AT)
 
     assert batch.quotes.schema == QUOTES
     assert batch.problems == {
@@ -761,7 +767,7 @@ def test_every_shared_quote_parses_as_the_raw_numbers_say(path):
 def test_shared_unknown_symbol_is_an_empty_result():
     body, url = _recorded(SHARED / "yahoo_quote_six_unknown_empty_result.gadicc-fixture.json")
     assert url is not None and "symbols=SIX" in url
-    batch = parse_quotes(body, ["SIX"])
+    batch = parse_quotes(body, ["SIX"], now=PARSED_AT)
     assert batch.quotes.height == 0
     assert batch.omitted == frozenset({"SIX"}) and batch.empty
 
@@ -769,7 +775,7 @@ def test_shared_unknown_symbol_is_an_empty_result():
 @requires_shared
 def test_shared_index_quote_volume_zero_is_null():
     body, _ = _recorded(SHARED / "yahoo_quote_vxapl_index.gadicc-fixture.json")
-    batch = parse_quotes(body, ["^VXAPL"])
+    batch = parse_quotes(body, ["^VXAPL"], now=PARSED_AT)
     assert batch.quotes.row(0, named=True) == {
         "symbol": "^VXAPL",
         "time": datetime(2025, 2, 14, 21, 2, 2, tzinfo=UTC),
@@ -809,7 +815,7 @@ async def test_shared_invalid_crumb_body_served_twice_is_a_refused_session(yahoo
 @given(JSON_VALUES)
 def test_any_json_is_a_batch_or_a_feed_error(payload):
     try:
-        batch = parse_quotes(payload, ["SPY"])
+        batch = parse_quotes(payload, ["SPY"], now=PARSED_AT)
     except FeedError:
         return
     assert batch.quotes.schema == QUOTES
@@ -833,7 +839,7 @@ def test_any_json_is_a_batch_or_a_feed_error(payload):
 def test_a_quote_with_any_field_replaced_is_a_valid_row_or_a_problem(field, value):
     entry = item("SPY", forwardPE=20.0)
     entry[field] = value
-    batch = parse_quotes(answer(entry), ["SPY"])
+    batch = parse_quotes(answer(entry), ["SPY"], now=PARSED_AT)
     assert batch.quotes.schema == QUOTES
     assert (batch.quotes.height == 1) != ("SPY" in batch.problems)
     if batch.quotes.height:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -17,7 +17,7 @@ from tui.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, KeyedProvider, get_json, scrubbed
 from tui.feeds.unknown import UnknownSymbols
-from tui.feeds.values import clock_now, epoch, number, valid_price
+from tui.feeds.values import clock_now, epoch, number, quote_time, valid_price
 
 PROVIDER = "Finnhub"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -55,13 +55,14 @@ def finnhub_symbol(symbol: str) -> str:
     return f"{match.group(1)}.{match.group(2)}" if match else symbol
 
 
-def parse_quote(payload: Any, symbol: str) -> pl.DataFrame:
-    """Parse ``{c, d, dp, h, l, o, pc, t}`` into one QUOTES row under ``symbol``.
+def parse_quote(payload: Any, symbol: str, *, now: datetime) -> pl.DataFrame:
+    """Parse ``{c, d, dp, h, l, o, pc, t}`` into one QUOTES row under ``symbol``, at ``now``.
 
     Raises UnknownSymbol when Finnhub answers with zeros (``c == 0`` and ``t == 0``),
     SymbolError naming the symbol for a missing, non-finite, zero or negative price or a bad
-    time, and FeedError for Finnhub's ``{"error": ...}`` object (a rate limit as RateLimited).
-    Finnhub's quote carries no volume: the row's volume is null.
+    time (or one more than MAX_AHEAD after ``now``), and FeedError for Finnhub's
+    ``{"error": ...}`` object (a rate limit as RateLimited). Finnhub's quote carries no
+    volume: the row's volume is null.
     """
     if not isinstance(payload, dict):
         raise SymbolError(symbol, f"{PROVIDER} sent something other than a quote for {symbol}")
@@ -72,13 +73,13 @@ def parse_quote(payload: Any, symbol: str) -> pl.DataFrame:
         raise UnknownSymbol(symbol, f"{PROVIDER} does not know {symbol}")
     last = valid_price(raw_last, "last price", symbol, PROVIDER)
     prev_close = valid_price(payload.get("pc"), "previous close", symbol, PROVIDER)
-    moment = epoch(raw_time)
-    if moment is None:
+    if epoch(raw_time) is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}: {raw_time!r}")
+    moment = quote_time(raw_time, now, symbol, PROVIDER)
     return pl.DataFrame(
         {
             "symbol": [symbol],
-            "time": [datetime.fromtimestamp(moment, UTC)],
+            "time": [moment],
             "last": [last],
             "prev_close": [prev_close],
             "volume": [None],
@@ -134,7 +135,7 @@ class Finnhub(KeyedProvider):
         try:
             if reply.status in (401, 403):
                 raise _key_error(reply.status, reply.body)
-            return parse_quote(reply.body, symbol)
+            return parse_quote(reply.body, symbol, now=clock_now(self._clock))
         except UnknownSymbol:
             # Zeros are Finnhub's explicit "not found": retired until that lapses.
             self._unknown.not_found(symbol, clock_now(self._clock))

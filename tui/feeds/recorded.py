@@ -96,6 +96,49 @@ def read_quote_files(paths: Sequence[Path], warnings: list[str]) -> pl.DataFrame
     return pl.concat(frames) if frames else empty(QUOTES)
 
 
+#: Days named in full in a notice or an error; more are counted.
+_DAYS_NAMED = 10
+
+
+def _day_list(days: Sequence[date]) -> str:
+    named = ", ".join(day.isoformat() for day in days[:_DAYS_NAMED])
+    more = len(days) - _DAYS_NAMED
+    return named + (f" and {more} more" if more > 0 else "")
+
+
+def replay_day(folder: Path, today: date, wanted: date | None = None) -> tuple[date, list[str]]:
+    """Choose the day of a recording to replay, and say what was passed over.
+
+    ``wanted`` when it was recorded, else the latest day on or before ``today`` (New York).
+    Days after ``today`` come from a wrong clock or a time from the future: they are never
+    chosen, and a notice names them. Raises FeedError listing the recorded days when there is
+    nothing to replay.
+    """
+    days = sorted(recorded_days(folder))
+    if not days:
+        raise FeedError(f"no recorded quotes in {folder}")
+    past = [day for day in days if day <= today]
+    later = [day for day in days if day > today]
+    notices = []
+    if later:
+        noun = "day" if len(later) == 1 else "days"
+        notices.append(
+            f"ignoring {len(later)} recorded {noun} after today ({today}): {_day_list(later)}"
+        )
+    if not past:
+        raise FeedError(
+            f"nothing recorded on or before {today} in {folder} "
+            f"(only days after today: {_day_list(later)})"
+        )
+    if wanted is None:
+        return past[-1], notices
+    if wanted not in past:
+        raise FeedError(
+            f"nothing recorded on {wanted} in {folder} (recorded days: {_day_list(past)})"
+        )
+    return wanted, notices
+
+
 def recording_window(folder: Path, day: date | None = None) -> tuple[datetime, datetime]:
     """Return the first and last recorded instants (UTC) of one day of a recording.
 

@@ -6,7 +6,7 @@ import asyncio
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -18,7 +18,7 @@ from tui.config import YAHOO_COOKIE_URL
 from tui.feeds.base import FeedError, SymbolError
 from tui.feeds.http import HttpProvider, RawReply, decode_json, fetch
 from tui.feeds.unknown import UnknownSymbols
-from tui.feeds.values import clock_now, epoch, number, valid_price
+from tui.feeds.values import clock_now, number, quote_time, valid_price
 from tui.feeds.yahoo import DEFAULT_BASE_URL, PROVIDER
 
 QUOTE_PATH = "/v7/finance/quote"
@@ -74,12 +74,13 @@ def parse_crumb(raw: RawReply) -> str:
     return text
 
 
-def parse_quotes(payload: Any, symbols: Sequence[str]) -> QuoteBatch:
-    """Parse a v7 quote body for the ``symbols`` asked (matched case-insensitively).
+def parse_quotes(payload: Any, symbols: Sequence[str], *, now: datetime) -> QuoteBatch:
+    """Parse a v7 quote body for the ``symbols`` asked (matched case-insensitively) at ``now``.
 
     Rows come in the order asked, under the spelling asked; a symbol the reply leaves out is
     ``omitted`` (whether that makes it unknown is the caller's count). Raises FeedError when
-    the body is not a quote response or carries Yahoo's error object.
+    the body is not a quote response or carries Yahoo's error object. A quote timed more than
+    MAX_AHEAD after ``now`` is a problem, not a row.
     """
     results = _quote_results(payload)
     by_symbol: dict[str, Mapping[str, Any]] = {}
@@ -98,7 +99,7 @@ def parse_quotes(payload: Any, symbols: Sequence[str]) -> QuoteBatch:
             problems[symbol] = f"{PROVIDER} sent no quote for {symbol}"
             continue
         try:
-            rows.append(_row(item, symbol))
+            rows.append(_row(item, symbol, now))
         except SymbolError as exc:
             problems[symbol] = str(exc)
             continue
@@ -234,7 +235,7 @@ class YahooQuotes(HttpProvider):
         forward_pe: dict[str, float] = {}
         for start in range(0, len(wanted), self._batch_size):
             chunk = wanted[start : start + self._batch_size]
-            parsed = parse_quotes(await self._request(chunk), chunk)
+            parsed = parse_quotes(await self._request(chunk), chunk, now=now)
             if parsed.empty and any(self._unknown.vouched(symbol, now) for symbol in chunk):
                 # Yahoo answers an unknown symbol with an empty result, but never a batch
                 # holding a benchmark or a symbol it quoted today: that is the provider failing.
@@ -302,21 +303,19 @@ def _error_text(error: Any) -> str:
     return str(error)
 
 
-def _row(item: Mapping[str, Any], symbol: str) -> dict[str, Any]:
+def _row(item: Mapping[str, Any], symbol: str, now: datetime) -> dict[str, Any]:
     raw_price = item.get("regularMarketPrice")
     if raw_price is None:
         raise SymbolError(symbol, f"{PROVIDER} has no price for {symbol}")
     last = valid_price(raw_price, "last price", symbol, PROVIDER)
-    moment = epoch(item.get("regularMarketTime"))
-    if moment is None:
-        raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}")
+    moment = quote_time(item.get("regularMarketTime"), now, symbol, PROVIDER)
     raw_close = item.get("regularMarketPreviousClose")
     if raw_close is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no previous close for {symbol}")
     prev_close = valid_price(raw_close, "previous close", symbol, PROVIDER)
     return {
         "symbol": symbol,
-        "time": datetime.fromtimestamp(moment, UTC),
+        "time": moment,
         "last": last,
         "prev_close": prev_close,
         "volume": _volume(item, symbol),
