@@ -26,6 +26,7 @@ from tui.feeds.health import FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
 from tui.feeds.replay import ReplayFeed
+from tui.feeds.values import far_from_history
 from tui.launch import RECORDER_FEED, demo_clock, live_label, replay_label
 from tui.market.calendar import NEW_YORK, market_session, poll_interval
 from tui.market.fomc import FomcMeeting, default_schedule
@@ -250,6 +251,16 @@ class Engine:
             self._intraday_due = None
 
     def _apply_quotes(self, quotes: pl.DataFrame) -> None:
+        # A previous close far from the symbol's history is a wrong number: it reaches neither
+        # the store nor the recording, and is listed with the feed's per-symbol problems.
+        far = far_from_history(quotes, self.store.daily)
+        if far:
+            quotes = quotes.filter(~pl.col("symbol").is_in(list(far)))
+            problems = getattr(self.feed, "problems", None)
+            if isinstance(problems, dict):
+                problems.update(
+                    {symbol: f"{self.feed.name}: {text}" for symbol, text in far.items()}
+                )
         self.store.apply_quotes(quotes)
         if self.recorder is not None:
             self.recorder.add_quotes(quotes)

@@ -25,7 +25,7 @@ from tui.config import load_settings
 from tui.engine import Engine, live_engine
 from tui.feeds.base import SymbolError
 from tui.feeds.finnhub import parse_quote
-from tui.feeds.values import MAX_AHEAD
+from tui.feeds.values import MAX_AHEAD, MAX_FACTOR
 from tui.feeds.yahoo import chart_path, parse_chart
 from tui.feeds.yahoo_quote import QUOTE_PATH, parse_quotes
 from tui.market.calendar import NEW_YORK
@@ -255,3 +255,85 @@ def test_every_parser_refuses_a_time_beyond_max_ahead(ahead_s: int, accepted: bo
             parse_chart(body, "^GSPC", now=NOW)
         with pytest.raises(SymbolError, match=message):
             parse_quote(finnhub_body, "SPY", now=NOW)
+
+
+# --- item 13: absurd but finite prices ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("last", "prev_close", "accepted"),
+    [
+        (6870.40, 6857.12, True),
+        (6857.12 * MAX_FACTOR, 6857.12, True),
+        (6857.12 / MAX_FACTOR, 6857.12, True),
+        (6857.12 * MAX_FACTOR * 1.01, 6857.12, False),
+        (6857.12 / MAX_FACTOR / 1.01, 6857.12, False),
+        (1e308, 6857.12, False),
+        (6870.40, 1e-300, False),
+        # Both absurd, so their ratio is fine: the price itself is past any listed instrument.
+        (1e308, 1e308, False),
+    ],
+)
+def test_a_last_price_far_from_the_previous_close_is_a_problem(last, prev_close, accepted):
+    batch = parse_quotes(answer(item("^RUT", last, prev_close=prev_close)), ["^RUT"], now=NOW)
+    assert (batch.quotes.height == 1) == accepted
+    assert accepted or "implausible" in batch.problems["^RUT"]
+    finnhub_body = {"c": last, "d": 1.0, "dp": 0.1, "h": 1.0, "l": 1.0, "o": 1.0,
+                    "pc": prev_close, "t": _NOW_S - 60}  # fmt: skip
+    if accepted:
+        assert parse_quote(finnhub_body, "IWM", now=NOW).height == 1
+    else:
+        with pytest.raises(SymbolError, match="implausible"):
+            parse_quote(finnhub_body, "IWM", now=NOW)
+
+
+async def test_an_absurd_price_never_reaches_screen_alerts_or_recording(rig: Rig):
+    from tui.alert_rules import SpreadCross
+    from tui.alerts import AlertMonitor
+
+    rig.server.add(
+        QUOTE_PATH,
+        rig.quotes(6870.40, 2521.48, 231.0, rig.stamp),
+        rig.quotes(6871.00, 1e308, 231.5, rig.stamp + 10),
+        rig.quotes(6872.00, 2530.00, 232.0, rig.stamp + 20),
+    )
+    # A gap alert at +5 pp: a Russell at 1e308 would cross it at once.
+    book = AlertMonitor([SpreadCross(level=5.0)])
+    first = await rig.engine.refresh()
+    assert book.check(first) == []
+    rig.clock.advance(rig.engine.next_delay_s)
+    absurd = await rig.engine.refresh()
+    assert book.check(absurd) == []
+    assert absurd.spread.small.last == 2521.48
+    assert absurd.spread.large.last == 6871.00
+    assert "implausible" in rig.engine.feed.problems["^RUT"]  # type: ignore[attr-defined]
+    rig.clock.advance(rig.engine.next_delay_s)
+    cleared = await rig.engine.refresh()
+    assert cleared.spread.small.last == 2530.00
+    assert rig.recorded("^RUT") == [2521.48, 2530.00]
+
+
+async def test_a_previous_close_far_from_history_is_refused(rig: Rig):
+    # The daily history says ^GSPC closed at 6857.12: a previous close over ten times that, with a
+    # last price to match, is a wrong number however well the two agree.
+    rig.server.add(
+        QUOTE_PATH,
+        rig.quotes(6870.40, 2521.48, 231.0, rig.stamp),
+        Reply.json(
+            answer(
+                item("^GSPC", 69_300.0, time=rig.stamp + 10, prev_close=69_000.0),
+                item("^RUT", 2522.00, time=rig.stamp + 10, prev_close=2531.16),
+            )
+        ),
+        rig.quotes(6872.00, 2530.00, 232.0, rig.stamp + 20),
+    )
+    await rig.engine.refresh()
+    rig.clock.advance(rig.engine.next_delay_s)
+    far = await rig.engine.refresh()
+    assert far.spread.large.last == 6870.40
+    assert far.spread.small.last == 2522.00
+    assert "history" in rig.engine.feed.problems["^GSPC"]  # type: ignore[attr-defined]
+    rig.clock.advance(rig.engine.next_delay_s)
+    cleared = await rig.engine.refresh()
+    assert cleared.spread.large.last == 6872.00
+    assert rig.recorded("^GSPC") == [6870.40, 6872.00]

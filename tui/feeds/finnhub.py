@@ -17,7 +17,14 @@ from tui.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, KeyedProvider, get_json, scrubbed
 from tui.feeds.unknown import UnknownSymbols
-from tui.feeds.values import clock_now, epoch, number, quote_time, valid_price
+from tui.feeds.values import (
+    clock_now,
+    epoch,
+    number,
+    plausible_last,
+    quote_time,
+    valid_price,
+)
 
 PROVIDER = "Finnhub"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -80,7 +87,7 @@ def parse_quote(payload: Any, symbol: str, *, now: datetime) -> pl.DataFrame:
         {
             "symbol": [symbol],
             "time": [moment],
-            "last": [last],
+            "last": [plausible_last(last, prev_close, symbol, PROVIDER)],
             "prev_close": [prev_close],
             "volume": [None],
         },

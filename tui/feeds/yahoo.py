@@ -18,7 +18,15 @@ from tui.config import YAHOO_BASE_URL
 from tui.feeds.base import FeedError, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, HttpProvider, get_json
-from tui.feeds.values import clock_now, epoch, latest_epoch, number, quote_time, valid_price
+from tui.feeds.values import (
+    clock_now,
+    epoch,
+    latest_epoch,
+    number,
+    plausible_last,
+    quote_time,
+    valid_price,
+)
 from tui.market.calendar import NEW_YORK
 from tui.market.windows import history_start
 
@@ -275,7 +283,7 @@ def _quote_from_meta(
         {
             "symbol": [symbol],
             "time": [time],
-            "last": [last],
+            "last": [plausible_last(last, prev_close, symbol, PROVIDER)],
             "prev_close": [prev_close],
             "volume": [volume],
         },

@@ -18,7 +18,7 @@ from tui.config import YAHOO_COOKIE_URL
 from tui.feeds.base import FeedError, SymbolError
 from tui.feeds.http import HttpProvider, RawReply, decode_json, fetch
 from tui.feeds.unknown import UnknownSymbols
-from tui.feeds.values import clock_now, number, quote_time, valid_price
+from tui.feeds.values import clock_now, number, plausible_last, quote_time, valid_price
 from tui.feeds.yahoo import DEFAULT_BASE_URL, PROVIDER
 
 QUOTE_PATH = "/v7/finance/quote"
@@ -316,7 +316,7 @@ def _row(item: Mapping[str, Any], symbol: str, now: datetime) -> dict[str, Any]:
     return {
         "symbol": symbol,
         "time": moment,
-        "last": last,
+        "last": plausible_last(last, prev_close, symbol, PROVIDER),
         "prev_close": prev_close,
         "volume": _volume(item, symbol),
     }
