@@ -633,21 +633,27 @@ def _run_monitor(args: argparse.Namespace) -> int:
 def replay_clock(folder: Path, day: date | None, speed: float, today: date) -> Clock:
     """Return the clock of a replay of ``day`` (default: the latest day up to ``today``).
 
-    Days recorded after ``today`` are named in one note on stderr; a folder with nothing to
-    replay, or a ``day`` not recorded, is a UsageError listing the recorded days.
+    Days recorded after ``today`` are named in one note on stderr, and unreadable files of the
+    day in one warning; a folder with nothing to replay, or a ``day`` not recorded, is a
+    UsageError listing the recorded days.
     """
     from tui.engine import recording_clock
     from tui.feeds.base import FeedError
-    from tui.feeds.recorded import replay_day
+    from tui.feeds.recorded import recorded_days, replay_day, skipped_files
 
+    skipped: list[str] = []
     try:
         chosen, notices = replay_day(folder, today, day)
-        clock = recording_clock(folder, speed, chosen)
+        clock = recording_clock(folder, speed, chosen, skipped)
     except FeedError as exc:
         # A folder that holds no recording is bad input, like a missing one.
         raise UsageError(f"{'--day' if day is not None else '--replay'}: {exc}") from None
     for notice in notices:
         print(f"capgap: note: {notice}", file=sys.stderr)
+    if skipped:
+        # Said once here; the status line says it while the replay plays.
+        where = recorded_days(folder)[chosen]
+        print(f"capgap: warning: {skipped_files(len(skipped))} in {where}", file=sys.stderr)
     return clock
 
 

@@ -285,7 +285,8 @@ class Engine:
             self.health.failed(now, str(exc), retry_in_s=self.next_delay_s * self.clock.speed)
         else:
             self._retry_after_s = None
-            self.health.succeeded(now)
+            # A replay that skipped unreadable files plays on, degraded, and says so.
+            self.health.succeeded(now, notice=getattr(self.feed, "notice", None))
             self.next_delay_s = self._plan(now, failures=0)
         if self.recorder is not None:
             # File writes block: off the event loop, like the analytics.
@@ -513,14 +514,20 @@ def live_engine(
     )
 
 
-def recording_clock(folder: Path, speed: float = 30.0, day: date | None = None) -> ReplayClock:
+def recording_clock(
+    folder: Path,
+    speed: float = 30.0,
+    day: date | None = None,
+    warnings: list[str] | None = None,
+) -> ReplayClock:
     """Return a replay clock over a recording's ``day`` (default: the latest one recorded).
 
-    The clock runs from the day's first to its last recorded instant.
+    The clock runs from the day's first to its last recorded instant; unreadable files are
+    skipped, one line each in ``warnings``.
     """
     from tui.feeds.recorded import recording_window
 
-    first, last = recording_window(folder, day)
+    first, last = recording_window(folder, day, warnings)
     return ReplayClock(first, speed=speed, end=last)
 
 

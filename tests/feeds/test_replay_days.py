@@ -11,9 +11,11 @@ import pytest
 from test_recorded import record
 
 from tui.cli import UsageError, replay_clock
-from tui.clock import ReplayClock
+from tui.clock import ManualClock, ReplayClock
+from tui.engine import recording_engine
 from tui.feeds.base import FeedError
 from tui.feeds.recorded import replay_day
+from tui.ui.widgets.status_line import feed_variants
 
 TODAY = date(2025, 12, 6)
 
@@ -96,3 +98,44 @@ def test_bad_day_flags_get_one_line_and_exit_2(days: Path, argv: list[str], need
 def test_help_names_the_day_flag():
     result = _run("--help")
     assert "--day YYYY-MM-DD" in result.stdout
+
+
+# --- item 15: unreadable files of a recording are counted and shown ---------------------------
+
+
+def _spoil(days: Path) -> Path:
+    """Two unreadable quote files in 5 December's partition, as a crash or a disk error leaves."""
+    part = days / "date=2025-12-05"
+    (part / "quotes-235959-999999.parquet").write_bytes(b"PAR1 half a file")
+    (part / "quotes-235959-999998.parquet").write_bytes(b"")
+    return part
+
+
+async def test_skipped_files_make_the_replay_degraded_and_say_how_many(days: Path):
+    _spoil(days)
+    engine = recording_engine(days, ManualClock(_at(date(2025, 12, 5), 18)))
+    snapshot = await engine.refresh()
+    (replay,) = snapshot.feeds
+    assert replay.state == "degraded"
+    assert replay.error == "skipped 2 unreadable files of the recording"
+    # The readable rows still play, and the count is said once, not once per poll.
+    assert (await engine.feed.quotes(["AAA"])).get_column("last").to_list() == [11.0]
+    again = await engine.refresh()
+    assert again.feeds[0].error == "skipped 2 unreadable files of the recording"
+    line = feed_variants(again.feeds, again.as_of)[0].content.plain
+    assert line == "replay degraded, ok 0s ago: skipped 2 unreadable files of the recording"
+
+
+async def test_a_clean_recording_replays_ok(days: Path):
+    engine = recording_engine(days, ManualClock(_at(date(2025, 12, 5), 18)))
+    (replay,) = (await engine.refresh()).feeds
+    assert (replay.state, replay.error) == ("ok", None)
+
+
+def test_the_replay_says_once_how_many_files_it_skipped(days: Path, capsys):
+    part = _spoil(days)
+    replay_clock(days, None, 30.0, TODAY)
+    assert capsys.readouterr().err == (
+        "capgap: note: ignoring 1 recorded day after today (2025-12-06): 2999-01-04\n"
+        f"capgap: warning: skipped 2 unreadable files in {part}\n"
+    )
