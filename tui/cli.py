@@ -188,7 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         type=Path,
         help="play a recording made with --record or `capgap record` (at --speed), instead of "
-        "a live source or --demo",
+        "a live source or --demo: its latest day up to today (New York), or --day",
+    )
+    parser.add_argument(
+        "--day",
+        metavar="YYYY-MM-DD",
+        type=_day,
+        help="with --replay only: the recorded day to play (a bad day lists the recorded ones)",
     )
     _add_terminal_flags(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -303,6 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _day(text: str) -> date:
+    """Parse --day: a date as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def _days(text: str) -> int:
     """Parse calendar --days: a whole number of days, 1 to MAX_DAYS."""
     try:
@@ -321,6 +335,7 @@ _MONITOR_FLAGS = {
     "refresh": "--refresh",
     "record": "--record",
     "replay": "--replay",
+    "day": "--day",
     "theme": "--theme",
     "colors": "--colors",
     "ascii": "--ascii/--no-ascii",
@@ -403,6 +418,8 @@ def _check_monitor_flags(args: argparse.Namespace) -> None:
                     f"{flag} sets a replay's pace: use it with --demo or --replay "
                     "(live, [poll] in the config sets how often capgap polls)"
                 )
+    if args.day is not None and replay is None:
+        raise UsageError("--day chooses the recorded day of --replay: use it with --replay DIR")
     if replay is not None and not replay.is_dir():
         what = "no such folder" if not replay.exists() else "not a folder"
         raise UsageError(f"--replay: {replay}: {what} (give a recording's folder)")
@@ -548,15 +565,12 @@ def _run_monitor(args: argparse.Namespace) -> int:
     speed = args.speed or DEFAULT_SPEED
     refresh_s = args.refresh or DEFAULT_REFRESH_S
     if args.replay is not None:
-        from tui.engine import recording_clock
-        from tui.feeds.base import FeedError
+        from tui.clock import SystemClock
+        from tui.market.calendar import NEW_YORK
 
         _refuse_at_live(args)
-        try:
-            clock: Clock = recording_clock(args.replay, speed)
-        except FeedError as exc:
-            # A folder that holds no recording is bad input, like a missing one.
-            raise UsageError(f"--replay: {exc}") from None
+        today = SystemClock().now().astimezone(NEW_YORK).date()
+        clock: Clock = replay_clock(args.replay, args.day, speed, today)
 
         def build() -> Engine:
             from tui.engine import recording_engine
@@ -623,6 +637,33 @@ def _run_monitor(args: argparse.Namespace) -> int:
         for line in recording_report(engine.built, args.record)[1]:
             print(f"capgap: {line}", file=sys.stderr)
     return EXIT_OK
+
+
+def replay_clock(folder: Path, day: date | None, speed: float, today: date) -> Clock:
+    """Return the clock of a replay of ``day`` (default: the latest day up to ``today``).
+
+    Days recorded after ``today`` are named in one note on stderr, and unreadable files of the
+    day in one warning; a folder with nothing to replay, or a ``day`` not recorded, is a
+    UsageError listing the recorded days.
+    """
+    from tui.engine import recording_clock
+    from tui.feeds.base import FeedError
+    from tui.feeds.recorded import recorded_days, replay_day, skipped_files
+
+    skipped: list[str] = []
+    try:
+        chosen, notices = replay_day(folder, today, day)
+        clock = recording_clock(folder, speed, chosen, skipped)
+    except FeedError as exc:
+        # A folder that holds no recording is bad input, like a missing one.
+        raise UsageError(f"{'--day' if day is not None else '--replay'}: {exc}") from None
+    for notice in notices:
+        print(f"capgap: note: {notice}", file=sys.stderr)
+    if skipped:
+        # Said once here; the status line says it while the replay plays.
+        where = recorded_days(folder)[chosen]
+        print(f"capgap: warning: {skipped_files(len(skipped))} in {where}", file=sys.stderr)
+    return clock
 
 
 def _demo_snapshot(args: argparse.Namespace) -> Snapshot:

@@ -26,6 +26,7 @@ from tui.feeds.health import STALE_AFTER_CADENCES, FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
 from tui.feeds.replay import ReplayFeed
+from tui.feeds.values import far_from_history
 from tui.launch import RECORDER_FEED, demo_clock, live_label, replay_label
 from tui.market.calendar import NEW_YORK, market_session, poll_interval
 from tui.market.fomc import FomcMeeting, default_schedule
@@ -252,6 +253,16 @@ class Engine:
             self._intraday_due = None
 
     def _apply_quotes(self, quotes: pl.DataFrame) -> None:
+        # A previous close far from the symbol's history is a wrong number: it reaches neither
+        # the store nor the recording, and is listed with the feed's per-symbol problems.
+        far = far_from_history(quotes, self.store.daily)
+        if far:
+            quotes = quotes.filter(~pl.col("symbol").is_in(list(far)))
+            problems = getattr(self.feed, "problems", None)
+            if isinstance(problems, dict):
+                problems.update(
+                    {symbol: f"{self.feed.name}: {text}" for symbol, text in far.items()}
+                )
         self.store.apply_quotes(quotes)
         # A quote the feed rejected is absent here: that symbol's figure keeps ageing.
         arrived = self.clock.now()
@@ -279,7 +290,8 @@ class Engine:
             self.health.failed(now, str(exc), retry_in_s=self.next_delay_s * self.clock.speed)
         else:
             self._retry_after_s = None
-            self.health.succeeded(now)
+            # A replay that skipped unreadable files plays on, degraded, and says so.
+            self.health.succeeded(now, notice=getattr(self.feed, "notice", None))
             self.next_delay_s = self._plan(now, failures=0)
         if self.recorder is not None:
             # File writes block: off the event loop, like the analytics.
@@ -519,11 +531,20 @@ def live_engine(
     )
 
 
-def recording_clock(folder: Path, speed: float = 30.0) -> ReplayClock:
-    """Return a replay clock over a recording's latest day, first to last recorded instant."""
+def recording_clock(
+    folder: Path,
+    speed: float = 30.0,
+    day: date | None = None,
+    warnings: list[str] | None = None,
+) -> ReplayClock:
+    """Return a replay clock over a recording's ``day`` (default: the latest one recorded).
+
+    The clock runs from the day's first to its last recorded instant; unreadable files are
+    skipped, one line each in ``warnings``.
+    """
     from tui.feeds.recorded import recording_window
 
-    first, last = recording_window(folder)
+    first, last = recording_window(folder, day, warnings)
     return ReplayClock(first, speed=speed, end=last)
 
 

@@ -9,6 +9,7 @@ import pytest
 from tui.market.types import MarketSession
 from tui.text import fmt_day, fmt_ny_moment
 from tui.ui.format import (
+    COMPACT_FROM,
     DOWN_STYLE,
     MISSING,
     UP_STYLE,
@@ -16,6 +17,7 @@ from tui.ui.format import (
     direction_style,
     fit_decimals,
     fmt_age,
+    fmt_plain,
     fmt_price,
     fmt_range,
     fmt_signed,
@@ -117,3 +119,28 @@ def test_arrow_and_colour_follow_the_digits_shown() -> None:
     tiny = signed_content(-0.0026, suffix="%")
     assert tiny.plain == "=0.00%"
     assert tiny.spans == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (999_999.99, "999,999.99"),
+        (1_000_000.0, "1.00M"),
+        (12_345_678.9, "12.35M"),
+        (-3e9, "-3.00B"),
+        (2.5e12, "2.50T"),
+        (1e308, "1.00e+308"),
+    ],
+)
+def test_large_numbers_are_compact(value: float, expected: str) -> None:
+    # An absurd figure must not wrap over a panel: at most 9 cells from a million up.
+    assert fmt_price(value) == expected
+    assert len(expected) <= 10
+    if abs(value) >= COMPACT_FROM:
+        assert fmt_plain(value) == expected
+
+
+def test_large_signed_figures_are_compact_with_their_sign() -> None:
+    assert fmt_signed(1e306, 2, "%") == "+1.00e+306%"
+    assert fmt_signed(-25_000_000.0) == "-25.00M"
+    assert fmt_signed(999_999.0, 0) == "+999999"

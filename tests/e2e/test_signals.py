@@ -29,7 +29,7 @@ from sshd_support import StreamReader, visible_text, wait_until
 # The feed tests' local server and the Yahoo / NY Fed bodies they serve.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "feeds"))
 from server import LocalServer, Reply, local_server
-from test_live_engine import config_for, daily_chart, serve_index_quotes
+from test_live_engine import INDEX_HISTORY, config_for, daily_chart, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 
 from tui.analytics.universe import load_universe, vars_in_order
@@ -267,7 +267,8 @@ def serve_a_market(server: LocalServer, stamp: int) -> None:
     serve_index_quotes(server, stamp)
     now = datetime.fromtimestamp(stamp, UTC)
     for symbol in vars_in_order(load_universe().benchmarks):
-        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [100.0, 101.0], now)))
+        closes = INDEX_HISTORY.get(symbol, [100.0, 101.0])
+        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
     server.add(EFFR_PATH, Reply.json(EFFR_BODY))
 
 

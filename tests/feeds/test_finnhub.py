@@ -19,6 +19,7 @@ from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.schemas import QUOTES
+from tui.clock import ManualClock
 from tui.feeds.base import FeedError, RateLimited
 from tui.feeds.finnhub import (
     DEFAULT_BASE_URL,
@@ -33,8 +34,12 @@ from tui.feeds.finnhub import (
     parse_quote,
 )
 from tui.feeds.http import ClientSettings, make_client
+from tui.feeds.unknown import UNKNOWN_FOR
 
 __all__ = ["local_server"]
+
+#: When the parsed replies are read: after every time the tests and fixtures carry.
+PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
 # A short read timeout makes the slow-reply faults quick; connecting to the local server can
@@ -167,6 +172,25 @@ async def test_an_unknown_symbol_is_asked_once(finnhub, local_server):
     assert first == second == {"ZZZZ": "Finnhub does not know ZZZZ"}
     assert frame.get_column("symbol").to_list() == ["AAPL"]
     assert asked(local_server) == ["ZZZZ", "AAPL"]
+
+
+async def test_an_unknown_symbol_is_asked_again_later_and_a_benchmark_never_retired(
+    local_server,
+):
+    clock = ManualClock(datetime(2025, 12, 5, 15, 0, tzinfo=UTC))
+    local_server.add(PATH, Reply.json(UNKNOWN))
+    async with make_client(ClientSettings(provider="Finnhub"), trust_env=False) as client:
+        finnhub = Finnhub(
+            client, local_server.base_url, api_key=KEY, clock=clock, protected=["SPY"]
+        )
+        await finnhub.quotes(["ZZZZ", "^GSPC"], concurrency=1)
+        # The zeros retire ZZZZ, not the benchmark's ETF: SPY is asked on every poll.
+        assert finnhub.unknown_symbols == frozenset({"ZZZZ"})
+        await finnhub.quotes(["ZZZZ", "^GSPC"], concurrency=1)
+        clock.advance(UNKNOWN_FOR.total_seconds())
+        assert finnhub.unknown_symbols == frozenset()
+        await finnhub.quotes(["ZZZZ", "^GSPC"], concurrency=1)
+    assert asked(local_server) == ["ZZZZ", "SPY", "SPY", "ZZZZ", "SPY"]
 
 
 async def test_an_unknown_proxy_names_the_index(finnhub, local_server):
@@ -367,15 +391,15 @@ def test_the_provider_repr_hides_the_key():
 
 def test_an_unknown_symbol_needs_both_zeros():
     with pytest.raises(UnknownSymbol):
-        parse_quote(UNKNOWN, "ZZZZ")
+        parse_quote(UNKNOWN, "ZZZZ", now=PARSED_AT)
     # A zero price with a time is a bad quote, not an unknown symbol.
     with pytest.raises(SymbolError) as caught:
-        parse_quote({**UNKNOWN, "t": T_CLOSE}, "ZZZZ")
+        parse_quote({**UNKNOWN, "t": T_CLOSE}, "ZZZZ", now=PARSED_AT)
     assert not isinstance(caught.value, UnknownSymbol)
 
 
 def test_integer_prices_are_floats():
-    frame = parse_quote(quote(100, 99, T_CLOSE), "X")
+    frame = parse_quote(quote(100, 99, T_CLOSE), "X", now=PARSED_AT)
     assert frame.row(0) == ("X", at(T_CLOSE), 100.0, 99.0, None)
     assert frame.schema == QUOTES
 
@@ -395,7 +419,7 @@ def _check(frame: pl.DataFrame) -> None:
 @given(st.sampled_from(sorted(SPY)), JSON_VALUES)
 def test_any_field_value_is_a_quote_or_a_feed_error(key, value):
     try:
-        frame = parse_quote({**SPY, key: value}, "X")
+        frame = parse_quote({**SPY, key: value}, "X", now=PARSED_AT)
     except FeedError:
         return
     _check(frame)
@@ -405,7 +429,7 @@ def test_any_field_value_is_a_quote_or_a_feed_error(key, value):
 @given(JSON_VALUES)
 def test_any_json_is_a_quote_or_a_feed_error(payload):
     try:
-        frame = parse_quote(payload, "X")
+        frame = parse_quote(payload, "X", now=PARSED_AT)
     except FeedError:
         return
     _check(frame)
@@ -420,7 +444,7 @@ requires_shared = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixt
 def test_shared_quote_parses():
     raw = json.loads((SHARED / "finnhub_quote.UNVERIFIED-provenance.json").read_text("utf-8"))
     assert set(raw) == set(SPY)
-    frame = parse_quote(raw, "AAPL")
+    frame = parse_quote(raw, "AAPL", now=PARSED_AT)
     assert frame.row(0) == ("AAPL", at(raw["t"]), raw["c"], raw["pc"], None)
     assert frame.row(0)[1] == datetime(2026, 9, 21, 20, 0, tzinfo=UTC)
 

@@ -51,6 +51,11 @@ def daily_chart(symbol: str, closes: list[float], last_day: datetime) -> dict:
     }  # fmt: skip
 
 
+#: Daily closes of the indices that end at the previous close serve_index_quotes quotes (a
+#: previous close far from its history is refused as implausible).
+INDEX_HISTORY = {"^GSPC": [6800.0, 6857.12], "^RUT": [2500.0, 2531.16]}
+
+
 def config_for(server: LocalServer, tmp_path: Path) -> str:
     path = tmp_path / "config.toml"
     path.write_text(
@@ -86,9 +91,8 @@ def test_live_snapshot_shows_the_served_numbers(local_server: LocalServer, tmp_p
         item("IWM", 250.0, time=stamp, prev_close=251.0, quote_type="ETF", forwardPE=18.2),
     )
     # Daily history is asked for every benchmark; the indices' closes are the ones that matter.
-    history = {"^GSPC": [6800.0, 6857.12], "^RUT": [2500.0, 2531.16]}
     for symbol in vars_in_order(load_universe().benchmarks):
-        closes = history.get(symbol, [100.0, 101.0])
+        closes = INDEX_HISTORY.get(symbol, [100.0, 101.0])
         local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     config = config_for(local_server, tmp_path)

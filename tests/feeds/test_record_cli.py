@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 from server import LocalServer, Reply, local_server
-from test_live_engine import QUOTE_PATH, config_for, daily_chart, serve_index_quotes
+from test_live_engine import (
+    INDEX_HISTORY,
+    QUOTE_PATH,
+    config_for,
+    daily_chart,
+    serve_index_quotes,
+)
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import COOKIE_PATH
 
@@ -34,7 +40,8 @@ def serve_a_poll(server: LocalServer) -> int:
     stamp = int(now.timestamp()) - 30
     serve_index_quotes(server, stamp)
     for symbol in vars_in_order(load_universe().benchmarks):
-        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [100.0, 101.0], now)))
+        closes = INDEX_HISTORY.get(symbol, [100.0, 101.0])
+        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
     server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     return stamp
 

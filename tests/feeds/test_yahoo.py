@@ -33,6 +33,9 @@ from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
 
+#: When the parsed replies are read: after every time the tests and fixtures carry.
+PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
+
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
 # A short read timeout makes the slow-reply faults quick; connecting to the local server can
 # wait behind a busy CI machine, so its timeout is generous (no test is about it).
@@ -186,7 +189,12 @@ async def test_daily_history_reaches_a_week_before_the_same_day_a_year_ago(local
     # Monday 2025-07-07: a year back is Sunday 2024-07-07, so 1Y's base is Friday July 5, which
     # a reply starting on the anniversary (range=1y) would not hold. Ask for more than a year.
     now = datetime(2025, 7, 7, 15, 0, tzinfo=UTC)
-    body = chart("^RUT", **THREE_BARS, dataGranularity="1d")
+    # Bars (and the quote) of the days before ``now``: a reply is never dated ahead of it.
+    back = int(
+        (datetime(2025, 12, 5, tzinfo=UTC) - datetime(2025, 7, 3, tzinfo=UTC)).total_seconds()
+    )
+    earlier = {**THREE_BARS, "timestamps": [t - back for t in THREE_BARS["timestamps"]]}
+    body = chart("^RUT", **earlier, dataGranularity="1d", regularMarketTime=T0 - back)
     local_server.add("/v8/finance/chart/%5ERUT", Reply.json(body))
     async with make_client(FAST, trust_env=False) as client:
         daily = await YahooChart(client, local_server.base_url, clock=ManualClock(now)).daily(
@@ -225,7 +233,7 @@ async def test_volume_without_meta_volume_adds_up_a_one_day_range(yahoo, local_s
 def test_volume_is_unknown_for_a_multi_day_range_without_meta_volume():
     body = chart(range="5d", **THREE_BARS)
     del body["chart"]["result"][0]["meta"]["regularMarketVolume"]
-    assert parse_chart(body, "ZQ=F").quote.get_column("volume").to_list() == [None]
+    assert parse_chart(body, "ZQ=F", now=PARSED_AT).quote.get_column("volume").to_list() == [None]
 
 
 async def test_bars_equal_the_served_arrays(yahoo, local_server):
@@ -281,12 +289,12 @@ async def test_a_chart_without_timestamps_has_no_bars_but_a_quote(yahoo, local_s
 def test_mismatched_bar_arrays_are_a_symbol_error():
     quote = dict(THREE_BARS["quote"], close=[96.1])
     with pytest.raises(SymbolError, match=r"malformed bars for ZQ=F \(bad close array\)"):
-        parse_chart(chart(timestamps=THREE_BARS["timestamps"], quote=quote), "ZQ=F")
+        parse_chart(chart(timestamps=THREE_BARS["timestamps"], quote=quote), "ZQ=F", now=PARSED_AT)
 
 
 def test_bars_with_a_timestamp_but_no_quote_arrays_are_a_symbol_error():
     with pytest.raises(SymbolError, match="malformed bars for ZQ=F"):
-        parse_bars({"timestamp": [T0], "indicators": {"quote": [{}]}}, "ZQ=F")
+        parse_bars({"timestamp": [T0], "indicators": {"quote": [{}]}}, "ZQ=F", now=PARSED_AT)
 
 
 async def test_unknown_symbol_is_remembered(yahoo, local_server):
@@ -320,7 +328,7 @@ async def test_a_404_json_without_chart_error_is_not_an_unknown_symbol(yahoo, lo
 def test_another_chart_error_is_a_symbol_error():
     body = {"chart": {"result": None, "error": {"code": "Bad Request", "description": "Invalid"}}}
     with pytest.raises(SymbolError) as caught:
-        parse_chart(body, "SPY")
+        parse_chart(body, "SPY", now=PARSED_AT)
     assert not isinstance(caught.value, UnknownSymbol)
     assert str(caught.value) == "Yahoo chart error for SPY: Invalid"
 
@@ -337,23 +345,23 @@ async def test_an_invalid_price_is_rejected_naming_the_symbol(yahoo, local_serve
 def test_an_invalid_previous_close_is_rejected(previous):
     body = chart(previousClose=previous, chartPreviousClose=previous)
     with pytest.raises(SymbolError, match="invalid previous close for ZQ=F"):
-        parse_chart(body, "ZQ=F")
+        parse_chart(body, "ZQ=F", now=PARSED_AT)
 
 
 def test_no_previous_close_at_all_is_rejected():
     body = chart(previousClose=None, chartPreviousClose=None)
     with pytest.raises(SymbolError, match=r"^Yahoo sent no previous close for ZQ=F$"):
-        parse_chart(body, "ZQ=F")
+        parse_chart(body, "ZQ=F", now=PARSED_AT)
 
 
 @pytest.mark.parametrize("moment", [None, "1764945150", -5, 10**20])
 def test_an_invalid_quote_time_is_rejected(moment):
     with pytest.raises(SymbolError, match=r"^Yahoo sent no valid quote time for ZQ=F$"):
-        parse_chart(chart(regularMarketTime=moment), "ZQ=F")
+        parse_chart(chart(regularMarketTime=moment), "ZQ=F", now=PARSED_AT)
 
 
 def test_a_chart_without_a_price_has_an_empty_quote():
-    data = parse_chart(chart(regularMarketPrice=None), "CAPIO.ST")
+    data = parse_chart(chart(regularMarketPrice=None), "CAPIO.ST", now=PARSED_AT)
     assert data.quote.schema == QUOTES
     assert data.quote.height == 0
 
@@ -371,7 +379,7 @@ def test_a_chart_without_a_price_has_an_empty_quote():
 )
 def test_odd_shapes_are_symbol_errors(body):
     with pytest.raises(SymbolError):
-        parse_chart(body, "SPY")
+        parse_chart(body, "SPY", now=PARSED_AT)
 
 
 @pytest.mark.parametrize(
@@ -526,11 +534,11 @@ def test_every_shared_chart_parses_sanely(path):
     chart_obj = body["chart"]
     if chart_obj["error"] is not None:
         with pytest.raises(UnknownSymbol):
-            parse_chart(body, "ZZZUSD=X")
+            parse_chart(body, "ZZZUSD=X", now=PARSED_AT)
         return
     result = chart_obj["result"][0]
     meta_obj = result["meta"]
-    data = parse_chart(body, meta_obj["symbol"])
+    data = parse_chart(body, meta_obj["symbol"], now=PARSED_AT)
 
     assert data.bars.schema == BARS
     expected = _expected_bars(result)
@@ -557,14 +565,14 @@ def test_every_shared_chart_parses_sanely(path):
 @requires_shared
 def test_shared_aapl_minute_bars_drop_the_null_bar():
     body = _body(SHARED / "yahoo_chart_aapl_1m_2024-10-02.body.json")
-    data = parse_chart(body, "AAPL")
+    data = parse_chart(body, "AAPL", now=PARSED_AT)
     # 391 timestamps, one whole null bar (2024-10-02 15:15 UTC) dropped.
     assert len(body["chart"]["result"][0]["timestamp"]) == 391
     assert data.bars.height == 390
     assert utc(1727882100) not in data.bars.get_column("time").to_list()
     # The recorded copy in gadicc's wrapper parses to the same frames.
     wrapped = parse_chart(
-        _body(SHARED / "yahoo_chart_aapl_1m_2024-10-02.gadicc-fixture.json"), "AAPL"
+        _body(SHARED / "yahoo_chart_aapl_1m_2024-10-02.gadicc-fixture.json"), "AAPL", now=PARSED_AT
     )
     assert wrapped.bars.equals(data.bars)
     assert wrapped.quote.equals(data.quote)
@@ -573,7 +581,7 @@ def test_shared_aapl_minute_bars_drop_the_null_bar():
 @requires_shared
 def test_shared_weekend_chart_prefers_yesterdays_close():
     body = _body(SHARED / "yahoo_chart_aapl_1m_weekend_no_bars_2025-02-01.gadicc-fixture.json")
-    data = parse_chart(body, "AAPL")
+    data = parse_chart(body, "AAPL", now=PARSED_AT)
     assert data.bars.height == 0
     assert data.quote.get_column("prev_close").to_list() == [244.47]  # not chartPreviousClose 236
 
@@ -581,7 +589,7 @@ def test_shared_weekend_chart_prefers_yesterdays_close():
 @requires_shared
 def test_shared_one_day_index_chart_volume_is_its_bar():
     body = _body(SHARED / "yahoo_chart_gspc_index_range1d_2024-02-29.json")
-    data = parse_chart(body, "^GSPC")
+    data = parse_chart(body, "^GSPC", now=PARSED_AT)
     assert data.quote.row(0, named=True) == {
         "symbol": "^GSPC",
         "time": datetime(2024, 2, 29, 18, 46, 29, tzinfo=UTC),
@@ -595,7 +603,7 @@ def test_shared_one_day_index_chart_volume_is_its_bar():
 def test_shared_not_found_body_is_an_unknown_symbol():
     body = _body(SHARED / "yahoo_chart_error_404_not_found.TRANSCRIBED.json")
     with pytest.raises(UnknownSymbol, match="No data found, symbol may be delisted"):
-        parse_chart(body, "ZZZUSD=X")
+        parse_chart(body, "ZZZUSD=X", now=PARSED_AT)
 
 
 # --- robustness: whatever JSON arrives, the parser answers with frames or a SymbolError -------
@@ -605,7 +613,7 @@ def test_shared_not_found_body_is_an_unknown_symbol():
 @given(JSON_VALUES)
 def test_any_json_is_frames_or_a_symbol_error(payload):
     try:
-        data = parse_chart(payload, "SPY")
+        data = parse_chart(payload, "SPY", now=PARSED_AT)
     except SymbolError:
         return
     assert data.quote.schema == QUOTES
@@ -644,7 +652,7 @@ def test_a_chart_with_any_field_replaced_is_frames_or_a_symbol_error(field, valu
     else:
         result["meta"][field] = value
     try:
-        data = parse_chart(body, "ZQ=F")
+        data = parse_chart(body, "ZQ=F", now=PARSED_AT)
     except SymbolError:
         return
     bars = data.bars

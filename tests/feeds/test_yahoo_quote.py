@@ -19,8 +19,10 @@ from json_strategies import JSON_VALUES
 from server import LocalServer, Reply, local_server
 
 from tui.analytics.schemas import QUOTES
+from tui.clock import ManualClock
 from tui.feeds.base import FeedError
 from tui.feeds.http import ClientSettings, RateLimited, RawReply, make_client
+from tui.feeds.unknown import OMISSIONS_BEFORE_UNKNOWN, UNKNOWN_FOR
 from tui.feeds.yahoo_quote import (
     CRUMB_PATH,
     MAX_BATCH,
@@ -32,6 +34,9 @@ from tui.feeds.yahoo_quote import (
 )
 
 __all__ = ["local_server"]
+
+#: When the parsed replies are read: after every time the tests and fixtures carry.
+PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
 # A short read timeout makes the slow-reply faults quick; connecting to the local server can
@@ -304,7 +309,7 @@ async def test_numbers_in_the_frame_are_the_numbers_served(yahoo, local_server):
     ],
 )
 def test_volume_rules(entry, volume):
-    batch = parse_quotes(answer(entry), [entry["symbol"]])
+    batch = parse_quotes(answer(entry), [entry["symbol"]], now=PARSED_AT)
     assert batch.quotes.get_column("volume").to_list() == [volume]
 
 
@@ -373,6 +378,7 @@ def test_forward_pe_keeps_finite_numbers_only():
             item("E"),
         ),
         ["A", "B", "C", "D", "E"],
+        now=PARSED_AT,
     )
     assert batch.forward_pe == {"A": 15.3, "D": -40.2}
 
@@ -380,27 +386,131 @@ def test_forward_pe_keeps_finite_numbers_only():
 # --- unknown symbols, duplicates, case ------------------------------------------------------
 
 
-async def test_an_unknown_symbol_is_reported_and_not_asked_again(yahoo, local_server):
+async def test_a_symbol_left_out_three_times_in_a_row_is_unknown_and_not_asked_again(
+    yahoo, local_server
+):
     open_session(local_server)
     local_server.add(QUOTE_PATH, Reply.json(answer(item("SPY"))))
-    frame, problems = await yahoo.quotes(["SPY", "ZZZZ", "ZZZZ"])
-    assert frame.get_column("symbol").to_list() == ["SPY"]
+    for _ in range(OMISSIONS_BEFORE_UNKNOWN - 1):
+        frame, problems = await yahoo.quotes(["SPY", "ZZZZ", "ZZZZ"])
+        assert frame.get_column("symbol").to_list() == ["SPY"]
+        # Left out, but not yet counted unknown: asked again next time.
+        assert problems == {"ZZZZ": "Yahoo sent no quote for ZZZZ"}
+        assert yahoo.unknown_symbols == frozenset()
+    frame, problems = await yahoo.quotes(["SPY", "ZZZZ"])
     assert problems == {"ZZZZ": "Yahoo does not know ZZZZ"}
     assert yahoo.unknown_symbols == frozenset({"ZZZZ"})
     # Asked for again (in another case, too): reported, but not sent to Yahoo.
     frame, problems = await yahoo.quotes(["SPY", "zzzz"])
     assert problems == {"zzzz": "Yahoo does not know zzzz"}
-    assert [query["symbols"] for query in asked(local_server)] == [["SPY,ZZZZ"], ["SPY"]]
+    assert [query["symbols"] for query in asked(local_server)] == [
+        ["SPY,ZZZZ"] for _ in range(OMISSIONS_BEFORE_UNKNOWN)
+    ] + [["SPY"]]
 
 
-async def test_everything_unknown_asks_nothing_the_second_time(yahoo, local_server):
+async def test_a_symbol_quoted_between_omissions_starts_counting_again(yahoo, local_server):
+    open_session(local_server)
+    left_out, quoted = Reply.json(answer(item("SPY"))), Reply.json(answer(item("SPY"), item("X")))
+    local_server.add(QUOTE_PATH, left_out, left_out, quoted, left_out, left_out, quoted)
+    for _ in range(6):
+        await yahoo.quotes(["SPY", "X"])
+    assert yahoo.unknown_symbols == frozenset()
+    assert all(query["symbols"] == ["SPY,X"] for query in asked(local_server))
+
+
+async def test_benchmarks_and_indices_are_never_retired(local_server):
+    open_session(local_server)
+    local_server.add(QUOTE_PATH, Reply.json(answer(item("AAPL"))))
+    async with make_client(FAST, trust_env=False) as client:
+        yahoo = YahooQuotes(
+            client,
+            local_server.base_url,
+            cookie_url=local_server.base_url + COOKIE_PATH,
+            protected=["SPY"],
+        )
+        for _ in range(OMISSIONS_BEFORE_UNKNOWN + 2):
+            _, problems = await yahoo.quotes(["AAPL", "SPY", "^RUT"])
+            assert problems == {
+                "SPY": "Yahoo sent no quote for SPY",
+                "^RUT": "Yahoo sent no quote for ^RUT",
+            }
+    assert all(query["symbols"] == ["AAPL,SPY,^RUT"] for query in asked(local_server))
+
+
+async def test_an_unknown_symbol_is_asked_again_after_a_while_and_on_a_new_day(local_server):
+    # 2025-02-14 16:30 New York (21:30 UTC): the same date for the next half hour.
+    clock = ManualClock(datetime(2025, 2, 14, 21, 30, tzinfo=UTC))
+    open_session(local_server)
+    local_server.add(QUOTE_PATH, Reply.json(answer(item("SPY"))))
+    async with make_client(FAST, trust_env=False) as client:
+        yahoo = YahooQuotes(
+            client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH,
+            clock=clock,
+        )  # fmt: skip
+        for _ in range(OMISSIONS_BEFORE_UNKNOWN):
+            await yahoo.quotes(["SPY", "GONE"])
+        assert yahoo.unknown_symbols == frozenset({"GONE"})
+        clock.advance(UNKNOWN_FOR.total_seconds() - 1)
+        await yahoo.quotes(["SPY", "GONE"])
+        clock.advance(1)
+        _, problems = await yahoo.quotes(["SPY", "GONE"])
+        # Lapsed: asked again, and one more omission does not retire it at once.
+        assert problems == {"GONE": "Yahoo sent no quote for GONE"}
+        assert yahoo.unknown_symbols == frozenset()
+        for _ in range(OMISSIONS_BEFORE_UNKNOWN - 1):
+            await yahoo.quotes(["SPY", "GONE"])
+        assert yahoo.unknown_symbols == frozenset({"GONE"})
+        # 2025-02-15 00:00 New York: a new date asks again whatever the time since.
+        clock.set(datetime(2025, 2, 15, 5, 0, tzinfo=UTC))
+        assert yahoo.unknown_symbols == frozenset()
+    queries = [query["symbols"][0] for query in asked(local_server)]
+    assert queries == ["SPY,GONE"] * 3 + ["SPY"] + ["SPY,GONE"] * 3
+
+
+@pytest.mark.parametrize("symbols", [["SPY"], ["^GSPC", "AAPL"], ["AAPL", "MSFT"]])
+async def test_an_empty_reply_for_symbols_quoted_before_is_a_feed_error(local_server, symbols):
+    open_session(local_server)
+    local_server.add(
+        QUOTE_PATH,
+        Reply.json(answer(*(item(symbol) for symbol in symbols))),
+        Reply.json({"quoteResponse": {"result": []}}),
+    )
+    async with make_client(FAST, trust_env=False) as client:
+        yahoo = YahooQuotes(
+            client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH,
+            protected=["SPY"],
+        )  # fmt: skip
+        await yahoo.quotes(symbols)
+        for _ in range(OMISSIONS_BEFORE_UNKNOWN + 1):
+            with pytest.raises(FeedError, match=r"^Yahoo sent an empty quote reply for \d"):
+                await yahoo.quotes(symbols)
+        # Failures are not omissions: nothing is retired.
+        assert yahoo.unknown_symbols == frozenset()
+
+
+async def test_an_empty_reply_for_a_benchmark_fails_from_the_first_poll(local_server):
+    open_session(local_server)
+    local_server.add(QUOTE_PATH, Reply.json({"quoteResponse": {"result": []}}))
+    async with make_client(FAST, trust_env=False) as client:
+        yahoo = YahooQuotes(
+            client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH,
+            protected=["SPY"],
+        )  # fmt: skip
+        with pytest.raises(FeedError, match=r"^Yahoo sent an empty quote reply for 2 symbols$"):
+            await yahoo.quotes(["SPY", "AAPL"])
+
+
+async def test_an_empty_reply_for_symbols_never_quoted_is_yahoos_unknown(yahoo, local_server):
+    # Yahoo answers a symbol it does not know with an empty result (see the SIX capture).
     open_session(local_server)
     local_server.add(QUOTE_PATH, Reply.json(answer()))
-    await yahoo.quotes(["SIX"])
-    frame, problems = await yahoo.quotes(["SIX"])
+    for _ in range(OMISSIONS_BEFORE_UNKNOWN):
+        frame, problems = await yahoo.quotes(["SIX"])
     assert frame.height == 0
     assert problems == {"SIX": "Yahoo does not know SIX"}
-    assert local_server.count(QUOTE_PATH) == 1
+    frame, problems = await yahoo.quotes(["SIX"])
+    assert problems == {"SIX": "Yahoo does not know SIX"}
+    assert local_server.count(QUOTE_PATH) == OMISSIONS_BEFORE_UNKNOWN
 
 
 async def test_duplicates_in_any_case_are_asked_once_under_the_first_spelling(yahoo, local_server):
@@ -426,7 +536,9 @@ async def test_malformed_symbols_are_problems_without_a_request(yahoo, local_ser
 
 
 def test_results_nobody_asked_for_are_ignored():
-    batch = parse_quotes(answer(item("SPY"), item("EXTRA"), {"no": "symbol"}, "junk"), ["SPY"])
+    batch = parse_quotes(
+        answer(item("SPY"), item("EXTRA"), {"no": "symbol"}, "junk"), ["SPY"], now=PARSED_AT
+    )
     assert batch.quotes.get_column("symbol").to_list() == ["SPY"]
     assert batch.problems == {}
 
@@ -622,16 +734,19 @@ def test_every_shared_quote_parses_as_the_raw_numbers_say(path):
     section = body.get("quoteResponse") or body.get("finance")
     if section["error"] is not None:
         with pytest.raises(FeedError, match=r"^Yahoo quote error: Invalid Crumb$"):
-            parse_quotes(body, ["AAPL"])
+            parse_quotes(body, ["AAPL"], now=PARSED_AT)
         return
     results = section["result"]
     served = [entry["symbol"] for entry in results]
     symbols = parse_qs(urlsplit(url).query)["symbols"][0].split(",") if url else served
-    batch = parse_quotes(body, symbols)
+    batch = parse_quotes(body, symbols, now=PARSED_AT)
 
     assert batch.quotes.schema == QUOTES
-    assert batch.problems == {symbol: f"Yahoo does not know {symbol}" for symbol in batch.unknown}
-    assert batch.unknown == frozenset(symbols) - frozenset(served)
+    assert batch.problems == {
+        symbol: f"Yahoo sent no quote for {symbol}" for symbol in batch.omitted
+    }
+    assert batch.omitted == frozenset(symbols) - frozenset(served)
+    assert batch.empty == (not served)
     rows = {row["symbol"]: row for row in batch.quotes.iter_rows(named=True)}
     assert sorted(rows) == sorted(served)
     for entry in results:
@@ -652,15 +767,15 @@ def test_every_shared_quote_parses_as_the_raw_numbers_say(path):
 def test_shared_unknown_symbol_is_an_empty_result():
     body, url = _recorded(SHARED / "yahoo_quote_six_unknown_empty_result.gadicc-fixture.json")
     assert url is not None and "symbols=SIX" in url
-    batch = parse_quotes(body, ["SIX"])
+    batch = parse_quotes(body, ["SIX"], now=PARSED_AT)
     assert batch.quotes.height == 0
-    assert batch.unknown == frozenset({"SIX"})
+    assert batch.omitted == frozenset({"SIX"}) and batch.empty
 
 
 @requires_shared
 def test_shared_index_quote_volume_zero_is_null():
     body, _ = _recorded(SHARED / "yahoo_quote_vxapl_index.gadicc-fixture.json")
-    batch = parse_quotes(body, ["^VXAPL"])
+    batch = parse_quotes(body, ["^VXAPL"], now=PARSED_AT)
     assert batch.quotes.row(0, named=True) == {
         "symbol": "^VXAPL",
         "time": datetime(2025, 2, 14, 21, 2, 2, tzinfo=UTC),
@@ -700,7 +815,7 @@ async def test_shared_invalid_crumb_body_served_twice_is_a_refused_session(yahoo
 @given(JSON_VALUES)
 def test_any_json_is_a_batch_or_a_feed_error(payload):
     try:
-        batch = parse_quotes(payload, ["SPY"])
+        batch = parse_quotes(payload, ["SPY"], now=PARSED_AT)
     except FeedError:
         return
     assert batch.quotes.schema == QUOTES
@@ -724,7 +839,7 @@ def test_any_json_is_a_batch_or_a_feed_error(payload):
 def test_a_quote_with_any_field_replaced_is_a_valid_row_or_a_problem(field, value):
     entry = item("SPY", forwardPE=20.0)
     entry[field] = value
-    batch = parse_quotes(answer(entry), ["SPY"])
+    batch = parse_quotes(answer(entry), ["SPY"], now=PARSED_AT)
     assert batch.quotes.schema == QUOTES
     assert (batch.quotes.height == 1) != ("SPY" in batch.problems)
     if batch.quotes.height:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -16,7 +16,15 @@ from tui.config import FINNHUB_BASE_URL
 from tui.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, KeyedProvider, get_json, scrubbed
-from tui.feeds.values import epoch, number, valid_price
+from tui.feeds.unknown import UnknownSymbols
+from tui.feeds.values import (
+    clock_now,
+    epoch,
+    number,
+    plausible_last,
+    quote_time,
+    valid_price,
+)
 
 PROVIDER = "Finnhub"
 # The default endpoint is kept with the other settings, where the config can replace it.
@@ -54,13 +62,14 @@ def finnhub_symbol(symbol: str) -> str:
     return f"{match.group(1)}.{match.group(2)}" if match else symbol
 
 
-def parse_quote(payload: Any, symbol: str) -> pl.DataFrame:
-    """Parse ``{c, d, dp, h, l, o, pc, t}`` into one QUOTES row under ``symbol``.
+def parse_quote(payload: Any, symbol: str, *, now: datetime) -> pl.DataFrame:
+    """Parse ``{c, d, dp, h, l, o, pc, t}`` into one QUOTES row under ``symbol``, at ``now``.
 
     Raises UnknownSymbol when Finnhub answers with zeros (``c == 0`` and ``t == 0``),
     SymbolError naming the symbol for a missing, non-finite, zero or negative price or a bad
-    time, and FeedError for Finnhub's ``{"error": ...}`` object (a rate limit as RateLimited).
-    Finnhub's quote carries no volume: the row's volume is null.
+    time (or one more than MAX_AHEAD after ``now``), and FeedError for Finnhub's
+    ``{"error": ...}`` object (a rate limit as RateLimited). Finnhub's quote carries no
+    volume: the row's volume is null.
     """
     if not isinstance(payload, dict):
         raise SymbolError(symbol, f"{PROVIDER} sent something other than a quote for {symbol}")
@@ -71,14 +80,14 @@ def parse_quote(payload: Any, symbol: str) -> pl.DataFrame:
         raise UnknownSymbol(symbol, f"{PROVIDER} does not know {symbol}")
     last = valid_price(raw_last, "last price", symbol, PROVIDER)
     prev_close = valid_price(payload.get("pc"), "previous close", symbol, PROVIDER)
-    moment = epoch(raw_time)
-    if moment is None:
+    if epoch(raw_time) is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}: {raw_time!r}")
+    moment = quote_time(raw_time, now, symbol, PROVIDER)
     return pl.DataFrame(
         {
             "symbol": [symbol],
-            "time": [datetime.fromtimestamp(moment, UTC)],
-            "last": [last],
+            "time": [moment],
+            "last": [plausible_last(last, prev_close, symbol, PROVIDER)],
             "prev_close": [prev_close],
             "volume": [None],
         },
@@ -100,15 +109,19 @@ class Finnhub(KeyedProvider):
         *,
         api_key: str | None = None,
         clock: Clock | None = None,
+        protected: Iterable[str] = (),
     ) -> None:
-        """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``."""
+        """Use ``client`` (shared, owned by the caller) against ``base_url`` with ``api_key``.
+
+        ``protected`` symbols (as asked of Finnhub: the benchmarks' ETFs) are never retired.
+        """
         super().__init__(client, base_url, api_key=api_key, clock=clock)
-        self._unknown: set[str] = set()
+        self._unknown = UnknownSymbols(protected)
 
     @property
     def unknown_symbols(self) -> frozenset[str]:
-        """Symbols (as asked of Finnhub) it answered with zeros for; they are not asked again."""
-        return frozenset(self._unknown)
+        """Symbols (as asked of Finnhub) it answered with zeros for, not asked for a while."""
+        return self._unknown.symbols(clock_now(self._clock))
 
     async def quote(self, symbol: str) -> pl.DataFrame:
         """Fetch one symbol exactly as Finnhub spells it (one request): one QUOTES row."""
@@ -129,9 +142,10 @@ class Finnhub(KeyedProvider):
         try:
             if reply.status in (401, 403):
                 raise _key_error(reply.status, reply.body)
-            return parse_quote(reply.body, symbol)
+            return parse_quote(reply.body, symbol, now=clock_now(self._clock))
         except UnknownSymbol:
-            self._unknown.add(symbol)
+            # Zeros are Finnhub's explicit "not found": retired until that lapses.
+            self._unknown.not_found(symbol, clock_now(self._clock))
             raise
         except FeedError as exc:
             raise scrubbed(exc, key) from None
@@ -183,7 +197,7 @@ class Finnhub(KeyedProvider):
         if symbol.startswith("^") and symbol not in INDEX_PROXIES:
             return f"{PROVIDER} has no index quotes on the free tier and no proxy for {symbol}"
         target = finnhub_symbol(symbol)
-        if target in self._unknown:
+        if self._unknown.is_unknown(target, clock_now(self._clock)):
             return f"{PROVIDER} does not know {target}" + (
                 "" if target == symbol else f" (for {symbol})"
             )

@@ -23,11 +23,14 @@ class FeedHealth:
         self.last_error: str | None = None
         self.failures = 0
         self.next_retry: datetime | None = None
+        # What a working feed lacks (a replay's skipped files): degraded, with this as error.
+        self.notice: str | None = None
 
-    def succeeded(self, now: datetime) -> None:
-        """Record a successful poll."""
+    def succeeded(self, now: datetime, notice: str | None = None) -> None:
+        """Record a successful poll; a ``notice`` says what the feed lacks all the same."""
         self.last_success = now
-        self.last_error = None
+        self.last_error = notice
+        self.notice = notice
         self.failures = 0
         self.next_retry = None
 
@@ -40,7 +43,7 @@ class FeedHealth:
     def state(self) -> FeedState:
         """Return ok, degraded (failing, recently fine) or down."""
         if self.failures == 0 and self.last_success is not None:
-            return "ok"
+            return "ok" if self.notice is None else "degraded"
         if self.failures >= DOWN_AFTER_FAILURES or self.last_success is None:
             return "down"
         return "degraded"

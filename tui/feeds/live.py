@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from tui.analytics.schemas import BARS, DAILY, empty
-from tui.analytics.universe import Benchmarks
+from tui.analytics.universe import Benchmarks, vars_in_order
 from tui.clock import Clock
 from tui.config import FeedsSettings
 from tui.feeds import finnhub as finnhub_module
@@ -102,7 +102,12 @@ class YahooLiveFeed:
         self._rates = RatesSource(feeds, clock)
         yahoo = feeds.yahoo
         self._quotes = YahooQuotes(
-            self._yahoo_client, yahoo.base_url, cookie_url=yahoo.cookie_url, clock=clock
+            self._yahoo_client,
+            yahoo.base_url,
+            cookie_url=yahoo.cookie_url,
+            clock=clock,
+            # The benchmarks are never retired: the spread is meaningless without them.
+            protected=vars_in_order(benchmarks),
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
         self._benchmarks = benchmarks
@@ -190,7 +195,11 @@ class FinnhubLiveFeed:
             budget=TokenBucket(FINNHUB_BURST, FINNHUB_REQUESTS_PER_S, clock),
         )
         self._finnhub = Finnhub(
-            self._client, feeds.finnhub.base_url, api_key=feeds.finnhub.api_key, clock=clock
+            self._client,
+            feeds.finnhub.base_url,
+            api_key=feeds.finnhub.api_key,
+            clock=clock,
+            protected=[finnhub_module.finnhub_symbol(s) for s in vars_in_order(benchmarks)],
         )
         self._rates = RatesSource(feeds, clock)
         self._polled = set(polled)

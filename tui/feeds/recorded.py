@@ -78,6 +78,11 @@ def recorded_days(folder: Path) -> dict[date, Path]:
     return {day: path for day, path in candidates if _has_quotes(path)}
 
 
+def skipped_files(count: int) -> str:
+    """Say how many unreadable files a replay skipped: 'skipped 2 unreadable files'."""
+    return f"skipped {count} unreadable file{'' if count == 1 else 's'}"
+
+
 def read_quote_files(paths: Sequence[Path], warnings: list[str]) -> pl.DataFrame:
     """Read recorded quote files into one QUOTES frame; unreadable ones become warnings."""
     if not paths:
@@ -96,10 +101,56 @@ def read_quote_files(paths: Sequence[Path], warnings: list[str]) -> pl.DataFrame
     return pl.concat(frames) if frames else empty(QUOTES)
 
 
-def recording_window(folder: Path, day: date | None = None) -> tuple[datetime, datetime]:
+#: Days named in full in a notice or an error; more are counted.
+_DAYS_NAMED = 10
+
+
+def _day_list(days: Sequence[date]) -> str:
+    named = ", ".join(day.isoformat() for day in days[:_DAYS_NAMED])
+    more = len(days) - _DAYS_NAMED
+    return named + (f" and {more} more" if more > 0 else "")
+
+
+def replay_day(folder: Path, today: date, wanted: date | None = None) -> tuple[date, list[str]]:
+    """Choose the day of a recording to replay, and say what was passed over.
+
+    ``wanted`` when it was recorded, else the latest day on or before ``today`` (New York).
+    Days after ``today`` come from a wrong clock or a time from the future: they are never
+    chosen, and a notice names them. Raises FeedError listing the recorded days when there is
+    nothing to replay.
+    """
+    days = sorted(recorded_days(folder))
+    if not days:
+        raise FeedError(f"no recorded quotes in {folder}")
+    past = [day for day in days if day <= today]
+    later = [day for day in days if day > today]
+    notices = []
+    if later:
+        noun = "day" if len(later) == 1 else "days"
+        notices.append(
+            f"ignoring {len(later)} recorded {noun} after today ({today}): {_day_list(later)}"
+        )
+    if not past:
+        raise FeedError(
+            f"nothing recorded on or before {today} in {folder} "
+            f"(only days after today: {_day_list(later)})"
+        )
+    if wanted is None:
+        return past[-1], notices
+    if wanted not in past:
+        raise FeedError(
+            f"nothing recorded on {wanted} in {folder} (recorded days: {_day_list(past)})"
+        )
+    return wanted, notices
+
+
+def recording_window(
+    folder: Path, day: date | None = None, warnings: list[str] | None = None
+) -> tuple[datetime, datetime]:
     """Return the first and last recorded instants (UTC) of one day of a recording.
 
-    The day defaults to the latest one recorded; a replay clock can start at the first.
+    The day defaults to the latest one recorded; a replay clock can start at the first. Files
+    that cannot be read are skipped, one line each in ``warnings``.
     """
     days = recorded_days(folder)
     if not days:
@@ -107,7 +158,11 @@ def recording_window(folder: Path, day: date | None = None) -> tuple[datetime, d
     chosen = day if day is not None else max(days)
     if chosen not in days:
         raise FeedError(f"no recorded quotes for {chosen} in {folder}")
-    times = read_quote_files(_quote_files(days[chosen]), []).get_column("time").drop_nulls()
+    times = (
+        read_quote_files(_quote_files(days[chosen]), [] if warnings is None else warnings)
+        .get_column("time")
+        .drop_nulls()
+    )
     first, last = times.min(), times.max()
     if not isinstance(first, datetime) or not isinstance(last, datetime):
         raise FeedError(f"no readable quotes for {chosen} in {folder}")
@@ -140,6 +195,8 @@ class RecordedFeed:
         self._clock = clock
         self._name = name
         self.warnings: list[str] = []
+        #: Files of the recording that could not be read and were left out.
+        self.skipped = 0
         if not recorded_days(self._folder):
             raise FeedError(f"no recorded quotes in {self._folder}")
         self._part: _Partition | None = None
@@ -158,6 +215,11 @@ class RecordedFeed:
             return self._partition(self._clock.now()).info.synthetic
         except FeedError:
             return False
+
+    @property
+    def notice(self) -> str | None:
+        """What the replay lacks though it plays (unreadable files skipped), None when whole."""
+        return f"{skipped_files(self.skipped)} of the recording" if self.skipped else None
 
     @property
     def session_date(self) -> date:
@@ -200,6 +262,7 @@ class RecordedFeed:
                 daily = conform(pl.read_parquet(daily_path), DAILY)
             except (OSError, pl.exceptions.PolarsError) as exc:
                 self.warnings.append(f"skipped {daily_path}: not a readable daily file ({exc})")
+                self.skipped += 1
         daily = daily.filter(pl.col("date") < day).sort("symbol", "date")
         return _Partition(day=day, folder=folder, info=info, daily=daily)
 
@@ -209,7 +272,9 @@ class RecordedFeed:
         if not new:
             return
         part.seen.update(path.name for path in new)
+        before = len(self.warnings)
         rows = read_quote_files(new, self.warnings)
+        self.skipped += len(self.warnings) - before
         if rows.height == 0:
             return
         part.rows = (

@@ -3,12 +3,35 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import polars as pl
+
+from tui.clock import Clock, SystemClock
 from tui.feeds.base import SymbolError
 
 # Epoch seconds outside (1970, 3000) are not a quote time, and would overflow datetimes.
 MAX_EPOCH_S = 32_503_680_000
+#: How far a provider's time may run ahead of the clock: hosts' clocks differ by seconds and
+#: exchanges stamp a bar with its minute's end. Anything later is a wrong time, and would
+#: outrank every true quote after it and move the session to its day.
+MAX_AHEAD = timedelta(minutes=5)
+
+
+#: The farthest a last price may be from its previous close, as a factor either way, and a
+#: previous close from the symbol's last daily close: the wildest one-day moves of listed US
+#: stocks and indices stay far inside it (a split is adjusted in both figures), while a wrong
+#: number (a price in cents, an overflow like 1e308) lands outside.
+MAX_FACTOR = 10.0
+#: No listed US instrument is priced near this (Berkshire A, the dearest share, is under a
+#: million): a price beyond it is wrong even when its previous close is as wrong.
+MAX_PRICE = 1e8
+
+
+def clock_now(clock: Clock | None) -> datetime:
+    """Return the instant of ``clock``, or of the system clock when a provider has none."""
+    return (clock or SystemClock()).now()
 
 
 def number(value: Any) -> float | None:
@@ -30,9 +53,78 @@ def epoch(value: Any) -> int | None:
     return int(seconds)
 
 
+def latest_epoch(now: datetime) -> int:
+    """Return the last epoch second a provider's time may carry at ``now`` (see MAX_AHEAD)."""
+    return int((now + MAX_AHEAD).timestamp())
+
+
+def quote_time(value: Any, now: datetime, symbol: str, provider: str) -> datetime:
+    """Return a quote's epoch seconds as a UTC time, or raise SymbolError saying what is wrong.
+
+    A time more than MAX_AHEAD ahead of ``now`` is refused like a missing one.
+    """
+    moment = epoch(value)
+    if moment is None:
+        raise SymbolError(symbol, f"{provider} sent no valid quote time for {symbol}")
+    when = datetime.fromtimestamp(moment, UTC)
+    if moment > latest_epoch(now):
+        raise SymbolError(
+            symbol,
+            f"{provider} sent a quote time ahead of the clock for {symbol}: "
+            f"{when:%Y-%m-%d %H:%M} UTC",
+        )
+    return when
+
+
 def valid_price(value: Any, what: str, symbol: str, provider: str) -> float:
-    """Return a finite, positive price, or raise SymbolError naming the symbol and the field."""
+    """Return a finite, positive price, or raise SymbolError naming the symbol and the field.
+
+    A price of MAX_PRICE or more is refused as implausible.
+    """
     price = number(value)
     if price is None or not math.isfinite(price) or price <= 0:
         raise SymbolError(symbol, f"{provider} sent an invalid {what} for {symbol}: {value!r}")
+    if price >= MAX_PRICE:
+        raise SymbolError(
+            symbol, f"{provider} sent an implausible {what} for {symbol}: {price:.4g}"
+        )
     return price
+
+
+def within_factor(value: float, reference: float) -> bool:
+    """Return True when ``value`` is within MAX_FACTOR of ``reference``, either way."""
+    return reference / MAX_FACTOR <= value <= reference * MAX_FACTOR
+
+
+def plausible_last(last: float, prev_close: float, symbol: str, provider: str) -> float:
+    """Return ``last`` when within MAX_FACTOR of ``prev_close``, else raise SymbolError."""
+    if not within_factor(last, prev_close):
+        raise SymbolError(
+            symbol,
+            f"{provider} sent an implausible last price for {symbol}: {last:.6g} against a "
+            f"previous close of {prev_close:.6g}",
+        )
+    return last
+
+
+def far_from_history(quotes: pl.DataFrame, daily: pl.DataFrame) -> dict[str, str]:
+    """Return ``{symbol: problem}`` for quotes whose previous close is far from history.
+
+    ``quotes`` is in the QUOTES schema, ``daily`` in DAILY sorted by symbol and date; a
+    previous close more than MAX_FACTOR from the symbol's latest daily close is a wrong number.
+    Symbols without history pass.
+    """
+    if quotes.height == 0 or daily.height == 0:
+        return {}
+    closes = daily.group_by("symbol", maintain_order=True).agg(
+        pl.col("close").last().alias("_history")
+    )
+    prev, history = pl.col("prev_close"), pl.col("_history")
+    far = quotes.join(closes, on="symbol", how="inner").filter(
+        (prev < history / MAX_FACTOR) | (prev > history * MAX_FACTOR)
+    )
+    return {
+        symbol: f"implausible previous close for {symbol}: {prev_close:.6g} against its "
+        f"history's last close of {close:.6g}"
+        for symbol, prev_close, close in far.select("symbol", "prev_close", "_history").iter_rows()
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Any
 from urllib.parse import quote as url_quote
 
@@ -13,12 +13,20 @@ import httpx
 import polars as pl
 
 from tui.analytics.schemas import BARS, DAILY, QUOTES, UTC_TIME, conform, empty
-from tui.clock import Clock, SystemClock
+from tui.clock import Clock
 from tui.config import YAHOO_BASE_URL
 from tui.feeds.base import FeedError, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
 from tui.feeds.http import ClientSettings, HttpProvider, get_json
-from tui.feeds.values import epoch, number, valid_price
+from tui.feeds.values import (
+    clock_now,
+    epoch,
+    latest_epoch,
+    number,
+    plausible_last,
+    quote_time,
+    valid_price,
+)
 from tui.market.calendar import NEW_YORK
 from tui.market.windows import history_start
 
@@ -43,8 +51,8 @@ def chart_path(symbol: str) -> str:
     return f"/v8/finance/chart/{url_quote(symbol, safe='')}"
 
 
-def parse_chart(payload: Any, symbol: str) -> ChartData:
-    """Parse a chart body (a success, or Yahoo's JSON error) for ``symbol``.
+def parse_chart(payload: Any, symbol: str, *, now: datetime) -> ChartData:
+    """Parse a chart body (a success, or Yahoo's JSON error) for ``symbol``, at ``now``.
 
     Raises UnknownSymbol for "Not Found", SymbolError for any other unusable chart. The
     quote is empty when the chart carries no price at all (a delisted fund).
@@ -53,15 +61,16 @@ def parse_chart(payload: Any, symbol: str) -> ChartData:
     meta = result.get("meta")
     if not isinstance(meta, dict):
         raise SymbolError(symbol, f"{PROVIDER} sent a chart without meta for {symbol}")
-    bars = parse_bars(result, symbol)
-    return ChartData(quote=_quote_from_meta(meta, bars, symbol), bars=bars)
+    bars = parse_bars(result, symbol, now=now)
+    return ChartData(quote=_quote_from_meta(meta, bars, symbol, now), bars=bars)
 
 
-def parse_bars(result: Mapping[str, Any], symbol: str) -> pl.DataFrame:
+def parse_bars(result: Mapping[str, Any], symbol: str, *, now: datetime) -> pl.DataFrame:
     """Return the bars of one chart result (BARS), sorted by time, one row per time.
 
     Bars with a missing, non-finite or non-positive price, or a missing or negative volume,
-    are dropped (Yahoo sends whole null bars). No ``timestamp`` key means no bars.
+    are dropped (Yahoo sends whole null bars), and so are bars timed more than MAX_AHEAD
+    after ``now``. No ``timestamp`` key means no bars.
     """
     stamps = result.get("timestamp")
     if stamps is None:
@@ -90,7 +99,12 @@ def parse_bars(result: Mapping[str, Any], symbol: str) -> pl.DataFrame:
         pl.col("volume").is_not_null() & pl.col("volume").is_finite() & (pl.col("volume") >= 0)
     )
     return (
-        frame.filter(pl.col("epoch").is_not_null(), *valid_prices, valid_volume)
+        frame.filter(
+            pl.col("epoch").is_not_null(),
+            pl.col("epoch") <= latest_epoch(now),
+            *valid_prices,
+            valid_volume,
+        )
         # A live bar can be re-sent under a time already listed: the later one is fresher.
         .unique("epoch", keep="last", maintain_order=True)
         .sort("epoch")
@@ -162,7 +176,7 @@ class YahooChart(HttpProvider):
             # A 404 without Yahoo's own error object is a missing endpoint, not a symbol.
             raise FeedError(f"{PROVIDER} HTTP 404")
         try:
-            return parse_chart(reply.body, symbol)
+            return parse_chart(reply.body, symbol, now=clock_now(self._clock))
         except UnknownSymbol:
             self._unknown.add(symbol)
             raise
@@ -179,7 +193,7 @@ class YahooChart(HttpProvider):
         for what the store keeps anyway (400 sessions). The period asked for begins at
         history_start: every window's base is in the reply.
         """
-        now = (self._clock or SystemClock()).now()
+        now = clock_now(self._clock)
         first = history_start(now.astimezone(NEW_YORK).date())
         since = datetime.combine(first, time(), NEW_YORK)
         bars = (await self.chart(symbol, interval="1d", since=since, until=now)).bars
@@ -255,22 +269,21 @@ def _first_quote(result: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return first
 
 
-def _quote_from_meta(meta: Mapping[str, Any], bars: pl.DataFrame, symbol: str) -> pl.DataFrame:
+def _quote_from_meta(
+    meta: Mapping[str, Any], bars: pl.DataFrame, symbol: str, now: datetime
+) -> pl.DataFrame:
     raw_price = meta.get("regularMarketPrice")
     if raw_price is None:
         return empty(QUOTES)
     last = valid_price(raw_price, "last price", symbol, PROVIDER)
-    moment = epoch(meta.get("regularMarketTime"))
-    if moment is None:
-        raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}")
-    time = datetime.fromtimestamp(moment, UTC)
+    time = quote_time(meta.get("regularMarketTime"), now, symbol, PROVIDER)
     prev_close = _previous_close(meta, symbol)
     volume = _volume(meta, bars)
     return pl.DataFrame(
         {
             "symbol": [symbol],
             "time": [time],
-            "last": [last],
+            "last": [plausible_last(last, prev_close, symbol, PROVIDER)],
             "prev_close": [prev_close],
             "volume": [volume],
         },

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -17,7 +17,8 @@ from tui.clock import Clock
 from tui.config import YAHOO_COOKIE_URL
 from tui.feeds.base import FeedError, SymbolError
 from tui.feeds.http import HttpProvider, RawReply, decode_json, fetch
-from tui.feeds.values import epoch, number, valid_price
+from tui.feeds.unknown import UnknownSymbols
+from tui.feeds.values import clock_now, number, plausible_last, quote_time, valid_price
 from tui.feeds.yahoo import DEFAULT_BASE_URL, PROVIDER
 
 QUOTE_PATH = "/v7/finance/quote"
@@ -42,14 +43,17 @@ class QuoteBatch:
     """What one quote response (or one call over many batches) gave.
 
     ``quotes`` holds the symbols that worked (QUOTES), ``forward_pe`` the finite forward P/E
-    Yahoo sent per symbol, ``problems`` one message per symbol that did not work, and
-    ``unknown`` the symbols Yahoo left out of its answer (it does not know them).
+    Yahoo sent per symbol, ``problems`` one message per symbol that did not work, ``omitted``
+    the symbols asked that the reply left out, ``unknown`` those counted as unknown (see
+    UnknownSymbols), and ``empty`` whether the reply's result list was empty.
     """
 
     quotes: pl.DataFrame
     forward_pe: Mapping[str, float] = field(default_factory=dict)
     problems: Mapping[str, str] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()
+    omitted: frozenset[str] = frozenset()
+    empty: bool = False
 
 
 def parse_crumb(raw: RawReply) -> str:
@@ -70,11 +74,13 @@ def parse_crumb(raw: RawReply) -> str:
     return text
 
 
-def parse_quotes(payload: Any, symbols: Sequence[str]) -> QuoteBatch:
-    """Parse a v7 quote body for the ``symbols`` asked (matched case-insensitively).
+def parse_quotes(payload: Any, symbols: Sequence[str], *, now: datetime) -> QuoteBatch:
+    """Parse a v7 quote body for the ``symbols`` asked (matched case-insensitively) at ``now``.
 
-    Rows come in the order asked, under the spelling asked. Raises FeedError when the body is
-    not a quote response or carries Yahoo's error object.
+    Rows come in the order asked, under the spelling asked; a symbol the reply leaves out is
+    ``omitted`` (whether that makes it unknown is the caller's count). Raises FeedError when
+    the body is not a quote response or carries Yahoo's error object. A quote timed more than
+    MAX_AHEAD after ``now`` is a problem, not a row.
     """
     results = _quote_results(payload)
     by_symbol: dict[str, Mapping[str, Any]] = {}
@@ -85,15 +91,15 @@ def parse_quotes(payload: Any, symbols: Sequence[str]) -> QuoteBatch:
     rows: list[dict[str, Any]] = []
     forward_pe: dict[str, float] = {}
     problems: dict[str, str] = {}
-    unknown: set[str] = set()
+    omitted: set[str] = set()
     for symbol in dict.fromkeys(symbols):
         item = by_symbol.get(symbol.upper())
         if item is None:
-            unknown.add(symbol)
-            problems[symbol] = f"{PROVIDER} does not know {symbol}"
+            omitted.add(symbol)
+            problems[symbol] = f"{PROVIDER} sent no quote for {symbol}"
             continue
         try:
-            rows.append(_row(item, symbol))
+            rows.append(_row(item, symbol, now))
         except SymbolError as exc:
             problems[symbol] = str(exc)
             continue
@@ -101,7 +107,7 @@ def parse_quotes(payload: Any, symbols: Sequence[str]) -> QuoteBatch:
         if pe is not None and math.isfinite(pe):
             forward_pe[symbol] = pe
     quotes = pl.DataFrame(rows, schema=QUOTES) if rows else empty(QUOTES)
-    return QuoteBatch(quotes, forward_pe, problems, frozenset(unknown))
+    return QuoteBatch(quotes, forward_pe, problems, omitted=frozenset(omitted), empty=not results)
 
 
 class YahooSession:
@@ -174,8 +180,12 @@ class YahooQuotes(HttpProvider):
         clock: Clock | None = None,
         batch_size: int = MAX_BATCH,
         session: YahooSession | None = None,
+        protected: Iterable[str] = (),
     ) -> None:
-        """Use ``client`` (shared, owned by the caller); batches of ``batch_size`` (1..50)."""
+        """Use ``client`` (shared, owned by the caller); batches of ``batch_size`` (1..50).
+
+        ``protected`` symbols (the benchmarks) are asked every time, never counted unknown.
+        """
         super().__init__(client, base_url, clock=clock)
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be within 1..{MAX_BATCH}, got {batch_size}")
@@ -183,12 +193,12 @@ class YahooQuotes(HttpProvider):
         self._session = session or YahooSession(
             client, self._base_url, cookie_url=cookie_url, clock=clock
         )
-        self._unknown: dict[str, str] = {}
+        self._unknown = UnknownSymbols(protected)
 
     @property
     def unknown_symbols(self) -> frozenset[str]:
-        """Symbols Yahoo left out of its answers, so callers can stop asking."""
-        return frozenset(self._unknown.values())
+        """Symbols Yahoo keeps leaving out of its answers, not asked for a while (see fetch)."""
+        return self._unknown.symbols(clock_now(self._clock))
 
     async def quotes(self, symbols: Sequence[str]) -> tuple[pl.DataFrame, dict[str, str]]:
         """Return the quotes that worked (QUOTES) and ``{symbol: problem}`` for the others."""
@@ -198,11 +208,15 @@ class YahooQuotes(HttpProvider):
     async def fetch(self, symbols: Sequence[str]) -> QuoteBatch:
         """Quote ``symbols`` in batches, one after the other; forward P/E comes along.
 
-        Duplicates (in any letter case) are asked once; symbols already found unknown are
-        not asked again but still listed as problems. A failure of the whole provider (rate
-        limit, a refused session, HTML, a 5xx, an error object) raises FeedError at once and
-        starts no further batch: batches run in sequence because Yahoo throttles bursts.
+        Duplicates (in any letter case) are asked once. A symbol left out of
+        OMISSIONS_BEFORE_UNKNOWN replies in a row counts as unknown: it is listed as a
+        problem without being asked, until that lapses (UNKNOWN_FOR, or a new New York
+        date); the benchmarks and indices are asked every time. A failure of the whole
+        provider (rate limit, a refused session, HTML, a 5xx, an error object, an empty
+        reply for symbols Yahoo has quoted today) raises FeedError at once and starts no
+        further batch: batches run in sequence because Yahoo throttles bursts.
         """
+        now = clock_now(self._clock)
         problems: dict[str, str] = {}
         wanted: list[str] = []
         seen: set[str] = set()
@@ -213,7 +227,7 @@ class YahooQuotes(HttpProvider):
             seen.add(key)
             if not symbol or symbol != symbol.strip() or "," in symbol or " " in symbol:
                 problems[symbol] = f"{PROVIDER}: {symbol!r} is not a symbol"
-            elif key in self._unknown:
+            elif self._unknown.is_unknown(symbol, now):
                 problems[symbol] = f"{PROVIDER} does not know {symbol}"
             else:
                 wanted.append(symbol)
@@ -221,17 +235,27 @@ class YahooQuotes(HttpProvider):
         forward_pe: dict[str, float] = {}
         for start in range(0, len(wanted), self._batch_size):
             chunk = wanted[start : start + self._batch_size]
-            parsed = parse_quotes(await self._request(chunk), chunk)
+            parsed = parse_quotes(await self._request(chunk), chunk, now=now)
+            if parsed.empty and any(self._unknown.vouched(symbol, now) for symbol in chunk):
+                # Yahoo answers an unknown symbol with an empty result, but never a batch
+                # holding a benchmark or a symbol it quoted today: that is the provider failing.
+                raise FeedError(
+                    f"{PROVIDER} sent an empty quote reply for {len(chunk)} symbol"
+                    + ("" if len(chunk) == 1 else "s")
+                )
             if parsed.quotes.height:
                 frames.append(parsed.quotes)
             forward_pe.update(parsed.forward_pe)
             problems.update(parsed.problems)
-            for symbol in parsed.unknown:
-                self._unknown[symbol.upper()] = symbol
+            for symbol in chunk:
+                if symbol not in parsed.omitted:
+                    self._unknown.answered(symbol, now)
+                elif self._unknown.omitted(symbol, now):
+                    problems[symbol] = f"{PROVIDER} does not know {symbol}"
         quotes = pl.concat(frames) if frames else empty(QUOTES)
         # Problems in the order the symbols were asked, whatever step found them.
         ordered = {symbol: problems[symbol] for symbol in symbols if symbol in problems}
-        unknown = frozenset(symbol for symbol in ordered if symbol.upper() in self._unknown)
+        unknown = frozenset(symbol for symbol in ordered if self._unknown.is_unknown(symbol, now))
         return QuoteBatch(quotes, forward_pe, ordered, unknown)
 
     async def _request(self, chunk: Sequence[str]) -> Any:
@@ -279,22 +303,20 @@ def _error_text(error: Any) -> str:
     return str(error)
 
 
-def _row(item: Mapping[str, Any], symbol: str) -> dict[str, Any]:
+def _row(item: Mapping[str, Any], symbol: str, now: datetime) -> dict[str, Any]:
     raw_price = item.get("regularMarketPrice")
     if raw_price is None:
         raise SymbolError(symbol, f"{PROVIDER} has no price for {symbol}")
     last = valid_price(raw_price, "last price", symbol, PROVIDER)
-    moment = epoch(item.get("regularMarketTime"))
-    if moment is None:
-        raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}")
+    moment = quote_time(item.get("regularMarketTime"), now, symbol, PROVIDER)
     raw_close = item.get("regularMarketPreviousClose")
     if raw_close is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no previous close for {symbol}")
     prev_close = valid_price(raw_close, "previous close", symbol, PROVIDER)
     return {
         "symbol": symbol,
-        "time": datetime.fromtimestamp(moment, UTC),
-        "last": last,
+        "time": moment,
+        "last": plausible_last(last, prev_close, symbol, PROVIDER),
         "prev_close": prev_close,
         "volume": _volume(item, symbol),
     }

@@ -27,6 +27,24 @@ _SHORT_SECTORS = {
 
 _STATES = {"pre": "PRE", "open": "OPEN", "post": "POST", "closed": "CLOSED"}
 
+#: From a million up, figures are written compactly (12.35M, 2.50T, 1.00e+308): no true
+#: figure on screen is that large, and a wrong one must not wrap over its panel.
+COMPACT_FROM = 1e6
+# Suffixes up to trillions; beyond, scientific notation keeps any finite float to 9 cells.
+_SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
+_SCIENTIFIC_FROM = 1e15
+
+
+def _compact(value: float) -> str | None:
+    """Return a figure of COMPACT_FROM or more in at most 9 cells (None when smaller)."""
+    size = abs(value)
+    if not size >= COMPACT_FROM:  # NaN too: it is formatted as it is
+        return None
+    if size >= _SCIENTIFIC_FROM:
+        return f"{value:.2e}"
+    scale, suffix = next((scale, suffix) for scale, suffix in _SUFFIXES if size >= scale)
+    return f"{value / scale:.2f}{suffix}"
+
 
 def arrow(value: float | None) -> str:
     """Return ▲ for a rise, ▼ for a fall, = for no change and a space when unknown."""
@@ -48,16 +66,20 @@ def direction_style(value: float | None) -> str:
 
 
 def fmt_price(value: float | None, decimals: int = 2) -> str:
-    """Format a price with thousands separators: 6870.4 -> '6,870.40'."""
+    """Format a price with thousands separators: 6870.4 -> '6,870.40' (compact from 1e6)."""
     if value is None:
         return MISSING
-    return f"{value:,.{decimals}f}"
+    compact = _compact(value)
+    return compact if compact is not None else f"{value:,.{decimals}f}"
 
 
 def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
-    """Format a signed figure with an explicit sign: 0.19 -> '+0.19'."""
+    """Format a signed figure with an explicit sign: 0.19 -> '+0.19' (compact from 1e6)."""
     if value is None:
         return MISSING
+    compact = _compact(value)
+    if compact is not None:
+        return f"{'+' if value > 0 else ''}{compact}{suffix}"
     shown = round(value, decimals)
     if shown == 0:
         # No sign on zero (and never the misleading "-0.00").
@@ -78,10 +100,11 @@ def fit_decimals(value: float | None, decimals: int = 2) -> int:
 
 
 def fmt_plain(value: float | None, decimals: int = 2, suffix: str = "") -> str:
-    """Format an unsigned figure (None as the missing mark)."""
+    """Format an unsigned figure (None as the missing mark; compact from 1e6)."""
     if value is None:
         return MISSING
-    return f"{value:.{decimals}f}{suffix}"
+    compact = _compact(value)
+    return f"{compact if compact is not None else f'{value:.{decimals}f}'}{suffix}"
 
 
 def shown_value(value: float | None, decimals: int) -> float | None:
