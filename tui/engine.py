@@ -21,7 +21,7 @@ from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe, vars_in_order
 from tui.clock import Clock, ReplayClock, SystemClock
 from tui.config import Settings
-from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData
+from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData, describe_exception
 from tui.feeds.health import FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
@@ -240,8 +240,8 @@ class Engine:
                 self._apply_quotes(await self.feed.quotes([symbol]))
             await self._load_history(symbol)
             await self._load_due_intraday(symbol)
-        except FeedError as exc:
-            self.health.failed(now, str(exc))
+        except Exception as exc:
+            self.health.failed(now, self._poll_error(exc))
 
     async def _load_due_intraday(self, symbol: str | None) -> None:
         """Fetch a newly focused symbol's minute bars: it should not wait a minute for them."""
@@ -268,10 +268,14 @@ class Engine:
         self.health.cadence_s = self._cadence(now) * self.clock.speed
         try:
             await self._poll(now)
-        except FeedError as exc:
+        except Exception as exc:
+            # Whatever a poll raises is this feed failing, shown and retried with backoff:
+            # the loop never dies of it (a FeedError is expected, anything else a fault).
             self._retry_after_s = exc.retry_after_s if isinstance(exc, RateLimited) else None
             self.next_delay_s = self._plan(now, failures=self.health.failures + 1)
-            self.health.failed(now, str(exc), retry_in_s=self.next_delay_s * self.clock.speed)
+            self.health.failed(
+                now, self._poll_error(exc), retry_in_s=self.next_delay_s * self.clock.speed
+            )
         else:
             self._retry_after_s = None
             self.health.succeeded(now)
@@ -282,6 +286,12 @@ class Engine:
         snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
         self.latest = snapshot
         return snapshot
+
+    def _poll_error(self, exc: Exception) -> str:
+        """Return the status line's words for a failed poll (an unexpected one named by type)."""
+        if isinstance(exc, FeedError):
+            return str(exc)
+        return f"{self.feed.name} failed: {describe_exception(exc)}"
 
     async def rebuild(self) -> Snapshot:
         """Build a Snapshot without a poll: the clock and the quotes stay (paused or finished).

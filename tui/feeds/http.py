@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,8 +14,8 @@ from typing import Any
 import httpx
 
 from tui.clock import Clock
-from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.poller import TokenBucket
+from tui.feeds.base import FeedError, RateLimited, describe_exception, without_queries
+from tui.feeds.poller import MAX_RETRY_AFTER_S, TokenBucket
 
 #: A current desktop browser: some providers (Yahoo) refuse or throttle library user agents.
 USER_AGENT = (
@@ -228,6 +227,10 @@ async def fetch(
         raise FeedError(f"{provider} connection failed: {_describe(exc)}") from exc
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
         raise FeedError(f"{provider} request failed: {_describe(exc)}") from exc
+    except Exception as exc:
+        # Anything else (an OverflowError in a task group for port 99999, a bug in a
+        # transport) is still this provider failing: its type is named, the engine goes on.
+        raise FeedError(f"{provider} request failed: {describe_exception(exc)}") from exc
     return RawReply(status, content_type, body)
 
 
@@ -239,7 +242,8 @@ def decode_json(provider: str, raw: RawReply) -> Any:
 def retry_after_seconds(value: str | None, reference: datetime | None) -> float | None:
     """Parse a Retry-After header: delay seconds, or an HTTP date measured from ``reference``.
 
-    Returns None when the header is absent or unreadable, or is a date with no reference.
+    Returns None when the header is absent or unreadable, or is a date with no reference. A
+    number too large for a float ("9" * 400) is infinite; the caller caps every wait.
     """
     if value is None or not value.strip():
         return None
@@ -248,18 +252,29 @@ def retry_after_seconds(value: str | None, reference: datetime | None) -> float 
         seconds = float(text)
     except ValueError:
         seconds = math.nan
-    if math.isfinite(seconds):
+    # A number, however large; "inf" or "nan" are words, and no date either.
+    if not math.isnan(seconds) and text[0] in "0123456789+-.":
         return max(seconds, 0.0)
     if reference is None:
         return None
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         # RFC 9110 dates are GMT; parsedate_to_datetime leaves "-0000" naive.
         when = when.replace(tzinfo=UTC)
     return max((when - reference).total_seconds(), 0.0)
+
+
+def capped_wait(seconds: float) -> tuple[float, bool]:
+    """Return a server's requested wait bounded by MAX_RETRY_AFTER_S, and whether it was cut.
+
+    An all-day Retry-After (or a date in 9999) would silence a monitor until tomorrow.
+    """
+    if seconds > MAX_RETRY_AFTER_S:
+        return MAX_RETRY_AFTER_S, True
+    return seconds, False
 
 
 def _total_deadline_s(client: httpx.AsyncClient) -> float:
@@ -282,7 +297,10 @@ def _status_error(provider: str, response: httpx.Response, clock: Clock | None) 
         what = "rate limit" if status == 429 else "unavailable"
         message = f"{provider} {what} (HTTP {status})"
         if wait is not None:
+            wait, capped = capped_wait(wait)
             message += f", retry in {math.ceil(wait)} s"
+            if capped:
+                message += f" (its Retry-After is capped at {_minutes(MAX_RETRY_AFTER_S)})"
         return RateLimited(message, wait)
     if 300 <= status < 400:
         # The Location may carry tokens in its query: name the status, never the target.
@@ -315,6 +333,10 @@ async def _read_capped(provider: str, response: httpx.Response) -> bytes:
         # The headers arrived, the body did not: say so rather than "connection failed".
         raise FeedError(f"{provider} response was cut short: {_describe(exc)}") from exc
     return b"".join(chunks)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min"
 
 
 def _megabytes(size: int) -> str:
@@ -355,10 +377,7 @@ def _seconds(value: float | None) -> str:
     return f"{value:g}"
 
 
-_URL_QUERY = re.compile(r"(\w+://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
-
-
 def _describe(exc: BaseException) -> str:
     """Return the exception's own words without any URL query string (it may hold keys)."""
     text = str(exc).strip() or type(exc).__name__
-    return _URL_QUERY.sub(r"\1", text)
+    return without_queries(text)

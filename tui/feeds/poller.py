@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from tui.clock import Clock
 
+#: The longest wait a server's Retry-After can impose: an all-day value (or a date in 9999)
+#: would silence a monitor until tomorrow, so longer requests are cut to this.
+MAX_RETRY_AFTER_S = 15 * 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
@@ -48,8 +52,8 @@ def next_delay(
     if failures <= 0:
         return cadence_s
     wait = max(cadence_s, backoff.delay(failures, rng))
-    if retry_after_s is not None and math.isfinite(retry_after_s):
-        wait = max(wait, retry_after_s)
+    if retry_after_s is not None and not math.isnan(retry_after_s):
+        wait = max(wait, min(retry_after_s, MAX_RETRY_AFTER_S))
     return wait
 
 
