@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -161,12 +162,46 @@ class KeyedProvider(HttpProvider):
         return self._api_key
 
 
+#: A provider's own words are cut to this length for the status line (after masking).
+MAX_MESSAGE_CHARS = 240
+
+
+def mask_secret(text: str, secret: str) -> str:
+    """Return ``text`` with every spelling of ``secret`` replaced by ``***``.
+
+    A provider may echo a key raw, percent-encoded (hex in either case, "/" kept or not),
+    with "+" for a space, or encoded twice: each character of the key matches itself or
+    any of those encodings, so a mix of them is masked too.
+    """
+    if not secret:
+        return text
+    return _secret_pattern(secret).sub("***", text)
+
+
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    parts = []
+    for char in secret:
+        encoded = "".join(f"%(?:25)?{byte:02X}" for byte in char.encode("utf-8"))
+        options = [re.escape(char), encoded]
+        if char == " ":
+            options.append(r"\+")
+        parts.append(f"(?:{'|'.join(options)})")
+    # Case-blind for the hex digits; masking a key's other-case twin as well costs nothing.
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+def clip_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Return ``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 def scrubbed(error: FeedError, key: str) -> FeedError:
-    """Return ``error`` with ``key`` masked in its message and its chain of causes dropped."""
+    """Return ``error`` with ``key`` masked, then cut to length, its chain of causes dropped.
+
+    Masking comes first: a message cut through the middle of a key would keep half of it.
+    """
     # get_json strips query strings, but a provider may echo the key in its own words.
-    text = str(error)
-    if key in text:
-        error.args = (text.replace(key, "***"),)
+    error.args = (clip_message(mask_secret(str(error), key)),)
     # The chained httpx exception holds the request, whose URL holds the key: drop the chain.
     error.__cause__ = None
     error.__context__ = None
