@@ -332,6 +332,8 @@ class Engine:
             retry_after_s=self._retry_after_s,
             backoff=self._backoff,
             rng=self._rng,
+            # While open a minute's silence is a lot: the backoff stops at about a minute.
+            market_open=market_session(now).state == "open",
         )
 
     def _build(
