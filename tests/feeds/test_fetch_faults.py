@@ -99,7 +99,7 @@ def test_the_engine_survives_a_retry_after_of_1e21_and_plans_the_cap(
     feed = snapshot.feeds[0]
     assert feed.state == "down"
     assert feed.error == (
-        "Yahoo rate limit (HTTP 429), retry in 900 s (its Retry-After is capped at 15 min)"
+        "Yahoo chart: rate limit (HTTP 429), retry in 900 s (its Retry-After is capped at 15 min)"
     )
     assert feed.next_retry == snapshot.as_of + timedelta(seconds=FIFTEEN_MINUTES)
     assert local_server.total == 1

@@ -72,7 +72,7 @@ async def test_navigation_during_a_retry_after_window_sends_no_request(
     try:
         await until(lambda: len(published) == 1, "the first poll")
         first = published[0].feeds[0]
-        assert first.error == f"Yahoo rate limit (HTTP 429), retry in {RETRY_AFTER_S} s"
+        assert first.error == f"Yahoo chart: rate limit (HTTP 429), retry in {RETRY_AFTER_S} s"
         assert local_server.total == 1
         for step, (sector, symbol) in enumerate(NAVIGATION, start=2):
             engine.focus(sector=sector, symbol=symbol)

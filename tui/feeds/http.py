@@ -60,6 +60,15 @@ class RawReply:
     body: bytes
 
 
+def endpoint_label(provider: str, endpoint: str) -> str:
+    """Return what a provider's messages about one endpoint begin with: "Yahoo crumb:".
+
+    Passed as the ``provider`` of fetch and get_json, so "Yahoo crumb: HTTP 500" says
+    which of a provider's several requests failed.
+    """
+    return f"{provider} {endpoint}:"
+
+
 def budget_hook(
     bucket: TokenBucket, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 ) -> Callable[[httpx.Request], Awaitable[None]]:
