@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from server import LocalServer, Reply, local_server
+from test_engine_polling import ScriptedFeed
 from test_live_engine import config_for
 
 from tui.analytics.snapshot import Snapshot
@@ -16,7 +17,9 @@ from tui.analytics.universe import load_universe, vars_in_order
 from tui.clock import ManualClock
 from tui.config import load_settings
 from tui.engine import Engine, live_engine
+from tui.feeds.base import RateLimited
 from tui.feeds.yahoo import chart_path
+from tui.launch import DeferredEngine
 from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
@@ -123,3 +126,16 @@ async def test_one_manual_try_per_window_then_the_wait_is_told(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await engine.aclose()
+
+
+async def test_the_app_s_deferred_engine_passes_the_manual_try_through(clock: ManualClock):
+    feed = ScriptedFeed([RateLimited("Yahoo quote: rate limit (HTTP 429), retry in 60 s", 60.0)])
+    deferred = DeferredEngine(
+        lambda: Engine(feed, clock, refresh_s=10.0), clock=clock, demo=False, source_label="x"
+    )
+    # Before the engine exists its first poll is immediate anyway.
+    assert deferred.refresh_now() is None
+    await deferred.refresh()
+    assert deferred.refresh_now() is None  # the window's manual try
+    assert deferred.refresh_now() == 60.0
+    assert feed.calls == 1
