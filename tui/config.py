@@ -17,6 +17,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
+from urllib.parse import urlsplit
 
 from tui.alert_rules import (
     AlertRule,
@@ -372,7 +373,44 @@ def _fedwatch(reader: _Reader, raw: Mapping[str, Any]) -> FedwatchSettings:
 def _url(reader: _Reader, section: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
         raise reader.fail(section, key, f"{value!r} is not an http(s) URL")
+    problem = url_problem(value, base=key == "base_url")
+    if problem is not None:
+        raise reader.fail(section, key, f"{value!r}: {problem}")
     return value.rstrip("/")
+
+
+#: The ports a URL may name (0 is "any port" to a socket, never a server's).
+_PORTS = range(1, 65536)
+
+
+def url_problem(url: str, *, base: bool) -> str | None:
+    """Return why an http(s) ``url`` cannot be fetched (None when it can).
+
+    Checked when the config loads: a port out of range or a broken host otherwise ends in
+    an exception at the first request. A ``base`` URL has paths appended, so it takes no
+    query or fragment.
+    """
+    if any(char.isspace() or not char.isprintable() for char in url):
+        return "it contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "its host is not valid"
+    if not parts.hostname:
+        return "it has no host"
+    host_port = parts.netloc.rpartition("@")[2]
+    port = host_port.rpartition("]")[2] if host_port.startswith("[") else host_port
+    port_text = port.partition(":")[2]
+    if port_text:
+        if not (port_text.isascii() and port_text.isdigit()):
+            return "its port is not a number"
+        # A long run of digits is out of range without converting it (int() has a limit).
+        if len(port_text) > 5 or int(port_text) not in _PORTS:
+            shown = port_text if len(port_text) <= 8 else port_text[:8] + "\u2026"
+            return f"port {shown} is outside {_PORTS.start}..{_PORTS.stop - 1}"
+    if base and ("?" in url or "#" in url):
+        return "a base URL takes no query or fragment"
+    return None
 
 
 def _provider(

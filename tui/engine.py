@@ -21,7 +21,7 @@ from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe, vars_in_order
 from tui.clock import Clock, ReplayClock, SystemClock
 from tui.config import Settings
-from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData
+from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData, describe_exception
 from tui.feeds.health import STALE_AFTER_CADENCES, FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
@@ -115,6 +115,11 @@ class Engine:
         self._closed = False
         # Set by focus(): a paused loop then builds the new details from the store.
         self._refocused = False
+        # After a failed poll: the monotonic second the next planned try is due. Until then
+        # navigation builds from the store and `r` gets one manual try (see refresh_now).
+        self._due_at: float | None = None
+        self._manual_try = False
+        self._manual_used = False
 
     @property
     def paused(self) -> bool:
@@ -124,9 +129,11 @@ class Engine:
     def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
         """Add the details of ``sector`` (or watchlist) and ``symbol`` to every snapshot.
 
-        Replaces the previous focus (``focus()`` clears it) and polls at once (see wake).
-        A focused symbol's daily history is fetched once a day and its minute bars join the
-        once-a-minute intraday fetch, the first of them on the next poll.
+        Replaces the previous focus (``focus()`` clears it) and polls at once (see wake),
+        unless a failed poll's Retry-After or backoff is in force: then the details are built
+        from the store and wait for the next planned try. A focused symbol's daily history is
+        fetched once a day and its minute bars join the once-a-minute intraday fetch, the
+        first of them on the next poll.
         """
         if symbol != self._focus_symbol and symbol not in self._chart_symbols:
             # The indices' bars come anyway; another symbol's are due on the next poll.
@@ -146,6 +153,30 @@ class Engine:
         if self._wake_event is not None:
             self._wake_event.set()
 
+    def waiting_s(self) -> float | None:
+        """Return the wall seconds until the next planned try while a failure window is on.
+
+        None when the last poll succeeded or its window is over (a poll may go out now).
+        """
+        if self._due_at is None or self.health.failures == 0:
+            return None
+        left = self._due_at - self.clock.monotonic()
+        return left if left > 0 else None
+
+    def refresh_now(self) -> float | None:
+        """Poll now for `r`; returns None, or the seconds to wait when no try is allowed.
+
+        While a Retry-After or backoff window is in force one manual try is allowed per
+        window (the source may be back early); after it, the next try is the planned one.
+        """
+        if self.waiting_s() is not None:
+            if self._manual_used:
+                return self.waiting_s()
+            self._manual_used = True
+            self._manual_try = True
+        self.wake()
+        return None
+
     def pause(self) -> None:
         """Stop polling until resume(); a replay clock stands still meanwhile."""
         self._paused = True
@@ -153,7 +184,7 @@ class Engine:
             self.clock.pause()
 
     def resume(self) -> None:
-        """Poll again at once; a replay clock goes on from the instant it was paused at."""
+        """Poll again at once (or when a failure window ends); a replay goes on where it was."""
         if isinstance(self.clock, ReplayClock):
             self.clock.resume()
         self._paused = False
@@ -236,15 +267,17 @@ class Engine:
         feed's state and leaves the details with what there is.
         """
         symbol = self._focus_symbol
-        if symbol is None:
+        if symbol is None or self.waiting_s() is not None:
+            # Within a Retry-After or backoff window nothing is asked of the source: the
+            # next planned poll fetches what the focus lacks.
             return
         try:
             if symbol not in self._quoted and symbol not in self.store.quotes["symbol"]:
                 self._apply_quotes(await self.feed.quotes([symbol]))
             await self._load_history(symbol)
             await self._load_due_intraday(symbol)
-        except FeedError as exc:
-            self.health.failed(now, str(exc))
+        except Exception as exc:
+            self.health.failed(now, self._poll_error(exc))
 
     async def _load_due_intraday(self, symbol: str | None) -> None:
         """Fetch a newly focused symbol's minute bars: it should not wait a minute for them."""
@@ -282,23 +315,39 @@ class Engine:
         focus = (self._focus_sector, self._focus_symbol)
         # Staleness follows the cadence in force: 5 s while open is not 5 min at night.
         self.health.cadence_s = self._cadence(now) * self.clock.speed
+        if not self._manual_try:
+            # A planned poll: the manual try of the window it ends is spent or not needed.
+            self._manual_used = False
+        self._manual_try = False
         try:
             await self._poll(now)
-        except FeedError as exc:
+        except Exception as exc:
+            # Whatever a poll raises is this feed failing, shown and retried with backoff:
+            # the loop never dies of it (a FeedError is expected, anything else a fault).
             self._retry_after_s = exc.retry_after_s if isinstance(exc, RateLimited) else None
             self.next_delay_s = self._plan(now, failures=self.health.failures + 1)
-            self.health.failed(now, str(exc), retry_in_s=self.next_delay_s * self.clock.speed)
+            self.health.failed(
+                now, self._poll_error(exc), retry_in_s=self.next_delay_s * self.clock.speed
+            )
         else:
             self._retry_after_s = None
             # A replay that skipped unreadable files plays on, degraded, and says so.
             self.health.succeeded(now, notice=getattr(self.feed, "notice", None))
             self.next_delay_s = self._plan(now, failures=0)
+            self._manual_used = False
+        self._due_at = self.clock.monotonic() + self.next_delay_s
         if self.recorder is not None:
             # File writes block: off the event loop, like the analytics.
             self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
         snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
         self.latest = snapshot
         return snapshot
+
+    def _poll_error(self, exc: Exception) -> str:
+        """Return the status line's words for a failed poll (an unexpected one named by type)."""
+        if isinstance(exc, FeedError):
+            return str(exc)
+        return f"{self.feed.name} failed: {describe_exception(exc)}"
 
     async def rebuild(self) -> Snapshot:
         """Build a Snapshot without a poll: the clock and the quotes stay (paused or finished).
@@ -349,6 +398,8 @@ class Engine:
             retry_after_s=self._retry_after_s,
             backoff=self._backoff,
             rng=self._rng,
+            # While open a minute's silence is a lot: the backoff stops at about a minute.
+            market_open=market_session(now).state == "open",
         )
 
     def _build(
@@ -407,21 +458,25 @@ class Engine:
         The sleep runs from the end of a poll, so a slow request never overlaps the next one.
         It ends early on wake() (focus, a manual refresh). While paused no poll is made once
         there are figures to hold (the first one is); a focus meanwhile gets its details
-        from rebuild(). A custom ``sleep`` (tests) is awaited in full; a wake() meanwhile
-        needs nothing more, as the poll that follows is the one it asked for.
+        from rebuild(). The same holds while a failed poll's Retry-After or backoff is in
+        force, until it ends or refresh_now() asks for the window's one manual try. A custom
+        ``sleep`` (tests) is awaited in full; a wake() meanwhile needs nothing more, as the
+        poll that follows is the one it asked for.
         """
         self._wake_event = asyncio.Event()
         if self._woken:
             self._wake_event.set()
         while True:
-            while self._paused and self.latest is not None:
-                if self._refocused:
-                    # A screen opened while paused wants its details now. The focus is
-                    # looked at before waiting: its wake-up may have ended the last sleep.
-                    self._refocused = False
-                    publish(await self.rebuild())
-                else:
-                    await self._wait_for_wake(None)
+            if self._paused and self.latest is not None:
+                await self._idle(publish, None)
+                continue
+            # Read once: the wait below must not be "for ever" if the window ends meanwhile.
+            left = None if self._manual_try else self.waiting_s()
+            if left is not None and self.latest is not None:
+                # A failed poll's Retry-After or backoff is in force: a wake-up (navigation,
+                # resume) polls only once it is over, or for the one manual try.
+                await self._idle(publish, left)
+                continue
             finished = self.clock.finished
             self._refocused = False  # this poll's snapshot carries the focus
             publish(await self.refresh())
@@ -430,8 +485,21 @@ class Engine:
             if sleep is not None:
                 await sleep(self.next_delay_s)
                 self._woken = False
+                # A custom sleep is the wait in full (tests): its window is over.
+                self._due_at = None
             else:
                 await self._wait_for_wake(self.next_delay_s)
+
+    async def _idle(self, publish: Callable[[Snapshot], None], timeout_s: float | None) -> None:
+        """Between polls that may not go out yet: build a new focus from the store, or wait.
+
+        The focus is looked at before waiting: its wake-up may have ended the last sleep.
+        """
+        if self._refocused:
+            self._refocused = False
+            publish(await self.rebuild())
+        else:
+            await self._wait_for_wake(timeout_s)
 
     async def aclose(self) -> None:
         """Flush any recording and close the feed (once: later calls do nothing)."""

@@ -67,6 +67,10 @@ class MonitorEngine(Protocol):
         """Poll now instead of at the end of the current sleep."""
         ...
 
+    def refresh_now(self) -> float | None:
+        """Poll now (`r`), or return the seconds until the next try when none is allowed."""
+        ...
+
     def pause(self) -> None:
         """Stop polling (a replay stands still) until resume()."""
         ...
@@ -172,6 +176,10 @@ class DeferredEngine:
         """Poll now (nothing to do before the engine exists: its first poll is immediate)."""
         if self._engine is not None:
             self._engine.wake()
+
+    def refresh_now(self) -> float | None:
+        """Poll now (the first poll is immediate anyway before the engine exists)."""
+        return self._engine.refresh_now() if self._engine is not None else None
 
     def pause(self) -> None:
         """Pause polling (remembered until the engine exists)."""

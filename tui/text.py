@@ -2,7 +2,8 @@
 
 One spelling everywhere ('Wed 10 Dec 2025', 'Wed 10 Dec 2025 14:00 ET'); where room is short a
 form drops the year or the weekday, never reorders. English names whatever the locale (strftime's
-%a and %b follow it), and New York wall time for every instant.
+%a and %b follow it), and New York wall time for every instant. Text from outside (file names)
+is shown with its control characters escaped.
 """
 
 from __future__ import annotations
@@ -33,3 +34,12 @@ def fmt_ny_moment(moment: datetime, *, seconds: bool = False) -> str:
     """Format an instant in New York: 'Wed 10 Dec 2025 14:00 ET'."""
     local = moment.astimezone(NEW_YORK)
     return f"{fmt_day(local.date())} {fmt_ny_time(moment, seconds=seconds)} ET"
+
+
+def printable(text: str) -> str:
+    """Return ``text`` with every non-printable character escaped as repr() writes it.
+
+    For text from outside shown in a message: an escape sequence in a file name must not
+    reach the terminal.
+    """
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)

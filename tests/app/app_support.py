@@ -301,6 +301,11 @@ class ScriptedEngine:
         """Record a request to poll now."""
         self.wakes += 1
 
+    def refresh_now(self) -> float | None:
+        """Record a request to poll now (`r`); a scripted source never makes one wait."""
+        self.wake()
+        return None
+
     def pause(self) -> None:
         """Pause (the scripted source only records it)."""
         self.paused = True

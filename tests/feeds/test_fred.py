@@ -361,13 +361,13 @@ def test_unusable_bodies_are_series_errors(body, message):
     assert caught.value.series_id == "DFF"
 
 
-def test_error_message_is_one_bounded_line():
+def test_error_message_is_one_line_cut_only_after_masking():
     assert error_message({"error_code": 400, "error_message": "a\n  b"}) == "a b"
     assert error_message({"error_code": 423, "error_message": ""}) == "error code 423"
     assert error_message(DFF) is None
-    long = error_message({"error_message": "x" * 500})
-    assert long is not None
-    assert len(long) == 200
+    # Cutting here could halve an echoed key; scrubbed() masks it, then cuts the message
+    # (tests/feeds/test_secret_masking.py).
+    assert error_message({"error_message": "x" * 500}) == "x" * 500
 
 
 GOOD_DATES = st.dates(min_value=date(1950, 1, 1), max_value=date(2100, 1, 1)).map(date.isoformat)

@@ -23,7 +23,7 @@ async def test_503_with_retry_after_is_a_rate_limit(local_server: LocalServer):
         with pytest.raises(RateLimited) as caught:
             await chart.quote("^GSPC")
     assert caught.value.retry_after_s == 120
-    assert str(caught.value) == "Yahoo unavailable (HTTP 503), retry in 120 s"
+    assert str(caught.value) == "Yahoo chart: unavailable (HTTP 503), retry in 120 s"
 
 
 async def test_503_without_retry_after_is_a_plain_failure(local_server: LocalServer):
@@ -33,7 +33,7 @@ async def test_503_without_retry_after_is_a_plain_failure(local_server: LocalSer
         with pytest.raises(FeedError) as caught:
             await chart.quote("^GSPC")
     assert not isinstance(caught.value, RateLimited)
-    assert str(caught.value) == "Yahoo HTTP 503"
+    assert str(caught.value) == "Yahoo chart: HTTP 503"
 
 
 def test_status_line_names_the_next_try():

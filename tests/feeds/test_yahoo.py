@@ -315,13 +315,13 @@ async def test_a_plain_404_is_not_an_unknown_symbol(yahoo, local_server):
     with pytest.raises(FeedError) as caught:
         await yahoo.quote("SPY")
     assert type(caught.value) is FeedError
-    assert str(caught.value) == "Yahoo HTTP 404"
+    assert str(caught.value) == "Yahoo chart: HTTP 404"
     assert yahoo.unknown_symbols == frozenset()
 
 
 async def test_a_404_json_without_chart_error_is_not_an_unknown_symbol(yahoo, local_server):
     local_server.add("/v8/finance/chart/SPY", Reply.json({"message": "no route"}, 404))
-    with pytest.raises(FeedError, match=r"^Yahoo HTTP 404$"):
+    with pytest.raises(FeedError, match=r"^Yahoo chart: HTTP 404$"):
         await yahoo.quote("SPY")
 
 
@@ -387,12 +387,19 @@ def test_odd_shapes_are_symbol_errors(body):
     [
         (
             Reply.html(),
-            "Yahoo sent HTML where JSON was expected (a captive portal or a challenge page?)",
+            "Yahoo chart: sent HTML where JSON was expected "
+            "(a captive portal or a challenge page?)",
         ),
-        (Reply.text('{"chart":', content_type="application/json"), "Yahoo sent malformed JSON"),
-        (Reply.json({}, 503), "Yahoo HTTP 503"),
-        (Reply.json({}, 429, {"Retry-After": "40"}), "Yahoo rate limit (HTTP 429), retry in 40 s"),
-        (Reply.slow(5.0, {}), "Yahoo timed out after 0.3 s"),
+        (
+            Reply.text('{"chart":', content_type="application/json"),
+            "Yahoo chart: sent malformed JSON",
+        ),
+        (Reply.json({}, 503), "Yahoo chart: HTTP 503"),
+        (
+            Reply.json({}, 429, {"Retry-After": "40"}),
+            "Yahoo chart: rate limit (HTTP 429), retry in 40 s",
+        ),
+        (Reply.slow(5.0, {}), "Yahoo chart: timed out after 0.3 s"),
     ],
     ids=["html", "malformed", "503", "429", "slow"],
 )
@@ -407,9 +414,9 @@ async def test_faults_reach_the_caller_as_feed_errors(yahoo, local_server, reply
 async def test_reset_and_truncation_are_feed_errors(yahoo, local_server):
     local_server.add("/v8/finance/chart/SPY", Reply.reset())
     local_server.add("/v8/finance/chart/IWM", Reply.truncated(b'{"chart":{"result":[{', 900))
-    with pytest.raises(FeedError, match=r"^Yahoo connection failed: "):
+    with pytest.raises(FeedError, match=r"^Yahoo chart: connection failed: "):
         await yahoo.quote("SPY")
-    with pytest.raises(FeedError, match=r"^Yahoo response was cut short: "):
+    with pytest.raises(FeedError, match=r"^Yahoo chart: response was cut short: "):
         await yahoo.quote("IWM")
 
 
@@ -465,7 +472,7 @@ async def test_quotes_stops_at_most_at_the_requests_in_flight(yahoo, local_serve
     symbols = [f"S{index}" for index in range(20)]
     for symbol in symbols:
         local_server.add(f"/v8/finance/chart/{symbol}", Reply.reset())
-    with pytest.raises(FeedError, match=r"^Yahoo connection failed: "):
+    with pytest.raises(FeedError, match=r"^Yahoo chart: connection failed: "):
         await yahoo.quotes(symbols, concurrency=4)
     assert 1 <= local_server.total <= 4
 

@@ -159,7 +159,7 @@ async def test_a_crumb_with_url_reserved_characters_arrives_intact(yahoo, local_
         (Reply.text("ab<c"), "Yahoo sent an unusable crumb (4 characters)"),
         (Reply.text("x" * 65), "Yahoo sent an unusable crumb (65 characters)"),
         (Reply.text("Unauthorized", 401), "Yahoo refused a crumb (HTTP 401): no session cookie?"),
-        (Reply.text("oops", 500), "Yahoo HTTP 500"),
+        (Reply.text("oops", 500), "Yahoo crumb: HTTP 500"),
     ],
 )
 async def test_a_bad_crumb_reply_is_a_clear_error(yahoo, local_server, reply, message):
@@ -600,7 +600,7 @@ async def test_429_is_a_rate_limit_and_starts_no_further_batch(yahoo, local_serv
     with pytest.raises(RateLimited) as caught:
         await yahoo.quotes(symbols)
     assert caught.value.retry_after_s == 40.0
-    assert str(caught.value) == "Yahoo rate limit (HTTP 429), retry in 40 s"
+    assert str(caught.value) == "Yahoo quote: rate limit (HTTP 429), retry in 40 s"
     assert local_server.count(QUOTE_PATH) == 2
     # A rate limit is not a bad session: no renewal.
     assert local_server.count(CRUMB_PATH) == 1
@@ -620,13 +620,14 @@ async def test_429_on_the_crumb_is_a_rate_limit(yahoo, local_server):
     [
         (
             Reply.html(),
-            "Yahoo sent HTML where JSON was expected (a captive portal or a challenge page?)",
+            "Yahoo quote: sent HTML where JSON was expected "
+            "(a captive portal or a challenge page?)",
         ),
         (
             Reply.text('{"quoteResponse": {"result": [', content_type="application/json"),
-            "Yahoo sent malformed JSON",
+            "Yahoo quote: sent malformed JSON",
         ),
-        (Reply.text("", content_type="application/json"), "Yahoo sent an empty response"),
+        (Reply.text("", content_type="application/json"), "Yahoo quote: sent an empty response"),
         (Reply.json({"unexpected": True}), "Yahoo sent something other than a quote response"),
         (
             Reply.json({"quoteResponse": {"result": None, "error": None}}),
@@ -651,7 +652,7 @@ async def test_429_on_the_crumb_is_a_rate_limit(yahoo, local_server):
             Reply.json({"quoteResponse": {"result": [], "error": {"code": "Internal"}}}),
             "Yahoo quote error: Internal",
         ),
-        (Reply.text("busy", 503), "Yahoo HTTP 503"),
+        (Reply.text("busy", 503), "Yahoo quote: HTTP 503"),
     ],
 )
 async def test_a_broken_quote_body_fails_the_call(yahoo, local_server, reply, message):
@@ -667,14 +668,14 @@ async def test_a_broken_quote_body_fails_the_call(yahoo, local_server, reply, me
 async def test_a_truncated_body_is_cut_short(yahoo, local_server):
     open_session(local_server)
     local_server.add(QUOTE_PATH, Reply.truncated(b'{"quoteResponse":{"result":[{"symbol"', 900))
-    with pytest.raises(FeedError, match=r"^Yahoo response was cut short: "):
+    with pytest.raises(FeedError, match=r"^Yahoo quote: response was cut short: "):
         await yahoo.quotes(["SPY"])
 
 
 async def test_an_unreachable_cookie_endpoint_is_a_feed_error(local_server):
     async with make_client(FAST, trust_env=False) as client:
         yahoo = YahooQuotes(client, local_server.base_url, cookie_url="http://127.0.0.1:9/x")
-        with pytest.raises(FeedError, match=r"^Yahoo connection failed: "):
+        with pytest.raises(FeedError, match=r"^Yahoo cookie: connection failed: "):
             await yahoo.quotes(["SPY"])
     assert local_server.total == 0
 

@@ -436,3 +436,34 @@ def test_theme_cycle_visits_every_loaded_theme_once_starting_from_the_default():
         seen.append(following)
         assert len(seen) <= len(names)
     assert tuple(seen) == names
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["evil\\u001b[2Jname", "bell\\u0007", "del\\u007f", "c1-csi\\u009b2J"],
+    ids=["escape", "bell", "delete", "c1-csi"],
+)
+def test_a_theme_name_with_control_characters_is_refused_in_one_printable_line(
+    tmp_path: Path, name: str
+):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'name = "{name}"\n[colors]\nprimary = "#fff"\n', encoding="utf-8")
+    (tmp_path / "good.toml").write_text(GOOD, encoding="utf-8")
+    loaded = load_themes([tmp_path])
+    assert loaded.names == ("good",)
+    assert loaded.errors == (
+        f"{bad}:1: 'name' has control characters: a theme name is printable characters only",
+    )
+    assert all(error.isprintable() for error in loaded.errors)
+    # Asked for by its file name, the theme says what is wrong with it.
+    assert loaded.error_for("bad") == loaded.errors[0]
+
+
+def test_a_theme_file_name_with_control_characters_is_shown_escaped(tmp_path: Path):
+    bad = tmp_path / "odd\x1b[2J.toml"
+    bad.write_text('name = "odd"\n[colors]\nprimary = "blu"\n', encoding="utf-8")
+    loaded = load_themes([tmp_path])
+    assert loaded.errors == (
+        f"{tmp_path}/odd\\x1b[2J.toml:3: [colors] primary = 'blu' is not a colour"
+        " (did you mean 'blue'?)",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -13,6 +14,31 @@ if TYPE_CHECKING:
 
 class FeedError(Exception):
     """A feed could not deliver; the message is shown to the user as it is."""
+
+
+_URL_QUERY = re.compile(r"(\w+://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
+
+
+def without_queries(text: str) -> str:
+    """Return ``text`` with every URL's query string removed (a query may hold a key)."""
+    return _URL_QUERY.sub(r"\1", text)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """Name an unexpected exception and give its words: "OverflowError: port must be ...".
+
+    A group of one exception (a task group's) is described by what it holds; URL query
+    strings are dropped, as they may carry a key.
+    """
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    if isinstance(exc, BaseExceptionGroup):
+        inner = "; ".join(describe_exception(item) for item in exc.exceptions)
+        return f"{type(exc).__name__}: {inner}"
+    # One line of printable characters: the message goes to the status line as it is.
+    words = "".join(char if char.isprintable() else " " for char in str(exc))
+    text = without_queries(" ".join(words.split()))
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class RateLimited(FeedError):

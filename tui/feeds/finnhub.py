@@ -48,7 +48,6 @@ NO_PROXY: Mapping[str, str] = {
     "^TNX": "the 10-year Treasury yield",
 }
 
-_MAX_MESSAGE_CHARS = 200
 # Yahoo-style class shares (BRK-B) are written with a dot on Finnhub (BRK.B).
 _CLASS_SHARE = re.compile(r"^([A-Z]{1,6})-([A-Z])$")
 
@@ -230,7 +229,5 @@ def _key_error(status: int, body: Any) -> FeedError:
 def _one_line(value: Any) -> str:
     if value is None:
         return ""
-    text = " ".join(str(value).split())
-    if len(text) > _MAX_MESSAGE_CHARS:
-        text = text[: _MAX_MESSAGE_CHARS - 1] + "\u2026"
-    return text
+    # Not cut here: it may echo the key, which scrubbed masks first and then cuts.
+    return " ".join(str(value).split())

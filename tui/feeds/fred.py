@@ -30,8 +30,6 @@ RATE_SERIES = (EFFR_SERIES, TARGET_UPPER_SERIES, TARGET_LOWER_SERIES, TWO_YEAR_S
 
 #: Observations asked for per series: enough to step over a long weekend of "." values.
 OBSERVATION_LIMIT = 10
-#: FRED's error messages are one or two sentences; anything longer is cut for the status line.
-_MAX_MESSAGE_CHARS = 200
 # FRED documents these statuses with a JSON {"error_code", "error_message"} body.
 _ERROR_STATUSES = (400, 404, 423, 500)
 _DECIMAL = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
@@ -105,15 +103,16 @@ def latest_observation(payload: Any, series_id: str) -> Observation:
 
 
 def error_message(payload: Any) -> str | None:
-    """Return FRED's ``error_message`` (one line, bounded) when ``payload`` is its error object."""
+    """Return FRED's ``error_message`` (one line) when ``payload`` is its error object.
+
+    Not cut here: it may echo the key, which is masked first (see scrubbed) and then cut.
+    """
     if not isinstance(payload, dict) or "error_message" not in payload:
         return None
     text = " ".join(str(payload.get("error_message") or "").split())
     code = payload.get("error_code")
     if not text:
         text = f"error code {code}" if code is not None else "unspecified error"
-    if len(text) > _MAX_MESSAGE_CHARS:
-        text = text[: _MAX_MESSAGE_CHARS - 1] + "\u2026"
     return text
 
 

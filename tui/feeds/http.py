@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 
 from tui.clock import Clock
-from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.poller import TokenBucket
+from tui.feeds.base import FeedError, RateLimited, describe_exception, without_queries
+from tui.feeds.poller import MAX_RETRY_AFTER_S, TokenBucket
 
 #: A current desktop browser: some providers (Yahoo) refuse or throttle library user agents.
 USER_AGENT = (
@@ -58,6 +58,15 @@ class RawReply:
     status: int
     content_type: str
     body: bytes
+
+
+def endpoint_label(provider: str, endpoint: str) -> str:
+    """Return what a provider's messages about one endpoint begin with: "Yahoo crumb:".
+
+    Passed as the ``provider`` of fetch and get_json, so "Yahoo crumb: HTTP 500" says
+    which of a provider's several requests failed.
+    """
+    return f"{provider} {endpoint}:"
 
 
 def budget_hook(
@@ -162,12 +171,46 @@ class KeyedProvider(HttpProvider):
         return self._api_key
 
 
+#: A provider's own words are cut to this length for the status line (after masking).
+MAX_MESSAGE_CHARS = 240
+
+
+def mask_secret(text: str, secret: str) -> str:
+    """Return ``text`` with every spelling of ``secret`` replaced by ``***``.
+
+    A provider may echo a key raw, percent-encoded (hex in either case, "/" kept or not),
+    with "+" for a space, or encoded twice: each character of the key matches itself or
+    any of those encodings, so a mix of them is masked too.
+    """
+    if not secret:
+        return text
+    return _secret_pattern(secret).sub("***", text)
+
+
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    parts = []
+    for char in secret:
+        encoded = "".join(f"%(?:25)?{byte:02X}" for byte in char.encode("utf-8"))
+        options = [re.escape(char), encoded]
+        if char == " ":
+            options.append(r"\+")
+        parts.append(f"(?:{'|'.join(options)})")
+    # Case-blind for the hex digits; masking a key's other-case twin as well costs nothing.
+    return re.compile("".join(parts), re.IGNORECASE)
+
+
+def clip_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """Return ``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 def scrubbed(error: FeedError, key: str) -> FeedError:
-    """Return ``error`` with ``key`` masked in its message and its chain of causes dropped."""
+    """Return ``error`` with ``key`` masked, then cut to length, its chain of causes dropped.
+
+    Masking comes first: a message cut through the middle of a key would keep half of it.
+    """
     # get_json strips query strings, but a provider may echo the key in its own words.
-    text = str(error)
-    if key in text:
-        error.args = (text.replace(key, "***"),)
+    error.args = (clip_message(mask_secret(str(error), key)),)
     # The chained httpx exception holds the request, whose URL holds the key: drop the chain.
     error.__cause__ = None
     error.__context__ = None
@@ -228,6 +271,10 @@ async def fetch(
         raise FeedError(f"{provider} connection failed: {_describe(exc)}") from exc
     except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError, ValueError) as exc:
         raise FeedError(f"{provider} request failed: {_describe(exc)}") from exc
+    except Exception as exc:
+        # Anything else (an OverflowError in a task group for port 99999, a bug in a
+        # transport) is still this provider failing: its type is named, the engine goes on.
+        raise FeedError(f"{provider} request failed: {describe_exception(exc)}") from exc
     return RawReply(status, content_type, body)
 
 
@@ -239,7 +286,8 @@ def decode_json(provider: str, raw: RawReply) -> Any:
 def retry_after_seconds(value: str | None, reference: datetime | None) -> float | None:
     """Parse a Retry-After header: delay seconds, or an HTTP date measured from ``reference``.
 
-    Returns None when the header is absent or unreadable, or is a date with no reference.
+    Returns None when the header is absent or unreadable, or is a date with no reference. A
+    number too large for a float ("9" * 400) is infinite; the caller caps every wait.
     """
     if value is None or not value.strip():
         return None
@@ -248,18 +296,29 @@ def retry_after_seconds(value: str | None, reference: datetime | None) -> float 
         seconds = float(text)
     except ValueError:
         seconds = math.nan
-    if math.isfinite(seconds):
+    # A number, however large; "inf" or "nan" are words, and no date either.
+    if not math.isnan(seconds) and text[0] in "0123456789+-.":
         return max(seconds, 0.0)
     if reference is None:
         return None
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         # RFC 9110 dates are GMT; parsedate_to_datetime leaves "-0000" naive.
         when = when.replace(tzinfo=UTC)
     return max((when - reference).total_seconds(), 0.0)
+
+
+def capped_wait(seconds: float) -> tuple[float, bool]:
+    """Return a server's requested wait bounded by MAX_RETRY_AFTER_S, and whether it was cut.
+
+    An all-day Retry-After (or a date in 9999) would silence a monitor until tomorrow.
+    """
+    if seconds > MAX_RETRY_AFTER_S:
+        return MAX_RETRY_AFTER_S, True
+    return seconds, False
 
 
 def _total_deadline_s(client: httpx.AsyncClient) -> float:
@@ -282,7 +341,10 @@ def _status_error(provider: str, response: httpx.Response, clock: Clock | None) 
         what = "rate limit" if status == 429 else "unavailable"
         message = f"{provider} {what} (HTTP {status})"
         if wait is not None:
+            wait, capped = capped_wait(wait)
             message += f", retry in {math.ceil(wait)} s"
+            if capped:
+                message += f" (its Retry-After is capped at {_minutes(MAX_RETRY_AFTER_S)})"
         return RateLimited(message, wait)
     if 300 <= status < 400:
         # The Location may carry tokens in its query: name the status, never the target.
@@ -315,6 +377,10 @@ async def _read_capped(provider: str, response: httpx.Response) -> bytes:
         # The headers arrived, the body did not: say so rather than "connection failed".
         raise FeedError(f"{provider} response was cut short: {_describe(exc)}") from exc
     return b"".join(chunks)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min"
 
 
 def _megabytes(size: int) -> str:
@@ -355,10 +421,7 @@ def _seconds(value: float | None) -> str:
     return f"{value:g}"
 
 
-_URL_QUERY = re.compile(r"(\w+://[^\s?#'\"<>]*)\?[^\s#'\"<>]*")
-
-
 def _describe(exc: BaseException) -> str:
     """Return the exception's own words without any URL query string (it may hold keys)."""
     text = str(exc).strip() or type(exc).__name__
-    return _URL_QUERY.sub(r"\1", text)
+    return without_queries(text)

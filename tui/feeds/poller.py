@@ -11,6 +11,13 @@ from dataclasses import dataclass
 
 from tui.clock import Clock
 
+#: The longest wait a server's Retry-After can impose: an all-day value (or a date in 9999)
+#: would silence a monitor until tomorrow, so longer requests are cut to this.
+MAX_RETRY_AFTER_S = 15 * 60.0
+#: While the market is open a failing feed is tried again at least once a minute (a few
+#: cadences): after an outage the figures are back within a minute of the source.
+OPEN_BACKOFF_MAX_S = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
@@ -20,15 +27,21 @@ class Backoff:
     factor: float = 2.0
     max_s: float = 300.0
     jitter: float = 0.2  # a fraction: 0.2 spreads each delay over +/- 20 %
+    open_max_s: float = OPEN_BACKOFF_MAX_S  # the cap while the market is open
 
-    def delay(self, failures: int, rng: random.Random) -> float:
-        """Return the wait after ``failures`` consecutive failures (0 failures: no wait)."""
+    def delay(self, failures: int, rng: random.Random, *, max_s: float | None = None) -> float:
+        """Return the wait after ``failures`` consecutive failures (0 failures: no wait).
+
+        ``max_s`` replaces the cap (the shorter one while the market is open).
+        """
         if failures <= 0:
             return 0.0
-        raw = min(self.max_s, self.base_s * self.factor ** (failures - 1))
+        cap = self.max_s if max_s is None else max_s
+        # The exponent is bounded: after a day of failures 2.0 ** n would overflow.
+        raw = min(cap, self.base_s * self.factor ** min(failures - 1, 64))
         # Jitter keeps many monitors that failed together from retrying together.
         spread = raw * self.jitter
-        return max(0.0, min(self.max_s, raw + rng.uniform(-spread, spread)))
+        return max(0.0, min(cap, raw + rng.uniform(-spread, spread)))
 
 
 def next_delay(
@@ -38,18 +51,21 @@ def next_delay(
     retry_after_s: float | None,
     backoff: Backoff,
     rng: random.Random,
+    market_open: bool = False,
 ) -> float:
     """Return the seconds until the next poll.
 
-    After a success: the session's cadence. After a failure: the backoff, never shorter than
-    the server's Retry-After, and never shorter than the cadence (a failure does not speed
-    polling up).
+    After a success: the session's cadence. After a failure: the backoff (capped at about a
+    minute while the market is open), never shorter than the server's Retry-After (itself
+    capped at MAX_RETRY_AFTER_S), and never shorter than the cadence (a failure does not
+    speed polling up).
     """
     if failures <= 0:
         return cadence_s
-    wait = max(cadence_s, backoff.delay(failures, rng))
-    if retry_after_s is not None and math.isfinite(retry_after_s):
-        wait = max(wait, retry_after_s)
+    cap = backoff.open_max_s if market_open else None
+    wait = max(cadence_s, backoff.delay(failures, rng, max_s=cap))
+    if retry_after_s is not None and not math.isnan(retry_after_s):
+        wait = max(wait, min(retry_after_s, MAX_RETRY_AFTER_S))
     return wait
 
 

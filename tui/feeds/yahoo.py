@@ -17,7 +17,7 @@ from tui.clock import Clock
 from tui.config import YAHOO_BASE_URL
 from tui.feeds.base import FeedError, SymbolError, UnknownSymbol
 from tui.feeds.fanout import fan_out
-from tui.feeds.http import ClientSettings, HttpProvider, get_json
+from tui.feeds.http import ClientSettings, HttpProvider, endpoint_label, get_json
 from tui.feeds.values import (
     clock_now,
     epoch,
@@ -34,6 +34,8 @@ PROVIDER = "Yahoo"
 # The default endpoint is kept with the other settings, where the config can replace it.
 DEFAULT_BASE_URL = YAHOO_BASE_URL
 CLIENT_SETTINGS = ClientSettings(provider=PROVIDER)
+# A chart request's failures name the endpoint: "Yahoo chart: HTTP 500".
+_CHART = endpoint_label(PROVIDER, "chart")
 
 _PRICE_FIELDS = ("open", "high", "low", "close")
 
@@ -166,7 +168,7 @@ class YahooChart(HttpProvider):
             }
         reply = await get_json(
             self._client,
-            PROVIDER,
+            _CHART,
             self._base_url + chart_path(symbol),
             params=params,
             accept=(200, 404),
@@ -174,7 +176,7 @@ class YahooChart(HttpProvider):
         )
         if reply.status == 404 and not _is_chart_error(reply.body):
             # A 404 without Yahoo's own error object is a missing endpoint, not a symbol.
-            raise FeedError(f"{PROVIDER} HTTP 404")
+            raise FeedError(f"{_CHART} HTTP 404")
         try:
             return parse_chart(reply.body, symbol, now=clock_now(self._clock))
         except UnknownSymbol:

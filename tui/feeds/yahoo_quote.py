@@ -16,7 +16,7 @@ from tui.analytics.schemas import QUOTES, empty
 from tui.clock import Clock
 from tui.config import YAHOO_COOKIE_URL
 from tui.feeds.base import FeedError, SymbolError
-from tui.feeds.http import HttpProvider, RawReply, decode_json, fetch
+from tui.feeds.http import HttpProvider, RawReply, decode_json, endpoint_label, fetch
 from tui.feeds.unknown import UnknownSymbols
 from tui.feeds.values import clock_now, number, plausible_last, quote_time, valid_price
 from tui.feeds.yahoo import DEFAULT_BASE_URL, PROVIDER
@@ -36,6 +36,10 @@ _CRUMB_FORBIDDEN = frozenset('<>"{}')
 _NO_VOLUME_TYPES = frozenset({"INDEX", "CURRENCY"})
 # The cookie endpoint answers 404 (fc.yahoo.com) or a redirect, and sets the cookie anyway.
 _ANY_STATUS = range(100, 600)
+# Each request's failures name its endpoint: "Yahoo crumb: HTTP 500".
+_COOKIE = endpoint_label(PROVIDER, "cookie")
+_CRUMB = endpoint_label(PROVIDER, "crumb")
+_QUOTE = endpoint_label(PROVIDER, "quote")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,10 +156,10 @@ class YahooSession:
             return self._crumb
 
     async def _open(self) -> str:
-        await fetch(self._client, PROVIDER, self._cookie_url, accept=_ANY_STATUS, clock=self._clock)
+        await fetch(self._client, _COOKIE, self._cookie_url, accept=_ANY_STATUS, clock=self._clock)
         raw = await fetch(
             self._client,
-            PROVIDER,
+            _CRUMB,
             self._base_url + CRUMB_PATH,
             accept=(200, *_REFUSED),
             clock=self._clock,
@@ -266,12 +270,12 @@ class YahooQuotes(HttpProvider):
             raw = await self._get(chunk, crumb)
             if raw.status in _REFUSED:
                 raise FeedError(f"{PROVIDER} refused the session (HTTP {raw.status})")
-        return decode_json(PROVIDER, raw)
+        return decode_json(_QUOTE, raw)
 
     async def _get(self, chunk: Sequence[str], crumb: str) -> RawReply:
         return await fetch(
             self._client,
-            PROVIDER,
+            _QUOTE,
             self._base_url + QUOTE_PATH,
             params={"symbols": ",".join(chunk), "crumb": crumb},
             accept=(200, *_REFUSED),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +21,7 @@ from tui.config import Settings
 from tui.state import UiState, save_state
 from tui.ui.commands import capgap_commands
 from tui.ui.driver import FULL_REPAINT_ENV, DiffingDriver
+from tui.ui.format import fmt_age
 from tui.ui.glyphs import use_ascii
 from tui.ui.job_control import shell_can_resume
 from tui.ui.lifeline import WATCH_EVERY_S, install_exit_signals, terminal_alive, terminal_fd
@@ -366,8 +368,16 @@ class CapgapApp(App[None]):
             screen.show_time(self.latest)
 
     def action_refresh(self) -> None:
-        """Poll now instead of at the next planned time."""
-        self.engine.wake()
+        """Poll now instead of at the next planned time (once per Retry-After or backoff)."""
+        wait_s = self.engine.refresh_now()
+        if wait_s is not None:
+            # The source asked for a pause, or is failing: one manual try per wait, no storm.
+            self.notify(
+                f"already tried once in this wait: next try in {fmt_age(math.ceil(wait_s))}",
+                title="refresh",
+                timeout=5,
+                markup=False,
+            )
 
     def action_compact(self) -> None:
         """Switch the dashboard's compact layout on or off."""

@@ -13,6 +13,7 @@ from textual.theme import Theme
 
 from tui.config import toml_key_line
 from tui.resources import themes_dir
+from tui.text import printable
 
 DEFAULT_THEME = "capgap-dark"
 #: capgap's own colour variables: the only names a theme file may set in [variables].
@@ -57,7 +58,8 @@ class ThemeError(ValueError):
     """
 
     def __init__(self, message: str, theme: str | None = None) -> None:
-        super().__init__(message)
+        # Shown as a notification or on stderr: a file name's control characters are escaped.
+        super().__init__(printable(message))
         self.theme = theme
 
 
@@ -141,7 +143,7 @@ def _flag(file: _File, raw: dict[str, Any], key: str, default: bool) -> bool:
 
 def _parse(file: _File, raw: dict[str, Any]) -> Theme:
     name = raw.get("name")
-    if isinstance(name, str):
+    if isinstance(name, str) and name.isprintable():
         file.theme = name
     unknown = sorted(set(raw) - set(_TOP_KEYS))
     if unknown:
@@ -150,6 +152,12 @@ def _parse(file: _File, raw: dict[str, Any]) -> Theme:
         )
     if not isinstance(name, str) or not name.strip() or name != _one_line(name):
         raise file.error("'name' is missing or not a one-line string", "name")
+    if not name.isprintable():
+        # The name is shown in the palette, notifications and the state file: an escape
+        # sequence in it would reach the terminal. Not echoed: it is not printable.
+        raise file.error(
+            "'name' has control characters: a theme name is printable characters only", "name"
+        )
     dark = _flag(file, raw, "dark", True)
     ansi = _flag(file, raw, "ansi", False)
     colors = _table(file, raw, "colors")
@@ -253,7 +261,10 @@ def load_themes(folders: Sequence[Path] | None = None) -> LoadedThemes:
                 continue
             if theme.name in defined_here:
                 errors.append(
-                    f"{path}: theme {theme.name!r} is already defined by {defined_here[theme.name]}"
+                    printable(
+                        f"{path}: theme {theme.name!r} is already defined by "
+                        f"{defined_here[theme.name]}"
+                    )
                 )
                 continue
             defined_here[theme.name] = path
