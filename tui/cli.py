@@ -20,6 +20,8 @@ from tui.config import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from tui.analytics.snapshot import FedSnapshot, Snapshot
     from tui.analytics.universe import Universe
     from tui.clock import Clock
@@ -797,17 +799,41 @@ def _run_record(args: argparse.Namespace) -> int:
                     print(f"capgap: {feed.name} {feed.state}: {feed.error}", file=sys.stderr)
 
         runner = asyncio.create_task(engine.run(report))
-        await stop.wait()
-        runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+        stopped = asyncio.create_task(stop.wait())
+        # A loop that dies must not leave a recorder that records nothing: it ends too.
+        await asyncio.wait((runner, stopped), return_when=asyncio.FIRST_COMPLETED)
+        died = _failure(runner)
+        for task in (runner, stopped):
+            task.cancel()
+        await asyncio.gather(runner, stopped, return_exceptions=True)
+        if died is not None:
+            print(f"capgap: error: polling stopped: {died}", file=sys.stderr)
         await engine.aclose()
         wrote, lines = recording_report(engine, args.out)
         for line in lines:
             print(f"capgap: {line}", file=sys.stderr)
         # A recording that holds nothing, or not all it should, is a failure for scripts.
-        return EXIT_OK if wrote and not engine.recording_error else EXIT_FAILURE
+        ok = wrote and not engine.recording_error and died is None
+        return EXIT_OK if ok else EXIT_FAILURE
 
     return asyncio.run(record())
+
+
+def _failure(task: asyncio.Task[None]) -> str | None:
+    """Return why a finished task failed, on one printable line (None: not failed or done)."""
+    if not task.done() or task.cancelled():
+        return None
+    error = task.exception()
+    return None if error is None else one_line(f"{type(error).__name__}: {error}")
+
+
+def one_line(text: str) -> str:
+    r"""Return ``text`` with every non-printable character escaped: '\n', '\x1b', '\u202e'.
+
+    Messages quote what the user typed (keys, paths, values): echoed raw, a newline would
+    split the one-line error and an escape sequence would be obeyed by the terminal.
+    """
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def recording_report(engine: Engine | None, out: Path) -> tuple[bool, list[str]]:

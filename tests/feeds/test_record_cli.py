@@ -192,3 +192,50 @@ def test_the_monitor_says_why_it_recorded_nothing(
     assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 0
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith(f"capgap: recorded nothing in {out}: the source never answered (yahoo: ")
+
+
+# `capgap record` whose engine loop dies after one real poll: a fault the loop did not survive.
+DYING_ENGINE = r"""
+import sys
+
+from tui import engine as engine_module
+from tui.cli import main
+
+
+async def run_then_die(self, publish, sleep=None):
+    publish(await self.refresh())
+    raise RuntimeError("the loop broke\nat line two")
+
+
+engine_module.Engine.run = run_then_die
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_record_ends_at_once_with_the_cause_when_its_engine_dies(
+    local_server: LocalServer, tmp_path: Path
+):
+    stamp = serve_a_poll(local_server)
+    config = Path(config_for(local_server, tmp_path))
+    out = tmp_path / "rec"
+    child = subprocess.Popen(
+        [sys.executable, "-c", DYING_ENGINE, "record", "--config", str(config), "--out", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # No signal is sent: the recorder must end by itself once its engine has died.
+        _, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        err = stop(child)
+        pytest.fail(f"capgap record kept running after its engine died:\n{err}")
+    assert child.returncode == 1, err
+    lines = err.splitlines()
+    cause = [line for line in lines if "RuntimeError" in line]
+    assert cause == [
+        "capgap: error: polling stopped: RuntimeError: the loop broke\\nat line two"
+    ], err
+    # What the one poll gave is flushed and said, after the cause.
+    day = datetime.fromtimestamp(stamp, NEW_YORK).date()
+    assert lines[-1] == f"capgap: wrote 2 rows in 1 file for 1 day ({day}) to {out}", err
+    assert "Traceback" not in err
