@@ -60,6 +60,17 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     fsync_dir(path.parent)
 
 
+def check_writable_folder(folder: Path) -> None:
+    """Make ``folder`` if it is missing and prove a file can be made in it; OSError if not.
+
+    A probe file is created and removed: permissions alone do not tell (root, read-only
+    mounts, full quotas).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".capgap-probe.", suffix=TEMP_SUFFIX):
+        pass
+
+
 def process_token() -> str:
     """Return a name part no other process (or writer) shares: the pid and a random part."""
     return f"{os.getpid()}{secrets.token_hex(4)}"

@@ -581,6 +581,8 @@ def _run_monitor(args: argparse.Namespace) -> int:
         engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
     else:
         _refuse_at_live(args)
+        if args.record is not None:
+            _check_recording_folder("--record", args.record)
         from tui.clock import SystemClock
 
         clock = SystemClock()
@@ -777,6 +779,7 @@ def _run_record(args: argparse.Namespace) -> int:
     from tui.engine import live_engine
 
     _refuse_at_live(args)  # a Finnhub key is needed before anything is polled
+    _check_recording_folder("--out", args.out)
     universe = _universe(args.settings)
 
     async def record() -> int:
@@ -817,6 +820,20 @@ def _run_record(args: argparse.Namespace) -> int:
         return EXIT_OK if ok else EXIT_FAILURE
 
     return asyncio.run(record())
+
+
+def _check_recording_folder(flag: str, folder: Path) -> None:
+    """Refuse a recording folder no file can be written in, before anything is polled."""
+    from tui.atomic import check_writable_folder
+
+    try:
+        check_writable_folder(folder)
+    except OSError as exc:
+        if folder.exists() and not folder.is_dir():
+            reason = "a file, not a folder"
+        else:
+            reason = exc.strerror or str(exc)
+        raise UsageError(f"{flag}: cannot record in {folder}: {reason}") from None
 
 
 def _failure(task: asyncio.Task[None]) -> str | None:

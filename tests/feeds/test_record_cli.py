@@ -4,6 +4,7 @@ a recording that wrote nothing says why, and the monitor says what it recorded o
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -239,3 +240,63 @@ def test_record_ends_at_once_with_the_cause_when_its_engine_dies(
     day = datetime.fromtimestamp(stamp, NEW_YORK).date()
     assert lines[-1] == f"capgap: wrote 2 rows in 1 file for 1 day ({day}) to {out}", err
     assert "Traceback" not in err
+
+
+def _a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "a-file"
+    path.write_text("not a folder")
+    return path
+
+
+def _under_a_file(tmp_path: Path) -> Path:
+    return _a_file(tmp_path) / "sub"
+
+
+def _read_only_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.access(folder, os.W_OK):  # root ignores the mode bits: the file cases cover it
+        pytest.skip("running with permissions that ignore mode bits")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        # A path under a file, and a file in the folder's place, fail for root as well.
+        (_under_a_file, "Not a directory"),
+        (_a_file, "a file, not a folder"),
+        (_read_only_folder, "Permission denied"),
+    ],
+    ids=["under-a-file", "a-file", "read-only"],
+)
+def test_record_into_a_folder_it_cannot_write_exits_2_before_any_request(
+    local_server: LocalServer, tmp_path: Path, make: Any, reason: str
+):
+    out = make(tmp_path)
+    config = Path(config_for(local_server, tmp_path))
+    child = start_recording(config, out)
+    try:
+        _, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        err = stop(child)
+        pytest.fail(f"capgap record polled a folder it cannot write:\n{err}")
+    finally:
+        if out.parent.is_dir():
+            out.parent.chmod(0o700)
+    assert child.returncode == 2, err
+    assert err.splitlines() == [f"capgap: error: --out: cannot record in {out}: {reason}"], err
+    assert local_server.total == 0
+
+
+def test_the_monitor_refuses_a_record_folder_it_cannot_write(
+    local_server: LocalServer, tmp_path: Path, capsys: Any, monitor_without_screen: None
+):
+    from tui.cli import main
+
+    out = _under_a_file(tmp_path)
+    assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"capgap: error: --record: cannot record in {out}: Not a directory\n"
+    assert local_server.total == 0
