@@ -14,7 +14,8 @@ import polars as pl
 from tui.analytics.schemas import DAILY, QUOTES, conform
 from tui.atomic import fsync_dir, process_token, write_atomic, write_new
 from tui.clock import Clock
-from tui.feeds.base import ReferenceData
+from tui.feeds.base import FeedError, ReferenceData, keep_known
+from tui.feeds.session_info import read_session_info
 from tui.market.calendar import NEW_YORK
 
 PARTITION_PREFIX = "date="
@@ -82,6 +83,17 @@ def session_toml(day: date, reference: ReferenceData | None, *, synthetic: bool 
         if reference.label is not None:
             lines.append(f"label = {_toml_string(reference.label)}")
     return "\n".join(lines) + "\n"
+
+
+def _recorded_reference(folder: Path) -> ReferenceData | None:
+    """Return the reference figures a partition's session.toml holds (None: none readable)."""
+    if not (folder / SESSION_FILE).exists():
+        return None
+    try:
+        return read_session_info(folder).reference
+    except (FeedError, ValueError, TypeError, IndexError):
+        # An unreadable file has nothing to keep: it is written afresh.
+        return None
 
 
 class Recorder:
@@ -300,7 +312,10 @@ class Recorder:
         folder = self._partition(day)
         if self._daily is not None:
             write_atomic(folder / DAILY_FILE, self._daily.write_parquet)
-        text = session_toml(day, self._reference, synthetic=self.synthetic).encode()
+        # A figure session.toml holds stays unless a real new value replaces it: a recorder
+        # restarted during an outage, or a second recorder, never writes less than was there.
+        reference = keep_known(self._reference or ReferenceData(), _recorded_reference(folder))
+        text = session_toml(day, reference, synthetic=self.synthetic).encode()
 
         def write_text(handle: IO[bytes]) -> None:
             handle.write(text)
