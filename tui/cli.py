@@ -602,6 +602,12 @@ def _run_monitor(args: argparse.Namespace) -> int:
         engine = DeferredEngine(
             build, clock=clock, demo=False, source_label=live_label(_live_source(args))
         )
+    if not has_terminal():
+        # Checked after the flags and files: a wrong one is said first, whatever the terminal.
+        raise UsageError(
+            "the monitor needs a terminal on stdin and stdout; "
+            "for a script or a file use `capgap snapshot`"
+        )
     from tui.ui.app import CapgapApp
 
     app = CapgapApp(
@@ -617,7 +623,22 @@ def _run_monitor(args: argparse.Namespace) -> int:
         # The terminal is restored by now: the lines stay in the shell's scrollback.
         for line in recording_report(engine.built, args.record)[1]:
             print(f"capgap: {line}", file=sys.stderr)
+    if app.return_code:
+        # Textual's exit code after an unhandled exception: a crash is a failure for scripts.
+        crash = getattr(app, "crash", None)
+        cause = f"{type(crash).__name__}: {crash}" if crash is not None else "unknown error"
+        print(f"capgap: error: the monitor crashed: {one_line(cause)}", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
+
+
+def has_terminal() -> bool:
+    """Return True when stdin, stdout and stderr are terminals: keys come in, frames go out.
+
+    Textual reads stdin and draws on stderr; stdout is where `snapshot` would write instead.
+    Under nohup, cron or a redirect the monitor would draw into a file for ever.
+    """
+    return all(os.isatty(fd) for fd in (0, 1, 2))
 
 
 def _demo_snapshot(args: argparse.Namespace) -> Snapshot:
@@ -948,7 +969,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last guard: one line, never a traceback
-        if os.environ.get("CAPGAP_DEBUG"):
+        from tui.launch import DEBUG_ENV
+
+        if os.environ.get(DEBUG_ENV):
             raise
         from tui.feeds.base import FeedError
 

@@ -147,6 +147,8 @@ def test_record_stopped_before_its_first_poll_ended_exits_1_and_says_why(
 class _OnePollApp:
     """Stands in for the monitor's app: runs one poll of the engine, then quits like `q`."""
 
+    return_code = 0  # what Textual's app gives after a clean exit
+
     def __init__(self, engine: Any, **_kwargs: Any) -> None:
         self.engine = engine
 
@@ -163,6 +165,8 @@ class _OnePollApp:
 @pytest.fixture
 def monitor_without_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("tui.ui.app.CapgapApp", _OnePollApp)
+    # pytest holds stdin and stdout: the app that stands in draws nothing anyway.
+    monkeypatch.setattr("tui.cli.has_terminal", lambda: True)
     monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
