@@ -57,7 +57,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print one line naming the problem, then exit with the usage code."""
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(
+            EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n"
+        )
 
 
 def _speed(text: str) -> float:
@@ -622,7 +624,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
     if args.record is not None:
         # The terminal is restored by now: the lines stay in the shell's scrollback.
         for line in recording_report(engine.built, args.record)[1]:
-            print(f"capgap: {line}", file=sys.stderr)
+            print(f"capgap: {one_line(line)}", file=sys.stderr)
     if app.return_code:
         # Textual's exit code after an unhandled exception: a crash is a failure for scripts.
         crash = getattr(app, "crash", None)
@@ -730,7 +732,7 @@ def _live_fed(args: argparse.Namespace) -> FedSnapshot:
     symbols = futures_symbols(now, args.schedule, naming)
     data = asyncio.run(fetch_live_fed(args.settings.feeds, symbols, clock))
     for problem in data.problems:
-        print(f"capgap: warning: {problem}", file=sys.stderr)
+        print(f"capgap: warning: {one_line(problem)}", file=sys.stderr)
     store = MarketStore()
     store.apply_quotes(data.quotes)
     observation = data.effr
@@ -815,12 +817,13 @@ def _run_record(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, stop.set)
-        print(f"capgap: recording to {args.out}; Ctrl+C stops", file=sys.stderr)
+        print(f"capgap: recording to {one_line(str(args.out))}; Ctrl+C stops", file=sys.stderr)
 
         def report(snapshot: Snapshot) -> None:
             for feed in snapshot.feeds:
                 if feed.error:
-                    print(f"capgap: {feed.name} {feed.state}: {feed.error}", file=sys.stderr)
+                    line = one_line(f"{feed.name} {feed.state}: {feed.error}")
+                    print(f"capgap: {line}", file=sys.stderr)
 
         runner = asyncio.create_task(engine.run(report))
         stopped = asyncio.create_task(stop.wait())
@@ -835,7 +838,7 @@ def _run_record(args: argparse.Namespace) -> int:
         await engine.aclose()
         wrote, lines = recording_report(engine, args.out)
         for line in lines:
-            print(f"capgap: {line}", file=sys.stderr)
+            print(f"capgap: {one_line(line)}", file=sys.stderr)
         # A recording that holds nothing, or not all it should, is a failure for scripts.
         ok = wrote and not engine.recording_error and died is None
         return EXIT_OK if ok else EXIT_FAILURE
@@ -922,7 +925,7 @@ def _load(args: argparse.Namespace) -> Settings:
     """Load the settings and print their warnings (one line each) to stderr."""
     settings = load_settings(find_config(getattr(args, "config", None)))
     for warning in settings.warnings:
-        print(f"capgap: warning: {warning}", file=sys.stderr)
+        print(f"capgap: warning: {one_line(warning)}", file=sys.stderr)
     return settings
 
 
@@ -961,10 +964,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_record(args)
         return _run_monitor(args)
     except (UsageError, ConfigError) as exc:
-        print(f"capgap: error: {exc}", file=sys.stderr)
+        # Messages quote the user's input (keys, paths): printed with non-printables escaped.
+        print(f"capgap: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except DataError as exc:
-        print(f"capgap: data error: {exc}", file=sys.stderr)
+        print(f"capgap: data error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
@@ -976,5 +980,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.feeds.base import FeedError
 
         kind = "data" if isinstance(exc, FeedError) else type(exc).__name__
-        print(f"capgap: {kind} error: {exc}", file=sys.stderr)
+        print(f"capgap: {kind} error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
