@@ -21,6 +21,8 @@ from tui.config import (
 from tui.terminal import terminal_limits
 
 if TYPE_CHECKING:
+    import asyncio
+
     from tui.analytics.snapshot import FedSnapshot, Snapshot
     from tui.analytics.universe import Universe
     from tui.clock import Clock
@@ -56,7 +58,9 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print one line naming the problem, then exit with the usage code."""
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(
+            EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n"
+        )
 
 
 def _speed(text: str) -> float:
@@ -602,6 +606,8 @@ def _run_monitor(args: argparse.Namespace) -> int:
         engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
     else:
         _refuse_at_live(args)
+        if args.record is not None:
+            _check_recording_folder("--record", args.record)
         from tui.clock import SystemClock
 
         clock = SystemClock()
@@ -621,6 +627,12 @@ def _run_monitor(args: argparse.Namespace) -> int:
         engine = DeferredEngine(
             build, clock=clock, demo=False, source_label=live_label(_live_source(args))
         )
+    if not has_terminal():
+        # Checked after the flags and files: a wrong one is said first, whatever the terminal.
+        raise UsageError(
+            "the monitor needs a terminal on stdin and stdout; "
+            "for a script or a file use `capgap snapshot`"
+        )
     from tui.ui.app import CapgapApp
 
     app = CapgapApp(
@@ -635,7 +647,13 @@ def _run_monitor(args: argparse.Namespace) -> int:
     if args.record is not None:
         # The terminal is restored by now: the lines stay in the shell's scrollback.
         for line in recording_report(engine.built, args.record)[1]:
-            print(f"capgap: {line}", file=sys.stderr)
+            print(f"capgap: {one_line(line)}", file=sys.stderr)
+    if app.return_code:
+        # Textual's exit code after an unhandled exception: a crash is a failure for scripts.
+        crash = getattr(app, "crash", None)
+        cause = f"{type(crash).__name__}: {crash}" if crash is not None else "unknown error"
+        print(f"capgap: error: the monitor crashed: {one_line(cause)}", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_OK
 
 
@@ -664,6 +682,15 @@ def replay_clock(folder: Path, day: date | None, speed: float, today: date) -> C
         where = recorded_days(folder)[chosen]
         print(f"capgap: warning: {skipped_files(len(skipped))} in {where}", file=sys.stderr)
     return clock
+
+
+def has_terminal() -> bool:
+    """Return True when stdin, stdout and stderr are terminals: keys come in, frames go out.
+
+    Textual reads stdin and draws on stderr; stdout is where `snapshot` would write instead.
+    Under nohup, cron or a redirect the monitor would draw into a file for ever.
+    """
+    return all(os.isatty(fd) for fd in (0, 1, 2))
 
 
 def _demo_snapshot(args: argparse.Namespace) -> Snapshot:
@@ -755,7 +782,7 @@ def _live_fed(args: argparse.Namespace) -> FedSnapshot:
     symbols = futures_symbols(now, args.schedule, naming)
     data = asyncio.run(fetch_live_fed(args.settings.feeds, symbols, clock))
     for problem in data.problems:
-        print(f"capgap: warning: {problem}", file=sys.stderr)
+        print(f"capgap: warning: {one_line(problem)}", file=sys.stderr)
     store = MarketStore()
     store.apply_quotes(data.quotes)
     observation = data.effr
@@ -825,6 +852,7 @@ def _run_record(args: argparse.Namespace) -> int:
     from tui.engine import live_engine
 
     _refuse_at_live(args)  # a Finnhub key is needed before anything is polled
+    _check_recording_folder("--out", args.out)
     universe = _universe(args.settings)
 
     async def record() -> int:
@@ -839,25 +867,64 @@ def _run_record(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(signum, stop.set)
-        print(f"capgap: recording to {args.out}; Ctrl+C stops", file=sys.stderr)
+        print(f"capgap: recording to {one_line(str(args.out))}; Ctrl+C stops", file=sys.stderr)
 
         def report(snapshot: Snapshot) -> None:
             for feed in snapshot.feeds:
                 if feed.error:
-                    print(f"capgap: {feed.name} {feed.state}: {feed.error}", file=sys.stderr)
+                    line = one_line(f"{feed.name} {feed.state}: {feed.error}")
+                    print(f"capgap: {line}", file=sys.stderr)
 
         runner = asyncio.create_task(engine.run(report))
-        await stop.wait()
-        runner.cancel()
-        await asyncio.gather(runner, return_exceptions=True)
+        stopped = asyncio.create_task(stop.wait())
+        # A loop that dies must not leave a recorder that records nothing: it ends too.
+        await asyncio.wait((runner, stopped), return_when=asyncio.FIRST_COMPLETED)
+        died = _failure(runner)
+        for task in (runner, stopped):
+            task.cancel()
+        await asyncio.gather(runner, stopped, return_exceptions=True)
+        if died is not None:
+            print(f"capgap: error: polling stopped: {died}", file=sys.stderr)
         await engine.aclose()
         wrote, lines = recording_report(engine, args.out)
         for line in lines:
-            print(f"capgap: {line}", file=sys.stderr)
+            print(f"capgap: {one_line(line)}", file=sys.stderr)
         # A recording that holds nothing, or not all it should, is a failure for scripts.
-        return EXIT_OK if wrote and not engine.recording_error else EXIT_FAILURE
+        ok = wrote and not engine.recording_error and died is None
+        return EXIT_OK if ok else EXIT_FAILURE
 
     return asyncio.run(record())
+
+
+def _check_recording_folder(flag: str, folder: Path) -> None:
+    """Refuse a recording folder no file can be written in, before anything is polled."""
+    from tui.atomic import check_writable_folder
+
+    try:
+        check_writable_folder(folder)
+    except OSError as exc:
+        if folder.exists() and not folder.is_dir():
+            reason = "a file, not a folder"
+        else:
+            reason = exc.strerror or str(exc)
+        raise UsageError(f"{flag}: cannot record in {folder}: {reason}") from None
+
+
+def _failure(task: asyncio.Task[None]) -> str | None:
+    """Return why a finished task failed, on one printable line (None: not failed or done)."""
+    if not task.done() or task.cancelled():
+        return None
+    error = task.exception()
+    return None if error is None else one_line(f"{type(error).__name__}: {error}")
+
+
+def one_line(text: str) -> str:
+    r"""Return ``text`` with every non-printable character escaped: '\n', '\x1b', '\u202e'.
+
+    Messages quote what the user typed (keys, paths, values): echoed raw, a newline would
+    split the one-line error and an escape sequence would be obeyed by the terminal.
+    """
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def recording_report(engine: Engine | None, out: Path) -> tuple[bool, list[str]]:
@@ -908,7 +975,7 @@ def _load(args: argparse.Namespace) -> Settings:
     """Load the settings and print their warnings (one line each) to stderr."""
     settings = load_settings(find_config(getattr(args, "config", None)))
     for warning in settings.warnings:
-        print(f"capgap: warning: {warning}", file=sys.stderr)
+        print(f"capgap: warning: {one_line(warning)}", file=sys.stderr)
     return settings
 
 
@@ -947,18 +1014,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_record(args)
         return _run_monitor(args)
     except (UsageError, ConfigError) as exc:
-        print(f"capgap: error: {exc}", file=sys.stderr)
+        # Messages quote the user's input (keys, paths): printed with non-printables escaped.
+        print(f"capgap: error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except DataError as exc:
-        print(f"capgap: data error: {exc}", file=sys.stderr)
+        print(f"capgap: data error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # the last guard: one line, never a traceback
-        if os.environ.get("CAPGAP_DEBUG"):
+        from tui.launch import DEBUG_ENV
+
+        if os.environ.get(DEBUG_ENV):
             raise
         from tui.feeds.base import FeedError
 
         kind = "data" if isinstance(exc, FeedError) else type(exc).__name__
-        print(f"capgap: {kind} error: {exc}", file=sys.stderr)
+        print(f"capgap: {kind} error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILURE

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 import os
 import re
+import stat
+import sys
 import tomllib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -178,10 +180,27 @@ def find_config(cli_path: str | None, environ: Mapping[str, str] | None = None) 
         path = Path(named).expanduser()
         if not path.is_file():
             origin = "--config" if cli_path else f"${CONFIG_ENV}"
-            raise ConfigError(f"{path}: config file not found (from {origin})")
+            raise ConfigError(f"{path}: {_not_a_file(path)} (from {origin})")
         return path
     default = default_config_path()
     return default if default.is_file() else None
+
+
+def _not_a_file(path: Path) -> str:
+    """Say what is at a config path that is not a regular file (or that nothing is there)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "config file not found"
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a pipe"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"{kind}, not a config file"
 
 
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
@@ -197,15 +216,22 @@ def _key_path(text: str) -> tuple[str, ...]:
     current: list[str] = []
     quote = ""
     escaped = False
+    raw: list[str] = []  # a basic string's text as written, escapes and all
     for char in text:
         if quote:
             if escaped:
                 escaped = False
-                current.append(char)
+                raw.append(char)
             elif char == "\\" and quote == '"':
                 escaped = True
+                raw.append(char)
             elif char == quote:
+                if quote == '"':
+                    current.append(_unescape("".join(raw)))
+                    raw = []
                 quote = ""
+            elif quote == '"':
+                raw.append(char)
             else:
                 current.append(char)
         elif char in "\"'":
@@ -217,6 +243,15 @@ def _key_path(text: str) -> tuple[str, ...]:
             current.append(char)
     parts.append("".join(current).strip())
     return tuple(parts)
+
+
+def _unescape(written: str) -> str:
+    """Return a TOML basic string's value, its escapes decoded, as tomllib reads it."""
+    try:
+        value = tomllib.loads(f'k = "{written}"')["k"]
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return written
+    return value if isinstance(value, str) else written
 
 
 class _Reader:
@@ -325,7 +360,7 @@ def config_error(path: Path, section: str, key: str | None, problem: str) -> Con
     For checks made outside this module, such as a theme name once the themes are loaded.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
         text = ""
     return _Reader(path, text).fail(section, key, problem)
@@ -688,7 +723,7 @@ def _alert(reader: _Reader, entry: Any, index: int, sectors: Collection[str]) ->
     if "kind" not in entry:
         raise reader.fail("alerts", None, f"missing kind (one of: {kinds})", index)
     kind = entry["kind"]
-    if kind not in ALERT_KEYS:
+    if not isinstance(kind, str) or kind not in ALERT_KEYS:  # a list is not even hashable
         raise reader.fail("alerts", "kind", f"unknown kind {kind!r} (known: {kinds})", index)
     reader.check_keys(entry, ALERT_KEYS[kind], "alerts", index, what=f"key for kind {kind!r}")
     if kind == "spread":
@@ -747,14 +782,43 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     if path is None:
         return Settings(feeds=_feeds(_Reader(Path("<defaults>"), ""), {}, env))
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (Windows editors write one) is read, not an error.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
+    raw = _parse(path, text)
     try:
-        raw = tomllib.loads(text)
+        return _settings(path, text, raw, env)
+    except RecursionError:
+        # Values nested a few hundred deep pass tomllib but not a repr of them in a message.
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+
+
+#: A run of digits longer than Python reads as an int (tomllib then raises ValueError).
+_LONG_NUMBER = re.compile(rf"\d{{{sys.get_int_max_str_digits() + 1},}}")
+
+
+def _parse(path: Path, text: str) -> dict[str, Any]:
+    """Parse TOML text; every failure is a ConfigError (line given where it is known)."""
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already ends with "(at line N, column M)".
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+    except ValueError:
+        # Python's limit on the digits of an int (sys.get_int_max_str_digits).
+        match = _LONG_NUMBER.search(text)
+        line = f":{text.count(chr(10), 0, match.start()) + 1}" if match else ""
+        digits = sys.get_int_max_str_digits()
+        raise ConfigError(
+            f"{path}{line}: not valid TOML: a number of more than {digits} digits"
+        ) from None
+
+
+def _settings(path: Path, text: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> Settings:
+    """Validate the parsed tables of ``path`` into Settings."""
     reader = _Reader(path, text)
     known = ", ".join(sorted(_SECTIONS))
     for section, value in raw.items():

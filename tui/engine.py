@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -21,7 +20,14 @@ from tui.analytics.store import MarketStore
 from tui.analytics.universe import Universe, load_universe, vars_in_order
 from tui.clock import Clock, ReplayClock, SystemClock
 from tui.config import Settings
-from tui.feeds.base import Feed, FeedError, RateLimited, ReferenceData, describe_exception
+from tui.feeds.base import (
+    Feed,
+    FeedError,
+    RateLimited,
+    ReferenceData,
+    describe_exception,
+    keep_known,
+)
 from tui.feeds.health import STALE_AFTER_CADENCES, FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
@@ -37,8 +43,15 @@ from tui.resources import sample_data_dir
 INTRADAY_EVERY = timedelta(minutes=1)
 #: How often the slow reference figures (target range, EFFR, valuation) are refreshed.
 REFERENCE_EVERY = timedelta(minutes=15)
-#: After the rates feed failed, how soon it is tried again (the quotes go on meanwhile).
+#: After the rates feed failed, how soon it is tried again (the quotes go on meanwhile):
+#: a minute, then twice as long after each further failure, up to the usual refresh.
 RATES_RETRY = timedelta(minutes=1)
+RATES_BACKOFF = Backoff(
+    base_s=RATES_RETRY.total_seconds(),
+    factor=2.0,
+    max_s=REFERENCE_EVERY.total_seconds(),
+    jitter=0.0,  # a once-a-day source asked every few minutes at most: no herd to spread
+)
 
 
 class Engine:
@@ -223,7 +236,7 @@ class Engine:
                 self._reference_at = now
             else:
                 # A failed rates feed is asked again soon, not in a quarter of an hour.
-                self._reference_at = now - REFERENCE_EVERY + RATES_RETRY
+                self._reference_at = now - REFERENCE_EVERY + self._rates_retry()
             if self.recorder is not None:
                 self.recorder.set_reference(self._reference, self._reference.label)
 
@@ -237,20 +250,19 @@ class Engine:
         error = reference.rates_error
         if error is None:
             self.rates_health.succeeded(now)
-            return reference
-        if reference.label is not None and reference.target_range is not None:
-            error = f"{error}; {reference.label} stands in"
-        self.rates_health.failed(now, error, retry_in_s=RATES_RETRY.total_seconds())
-        if reference.target_range is None and self._reference.target_range is not None:
-            # Nothing lost: the last published rates stay, labelled with their source, and
-            # the rates feed's age and state say how old they are.
-            return replace(
-                reference,
-                target_range=self._reference.target_range,
-                effr=self._reference.effr,
-                label=self._reference.label,
-            )
-        return reference
+        else:
+            if reference.label is not None and reference.target_range is not None:
+                error = f"{error}; {reference.label} stands in"
+            self.rates_health.failed(now, error)
+            self.rates_health.next_retry = now + self._rates_retry()
+        # Nothing lost: the last published figures stay, labelled with their source, and
+        # the rates feed's age and state say how old they are.
+        return keep_known(reference, self._reference)
+
+    def _rates_retry(self) -> timedelta:
+        """Return the wait before the failed rates feed is asked again (it backs off)."""
+        failures = self.rates_health.failures if self.rates_health is not None else 1
+        return timedelta(seconds=RATES_BACKOFF.delay(max(1, failures), self._rng))
 
     async def _load_history(self, symbol: str | None) -> None:
         """Fetch a focused symbol's daily history unless it is loaded for the day already."""

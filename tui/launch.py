@@ -80,6 +80,9 @@ class MonitorEngine(Protocol):
         ...
 
 
+#: Set to show a crash's traceback (never its local variables) instead of its one line.
+DEBUG_ENV = "CAPGAP_DEBUG"
+
 DEMO_OPEN = (9, 30)
 DEMO_CLOSE = (16, 0)
 

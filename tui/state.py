@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+from tui.atomic import write_atomic
 from tui.config import UiSettings
 from tui.config_doc import toml_string
 
@@ -46,20 +45,15 @@ def save_state(path: Path, state: UiState) -> str | None:
     lines = ["# capgap remembers the choices made in the app here (safe to delete)."]
     if state.theme is not None:
         lines.append(f"theme = {toml_string(state.theme)}")
-    text = "\n".join(lines) + "\n"
-    temp: str | None = None
+    data = ("\n".join(lines) + "\n").encode()
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(data)
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".state-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
+        write_atomic(path, write)
     except OSError as exc:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
         return f"cannot write {path}: {exc.strerror or exc}"
     return None
 

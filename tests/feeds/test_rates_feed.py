@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, daily_chart, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_yahoo_quote import item
 
 from tui.analytics.universe import load_universe, vars_in_order
 from tui.clock import ManualClock, SystemClock
@@ -74,7 +76,9 @@ async def test_a_new_york_fed_outage_is_its_own_feed_and_clears(
         assert again.feeds[1].state == "degraded" and again.fed.effr == 3.89
 
         # The fault clears: the next real value reaches the snapshot, and the feed is ok.
-        clock.advance(RATES_RETRY.total_seconds() + timedelta(seconds=1).total_seconds())
+        # It is asked after twice the first wait: the retries back off.
+        assert again.feeds[1].next_retry == clock.now() + 2 * RATES_RETRY
+        clock.advance(2 * RATES_RETRY.total_seconds())
         cleared = await engine.refresh()
         assert local_server.count(EFFR_PATH) == 4
         assert cleared.feeds[1].state == "ok" and cleared.feeds[1].error is None
@@ -131,3 +135,115 @@ async def test_after_each_data_shape_fault_the_next_real_rate_reaches_snapshot_a
             assert recorded_effr() == rate, what
     finally:
         await engine.aclose()
+
+
+def _serve_quotes_with_valuation(server: LocalServer, clock: ManualClock) -> None:
+    """The indices, SPY and IWM with their forward P/E (the valuation), and daily history."""
+    stamp = int(clock.now().timestamp()) - 30
+    serve_index_quotes(
+        server,
+        stamp,
+        item("SPY", 680.0, time=stamp, forwardPE=22.5, quote_type="ETF"),
+        item("IWM", 250.0, time=stamp, forwardPE=17.0, quote_type="ETF"),
+    )
+    for symbol in vars_in_order(load_universe().benchmarks):
+        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], clock.now())))
+
+
+def _recorded_reference(record: Path) -> dict:
+    (session,) = record.glob("date=*/session.toml")
+    return tomllib.loads(session.read_text())["reference"]
+
+
+GOOD_REFERENCE = {
+    "target_range": [3.75, 4.0],
+    "effr": 3.89,
+    "large_forward_pe": 22.5,
+    "small_forward_pe": 17.0,
+    "label": "New York Fed",
+}
+
+
+async def test_a_new_york_fed_failure_at_its_refresh_keeps_every_figure_and_backs_off(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    clock = ManualClock(SystemClock().now())
+    _serve_quotes_with_valuation(local_server, clock)
+    # A good reference, then four failed refreshes, then a new rate.
+    local_server.add(
+        EFFR_PATH,
+        Reply.json(_effr(3.89)),
+        *[Reply.json({}, status=503)] * 4,
+        Reply.json(_effr(3.64)),
+    )
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    record = tmp_path / "rec"
+    engine = live_engine(settings, clock=clock, record_to=record)
+    try:
+        first = await engine.refresh()
+        assert first.fed.effr == 3.89 and first.fed.target_range == (3.75, 4.0)
+        assert (
+            first.spread.valuation.large_forward_pe,
+            first.spread.valuation.small_forward_pe,
+        ) == (22.5, 17.0)
+        assert engine.recorder is not None and engine.recorder.flush() is None
+        assert _recorded_reference(record) == GOOD_REFERENCE
+
+        # The quarter-hour refresh fails, then every retry: each waits twice the one before
+        # (1, 2, 4, 8 minutes), and the figures, on screen and on disk, stay whole meanwhile.
+        clock.advance(REFERENCE_EVERY.total_seconds())
+        for failures, wait in enumerate((1, 2, 4, 8), start=1):
+            failed = await engine.refresh()
+            assert local_server.count(EFFR_PATH) == 1 + failures
+            nyfed = failed.feeds[1]
+            # Down from the third failure on (as any feed), its figures still shown.
+            assert nyfed.state == ("degraded" if failures < 3 else "down"), failures
+            assert "503" in (nyfed.error or ""), failures
+            assert nyfed.next_retry == clock.now() + timedelta(minutes=wait), failures
+            assert failed.fed.effr == 3.89 and failed.fed.target_range == (3.75, 4.0)
+            assert failed.fed.target_source == "New York Fed"
+            assert failed.spread.valuation.large_forward_pe == 22.5
+            assert failed.spread.valuation.small_forward_pe == 17.0
+            assert engine.recorder.flush() is None
+            assert _recorded_reference(record) == GOOD_REFERENCE, failures
+            # Not asked again before its time...
+            clock.advance(wait * 60 - 1)
+            await engine.refresh()
+            assert local_server.count(EFFR_PATH) == 1 + failures
+            clock.advance(1)  # ...and asked at it.
+
+        # The fault clears: the new rate reaches the snapshot and session.toml.
+        cleared = await engine.refresh()
+        assert local_server.count(EFFR_PATH) == 6
+        assert cleared.feeds[1].state == "ok" and cleared.fed.effr == 3.64
+        assert engine.recorder.flush() is None
+        assert _recorded_reference(record) == {**GOOD_REFERENCE, "effr": 3.64}
+    finally:
+        await engine.aclose()
+
+
+async def test_a_recorder_restarted_during_an_outage_keeps_the_recorded_reference(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    # session.toml holds the rates of an earlier run today; this run never reaches the Fed.
+    clock = ManualClock(SystemClock().now())
+    _serve_quotes_with_valuation(local_server, clock)
+    local_server.add(EFFR_PATH, Reply.json(_effr(3.89)), Reply.json({}, status=503))
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    record = tmp_path / "rec"
+    earlier = live_engine(settings, clock=clock, record_to=record)
+    try:
+        await earlier.refresh()
+    finally:
+        await earlier.aclose()
+    assert _recorded_reference(record) == GOOD_REFERENCE
+    clock.advance(60)
+    later = live_engine(settings, clock=clock, record_to=record)
+    try:
+        snapshot = await later.refresh()
+        assert snapshot.feeds[1].state == "down"
+    finally:
+        await later.aclose()
+    assert local_server.count(EFFR_PATH) == 2
+    # Nothing on disk is replaced by nothing: the earlier figures stay.
+    assert _recorded_reference(record) == GOOD_REFERENCE

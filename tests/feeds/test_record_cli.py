@@ -4,6 +4,7 @@ a recording that wrote nothing says why, and the monitor says what it recorded o
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import sys
@@ -153,6 +154,8 @@ def test_record_stopped_before_its_first_poll_ended_exits_1_and_says_why(
 class _OnePollApp:
     """Stands in for the monitor's app: runs one poll of the engine, then quits like `q`."""
 
+    return_code = 0  # what Textual's app gives after a clean exit
+
     def __init__(self, engine: Any, **_kwargs: Any) -> None:
         self.engine = engine
 
@@ -169,6 +172,8 @@ class _OnePollApp:
 @pytest.fixture
 def monitor_without_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("tui.ui.app.CapgapApp", _OnePollApp)
+    # pytest holds stdin and stdout: the app that stands in draws nothing anyway.
+    monkeypatch.setattr("tui.cli.has_terminal", lambda: True)
     monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
@@ -199,3 +204,110 @@ def test_the_monitor_says_why_it_recorded_nothing(
     assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 0
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith(f"capgap: recorded nothing in {out}: the source never answered (yahoo: ")
+
+
+# `capgap record` whose engine loop dies after one real poll: a fault the loop did not survive.
+DYING_ENGINE = r"""
+import sys
+
+from tui import engine as engine_module
+from tui.cli import main
+
+
+async def run_then_die(self, publish, sleep=None):
+    publish(await self.refresh())
+    raise RuntimeError("the loop broke\nat line two")
+
+
+engine_module.Engine.run = run_then_die
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_record_ends_at_once_with_the_cause_when_its_engine_dies(
+    local_server: LocalServer, tmp_path: Path
+):
+    stamp = serve_a_poll(local_server)
+    config = Path(config_for(local_server, tmp_path))
+    out = tmp_path / "rec"
+    child = subprocess.Popen(
+        [sys.executable, "-c", DYING_ENGINE, "record", "--config", str(config), "--out", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # No signal is sent: the recorder must end by itself once its engine has died.
+        _, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        err = stop(child)
+        pytest.fail(f"capgap record kept running after its engine died:\n{err}")
+    assert child.returncode == 1, err
+    lines = err.splitlines()
+    cause = [line for line in lines if "RuntimeError" in line]
+    assert cause == [
+        "capgap: error: polling stopped: RuntimeError: the loop broke\\nat line two"
+    ], err
+    # What the one poll gave is flushed and said, after the cause.
+    day = datetime.fromtimestamp(stamp, NEW_YORK).date()
+    assert lines[-1] == f"capgap: wrote 2 rows in 1 file for 1 day ({day}) to {out}", err
+    assert "Traceback" not in err
+
+
+def _a_file(tmp_path: Path) -> Path:
+    path = tmp_path / "a-file"
+    path.write_text("not a folder")
+    return path
+
+
+def _under_a_file(tmp_path: Path) -> Path:
+    return _a_file(tmp_path) / "sub"
+
+
+def _read_only_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.access(folder, os.W_OK):  # root ignores the mode bits: the file cases cover it
+        pytest.skip("running with permissions that ignore mode bits")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"),
+    [
+        # A path under a file, and a file in the folder's place, fail for root as well.
+        (_under_a_file, "Not a directory"),
+        (_a_file, "a file, not a folder"),
+        (_read_only_folder, "Permission denied"),
+    ],
+    ids=["under-a-file", "a-file", "read-only"],
+)
+def test_record_into_a_folder_it_cannot_write_exits_2_before_any_request(
+    local_server: LocalServer, tmp_path: Path, make: Any, reason: str
+):
+    out = make(tmp_path)
+    config = Path(config_for(local_server, tmp_path))
+    child = start_recording(config, out)
+    try:
+        _, err = child.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        err = stop(child)
+        pytest.fail(f"capgap record polled a folder it cannot write:\n{err}")
+    finally:
+        if out.parent.is_dir():
+            out.parent.chmod(0o700)
+    assert child.returncode == 2, err
+    assert err.splitlines() == [f"capgap: error: --out: cannot record in {out}: {reason}"], err
+    assert local_server.total == 0
+
+
+def test_the_monitor_refuses_a_record_folder_it_cannot_write(
+    local_server: LocalServer, tmp_path: Path, capsys: Any, monitor_without_screen: None
+):
+    from tui.cli import main
+
+    out = _under_a_file(tmp_path)
+    assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"capgap: error: --record: cannot record in {out}: Not a directory\n"
+    assert local_server.total == 0

@@ -19,6 +19,7 @@ import tui
 from tui.analytics.schemas import DAILY, QUOTES
 from tui.clock import ManualClock
 from tui.feeds.base import ReferenceData
+from tui.feeds.recorded import _quote_files, read_quote_files
 from tui.feeds.recorder import Recorder, session_toml
 from tui.feeds.session_info import read_session_info
 
@@ -352,3 +353,63 @@ def test_rows_added_while_a_flush_is_writing_are_kept_for_the_next(tmp_path, mon
     clock.advance(5)
     assert rec.close() is None
     assert_frame_equal(sort(read_all(tmp_path)), sort(pl.concat([first, late])))
+
+
+def _two_recorders_flushing_at_once(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> list[pl.DataFrame]:
+    """Flush two recorders of one folder at the same instant, the second inside the first's write.
+
+    The second recorder's whole flush happens while the first is writing its file: the moment
+    a name chosen by one is not yet on disk for the other.
+    """
+    clock = ManualClock(OPEN)
+    first, second = Recorder(folder, clock), Recorder(folder, clock)
+    mine = quotes([("AAA", OPEN, 10.0), ("BBB", OPEN, 50.0)])
+    theirs = quotes([("CCC", OPEN, 7.0), ("DDD", OPEN, 8.0), ("EEE", OPEN, 9.0)])
+    first.add_quotes(mine)
+    second.add_quotes(theirs)
+    write_parquet = pl.DataFrame.write_parquet
+    interleaved: list[str | None] = []
+    started = False
+
+    def write_while_the_other_flushes(self: pl.DataFrame, *args: object, **kwargs: object) -> None:
+        nonlocal started
+        if not started:  # the first write is the first recorder's: the second flushes inside
+            started = True
+            interleaved.append(second.flush())
+        write_parquet(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", write_while_the_other_flushes)
+    assert first.flush() is None
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", write_parquet)
+    assert interleaved == [None]
+    assert first.rows_written == 2 and second.rows_written == 3
+    return [mine, theirs]
+
+
+def test_two_recorders_into_one_folder_never_replace_each_others_files(tmp_path, monkeypatch):
+    written = _two_recorders_flushing_at_once(tmp_path, monkeypatch)
+    # Plain polars and the replay's reader both see every row of both recorders.
+    assert_frame_equal(sort(read_all(tmp_path)), sort(pl.concat(written)))
+    part = tmp_path / "date=2025-12-05"
+    replayed = read_quote_files(_quote_files(part), warnings := [])
+    assert warnings == []
+    assert_frame_equal(sort(replayed), sort(pl.concat(written)))
+    assert list(tmp_path.rglob("*.tmp")) == []
+    assert all(FILE_NAME.fullmatch(p.name) for p in part.glob("quotes-*"))
+
+
+def test_without_hard_links_two_recorders_still_keep_every_row(tmp_path, monkeypatch):
+    # FAT and some network file systems refuse hard links: the name itself is then unique.
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr("os.link", no_links)
+    written = _two_recorders_flushing_at_once(tmp_path, monkeypatch)
+    assert_frame_equal(sort(read_all(tmp_path)), sort(pl.concat(written)))
+    part = tmp_path / "date=2025-12-05"
+    replayed = read_quote_files(_quote_files(part), warnings := [])
+    assert warnings == []
+    assert_frame_equal(sort(replayed), sort(pl.concat(written)))
+    assert list(tmp_path.rglob("*.tmp")) == []

@@ -24,6 +24,8 @@ fake = types.ModuleType("tui.ui.app")
 
 
 class CapgapApp:
+    return_code = 0  # what Textual's app gives after a clean exit
+
     def __init__(self, engine, **kwargs):
         self.engine = engine
         self.kwargs = kwargs
@@ -53,7 +55,10 @@ class CapgapApp:
 
 fake.CapgapApp = CapgapApp
 sys.modules["tui.ui.app"] = fake
+import tui.cli
 from tui.cli import main
+
+tui.cli.has_terminal = lambda: True  # the probe's output is piped: no terminal to draw on
 
 TEXTUAL_BEFORE_MAIN = "textual" in sys.modules
 sys.exit(main(sys.argv[1:]))
@@ -277,6 +282,8 @@ def test_snapshot_tmux_line_agrees_with_the_json(capsys):
         (["--demo", "--refresh", "0.05"], "--refresh"),
         (["--demo", "--speed", "3601"], "--speed"),
         (["--demo", "--speed", "nan"], "--speed"),
+        (["--demo", "--speed", "1e10"], "--speed"),  # overflowed the replay clock once
+        (["--demo", "--speed", "inf"], "--speed"),
         # Replay flags with a live source were accepted and ignored.
         (["--speed", "60"], "--speed"),
         (["--refresh", "2"], "--refresh"),

@@ -79,7 +79,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("tui.state.os.replace", refuse)
+    monkeypatch.setattr("tui.atomic.os.replace", refuse)
     assert save_state(path, UiState(theme="new")) == f"cannot write {path}: disk full"
     assert load_state(path).theme == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.toml"]

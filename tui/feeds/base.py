@@ -80,6 +80,30 @@ class ReferenceData:
     rates_error: str | None = None
 
 
+def keep_known(new: ReferenceData, old: ReferenceData | None) -> ReferenceData:
+    """Return ``new`` with each figure it lacks taken from ``old``: nothing known is lost.
+
+    A failed rates feed or a reply without a forward P/E gives None for a figure; the last
+    real value then stays (its feed's state and age say how old it is). The label goes with
+    the rates: it stays ``old``'s while ``new`` has none of them. ``rates_error`` is ``new``'s.
+    """
+    if old is None:
+        return new
+    has_rates = new.target_range is not None or new.effr is not None
+    return ReferenceData(
+        target_range=new.target_range if new.target_range is not None else old.target_range,
+        effr=new.effr if new.effr is not None else old.effr,
+        large_forward_pe=(
+            new.large_forward_pe if new.large_forward_pe is not None else old.large_forward_pe
+        ),
+        small_forward_pe=(
+            new.small_forward_pe if new.small_forward_pe is not None else old.small_forward_pe
+        ),
+        label=new.label if has_rates or old.label is None else old.label,
+        rates_error=new.rates_error,
+    )
+
+
 @runtime_checkable
 class Feed(Protocol):
     """A source of market data. Every method returns frames in the schemas of analytics.schemas.

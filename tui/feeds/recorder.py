@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -15,15 +12,16 @@ from typing import IO
 import polars as pl
 
 from tui.analytics.schemas import DAILY, QUOTES, conform
+from tui.atomic import fsync_dir, process_token, write_atomic, write_new
 from tui.clock import Clock
-from tui.feeds.base import ReferenceData
+from tui.feeds.base import FeedError, ReferenceData, keep_known
+from tui.feeds.session_info import read_session_info
 from tui.market.calendar import NEW_YORK
 
 PARTITION_PREFIX = "date="
 QUOTES_PREFIX = "quotes-"
 DAILY_FILE = "daily.parquet"
 SESSION_FILE = "session.toml"
-TEMP_SUFFIX = ".tmp"
 _DAY = "__day"
 
 
@@ -34,39 +32,6 @@ def partition_name(day: date) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Without this the rename itself may not survive a power cut; some platforms refuse it.
-    if not hasattr(os, "O_DIRECTORY"):
-        return
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write ``path`` through a synced temp file in the same folder, then rename it in place.
-
-    Readers see the old file or the complete new one, never a partial one.
-    """
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed before the rename below
-        dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX, delete=False
-    )
-    tmp = Path(handle.name)
-    try:
-        with handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
 
 
 def _toml_string(text: str) -> str:
@@ -120,6 +85,17 @@ def session_toml(day: date, reference: ReferenceData | None, *, synthetic: bool 
     return "\n".join(lines) + "\n"
 
 
+def _recorded_reference(folder: Path) -> ReferenceData | None:
+    """Return the reference figures a partition's session.toml holds (None: none readable)."""
+    if not (folder / SESSION_FILE).exists():
+        return None
+    try:
+        return read_session_info(folder).reference
+    except (FeedError, ValueError, TypeError, IndexError):
+        # An unreadable file has nothing to keep: it is written afresh.
+        return None
+
+
 class Recorder:
     """Buffers polled quotes and writes them to a date-partitioned folder of Parquet files.
 
@@ -162,6 +138,8 @@ class Recorder:
         # Partitions whose daily.parquet / session.toml already hold the current figures.
         self._meta_current: set[date] = set()
         self._seq = 0
+        # Part of a file's name where the file system cannot claim names (see write_new).
+        self._token = process_token()
         self._last_flush = clock.monotonic()
         self._flush_lock = threading.Lock()
         # Guards only the buffer's hand-over, so adding rows never waits for a write to finish.
@@ -313,17 +291,19 @@ class Recorder:
         if not folder.is_dir():
             folder.mkdir(parents=True, exist_ok=True)
             # Make the new folder's own entry durable, not just the files inside it.
-            _fsync_dir(folder.parent)
+            fsync_dir(folder.parent)
         return folder
+
+    def _names(self, stamp: str) -> Iterator[str]:
+        """Yield the next quote file names of this recorder: HHMMSS and a sequence number."""
+        while True:
+            self._seq += 1
+            yield f"{QUOTES_PREFIX}{stamp}-{self._seq:06d}.parquet"
 
     def _write_quotes(self, day: date, quotes: pl.DataFrame, stamp: str) -> None:
         folder = self._partition(day)
-        while True:
-            self._seq += 1
-            path = folder / f"{QUOTES_PREFIX}{stamp}-{self._seq:06d}.parquet"
-            if not path.exists():
-                break
-        write_atomic(path, quotes.write_parquet)
+        # Another recorder may write into the same folder: a name is claimed, never replaced.
+        write_new(folder, self._names(stamp), quotes.write_parquet, self._token)
         self.rows_written += quotes.height
         self.files_written += 1
         self.days_written.add(day)
@@ -332,7 +312,10 @@ class Recorder:
         folder = self._partition(day)
         if self._daily is not None:
             write_atomic(folder / DAILY_FILE, self._daily.write_parquet)
-        text = session_toml(day, self._reference, synthetic=self.synthetic).encode()
+        # A figure session.toml holds stays unless a real new value replaces it: a recorder
+        # restarted during an outage, or a second recorder, never writes less than was there.
+        reference = keep_known(self._reference or ReferenceData(), _recorded_reference(folder))
+        text = session_toml(day, reference, synthetic=self.synthetic).encode()
 
         def write_text(handle: IO[bytes]) -> None:
             handle.write(text)

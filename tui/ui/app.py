@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from tui.alerts import AlertMonitor
 from tui.analytics.snapshot import Snapshot
 from tui.config import Settings
+from tui.launch import DEBUG_ENV
 from tui.state import UiState, save_state
 from tui.ui.commands import capgap_commands
 from tui.ui.driver import FULL_REPAINT_ENV, DiffingDriver
@@ -107,6 +108,8 @@ class CapgapApp(App[None]):
             engine.clock, demo=engine.demo, source_label=engine.source_label
         )
         self.dashboard.set_class(self.settings.ui.compact, "-compact")
+        #: The unhandled exception that ended the app, if one did (see _handle_exception).
+        self.crash: Exception | None = None
 
     def _choose_theme(self, theme: str | None) -> None:
         if theme is not None and theme not in self.available_themes:
@@ -116,6 +119,30 @@ class CapgapApp(App[None]):
             theme = DEFAULT_THEME
         if theme is not None:
             self.theme = theme
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Kept for the command line, which names it in its one line on the way out.
+        if getattr(self, "crash", None) is None:  # the first one is the cause
+            self.crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """End the app after an unhandled exception, without Textual's traceback of locals.
+
+        Textual's shows every frame's local variables, and those may hold API keys or
+        account data: capgap prints one line instead (tui.cli), or with CAPGAP_DEBUG set a
+        traceback without locals.
+        """
+        if os.environ.get(DEBUG_ENV):
+            import rich
+            from rich.segment import Segments
+            from rich.traceback import Traceback
+
+            traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+            self._exit_renderables.append(
+                Segments(self.console.render(traceback, self.console.options))
+            )
+        self._close_messages_no_wait()
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, or on Linux and macOS one that writes only the changed cells."""

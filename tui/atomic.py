@@ -1,0 +1,110 @@
+"""Atomic file writes: a synced temp file renamed in place, or linked to a name nobody holds."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+#: Temp files of an unfinished write: "." + the target's name + random part + this suffix.
+TEMP_SUFFIX = ".tmp"
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a folder's entries (a rename, a new file) durable; a no-op where unsupported."""
+    # Without this the rename itself may not survive a power cut; some platforms refuse it.
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_temp(folder: Path, name: str, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write a synced temp file in ``folder`` (hidden, named after ``name``); return its path."""
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed before it is returned
+        dir=folder, prefix=f".{name}.", suffix=TEMP_SUFFIX, delete=False
+    )
+    tmp = Path(handle.name)
+    try:
+        with handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return tmp
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through a synced temp file in the same folder, then rename it in place.
+
+    Readers see the old file or the complete new one, never a partial one. The old file is
+    replaced: for files one writer owns (settings, a recording's session.toml).
+    """
+    tmp = _write_temp(path.parent, path.name, write)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def check_writable_folder(folder: Path) -> None:
+    """Make ``folder`` if it is missing and prove a file can be made in it; OSError if not.
+
+    A probe file is created and removed: permissions alone do not tell (root, read-only
+    mounts, full quotas).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".capgap-probe.", suffix=TEMP_SUFFIX):
+        pass
+
+
+def process_token() -> str:
+    """Return a name part no other process (or writer) shares: the pid and a random part."""
+    return f"{os.getpid()}{secrets.token_hex(4)}"
+
+
+def write_new(
+    folder: Path, names: Iterable[str], write: Callable[[IO[bytes]], None], unique: str
+) -> Path:
+    """Write a new file under the first of ``names`` no file holds yet; return its path.
+
+    The name is claimed by a hard link, which fails when the name exists: two writers into
+    one folder (two recorders) never replace each other's files, whatever their timing. On
+    a file system without hard links (FAT, some network shares) the file takes the first
+    name with ``-unique`` before its suffix instead, which no other writer uses.
+    """
+    tmp = _write_temp(folder, "new", write)
+    try:
+        for name in names:
+            target = folder / name
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                continue
+            except OSError:
+                # No hard links here: a name of this writer's own, renamed into place.
+                stem, dot, suffix = name.partition(".")
+                target = folder / f"{stem}-{unique}{dot}{suffix}"
+                os.replace(tmp, target)
+            break
+        else:
+            raise FileExistsError(f"no free name for a new file in {folder}")
+    finally:
+        # After a link the temp name is a second name of the file: only it goes.
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+    fsync_dir(folder)
+    return target
