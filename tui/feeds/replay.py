@@ -47,8 +47,8 @@ class ReplayFeed:
         )
         # Quotes only change when another bar completes: cache per completed-minute count.
         self._quotes_cache: tuple[datetime, pl.DataFrame] | None = None
-        self._completed_cache: tuple[datetime, pl.DataFrame] | None = None
         self._selections: list[tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = []
+        self._bar_sets: list[tuple[tuple[str, ...], pl.DataFrame]] = []
 
     @property
     def name(self) -> str:
@@ -73,27 +73,31 @@ class ReplayFeed:
             raise FeedError(f"the recorded session in {self._folder} has no bars")
         return first, last + BAR_LENGTH
 
-    def _completed(self, now: datetime) -> pl.DataFrame:
-        # Bars start on the minute: the completed ones change once a minute, not every poll
-        # (the quotes and the charts both ask, each second at the demo's pace).
-        minute = now.replace(second=0, microsecond=0)
-        if self._completed_cache is None or self._completed_cache[0] != minute:
-            completed = self._bars.filter(pl.col("time") + BAR_LENGTH <= minute)
-            self._completed_cache = (minute, completed)
-        return self._completed_cache[1]
+    def _bars_of(self, symbols: tuple[str, ...]) -> pl.DataFrame:
+        """Return the session's bars of ``symbols`` (the last few sets asked are kept)."""
+        for asked, bars in self._bar_sets:
+            if asked == symbols:
+                return bars
+        bars = self._bars.filter(pl.col("symbol").is_in(list(symbols)))
+        self._bar_sets = [(symbols, bars), *self._bar_sets[:3]]
+        return bars
 
     def _quotes_at(self, now: datetime) -> pl.DataFrame:
         minute = now.replace(second=0, microsecond=0)
         if self._quotes_cache is not None and self._quotes_cache[0] == minute:
             return self._quotes_cache[1]
+        # The last bar each symbol completed by this minute, found within each symbol's
+        # bars: filtering the whole session first would copy every completed bar (megabytes
+        # by the afternoon) once a minute, and the allocator keeps what it once held.
+        done = pl.col("time") + BAR_LENGTH <= minute
         completed = (
-            self._completed(now)
-            .group_by("symbol")
+            self._bars.group_by("symbol")
             .agg(
-                pl.col("close").last().alias("last"),
-                (pl.col("time").last() + BAR_LENGTH).alias("time"),
-                pl.col("volume").sum(),
+                pl.col("close").filter(done).last().alias("last"),
+                (pl.col("time").filter(done).last() + BAR_LENGTH).alias("time"),
+                pl.col("volume").filter(done).sum(),
             )
+            .filter(pl.col("time").is_not_null())
         )
         opening = self._first_bar.filter(pl.col("time") <= now).select(
             "symbol", pl.col("open").alias("open_last"), pl.col("time").alias("open_time")
@@ -123,8 +127,10 @@ class ReplayFeed:
         return self._select(self._quotes_at(self._clock.now()), symbols)
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
-        """Return the bars completed by the clock's instant."""
-        return self._select(self._completed(self._clock.now()), symbols)
+        """Return the bars of ``symbols`` completed by the clock's instant."""
+        minute = self._clock.now().replace(second=0, microsecond=0)
+        bars = self._bars_of(tuple(symbols))
+        return bars.filter(pl.col("time") + BAR_LENGTH <= minute)
 
     def _select(self, frame: pl.DataFrame, symbols: Sequence[str]) -> pl.DataFrame:
         # The engine asks for the same symbols every poll and the frames change once a
