@@ -435,6 +435,8 @@ class SoakEngine(Engine):
         self.rss: list[tuple[datetime, float]] = []
         self.rss_warm: float | None = None
         self.rss_end: float | None = None
+        #: The largest RSS seen at any poll (read every poll: a peak falls between the hours).
+        self.rss_peak: float | None = None
         self.trace: Callable[[datetime], None] | None = None
         self._next_rss = START
         self._probes = list(PROBES)
@@ -485,6 +487,9 @@ class SoakEngine(Engine):
         # The two figures compared (end of warm-up, end of run) follow a full collection;
         # the hourly ones, there to show the trend, do not (a collection costs 0.1 s).
         measured = (self.rss_warm is None and now >= WARM_UP_END) or self.clock.finished
+        current = rss_mb()
+        if current is not None:
+            self.rss_peak = max(current, self.rss_peak or 0.0)
         if now < self._next_rss and not measured:
             return
         while self._next_rss <= now:
@@ -641,6 +646,7 @@ async def soak(out: Path, *, trace: bool = False) -> dict[str, Any]:
             "rss_warm_mb": round(warm, 2) if warm is not None else None,
             "rss_end_mb": round(end, 2) if end is not None else None,
             "rss_peak_after_warm_mb": round(max(after), 2) if after else None,
+            "rss_peak_mb": round(engine.rss_peak, 2) if engine.rss_peak is not None else None,
             "rss_growth_mb": round(end - warm, 2) if warm is not None and end is not None else None,
             "recorded_feed_warnings": list(feed._inner.warnings),
         }

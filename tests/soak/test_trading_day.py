@@ -33,6 +33,8 @@ DRIVER = Path(__file__).with_name("soak_driver.py")
 #: The 2025-12-10 decision (the Dec 9-10 meeting): statement at 2:00 p.m. New York.
 STATEMENT = datetime(2025, 12, 10, 14, 0, tzinfo=NY)
 LIMIT_MB = 5.0
+#: The design's memory budget for the whole process (DESIGN.md), the peak included.
+PEAK_BUDGET_MB = 150.0
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -426,6 +428,16 @@ def test_memory_growth_after_warm_up_is_bounded(soak: Soak) -> None:
     )
     print(figures)
     assert growth <= LIMIT_MB, figures
+
+
+def test_memory_peak_stays_within_the_budget(soak: Soak) -> None:
+    # Growth after warm-up says nothing of a peak on the way: every poll's RSS is read, and
+    # the largest must stay within the design's budget for the whole process.
+    peak = soak.summary["rss_peak_mb"]
+    if peak is None:
+        pytest.skip("no /proc/self/statm on this platform: RSS is not measured")
+    assert peak >= max(r["rss_mb"] for r in soak.rss)  # every sample is under the peak
+    assert peak <= PEAK_BUDGET_MB, f"peak RSS {peak:.1f} MB over {soak.summary['polls']} polls"
 
 
 def test_no_widget_outlives_its_screen(soak: Soak) -> None:
