@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from tui.analytics.snapshot import (
     Valuation,
 )
 from tui.clock import ManualClock
+from tui.feeds.base import ReferenceData
 from tui.market.calendar import NEW_YORK, market_session
 from tui.market.fedwatch import path_moves
 from tui.market.fomc import default_schedule, next_decision, recent_decision
@@ -347,3 +348,32 @@ class ScriptedEngine:
 def screen_lines(app: Any) -> list[str]:
     """Return the text of every row of the active screen, as a terminal would show it."""
     return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+class QuotesOnlyFeed:
+    """Base of the tests' live-like feeds: no minute bars, no history, no reference figures.
+
+    A subclass answers ``quotes`` as its test needs; a real Engine polls it.
+    """
+
+    name = "yahoo"
+    demo = False
+
+    async def intraday(self, symbols: Sequence[str]) -> Any:
+        """No minute bars."""
+        from tui.analytics.schemas import BARS, empty
+
+        return empty(BARS)
+
+    async def daily(self, symbols: Sequence[str]) -> Any:
+        """No daily history."""
+        from tui.analytics.schemas import DAILY, empty
+
+        return empty(DAILY)
+
+    async def reference(self) -> ReferenceData:
+        """No reference figures."""
+        return ReferenceData()
+
+    async def aclose(self) -> None:
+        """Nothing to close."""

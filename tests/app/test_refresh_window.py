@@ -5,22 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from app_support import SNAPSHOT_THEME, wait_for
+from app_support import SNAPSHOT_THEME, QuotesOnlyFeed, wait_for
 
-from tui.analytics.schemas import BARS, DAILY, empty
 from tui.clock import ManualClock
 from tui.engine import Engine
-from tui.feeds.base import RateLimited, ReferenceData
+from tui.feeds.base import RateLimited
 from tui.ui.app import CapgapApp
 
 MESSAGE = "Yahoo quote: rate limit (HTTP 429), retry in 60 s"
 
 
-class RateLimitedFeed:
+class RateLimitedFeed(QuotesOnlyFeed):
     """A live-like feed whose quote requests all answer "retry in 60 s", counting them."""
-
-    name = "yahoo"
-    demo = False
 
     def __init__(self) -> None:
         self.requests = 0
@@ -28,18 +24,6 @@ class RateLimitedFeed:
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         self.requests += 1
         raise RateLimited(MESSAGE, 60.0)
-
-    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
-        return empty(BARS)
-
-    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
-        return empty(DAILY)
-
-    async def reference(self) -> ReferenceData:
-        return ReferenceData()
-
-    async def aclose(self) -> None:
-        return None
 
 
 async def test_r_tries_once_per_window_then_says_when_the_next_try_is(

@@ -8,24 +8,26 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import polars as pl
-from app_support import SESSION_11AM, SNAPSHOT_THEME, ScriptedEngine, make_snapshot, wait_for
+from app_support import (
+    SESSION_11AM,
+    SNAPSHOT_THEME,
+    QuotesOnlyFeed,
+    ScriptedEngine,
+    make_snapshot,
+    wait_for,
+)
 from textual.widgets import Static
 
-from tui.analytics.schemas import BARS, DAILY, empty
 from tui.analytics.snapshot import FeedStatus
 from tui.clock import ManualClock
 from tui.engine import Engine
-from tui.feeds.base import ReferenceData
 from tui.ui.app import CapgapApp
 from tui.ui.screens.feeds import FeedsScreen
 from tui.ui.widgets.spread_panel import SpreadPanel
 
 
-class HangingFeed:
+class HangingFeed(QuotesOnlyFeed):
     """Answers the first poll with the two indices, then never answers again (a hung poll)."""
-
-    name = "yahoo"
-    demo = False
 
     def __init__(self, clock: ManualClock) -> None:
         self._clock = clock
@@ -48,15 +50,6 @@ class HangingFeed:
             schema={"symbol": pl.String, "time": pl.Datetime("us", "UTC"), "last": pl.Float64,
                     "prev_close": pl.Float64, "volume": pl.Float64},
         )  # fmt: skip
-
-    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
-        return empty(BARS)
-
-    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
-        return empty(DAILY)
-
-    async def reference(self) -> ReferenceData:
-        return ReferenceData()
 
     async def aclose(self) -> None:
         self._never.set()

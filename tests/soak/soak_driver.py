@@ -435,8 +435,10 @@ class SoakEngine(Engine):
         self.rss: list[tuple[datetime, float]] = []
         self.rss_warm: float | None = None
         self.rss_end: float | None = None
-        #: The largest RSS seen at any poll (read every poll: a peak falls between the hours).
+        #: The largest RSS seen at any poll (read every poll: a peak falls between the hours),
+        #: over the whole run and from the end of the warm-up.
         self.rss_peak: float | None = None
+        self.rss_peak_after_warm: float | None = None
         self.trace: Callable[[datetime], None] | None = None
         self._next_rss = START
         self._probes = list(PROBES)
@@ -490,6 +492,8 @@ class SoakEngine(Engine):
         current = rss_mb()
         if current is not None:
             self.rss_peak = max(current, self.rss_peak or 0.0)
+            if now >= WARM_UP_END:
+                self.rss_peak_after_warm = max(current, self.rss_peak_after_warm or 0.0)
         if now < self._next_rss and not measured:
             return
         while self._next_rss <= now:
@@ -646,6 +650,9 @@ async def soak(out: Path, *, trace: bool = False) -> dict[str, Any]:
             "rss_warm_mb": round(warm, 2) if warm is not None else None,
             "rss_end_mb": round(end, 2) if end is not None else None,
             "rss_peak_after_warm_mb": round(max(after), 2) if after else None,
+            "rss_poll_peak_after_warm_mb": round(engine.rss_peak_after_warm, 2)
+            if engine.rss_peak_after_warm is not None
+            else None,
             "rss_peak_mb": round(engine.rss_peak, 2) if engine.rss_peak is not None else None,
             "rss_growth_mb": round(end - warm, 2) if warm is not None and end is not None else None,
             "recorded_feed_warnings": list(feed._inner.warnings),

@@ -33,8 +33,9 @@ DRIVER = Path(__file__).with_name("soak_driver.py")
 #: The 2025-12-10 decision (the Dec 9-10 meeting): statement at 2:00 p.m. New York.
 STATEMENT = datetime(2025, 12, 10, 14, 0, tzinfo=NY)
 LIMIT_MB = 5.0
-#: The design's memory budget for the whole process (DESIGN.md), the peak included.
-PEAK_BUDGET_MB = 150.0
+#: How far any poll's RSS after the warm-up may rise above the warm-up figure (that one is
+#: read after a full collection and the allocator's decay; a poll's is read as it comes).
+PEAK_MARGIN_MB = 15.0
 
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -430,14 +431,22 @@ def test_memory_growth_after_warm_up_is_bounded(soak: Soak) -> None:
     assert growth <= LIMIT_MB, figures
 
 
-def test_memory_peak_stays_within_the_budget(soak: Soak) -> None:
-    # Growth after warm-up says nothing of a peak on the way: every poll's RSS is read, and
-    # the largest must stay within the design's budget for the whole process.
-    peak = soak.summary["rss_peak_mb"]
-    if peak is None:
+def test_memory_peak_after_warm_up_is_bounded(soak: Soak) -> None:
+    # Growth from the warm-up to the end says nothing of a peak on the way (a day's switch
+    # once peaked 50 MB above both): every poll's RSS is read, and none after the warm-up may
+    # pass the warm-up figure by more than PEAK_MARGIN_MB. (The absolute peak of the app
+    # alone over a replayed day is bench/session_memory.py's: this process also builds the
+    # soak's Monday.)
+    s = soak.summary
+    peak, warm = s["rss_poll_peak_after_warm_mb"], s["rss_warm_mb"]
+    if peak is None or warm is None:
         pytest.skip("no /proc/self/statm on this platform: RSS is not measured")
-    assert peak >= max(r["rss_mb"] for r in soak.rss)  # every sample is under the peak
-    assert peak <= PEAK_BUDGET_MB, f"peak RSS {peak:.1f} MB over {soak.summary['polls']} polls"
+    after = [r["rss_mb"] for r in soak.rss if _instant(r["t"]) >= sd.WARM_UP_END]
+    assert peak >= max(after)  # the hourly samples are among the polls read
+    assert peak - warm <= PEAK_MARGIN_MB, (
+        f"RSS peak after warm-up {peak:.1f} MB, warm-up {warm:.1f} MB: "
+        f"{peak - warm:+.1f} MB over {s['polls']} polls"
+    )
 
 
 def test_no_widget_outlives_its_screen(soak: Soak) -> None:
