@@ -19,24 +19,13 @@ from tui.feeds.yahoo_quote import CRUMB_PATH, QUOTE_PATH
 __all__ = ["local_server"]
 
 
-def daily_chart(symbol: str, closes: list[float], last_day: datetime) -> dict:
-    """A daily chart body: one bar per day ending the day before ``last_day``, 14:30 UTC."""
-    stamps = [
-        int((last_day - timedelta(days=len(closes) - i)).replace(hour=14, minute=30).timestamp())
-        for i in range(len(closes))
-    ]
+def chart_body(symbol: str, stamps: list[int], closes: list[float], **meta: object) -> dict:
+    """A chart body: one bar per stamp at its close, and ``meta`` beside the symbol."""
     return {
         "chart": {
             "result": [
                 {
-                    "meta": {
-                        "symbol": symbol,
-                        "instrumentType": "INDEX",
-                        "exchangeTimezoneName": "America/New_York",
-                        "regularMarketPrice": closes[-1],
-                        "regularMarketTime": stamps[-1],
-                        "chartPreviousClose": closes[0],
-                    },
+                    "meta": {"symbol": symbol, "instrumentType": "INDEX", **meta},
                     "timestamp": stamps,
                     "indicators": {
                         "quote": [
@@ -49,6 +38,23 @@ def daily_chart(symbol: str, closes: list[float], last_day: datetime) -> dict:
             "error": None,
         }
     }  # fmt: skip
+
+
+def daily_chart(symbol: str, closes: list[float], last_day: datetime) -> dict:
+    """A daily chart body: one bar per day ending the day before ``last_day``, 14:30 UTC."""
+    stamps = [
+        int((last_day - timedelta(days=len(closes) - i)).replace(hour=14, minute=30).timestamp())
+        for i in range(len(closes))
+    ]
+    return chart_body(
+        symbol,
+        stamps,
+        closes,
+        exchangeTimezoneName="America/New_York",
+        regularMarketPrice=closes[-1],
+        regularMarketTime=stamps[-1],
+        chartPreviousClose=closes[0],
+    )
 
 
 #: Daily closes of the indices that end at the previous close serve_index_quotes quotes (a

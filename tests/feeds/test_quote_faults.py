@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from server import LocalServer, Reply, local_server
-from test_live_engine import config_for, daily_chart
+from test_live_engine import chart_body, config_for, daily_chart
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import answer, item, open_session
 
@@ -161,23 +161,7 @@ YEAR_2999 = int(datetime(2999, 1, 4, 15, 0, tzinfo=UTC).timestamp())
 
 def minute_chart(symbol: str, stamps: list[int], closes: list[float]) -> dict:
     """A one-minute chart body with one bar per stamp."""
-    return {
-        "chart": {
-            "result": [
-                {
-                    "meta": {"symbol": symbol, "instrumentType": "INDEX", "range": "1d"},
-                    "timestamp": stamps,
-                    "indicators": {
-                        "quote": [
-                            {"open": closes, "high": closes, "low": closes, "close": closes,
-                             "volume": [0] * len(closes)}
-                        ]
-                    },
-                }
-            ],
-            "error": None,
-        }
-    }  # fmt: skip
+    return chart_body(symbol, stamps, closes, range="1d")
 
 
 async def test_a_time_from_the_future_is_rejected_and_newer_quotes_still_replace_it(rig: Rig):

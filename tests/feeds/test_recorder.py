@@ -388,15 +388,20 @@ def _two_recorders_flushing_at_once(
     return [mine, theirs]
 
 
-def test_two_recorders_into_one_folder_never_replace_each_others_files(tmp_path, monkeypatch):
-    written = _two_recorders_flushing_at_once(tmp_path, monkeypatch)
-    # Plain polars and the replay's reader both see every row of both recorders.
-    assert_frame_equal(sort(read_all(tmp_path)), sort(pl.concat(written)))
-    part = tmp_path / "date=2025-12-05"
+def assert_every_row_kept(folder: Path, written: list[pl.DataFrame]) -> None:
+    """Plain polars and the replay's reader both see every row of both recorders."""
+    assert_frame_equal(sort(read_all(folder)), sort(pl.concat(written)))
+    part = folder / "date=2025-12-05"
     replayed = read_quote_files(_quote_files(part), warnings := [])
     assert warnings == []
     assert_frame_equal(sort(replayed), sort(pl.concat(written)))
-    assert list(tmp_path.rglob("*.tmp")) == []
+    assert list(folder.rglob("*.tmp")) == []
+
+
+def test_two_recorders_into_one_folder_never_replace_each_others_files(tmp_path, monkeypatch):
+    written = _two_recorders_flushing_at_once(tmp_path, monkeypatch)
+    assert_every_row_kept(tmp_path, written)
+    part = tmp_path / "date=2025-12-05"
     assert all(FILE_NAME.fullmatch(p.name) for p in part.glob("quotes-*"))
 
 
@@ -407,9 +412,4 @@ def test_without_hard_links_two_recorders_still_keep_every_row(tmp_path, monkeyp
 
     monkeypatch.setattr("os.link", no_links)
     written = _two_recorders_flushing_at_once(tmp_path, monkeypatch)
-    assert_frame_equal(sort(read_all(tmp_path)), sort(pl.concat(written)))
-    part = tmp_path / "date=2025-12-05"
-    replayed = read_quote_files(_quote_files(part), warnings := [])
-    assert warnings == []
-    assert_frame_equal(sort(replayed), sort(pl.concat(written)))
-    assert list(tmp_path.rglob("*.tmp")) == []
+    assert_every_row_kept(tmp_path, written)

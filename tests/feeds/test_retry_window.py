@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -61,6 +62,19 @@ def rate_limited_engine(server: LocalServer, tmp_path: Path, clock: ManualClock)
     return live_engine(settings, clock=clock)
 
 
+@asynccontextmanager
+async def running(engine: Engine) -> AsyncIterator[list[Snapshot]]:
+    """Run the engine's loop; yield the snapshots it publishes; stop and close it after."""
+    published: list[Snapshot] = []
+    task = asyncio.create_task(engine.run(published.append))
+    try:
+        yield published
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await engine.aclose()
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(OPEN)
@@ -70,9 +84,7 @@ async def test_navigation_during_a_retry_after_window_sends_no_request(
     local_server: LocalServer, tmp_path: Path, clock: ManualClock
 ):
     engine = rate_limited_engine(local_server, tmp_path, clock)
-    published: list[Snapshot] = []
-    task = asyncio.create_task(engine.run(published.append))
-    try:
+    async with running(engine) as published:
         await until(lambda: len(published) == 1, "the first poll")
         first = published[0].feeds[0]
         assert first.error == f"Yahoo chart: rate limit (HTTP 429), retry in {RETRY_AFTER_S} s"
@@ -88,19 +100,13 @@ async def test_navigation_during_a_retry_after_window_sends_no_request(
         # The window still says when the next try is, and the feed is still waiting.
         assert published[-1].feeds[0].next_retry == first.next_retry
         assert published[-1].feeds[0].error == first.error
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await engine.aclose()
 
 
 async def test_one_manual_try_per_window_then_the_wait_is_told(
     local_server: LocalServer, tmp_path: Path, clock: ManualClock
 ):
     engine = rate_limited_engine(local_server, tmp_path, clock)
-    published: list[Snapshot] = []
-    task = asyncio.create_task(engine.run(published.append))
-    try:
+    async with running(engine) as published:
         await until(lambda: len(published) == 1, "the first poll")
         clock.advance(15)
         # The first `r` of the window is a real try (the source may be back early).
@@ -122,10 +128,6 @@ async def test_one_manual_try_per_window_then_the_wait_is_told(
         await until(lambda: len(published) == 4, "its snapshot")
         assert engine.refresh_now() is None
         await until(lambda: local_server.total == 4, "a manual try in the new window")
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await engine.aclose()
 
 
 async def test_the_app_s_deferred_engine_passes_the_manual_try_through(clock: ManualClock):
