@@ -865,7 +865,8 @@ def _run_record(args: argparse.Namespace) -> int:
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        # SIGQUIT too: its default action would dump core and lose the buffered rows.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             loop.add_signal_handler(signum, stop.set)
         print(f"capgap: recording to {one_line(str(args.out))}; Ctrl+C stops", file=sys.stderr)
 

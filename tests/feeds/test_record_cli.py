@@ -47,7 +47,9 @@ def serve_a_poll(server: LocalServer) -> int:
     return stamp
 
 
-def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
+# SIGQUIT's default action would dump core and lose the buffered rows: it stops as SIGTERM does.
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGQUIT], ids=["SIGTERM", "SIGQUIT"])
+def test_record_then_replay(local_server: LocalServer, tmp_path: Path, signum: signal.Signals):
     stamp = serve_a_poll(local_server)
     config = Path(config_for(local_server, tmp_path))
     config.write_text(config.read_text() + "[poll]\nopen_s = 1\nextended_s = 1\nclosed_s = 1\n")
@@ -67,7 +69,7 @@ def test_record_then_replay(local_server: LocalServer, tmp_path: Path):
         quotes_by_then = local_server.count(QUOTE_PATH)
         while local_server.count(QUOTE_PATH) == quotes_by_then and time.monotonic() < deadline:
             time.sleep(0.05)
-        child.send_signal(signal.SIGTERM)
+        child.send_signal(signum)
         _, err = child.communicate(timeout=20)
     finally:
         if child.poll() is None:  # a failed wait must not leave a recorder polling
