@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from tui.allocator import tune_allocator
 from tui.config import (
     ConfigError,
     Settings,
@@ -995,6 +996,8 @@ def _run_config(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run capgap with ``argv`` (default: the process arguments); return the exit code."""
+    # Before anything loads polars: its allocator reads its settings once, then.
+    tune_allocator(os.environ)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
