@@ -25,10 +25,11 @@ if __name__ == "__main__":
     # would spend most of its wall time repainting. Four a second still repaints hundreds of
     # times.
     os.environ.setdefault("TEXTUAL_FPS", "4")
-    # Polars allocates through jemalloc, which keeps freed pages for 10 s by default: the RSS
-    # read after a partition switch would count the switch's garbage. A 1 s decay, purged by a
-    # background thread, lets the measured figures settle after a short wait (MEASURE_WAIT_S).
-    os.environ.setdefault("_RJEM_MALLOC_CONF", "background_thread:true,dirty_decay_ms:1000")
+    # Polars' allocator as capgap sets it (freed pages go back at once): the RSS read is the
+    # app's, not garbage its allocator would keep for 10 s under jemalloc's defaults.
+    from tui.allocator import tune_allocator
+
+    tune_allocator(os.environ)
 
 import asyncio
 import gc
