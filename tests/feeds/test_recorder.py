@@ -398,6 +398,29 @@ def assert_every_row_kept(folder: Path, written: list[pl.DataFrame]) -> None:
     assert list(folder.rglob("*.tmp")) == []
 
 
+def test_a_second_recorder_keeps_the_daily_history_of_the_first(tmp_path):
+    # daily.parquet is replaced whole: the second writer must not drop the first's symbols.
+    def history(symbol: str, close: float) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"symbol": [symbol], "date": [date(2025, 12, 4)], "open": [close], "high": [close],
+             "low": [close], "close": [close], "volume": [1e6]},
+            schema=DAILY,
+        )  # fmt: skip
+
+    clock = ManualClock(OPEN)
+    first, second = Recorder(tmp_path, clock), Recorder(tmp_path, clock)
+    first.add_daily(pl.concat([history("AAA", 9.5), history("BBB", 50.0)]))
+    first.add_quotes(quotes([("AAA", OPEN, 10.0)]))
+    assert first.close() is None
+    second.add_daily(pl.concat([history("BBB", 50.5), history("CCC", 7.0)]))
+    second.add_quotes(quotes([("CCC", OPEN, 7.25)]))
+    assert second.close() is None
+    written = pl.read_parquet(tmp_path / "date=2025-12-05" / "daily.parquet")
+    # AAA only the first knew; BBB and CCC as the second, later, wrote them.
+    expected = pl.concat([history("AAA", 9.5), history("BBB", 50.5), history("CCC", 7.0)])
+    assert_frame_equal(written, expected)
+
+
 def test_two_recorders_into_one_folder_never_replace_each_others_files(tmp_path, monkeypatch):
     written = _two_recorders_flushing_at_once(tmp_path, monkeypatch)
     assert_every_row_kept(tmp_path, written)

@@ -311,7 +311,8 @@ class Recorder:
     def _write_meta(self, day: date) -> None:
         folder = self._partition(day)
         if self._daily is not None:
-            write_atomic(folder / DAILY_FILE, self._daily.write_parquet)
+            daily = _with_recorded_daily(self._daily, folder / DAILY_FILE)
+            write_atomic(folder / DAILY_FILE, daily.write_parquet)
         # A figure session.toml holds stays unless a real new value replaces it: a recorder
         # restarted during an outage, or a second recorder, never writes less than was there.
         reference = keep_known(self._reference or ReferenceData(), _recorded_reference(folder))
@@ -321,3 +322,20 @@ class Recorder:
             handle.write(text)
 
         write_atomic(folder / SESSION_FILE, write_text)
+
+
+def _with_recorded_daily(daily: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """Return ``daily`` with the symbols only ``path`` holds (another recorder's, an earlier run's).
+
+    The file is replaced whole: without this, a second recorder into the folder, or a restart
+    that has not loaded every symbol yet, would write less history than was there.
+    """
+    try:
+        recorded = conform(pl.read_parquet(path), DAILY)
+    except (OSError, pl.exceptions.PolarsError):
+        # Missing (the first write) or unreadable (replay skips it): ours is all there is.
+        return daily
+    others = recorded.filter(~pl.col("symbol").is_in(daily.get_column("symbol").unique().to_list()))
+    if others.height == 0:
+        return daily
+    return pl.concat([others, daily]).sort("symbol", "date")
