@@ -11,7 +11,6 @@ from tui.text import fmt_day, fmt_ny_moment
 from tui.ui.format import (
     COMPACT_FROM,
     DOWN_STYLE,
-    MISSING,
     UP_STYLE,
     arrow,
     direction_style,
@@ -22,6 +21,7 @@ from tui.ui.format import (
     fmt_range,
     fmt_signed,
     market_label,
+    missing,
     ny_clock,
     short_sector,
     signed_content,
@@ -30,7 +30,7 @@ from tui.ui.format import (
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(6870.4, "6,870.40"), (2521.484, "2,521.48"), (0.5, "0.50"), (None, MISSING)],
+    [(6870.4, "6,870.40"), (2521.484, "2,521.48"), (0.5, "0.50"), (None, missing())],
 )
 def test_fmt_price(value: float | None, expected: str) -> None:
     assert fmt_price(value) == expected
@@ -44,7 +44,7 @@ def test_fmt_price(value: float | None, expected: str) -> None:
         (-0.004, 2, "0.00"),  # rounds to zero: no "-0.00"
         (0.0, 1, "0.0"),
         (12.345, 1, "+12.3"),
-        (None, 2, MISSING),
+        (None, 2, missing()),
     ],
 )
 def test_fmt_signed(value: float | None, decimals: int, expected: str) -> None:
@@ -95,7 +95,7 @@ def test_fmt_day_and_range() -> None:
     assert fmt_ny_moment(datetime(2026, 6, 17, 18, 0, tzinfo=UTC)) == "Wed 17 Jun 2026 14:00 ET"
     assert fmt_ny_moment(datetime(2025, 12, 10, 19, 0, tzinfo=UTC)) == "Wed 10 Dec 2025 14:00 ET"
     assert fmt_range((3.75, 4.0)) == "3.75-4.00 %"
-    assert fmt_range(None) == MISSING
+    assert fmt_range(None) == missing()
 
 
 def test_market_labels() -> None:
@@ -144,3 +144,22 @@ def test_large_signed_figures_are_compact_with_their_sign() -> None:
     assert fmt_signed(1e306, 2, "%") == "+1.00e+306%"
     assert fmt_signed(-25_000_000.0) == "-25.00M"
     assert fmt_signed(999_999.0, 0) == "+999999"
+
+
+def test_ascii_writes_every_panel_figure_in_ascii() -> None:
+    # A vt100, TERM=dumb or a C locale gets --ascii by itself: beta, rho, the minus sign and
+    # the dash of a missing figure must be ASCII there too, not only the arrows and borders.
+    from app_support import make_snapshot
+
+    from tui.ui.glyphs import use_ascii
+    from tui.ui.widgets.spread_panel import spread_content
+
+    spread = make_snapshot().spread
+    try:
+        use_ascii(True)
+        text = spread_content(spread).plain + fmt_range(None)
+        assert text.isascii() and "b60" in text and "r60" in text
+        assert missing() == "-"
+    finally:
+        use_ascii(False)
+    assert "β60" in spread_content(spread).plain and missing() == "—"

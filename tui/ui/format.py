@@ -11,8 +11,13 @@ from tui.market.types import MarketSession
 from tui.text import fmt_ny_time
 from tui.ui.glyphs import glyphs
 
+
 #: Shown where a figure is missing: never a zero that looks like data.
-MISSING = "—"
+def missing() -> str:
+    """Return how a figure that is not known is written (a dash; ASCII in --ascii)."""
+    return glyphs().missing
+
+
 #: Theme variables of the up and down colours (defaults come from the app, see CapgapApp).
 UP_STYLE = "$gap-up"
 DOWN_STYLE = "$gap-down"
@@ -68,7 +73,7 @@ def direction_style(value: float | None) -> str:
 def fmt_price(value: float | None, decimals: int = 2) -> str:
     """Format a price with thousands separators: 6870.4 -> '6,870.40' (compact from 1e6)."""
     if value is None:
-        return MISSING
+        return missing()
     compact = _compact(value)
     return compact if compact is not None else f"{value:,.{decimals}f}"
 
@@ -76,7 +81,7 @@ def fmt_price(value: float | None, decimals: int = 2) -> str:
 def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
     """Format a signed figure with an explicit sign: 0.19 -> '+0.19' (compact from 1e6)."""
     if value is None:
-        return MISSING
+        return missing()
     compact = _compact(value)
     if compact is not None:
         return f"{'+' if value > 0 else ''}{compact}{suffix}"
@@ -102,7 +107,7 @@ def fit_decimals(value: float | None, decimals: int = 2) -> int:
 def fmt_plain(value: float | None, decimals: int = 2, suffix: str = "") -> str:
     """Format an unsigned figure (None as the missing mark; compact from 1e6)."""
     if value is None:
-        return MISSING
+        return missing()
     compact = _compact(value)
     return f"{compact if compact is not None else f'{value:.{decimals}f}'}{suffix}"
 
@@ -122,7 +127,7 @@ def signed_content(value: float | None, decimals: int = 2, suffix: str = "") -> 
 def fmt_age(seconds: float | None) -> str:
     """Format the age of data compactly: '4s', '2m05s', '1h02m', '3d04h'."""
     if seconds is None:
-        return MISSING
+        return missing()
     whole = max(0, int(seconds))
     if whole < 60:
         return f"{whole}s"
@@ -149,7 +154,7 @@ def ny_date(moment: datetime) -> date:
 def fmt_range(bounds: tuple[float, float] | None, *, unit: bool = True) -> str:
     """Format a target range: (3.75, 4.0) -> '3.75-4.00 %' ('3.75-4.00' without the unit)."""
     if bounds is None:
-        return MISSING
+        return missing()
     low, high = bounds
     return f"{low:.2f}-{high:.2f}" + (" %" if unit else "")
 

@@ -19,6 +19,11 @@ class Glyphs:
     crumb: str
     rule: str
     knob: str
+    # A figure that is not known, the Greek letters of beta and correlation, a minus sign.
+    missing: str
+    beta: str
+    rho: str
+    minus: str
     # plotext marker: "hd" draws 2x2 block quadrants; an ASCII terminal gets a plain "*".
     marker: str
 
@@ -34,6 +39,10 @@ UNICODE = Glyphs(
     crumb="›",
     rule="─",
     knob="●",
+    missing="—",
+    beta="β",
+    rho="ρ",
+    minus="−",
     marker="hd",
 )
 # Every cell keeps its width in ASCII, so layouts do not move between the two sets.
@@ -48,6 +57,10 @@ ASCII = Glyphs(
     crumb=">",
     rule="-",
     knob="o",
+    missing="-",
+    beta="b",
+    rho="r",
+    minus="-",
     marker="*",
 )
 

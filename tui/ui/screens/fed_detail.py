@@ -15,7 +15,8 @@ from textual.widgets import Footer, Static
 from tui.analytics.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, Snapshot
 from tui.market import fedwatch
 from tui.text import fmt_day
-from tui.ui.format import MISSING, fmt_age, fmt_range, ny_clock
+from tui.ui.format import fmt_age, fmt_range, missing, ny_clock
+from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
 from tui.ui.widgets.fed_panel import countdown_text
@@ -70,7 +71,7 @@ def rate_path(fed: FedSnapshot) -> tuple[PathPoint, ...]:
 def likely_range(odds: MeetingOdds) -> str:
     """Return the most likely target range after a meeting with its odds: '3.50-3.75 87%'."""
     if not odds.outcomes:
-        return MISSING
+        return missing()
     best = max(odds.outcomes, key=lambda outcome: outcome.probability_pct)
     return f"{fmt_range(best.target_range, unit=False)} {whole_pct(best.probability_pct)}%"
 
@@ -139,7 +140,7 @@ def summary_content(fed: FedSnapshot | None) -> Content:
         parts.append(Content(f"EFFR {fed.effr:.2f} %"))
     if fed.futures_source:
         parts.append(Content.styled(f"futures: {fed.futures_source}", _MUTED))
-    lines = [Content("  ·  ").join(parts)]
+    lines = [Content(f"  {glyphs().dot}  ").join(parts)]
     if fed.last_decision is not None:
         lines.append(Content(f"{fmt_day(fed.last_decision.date)} decision out"))
     if fed.fedwatch_error:

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
 from tui.analytics.snapshot import SectorDetail, SectorRow, Snapshot
-from tui.ui.format import MISSING, short_sector, signed_content
+from tui.ui.format import missing, short_sector, signed_content
 from tui.ui.glyphs import glyphs
 from tui.ui.screens.live import LiveScreen
 from tui.ui.widgets.breadcrumb import Breadcrumb
@@ -33,7 +33,7 @@ def summary_content(detail: SectorDetail | None, name: str) -> Content:
     count = len(detail.constituents)
     if row is None:
         return Content(f"Watchlist {detail.name} {glyphs().dot} {count} symbols")
-    breadth = MISSING if row.breadth_pct is None else f"{row.breadth_pct:.0f}%"
+    breadth = missing() if row.breadth_pct is None else f"{row.breadth_pct:.0f}%"
     dot = f"  {glyphs().dot}  "
     return Content.assemble(
         (row.sector, "bold"),

@@ -75,7 +75,8 @@ def stats_content(detail: SymbolDetail | None, index_name: str) -> Content:
     )
     risk = Content.assemble(
         (f"vs {index_name}  ", "bold"),
-        f"β60 {fmt_plain(detail.beta_60d, 2)}   ρ60 {fmt_plain(detail.corr_60d, 2)}",
+        f"{glyphs().beta}60 {fmt_plain(detail.beta_60d, 2)}   "
+        f"{glyphs().rho}60 {fmt_plain(detail.corr_60d, 2)}",
     )
     bar = range_bar(detail.low_52w, detail.high_52w, detail.last, RANGE_BAR)
     yearly = Content.assemble(

@@ -9,7 +9,7 @@ from textual.coordinate import Coordinate
 from textual.widgets.data_table import ColumnKey
 
 from tui.analytics.snapshot import Mover, SectorRow
-from tui.ui.format import MISSING, fit_decimals, fmt_signed, short_sector, shown_value
+from tui.ui.format import fit_decimals, fmt_signed, missing, short_sector, shown_value
 from tui.ui.glyphs import glyphs
 from tui.ui.vim import VIM_TABLE_BINDINGS
 from tui.ui.widgets.keyed_table import (
@@ -168,7 +168,7 @@ class SectorsTable(QuietTable):
 
     def _movers(self, movers: tuple[Mover, ...]) -> ValueText:
         if not movers:
-            return ValueText(MISSING, None)
+            return ValueText(missing(), None)
         cell = ValueText("", None)
         for index, mover in enumerate(movers[: self._movers_shown]):
             if index:
@@ -185,13 +185,13 @@ class SectorsTable(QuietTable):
 
     def _cells(self, row: SectorRow) -> dict[str, ValueText]:
         small_etf = row.small.symbol or (CONSTITUENTS_MARK if row.small.from_constituents else "")
-        breadth = MISSING if row.breadth_pct is None else f"{row.breadth_pct:.0f}%"
+        breadth = missing() if row.breadth_pct is None else f"{row.breadth_pct:.0f}%"
         return {
             "sector": ValueText(short_sector(row.sector), row.sector),
             "tag": ValueText("CYC" if row.tag == "cyclical" else "DEF", row.tag),
-            "large_etf": ValueText(row.large.symbol or MISSING, row.large.symbol),
+            "large_etf": ValueText(row.large.symbol or missing(), row.large.symbol),
             "large": self._signed(row.large.change_pct),
-            "small_etf": ValueText(small_etf or MISSING, small_etf),
+            "small_etf": ValueText(small_etf or missing(), small_etf),
             "small": self._signed(row.small.change_pct),
             "spread": self._signed(row.spread_pp),
             "breadth": ValueText(breadth, row.breadth_pct, right=True),

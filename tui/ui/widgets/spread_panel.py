@@ -18,6 +18,7 @@ from tui.ui.format import (
     fmt_signed,
     shown_value,
 )
+from tui.ui.glyphs import glyphs
 from tui.ui.widgets.content_panel import ContentPanel
 
 _NAME_WIDTH = 13
@@ -78,9 +79,9 @@ def spread_content(spread: SpreadSnapshot) -> Content:
         fmt_plain(spread.ratio, 4),
         "  z1y ",
         fmt_signed(spread.ratio_z_1y, 2),
-        "  β60 ",
+        f"  {glyphs().beta}60 ",
         fmt_plain(spread.beta_60d, 2),
-        "  ρ60 ",
+        f"  {glyphs().rho}60 ",
         fmt_plain(spread.corr_60d, 2),
     )
     valuation = spread.valuation

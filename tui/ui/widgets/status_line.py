@@ -25,6 +25,7 @@ from tui.launch import RECORDER_FEED
 from tui.market.types import MarketSession
 from tui.text import fmt_day
 from tui.ui.format import fmt_age, market_label, ny_clock, ny_date
+from tui.ui.glyphs import glyphs
 from tui.ui.widgets.quiet import Plain, show
 
 _FEED_STYLES = {"ok": "", "degraded": "$warning", "down": "$error"}
@@ -105,7 +106,7 @@ def feed_variants(feeds: Sequence[FeedStatus], now: datetime) -> tuple[Variant, 
         return (Variant(Content("no feed"), 0),)
     worst = worst_feed(feeds)
     retry_tier = 1 if worst is not None and worst.next_retry is not None else 0
-    separator = Content(" · ")
+    separator = Content(f" {glyphs().dot} ")
 
     def every(level: int) -> Content:
         return separator.join(_feed_part(feed, now, level) for feed in feeds)

@@ -6,6 +6,7 @@ from textual.content import Content
 
 from tui.analytics.snapshot import StyleSnapshot
 from tui.ui.format import signed_content
+from tui.ui.glyphs import glyphs
 from tui.ui.widgets.content_panel import ContentPanel
 
 
@@ -25,7 +26,7 @@ class StylePanel(ContentPanel):
     """One line under the Fed panel."""
 
     def __init__(self) -> None:
-        super().__init__(id="style", title="Value − growth")
+        super().__init__(id="style", title=f"Value {glyphs().minus} growth")
 
     def apply(self, style: StyleSnapshot) -> None:
         """Show a new StyleSnapshot."""
