@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -349,9 +350,21 @@ class Engine:
             self._manual_used = False
         self._due_at = self.clock.monotonic() + self.next_delay_s
         if self.recorder is not None:
-            # File writes block: off the event loop, like the analytics.
-            self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
-        snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
+            try:
+                # File writes block: off the event loop, like the analytics.
+                self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
+            except Exception as exc:
+                # An unexpected fault of the recorder is its state, not the end of the loop.
+                self.recording_error = f"recording failed: {describe_exception(exc)}"
+        try:
+            snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
+        except Exception as exc:
+            if self.latest is None:
+                raise  # nothing to show yet: the screen says the engine stopped, and why
+            # A fault in the analytics must not end an all-day monitor: the last figures
+            # stay, the feed's state says what broke, and the next poll builds again.
+            self.health.failed(now, f"analytics failed: {describe_exception(exc)}")
+            snapshot = replace(self.latest, feeds=self._statuses(now))
         self.latest = snapshot
         return snapshot
 

@@ -147,3 +147,51 @@ async def test_the_engine_loop_survives_any_exception_and_shows_it():
     # Failures back off like any feed failure; the good poll's figures reach the snapshot.
     assert delays == [5.0, 5.0, 5.0]
     assert published[-1].spread.large.last == 6850.0
+
+
+async def test_a_fault_in_the_analytics_or_the_recorder_does_not_end_the_loop(tmp_path):
+    # Not only a poll: a bug in building a snapshot, or a recorder raising, used to end the
+    # engine's loop for good. The last figures stay, the fault is shown, the next poll heals.
+    from tui.feeds.recorder import Recorder
+
+    clock = ManualClock(START)
+    engine = Engine(
+        _Raising([None]),
+        clock,
+        cadence=lambda _now: 5.0,
+        backoff=Backoff(jitter=0),
+        recorder=Recorder(tmp_path, clock),
+    )
+    real_build = engine._build
+    builds = iter([real_build, ValueError("bad frame"), real_build])
+
+    def build(*args: object) -> Snapshot:
+        step = next(builds)
+        if isinstance(step, Exception):
+            raise step
+        return step(*args)  # type: ignore[operator]
+
+    engine._build = build  # type: ignore[method-assign]
+    published: list[Snapshot] = []
+
+    async def fake_sleep(seconds: float) -> None:
+        clock.advance(seconds)
+        if len(published) == 1:
+
+            def broken() -> str | None:
+                raise RuntimeError("disk went away")
+
+            engine.recorder.maybe_flush = broken  # type: ignore[method-assign,union-attr]
+        if len(published) == 3:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await engine.run(published.append, sleep=fake_sleep)
+    first, faulty, healed = published
+    assert faulty.spread == first.spread  # the last figures stay on screen
+    feed = faulty.feeds[0]
+    assert feed.state != "ok" and feed.error == "analytics failed: ValueError: bad frame"
+    recorder = next(f for f in faulty.feeds if f.name == "recorder")
+    assert recorder.error == "recording failed: RuntimeError: disk went away"
+    assert healed.feeds[0].state == "ok" and healed.spread.large.last == 6850.0
+    assert healed.as_of > faulty.as_of
