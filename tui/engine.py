@@ -33,7 +33,7 @@ from tui.feeds.health import STALE_AFTER_CADENCES, FeedHealth
 from tui.feeds.poller import Backoff, next_delay
 from tui.feeds.recorder import Recorder
 from tui.feeds.replay import ReplayFeed
-from tui.feeds.values import far_from_history
+from tui.feeds.values import far_from_history, last_closes
 from tui.launch import RECORDER_FEED, demo_clock, live_label, replay_label
 from tui.market.calendar import NEW_YORK, market_session, poll_interval
 from tui.market.fomc import FomcMeeting, default_schedule
@@ -301,7 +301,11 @@ class Engine:
     def _apply_quotes(self, quotes: pl.DataFrame) -> None:
         # A previous close far from the symbol's history is a wrong number: it reaches neither
         # the store nor the recording, and is listed with the feed's per-symbol problems.
-        far = far_from_history(quotes, self.store.daily)
+        # The history's last closes change once a day: computed again only then.
+        closes = self.store.memo(
+            "engine.last_closes", self.store.daily_version, lambda: last_closes(self.store.daily)
+        )
+        far = far_from_history(quotes, closes)
         if far:
             quotes = quotes.filter(~pl.col("symbol").is_in(list(far)))
             problems = getattr(self.feed, "problems", None)

@@ -107,18 +107,22 @@ def plausible_last(last: float, prev_close: float, symbol: str, provider: str) -
     return last
 
 
-def far_from_history(quotes: pl.DataFrame, daily: pl.DataFrame) -> dict[str, str]:
-    """Return ``{symbol: problem}`` for quotes whose previous close is far from history.
-
-    ``quotes`` is in the QUOTES schema, ``daily`` in DAILY sorted by symbol and date; a
-    previous close more than MAX_FACTOR from the symbol's latest daily close is a wrong number.
-    Symbols without history pass.
-    """
-    if quotes.height == 0 or daily.height == 0:
-        return {}
-    closes = daily.group_by("symbol", maintain_order=True).agg(
+def last_closes(daily: pl.DataFrame) -> pl.DataFrame:
+    """Return each symbol's latest daily close (``symbol``, ``_history``) of a DAILY frame."""
+    return daily.group_by("symbol", maintain_order=True).agg(
         pl.col("close").last().alias("_history")
     )
+
+
+def far_from_history(quotes: pl.DataFrame, closes: pl.DataFrame) -> dict[str, str]:
+    """Return ``{symbol: problem}`` for quotes whose previous close is far from history.
+
+    ``quotes`` is in the QUOTES schema, ``closes`` the symbols' latest daily closes (see
+    last_closes); a previous close more than MAX_FACTOR from it is a wrong number. Symbols
+    without history pass.
+    """
+    if quotes.height == 0 or closes.height == 0:
+        return {}
     prev, history = pl.col("prev_close"), pl.col("_history")
     far = quotes.join(closes, on="symbol", how="inner").filter(
         (prev < history / MAX_FACTOR) | (prev > history * MAX_FACTOR)
