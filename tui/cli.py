@@ -20,6 +20,7 @@ from tui.config import (
     load_settings,
 )
 from tui.terminal import terminal_limits
+from tui.text import printable as one_line
 
 if TYPE_CHECKING:
     import asyncio
@@ -648,12 +649,12 @@ def _run_monitor(args: argparse.Namespace) -> int:
     if args.record is not None:
         # The terminal is restored by now: the lines stay in the shell's scrollback.
         for line in recording_report(engine.built, args.record)[1]:
-            print(f"capgap: {one_line(line)}", file=sys.stderr)
+            say(line)
     if app.return_code:
         # Textual's exit code after an unhandled exception: a crash is a failure for scripts.
         crash = getattr(app, "crash", None)
         cause = f"{type(crash).__name__}: {crash}" if crash is not None else "unknown error"
-        print(f"capgap: error: the monitor crashed: {one_line(cause)}", file=sys.stderr)
+        say(f"error: the monitor crashed: {cause}")
         return EXIT_FAILURE
     return EXIT_OK
 
@@ -677,11 +678,11 @@ def replay_clock(folder: Path, day: date | None, speed: float, today: date) -> C
         # A folder that holds no recording is bad input, like a missing one.
         raise UsageError(f"{'--day' if day is not None else '--replay'}: {exc}") from None
     for notice in notices:
-        print(f"capgap: note: {notice}", file=sys.stderr)
+        say(f"note: {notice}")
     if skipped:
         # Said once here; the status line says it while the replay plays.
         where = recorded_days(folder)[chosen]
-        print(f"capgap: warning: {skipped_files(len(skipped))} in {where}", file=sys.stderr)
+        say(f"warning: {skipped_files(len(skipped))} in {where}")
     return clock
 
 
@@ -783,7 +784,7 @@ def _live_fed(args: argparse.Namespace) -> FedSnapshot:
     symbols = futures_symbols(now, args.schedule, naming)
     data = asyncio.run(fetch_live_fed(args.settings.feeds, symbols, clock))
     for problem in data.problems:
-        print(f"capgap: warning: {one_line(problem)}", file=sys.stderr)
+        say(f"warning: {problem}")
     store = MarketStore()
     store.apply_quotes(data.quotes)
     observation = data.effr
@@ -869,13 +870,12 @@ def _run_record(args: argparse.Namespace) -> int:
         # SIGQUIT too: its default action would dump core and lose the buffered rows.
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             loop.add_signal_handler(signum, stop.set)
-        print(f"capgap: recording to {one_line(str(args.out))}; Ctrl+C stops", file=sys.stderr)
+        say(f"recording to {args.out}; Ctrl+C stops")
 
         def report(snapshot: Snapshot) -> None:
             for feed in snapshot.feeds:
                 if feed.error:
-                    line = one_line(f"{feed.name} {feed.state}: {feed.error}")
-                    print(f"capgap: {line}", file=sys.stderr)
+                    say(f"{feed.name} {feed.state}: {feed.error}")
 
         runner = asyncio.create_task(engine.run(report))
         stopped = asyncio.create_task(stop.wait())
@@ -886,11 +886,11 @@ def _run_record(args: argparse.Namespace) -> int:
             task.cancel()
         await asyncio.gather(runner, stopped, return_exceptions=True)
         if died is not None:
-            print(f"capgap: error: polling stopped: {died}", file=sys.stderr)
+            say(f"error: polling stopped: {died}")
         await engine.aclose()
         wrote, lines = recording_report(engine, args.out)
         for line in lines:
-            print(f"capgap: {one_line(line)}", file=sys.stderr)
+            say(line)
         # A recording that holds nothing, or not all it should, is a failure for scripts.
         ok = wrote and not engine.recording_error and died is None
         return EXIT_OK if ok else EXIT_FAILURE
@@ -920,13 +920,13 @@ def _failure(task: asyncio.Task[None]) -> str | None:
     return None if error is None else one_line(f"{type(error).__name__}: {error}")
 
 
-def one_line(text: str) -> str:
-    r"""Return ``text`` with every non-printable character escaped: '\n', '\x1b', '\u202e'.
+def say(message: str) -> None:
+    """Write one line on stderr, ``capgap: message``, non-printable characters escaped.
 
-    Messages quote what the user typed (keys, paths, values): echoed raw, a newline would
-    split the one-line error and an escape sequence would be obeyed by the terminal.
+    Messages quote what the user typed (keys, paths, values) and what providers sent: echoed
+    raw, a newline would split the line and an escape sequence would be obeyed by the terminal.
     """
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    print(f"capgap: {one_line(message)}", file=sys.stderr)
 
 
 def recording_report(engine: Engine | None, out: Path) -> tuple[bool, list[str]]:
@@ -977,7 +977,7 @@ def _load(args: argparse.Namespace) -> Settings:
     """Load the settings and print their warnings (one line each) to stderr."""
     settings = load_settings(find_config(getattr(args, "config", None)))
     for warning in settings.warnings:
-        print(f"capgap: warning: {one_line(warning)}", file=sys.stderr)
+        say(f"warning: {warning}")
     return settings
 
 
@@ -1019,10 +1019,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_monitor(args)
     except (UsageError, ConfigError) as exc:
         # Messages quote the user's input (keys, paths): printed with non-printables escaped.
-        print(f"capgap: error: {one_line(str(exc))}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_USAGE
     except DataError as exc:
-        print(f"capgap: data error: {one_line(str(exc))}", file=sys.stderr)
+        say(f"data error: {exc}")
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
@@ -1034,5 +1034,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.feeds.base import FeedError
 
         kind = "data" if isinstance(exc, FeedError) else type(exc).__name__
-        print(f"capgap: {kind} error: {one_line(str(exc))}", file=sys.stderr)
+        say(f"{kind} error: {exc}")
         return EXIT_FAILURE
