@@ -60,6 +60,15 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     fsync_dir(path.parent)
 
 
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (see write_atomic)."""
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(data)
+
+    write_atomic(path, write)
+
+
 def check_writable_folder(folder: Path) -> None:
     """Make ``folder`` if it is missing and prove a file can be made in it; OSError if not.
 

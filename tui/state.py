@@ -5,9 +5,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from tui.atomic import write_atomic
+from tui.atomic import write_bytes_atomic
 from tui.config import UiSettings
 from tui.config_doc import toml_string
 
@@ -46,13 +45,9 @@ def save_state(path: Path, state: UiState) -> str | None:
     if state.theme is not None:
         lines.append(f"theme = {toml_string(state.theme)}")
     data = ("\n".join(lines) + "\n").encode()
-
-    def write(handle: IO[bytes]) -> None:
-        handle.write(data)
-
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, write)
+        write_bytes_atomic(path, data)
     except OSError as exc:
         return f"cannot write {path}: {exc.strerror or exc}"
     return None

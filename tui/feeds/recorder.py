@@ -7,12 +7,11 @@ import threading
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import IO
 
 import polars as pl
 
 from tui.analytics.schemas import DAILY, QUOTES, conform
-from tui.atomic import fsync_dir, process_token, write_atomic, write_new
+from tui.atomic import fsync_dir, process_token, write_atomic, write_bytes_atomic, write_new
 from tui.clock import Clock
 from tui.feeds.base import FeedError, ReferenceData, keep_known
 from tui.feeds.session_info import read_session_info
@@ -317,11 +316,7 @@ class Recorder:
         # restarted during an outage, or a second recorder, never writes less than was there.
         reference = keep_known(self._reference or ReferenceData(), _recorded_reference(folder))
         text = session_toml(day, reference, synthetic=self.synthetic).encode()
-
-        def write_text(handle: IO[bytes]) -> None:
-            handle.write(text)
-
-        write_atomic(folder / SESSION_FILE, write_text)
+        write_bytes_atomic(folder / SESSION_FILE, text)
 
 
 def _with_recorded_daily(daily: pl.DataFrame, path: Path) -> pl.DataFrame:
