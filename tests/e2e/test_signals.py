@@ -29,12 +29,10 @@ from sshd_support import StreamReader, visible_text, wait_until
 # The feed tests' local server and the Yahoo / NY Fed bodies they serve.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "feeds"))
 from server import LocalServer, Reply, local_server
-from test_live_engine import INDEX_HISTORY, config_for, daily_chart, serve_index_quotes
+from test_live_engine import config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 
-from tui.analytics.universe import load_universe, vars_in_order
 from tui.clock import SystemClock
-from tui.feeds.yahoo import chart_path
 
 __all__ = ["local_server"]
 
@@ -265,10 +263,7 @@ def test_closing_the_terminal_ends_capgap(tmp_path: Path, runs: list[PtyCapgap])
 def serve_a_market(server: LocalServer, stamp: int) -> None:
     """Script the local Yahoo + NY Fed: the two indices at ``stamp``, history and the EFFR."""
     serve_index_quotes(server, stamp)
-    now = datetime.fromtimestamp(stamp, UTC)
-    for symbol in vars_in_order(load_universe().benchmarks):
-        closes = INDEX_HISTORY.get(symbol, [100.0, 101.0])
-        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
+    serve_history(server, datetime.fromtimestamp(stamp, UTC))
     server.add(EFFR_PATH, Reply.json(EFFR_BODY))
 
 

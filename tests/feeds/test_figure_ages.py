@@ -13,16 +13,15 @@ from pathlib import Path
 
 import polars as pl
 from server import LocalServer, Reply, local_server
-from test_live_engine import config_for, daily_chart
+from test_live_engine import config_for, serve_history
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import answer, item, open_session
 
 from tui.analytics.serialize import snapshot_to_dict
-from tui.analytics.universe import Universe, load_universe, vars_in_order
+from tui.analytics.universe import Universe, load_universe
 from tui.clock import ManualClock
 from tui.config import load_settings
 from tui.engine import live_engine
-from tui.feeds.yahoo import chart_path
 from tui.feeds.yahoo_quote import QUOTE_PATH
 from tui.market.calendar import NEW_YORK
 from tui.report import format_tmux
@@ -51,10 +50,7 @@ def indices(stamp: int, rut: float | None) -> Reply:
 
 async def test_a_rejected_index_goes_stale_and_recovers(local_server: LocalServer, tmp_path: Path):
     universe = benchmarks_only()
-    closes = {"^GSPC": [6800.0, 6857.12], "^RUT": [2500.0, 2531.16]}
-    for symbol in vars_in_order(universe.benchmarks):
-        body = daily_chart(symbol, closes.get(symbol, [100.0, 101.0]), OPEN)
-        local_server.add(chart_path(symbol), Reply.json(body))
+    serve_history(local_server, OPEN)
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     open_session(local_server)
     clock = ManualClock(OPEN)

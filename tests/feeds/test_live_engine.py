@@ -62,6 +62,13 @@ def daily_chart(symbol: str, closes: list[float], last_day: datetime) -> dict:
 INDEX_HISTORY = {"^GSPC": [6800.0, 6857.12], "^RUT": [2500.0, 2531.16]}
 
 
+def serve_history(server: LocalServer, now: datetime) -> None:
+    """Answer every benchmark's daily chart: the indices' INDEX_HISTORY, others 100 then 101."""
+    for symbol in vars_in_order(load_universe().benchmarks):
+        closes = INDEX_HISTORY.get(symbol, [100.0, 101.0])
+        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
+
+
 def config_for(server: LocalServer, tmp_path: Path) -> str:
     path = tmp_path / "config.toml"
     path.write_text(
@@ -97,9 +104,7 @@ def test_live_snapshot_shows_the_served_numbers(local_server: LocalServer, tmp_p
         item("IWM", 250.0, time=stamp, prev_close=251.0, quote_type="ETF", forwardPE=18.2),
     )
     # Daily history is asked for every benchmark; the indices' closes are the ones that matter.
-    for symbol in vars_in_order(load_universe().benchmarks):
-        closes = INDEX_HISTORY.get(symbol, [100.0, 101.0])
-        local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
+    serve_history(local_server, now)
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     config = config_for(local_server, tmp_path)
     assert main(["snapshot", "--config", config, "--format", "json"]) == 0

@@ -8,15 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from server import LocalServer, Reply, local_server
-from test_live_engine import config_for, daily_chart, serve_index_quotes
+from test_live_engine import config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import item
 
-from tui.analytics.universe import load_universe, vars_in_order
 from tui.clock import ManualClock, SystemClock
 from tui.config import load_settings
 from tui.engine import RATES_RETRY, REFERENCE_EVERY, live_engine
-from tui.feeds.yahoo import chart_path
 
 __all__ = ["local_server"]
 
@@ -33,10 +31,7 @@ async def test_a_new_york_fed_outage_is_its_own_feed_and_clears(
     clock = ManualClock(SystemClock().now())
     stamp = int(clock.now().timestamp()) - 30
     serve_index_quotes(local_server, stamp)
-    for symbol in vars_in_order(load_universe().benchmarks):
-        local_server.add(
-            chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], clock.now()))
-        )
+    serve_history(local_server, clock.now())
     # First a good answer, then an outage (503 twice), then a new rate.
     local_server.add(
         EFFR_PATH,
@@ -95,10 +90,7 @@ async def test_after_each_data_shape_fault_the_next_real_rate_reaches_snapshot_a
     clock = ManualClock(SystemClock().now())
     stamp = int(clock.now().timestamp()) - 30
     serve_index_quotes(local_server, stamp)
-    for symbol in vars_in_order(load_universe().benchmarks):
-        local_server.add(
-            chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], clock.now()))
-        )
+    serve_history(local_server, clock.now())
     future = copy.deepcopy(_effr(3.70))
     future["refRates"][0]["effectiveDate"] = "2999-01-04"
     faults = {
@@ -146,8 +138,7 @@ def _serve_quotes_with_valuation(server: LocalServer, clock: ManualClock) -> Non
         item("SPY", 680.0, time=stamp, forwardPE=22.5, quote_type="ETF"),
         item("IWM", 250.0, time=stamp, forwardPE=17.0, quote_type="ETF"),
     )
-    for symbol in vars_in_order(load_universe().benchmarks):
-        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], clock.now())))
+    serve_history(server, clock.now())
 
 
 def _recorded_reference(record: Path) -> dict:

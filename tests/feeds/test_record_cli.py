@@ -15,13 +15,7 @@ from typing import Any
 
 import pytest
 from server import LocalServer, Reply, local_server
-from test_live_engine import (
-    INDEX_HISTORY,
-    QUOTE_PATH,
-    config_for,
-    daily_chart,
-    serve_index_quotes,
-)
+from test_live_engine import QUOTE_PATH, config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import COOKIE_PATH
 
@@ -40,9 +34,7 @@ def serve_a_poll(server: LocalServer) -> int:
     now = SystemClock().now().astimezone(UTC)
     stamp = int(now.timestamp()) - 30
     serve_index_quotes(server, stamp)
-    for symbol in vars_in_order(load_universe().benchmarks):
-        closes = INDEX_HISTORY.get(symbol, [100.0, 101.0])
-        server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, now)))
+    serve_history(server, now)
     server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     return stamp
 
