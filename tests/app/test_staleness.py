@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import polars as pl
+import pytest
 from app_support import (
     SESSION_11AM,
     SNAPSHOT_THEME,
@@ -116,3 +117,35 @@ def test_stale_is_one_definition_for_the_engine_and_the_screen() -> None:
         assert status.stale == (seconds > 10.0) == status.stale_at(now)
     later = start + timedelta(seconds=30)
     assert health.status(start).stale_at(later)  # a status judged again later turns stale
+
+
+@pytest.mark.parametrize(
+    "theme",
+    ["capgap-dark", "capgap-light", "capgap-ansi", "capgap-mono", "capgap-colorblind",
+     "capgap-high-contrast"],
+)  # fmt: skip
+async def test_the_stale_mark_and_the_feeds_screen_draw_in_every_theme(theme: str) -> None:
+    # Every colour they use ($gap-stale, $warning, $success, $error) exists in each shipped
+    # theme: a missing variable would fail the render, not fall back.
+    snapshot = make_snapshot(SESSION_11AM)
+    spread = replace(snapshot.spread, small=replace(snapshot.spread.small, stale=True))
+    problems = (("^RUT", "yahoo has no price for ^RUT"),)
+    feeds = (
+        FeedStatus("yahoo", "ok", snapshot.as_of, 0.0, None, problems=problems),
+        FeedStatus("nyfed", "down", None, None, "New York Fed HTTP 503"),
+    )
+    engine = ScriptedEngine(
+        ManualClock(SESSION_11AM), replace(snapshot, spread=spread, feeds=feeds)
+    )
+    app = CapgapApp(engine, theme=theme, animation_level="none")  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        assert "Russell STALE" in str(app.dashboard.query_one(SpreadPanel).content)
+        await pilot.press("e")
+        screen = app.screen
+        assert isinstance(screen, FeedsScreen)
+        await wait_for(
+            lambda: "nyfed down" in str(screen.query_one("#feeds", Static).content), pilot
+        )
+        await pilot.pause()
+        assert app.return_code is None  # nothing failed to render
