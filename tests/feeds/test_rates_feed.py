@@ -25,13 +25,18 @@ def _effr(rate: float) -> dict:
     return body
 
 
+def serve_a_market(server: LocalServer) -> ManualClock:
+    """Answer the indices' quotes (30 s old) and daily history; return a clock at now."""
+    clock = ManualClock(SystemClock().now())
+    serve_index_quotes(server, int(clock.now().timestamp()) - 30)
+    serve_history(server, clock.now())
+    return clock
+
+
 async def test_a_new_york_fed_outage_is_its_own_feed_and_clears(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
-    clock = ManualClock(SystemClock().now())
-    stamp = int(clock.now().timestamp()) - 30
-    serve_index_quotes(local_server, stamp)
-    serve_history(local_server, clock.now())
+    clock = serve_a_market(local_server)
     # First a good answer, then an outage (503 twice), then a new rate.
     local_server.add(
         EFFR_PATH,
@@ -87,10 +92,7 @@ async def test_after_each_data_shape_fault_the_next_real_rate_reaches_snapshot_a
 ) -> None:
     import tomllib
 
-    clock = ManualClock(SystemClock().now())
-    stamp = int(clock.now().timestamp()) - 30
-    serve_index_quotes(local_server, stamp)
-    serve_history(local_server, clock.now())
+    clock = serve_a_market(local_server)
     future = copy.deepcopy(_effr(3.70))
     future["refRates"][0]["effectiveDate"] = "2999-01-04"
     faults = {
