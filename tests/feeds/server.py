@@ -22,6 +22,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tui.feeds.http import ClientSettings
+
+#: The read timeout of the provider tests' clients. Slow-reply faults wait longer than this;
+#: a real reply from the local server never should, even on a busy 2-core CI machine (0.3 s
+#: was once too short there for a plain reply).
+TEST_READ_TIMEOUT_S = 2.0
+
 Fault = Literal["reset", "close", "truncate", "trickle"]
 
 
@@ -256,3 +263,10 @@ def local_server() -> Iterator[LocalServer]:
     """A LocalServer on loopback, stopped after the test."""
     with serving() as server:
         yield server
+
+
+def provider_test_client(provider: str) -> ClientSettings:
+    """Client settings for a provider test: slow faults trip its read timeout."""
+    return ClientSettings(
+        provider=provider, read_timeout_s=TEST_READ_TIMEOUT_S, connect_timeout_s=5.0
+    )

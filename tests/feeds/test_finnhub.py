@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server
+from server import LocalServer, Reply, local_server, provider_test_client
 
 from tui.analytics.schemas import QUOTES
 from tui.clock import ManualClock
@@ -42,9 +42,7 @@ __all__ = ["local_server"]
 PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
-# A short read timeout makes the slow-reply faults quick; connecting to the local server can
-# wait behind a busy CI machine, so its timeout is generous (no test is about it).
-FAST = ClientSettings(provider="Finnhub", read_timeout_s=0.3, connect_timeout_s=5.0)
+CLIENT = provider_test_client("Finnhub")
 KEY = "d4k3y0finnhubs3cr3tt0k3n"
 PATH = QUOTE_PATH
 
@@ -72,7 +70,7 @@ UNKNOWN = {"c": 0, "d": None, "dp": None, "h": 0, "l": 0, "o": 0, "pc": 0, "t": 
 
 @pytest.fixture
 async def finnhub(local_server: LocalServer) -> AsyncIterator[Finnhub]:
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yield Finnhub(client, local_server.base_url + "/", api_key=KEY)
 
 
@@ -226,7 +224,7 @@ async def test_quotes_of_nothing_asks_nothing(finnhub, local_server):
 
 @pytest.mark.parametrize("key", [None, "", "  "])
 async def test_a_missing_key_is_a_feed_error_before_any_request(local_server, key):
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         finnhub = Finnhub(client, local_server.base_url, api_key=key)
         with pytest.raises(FeedError) as caught:
             await finnhub.quotes(["SPY"])
@@ -310,7 +308,7 @@ async def test_invalid_quotes_are_rejected_naming_the_symbol(finnhub, local_serv
             FeedError,
             "Finnhub sent malformed JSON",
         ),
-        (Reply.slow(5.0, SPY), FeedError, "Finnhub timed out after 0.3 s"),
+        (Reply.slow(5.0, SPY), FeedError, "Finnhub timed out after 2 s"),
     ],
     ids=[
         "401",
@@ -384,7 +382,7 @@ async def test_quotes_keep_to_their_concurrency(finnhub, local_server):
 
 
 def test_the_provider_repr_hides_the_key():
-    finnhub = Finnhub(make_client(FAST, trust_env=False), "http://127.0.0.1:9", api_key=KEY)
+    finnhub = Finnhub(make_client(CLIENT, trust_env=False), "http://127.0.0.1:9", api_key=KEY)
     assert KEY not in repr(finnhub)
     assert repr(finnhub) == "Finnhub(base_url='http://127.0.0.1:9', api_key=set)"
 

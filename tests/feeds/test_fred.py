@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server
+from server import LocalServer, Reply, local_server, provider_test_client
 
 from tui.feeds.base import FeedError, RateLimited
 from tui.feeds.fred import (
@@ -30,14 +30,12 @@ from tui.feeds.fred import (
     latest_observation,
     parse_observations,
 )
-from tui.feeds.http import ClientSettings, make_client
+from tui.feeds.http import make_client
 
 __all__ = ["local_server"]
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
-# A short read timeout makes the slow-reply faults quick; connecting to the local server can
-# wait behind a busy CI machine, so its timeout is generous (no test is about it).
-FAST = ClientSettings(provider="FRED", read_timeout_s=0.3, connect_timeout_s=5.0)
+CLIENT = provider_test_client("FRED")
 KEY = "abcdef0123456789abcdef0123456789"
 PATH = OBSERVATIONS_PATH
 
@@ -80,7 +78,7 @@ BAD_SERIES = {
 
 @pytest.fixture
 async def fred(local_server: LocalServer) -> AsyncIterator[Fred]:
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yield Fred(client, local_server.base_url + "/", api_key=KEY)
 
 
@@ -200,7 +198,7 @@ async def test_rates_keep_to_their_concurrency(fred, local_server):
 
 @pytest.mark.parametrize("key", [None, "", "   "])
 async def test_a_missing_key_is_a_feed_error_before_any_request(local_server, key):
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         fred = Fred(client, local_server.base_url, api_key=key)
         with pytest.raises(FeedError) as caught:
             await fred.rates()
@@ -266,7 +264,7 @@ async def test_an_error_object_in_a_200_body_fails_the_provider(fred, local_serv
             Reply.text('{"observations": [', content_type="application/json"),
             "FRED sent malformed JSON",
         ),
-        (Reply.slow(5.0, DFF), "FRED timed out after 0.3 s"),
+        (Reply.slow(5.0, DFF), "FRED timed out after 2 s"),
     ],
     ids=["401", "500", "503", "404-text", "html", "malformed", "slow"],
 )
@@ -308,7 +306,7 @@ async def test_a_failing_provider_stops_at_the_requests_in_flight(fred, local_se
 
 
 def test_the_provider_repr_hides_the_key():
-    client = make_client(FAST, trust_env=False)
+    client = make_client(CLIENT, trust_env=False)
     fred = Fred(client, "http://127.0.0.1:9", api_key=KEY)
     assert KEY not in repr(fred)
     assert repr(fred) == "Fred(base_url='http://127.0.0.1:9', api_key=set)"

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from server import LocalServer, Reply, local_server
+from server import LocalServer, Reply, local_server, provider_test_client
 
 from tui.clock import ManualClock
 from tui.feeds import http
@@ -26,12 +26,21 @@ from tui.feeds.http import (
 
 __all__ = ["local_server"]
 
-FAST = ClientSettings(provider="Yahoo", read_timeout_s=0.3, connect_timeout_s=0.3)
+CLIENT = provider_test_client("Yahoo")
+# Only the timeout tests use a short read timeout: a plain reply from the local server can
+# take longer than 0.3 s on a busy CI machine.
+SHORT = ClientSettings(provider="Yahoo", read_timeout_s=0.3, connect_timeout_s=0.3)
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
+        yield client
+
+
+@pytest.fixture
+async def short_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with make_client(SHORT, trust_env=False) as client:
         yield client
 
 
@@ -106,7 +115,7 @@ async def test_rate_limit_date_without_date_header_falls_back_to_the_clock(local
         ),
     )
     clock = ManualClock(datetime(2026, 11, 25, 15, 0, 0, tzinfo=UTC))
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         with pytest.raises(RateLimited) as caught:
             await get_json(client, "Yahoo", local_server.base_url + "/data", clock=clock)
     assert caught.value.retry_after_s == 120.0
@@ -176,14 +185,14 @@ async def test_empty_body(client, local_server):
     assert str(error) == "Yahoo sent an empty response"
 
 
-async def test_slow_response_times_out(client, local_server):
-    error = await _fail(client, local_server, Reply.slow(5.0, {"late": True}))
+async def test_slow_response_times_out(short_client, local_server):
+    error = await _fail(short_client, local_server, Reply.slow(5.0, {"late": True}))
     assert str(error) == "Yahoo timed out after 0.3 s"
 
 
-async def test_a_trickling_body_hits_the_overall_deadline(client, local_server):
+async def test_a_trickling_body_hits_the_overall_deadline(short_client, local_server):
     # One byte every 0.1 s never trips the 0.3 s read timeout; the 0.3 + 2 x 0.3 s deadline does.
-    error = await _fail(client, local_server, Reply.trickle(0.1))
+    error = await _fail(short_client, local_server, Reply.trickle(0.1))
     assert str(error) == "Yahoo timed out after 0.9 s"
 
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server
+from server import LocalServer, Reply, local_server, provider_test_client
 
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, RateLimited, make_client
+from tui.feeds.http import RateLimited, make_client
 from tui.feeds.nyfed import (
     DEFAULT_BASE_URL,
     EFFR_PATH,
@@ -26,9 +26,7 @@ from tui.feeds.nyfed import (
 
 __all__ = ["local_server"]
 
-# A short read timeout makes the slow-reply faults quick; connecting to the local server can
-# wait behind a busy CI machine, so its timeout is generous (no test is about it).
-FAST = ClientSettings(provider="New York Fed", read_timeout_s=0.3, connect_timeout_s=5.0)
+CLIENT = provider_test_client("New York Fed")
 
 # The shape of /api/rates/unsecured/effr/last/1.json, with every field the API publishes.
 BODY: dict[str, Any] = {
@@ -64,7 +62,7 @@ def body_without(key: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def nyfed(local_server: LocalServer) -> AsyncIterator[NewYorkFed]:
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yield NewYorkFed(client, local_server.base_url + "/")
 
 
@@ -146,7 +144,7 @@ async def test_bad_bodies_are_feed_errors_over_http(nyfed, local_server, body, m
         ),
         (Reply.json({}, 503), "New York Fed HTTP 503"),
         (Reply.json({}, 404), "New York Fed HTTP 404"),
-        (Reply.slow(5.0, BODY), "New York Fed timed out after 0.3 s"),
+        (Reply.slow(5.0, BODY), "New York Fed timed out after 2 s"),
     ],
     ids=["html", "malformed", "503", "404", "slow"],
 )

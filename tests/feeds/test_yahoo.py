@@ -14,12 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server
+from server import LocalServer, Reply, local_server, provider_test_client
 
 from tui.analytics.schemas import BARS, QUOTES
 from tui.clock import ManualClock
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, RateLimited, make_client
+from tui.feeds.http import RateLimited, make_client
 from tui.feeds.yahoo import (
     DEFAULT_BASE_URL,
     SymbolError,
@@ -37,9 +37,7 @@ __all__ = ["local_server"]
 PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
-# A short read timeout makes the slow-reply faults quick; connecting to the local server can
-# wait behind a busy CI machine, so its timeout is generous (no test is about it).
-FAST = ClientSettings(provider="Yahoo", read_timeout_s=0.3, connect_timeout_s=5.0)
+CLIENT = provider_test_client("Yahoo")
 
 # 2025-12-05 14:30 UTC is 08:30 in Chicago, where ZQ trades (CBOT).
 T0 = 1764945000
@@ -132,7 +130,7 @@ def utc(epoch: int) -> datetime:
 
 @pytest.fixture
 async def yahoo(local_server: LocalServer) -> AsyncIterator[YahooChart]:
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yield YahooChart(client, local_server.base_url)
 
 
@@ -196,7 +194,7 @@ async def test_daily_history_reaches_a_week_before_the_same_day_a_year_ago(local
     earlier = {**THREE_BARS, "timestamps": [t - back for t in THREE_BARS["timestamps"]]}
     body = chart("^RUT", **earlier, dataGranularity="1d", regularMarketTime=T0 - back)
     local_server.add("/v8/finance/chart/%5ERUT", Reply.json(body))
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         daily = await YahooChart(client, local_server.base_url, clock=ManualClock(now)).daily(
             "^RUT"
         )
@@ -399,7 +397,7 @@ def test_odd_shapes_are_symbol_errors(body):
             Reply.json({}, 429, {"Retry-After": "40"}),
             "Yahoo chart: rate limit (HTTP 429), retry in 40 s",
         ),
-        (Reply.slow(5.0, {}), "Yahoo chart: timed out after 0.3 s"),
+        (Reply.slow(5.0, {}), "Yahoo chart: timed out after 2 s"),
     ],
     ids=["html", "malformed", "503", "429", "slow"],
 )

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server
+from server import LocalServer, Reply, local_server, provider_test_client
 
 from tui.analytics.schemas import QUOTES
 from tui.clock import ManualClock
 from tui.feeds.base import FeedError
-from tui.feeds.http import ClientSettings, RateLimited, RawReply, make_client
+from tui.feeds.http import RateLimited, RawReply, make_client
 from tui.feeds.unknown import OMISSIONS_BEFORE_UNKNOWN, UNKNOWN_FOR
 from tui.feeds.yahoo_quote import (
     CRUMB_PATH,
@@ -39,9 +39,7 @@ __all__ = ["local_server"]
 PARSED_AT = datetime(2030, 1, 2, tzinfo=UTC)
 
 SHARED = Path(__file__).parents[3] / "shared" / "fixtures" / "providers"
-# A short read timeout makes the slow-reply faults quick; connecting to the local server can
-# wait behind a busy CI machine, so its timeout is generous (no test is about it).
-FAST = ClientSettings(provider="Yahoo", read_timeout_s=0.3, connect_timeout_s=5.0)
+CLIENT = provider_test_client("Yahoo")
 COOKIE_PATH = "/cookie"
 CRUMB = "haT3oykhHqZ"
 
@@ -109,7 +107,7 @@ def utc(epoch: int) -> datetime:
 
 @pytest.fixture
 async def yahoo(local_server: LocalServer) -> AsyncIterator[YahooQuotes]:
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yield YahooQuotes(
             client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH
         )
@@ -186,7 +184,7 @@ async def test_a_failed_session_is_opened_again_next_call(yahoo, local_server):
 async def test_concurrent_refreshes_renew_the_session_once(local_server):
     open_session(local_server, "one", "crumbOne")
     open_session(local_server, "two", "crumbTwo")
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         session = YahooSession(
             client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH
         )
@@ -223,7 +221,7 @@ async def test_batch_size_is_configurable_and_bounded(local_server):
     symbols = ["A", "B", "C", "D", "E"]
     for chunk in (["A", "B"], ["C", "D"], ["E"]):
         local_server.add(QUOTE_PATH, Reply.json(answer(*(item(symbol) for symbol in chunk))))
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yahoo = YahooQuotes(
             client,
             local_server.base_url,
@@ -421,7 +419,7 @@ async def test_a_symbol_quoted_between_omissions_starts_counting_again(yahoo, lo
 async def test_benchmarks_and_indices_are_never_retired(local_server):
     open_session(local_server)
     local_server.add(QUOTE_PATH, Reply.json(answer(item("AAPL"))))
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yahoo = YahooQuotes(
             client,
             local_server.base_url,
@@ -442,7 +440,7 @@ async def test_an_unknown_symbol_is_asked_again_after_a_while_and_on_a_new_day(l
     clock = ManualClock(datetime(2025, 2, 14, 21, 30, tzinfo=UTC))
     open_session(local_server)
     local_server.add(QUOTE_PATH, Reply.json(answer(item("SPY"))))
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yahoo = YahooQuotes(
             client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH,
             clock=clock,
@@ -475,7 +473,7 @@ async def test_an_empty_reply_for_symbols_quoted_before_is_a_feed_error(local_se
         Reply.json(answer(*(item(symbol) for symbol in symbols))),
         Reply.json({"quoteResponse": {"result": []}}),
     )
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yahoo = YahooQuotes(
             client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH,
             protected=["SPY"],
@@ -491,7 +489,7 @@ async def test_an_empty_reply_for_symbols_quoted_before_is_a_feed_error(local_se
 async def test_an_empty_reply_for_a_benchmark_fails_from_the_first_poll(local_server):
     open_session(local_server)
     local_server.add(QUOTE_PATH, Reply.json({"quoteResponse": {"result": []}}))
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yahoo = YahooQuotes(
             client, local_server.base_url, cookie_url=local_server.base_url + COOKIE_PATH,
             protected=["SPY"],
@@ -673,7 +671,7 @@ async def test_a_truncated_body_is_cut_short(yahoo, local_server):
 
 
 async def test_an_unreachable_cookie_endpoint_is_a_feed_error(local_server):
-    async with make_client(FAST, trust_env=False) as client:
+    async with make_client(CLIENT, trust_env=False) as client:
         yahoo = YahooQuotes(client, local_server.base_url, cookie_url="http://127.0.0.1:9/x")
         with pytest.raises(FeedError, match=r"^Yahoo cookie: connection failed: "):
             await yahoo.quotes(["SPY"])
