@@ -32,14 +32,14 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.analytics.build import build_snapshot
-from tui.analytics.schemas import DAILY, QUOTES
-from tui.analytics.snapshot import FedSnapshot, Snapshot, Valuation
-from tui.analytics.spread import daily_basis
-from tui.analytics.store import MarketStore
-from tui.analytics.universe import Universe, load_universe
-from tui.market.calendar import sessions_between
-from tui.market.types import MarketSession
+from capgap.analytics.build import build_snapshot
+from capgap.analytics.spread import daily_basis
+from capgap.analytics.store import MarketStore
+from capgap.core.market_types import MarketSession
+from capgap.core.schemas import DAILY, QUOTES
+from capgap.core.snapshot import FedSnapshot, Snapshot, Valuation
+from capgap.market.calendar import sessions_between
+from capgap.market.universe import Universe, load_universe
 
 BUDGET_MS = 3.0
 BUDGET_RATIO = 3.0
@@ -52,7 +52,9 @@ TICK_START = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
 
 def make_universe(n_constituents: int, folder: Path, rng: np.random.Generator) -> Universe:
     """Write a synthetic constituents CSV for the shipped sectors and load the universe."""
-    sectors_toml = Path(__file__).resolve().parent.parent / "tui" / "data" / "sectors.toml"
+    sectors_toml = (
+        Path(__file__).resolve().parent.parent / "tui" / "capgap" / "data" / "sectors.toml"
+    )
     with sectors_toml.open("rb") as handle:
         sector_names = [entry["name"] for entry in tomllib.load(handle)["sector"]]
     rows = []

@@ -45,21 +45,21 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tui.analytics.fed import futures_symbols
-from tui.analytics.universe import Universe, load_universe
-from tui.clock import Clock, ManualClock
-from tui.config import FeedsSettings, PollSettings, ProviderSettings, Settings
-from tui.engine import REFERENCE_EVERY, live_engine
-from tui.feeds import yahoo as yahoo_module
-from tui.feeds.http import budget_hook, make_client
-from tui.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S
-from tui.feeds.nyfed import EFFR_PATH
-from tui.feeds.poller import TokenBucket
-from tui.feeds.yahoo import YahooChart
-from tui.feeds.yahoo_quote import CRUMB_PATH, MAX_BATCH, QUOTE_PATH
-from tui.market.calendar import NEW_YORK, market_session, sessions_between, trading_day
-from tui.market.fomc import default_schedule
-from tui.market.zq import default_naming
+from capgap.analytics.fed import futures_symbols
+from capgap.core.clock import Clock, ManualClock
+from capgap.engine.loop import REFERENCE_EVERY, live_engine
+from capgap.feeds.http import budget_hook, make_client
+from capgap.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S
+from capgap.feeds.poller import TokenBucket
+from capgap.feeds.providers import yahoo as yahoo_module
+from capgap.feeds.providers.nyfed import EFFR_PATH
+from capgap.feeds.providers.yahoo import YahooChart
+from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, MAX_BATCH, QUOTE_PATH
+from capgap.market.calendar import NEW_YORK, market_session, sessions_between, trading_day
+from capgap.market.fomc import default_schedule
+from capgap.market.universe import Universe, load_universe
+from capgap.market.zq import default_naming
+from capgap.settings.config import FeedsSettings, PollSettings, ProviderSettings, Settings
 
 #: A regular full session (no holiday, no early close), mid-session: the intraday charts then
 #: hold half a day of minute bars, the average over a trading day.

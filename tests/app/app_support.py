@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from tui.analytics.snapshot import (
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
     FuturesPrice,
@@ -27,11 +28,10 @@ from tui.analytics.snapshot import (
     StyleSnapshot,
     Valuation,
 )
-from tui.clock import ManualClock
-from tui.feeds.base import ReferenceData
-from tui.market.calendar import NEW_YORK, market_session
-from tui.market.fedwatch import path_moves
-from tui.market.fomc import default_schedule, next_decision, recent_decision
+from capgap.feeds.base import ReferenceData
+from capgap.market.calendar import NEW_YORK, market_session
+from capgap.market.fedwatch import path_moves
+from capgap.market.fomc import default_schedule, next_decision, recent_decision
 
 #: The instant of the snapshot tests: the bundled sample session, mid-morning.
 SESSION_11AM = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK)
@@ -361,13 +361,13 @@ class QuotesOnlyFeed:
 
     async def intraday(self, symbols: Sequence[str]) -> Any:
         """No minute bars."""
-        from tui.analytics.schemas import BARS, empty
+        from capgap.core.schemas import BARS, empty
 
         return empty(BARS)
 
     async def daily(self, symbols: Sequence[str]) -> Any:
         """No daily history."""
-        from tui.analytics.schemas import DAILY, empty
+        from capgap.core.schemas import DAILY, empty
 
         return empty(DAILY)
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from app_support import SESSION_11AM
-
-from tui.clock import ManualClock
+from capgap.core.clock import ManualClock
 
 
 @pytest.fixture

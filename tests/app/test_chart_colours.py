@@ -11,20 +11,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from app_support import SESSION_11AM, wait_for
+from capgap.core.clock import ManualClock
+from capgap.core.resources import themes_dir
+from capgap.engine.loop import demo_engine
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.fed_detail import FedDetailScreen
+from capgap.ui.screens.sector import SectorScreen
+from capgap.ui.screens.spread import SpreadScreen
+from capgap.ui.screens.symbol import SymbolScreen
+from capgap.ui.themes import load_themes
 from rich.color import Color as RichColor
 from rich.color import ColorSystem, ColorType
 from rich.style import Style
 from textual_plotext import PlotextPlot
-
-from tui.clock import ManualClock
-from tui.engine import demo_engine
-from tui.resources import themes_dir
-from tui.ui.app import CapgapApp
-from tui.ui.screens.fed_detail import FedDetailScreen
-from tui.ui.screens.sector import SectorScreen
-from tui.ui.screens.spread import SpreadScreen
-from tui.ui.screens.symbol import SymbolScreen
-from tui.ui.themes import load_themes
 
 SHIPPED = load_themes([themes_dir()]).names
 #: Each chart's region must hold at least this many drawn cells (axes, labels and the line).

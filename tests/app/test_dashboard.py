@@ -14,18 +14,17 @@ from app_support import (
     screen_lines,
     wait_for,
 )
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import SectorRow
+from capgap.market.calendar import NEW_YORK
+from capgap.ui.app import CapgapApp
+from capgap.ui.messages import SnapshotReady
+from capgap.ui.widgets.ratio_chart import RatioChart
+from capgap.ui.widgets.sectors_table import SectorsTable, movers_width
+from capgap.ui.widgets.spread_panel import SpreadPanel
 from textual.color import Color
 from textual.message import Message
 from textual.widgets import Static
-
-from tui.analytics.snapshot import SectorRow
-from tui.clock import ManualClock
-from tui.market.calendar import NEW_YORK
-from tui.ui.app import CapgapApp
-from tui.ui.messages import SnapshotReady
-from tui.ui.widgets.ratio_chart import RatioChart
-from tui.ui.widgets.sectors_table import SectorsTable, movers_width
-from tui.ui.widgets.spread_panel import SpreadPanel
 
 
 def make_app(engine: ScriptedEngine) -> CapgapApp:
@@ -109,7 +108,7 @@ async def test_no_dashboard_widget_styles_links_on_each_render() -> None:
         ours = [
             widget
             for widget in app.dashboard.query("*")
-            if type(widget).__module__.startswith("tui.")
+            if type(widget).__module__.startswith("capgap.")
             or (isinstance(widget, Static) and widget.id is not None)
         ]
         assert len(ours) > 15

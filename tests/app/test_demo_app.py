@@ -6,17 +6,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app_support import SESSION_11AM, SNAPSHOT_THEME, wait_for
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import Engine, demo_engine
+from capgap.market.calendar import NEW_YORK
+from capgap.market.fomc import format_countdown
+from capgap.ui.app import CapgapApp
+from capgap.ui.messages import SnapshotReady
+from capgap.ui.widgets.sectors_table import SectorsTable
+from capgap.ui.widgets.spread_panel import SpreadPanel
 from textual.message import Message
 from textual.widgets import Static
-
-from tui.clock import ManualClock
-from tui.engine import Engine, demo_engine
-from tui.market.calendar import NEW_YORK
-from tui.market.fomc import format_countdown
-from tui.ui.app import CapgapApp
-from tui.ui.messages import SnapshotReady
-from tui.ui.widgets.sectors_table import SectorsTable
-from tui.ui.widgets.spread_panel import SpreadPanel
 
 CLOSE = datetime(2025, 12, 5, 16, 0, tzinfo=NEW_YORK)
 
@@ -34,7 +33,7 @@ async def first_snapshot(app: CapgapApp, pilot: Any) -> None:
 
 
 def signed(value: float) -> str:
-    # The reference formatting, written out independently of tui.ui.format.
+    # The reference formatting, written out independently of capgap.ui.format.
     return f"{'▲' if value > 0 else '▼' if value < 0 else '='}{value:+.2f}"
 
 
@@ -137,10 +136,9 @@ async def test_before_the_open_breadth_leaders_and_laggards_are_missing() -> Non
 
 async def test_rec_shows_on_the_status_line_while_recording(tmp_path: Any) -> None:
     from app_support import screen_lines
-
-    from tui.feeds.recorder import Recorder
-    from tui.feeds.replay import ReplayFeed
-    from tui.resources import sample_data_dir
+    from capgap.core.resources import sample_data_dir
+    from capgap.feeds.recording.recorder import Recorder
+    from capgap.feeds.recording.replay import ReplayFeed
 
     clock = ManualClock(SESSION_11AM)
     recorder = Recorder(tmp_path / "rec", clock)

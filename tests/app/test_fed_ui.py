@@ -19,17 +19,13 @@ from app_support import (
     screen_lines,
     wait_for,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-from textual.widgets import Static
-
-from tui.analytics.snapshot import FedSnapshot, MeetingOdds, Snapshot
-from tui.clock import ManualClock
-from tui.market import fedwatch
-from tui.market.calendar import NEW_YORK
-from tui.ui.app import CapgapApp
-from tui.ui.glyphs import UNICODE
-from tui.ui.screens.fed_detail import (
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import FedSnapshot, MeetingOdds, Snapshot
+from capgap.market import fedwatch
+from capgap.market.calendar import NEW_YORK
+from capgap.ui.app import CapgapApp
+from capgap.ui.glyphs import UNICODE
+from capgap.ui.screens.fed_detail import (
     FedDetailScreen,
     FuturesTable,
     MeetingsTable,
@@ -38,14 +34,17 @@ from tui.ui.screens.fed_detail import (
     now_cells,
     rate_path,
 )
-from tui.ui.widgets.fed_panel import FedPanel, ago_text
-from tui.ui.widgets.odds_bars import (
+from capgap.ui.widgets.fed_panel import FedPanel, ago_text
+from capgap.ui.widgets.odds_bars import (
     OddsBars,
     bar_cells,
     odds_content,
     whole_pct,
 )
-from tui.ui.widgets.sectors_table import SectorsTable
+from capgap.ui.widgets.sectors_table import SectorsTable
+from hypothesis import given
+from hypothesis import strategies as st
+from textual.widgets import Static
 
 #: Two days after the December decision: the panel says it is out and counts to January.
 AFTER_DECEMBER = datetime(2025, 12, 12, 11, 0, tzinfo=NEW_YORK)
@@ -542,12 +541,11 @@ async def test_detail_opened_without_figures_catches_up_with_the_latest_snapshot
 def _spring_fed(now: datetime) -> FedSnapshot:
     """March and April 2026 priced from futures whose anchors disagree by 2 bp (real analytics)."""
     import polars as pl
-
-    from tui.analytics.fed import FedInputs, fed_snapshot
-    from tui.analytics.schemas import QUOTES
-    from tui.analytics.store import MarketStore
-    from tui.market.fomc import default_schedule
-    from tui.market.zq import default_naming
+    from capgap.analytics.fed import FedInputs, fed_snapshot
+    from capgap.analytics.store import MarketStore
+    from capgap.core.schemas import QUOTES
+    from capgap.market.fomc import default_schedule
+    from capgap.market.zq import default_naming
 
     prices = {
         "ZQG26.CBT": 100 - 3.64,

@@ -7,16 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from app_support import SNAPSHOT_THEME, ScriptedEngine, make_snapshot, screen_lines, wait_for
-
-from tui.analytics.snapshot import FeedStatus, Snapshot
-from tui.clock import ManualClock
-from tui.market.calendar import NEW_YORK, market_session
-from tui.ui.app import CapgapApp
-from tui.ui.screens.fed_detail import FedDetailScreen, RatePathChart
-from tui.ui.screens.sector import SectorScreen
-from tui.ui.widgets.ratio_chart import RatioChart
-from tui.ui.widgets.status_line import fit_pair, market_variants
-from tui.ui.widgets.themed_plot import NO_DATA
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import FeedStatus, Snapshot
+from capgap.market.calendar import NEW_YORK, market_session
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.fed_detail import FedDetailScreen, RatePathChart
+from capgap.ui.screens.sector import SectorScreen
+from capgap.ui.widgets.ratio_chart import RatioChart
+from capgap.ui.widgets.status_line import fit_pair, market_variants
+from capgap.ui.widgets.themed_plot import NO_DATA
 
 #: Saturday 6 Dec 2025, 10:00 New York: closed until Monday 09:30.
 SATURDAY = datetime(2025, 12, 6, 10, 0, tzinfo=NEW_YORK)
@@ -69,7 +68,7 @@ def test_market_variants_say_when_it_next_opens() -> None:
 def test_the_feeds_state_and_next_try_outrank_the_market_detail() -> None:
     snapshot = offline()
     markets = market_variants(snapshot.market, SATURDAY)
-    from tui.ui.widgets.status_line import feed_variants
+    from capgap.ui.widgets.status_line import feed_variants
 
     feeds = feed_variants(snapshot.feeds, SATURDAY)
     wide_market, wide_feeds = fit_pair(markets, feeds, 300)
@@ -225,7 +224,7 @@ async def test_the_data_age_keeps_its_width_while_the_seconds_tick() -> None:
 
 
 def test_a_trail_with_no_room_loses_its_first_steps_never_the_last() -> None:
-    from tui.ui.widgets.breadcrumb import fit_trail
+    from capgap.ui.widgets.breadcrumb import fit_trail
 
     crumbs = ("Dashboard", "Utilities", "AWR")
     assert fit_trail(crumbs, 80).plain == "Dashboard › Utilities › AWR"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-
-from tui.market.types import MarketSession
-from tui.text import fmt_day, fmt_ny_moment
-from tui.ui.format import (
+from capgap.core.market_types import MarketSession
+from capgap.core.text import fmt_day, fmt_ny_moment
+from capgap.ui.format import (
     COMPACT_FROM,
     DOWN_STYLE,
     UP_STYLE,
@@ -150,9 +149,8 @@ def test_ascii_writes_every_panel_figure_in_ascii() -> None:
     # A vt100, TERM=dumb or a C locale gets --ascii by itself: beta, rho, the minus sign and
     # the dash of a missing figure must be ASCII there too, not only the arrows and borders.
     from app_support import make_snapshot
-
-    from tui.ui.glyphs import use_ascii
-    from tui.ui.widgets.spread_panel import spread_content
+    from capgap.ui.glyphs import use_ascii
+    from capgap.ui.widgets.spread_panel import spread_content
 
     spread = make_snapshot().spread
     try:

@@ -6,13 +6,12 @@ from typing import Any
 
 import pytest
 from app_support import SESSION_11AM, screen_lines, wait_for
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import demo_engine
+from capgap.settings.keys import KNOWN_BINDINGS
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.help import HelpScreen
 from textual.widgets import DataTable
-
-from tui.clock import ManualClock
-from tui.engine import demo_engine
-from tui.keys import KNOWN_BINDINGS
-from tui.ui.app import CapgapApp
-from tui.ui.screens.help import HelpScreen
 
 
 async def help_open(size: tuple[int, int], pilot: Any, app: CapgapApp) -> DataTable[Any]:

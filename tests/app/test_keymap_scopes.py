@@ -1,22 +1,21 @@
-"""The binding scopes tui.keys declares (for the keymap's conflict check) are the app's own."""
+"""The binding scopes settings.keys declares (for the keymap's conflict check) are the app's own."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from app_support import SESSION_11AM, wait_for
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import demo_engine
+from capgap.settings.keys import KNOWN_BINDINGS, screen_scopes
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.dashboard import DashboardScreen
+from capgap.ui.screens.fed_detail import FedDetailScreen
+from capgap.ui.screens.feeds import FeedsScreen
+from capgap.ui.screens.sector import SectorScreen
+from capgap.ui.screens.spread import SpreadScreen
+from capgap.ui.screens.symbol import SymbolScreen
 from textual.dom import DOMNode
-
-from tui.clock import ManualClock
-from tui.engine import demo_engine
-from tui.keys import KNOWN_BINDINGS, screen_scopes
-from tui.ui.app import CapgapApp
-from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.screens.fed_detail import FedDetailScreen
-from tui.ui.screens.feeds import FeedsScreen
-from tui.ui.screens.sector import SectorScreen
-from tui.ui.screens.spread import SpreadScreen
-from tui.ui.screens.symbol import SymbolScreen
 
 
 def ids(node: DOMNode) -> set[str]:

@@ -21,14 +21,13 @@ from app_support import (
     screen_lines,
     wait_for,
 )
-
-from tui.analytics.snapshot import MeetingOdds
-from tui.clock import ManualClock
-from tui.engine import demo_engine
-from tui.market.calendar import NEW_YORK
-from tui.ui.app import CapgapApp
-from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.sector import SectorScreen
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import MeetingOdds
+from capgap.engine.loop import demo_engine
+from capgap.market.calendar import NEW_YORK
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.help import HelpScreen
+from capgap.ui.screens.sector import SectorScreen
 
 #: Fri 5 Dec 11:00 ET to Wed 10 Dec 14:00 ET (the SEP meeting): 5 days 3 hours.
 DEMO_COUNTDOWN = "in 05:03:00:00"

@@ -7,22 +7,21 @@ from typing import Any
 
 import pytest
 from app_support import SESSION_11AM, wait_for
-
-from tui.analytics.universe import load_universe
-from tui.clock import ManualClock
-from tui.config import Settings
-from tui.engine import demo_engine
-from tui.ui.app import CapgapApp
-from tui.ui.screens.dashboard import DashboardScreen
-from tui.ui.screens.fed_detail import FedDetailScreen
-from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.sector import SectorScreen
-from tui.ui.screens.spread import SpreadScreen
-from tui.ui.screens.symbol import SymbolScreen
-from tui.ui.widgets.breadcrumb import Breadcrumb
-from tui.ui.widgets.constituents_table import ConstituentsTable
-from tui.ui.widgets.ratio_chart import RatioChart
-from tui.ui.widgets.sectors_table import SectorsTable
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import demo_engine
+from capgap.market.universe import load_universe
+from capgap.settings.config import Settings
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.dashboard import DashboardScreen
+from capgap.ui.screens.fed_detail import FedDetailScreen
+from capgap.ui.screens.help import HelpScreen
+from capgap.ui.screens.sector import SectorScreen
+from capgap.ui.screens.spread import SpreadScreen
+from capgap.ui.screens.symbol import SymbolScreen
+from capgap.ui.widgets.breadcrumb import Breadcrumb
+from capgap.ui.widgets.constituents_table import ConstituentsTable
+from capgap.ui.widgets.ratio_chart import RatioChart
+from capgap.ui.widgets.sectors_table import SectorsTable
 
 
 def demo_app(settings: Settings | None = None, at: datetime = SESSION_11AM) -> CapgapApp:
@@ -222,7 +221,7 @@ async def test_remapped_keys_work_and_the_help_shows_them() -> None:
 
 @pytest.mark.asyncio
 async def test_theme_key_cycles_capgap_themes_and_remembers_the_choice(tmp_path: Any) -> None:
-    from tui.state import load_state
+    from capgap.settings.state import load_state
 
     state = tmp_path / "state.toml"
     engine = demo_engine(ManualClock(SESSION_11AM))

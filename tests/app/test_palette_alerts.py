@@ -5,20 +5,19 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import capgap.ui as ui_package
 import pytest
 from app_support import SESSION_11AM, ScriptedEngine, make_snapshot, screen_lines, wait_for
+from capgap.alerts.watch import SectorSpread
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import demo_engine
+from capgap.settings.config import Settings
+from capgap.settings.keys import KNOWN_BINDINGS
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.sector import SectorScreen
+from capgap.ui.screens.symbol import SymbolScreen
 from textual.binding import Binding
 from textual.dom import DOMNode
-
-import tui.ui as ui_package
-from tui.alerts import SectorSpread
-from tui.clock import ManualClock
-from tui.config import Settings
-from tui.engine import demo_engine
-from tui.keys import KNOWN_BINDINGS
-from tui.ui.app import CapgapApp
-from tui.ui.screens.sector import SectorScreen
-from tui.ui.screens.symbol import SymbolScreen
 
 
 def demo_app(settings: Settings | None = None) -> CapgapApp:
@@ -112,15 +111,15 @@ def _ui_binding_ids() -> set[str]:
     import importlib
     import pkgutil
 
-    for module_info in pkgutil.walk_packages(ui_package.__path__, "tui.ui."):
+    for module_info in pkgutil.walk_packages(ui_package.__path__, "capgap.ui."):
         module = importlib.import_module(module_info.name)
         for _name, value in inspect.getmembers(module, inspect.isclass):
             if issubclass(value, DOMNode) and value.__module__ == module.__name__:
                 for item in value.BINDINGS:
                     if isinstance(item, Binding) and item.id:
                         ids.add(item.id)
-    from tui.ui.vim import VIM_TABLE_BINDINGS
-    from tui.ui.windows import WINDOW_BINDINGS
+    from capgap.ui.vim import VIM_TABLE_BINDINGS
+    from capgap.ui.windows import WINDOW_BINDINGS
 
     for item in [*VIM_TABLE_BINDINGS, *WINDOW_BINDINGS]:
         if isinstance(item, Binding) and item.id:

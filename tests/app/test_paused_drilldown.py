@@ -7,15 +7,14 @@ from datetime import date
 import polars as pl
 import pytest
 from app_support import SESSION_11AM, wait_for
-
-from tui.clock import ManualClock
-from tui.engine import demo_engine
-from tui.resources import sample_data_dir
-from tui.ui.app import CapgapApp
-from tui.ui.screens.sector import SectorScreen
-from tui.ui.screens.symbol import SymbolScreen
-from tui.ui.widgets.line_chart import LineChart
-from tui.ui.widgets.sectors_table import SectorsTable
+from capgap.core.clock import ManualClock
+from capgap.core.resources import sample_data_dir
+from capgap.engine.loop import demo_engine
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.sector import SectorScreen
+from capgap.ui.screens.symbol import SymbolScreen
+from capgap.ui.widgets.line_chart import LineChart
+from capgap.ui.widgets.sectors_table import SectorsTable
 
 
 @pytest.mark.asyncio

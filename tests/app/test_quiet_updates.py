@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from capgap.ui.widgets.keyed_table import ValueText, ordering_key, sort_if_moved
+from capgap.ui.widgets.quiet import set_title, show
+from capgap.ui.widgets.quiet_table import QuietTable
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import DataTable, Static
-
-from tui.ui.widgets.keyed_table import ValueText, ordering_key, sort_if_moved
-from tui.ui.widgets.quiet import set_title, show
-from tui.ui.widgets.quiet_table import QuietTable
 
 
 class Harness(App[None]):

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 
 import polars as pl
 from app_support import SNAPSHOT_THEME, QuotesOnlyFeed, wait_for
-
-from tui.clock import ManualClock
-from tui.engine import Engine
-from tui.feeds.base import RateLimited
-from tui.ui.app import CapgapApp
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import Engine
+from capgap.feeds.base import RateLimited
+from capgap.ui.app import CapgapApp
 
 MESSAGE = "Yahoo quote: rate limit (HTTP 429), retry in 60 s"
 

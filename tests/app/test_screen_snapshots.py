@@ -13,17 +13,16 @@ from typing import Any
 
 import pytest
 from app_support import SESSION_11AM, wait_for
-
-from tui.clock import ManualClock
-from tui.engine import demo_engine
-from tui.market.calendar import NEW_YORK
-from tui.ui.app import CapgapApp
-from tui.ui.screens.fed_detail import FedDetailScreen
-from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.sector import SectorScreen
-from tui.ui.screens.spread import SpreadScreen
-from tui.ui.screens.symbol import SymbolScreen
-from tui.ui.widgets.ratio_chart import RatioChart
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import demo_engine
+from capgap.market.calendar import NEW_YORK
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.fed_detail import FedDetailScreen
+from capgap.ui.screens.help import HelpScreen
+from capgap.ui.screens.sector import SectorScreen
+from capgap.ui.screens.spread import SpreadScreen
+from capgap.ui.screens.symbol import SymbolScreen
+from capgap.ui.widgets.ratio_chart import RatioChart
 
 SIZES = [(60, 20), (80, 24), (120, 40), (200, 60)]
 THEMES = ["capgap-dark", "capgap-colorblind"]
@@ -133,6 +132,6 @@ def test_dashboard_in_ascii(snap_compare: Any) -> None:
     try:
         assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
     finally:
-        from tui.ui.glyphs import use_ascii
+        from capgap.ui.glyphs import use_ascii
 
         use_ascii(False)

@@ -17,14 +17,13 @@ from app_support import (
     make_snapshot,
     wait_for,
 )
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import FeedStatus
+from capgap.engine.loop import Engine
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.feeds import FeedsScreen
+from capgap.ui.widgets.spread_panel import SpreadPanel
 from textual.widgets import Static
-
-from tui.analytics.snapshot import FeedStatus
-from tui.clock import ManualClock
-from tui.engine import Engine
-from tui.ui.app import CapgapApp
-from tui.ui.screens.feeds import FeedsScreen
-from tui.ui.widgets.spread_panel import SpreadPanel
 
 
 class HangingFeed(QuotesOnlyFeed):
@@ -106,7 +105,7 @@ async def test_a_stale_index_and_the_problems_are_shown() -> None:
 
 
 def test_stale_is_one_definition_for_the_engine_and_the_screen() -> None:
-    from tui.feeds.health import FeedHealth
+    from capgap.feeds.health import FeedHealth
 
     health = FeedHealth("yahoo", cadence_s=5.0)
     start = datetime(2025, 12, 5, 16, 0)

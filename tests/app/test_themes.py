@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from app_support import SESSION_11AM, wait_for
+from capgap.core.resources import themes_dir
+from capgap.ui.themes import CAPGAP_VARIABLES, DEFAULT_THEME, load_themes, variable_defaults
 from textual.app import App, ComposeResult
 from textual.color import Color
 from textual.widgets import Static
-
-from tui.resources import themes_dir
-from tui.ui.themes import CAPGAP_VARIABLES, DEFAULT_THEME, load_themes, variable_defaults
 
 BUNDLED = load_themes([themes_dir()])
 
@@ -97,11 +96,10 @@ async def test_ansi_theme_keeps_terminal_colours_for_up_and_down():
 async def test_notifications_show_brackets_as_written():
     """Theme errors, config warnings and engine errors carry [colors], paths and data: no markup."""
     from app_support import ScriptedEngine
-
-    from tui.clock import ManualClock
-    from tui.config import Settings
-    from tui.ui.app import CapgapApp
-    from tui.ui.themes import LoadedThemes
+    from capgap.core.clock import ManualClock
+    from capgap.settings.config import Settings
+    from capgap.ui.app import CapgapApp
+    from capgap.ui.themes import LoadedThemes
 
     theme_error = "/home/me/.config/capgap/themes/mine.toml:3: [colors] primary = 'blu' is bad"
     warning = "/tmp/[variables]/config.toml holds an API key and is readable by others"

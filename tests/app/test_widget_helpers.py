@@ -6,13 +6,12 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from app_support import make_snapshot
-
-from tui.analytics.snapshot import FeedStatus, RatioPoint, RelativePerformance, Valuation
-from tui.ui.widgets.fed_panel import countdown_text
-from tui.ui.widgets.keyed_table import ValueText, ordering_key
-from tui.ui.widgets.ratio_chart import history_key, month_ticks
-from tui.ui.widgets.spread_panel import spread_content
-from tui.ui.widgets.status_line import feed_variants
+from capgap.core.snapshot import FeedStatus, RatioPoint, RelativePerformance, Valuation
+from capgap.ui.widgets.fed_panel import countdown_text
+from capgap.ui.widgets.keyed_table import ValueText, ordering_key
+from capgap.ui.widgets.ratio_chart import history_key, month_ticks
+from capgap.ui.widgets.spread_panel import spread_content
+from capgap.ui.widgets.status_line import feed_variants
 
 
 def test_month_ticks_mark_odd_months_at_their_first_point() -> None:

@@ -14,23 +14,22 @@ from typing import Any
 import polars as pl
 import pytest
 from app_support import SESSION_11AM, wait_for
+from capgap.core.clock import ManualClock
+from capgap.core.resources import sample_data_dir
+from capgap.core.schemas import BARS, DAILY, QUOTES, empty
+from capgap.engine.loop import Engine, demo_engine
+from capgap.feeds.base import ReferenceData
+from capgap.market.calendar import NEW_YORK
+from capgap.market.universe import load_universe
+from capgap.ui.app import CapgapApp
+from capgap.ui.screens.spread import SpreadScreen
+from capgap.ui.screens.symbol import SymbolScreen
+from capgap.ui.widgets.line_chart import LineChart
+from capgap.ui.widgets.ratio_chart import RatioChart
 from textual.widgets import Static
 
-from tui.analytics.schemas import BARS, DAILY, QUOTES, empty
-from tui.analytics.universe import load_universe
-from tui.clock import ManualClock
-from tui.engine import Engine, demo_engine
-from tui.feeds.base import ReferenceData
-from tui.market.calendar import NEW_YORK
-from tui.resources import sample_data_dir
-from tui.ui.app import CapgapApp
-from tui.ui.screens.spread import SpreadScreen
-from tui.ui.screens.symbol import SymbolScreen
-from tui.ui.widgets.line_chart import LineChart
-from tui.ui.widgets.ratio_chart import RatioChart
-
 DAILY_BARS = pl.read_parquet(sample_data_dir() / "daily.parquet")
-#: The keys of the chart windows (tui/ui/windows.py).
+#: The keys of the chart windows (capgap/ui/windows.py).
 WINDOW_KEYS = {"1m": "1", "3m": "3", "6m": "6", "ytd": "y", "1y": "Y"}
 
 

@@ -5,7 +5,7 @@ and a paused mid-session replay (drill down to a sector and a symbol and back, t
 dashboard), where the replay time read off the screen gives the snapshot to compare with.
 
 The expected texts are formatted here from the JSON, the way the dashboard shows figures (the
-arrow and sign of tui/ui/format.py, its decimals); the symbol's price comes from the sample's
+arrow and sign of capgap/ui/format.py, its decimals); the symbol's price comes from the sample's
 own minute bars, read with polars, not from capgap.
 """
 
@@ -55,7 +55,7 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 Json = dict[str, Any]
 
 
-# --- How the screen shows a figure (independent of tui/ui/format.py) -------------------------
+# --- How the screen shows a figure (independent of capgap/ui/format.py) -------------------------
 
 
 def fit(value: float, decimals: int = 2) -> int:

@@ -28,11 +28,10 @@ from sshd_support import StreamReader, visible_text, wait_until
 
 # The feed tests' local server and the Yahoo / NY Fed bodies they serve.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "feeds"))
+from capgap.core.clock import SystemClock
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
-
-from tui.clock import SystemClock
 
 __all__ = ["local_server"]
 

@@ -21,8 +21,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pytest
-
-from tui.feeds.http import ClientSettings
+from capgap.feeds.http import ClientSettings
 
 #: The read timeout of the provider tests' clients. Slow-reply faults wait longer than this;
 #: a real reply from the local server never should, even on a busy 2-core CI machine (0.3 s

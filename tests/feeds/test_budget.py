@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-
-from tui.clock import ManualClock
-from tui.feeds.http import ClientSettings, budget_hook
-from tui.feeds.poller import TokenBucket
+from capgap.core.clock import ManualClock
+from capgap.feeds.http import ClientSettings, budget_hook
+from capgap.feeds.poller import TokenBucket
 
 
 async def test_requests_beyond_the_burst_wait_for_their_tokens():
@@ -39,7 +38,7 @@ async def test_requests_beyond_the_burst_wait_for_their_tokens():
 
 
 def test_make_client_installs_the_hook_only_with_a_budget():
-    from tui.feeds.http import make_client
+    from capgap.feeds.http import make_client
 
     clock = ManualClock(datetime(2025, 12, 5, tzinfo=UTC))
     plain = make_client(ClientSettings(provider="t"))

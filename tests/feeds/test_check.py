@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from capgap.cli.main import main
+from capgap.feeds.providers.yahoo import chart_path
+from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for
 from test_live_fed import EFFR_BODY, EFFR_PATH, chart
 from test_yahoo_quote import answer, item, open_session
-
-from tui.cli import main
-from tui.feeds.yahoo import chart_path
-from tui.feeds.yahoo_quote import QUOTE_PATH
 
 __all__ = ["local_server"]
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from capgap.feeds.base import FeedError, RateLimited
+from capgap.feeds.http import ClientSettings, make_client
+from capgap.feeds.providers.yahoo import YahooChart, chart_path
+from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, QUOTE_PATH, YahooQuotes
 from server import LocalServer, Reply, local_server
-
-from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.http import ClientSettings, make_client
-from tui.feeds.yahoo import YahooChart, chart_path
-from tui.feeds.yahoo_quote import CRUMB_PATH, QUOTE_PATH, YahooQuotes
 
 __all__ = ["local_server"]
 

@@ -7,13 +7,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
-
-from tui.analytics.schemas import BARS, DAILY, QUOTES, empty
-from tui.analytics.snapshot import Snapshot
-from tui.clock import ManualClock
-from tui.engine import Engine
-from tui.feeds.base import FeedError, RateLimited, ReferenceData
-from tui.feeds.poller import Backoff
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import BARS, DAILY, QUOTES, empty
+from capgap.core.snapshot import Snapshot
+from capgap.engine.loop import Engine
+from capgap.feeds.base import FeedError, RateLimited, ReferenceData
+from capgap.feeds.poller import Backoff
 
 START = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
 

@@ -8,19 +8,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import Snapshot
+from capgap.engine.loop import Engine, live_engine
+from capgap.feeds.base import FeedError, RateLimited
+from capgap.feeds.http import ClientSettings, fetch, get_json, make_client
+from capgap.feeds.poller import MAX_RETRY_AFTER_S, Backoff
+from capgap.feeds.providers.yahoo import chart_path
+from capgap.market.universe import load_universe, vars_in_order
+from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
 from test_engine_polling import START, ScriptedFeed
 from test_live_engine import config_for
-
-from tui.analytics.snapshot import Snapshot
-from tui.analytics.universe import load_universe, vars_in_order
-from tui.clock import ManualClock
-from tui.config import load_settings
-from tui.engine import Engine, live_engine
-from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.http import ClientSettings, fetch, get_json, make_client
-from tui.feeds.poller import MAX_RETRY_AFTER_S, Backoff
-from tui.feeds.yahoo import chart_path
 
 __all__ = ["local_server"]
 
@@ -152,7 +151,7 @@ async def test_the_engine_loop_survives_any_exception_and_shows_it():
 async def test_a_fault_in_the_analytics_or_the_recorder_does_not_end_the_loop(tmp_path):
     # Not only a poll: a bug in building a snapshot, or a recorder raising, used to end the
     # engine's loop for good. The last figures stay, the fault is shown, the next poll heals.
-    from tui.feeds.recorder import Recorder
+    from capgap.feeds.recording.recorder import Recorder
 
     clock = ManualClock(START)
     engine = Engine(

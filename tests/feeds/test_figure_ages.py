@@ -12,19 +12,18 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
+from capgap.analytics.serialize import snapshot_to_dict
+from capgap.cli.report import format_tmux
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import live_engine
+from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
+from capgap.market.calendar import NEW_YORK
+from capgap.market.universe import Universe, load_universe
+from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, serve_history
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import answer, item, open_session
-
-from tui.analytics.serialize import snapshot_to_dict
-from tui.analytics.universe import Universe, load_universe
-from tui.clock import ManualClock
-from tui.config import load_settings
-from tui.engine import live_engine
-from tui.feeds.yahoo_quote import QUOTE_PATH
-from tui.market.calendar import NEW_YORK
-from tui.report import format_tmux
 
 __all__ = ["local_server"]
 

@@ -13,15 +13,11 @@ from urllib.parse import parse_qs
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server, provider_test_client
-
-from tui.analytics.schemas import QUOTES
-from tui.clock import ManualClock
-from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.finnhub import (
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import QUOTES
+from capgap.feeds.base import FeedError, RateLimited
+from capgap.feeds.http import ClientSettings, make_client
+from capgap.feeds.providers.finnhub import (
     DEFAULT_BASE_URL,
     INDEX_PROXIES,
     MISSING_KEY,
@@ -33,8 +29,11 @@ from tui.feeds.finnhub import (
     finnhub_symbol,
     parse_quote,
 )
-from tui.feeds.http import ClientSettings, make_client
-from tui.feeds.unknown import UNKNOWN_FOR
+from capgap.feeds.unknown import UNKNOWN_FOR
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
+from server import LocalServer, Reply, local_server, provider_test_client
 
 __all__ = ["local_server"]
 

@@ -7,12 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from capgap.cli.main import main
+from capgap.core.clock import SystemClock
+from capgap.feeds.providers.finnhub import QUOTE_PATH
 from server import LocalServer, Reply, local_server
 from test_live_fed import EFFR_BODY, EFFR_PATH
-
-from tui.cli import main
-from tui.clock import SystemClock
-from tui.feeds.finnhub import QUOTE_PATH
 
 __all__ = ["local_server"]
 
@@ -47,7 +46,7 @@ def test_finnhub_snapshot_quotes_indices_through_proxies(
 
 def test_finnhub_without_a_key_is_refused_in_one_line(tmp_path: Path):
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "snapshot", "--source", "finnhub"],
+        [sys.executable, "-m", "capgap", "snapshot", "--source", "finnhub"],
         capture_output=True,
         text=True,
         timeout=60,

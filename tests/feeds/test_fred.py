@@ -11,13 +11,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server, provider_test_client
-
-from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.fred import (
+from capgap.feeds.base import FeedError, RateLimited
+from capgap.feeds.http import make_client
+from capgap.feeds.providers.fred import (
     DEFAULT_BASE_URL,
     MISSING_KEY,
     OBSERVATIONS_PATH,
@@ -30,7 +26,10 @@ from tui.feeds.fred import (
     latest_observation,
     parse_observations,
 )
-from tui.feeds.http import make_client
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
+from server import LocalServer, Reply, local_server, provider_test_client
 
 __all__ = ["local_server"]
 

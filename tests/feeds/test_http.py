@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from server import LocalServer, Reply, local_server, provider_test_client
-
-from tui.clock import ManualClock
-from tui.feeds import http
-from tui.feeds.base import FeedError
-from tui.feeds.http import (
+from capgap.core.clock import ManualClock
+from capgap.feeds import http
+from capgap.feeds.base import FeedError
+from capgap.feeds.http import (
     USER_AGENT,
     ClientSettings,
     JsonReply,
@@ -23,6 +21,7 @@ from tui.feeds.http import (
     make_client,
     retry_after_seconds,
 )
+from server import LocalServer, Reply, local_server, provider_test_client
 
 __all__ = ["local_server"]
 

@@ -6,15 +6,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from capgap.cli.main import main
+from capgap.core.clock import SystemClock
+from capgap.feeds.providers.yahoo import chart_path
+from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, QUOTE_PATH
+from capgap.market.universe import load_universe, vars_in_order
 from server import LocalServer, Reply, local_server
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import answer, item, open_session
-
-from tui.analytics.universe import load_universe, vars_in_order
-from tui.cli import main
-from tui.clock import SystemClock
-from tui.feeds.yahoo import chart_path
-from tui.feeds.yahoo_quote import CRUMB_PATH, QUOTE_PATH
 
 __all__ = ["local_server"]
 
@@ -138,9 +137,9 @@ def test_live_snapshot_with_everything_down_says_so(tmp_path: Path, capsys):
 
 
 async def test_an_outage_costs_one_request_per_poll(local_server: LocalServer, tmp_path: Path):
-    from tui.clock import ManualClock
-    from tui.config import load_settings
-    from tui.engine import live_engine
+    from capgap.core.clock import ManualClock
+    from capgap.engine.loop import live_engine
+    from capgap.settings.config import load_settings
 
     # A captive portal: every path answers an HTML page with status 200.
     for symbol in vars_in_order(load_universe().benchmarks):

@@ -9,18 +9,17 @@ from typing import Any
 
 import polars as pl
 import pytest
+from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from capgap.analytics.store import MarketStore
+from capgap.cli.main import main
+from capgap.core.clock import ManualClock, SystemClock
+from capgap.core.snapshot import FedSnapshot
+from capgap.feeds.live_fed import fetch_live_fed
+from capgap.feeds.providers.yahoo import chart_path
+from capgap.market.fomc import default_schedule
+from capgap.market.zq import default_naming
+from capgap.settings.config import FeedsSettings, ProviderSettings
 from server import LocalServer, Reply, local_server
-
-from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
-from tui.analytics.snapshot import FedSnapshot
-from tui.analytics.store import MarketStore
-from tui.cli import main
-from tui.clock import ManualClock, SystemClock
-from tui.config import FeedsSettings, ProviderSettings
-from tui.feeds.live_fed import fetch_live_fed
-from tui.feeds.yahoo import chart_path
-from tui.market.fomc import default_schedule
-from tui.market.zq import default_naming
 
 __all__ = ["local_server"]
 
@@ -166,7 +165,7 @@ def test_capgap_fedwatch_live_without_any_price_exits_1(local_server: LocalServe
         f'[feeds.nyfed]\nbase_url = "{local_server.base_url}"\n'
     )  # nothing scripted: every request gets a plain 404
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "fedwatch", "--config", str(config)],
+        [sys.executable, "-m", "capgap", "fedwatch", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,20 +9,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server, provider_test_client
-
-from tui.feeds.base import FeedError
-from tui.feeds.http import RateLimited, make_client
-from tui.feeds.nyfed import (
+from capgap.feeds.base import FeedError
+from capgap.feeds.http import RateLimited, make_client
+from capgap.feeds.providers.nyfed import (
     DEFAULT_BASE_URL,
     EFFR_PATH,
     EffrObservation,
     NewYorkFed,
     parse_effr,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
+from server import LocalServer, Reply, local_server, provider_test_client
 
 __all__ = ["local_server"]
 

@@ -9,14 +9,13 @@ from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
+from capgap.core.clock import ManualClock
+from capgap.engine.loop import Engine
+from capgap.feeds.base import FeedError
+from capgap.feeds.poller import OPEN_BACKOFF_MAX_S, Backoff, next_delay
+from capgap.market.calendar import NEW_YORK, market_session, poll_interval
+from capgap.settings.config import PollSettings
 from test_engine_polling import ScriptedFeed
-
-from tui.clock import ManualClock
-from tui.config import PollSettings
-from tui.engine import Engine
-from tui.feeds.base import FeedError
-from tui.feeds.poller import OPEN_BACKOFF_MAX_S, Backoff, next_delay
-from tui.market.calendar import NEW_YORK, market_session, poll_interval
 
 #: Friday 5 Dec 2025 10:00 New York: the market is open.
 OPEN = datetime(2025, 12, 5, 10, 0, tzinfo=NEW_YORK)

@@ -6,11 +6,10 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from capgap.core.clock import ManualClock
+from capgap.feeds.poller import Backoff, TokenBucket, next_delay
 from hypothesis import given
 from hypothesis import strategies as st
-
-from tui.clock import ManualClock
-from tui.feeds.poller import Backoff, TokenBucket, next_delay
 
 NO_JITTER = Backoff(base_s=2, factor=2, max_s=300, jitter=0)
 

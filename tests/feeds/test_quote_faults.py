@@ -13,22 +13,21 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from capgap.core.clock import ManualClock, SystemClock
+from capgap.core.schemas import CONSTITUENTS, empty
+from capgap.engine.loop import Engine, live_engine
+from capgap.feeds.base import SymbolError
+from capgap.feeds.providers.finnhub import parse_quote
+from capgap.feeds.providers.yahoo import chart_path, parse_chart
+from capgap.feeds.providers.yahoo_quote import QUOTE_PATH, parse_quotes
+from capgap.feeds.values import MAX_AHEAD, MAX_FACTOR
+from capgap.market.calendar import NEW_YORK
+from capgap.market.universe import Universe, load_universe, vars_in_order
+from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
 from test_live_engine import chart_body, config_for, daily_chart
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import answer, item, open_session
-
-from tui.analytics.schemas import CONSTITUENTS, empty
-from tui.analytics.universe import Universe, load_universe, vars_in_order
-from tui.clock import ManualClock, SystemClock
-from tui.config import load_settings
-from tui.engine import Engine, live_engine
-from tui.feeds.base import SymbolError
-from tui.feeds.finnhub import parse_quote
-from tui.feeds.values import MAX_AHEAD, MAX_FACTOR
-from tui.feeds.yahoo import chart_path, parse_chart
-from tui.feeds.yahoo_quote import QUOTE_PATH, parse_quotes
-from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
 
@@ -272,8 +271,8 @@ def test_a_last_price_far_from_the_previous_close_is_a_problem(last, prev_close,
 
 
 async def test_an_absurd_price_never_reaches_screen_alerts_or_recording(rig: Rig):
-    from tui.alert_rules import SpreadCross
-    from tui.alerts import AlertMonitor
+    from capgap.alerts.watch import AlertMonitor
+    from capgap.settings.alert_rules import SpreadCross
 
     rig.server.add(
         QUOTE_PATH,

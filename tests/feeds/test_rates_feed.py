@@ -7,14 +7,13 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 
+from capgap.core.clock import ManualClock, SystemClock
+from capgap.engine.loop import RATES_RETRY, REFERENCE_EVERY, live_engine
+from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import item
-
-from tui.clock import ManualClock, SystemClock
-from tui.config import load_settings
-from tui.engine import RATES_RETRY, REFERENCE_EVERY, live_engine
 
 __all__ = ["local_server"]
 

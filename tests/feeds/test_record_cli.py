@@ -14,17 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capgap.core.clock import ManualClock, SystemClock
+from capgap.engine.loop import recording_engine
+from capgap.feeds.providers.yahoo import chart_path
+from capgap.feeds.recording.recorded import recording_window
+from capgap.market.calendar import NEW_YORK
+from capgap.market.universe import load_universe, vars_in_order
 from server import LocalServer, Reply, local_server
 from test_live_engine import QUOTE_PATH, config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import COOKIE_PATH
-
-from tui.analytics.universe import load_universe, vars_in_order
-from tui.clock import ManualClock, SystemClock
-from tui.engine import recording_engine
-from tui.feeds.recorded import recording_window
-from tui.feeds.yahoo import chart_path
-from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
 
@@ -47,7 +46,7 @@ def test_record_then_replay(local_server: LocalServer, tmp_path: Path, signum: s
     config.write_text(config.read_text() + "[poll]\nopen_s = 1\nextended_s = 1\nclosed_s = 1\n")
     out = tmp_path / "rec"
     child = subprocess.Popen(
-        [sys.executable, "-m", "tui", "record", "--config", str(config), "--out", str(out)],
+        [sys.executable, "-m", "capgap", "record", "--config", str(config), "--out", str(out)],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -83,7 +82,7 @@ def test_record_then_replay(local_server: LocalServer, tmp_path: Path, signum: s
 
 def start_recording(config: Path, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "tui", "record", "--config", str(config), "--out", str(out)],
+        [sys.executable, "-m", "capgap", "record", "--config", str(config), "--out", str(out)],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -165,9 +164,9 @@ class _OnePollApp:
 
 @pytest.fixture
 def monitor_without_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tui.ui.app.CapgapApp", _OnePollApp)
+    monkeypatch.setattr("capgap.ui.app.CapgapApp", _OnePollApp)
     # pytest holds stdin and stdout: the app that stands in draws nothing anyway.
-    monkeypatch.setattr("tui.cli.has_terminal", lambda: True)
+    monkeypatch.setattr("capgap.cli.main.has_terminal", lambda: True)
     monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
@@ -176,7 +175,7 @@ def monitor_without_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 def test_the_monitor_says_what_it_recorded_on_exit(
     local_server: LocalServer, tmp_path: Path, capsys: Any, monitor_without_screen: None
 ):
-    from tui.cli import main
+    from capgap.cli.main import main
 
     stamp = serve_a_poll(local_server)
     out = tmp_path / "rec"
@@ -192,7 +191,7 @@ def test_the_monitor_says_what_it_recorded_on_exit(
 def test_the_monitor_says_why_it_recorded_nothing(
     local_server: LocalServer, tmp_path: Path, capsys: Any, monitor_without_screen: None
 ):
-    from tui.cli import main
+    from capgap.cli.main import main
 
     out = tmp_path / "rec"
     assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 0
@@ -204,8 +203,8 @@ def test_the_monitor_says_why_it_recorded_nothing(
 DYING_ENGINE = r"""
 import sys
 
-from tui import engine as engine_module
-from tui.cli import main
+from capgap.engine import loop as engine_module
+from capgap.cli.main import main
 
 
 async def run_then_die(self, publish, sleep=None):
@@ -298,7 +297,7 @@ def test_record_into_a_folder_it_cannot_write_exits_2_before_any_request(
 def test_the_monitor_refuses_a_record_folder_it_cannot_write(
     local_server: LocalServer, tmp_path: Path, capsys: Any, monitor_without_screen: None
 ):
-    from tui.cli import main
+    from capgap.cli.main import main
 
     out = _under_a_file(tmp_path)
     assert main(["--record", str(out), "--config", config_for(local_server, tmp_path)]) == 2

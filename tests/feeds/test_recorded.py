@@ -5,17 +5,16 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from capgap.core.clock import ManualClock
+from capgap.core.resources import sample_data_dir
+from capgap.core.schemas import BARS, DAILY, QUOTES
+from capgap.feeds.base import Feed, FeedError, ReferenceData
+from capgap.feeds.recording.recorded import RecordedFeed, recorded_days, recording_window
+from capgap.feeds.recording.recorder import Recorder
+from capgap.feeds.recording.replay import ReplayFeed
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-
-from tui.analytics.schemas import BARS, DAILY, QUOTES
-from tui.clock import ManualClock
-from tui.feeds.base import Feed, FeedError, ReferenceData
-from tui.feeds.recorded import RecordedFeed, recorded_days, recording_window
-from tui.feeds.recorder import Recorder
-from tui.feeds.replay import ReplayFeed
-from tui.resources import sample_data_dir
 
 OPEN = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)  # 09:30 New York
 

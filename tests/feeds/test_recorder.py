@@ -9,19 +9,18 @@ import tomllib
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import capgap
 import polars as pl
 import pytest
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import DAILY, QUOTES
+from capgap.feeds.base import ReferenceData
+from capgap.feeds.recording.recorded import _quote_files, read_quote_files
+from capgap.feeds.recording.recorder import Recorder, session_toml
+from capgap.feeds.recording.session_info import read_session_info
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-
-import tui
-from tui.analytics.schemas import DAILY, QUOTES
-from tui.clock import ManualClock
-from tui.feeds.base import ReferenceData
-from tui.feeds.recorded import _quote_files, read_quote_files
-from tui.feeds.recorder import Recorder, session_toml
-from tui.feeds.session_info import read_session_info
 
 OPEN = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)  # 09:30 New York
 FILE_NAME = re.compile(r"quotes-\d{6}-\d{6}\.parquet")
@@ -235,9 +234,9 @@ from pathlib import Path
 
 import polars as pl
 
-from tui.analytics.schemas import QUOTES
-from tui.clock import SystemClock
-from tui.feeds.recorder import Recorder, write_atomic
+from capgap.core.schemas import QUOTES
+from capgap.core.clock import SystemClock
+from capgap.feeds.recording.recorder import Recorder, write_atomic
 
 out, side = Path(sys.argv[1]), Path(sys.argv[2])
 rec = Recorder(out, SystemClock(), flush_interval_s=0.05)
@@ -279,7 +278,7 @@ while True:
 
 def test_a_killed_recorder_leaves_only_whole_files_and_a_prefix(tmp_path):
     out, side = tmp_path / "rec", tmp_path / "side.txt"
-    root = Path(tui.__file__).resolve().parents[1]
+    root = Path(capgap.__file__).resolve().parents[1]
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(out), str(side)], cwd=root, stderr=subprocess.PIPE
     )

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
-from tui.analytics.schemas import BARS, DAILY, QUOTES
-from tui.clock import ManualClock
-from tui.feeds.base import Feed, FeedError
-from tui.feeds.replay import ReplayFeed
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import BARS, DAILY, QUOTES
+from capgap.feeds.base import Feed, FeedError
+from capgap.feeds.recording.replay import ReplayFeed
 
 OPEN = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)  # 09:30 New York
 

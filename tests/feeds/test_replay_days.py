@@ -8,14 +8,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from capgap.cli.main import UsageError, replay_clock
+from capgap.core.clock import ManualClock, ReplayClock
+from capgap.engine.loop import recording_engine
+from capgap.feeds.base import FeedError
+from capgap.feeds.recording.recorded import replay_day
+from capgap.ui.widgets.status_line import feed_variants
 from test_recorded import record
-
-from tui.cli import UsageError, replay_clock
-from tui.clock import ManualClock, ReplayClock
-from tui.engine import recording_engine
-from tui.feeds.base import FeedError
-from tui.feeds.recorded import replay_day
-from tui.ui.widgets.status_line import feed_variants
 
 TODAY = date(2025, 12, 6)
 
@@ -73,7 +72,7 @@ def test_the_replay_clock_runs_over_the_chosen_day_and_says_what_it_ignored(days
 
 def _run(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui", *argv], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "capgap", *argv], capture_output=True, text=True, timeout=60
     )
 
 

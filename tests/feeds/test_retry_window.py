@@ -9,19 +9,18 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from capgap.core.clock import ManualClock
+from capgap.core.snapshot import Snapshot
+from capgap.engine.loop import Engine, live_engine
+from capgap.engine.startup import DeferredEngine
+from capgap.feeds.base import RateLimited
+from capgap.feeds.providers.yahoo import chart_path
+from capgap.market.calendar import NEW_YORK
+from capgap.market.universe import load_universe, vars_in_order
+from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
 from test_engine_polling import ScriptedFeed
 from test_live_engine import config_for
-
-from tui.analytics.snapshot import Snapshot
-from tui.analytics.universe import load_universe, vars_in_order
-from tui.clock import ManualClock
-from tui.config import load_settings
-from tui.engine import Engine, live_engine
-from tui.feeds.base import RateLimited
-from tui.feeds.yahoo import chart_path
-from tui.launch import DeferredEngine
-from tui.market.calendar import NEW_YORK
 
 __all__ = ["local_server"]
 

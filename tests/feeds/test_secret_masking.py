@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator
 from urllib.parse import quote, quote_plus
 
 import pytest
+from capgap.feeds import http
+from capgap.feeds.base import FeedError
+from capgap.feeds.http import ClientSettings, make_client
+from capgap.feeds.providers.finnhub import QUOTE_PATH, Finnhub
+from capgap.feeds.providers.fred import OBSERVATIONS_PATH, Fred
 from server import LocalServer, Reply, local_server
-
-from tui.feeds import http
-from tui.feeds.base import FeedError
-from tui.feeds.finnhub import QUOTE_PATH, Finnhub
-from tui.feeds.fred import OBSERVATIONS_PATH, Fred
-from tui.feeds.http import ClientSettings, make_client
 
 __all__ = ["local_server"]
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from capgap.core.snapshot import FeedStatus
+from capgap.feeds.base import FeedError, RateLimited
+from capgap.feeds.http import ClientSettings, make_client
+from capgap.feeds.providers.yahoo import YahooChart, chart_path
+from capgap.ui.widgets.status_line import feed_variants
 from server import LocalServer, Reply, local_server
-
-from tui.analytics.snapshot import FeedStatus
-from tui.feeds.base import FeedError, RateLimited
-from tui.feeds.http import ClientSettings, make_client
-from tui.feeds.yahoo import YahooChart, chart_path
-from tui.ui.widgets.status_line import feed_variants
 
 __all__ = ["local_server"]
 

@@ -11,16 +11,11 @@ from typing import Any
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server, provider_test_client
-
-from tui.analytics.schemas import BARS, QUOTES
-from tui.clock import ManualClock
-from tui.feeds.base import FeedError
-from tui.feeds.http import RateLimited, make_client
-from tui.feeds.yahoo import (
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import BARS, QUOTES
+from capgap.feeds.base import FeedError
+from capgap.feeds.http import RateLimited, make_client
+from capgap.feeds.providers.yahoo import (
     DEFAULT_BASE_URL,
     SymbolError,
     UnknownSymbol,
@@ -29,7 +24,11 @@ from tui.feeds.yahoo import (
     parse_bars,
     parse_chart,
 )
-from tui.market.calendar import NEW_YORK
+from capgap.market.calendar import NEW_YORK
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
+from server import LocalServer, Reply, local_server, provider_test_client
 
 __all__ = ["local_server"]
 

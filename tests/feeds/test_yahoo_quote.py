@@ -13,17 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from json_strategies import JSON_VALUES
-from server import LocalServer, Reply, local_server, provider_test_client
-
-from tui.analytics.schemas import QUOTES
-from tui.clock import ManualClock
-from tui.feeds.base import FeedError
-from tui.feeds.http import RateLimited, RawReply, make_client
-from tui.feeds.unknown import OMISSIONS_BEFORE_UNKNOWN, UNKNOWN_FOR
-from tui.feeds.yahoo_quote import (
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import QUOTES
+from capgap.feeds.base import FeedError
+from capgap.feeds.http import RateLimited, RawReply, make_client
+from capgap.feeds.providers.yahoo_quote import (
     CRUMB_PATH,
     MAX_BATCH,
     QUOTE_PATH,
@@ -32,6 +26,11 @@ from tui.feeds.yahoo_quote import (
     parse_crumb,
     parse_quotes,
 )
+from capgap.feeds.unknown import OMISSIONS_BEFORE_UNKNOWN, UNKNOWN_FOR
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from json_strategies import JSON_VALUES
+from server import LocalServer, Reply, local_server, provider_test_client
 
 __all__ = ["local_server"]
 

@@ -27,7 +27,7 @@ if __name__ == "__main__":
     os.environ.setdefault("TEXTUAL_FPS", "4")
     # Polars' allocator as capgap sets it (freed pages go back at once): the RSS read is the
     # app's, not garbage its allocator would keep for 10 s under jemalloc's defaults.
-    from tui.allocator import tune_allocator
+    from capgap.cli.allocator import tune_allocator
 
     tune_allocator(os.environ)
 
@@ -47,17 +47,16 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
-
-from tui.analytics.schemas import DAILY, QUOTES, conform
-from tui.analytics.snapshot import Snapshot
-from tui.clock import ManualClock
-from tui.config import Settings
-from tui.engine import Engine
-from tui.feeds.base import FeedError, RateLimited, ReferenceData
-from tui.feeds.recorded import RecordedFeed
-from tui.feeds.recorder import Recorder
-from tui.market.calendar import market_session, poll_interval
-from tui.resources import sample_data_dir
+from capgap.core.clock import ManualClock
+from capgap.core.resources import sample_data_dir
+from capgap.core.schemas import DAILY, QUOTES, conform
+from capgap.core.snapshot import Snapshot
+from capgap.engine.loop import Engine
+from capgap.feeds.base import FeedError, RateLimited, ReferenceData
+from capgap.feeds.recording.recorded import RecordedFeed
+from capgap.feeds.recording.recorder import Recorder
+from capgap.market.calendar import market_session, poll_interval
+from capgap.settings.config import Settings
 
 NY = ZoneInfo("America/New_York")
 FRIDAY = date(2025, 12, 5)  # the bundled sample session
@@ -374,7 +373,7 @@ def leftovers(app: Any) -> dict[str, int]:
     stack = set(map(id, app.screen_stack))
     found: dict[str, int] = {}
     for obj in gc.get_objects():
-        if not isinstance(obj, Widget) or not type(obj).__module__.startswith("tui."):
+        if not isinstance(obj, Widget) or not type(obj).__module__.startswith("capgap."):
             continue
         gone = id(obj) not in stack if isinstance(obj, Screen) else not obj.is_attached
         if gone:
@@ -588,7 +587,7 @@ def make_engine(
 
 async def soak(out: Path, *, trace: bool = False) -> dict[str, Any]:
     """Run the soak; return the summary (figures and whatever went wrong)."""
-    from tui.ui.app import CapgapApp
+    from capgap.ui.app import CapgapApp
 
     folder = out / "recording"
     clock = ManualClock(START, end=END)

@@ -23,8 +23,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 import soak_driver as sd
-
-from tui.resources import sample_data_dir
+from capgap.core.resources import sample_data_dir
 
 pytestmark = pytest.mark.soak
 

@@ -8,10 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from tui.alerts import (
+from capgap.alerts.watch import (
     GAP_HYSTERESIS_PP,
     RATIO_HYSTERESIS,
     SECTOR_HYSTERESIS_PP,
@@ -22,7 +19,8 @@ from tui.alerts import (
     SectorSpread,
     SpreadCross,
 )
-from tui.analytics.snapshot import (
+from capgap.core.market_types import FomcDecision, MarketSession
+from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
     IndexQuote,
@@ -35,7 +33,8 @@ from tui.analytics.snapshot import (
     StyleSnapshot,
     Valuation,
 )
-from tui.market.types import FomcDecision, MarketSession
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)  # Fri 5 Dec 2025, 10:00 in New York
 # Wed 10 Dec 2025 14:00 EST is 19:00 UTC; Wed 28 Jan 2026 14:00 EST is 19:00 UTC.

@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-
-from tui.allocator import ENV_NAME, POLARS_DEFAULTS, SETTINGS, tune_allocator
+from capgap.cli.allocator import ENV_NAME, POLARS_DEFAULTS, SETTINGS, tune_allocator
 
 
 @pytest.mark.parametrize(
@@ -32,7 +31,7 @@ def test_capgap_settings_come_before_the_users(inherited: str | None, expected: 
 def test_polars_loads_with_capgaps_settings_after_its_defaults() -> None:
     # What polars finally hands to jemalloc, in a process started the way capgap's is.
     code = (
-        "import os; from tui.allocator import tune_allocator; tune_allocator(os.environ); "
+        "import os; from capgap.cli.allocator import tune_allocator; tune_allocator(os.environ); "
         "import polars; print(os.environ['_RJEM_MALLOC_CONF'])"
     )
     environ = {"PATH": "/usr/bin:/bin", ENV_NAME: POLARS_DEFAULTS}

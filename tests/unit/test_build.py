@@ -11,19 +11,18 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
-
-from tui.analytics.build import build_snapshot, watched_symbols
-from tui.analytics.quotes import quote_rows
-from tui.analytics.schemas import CONSTITUENTS, DAILY, QUOTES
-from tui.analytics.sectors import sector_rows
-from tui.analytics.serialize import snapshot_to_dict
-from tui.analytics.snapshot import FedSnapshot, FeedStatus, Snapshot, Valuation
-from tui.analytics.spread import make_valuation, spread_snapshot
-from tui.analytics.store import MarketStore
-from tui.analytics.style import style_snapshot
-from tui.analytics.universe import Benchmarks, SectorDef, Universe
-from tui.market.calendar import market_session, sessions_between
-from tui.market.fomc import next_decision
+from capgap.analytics.build import build_snapshot, watched_symbols
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.sectors import sector_rows
+from capgap.analytics.serialize import snapshot_to_dict
+from capgap.analytics.spread import make_valuation, spread_snapshot
+from capgap.analytics.store import MarketStore
+from capgap.analytics.style import style_snapshot
+from capgap.core.schemas import CONSTITUENTS, DAILY, QUOTES
+from capgap.core.snapshot import FedSnapshot, FeedStatus, Snapshot, Valuation
+from capgap.market.calendar import market_session, sessions_between
+from capgap.market.fomc import next_decision
+from capgap.market.universe import Benchmarks, SectorDef, Universe
 
 BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
 NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)  # 15:00 in New York, market open

@@ -4,8 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from tui.market.calendar import (
+from capgap.market.calendar import (
     market_session,
     sessions_between,
     trading_day,
@@ -141,7 +140,7 @@ def test_holiday_names_it_and_points_to_the_early_close_after():
     ],
 )
 def test_poll_interval_follows_the_session(local, seconds):
-    from tui.market.calendar import poll_interval
+    from capgap.market.calendar import poll_interval
 
     session = market_session(datetime.fromisoformat(local).replace(tzinfo=NY))
     assert poll_interval(session, open_s=5.0, extended_s=30.0, closed_s=300.0) == seconds

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from tui.cli import main
+from capgap.cli.main import main
 
 
 def calendar(capsys: pytest.CaptureFixture[str], *args: str) -> dict:

@@ -8,8 +8,7 @@ import subprocess
 import sys
 
 import pytest
-
-from tui.cli import main
+from capgap.cli.main import main
 
 # Published closes (market-facts notes) the sample session is calibrated to.
 SPX_2024_12_31, SPX_2025_12_04, SPX_2025_12_05 = 5881.63, 6857.12, 6870.40
@@ -107,7 +106,7 @@ def test_table_format_is_labelled_demo(capsys):
 )
 def test_bad_flags_get_one_line_and_exit_2(argv, needle):
     result = subprocess.run(
-        [sys.executable, "-m", "tui", *argv], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "capgap", *argv], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -192,7 +191,7 @@ def _offline_config(tmp_path) -> str:
 def test_flags_that_mean_nothing_for_the_command_exit_2_with_one_line(tmp_path, argv, needle):
     argv = [str(tmp_path / "rec") if arg == "REC" else arg for arg in argv]
     result = subprocess.run(
-        [sys.executable, "-m", "tui", *argv, "--config", _offline_config(tmp_path)],
+        [sys.executable, "-m", "capgap", *argv, "--config", _offline_config(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -219,7 +218,7 @@ def test_record_takes_a_live_source_and_checks_its_key_first(tmp_path):
     out = tmp_path / "rec"
     argv = ["record", "--source", "finnhub", "--out", str(out), "--config", str(config)]
     result = subprocess.run(
-        [sys.executable, "-m", "tui", *argv],
+        [sys.executable, "-m", "capgap", *argv],
         capture_output=True,
         text=True,
         timeout=60,

@@ -11,16 +11,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tui.cli import _universe, color_system_env, main
-from tui.config import ConfigError, CustomSector, Settings, UniverseSettings
+from capgap.cli.main import _universe, color_system_env, main
+from capgap.settings.config import ConfigError, CustomSector, Settings, UniverseSettings
 
 # Runs capgap with the app swapped for one that reports what it was given, then stops. Textual is
 # imported for the first time inside run(), so its constants show what capgap set beforehand.
 PROBE = """
 import json, os, sys, types
 
-fake = types.ModuleType("tui.ui.app")
+fake = types.ModuleType("capgap.ui.app")
 
 
 class CapgapApp:
@@ -54,11 +53,11 @@ class CapgapApp:
 
 
 fake.CapgapApp = CapgapApp
-sys.modules["tui.ui.app"] = fake
-import tui.cli
-from tui.cli import main
+sys.modules["capgap.ui.app"] = fake
+import capgap.cli.main
+from capgap.cli.main import main
 
-tui.cli.has_terminal = lambda: True  # the probe's output is piped: no terminal to draw on
+capgap.cli.main.has_terminal = lambda: True  # the probe's output is piped: no terminal to draw on
 
 TEXTUAL_BEFORE_MAIN = "textual" in sys.modules
 sys.exit(main(sys.argv[1:]))
@@ -69,7 +68,9 @@ sys.exit(main(sys.argv[1:]))
 def no_user_config(tmp_path, monkeypatch):
     """In-process runs read no real config: no $CAPGAP_CONFIG, the default path in tmp_path."""
     monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
-    monkeypatch.setattr("tui.config.default_config_path", lambda: tmp_path / "absent.toml")
+    monkeypatch.setattr(
+        "capgap.settings.config.default_config_path", lambda: tmp_path / "absent.toml"
+    )
 
 
 @pytest.fixture
@@ -209,7 +210,7 @@ def test_an_unknown_config_theme_names_file_line_and_key(home):
 )
 def test_bad_terminal_flags_exit_2_with_one_line(argv, needle):
     result = subprocess.run(
-        [sys.executable, "-m", "tui", *argv], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "capgap", *argv], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()

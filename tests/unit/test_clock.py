@@ -1,8 +1,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
-from tui.clock import Clock, ManualClock, ReplayClock, SystemClock
+from capgap.core.clock import Clock, ManualClock, ReplayClock, SystemClock
 
 START = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)
 

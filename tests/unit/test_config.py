@@ -9,9 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from tui.cli import main
-from tui.config import ConfigError, find_config, load_settings
+from capgap.cli.main import main
+from capgap.settings.config import ConfigError, find_config, load_settings
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -21,7 +20,9 @@ def write(tmp_path: Path, body: str) -> Path:
 
 
 def test_no_file_means_defaults(tmp_path, monkeypatch):
-    monkeypatch.setattr("tui.config.default_config_path", lambda: tmp_path / "absent.toml")
+    monkeypatch.setattr(
+        "capgap.settings.config.default_config_path", lambda: tmp_path / "absent.toml"
+    )
     assert find_config(None, environ={}) is None
     settings = load_settings(None)
     assert settings.fomc.extra_decisions == () and dict(settings.fedwatch.prices) == {}
@@ -94,7 +95,7 @@ def test_added_decisions_reach_the_calendar(tmp_path, capsys):
 def test_a_bad_config_exits_2_with_one_line(tmp_path):
     path = write(tmp_path, "[fomc]\nextra = 1\n")
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "snapshot", "--demo", "--config", str(path)],
+        [sys.executable, "-m", "capgap", "snapshot", "--demo", "--config", str(path)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,10 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-
-from tui.alerts import FeedDown, FomcSoon, SectorSpread, SpreadCross
-from tui.cli import main
-from tui.config import (
+from capgap.alerts.watch import FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.cli.main import main
+from capgap.settings.config import (
     ALERT_KEYS,
     COLOR_SYSTEMS,
     DIRECTIONS,
@@ -22,8 +21,8 @@ from tui.config import (
     Settings,
     load_settings,
 )
-from tui.config_doc import toml_string
-from tui.keys import KNOWN_BINDINGS
+from capgap.settings.documented import toml_string
+from capgap.settings.keys import KNOWN_BINDINGS
 
 
 @pytest.fixture
@@ -33,7 +32,7 @@ def no_user_config(tmp_path, monkeypatch):
     monkeypatch.delenv("FRED_API_KEY", raising=False)
     monkeypatch.delenv("FINNHUB_API_KEY", raising=False)
     default = tmp_path / "user-config" / "config.toml"
-    monkeypatch.setattr("tui.config.default_config_path", lambda: default)
+    monkeypatch.setattr("capgap.settings.config.default_config_path", lambda: default)
     return default
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capgap.cli.main import main
+from capgap.settings.config import ALERT_KEYS, SECTION_KEYS, ConfigError, find_config, load_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from tui.cli import main
-from tui.config import ALERT_KEYS, SECTION_KEYS, ConfigError, find_config, load_settings
 
 DIGITS = sys.get_int_max_str_digits()
 
@@ -27,7 +26,7 @@ def capgap(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     environ = {key: value for key, value in os.environ.items() if key != "CAPGAP_CONFIG"}
     environ["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
     return subprocess.run(
-        [sys.executable, "-m", "tui", *argv],
+        [sys.executable, "-m", "capgap", *argv],
         capture_output=True,
         text=True,
         timeout=60,

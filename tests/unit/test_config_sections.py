@@ -10,10 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tui.alerts import FeedDown, FomcSoon, SectorSpread, SpreadCross
-from tui.cli import main
-from tui.config import (
+from capgap.alerts.watch import FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.cli.main import main
+from capgap.settings.config import (
     ConfigError,
     CustomSector,
     UiSettings,
@@ -323,7 +322,7 @@ def test_the_cli_prints_one_line_and_exits_2(tmp_path, capsys, body, line, where
 def test_the_monitor_refuses_a_bad_config_before_the_screen(tmp_path):
     path = write(tmp_path, '[keymap]\nsortt = "o"\n')
     result = subprocess.run(
-        [sys.executable, "-m", "tui", "--demo", "--config", str(path)],
+        [sys.executable, "-m", "capgap", "--demo", "--config", str(path)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -437,7 +436,7 @@ def test_keys_shared_across_scopes_are_fine(tmp_path, body):
 
 
 def test_the_default_keys_have_no_conflict():
-    from tui.keys import KNOWN_BINDINGS, keymap_conflict
+    from capgap.settings.keys import KNOWN_BINDINGS, keymap_conflict
 
     assert keymap_conflict({}) is None
     defaults = {binding: keys for binding, (keys, _) in KNOWN_BINDINGS.items()}
@@ -445,9 +444,8 @@ def test_the_default_keys_have_no_conflict():
 
 
 def test_keys_are_named_the_way_textual_names_them():
+    from capgap.settings.keys import key_name
     from textual.keys import _normalize_key_list
-
-    from tui.keys import key_name
 
     for code in range(32, 127):
         char = chr(code)

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tui.cli import main
-from tui.config import ConfigError, load_settings
+from capgap.cli.main import main
+from capgap.settings.config import ConfigError, load_settings
 
 
 def write(tmp_path: Path, body: str) -> Path:
@@ -80,7 +79,7 @@ def test_port_99999_in_a_real_process_is_one_line_and_exit_2(tmp_path):
         [
             sys.executable,
             "-m",
-            "tui",
+            "capgap",
             "record",
             "--config",
             str(path),

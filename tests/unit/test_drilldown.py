@@ -7,18 +7,17 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from capgap.analytics.drilldown import index_for, sector_detail, symbol_detail
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.sectors import etf_symbols, sector_rows
+from capgap.analytics.store import MarketStore
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
+from capgap.core.snapshot import ConstituentRow, SectorRow
+from capgap.engine.loop import demo_engine
+from capgap.market.calendar import NEW_YORK, sessions_between
+from capgap.market.universe import Benchmarks, SectorDef, Universe
 from dateutil.relativedelta import relativedelta
-
-from tui.analytics.drilldown import index_for, sector_detail, symbol_detail
-from tui.analytics.quotes import quote_rows
-from tui.analytics.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
-from tui.analytics.sectors import etf_symbols, sector_rows
-from tui.analytics.snapshot import ConstituentRow, SectorRow
-from tui.analytics.store import MarketStore
-from tui.analytics.universe import Benchmarks, SectorDef, Universe
-from tui.clock import ManualClock
-from tui.engine import demo_engine
-from tui.market.calendar import NEW_YORK, sessions_between
 
 BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
 TODAY = date(2025, 12, 5)
@@ -302,7 +301,7 @@ def test_without_daily_history_the_range_is_unknown_not_one_price() -> None:
 def test_sample_indexs_range_takes_in_todays_high_at_the_close() -> None:
     import asyncio
 
-    from tui.resources import sample_data_dir
+    from capgap.core.resources import sample_data_dir
 
     close = datetime(2025, 12, 5, 16, 0, tzinfo=NEW_YORK)
     engine = demo_engine(ManualClock(close))

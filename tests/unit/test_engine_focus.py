@@ -8,15 +8,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
-
-from tui.analytics.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
-from tui.analytics.snapshot import Snapshot
-from tui.analytics.universe import Benchmarks, SectorDef, Universe, vars_in_order
-from tui.clock import Clock, ManualClock, ReplayClock
-from tui.engine import INTRADAY_EVERY, Engine
-from tui.feeds.base import ReferenceData
-from tui.launch import DeferredEngine
-from tui.market.calendar import NEW_YORK, sessions_between
+from capgap.core.clock import Clock, ManualClock, ReplayClock
+from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
+from capgap.core.snapshot import Snapshot
+from capgap.engine.loop import INTRADAY_EVERY, Engine
+from capgap.engine.startup import DeferredEngine
+from capgap.feeds.base import ReferenceData
+from capgap.market.calendar import NEW_YORK, sessions_between
+from capgap.market.universe import Benchmarks, SectorDef, Universe, vars_in_order
 
 BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
 UNIVERSE = Universe(

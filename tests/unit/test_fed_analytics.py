@@ -6,12 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
-
-from tui.analytics.fed import FedInputs, fed_snapshot, futures_symbols
-from tui.analytics.schemas import QUOTES
-from tui.analytics.store import MarketStore
-from tui.market.fomc import default_schedule
-from tui.market.zq import default_naming
+from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from capgap.analytics.store import MarketStore
+from capgap.core.schemas import QUOTES
+from capgap.market.fomc import default_schedule
+from capgap.market.zq import default_naming
 
 NOW = datetime(2025, 12, 5, 21, 0, tzinfo=UTC)  # Fri 16:00 New York
 EFFR = 3.89
@@ -134,7 +133,7 @@ def test_after_a_decision_the_panel_keeps_it_while_it_is_nearer():
 
 
 def test_fedwatch_runs_again_only_when_its_inputs_change(monkeypatch):
-    import tui.analytics.fed as fed_module
+    import capgap.analytics.fed as fed_module
 
     calls: list[object] = []
     real = fed_module.fedwatch

@@ -6,10 +6,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from tui.market.fedwatch import (
+from capgap.market.fedwatch import (
     FedWatchError,
     TargetRangeProbability,
     cut_hold_hike,
@@ -19,7 +16,9 @@ from tui.market.fedwatch import (
     path_moves,
     target_ranges,
 )
-from tui.market.fomc import default_schedule
+from capgap.market.fomc import default_schedule
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def _as_dict(pairs):

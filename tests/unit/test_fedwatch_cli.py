@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from tui.cli import main
+from capgap.cli.main import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

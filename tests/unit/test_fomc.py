@@ -4,8 +4,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
-from tui.market.fomc import default_schedule, format_countdown, next_decision
+from capgap.market.fomc import default_schedule, format_countdown, next_decision
 
 NY = ZoneInfo("America/New_York")
 

@@ -1,4 +1,4 @@
-"""Ctrl+Z stops capgap only where a job-control shell can resume it (tui/ui/job_control.py)."""
+"""Ctrl+Z stops capgap only where a job-control shell can resume it (internals/job_control.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import subprocess
 import sys
 
 import pytest
+from capgap.ui.internals.job_control import resumable
 
-from tui.ui.job_control import resumable
-
-PROBE = "from tui.ui.job_control import shell_can_resume; print(shell_can_resume())"
+PROBE = "from capgap.ui.internals.job_control import shell_can_resume; print(shell_can_resume())"
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The lost-terminal checks and the exit signals (tui/ui/lifeline.py)."""
+"""The lost-terminal checks and the exit signals (capgap/ui/internals/lifeline.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import pty
 import signal
 
-from tui.ui.lifeline import EXIT_SIGNALS, install_exit_signals, terminal_alive
+from capgap.ui.internals.lifeline import EXIT_SIGNALS, install_exit_signals, terminal_alive
 
 
 def test_a_pty_is_alive_until_its_master_side_closes():

@@ -16,8 +16,8 @@ import pytest
 CRASHING = """
 import sys
 
-from tui.cli import main
-from tui.ui.app import CapgapApp
+from capgap.cli.main import main
+from capgap.ui.app import CapgapApp
 
 
 def on_mount(self):
@@ -112,7 +112,7 @@ def test_without_a_terminal_the_monitor_refuses_with_exit_2(tmp_path: Path, stdi
     out = tmp_path / "out.txt"
     with out.open("wb") as handle:
         child = subprocess.run(
-            [sys.executable, "-m", "tui", "--demo"],
+            [sys.executable, "-m", "capgap", "--demo"],
             stdin=subprocess.DEVNULL if stdin == "devnull" else None,
             stdout=handle,
             stderr=subprocess.PIPE,

@@ -6,8 +6,8 @@ import json
 import re
 from datetime import date
 
-from tui.cli import main
-from tui.text import fmt_day
+from capgap.cli.main import main
+from capgap.core.text import fmt_day
 
 # 'Wed 10 Dec 2025': the one spelling of a day in every text output.
 DAY = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} [A-Z][a-z]{2} \d{4}\b")

@@ -9,10 +9,9 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from tui.analytics.snapshot import (
+from capgap.cli.report import compact_countdown, fmt_signed, format_tmux, index_label
+from capgap.core.market_types import FomcDecision, MarketSession
+from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
     IndexQuote,
@@ -23,9 +22,9 @@ from tui.analytics.snapshot import (
     StyleSnapshot,
     Valuation,
 )
-from tui.market.fomc import next_decision, recent_decision
-from tui.market.types import FomcDecision, MarketSession
-from tui.report import compact_countdown, fmt_signed, format_tmux, index_label
+from capgap.market.fomc import next_decision, recent_decision
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 # Fri 5 Dec 2025 11:00 New York; the next statement is Wed 10 Dec 14:00 EST (19:00 UTC).
 AS_OF = datetime(2025, 12, 5, 16, 0, tzinfo=UTC)
@@ -235,7 +234,7 @@ def test_the_longest_realistic_line_is_within_60():
 
 def _capgap(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "capgap", *args], capture_output=True, text=True, timeout=120
     )
 
 
@@ -254,9 +253,9 @@ def test_the_cli_prints_the_line_of_the_sample_session():
 
 
 async def test_the_sample_session_at_the_close_gives_the_documented_line():
-    from tui.clock import ManualClock
-    from tui.engine import demo_engine
-    from tui.market.calendar import NEW_YORK
+    from capgap.core.clock import ManualClock
+    from capgap.engine.loop import demo_engine
+    from capgap.market.calendar import NEW_YORK
 
     engine = demo_engine(ManualClock(datetime(2025, 12, 5, 16, 0, tzinfo=NEW_YORK)))
     try:

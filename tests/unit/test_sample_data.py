@@ -18,12 +18,11 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 import pytest
+from capgap.core.resources import package_data
+from capgap.core.schemas import BARS, DAILY
+from capgap.market.calendar import sessions_between
+from capgap.market.universe import Universe, load_universe
 from polars.testing import assert_frame_equal
-
-from tui.analytics.schemas import BARS, DAILY
-from tui.analytics.universe import Universe, load_universe
-from tui.market.calendar import sessions_between
-from tui.resources import package_data
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample_data"
@@ -701,8 +700,8 @@ def test_futures_volumes_are_small_whole_numbers(
 def test_futures_do_not_change_any_other_symbol(
     daily: pl.DataFrame, intraday: pl.DataFrame
 ) -> None:
-    from tui.sample.calibration import load_calibration
-    from tui.sample.generator import generate
+    from capgap.sample.calibration import load_calibration
+    from capgap.sample.generator import generate
 
     cal = load_calibration()
     # Other futures settings draw different futures from their own stream...
@@ -717,7 +716,7 @@ def test_futures_do_not_change_any_other_symbol(
 
 
 def test_sample_fedpath_reproduces_cme_worked_example() -> None:
-    from tui.sample.fedpath import implied_cut_probabilities
+    from capgap.sample.fedpath import implied_cut_probabilities
 
     # CME's whitepaper, meeting of 17 Sep 2015: Aug 99.8675 (no meeting), Sep 99.805:
     # P(hike 25 bp) = 53.6 %, i.e. a cut probability of -53.6 %.
@@ -727,8 +726,8 @@ def test_sample_fedpath_reproduces_cme_worked_example() -> None:
 
 
 def test_sample_contracts_follow_yahoo_names_and_cme_last_days() -> None:
-    from tui.market.zq import load_naming
-    from tui.sample.contracts import contract
+    from capgap.market.zq import load_naming
+    from capgap.sample.contracts import contract
 
     naming = load_naming()
     december = contract(naming, (2026, 12))
@@ -741,8 +740,8 @@ def test_sample_contracts_follow_yahoo_names_and_cme_last_days() -> None:
 
 
 def test_sample_grid_falls_back_when_the_tick_would_bend_the_design() -> None:
-    from tui.sample.calibration import load_calibration
-    from tui.sample.futures import choose_grid
+    from capgap.sample.calibration import load_calibration
+    from capgap.sample.futures import choose_grid
 
     spec = load_calibration().futures
     months = list(ZQ_CONTRACTS.values())
@@ -782,7 +781,7 @@ def test_session_toml_carries_what_the_replay_needs() -> None:
 def test_readme_says_synthetic_and_how_to_regenerate() -> None:
     text = (SAMPLE / "README.md").read_text(encoding="utf-8")
     assert "SYNTHETIC" in text
-    assert "python -m tui.sample --out sample_data" in text
+    assert "python -m capgap.sample --out sample_data" in text
     for name in ("daily.parquet", "intraday.parquet", "session.toml"):
         assert name in text
     assert "## 30-day Fed funds futures (ZQ)" in text
@@ -799,7 +798,7 @@ def test_sample_data_stays_small() -> None:
 
 
 def test_generator_is_deterministic_and_matches_the_committed_files(tmp_path: Path) -> None:
-    from tui.sample.__main__ import main
+    from capgap.sample.__main__ import main
 
     first, second = tmp_path / "a", tmp_path / "b"
     assert main(["--out", str(first)]) == 0

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pyte
+from capgap.ui.internals.screen_diff import ScreenDiff
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tui.ui.screen_diff import ScreenDiff
 
 WIDTH, HEIGHT = 24, 6
 STYLES = (

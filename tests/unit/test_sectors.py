@@ -7,15 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.sectors import etf_symbols, sector_rows
+from capgap.analytics.store import MarketStore
+from capgap.core.schemas import CONSTITUENTS, QUOTES
+from capgap.core.snapshot import SectorRow
+from capgap.market.universe import Benchmarks, SectorDef, Universe
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tui.analytics.quotes import quote_rows
-from tui.analytics.schemas import CONSTITUENTS, QUOTES
-from tui.analytics.sectors import etf_symbols, sector_rows
-from tui.analytics.snapshot import SectorRow
-from tui.analytics.store import MarketStore
-from tui.analytics.universe import Benchmarks, SectorDef, Universe
 
 BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)

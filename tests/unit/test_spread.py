@@ -8,21 +8,20 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
-
-from tui.analytics import spread as spread_module
-from tui.analytics.quotes import quote_rows
-from tui.analytics.schemas import DAILY, QUOTES
-from tui.analytics.snapshot import SpreadSnapshot, Valuation
-from tui.analytics.spread import (
+from capgap.analytics import spread as spread_module
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.spread import (
     base_closes,
     daily_basis,
     make_valuation,
     session_date,
     spread_snapshot,
 )
-from tui.analytics.store import MarketStore
-from tui.analytics.universe import Benchmarks
-from tui.market.calendar import sessions_between
+from capgap.analytics.store import MarketStore
+from capgap.core.schemas import DAILY, QUOTES
+from capgap.core.snapshot import SpreadSnapshot, Valuation
+from capgap.market.calendar import sessions_between
+from capgap.market.universe import Benchmarks
 
 BENCH = Benchmarks(
     large_index="^GSPC",

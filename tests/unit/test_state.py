@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 
 import pytest
-
-from tui.config import UiSettings
-from tui.state import UiState, default_state_path, load_state, resolve_theme, save_state
+from capgap.settings.config import UiSettings
+from capgap.settings.state import UiState, default_state_path, load_state, resolve_theme, save_state
 
 
 def test_save_then_load(tmp_path):
@@ -79,7 +78,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def refuse(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("tui.atomic.os.replace", refuse)
+    monkeypatch.setattr("capgap.core.atomic.os.replace", refuse)
     assert save_state(path, UiState(theme="new")) == f"cannot write {path}: disk full"
     assert load_state(path).theme == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["state.toml"]

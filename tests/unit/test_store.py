@@ -8,11 +8,10 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
+from capgap.analytics.store import MarketStore
+from capgap.core.schemas import BARS, DAILY, QUOTES
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from tui.analytics.schemas import BARS, DAILY, QUOTES
-from tui.analytics.store import MarketStore
 
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
 

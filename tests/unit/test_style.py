@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 
 import polars as pl
 import pytest
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.store import MarketStore
+from capgap.analytics.style import style_snapshot
+from capgap.core.schemas import QUOTES
+from capgap.market.universe import Benchmarks
 from hypothesis import given
 from hypothesis import strategies as st
-
-from tui.analytics.quotes import quote_rows
-from tui.analytics.schemas import QUOTES
-from tui.analytics.store import MarketStore
-from tui.analytics.style import style_snapshot
-from tui.analytics.universe import Benchmarks
 
 BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)

@@ -8,11 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from textual.color import Color, ColorParseError
-from textual.theme import Theme
-
-from tui.resources import themes_dir
-from tui.ui.themes import (
+from capgap.core.resources import themes_dir
+from capgap.ui.themes import (
     CAPGAP_VARIABLES,
     DEFAULT_THEME,
     ThemeError,
@@ -22,6 +19,8 @@ from tui.ui.themes import (
     user_themes_dir,
     variable_defaults,
 )
+from textual.color import Color, ColorParseError
+from textual.theme import Theme
 
 # --- colour science, from the published definitions ---
 # sRGB (IEC 61966-2-1) to linear light, the matrix of linear sRGB to CIE XYZ (D65), and the

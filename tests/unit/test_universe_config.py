@@ -6,15 +6,14 @@ from datetime import UTC, datetime
 
 import polars as pl
 import pytest
-
-from tui.analytics.drilldown import sector_detail
-from tui.analytics.quotes import quote_rows
-from tui.analytics.schemas import QUOTES
-from tui.analytics.sectors import etf_symbols, sector_rows
-from tui.analytics.snapshot import SectorRow
-from tui.analytics.store import MarketStore
-from tui.analytics.universe import Universe, extend_universe, load_universe
-from tui.config import CustomSector, UniverseSettings
+from capgap.analytics.drilldown import sector_detail
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.sectors import etf_symbols, sector_rows
+from capgap.analytics.store import MarketStore
+from capgap.core.schemas import QUOTES
+from capgap.core.snapshot import SectorRow
+from capgap.market.universe import Universe, extend_universe, load_universe
+from capgap.settings.config import CustomSector, UniverseSettings
 
 NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)
 

@@ -10,19 +10,15 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
-from dateutil.relativedelta import relativedelta
-from hypothesis import given
-from hypothesis import strategies as st
-
-from tui.analytics.drilldown import window_stats
-from tui.analytics.quotes import quote_rows
-from tui.analytics.schemas import DAILY, QUOTES
-from tui.analytics.snapshot import DailyPoint, RatioPoint, Valuation
-from tui.analytics.spread import spread_snapshot
-from tui.analytics.store import MarketStore
-from tui.analytics.universe import Benchmarks
-from tui.market.calendar import is_trading_day, sessions_between
-from tui.market.windows import (
+from capgap.analytics.drilldown import window_stats
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.spread import spread_snapshot
+from capgap.analytics.store import MarketStore
+from capgap.core.schemas import DAILY, QUOTES
+from capgap.core.snapshot import DailyPoint, RatioPoint, Valuation
+from capgap.market.calendar import is_trading_day, sessions_between
+from capgap.market.universe import Benchmarks
+from capgap.market.windows import (
     WINDOWS,
     base_position,
     history_start,
@@ -30,6 +26,9 @@ from tui.market.windows import (
     window_points,
     window_start,
 )
+from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
 
 TODAY = date(2025, 12, 5)  # a Friday
 

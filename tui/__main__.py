@@ -1,5 +1,0 @@
-"""Allow ``python -m tui``."""
-
-from tui.cli import main
-
-raise SystemExit(main())

@@ -1,1 +1,0 @@
-"""Analytics core: frame schemas, the market store and the Snapshot (polars only)."""

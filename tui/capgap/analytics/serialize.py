@@ -1,0 +1,159 @@
+"""Turn a Snapshot into plain JSON-ready data with fixed keys (what `capgap snapshot` prints)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from capgap.core.snapshot import (
+    FeedStatus,
+    IndexQuote,
+    MeetingOdds,
+    Mover,
+    SectorLeg,
+    SectorRow,
+    Snapshot,
+)
+from capgap.market.serialize import decision_to_dict, iso_utc, session_to_dict
+
+#: Decimal places: prices, percentages and percentage points, ratios, statistics.
+PRICE_DP = 4
+PCT_DP = 4
+RATIO_DP = 6
+STAT_DP = 4
+PE_DP = 2
+AGE_DP = 1
+
+
+def _num(value: float | None, places: int) -> float | None:
+    """Round a float; None, NaN and infinities become None (JSON null)."""
+    if value is None:
+        return None
+    number = float(value)
+    if not math.isfinite(number):
+        return None
+    return round(number, places)
+
+
+def _index(quote: IndexQuote) -> dict[str, Any]:
+    return {
+        "symbol": quote.symbol,
+        "name": quote.name,
+        "last": _num(quote.last, PRICE_DP),
+        "change_pct": _num(quote.change_pct, PCT_DP),
+        "as_of": iso_utc(quote.as_of),
+        "age_s": _num(quote.age_s, AGE_DP),
+        "stale": quote.stale,
+    }
+
+
+def _mover(mover: Mover) -> dict[str, Any]:
+    return {
+        "symbol": mover.symbol,
+        "name": mover.name,
+        "bucket": mover.bucket,
+        "change_pct": _num(mover.change_pct, PCT_DP),
+    }
+
+
+def _leg(leg: SectorLeg, *, small: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "symbol": leg.symbol,
+        "change_pct": _num(leg.change_pct, PCT_DP),
+        "breadth_pct": _num(leg.breadth_pct, PCT_DP),
+    }
+    if small:
+        out["from_constituents"] = leg.from_constituents
+    return out
+
+
+def _sector(row: SectorRow) -> dict[str, Any]:
+    return {
+        "sector": row.sector,
+        "tag": row.tag,
+        "large": _leg(row.large, small=False),
+        "small": _leg(row.small, small=True),
+        "spread_pp": _num(row.spread_pp, PCT_DP),
+        "breadth_pct": _num(row.breadth_pct, PCT_DP),
+        "leaders": [_mover(mover) for mover in row.leaders],
+        "laggards": [_mover(mover) for mover in row.laggards],
+    }
+
+
+def _feed(feed: FeedStatus) -> dict[str, Any]:
+    return {
+        "name": feed.name,
+        "state": feed.state,
+        "last_success": iso_utc(feed.last_success),
+        "age_s": _num(feed.age_s, AGE_DP),
+        "error": feed.error,
+        "stale": feed.stale,
+        "problems": [{"symbol": symbol, "problem": text} for symbol, text in feed.problems],
+    }
+
+
+def _odds(odds: MeetingOdds) -> dict[str, Any]:
+    return {
+        "meeting": odds.meeting.isoformat(),
+        "cut_pct": _num(odds.cut_pct, PCT_DP),
+        "hold_pct": _num(odds.hold_pct, PCT_DP),
+        "hike_pct": _num(odds.hike_pct, PCT_DP),
+        "outcomes": [
+            {
+                "target_range": [_num(o.target_range[0], PCT_DP), _num(o.target_range[1], PCT_DP)],
+                "probability_pct": _num(o.probability_pct, PCT_DP),
+            }
+            for o in odds.outcomes
+        ],
+        "implied_rate": _num(odds.implied_rate, PCT_DP),
+        "start_rate": _num(odds.start_rate, PCT_DP),
+        "anchor": odds.anchor,
+        "move_bp": _num(odds.move_bp, 1),
+        "total_bp": _num(odds.total_bp, 1),
+    }
+
+
+def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
+    """Return the snapshot as JSON-ready data: fixed keys, rounded floats, no NaN, UTC times."""
+    spread = snapshot.spread
+    valuation = spread.valuation
+    target = snapshot.fed.target_range
+    return {
+        "as_of": iso_utc(snapshot.as_of),
+        "source": snapshot.source,
+        "demo": snapshot.demo,
+        "market": session_to_dict(snapshot.market),
+        "spread": {
+            "large": _index(spread.large),
+            "small": _index(spread.small),
+            "relative_pp": {
+                label: _num(value, PCT_DP) for label, value in spread.relative_pp.items()
+            },
+            "ratio": _num(spread.ratio, RATIO_DP),
+            "ratio_z_1y": _num(spread.ratio_z_1y, STAT_DP),
+            "beta_60d": _num(spread.beta_60d, STAT_DP),
+            "corr_60d": _num(spread.corr_60d, STAT_DP),
+            "valuation": {
+                "large_forward_pe": _num(valuation.large_forward_pe, PE_DP),
+                "small_forward_pe": _num(valuation.small_forward_pe, PE_DP),
+                "small_discount_pct": _num(valuation.small_discount_pct, PCT_DP),
+                "source": valuation.source,
+            },
+        },
+        "sectors": [_sector(row) for row in snapshot.sectors],
+        "style": {
+            "large_value_minus_growth_pp": _num(snapshot.style.large.value_minus_growth_pp, PCT_DP),
+            "small_value_minus_growth_pp": _num(snapshot.style.small.value_minus_growth_pp, PCT_DP),
+        },
+        "fed": {
+            "next_decision": decision_to_dict(snapshot.fed.next_decision),
+            "target_range": [_num(target[0], PCT_DP), _num(target[1], PCT_DP)]
+            if target is not None
+            else None,
+            "effr": _num(snapshot.fed.effr, PCT_DP),
+            "futures_source": snapshot.fed.futures_source,
+            "probabilities": [_odds(odds) for odds in snapshot.fed.probabilities],
+            "last_decision": decision_to_dict(snapshot.fed.last_decision),
+        },
+        "feeds": [_feed(feed) for feed in snapshot.feeds],
+    }

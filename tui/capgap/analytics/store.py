@@ -1,0 +1,273 @@
+"""MarketStore: the bounded, versioned home of the latest quotes, today's bars and daily history."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable
+from datetime import date, datetime
+from typing import Any, TypeVar, cast
+
+import polars as pl
+
+from capgap.core.schemas import BARS, DAILY, QUOTES, conform, empty
+
+T = TypeVar("T")
+
+#: Bars kept per symbol for the current session (a full session of one-minute bars is 390).
+MAX_BARS_PER_SYMBOL = 1000
+#: Daily sessions kept per symbol (a year is about 252; the 1y window needs a little more).
+MAX_DAILY_SESSIONS = 400
+_NEW_YORK = "America/New_York"
+
+
+def _positive_finite(*columns: str) -> pl.Expr:
+    """Return a predicate true where every column is a finite number above zero."""
+    predicate = pl.lit(True)
+    for column in columns:
+        value = pl.col(column)
+        predicate = predicate & value.is_not_null() & value.is_finite() & (value > 0)
+    return predicate
+
+
+def _valid_series(values: pl.Series) -> pl.Series:
+    """Return a mask true where a price is a finite number above zero (null counts as false)."""
+    # Comparisons are far cheaper than is_finite here; polars orders NaN above +inf, so
+    # `< inf` rejects NaN as well as +inf, and `> 0` rejects -inf.
+    mask = (values > 0) & (values < math.inf)
+    return mask.fill_null(False) if values.null_count() else mask
+
+
+class MarketStore:
+    """Holds what the feeds delivered, bounded in size, with one version counter per kind.
+
+    Every ``apply_*`` method validates and merges a frame, bumps the kind's version when the
+    stored content changed, and returns whether it did. Derived results can be memoised with
+    :meth:`memo` keyed on the versions they depend on.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_bars_per_symbol: int = MAX_BARS_PER_SYMBOL,
+        max_daily_sessions: int = MAX_DAILY_SESSIONS,
+    ) -> None:
+        if max_bars_per_symbol < 1 or max_daily_sessions < 1:
+            raise ValueError("store bounds must be positive")
+        self._max_bars = max_bars_per_symbol
+        self._max_daily = max_daily_sessions
+        self._quotes = empty(QUOTES)
+        self._intraday = empty(BARS)
+        self._daily = empty(DAILY)
+        self._quotes_version = 0
+        self._intraday_version = 0
+        self._daily_version = 0
+        self._quotes_layout_version = 0
+        self._session_day: date | None = None
+        self._memo: dict[str, tuple[Hashable, Any]] = {}
+
+    @property
+    def quotes(self) -> pl.DataFrame:
+        """Latest quote per symbol (QUOTES schema), in the order of the latest delivery.
+
+        Symbols of the most recent frame come first in its order; symbols it lacked follow.
+        """
+        return self._quotes
+
+    @property
+    def intraday(self) -> pl.DataFrame:
+        """Bars of the current session only (BARS schema), sorted by time, then symbol.
+
+        Time first keeps a poll's merge to the newest bars; filtering one symbol gives its bars
+        in time order.
+        """
+        return self._intraday
+
+    @property
+    def daily(self) -> pl.DataFrame:
+        """Daily bars (DAILY schema), sorted by symbol and date."""
+        return self._daily
+
+    @property
+    def quotes_version(self) -> int:
+        """Bumped each time the stored quotes change."""
+        return self._quotes_version
+
+    @property
+    def quotes_layout_version(self) -> int:
+        """Bumped when the symbols of the quotes frame, or their order, change.
+
+        Row positions into :attr:`quotes` stay valid while this does not change.
+        """
+        return self._quotes_layout_version
+
+    @property
+    def intraday_version(self) -> int:
+        """Bumped each time the stored bars change."""
+        return self._intraday_version
+
+    @property
+    def daily_version(self) -> int:
+        """Bumped each time the stored daily history changes."""
+        return self._daily_version
+
+    def apply_quotes(self, frame: pl.DataFrame) -> bool:
+        """Merge quotes: one row per symbol, a row only replaced by one at least as recent.
+
+        Rows whose ``last`` or ``prev_close`` is missing, non-finite or not positive, or whose
+        ``time`` is missing, are dropped. On equal times the row received last wins.
+        """
+        incoming = frame if frame.schema == QUOTES else conform(frame, QUOTES)
+        if incoming.height == 0:
+            return False
+        old = self._quotes
+        if incoming.height == old.height and incoming.get_column("symbol").equals(
+            old.get_column("symbol")
+        ):
+            merged = self._merge_aligned(old, incoming)
+        else:
+            merged = self._merge_general(old, incoming)
+        if merged is None or merged.equals(old):
+            return False
+        if not merged.get_column("symbol").equals(old.get_column("symbol")):
+            self._quotes_layout_version += 1
+        self._quotes = merged
+        self._quotes_version += 1
+        return True
+
+    @staticmethod
+    def _merge_aligned(old: pl.DataFrame, incoming: pl.DataFrame) -> pl.DataFrame | None:
+        """Merge a frame whose symbols are the stored ones in the stored order (the usual poll).
+
+        Row-wise choice between stored and incoming values, without sorting or joining.
+        """
+        accept = _valid_series(incoming.get_column("last")) & _valid_series(
+            incoming.get_column("prev_close")
+        )
+        times = incoming.get_column("time")
+        newer = times >= old.get_column("time")
+        # Stored times are never null, so a null comparison means a null incoming time.
+        accept = accept & (newer.fill_null(False) if times.null_count() else newer)
+        if accept.all():
+            return incoming
+        if not accept.any():
+            return None
+        return pl.DataFrame(
+            [
+                incoming.get_column(name).zip_with(accept, old.get_column(name))
+                for name in QUOTES.names()
+            ]
+        )
+
+    @staticmethod
+    def _merge_general(old: pl.DataFrame, incoming: pl.DataFrame) -> pl.DataFrame | None:
+        """Merge any frame: newest time per symbol wins; ties go to the row received last.
+
+        The result lists the incoming symbols in their incoming order, then the other stored
+        symbols in their stored order, so the next poll in the same order takes the fast path.
+        """
+        incoming = incoming.filter(
+            _positive_finite("last", "prev_close") & pl.col("time").is_not_null()
+        )
+        if incoming.height == 0:
+            return None
+        stored, fresh = old.height, incoming.height
+        received = pl.col("_received")
+        # Layout rank: incoming rows first (in their order), then stored rows.
+        rank = pl.when(received >= stored).then(received - stored).otherwise(received + fresh)
+        return (
+            pl.concat([old, incoming])
+            .with_row_index("_received")
+            .with_columns(rank.min().over("symbol").alias("_rank"))
+            .sort(["symbol", "time", "_received"])
+            .unique(subset="symbol", keep="last")
+            .sort("_rank")
+            .select(QUOTES.names())
+        )
+
+    def apply_intraday(self, frame: pl.DataFrame) -> bool:
+        """Merge bars of the current session; bars of an older session day are dropped.
+
+        The session day of a bar is its New York date; the latest day seen wins. Duplicates of
+        (symbol, time) keep the row received last; each symbol keeps its newest bars up to the
+        bound. Bars with a missing, non-finite or non-positive close are dropped.
+        """
+        incoming = conform(frame, BARS).filter(
+            _positive_finite("close") & pl.col("time").is_not_null()
+        )
+        if incoming.height == 0:
+            return False
+        days = incoming.get_column("time").dt.convert_time_zone(_NEW_YORK).dt.date()
+        newest = cast(date, days.max())
+        day = newest if self._session_day is None else max(newest, self._session_day)
+        incoming = incoming.filter(days == day)
+        if incoming.height == 0:
+            return False  # only bars of an older session
+        stored = self._intraday if day == self._session_day else empty(BARS)
+        # Stored bars are sorted by time: only those from the first incoming time on can
+        # collide with the new ones, so only that tail is merged and sorted (the poll adds or
+        # revises the latest minutes of a session that may hold a million bars).
+        first = cast(datetime, incoming.get_column("time").min())
+        cut = stored.get_column("time").search_sorted(first, "left")
+        head, tail = stored.slice(0, cut), stored.slice(cut)
+        # A stable sort keeps the received order (stored tail, then incoming rows in order)
+        # among equal keys, so `keep="last"` keeps the row received last.
+        merged_tail = (
+            pl.concat([tail, incoming])
+            .sort(["time", "symbol"], maintain_order=True)
+            .unique(subset=["time", "symbol"], keep="last", maintain_order=True)
+        )
+        if day == self._session_day and merged_tail.equals(tail):
+            return False
+        merged = pl.concat([head, merged_tail])
+        # A symbol has at most one bar per time: with few distinct times no cap can bind.
+        if merged.get_column("time").n_unique() > self._max_bars:
+            position_from_end = pl.int_range(pl.len(), 0, -1).over("symbol")
+            merged = merged.filter(position_from_end <= self._max_bars)
+        self._intraday = merged
+        self._session_day = day
+        self._intraday_version += 1
+        return True
+
+    def apply_daily(self, frame: pl.DataFrame) -> bool:
+        """Merge daily bars: deduped by (symbol, date) keeping the row received last, bounded.
+
+        Rows with a missing date or a missing, non-finite or non-positive close are dropped.
+        """
+        incoming = conform(frame, DAILY).filter(
+            _positive_finite("close") & pl.col("date").is_not_null()
+        )
+        if incoming.height == 0:
+            return False
+        # A stable sort keeps the received order among equal keys: `keep="last"` is the row
+        # received last (stored rows come first, then the incoming ones in their order).
+        merged = (
+            pl.concat([self._daily, incoming])
+            .sort(["symbol", "date"], maintain_order=True)
+            .unique(subset=["symbol", "date"], keep="last", maintain_order=True)
+        )
+        merged = self._cap(merged, self._max_daily)
+        if merged.equals(self._daily):
+            return False
+        self._daily = merged
+        self._daily_version += 1
+        return True
+
+    @staticmethod
+    def _cap(frame: pl.DataFrame, limit: int) -> pl.DataFrame:
+        """Keep the last ``limit`` rows of each symbol of a frame sorted by symbol then date."""
+        counts = frame.get_column("symbol").value_counts()
+        if counts.height == 0 or int(cast(int, counts.get_column("count").max())) <= limit:
+            return frame
+        return frame.group_by("symbol", maintain_order=True).tail(limit)
+
+    def memo(self, name: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """Return the cached result ``name`` when computed for an equal ``key``, else compute it.
+
+        One entry per name: a new key replaces the old result, so memory stays bounded.
+        """
+        cached = self._memo.get(name)
+        if cached is not None and cached[0] == key:
+            return cast(T, cached[1])
+        value = compute()
+        self._memo[name] = (key, value)
+        return value

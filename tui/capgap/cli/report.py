@@ -1,0 +1,234 @@
+"""Render a Snapshot for `capgap snapshot`: JSON for scripts, a table for people, a tmux line."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from capgap.analytics.serialize import snapshot_to_dict
+from capgap.core.snapshot import Snapshot
+from capgap.core.text import fmt_day, fmt_ny_moment, fmt_ny_time
+from capgap.market.calendar import NEW_YORK, market_session
+from capgap.market.fomc import FomcMeeting, format_countdown, next_decision
+from capgap.market.serialize import decision_to_dict, event_to_dict, session_to_dict
+from capgap.market.upcoming import upcoming_events
+
+
+def render_json(snapshot: Snapshot) -> str:
+    """Return the snapshot as indented JSON with a trailing newline."""
+    return json.dumps(snapshot_to_dict(snapshot), indent=2, allow_nan=False) + "\n"
+
+
+#: Shown where a figure is missing in plain-text output (ASCII: status bars and pipes).
+NA = "n/a"
+#: Short names of the benchmark indices in one-line output.
+INDEX_LABELS = {"^GSPC": "SPX", "^RUT": "RUT"}
+#: Longest label of another symbol in the tmux line (keeps the line within 60 columns).
+#: Four characters per index label keep the worst case (DEMO, 100+ days, stale) in 60 columns.
+_TMUX_LABEL_MAX = 4
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return NA if value is None else format(value, fmt)
+
+
+def index_label(symbol: str) -> str:
+    """Return the short name of an index: 'SPX' for ^GSPC, 'RUT' for ^RUT, else the symbol."""
+    return INDEX_LABELS.get(symbol, symbol)
+
+
+def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
+    """Format a signed figure as the UI does: '+0.19', '-0.58', '0.00' (never '-0.00'), or n/a."""
+    if value is None or not math.isfinite(value):
+        return NA
+    shown = round(value, decimals)
+    if shown == 0:
+        return f"{0.0:.{decimals}f}{suffix}"
+    return f"{shown:+.{decimals}f}{suffix}"
+
+
+def _fit_signed(value: float | None, suffix: str) -> str:
+    # Fewer decimals as a figure grows, so a wild move cannot widen a status bar: 1.23, 12.3, 123.
+    size = abs(value) if value is not None and math.isfinite(value) else 0.0
+    decimals = 0 if size >= 99.95 else 1 if size >= 9.995 else 2
+    return fmt_signed(value, decimals, suffix)
+
+
+def compact_countdown(seconds: float) -> str:
+    """Format a duration compactly: '4d22h' from a day, '5h12m' from an hour, '38m', '<1m'.
+
+    Units below the largest one are zero-padded ('4d05h', '5h02m') so the width is steady.
+    """
+    whole = max(0, int(seconds))
+    if whole < 60:
+        return "<1m"
+    minutes = whole // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def _tmux_fomc(snapshot: Snapshot) -> str:
+    fed = snapshot.fed
+    last = fed.last_decision
+    today = snapshot.as_of.astimezone(NEW_YORK).date()
+    if last is not None and last.statement_at.astimezone(NEW_YORK).date() == today:
+        return "FOMC out"
+    if fed.next_decision is None:
+        return f"FOMC {NA}"
+    left = (fed.next_decision.statement_at - snapshot.as_of).total_seconds()
+    return f"FOMC {compact_countdown(left)}"
+
+
+def format_tmux(snapshot: Snapshot) -> str:
+    """Return one plain ASCII line for a tmux status bar, without a newline.
+
+    'SPX +0.19% RUT -0.38% gap -0.58pp FOMC 4d22h': each index's change today, the small-minus-
+    large gap today, the time to the next FOMC statement ('FOMC out' once today's is out).
+    'DEMO ' leads for sample data; ' stale' ends it while any feed is stale or down, or
+    either index's figure is older than its feed allows.
+    """
+    spread = snapshot.spread
+    parts = ["DEMO"] if snapshot.demo else []
+    for quote in (spread.large, spread.small):
+        label = index_label(quote.symbol)[:_TMUX_LABEL_MAX]
+        parts.append(f"{label} {_fit_signed(quote.change_pct, '%')}")
+    parts.append(f"gap {_fit_signed(spread.relative_pp.d1, 'pp')}")
+    parts.append(_tmux_fomc(snapshot))
+    legs = (snapshot.spread.large, snapshot.spread.small)
+    if any(feed.stale or feed.state == "down" for feed in snapshot.feeds) or any(
+        leg.stale for leg in legs
+    ):
+        parts.append("stale")
+    return " ".join(parts)
+
+
+def render_table(snapshot: Snapshot) -> str:
+    """Return the snapshot as a plain-text report (no colour, fits 80 columns)."""
+    spread = snapshot.spread
+    badge = " [DEMO: synthetic sample data]" if snapshot.demo else ""
+    lines = [
+        f"capgap {fmt_ny_moment(snapshot.as_of, seconds=True)}  source {snapshot.source}{badge}",
+        f"market {snapshot.market.state}"
+        + (f" ({snapshot.market.holiday})" if snapshot.market.holiday else ""),
+        "",
+        f"{'index':<14}{'symbol':<8}{'last':>12}{'chg %':>9}",
+    ]
+    for quote in (spread.large, spread.small):
+        lines.append(
+            f"{quote.name:<14}{quote.symbol:<8}{_num(quote.last, ',.2f'):>12}"
+            f"{_num(quote.change_pct, '+.2f'):>9}"
+        )
+    lines.append("")
+    lines.append(
+        "small - large pp  "
+        + "  ".join(
+            f"{label.upper()} {_num(value, '+.2f')}" for label, value in spread.relative_pp.items()
+        )
+    )
+    lines.append(
+        f"ratio {_num(spread.ratio, '.4f')}  z(1y) {_num(spread.ratio_z_1y, '+.2f')}  "
+        f"beta(60d) {_num(spread.beta_60d, '.2f')}  corr(60d) {_num(spread.corr_60d, '.2f')}"
+    )
+    val = spread.valuation
+    if val.large_forward_pe is not None or val.small_forward_pe is not None:
+        lines.append(
+            f"forward P/E large {_num(val.large_forward_pe, '.1f')}x  small "
+            f"{_num(val.small_forward_pe, '.1f')}x  discount "
+            f"{_num(val.small_discount_pct, '.1f')}%  ({val.source})"
+        )
+    lines += [
+        "",
+        f"{'sector':<23}{'large':>13}{'small':>15}{'S-L pp':>8}{'up %':>6}  leader",
+    ]
+    for row in snapshot.sectors:
+        small_label = row.small.symbol or "constit."
+        leader = row.leaders[0].symbol if row.leaders else NA
+        lines.append(
+            f"{row.sector:<23}{row.large.symbol or '':>6}{_num(row.large.change_pct, '+.2f'):>7}"
+            f"{small_label:>9}{_num(row.small.change_pct, '+.2f'):>6}"
+            f"{_num(row.spread_pp, '+.2f'):>8}{_num(row.breadth_pct, '.0f'):>6}  {leader}"
+        )
+    style = snapshot.style
+    lines += [
+        "",
+        f"value - growth pp  large {_num(style.large.value_minus_growth_pp, '+.2f')}  "
+        f"small {_num(style.small.value_minus_growth_pp, '+.2f')}",
+    ]
+    fed = snapshot.fed
+    if fed.next_decision is not None:
+        decision = fed.next_decision
+        sep = " SEP" if decision.sep else ""
+        lines.append(
+            f"next FOMC {fmt_ny_moment(decision.statement_at)}{sep}  in "
+            f"{format_countdown(decision.seconds_until)}"
+        )
+    if fed.target_range is not None:
+        lo, hi = fed.target_range
+        effr = f"  EFFR {fed.effr:.2f} %" if fed.effr is not None else ""
+        lines.append(f"target range {lo:.2f}-{hi:.2f} %{effr}  ({fed.target_source})")
+    for odds in fed.probabilities:
+        lines.append(
+            f"  {fmt_day(odds.meeting):<15}  cut {odds.cut_pct:5.1f}%  hold {odds.hold_pct:5.1f}%  "
+            f"hike {odds.hike_pct:5.1f}%  implied {odds.implied_rate:.3f} %"
+        )
+    if fed.probabilities and fed.futures_source:
+        lines.append(f"  (odds from {fed.futures_source}; cumulative, against today's range)")
+    elif fed.fedwatch_error:
+        lines.append(f"  no odds: {fed.fedwatch_error}")
+    for feed in snapshot.feeds:
+        age = f"{feed.age_s:.0f}s" if feed.age_s is not None else "never"
+        error = f"  {feed.error}" if feed.error else ""
+        lines.append(f"feed {feed.name}: {feed.state}, last success {age} ago{error}")
+    return "\n".join(lines) + "\n"
+
+
+def calendar_to_dict(
+    now: datetime, days: int = 90, schedule: tuple[FomcMeeting, ...] | None = None
+) -> dict[str, Any]:
+    """Return the market session, the next FOMC decision and the coming events at ``now``."""
+    return {
+        "as_of": now.astimezone(UTC).isoformat(),
+        "market": session_to_dict(market_session(now)),
+        "fed": {"next_decision": decision_to_dict(next_decision(now, schedule))},
+        "upcoming": [event_to_dict(event) for event in upcoming_events(now, days, schedule)],
+    }
+
+
+def calendar_report(
+    now: datetime,
+    *,
+    days: int,
+    fmt: Literal["json", "table"] | str,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+) -> str:
+    """Render `capgap calendar` as JSON or as a plain table in New York time."""
+    if fmt == "json":
+        return json.dumps(calendar_to_dict(now, days, schedule), indent=2) + "\n"
+    session = market_session(now)
+    lines = [f"{fmt_ny_moment(now, seconds=True)}  market {session.state}"]
+    if session.holiday:
+        lines[0] += f" ({session.holiday})"
+    for label, moment in (("next open", session.next_open), ("next close", session.next_close)):
+        if moment is not None:
+            lines.append(f"{label:<11}{fmt_ny_moment(moment)}")
+    decision = next_decision(now, schedule)
+    if decision is not None:
+        sep = " (SEP)" if decision.sep else ""
+        lines.append(
+            f"next FOMC  {fmt_ny_moment(decision.statement_at)}{sep}, in "
+            f"{format_countdown(decision.seconds_until)}"
+        )
+    lines += ["", f"coming {days} days:"]
+    for event in upcoming_events(now, days, schedule):
+        when = f" {fmt_ny_time(event.at, seconds=False)} ET" if event.at else ""
+        extra = " (SEP)" if event.sep else ""
+        kind = event.kind.replace("_", " ")
+        lines.append(f"  {fmt_day(event.day):<15}  {kind:<12}{event.name}{when}{extra}")
+    return "\n".join(lines) + "\n"

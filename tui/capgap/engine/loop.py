@@ -1,0 +1,667 @@
+"""Wires one feed, the market store, the clock and analytics into a Snapshot per tick (no UI)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+from capgap.analytics.build import build_snapshot
+from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from capgap.analytics.sectors import etf_symbols
+from capgap.analytics.spread import make_valuation
+from capgap.analytics.store import MarketStore
+from capgap.core.clock import Clock, ReplayClock, SystemClock
+from capgap.core.resources import sample_data_dir
+from capgap.core.snapshot import FeedStatus, Snapshot, Valuation
+from capgap.engine.startup import RECORDER_FEED, demo_clock, live_label, replay_label
+from capgap.feeds.base import (
+    Feed,
+    FeedError,
+    RateLimited,
+    ReferenceData,
+    describe_exception,
+    keep_known,
+)
+from capgap.feeds.health import STALE_AFTER_CADENCES, FeedHealth
+from capgap.feeds.poller import Backoff, next_delay
+from capgap.feeds.recording.recorder import Recorder
+from capgap.feeds.recording.replay import ReplayFeed
+from capgap.feeds.values import far_from_history, last_closes
+from capgap.market.calendar import NEW_YORK, market_session, poll_interval
+from capgap.market.fomc import FomcMeeting, default_schedule
+from capgap.market.universe import Universe, load_universe, vars_in_order
+from capgap.market.zq import YearMonth, default_naming
+from capgap.settings.config import Settings
+
+#: How often today's minute bars of the indices are fetched.
+INTRADAY_EVERY = timedelta(minutes=1)
+#: How often the slow reference figures (target range, EFFR, valuation) are refreshed.
+REFERENCE_EVERY = timedelta(minutes=15)
+#: After the rates feed failed, how soon it is tried again (the quotes go on meanwhile):
+#: a minute, then twice as long after each further failure, up to the usual refresh.
+RATES_RETRY = timedelta(minutes=1)
+RATES_BACKOFF = Backoff(
+    base_s=RATES_RETRY.total_seconds(),
+    factor=2.0,
+    max_s=REFERENCE_EVERY.total_seconds(),
+    jitter=0.0,  # a once-a-day source asked every few minutes at most: no herd to spread
+)
+
+
+class Engine:
+    """Polls a feed into a MarketStore and builds one immutable Snapshot per refresh."""
+
+    def __init__(
+        self,
+        feed: Feed,
+        clock: Clock,
+        universe: Universe | None = None,
+        *,
+        refresh_s: float = 1.0,
+        source_label: str | None = None,
+        schedule: tuple[FomcMeeting, ...] | None = None,
+        futures_label: str | None = None,
+        manual_prices: Mapping[YearMonth, float] | None = None,
+        cadence: Callable[[datetime], float] | None = None,
+        backoff: Backoff | None = None,
+        seed: int | None = None,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.feed = feed
+        self.clock = clock
+        self.universe = universe or load_universe()
+        self.refresh_s = refresh_s
+        self.demo = feed.demo
+        self.source_label = source_label or feed.name
+        self.schedule = schedule if schedule is not None else default_schedule()
+        self.naming = default_naming()
+        self.futures_label = futures_label
+        self.manual_prices = dict(manual_prices or {})
+        self.store = MarketStore()
+        #: When each symbol's last accepted quote arrived (clock time): a figure's own age.
+        self.received: dict[str, datetime] = {}
+        self.latest: Snapshot | None = None
+        # Staleness is judged in clock seconds: a replay at 30x moves 30 s per wall second.
+        self.health = FeedHealth(feed.name, cadence_s=refresh_s * clock.speed)
+        self._symbols = self.universe.symbols()
+        self._chart_symbols = [
+            self.universe.benchmarks.large_index,
+            self.universe.benchmarks.small_index,
+        ]
+        # Daily history feeds the spread statistics: the benchmarks are all that need it.
+        self._history_symbols = vars_in_order(self.universe.benchmarks)
+        self._history_day: date | None = None
+        # Symbols whose daily history is loaded for _history_day: benchmarks, focused symbols.
+        self._history_loaded: set[str] = set()
+        self._quoted = self._symbols
+        self._reference = ReferenceData()
+        self._reference_at: datetime | None = None
+        # The source's own rates feed (the New York Fed, live) is a feed of its own: its state
+        # shows beside the quotes'. None until it is first asked, or when the source has none.
+        self._rates_feed: str | None = getattr(feed, "rates_feed", None)
+        self.rates_health: FeedHealth | None = None
+        self._intraday_at: datetime | None = None
+        # Live feeds poll by market session; a replay refreshes at a fixed wall cadence.
+        self._cadence = cadence or (lambda _now: refresh_s)
+        self._backoff = backoff or Backoff()
+        self._rng = random.Random(seed)
+        self._retry_after_s: float | None = None
+        self.next_delay_s = refresh_s
+        self.recorder = recorder
+        #: The recorder's last write error, shown with the feed's state (None when fine).
+        self.recording_error: str | None = None
+        # What a drilldown screen is showing: its details join every snapshot while set.
+        self._focus_sector: str | None = None
+        self._focus_symbol: str | None = None
+        # A newly focused symbol whose minute bars are fetched on the next poll, not a minute on.
+        self._intraday_due: str | None = None
+        self._paused = False
+        # wake() before run() made its event (or with a custom sleep) leaves this flag.
+        self._woken = False
+        self._wake_event: asyncio.Event | None = None
+        self._closed = False
+        # Set by focus(): a paused loop then builds the new details from the store.
+        self._refocused = False
+        # After a failed poll: the monotonic second the next planned try is due. Until then
+        # navigation builds from the store and `r` gets one manual try (see refresh_now).
+        self._due_at: float | None = None
+        self._manual_try = False
+        self._manual_used = False
+
+    @property
+    def paused(self) -> bool:
+        """True while the loop is paused (no polls; a replay clock stands still)."""
+        return self._paused
+
+    def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
+        """Add the details of ``sector`` (or watchlist) and ``symbol`` to every snapshot.
+
+        Replaces the previous focus (``focus()`` clears it) and polls at once (see wake),
+        unless a failed poll's Retry-After or backoff is in force: then the details are built
+        from the store and wait for the next planned try. A focused symbol's daily history is
+        fetched once a day and its minute bars join the once-a-minute intraday fetch, the
+        first of them on the next poll.
+        """
+        if symbol != self._focus_symbol and symbol not in self._chart_symbols:
+            # The indices' bars come anyway; another symbol's are due on the next poll.
+            self._intraday_due = symbol
+        self._focus_sector = sector
+        self._focus_symbol = symbol
+        self._refocused = True
+        self.wake()
+
+    def wake(self) -> None:
+        """End the loop's current sleep so it polls now (call from the event loop's thread).
+
+        With a custom ``sleep`` passed to run() the sleep cannot be cut short: the next poll
+        comes when it ends, as it would anyway. A paused loop stays paused.
+        """
+        self._woken = True
+        if self._wake_event is not None:
+            self._wake_event.set()
+
+    def waiting_s(self) -> float | None:
+        """Return the wall seconds until the next planned try while a failure window is on.
+
+        None when the last poll succeeded or its window is over (a poll may go out now).
+        """
+        if self._due_at is None or self.health.failures == 0:
+            return None
+        left = self._due_at - self.clock.monotonic()
+        return left if left > 0 else None
+
+    def refresh_now(self) -> float | None:
+        """Poll now for `r`; returns None, or the seconds to wait when no try is allowed.
+
+        While a Retry-After or backoff window is in force one manual try is allowed per
+        window (the source may be back early); after it, the next try is the planned one.
+        """
+        if self.waiting_s() is not None:
+            if self._manual_used:
+                return self.waiting_s()
+            self._manual_used = True
+            self._manual_try = True
+        self.wake()
+        return None
+
+    def pause(self) -> None:
+        """Stop polling until resume(); a replay clock stands still meanwhile."""
+        self._paused = True
+        if isinstance(self.clock, ReplayClock):
+            self.clock.pause()
+
+    def resume(self) -> None:
+        """Poll again at once (or when a failure window ends); a replay goes on where it was."""
+        if isinstance(self.clock, ReplayClock):
+            self.clock.resume()
+        self._paused = False
+        self.wake()
+
+    async def _poll(self, now: datetime) -> None:
+        today = now.astimezone(NEW_YORK).date()
+        if self._history_day != today:
+            # Daily history changes once a day: fetch it when the day changes, not every tick.
+            self._apply_daily(await self.feed.daily(self._history_symbols))
+            self._history_day = today
+            self._history_loaded = set(self._history_symbols)
+            # The ZQ contracts worth quoting move with the calendar, not with every tick.
+            self._quoted = self._symbols + futures_symbols(now, self.schedule, self.naming)
+        symbol = self._focus_symbol
+        quoted = self._quoted
+        if symbol is not None and symbol not in quoted:
+            quoted = [*quoted, symbol]
+        self._apply_quotes(await self.feed.quotes(quoted))
+        await self._load_history(symbol)
+        charts = self._chart_symbols
+        if symbol is not None and symbol not in charts:
+            charts = [*charts, symbol]
+        if self._intraday_at is None or now - self._intraday_at >= INTRADAY_EVERY:
+            # Minute bars change once a minute: asking every poll would only spend budget.
+            self.store.apply_intraday(await self.feed.intraday(charts))
+            self._intraday_at = now
+            self._intraday_due = None
+        else:
+            await self._load_due_intraday(symbol)
+        if self._reference_at is None or now - self._reference_at >= REFERENCE_EVERY:
+            # Rates and valuation move slowly; after the quotes, so a provider's forward P/E
+            # from this poll can go with them.
+            self._reference = self._with_rates(now, await self.feed.reference())
+            if self._reference.rates_error is None:
+                self._reference_at = now
+            else:
+                # A failed rates feed is asked again soon, not in a quarter of an hour.
+                self._reference_at = now - REFERENCE_EVERY + self._rates_retry()
+            if self.recorder is not None:
+                self.recorder.set_reference(self._reference, self._reference.label)
+
+    def _with_rates(self, now: datetime, reference: ReferenceData) -> ReferenceData:
+        """Track the rates feed's health; when it failed, keep the last rates it gave."""
+        if self._rates_feed is None:
+            return reference
+        if self.rates_health is None:
+            cadence = REFERENCE_EVERY.total_seconds()
+            self.rates_health = FeedHealth(self._rates_feed, cadence_s=cadence)
+        error = reference.rates_error
+        if error is None:
+            self.rates_health.succeeded(now)
+        else:
+            if reference.label is not None and reference.target_range is not None:
+                error = f"{error}; {reference.label} stands in"
+            self.rates_health.failed(now, error)
+            self.rates_health.next_retry = now + self._rates_retry()
+        # Nothing lost: the last published figures stay, labelled with their source, and
+        # the rates feed's age and state say how old they are.
+        return keep_known(reference, self._reference)
+
+    def _rates_retry(self) -> timedelta:
+        """Return the wait before the failed rates feed is asked again (it backs off)."""
+        failures = self.rates_health.failures if self.rates_health is not None else 1
+        return timedelta(seconds=RATES_BACKOFF.delay(max(1, failures), self._rng))
+
+    async def _load_history(self, symbol: str | None) -> None:
+        """Fetch a focused symbol's daily history unless it is loaded for the day already."""
+        if symbol is not None and symbol not in self._history_loaded:
+            # A focused symbol's history is asked for once a day, not on every poll.
+            self._apply_daily(await self.feed.daily([symbol]))
+            self._history_loaded.add(symbol)
+
+    async def _load_focus(self, now: datetime) -> None:
+        """Fetch what the focused symbol's details need and the store lacks, quotes aside.
+
+        Its history, its minute bars (up to the clock's instant: a paused replay serves none
+        after it) and, for a symbol the polls do not quote, its quote. A failure is the
+        feed's state and leaves the details with what there is.
+        """
+        symbol = self._focus_symbol
+        if symbol is None or self.waiting_s() is not None:
+            # Within a Retry-After or backoff window nothing is asked of the source: the
+            # next planned poll fetches what the focus lacks.
+            return
+        try:
+            if symbol not in self._quoted and symbol not in self.store.quotes["symbol"]:
+                self._apply_quotes(await self.feed.quotes([symbol]))
+            await self._load_history(symbol)
+            await self._load_due_intraday(symbol)
+        except Exception as exc:
+            self.health.failed(now, self._poll_error(exc))
+
+    async def _load_due_intraday(self, symbol: str | None) -> None:
+        """Fetch a newly focused symbol's minute bars: it should not wait a minute for them."""
+        if symbol is not None and self._intraday_due == symbol:
+            self.store.apply_intraday(await self.feed.intraday([symbol]))
+            self._intraday_due = None
+
+    def _apply_quotes(self, quotes: pl.DataFrame) -> None:
+        # A previous close far from the symbol's history is a wrong number: it reaches neither
+        # the store nor the recording, and is listed with the feed's per-symbol problems.
+        # The history's last closes change once a day: computed again only then.
+        closes = self.store.memo(
+            "engine.last_closes", self.store.daily_version, lambda: last_closes(self.store.daily)
+        )
+        far = far_from_history(quotes, closes)
+        if far:
+            quotes = quotes.filter(~pl.col("symbol").is_in(list(far)))
+            problems = getattr(self.feed, "problems", None)
+            if isinstance(problems, dict):
+                problems.update(
+                    {symbol: f"{self.feed.name}: {text}" for symbol, text in far.items()}
+                )
+        self.store.apply_quotes(quotes)
+        # A quote the feed rejected is absent here: that symbol's figure keeps ageing.
+        arrived = self.clock.now()
+        self.received.update(dict.fromkeys(quotes.get_column("symbol").to_list(), arrived))
+        if self.recorder is not None:
+            self.recorder.add_quotes(quotes)
+
+    def _apply_daily(self, daily: pl.DataFrame) -> None:
+        self.store.apply_daily(daily)
+        if self.recorder is not None:
+            self.recorder.add_daily(daily)
+
+    async def refresh(self) -> Snapshot:
+        """Poll once and build a Snapshot; feed failures are recorded, never raised."""
+        now = self.clock.now()
+        # The focus this poll fetches for is the focus its snapshot details.
+        focus = (self._focus_sector, self._focus_symbol)
+        # Staleness follows the cadence in force: 5 s while open is not 5 min at night.
+        self.health.cadence_s = self._cadence(now) * self.clock.speed
+        if not self._manual_try:
+            # A planned poll: the manual try of the window it ends is spent or not needed.
+            self._manual_used = False
+        self._manual_try = False
+        try:
+            await self._poll(now)
+        except Exception as exc:
+            # Whatever a poll raises is this feed failing, shown and retried with backoff:
+            # the loop never dies of it (a FeedError is expected, anything else a fault).
+            self._retry_after_s = exc.retry_after_s if isinstance(exc, RateLimited) else None
+            self.next_delay_s = self._plan(now, failures=self.health.failures + 1)
+            self.health.failed(
+                now, self._poll_error(exc), retry_in_s=self.next_delay_s * self.clock.speed
+            )
+        else:
+            self._retry_after_s = None
+            # A replay that skipped unreadable files plays on, degraded, and says so.
+            self.health.succeeded(now, notice=getattr(self.feed, "notice", None))
+            self.next_delay_s = self._plan(now, failures=0)
+            self._manual_used = False
+        self._due_at = self.clock.monotonic() + self.next_delay_s
+        if self.recorder is not None:
+            try:
+                # File writes block: off the event loop, like the analytics.
+                self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
+            except Exception as exc:
+                # An unexpected fault of the recorder is its state, not the end of the loop.
+                self.recording_error = f"recording failed: {describe_exception(exc)}"
+        try:
+            snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
+        except Exception as exc:
+            if self.latest is None:
+                raise  # nothing to show yet: the screen says the engine stopped, and why
+            # A fault in the analytics must not end an all-day monitor: the last figures
+            # stay, the feed's state says what broke, and the next poll builds again.
+            self.health.failed(now, f"analytics failed: {describe_exception(exc)}")
+            snapshot = replace(self.latest, feeds=self._statuses(now))
+        self.latest = snapshot
+        return snapshot
+
+    def _poll_error(self, exc: Exception) -> str:
+        """Return the status line's words for a failed poll (an unexpected one named by type)."""
+        if isinstance(exc, FeedError):
+            return str(exc)
+        return f"{self.feed.name} failed: {describe_exception(exc)}"
+
+    async def rebuild(self) -> Snapshot:
+        """Build a Snapshot without a poll: the clock and the quotes stay (paused or finished).
+
+        A drilldown opened while paused, or after a replay has ended, needs its details now.
+        The quotes are in the store already; what the focused symbol needs besides them (its
+        history, its minute bars) is loaded first (see _load_focus).
+        """
+        now = self.clock.now()
+        focus = (self._focus_sector, self._focus_symbol)
+        await self._load_focus(now)
+        snapshot = await asyncio.to_thread(self._build, now, self._reference, focus)
+        self.latest = snapshot
+        return snapshot
+
+    def _problems(self) -> tuple[tuple[str, str], ...]:
+        """Return the source's per-symbol problems of its last answer, by symbol."""
+        if self.health.failures:
+            # The feed's own error says what went wrong; last poll's symbols are beside it.
+            return ()
+        problems = getattr(self.feed, "problems", None)
+        if not isinstance(problems, Mapping):
+            return ()
+        return tuple((str(symbol), str(text)) for symbol, text in problems.items())
+
+    def _statuses(self, now: datetime) -> tuple[FeedStatus, ...]:
+        """Return the feed's status, the rates feed's once asked, the recorder's when recording."""
+        feed = self.health.status(now, self._problems())
+        rates: tuple[FeedStatus, ...] = ()
+        if self.rates_health is not None:
+            rates = (self.rates_health.status(now),)
+        if self.recorder is None:
+            return (feed, *rates)
+        recorder = FeedStatus(
+            name=RECORDER_FEED,
+            state="degraded" if self.recording_error else "ok",
+            last_success=None,
+            age_s=None,
+            error=self.recording_error,
+        )
+        return (feed, *rates, recorder)
+
+    def _plan(self, now: datetime, *, failures: int) -> float:
+        """Return the wall seconds until the next poll (cadence, backoff, Retry-After)."""
+        return next_delay(
+            cadence_s=self._cadence(now),
+            failures=failures,
+            retry_after_s=self._retry_after_s,
+            backoff=self._backoff,
+            rng=self._rng,
+            # While open a minute's silence is a lot: the backoff stops at about a minute.
+            market_open=market_session(now).state == "open",
+        )
+
+    def _build(
+        self,
+        now: datetime,
+        ref: ReferenceData,
+        focus: tuple[str | None, str | None] = (None, None),
+    ) -> Snapshot:
+        """Compute the snapshot (runs in a worker thread: polars releases the GIL)."""
+        fed = fed_snapshot(
+            self.store,
+            now=now,
+            schedule=self.schedule,
+            naming=self.naming,
+            inputs=FedInputs(
+                target_range=ref.target_range,
+                target_source=ref.label if ref.target_range else None,
+                effr=ref.effr,
+                futures_label=self.futures_label,
+                manual_prices=self.manual_prices,
+            ),
+        )
+        return build_snapshot(
+            self.store,
+            self.universe,
+            now=now,
+            source=self.feed.name,
+            demo=self.demo,
+            market=market_session(now),
+            fed=fed,
+            valuation=_valuation(ref),
+            feeds=self._statuses(now),
+            received=self.received,
+            stale_after_s=STALE_AFTER_CADENCES * self.health.cadence_s,
+            focus_sector=focus[0],
+            focus_symbol=focus[1],
+        )
+
+    async def _wait_for_wake(self, timeout_s: float | None) -> None:
+        """Wait until wake() (or ``timeout_s`` wall seconds), then clear the wake-up."""
+        event = self._wake_event
+        if event is not None and not self._woken:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), timeout_s)
+        self._woken = False
+        if event is not None:
+            event.clear()
+
+    async def run(
+        self,
+        publish: Callable[[Snapshot], None],
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        """Refresh, publish and sleep, until cancelled or the clock has finished.
+
+        The sleep runs from the end of a poll, so a slow request never overlaps the next one.
+        It ends early on wake() (focus, a manual refresh). While paused no poll is made once
+        there are figures to hold (the first one is); a focus meanwhile gets its details
+        from rebuild(). The same holds while a failed poll's Retry-After or backoff is in
+        force, until it ends or refresh_now() asks for the window's one manual try. A custom
+        ``sleep`` (tests) is awaited in full; a wake() meanwhile needs nothing more, as the
+        poll that follows is the one it asked for.
+        """
+        self._wake_event = asyncio.Event()
+        if self._woken:
+            self._wake_event.set()
+        while True:
+            if self._paused and self.latest is not None:
+                await self._idle(publish, None)
+                continue
+            # Read once: the wait below must not be "for ever" if the window ends meanwhile.
+            left = None if self._manual_try else self.waiting_s()
+            if left is not None and self.latest is not None:
+                # A failed poll's Retry-After or backoff is in force: a wake-up (navigation,
+                # resume) polls only once it is over, or for the one manual try.
+                await self._idle(publish, left)
+                continue
+            finished = self.clock.finished
+            self._refocused = False  # this poll's snapshot carries the focus
+            publish(await self.refresh())
+            if finished:
+                return
+            if sleep is not None:
+                await sleep(self.next_delay_s)
+                self._woken = False
+                # A custom sleep is the wait in full (tests): its window is over.
+                self._due_at = None
+            else:
+                await self._wait_for_wake(self.next_delay_s)
+
+    async def _idle(self, publish: Callable[[Snapshot], None], timeout_s: float | None) -> None:
+        """Between polls that may not go out yet: build a new focus from the store, or wait.
+
+        The focus is looked at before waiting: its wake-up may have ended the last sleep.
+        """
+        if self._refocused:
+            self._refocused = False
+            publish(await self.rebuild())
+        else:
+            await self._wait_for_wake(timeout_s)
+
+    async def aclose(self) -> None:
+        """Flush any recording and close the feed (once: later calls do nothing)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.recorder is not None:
+            self.recording_error = await asyncio.to_thread(self.recorder.close)
+        with contextlib.suppress(FeedError):
+            await self.feed.aclose()
+
+
+def _valuation(ref: ReferenceData) -> Valuation:
+    source = ref.label if ref.large_forward_pe or ref.small_forward_pe else None
+    return make_valuation(ref.large_forward_pe, ref.small_forward_pe, source)
+
+
+def demo_engine(
+    clock: Clock | None = None,
+    *,
+    at: datetime | None = None,
+    speed: float = 30.0,
+    refresh_s: float = 1.0,
+    folder: Path | None = None,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+    manual_prices: Mapping[YearMonth, float] | None = None,
+    universe: Universe | None = None,
+) -> Engine:
+    """Return an engine replaying the bundled sample session.
+
+    Without a clock, a ReplayClock starts at ``at`` (default the open) and stops at the close,
+    or at ``at`` itself when that is later. ``universe`` defaults to the bundled one (symbols
+    the sample does not hold simply have no quotes).
+    """
+    clock = clock or demo_clock(at, speed)
+    feed = ReplayFeed(folder or sample_data_dir(), clock, name="demo")
+    return Engine(
+        feed,
+        clock,
+        universe,
+        refresh_s=refresh_s,
+        source_label=replay_label(clock),
+        schedule=schedule,
+        futures_label="sample ZQ",
+        manual_prices=manual_prices,
+    )
+
+
+#: A source that quotes one symbol per request polls no faster than this while open.
+SLOW_SOURCE_MIN_S = 60.0
+
+
+def live_engine(
+    settings: Settings,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+    *,
+    clock: Clock | None = None,
+    record_to: Path | None = None,
+    source: str = "yahoo",
+    universe: Universe | None = None,
+) -> Engine:
+    """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session.
+
+    ``universe`` defaults to the bundled one; the CLI passes it extended from the config.
+    """
+    from capgap.feeds.live import FinnhubLiveFeed, YahooLiveFeed
+
+    clock = clock or SystemClock()
+    universe = universe or load_universe()
+    poll = settings.poll
+    feed: Feed
+    floor = 0.0
+    if source == "finnhub":
+        polled = vars_in_order(universe.benchmarks) + etf_symbols(universe)
+        feed = FinnhubLiveFeed(settings.feeds, clock, universe.benchmarks, polled)
+        floor = SLOW_SOURCE_MIN_S
+        futures_label = None
+    else:
+        feed = YahooLiveFeed(settings.feeds, clock, universe.benchmarks)
+        futures_label = "Yahoo ZQ"
+
+    def cadence(now: datetime) -> float:
+        interval = poll_interval(market_session(now), poll.open_s, poll.extended_s, poll.closed_s)
+        return max(floor, interval)
+
+    return Engine(
+        feed,
+        clock,
+        universe,
+        refresh_s=poll.open_s,
+        source_label=live_label(source),
+        schedule=schedule,
+        futures_label=futures_label,
+        manual_prices=settings.fedwatch.prices,
+        cadence=cadence,
+        recorder=Recorder(record_to, clock) if record_to is not None else None,
+    )
+
+
+def recording_clock(
+    folder: Path,
+    speed: float = 30.0,
+    day: date | None = None,
+    warnings: list[str] | None = None,
+) -> ReplayClock:
+    """Return a replay clock over a recording's ``day`` (default: the latest one recorded).
+
+    The clock runs from the day's first to its last recorded instant; unreadable files are
+    skipped, one line each in ``warnings``.
+    """
+    from capgap.feeds.recording.recorded import recording_window
+
+    first, last = recording_window(folder, day, warnings)
+    return ReplayClock(first, speed=speed, end=last)
+
+
+def recording_engine(
+    folder: Path,
+    clock: Clock,
+    *,
+    refresh_s: float = 1.0,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+    universe: Universe | None = None,
+) -> Engine:
+    """Return an engine replaying a recording made with --record (or `capgap record`)."""
+    from capgap.feeds.recording.recorded import RecordedFeed
+
+    return Engine(
+        RecordedFeed(folder, clock),
+        clock,
+        universe,
+        refresh_s=refresh_s,
+        source_label=replay_label(clock).replace("DEMO ", ""),
+        schedule=schedule,
+        futures_label="recorded ZQ",
+    )

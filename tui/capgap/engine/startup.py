@@ -1,0 +1,214 @@
+"""Start-up without the heavy imports: the demo's clock, and an engine built off the event loop.
+
+Nothing here imports polars: the first paint must not wait for the analytics stack to load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from capgap.core.clock import Clock, ReplayClock
+from capgap.core.resources import sample_data_dir
+from capgap.feeds.recording.session_info import read_session_info, session_local_time
+
+if TYPE_CHECKING:
+    from capgap.core.snapshot import Snapshot
+    from capgap.engine.loop import Engine
+    from capgap.market.universe import Universe
+
+
+class MonitorEngine(Protocol):
+    """What the app needs of an engine: the clock, labels, and the refresh loop."""
+
+    clock: Clock
+    demo: bool
+    source_label: str
+
+    @property
+    def latest(self) -> Snapshot | None:
+        """The last snapshot built, if any."""
+        ...
+
+    async def refresh(self) -> Snapshot:
+        """Poll once and build a snapshot."""
+        ...
+
+    async def run(self, publish: Callable[[Snapshot], None]) -> None:
+        """Refresh, publish and sleep until cancelled or the clock has finished."""
+        ...
+
+    async def rebuild(self) -> Snapshot:
+        """Build a snapshot from what is stored, without polling."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release the feed."""
+        ...
+
+    @property
+    def paused(self) -> bool:
+        """True while polling is paused."""
+        ...
+
+    @property
+    def universe(self) -> Universe | None:
+        """The monitored universe (None until a deferred engine is built)."""
+        ...
+
+    def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
+        """Add the details of a sector (or watchlist) and a symbol to every snapshot."""
+        ...
+
+    def wake(self) -> None:
+        """Poll now instead of at the end of the current sleep."""
+        ...
+
+    def refresh_now(self) -> float | None:
+        """Poll now (`r`), or return the seconds until the next try when none is allowed."""
+        ...
+
+    def pause(self) -> None:
+        """Stop polling (a replay stands still) until resume()."""
+        ...
+
+    def resume(self) -> None:
+        """Poll again, at once."""
+        ...
+
+
+#: Set to show a crash's traceback (never its local variables) instead of its one line.
+DEBUG_ENV = "CAPGAP_DEBUG"
+
+DEMO_OPEN = (9, 30)
+DEMO_CLOSE = (16, 0)
+
+
+def demo_window(folder: Path | None = None) -> tuple[datetime, datetime]:
+    """Return the open and close of the bundled sample session (tz-aware, New York)."""
+    day = read_session_info(folder or sample_data_dir()).session_date
+    return session_local_time(day, *DEMO_OPEN), session_local_time(day, *DEMO_CLOSE)
+
+
+def demo_clock(at: datetime | None = None, speed: float = 30.0) -> ReplayClock:
+    """Return a replay clock from ``at`` (default the open) that stops at the close.
+
+    When ``at`` is after the close the clock starts and stays there.
+    """
+    open_at, close_at = demo_window()
+    start = at or open_at
+    return ReplayClock(start, speed=speed, end=max(close_at, start))
+
+
+LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxies)"}
+#: The name of the recorder's status in a snapshot's feeds: there while recording (REC).
+RECORDER_FEED = "recorder"
+
+
+def live_label(source: str) -> str:
+    """Return the status line's name of a live source (Finnhub's indices are proxies)."""
+    return LIVE_LABELS.get(source, source)
+
+
+def replay_label(clock: Clock) -> str:
+    """Return the source label the status line shows for a demo on ``clock``."""
+    return f"DEMO replay {clock.speed:g}x" if isinstance(clock, ReplayClock) else "DEMO"
+
+
+class DeferredEngine:
+    """Stands in for an Engine until the real one is built, in a thread, by its first use.
+
+    The app paints its frame at once; the analytics stack (polars, the sample session) loads
+    while the first frame is already on screen. Focus and pause asked for before the engine
+    exists are applied to it once it is built.
+    """
+
+    def __init__(
+        self, factory: Callable[[], Engine], *, clock: Clock, demo: bool, source_label: str
+    ) -> None:
+        self._factory = factory
+        self._engine: Engine | None = None
+        self.clock = clock
+        self.demo = demo
+        self.source_label = source_label
+        self._focus: tuple[str | None, str | None] = (None, None)
+        self._paused = False
+
+    @property
+    def latest(self) -> Snapshot | None:
+        """The last snapshot built, if any."""
+        return self._engine.latest if self._engine is not None else None
+
+    @property
+    def paused(self) -> bool:
+        """True while polling is paused."""
+        return self._engine.paused if self._engine is not None else self._paused
+
+    @property
+    def universe(self) -> Universe | None:
+        """The real engine's universe, None until it is built."""
+        return self._engine.universe if self._engine is not None else None
+
+    @property
+    def built(self) -> Engine | None:
+        """The real engine, None if it was never built (capgap ended before its first poll)."""
+        return self._engine
+
+    async def engine(self) -> Engine:
+        """Return the real engine, building it off the event loop the first time."""
+        if self._engine is None:
+            engine = await asyncio.to_thread(self._factory)
+            if self._engine is None:  # another caller may have built one meanwhile
+                if self._focus != (None, None):
+                    engine.focus(*self._focus)
+                if self._paused:
+                    engine.pause()
+                self._engine = engine
+        return self._engine
+
+    def focus(self, sector: str | None = None, symbol: str | None = None) -> None:
+        """Set the drilldown focus (remembered until the engine exists)."""
+        self._focus = (sector, symbol)
+        if self._engine is not None:
+            self._engine.focus(sector, symbol)
+
+    def wake(self) -> None:
+        """Poll now (nothing to do before the engine exists: its first poll is immediate)."""
+        if self._engine is not None:
+            self._engine.wake()
+
+    def refresh_now(self) -> float | None:
+        """Poll now (the first poll is immediate anyway before the engine exists)."""
+        return self._engine.refresh_now() if self._engine is not None else None
+
+    def pause(self) -> None:
+        """Pause polling (remembered until the engine exists)."""
+        self._paused = True
+        if self._engine is not None:
+            self._engine.pause()
+
+    def resume(self) -> None:
+        """Resume polling."""
+        self._paused = False
+        if self._engine is not None:
+            self._engine.resume()
+
+    async def refresh(self) -> Snapshot:
+        """Poll once and build a snapshot."""
+        return await (await self.engine()).refresh()
+
+    async def rebuild(self) -> Snapshot:
+        """Build a snapshot from the real engine's store, without polling."""
+        return await (await self.engine()).rebuild()
+
+    async def run(self, publish: Callable[[Snapshot], None]) -> None:
+        """Run the real engine's loop."""
+        await (await self.engine()).run(publish)
+
+    async def aclose(self) -> None:
+        """Close the real engine if it was built."""
+        if self._engine is not None:
+            await self._engine.aclose()

@@ -1,0 +1,238 @@
+"""The live feeds: Yahoo (no key) or Finnhub (a key) for quotes; the NY Fed or FRED for rates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from capgap.core.clock import Clock
+from capgap.core.schemas import BARS, DAILY, empty
+from capgap.feeds.base import FeedError, ReferenceData, SymbolError
+from capgap.feeds.fanout import fan_out
+from capgap.feeds.http import make_client
+from capgap.feeds.poller import TokenBucket
+from capgap.feeds.providers import finnhub as finnhub_module
+from capgap.feeds.providers import fred as fred_module
+from capgap.feeds.providers import nyfed as nyfed_module
+from capgap.feeds.providers import yahoo as yahoo_module
+from capgap.feeds.providers.finnhub import Finnhub
+from capgap.feeds.providers.fred import Fred
+from capgap.feeds.providers.nyfed import NewYorkFed
+from capgap.feeds.providers.yahoo import YahooChart
+from capgap.feeds.providers.yahoo_quote import YahooQuotes
+from capgap.market.universe import Benchmarks, vars_in_order
+from capgap.settings.config import FeedsSettings
+
+#: Yahoo's budget: a burst of 30 requests, then one a second (60 a minute) on average.
+YAHOO_BURST = 30
+YAHOO_REQUESTS_PER_S = 1.0
+#: The New York Fed publishes once a day: a trickle is plenty.
+NYFED_REQUESTS_PER_S = 0.2
+#: The name of the rates feed in the status line and in `feeds[]`.
+RATES_FEED = "nyfed"
+#: Finnhub's free tier: about 60 requests a minute.
+FINNHUB_BURST = 10
+FINNHUB_REQUESTS_PER_S = 0.9
+#: Charts in flight at once: Yahoo throttles bursts, and charts are one symbol per request.
+CHART_CONCURRENCY = 2
+
+
+class RatesSource:
+    """The target range and EFFR: the New York Fed (no key), then FRED when it has a key."""
+
+    def __init__(self, feeds: FeedsSettings, clock: Clock) -> None:
+        self._nyfed_client = make_client(
+            nyfed_module.CLIENT_SETTINGS, budget=TokenBucket(5, NYFED_REQUESTS_PER_S, clock)
+        )
+        self._nyfed = NewYorkFed(self._nyfed_client, feeds.nyfed.base_url, clock=clock)
+        self._fred_client = make_client(fred_module.CLIENT_SETTINGS)
+        key = feeds.fred.api_key
+        self._fred = (
+            Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock) if key else None
+        )
+        #: Why the figures are missing or second-hand, for the UI (None when the NY Fed worked).
+        self.problem: str | None = None
+
+    async def rates(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
+        """Return (target range, EFFR, label); a failure gives Nones and sets ``problem``."""
+        try:
+            observation = await self._nyfed.effr()
+        except FeedError as exc:
+            self.problem = str(exc)
+        else:
+            self.problem = None
+            return (
+                (observation.target_from, observation.target_to),
+                observation.effr,
+                "New York Fed",
+            )
+        if self._fred is None:
+            return None, None, None
+        try:
+            rates = await self._fred.rates()
+        except FeedError as exc:
+            self.problem = f"{self.problem}; {exc}"
+            return None, None, None
+        return rates.target_range, rates.effr, "FRED"
+
+    async def aclose(self) -> None:
+        """Close the clients."""
+        await self._nyfed_client.aclose()
+        await self._fred_client.aclose()
+
+
+class YahooLiveFeed:
+    """Live market data through the Feed interface, from Yahoo (no key) and the New York Fed.
+
+    Per poll: ceil(N/50) batch quote requests, plus one chart per index for today's bars.
+    Daily history and the reference figures come on the engine's slower cadence.
+    """
+
+    name = "yahoo"
+    demo = False
+    rates_feed = RATES_FEED
+
+    def __init__(self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks) -> None:
+        # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
+        self._yahoo_client = make_client(
+            yahoo_module.CLIENT_SETTINGS,
+            budget=TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock),
+        )
+        self._rates = RatesSource(feeds, clock)
+        yahoo = feeds.yahoo
+        self._quotes = YahooQuotes(
+            self._yahoo_client,
+            yahoo.base_url,
+            cookie_url=yahoo.cookie_url,
+            clock=clock,
+            # The benchmarks are never retired: the spread is meaningless without them.
+            protected=vars_in_order(benchmarks),
+        )
+        self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
+        self._benchmarks = benchmarks
+        self._forward_pe: dict[str, float] = {}
+        #: Per-symbol problems of the last poll (unknown symbols, bad prices), for the UI.
+        self.problems: dict[str, str] = {}
+
+    async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return the latest quotes (QUOTES); symbols Yahoo does not know are left out."""
+        batch = await self._quotes.fetch(symbols)
+        self._forward_pe.update(batch.forward_pe)
+        self.problems = dict(batch.problems)
+        return batch.quotes
+
+    async def _charts(self, symbols: Sequence[str], daily: bool) -> list[pl.DataFrame]:
+        """Fetch one chart per symbol; a provider failure stops the rest at once."""
+        fetch = self._chart.daily if daily else self._chart.bars
+        if not symbols:
+            return []
+        # The first chart goes alone: during an outage a poll then costs one request, not a
+        # burst of them.
+        first = await fan_out(symbols[:1], fetch, concurrency=1, item_errors=(SymbolError,))
+        rest = await fan_out(
+            symbols[1:], fetch, concurrency=CHART_CONCURRENCY, item_errors=(SymbolError,)
+        )
+        frames: list[pl.DataFrame] = []
+        for symbol, outcome in (first | rest).items():
+            if isinstance(outcome, str):
+                # One bad symbol must not cost the others their charts.
+                self.problems[symbol] = outcome
+            else:
+                frames.append(outcome)
+        return frames
+
+    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return today's one-minute bars of ``symbols`` (one chart request each)."""
+        frames = await self._charts(symbols, daily=False)
+        return pl.concat(frames) if frames else empty(BARS)
+
+    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return a year of daily bars of ``symbols`` (one chart request each)."""
+        frames = await self._charts(symbols, daily=True)
+        return pl.concat(frames) if frames else empty(DAILY)
+
+    async def reference(self) -> ReferenceData:
+        """Return the EFFR and target range and the forward P/E Yahoo sends for SPY and IWM.
+
+        A failing rates source does not fail the poll: ``rates_error`` says why, and the
+        engine keeps the last rates it had.
+        """
+        target, effr, label = await self._rates.rates()
+        return ReferenceData(
+            target_range=target,
+            effr=effr,
+            large_forward_pe=self._forward_pe.get(self._benchmarks.large_etf),
+            small_forward_pe=self._forward_pe.get(self._benchmarks.small_etf),
+            label=label,
+            rates_error=self._rates.problem,
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients."""
+        await self._yahoo_client.aclose()
+        await self._rates.aclose()
+
+
+class FinnhubLiveFeed:
+    """Live quotes from Finnhub (an API key), indices through ETF proxies, rates as above.
+
+    The free tier allows about 60 requests a minute and Finnhub quotes one symbol per
+    request, so only the benchmarks and sector ETFs are polled: sector breadth, leaders and
+    laggards (which need the constituents) stay empty on this source. There are no charts:
+    the spread statistics that need history stay empty too.
+    """
+
+    name = "finnhub"
+    demo = False
+    rates_feed = RATES_FEED
+
+    def __init__(
+        self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks, polled: Sequence[str]
+    ) -> None:
+        self._client = make_client(
+            finnhub_module.CLIENT_SETTINGS,
+            budget=TokenBucket(FINNHUB_BURST, FINNHUB_REQUESTS_PER_S, clock),
+        )
+        self._finnhub = Finnhub(
+            self._client,
+            feeds.finnhub.base_url,
+            api_key=feeds.finnhub.api_key,
+            clock=clock,
+            protected=[finnhub_module.finnhub_symbol(s) for s in vars_in_order(benchmarks)],
+        )
+        self._rates = RatesSource(feeds, clock)
+        self._polled = set(polled)
+        self._benchmarks = benchmarks
+        self.problems: dict[str, str] = {}
+        #: {index: ETF} the indices were quoted through, so the screen can say so.
+        self.proxies: dict[str, str] = {}
+
+    async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return quotes of the polled symbols among ``symbols`` (indices via their proxies)."""
+        frame, problems, proxies = await self._finnhub.quotes(
+            [symbol for symbol in symbols if symbol in self._polled]
+        )
+        self.problems = dict(problems)
+        self.proxies = dict(proxies)
+        return frame
+
+    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Finnhub's free tier has no intraday bars."""
+        return empty(BARS)
+
+    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Finnhub's free tier has no daily history."""
+        return empty(DAILY)
+
+    async def reference(self) -> ReferenceData:
+        """Return the EFFR and target range (no valuation on this source)."""
+        target, effr, label = await self._rates.rates()
+        return ReferenceData(
+            target_range=target, effr=effr, label=label, rates_error=self._rates.problem
+        )
+
+    async def aclose(self) -> None:
+        """Close the HTTP clients."""
+        await self._client.aclose()
+        await self._rates.aclose()

@@ -1,0 +1,1 @@
+"""One module per market-data provider: its wire format turned into frames of the core schemas."""

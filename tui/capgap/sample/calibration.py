@@ -1,0 +1,307 @@
+"""Load the calibration of the synthetic sample session from calibration.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from capgap.market.zq import YearMonth
+from capgap.sample.contracts import parse_month
+from capgap.sample.fedpath import MeetingOdds
+
+CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    """A benchmark index: its daily volatility, exact anchor closes and the session close."""
+
+    symbol: str
+    daily_vol: float
+    session_close: float
+    anchors: dict[date, float]
+    record_at_end: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FactorSpec:
+    """A latent factor: own daily volatility and loadings on other factors."""
+
+    name: str
+    vol: float
+    parents: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerSpec:
+    """An ETF that tracks an index level divided by ``ratio``."""
+
+    symbol: str
+    parent: str
+    ratio: float
+    noise: float
+    volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class LevelSpec:
+    """A mean-reverting level series (^VIX, ^TNX) ending at ``level``."""
+
+    symbol: str
+    parent: str
+    log: bool
+    mean: float
+    kappa: float
+    loading: float
+    noise: float
+    level: float
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesSpec:
+    """A priced series driven by loadings on parents plus own Student-t noise."""
+
+    name: str
+    parents: dict[str, float]
+    idio: float
+    alpha_3m: float
+    level: float | None
+    volume: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SectorEtfSpec:
+    """A sector ETF (or a virtual small leg): index beta, own noise, 3-month excess, level."""
+
+    beta: float
+    idio: float
+    alpha_3m: float
+    level: float | None
+    volume: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BucketSpec:
+    """Ranges for the constituents of one size bucket."""
+
+    beta: tuple[float, float]
+    idio: tuple[float, float]
+    dollar_volume: float
+    dollar_volume_sigma: float
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    """What a seed must achieve on the rounded daily closes to be accepted."""
+
+    stats_window: int
+    vol_ratio: tuple[float, float]
+    correlation: tuple[float, float]
+    beta: tuple[float, float]
+    large_vol: tuple[float, float]
+    excess_kurtosis_min: float
+    rotation_leaders: tuple[str, ...]
+    rotation_laggards: tuple[str, ...]
+    rotation_margin: float
+    constituent_beta: tuple[float, float]
+    constituent_beta_median: tuple[float, float]
+    vix_median: tuple[float, float]
+    vix_correlation_max: float
+    tnx_mean: tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class FuturesSpec:
+    """The ZQ contracts of the sample: month range, designed path, history and trading noise."""
+
+    first_month: YearMonth
+    last_month: YearMonth
+    daily_sessions: int
+    start_rate: float
+    step: float
+    meetings: tuple[MeetingOdds, ...]
+    probability_tolerance: float
+    fallback_grid: float
+    prob_daily_vol: float
+    prob_correlation: float
+    prob_bounds: tuple[float, float]
+    session_prob_vol: float
+    round_trips: float
+    wick_probability: float
+    volume: dict[YearMonth, float]
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Everything the generator is calibrated to."""
+
+    first_daily: date
+    last_daily: date
+    session_date: date
+    t_df: float
+    window: int
+    correlation: float
+    large: IndexSpec
+    small: IndexSpec
+    reference: dict[str, Any]
+    style_factors: tuple[FactorSpec, ...]
+    sector_factor_vol: dict[str, float]
+    trackers: tuple[TrackerSpec, ...]
+    levels: tuple[LevelSpec, ...]
+    etfs: tuple[SeriesSpec, ...]
+    sector_etfs: dict[str, SectorEtfSpec]
+    virtual_small: dict[str, SectorEtfSpec]
+    buckets: dict[str, BucketSpec]
+    targets: Targets
+    futures: FuturesSpec
+
+
+def _index(raw: dict[str, Any]) -> IndexSpec:
+    return IndexSpec(
+        symbol=str(raw["symbol"]),
+        daily_vol=float(raw["daily_vol"]),
+        session_close=float(raw["session_close"]),
+        anchors={date.fromisoformat(k): float(v) for k, v in raw["anchors"].items()},
+        record_at_end=bool(raw.get("record_at_end", False)),
+    )
+
+
+def _sector_leg(raw: dict[str, Any]) -> SectorEtfSpec:
+    level = raw.get("level")
+    volume = raw.get("volume")
+    return SectorEtfSpec(
+        beta=float(raw["beta"]),
+        idio=float(raw["idio"]),
+        alpha_3m=float(raw["alpha_3m"]),
+        level=None if level is None else float(level),
+        volume=None if volume is None else float(volume),
+    )
+
+
+def _pair(raw: list[Any]) -> tuple[float, float]:
+    low, high = (float(x) for x in raw)
+    return (low, high)
+
+
+def _targets(raw: dict[str, Any]) -> Targets:
+    return Targets(
+        stats_window=int(raw["stats_window"]),
+        vol_ratio=_pair(raw["vol_ratio"]),
+        correlation=_pair(raw["correlation"]),
+        beta=_pair(raw["beta"]),
+        large_vol=_pair(raw["large_vol"]),
+        excess_kurtosis_min=float(raw["excess_kurtosis_min"]),
+        rotation_leaders=tuple(str(x) for x in raw["rotation_leaders"]),
+        rotation_laggards=tuple(str(x) for x in raw["rotation_laggards"]),
+        rotation_margin=float(raw["rotation_margin"]),
+        constituent_beta=_pair(raw["constituent_beta"]),
+        constituent_beta_median=_pair(raw["constituent_beta_median"]),
+        vix_median=_pair(raw["vix_median"]),
+        vix_correlation_max=float(raw["vix_correlation_max"]),
+        tnx_mean=_pair(raw["tnx_mean"]),
+    )
+
+
+def _futures(raw: dict[str, Any], effr: float) -> FuturesSpec:
+    return FuturesSpec(
+        first_month=parse_month(str(raw["first_month"])),
+        last_month=parse_month(str(raw["last_month"])),
+        daily_sessions=int(raw["daily_sessions"]),
+        start_rate=effr,
+        step=float(raw["step"]),
+        meetings=tuple(
+            MeetingOdds(date=entry["date"], p_cut=float(entry["p_cut"]))
+            for entry in raw["meetings"]
+        ),
+        probability_tolerance=float(raw["probability_tolerance"]),
+        fallback_grid=float(raw["fallback_grid"]),
+        prob_daily_vol=float(raw["prob_daily_vol"]),
+        prob_correlation=float(raw["prob_correlation"]),
+        prob_bounds=_pair(raw["prob_bounds"]),
+        session_prob_vol=float(raw["session_prob_vol"]),
+        round_trips=float(raw["round_trips"]),
+        wick_probability=float(raw["wick_probability"]),
+        volume={parse_month(str(k)): float(v) for k, v in raw["volume"].items()},
+    )
+
+
+def load_calibration(path: Path | None = None) -> Calibration:
+    """Read calibration.toml (or ``path``) into a Calibration."""
+    with (path or CALIBRATION_FILE).open("rb") as handle:
+        raw: dict[str, Any] = tomllib.load(handle)
+    session = raw["session"]
+    factors = raw["factor"]
+    return Calibration(
+        first_daily=session["first_daily"],
+        last_daily=session["last_daily"],
+        session_date=session["session_date"],
+        t_df=float(session["t_df"]),
+        window=int(session["window"]),
+        correlation=float(raw["index"]["correlation"]),
+        large=_index(raw["index"]["large"]),
+        small=_index(raw["index"]["small"]),
+        reference=dict(raw["reference"]),
+        style_factors=tuple(
+            FactorSpec(
+                name=name,
+                vol=float(spec["vol"]),
+                parents={str(k): float(v) for k, v in spec.get("parents", {}).items()},
+            )
+            for name, spec in factors.items()
+            if name != "sector"
+        ),
+        sector_factor_vol={str(k): float(v) for k, v in factors["sector"].items()},
+        trackers=tuple(
+            TrackerSpec(
+                symbol=symbol,
+                parent=str(spec["parent"]),
+                ratio=float(spec["ratio"]),
+                noise=float(spec["noise"]),
+                volume=float(spec["volume"]),
+            )
+            for symbol, spec in raw["tracker"].items()
+        ),
+        levels=tuple(
+            LevelSpec(
+                symbol=symbol,
+                parent=str(spec["parent"]),
+                log=bool(spec["log"]),
+                mean=float(spec["mean"]),
+                kappa=float(spec["kappa"]),
+                loading=float(spec["loading"]),
+                noise=float(spec["noise"]),
+                level=float(spec["level"]),
+                decimals=int(spec["decimals"]),
+            )
+            for symbol, spec in raw["level"].items()
+        ),
+        etfs=tuple(
+            SeriesSpec(
+                name=symbol,
+                parents={str(k): float(v) for k, v in spec["parents"].items()},
+                idio=float(spec["idio"]),
+                alpha_3m=0.0,
+                level=float(spec["level"]),
+                volume=float(spec["volume"]),
+            )
+            for symbol, spec in raw["etf"].items()
+        ),
+        sector_etfs={str(k): _sector_leg(v) for k, v in raw["sector_etf"].items()},
+        virtual_small={str(k): _sector_leg(v) for k, v in raw["virtual"].items()},
+        buckets={
+            str(name): BucketSpec(
+                beta=_pair(spec["beta"]),
+                idio=_pair(spec["idio"]),
+                dollar_volume=float(spec["dollar_volume"]),
+                dollar_volume_sigma=float(spec["dollar_volume_sigma"]),
+            )
+            for name, spec in raw["constituents"].items()
+        },
+        targets=_targets(raw["targets"]),
+        # The path starts at the session's published EFFR: one figure, one place.
+        futures=_futures(raw["futures"], float(raw["reference"]["effr"])),
+    )

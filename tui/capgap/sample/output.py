@@ -1,0 +1,298 @@
+"""Write the sample session to disk: parquet files, session.toml and the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from capgap.market.universe import Universe
+from capgap.sample.calibration import Calibration
+from capgap.sample.checks import (
+    daily_returns,
+    excess_kurtosis,
+    index_stats,
+    rotation_gaps,
+)
+from capgap.sample.generator import GENERATOR_VERSION, SampleSession
+
+DAILY_FILE = "daily.parquet"
+INTRADAY_FILE = "intraday.parquet"
+SESSION_FILE = "session.toml"
+README_FILE = "README.md"
+#: Fixed parquet settings: the same frame always gives the same bytes.
+_PARQUET: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 10,
+    "statistics": True,
+    "row_group_size": 1 << 20,
+}
+REGENERATE = "python -m capgap.sample --out sample_data"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(value)  # dates: TOML local dates are ISO strings without quotes
+
+
+def session_toml(session: SampleSession, cal: Calibration) -> str:
+    """Return the text of session.toml: what the replay feed needs to know."""
+    lines = [
+        "# capgap sample session. SYNTHETIC: real tickers and names, generated prices.",
+        f"# Regenerate with: {REGENERATE}",
+        f"session_date = {session.session_date.isoformat()}",
+        "synthetic = true",
+        f"seed = {session.seed}",
+        f"seed_search_start = {session.seed_start}",
+        f"rotation = {session.rotation}",
+        'generator = "capgap.sample"',
+        f'generator_version = "{GENERATOR_VERSION}"',
+        f'daily_file = "{DAILY_FILE}"',
+        f'intraday_file = "{INTRADAY_FILE}"',
+        f"daily_first = {session.first_daily.isoformat()}",
+        f"daily_last = {session.last_daily.isoformat()}",
+        'timezone = "America/New_York"',
+        "",
+        "[reference]",
+    ]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in cal.reference.items()]
+    futures = session.futures
+    lines += [
+        "",
+        "# 30-day Fed funds futures in the files (naming: tui/data/futures.toml).",
+        "[futures]",
+        f"front = {_toml_value(futures.front_symbol)}",
+        f"contracts = {_toml_value([contract.symbol for contract in futures.contracts])}",
+        f"grid = {_toml_value(futures.grid)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _closes(frame: pl.DataFrame, symbol: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    return frame.filter(pl.col("symbol") == symbol).sort("date").get_column("close").to_numpy()
+
+
+def _futures_section(session: SampleSession, cal: Calibration) -> str:
+    """Return the README's section on the ZQ futures and the rate path they encode."""
+    futures, spec = session.futures, cal.futures
+    day = session.session_date
+    meetings = sorted(spec.meetings, key=lambda meeting: meeting.date)
+    rate = spec.start_rate
+    path_rows = []
+    for meeting in meetings:
+        rate -= spec.step * meeting.p_cut
+        path_rows.append(
+            f"| {meeting.date} | {meeting.p_cut * 100:.0f} % | {rate:.4f} % "
+            f"| {futures.implied[meeting.date] * 100:.2f} % |"
+        )
+    meeting_of = {(meeting.date.year, meeting.date.month): meeting.date for meeting in meetings}
+    close = (
+        session.intraday.filter(pl.col("symbol").is_in([c.symbol for c in futures.contracts]))
+        .group_by("symbol")
+        .agg(pl.col("close").sort_by("time").last())
+    )
+    closes = dict(close.iter_rows())
+    contract_rows = []
+    for contract in futures.contracts:
+        decision = meeting_of.get(contract.month)
+        weights = f"{decision} (M/N = {decision.day - 1}/{contract.days})" if decision else "none"
+        design = futures.design[contract.symbol]
+        contract_rows.append(
+            f"| {contract.symbol} | {contract.name} | {weights} | {100.0 - design:.6f} "
+            f"| {design:.6f} | {closes[contract.symbol]:.4f} | {contract.last_trading_day} |"
+        )
+    first, last = futures.contracts[0], futures.contracts[-1]
+    front = next(c for c in futures.contracts if c.last_trading_day >= day)
+    expired_note = "".join(
+        f"- {c.symbol} stopped trading on {c.last_trading_day}, the last business day of its\n"
+        f"  month (NYSE sessions stand in for CME business days). Its later bars stay at its\n"
+        f"  final value with zero volume; it stays in the files because it is the month without\n"
+        f"  a meeting that anchors the first meeting's probability.\n"
+        for c in futures.contracts
+        if c.last_trading_day < day
+    )
+    low, high = cal.reference["target_range"]
+    return f"""## 30-day Fed funds futures (ZQ)
+
+Contracts {first.symbol} ({first.name}) to {last.symbol} ({last.name}): the symbols
+and names follow `tui/data/futures.toml` (Yahoo's `ZQ{{code}}{{yy}}.CBT`, month codes F G H J K
+M N Q U V X Z), the month range is in the calibration. `{futures.front_symbol}` is the
+continuous front contract: on each date, the first contract not yet expired, so on {day}
+it is {front.symbol}, bar for bar. Daily bars cover the last {spec.daily_sessions} sessions
+before {day}; the minute bars of {day} are mostly flat, with occasional one-tick moves.
+
+A contract settles at 100 minus the average daily EFFR of its month. The closes of {day}
+encode this path: EFFR {spec.start_rate:.2f} % before the first meeting (target range
+{low:.2f}-{high:.2f}); at each meeting a cut of {spec.step * 100:.0f} bp with probability p_cut
+(given the path so far), so the expected rate steps down by {spec.step} x p_cut.
+
+| decision | p_cut designed | expected rate after | p_cut implied by the closes |
+|---|---|---|---|
+{chr(10).join(path_rows)}
+
+The price of a month is 100 - avg, with avg = (M/N) x start + ((N-M)/N) x end in a meeting
+month (M = days before the meeting day, which counts as post-meeting; N = days in the month)
+and avg = the rate in a month without a meeting.
+
+| symbol | name | meeting (M/N) | expected avg | exact price | close {day} | last trading day |
+|---|---|---|---|---|---|---|
+{chr(10).join(contract_rows)}
+
+{futures.grid_note}
+
+The implied column recomputes each p_cut from the closes as CME's FedWatch does: the previous
+month without a meeting gives the start rate (else the next month without one gives the end
+rate), the meeting month's price gives the other, and p_cut = (start - end) / {spec.step}.
+Real ZQ quotes use the 0.0025 tick only in the spot month (0.005 in the others); the sample
+keeps every month on one grid.
+
+- Before {day} each meeting's p_cut wanders: a random walk run backward from its design
+  (daily Student-t steps of {spec.prob_daily_vol}, correlated {spec.prob_correlation} across
+  meetings, kept within {spec.prob_bounds[0]}-{spec.prob_bounds[1]}), priced every day with
+  the same formula. The session day's own change is small (volatility {spec.session_prob_vol});
+  its minute bars walk from the {session.last_daily} close to the {day} close in one-tick
+  steps, with a few moves out and back.
+{expired_note}- Volumes are in contracts, around approximate typical daily volumes. The futures draw
+  from a random stream of their own, so they never change another symbol's data.
+"""
+
+
+def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
+    """Return sample_data/README.md, with the calibration figures measured on the files."""
+    closes = {
+        symbol: _closes(session.daily, symbol)
+        for symbol in session.daily.get_column("symbol").unique().sort().to_list()
+    }
+    stats = index_stats(cal, closes)
+    large, small = cal.large.symbol, cal.small.symbol
+    rows = "\n".join(
+        f"| {label} | {s['large_vol'] * 100:.2f} % | {s['small_vol'] * 100:.2f} % "
+        f"| {s['vol_ratio']:.2f} | {s['correlation']:.2f} | {s['beta']:.2f} |"
+        for label, s in stats.items()
+    )
+    gaps = rotation_gaps(cal, universe, closes)
+    rotation = "\n".join(
+        f"| {sector.name} | {sector.large_etf} | {sector.small_etf} | "
+        f"{gaps[sector.name] * 100:+.1f} pp |"
+        for sector in universe.sectors
+        if sector.small_etf
+    )
+    kurt = {
+        symbol: excess_kurtosis(daily_returns(closes[symbol], simple=False))
+        for symbol in (large, small)
+    }
+    anchors = "\n".join(
+        f"| {spec.symbol} | {day.isoformat()} | {close:.2f} |"
+        for spec in (cal.large, cal.small)
+        for day, close in sorted(spec.anchors.items())
+    )
+    futures = {contract.symbol for contract in session.futures.contracts}
+    futures.add(session.futures.front_symbol)
+    symbols = session.daily.get_column("symbol").n_unique() - len(futures)
+    return f"""# capgap sample session — SYNTHETIC DATA
+
+**These prices are synthetic.** The tickers, company names and GICS sectors are real; every
+price and volume was generated by `tui/sample` with a fixed random seed. A handful of index
+closes are real published closes (listed below) and the generator passes through them exactly.
+Do not use these files for anything but demonstrating and testing capgap: the app shows a DEMO
+badge whenever it replays them.
+
+Regenerate (byte-identical output) from the repository root:
+
+    {REGENERATE}
+
+Seed {session.seed} (search started at {session.seed_start}; {session.seeds_tried} seed(s)
+tried), generator version {GENERATOR_VERSION}. The calibration lives in
+`tui/sample/calibration.toml`; constituents come from `tui/data/constituents.csv`.
+
+## Files
+
+- `{DAILY_FILE}`: DAILY schema (symbol str, date date, open/high/low/close f64, volume
+  f64), one row per symbol per NYSE session from {session.first_daily} to
+  {session.last_daily} ({len(closes[large])} sessions x {symbols} symbols), plus the
+  {len(futures)} ZQ futures series over the last {cal.futures.daily_sessions} sessions.
+- `{INTRADAY_FILE}`: BARS schema (symbol str, time datetime[us, UTC], open/high/low/close
+  f64, volume f64), one-minute bars of {session.session_date}; `time` is the UTC start of the
+  bar, 09:30 to 15:59 America/New_York (390 bars per symbol).
+- `{SESSION_FILE}`: session date, seed, generator version, and the reference figures of the
+  day (Fed target range, EFFR, forward P/E of large and small caps, their source label).
+
+Both frames are sorted by (symbol, date/time); prices are rounded to 2 decimals (^TNX to 3,
+the ZQ futures to multiples of {session.futures.grid:g}); index volumes (^GSPC, ^RUT, ^VIX,
+^TNX) are 0. Parquet: zstd level 10, with statistics. Symbols: every symbol of
+`load_universe().symbols()` (benchmarks, style ETFs, the sector ETFs and all constituents),
+plus the ZQ futures below (they are not in the universe).
+
+## What is calibrated to what
+
+Exact closes (real published closes):
+
+| index | date | close |
+|---|---|---|
+{anchors}
+| {large} | {session.session_date} (last minute bar) | {cal.large.session_close:.2f} |
+| {small} | {session.session_date} (last minute bar) | {cal.small.session_close:.2f} |
+
+The {small} close of {session.last_daily} is the highest close of the file (a record close):
+the generator rotates the pairs of daily shocks inside {small}'s last anchor segment
+cyclically (rotation {session.rotation} in `{SESSION_FILE}`) to a position where the path
+ends on its maximum; a rotation keeps every shock and its pairing, so the statistics below
+keep their distribution. A seed (or rotation) that misses any target in the `[targets]`
+table of the calibration is skipped, deterministically, in order.
+
+Daily returns: correlated Student-t innovations ({cal.t_df} degrees of freedom, scaled to unit
+variance); between two anchor dates a constant is added to each log return so the path hits
+the anchors. Measured on the files ({small} against {large}):
+
+| window / returns | {large} vol | {small} vol | vol ratio | correlation | beta |
+|---|---|---|---|---|---|
+{rows}
+
+Excess kurtosis of daily log returns: {large} {kurt[large]:.2f}, {small} {kurt[small]:.2f}.
+
+- SPY tracks {large} / 10 and IWM tracks {small} / 10.05 with tiny tracking noise. IWD / IWF
+  load on {large} and a growth-minus-value factor, IWN / IWO on {small} and a small-cap style
+  factor. ^VIX mean-reverts around 16 and moves against {large}; ^TNX hovers around 41.
+- Sector ETFs: large = beta x {large} + sector factor + own noise, small = beta x {small} +
+  the same sector factor + own noise. Over the last {cal.window} sessions (small minus large,
+  simple returns):
+
+| sector | large ETF | small ETF | small minus large |
+|---|---|---|---|
+{rotation}
+
+- Constituents follow their bucket's sector ETF (or {small} plus the sector factor where no
+  small-cap ETF exists: Communication Services, Real Estate) with a beta drawn in
+  0.85-1.20 and Student-t idiosyncratic noise; each closes {session.last_daily} at the
+  approximate late-2025 price in the `ref_price` column of constituents.csv.
+- {session.session_date}: every series opens near its {session.last_daily} close (gaps below
+  2.5 %) and follows a bridge of fat-tailed minute moves (more volatile near the open and the
+  close) to its close; ETFs and stocks load on their index's minute path. Volumes follow a U
+  shape through the day.
+- ETF levels, ^VIX, ^TNX and the constituents' reference prices are approximate late-2025
+  levels, there only to make the numbers look plausible.
+
+{_futures_section(session, cal)}"""
+
+
+def write_session(
+    session: SampleSession, cal: Calibration, universe: Universe, out: Path
+) -> list[Path]:
+    """Write all sample files into ``out`` (created if needed) and return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    daily_path, intraday_path = out / DAILY_FILE, out / INTRADAY_FILE
+    session.daily.write_parquet(daily_path, **_PARQUET)
+    session.intraday.write_parquet(intraday_path, **_PARQUET)
+    session_path, readme_path = out / SESSION_FILE, out / README_FILE
+    session_path.write_text(session_toml(session, cal), encoding="utf-8")
+    readme_path.write_text(readme(session, cal, universe), encoding="utf-8")
+    return [daily_path, intraday_path, session_path, readme_path]

@@ -1,0 +1,81 @@
+"""The base of every screen that shows snapshots: Esc goes back, focus follows the stack."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from capgap.core.snapshot import Snapshot
+from capgap.ui import sizes
+from capgap.ui.widgets.breadcrumb import Breadcrumb
+from capgap.ui.widgets.too_small import TooSmall
+
+if TYPE_CHECKING:
+    from capgap.ui.app import CapgapApp
+
+
+class LiveScreen(Screen[None]):
+    """A screen the app hands each snapshot to while it is the top live screen.
+
+    A screen under another keeps its widgets (cursor, sort, filter) and catches up with the
+    latest snapshot when it is shown again, so hidden screens cost nothing per tick.
+    """
+
+    HORIZONTAL_BREAKPOINTS = sizes.HORIZONTAL_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = sizes.VERTICAL_BREAKPOINTS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    #: This screen's step in the breadcrumb.
+    crumb = "capgap"
+
+    @property
+    def capgap(self) -> CapgapApp:
+        """The app, typed."""
+        from capgap.ui.app import CapgapApp
+
+        assert isinstance(self.app, CapgapApp)
+        return self.app
+
+    def on_mount(self) -> None:
+        """Add the too-small notice, shown instead of the screen below the minimum size."""
+        self.mount(TooSmall())
+
+    def focus_target(self) -> tuple[str | None, str | None]:
+        """Return the (sector or watchlist, symbol) whose details this screen needs."""
+        return (None, None)
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Show a snapshot (subclasses render their part of it)."""
+
+    def window_changed(self) -> None:
+        """Redraw what follows the charts' time window (subclasses with charts)."""
+
+    def on_screen_resume(self) -> None:
+        """Ask the engine for this screen's details and catch up with the latest snapshot."""
+        app = self.capgap
+        app.request_focus(*self.focus_target())
+        for crumb in self.query(Breadcrumb):
+            crumb.show_trail(app.trail())
+        if app.latest is not None:
+            self.apply_snapshot(app.latest)
+
+    def show_time(self, snapshot: Snapshot) -> None:
+        """Update the breadcrumb's feeds, time and paused mark."""
+        for crumb in self.query(Breadcrumb):
+            crumb.show_feeds(snapshot.feeds, snapshot.as_of)
+            crumb.show_time(snapshot.as_of, paused=self.capgap.engine.paused)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide Back on the first screen: there is nowhere to go back to."""
+        stack = self.app.screen_stack
+        return not (action == "back" and self in stack and stack.index(self) <= 1)
+
+    def action_back(self) -> None:
+        """Go back one level (the screen below keeps its cursor)."""
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()

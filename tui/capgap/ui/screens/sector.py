@@ -1,0 +1,137 @@
+"""The sector screen: a sector's (or watchlist's) constituents, sortable and filterable."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Input, Static
+
+from capgap.core.snapshot import SectorDetail, SectorRow, Snapshot
+from capgap.ui.format import missing, short_sector, signed_content
+from capgap.ui.glyphs import glyphs
+from capgap.ui.screens.live import LiveScreen
+from capgap.ui.widgets.breadcrumb import Breadcrumb
+from capgap.ui.widgets.constituents_table import ConstituentsTable
+from capgap.ui.widgets.quiet import Plain, show
+
+#: Shown instead of an ETF where a leg is the constituents' equal-weighted mean.
+MEAN_LEG = "mean"
+
+
+def _leg(label: str, symbol: str | None, change: float | None) -> Content:
+    return Content.assemble((f"{label} ", "bold"), f"{symbol or MEAN_LEG} ", signed_content(change))
+
+
+def summary_content(detail: SectorDetail | None, name: str) -> Content:
+    """Return the line above the table: both legs, the spread and the breadth."""
+    if detail is None:
+        return Content(f"{name}: waiting for data…")
+    row: SectorRow | None = detail.row
+    count = len(detail.constituents)
+    if row is None:
+        return Content(f"Watchlist {detail.name} {glyphs().dot} {count} symbols")
+    breadth = missing() if row.breadth_pct is None else f"{row.breadth_pct:.0f}%"
+    dot = f"  {glyphs().dot}  "
+    return Content.assemble(
+        (row.sector, "bold"),
+        f" ({'cyclical' if row.tag == 'cyclical' else 'defensive'}){dot}",
+        _leg("Large", row.large.symbol, row.large.change_pct),
+        "   ",
+        _leg("Small", row.small.symbol, row.small.change_pct),
+        dot,
+        ("S-L ", "bold"),
+        signed_content(row.spread_pp, 2, " pp"),
+        f"{dot}breadth {breadth}",
+    )
+
+
+class SectorScreen(LiveScreen):
+    """Large and small constituents of one sector; Enter opens a symbol."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("S", "reverse_sort", "Reverse", id="reverse"),
+        Binding("slash", "filter", "Filter", id="filter"),
+    ]
+    AUTO_FOCUS = "ConstituentsTable"
+
+    def __init__(self, name: str, *, kind: str = "sector") -> None:
+        super().__init__(classes="drill")
+        self.target = name
+        self.kind = kind
+        self.detail: SectorDetail | None = None
+        self.crumb = short_sector(name)
+
+    def compose(self) -> ComposeResult:
+        """Breadcrumb, summary, the table, the filter box (hidden until `/`) and the keys."""
+        yield Breadcrumb(demo=self.capgap.engine.demo)
+        yield Plain(summary_content(None, self.target), id="sector-summary", markup=False)
+        yield ConstituentsTable()
+        filter_box = Input(placeholder="filter: symbol or name (Enter keeps, Esc clears)")
+        filter_box.id = "filter"
+        filter_box.display = False
+        yield filter_box
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Show aliases the user configured."""
+        self.query_one(ConstituentsTable).set_aliases(self.capgap.aliases)
+
+    def focus_target(self) -> tuple[str | None, str | None]:
+        """Ask for this sector's (or watchlist's) details while the screen is open."""
+        return (self.target, None)
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Show the sector's constituents when the snapshot carries them."""
+        self.show_time(snapshot)
+        detail = snapshot.sector_detail
+        if detail is None or detail.name != self.target:
+            return
+        self.detail = detail
+        show(self.query_one("#sector-summary", Static), summary_content(detail, self.target))
+        self.query_one(ConstituentsTable).apply(detail.constituents)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a constituent opens its symbol screen."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.capgap.open_symbol(str(event.row_key.value))
+
+    def action_cycle_sort(self) -> None:
+        """Sort on the next column."""
+        self.query_one(ConstituentsTable).cycle_sort()
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort."""
+        self.query_one(ConstituentsTable).reverse_sort()
+
+    def action_filter(self) -> None:
+        """Show the filter box and type into it."""
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as you type."""
+        self.query_one(ConstituentsTable).set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter keeps the filter and returns to the table."""
+        event.stop()
+        box = self.query_one("#filter", Input)
+        box.display = bool(box.value)
+        self.query_one(ConstituentsTable).focus()
+
+    def action_back(self) -> None:
+        """Esc clears an open filter first, then goes back one level."""
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.query_one(ConstituentsTable).focus()
+            return
+        super().action_back()

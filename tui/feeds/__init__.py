@@ -1,1 +1,0 @@
-"""Data feeds: the Feed interface, replay and providers (no textual)."""

@@ -1,1 +1,0 @@
-"""Market clock: NYSE calendar and FOMC schedule (no textual, no httpx)."""
