@@ -47,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from capgap.analytics.fed import futures_symbols
 from capgap.core.clock import Clock, ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import REFERENCE_EVERY, live_engine
 from capgap.feeds.http import budget_hook, make_client
 from capgap.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S
@@ -55,7 +56,7 @@ from capgap.feeds.providers import yahoo as yahoo_module
 from capgap.feeds.providers.nyfed import EFFR_PATH
 from capgap.feeds.providers.yahoo import YahooChart
 from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, MAX_BATCH, QUOTE_PATH
-from capgap.market.calendar import NEW_YORK, market_session, sessions_between, trading_day
+from capgap.market.calendar import market_session, sessions_between, trading_day
 from capgap.market.fomc import default_schedule
 from capgap.market.universe import Universe, load_universe
 from capgap.market.zq import default_naming

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
@@ -29,7 +30,7 @@ from capgap.core.snapshot import (
     Valuation,
 )
 from capgap.feeds.base import ReferenceData
-from capgap.market.calendar import NEW_YORK, market_session
+from capgap.market.calendar import market_session
 from capgap.market.fedwatch import path_moves
 from capgap.market.fomc import default_schedule, next_decision, recent_decision
 

@@ -15,8 +15,8 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import SectorRow
-from capgap.market.calendar import NEW_YORK
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import SnapshotReady
 from capgap.ui.widgets.ratio_chart import RatioChart

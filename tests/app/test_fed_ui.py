@@ -20,9 +20,9 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import FedSnapshot, MeetingOdds, Snapshot
 from capgap.market import fedwatch
-from capgap.market.calendar import NEW_YORK
 from capgap.ui.app import CapgapApp
 from capgap.ui.glyphs import UNICODE
 from capgap.ui.screens.fed_detail import (

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from app_support import SNAPSHOT_THEME, ScriptedEngine, make_snapshot, screen_lines, wait_for
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import FeedStatus, Snapshot
-from capgap.market.calendar import NEW_YORK, market_session
+from capgap.market.calendar import market_session
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.fed_detail import FedDetailScreen, RatePathChart
 from capgap.ui.screens.sector import SectorScreen

@@ -22,9 +22,9 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import MeetingOdds
 from capgap.engine.loop import demo_engine
-from capgap.market.calendar import NEW_YORK
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.help import HelpScreen
 from capgap.ui.screens.sector import SectorScreen

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from app_support import SESSION_11AM, wait_for
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import demo_engine
-from capgap.market.calendar import NEW_YORK
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.help import HelpScreen

@@ -15,11 +15,11 @@ import polars as pl
 import pytest
 from app_support import SESSION_11AM, wait_for
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.resources import sample_data_dir
 from capgap.core.schemas import BARS, DAILY, QUOTES, empty
 from capgap.engine.loop import Engine, demo_engine
 from capgap.feeds.base import ReferenceData
-from capgap.market.calendar import NEW_YORK
 from capgap.market.universe import load_universe
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.spread import SpreadScreen

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import Engine
 from capgap.feeds.base import FeedError
 from capgap.feeds.poller import OPEN_BACKOFF_MAX_S, Backoff, next_delay
-from capgap.market.calendar import NEW_YORK, market_session, poll_interval
+from capgap.market.calendar import market_session, poll_interval
 from capgap.settings.config import PollSettings
 from test_engine_polling import ScriptedFeed
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from capgap.core.clock import ManualClock, SystemClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import CONSTITUENTS, empty
 from capgap.engine.loop import Engine, live_engine
 from capgap.feeds.base import SymbolError
@@ -21,7 +22,6 @@ from capgap.feeds.providers.finnhub import parse_quote
 from capgap.feeds.providers.yahoo import chart_path, parse_chart
 from capgap.feeds.providers.yahoo_quote import QUOTE_PATH, parse_quotes
 from capgap.feeds.values import MAX_AHEAD, MAX_FACTOR
-from capgap.market.calendar import NEW_YORK
 from capgap.market.universe import Universe, load_universe, vars_in_order
 from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server

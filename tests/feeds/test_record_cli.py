@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 from capgap.core.clock import ManualClock, SystemClock
+from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import recording_engine
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.feeds.recording.recorded import recording_window
-from capgap.market.calendar import NEW_YORK
 from capgap.market.universe import load_universe, vars_in_order
 from server import LocalServer, Reply, local_server
 from test_live_engine import QUOTE_PATH, config_for, serve_history, serve_index_quotes

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import Snapshot
 from capgap.engine.loop import Engine, live_engine
 from capgap.engine.startup import DeferredEngine
 from capgap.feeds.base import RateLimited
 from capgap.feeds.providers.yahoo import chart_path
-from capgap.market.calendar import NEW_YORK
 from capgap.market.universe import load_universe, vars_in_order
 from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server

@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, QUOTES
 from capgap.feeds.base import FeedError
 from capgap.feeds.http import RateLimited, make_client
@@ -24,7 +25,6 @@ from capgap.feeds.providers.yahoo import (
     parse_bars,
     parse_chart,
 )
-from capgap.market.calendar import NEW_YORK
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import JSON_VALUES

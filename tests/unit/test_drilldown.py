@@ -12,10 +12,11 @@ from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import ManualClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
 from capgap.core.snapshot import ConstituentRow, SectorRow
 from capgap.engine.loop import demo_engine
-from capgap.market.calendar import NEW_YORK, sessions_between
+from capgap.market.calendar import sessions_between
 from capgap.market.universe import Benchmarks, SectorDef, Universe
 from dateutil.relativedelta import relativedelta
 

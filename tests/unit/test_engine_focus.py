@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 from capgap.core.clock import Clock, ManualClock, ReplayClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
 from capgap.core.snapshot import Snapshot
 from capgap.engine.loop import INTRADAY_EVERY, Engine
 from capgap.engine.startup import DeferredEngine
 from capgap.feeds.base import ReferenceData
-from capgap.market.calendar import NEW_YORK, sessions_between
+from capgap.market.calendar import sessions_between
 from capgap.market.universe import Benchmarks, SectorDef, Universe, vars_in_order
 
 BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")

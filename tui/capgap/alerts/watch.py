@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Literal
 
 from capgap.cli.report import compact_countdown, fmt_signed, index_label
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import Snapshot
-from capgap.market.calendar import NEW_YORK
 from capgap.settings.alert_rules import (
     AlertRule,
     Direction,

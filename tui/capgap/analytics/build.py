@@ -12,9 +12,8 @@ from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.spread import make_valuation, session_date, spread_snapshot
 from capgap.analytics.store import MarketStore
 from capgap.analytics.style import style_snapshot
-from capgap.core.market_types import MarketSession
+from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.snapshot import FedSnapshot, FeedStatus, IndexQuote, Snapshot, Valuation
-from capgap.market.calendar import NEW_YORK
 from capgap.market.universe import Universe, vars_in_order
 
 

@@ -19,6 +19,7 @@ from capgap.analytics.spread import (
     window_changes,
 )
 from capgap.analytics.store import MarketStore
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import (
     Bucket,
     ConstituentRow,
@@ -31,7 +32,6 @@ from capgap.core.snapshot import (
     SymbolDetail,
     WindowStats,
 )
-from capgap.market.calendar import NEW_YORK
 from capgap.market.universe import Universe
 from capgap.market.windows import first_position, window_points, window_start
 

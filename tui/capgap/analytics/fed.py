@@ -10,8 +10,8 @@ from functools import lru_cache
 import polars as pl
 
 from capgap.analytics.store import MarketStore
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, RangeOdds
-from capgap.market.calendar import NEW_YORK
 from capgap.market.fedwatch import FedWatchError, FedWatchResult, fedwatch, path_moves
 from capgap.market.fomc import FomcMeeting, next_decision, recent_decision
 from capgap.market.zq import FuturesNaming, YearMonth, months_between, next_month, previous_month

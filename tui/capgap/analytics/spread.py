@@ -11,6 +11,7 @@ import polars as pl
 
 from capgap.analytics.quotes import QuoteRow
 from capgap.analytics.store import MarketStore
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import (
     IndexQuote,
     RatioPoint,
@@ -18,7 +19,6 @@ from capgap.core.snapshot import (
     SpreadSnapshot,
     Valuation,
 )
-from capgap.market.calendar import NEW_YORK
 from capgap.market.universe import Benchmarks
 from capgap.market.windows import base_position, first_position
 

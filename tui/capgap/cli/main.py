@@ -436,7 +436,7 @@ def parse_at(text: str, default_day: date) -> datetime:
 
     A date-time without an offset is New York time.
     """
-    from capgap.market.calendar import NEW_YORK
+    from capgap.core.market_types import NEW_YORK
 
     try:
         if len(text) <= 8 and ":" in text:
@@ -454,8 +454,8 @@ def _demo_start(at_text: str | None) -> datetime | None:
     """Return the replay start for --at, checked against the sample day's extended hours."""
     if at_text is None:
         return None
+    from capgap.core.market_types import NEW_YORK
     from capgap.engine.startup import demo_window
-    from capgap.market.calendar import NEW_YORK
 
     open_at, _ = demo_window()
     moment = parse_at(at_text, open_at.date())
@@ -572,7 +572,7 @@ def _run_monitor(args: argparse.Namespace) -> int:
     refresh_s = args.refresh or DEFAULT_REFRESH_S
     if args.replay is not None:
         from capgap.core.clock import SystemClock
-        from capgap.market.calendar import NEW_YORK
+        from capgap.core.market_types import NEW_YORK
 
         _refuse_at_live(args)
         today = SystemClock().now().astimezone(NEW_YORK).date()
@@ -757,7 +757,7 @@ def _run_snapshot(args: argparse.Namespace) -> int:
 def _run_calendar(args: argparse.Namespace) -> int:
     from capgap.cli.report import calendar_report
     from capgap.core.clock import SystemClock
-    from capgap.market.calendar import NEW_YORK
+    from capgap.core.market_types import NEW_YORK
 
     now = SystemClock().now()
     at = getattr(args, "at", None)

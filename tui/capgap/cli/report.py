@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from capgap.analytics.serialize import snapshot_to_dict
+from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import Snapshot
 from capgap.core.text import fmt_day, fmt_ny_moment, fmt_ny_time
-from capgap.market.calendar import NEW_YORK, market_session
+from capgap.market.calendar import market_session
 from capgap.market.fomc import FomcMeeting, format_countdown, next_decision
 from capgap.market.serialize import decision_to_dict, event_to_dict, session_to_dict
 from capgap.market.upcoming import upcoming_events

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+#: The exchange's time zone: every session, close and FOMC decision is dated in it.
+NEW_YORK = ZoneInfo("America/New_York")
 
 SessionState = Literal["pre", "open", "post", "closed", "holiday"]
 

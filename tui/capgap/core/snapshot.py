@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from capgap.core.market_types import FomcDecision, MarketSession
-from capgap.market.calendar import NEW_YORK
+from capgap.core.market_types import NEW_YORK, FomcDecision, MarketSession
 
 FeedState = Literal["ok", "degraded", "down"]
 SectorTag = Literal["cyclical", "defensive"]

@@ -18,6 +18,7 @@ from capgap.analytics.sectors import etf_symbols
 from capgap.analytics.spread import make_valuation
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import Clock, ReplayClock, SystemClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.resources import sample_data_dir
 from capgap.core.snapshot import FeedStatus, Snapshot, Valuation
 from capgap.engine.startup import RECORDER_FEED, demo_clock, live_label, replay_label
@@ -34,7 +35,7 @@ from capgap.feeds.poller import Backoff, next_delay
 from capgap.feeds.recording.recorder import Recorder
 from capgap.feeds.recording.replay import ReplayFeed
 from capgap.feeds.values import far_from_history, last_closes
-from capgap.market.calendar import NEW_YORK, market_session, poll_interval
+from capgap.market.calendar import market_session, poll_interval
 from capgap.market.fomc import FomcMeeting, default_schedule
 from capgap.market.universe import Universe, load_universe, vars_in_order
 from capgap.market.zq import YearMonth, default_naming

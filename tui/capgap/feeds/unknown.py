@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from capgap.market.calendar import NEW_YORK
+from capgap.core.market_types import NEW_YORK
 
 #: Consecutive replies that leave a symbol out before it counts as unknown: one partial reply
 #: is a provider's hiccup, three in a row are its answer.

@@ -10,8 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from capgap.core.market_types import FomcDecision
-from capgap.market.calendar import NEW_YORK
+from capgap.core.market_types import NEW_YORK, FomcDecision
 
 _SCHEDULE = Path(__file__).resolve().parent / "data" / "fomc.toml"
 

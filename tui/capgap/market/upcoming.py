@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-from capgap.market.calendar import NEW_YORK, early_close_name, holiday_name, trading_day
+from capgap.core.market_types import NEW_YORK
+from capgap.market.calendar import early_close_name, holiday_name, trading_day
 from capgap.market.fomc import FomcMeeting, default_schedule
 
 EventKind = Literal["holiday", "early_close", "fomc"]

@@ -6,9 +6,8 @@ from datetime import date, datetime
 
 from textual.content import Content
 
-from capgap.core.market_types import MarketSession
+from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.text import fmt_ny_time
-from capgap.market.calendar import NEW_YORK
 from capgap.ui.glyphs import glyphs
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from capgap.core.market_types import NEW_YORK
 from capgap.feeds.base import FeedError
 from capgap.feeds.http import ClientSettings, HttpProvider, get_json
-from capgap.market.calendar import NEW_YORK
 from capgap.settings.config import NYFED_BASE_URL
 
 PROVIDER = "New York Fed"

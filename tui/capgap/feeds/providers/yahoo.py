@@ -13,6 +13,7 @@ import httpx
 import polars as pl
 
 from capgap.core.clock import Clock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, DAILY, QUOTES, UTC_TIME, conform, empty
 from capgap.feeds.base import FeedError, SymbolError, UnknownSymbol
 from capgap.feeds.fanout import fan_out
@@ -26,7 +27,6 @@ from capgap.feeds.values import (
     quote_time,
     valid_price,
 )
-from capgap.market.calendar import NEW_YORK
 from capgap.market.windows import history_start
 from capgap.settings.config import YAHOO_BASE_URL
 

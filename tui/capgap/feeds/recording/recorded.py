@@ -11,11 +11,11 @@ from pathlib import Path
 import polars as pl
 
 from capgap.core.clock import Clock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, DAILY, QUOTES, conform, empty
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.recording.recorder import DAILY_FILE, PARTITION_PREFIX, partition_name
 from capgap.feeds.recording.session_info import SessionInfo, read_session_info
-from capgap.market.calendar import NEW_YORK
 
 BAR_LENGTH = timedelta(minutes=1)
 _MINUTE = "__minute"

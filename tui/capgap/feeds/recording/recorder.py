@@ -12,10 +12,10 @@ import polars as pl
 
 from capgap.core.atomic import fsync_dir, process_token, write_atomic, write_bytes_atomic, write_new
 from capgap.core.clock import Clock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import DAILY, QUOTES, conform
 from capgap.feeds.base import FeedError, ReferenceData, keep_known
 from capgap.feeds.recording.session_info import read_session_info
-from capgap.market.calendar import NEW_YORK
 
 PARTITION_PREFIX = "date="
 QUOTES_PREFIX = "quotes-"

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from capgap.core.market_types import NEW_YORK
 from capgap.feeds.base import FeedError, ReferenceData
-from capgap.market.calendar import NEW_YORK
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,10 +12,9 @@ from textual.content import Content
 from textual.widgets import Static
 
 from capgap.core.clock import Clock
-from capgap.core.market_types import FomcDecision
+from capgap.core.market_types import NEW_YORK, FomcDecision
 from capgap.core.snapshot import FedSnapshot
 from capgap.core.text import fmt_day
-from capgap.market.calendar import NEW_YORK
 from capgap.market.fomc import format_countdown
 from capgap.ui.format import fmt_range, ny_clock
 from capgap.ui.widgets.fit_line import FitLine

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from textual.reactive import Reactive
 
-from capgap.market.calendar import NEW_YORK
+from capgap.core.market_types import NEW_YORK
 from capgap.ui.widgets.themed_plot import ThemedPlot, Ticks
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
