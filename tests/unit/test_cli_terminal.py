@@ -8,10 +8,15 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import polars as pl
 import pytest
 from capgap.cli.main import _universe, color_system_env, main
+from capgap.core.clock import ManualClock
+from capgap.core.schemas import QUOTES
+from capgap.feeds.recording.recorder import Recorder
 from capgap.settings.config import ConfigError, CustomSector, Settings, UniverseSettings
 
 # Runs capgap with the app swapped for one that reports what it was given, then stops. Textual is
@@ -47,6 +52,8 @@ class CapgapApp:
             "speed": self.engine.clock.speed,
             # Built only when asked: it loads polars and the sample session.
             "refresh_s": self.engine._factory().refresh_s if os.environ.get("BUILD") else None,
+            "source_label": self.engine.source_label,
+            "built_label": self.engine._factory().source_label if os.environ.get("BUILD") else None,
             "polars_loaded": polars_loaded,
             "textual_before_main": TEXTUAL_BEFORE_MAIN,
         }))
@@ -406,3 +413,33 @@ def test_flags_and_the_environment_win_over_the_guess(home):
     assert (got["ascii"], got["color_system"], got["no_color"]) == (False, "256", None)
     got = launched(home, "--demo", env={"TERM": "vt100", "TEXTUAL_COLOR_SYSTEM": "256"})
     assert (got["ascii"], got["color_system"]) == (True, "256")
+
+
+def _one_day_recording(folder: Path) -> Path:
+    """Record one quote of the S&P 500 on a past session: enough for `--replay` to start."""
+    moment = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
+    recorder = Recorder(folder, ManualClock(moment))
+    recorder.add_quotes(
+        pl.DataFrame(
+            {
+                "symbol": ["^GSPC"],
+                "time": [moment],
+                "last": [6850.0],
+                "prev_close": [6840.0],
+                "volume": [0.0],
+            },
+            schema=QUOTES,
+        )
+    )
+    assert recorder.close() is None
+    return folder
+
+
+@pytest.mark.parametrize("source", ["demo", "replay"])
+def test_a_replay_is_named_alike_before_and_after_its_engine_is_built(home, source):
+    # The status line takes the deferred engine's label at once; the snapshot's feed carries the
+    # built engine's. A recording's replay was "replay" in one and "replay 30x" in the other.
+    argv = ["--demo"] if source == "demo" else ["--replay", str(_one_day_recording(home / "rec"))]
+    got = launched(home, *argv, "--speed", "30", env={"BUILD": "1"})
+    assert got["source_label"] == got["built_label"]
+    assert got["source_label"] == ("DEMO replay 30x" if source == "demo" else "replay 30x")

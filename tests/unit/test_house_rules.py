@@ -100,3 +100,18 @@ def test_notifications_never_parse_markup():
 def test_the_markup_check_finds_a_notify_call():
     code = "app.notify('a')\napp.notify('b', markup=False)\napp.notify('c', markup=True)\n"
     assert _notify_calls_with_markup(ast.parse(code)) == [1, 3]
+
+
+def test_the_first_paint_loads_neither_polars_nor_httpx():
+    # The real app and every UI module, imported the way `capgap` starts, in a fresh interpreter:
+    # the analytics stack and the HTTP client load in the engine's thread after the first paint.
+    modules = ["capgap.cli.main", "capgap.ui.app", *_modules("ui")]
+    code = (
+        "import sys\n"
+        + "".join(f"import {name}\n" for name in modules)
+        + "print(','.join(sorted(m for m in ('polars', 'httpx') if m in sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "", f"the first paint pulled in {result.stdout.strip()}"

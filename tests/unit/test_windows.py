@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
-from capgap.analytics.drilldown import window_stats
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.spread import spread_snapshot
 from capgap.analytics.store import MarketStore
@@ -25,6 +24,7 @@ from capgap.market.windows import (
     months_before,
     window_points,
     window_start,
+    window_stats,
 )
 from dateutil.relativedelta import relativedelta
 from hypothesis import given

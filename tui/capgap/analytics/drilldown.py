@@ -25,15 +25,13 @@ from capgap.core.snapshot import (
     ConstituentRow,
     DailyPoint,
     PricePoint,
-    RatioPoint,
     SectorDetail,
     SectorLeg,
     SectorRow,
     SymbolDetail,
-    WindowStats,
 )
 from capgap.market.universe import Universe
-from capgap.market.windows import first_position, window_points, window_start
+from capgap.market.windows import first_position
 
 
 def _membership(universe: Universe, symbol: str) -> tuple[str | None, Bucket | None]:
@@ -319,27 +317,4 @@ def symbol_detail(store: MarketStore, universe: Universe, symbol: str, today: da
         high_52w=high,
         intraday=bars.points,
         daily=daily,
-    )
-
-
-def window_stats(points: Sequence[RatioPoint], window: str, today: date) -> WindowStats | None:
-    """Return the ratio over a window: its base, the last point, % change, low and high.
-
-    The window's points are its base (the last point on or before its start) and every point
-    after it (see capgap.market.windows.window_points); None when the points do not reach back
-    to a base, as the panel then has no figure for the window either.
-    """
-    ordered = sorted(points, key=lambda point: point.day)
-    inside = window_points(ordered, window, today)
-    if not inside or inside[0].day > window_start(window, today):
-        return None
-    ratios = [point.ratio for point in inside]
-    first, last = inside[0].ratio, inside[-1].ratio
-    return WindowStats(
-        first_day=inside[0].day,
-        first=first,
-        last=last,
-        change_pct=(last / first - 1.0) * 100.0,
-        low=min(ratios),
-        high=max(ratios),
     )

@@ -589,7 +589,9 @@ def _run_monitor(args: argparse.Namespace) -> int:
                 universe=_universe(settings),
             )
 
-        engine = DeferredEngine(build, clock=clock, demo=False, source_label="replay")
+        engine = DeferredEngine(
+            build, clock=clock, demo=False, source_label=replay_label(clock, demo=False)
+        )
     elif _is_demo(args):
         clock = demo_clock(_demo_start(args.at), speed)
 
@@ -605,7 +607,9 @@ def _run_monitor(args: argparse.Namespace) -> int:
                 universe=_universe(settings),
             )
 
-        engine = DeferredEngine(build, clock=clock, demo=True, source_label=replay_label(clock))
+        engine = DeferredEngine(
+            build, clock=clock, demo=True, source_label=replay_label(clock, demo=True)
+        )
     else:
         _refuse_at_live(args)
         if args.record is not None:

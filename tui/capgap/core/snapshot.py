@@ -225,6 +225,10 @@ class FedSnapshot:
     last_decision: FomcDecision | None = None
 
 
+#: The name of the recorder's status in a snapshot's feeds: there while recording (REC).
+RECORDER_FEED = "recorder"
+
+
 @dataclass(frozen=True, slots=True)
 class FeedStatus:
     """Health of one feed: state, age of the last success, the last error and next retry.

@@ -20,8 +20,8 @@ from capgap.analytics.store import MarketStore
 from capgap.core.clock import Clock, ReplayClock, SystemClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.resources import sample_data_dir
-from capgap.core.snapshot import FeedStatus, Snapshot, Valuation
-from capgap.engine.startup import RECORDER_FEED, demo_clock, live_label, replay_label
+from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot, Valuation
+from capgap.engine.startup import demo_clock, live_label, replay_label
 from capgap.feeds.base import (
     Feed,
     FeedError,
@@ -571,7 +571,7 @@ def demo_engine(
         clock,
         universe,
         refresh_s=refresh_s,
-        source_label=replay_label(clock),
+        source_label=replay_label(clock, demo=True),
         schedule=schedule,
         futures_label="sample ZQ",
         manual_prices=manual_prices,
@@ -662,7 +662,7 @@ def recording_engine(
         clock,
         universe,
         refresh_s=refresh_s,
-        source_label=replay_label(clock).replace("DEMO ", ""),
+        source_label=replay_label(clock, demo=False),
         schedule=schedule,
         futures_label="recorded ZQ",
     )

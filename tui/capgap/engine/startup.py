@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.resources import sample_data_dir
@@ -17,7 +17,6 @@ from capgap.feeds.recording.session_info import read_session_info, session_local
 
 if TYPE_CHECKING:
     from capgap.core.snapshot import Snapshot
-    from capgap.engine.loop import Engine
     from capgap.market.universe import Universe
 
 
@@ -104,8 +103,6 @@ def demo_clock(at: datetime | None = None, speed: float = 30.0) -> ReplayClock:
 
 
 LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxies)"}
-#: The name of the recorder's status in a snapshot's feeds: there while recording (REC).
-RECORDER_FEED = "recorder"
 
 
 def live_label(source: str) -> str:
@@ -113,12 +110,22 @@ def live_label(source: str) -> str:
     return LIVE_LABELS.get(source, source)
 
 
-def replay_label(clock: Clock) -> str:
-    """Return the source label the status line shows for a demo on ``clock``."""
-    return f"DEMO replay {clock.speed:g}x" if isinstance(clock, ReplayClock) else "DEMO"
+def replay_label(clock: Clock, *, demo: bool) -> str:
+    """Return the source label of a replay on ``clock``: the demo's, or a recording's.
+
+    The status line (built before the engine) and the engine's snapshot both take it from
+    here, so they name the source alike ("DEMO replay 30x", "replay 30x").
+    """
+    if not isinstance(clock, ReplayClock):
+        return "DEMO" if demo else "replay"
+    return f"{'DEMO replay' if demo else 'replay'} {clock.speed:g}x"
 
 
-class DeferredEngine:
+#: The engine a DeferredEngine builds (the real one in capgap, a stand-in in tests).
+BuiltEngine = TypeVar("BuiltEngine", bound=MonitorEngine)
+
+
+class DeferredEngine(Generic[BuiltEngine]):
     """Stands in for an Engine until the real one is built, in a thread, by its first use.
 
     The app paints its frame at once; the analytics stack (polars, the sample session) loads
@@ -127,10 +134,10 @@ class DeferredEngine:
     """
 
     def __init__(
-        self, factory: Callable[[], Engine], *, clock: Clock, demo: bool, source_label: str
+        self, factory: Callable[[], BuiltEngine], *, clock: Clock, demo: bool, source_label: str
     ) -> None:
         self._factory = factory
-        self._engine: Engine | None = None
+        self._engine: BuiltEngine | None = None
         self.clock = clock
         self.demo = demo
         self.source_label = source_label
@@ -153,11 +160,11 @@ class DeferredEngine:
         return self._engine.universe if self._engine is not None else None
 
     @property
-    def built(self) -> Engine | None:
+    def built(self) -> BuiltEngine | None:
         """The real engine, None if it was never built (capgap ended before its first poll)."""
         return self._engine
 
-    async def engine(self) -> Engine:
+    async def engine(self) -> BuiltEngine:
         """Return the real engine, building it off the event loop the first time."""
         if self._engine is None:
             engine = await asyncio.to_thread(self._factory)

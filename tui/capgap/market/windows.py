@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
+from capgap.core.snapshot import RatioPoint, WindowStats
 from capgap.market.calendar import previous_session
 
 #: Every window, shortest first ("ytd" sits by its usual length).
@@ -104,3 +105,26 @@ def window_points(points: Sequence[P], window: str, today: date) -> tuple[P, ...
     """
     days = [point.day for point in points if point.day < today]
     return tuple(points[first_position(days, window, today) :])
+
+
+def window_stats(points: Sequence[RatioPoint], window: str, today: date) -> WindowStats | None:
+    """Return the ratio over a window: its base, the last point, % change, low and high.
+
+    The window's points are its base (the last point on or before its start) and every point
+    after it (see window_points); None when the points do not reach back
+    to a base, as the panel then has no figure for the window either.
+    """
+    ordered = sorted(points, key=lambda point: point.day)
+    inside = window_points(ordered, window, today)
+    if not inside or inside[0].day > window_start(window, today):
+        return None
+    ratios = [point.ratio for point in inside]
+    first, last = inside[0].ratio, inside[-1].ratio
+    return WindowStats(
+        first_day=inside[0].day,
+        first=first,
+        last=last,
+        change_pct=(last / first - 1.0) * 100.0,
+        low=min(ratios),
+        high=max(ratios),
+    )

@@ -10,8 +10,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Footer
 
-from capgap.core.snapshot import FeedStatus, Snapshot
-from capgap.engine.startup import RECORDER_FEED
+from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
 from capgap.ui.format import fmt_age, ny_clock
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb

@@ -9,9 +9,8 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Footer, Static
 
-from capgap.analytics.drilldown import window_stats
 from capgap.core.snapshot import Snapshot, WindowStats
-from capgap.market.windows import WINDOW_LABELS
+from capgap.market.windows import WINDOW_LABELS, window_stats
 from capgap.ui.format import fmt_plain, signed_content
 from capgap.ui.glyphs import glyphs
 from capgap.ui.screens.live import LiveScreen

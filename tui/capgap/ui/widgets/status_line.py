@@ -21,9 +21,8 @@ from textual.widgets import Static
 
 from capgap.core.clock import Clock
 from capgap.core.market_types import MarketSession
-from capgap.core.snapshot import FeedStatus, Snapshot
+from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
 from capgap.core.text import fmt_day
-from capgap.engine.startup import RECORDER_FEED
 from capgap.ui.format import fmt_age, market_label, ny_clock, ny_date
 from capgap.ui.glyphs import glyphs
 from capgap.ui.widgets.quiet import Plain, show
