@@ -7,7 +7,8 @@ import calendar
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
@@ -33,6 +34,9 @@ from capgap.feeds.base import ReferenceData
 from capgap.market.calendar import market_session
 from capgap.market.fedwatch import path_moves
 from capgap.market.fomc import default_schedule, next_decision, recent_decision
+
+if TYPE_CHECKING:
+    from capgap.ui.app import CapgapApp
 
 #: The instant of the snapshot tests: the bundled sample session, mid-morning.
 SESSION_11AM = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK)
@@ -252,6 +256,42 @@ def make_snapshot(
         ),
         data_as_of=now - timedelta(seconds=3),
     )
+
+
+class Calls:
+    """A test's spy on one object's method: it counts the calls and still makes them."""
+
+    def __init__(self, owner: object, name: str) -> None:
+        self.count = 0
+        method = getattr(owner, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            result = method(*args, **kwargs)
+            self.count += 1
+            return result
+
+        setattr(owner, name, counted)
+
+
+# The spies of each app counted(): the app itself keeps no count only tests would read.
+_COUNTS: WeakKeyDictionary[Any, tuple[Calls, Calls]] = WeakKeyDictionary()
+
+
+def counted(app: CapgapApp) -> CapgapApp:
+    """Spy on ``app`` before it runs, so received() and applied() can count its snapshots."""
+    # Every snapshot the app takes in passes its alert check once, before it is shown.
+    _COUNTS[app] = (Calls(app.alerts, "check"), Calls(app.dashboard, "apply_snapshot"))
+    return app
+
+
+def received(app: CapgapApp) -> int:
+    """Return how many snapshots a counted() app has taken in."""
+    return _COUNTS[app][0].count
+
+
+def applied(app: CapgapApp) -> int:
+    """Return how many snapshots a counted() app's dashboard has shown."""
+    return _COUNTS[app][1].count
 
 
 async def wait_for(condition: Callable[[], Any], pilot: Any, *, rounds: int = 400) -> None:

@@ -15,6 +15,7 @@ from capgap.core.clock import ManualClock
 from capgap.core.resources import themes_dir
 from capgap.engine.loop import demo_engine
 from capgap.ui.app import CapgapApp
+from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.sector import SectorScreen
 from capgap.ui.screens.spread import SpreadScreen
@@ -146,7 +147,7 @@ async def test_every_chart_is_readable_in_every_shipped_theme() -> None:
     )
     problems: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         await settle(pilot)
         problems += check_theme(app, "capgap-ansi", "dashboard at start")
         problems += await each_theme(app, pilot, "dashboard")
@@ -156,11 +157,11 @@ async def test_every_chart_is_readable_in_every_shipped_theme() -> None:
         problems += await each_theme(app, pilot, "spread")
         await pilot.press("escape")
 
-        app.open_sector("Industrials")
+        app.post_message(OpenSector("Industrials"))
         await wait_for(
             lambda: isinstance(app.screen, SectorScreen) and app.screen.detail is not None, pilot
         )
-        app.open_symbol("CAT")
+        app.post_message(OpenSymbol("CAT"))
         await wait_for(
             lambda: isinstance(app.screen, SymbolScreen) and app.screen.detail is not None, pilot
         )

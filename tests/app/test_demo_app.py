@@ -29,7 +29,7 @@ def text(app: CapgapApp, selector: str) -> str:
 
 
 async def first_snapshot(app: CapgapApp, pilot: Any) -> None:
-    await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+    await wait_for(lambda: app.dashboard.latest is not None, pilot)
 
 
 def signed(value: float) -> str:
@@ -71,7 +71,7 @@ async def test_demo_app_starts_and_shows_the_engine_figures() -> None:
         assert text(app, "#fed-range") == "range 3.75-4.00 % (sample)"
 
         table = app.dashboard.query_one(SectorsTable)
-        assert set(table.row_order()) == {row.sector for row in snap.sectors}
+        assert set(table.row_keys()) == {row.sector for row in snap.sectors}
         for row in snap.sectors:
             if row.spread_pp is not None:
                 assert table.get_cell(row.sector, "spread").plain == signed(round(row.spread_pp, 2))
@@ -96,9 +96,9 @@ async def test_sorting_the_demo_sectors_follows_their_values() -> None:
             present = [r for r in snap.sectors if getter(r) is not None]
             expected = [r.sector for r in sorted(present, key=getter, reverse=descending)]
             expected += [r.sector for r in snap.sectors if getter(r) is None]
-            assert table.row_order() == expected
+            assert table.row_keys() == expected
         await pilot.press("S")
-        assert table.row_order() == sorted((r.sector for r in snap.sectors), reverse=True)
+        assert table.row_keys() == sorted((r.sector for r in snap.sectors), reverse=True)
 
 
 async def test_replay_end_keeps_the_closing_figures() -> None:
@@ -128,7 +128,7 @@ async def test_before_the_open_breadth_leaders_and_laggards_are_missing() -> Non
     async with app.run_test(size=(200, 40)) as pilot:
         await first_snapshot(app, pilot)
         table = app.dashboard.query_one(SectorsTable)
-        for sector in table.row_order():
+        for sector in table.row_keys():
             assert table.get_cell(sector, "breadth").plain == "—"
             assert table.get_cell(sector, "leaders").plain == "—"
             assert table.get_cell(sector, "laggards").plain == "—"

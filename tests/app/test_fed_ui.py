@@ -8,14 +8,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import pytest
 from app_support import (
     FED_EFFR,
     FED_FUTURES_SOURCE,
     SESSION_11AM,
     SNAPSHOT_THEME,
     ScriptedEngine,
+    counted,
     make_fed,
     make_snapshot,
+    received,
     screen_lines,
     wait_for,
 )
@@ -53,12 +56,14 @@ CUT_CELL, HOLD_CELL, HIKE_CELL = UNICODE.cut, UNICODE.hold, UNICODE.hike
 
 
 def make_app(engine: ScriptedEngine) -> CapgapApp:
-    return CapgapApp(engine, theme=SNAPSHOT_THEME, animation_level="none")  # type: ignore[arg-type]
+    app = CapgapApp(engine, theme=SNAPSHOT_THEME, animation_level="none")  # type: ignore[arg-type]
+    return counted(app)
 
 
 async def started(app: CapgapApp, pilot: Any, count: int = 1) -> None:
-    # Counted by the app: the dashboard under the Fed screen catches up only when shown.
-    await wait_for(lambda: app.received >= count, pilot)
+    # Counted as the app takes them in: the dashboard under the Fed screen catches up only
+    # when shown.
+    await wait_for(lambda: received(app) >= count, pilot)
     await pilot.pause()  # let the compositor lay out what was applied
 
 
@@ -454,17 +459,28 @@ async def test_f_opens_the_detail_and_esc_keeps_the_table_cursor() -> None:
         await started(app, pilot)
         table = app.dashboard.query_one(SectorsTable)
         await pilot.press("down", "down")
-        chosen = table.row_order()[table.cursor_row]
+        chosen = table.row_keys()[table.cursor_row]
         await pilot.press("f")
         await wait_for(lambda: isinstance(app.screen, FedDetailScreen), pilot)
         assert len(table_rows(app.screen.query_one(MeetingsTable))) == 7
         await pilot.press("escape")
         await wait_for(lambda: app.screen is app.dashboard, pilot)
         assert app.screen.focused is table
-        assert table.row_order()[table.cursor_row] == chosen
+        assert table.row_keys()[table.cursor_row] == chosen
 
 
-async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_path() -> None:
+async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Every path drawn, from the screen's first on (the spy is the test's, not the chart's).
+    paths: list[object] = []
+    draw_line = RatePathChart.draw_line
+
+    def drawn(chart: RatePathChart, *args: Any) -> None:
+        paths.append(chart)
+        draw_line(chart, *args)
+
+    monkeypatch.setattr(RatePathChart, "draw_line", drawn)
     clock = ManualClock(SESSION_11AM)
     engine = ScriptedEngine(clock)
     app = make_app(engine)
@@ -476,8 +492,7 @@ async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_
         assert isinstance(detail, FedDetailScreen)
         chart = detail.query_one(RatePathChart)
         meetings = detail.query_one(MeetingsTable)
-        first_draws = chart.redraws
-        assert first_draws == 1
+        assert paths == [chart]  # drawn once, on opening
 
         # Same odds, prices a minute older: the ages change, the path and chart do not.
         clock.advance(60)
@@ -486,7 +501,7 @@ async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_
         await started(app, pilot, 2)
         assert detail.fed == older.fed
         assert table_rows(detail.query_one(FuturesTable))[0][4] == "1m30s"
-        assert chart.redraws == first_draws
+        assert paths == [chart]
 
         # A dovish repricing: new odds in the table, a new path on the chart.
         dovish = make_fed(clock.now(), steps=(-1.0, -0.5, -0.4, -0.3, 0.1, -0.25))
@@ -494,7 +509,7 @@ async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_
         await started(app, pilot, 3)
         assert table_rows(meetings) == expected_meetings(dovish)
         assert table_rows(meetings)[1][2:4] == ["100.0", "0.0"]
-        assert chart.redraws == first_draws + 1
+        assert paths == [chart, chart]
 
         # An unscheduled meeting between two others gets its row in date order; once the
         # December decision is out, its row goes. Rows are changed by key, never cleared.

@@ -92,7 +92,7 @@ async def test_offline_the_status_line_leads_with_state_and_next_try(
     engine = ScriptedEngine(clock, offline(), demo=False, source_label="yahoo")
     app = make_app(engine)
     async with app.run_test(size=size) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
+        await wait_for(lambda: app.latest is not None, pilot)
         await pilot.pause()
         top = screen_lines(app)[0]
         assert "yahoo down" in top and "data 3s STALE" in top
@@ -131,7 +131,7 @@ async def test_at_80_columns_a_closed_market_says_when_it_opens(
     )
     app = make_app(engine)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
+        await wait_for(lambda: app.latest is not None, pilot)
         await pilot.pause()
         top = screen_lines(app)[0]
         for text in expected:
@@ -140,7 +140,7 @@ async def test_at_80_columns_a_closed_market_says_when_it_opens(
 
 async def open_sector(app: CapgapApp, pilot: object) -> str:
     """Open the sector under the cursor once the first snapshot is in; return the top row."""
-    await wait_for(lambda: app.received >= 1, pilot)
+    await wait_for(lambda: app.latest is not None, pilot)
     await pilot.press("enter")  # type: ignore[attr-defined]
     await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
     await pilot.pause()  # type: ignore[attr-defined]
@@ -176,7 +176,7 @@ async def test_an_empty_chart_says_no_data() -> None:
     engine = ScriptedEngine(clock, empty, demo=False, source_label="yahoo")
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
+        await wait_for(lambda: app.latest is not None, pilot)
         await pilot.pause()
         chart = app.dashboard.query_one(RatioChart)
         lines = screen_lines(app)
@@ -206,7 +206,7 @@ async def test_the_data_age_keeps_its_width_while_the_seconds_tick() -> None:
     engine = ScriptedEngine(clock, replace(snapshot, feeds=feeds), demo=False)
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
+        await wait_for(lambda: app.latest is not None, pilot)
         status = app.dashboard.query_one("#status")
         age = app.dashboard.query_one("#data-age", Static)
 

@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 
 
 async def help_open(size: tuple[int, int], pilot: Any, app: CapgapApp) -> DataTable[Any]:
-    await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+    await wait_for(lambda: app.dashboard.latest is not None, pilot)
     await pilot.press("question_mark")
     await wait_for(lambda: isinstance(app.screen, HelpScreen), pilot)
     await pilot.pause()

@@ -9,6 +9,7 @@ from capgap.core.clock import ManualClock
 from capgap.engine.loop import demo_engine
 from capgap.settings.keys import KNOWN_BINDINGS, screen_scopes
 from capgap.ui.app import CapgapApp
+from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.feeds import FeedsScreen
@@ -46,8 +47,8 @@ async def test_declared_scopes_are_the_binding_chains_of_every_screen() -> None:
     app = CapgapApp(demo_engine(ManualClock(SESSION_11AM)), animation_level="none")
     opened = {
         "dashboard": (DashboardScreen, lambda: None),
-        "sector": (SectorScreen, lambda: app.open_sector("Information Technology")),
-        "symbol": (SymbolScreen, lambda: app.open_symbol("AAPL")),
+        "sector": (SectorScreen, lambda: app.post_message(OpenSector("Information Technology"))),
+        "symbol": (SymbolScreen, lambda: app.post_message(OpenSymbol("AAPL"))),
         "spread": (SpreadScreen, app.action_open_spread),
         "Fed": (FedDetailScreen, app.action_fed),
         "feeds": (FeedsScreen, app.action_feeds),
@@ -55,7 +56,7 @@ async def test_declared_scopes_are_the_binding_chains_of_every_screen() -> None:
     declared = screen_scopes()
     assert set(declared) == set(opened)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         for name, (kind, open_it) in opened.items():
             app.action_dashboard()
             await pilot.pause()

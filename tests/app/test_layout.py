@@ -26,6 +26,7 @@ from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import MeetingOdds
 from capgap.engine.loop import demo_engine
 from capgap.ui.app import CapgapApp
+from capgap.ui.messages import OpenSector
 from capgap.ui.screens.help import HelpScreen
 from capgap.ui.screens.sector import SectorScreen
 
@@ -105,7 +106,7 @@ async def test_countdown_and_next_odds_are_on_screen_at_every_size_from_60x20() 
         demo_engine(ManualClock(SESSION_11AM)), theme=SNAPSHOT_THEME, animation_level="none"
     )
     async with app.run_test(size=WALK[0]) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         snapshot = app.dashboard.latest
         assert snapshot is not None and snapshot.spread.relative_pp.d1 is not None
         odds = snapshot.fed.probabilities[0]
@@ -132,7 +133,7 @@ async def test_a_decision_just_out_still_leaves_room_for_countdown_and_odds() ->
     gap = gap_text(snapshot.spread.relative_pp.d1)
     sizes = sorted({*((w, h) for w in (60, 80, 100, 120, 200) for h in HEIGHTS), *NAMED})
     async with app.run_test(size=sizes[0]) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         failures = {}
         for width, height in sizes:
             await pilot.resize_terminal(width, height)
@@ -154,7 +155,7 @@ async def test_minimal_layout_labels_the_countdown_fomc(size: tuple[int, int]) -
         demo_engine(ManualClock(SESSION_11AM)), theme=SNAPSHOT_THEME, animation_level="none"
     )
     async with app.run_test(size=size) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         lines = await settled(app, pilot)
         # "FOMC Wed 10 Dec  in 05:03:00:00": what the countdown counts down to, on its line.
         assert re.search(rf"\bFOMC\s+Wed 10 Dec\s+{DEMO_COUNTDOWN}", fomc_line(lines))
@@ -179,7 +180,7 @@ async def test_the_readme_shows_the_minimal_layout_as_it_is() -> None:
         demo_engine(ManualClock(SESSION_11AM)), theme=SNAPSHOT_THEME, animation_level="none"
     )
     async with app.run_test(size=(60, 20)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         lines = [line.rstrip() for line in await settled(app, pilot)]
     documented = readme_minimal_block()
     assert len(documented) >= 8
@@ -202,7 +203,7 @@ async def test_everything_is_on_screen_at_the_minimum_size() -> None:
         demo_engine(ManualClock(SESSION_11AM)), theme=SNAPSHOT_THEME, animation_level="none"
     )
     async with app.run_test(size=(MIN_WIDTH, MIN_HEIGHT)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         snapshot = app.dashboard.latest
         assert snapshot is not None and snapshot.spread.relative_pp.d1 is not None
         lines = await settled(app, pilot)
@@ -235,7 +236,7 @@ async def test_below_the_minimum_one_line_says_so_and_names_the_size_needed(
         demo_engine(ManualClock(SESSION_11AM)), theme=SNAPSHOT_THEME, animation_level="none"
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         await pilot.resize_terminal(*size)
         shown = too_small_lines(await settled(app, pilot))
         assert len(shown) == 1, shown
@@ -254,8 +255,8 @@ async def test_too_small_covers_every_screen_and_the_help() -> None:
         demo_engine(ManualClock(SESSION_11AM)), theme=SNAPSHOT_THEME, animation_level="none"
     )
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
-        app.open_sector("Industrials")
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
+        app.post_message(OpenSector("Industrials"))
         await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
         await pilot.resize_terminal(40, 10)
         shown = too_small_lines(await settled(app, pilot))

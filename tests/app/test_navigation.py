@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from app_support import SESSION_11AM, wait_for
+from app_support import SESSION_11AM, applied, counted, wait_for
 from capgap.core.clock import ManualClock
 from capgap.engine.loop import demo_engine
 from capgap.market.universe import load_universe
 from capgap.settings.config import Settings
 from capgap.ui.app import CapgapApp
+from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.help import HelpScreen
@@ -30,10 +31,11 @@ def demo_app(settings: Settings | None = None, at: datetime = SESSION_11AM) -> C
 
 
 async def data_shown(app: CapgapApp, pilot: Any) -> None:
-    await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+    await wait_for(lambda: app.dashboard.latest is not None, pilot)
 
 
 async def sector_shown(app: CapgapApp, pilot: Any) -> SectorScreen:
+    await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
     screen = app.screen
     assert isinstance(screen, SectorScreen)
     await wait_for(lambda: screen.detail is not None, pilot)
@@ -53,7 +55,7 @@ async def test_enter_drills_from_sector_to_symbol_and_esc_comes_back_with_the_cu
         table = app.dashboard.query_one(SectorsTable)
         await pilot.press("j", "j")  # vim keys move the sectors cursor
         assert table.cursor_row == 2
-        sector = table.row_order()[2]
+        sector = table.row_keys()[2]
         await pilot.press("enter")
         screen = await sector_shown(app, pilot)
         assert screen.target == sector
@@ -97,7 +99,7 @@ async def test_the_symbol_charts_do_not_jump_when_the_details_land() -> None:
     app = demo_app()
     async with app.run_test(size=(60, 20)) as pilot:
         await data_shown(app, pilot)
-        app.open_symbol("CAT")
+        app.post_message(OpenSymbol("CAT"))
         await wait_for(
             lambda: isinstance(app.screen, SymbolScreen) and app.screen.query("#intraday-chart"),
             pilot,
@@ -123,7 +125,7 @@ async def test_sector_screen_sorts_and_filters() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await data_shown(app, pilot)
-        app.open_sector("Industrials")
+        app.post_message(OpenSector("Industrials"))
         screen = await sector_shown(app, pilot)
         table = screen.query_one(ConstituentsTable)
         await wait_for(lambda: table.row_count > 0, pilot)
@@ -160,7 +162,7 @@ async def test_spread_screen_switches_windows_by_key() -> None:
         screen = app.screen
         assert isinstance(screen, SpreadScreen)
         chart = screen.query_one("#spread-chart", RatioChart)
-        await wait_for(lambda: chart.redraws >= 1, pilot)
+        await wait_for(lambda: chart.drawn, pilot)
         assert "1Y" in str(chart.border_title)
         year_points = len(chart._values)
         await pilot.press("3")
@@ -244,19 +246,19 @@ async def test_theme_key_cycles_capgap_themes_and_remembers_the_choice(tmp_path:
 
 @pytest.mark.asyncio
 async def test_pause_stops_updates_and_resume_restarts_them() -> None:
-    app = demo_app()
+    app = counted(demo_app())
     async with app.run_test(size=(120, 40)) as pilot:
         await data_shown(app, pilot)
         await pilot.press("p")
         assert app.engine.paused
         assert app.dashboard.query_one("#paused-badge").display
-        applied = app.dashboard.applied
+        shown = applied(app)
         await pilot.pause(1.5)
-        assert app.dashboard.applied <= applied + 1  # at most the poll already under way
+        assert applied(app) <= shown + 1  # at most the poll already under way
         await pilot.press("p")
         assert not app.engine.paused
         assert not app.dashboard.query_one("#paused-badge").display
-        await wait_for(lambda: app.dashboard.applied > applied + 1, pilot)
+        await wait_for(lambda: applied(app) > shown + 1, pilot)
 
 
 @pytest.mark.asyncio
@@ -271,4 +273,4 @@ async def test_a_sector_opened_after_the_replay_ended_still_gets_its_constituent
         await pilot.press("enter")
         screen = await sector_shown(app, pilot)
         assert screen.detail is not None and screen.detail.constituents
-        assert screen.detail.name == app.dashboard.query_one(SectorsTable).row_order()[0]
+        assert screen.detail.name == app.dashboard.query_one(SectorsTable).row_keys()[0]

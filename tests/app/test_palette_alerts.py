@@ -7,7 +7,15 @@ from typing import Any
 
 import capgap.ui as ui_package
 import pytest
-from app_support import SESSION_11AM, ScriptedEngine, make_snapshot, screen_lines, wait_for
+from app_support import (
+    SESSION_11AM,
+    ScriptedEngine,
+    counted,
+    make_snapshot,
+    received,
+    screen_lines,
+    wait_for,
+)
 from capgap.alerts.watch import SectorSpread
 from capgap.core.clock import ManualClock
 from capgap.engine.loop import demo_engine
@@ -41,7 +49,7 @@ async def run_command(app: CapgapApp, pilot: Any, text: str) -> None:
 async def test_palette_jumps_to_a_sector_and_a_symbol() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1 and app.engine.universe, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None and app.engine.universe, pilot)
         await run_command(app, pilot, "Sector: Industrials")
         await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
         assert isinstance(app.screen, SectorScreen) and app.screen.target == "Industrials"
@@ -57,7 +65,7 @@ async def test_palette_jumps_to_a_sector_and_a_symbol() -> None:
 async def test_palette_switches_window_theme_and_pause() -> None:
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         await run_command(app, pilot, "Window: 3M")
         assert app.window == "3m"
         await run_command(app, pilot, "Theme: capgap-light")
@@ -83,8 +91,9 @@ async def test_an_alert_notifies_and_rings_once_per_crossing() -> None:
     app = CapgapApp(engine, animation_level="none", settings=settings)  # type: ignore[arg-type]
     bells: list[bool] = []
     app.bell = lambda: bells.append(True)  # type: ignore[method-assign]
+    counted(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.received >= 1, pilot)
+        await wait_for(lambda: app.latest is not None, pilot)
         assert not bells
         # Energy sits before the middle of the list: a negative bump raises its small leg, so its
         # spread moves beyond the level (checked here, so the test cannot pass vacuously).
@@ -92,17 +101,17 @@ async def test_an_alert_notifies_and_rings_once_per_crossing() -> None:
         moved = next(row for row in beyond.sectors if row.sector == "Energy").spread_pp
         assert moved is not None and abs(moved) > level
         engine.push(beyond)
-        await wait_for(lambda: app.received >= 2, pilot)
+        await wait_for(lambda: received(app) >= 2, pilot)
         engine.push(make_snapshot(clock.now(), bump=-1.2))
-        await wait_for(lambda: app.received >= 3, pilot)
+        await wait_for(lambda: received(app) >= 3, pilot)
         assert len(bells) == 1, "once per crossing, not on every tick"
         notes = [n for n in app._notifications if "Energy" in n.message]
         assert len(notes) == 1
         # Back inside, then beyond again: a second crossing rings again.
         engine.push(make_snapshot(clock.now()))
-        await wait_for(lambda: app.received >= 4, pilot)
+        await wait_for(lambda: received(app) >= 4, pilot)
         engine.push(make_snapshot(clock.now(), bump=-1.0))
-        await wait_for(lambda: app.received >= 5, pilot)
+        await wait_for(lambda: received(app) >= 5, pilot)
         assert len(bells) == 2
 
 
@@ -137,7 +146,7 @@ async def test_no_color_keeps_up_and_down_readable(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NO_COLOR", "1")
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         await pilot.pause()
         assert app.no_color
         text = "\n".join(screen_lines(app))

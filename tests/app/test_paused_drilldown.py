@@ -23,12 +23,12 @@ async def test_a_drilldown_opened_while_paused_loads_its_history() -> None:
     engine = demo_engine(ManualClock(SESSION_11AM), refresh_s=60.0)
     app = CapgapApp(engine, animation_level="none")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         before = app.latest
         assert before is not None
         await pilot.press("p")
         assert engine.paused
-        sector = app.dashboard.query_one(SectorsTable).row_order()[0]
+        sector = app.dashboard.query_one(SectorsTable).row_keys()[0]
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, SectorScreen) and screen.target == sector

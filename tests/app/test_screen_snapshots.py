@@ -17,6 +17,7 @@ from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import demo_engine
 from capgap.ui.app import CapgapApp
+from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.help import HelpScreen
 from capgap.ui.screens.sector import SectorScreen
@@ -37,12 +38,12 @@ def demo_app(theme: str, at: datetime = SESSION_11AM) -> CapgapApp:
 
 
 async def dashboard(app: CapgapApp, pilot: Any) -> None:
-    await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+    await wait_for(lambda: app.dashboard.latest is not None, pilot)
 
 
 async def sector(app: CapgapApp, pilot: Any) -> None:
     await dashboard(app, pilot)
-    app.open_sector("Industrials")
+    app.post_message(OpenSector("Industrials"))
     await wait_for(
         lambda: isinstance(app.screen, SectorScreen) and app.screen.detail is not None, pilot
     )
@@ -50,7 +51,7 @@ async def sector(app: CapgapApp, pilot: Any) -> None:
 
 async def symbol(app: CapgapApp, pilot: Any) -> None:
     await sector(app, pilot)
-    app.open_symbol("CAT")
+    app.post_message(OpenSymbol("CAT"))
     await wait_for(
         lambda: isinstance(app.screen, SymbolScreen) and app.screen.detail is not None, pilot
     )
@@ -64,10 +65,10 @@ async def spread(app: CapgapApp, pilot: Any) -> None:
     )
     chart = app.screen.query_one("#spread-chart", RatioChart)
     # The chart plots once on the snapshot and again at its laid-out size: wait for both.
-    await wait_for(lambda: chart.redraws >= 1 and chart.size.height > 0, pilot)
+    await wait_for(lambda: chart.drawn and chart.size.height > 0, pilot)
     # One more snapshot after the screen is up, so the chart has settled at its final size.
-    seen = app.received
-    await wait_for(lambda: app.received > seen, pilot)
+    seen = app.latest
+    await wait_for(lambda: app.latest is not seen, pilot)
     await pilot.pause(0.1)
 
 

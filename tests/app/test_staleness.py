@@ -14,6 +14,8 @@ from app_support import (
     SNAPSHOT_THEME,
     QuotesOnlyFeed,
     ScriptedEngine,
+    applied,
+    counted,
     make_snapshot,
     wait_for,
 )
@@ -66,14 +68,15 @@ async def test_stale_shows_while_a_poll_hangs() -> None:
     feed = HangingFeed(clock)
     engine = Engine(feed, clock, refresh_s=5.0)
     app = CapgapApp(engine, theme=SNAPSHOT_THEME, animation_level="none")  # type: ignore[arg-type]
+    counted(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         assert "STALE" not in status_text(app, "#data-age")
         engine.wake()
         await wait_for(lambda: feed.polls >= 2, pilot)  # the second poll hangs from now on
         clock.advance(40)
         await wait_for(lambda: "STALE" in status_text(app, "#data-age"), pilot, rounds=800)
-        assert app.dashboard.applied == 1  # no new snapshot: the tick alone found it stale
+        assert applied(app) == 1  # no new snapshot: the tick alone found it stale
         assert status_text(app, "#data-age") == "data 40s STALE"
 
 
@@ -87,7 +90,7 @@ async def test_a_stale_index_and_the_problems_are_shown() -> None:
     engine = ScriptedEngine(ManualClock(SESSION_11AM), snapshot)
     app = CapgapApp(engine, theme=SNAPSHOT_THEME, animation_level="none")  # type: ignore[arg-type]
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         panel = str(app.dashboard.query_one(SpreadPanel).content)
         assert "Russell STALE" in panel and "S&P 500" in panel and "S&P 500 STALE" not in panel
         assert status_text(app, "#feed-state").startswith("yahoo ok, 2 problems")
@@ -138,7 +141,7 @@ async def test_the_stale_mark_and_the_feeds_screen_draw_in_every_theme(theme: st
     )
     app = CapgapApp(engine, theme=theme, animation_level="none")  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         assert "Russell STALE" in str(app.dashboard.query_one(SpreadPanel).content)
         await pilot.press("e")
         screen = app.screen

@@ -22,6 +22,7 @@ from capgap.engine.loop import Engine, demo_engine
 from capgap.feeds.base import ReferenceData
 from capgap.market.universe import load_universe
 from capgap.ui.app import CapgapApp
+from capgap.ui.messages import OpenSymbol
 from capgap.ui.screens.spread import SpreadScreen
 from capgap.ui.screens.symbol import SymbolScreen
 from capgap.ui.widgets.line_chart import LineChart
@@ -44,7 +45,7 @@ def change(last: float, base: float) -> float:
 
 
 async def spread_screen(app: CapgapApp, pilot: Any) -> SpreadScreen:
-    await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+    await wait_for(lambda: app.dashboard.latest is not None, pilot)
     app.action_open_spread()
     await wait_for(
         lambda: isinstance(app.screen, SpreadScreen) and app.screen.query("#window-stats"), pilot
@@ -102,7 +103,7 @@ async def test_the_spread_screen_measures_from_the_panels_bases_in_the_demo() ->
 async def test_the_dashboard_chart_begins_at_the_windows_base() -> None:
     app = CapgapApp(demo_engine(ManualClock(SESSION_11AM)), animation_level="none")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         chart = app.dashboard.query_one(RatioChart)
         app.action_set_window("ytd")  # the dashboard has no window keys: the palette sets it
         _, small = close_on_or_before("^RUT", date(2024, 12, 31))
@@ -183,9 +184,9 @@ async def test_windows_over_a_holiday_and_a_weekend_agree_with_the_panel() -> No
 async def test_the_symbol_chart_begins_at_the_base_of_its_change() -> None:
     app = holiday_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(lambda: app.dashboard.applied >= 1, pilot)
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
         app.action_set_window("1m")
-        app.open_symbol("CAT")
+        app.post_message(OpenSymbol("CAT"))
         await wait_for(
             lambda: isinstance(app.screen, SymbolScreen) and app.screen.detail is not None, pilot
         )

@@ -444,6 +444,8 @@ class SoakEngine(Engine):
         self._probes = list(PROBES)
         self._nav = list(NAVIGATION)
         self._probing = False
+        #: Snapshots the app has taken in (the driver counts them: the app keeps no count).
+        self.taken = 0
 
     async def run(
         self,
@@ -465,11 +467,14 @@ class SoakEngine(Engine):
         # Let the app take this snapshot before the clock moves: every snapshot is applied.
         for _ in range(100_000):
             if self.app.latest is snap:
+                self.taken += 1
                 return
             await asyncio.sleep(0)
         raise RuntimeError(f"the app never applied the snapshot of {snap.as_of.isoformat()}")
 
     def _navigate(self, now: datetime) -> None:
+        from capgap.ui.messages import OpenSector, OpenSymbol  # textual loads with the app
+
         while self._nav and self._nav[0][0] <= now:
             _at, action = self._nav.pop(0)
             app = self.app
@@ -480,9 +485,9 @@ class SoakEngine(Engine):
             elif action == "dashboard":
                 app.action_dashboard()
             elif action.startswith("sector:"):
-                app.open_sector(action.split(":", 1)[1])
+                app.post_message(OpenSector(action.split(":", 1)[1]))
             elif action.startswith("symbol:"):
-                app.open_symbol(action.split(":", 1)[1])
+                app.post_message(OpenSymbol(action.split(":", 1)[1]))
             self.log({"kind": "nav", "t": now.isoformat(), "action": action})
 
     async def _sample(self, now: datetime) -> None:
@@ -644,7 +649,7 @@ async def soak(out: Path, *, trace: bool = False) -> dict[str, Any]:
             "simulated_hours": (clock.now() - START).total_seconds() / 3600,
             "polls": engine.polls,
             "requests": feed.requests,
-            "screens_applied": app.received,
+            "screens_applied": engine.taken,
             "wall_s": round(wall, 2),
             "rss_start_mb": round(engine.rss[0][1], 2) if engine.rss else None,
             "rss_warm_mb": round(warm, 2) if warm is not None else None,

@@ -13,21 +13,14 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
+from capgap.core.chart_windows import CHART_WINDOW_IDS, CHART_WINDOWS
 from capgap.core.snapshot import RatioPoint, WindowStats
 from capgap.market.calendar import previous_session
 
-#: Every window, shortest first ("ytd" sits by its usual length).
-WINDOWS = ("5d", "1m", "3m", "6m", "ytd", "1y")
+#: Every window, shortest first ("ytd" sits by its usual length): 5D, then the charts' windows.
+WINDOWS = ("5d", *CHART_WINDOW_IDS)
 #: Display labels by window id, and of the one-day change that goes with them.
-WINDOW_LABELS = {
-    "1d": "1D",
-    "5d": "5D",
-    "1m": "1M",
-    "3m": "3M",
-    "6m": "6M",
-    "ytd": "YTD",
-    "1y": "1Y",
-}
+WINDOW_LABELS = {"1d": "1D", "5d": "5D"} | {window.id: window.label for window in CHART_WINDOWS}
 _MONTHS = {"1m": 1, "3m": 3, "6m": 6, "1y": 12}
 #: Sessions back of the 5D window.
 FIVE_DAY_SESSIONS = 5

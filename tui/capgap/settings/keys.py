@@ -10,6 +10,8 @@ import unicodedata
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from capgap.core.chart_windows import CHART_WINDOWS
+
 #: binding id -> (default keys, description). Keys use Textual's names, comma-separated.
 KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "quit": ("q", "quit capgap"),
@@ -36,11 +38,10 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "right": ("l", "cursor right"),
     "top": ("g", "first row"),
     "bottom": ("G", "last row"),
-    "window_1m": ("1", "chart window: one month"),
-    "window_3m": ("3", "chart window: three months"),
-    "window_6m": ("6", "chart window: six months"),
-    "window_ytd": ("y", "chart window: year to date"),
-    "window_1y": ("Y", "chart window: one year"),
+    # One id per chart window, from the one table of them.
+    **{
+        window.binding_id: (window.key, f"chart window: {window.words}") for window in CHART_WINDOWS
+    },
 }
 
 
@@ -59,9 +60,7 @@ WIDGET_IDS: Mapping[str, tuple[str, ...]] = {
     "table": ("down", "up", "left", "right", "top", "bottom"),
     "panel": ("open",),
 }
-_WINDOW_IDS = (
-    "window_1m", "window_3m", "window_6m", "window_ytd", "window_1y", "window_next", "window_prev",
-)  # fmt: skip
+_WINDOW_IDS = (*(window.binding_id for window in CHART_WINDOWS), "window_next", "window_prev")
 #: Each screen: its own ids, and the kinds of focusable widgets on it (keys of WIDGET_IDS).
 SCREEN_IDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "dashboard": (("back", "sort", "reverse", "fed"), ("table", "panel")),

@@ -12,6 +12,7 @@ from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.drivers.linux_driver import LinuxDriver
+from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -31,7 +32,7 @@ from capgap.ui.internals.lifeline import (
     terminal_alive,
     terminal_fd,
 )
-from capgap.ui.messages import SnapshotReady
+from capgap.ui.messages import DetailsWanted, OpenSector, OpenSymbol, SnapshotReady
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.feeds import FeedsScreen
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from textual.types import AnimationLevel
 
     from capgap.engine.startup import MonitorEngine
+    from capgap.ui.host import CapgapHost
 
 ENGINE_WORKER = "engine"
 
@@ -78,6 +80,9 @@ class CapgapApp(App[None]):
         Binding("ctrl+l", "redraw", "Redraw", id="redraw", show=False),
         Binding("ctrl+z", "suspend", "Suspend", id="suspend", show=False),
     ]
+
+    #: The time window of the charts ("1m", "3m", "6m", "ytd", "1y"); live screens watch it.
+    window = var("1y")
 
     def __init__(
         self,
@@ -106,10 +111,6 @@ class CapgapApp(App[None]):
             self.animation_level = animation_level
         self._state_path = state_path
         self.latest: Snapshot | None = None
-        #: How many snapshots have arrived (tests wait on it).
-        self.received = 0
-        #: The time window of the charts ("1m", "3m", "6m", "ytd", "1y").
-        self.window = "1y"
         self.aliases = dict(self.settings.universe.aliases)
         self.alerts = AlertMonitor(self.settings.alerts)
         self._focus: tuple[str | None, str | None] | None = None
@@ -243,7 +244,6 @@ class CapgapApp(App[None]):
         """Raise due alerts and show the snapshot on the top live screen, in one repaint."""
         snapshot = message.snapshot
         self.latest = snapshot
-        self.received += 1
         for alert in self.alerts.check(snapshot):
             self.notify(
                 alert.message,
@@ -282,8 +282,9 @@ class CapgapApp(App[None]):
 
     # Navigation: every screen is pushed on the stack, so Esc goes back one level.
 
-    def request_focus(self, sector: str | None, symbol: str | None) -> None:
+    def on_details_wanted(self, message: DetailsWanted) -> None:
         """Ask the engine for drilldown details (only when they change: focus polls at once)."""
+        sector, symbol = message.sector, message.symbol
         if (sector, symbol) != self._focus:
             self._focus = (sector, symbol)
             self.engine.focus(sector=sector, symbol=symbol)
@@ -315,13 +316,13 @@ class CapgapApp(App[None]):
                     return quote.name
         return self.aliases.get(symbol, symbol)
 
-    def open_sector(self, name: str, kind: str = "sector") -> None:
+    def on_open_sector(self, message: OpenSector) -> None:
         """Open a sector's (or watchlist's) constituents."""
-        self.push_screen(SectorScreen(name, kind=kind))
+        self.push_screen(SectorScreen(message.name, kind=message.kind))
 
-    def open_symbol(self, symbol: str) -> None:
+    def on_open_symbol(self, message: OpenSymbol) -> None:
         """Open a symbol's screen."""
-        self.push_screen(SymbolScreen(symbol))
+        self.push_screen(SymbolScreen(message.symbol))
 
     def action_open_spread(self) -> None:
         """Open the spread screen (not on top of itself)."""
@@ -363,11 +364,8 @@ class CapgapApp(App[None]):
     # Switches.
 
     def action_set_window(self, window: str) -> None:
-        """Set the time window of the charts."""
+        """Set the time window of the charts (the live screens watch it)."""
         self.window = window
-        for screen in self.screen_stack:
-            if isinstance(screen, LiveScreen):
-                screen.window_changed()
 
     def action_step_window(self, by: int) -> None:
         """Move to the next (1) or previous (-1) time window."""
@@ -380,10 +378,10 @@ class CapgapApp(App[None]):
     def action_cycle_theme(self) -> None:
         """Switch to the next capgap theme and say which it is."""
         name = theme_cycle(self._capgap_themes, self.theme)
-        self.set_theme(name)
+        self.action_set_theme(name)
         self.notify(name, title="theme", timeout=2, markup=False)
 
-    def set_theme(self, name: str) -> None:
+    def action_set_theme(self, name: str) -> None:
         """Switch theme (remembered for the next start by the theme-changed signal)."""
         self.theme = name
 
@@ -423,5 +421,10 @@ class CapgapApp(App[None]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """Offer capgap's commands first, then Textual's own."""
-        yield from capgap_commands(self)
+        yield from capgap_commands(self, self.engine, self._capgap_themes)
         yield from super().get_system_commands(screen)
+
+
+if TYPE_CHECKING:
+    # Screens read the app through CapgapHost (they never import it): mypy holds the app to it.
+    _HOST: type[CapgapHost] = CapgapApp

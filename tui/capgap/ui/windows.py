@@ -1,18 +1,25 @@
-"""The time windows of the charts and the keys that switch them (ids match tui/keys.py)."""
+"""The key bindings that switch the charts' time window, derived from the one window table."""
 
 from __future__ import annotations
 
 from textual.binding import Binding
 
+from capgap.core.chart_windows import CHART_WINDOW_IDS, CHART_WINDOWS
+
 #: Windows in order, by the keys the analytics use.
-WINDOWS = ("1m", "3m", "6m", "ytd", "1y")
+WINDOWS = CHART_WINDOW_IDS
 
 WINDOW_BINDINGS = [
-    Binding("1", "app.set_window('1m')", "1M", show=False, id="window_1m"),
-    Binding("3", "app.set_window('3m')", "3M", show=False, id="window_3m"),
-    Binding("6", "app.set_window('6m')", "6M", show=False, id="window_6m"),
-    Binding("y", "app.set_window('ytd')", "YTD", show=False, id="window_ytd"),
-    Binding("Y", "app.set_window('1y')", "1Y", show=False, id="window_1y"),
+    *(
+        Binding(
+            window.key,
+            f"app.set_window({window.id!r})",
+            window.label,
+            show=False,
+            id=window.binding_id,
+        )
+        for window in CHART_WINDOWS
+    ),
     Binding("right_square_bracket", "app.step_window(1)", "Window", id="window_next"),
     Binding("left_square_bracket", "app.step_window(-1)", "Window", show=False, id="window_prev"),
 ]

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer
 
 from capgap.core.clock import Clock
 from capgap.core.snapshot import Snapshot
+from capgap.ui.messages import OpenSector
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.fed_panel import FedPanel
 from capgap.ui.widgets.ratio_chart import RatioChart
@@ -46,19 +47,18 @@ class DashboardScreen(LiveScreen):
         self._demo = demo
         self._source_label = source_label
         self.latest: Snapshot | None = None
-        self.applied = 0
 
     def compose(self) -> ComposeResult:
         """Status on top, the panels, the sectors table, the key bindings at the bottom."""
-        yield StatusLine(self._clock, demo=self._demo, source_label=self._source_label)
+        yield StatusLine(self._clock, demo=self._demo, source_label=self._source_label, id="status")
         with Horizontal(id="top"):
             with Vertical(id="left"):
-                yield SpreadPanel()
+                yield SpreadPanel(id="spread")
                 with Vertical(id="side"):
-                    yield FedPanel(self._clock)
-                    yield StylePanel()
-            yield RatioChart()
-        yield SectorsTable()
+                    yield FedPanel(self._clock, id="fed")
+                    yield StylePanel(id="style")
+            yield RatioChart(id="ratio-chart")
+        yield SectorsTable(id="sectors")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -79,14 +79,13 @@ class DashboardScreen(LiveScreen):
         self.query_one(StylePanel).apply(snapshot.style)
         self.query_one(SectorsTable).apply(snapshot.sectors)
         self.latest = snapshot
-        self.applied += 1
 
     def _plot_ratio(self, snapshot: Snapshot) -> None:
         self.query_one(RatioChart).apply(
             snapshot.spread.ratio_history, self.capgap.window, snapshot.today
         )
 
-    def window_changed(self) -> None:
+    def window_changed(self, window: str) -> None:
         """Redraw the ratio chart over the new window."""
         if self.latest is not None:
             self._plot_ratio(self.latest)
@@ -95,7 +94,7 @@ class DashboardScreen(LiveScreen):
         """Enter on a sector opens its constituents."""
         event.stop()
         if event.row_key.value is not None:
-            self.capgap.open_sector(str(event.row_key.value))
+            self.post_message(OpenSector(str(event.row_key.value)))
 
     def replay_ended(self, at: datetime) -> None:
         """Keep the last figures and say the replay is over."""

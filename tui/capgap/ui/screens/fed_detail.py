@@ -201,11 +201,17 @@ class RatePathChart(ThemedPlot):
 
     DEFAULT_CLASSES = "box"
 
-    def __init__(self) -> None:
-        super().__init__(id="rate-path")
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.border_title = "Implied rate path, %"
         self._path: tuple[PathPoint, ...] | None = None
-        self.redraws = 0
 
     def apply(self, path: tuple[PathPoint, ...]) -> bool:
         """Replot when the path changed; return whether it did."""
@@ -216,7 +222,6 @@ class RatePathChart(ThemedPlot):
         rates = [rate for _label, rate in path]
         ticks = (positions, [label for label, _rate in path])
         self.draw_line(positions, rates, ticks, (-0.2, len(path) - 0.8))
-        self.redraws += 1
         return True
 
 
@@ -236,12 +241,12 @@ class FedDetailScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         """Summary, meetings, then the path chart beside the futures, the rule, the keys."""
-        yield Breadcrumb(demo=self.capgap.engine.demo)
+        yield Breadcrumb(demo=self.capgap.engine.demo, id="breadcrumb")
         yield Plain(self._next_content(), id="fed-next", markup=False)
         yield Plain(summary_content(self._fed), id="fed-summary", markup=False)
         yield MeetingsTable(id="fed-meetings", title=MeetingsTable.TITLE)
         with Horizontal(id="fed-detail-lower"):
-            yield RatePathChart()
+            yield RatePathChart(id="rate-path")
             yield FuturesTable(id="fed-futures", title="30-day Fed funds futures")
         rule = Plain(rule_content(self._fed), id="fed-rule", markup=False, classes="box")
         rule.border_title = "Today's numbers: which month anchors"

@@ -62,7 +62,7 @@ class FeedsScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         """Breadcrumb, the feeds' panel (it scrolls when long) and the keys."""
-        yield Breadcrumb(demo=self.capgap.engine.demo)
+        yield Breadcrumb(demo=self.capgap.engine.demo, id="breadcrumb")
         with VerticalScroll(id="feeds-scroll"):
             panel = Plain(Content("waiting for data…"), id="feeds", classes="box", markup=False)
             panel.border_title = "Feeds"

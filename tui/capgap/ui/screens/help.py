@@ -72,8 +72,22 @@ class HelpTable(DataTable[Text]):
 
     BINDINGS = VIM_TABLE_BINDINGS
 
-    def __init__(self) -> None:
-        super().__init__(id="help-keys", cursor_type="row", zebra_stripes=True)
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            cursor_type="row",
+            zebra_stripes=True,
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
         self._rows: tuple[Row, ...] = ()
         self._does = 0
 
@@ -135,14 +149,14 @@ class HelpScreen(ModalScreen[None]):
         """Lay out the bindings table and a note on remapping."""
         with Vertical() as box:
             box.border_title = "Keys"
-            yield HelpTable()
+            yield HelpTable(id="help-keys")
             yield Static(
                 'Remap any key in the config: [keymap] <id> = "keys" '
                 "(see `capgap config --default`). Ctrl+P opens the command palette.",
                 id="help-note",
                 markup=False,
             )
-        yield TooSmall()
+        yield TooSmall(id="too-small")
 
     def on_mount(self) -> None:
         """Fill the table."""

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, cast
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from capgap.core.snapshot import Snapshot
 from capgap.ui import sizes
+from capgap.ui.host import CapgapHost
+from capgap.ui.messages import DetailsWanted
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.too_small import TooSmall
-
-if TYPE_CHECKING:
-    from capgap.ui.app import CapgapApp
 
 
 class LiveScreen(Screen[None]):
@@ -34,16 +33,14 @@ class LiveScreen(Screen[None]):
     crumb = "capgap"
 
     @property
-    def capgap(self) -> CapgapApp:
-        """The app, typed."""
-        from capgap.ui.app import CapgapApp
-
-        assert isinstance(self.app, CapgapApp)
-        return self.app
+    def capgap(self) -> CapgapHost:
+        """The app's state this screen reads, typed (the app satisfies CapgapHost)."""
+        return cast(CapgapHost, self.app)
 
     def on_mount(self) -> None:
-        """Add the too-small notice, shown instead of the screen below the minimum size."""
-        self.mount(TooSmall())
+        """Add the too-small notice; follow the app's chart window from now on."""
+        self.mount(TooSmall(id="too-small"))
+        self.watch(self.app, "window", self.window_changed, init=False)
 
     def focus_target(self) -> tuple[str | None, str | None]:
         """Return the (sector or watchlist, symbol) whose details this screen needs."""
@@ -52,13 +49,13 @@ class LiveScreen(Screen[None]):
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Show a snapshot (subclasses render their part of it)."""
 
-    def window_changed(self) -> None:
+    def window_changed(self, window: str) -> None:
         """Redraw what follows the charts' time window (subclasses with charts)."""
 
     def on_screen_resume(self) -> None:
         """Ask the engine for this screen's details and catch up with the latest snapshot."""
         app = self.capgap
-        app.request_focus(*self.focus_target())
+        self.post_message(DetailsWanted(*self.focus_target()))
         for crumb in self.query(Breadcrumb):
             crumb.show_trail(app.trail())
         if app.latest is not None:

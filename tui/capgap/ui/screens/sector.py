@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from capgap.core.snapshot import SectorDetail, SectorRow, Snapshot
 from capgap.ui.format import missing, short_sector, signed_content
 from capgap.ui.glyphs import glyphs
+from capgap.ui.messages import OpenSymbol
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.constituents_table import ConstituentsTable
@@ -68,9 +69,9 @@ class SectorScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         """Breadcrumb, summary, the table, the filter box (hidden until `/`) and the keys."""
-        yield Breadcrumb(demo=self.capgap.engine.demo)
+        yield Breadcrumb(demo=self.capgap.engine.demo, id="breadcrumb")
         yield Plain(summary_content(None, self.target), id="sector-summary", markup=False)
-        yield ConstituentsTable()
+        yield ConstituentsTable(id="constituents")
         filter_box = Input(placeholder="filter: symbol or name (Enter keeps, Esc clears)")
         filter_box.id = "filter"
         filter_box.display = False
@@ -99,7 +100,7 @@ class SectorScreen(LiveScreen):
         """Enter on a constituent opens its symbol screen."""
         event.stop()
         if event.row_key.value is not None:
-            self.capgap.open_symbol(str(event.row_key.value))
+            self.post_message(OpenSymbol(str(event.row_key.value)))
 
     def action_cycle_sort(self) -> None:
         """Sort on the next column."""

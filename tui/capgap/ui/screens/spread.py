@@ -9,6 +9,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import Footer, Static
 
+from capgap.core.chart_windows import CHART_WINDOWS
 from capgap.core.snapshot import Snapshot, WindowStats
 from capgap.market.windows import WINDOW_LABELS, window_stats
 from capgap.ui.format import fmt_plain, signed_content
@@ -20,11 +21,14 @@ from capgap.ui.widgets.ratio_chart import RatioChart
 from capgap.ui.widgets.spread_panel import SpreadPanel
 from capgap.ui.windows import WINDOW_BINDINGS
 
+#: The keys of the windows, as the hint under the chart lists them ("1 3 6 y Y").
+WINDOW_KEYS = " ".join(window.key for window in CHART_WINDOWS)
+
 
 def window_content(stats: WindowStats | None, window: str) -> Content:
     """Return the window's line: the base and last ratio, its change, low and high."""
     label = WINDOW_LABELS.get(window, window)
-    keys = Content.styled("   keys 1 3 6 y Y [ ]", "$foreground-muted")
+    keys = Content.styled(f"   keys {WINDOW_KEYS} [ ]", "$foreground-muted")
     if stats is None:
         return Content.assemble((f"{label}: ", "bold"), "no history", keys)
     dot = f"  {glyphs().dot}  "
@@ -51,7 +55,7 @@ class SpreadScreen(LiveScreen):
 
     def compose(self) -> ComposeResult:
         """Breadcrumb, the spread panel, the window's statistics, the chart and the keys."""
-        yield Breadcrumb(demo=self.capgap.engine.demo)
+        yield Breadcrumb(demo=self.capgap.engine.demo, id="breadcrumb")
         panel = SpreadPanel(id="spread-full")
         panel.can_focus = False  # Enter on it would open this very screen
         yield panel
@@ -72,7 +76,7 @@ class SpreadScreen(LiveScreen):
         show(self.query_one("#window-stats", Static), stats)
         self.query_one("#spread-chart", RatioChart).apply(history, window, today)
 
-    def window_changed(self) -> None:
+    def window_changed(self, window: str) -> None:
         """Redraw the chart and the statistics over the new window."""
         if self.capgap.latest is not None:
             self._show_window(self.capgap.latest)

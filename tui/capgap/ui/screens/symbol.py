@@ -102,7 +102,7 @@ class SymbolScreen(LiveScreen):
     def compose(self) -> ComposeResult:
         """Breadcrumb, the price, the two charts, the statistics and the keys."""
         self.crumb = self.capgap.aliases.get(self.symbol, self.symbol)
-        yield Breadcrumb(demo=self.capgap.engine.demo)
+        yield Breadcrumb(demo=self.capgap.engine.demo, id="breadcrumb")
         yield Plain(head_content(None, self.symbol, self.crumb), id="symbol-head", markup=False)
         with Horizontal(id="symbol-charts"):
             yield LineChart(id="intraday-chart", title="Today, 1-minute closes")
@@ -143,7 +143,7 @@ class SymbolScreen(LiveScreen):
         set_title(chart, f"Daily closes, {WINDOW_LABELS.get(window, window)}")
         chart.plot([point.close for point in shown], month_ticks(days, 2 if len(days) > 130 else 1))
 
-    def window_changed(self) -> None:
+    def window_changed(self, window: str) -> None:
         """Redraw the daily chart over the new window."""
         if self.capgap.latest is not None:
             self._plot_daily(self.capgap.latest.today)

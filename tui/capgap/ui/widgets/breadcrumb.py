@@ -52,8 +52,16 @@ class Breadcrumb(Horizontal):
     Breadcrumb #crumb-paused { color: $warning; text-style: bold; }
     """
 
-    def __init__(self, *, demo: bool) -> None:
-        super().__init__(id="breadcrumb")
+    def __init__(
+        self,
+        *,
+        demo: bool,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._demo = demo
         self._feeds_fine = True
         self._crumbs: tuple[str, ...] = ()

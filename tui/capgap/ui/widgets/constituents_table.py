@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 
 from capgap.core.snapshot import ConstituentRow
@@ -35,18 +37,25 @@ class ConstituentsTable(SortedTable):
         ("symbol", "Symbol", False),
     )
 
-    def __init__(self) -> None:
-        super().__init__(id="constituents", title="Constituents")
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(title="Constituents", name=name, id=id, classes=classes, disabled=disabled)
         self._rows: tuple[ConstituentRow, ...] = ()
         self._filter = ""
-        self._aliases: dict[str, str] = {}
+        self._aliases: Mapping[str, str] = {}
 
     @property
     def filter_text(self) -> str:
         """The filter in force ("" shows every row)."""
         return self._filter
 
-    def set_aliases(self, aliases: dict[str, str]) -> None:
+    def set_aliases(self, aliases: Mapping[str, str]) -> None:
         """Show the user's aliases instead of provider symbols."""
         self._aliases = aliases
 

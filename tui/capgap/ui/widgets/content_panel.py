@@ -16,8 +16,23 @@ class ContentPanel(Plain):
     ContentPanel { height: auto; }
     """
 
-    def __init__(self, *, id: str, title: str) -> None:
-        super().__init__(Content("waiting for data…"), id=id, markup=False)
+    def __init__(
+        self,
+        *,
+        title: str,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            Content("waiting for data…"),
+            markup=False,
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
         self.border_title = title
         self._shown: Content | None = None
 

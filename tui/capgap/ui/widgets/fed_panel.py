@@ -129,8 +129,16 @@ class FedPanel(Vertical, can_focus=True):
     FedPanel Static { height: 1; }
     """
 
-    def __init__(self, clock: Clock) -> None:
-        super().__init__(id="fed")
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.border_title = "Next FOMC"
         self._clock = clock
         self._statement_at: datetime | None = None

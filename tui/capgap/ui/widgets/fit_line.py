@@ -26,8 +26,17 @@ class FitLine(Plain):
     FitLine { height: 1; }
     """
 
-    def __init__(self, *variants: Content, id: str) -> None:
-        super().__init__(variants[0], id=id, markup=False)
+    def __init__(
+        self,
+        *variants: Content,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            variants[0], markup=False, name=name, id=id, classes=classes, disabled=disabled
+        )
         self._variants: tuple[Content, ...] = variants
         self._shown: Content = variants[0]
 

@@ -90,8 +90,23 @@ class KeyedTable(QuietTable):
     #: key, label, width, right-aligned (the numbers)
     COLUMNS: ClassVar[tuple[tuple[str, str, int, bool], ...]] = ()
 
-    def __init__(self, *, id: str, title: str) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+    def __init__(
+        self,
+        *,
+        title: str,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            cursor_type="row",
+            zebra_stripes=True,
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
         self.border_title = title
         self._pending: Sequence[tuple[str, Mapping[str, Cell]]] | None = None
 
@@ -119,8 +134,14 @@ class KeyedTable(QuietTable):
         # Plain Text: market strings never pass through markup.
         return Text(cell, justify="right" if right else "left")
 
-    def update_rows(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> bool:
-        """Add, update and remove rows by key, touching only changed cells; True if rows moved."""
+    def update_rows(
+        self, rows: Sequence[tuple[str, Mapping[str, Cell]]], *, remeasure: bool = False
+    ) -> bool:
+        """Add, update and remove rows by key, touching only changed cells; True if rows moved.
+
+        ``remeasure``: the column widths changed since the last update, so the table must
+        measure them again and repaint whole (each changed cell goes through ``update_cell``).
+        """
         if not self.columns:
             self._pending = rows
             return False
@@ -143,7 +164,11 @@ class KeyedTable(QuietTable):
                 for column, text in texts.items()
                 if not same_cell(self.get_cell(key, column), text)
             }
-            self.set_row_quietly(key, changed)
+            if remeasure:
+                for column, text in changed.items():
+                    self.update_cell(key, column, text, update_width=True)
+            else:
+                self.set_row_quietly(key, changed)
         return added or bool(removed)
 
     def sync(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:
@@ -164,8 +189,16 @@ class SortedTable(KeyedTable):
     #: column key, label, starts descending
     SORTS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
 
-    def __init__(self, *, id: str, title: str) -> None:
-        super().__init__(id=id, title=title)
+    def __init__(
+        self,
+        *,
+        title: str,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(title=title, name=name, id=id, classes=classes, disabled=disabled)
         self._title = title
         self._sort_index = 0
         self._descending = self.SORTS[0][2] if self.SORTS else False
@@ -205,10 +238,12 @@ class SortedTable(KeyedTable):
         """Return '▲+0.19' coloured by direction, carrying the value for sorting."""
         return signed_cell(value, self._styles, decimals)
 
-    def show(self, rows: Sequence[tuple[str, Mapping[str, Cell]]]) -> None:
-        """Update the rows by key and keep them in the current sort."""
+    def show(
+        self, rows: Sequence[tuple[str, Mapping[str, Cell]]], *, remeasure: bool = False
+    ) -> None:
+        """Update the rows by key and keep them in the current sort (see update_rows)."""
         first = not self.row_count
-        self.update_rows(rows)
+        self.update_rows(rows, remeasure=remeasure)
         self.resort()
         if first and self.row_count:
             # The first fill starts at the top, not wherever the first row added was sorted to.

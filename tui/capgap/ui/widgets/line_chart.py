@@ -66,13 +66,20 @@ class LineChart(ThemedPlot):
 
     DEFAULT_CLASSES = "box"
 
-    def __init__(self, *, id: str, title: str) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self,
+        *,
+        title: str,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self.border_title = title
         self._values: tuple[float, ...] = ()
         self._ticks: Ticks = ([], [])
         self._key: SeriesKey = series_key((), 0)
-        self.redraws = 0
 
     def plot(self, values: Sequence[float], ticks: Ticks) -> bool:
         """Replot when the line changed visibly; return whether it did."""
@@ -84,7 +91,6 @@ class LineChart(ThemedPlot):
         self._key = key
         positions = [float(i) for i in range(len(values))]
         self.draw_line(positions, values, ticks, (0, max(len(values) - 1, 1)))
-        self.redraws += 1
         return True
 
     def on_resize(self) -> None:

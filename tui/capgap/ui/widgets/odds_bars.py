@@ -213,8 +213,15 @@ class OddsBars(Widget):
     OddsBars { height: 1fr; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._odds: tuple[MeetingOdds, ...] = ()
         self._error: str | None = None
         self._current: tuple[float, float] | None = None

@@ -21,8 +21,17 @@ def history_key(history: tuple[RatioPoint, ...], rows: int) -> HistoryKey:
 class RatioChart(LineChart):
     """A line of snapshot.spread.ratio_history over the chosen window."""
 
-    def __init__(self, *, id: str = "ratio-chart") -> None:
-        super().__init__(id=id, title="RUT/SPX ratio, 1Y")
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            title="RUT/SPX ratio, 1Y", name=name, id=id, classes=classes, disabled=disabled
+        )
 
     def apply(self, history: tuple[RatioPoint, ...], window: str, today: date) -> bool:
         """Replot the window from its base when it changed visibly; return whether it did.

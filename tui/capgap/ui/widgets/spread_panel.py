@@ -103,8 +103,17 @@ class SpreadPanel(ContentPanel, can_focus=True):
         Binding("enter", "app.open_spread", "Spread", id="open"),
     ]
 
-    def __init__(self, *, id: str = "spread") -> None:
-        super().__init__(id=id, title="Large vs small caps")
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            title="Large vs small caps", name=name, id=id, classes=classes, disabled=disabled
+        )
 
     def apply(self, spread: SpreadSnapshot) -> None:
         """Show a new SpreadSnapshot."""

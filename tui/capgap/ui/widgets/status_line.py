@@ -192,8 +192,18 @@ def item_cells(widget: Widget) -> int:
 class StatusLine(Horizontal):
     """Top row; the clock and the data age change every second (the screen ticks them)."""
 
-    def __init__(self, clock: Clock, *, demo: bool, source_label: str) -> None:
-        super().__init__(id="status")
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        demo: bool,
+        source_label: str,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._clock = clock
         self._demo = demo
         self._source_label = source_label

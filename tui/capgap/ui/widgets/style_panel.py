@@ -25,8 +25,21 @@ def style_content(style: StyleSnapshot) -> Content:
 class StylePanel(ContentPanel):
     """One line under the Fed panel."""
 
-    def __init__(self) -> None:
-        super().__init__(id="style", title=f"Value {glyphs().minus} growth")
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            title=f"Value {glyphs().minus} growth",
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
 
     def apply(self, style: StyleSnapshot) -> None:
         """Show a new StyleSnapshot."""

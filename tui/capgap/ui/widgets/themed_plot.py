@@ -65,8 +65,15 @@ class ThemedPlot(PlotextPlot):
     ThemedPlot > .themed-plot--line { color: $primary; }
     """
 
-    def __init__(self, *, id: str) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._line: tuple[list[float], list[float], Ticks, tuple[float, float]] | None = None
         #: False until the first draw: a chart waiting for its first data is blank, not empty.
         self.drawn = False

@@ -26,5 +26,18 @@ class TooSmall(FitLine):
     TooSmall { display: none; width: 100%; text-align: center; text-style: bold; }
     """
 
-    def __init__(self) -> None:
-        super().__init__(*too_small_variants(MIN_WIDTH, MIN_HEIGHT), id="too-small")
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(
+            *too_small_variants(MIN_WIDTH, MIN_HEIGHT),
+            name=name,
+            id=id,
+            classes=classes,
+            disabled=disabled,
+        )
