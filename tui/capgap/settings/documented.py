@@ -8,7 +8,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import date
 
-from capgap.alerts.watch import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import (
     COLOR_SYSTEMS,
     DIRECTIONS,
