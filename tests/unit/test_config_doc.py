@@ -9,9 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from capgap.alerts.watch import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.cli.main import main
 from capgap.core.toml import toml_string
+from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import (
     ALERT_KEYS,
     COLOR_SYSTEMS,

@@ -11,28 +11,7 @@ from typing import Literal
 from capgap.core.format import compact_countdown, fmt_signed, index_label
 from capgap.core.snapshot import Snapshot
 from capgap.core.text import fmt_day, fmt_ny_time
-from capgap.settings.alert_rules import (
-    AlertRule,
-    Direction,
-    FeedDown,
-    FomcSoon,
-    SectorSpread,
-    SpreadCross,
-    SpreadMetric,
-)
-
-__all__ = [
-    "Alert",
-    "AlertMonitor",
-    "AlertRule",
-    "Direction",
-    "FeedDown",
-    "FomcSoon",
-    "SectorSpread",
-    "SpreadCross",
-    "SpreadMetric",
-]
-
+from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
 
 Severity = Literal["information", "warning", "error"]
 
