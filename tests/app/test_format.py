@@ -161,3 +161,12 @@ def test_ascii_writes_every_panel_figure_in_ascii() -> None:
     finally:
         use_ascii(False)
     assert "β60" in spread_content(spread).plain and missing() == "—"
+
+
+def test_a_figure_that_is_not_a_number_is_missing_not_nan() -> None:
+    # As the tmux line and the table write it: no "+nan" nor "+inf" in a signed cell.
+    for value in (float("nan"), float("inf"), float("-inf")):
+        assert fmt_signed(value, 2, "%") == missing()
+        content = signed_content(value, suffix="%")
+        assert content.plain == f" {missing()}"
+        assert content.spans == []

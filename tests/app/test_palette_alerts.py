@@ -16,9 +16,9 @@ from app_support import (
     screen_lines,
     wait_for,
 )
-from capgap.alerts.watch import SectorSpread
 from capgap.core.clock import ManualClock
 from capgap.engine.loop import demo_engine
+from capgap.settings.alert_rules import SectorSpread
 from capgap.settings.config import Settings
 from capgap.settings.keys import KNOWN_BINDINGS
 from capgap.ui.app import CapgapApp

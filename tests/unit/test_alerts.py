@@ -14,10 +14,6 @@ from capgap.alerts.watch import (
     SECTOR_HYSTERESIS_PP,
     Alert,
     AlertMonitor,
-    FeedDown,
-    FomcSoon,
-    SectorSpread,
-    SpreadCross,
 )
 from capgap.core.market_types import FomcDecision, MarketSession
 from capgap.core.snapshot import (
@@ -33,6 +29,7 @@ from capgap.core.snapshot import (
     StyleSnapshot,
     Valuation,
 )
+from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -9,8 +9,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from capgap.alerts.watch import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.cli.main import main
+from capgap.core.toml import toml_string
+from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import (
     ALERT_KEYS,
     COLOR_SYSTEMS,
@@ -21,7 +22,6 @@ from capgap.settings.config import (
     Settings,
     load_settings,
 )
-from capgap.settings.documented import toml_string
 from capgap.settings.keys import KNOWN_BINDINGS
 
 

@@ -4,16 +4,15 @@ load_settings, whatever the file holds."""
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
-from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from capgap.cli.main import main
+from capgap.core.toml import toml_key, toml_value
 from capgap.settings.config import ALERT_KEYS, SECTION_KEYS, ConfigError, find_config, load_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -142,34 +141,6 @@ _VALUES = st.recursive(
 )
 
 
-def _toml_key(key: str) -> str:
-    escaped = "".join(f"\\u{ord(c):04X}" if not c.isprintable() or c in '"\\' else c for c in key)
-    return f'"{escaped}"'
-
-
-def _toml_value(value: Any) -> str:
-    """Write a value as TOML (inline tables and arrays for the nested ones)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return (
-            "nan"
-            if math.isnan(value)
-            else ("inf" if value > 0 else "-inf")
-            if math.isinf(value)
-            else repr(value)
-        )
-    if isinstance(value, str):
-        return _toml_key(value)
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-
-
 def _known_keys(section: str) -> list[str]:
     """The keys a section takes: most generated keys are these, so the values get checked."""
     if section == "alerts":
@@ -190,7 +161,7 @@ def _documents(draw: st.DrawFn) -> str:
             if section == "alerts":
                 # Every alert needs a kind: mostly a real one, its other keys then checked.
                 pairs["kind"] = draw(st.one_of(st.sampled_from(sorted(ALERT_KEYS)), _VALUES))
-            lines += [f"{_toml_key(key)} = {_toml_value(value)}" for key, value in pairs.items()]
+            lines += [f"{toml_key(key)} = {toml_value(value)}" for key, value in pairs.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from capgap.alerts.watch import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.cli.main import main
+from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import (
     ConfigError,
     CustomSector,

@@ -43,3 +43,17 @@ def test_dates_are_written_one_way_in_every_text_output(capsys):
     for text in outputs:
         assert DAY.search(text), text
         assert not OTHER_DATES.search(DAY.sub("", text)), text
+
+
+def test_the_table_writes_a_signed_figure_as_the_screen_does():
+    # A change that rounds to zero has no sign (never "-0.00"), and a figure that is not a
+    # number is n/a: the table, the tmux line and the screen write signed figures one way.
+    from capgap.cli.report import render_table
+    from capgap.ui.format import fmt_signed as screen_signed
+    from test_report_tmux import snap
+
+    table = render_table(snap(large=("^GSPC", -0.004), small=("^RUT", float("nan")), gap=-0.001))
+    rows = {line.split()[0]: line.split() for line in table.splitlines() if line.startswith("^")}
+    assert rows["^GSPC"][-1] == screen_signed(-0.004, 2) == "0.00"
+    assert rows["^RUT"][-1] == "n/a"
+    assert "small - large pp  1D 0.00 " in table

@@ -9,7 +9,8 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from capgap.cli.report import compact_countdown, fmt_signed, format_tmux, index_label
+from capgap.cli.report import format_tmux
+from capgap.core.format import compact_countdown, fmt_signed, index_label
 from capgap.core.market_types import FomcDecision, MarketSession
 from capgap.core.snapshot import (
     FedSnapshot,
@@ -269,3 +270,27 @@ async def test_the_sample_session_at_the_close_gives_the_documented_line():
     expected = f"DEMO SPX {spx:+.2f}% RUT {rut:+.2f}% gap {rut - spx:+.2f}pp FOMC 4d22h"
     assert expected == "DEMO SPX +0.19% RUT -0.38% gap -0.58pp FOMC 4d22h"
     assert format_tmux(snapshot) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "figure"),
+    [
+        (0.1937, "+0.19%"),
+        (9.994, "+9.99%"),
+        (9.996, "+10.0%"),  # rounds to 10.00: one decimal less, as 10.004 gets
+        (-9.996, "-10.0%"),
+        (12.345, "+12.3%"),
+        (99.96, "+100%"),  # rounds to 100.0: no decimal, as 100.04 gets
+        (-123.4, "-123%"),
+        (-0.004, "0.00%"),
+    ],
+)
+def test_the_screen_and_the_tmux_line_write_a_change_alike(value, figure):
+    # The spread panel and the tmux line show an index's change at the precision its size
+    # allows; the size is that of the figure as rounded, so 9.996 is "+10.0" on both.
+    from capgap.ui.format import fit_decimals as screen_decimals
+    from capgap.ui.format import fmt_signed as screen_signed
+
+    line = format_tmux(snap(large=("^GSPC", value)))
+    assert line.split(" ")[1] == figure
+    assert screen_signed(value, screen_decimals(value), "%") == figure

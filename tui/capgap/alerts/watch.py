@@ -8,31 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from capgap.cli.report import compact_countdown, fmt_signed, index_label
-from capgap.core.market_types import NEW_YORK
+from capgap.core.format import compact_countdown, fmt_signed, index_label
 from capgap.core.snapshot import Snapshot
-from capgap.settings.alert_rules import (
-    AlertRule,
-    Direction,
-    FeedDown,
-    FomcSoon,
-    SectorSpread,
-    SpreadCross,
-    SpreadMetric,
-)
-
-__all__ = [
-    "Alert",
-    "AlertMonitor",
-    "AlertRule",
-    "Direction",
-    "FeedDown",
-    "FomcSoon",
-    "SectorSpread",
-    "SpreadCross",
-    "SpreadMetric",
-]
-
+from capgap.core.text import fmt_day, fmt_ny_time
+from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
 
 Severity = Literal["information", "warning", "error"]
 
@@ -41,9 +20,6 @@ Severity = Literal["information", "warning", "error"]
 GAP_HYSTERESIS_PP = 0.05
 RATIO_HYSTERESIS = 0.0005
 SECTOR_HYSTERESIS_PP = 0.05
-
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +151,8 @@ class _FomcWatch:
         if self.fired_for is not None or not 0 <= left <= self.rule.minutes * 60:
             return []
         self.fired_for = decision.statement_at
-        local = decision.statement_at.astimezone(NEW_YORK)
-        day = decision.date
-        when = f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {local:%H:%M} ET"
+        at = fmt_ny_time(decision.statement_at, seconds=False)
+        when = f"{fmt_day(decision.date, year=False)} {at} ET"
         return [
             Alert(
                 self.rule,

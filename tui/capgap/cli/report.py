@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import math
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from capgap.analytics.serialize import snapshot_to_dict
+from capgap.core.format import NA, compact_countdown, fmt_fitted, fmt_signed, index_label
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import Snapshot
 from capgap.core.text import fmt_day, fmt_ny_moment, fmt_ny_time
@@ -22,10 +22,6 @@ def render_json(snapshot: Snapshot) -> str:
     return json.dumps(snapshot_to_dict(snapshot), indent=2, allow_nan=False) + "\n"
 
 
-#: Shown where a figure is missing in plain-text output (ASCII: status bars and pipes).
-NA = "n/a"
-#: Short names of the benchmark indices in one-line output.
-INDEX_LABELS = {"^GSPC": "SPX", "^RUT": "RUT"}
 #: Longest label of another symbol in the tmux line (keeps the line within 60 columns).
 #: Four characters per index label keep the worst case (DEMO, 100+ days, stale) in 60 columns.
 _TMUX_LABEL_MAX = 4
@@ -33,46 +29,6 @@ _TMUX_LABEL_MAX = 4
 
 def _num(value: float | None, fmt: str) -> str:
     return NA if value is None else format(value, fmt)
-
-
-def index_label(symbol: str) -> str:
-    """Return the short name of an index: 'SPX' for ^GSPC, 'RUT' for ^RUT, else the symbol."""
-    return INDEX_LABELS.get(symbol, symbol)
-
-
-def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
-    """Format a signed figure as the UI does: '+0.19', '-0.58', '0.00' (never '-0.00'), or n/a."""
-    if value is None or not math.isfinite(value):
-        return NA
-    shown = round(value, decimals)
-    if shown == 0:
-        return f"{0.0:.{decimals}f}{suffix}"
-    return f"{shown:+.{decimals}f}{suffix}"
-
-
-def _fit_signed(value: float | None, suffix: str) -> str:
-    # Fewer decimals as a figure grows, so a wild move cannot widen a status bar: 1.23, 12.3, 123.
-    size = abs(value) if value is not None and math.isfinite(value) else 0.0
-    decimals = 0 if size >= 99.95 else 1 if size >= 9.995 else 2
-    return fmt_signed(value, decimals, suffix)
-
-
-def compact_countdown(seconds: float) -> str:
-    """Format a duration compactly: '4d22h' from a day, '5h12m' from an hour, '38m', '<1m'.
-
-    Units below the largest one are zero-padded ('4d05h', '5h02m') so the width is steady.
-    """
-    whole = max(0, int(seconds))
-    if whole < 60:
-        return "<1m"
-    minutes = whole // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
 
 
 def _tmux_fomc(snapshot: Snapshot) -> str:
@@ -99,8 +55,8 @@ def format_tmux(snapshot: Snapshot) -> str:
     parts = ["DEMO"] if snapshot.demo else []
     for quote in (spread.large, spread.small):
         label = index_label(quote.symbol)[:_TMUX_LABEL_MAX]
-        parts.append(f"{label} {_fit_signed(quote.change_pct, '%')}")
-    parts.append(f"gap {_fit_signed(spread.relative_pp.d1, 'pp')}")
+        parts.append(f"{label} {fmt_fitted(quote.change_pct, suffix='%')}")
+    parts.append(f"gap {fmt_fitted(spread.relative_pp.d1, suffix='pp')}")
     parts.append(_tmux_fomc(snapshot))
     legs = (snapshot.spread.large, snapshot.spread.small)
     if any(feed.stale or feed.state == "down" for feed in snapshot.feeds) or any(
@@ -124,17 +80,17 @@ def render_table(snapshot: Snapshot) -> str:
     for quote in (spread.large, spread.small):
         lines.append(
             f"{quote.name:<14}{quote.symbol:<8}{_num(quote.last, ',.2f'):>12}"
-            f"{_num(quote.change_pct, '+.2f'):>9}"
+            f"{fmt_signed(quote.change_pct):>9}"
         )
     lines.append("")
     lines.append(
         "small - large pp  "
         + "  ".join(
-            f"{label.upper()} {_num(value, '+.2f')}" for label, value in spread.relative_pp.items()
+            f"{label.upper()} {fmt_signed(value)}" for label, value in spread.relative_pp.items()
         )
     )
     lines.append(
-        f"ratio {_num(spread.ratio, '.4f')}  z(1y) {_num(spread.ratio_z_1y, '+.2f')}  "
+        f"ratio {_num(spread.ratio, '.4f')}  z(1y) {fmt_signed(spread.ratio_z_1y)}  "
         f"beta(60d) {_num(spread.beta_60d, '.2f')}  corr(60d) {_num(spread.corr_60d, '.2f')}"
     )
     val = spread.valuation
@@ -152,15 +108,15 @@ def render_table(snapshot: Snapshot) -> str:
         small_label = row.small.symbol or "constit."
         leader = row.leaders[0].symbol if row.leaders else NA
         lines.append(
-            f"{row.sector:<23}{row.large.symbol or '':>6}{_num(row.large.change_pct, '+.2f'):>7}"
-            f"{small_label:>9}{_num(row.small.change_pct, '+.2f'):>6}"
-            f"{_num(row.spread_pp, '+.2f'):>8}{_num(row.breadth_pct, '.0f'):>6}  {leader}"
+            f"{row.sector:<23}{row.large.symbol or '':>6}{fmt_signed(row.large.change_pct):>7}"
+            f"{small_label:>9}{fmt_signed(row.small.change_pct):>6}"
+            f"{fmt_signed(row.spread_pp):>8}{_num(row.breadth_pct, '.0f'):>6}  {leader}"
         )
     style = snapshot.style
     lines += [
         "",
-        f"value - growth pp  large {_num(style.large.value_minus_growth_pp, '+.2f')}  "
-        f"small {_num(style.small.value_minus_growth_pp, '+.2f')}",
+        f"value - growth pp  large {fmt_signed(style.large.value_minus_growth_pp)}  "
+        f"small {fmt_signed(style.small.value_minus_growth_pp)}",
     ]
     fed = snapshot.fed
     if fed.next_decision is not None:

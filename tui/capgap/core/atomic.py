@@ -6,7 +6,7 @@ import contextlib
 import os
 import secrets
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -26,21 +26,27 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+@contextlib.contextmanager
+def _removed_on_failure(tmp: Path) -> Iterator[None]:
+    """Remove the temp file ``tmp`` when the block fails; the failure goes on."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def _write_temp(folder: Path, name: str, write: Callable[[IO[bytes]], None]) -> Path:
     """Write a synced temp file in ``folder`` (hidden, named after ``name``); return its path."""
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed before it is returned
         dir=folder, prefix=f".{name}.", suffix=TEMP_SUFFIX, delete=False
     )
     tmp = Path(handle.name)
-    try:
-        with handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with _removed_on_failure(tmp), handle:
+        write(handle)
+        handle.flush()
+        os.fsync(handle.fileno())
     return tmp
 
 
@@ -51,12 +57,8 @@ def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     replaced: for files one writer owns (settings, a recording's session.toml).
     """
     tmp = _write_temp(path.parent, path.name, write)
-    try:
+    with _removed_on_failure(tmp):
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
     fsync_dir(path.parent)
 
 

@@ -107,6 +107,24 @@ def plausible_last(last: float, prev_close: float, symbol: str, provider: str) -
     return last
 
 
+def quote_row(
+    symbol: str,
+    moment: datetime,
+    last: float,
+    prev_close: float,
+    volume: float | None,
+    provider: str,
+) -> dict[str, Any]:
+    """Return one QUOTES row; its last price must be plausible (see plausible_last)."""
+    return {
+        "symbol": symbol,
+        "time": moment,
+        "last": plausible_last(last, prev_close, symbol, provider),
+        "prev_close": prev_close,
+        "volume": volume,
+    }
+
+
 def last_closes(daily: pl.DataFrame) -> pl.DataFrame:
     """Return each symbol's latest daily close (``symbol``, ``_history``) of a DAILY frame."""
     return daily.group_by("symbol", maintain_order=True).agg(

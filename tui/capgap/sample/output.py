@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from capgap.core.toml import toml_value
 from capgap.market.universe import Universe
 from capgap.sample.calibration import Calibration
 from capgap.sample.checks import (
@@ -32,18 +33,6 @@ _PARQUET: dict[str, Any] = {
 REGENERATE = "python -m capgap.sample --out sample_data"
 
 
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return str(value)  # dates: TOML local dates are ISO strings without quotes
-
-
 def session_toml(session: SampleSession, cal: Calibration) -> str:
     """Return the text of session.toml: what the replay feed needs to know."""
     lines = [
@@ -64,15 +53,15 @@ def session_toml(session: SampleSession, cal: Calibration) -> str:
         "",
         "[reference]",
     ]
-    lines += [f"{key} = {_toml_value(value)}" for key, value in cal.reference.items()]
+    lines += [f"{key} = {toml_value(value)}" for key, value in cal.reference.items()]
     futures = session.futures
     lines += [
         "",
         "# 30-day Fed funds futures in the files (naming: tui/data/futures.toml).",
         "[futures]",
-        f"front = {_toml_value(futures.front_symbol)}",
-        f"contracts = {_toml_value([contract.symbol for contract in futures.contracts])}",
-        f"grid = {_toml_value(futures.grid)}",
+        f"front = {toml_value(futures.front_symbol)}",
+        f"contracts = {toml_value([contract.symbol for contract in futures.contracts])}",
+        f"grid = {toml_value(futures.grid)}",
     ]
     return "\n".join(lines) + "\n"
 

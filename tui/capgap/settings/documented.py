@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 import tomllib
-from collections.abc import Mapping, Sequence
-from datetime import date
 
-from capgap.alerts.watch import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.core.toml import toml_string, toml_value
+from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import (
     COLOR_SYSTEMS,
     DIRECTIONS,
@@ -20,45 +18,8 @@ from capgap.settings.config import (
 )
 from capgap.settings.keys import KNOWN_BINDINGS
 
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 #: What `config --show` prints in place of an API key.
 MASK = "***"
-
-
-def toml_string(text: str) -> str:
-    """Return ``text`` as a TOML basic string (quotes, backslashes and controls escaped)."""
-    out = []
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\u{ord(char):04X}")
-        else:
-            out.append(char)
-    return '"' + "".join(out) + '"'
-
-
-def toml_key(key: str) -> str:
-    """Return ``key`` bare when TOML allows it, else quoted."""
-    return key if _BARE_KEY.match(key) else toml_string(key)
-
-
-def toml_value(value: object) -> str:
-    """Return a TOML literal for the values the settings hold."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        items = ", ".join(f"{toml_key(str(k))} = {toml_value(v)}" for k, v in value.items())
-        return "{" + items + "}" if items else "{}"
-    if isinstance(value, Sequence):
-        return "[" + ", ".join(toml_value(item) for item in value) + "]"
-    raise TypeError(f"no TOML form for {type(value).__name__}")
 
 
 def _bundled_theme_names() -> list[str]:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capgap.core.atomic import write_bytes_atomic
+from capgap.core.toml import toml_string
 from capgap.settings.config import UiSettings
-from capgap.settings.documented import toml_string
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,12 @@ from datetime import date, datetime
 
 from textual.content import Content
 
+from capgap.core import format as core_format
+
+# The screen's figures follow the shared rules (the same as the report's and the alerts').
+from capgap.core.format import COMPACT_FROM as COMPACT_FROM
+from capgap.core.format import fit_decimals as fit_decimals
+from capgap.core.format import shown_value as shown_value
 from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.text import fmt_ny_time
 from capgap.ui.glyphs import glyphs
@@ -31,24 +37,6 @@ _SHORT_SECTORS = {
 
 _STATES = {"pre": "PRE", "open": "OPEN", "post": "POST", "closed": "CLOSED"}
 
-#: From a million up, figures are written compactly (12.35M, 2.50T, 1.00e+308): no true
-#: figure on screen is that large, and a wrong one must not wrap over its panel.
-COMPACT_FROM = 1e6
-# Suffixes up to trillions; beyond, scientific notation keeps any finite float to 9 cells.
-_SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"))
-_SCIENTIFIC_FROM = 1e15
-
-
-def _compact(value: float) -> str | None:
-    """Return a figure of COMPACT_FROM or more in at most 9 cells (None when smaller)."""
-    size = abs(value)
-    if not size >= COMPACT_FROM:  # NaN too: it is formatted as it is
-        return None
-    if size >= _SCIENTIFIC_FROM:
-        return f"{value:.2e}"
-    scale, suffix = next((scale, suffix) for scale, suffix in _SUFFIXES if size >= scale)
-    return f"{value / scale:.2f}{suffix}"
-
 
 def arrow(value: float | None) -> str:
     """Return ▲ for a rise, ▼ for a fall, = for no change and a space when unknown."""
@@ -73,47 +61,21 @@ def fmt_price(value: float | None, decimals: int = 2) -> str:
     """Format a price with thousands separators: 6870.4 -> '6,870.40' (compact from 1e6)."""
     if value is None:
         return missing()
-    compact = _compact(value)
+    compact = core_format.compact(value)
     return compact if compact is not None else f"{value:,.{decimals}f}"
 
 
 def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
     """Format a signed figure with an explicit sign: 0.19 -> '+0.19' (compact from 1e6)."""
-    if value is None:
-        return missing()
-    compact = _compact(value)
-    if compact is not None:
-        return f"{'+' if value > 0 else ''}{compact}{suffix}"
-    shown = round(value, decimals)
-    if shown == 0:
-        # No sign on zero (and never the misleading "-0.00").
-        return f"{0.0:.{decimals}f}{suffix}"
-    return f"{shown:+.{decimals}f}{suffix}"
-
-
-def fit_decimals(value: float | None, decimals: int = 2) -> int:
-    """Drop decimals as a figure grows so it keeps its width: 1.23, 12.3, 123."""
-    if value is None:
-        return decimals
-    size = abs(value)
-    if size >= 100:
-        return max(0, decimals - 2)
-    if size >= 10:
-        return max(0, decimals - 1)
-    return decimals
+    return core_format.fmt_signed(value, decimals, suffix, missing=missing())
 
 
 def fmt_plain(value: float | None, decimals: int = 2, suffix: str = "") -> str:
     """Format an unsigned figure (None as the missing mark; compact from 1e6)."""
     if value is None:
         return missing()
-    compact = _compact(value)
+    compact = core_format.compact(value)
     return f"{compact if compact is not None else f'{value:.{decimals}f}'}{suffix}"
-
-
-def shown_value(value: float | None, decimals: int) -> float | None:
-    """Round a figure as it will be displayed, so its arrow and colour agree with its digits."""
-    return None if value is None else round(value, decimals)
 
 
 def signed_content(value: float | None, decimals: int = 2, suffix: str = "") -> Content:
@@ -125,19 +87,7 @@ def signed_content(value: float | None, decimals: int = 2, suffix: str = "") -> 
 
 def fmt_age(seconds: float | None) -> str:
     """Format the age of data compactly: '4s', '2m05s', '1h02m', '3d04h'."""
-    if seconds is None:
-        return missing()
-    whole = max(0, int(seconds))
-    if whole < 60:
-        return f"{whole}s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
+    return missing() if seconds is None else core_format.fmt_age(seconds)
 
 
 def ny_clock(moment: datetime, seconds: bool = True) -> str:

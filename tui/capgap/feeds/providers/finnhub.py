@@ -20,7 +20,7 @@ from capgap.feeds.values import (
     clock_now,
     epoch,
     number,
-    plausible_last,
+    quote_row,
     quote_time,
     valid_price,
 )
@@ -83,14 +83,7 @@ def parse_quote(payload: Any, symbol: str, *, now: datetime) -> pl.DataFrame:
         raise SymbolError(symbol, f"{PROVIDER} sent no valid quote time for {symbol}: {raw_time!r}")
     moment = quote_time(raw_time, now, symbol, PROVIDER)
     return pl.DataFrame(
-        {
-            "symbol": [symbol],
-            "time": [moment],
-            "last": [plausible_last(last, prev_close, symbol, PROVIDER)],
-            "prev_close": [prev_close],
-            "volume": [None],
-        },
-        schema=QUOTES,
+        [quote_row(symbol, moment, last, prev_close, None, PROVIDER)], schema=QUOTES
     )
 
 

@@ -23,7 +23,7 @@ from capgap.feeds.values import (
     epoch,
     latest_epoch,
     number,
-    plausible_last,
+    quote_row,
     quote_time,
     valid_price,
 )
@@ -282,14 +282,7 @@ def _quote_from_meta(
     prev_close = _previous_close(meta, symbol)
     volume = _volume(meta, bars)
     return pl.DataFrame(
-        {
-            "symbol": [symbol],
-            "time": [time],
-            "last": [plausible_last(last, prev_close, symbol, PROVIDER)],
-            "prev_close": [prev_close],
-            "volume": [volume],
-        },
-        schema=QUOTES,
+        [quote_row(symbol, time, last, prev_close, volume, PROVIDER)], schema=QUOTES
     )
 
 

@@ -18,7 +18,7 @@ from capgap.feeds.base import FeedError, SymbolError
 from capgap.feeds.http import HttpProvider, RawReply, decode_json, endpoint_label, fetch
 from capgap.feeds.providers.yahoo import DEFAULT_BASE_URL, PROVIDER
 from capgap.feeds.unknown import UnknownSymbols
-from capgap.feeds.values import clock_now, number, plausible_last, quote_time, valid_price
+from capgap.feeds.values import clock_now, number, quote_row, quote_time, valid_price
 from capgap.settings.config import YAHOO_COOKIE_URL
 
 QUOTE_PATH = "/v7/finance/quote"
@@ -317,13 +317,7 @@ def _row(item: Mapping[str, Any], symbol: str, now: datetime) -> dict[str, Any]:
     if raw_close is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no previous close for {symbol}")
     prev_close = valid_price(raw_close, "previous close", symbol, PROVIDER)
-    return {
-        "symbol": symbol,
-        "time": moment,
-        "last": plausible_last(last, prev_close, symbol, PROVIDER),
-        "prev_close": prev_close,
-        "volume": _volume(item, symbol),
-    }
+    return quote_row(symbol, moment, last, prev_close, _volume(item, symbol), PROVIDER)
 
 
 def _volume(item: Mapping[str, Any], symbol: str) -> float | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -14,6 +13,7 @@ from capgap.core.atomic import fsync_dir, process_token, write_atomic, write_byt
 from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import DAILY, QUOTES, conform
+from capgap.core.toml import toml_value
 from capgap.feeds.base import FeedError, ReferenceData, keep_known
 from capgap.feeds.recording.session_info import read_session_info
 
@@ -33,29 +33,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def _toml_string(text: str) -> str:
-    out = ['"']
-    for char in text:
-        if char in '"\\':
-            out.append("\\" + char)
-        elif ord(char) < 0x20 or ord(char) == 0x7F or 0xD800 <= ord(char) <= 0xDFFF:
-            # TOML forbids raw control characters; lone surrogates cannot be encoded at all.
-            code = 0xFFFD if 0xD800 <= ord(char) <= 0xDFFF else ord(char)
-            out.append(f"\\u{code:04X}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-def _toml_float(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
-    if math.isinf(value):
-        return "inf" if value > 0 else "-inf"
-    return repr(float(value))
-
-
 def session_toml(day: date, reference: ReferenceData | None, *, synthetic: bool = False) -> str:
     """Return the session.toml text of a recorded partition (same keys as the sample's)."""
     lines = [
@@ -71,16 +48,16 @@ def session_toml(day: date, reference: ReferenceData | None, *, synthetic: bool 
     if reference is not None:
         if reference.target_range is not None:
             low, high = reference.target_range
-            lines.append(f"target_range = [{_toml_float(low)}, {_toml_float(high)}]")
+            lines.append(f"target_range = [{toml_value(float(low))}, {toml_value(float(high))}]")
         for key, value in (
             ("effr", reference.effr),
             ("large_forward_pe", reference.large_forward_pe),
             ("small_forward_pe", reference.small_forward_pe),
         ):
             if value is not None:
-                lines.append(f"{key} = {_toml_float(value)}")
+                lines.append(f"{key} = {toml_value(float(value))}")
         if reference.label is not None:
-            lines.append(f"label = {_toml_string(reference.label)}")
+            lines.append(f"label = {toml_value(reference.label)}")
     return "\n".join(lines) + "\n"
 
 
