@@ -166,7 +166,7 @@ class _OnePollApp:
 def monitor_without_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("capgap.ui.app.CapgapApp", _OnePollApp)
     # pytest holds stdin and stdout: the app that stands in draws nothing anyway.
-    monkeypatch.setattr("capgap.cli.main.has_terminal", lambda: True)
+    monkeypatch.setattr("capgap.cli.monitor.has_terminal", lambda: True)
     monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))

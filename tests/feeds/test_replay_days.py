@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from capgap.cli.main import UsageError, replay_clock
+from capgap.cli.monitor import replay_clock
+from capgap.cli.output import UsageError
 from capgap.core.clock import ManualClock, ReplayClock
 from capgap.engine.loop import recording_engine
 from capgap.feeds.base import FeedError

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from capgap.cli.main import _universe, color_system_env, main
+from capgap.cli.config import universe as _universe
+from capgap.cli.main import main
+from capgap.cli.monitor import color_system_env
 from capgap.core.clock import ManualClock
 from capgap.core.schemas import QUOTES
 from capgap.feeds.recording.recorder import Recorder
@@ -61,10 +63,10 @@ class CapgapApp:
 
 fake.CapgapApp = CapgapApp
 sys.modules["capgap.ui.app"] = fake
-import capgap.cli.main
+import capgap.cli.monitor
 from capgap.cli.main import main
 
-capgap.cli.main.has_terminal = lambda: True  # the probe's output is piped: no terminal to draw on
+capgap.cli.monitor.has_terminal = lambda: True  # the probe is piped: no terminal to draw on
 
 TEXTUAL_BEFORE_MAIN = "textual" in sys.modules
 sys.exit(main(sys.argv[1:]))

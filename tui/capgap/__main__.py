@@ -1,4 +1,4 @@
-"""Allow ``python -m tui``."""
+"""Allow ``python -m capgap``."""
 
 from capgap.cli.main import main
 

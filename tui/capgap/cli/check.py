@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from capgap.core.clock import Clock
+from capgap.cli.output import EXIT_FAILURE, EXIT_OK
+from capgap.core.clock import Clock, SystemClock
 from capgap.feeds.base import FeedError
 from capgap.settings.config import FeedsSettings
 
@@ -124,3 +127,10 @@ def default_source_works(results: list[CheckResult]) -> bool:
     """Return True when every probe of the default source worked."""
     mine = [result for result in results if result.provider == DEFAULT_SOURCE]
     return bool(mine) and all(result.ok for result in mine)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Probe the configured providers, print the table; exit 1 unless the default source works."""
+    results = asyncio.run(run_checks(args.settings.feeds, SystemClock()))
+    sys.stdout.write(render_table(results))
+    return EXIT_OK if default_source_works(results) else EXIT_FAILURE

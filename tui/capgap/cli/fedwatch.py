@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import re
+import sys
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from capgap.cli.output import EXIT_OK, DataError, UsageError, say
+from capgap.cli.snapshot import demo_snapshot
+from capgap.cli.sources import is_demo, refuse_at_live
 from capgap.core.text import fmt_day
-from capgap.market.fedwatch import FedWatchResult, MeetingProbabilities, fedwatch, month_label
+from capgap.market.fedwatch import (
+    FedWatchError,
+    FedWatchResult,
+    MeetingProbabilities,
+    fedwatch,
+    month_label,
+)
 from capgap.market.fomc import FomcMeeting
+
+if TYPE_CHECKING:
+    from capgap.core.snapshot import FedSnapshot
 
 _FUTURE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*=\s*(\S+)\s*$")
 
@@ -177,3 +191,79 @@ def render_table(result: FedWatchResult, source: str | None = None) -> str:
     if source:
         lines.append(f"futures: {source}")
     return "\n".join(lines) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Price the meetings from --futures, else from the source's prices; print them."""
+    try:
+        current_range = parse_range(args.range) if args.range else None
+        effr = args.effr
+        source: str | None = "command line"
+        upcoming_from = None
+        if args.futures:
+            prices = parse_futures(args.futures)
+        else:
+            if is_demo(args):
+                snapshot = demo_snapshot(args)
+                fed, upcoming_from = snapshot.fed, snapshot.as_of
+            else:
+                from capgap.core.clock import SystemClock
+
+                refuse_at_live(args)
+                fed, upcoming_from = _live_fed(args), SystemClock().now()
+            if not fed.futures:
+                raise DataError(fed.fedwatch_error or "no Fed funds futures prices")
+            prices = {parse_month(p.month): p.price for p in fed.futures if p.symbol}
+            effr = effr if effr is not None else fed.effr
+            current_range = current_range or fed.target_range
+            source = fed.futures_source
+        if args.meetings:
+            meetings = parse_meetings(args.meetings)
+        elif upcoming_from is not None:
+            meetings = upcoming_in_quoted_months(prices, args.schedule, upcoming_from)
+        else:
+            meetings = scheduled_meetings(prices, args.schedule)
+        result = price_meetings(
+            prices, meetings, args.schedule, start_rate=effr, current_range=current_range
+        )
+    except (FedwatchInputError, FedWatchError) as exc:
+        raise UsageError(str(exc)) from None
+    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    render = render_json if fmt == "json" else render_table
+    sys.stdout.write(render(result, source))
+    return EXIT_OK
+
+
+def _live_fed(args: argparse.Namespace) -> FedSnapshot:
+    """Read ZQ futures from Yahoo and the EFFR from the New York Fed, now."""
+    import asyncio
+
+    from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+    from capgap.analytics.store import MarketStore
+    from capgap.core.clock import SystemClock
+    from capgap.feeds.live_fed import fetch_live_fed
+    from capgap.market.zq import default_naming
+
+    clock = SystemClock()
+    now = clock.now()
+    naming = default_naming()
+    symbols = futures_symbols(now, args.schedule, naming)
+    data = asyncio.run(fetch_live_fed(args.settings.feeds, symbols, clock))
+    for problem in data.problems:
+        say(f"warning: {problem}")
+    store = MarketStore()
+    store.apply_quotes(data.quotes)
+    observation = data.effr
+    return fed_snapshot(
+        store,
+        now=now,
+        schedule=args.schedule,
+        naming=naming,
+        inputs=FedInputs(
+            target_range=(observation.target_from, observation.target_to) if observation else None,
+            target_source="New York Fed" if observation else None,
+            effr=observation.effr if observation else None,
+            futures_label="Yahoo ZQ",
+            manual_prices=args.settings.fedwatch.prices,
+        ),
+    )

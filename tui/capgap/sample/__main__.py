@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
-from capgap.market.universe import load_universe
-from capgap.sample.calibration import load_calibration
-from capgap.sample.generator import DEFAULT_SEED, generate
-from capgap.sample.output import write_session
-
 #: The repository's sample_data folder (beside the tui package in a source checkout).
 DEFAULT_OUT = Path(__file__).resolve().parents[3] / "sample_data"
+#: The generator's one dependency beyond capgap's own: numpy, brought by the `sample` extra.
+NEEDS_NUMPY = "capgap: the sample generator needs numpy: pip install 'capgap[sample]'"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,12 +21,29 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help="first seed of the deterministic search"
+        # None: the generator's own DEFAULT_SEED, read once numpy is known to be there.
+        "--seed",
+        type=int,
+        default=None,
+        help="first seed of the deterministic search",
     )
     args = parser.parse_args(argv)
+    try:
+        # numpy is an extra (`capgap[sample]`), not a dependency of the monitor: without it,
+        # one line that says how to get it instead of a traceback from deep in the generator.
+        importlib.import_module("numpy")
+    except ImportError:
+        print(NEEDS_NUMPY, file=sys.stderr)
+        return 2
+    from capgap.market.universe import load_universe
+    from capgap.sample.calibration import load_calibration
+    from capgap.sample.generator import DEFAULT_SEED, generate
+    from capgap.sample.output import write_session
+
     cal = load_calibration()
     universe = load_universe()
-    session = generate(args.seed, calibration=cal, universe=universe)
+    seed = DEFAULT_SEED if args.seed is None else args.seed
+    session = generate(seed, calibration=cal, universe=universe)
     try:
         written = write_session(session, cal, universe, args.out)
     except OSError as error:

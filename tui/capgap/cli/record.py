@@ -1,0 +1,117 @@
+"""`capgap record`: poll the live source without the screen and record it to Parquet."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from capgap.cli import config
+from capgap.cli.output import EXIT_FAILURE, EXIT_OK, UsageError, say
+from capgap.cli.sources import live_source, refuse_at_live
+from capgap.core.text import printable as one_line
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from capgap.core.snapshot import Snapshot
+    from capgap.engine.loop import Engine
+
+
+def run(args: argparse.Namespace) -> int:
+    """Poll live and record until interrupted; the recording is flushed on the way out."""
+    import asyncio
+    import signal
+
+    from capgap.engine.loop import live_engine
+
+    refuse_at_live(args)  # a Finnhub key is needed before anything is polled
+    check_recording_folder("--out", args.out)
+    universe = config.universe(args.settings)
+
+    async def record() -> int:
+        engine = live_engine(
+            args.settings,
+            args.schedule,
+            record_to=args.out,
+            source=live_source(args),
+            universe=universe,
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # SIGQUIT too: its default action would dump core and lose the buffered rows.
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            loop.add_signal_handler(signum, stop.set)
+        say(f"recording to {args.out}; Ctrl+C stops")
+
+        def report(snapshot: Snapshot) -> None:
+            for feed in snapshot.feeds:
+                if feed.error:
+                    say(f"{feed.name} {feed.state}: {feed.error}")
+
+        runner = asyncio.create_task(engine.run(report))
+        stopped = asyncio.create_task(stop.wait())
+        # A loop that dies must not leave a recorder that records nothing: it ends too.
+        await asyncio.wait((runner, stopped), return_when=asyncio.FIRST_COMPLETED)
+        died = _failure(runner)
+        for task in (runner, stopped):
+            task.cancel()
+        await asyncio.gather(runner, stopped, return_exceptions=True)
+        if died is not None:
+            say(f"error: polling stopped: {died}")
+        await engine.aclose()
+        wrote, lines = recording_report(engine, args.out)
+        for line in lines:
+            say(line)
+        # A recording that holds nothing, or not all it should, is a failure for scripts.
+        ok = wrote and not engine.recording_error and died is None
+        return EXIT_OK if ok else EXIT_FAILURE
+
+    return asyncio.run(record())
+
+
+def check_recording_folder(flag: str, folder: Path) -> None:
+    """Refuse a recording folder no file can be written in, before anything is polled."""
+    from capgap.core.atomic import check_writable_folder
+
+    try:
+        check_writable_folder(folder)
+    except OSError as exc:
+        if folder.exists() and not folder.is_dir():
+            reason = "a file, not a folder"
+        else:
+            reason = exc.strerror or str(exc)
+        raise UsageError(f"{flag}: cannot record in {folder}: {reason}") from None
+
+
+def _failure(task: asyncio.Task[None]) -> str | None:
+    """Return why a finished task failed, on one printable line (None: not failed or done)."""
+    if not task.done() or task.cancelled():
+        return None
+    error = task.exception()
+    return None if error is None else one_line(f"{type(error).__name__}: {error}")
+
+
+def recording_report(engine: Engine | None, out: Path) -> tuple[bool, list[str]]:
+    """Say what a recording wrote, or why it wrote nothing; True when it wrote quotes.
+
+    ``engine`` is None when the monitor ended before its engine was built.
+    """
+    recorder = engine.recorder if engine is not None else None
+    if engine is not None and recorder is not None and recorder.rows_written:
+        lines = [recorder.summary()]
+        if engine.recording_error:
+            lines.append(f"recording error: {engine.recording_error}")
+        return True, lines
+    return False, [f"recorded nothing in {out}: {_why_nothing_recorded(engine)}"]
+
+
+def _why_nothing_recorded(engine: Engine | None) -> str:
+    if engine is None or engine.latest is None:
+        return "stopped before the first poll had ended"
+    if engine.recording_error:
+        return engine.recording_error
+    feed = engine.latest.feeds[0]
+    if feed.last_success is None:
+        return f"the source never answered ({feed.name}: {feed.error or 'no reply'})"
+    return f"{feed.name} answered with no quotes to record"

@@ -1,0 +1,74 @@
+"""`capgap snapshot`: the current snapshot once (JSON, a table or a tmux status line)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from capgap.cli import config
+from capgap.cli.output import EXIT_FAILURE, EXIT_OK
+from capgap.cli.sources import demo_start, is_demo, live_source, refuse_at_live
+
+if TYPE_CHECKING:
+    from capgap.core.snapshot import Snapshot
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the snapshot in --format; exit 1 when the source is down."""
+    from capgap.cli import report
+
+    snapshot = demo_snapshot(args) if is_demo(args) else _live_snapshot(args)
+    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    if fmt == "tmux":
+        sys.stdout.write(report.format_tmux(snapshot) + "\n")
+    else:
+        sys.stdout.write(
+            report.render_json(snapshot) if fmt == "json" else report.render_table(snapshot)
+        )
+    # Printed either way (it says what is wrong); the exit code tells scripts it failed.
+    if snapshot.feeds and snapshot.feeds[0].state == "down":
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def demo_snapshot(args: argparse.Namespace) -> Snapshot:
+    """Compute the sample session's snapshot at --at (default: the close)."""
+    import asyncio
+
+    from capgap.core.clock import ManualClock
+    from capgap.engine.loop import demo_engine
+    from capgap.engine.startup import demo_window
+
+    start = demo_start(getattr(args, "at", None))
+    if start is None:
+        # Without --at the snapshot is the sample session at its close: the whole day played.
+        start = demo_window()[1]
+    engine = demo_engine(
+        ManualClock(start),
+        schedule=args.schedule,
+        manual_prices=args.settings.fedwatch.prices,
+        universe=config.universe(args.settings),
+    )
+    return asyncio.run(engine.refresh())
+
+
+def _live_snapshot(args: argparse.Namespace) -> Snapshot:
+    """Poll the live source once and return its snapshot."""
+    import asyncio
+
+    from capgap.engine.loop import live_engine
+
+    refuse_at_live(args)
+    universe = config.universe(args.settings)
+
+    async def once() -> Snapshot:
+        engine = live_engine(
+            args.settings, args.schedule, source=live_source(args), universe=universe
+        )
+        try:
+            return await engine.refresh()
+        finally:
+            await engine.aclose()
+
+    return asyncio.run(once())
