@@ -48,7 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from capgap.analytics.fed import futures_symbols
 from capgap.core.clock import Clock, ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.engine.loop import REFERENCE_EVERY, live_engine
+from capgap.engine.loop import REFERENCE_EVERY
+from capgap.engine.sources import live_engine
 from capgap.feeds.http import budget_hook, make_client
 from capgap.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S
 from capgap.feeds.poller import TokenBucket

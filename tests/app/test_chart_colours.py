@@ -13,7 +13,7 @@ from typing import Any
 from app_support import SESSION_11AM, wait_for
 from capgap.core.clock import ManualClock
 from capgap.core.resources import themes_dir
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.fed_detail import FedDetailScreen

@@ -8,7 +8,8 @@ from typing import Any
 from app_support import SESSION_11AM, SNAPSHOT_THEME, wait_for
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.engine.loop import Engine, demo_engine
+from capgap.engine.loop import Engine
+from capgap.engine.sources import demo_engine
 from capgap.market.fomc import format_countdown
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import SnapshotReady

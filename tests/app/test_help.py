@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from app_support import SESSION_11AM, screen_lines, wait_for
 from capgap.core.clock import ManualClock
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.settings.keys import KNOWN_BINDINGS
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.help import HelpScreen

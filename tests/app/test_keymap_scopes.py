@@ -6,7 +6,7 @@ from typing import Any
 
 from app_support import SESSION_11AM, wait_for
 from capgap.core.clock import ManualClock
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.settings.keys import KNOWN_BINDINGS, screen_scopes
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import OpenSector, OpenSymbol

@@ -24,7 +24,7 @@ from app_support import (
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import MeetingOdds
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import OpenSector
 from capgap.ui.screens.help import HelpScreen

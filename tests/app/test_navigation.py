@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from app_support import SESSION_11AM, applied, counted, wait_for
 from capgap.core.clock import ManualClock
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.market.universe import load_universe
 from capgap.settings.config import Settings
 from capgap.ui.app import CapgapApp

@@ -17,7 +17,7 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.settings.alert_rules import SectorSpread
 from capgap.settings.config import Settings
 from capgap.settings.keys import KNOWN_BINDINGS

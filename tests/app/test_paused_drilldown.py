@@ -9,7 +9,7 @@ import pytest
 from app_support import SESSION_11AM, wait_for
 from capgap.core.clock import ManualClock
 from capgap.core.resources import sample_data_dir
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.sector import SectorScreen
 from capgap.ui.screens.symbol import SymbolScreen

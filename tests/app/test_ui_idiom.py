@@ -11,7 +11,7 @@ import pytest
 from app_support import SESSION_11AM, wait_for
 from capgap.core.chart_windows import CHART_WINDOWS
 from capgap.core.clock import ManualClock
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.market.windows import WINDOW_LABELS, WINDOWS
 from capgap.settings.keys import KNOWN_BINDINGS, SCREEN_IDS
 from capgap.ui.app import CapgapApp

@@ -18,7 +18,8 @@ from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.resources import sample_data_dir
 from capgap.core.schemas import BARS, DAILY, QUOTES, empty
-from capgap.engine.loop import Engine, demo_engine
+from capgap.engine.loop import Engine
+from capgap.engine.sources import demo_engine
 from capgap.feeds.base import ReferenceData
 from capgap.market.universe import load_universe
 from capgap.ui.app import CapgapApp

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from capgap.core.clock import ManualClock
 from capgap.core.snapshot import Snapshot
-from capgap.engine.loop import Engine, live_engine
+from capgap.engine.loop import Engine
+from capgap.engine.sources import live_engine
 from capgap.feeds.base import FeedError, RateLimited
 from capgap.feeds.http import ClientSettings, fetch, get_json, make_client
 from capgap.feeds.poller import MAX_RETRY_AFTER_S, Backoff

@@ -16,7 +16,7 @@ from capgap.analytics.serialize import snapshot_to_dict
 from capgap.cli.report import format_tmux
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.engine.loop import live_engine
+from capgap.engine.sources import live_engine
 from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from capgap.market.universe import Universe, load_universe
 from capgap.settings.config import load_settings

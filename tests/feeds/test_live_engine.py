@@ -138,7 +138,7 @@ def test_live_snapshot_with_everything_down_says_so(tmp_path: Path, capsys):
 
 async def test_an_outage_costs_one_request_per_poll(local_server: LocalServer, tmp_path: Path):
     from capgap.core.clock import ManualClock
-    from capgap.engine.loop import live_engine
+    from capgap.engine.sources import live_engine
     from capgap.settings.config import load_settings
 
     # A captive portal: every path answers an HTML page with status 200.

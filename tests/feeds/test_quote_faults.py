@@ -16,7 +16,8 @@ import pytest
 from capgap.core.clock import ManualClock, SystemClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import CONSTITUENTS, empty
-from capgap.engine.loop import Engine, live_engine
+from capgap.engine.loop import Engine
+from capgap.engine.sources import live_engine
 from capgap.feeds.base import SymbolError
 from capgap.feeds.providers.finnhub import parse_quote
 from capgap.feeds.providers.yahoo import chart_path, parse_chart

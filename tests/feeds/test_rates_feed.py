@@ -8,7 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from capgap.core.clock import ManualClock, SystemClock
-from capgap.engine.loop import RATES_RETRY, REFERENCE_EVERY, live_engine
+from capgap.engine.loop import RATES_RETRY, REFERENCE_EVERY
+from capgap.engine.sources import live_engine
 from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, serve_history, serve_index_quotes

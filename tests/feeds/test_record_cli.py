@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from capgap.core.clock import ManualClock, SystemClock
 from capgap.core.market_types import NEW_YORK
-from capgap.engine.loop import recording_engine
+from capgap.engine.sources import recording_engine
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.feeds.recording.recorded import recording_window
 from capgap.market.universe import load_universe, vars_in_order

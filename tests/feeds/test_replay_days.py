@@ -11,7 +11,7 @@ import pytest
 from capgap.cli.monitor import replay_clock
 from capgap.cli.output import UsageError
 from capgap.core.clock import ManualClock, ReplayClock
-from capgap.engine.loop import recording_engine
+from capgap.engine.sources import recording_engine
 from capgap.feeds.base import FeedError
 from capgap.feeds.recording.recorded import replay_day
 from capgap.ui.widgets.status_line import feed_variants

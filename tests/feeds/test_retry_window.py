@@ -12,7 +12,8 @@ import pytest
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import Snapshot
-from capgap.engine.loop import Engine, live_engine
+from capgap.engine.loop import Engine
+from capgap.engine.sources import live_engine
 from capgap.engine.startup import DeferredEngine
 from capgap.feeds.base import RateLimited
 from capgap.feeds.providers.yahoo import chart_path

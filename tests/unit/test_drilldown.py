@@ -15,7 +15,7 @@ from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
 from capgap.core.snapshot import ConstituentRow, SectorRow
-from capgap.engine.loop import demo_engine
+from capgap.engine.sources import demo_engine
 from capgap.market.calendar import sessions_between
 from capgap.market.universe import Benchmarks, SectorDef, Universe
 from dateutil.relativedelta import relativedelta

@@ -256,7 +256,7 @@ def test_the_cli_prints_the_line_of_the_sample_session():
 async def test_the_sample_session_at_the_close_gives_the_documented_line():
     from capgap.core.clock import ManualClock
     from capgap.core.market_types import NEW_YORK
-    from capgap.engine.loop import demo_engine
+    from capgap.engine.sources import demo_engine
 
     engine = demo_engine(ManualClock(datetime(2025, 12, 5, 16, 0, tzinfo=NEW_YORK)))
     try:

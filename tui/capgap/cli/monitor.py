@@ -36,7 +36,7 @@ def replay_clock(folder: Path, day: date | None, speed: float, today: date) -> C
     day in one warning; a folder with nothing to replay, or a ``day`` not recorded, is a
     UsageError listing the recorded days.
     """
-    from capgap.engine.loop import recording_clock
+    from capgap.engine.sources import recording_clock
     from capgap.feeds.base import FeedError
     from capgap.feeds.recording.recorded import recorded_days, replay_day, skipped_files
 
@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         clock: Clock = replay_clock(args.replay, args.day, speed, today)
 
         def build() -> Engine:
-            from capgap.engine.loop import recording_engine
+            from capgap.engine.sources import recording_engine
 
             return recording_engine(
                 args.replay,
@@ -156,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
         def build() -> Engine:
             # Runs in a worker thread once the first frame is painted: polars loads there.
-            from capgap.engine.loop import demo_engine
+            from capgap.engine.sources import demo_engine
 
             return demo_engine(
                 clock,
@@ -178,7 +178,7 @@ def run(args: argparse.Namespace) -> int:
         clock = SystemClock()
 
         def build() -> Engine:
-            from capgap.engine.loop import live_engine
+            from capgap.engine.sources import live_engine
 
             return live_engine(
                 settings,

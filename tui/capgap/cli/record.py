@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
-    from capgap.engine.loop import live_engine
+    from capgap.engine.sources import live_engine
 
     refuse_at_live(args)  # a Finnhub key is needed before anything is polled
     check_recording_folder("--out", args.out)

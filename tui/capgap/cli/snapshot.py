@@ -37,7 +37,7 @@ def demo_snapshot(args: argparse.Namespace) -> Snapshot:
     import asyncio
 
     from capgap.core.clock import ManualClock
-    from capgap.engine.loop import demo_engine
+    from capgap.engine.sources import demo_engine
     from capgap.engine.startup import demo_window
 
     start = demo_start(getattr(args, "at", None))
@@ -57,7 +57,7 @@ def _live_snapshot(args: argparse.Namespace) -> Snapshot:
     """Poll the live source once and return its snapshot."""
     import asyncio
 
-    from capgap.engine.loop import live_engine
+    from capgap.engine.sources import live_engine
 
     refuse_at_live(args)
     universe = config.universe(args.settings)
