@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from builders import change_quotes, quotes_frame, store_with_quotes
 from capgap.analytics.drilldown import index_for, sector_detail, symbol_detail
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
+from capgap.core.schemas import BARS, CONSTITUENTS, DAILY
 from capgap.core.snapshot import ConstituentRow, SectorRow
 from capgap.engine.loop import demo_engine
 from capgap.market.calendar import sessions_between
@@ -68,17 +69,11 @@ def make_universe(**extra: object) -> Universe:
 
 
 def quotes(prices: dict[str, tuple[float, float]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(symbol, NOW, last, prev, 0.0) for symbol, (last, prev) in prices.items()],
-        schema=QUOTES,
-        orient="row",
-    )
+    return quotes_frame((symbol, NOW, last, prev) for symbol, (last, prev) in prices.items())
 
 
 def quoted_store() -> MarketStore:
-    store = MarketStore()
-    store.apply_quotes(quotes({s: (100.0 + c, 100.0) for s, c in CHANGES.items()}))
-    return store
+    return store_with_quotes(change_quotes(CHANGES, NOW))
 
 
 def rows_of(store: MarketStore, universe: Universe) -> tuple[SectorRow, ...]:
