@@ -27,6 +27,7 @@ from capgap.core.snapshot import (
     SectorRow,
     Snapshot,
 )
+from capgap.settings.alert_rules import AlertRule
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -410,7 +411,7 @@ def test_feeds_are_watched_independently():
 
 
 def test_rules_are_independent_and_alerts_come_in_rule_order():
-    rules = [
+    rules: list[AlertRule] = [
         FeedDown(5),
         SpreadCross(-0.5, direction="above"),
         SectorSpread("Energy", 1.0),

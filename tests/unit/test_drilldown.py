@@ -413,7 +413,7 @@ def test_sample_session_details_through_demo_engine() -> None:
     assert cat.last == quote["last"] and cat.prev_close == quote["prev_close"]
     assert cat.beta_60d is not None and cat.corr_60d is not None
     assert cat.low_52w is not None and cat.high_52w is not None
-    assert cat.low_52w <= cat.last <= cat.high_52w
+    assert cat.last is not None and cat.low_52w <= cat.last <= cat.high_52w
     # The sample's closes from the 1Y base (2024-12-05, a session) on, plus today's last.
     year = sessions_between(YEAR_BASE, TODAY - timedelta(days=1))
     assert len(cat.daily) == len(year) + 1 and cat.daily[-1].close == cat.last

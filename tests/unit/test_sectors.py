@@ -226,7 +226,7 @@ def reference(
         lagging = sorted(((c, s) for s, _, c in quoted if c < 0), key=lambda x: (x[0], x[1]))
         out.append(
             Expected(
-                large_change=change.get(sector.large_etf),
+                large_change=change.get(sector.large_etf) if sector.large_etf else None,
                 small_change=small_change,
                 large_breadth=pct_up(large),
                 small_breadth=pct_up(small),
