@@ -14,6 +14,7 @@ from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import (
     FedSnapshot,
+    FeedState,
     FeedStatus,
     FuturesPrice,
     IndexQuote,
@@ -146,10 +147,10 @@ def make_fed(
             )
         )
     # The moves come from the rates as shown, as the analytics give them.
-    moves = path_moves(odds[0].start_rate, [o.implied_rate for o in odds]) if odds else ()
+    shown = path_moves(odds[0].start_rate, [o.implied_rate for o in odds]) if odds else ()
     odds = [
         replace(item, move_bp=move, total_bp=total)
-        for item, (move, total) in zip(odds, moves, strict=True)
+        for item, (move, total) in zip(odds, shown, strict=True)
     ]
     futures: list[FuturesPrice] = []
     start = effr if effr is not None else (low + high) / 2
@@ -196,7 +197,7 @@ def make_snapshot(
     *,
     bump: float = 0.0,
     history_days: int = 60,
-    feed_state: str = "ok",
+    feed_state: FeedState = "ok",
     stale: bool = False,
     fed: FedSnapshot | None = None,
 ) -> Snapshot:
@@ -252,7 +253,7 @@ def make_snapshot(
                 0.0,
                 None if feed_state == "ok" else "HTTP 429",
                 stale=stale,
-            ),  # type: ignore[arg-type]
+            ),
         ),
         data_as_of=now - timedelta(seconds=3),
     )

@@ -176,7 +176,7 @@ async def test_rows_update_by_key_and_cursor_stays_on_its_sector() -> None:
         await started(app, pilot)
         table = app.dashboard.query_one(SectorsTable)
         cleared: list[bool] = []
-        table.clear = lambda *a, **k: cleared.append(True)  # type: ignore[method-assign]
+        table.clear = lambda *a, **k: cleared.append(True)  # type: ignore[method-assign,assignment]
         keys_before = set(table.rows)
         await pilot.press("down", "down")
         chosen = table.row_keys()[table.cursor_row]
@@ -264,8 +264,8 @@ async def test_states_shown_in_the_status_line() -> None:
         assert text(app, "#market-state") == "CLOSED, opens Fri 09:30"
         assert text(app, "#feed-state") == "demo degraded, ok 0s ago: HTTP 429"
         assert text(app, "#data-age") == "data 3s STALE"
-    async with make_app(engine).run_test(size=(200, 40)) as pilot:
-        app = pilot.app
+    app = make_app(engine)
+    async with app.run_test(size=(200, 40)) as pilot:
         await started(app, pilot)
         assert text(app, "#market-state") == "CLOSED - Christmas Day, opens Fri 26 Dec 09:30"
 

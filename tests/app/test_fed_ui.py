@@ -514,7 +514,7 @@ async def test_detail_follows_new_snapshots_and_redraws_the_chart_only_on_a_new_
         # An unscheduled meeting between two others gets its row in date order; once the
         # December decision is out, its row goes. Rows are changed by key, never cleared.
         cleared: list[bool] = []
-        meetings.clear = lambda *a, **k: cleared.append(True)  # type: ignore[method-assign]
+        meetings.clear = lambda *a, **k: cleared.append(True)  # type: ignore[method-assign,assignment]
         extra = replace(dovish.probabilities[1], meeting=date(2026, 1, 7), sep=False)
         odds = (dovish.probabilities[0], extra, *dovish.probabilities[1:])
         engine.push(make_snapshot(clock.now(), fed=replace(dovish, probabilities=odds)))

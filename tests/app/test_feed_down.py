@@ -9,7 +9,7 @@ import pytest
 from app_support import SNAPSHOT_THEME, ScriptedEngine, make_snapshot, screen_lines, wait_for
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.snapshot import FeedStatus, Snapshot
+from capgap.core.snapshot import FeedState, FeedStatus, Snapshot
 from capgap.market.calendar import market_session
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.fed_detail import FedDetailScreen, RatePathChart
@@ -119,7 +119,7 @@ async def test_offline_the_status_line_leads_with_state_and_next_try(
     ],
 )
 async def test_at_80_columns_a_closed_market_says_when_it_opens(
-    yahoo: str, nyfed: str, expected: list[str]
+    yahoo: FeedState, nyfed: FeedState, expected: list[str]
 ) -> None:
     snapshot = offline()
     feeds = (

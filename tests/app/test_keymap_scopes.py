@@ -61,6 +61,6 @@ async def test_declared_scopes_are_the_binding_chains_of_every_screen() -> None:
             app.action_dashboard()
             await pilot.pause()
             open_it()
-            await wait_for(lambda kind=kind: isinstance(app.screen, kind), pilot)
+            await wait_for(lambda kind=kind: isinstance(app.screen, kind), pilot)  # type: ignore[misc]
             await pilot.pause()
             assert chains(app.screen) == declared[name], name

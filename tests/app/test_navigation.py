@@ -23,6 +23,7 @@ from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.constituents_table import ConstituentsTable
 from capgap.ui.widgets.ratio_chart import RatioChart
 from capgap.ui.widgets.sectors_table import SectorsTable
+from textual.widgets import Static
 
 
 def demo_app(settings: Settings | None = None, at: datetime = SESSION_11AM) -> CapgapApp:
@@ -44,7 +45,7 @@ async def sector_shown(app: CapgapApp, pilot: Any) -> SectorScreen:
 
 def trail(app: CapgapApp) -> str:
     crumb = app.screen.query_one(Breadcrumb)
-    return str(crumb.query_one("#crumb-trail").content)
+    return str(crumb.query_one("#crumb-trail", Static).content)
 
 
 @pytest.mark.asyncio

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from capgap.ui.widgets.keyed_table import ValueText, ordering_key, sort_if_moved
 from capgap.ui.widgets.quiet import set_title, show
@@ -11,6 +13,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 
 class Harness(App[None]):
@@ -19,8 +22,8 @@ class Harness(App[None]):
         yield QuietTable(id="table")
 
 
-def count_refreshes(widget, monkeypatch) -> list[object]:
-    calls: list[object] = []
+def count_refreshes(widget, monkeypatch) -> list[tuple[Any, ...]]:
+    calls: list[tuple[Any, ...]] = []
     original = widget.refresh
 
     def counting(*regions, **kwargs):
@@ -65,7 +68,8 @@ async def test_a_quiet_cell_update_repaints_that_cell_only(monkeypatch):
         # One refresh, of one region: the cell, one row high, as wide as its column.
         assert len(calls) == 1 and len(calls[0]) == 1
         region = calls[0][0]
-        assert region.height == 1 and region.width == table.columns["chg"].get_render_width(table)
+        width = table.columns[ColumnKey("chg")].get_render_width(table)
+        assert region.height == 1 and region.width == width
 
 
 async def test_a_row_of_changes_repaints_the_row_once(monkeypatch):
@@ -104,7 +108,7 @@ class TwinTables(App[None]):
 
     def __init__(self, cursor_type: str = "row", cell_padding: int = 1) -> None:
         super().__init__()
-        self.options = {"zebra_stripes": True, "cursor_type": cursor_type}
+        self.options: dict[str, Any] = {"zebra_stripes": True, "cursor_type": cursor_type}
         self.cell_padding = cell_padding
 
     def compose(self) -> ComposeResult:
@@ -121,8 +125,9 @@ def rendered(table: DataTable) -> list[list[tuple[str, object, object]]]:
     strips = table.render_lines(table.size.region)
     return [
         [
-            (segment.text, segment.style.clear_meta_and_links(), segment.style.meta)
+            (segment.text, style.clear_meta_and_links(), style.meta)
             for segment in strip
+            for style in [segment.style or Style()]
         ]
         for strip in strips
     ]
@@ -154,7 +159,7 @@ ROWS = [
     ("d", Text("Banks", style="italic"), Text("n/a", justify="center"), "x" * 30),
 ]
 # (row, column, new cell) steps; "cursor" and "sort" move the cursor or sort by name.
-STEPS = [
+STEPS: list[tuple[str, str, Any]] = [
     ("a", "chg", signed(1.75)),
     ("c", "chg", signed(-0.5)),
     ("cursor", "", None),

@@ -171,7 +171,7 @@ async def test_a_fault_in_the_analytics_or_the_recorder_does_not_end_the_loop(tm
             raise step
         return step(*args)  # type: ignore[operator]
 
-    engine._build = build  # type: ignore[method-assign]
+    engine._build = build  # type: ignore[method-assign,assignment]
     published: list[Snapshot] = []
 
     async def fake_sleep(seconds: float) -> None:

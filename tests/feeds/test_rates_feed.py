@@ -121,6 +121,7 @@ async def test_after_each_data_shape_fault_the_next_real_rate_reaches_snapshot_a
             nyfed = faulty.feeds[1]
             assert nyfed.state == "degraded", what
             # The bad figure never replaces the last good one, on screen or on disk.
+            assert faulty.fed.effr is not None, what
             assert faulty.fed.effr != rate and faulty.fed.effr < 25, what
             clock.advance(RATES_RETRY.total_seconds())
             cleared = await engine.refresh()

@@ -163,13 +163,10 @@ class _OnePollApp:
 
 
 @pytest.fixture
-def monitor_without_screen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def monitor_without_screen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("capgap.ui.app.CapgapApp", _OnePollApp)
     # pytest holds stdin and stdout: the app that stands in draws nothing anyway.
     monkeypatch.setattr("capgap.cli.monitor.has_terminal", lambda: True)
-    monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
 def test_the_monitor_says_what_it_recorded_on_exit(

@@ -282,6 +282,7 @@ def test_a_killed_recorder_leaves_only_whole_files_and_a_prefix(tmp_path):
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(out), str(side)], cwd=root, stderr=subprocess.PIPE
     )
+    assert child.stderr is not None
     try:
         # Bounded wait for the first flush (the child imports polars first), then ~0.7 s more.
         deadline = time.monotonic() + 3.0
@@ -391,7 +392,8 @@ def assert_every_row_kept(folder: Path, written: list[pl.DataFrame]) -> None:
     """Plain polars and the replay's reader both see every row of both recorders."""
     assert_frame_equal(sort(read_all(folder)), sort(pl.concat(written)))
     part = folder / "date=2025-12-05"
-    replayed = read_quote_files(_quote_files(part), warnings := [])
+    warnings: list[str] = []
+    replayed = read_quote_files(_quote_files(part), warnings)
     assert warnings == []
     assert_frame_equal(sort(replayed), sort(pl.concat(written)))
     assert list(folder.rglob("*.tmp")) == []

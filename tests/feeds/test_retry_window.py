@@ -91,7 +91,7 @@ async def test_navigation_during_a_retry_after_window_sends_no_request(
         assert local_server.total == 1
         for step, (sector, symbol) in enumerate(NAVIGATION, start=2):
             engine.focus(sector=sector, symbol=symbol)
-            await until(lambda step=step: len(published) >= step, f"navigation {step}")
+            await until(lambda step=step: len(published) >= step, f"navigation {step}")  # type: ignore[misc]
             # The drilldown comes from the store, for the sector asked for.
             detail = published[-1].sector_detail
             assert (detail.name if detail else None) == sector

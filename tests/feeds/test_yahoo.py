@@ -100,11 +100,12 @@ def chart(
         result["indicators"] = {"quote": [{}]}
     else:
         result["timestamp"] = timestamps
+        assert quote is not None, "bars need their quote columns"
         result["indicators"] = {"quote": [quote], "adjclose": [{"adjclose": quote["close"]}]}
     return {"chart": {"result": [result], "error": None}}
 
 
-THREE_BARS = {
+THREE_BARS: dict[str, Any] = {
     "timestamps": [T0, T0 + 60, T0 + 120],
     "quote": {
         "open": [96.13, 96.135, 96.135],
@@ -115,7 +116,7 @@ THREE_BARS = {
     },
 }
 
-NOT_FOUND = {
+NOT_FOUND: dict[str, Any] = {
     "chart": {
         "result": None,
         "error": {"code": "Not Found", "description": "No data found, symbol may be delisted"},
@@ -256,7 +257,7 @@ async def test_bars_equal_the_served_arrays(yahoo, local_server):
 async def test_bad_bars_are_dropped_and_the_rest_sorted_and_unique(yahoo, local_server):
     nan = math.nan
     timestamps = [T0 + 240, T0, T0 + 60, T0 + 120, T0 + 180, T0 + 300, T0 + 360, T0 + 240, T0 + 420]
-    quote = {
+    quote: dict[str, list[Any]] = {
         # index:   0      1      2      3      4     5      6      7      8
         "open": [96.14, 96.13, None, 96.135, nan, 96.14, -1.0, 96.145, 96.14],
         "high": [96.14, 96.135, None, 96.14, 96.14, 96.14, 96.14, 96.15, 96.14],

@@ -79,7 +79,7 @@ def item(
     return entry
 
 
-def answer(*items: dict[str, Any]) -> dict[str, Any]:
+def answer(*items: object) -> dict[str, Any]:
     return {"quoteResponse": {"result": list(items), "error": None}}
 
 
@@ -793,6 +793,7 @@ def test_shared_getcrumb_is_the_crumb_the_quotes_were_asked_with():
     crumb = parse_crumb(raw)
     assert crumb == "haT3oykhHqZ"
     _, url = _recorded(SHARED / "yahoo_quote_qqq_etf.gadicc-fixture.json")
+    assert url is not None
     assert parse_qs(urlsplit(url).query)["crumb"] == [crumb]
 
 

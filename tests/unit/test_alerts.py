@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from builders import sparse_snapshot
 from capgap.alerts.watch import (
     GAP_HYSTERESIS_PP,
     RATIO_HYSTERESIS,
@@ -15,21 +16,14 @@ from capgap.alerts.watch import (
     Alert,
     AlertMonitor,
 )
-from capgap.core.market_types import FomcDecision, MarketSession
+from capgap.core.market_types import FomcDecision
 from capgap.core.snapshot import (
-    FedSnapshot,
     FeedStatus,
-    IndexQuote,
-    RelativePerformance,
     SectorLeg,
     SectorRow,
     Snapshot,
-    SpreadSnapshot,
-    StyleLeg,
-    StyleSnapshot,
-    Valuation,
 )
-from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,7 +43,6 @@ def snap(
     decision: FomcDecision | None = DEC_10,
 ) -> Snapshot:
     """Build a snapshot with only the figures the rules read set to something meaningful."""
-    quote = IndexQuote("^GSPC", "S&P 500", None, None, None, None)
     rows = tuple(
         SectorRow(
             sector=name,
@@ -63,26 +56,8 @@ def snap(
         )
         for name, spread in (sectors or {}).items()
     )
-    leg = StyleLeg("IWD", "IWF", None, None, None)
-    return Snapshot(
-        as_of=as_of,
-        source="test",
-        demo=False,
-        market=MarketSession("open", None, None),
-        spread=SpreadSnapshot(
-            large=quote,
-            small=dataclasses.replace(quote, symbol="^RUT", name="Russell 2000"),
-            relative_pp=RelativePerformance(gap, None, None, None, None, None),
-            ratio=ratio,
-            ratio_z_1y=None,
-            beta_60d=None,
-            corr_60d=None,
-            valuation=Valuation(None, None, None, None),
-        ),
-        sectors=rows,
-        style=StyleSnapshot(leg, leg),
-        fed=FedSnapshot(next_decision=decision, target_range=None, target_source=None),
-        feeds=tuple(feeds),
+    return sparse_snapshot(
+        as_of, gap=gap, ratio=ratio, sectors=rows, feeds=feeds, decision=decision
     )
 
 
@@ -432,7 +407,7 @@ def test_feeds_are_watched_independently():
 
 
 def test_rules_are_independent_and_alerts_come_in_rule_order():
-    rules = [
+    rules: list[AlertRule] = [
         FeedDown(5),
         SpreadCross(-0.5, direction="above"),
         SectorSpread("Energy", 1.0),

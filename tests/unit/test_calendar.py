@@ -82,8 +82,10 @@ def test_every_session_2025_2027_matches_the_tables():
 
 
 def test_open_is_1430_utc_in_winter_and_1330_utc_in_summer():
-    assert trading_day(date(2025, 12, 5)).open == datetime(2025, 12, 5, 14, 30, tzinfo=UTC)
-    assert trading_day(date(2025, 7, 7)).open == datetime(2025, 7, 7, 13, 30, tzinfo=UTC)
+    winter, summer = trading_day(date(2025, 12, 5)), trading_day(date(2025, 7, 7))
+    assert winter is not None and summer is not None
+    assert winter.open == datetime(2025, 12, 5, 14, 30, tzinfo=UTC)
+    assert summer.open == datetime(2025, 7, 7, 13, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

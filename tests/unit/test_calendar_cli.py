@@ -71,7 +71,7 @@ def test_table_format(capsys):
 
 @pytest.mark.parametrize("argv", [["--at", "yesterday"], ["--days", "0"], ["--format", "csv"]])
 def test_bad_calendar_flags_exit_2(argv, capsys):
-    code = None
+    code: object = None
     try:
         code = main(["calendar", *argv])
     except SystemExit as exit_:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -222,7 +221,6 @@ def test_record_takes_a_live_source_and_checks_its_key_first(tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
-        env={key: value for key, value in os.environ.items() if key != "FINNHUB_API_KEY"},
     )
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (

@@ -73,15 +73,6 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-@pytest.fixture(autouse=True)
-def no_user_config(tmp_path, monkeypatch):
-    """In-process runs read no real config: no $CAPGAP_CONFIG, the default path in tmp_path."""
-    monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
-    monkeypatch.setattr(
-        "capgap.settings.config.default_config_path", lambda: tmp_path / "absent.toml"
-    )
-
-
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """Config and state folders inside tmp_path: the real ones are never read or written."""
@@ -91,11 +82,7 @@ def home(tmp_path: Path) -> Path:
 
 
 def run_capgap(home: Path, *argv: str, env: dict[str, str] | None = None):
-    environ = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in {"CAPGAP_CONFIG", "TEXTUAL_COLOR_SYSTEM", "NO_COLOR"}
-    }
+    environ = dict(os.environ)
     environ |= {"XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
     # A capable terminal unless the test says otherwise: CI may run with TERM=dumb.
     environ |= {"TERM": "xterm-256color", "LC_ALL": "C.UTF-8"}

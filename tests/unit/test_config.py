@@ -19,10 +19,7 @@ def write(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_no_file_means_defaults(tmp_path, monkeypatch):
-    monkeypatch.setattr(
-        "capgap.settings.config.default_config_path", lambda: tmp_path / "absent.toml"
-    )
+def test_no_file_means_defaults():
     assert find_config(None, environ={}) is None
     settings = load_settings(None)
     assert settings.fomc.extra_decisions == () and dict(settings.fedwatch.prices) == {}

@@ -27,10 +27,7 @@ from capgap.settings.keys import KNOWN_BINDINGS
 
 @pytest.fixture
 def no_user_config(tmp_path, monkeypatch):
-    """No $CAPGAP_CONFIG and a default path in tmp_path: the real config dir is never read."""
-    monkeypatch.delenv("CAPGAP_CONFIG", raising=False)
-    monkeypatch.delenv("FRED_API_KEY", raising=False)
-    monkeypatch.delenv("FINNHUB_API_KEY", raising=False)
+    """The default config path, in tmp_path (tests/conftest.py keeps the user's out)."""
     default = tmp_path / "user-config" / "config.toml"
     monkeypatch.setattr("capgap.settings.config.default_config_path", lambda: default)
     return default

@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from builders import change_quotes, quotes_frame, store_with_quotes
 from capgap.analytics.drilldown import index_for, sector_detail, symbol_detail
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
+from capgap.core.schemas import BARS, CONSTITUENTS, DAILY
 from capgap.core.snapshot import ConstituentRow, SectorRow
 from capgap.engine.sources import demo_engine
 from capgap.market.calendar import sessions_between
@@ -68,17 +69,11 @@ def make_universe(**extra: object) -> Universe:
 
 
 def quotes(prices: dict[str, tuple[float, float]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(symbol, NOW, last, prev, 0.0) for symbol, (last, prev) in prices.items()],
-        schema=QUOTES,
-        orient="row",
-    )
+    return quotes_frame((symbol, NOW, last, prev) for symbol, (last, prev) in prices.items())
 
 
 def quoted_store() -> MarketStore:
-    store = MarketStore()
-    store.apply_quotes(quotes({s: (100.0 + c, 100.0) for s, c in CHANGES.items()}))
-    return store
+    return store_with_quotes(change_quotes(CHANGES, NOW))
 
 
 def rows_of(store: MarketStore, universe: Universe) -> tuple[SectorRow, ...]:
@@ -418,7 +413,7 @@ def test_sample_session_details_through_demo_engine() -> None:
     assert cat.last == quote["last"] and cat.prev_close == quote["prev_close"]
     assert cat.beta_60d is not None and cat.corr_60d is not None
     assert cat.low_52w is not None and cat.high_52w is not None
-    assert cat.low_52w <= cat.last <= cat.high_52w
+    assert cat.last is not None and cat.low_52w <= cat.last <= cat.high_52w
     # The sample's closes from the 1Y base (2024-12-05, a session) on, plus today's last.
     year = sessions_between(YEAR_BASE, TODAY - timedelta(days=1))
     assert len(cat.daily) == len(year) + 1 and cat.daily[-1].close == cat.last

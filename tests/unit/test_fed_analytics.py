@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import polars as pl
 import pytest
+from builders import quotes_frame, store_with_quotes
 from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
 from capgap.analytics.store import MarketStore
-from capgap.core.schemas import QUOTES
 from capgap.market.fomc import default_schedule
 from capgap.market.zq import default_naming
 
@@ -20,19 +19,7 @@ DEC_PRICE = 100 - (9 / 31 * EFFR + 22 / 31 * DEC_END)
 
 
 def store_with(prices: dict[str, float], at: datetime = NOW - timedelta(minutes=5)) -> MarketStore:
-    store = MarketStore()
-    frame = pl.DataFrame(
-        {
-            "symbol": list(prices),
-            "time": [at] * len(prices),
-            "last": list(prices.values()),
-            "prev_close": list(prices.values()),
-            "volume": [0.0] * len(prices),
-        },
-        schema=QUOTES,
-    )
-    store.apply_quotes(frame)
-    return store
+    return store_with_quotes(quotes_frame((s, at, price, price) for s, price in prices.items()))
 
 
 def inputs(**overrides: object) -> FedInputs:

@@ -111,8 +111,9 @@ def test_fifty_bp_cut_priced_at_130_percent_of_a_step():
     _assert_distribution(meeting.outcomes, {-50: 30.0, -25: 70.0}, tol=1e-7)
     assert meeting.cut_pct == pytest.approx(100.0)
     assert meeting.ranges == (
-        TargetRangeProbability(3.75, 4.00, -50, pytest.approx(30.0, abs=1e-7)),
-        TargetRangeProbability(4.00, 4.25, -25, pytest.approx(70.0, abs=1e-7)),
+        # approx in a dataclass field: its == compares the field approximately.
+        TargetRangeProbability(3.75, 4.00, -50, pytest.approx(30.0, abs=1e-7)),  # type: ignore[arg-type]
+        TargetRangeProbability(4.00, 4.25, -25, pytest.approx(70.0, abs=1e-7)),  # type: ignore[arg-type]
     )
 
 
@@ -410,7 +411,8 @@ def test_bad_prices_are_rejected_with_the_month(price):
 
 def test_numpy_prices_are_numbers():
     (meeting,) = fedwatch(
-        {(2025, 11): np.float64(96.11), (2025, 12): np.float32(DEC_PRICE)}, [date(2025, 12, 10)]
+        {(2025, 11): np.float64(96.11), (2025, 12): np.float32(DEC_PRICE)},  # type: ignore[dict-item]
+        [date(2025, 12, 10)],
     ).meetings
     assert _as_dict(meeting.outcomes)[-25] == pytest.approx(87.0, abs=0.1)
 

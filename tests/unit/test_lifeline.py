@@ -51,6 +51,6 @@ async def test_sigterm_sighup_and_sigquit_reach_the_callback_not_the_default_act
             os.kill(os.getpid(), signum)
         await asyncio.wait_for(arrived.wait(), timeout=10)
     finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
+        for installed_signum in installed:
+            loop.remove_signal_handler(installed_signum)
     assert sorted(received) == sorted([signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT])

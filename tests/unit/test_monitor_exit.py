@@ -32,7 +32,7 @@ SECRET = "LOCAL-SECRET-4711"
 
 
 def _environ(tmp_path: Path, **extra: str) -> dict[str, str]:
-    environ = {k: v for k, v in os.environ.items() if k not in {"CAPGAP_CONFIG", "CAPGAP_DEBUG"}}
+    environ = dict(os.environ)
     environ |= {
         "TERM": "xterm-256color",
         "XDG_STATE_HOME": str(tmp_path / "state"),

@@ -9,19 +9,13 @@ import sys
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from builders import blank_quote, sparse_snapshot
 from capgap.cli.report import format_tmux
 from capgap.core.format import compact_countdown, fmt_signed, index_label
-from capgap.core.market_types import FomcDecision, MarketSession
+from capgap.core.market_types import FomcDecision
 from capgap.core.snapshot import (
-    FedSnapshot,
     FeedStatus,
-    IndexQuote,
-    RelativePerformance,
     Snapshot,
-    SpreadSnapshot,
-    StyleLeg,
-    StyleSnapshot,
-    Valuation,
 )
 from capgap.market.fomc import next_decision, recent_decision
 from hypothesis import given, settings
@@ -45,32 +39,15 @@ def snap(
     last: FomcDecision | None = None,
 ) -> Snapshot:
     """Build a snapshot with the figures the tmux line shows."""
-
-    def quote(symbol: str, change: float | None) -> IndexQuote:
-        return IndexQuote(symbol, symbol, None, None, change, None)
-
-    leg = StyleLeg("IWD", "IWF", None, None, None)
-    return Snapshot(
-        as_of=as_of,
-        source="test",
+    return sparse_snapshot(
+        as_of,
+        large=blank_quote(large[0], change_pct=large[1]),
+        small=blank_quote(small[0], change_pct=small[1]),
+        gap=gap,
         demo=demo,
-        market=MarketSession("open", None, None),
-        spread=SpreadSnapshot(
-            large=quote(*large),
-            small=quote(*small),
-            relative_pp=RelativePerformance(gap, None, None, None, None, None),
-            ratio=None,
-            ratio_z_1y=None,
-            beta_60d=None,
-            corr_60d=None,
-            valuation=Valuation(None, None, None, None),
-        ),
-        sectors=(),
-        style=StyleSnapshot(leg, leg),
-        fed=FedSnapshot(
-            next_decision=decision, target_range=None, target_source=None, last_decision=last
-        ),
         feeds=feeds,
+        decision=decision,
+        last_decision=last,
     )
 
 

@@ -115,7 +115,7 @@ def test_constituents_cover_every_sector_and_bucket(
     assert set(constituents_csv["bucket"].unique()) == {"large", "small"}
     counts = constituents_csv.group_by("sector", "bucket").len()
     assert counts.height == 22
-    assert counts["len"].min() >= 10
+    assert min(counts["len"]) >= 10
 
 
 def test_constituent_symbols_are_unique_and_do_not_clash(
@@ -138,8 +138,8 @@ def test_constituent_symbols_are_unique_and_do_not_clash(
             "symbol"
         ]
     )
-    assert constituents_csv["ref_price"].min() > 0
-    assert constituents_csv["name"].str.len_chars().min() > 1
+    assert min(constituents_csv["ref_price"]) > 0
+    assert min(constituents_csv["name"].str.len_chars()) > 1
 
 
 def test_large_constituents_are_sp500_members_with_their_gics_sector(
@@ -253,7 +253,7 @@ def test_volumes_are_whole_and_plausible(daily: pl.DataFrame, intraday: pl.DataF
         assert np.all(volume == np.round(volume))
         # The futures' volumes are checked on their own (an expired contract trades nothing).
         traded = frame.filter(~pl.col("symbol").is_in(list(INDICES | ZQ_SYMBOLS)))
-        assert traded["volume"].min() > 0
+        assert min(traded["volume"]) > 0
     median = daily.group_by("symbol").agg(pl.col("volume").median()).sort("symbol")
     by_symbol = dict(median.iter_rows())
     assert 3e7 < by_symbol["SPY"] < 2e8
@@ -416,6 +416,7 @@ def test_three_month_window_starts_on_september_5(daily: pl.DataFrame) -> None:
 def _driver_of(universe: Universe, sector: str, bucket: str) -> str:
     definition = next(s for s in universe.sectors if s.name == sector)
     if bucket == "large":
+        assert definition.large_etf is not None
         return definition.large_etf
     return definition.small_etf or "^RUT"
 
@@ -639,7 +640,7 @@ def test_expired_november_contract_stays_at_its_final_value(
         4 * after.height
     )
     assert after["volume"].sum() == 0
-    assert november.filter(pl.col("date") <= ZQX25_LAST_DAY)["volume"].min() > 0
+    assert min(november.filter(pl.col("date") <= ZQX25_LAST_DAY)["volume"]) > 0
 
 
 def test_futures_session_day_is_mostly_flat_with_one_tick_moves(
@@ -692,9 +693,9 @@ def test_futures_volumes_are_small_whole_numbers(
         volume = frame["volume"].to_numpy()
         assert np.all(volume == np.round(volume))
         assert volume.min() >= 1
-    assert live_daily["volume"].max() < 500_000
+    assert max(live_daily["volume"]) < 500_000
     per_contract = live_minutes.group_by("symbol").agg(pl.col("volume").sum())
-    assert per_contract["volume"].max() < 500_000
+    assert max(per_contract["volume"]) < 500_000
 
 
 def test_futures_do_not_change_any_other_symbol(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyte
 from capgap.ui.internals.screen_diff import ScreenDiff
 from hypothesis import given, settings
@@ -23,7 +25,7 @@ def terminal(width: int = WIDTH, height: int = HEIGHT) -> tuple[pyte.Screen, pyt
     return screen, pyte.Stream(screen)
 
 
-def picture(screen: pyte.Screen) -> list[list[tuple[object, ...]]]:
+def picture(screen: pyte.Screen) -> list[list[tuple[Any, ...]]]:
     """Every cell's character and attributes, and the cursor."""
     cells = [
         [

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from builders import change_quotes
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
@@ -37,12 +38,7 @@ def universe(
 
 
 def quotes(changes: dict[str, float], moment: datetime = T0) -> pl.DataFrame:
-    # prev_close 100 and last 100 + change: the change in percent is `change` (up to rounding).
-    return pl.DataFrame(
-        [(symbol, moment, 100.0 + change, 100.0, 0.0) for symbol, change in changes.items()],
-        schema=QUOTES,
-        orient="row",
-    )
+    return change_quotes(changes, moment)
 
 
 def rows_for(store: MarketStore, uni: Universe) -> tuple[SectorRow, ...]:
@@ -230,7 +226,7 @@ def reference(
         lagging = sorted(((c, s) for s, _, c in quoted if c < 0), key=lambda x: (x[0], x[1]))
         out.append(
             Expected(
-                large_change=change.get(sector.large_etf),
+                large_change=change.get(sector.large_etf) if sector.large_etf else None,
                 small_change=small_change,
                 large_breadth=pct_up(large),
                 small_breadth=pct_up(small),

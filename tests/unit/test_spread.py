@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from builders import daily_frame as daily
+from builders import quotes_frame
 from capgap.analytics import spread as spread_module
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.spread import (
@@ -18,7 +20,6 @@ from capgap.analytics.spread import (
     spread_snapshot,
 )
 from capgap.analytics.store import MarketStore
-from capgap.core.schemas import DAILY, QUOTES
 from capgap.core.snapshot import SpreadSnapshot, Valuation
 from capgap.market.calendar import sessions_between
 from capgap.market.universe import Benchmarks
@@ -41,20 +42,8 @@ QUOTE_TIME = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)  # 15:00 in New York
 NO_VALUATION = Valuation(None, None, None, None)
 
 
-def daily(rows: list[tuple[str, date, float]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(symbol, day, close, close, close, close, 0.0) for symbol, day, close in rows],
-        schema=DAILY,
-        orient="row",
-    )
-
-
 def quotes(rows: list[tuple[str, float, float]], moment: datetime = QUOTE_TIME) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(symbol, moment, last, prev, 0.0) for symbol, last, prev in rows],
-        schema=QUOTES,
-        orient="row",
-    )
+    return quotes_frame((symbol, moment, last, prev) for symbol, last, prev in rows)
 
 
 def closes(pairs: list[tuple[date, float]]) -> pl.DataFrame:

@@ -8,36 +8,15 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
+from builders import bars_frame as bars
+from builders import daily_frame as daily
+from builders import quotes_frame as quotes
 from capgap.analytics.store import MarketStore
-from capgap.core.schemas import BARS, DAILY, QUOTES
+from capgap.core.schemas import QUOTES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
-
-
-def quotes(rows: list[tuple[str, datetime | None, float | None, float | None]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(symbol, moment, last, prev, 1.0) for symbol, moment, last, prev in rows],
-        schema=QUOTES,
-        orient="row",
-    )
-
-
-def bars(rows: list[tuple[str, datetime, float]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(symbol, moment, close, close, close, close, 10.0) for symbol, moment, close in rows],
-        schema=BARS,
-        orient="row",
-    )
-
-
-def daily(rows: list[tuple[str, date, float]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [(symbol, day, close, close, close, close, 10.0) for symbol, day, close in rows],
-        schema=DAILY,
-        orient="row",
-    )
 
 
 def as_dict(store: MarketStore) -> dict[str, tuple[datetime, float, float]]:

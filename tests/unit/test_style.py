@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import polars as pl
 import pytest
+from builders import quotes_frame, store_with_quotes
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.store import MarketStore
 from capgap.analytics.style import style_snapshot
-from capgap.core.schemas import QUOTES
 from capgap.market.universe import Benchmarks
 from hypothesis import given
 from hypothesis import strategies as st
@@ -20,15 +19,9 @@ STYLE = ["IWD", "IWF", "IWN", "IWO"]
 
 
 def store_with(prices: dict[str, tuple[float, float]]) -> MarketStore:
-    store = MarketStore()
-    store.apply_quotes(
-        pl.DataFrame(
-            [(s, T0, last, prev, 0.0) for s, (last, prev) in prices.items()],
-            schema=QUOTES,
-            orient="row",
-        )
+    return store_with_quotes(
+        quotes_frame((s, T0, last, prev) for s, (last, prev) in prices.items())
     )
-    return store
 
 
 def test_value_minus_growth_by_hand() -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import polars as pl
 import pytest
+from builders import change_quotes, store_with_quotes
 from capgap.analytics.drilldown import sector_detail
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
-from capgap.core.schemas import QUOTES
 from capgap.core.snapshot import SectorRow
 from capgap.market.universe import Universe, extend_universe, load_universe
 from capgap.settings.config import CustomSector, UniverseSettings
@@ -39,15 +38,7 @@ def extended(base: Universe) -> Universe:
 
 
 def quoted(changes: dict[str, float]) -> MarketStore:
-    store = MarketStore()
-    store.apply_quotes(
-        pl.DataFrame(
-            [(symbol, NOW, 100.0 + change, 100.0, 0.0) for symbol, change in changes.items()],
-            schema=QUOTES,
-            orient="row",
-        )
-    )
-    return store
+    return store_with_quotes(change_quotes(changes, NOW))
 
 
 def rows_by_name(store: MarketStore, universe: Universe) -> dict[str, SectorRow]:

@@ -1,0 +1,126 @@
+"""Builders shared by the tests of every folder: quote, bar and daily frames, sparse snapshots.
+
+Importable as ``from builders import ...`` anywhere under tests/: pytest puts tests/ on
+sys.path for tests/conftest.py (rootdir-relative "prepend" imports, no __init__.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime
+
+import polars as pl
+from capgap.analytics.store import MarketStore
+from capgap.core.market_types import FomcDecision, MarketSession
+from capgap.core.schemas import BARS, DAILY, QUOTES
+from capgap.core.snapshot import (
+    FedSnapshot,
+    FeedStatus,
+    IndexQuote,
+    RelativePerformance,
+    SectorRow,
+    Snapshot,
+    SpreadSnapshot,
+    StyleLeg,
+    StyleSnapshot,
+    Valuation,
+)
+
+QuoteRow = tuple[str, datetime | None, float | None, float | None]
+
+
+def quotes_frame(rows: Iterable[QuoteRow], *, volume: float = 0.0) -> pl.DataFrame:
+    """Return a QUOTES frame of (symbol, time, last, prev_close) rows, all with ``volume``."""
+    return pl.DataFrame(
+        [(symbol, moment, last, prev, volume) for symbol, moment, last, prev in rows],
+        schema=QUOTES,
+        orient="row",
+    )
+
+
+def change_quotes(changes: Mapping[str, float], moment: datetime) -> pl.DataFrame:
+    """Return quotes whose change in percent is the given one: prev_close 100, last 100 + change.
+
+    The percent change then equals ``change`` up to float rounding, a hand-checkable reference.
+    """
+    return quotes_frame(
+        (symbol, moment, 100.0 + change, 100.0) for symbol, change in changes.items()
+    )
+
+
+def store_with_quotes(quotes: pl.DataFrame) -> MarketStore:
+    """Return a fresh MarketStore holding ``quotes``."""
+    store = MarketStore()
+    store.apply_quotes(quotes)
+    return store
+
+
+def daily_frame(rows: Iterable[tuple[str, date, float]], *, volume: float = 0.0) -> pl.DataFrame:
+    """Return a DAILY frame of (symbol, date, close) rows: flat bars, open = high = low = close."""
+    return pl.DataFrame(
+        [(symbol, day, close, close, close, close, volume) for symbol, day, close in rows],
+        schema=DAILY,
+        orient="row",
+    )
+
+
+def bars_frame(rows: Iterable[tuple[str, datetime, float]], *, volume: float = 0.0) -> pl.DataFrame:
+    """Return a BARS frame of (symbol, time, close) rows: flat bars, open = high = low = close."""
+    return pl.DataFrame(
+        [(symbol, moment, close, close, close, close, volume) for symbol, moment, close in rows],
+        schema=BARS,
+        orient="row",
+    )
+
+
+def blank_quote(
+    symbol: str, name: str | None = None, change_pct: float | None = None
+) -> IndexQuote:
+    """Return an index quote with no price, only (perhaps) a change in percent."""
+    return IndexQuote(symbol, symbol if name is None else name, None, None, change_pct, None)
+
+
+def sparse_snapshot(
+    as_of: datetime,
+    *,
+    large: IndexQuote | None = None,
+    small: IndexQuote | None = None,
+    gap: float | None = None,
+    ratio: float | None = None,
+    sectors: Sequence[SectorRow] = (),
+    demo: bool = False,
+    feeds: Sequence[FeedStatus] = (),
+    decision: FomcDecision | None = None,
+    last_decision: FomcDecision | None = None,
+) -> Snapshot:
+    """Build a Snapshot whose figures are all unknown but the ones given (market open).
+
+    For code that reads a few figures (alert rules, the tmux line): anything it wrongly reads
+    elsewhere is None and shows up.
+    """
+    leg = StyleLeg("IWD", "IWF", None, None, None)
+    return Snapshot(
+        as_of=as_of,
+        source="test",
+        demo=demo,
+        market=MarketSession("open", None, None),
+        spread=SpreadSnapshot(
+            large=large or blank_quote("^GSPC", "S&P 500"),
+            small=small or blank_quote("^RUT", "Russell 2000"),
+            relative_pp=RelativePerformance(gap, None, None, None, None, None),
+            ratio=ratio,
+            ratio_z_1y=None,
+            beta_60d=None,
+            corr_60d=None,
+            valuation=Valuation(None, None, None, None),
+        ),
+        sectors=tuple(sectors),
+        style=StyleSnapshot(leg, leg),
+        fed=FedSnapshot(
+            next_decision=decision,
+            target_range=None,
+            target_source=None,
+            last_decision=last_decision,
+        ),
+        feeds=tuple(feeds),
+    )
