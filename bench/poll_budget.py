@@ -61,7 +61,7 @@ from capgap.market.calendar import market_session, sessions_between, trading_day
 from capgap.market.fomc import default_schedule
 from capgap.market.universe import Universe, load_universe
 from capgap.market.zq import default_naming
-from capgap.settings.config import FeedsSettings, PollSettings, ProviderSettings, Settings
+from capgap.settings.model import FeedsSettings, PollSettings, ProviderSettings, Settings
 
 #: A regular full session (no holiday, no early close), mid-session: the intraday charts then
 #: hold half a day of minute bars, the average over a trading day.

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from capgap.settings.config import CONFIG_ENV, KEY_ENV
+from capgap.settings.config import CONFIG_ENV
+from capgap.settings.model import KEY_ENV
 
 _LOCAL = {"localhost", "127.0.0.1", "::1", "", None}
 _real_getaddrinfo = socket.getaddrinfo

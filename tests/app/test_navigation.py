@@ -10,7 +10,7 @@ from app_support import SESSION_11AM, applied, counted, wait_for
 from capgap.core.clock import ManualClock
 from capgap.engine.sources import demo_engine
 from capgap.market.universe import load_universe
-from capgap.settings.config import Settings
+from capgap.settings.model import Settings
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.dashboard import DashboardScreen

@@ -19,8 +19,8 @@ from app_support import (
 from capgap.core.clock import ManualClock
 from capgap.engine.sources import demo_engine
 from capgap.settings.alert_rules import SectorSpread
-from capgap.settings.config import Settings
 from capgap.settings.keys import KNOWN_BINDINGS
+from capgap.settings.model import Settings
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.sector import SectorScreen
 from capgap.ui.screens.symbol import SymbolScreen

@@ -97,7 +97,7 @@ async def test_notifications_show_brackets_as_written():
     """Theme errors, config warnings and engine errors carry [colors], paths and data: no markup."""
     from app_support import ScriptedEngine
     from capgap.core.clock import ManualClock
-    from capgap.settings.config import Settings
+    from capgap.settings.model import Settings
     from capgap.ui.app import CapgapApp
     from capgap.ui.themes import LoadedThemes
 

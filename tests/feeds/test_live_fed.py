@@ -18,7 +18,7 @@ from capgap.feeds.live_fed import fetch_live_fed
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.market.fomc import default_schedule
 from capgap.market.zq import default_naming
-from capgap.settings.config import FeedsSettings, ProviderSettings
+from capgap.settings.model import FeedsSettings, ProviderSettings
 from server import LocalServer, Reply, local_server
 
 __all__ = ["local_server"]

@@ -15,7 +15,7 @@ from capgap.engine.loop import Engine
 from capgap.feeds.base import FeedError
 from capgap.feeds.poller import OPEN_BACKOFF_MAX_S, Backoff, next_delay
 from capgap.market.calendar import market_session, poll_interval
-from capgap.settings.config import PollSettings
+from capgap.settings.model import PollSettings
 from test_engine_polling import ScriptedFeed
 
 #: Friday 5 Dec 2025 10:00 New York: the market is open.

@@ -56,7 +56,7 @@ from capgap.feeds.base import FeedError, RateLimited, ReferenceData
 from capgap.feeds.recording.recorded import RecordedFeed
 from capgap.feeds.recording.recorder import Recorder
 from capgap.market.calendar import market_session, poll_interval
-from capgap.settings.config import Settings
+from capgap.settings.model import Settings
 
 NY = ZoneInfo("America/New_York")
 FRIDAY = date(2025, 12, 5)  # the bundled sample session

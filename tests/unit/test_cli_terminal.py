@@ -19,7 +19,8 @@ from capgap.cli.monitor import color_system_env
 from capgap.core.clock import ManualClock
 from capgap.core.schemas import QUOTES
 from capgap.feeds.recording.recorder import Recorder
-from capgap.settings.config import ConfigError, CustomSector, Settings, UniverseSettings
+from capgap.settings.config import ConfigError
+from capgap.settings.model import CustomSector, Settings, UniverseSettings
 
 # Runs capgap with the app swapped for one that reports what it was given, then stops. Textual is
 # imported for the first time inside run(), so its constants show what capgap set beforehand.

@@ -19,10 +19,10 @@ from capgap.settings.config import (
     SECTION_KEYS,
     SECTOR_TAGS,
     SPREAD_METRICS,
-    Settings,
     load_settings,
 )
 from capgap.settings.keys import KNOWN_BINDINGS
+from capgap.settings.model import Settings
 
 
 @pytest.fixture

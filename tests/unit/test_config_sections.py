@@ -12,14 +12,8 @@ from pathlib import Path
 import pytest
 from capgap.cli.main import main
 from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
-from capgap.settings.config import (
-    ConfigError,
-    CustomSector,
-    UiSettings,
-    _Reader,
-    builtin_sector_names,
-    load_settings,
-)
+from capgap.settings.config import ConfigError, _Reader, builtin_sector_names, load_settings
+from capgap.settings.model import CustomSector, UiSettings
 
 
 def write(tmp_path: Path, body: str, name: str = "config.toml") -> Path:

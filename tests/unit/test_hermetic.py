@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from capgap.settings.config import CONFIG_ENV, KEY_ENV, default_config_path, find_config
+from capgap.settings.config import CONFIG_ENV, default_config_path, find_config
+from capgap.settings.model import KEY_ENV
 from capgap.settings.state import default_state_path
 from capgap.ui.themes import user_themes_dir
 

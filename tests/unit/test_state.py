@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from capgap.settings.config import UiSettings
+from capgap.settings.model import UiSettings
 from capgap.settings.state import UiState, default_state_path, load_state, resolve_theme, save_state
 
 

@@ -12,7 +12,7 @@ from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
 from capgap.core.snapshot import SectorRow
 from capgap.market.universe import Universe, extend_universe, load_universe
-from capgap.settings.config import CustomSector, UniverseSettings
+from capgap.settings.model import CustomSector, UniverseSettings
 
 NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from capgap.cli.output import EXIT_FAILURE, EXIT_OK
 from capgap.core.clock import Clock, SystemClock
 from capgap.feeds.base import FeedError
-from capgap.settings.config import FeedsSettings
+from capgap.settings.model import FeedsSettings
 
 #: The source capgap uses when none is chosen: the check's exit code depends on it alone.
 DEFAULT_SOURCE = "yahoo"

@@ -7,13 +7,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from capgap.cli.output import EXIT_OK, say
-from capgap.settings.config import (
-    ConfigError,
-    Settings,
-    config_location,
-    find_config,
-    load_settings,
-)
+from capgap.settings.config import ConfigError, config_location, find_config, load_settings
+from capgap.settings.model import Settings
 
 if TYPE_CHECKING:
     from capgap.market.fomc import FomcMeeting
@@ -54,7 +49,7 @@ def universe(settings: Settings) -> Universe | None:
 
     It loads polars: the monitor calls it inside the engine factory, off the first paint.
     """
-    from capgap.settings.config import UniverseSettings
+    from capgap.settings.model import UniverseSettings
 
     if settings.universe == UniverseSettings():
         return None

@@ -13,7 +13,8 @@ from capgap.cli import config
 from capgap.cli.output import EXIT_FAILURE, EXIT_OK, UsageError, say
 from capgap.cli.record import check_recording_folder, recording_report
 from capgap.cli.sources import demo_start, is_demo, live_source, refuse_at_live
-from capgap.settings.config import Settings, config_error
+from capgap.settings.config import config_error
+from capgap.settings.model import Settings
 from capgap.ui.terminal import terminal_limits
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from capgap.market.calendar import market_session, poll_interval
 from capgap.market.fomc import FomcMeeting
 from capgap.market.universe import Universe, load_universe, vars_in_order
 from capgap.market.zq import YearMonth
-from capgap.settings.config import Settings
+from capgap.settings.model import Settings
 
 
 def demo_engine(

@@ -22,7 +22,7 @@ from capgap.feeds.providers.nyfed import NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
 from capgap.feeds.providers.yahoo_quote import YahooQuotes
 from capgap.market.universe import Benchmarks, vars_in_order
-from capgap.settings.config import FeedsSettings
+from capgap.settings.model import FeedsSettings
 
 #: Yahoo's budget: a burst of 30 requests, then one a second (60 a minute) on average.
 YAHOO_BURST = 30

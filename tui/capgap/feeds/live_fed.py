@@ -16,7 +16,7 @@ from capgap.feeds.providers import nyfed as nyfed_module
 from capgap.feeds.providers import yahoo as yahoo_module
 from capgap.feeds.providers.nyfed import EffrObservation, NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
-from capgap.settings.config import FeedsSettings
+from capgap.settings.model import FeedsSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from capgap.core.resources import package_data
 from capgap.core.schemas import CONSTITUENTS, conform
 
 if TYPE_CHECKING:
-    from capgap.settings.config import CustomSector, UniverseSettings
+    from capgap.settings.model import CustomSector, UniverseSettings
 
 SectorTag = Literal["cyclical", "defensive"]
 

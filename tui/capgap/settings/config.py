@@ -1,4 +1,4 @@
-"""Settings from a TOML file, validated: every error names the file, the key and the line.
+"""Loading the settings from a TOML file, validated: every error names the file, key and line.
 
 The file is found in this order: ``--config FILE``, ``$CAPGAP_CONFIG``, then the platform's
 config directory (``capgap/config.toml`` under platformdirs' user config dir). A missing
@@ -14,11 +14,10 @@ import stat
 import sys
 import tomllib
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal, cast, get_args
+from typing import Any, cast, get_args
 from urllib.parse import urlsplit
 
 from capgap.core.resources import package_data
@@ -32,6 +31,20 @@ from capgap.settings.alert_rules import (
     SpreadMetric,
 )
 from capgap.settings.keys import KNOWN_BINDINGS, keymap_conflict
+from capgap.settings.model import (
+    KEY_ENV,
+    ColorSystem,
+    CustomSector,
+    ExtraDecision,
+    FedwatchSettings,
+    FeedsSettings,
+    FomcSettings,
+    PollSettings,
+    ProviderSettings,
+    Settings,
+    UiSettings,
+    UniverseSettings,
+)
 
 CONFIG_ENV = "CAPGAP_CONFIG"
 _MONTH_KEY = re.compile(r"^(\d{4})-(\d{2})$")
@@ -39,123 +52,6 @@ _MONTH_KEY = re.compile(r"^(\d{4})-(\d{2})$")
 
 class ConfigError(ValueError):
     """The config is unusable; the message is one line: file:line: key: problem."""
-
-
-@dataclass(frozen=True, slots=True)
-class ExtraDecision:
-    """An FOMC decision the user adds: a later year, or an unscheduled meeting."""
-
-    date: date
-    sep: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class FomcSettings:
-    """[fomc]: decisions added to the schedule that ships with capgap."""
-
-    extra_decisions: tuple[ExtraDecision, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class FedwatchSettings:
-    """[fedwatch]: manual ZQ prices by contract month, for what-if work."""
-
-    prices: Mapping[tuple[int, int], float] = field(default_factory=dict)
-
-
-YAHOO_BASE_URL = "https://query1.finance.yahoo.com"
-YAHOO_COOKIE_URL = "https://fc.yahoo.com"
-NYFED_BASE_URL = "https://markets.newyorkfed.org"
-FRED_BASE_URL = "https://api.stlouisfed.org"
-FINNHUB_BASE_URL = "https://finnhub.io"
-#: Environment variables that may carry API keys (they win over the config file).
-KEY_ENV = {"fred": "FRED_API_KEY", "finnhub": "FINNHUB_API_KEY"}
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderSettings:
-    """[feeds.<name>]: where a provider lives (tests and users behind mirrors change it)."""
-
-    base_url: str
-    cookie_url: str | None = None
-    # A secret: never printed, logged or shown (repr hides it too).
-    api_key: str | None = field(default=None, repr=False)
-    # Where the key came from: "env" (it wins) or "file"; None without a key.
-    api_key_from: Literal["env", "file"] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FeedsSettings:
-    """[feeds.*]: the providers' endpoints and keys."""
-
-    yahoo: ProviderSettings = ProviderSettings(YAHOO_BASE_URL, YAHOO_COOKIE_URL)
-    nyfed: ProviderSettings = ProviderSettings(NYFED_BASE_URL)
-    fred: ProviderSettings = ProviderSettings(FRED_BASE_URL)
-    finnhub: ProviderSettings = ProviderSettings(FINNHUB_BASE_URL)
-
-
-@dataclass(frozen=True, slots=True)
-class PollSettings:
-    """[poll]: seconds between polls by market session."""
-
-    # 10 s keeps the default universe (7 quote batches a poll) under Yahoo's ~60 requests/min.
-    open_s: float = 10.0
-    extended_s: float = 30.0
-    closed_s: float = 300.0
-
-
-@dataclass(frozen=True, slots=True)
-class CustomSector:
-    """[[universe.sectors]]: a user's sector (ETFs optional; constituents stand in for them)."""
-
-    name: str
-    large: tuple[str, ...] = ()
-    small: tuple[str, ...] = ()
-    large_etf: str | None = None
-    small_etf: str | None = None
-    tag: str = "cyclical"
-
-
-@dataclass(frozen=True, slots=True)
-class UniverseSettings:
-    """[universe]: custom sectors, named watchlists and display aliases of symbols."""
-
-    sectors: tuple[CustomSector, ...] = ()
-    watchlists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # symbol -> the label shown and accepted in search ("^GSPC" -> "SPX").
-    aliases: Mapping[str, str] = field(default_factory=dict)
-
-
-ColorSystem = Literal["16", "256", "truecolor"]
-
-
-@dataclass(frozen=True, slots=True)
-class UiSettings:
-    """[ui]: theme, terminal conditions and the demo/refresh defaults."""
-
-    theme: str | None = None
-    colors: ColorSystem | None = None
-    ascii: bool = False
-    mouse: bool = True
-    compact: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything the config file can set; defaults when there is no file."""
-
-    source: Path | None = None
-    fomc: FomcSettings = field(default_factory=FomcSettings)
-    fedwatch: FedwatchSettings = field(default_factory=FedwatchSettings)
-    feeds: FeedsSettings = field(default_factory=FeedsSettings)
-    poll: PollSettings = field(default_factory=PollSettings)
-    ui: UiSettings = field(default_factory=UiSettings)
-    universe: UniverseSettings = field(default_factory=UniverseSettings)
-    # binding id -> comma-separated keys, as Textual's App.set_keymap takes them.
-    keymap: Mapping[str, str] = field(default_factory=dict)
-    alerts: tuple[AlertRule, ...] = ()
-    # One line each, e.g. a file holding an API key that others can read; capgap goes on.
-    warnings: tuple[str, ...] = ()
 
 
 def default_config_path() -> Path:

@@ -7,16 +7,9 @@ import tomllib
 
 from capgap.core.toml import toml_string, toml_value
 from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
-from capgap.settings.config import (
-    COLOR_SYSTEMS,
-    DIRECTIONS,
-    KEY_ENV,
-    SECTOR_TAGS,
-    SPREAD_METRICS,
-    ProviderSettings,
-    Settings,
-)
+from capgap.settings.config import COLOR_SYSTEMS, DIRECTIONS, SECTOR_TAGS, SPREAD_METRICS
 from capgap.settings.keys import KNOWN_BINDINGS
+from capgap.settings.model import KEY_ENV, ProviderSettings, Settings
 
 #: What `config --show` prints in place of an API key.
 MASK = "***"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from capgap.core.atomic import write_bytes_atomic
 from capgap.core.toml import toml_string
-from capgap.settings.config import UiSettings
+from capgap.settings.model import UiSettings
 
 
 @dataclass(frozen=True, slots=True)

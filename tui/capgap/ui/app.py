@@ -19,7 +19,7 @@ from textual.worker import Worker, WorkerState
 from capgap.alerts.watch import AlertMonitor
 from capgap.core.snapshot import Snapshot
 from capgap.engine.startup import DEBUG_ENV
-from capgap.settings.config import Settings
+from capgap.settings.model import Settings
 from capgap.settings.state import UiState, save_state
 from capgap.ui.commands import capgap_commands
 from capgap.ui.format import fmt_age

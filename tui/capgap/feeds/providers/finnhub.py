@@ -24,7 +24,7 @@ from capgap.feeds.values import (
     quote_time,
     valid_price,
 )
-from capgap.settings.config import FINNHUB_BASE_URL
+from capgap.settings.model import FINNHUB_BASE_URL
 
 PROVIDER = "Finnhub"
 # The default endpoint is kept with the other settings, where the config can replace it.

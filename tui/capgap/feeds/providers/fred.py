@@ -12,7 +12,7 @@ from typing import Any
 from capgap.feeds.base import FeedError
 from capgap.feeds.fanout import fan_out
 from capgap.feeds.http import ClientSettings, KeyedProvider, get_json, scrubbed
-from capgap.settings.config import FRED_BASE_URL
+from capgap.settings.model import FRED_BASE_URL
 
 PROVIDER = "FRED"
 # The default endpoint is kept with the other settings, where the config can replace it.

@@ -11,7 +11,7 @@ from typing import Any
 from capgap.core.market_types import NEW_YORK
 from capgap.feeds.base import FeedError
 from capgap.feeds.http import ClientSettings, HttpProvider, get_json
-from capgap.settings.config import NYFED_BASE_URL
+from capgap.settings.model import NYFED_BASE_URL
 
 PROVIDER = "New York Fed"
 # The default endpoint is kept with the other settings, where the config can replace it.

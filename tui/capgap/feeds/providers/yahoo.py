@@ -28,7 +28,7 @@ from capgap.feeds.values import (
     valid_price,
 )
 from capgap.market.windows import history_start
-from capgap.settings.config import YAHOO_BASE_URL
+from capgap.settings.model import YAHOO_BASE_URL
 
 PROVIDER = "Yahoo"
 # The default endpoint is kept with the other settings, where the config can replace it.

@@ -19,7 +19,7 @@ from capgap.feeds.http import HttpProvider, RawReply, decode_json, endpoint_labe
 from capgap.feeds.providers.yahoo import DEFAULT_BASE_URL, PROVIDER
 from capgap.feeds.unknown import UnknownSymbols
 from capgap.feeds.values import clock_now, number, quote_row, quote_time, valid_price
-from capgap.settings.config import YAHOO_COOKIE_URL
+from capgap.settings.model import YAHOO_COOKIE_URL
 
 QUOTE_PATH = "/v7/finance/quote"
 CRUMB_PATH = "/v1/test/getcrumb"
