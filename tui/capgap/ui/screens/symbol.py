@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 from capgap.core.snapshot import Snapshot, SymbolDetail
 from capgap.market.windows import WINDOW_LABELS, window_points
-from capgap.ui.format import fit_decimals, fmt_plain, fmt_price, signed_content
+from capgap.ui.format import fmt_plain, fmt_price, signed_content
 from capgap.ui.glyphs import glyphs
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
@@ -54,7 +54,7 @@ def head_content(detail: SymbolDetail | None, symbol: str, shown: str) -> Conten
         ("Last ", "bold"),
         fmt_price(detail.last),
         "  ",
-        signed_content(detail.change_pct, fit_decimals(detail.change_pct), "%"),
+        signed_content(detail.change_pct, suffix="%", fit=True),
         f"   prev close {fmt_price(detail.prev_close)}",
     )
     return Content("\n").join([title, price])
@@ -71,7 +71,7 @@ def stats_content(detail: SymbolDetail | None, index_name: str) -> Content:
     )
     values = Content.assemble(
         "    ",
-        *(_right(signed_content(value, fit_decimals(value)), _CELL) for _, value in windows),
+        *(_right(signed_content(value, fit=True), _CELL) for _, value in windows),
     )
     risk = Content.assemble(
         (f"vs {index_name}  ", "bold"),
