@@ -22,6 +22,7 @@ from app_support import (
     screen_lines,
     wait_for,
 )
+from capgap.core import format as core_format
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import FedSnapshot, MeetingOdds, Snapshot
@@ -34,6 +35,7 @@ from capgap.ui.screens.fed_detail import (
     MeetingsTable,
     RatePathChart,
     current_month_rule,
+    meeting_cells,
     now_cells,
     rate_path,
 )
@@ -186,6 +188,29 @@ def test_rate_path_starts_now_at_the_rate_before_the_first_meeting() -> None:
     assert now_cells(path[0][1])["rate"] == f"{FED_EFFR:.3f}"
     # Without odds there is no path (the EFFR is in the summary, not a point of the futures).
     assert rate_path(replace(fed, probabilities=())) == ()
+
+
+@pytest.mark.parametrize(
+    ("move_bp", "written"),
+    [
+        # A move that rounds to zero is written 0.0 as every other output writes it, never
+        # "-0.0" (a fall nobody can see) nor "+0.0".
+        (-0.04, "0.0"),
+        (0.04, "0.0"),
+        (0.0, "0.0"),
+        (-9.0, "-9.0"),
+        (12.34, "+12.3"),
+        (-24.05, "-24.1"),
+    ],
+)
+def test_meeting_changes_are_signed_figures_as_everywhere_else(
+    move_bp: float, written: str
+) -> None:
+    odds = replace(make_fed(SESSION_11AM).probabilities[0], move_bp=move_bp, total_bp=move_bp)
+    cells = meeting_cells(odds)
+    assert cells["move"] == cells["total"] == written
+    # One formatter: the screen writes the figure as core.format (report, alerts) does.
+    assert written == core_format.fmt_signed(move_bp, 1)
 
 
 def test_current_month_rule_is_the_docstring_paragraph() -> None:
@@ -384,6 +409,12 @@ def table_rows(table: Any) -> list[list[str]]:
     return [[cell.plain for cell in table.get_row(row.key)] for row in table.ordered_rows]
 
 
+def signed_tenths(value: float) -> str:
+    # The rule written out by hand: a sign only on what shows as non-zero.
+    tenths = round(value, 1)
+    return "0.0" if tenths == 0 else f"{tenths:+.1f}"
+
+
 def expected_meetings(fed: FedSnapshot) -> list[list[str]]:
     rows = [["now", "", "", "", "", f"{fed.probabilities[0].start_rate:.3f}", "", "", ""]]
     for odds in fed.probabilities:
@@ -397,8 +428,8 @@ def expected_meetings(fed: FedSnapshot) -> list[list[str]]:
                 f"{odds.hold_pct:.1f}",
                 f"{odds.hike_pct:.1f}",
                 f"{odds.implied_rate:.3f}",
-                f"{odds.move_bp:+.1f}",
-                f"{odds.total_bp:+.1f}",
+                signed_tenths(odds.move_bp),
+                signed_tenths(odds.total_bp),
                 f"{low:.2f}-{high:.2f} {half_up(best.probability_pct)}%",
             ]
         )

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from app_support import make_snapshot
 from capgap.core.market_types import MarketSession
+from capgap.core.snapshot import Mover
 from capgap.core.text import fmt_day, fmt_ny_moment
 from capgap.ui.format import (
     COMPACT_FROM,
@@ -25,6 +28,10 @@ from capgap.ui.format import (
     short_sector,
     signed_content,
 )
+from capgap.ui.widgets.keyed_table import signed_cell
+from capgap.ui.widgets.sectors_table import SectorsTable
+from capgap.ui.widgets.spread_panel import spread_content
+from rich.style import Style
 
 
 @pytest.mark.parametrize(
@@ -170,3 +177,47 @@ def test_a_figure_that_is_not_a_number_is_missing_not_nan() -> None:
         content = signed_content(value, suffix="%")
         assert content.plain == f" {missing()}"
         assert content.spans == []
+
+
+#: A signed figure fitted to its cell, as every panel and table writes it, by hand: text,
+#: the same as a sector's mover (one decimal, no arrow) and direction (1 up, -1 down, 0 none).
+FITTED = [
+    (0.1937, "▲+0.19", "+0.2", 1),
+    (-12.54, "▼-12.5", "-13", -1),
+    (9.996, "▲+10.0", "+10", 1),  # rounds to 10.00: written as wide as 10.004
+    (-0.004, "=0.00", "0.0", 0),  # rounds to zero: no arrow down, no red
+    (150.4, "▲+150", "+150", 1),
+    (None, " —", "—", 0),
+]
+
+
+@pytest.mark.parametrize(("value", "text", "mover", "direction"), FITTED)
+def test_every_signed_cell_is_built_by_one_rule(
+    value: float | None, text: str, mover: str, direction: int
+) -> None:
+    # The content of the symbol screen, the spread panel's cells, the tables' cells and the
+    # sectors' movers were four copies of arrow + sign + colour; now one function builds them.
+    theme_style = {1: UP_STYLE, -1: DOWN_STYLE, 0: ""}[direction]
+    content = signed_content(value, fit=True)
+    assert content.plain == text
+    assert [span.style for span in content.spans] == ([theme_style] if direction else [])
+
+    up, down = Style(color="green"), Style(color="red")
+    cell = signed_cell(value, (up, down))
+    assert cell.plain == text and cell.value == value
+    assert [span.style for span in cell.spans] == ({1: [up], -1: [down], 0: []}[direction])
+
+    # The panel's row of S-L changes: seven cells of seven columns, all this figure.
+    spread = make_snapshot().spread
+    windows = dict.fromkeys(("d1", "d5", "m1", "m3", "ytd", "y1"), value)
+    panel = spread_content(replace(spread, relative_pp=replace(spread.relative_pp, **windows)))
+    row = panel.plain.split("\n")[3]
+    assert row == "S-L " + text.rjust(7) * 6
+
+    if value is not None:
+        # A mover: the same figure at one decimal, without the arrow (its colour says it).
+        table = SectorsTable()
+        table._styles = (up, down)
+        movers = table._movers((Mover("AAA", "A Inc.", "large", value),))
+        assert movers.plain == f"AAA {mover}"
+        assert [span.style for span in movers.spans] == ({1: [up], -1: [down], 0: []}[direction])

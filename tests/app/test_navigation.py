@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -275,3 +276,23 @@ async def test_a_sector_opened_after_the_replay_ended_still_gets_its_constituent
         screen = await sector_shown(app, pilot)
         assert screen.detail is not None and screen.detail.constituents
         assert screen.detail.name == app.dashboard.query_one(SectorsTable).row_keys()[0]
+
+
+@pytest.mark.asyncio
+async def test_a_detail_screen_keeps_its_own_details_when_a_snapshot_carries_anothers() -> None:
+    # The sector and symbol screens take a snapshot's details only when they are their own
+    # target's (one DetailScreen rule): a late snapshot for the screen below changes nothing.
+    app = demo_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        await pilot.press("enter")
+        screen = await sector_shown(app, pilot)
+        own = screen.detail
+        latest = app.latest
+        assert own is not None and latest is not None
+        other = replace(own, name=f"not {own.name}", constituents=())
+        screen.apply_snapshot(replace(latest, sector_detail=other))
+        assert screen.detail is own
+        assert screen.query_one(ConstituentsTable).row_count == len(own.constituents)
+        screen.apply_snapshot(replace(latest, sector_detail=replace(own, constituents=())))
+        assert screen.detail is not None and screen.detail.constituents == ()

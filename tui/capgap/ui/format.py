@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NamedTuple, TypeVar
 
 from textual.content import Content
 
@@ -15,6 +16,8 @@ from capgap.core.format import shown_value as shown_value
 from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.text import fmt_ny_time
 from capgap.ui.glyphs import glyphs
+
+_T = TypeVar("_T")
 
 
 #: Shown where a figure is missing: never a zero that looks like data.
@@ -38,23 +41,27 @@ _SHORT_SECTORS = {
 _STATES = {"pre": "PRE", "open": "OPEN", "post": "POST", "closed": "CLOSED"}
 
 
+def by_direction(value: float | None, up: _T, down: _T, flat: _T) -> _T:
+    """Return ``up`` for a rise, ``down`` for a fall, ``flat`` for no change or an unknown one."""
+    if value is not None and value > 0:
+        return up
+    if value is not None and value < 0:
+        return down
+    # Zero, None and NaN: no direction.
+    return flat
+
+
 def arrow(value: float | None) -> str:
     """Return ▲ for a rise, ▼ for a fall, = for no change and a space when unknown."""
     if value is None:
         return " "
     marks = glyphs()
-    if value > 0:
-        return marks.up
-    if value < 0:
-        return marks.down
-    return marks.flat
+    return by_direction(value, marks.up, marks.down, marks.flat)
 
 
 def direction_style(value: float | None) -> str:
     """Return the theme style of a signed figure ("" when flat or unknown)."""
-    if value is None or value == 0:
-        return ""
-    return UP_STYLE if value > 0 else DOWN_STYLE
+    return by_direction(value, UP_STYLE, DOWN_STYLE, "")
 
 
 def fmt_price(value: float | None, decimals: int = 2) -> str:
@@ -78,11 +85,39 @@ def fmt_plain(value: float | None, decimals: int = 2, suffix: str = "") -> str:
     return f"{compact if compact is not None else f'{value:.{decimals}f}'}{suffix}"
 
 
-def signed_content(value: float | None, decimals: int = 2, suffix: str = "") -> Content:
+class SignedFigure(NamedTuple):
+    """A signed figure as displayed: its text and the rounded value its arrow and colour follow."""
+
+    text: str
+    shown: float | None
+
+
+def signed_figure(
+    value: float | None,
+    decimals: int = 2,
+    suffix: str = "",
+    *,
+    fit: bool = False,
+    marked: bool = True,
+) -> SignedFigure:
+    """Return '▲+0.19%' (arrow and sign: the direction survives NO_COLOR) and the value shown.
+
+    ``fit`` drops decimals as the figure grows (fit_decimals); ``marked=False`` leaves out
+    the arrow where the colour alone carries the direction. Every signed cell and panel
+    figure of the UI is built here, so they all read alike.
+    """
+    places = fit_decimals(value, decimals) if fit else decimals
+    shown = shown_value(value, places)
+    text = fmt_signed(value, places, suffix)
+    return SignedFigure(f"{arrow(shown)}{text}" if marked else text, shown)
+
+
+def signed_content(
+    value: float | None, decimals: int = 2, suffix: str = "", *, fit: bool = False
+) -> Content:
     """Return '▲+0.19%'-style content coloured by the up/down theme variables."""
-    shown = shown_value(value, decimals)
-    text = f"{arrow(shown)}{fmt_signed(value, decimals, suffix)}"
-    return Content.styled(text, direction_style(shown))
+    figure = signed_figure(value, decimals, suffix, fit=fit)
+    return Content.styled(figure.text, direction_style(figure.shown))
 
 
 def fmt_age(seconds: float | None) -> str:

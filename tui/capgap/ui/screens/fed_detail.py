@@ -15,7 +15,7 @@ from textual.widgets import Footer, Static
 from capgap.core.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, Snapshot
 from capgap.core.text import fmt_day
 from capgap.market import fedwatch
-from capgap.ui.format import fmt_age, fmt_range, missing, ny_clock
+from capgap.ui.format import fmt_age, fmt_range, fmt_signed, missing, ny_clock
 from capgap.ui.glyphs import glyphs
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
@@ -95,8 +95,9 @@ def meeting_cells(odds: MeetingOdds) -> dict[str, str]:
         "hold": f"{odds.hold_pct:.1f}",
         "hike": f"{odds.hike_pct:.1f}",
         "rate": _rate(odds.implied_rate),
-        "move": f"{odds.move_bp:+.1f}",
-        "total": f"{odds.total_bp:+.1f}",
+        # The shared signed formatter: a move that rounds to zero reads 0.0, never -0.0.
+        "move": fmt_signed(odds.move_bp, 1),
+        "total": fmt_signed(odds.total_bp, 1),
         "likely": likely_range(odds),
     }
 

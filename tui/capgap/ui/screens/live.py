@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, cast
+from typing import ClassVar, Generic, TypeVar, cast
 
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -13,6 +13,8 @@ from capgap.ui.host import CapgapHost
 from capgap.ui.messages import DetailsWanted
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.too_small import TooSmall
+
+DetailT = TypeVar("DetailT")
 
 
 class LiveScreen(Screen[None]):
@@ -76,3 +78,29 @@ class LiveScreen(Screen[None]):
         """Go back one level (the screen below keeps its cursor)."""
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
+
+
+class DetailScreen(LiveScreen, Generic[DetailT]):
+    """A live screen of one target's details (a sector, a symbol) that the engine sends apart.
+
+    A snapshot carries the details of the target in focus only: this screen shows them when
+    they are its own and keeps the last ones it showed otherwise.
+    """
+
+    #: The details last shown (None until the engine sent this target's).
+    detail: DetailT | None = None
+
+    def detail_in(self, snapshot: Snapshot) -> DetailT | None:
+        """Return the snapshot's details when they are this screen's target's (else None)."""
+        raise NotImplementedError
+
+    def show_detail(self, detail: DetailT, snapshot: Snapshot) -> None:
+        """Render this target's details (the snapshot gives the rest, such as its day)."""
+
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Update the breadcrumb; show the details when the snapshot carries this target's."""
+        self.show_time(snapshot)
+        detail = self.detail_in(snapshot)
+        if detail is not None:
+            self.detail = detail
+            self.show_detail(detail, snapshot)

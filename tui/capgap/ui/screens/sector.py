@@ -13,7 +13,7 @@ from capgap.core.snapshot import SectorDetail, SectorRow, Snapshot
 from capgap.ui.format import missing, short_sector, signed_content
 from capgap.ui.glyphs import glyphs
 from capgap.ui.messages import OpenSymbol
-from capgap.ui.screens.live import LiveScreen
+from capgap.ui.screens.live import DetailScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.constituents_table import ConstituentsTable
 from capgap.ui.widgets.quiet import Plain, show
@@ -49,7 +49,7 @@ def summary_content(detail: SectorDetail | None, name: str) -> Content:
     )
 
 
-class SectorScreen(LiveScreen):
+class SectorScreen(DetailScreen[SectorDetail]):
     """Large and small constituents of one sector; Enter opens a symbol."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,7 +64,6 @@ class SectorScreen(LiveScreen):
         super().__init__(classes="drill")
         self.target = name
         self.kind = kind
-        self.detail: SectorDetail | None = None
         self.crumb = short_sector(name)
 
     def compose(self) -> ComposeResult:
@@ -86,13 +85,13 @@ class SectorScreen(LiveScreen):
         """Ask for this sector's (or watchlist's) details while the screen is open."""
         return (self.target, None)
 
-    def apply_snapshot(self, snapshot: Snapshot) -> None:
-        """Show the sector's constituents when the snapshot carries them."""
-        self.show_time(snapshot)
+    def detail_in(self, snapshot: Snapshot) -> SectorDetail | None:
+        """Return the snapshot's sector details when they are this sector's."""
         detail = snapshot.sector_detail
-        if detail is None or detail.name != self.target:
-            return
-        self.detail = detail
+        return detail if detail is not None and detail.name == self.target else None
+
+    def show_detail(self, detail: SectorDetail, snapshot: Snapshot) -> None:
+        """Show the sector's summary and constituents."""
         show(self.query_one("#sector-summary", Static), summary_content(detail, self.target))
         self.query_one(ConstituentsTable).apply(detail.constituents)
 

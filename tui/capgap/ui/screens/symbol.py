@@ -13,9 +13,9 @@ from textual.widgets import Footer, Static
 
 from capgap.core.snapshot import Snapshot, SymbolDetail
 from capgap.market.windows import WINDOW_LABELS, window_points
-from capgap.ui.format import fit_decimals, fmt_plain, fmt_price, signed_content
+from capgap.ui.format import fmt_plain, fmt_price, signed_content
 from capgap.ui.glyphs import glyphs
-from capgap.ui.screens.live import LiveScreen
+from capgap.ui.screens.live import DetailScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.line_chart import LineChart, hour_ticks, month_ticks
 from capgap.ui.widgets.quiet import Plain, set_title, show
@@ -54,7 +54,7 @@ def head_content(detail: SymbolDetail | None, symbol: str, shown: str) -> Conten
         ("Last ", "bold"),
         fmt_price(detail.last),
         "  ",
-        signed_content(detail.change_pct, fit_decimals(detail.change_pct), "%"),
+        signed_content(detail.change_pct, suffix="%", fit=True),
         f"   prev close {fmt_price(detail.prev_close)}",
     )
     return Content("\n").join([title, price])
@@ -71,7 +71,7 @@ def stats_content(detail: SymbolDetail | None, index_name: str) -> Content:
     )
     values = Content.assemble(
         "    ",
-        *(_right(signed_content(value, fit_decimals(value)), _CELL) for _, value in windows),
+        *(_right(signed_content(value, fit=True), _CELL) for _, value in windows),
     )
     risk = Content.assemble(
         (f"vs {index_name}  ", "bold"),
@@ -85,7 +85,7 @@ def stats_content(detail: SymbolDetail | None, index_name: str) -> Content:
     return Content("\n").join([header, values, risk, yearly])
 
 
-class SymbolScreen(LiveScreen):
+class SymbolScreen(DetailScreen[SymbolDetail]):
     """One symbol in depth; the daily chart follows the time window (1/3/6/y/Y, [ and ])."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -96,7 +96,6 @@ class SymbolScreen(LiveScreen):
     def __init__(self, symbol: str) -> None:
         super().__init__(classes="drill")
         self.symbol = symbol
-        self.detail: SymbolDetail | None = None
         self.crumb = symbol
 
     def compose(self) -> ComposeResult:
@@ -115,13 +114,13 @@ class SymbolScreen(LiveScreen):
         below = self.capgap.sector_below(self)
         return (below, self.symbol)
 
-    def apply_snapshot(self, snapshot: Snapshot) -> None:
-        """Show the symbol's details when the snapshot carries them."""
-        self.show_time(snapshot)
+    def detail_in(self, snapshot: Snapshot) -> SymbolDetail | None:
+        """Return the snapshot's symbol details when they are this symbol's."""
         detail = snapshot.symbol_detail
-        if detail is None or detail.symbol != self.symbol:
-            return
-        self.detail = detail
+        return detail if detail is not None and detail.symbol == self.symbol else None
+
+    def show_detail(self, detail: SymbolDetail, snapshot: Snapshot) -> None:
+        """Show the price, the statistics and both charts."""
         index_name = self.capgap.index_name(detail.index)
         show(self.query_one("#symbol-head", Static), head_content(detail, self.symbol, self.crumb))
         show(self.query_one("#symbol-stats", Static), stats_content(detail, index_name))

@@ -12,7 +12,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
-from capgap.ui.format import arrow, fit_decimals, fmt_signed, shown_value
+from capgap.ui.format import by_direction, signed_figure
 from capgap.ui.glyphs import glyphs
 from capgap.ui.vim import VIM_TABLE_BINDINGS
 from capgap.ui.widgets.quiet import set_title
@@ -72,11 +72,11 @@ def theme_styles(variables: dict[str, str]) -> tuple[Style, Style]:
 
 def signed_cell(value: float | None, styles: tuple[Style, Style], decimals: int = 2) -> ValueText:
     """Return '▲+0.19' in the up or down style, carrying the value for sorting."""
-    places = fit_decimals(value, decimals)
-    shown = shown_value(value, places)
-    cell = ValueText(f"{arrow(shown)}{fmt_signed(value, places)}", value, right=True)
-    if shown:
-        cell.stylize(styles[0] if shown > 0 else styles[1])
+    figure = signed_figure(value, decimals, fit=True)
+    cell = ValueText(figure.text, value, right=True)
+    style = by_direction(figure.shown, *styles, None)
+    if style is not None:
+        cell.stylize(style)
     return cell
 
 

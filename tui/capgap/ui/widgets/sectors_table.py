@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.widgets.data_table import ColumnKey
 
 from capgap.core.snapshot import Mover, SectorRow
-from capgap.ui.format import fit_decimals, fmt_signed, missing, short_sector, shown_value
+from capgap.ui.format import by_direction, missing, short_sector, signed_figure
 from capgap.ui.widgets.keyed_table import Cell, SortedTable, ValueText
 from capgap.ui.widgets.quiet import set_subtitle
 
@@ -141,10 +141,9 @@ class SectorsTable(SortedTable):
             # No style on them either: each styled run costs escape codes on every repaint.
             cell.append(mover.symbol)
             cell.append(" ")
-            places = fit_decimals(mover.change_pct, 1)
-            shown = shown_value(mover.change_pct, places) or 0.0
-            style = self._styles[0] if shown > 0 else self._styles[1]
-            cell.append(fmt_signed(mover.change_pct, places), style if shown else "")
+            # No arrow: the mover's colour and sign say its direction in less room.
+            figure = signed_figure(mover.change_pct, 1, fit=True, marked=False)
+            cell.append(figure.text, by_direction(figure.shown, *self._styles, None))
         return cell
 
     def _cells(self, row: SectorRow) -> dict[str, Cell]:

@@ -9,15 +9,7 @@ from textual.content import Content
 
 from capgap.core.snapshot import IndexQuote, SpreadSnapshot
 from capgap.market.windows import WINDOW_LABELS
-from capgap.ui.format import (
-    arrow,
-    direction_style,
-    fit_decimals,
-    fmt_plain,
-    fmt_price,
-    fmt_signed,
-    shown_value,
-)
+from capgap.ui.format import direction_style, fmt_plain, fmt_price, fmt_signed, signed_figure
 from capgap.ui.glyphs import glyphs
 from capgap.ui.widgets.content_panel import ContentPanel
 
@@ -29,11 +21,9 @@ _LABEL = 4
 
 
 def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
-    # Arrow and sign together: the direction survives NO_COLOR and 16-colour terminals.
-    decimals = fit_decimals(value)
-    shown = shown_value(value, decimals)
-    text = f"{arrow(shown)}{fmt_signed(value, decimals, suffix)}".rjust(width)
-    return text, direction_style(shown)
+    # The colour spans the padding too (as it always has: the panel's bytes stay the same).
+    figure = signed_figure(value, suffix=suffix, fit=True)
+    return figure.text.rjust(width), direction_style(figure.shown)
 
 
 def _index_line(quote: IndexQuote, tail: Content) -> Content:
