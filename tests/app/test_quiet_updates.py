@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from capgap.ui.internals.quiet_table import QuietTable
 from capgap.ui.widgets.keyed_table import ValueText, ordering_key, sort_if_moved
 from capgap.ui.widgets.quiet import set_title, show
-from capgap.ui.widgets.quiet_table import QuietTable
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult

@@ -14,9 +14,9 @@ from textual.widgets.data_table import ColumnKey
 
 from capgap.ui.format import by_direction, signed_figure
 from capgap.ui.glyphs import glyphs
+from capgap.ui.internals.quiet_table import QuietTable, same_cell
 from capgap.ui.vim import VIM_TABLE_BINDINGS
 from capgap.ui.widgets.quiet import set_title
-from capgap.ui.widgets.quiet_table import QuietTable, same_cell
 
 Cell = str | Text
 
