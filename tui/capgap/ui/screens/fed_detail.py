@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
+from typing import Unpack, cast
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -18,6 +18,7 @@ from capgap.market import fedwatch
 from capgap.ui.format import fmt_age, fmt_range, fmt_signed, missing, ny_clock
 from capgap.ui.glyphs import glyphs
 from capgap.ui.screens.live import LiveScreen
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.fed_panel import countdown_text
 from capgap.ui.widgets.keyed_table import KeyedTable
@@ -204,13 +205,9 @@ class RatePathChart(ThemedPlot):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self.border_title = "Implied rate path, %"
         self._path: tuple[PathPoint, ...] | None = None
 

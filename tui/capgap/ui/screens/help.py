@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 from capgap.settings.keys import KNOWN_BINDINGS
 from capgap.ui import sizes
 from capgap.ui.vim import VIM_TABLE_BINDINGS
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.too_small import TooSmall
 
 #: (where, the classes whose bindings apply there), in the order the help lists them.
@@ -74,19 +75,12 @@ class HelpTable(DataTable[Text]):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(
             cursor_type="row",
             zebra_stripes=True,
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
+            **options,
         )
         self._rows: tuple[Row, ...] = ()
         self._does = 0

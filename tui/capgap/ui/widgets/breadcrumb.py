@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Unpack
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -13,6 +14,7 @@ from textual.widgets import Static
 from capgap.core.snapshot import FeedStatus
 from capgap.ui.format import ny_clock
 from capgap.ui.glyphs import glyphs
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.quiet import Plain, show
 from capgap.ui.widgets.status_line import ITEM_PADDING, feed_brief, item_cells
 
@@ -56,12 +58,9 @@ class Breadcrumb(Horizontal):
         self,
         *,
         demo: bool,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self._demo = demo
         self._feeds_fine = True
         self._crumbs: tuple[str, ...] = ()

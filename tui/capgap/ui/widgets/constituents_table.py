@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Unpack
 
 from rich.text import Text
 
 from capgap.core.snapshot import ConstituentRow
 from capgap.ui.format import fmt_plain, fmt_price
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.keyed_table import Cell, SortedTable, ValueText
 
 
@@ -39,13 +41,9 @@ class ConstituentsTable(SortedTable):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(title="Constituents", name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(title="Constituents", **options)
         self._rows: tuple[ConstituentRow, ...] = ()
         self._filter = ""
         self._aliases: Mapping[str, str] = {}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from textual.content import Content
 
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.quiet import Plain, show
 
 
@@ -20,18 +23,12 @@ class ContentPanel(Plain):
         self,
         *,
         title: str,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(
             Content("waiting for data…"),
             markup=False,
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
+            **options,
         )
         self.border_title = title
         self._shown: Content | None = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,6 +17,7 @@ from capgap.core.snapshot import FedSnapshot
 from capgap.core.text import fmt_day
 from capgap.market.fomc import format_countdown
 from capgap.ui.format import fmt_range, ny_clock
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.fit_line import FitLine
 from capgap.ui.widgets.odds_bars import OddsBars
 from capgap.ui.widgets.quiet import Plain, set_subtitle, show
@@ -132,13 +133,9 @@ class FedPanel(Vertical, can_focus=True):
     def __init__(
         self,
         clock: Clock,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self.border_title = "Next FOMC"
         self._clock = clock
         self._statement_at: datetime | None = None

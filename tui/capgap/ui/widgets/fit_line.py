@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Unpack
 
 from textual.content import Content
 
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.quiet import Plain
 
 
@@ -29,14 +31,9 @@ class FitLine(Plain):
     def __init__(
         self,
         *variants: Content,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(
-            variants[0], markup=False, name=name, id=id, classes=classes, disabled=disabled
-        )
+        super().__init__(variants[0], markup=False, **options)
         self._variants: tuple[Content, ...] = variants
         self._shown: Content = variants[0]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Unpack
 
 from rich.style import Style
 from rich.text import Text
@@ -16,6 +16,7 @@ from capgap.ui.format import by_direction, signed_figure
 from capgap.ui.glyphs import glyphs
 from capgap.ui.internals.quiet_table import QuietTable, same_cell
 from capgap.ui.vim import VIM_TABLE_BINDINGS
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.quiet import set_title
 
 Cell = str | Text
@@ -94,18 +95,12 @@ class KeyedTable(QuietTable):
         self,
         *,
         title: str,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(
             cursor_type="row",
             zebra_stripes=True,
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
+            **options,
         )
         self.border_title = title
         self._pending: Sequence[tuple[str, Mapping[str, Cell]]] | None = None
@@ -193,12 +188,9 @@ class SortedTable(KeyedTable):
         self,
         *,
         title: str,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(title=title, name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(title=title, **options)
         self._title = title
         self._sort_index = 0
         self._descending = self.SORTS[0][2] if self.SORTS else False

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Unpack
 
 from textual.reactive import Reactive
 
 from capgap.core.market_types import NEW_YORK
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.themed_plot import ThemedPlot, Ticks
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -70,12 +72,9 @@ class LineChart(ThemedPlot):
         self,
         *,
         title: str,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self.border_title = title
         self._values: tuple[float, ...] = ()
         self._ticks: Ticks = ([], [])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Unpack
 
 from textual.content import Content
 from textual.reactive import Reactive
@@ -12,6 +13,7 @@ from textual.widget import Widget
 from capgap.core.snapshot import MeetingOdds, RangeOdds
 from capgap.ui.format import DOWN_STYLE, UP_STYLE
 from capgap.ui.glyphs import glyphs
+from capgap.ui.widget_options import WidgetOptions
 
 # Rates down on the "down" colour, up on the "up" colour, all on the panel's shade as a track.
 CUT_STYLE = f"{DOWN_STYLE} on $panel"
@@ -215,13 +217,9 @@ class OddsBars(Widget):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self._odds: tuple[MeetingOdds, ...] = ()
         self._error: str | None = None
         self._current: tuple[float, float] | None = None

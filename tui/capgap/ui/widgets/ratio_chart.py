@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Unpack
 
 from capgap.core.snapshot import RatioPoint
 from capgap.market.windows import WINDOW_LABELS, window_points
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.line_chart import LineChart, month_ticks, series_key
 from capgap.ui.widgets.quiet import set_title
 
@@ -23,15 +25,9 @@ class RatioChart(LineChart):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(
-            title="RUT/SPX ratio, 1Y", name=name, id=id, classes=classes, disabled=disabled
-        )
+        super().__init__(title="RUT/SPX ratio, 1Y", **options)
 
     def apply(self, history: tuple[RatioPoint, ...], window: str, today: date) -> bool:
         """Replot the window from its base when it changed visibly; return whether it did.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Unpack
 
 from textual.widgets.data_table import ColumnKey
 
 from capgap.core.snapshot import Mover, SectorRow
 from capgap.ui.format import by_direction, missing, short_sector, signed_figure
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.keyed_table import Cell, SortedTable, ValueText
 from capgap.ui.widgets.quiet import set_subtitle
 
@@ -92,13 +94,9 @@ class SectorsTable(SortedTable):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(title="Sectors", name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(title="Sectors", **options)
         self._rows: tuple[SectorRow, ...] = ()
         # The cells of each row as last built: a row equal to the one shown is not rebuilt.
         self._built: dict[str, dict[str, Cell]] = {}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -11,6 +11,7 @@ from capgap.core.snapshot import IndexQuote, SpreadSnapshot
 from capgap.market.windows import WINDOW_LABELS
 from capgap.ui.format import direction_style, fmt_plain, fmt_price, fmt_signed, signed_figure
 from capgap.ui.glyphs import glyphs
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.content_panel import ContentPanel
 
 _NAME_WIDTH = 13
@@ -95,15 +96,9 @@ class SpreadPanel(ContentPanel, can_focus=True):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(
-            title="Large vs small caps", name=name, id=id, classes=classes, disabled=disabled
-        )
+        super().__init__(title="Large vs small caps", **options)
 
     def apply(self, spread: SpreadSnapshot) -> None:
         """Show a new SpreadSnapshot."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import NamedTuple, Unpack
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -25,6 +25,7 @@ from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
 from capgap.core.text import fmt_day
 from capgap.ui.format import fmt_age, market_label, ny_clock, ny_date
 from capgap.ui.glyphs import glyphs
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.quiet import Plain, show
 
 _FEED_STYLES = {"ok": "", "degraded": "$warning", "down": "$error"}
@@ -198,12 +199,9 @@ class StatusLine(Horizontal):
         *,
         demo: bool,
         source_label: str,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self._clock = clock
         self._demo = demo
         self._source_label = source_label

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from textual.content import Content
 
 from capgap.core.snapshot import StyleSnapshot
 from capgap.ui.format import signed_content
 from capgap.ui.glyphs import glyphs
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.content_panel import ContentPanel
 
 
@@ -27,18 +30,11 @@ class StylePanel(ContentPanel):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(
             title=f"Value {glyphs().minus} growth",
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
+            **options,
         )
 
     def apply(self, style: StyleSnapshot) -> None:

@@ -11,7 +11,7 @@ own, so the chart sits on the same background as the panels around it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, Unpack
 
 from rich.align import Align
 from rich.color import Color as RichColor
@@ -21,6 +21,7 @@ from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from capgap.ui.glyphs import glyphs
+from capgap.ui.widget_options import WidgetOptions
 
 #: A colour as plotext takes it: "default" (the terminal's own), 0-255, or (r, g, b).
 PlotColour = str | int | tuple[int, int, int]
@@ -67,13 +68,9 @@ class ThemedPlot(PlotextPlot):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        super().__init__(**options)
         self._line: tuple[list[float], list[float], Ticks, tuple[float, float]] | None = None
         #: False until the first draw: a chart waiting for its first data is blank, not empty.
         self.drawn = False

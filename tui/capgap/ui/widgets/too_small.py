@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from textual.content import Content
 
 from capgap.ui.sizes import MIN_HEIGHT, MIN_WIDTH
+from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.fit_line import FitLine
 
 
@@ -28,16 +31,9 @@ class TooSmall(FitLine):
 
     def __init__(
         self,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
-        disabled: bool = False,
+        **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(
             *too_small_variants(MIN_WIDTH, MIN_HEIGHT),
-            name=name,
-            id=id,
-            classes=classes,
-            disabled=disabled,
+            **options,
         )
