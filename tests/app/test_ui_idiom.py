@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import gc
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,22 @@ async def test_enter_posts_open_sector_and_open_symbol_that_the_app_handles() ->
         await wait_for(lambda: isinstance(app.screen, SymbolScreen), pilot)
         symbols = {id(m): m for m in seen if isinstance(m, OpenSymbol)}.values()
         assert [m.symbol for m in symbols] == [symbol]
+
+
+async def test_a_closed_screen_is_not_kept_alive_by_its_window_watch() -> None:
+    # A screen watches the app's window; Textual drops a closed watcher only at the next change
+    # of the window, so a screen closed while the window stood still lived on with its widgets.
+    app = CapgapApp(demo_engine(ManualClock(SESSION_11AM)), animation_level="none")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
+        app.action_open_spread()
+        await wait_for(lambda: isinstance(app.screen, SpreadScreen), pilot)
+        closed = weakref.ref(app.screen)
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is app.dashboard, pilot)
+        await pilot.pause()
+        gc.collect()
+        assert closed() is None
 
 
 async def test_every_live_screen_on_the_stack_follows_the_window_reactive() -> None:

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from capgap.core.snapshot import Snapshot
 from capgap.ui import sizes
 from capgap.ui.host import CapgapHost
+from capgap.ui.internals.watchers import forget_watchers
 from capgap.ui.messages import DetailsWanted
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.too_small import TooSmall
@@ -43,6 +44,10 @@ class LiveScreen(Screen[None]):
         """Add the too-small notice; follow the app's chart window from now on."""
         self.mount(TooSmall(id="too-small"))
         self.watch(self.app, "window", self.window_changed, init=False)
+
+    def on_unmount(self) -> None:
+        """Stop following the chart window, so that the app's watchers do not keep this alive."""
+        forget_watchers(self.app, "window", self)
 
     def focus_target(self) -> tuple[str | None, str | None]:
         """Return the (sector or watchlist, symbol) whose details this screen needs."""
