@@ -206,3 +206,13 @@ def test_panel_and_spread_screen_measure_every_window_from_the_same_base() -> No
         assert stats is not None and stats.first_day == base, window
         expected = ((1 + small_change) / (1 + large_change) - 1) * 100
         assert stats.change_pct == pytest.approx(expected), window
+
+
+def test_the_spread_panels_windows_are_its_fields_and_known_windows() -> None:
+    from capgap.analytics.spread import PANEL_WINDOWS
+    from capgap.core.snapshot import RelativePerformance
+    from capgap.market.windows import WINDOWS
+
+    fields = RelativePerformance(None, None, None, None, None, None).items()
+    assert tuple(label for label, _ in fields if label != "1d") == PANEL_WINDOWS
+    assert set(PANEL_WINDOWS) <= set(WINDOWS)

@@ -28,8 +28,9 @@ RATIO_SESSIONS = 252
 MIN_RATIO_SESSIONS = 20
 #: Daily returns behind beta and correlation (a full window is required).
 BETA_RETURNS = 60
-#: The panel's windows measured from daily closes (1d comes from the quote's previous close).
-WINDOWS = ("5d", "1m", "3m", "ytd", "1y")
+#: The panel's windows measured from daily closes (1d comes from the quote's previous close):
+#: the fields of RelativePerformance, a subset of the windows of capgap.market.windows (no 6M).
+PANEL_WINDOWS = ("5d", "1m", "3m", "ytd", "1y")
 #: The longest window: the ratio history and a symbol's closes reach back to its base.
 YEAR = "1y"
 
@@ -45,7 +46,7 @@ def base_closes(closes: pl.DataFrame, today: date) -> dict[str, float | None]:
     dates: list[date] = history.get_column("date").to_list()
     values: list[float] = history.get_column("close").to_list()
     bases: dict[str, float | None] = {}
-    for window in WINDOWS:
+    for window in PANEL_WINDOWS:
         position = base_position(dates, window, today)
         bases[window] = values[position] if position is not None else None
     return bases
@@ -139,11 +140,11 @@ def window_changes(
     last: float | None, bases: Mapping[str, float | None]
 ) -> dict[str, float | None]:
     """Return the percent change to ``last`` from each daily window's base close."""
-    return {window: perf_pct(last, bases[window]) for window in WINDOWS}
+    return {window: perf_pct(last, bases[window]) for window in PANEL_WINDOWS}
 
 
 def performance(values: Mapping[str, float | None]) -> RelativePerformance:
-    """Return a RelativePerformance from values keyed "1d" and the daily WINDOWS."""
+    """Return a RelativePerformance from values keyed "1d" and the daily PANEL_WINDOWS."""
     return RelativePerformance(
         d1=values["1d"],
         d5=values["5d"],
@@ -209,7 +210,7 @@ def spread_snapshot(
     }
     small_changes = window_changes(small_last, basis.small_bases)
     large_changes = window_changes(large_last, basis.large_bases)
-    for window in WINDOWS:
+    for window in PANEL_WINDOWS:
         relative[window] = _relative(small_changes[window], large_changes[window])
     ratio = small_last / large_last if small_last is not None and large_last is not None else None
     z_score = None
