@@ -91,6 +91,16 @@ def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
     _add_config_flag(parser, suppress=suppress)
 
 
+def _add_format_flag(parser: argparse.ArgumentParser) -> None:
+    # `calendar` and `fedwatch` write JSON or a table; `snapshot` adds the tmux line to these.
+    parser.add_argument(
+        "--format",
+        choices=("json", "table"),
+        default=None,
+        help="output format (default: json when stdout is not a terminal, else table)",
+    )
+
+
 def _add_config_flag(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument(
         "--config",
@@ -206,12 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="how far ahead to list holidays, early closes and FOMC decisions, "
         f"1 to {MAX_DAYS} (default 90)",
     )
-    cal.add_argument(
-        "--format",
-        choices=("json", "table"),
-        default=None,
-        help="output format (default: json when stdout is not a terminal, else table)",
-    )
+    _add_format_flag(cal)
     fed = commands.add_parser(
         "fedwatch",
         help="rate-move probabilities per FOMC meeting from 30-day Fed funds futures prices",
@@ -242,12 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="LOW-HIGH",
         help="today's target range, e.g. 3.75-4.00: adds cut/hold/hike",
     )
-    fed.add_argument(
-        "--format",
-        choices=("json", "table"),
-        default=None,
-        help="output format (default: json when stdout is not a terminal, else table)",
-    )
+    _add_format_flag(fed)
     rec = commands.add_parser(
         "record", help="poll the live source without the screen and record it to Parquet"
     )
