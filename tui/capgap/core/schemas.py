@@ -53,6 +53,20 @@ CONSTITUENTS: pl.Schema = pl.Schema(
     }
 )
 
+#: A fund's equity holdings, as its provider publishes them: one row per stock held.
+#: ``symbol`` is Yahoo's spelling of ``ticker``; ``shares`` is the quantity the fund holds.
+HOLDINGS: pl.Schema = pl.Schema(
+    {
+        "symbol": pl.String(),
+        "ticker": pl.String(),
+        "name": pl.String(),
+        "sector": pl.String(),
+        "shares": pl.Float64(),
+        "price": pl.Float64(),
+        "weight_pct": pl.Float64(),
+    }
+)
+
 
 def empty(schema: pl.Schema) -> pl.DataFrame:
     """Return an empty frame of the given schema."""
