@@ -103,7 +103,7 @@ def test_far_fewer_stocks_than_the_last_good_file_is_refused():
     assert parse_holdings(holdings_file(), "IWM", last_good_rows=3).rows.height == 3
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="the shared provider fixtures are not here")
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/fixtures is absent")
 @pytest.mark.parametrize(
     ("name", "fund", "as_of", "stocks"),
     [
