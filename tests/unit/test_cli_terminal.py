@@ -11,13 +11,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import polars as pl
 import pytest
+from builders import quotes_frame
 from capgap.cli.config import universe as _universe
 from capgap.cli.main import main
 from capgap.cli.monitor import color_system_env
 from capgap.core.clock import ManualClock
-from capgap.core.schemas import QUOTES
 from capgap.feeds.recording.recorder import Recorder
 from capgap.settings.config import ConfigError
 from capgap.settings.model import CustomSector, Settings, UniverseSettings
@@ -409,18 +408,7 @@ def _one_day_recording(folder: Path) -> Path:
     """Record one quote of the S&P 500 on a past session: enough for `--replay` to start."""
     moment = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
     recorder = Recorder(folder, ManualClock(moment))
-    recorder.add_quotes(
-        pl.DataFrame(
-            {
-                "symbol": ["^GSPC"],
-                "time": [moment],
-                "last": [6850.0],
-                "prev_close": [6840.0],
-                "volume": [0.0],
-            },
-            schema=QUOTES,
-        )
-    )
+    recorder.add_quotes(quotes_frame([("^GSPC", moment, 6850.0, 6840.0)]))
     assert recorder.close() is None
     return folder
 
