@@ -21,6 +21,20 @@ def _modules(subpackage: str) -> list[str]:
     ]
 
 
+def _loaded(modules: list[str], prefixes: tuple[str, ...]) -> list[str]:
+    """Import ``modules`` in a fresh interpreter; return the loaded modules under ``prefixes``."""
+    code = (
+        "import sys\n"
+        + "".join(f"import {name}\n" for name in modules)
+        + "print('\\n'.join(sorted(m for m in sys.modules"
+        + f" if any(m == p or m.startswith(p + '.') for p in {prefixes!r}))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    return result.stdout.split()
+
+
 @pytest.mark.parametrize(
     ("subpackage", "forbidden"),
     [
@@ -32,16 +46,8 @@ def _modules(subpackage: str) -> list[str]:
 def test_layers_do_not_import_forbidden_packages(subpackage, forbidden):
     modules = _modules(subpackage)
     assert modules, f"no modules found in capgap/{subpackage}"
-    code = (
-        "import sys\n"
-        + "".join(f"import {name}\n" for name in modules)
-        + f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})\n"
-        + "print(','.join(bad))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "", f"capgap.{subpackage} pulled in {result.stdout.strip()}"
+    bad = _loaded(modules, forbidden)
+    assert bad == [], f"capgap.{subpackage} pulled in {','.join(bad)}"
 
 
 def _wall_clock_calls(tree: ast.AST) -> list[int]:
@@ -106,12 +112,21 @@ def test_the_first_paint_loads_neither_polars_nor_httpx():
     # The real app and every UI module, imported the way `capgap` starts, in a fresh interpreter:
     # the analytics stack and the HTTP client load in the engine's thread after the first paint.
     modules = ["capgap.cli.main", "capgap.ui.app", *_modules("ui")]
-    code = (
-        "import sys\n"
-        + "".join(f"import {name}\n" for name in modules)
-        + "print(','.join(sorted(m for m in ('polars', 'httpx') if m in sys.modules)))\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "", f"the first paint pulled in {result.stdout.strip()}"
+    heavy = _loaded(modules, ("polars", "httpx"))
+    assert heavy == [], f"the first paint pulled in {','.join(heavy)}"
+
+
+@pytest.mark.parametrize(
+    ("module", "above"),
+    [
+        # The settings write alert rules back as TOML: the rule types are settings, not alerts.
+        ("capgap.settings.documented", ("capgap.alerts", "capgap.engine", "capgap.cli")),
+        # Alerts word their messages with the shared formatting, not the CLI's report.
+        ("capgap.alerts.watch", ("capgap.cli", "capgap.ui", "capgap.engine")),
+        ("capgap.core.format", ("capgap.settings", "capgap.market", "capgap.ui", "polars")),
+        ("capgap.core.toml", ("capgap.settings", "capgap.feeds", "polars")),
+    ],
+)
+def test_a_room_loads_nothing_above_it(module: str, above: tuple[str, ...]) -> None:
+    # Rooms import downwards: loading a room's module in a fresh interpreter loads no room above.
+    assert _loaded([module], above) == []
