@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 
 import polars as pl
 
-from capgap.core.schemas import BARS, DAILY, QUOTES, conform, empty
+from capgap.core.schemas import BARS, DAILY, QUOTE_DETAILS, QUOTES, conform, conform_quotes, empty
 
 T = TypeVar("T")
 
@@ -35,6 +35,24 @@ def _valid_series(values: pl.Series) -> pl.Series:
     # `< inf` rejects NaN as well as +inf, and `> 0` rejects -inf.
     mask = (values > 0) & (values < math.inf)
     return mask.fill_null(False) if values.null_count() else mask
+
+
+#: The columns of a quote that always come from its winning row.
+_PRICE_COLUMNS = [name for name in QUOTES.names() if name not in QUOTE_DETAILS and name != "symbol"]
+
+
+def _keep_known_details(merged: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
+    """Fill the details ``merged`` lacks from ``old`` (the same symbols in the same order)."""
+    gaps = [
+        name
+        for name in QUOTE_DETAILS.names()
+        if merged.get_column(name).null_count() and old.get_column(name).null_count() < old.height
+    ]
+    if not gaps:
+        return merged
+    return merged.with_columns(
+        merged.get_column(name).fill_null(old.get_column(name)) for name in gaps
+    )
 
 
 class MarketStore:
@@ -67,9 +85,10 @@ class MarketStore:
 
     @property
     def quotes(self) -> pl.DataFrame:
-        """Latest quote per symbol (QUOTES schema), in the order of the latest delivery.
+        """Latest quote per symbol (QUOTES schema): stored symbols keep their rows, new ones follow.
 
-        Symbols of the most recent frame come first in its order; symbols it lacked follow.
+        A rolling refresh delivers a different slice of the universe each poll: keeping the
+        layout lets every position computed from it (see ``quotes_layout_version``) stay valid.
         """
         return self._quotes
 
@@ -114,9 +133,11 @@ class MarketStore:
         """Merge quotes: one row per symbol, a row only replaced by one at least as recent.
 
         Rows whose ``last`` or ``prev_close`` is missing, non-finite or not positive, or whose
-        ``time`` is missing, are dropped. On equal times the row received last wins.
+        ``time`` is missing, are dropped. On equal times the row received last wins. A detail
+        (see QUOTE_DETAILS) the winning row lacks keeps its last known value: a source that
+        sends prices only (a chart) does not erase a symbol's fundamentals.
         """
-        incoming = frame if frame.schema == QUOTES else conform(frame, QUOTES)
+        incoming = conform_quotes(frame)
         if incoming.height == 0:
             return False
         old = self._quotes
@@ -147,39 +168,40 @@ class MarketStore:
         newer = times >= old.get_column("time")
         # Stored times are never null, so a null comparison means a null incoming time.
         accept = accept & (newer.fill_null(False) if times.null_count() else newer)
-        if accept.all():
-            return incoming
         if not accept.any():
             return None
-        return pl.DataFrame(
-            [
-                incoming.get_column(name).zip_with(accept, old.get_column(name))
-                for name in QUOTES.names()
-            ]
+        if accept.all():
+            return _keep_known_details(incoming, old)
+        return _keep_known_details(
+            pl.DataFrame(
+                [
+                    incoming.get_column(name).zip_with(accept, old.get_column(name))
+                    for name in QUOTES.names()
+                ]
+            ),
+            old,
         )
 
     @staticmethod
     def _merge_general(old: pl.DataFrame, incoming: pl.DataFrame) -> pl.DataFrame | None:
         """Merge any frame: newest time per symbol wins; ties go to the row received last.
 
-        The result lists the incoming symbols in their incoming order, then the other stored
-        symbols in their stored order, so the next poll in the same order takes the fast path.
+        Stored symbols keep their positions; symbols new to the store follow in the order
+        they came. A detail the winning row lacks is the newest known one of that symbol.
         """
         incoming = incoming.filter(
             _positive_finite("last", "prev_close") & pl.col("time").is_not_null()
         )
         if incoming.height == 0:
             return None
-        stored, fresh = old.height, incoming.height
-        received = pl.col("_received")
-        # Layout rank: incoming rows first (in their order), then stored rows.
-        rank = pl.when(received >= stored).then(received - stored).otherwise(received + fresh)
+        latest = [pl.col(name).last() for name in _PRICE_COLUMNS]
+        known = [pl.col(name).drop_nulls().last() for name in QUOTE_DETAILS.names()]
         return (
             pl.concat([old, incoming])
             .with_row_index("_received")
-            .with_columns(rank.min().over("symbol").alias("_rank"))
             .sort(["symbol", "time", "_received"])
-            .unique(subset="symbol", keep="last")
+            .group_by("symbol")
+            .agg(*latest, *known, pl.col("_received").min().alias("_rank"))
             .sort("_rank")
             .select(QUOTES.names())
         )

@@ -6,7 +6,28 @@ import polars as pl
 
 UTC_TIME = pl.Datetime("us", "UTC")
 
-#: Latest quote per symbol. ``time`` is when the price was observed (UTC).
+#: What a quote carries beside its price (Yahoo sends it in the same batch; any may be null):
+#: market cap, forward and trailing-twelve-month EPS, the 50- and 200-day averages, the 52-week
+#: range (which includes today), today's range, and the pre- and post-market price and time.
+QUOTE_DETAILS: pl.Schema = pl.Schema(
+    {
+        "market_cap": pl.Float64(),
+        "eps_forward": pl.Float64(),
+        "eps_trailing": pl.Float64(),
+        "avg_50d": pl.Float64(),
+        "avg_200d": pl.Float64(),
+        "high_52w": pl.Float64(),
+        "low_52w": pl.Float64(),
+        "day_high": pl.Float64(),
+        "day_low": pl.Float64(),
+        "pre_price": pl.Float64(),
+        "pre_time": UTC_TIME,
+        "post_price": pl.Float64(),
+        "post_time": UTC_TIME,
+    }
+)
+
+#: Latest quote per symbol. ``time`` is when the price was observed (UTC); the details follow.
 QUOTES: pl.Schema = pl.Schema(
     {
         "symbol": pl.String(),
@@ -14,6 +35,7 @@ QUOTES: pl.Schema = pl.Schema(
         "last": pl.Float64(),
         "prev_close": pl.Float64(),
         "volume": pl.Float64(),
+        **QUOTE_DETAILS,
     }
 )
 
@@ -43,13 +65,20 @@ DAILY: pl.Schema = pl.Schema(
     }
 )
 
-#: Constituents of the sector universe: one row per stock.
+#: Members of the two indices (and of custom sectors): one row per stock and leg.
+#: ``fund`` is the fund whose holdings list it (IVV, IWM; null for a custom sector's stock,
+#: which counts in its sector only), ``shares`` what that fund holds and ``ref_price`` its
+#: price in the holdings file (what the leg's weight is judged by while it is unquoted). A
+#: custom sector's stock has neither: its market cap weighs it.
 CONSTITUENTS: pl.Schema = pl.Schema(
     {
         "symbol": pl.String(),
         "name": pl.String(),
         "sector": pl.String(),
         "bucket": pl.String(),  # "large" or "small"
+        "fund": pl.String(),
+        "shares": pl.Float64(),
+        "ref_price": pl.Float64(),
     }
 )
 
@@ -73,6 +102,25 @@ def empty(schema: pl.Schema) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
-    """Select and cast ``frame`` to ``schema`` (raises on missing columns)."""
-    return frame.select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+def conform(
+    frame: pl.DataFrame, schema: pl.Schema, optional: pl.Schema | None = None
+) -> pl.DataFrame:
+    """Select and cast ``frame`` to ``schema``; a missing column raises unless ``optional``.
+
+    Columns of ``optional`` (a part of ``schema``) that ``frame`` lacks come back null: a
+    recording made before a column existed still loads.
+    """
+    spare: pl.Schema = optional if optional is not None else pl.Schema()
+    return frame.select(
+        [
+            pl.col(name).cast(dtype)
+            if name in frame.columns or name not in spare
+            else pl.lit(None, dtype).alias(name)
+            for name, dtype in schema.items()
+        ]
+    )
+
+
+def conform_quotes(frame: pl.DataFrame) -> pl.DataFrame:
+    """Return ``frame`` in the QUOTES schema; details it lacks are null."""
+    return frame if frame.schema == QUOTES else conform(frame, QUOTES, QUOTE_DETAILS)

@@ -52,14 +52,73 @@ class RelativePerformance:
         )
 
 
+#: The share of a leg's weight its members must cover before an aggregate is shown: a figure
+#: over too few of them would pass for the index's.
+COVERAGE_MIN_PCT = 80.0
+
+
+@dataclass(frozen=True, slots=True)
+class LegStats:
+    """An index leg (or one sector of it) aggregated over its members, weighted as the index is.
+
+    A member's weight is the shares its fund holds times its price (its market cap where the
+    holdings lack it). ``change_pct`` is ``sum(q*(p-prev)) / sum(q*prev)``; the forward P/E is
+    bottom-up, ``sum(q*p) / sum(q*eps)``, without the members of negative forward earnings
+    (the headline) and with them; the shares of members are by count. ``weight_pct`` is the
+    leg's weight in its index (100 for an index). Each figure is None, never zero, while the
+    members it rests on cover less than COVERAGE_MIN_PCT of the leg's weight (or, for the
+    counts, before anything moved).
+    """
+
+    members: int
+    quoted: int
+    coverage_pct: float | None
+    weight_pct: float | None
+    change_pct: float | None
+    forward_pe: float | None
+    forward_pe_incl_negative: float | None
+    pe_coverage_pct: float | None
+    unprofitable_pct: float | None
+    up_pct: float | None
+    above_50d_pct: float | None
+    above_200d_pct: float | None
+    new_highs: int | None
+    new_lows: int | None
+
+
+def empty_leg(members: int = 0) -> LegStats:
+    """Return the stats of a leg with no quoted members (every figure blank)."""
+    return LegStats(
+        members, 0, None, None, None, None, None, None, None, None, None, None, None, None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IndexLegs:
+    """Both indices aggregated over their members: the breadth panel and the valuation."""
+
+    large: LegStats
+    small: LegStats
+
+
 @dataclass(frozen=True, slots=True)
 class Valuation:
-    """Forward P/E of large and small caps; ``source`` says where the numbers come from."""
+    """Forward P/E of large and small caps, bottom-up from the members (see LegStats).
+
+    The headline leaves out members with negative forward earnings, as FTSE Russell does; the
+    ``*_incl_negative`` figures keep them. ``source`` says where the figures come from.
+    """
 
     large_forward_pe: float | None
     small_forward_pe: float | None
     small_discount_pct: float | None
     source: str | None  # "sample" for the bundled session, a provider name when live, else None
+    large_forward_pe_incl_negative: float | None = None
+    small_forward_pe_incl_negative: float | None = None
+    large_unprofitable_pct: float | None = None
+    small_unprofitable_pct: float | None = None
+    large_coverage_pct: float | None = None
+    small_coverage_pct: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,17 +172,48 @@ class Mover:
 
 @dataclass(frozen=True, slots=True)
 class SectorLeg:
-    """One side (large or small caps) of a sector row.
+    """One side of a sector row: the index's own members in the sector, weighted as the index.
 
-    ``symbol`` is the ETF, or None when the figure comes from the constituents
-    (``from_constituents`` is then True and ``change_pct`` is their equal-weighted mean).
+    ``stats`` aggregates the members (its ``weight_pct`` is the sector's weight in the index);
+    the sector fund (``etf_symbol``, the small side's an S&P 600 fund) stays as a reference.
+    A sector with no members (a custom one made of funds) takes its change from its fund.
     """
 
-    symbol: str | None
-    change_pct: float | None
-    from_constituents: bool
-    breadth_pct: float | None
-    constituents: int
+    stats: LegStats
+    etf_symbol: str | None = None
+    etf_change_pct: float | None = None
+
+    @property
+    def change_pct(self) -> float | None:
+        """The leg's change today: its members' weighted change, else its fund's."""
+        if self.stats.members:
+            return self.stats.change_pct
+        return self.etf_change_pct
+
+    @property
+    def from_etf(self) -> bool:
+        """True when the change is the fund's (the leg has no members)."""
+        return not self.stats.members and self.etf_symbol is not None
+
+    @property
+    def members(self) -> int:
+        """The number of members in the leg."""
+        return self.stats.members
+
+    @property
+    def weight_pct(self) -> float | None:
+        """The sector's weight in its index, in percent."""
+        return self.stats.weight_pct
+
+    @property
+    def forward_pe(self) -> float | None:
+        """The leg's bottom-up forward P/E (negative earners left out)."""
+        return self.stats.forward_pe
+
+    @property
+    def breadth_pct(self) -> float | None:
+        """The share of the leg's members up today, in percent."""
+        return self.stats.up_pct
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,9 +352,10 @@ class FeedStatus:
 class ConstituentRow:
     """One stock of a sector (or watchlist) drilldown.
 
-    Weights are equal within a bucket (capgap has no market caps), so ``contribution_pp`` is the
-    stock's share of its bucket's equal-weighted move: ``change_pct * weight_pct / 100``.
-    ``vs_etf_pp`` is its change minus its bucket's leg (the ETF, or the constituents' mean).
+    ``weight_pct`` is its weight in its leg (the sector's members of its index, weighted as
+    the index: see LegStats) and ``contribution_pp`` its share of the leg's change,
+    ``weight * change``; a leg's contributions add up to its change. ``vs_etf_pp`` is its change
+    minus its leg's. ``above_50d``/``above_200d`` compare its price with those averages.
     """
 
     symbol: str
@@ -275,6 +366,9 @@ class ConstituentRow:
     weight_pct: float | None
     contribution_pp: float | None
     vs_etf_pp: float | None
+    forward_pe: float | None = None
+    above_50d: bool | None = None
+    above_200d: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +423,31 @@ class SymbolDetail:
 
 
 @dataclass(frozen=True, slots=True)
+class UniverseInfo:
+    """Where one leg's members come from and how fresh their quotes are.
+
+    ``source`` names the fund ("iShares IVV"), ``origin`` says "shipped" or "cache";
+    ``oldest_quote_s`` is the age of the oldest member quote (the rolling refresh's lag).
+    """
+
+    index: str
+    source: str
+    as_of: date
+    origin: str
+    members: int
+    quoted: int = 0
+    oldest_quote_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UniverseSnapshot:
+    """The membership behind both legs (None for a leg a hand-made universe lacks)."""
+
+    large: UniverseInfo | None
+    small: UniverseInfo | None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything capgap knows at one instant; widgets only render it."""
 
@@ -348,6 +467,10 @@ class Snapshot:
     #: The session the daily windows count from (the date of the newest index quote); None
     #: in a snapshot made by hand, which then counts from the New York date of ``as_of``.
     session_date: date | None = None
+    #: Both indices aggregated over their members (breadth, valuation inputs).
+    indices: IndexLegs | None = None
+    #: Where the members come from and how fresh their quotes are.
+    universe: UniverseSnapshot | None = None
 
     @property
     def today(self) -> date:

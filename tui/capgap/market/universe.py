@@ -1,17 +1,25 @@
-"""The monitored universe: benchmarks, style ETFs, GICS sectors and their constituents."""
+"""The monitored universe: benchmarks, style ETFs, GICS sectors and both indices' members.
+
+The members are the funds' holdings (see capgap.market.holdings): the S&P 500 from IVV's, the
+Russell 2000 from IWM's, each from the newest good download in the cache, else the dated
+universe that ships with capgap.
+"""
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import polars as pl
 
 from capgap.core.resources import package_data
-from capgap.core.schemas import CONSTITUENTS, conform
+from capgap.core.schemas import CONSTITUENTS
+from capgap.core.snapshot import Bucket
+from capgap.market.holdings import FUNDS, Fund, Holdings, file_name, read_holdings, shipped_dir
 
 if TYPE_CHECKING:
     from capgap.settings.model import CustomSector, UniverseSettings
@@ -49,6 +57,24 @@ class SectorDef:
 
 
 @dataclass(frozen=True, slots=True)
+class UniverseSource:
+    """Where one leg's members come from: a fund's holdings file, its date and its size.
+
+    ``origin`` is "shipped" (the dated universe in the package) or "cache" (a download);
+    ``problem`` says why a newer cached file was passed over (None when none was).
+    """
+
+    bucket: Bucket
+    fund: str
+    index: str
+    as_of: date
+    origin: str
+    path: Path
+    members: int
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Universe:
     """Everything capgap watches; ``constituents`` follows the CONSTITUENTS schema.
 
@@ -62,9 +88,10 @@ class Universe:
     constituents: pl.DataFrame
     watchlists: dict[str, tuple[str, ...]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
+    sources: tuple[UniverseSource, ...] = ()
 
-    def symbols(self) -> list[str]:
-        """Return every symbol to quote: benchmarks, sector ETFs, constituents, watchlists."""
+    def core_symbols(self) -> list[str]:
+        """Return the symbols quoted on every poll: benchmarks, sector ETFs and watchlists."""
         seen: dict[str, None] = {}
         for symbol in vars_in_order(self.benchmarks):
             seen[symbol] = None
@@ -73,12 +100,24 @@ class Universe:
                 seen[sector.large_etf] = None
             if sector.small_etf:
                 seen[sector.small_etf] = None
-        for symbol in self.constituents.get_column("symbol").to_list():
-            seen[symbol] = None
         for members in self.watchlists.values():
             for symbol in members:
                 seen[symbol] = None
         return list(seen)
+
+    def member_symbols(self) -> list[str]:
+        """Return the members of both indices (and custom sectors) not among the core symbols."""
+        core = set(self.core_symbols())
+        members = self.constituents.get_column("symbol").unique(maintain_order=True).to_list()
+        return [symbol for symbol in members if symbol not in core]
+
+    def symbols(self) -> list[str]:
+        """Return every symbol to quote: the core symbols, then the members."""
+        return [*self.core_symbols(), *self.member_symbols()]
+
+    def source(self, bucket: Bucket) -> UniverseSource | None:
+        """Return where the ``bucket`` leg's members come from (None for a hand-made universe)."""
+        return next((source for source in self.sources if source.bucket == bucket), None)
 
     def display(self, symbol: str) -> str:
         """Return the label shown for ``symbol``: its alias, else the symbol itself."""
@@ -112,12 +151,53 @@ def vars_in_order(benchmarks: Benchmarks) -> list[str]:
     return [getattr(benchmarks, name) for name in Benchmarks.__slots__]
 
 
-def load_universe(
-    sectors_file: Path | None = None, constituents_file: Path | None = None
-) -> Universe:
-    """Load the universe from TOML (sectors) and CSV (constituents); defaults ship in tui/data."""
+def _newest_holdings(fund: Fund, cache_dir: Path | None) -> tuple[Holdings, UniverseSource]:
+    """Return a fund's holdings: the cached download when it is good and not older, else shipped."""
+    shipped_path = shipped_dir() / file_name(fund.ticker)
+    shipped = read_holdings(shipped_path)
+    chosen, origin, path, problem = shipped, "shipped", shipped_path, None
+    cached_path = cache_dir / file_name(fund.ticker) if cache_dir is not None else None
+    if cached_path is not None and cached_path.exists():
+        try:
+            cached = read_holdings(cached_path)
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if cached.as_of >= shipped.as_of:
+                chosen, origin, path = cached, "cache", cached_path
+    source = UniverseSource(
+        bucket=fund.bucket,
+        fund=fund.ticker,
+        index=fund.index,
+        as_of=chosen.as_of,
+        origin=origin,
+        path=path,
+        members=chosen.rows.height,
+        problem=problem,
+    )
+    return chosen, source
+
+
+def members_frame(holdings: Holdings, bucket: Bucket) -> pl.DataFrame:
+    """Return a fund's holdings as universe members (CONSTITUENTS) of the ``bucket`` leg."""
+    return holdings.rows.select(
+        "symbol",
+        "name",
+        "sector",
+        pl.lit(bucket).alias("bucket"),
+        pl.lit(holdings.fund).alias("fund"),
+        "shares",
+        pl.col("price").alias("ref_price"),
+    ).unique(subset="symbol", keep="first", maintain_order=True)
+
+
+def load_universe(sectors_file: Path | None = None, cache_dir: Path | None = None) -> Universe:
+    """Load the universe: sectors and benchmarks from TOML, members from the funds' holdings.
+
+    ``cache_dir`` holds the daily downloads (see capgap.feeds.holdings); without one, or where a
+    download is missing, unreadable or older, the shipped universe serves.
+    """
     sectors_path = sectors_file or package_data("sectors.toml")
-    constituents_path = constituents_file or package_data("constituents.csv")
     with sectors_path.open("rb") as handle:
         raw: dict[str, Any] = tomllib.load(handle)
     benchmarks = Benchmarks(**cast(dict[str, str], raw["benchmarks"]))
@@ -130,14 +210,18 @@ def load_universe(
         )
         for entry in raw["sector"]
     )
-    constituents = conform(
-        pl.read_csv(constituents_path, schema_overrides={"symbol": pl.String}), CONSTITUENTS
-    )
+    frames: list[pl.DataFrame] = []
+    sources: list[UniverseSource] = []
+    for fund in FUNDS:
+        holdings, source = _newest_holdings(fund, cache_dir)
+        frames.append(members_frame(holdings, fund.bucket))
+        sources.append(source)
     return Universe(
         benchmarks=benchmarks,
         sectors=sectors,
         names={str(k): str(v) for k, v in raw.get("names", {}).items()},
-        constituents=constituents,
+        constituents=pl.concat(frames).cast(dict(CONSTITUENTS.items())),
+        sources=tuple(sources),
     )
 
 
@@ -195,14 +279,15 @@ def extend_universe(universe: Universe, settings: UniverseSettings) -> Universe:
     """
     taken = {sector.name.casefold() for sector in universe.sectors}
     sectors = list(universe.sectors)
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[tuple[str, str, str, str, None, None, None]] = []
     for custom in settings.sectors:
         sector = _custom_sector_def(custom, taken)
         taken.add(sector.name.casefold())
         sectors.append(sector)
         for bucket, members in (("large", custom.large), ("small", custom.small)):
+            # A custom sector's stock has no fund position: its market cap weighs it.
             rows += [
-                (symbol, universe.name_of(symbol), sector.name, bucket)
+                (symbol, universe.name_of(symbol), sector.name, bucket, None, None, None)
                 for symbol in dict.fromkeys(members)
             ]
     constituents = universe.constituents
@@ -216,4 +301,5 @@ def extend_universe(universe: Universe, settings: UniverseSettings) -> Universe:
         constituents=constituents,
         watchlists={**universe.watchlists, **_watchlists(settings.watchlists, taken)},
         aliases={**universe.aliases, **_aliases(settings.aliases)},
+        sources=universe.sources,
     )

@@ -13,13 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 
 import polars as pl
 
 from capgap.core.schemas import HOLDINGS
 from capgap.feeds.base import FeedError
+from capgap.market.holdings import CLASS_SHARES, Holdings, gics_sector
 
 #: The columns read, by the header's names; the file is refused if any is missing.
 COLUMNS = ("Ticker", "Name", "Sector", "Asset Class", "Weight (%)", "Quantity", "Price")
@@ -29,16 +29,7 @@ _AS_OF = "Fund Holdings as of"
 _CLASS_SUFFIX = re.compile(r"^([A-Z]+)\.?([A-Z])$")
 
 
-@dataclass(frozen=True, slots=True)
-class Holdings:
-    """A fund's equity holdings on a date."""
-
-    fund: str
-    as_of: date
-    rows: pl.DataFrame  # HOLDINGS
-
-
-def yahoo_symbol(ticker: str, *, known_classes: frozenset[str] = frozenset()) -> str:
+def yahoo_symbol(ticker: str, *, known_classes: frozenset[str] = CLASS_SHARES) -> str:
     """Return Yahoo's spelling of an iShares ticker: class shares take a hyphen (BRK-B).
 
     iShares writes a class share with a dot (``BF.B``) or, for some, without punctuation
@@ -78,7 +69,8 @@ def parse_holdings(
     fund: str,
     *,
     last_good_rows: int | None = None,
-    known_classes: frozenset[str] = frozenset(),
+    known_classes: frozenset[str] = CLASS_SHARES,
+    source: str = "",
 ) -> Holdings:
     """Parse an iShares holdings CSV into its equity rows, or raise FeedError saying why not."""
     text = body.decode("utf-8-sig", errors="replace")
@@ -112,7 +104,7 @@ def parse_holdings(
                 "symbol": yahoo_symbol(ticker, known_classes=known_classes),
                 "ticker": ticker,
                 "name": line[at["Name"]].strip(),
-                "sector": line[at["Sector"]].strip(),
+                "sector": gics_sector(line[at["Sector"]].strip()),
                 "shares": shares,
                 "price": _number(line[at["Price"]]),
                 "weight_pct": _number(line[at["Weight (%)"]]),
@@ -127,4 +119,5 @@ def parse_holdings(
             f"iShares {fund}: the holdings file lists {len(rows)} stocks, far fewer than the "
             f"{last_good_rows} of the last good one"
         )
-    return Holdings(fund, _as_of(lines[:header_at], fund), pl.DataFrame(rows, schema=HOLDINGS))
+    as_of = _as_of(lines[:header_at], fund)
+    return Holdings(fund, as_of, pl.DataFrame(rows, schema=HOLDINGS), source)

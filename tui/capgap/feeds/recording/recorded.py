@@ -12,7 +12,7 @@ import polars as pl
 
 from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, DAILY, QUOTES, conform, empty
+from capgap.core.schemas import BARS, DAILY, QUOTES, conform, conform_quotes, empty
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.recording.recorder import DAILY_FILE, PARTITION_PREFIX, partition_name
 from capgap.feeds.recording.session_info import SessionInfo, read_session_info
@@ -89,13 +89,13 @@ def read_quote_files(paths: Sequence[Path], warnings: list[str]) -> pl.DataFrame
         return empty(QUOTES)
     try:
         # One parallel read is much faster than thousands of small ones.
-        return conform(pl.read_parquet(list(paths)), QUOTES)
+        return conform_quotes(pl.read_parquet(list(paths)))
     except (OSError, pl.exceptions.PolarsError):
         pass
     frames = []
     for path in paths:
         try:
-            frames.append(conform(pl.read_parquet(path), QUOTES))
+            frames.append(conform_quotes(pl.read_parquet(path)))
         except (OSError, pl.exceptions.PolarsError) as exc:
             warnings.append(f"skipped {path}: not a readable quotes file ({exc})")
     return pl.concat(frames) if frames else empty(QUOTES)

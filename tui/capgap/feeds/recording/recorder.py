@@ -12,7 +12,7 @@ import polars as pl
 from capgap.core.atomic import fsync_dir, process_token, write_atomic, write_bytes_atomic, write_new
 from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import DAILY, QUOTES, conform
+from capgap.core.schemas import DAILY, QUOTES, conform, conform_quotes
 from capgap.core.toml import toml_value
 from capgap.feeds.base import FeedError, ReferenceData, keep_known
 from capgap.feeds.recording.session_info import read_session_info
@@ -134,7 +134,7 @@ class Recorder:
     def add_quotes(self, frame: pl.DataFrame) -> None:
         """Buffer quote rows (QUOTES schema); rows identical to the last recorded are skipped."""
         rows = (
-            conform(frame, QUOTES).filter(pl.col("time").is_not_null()).unique(maintain_order=True)
+            conform_quotes(frame).filter(pl.col("time").is_not_null()).unique(maintain_order=True)
         )
         fresh = rows.join(self._seen, on=list(QUOTES.names()), how="anti", maintain_order="left")
         if fresh.height == 0:

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 
 from capgap.core.clock import Clock
-from capgap.core.schemas import BARS, DAILY, QUOTES, conform
+from capgap.core.schemas import BARS, DAILY, conform, conform_quotes
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.recording.session_info import read_session_info
 
@@ -118,7 +118,7 @@ class ReplayFeed:
                 pl.col("volume").fill_null(0.0),
             )
         )
-        result = conform(quotes, QUOTES)
+        result = conform_quotes(quotes)
         self._quotes_cache = (minute, result)
         return result
 
