@@ -13,7 +13,14 @@ from capgap.analytics.spread import make_valuation, session_date, spread_snapsho
 from capgap.analytics.store import MarketStore
 from capgap.analytics.style import style_snapshot
 from capgap.core.market_types import NEW_YORK, MarketSession
-from capgap.core.snapshot import FedSnapshot, FeedStatus, IndexQuote, Snapshot, Valuation
+from capgap.core.snapshot import (
+    FedSnapshot,
+    FeedStatus,
+    IndexQuote,
+    Snapshot,
+    UniverseSnapshot,
+    Valuation,
+)
 from capgap.market.universe import Universe, vars_in_order
 
 
@@ -70,6 +77,7 @@ def build_snapshot(
     stale_after_s: float | None = None,
     focus_sector: str | None = None,
     focus_symbol: str | None = None,
+    universe_info: UniverseSnapshot | None = None,
 ) -> Snapshot:
     """Compute spread, sectors and style from the store and wrap them with the given context.
 
@@ -79,6 +87,7 @@ def build_snapshot(
     or watchlist) and ``focus_symbol`` add the drilldown details a screen has asked for.
     ``received`` says when each symbol's quote last arrived: the indices then carry their
     own age, stale beyond ``stale_after_s`` (a fresh S&P beside a Russell the feed rejected).
+    ``universe_info`` (where the members come from, how old their quotes are) joins as is.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("build_snapshot needs a timezone-aware `now`")
@@ -122,4 +131,5 @@ def build_snapshot(
         if focus_symbol is not None
         else None,
         session_date=today,
+        universe=universe_info,
     )
