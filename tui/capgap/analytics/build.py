@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 from capgap.analytics.drilldown import sector_detail, symbol_detail
 from capgap.analytics.quotes import QuoteRow, positions, rows_at
-from capgap.analytics.sectors import etf_symbols, sector_rows
-from capgap.analytics.spread import make_valuation, session_date, spread_snapshot
+from capgap.analytics.sectors import current_index_legs, etf_symbols, sector_rows
+from capgap.analytics.spread import bottom_up_valuation, session_date, spread_snapshot
 from capgap.analytics.store import MarketStore
 from capgap.analytics.style import style_snapshot
 from capgap.core.market_types import NEW_YORK, MarketSession
@@ -19,7 +19,6 @@ from capgap.core.snapshot import (
     IndexQuote,
     Snapshot,
     UniverseSnapshot,
-    Valuation,
 )
 from capgap.market.universe import Universe, vars_in_order
 
@@ -71,7 +70,7 @@ def build_snapshot(
     demo: bool,
     market: MarketSession,
     fed: FedSnapshot,
-    valuation: Valuation,
+    valuation_source: str | None = None,
     feeds: tuple[FeedStatus, ...] = (),
     received: Mapping[str, datetime] | None = None,
     stale_after_s: float | None = None,
@@ -82,8 +81,8 @@ def build_snapshot(
     """Compute spread, sectors and style from the store and wrap them with the given context.
 
     The session date ("today" for the daily windows) is the New York date of the newest index
-    quote, or of ``now`` when neither index is quoted. The valuation's discount is recomputed
-    from its two P/E figures so it is always consistent with them. ``focus_sector`` (a sector
+    quote, or of ``now`` when neither index is quoted. The valuation is bottom-up from the
+    members (labelled ``valuation_source``). ``focus_sector`` (a sector
     or watchlist) and ``focus_symbol`` add the drilldown details a screen has asked for.
     ``received`` says when each symbol's quote last arrived: the indices then carry their
     own age, stale beyond ``stale_after_s`` (a fresh S&P beside a Russell the feed rejected).
@@ -98,12 +97,13 @@ def build_snapshot(
         (benchmarks.large_index, benchmarks.small_index),
         now.astimezone(NEW_YORK).date(),
     )
+    indices = current_index_legs(store, universe)
     spread = spread_snapshot(
         store,
         benchmarks,
         rows,
         universe.names,
-        make_valuation(valuation.large_forward_pe, valuation.small_forward_pe, valuation.source),
+        bottom_up_valuation(indices, valuation_source),
         today,
     )
     if received is not None:
@@ -131,5 +131,6 @@ def build_snapshot(
         if focus_symbol is not None
         else None,
         session_date=today,
+        indices=indices,
         universe=universe_info,
     )

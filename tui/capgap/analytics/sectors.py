@@ -1,4 +1,4 @@
-"""Sector rows: large against small per GICS sector, breadth, leaders and laggards, in one query."""
+"""Sector rows: each index's own members per GICS sector, weighted as the index is, with movers."""
 
 from __future__ import annotations
 
@@ -7,94 +7,42 @@ from typing import Any, cast
 
 import polars as pl
 
-from capgap.analytics.quotes import QuoteRow, change_of, change_pct_series
+from capgap.analytics.legs import (
+    add_sums,
+    current_sums,
+    current_values,
+    index_legs,
+    index_sums,
+    leg_stats,
+)
+from capgap.analytics.quotes import QuoteRow, change_of
 from capgap.analytics.store import MarketStore
-from capgap.core.snapshot import Bucket, Mover, SectorLeg, SectorRow
+from capgap.core.snapshot import Bucket, IndexLegs, LegStats, Mover, SectorLeg, SectorRow
 from capgap.market.universe import SectorDef, Universe
 
 #: Leaders and laggards shown per sector.
 MOVERS = 3
 
 _CHANGE = pl.col("change_pct")
-_SMALL = pl.col("small")
 _MOVER = pl.struct("symbol", "name", "bucket", "change_pct")
 
 
-def sector_members(universe: Universe) -> pl.DataFrame:
-    """Return the constituents of the universe's sectors with each sector's position.
+def sector_movers(values: pl.DataFrame) -> dict[int, dict[str, Any]]:
+    """Return each sector's picked leaders and laggards (unordered, at most MOVERS each).
 
-    Columns: symbol, name, bucket, small (bucket == "small"), sector_idx. Constituents of a
-    sector the universe does not define are left out.
+    ``values`` are the members' values (see capgap.analytics.legs.member_values); unquoted
+    members only fill in when too few are quoted (they are dropped when ordered).
     """
-    order = pl.DataFrame(
-        {"sector": [sector.name for sector in universe.sectors]},
-        schema={"sector": pl.String},
-    ).with_row_index("sector_idx")
-    return (
-        universe.constituents.join(order, on="sector", how="inner")
-        .select(
-            "symbol", "name", "bucket", (pl.col("bucket") == "small").alias("small"), "sector_idx"
-        )
-        .sort("sector_idx", "symbol")
-    )
-
-
-def member_positions(members: pl.DataFrame, quotes: pl.DataFrame) -> pl.Series:
-    """Return, per member, its row position in ``quotes`` (null when it has no quote)."""
-    where = quotes.select("symbol").with_row_index("position")
-    return members.select("symbol").join(where, on="symbol", how="left", maintain_order="left")[
-        "position"
-    ]
-
-
-def _members(store: MarketStore, universe: Universe) -> tuple[pl.DataFrame, pl.Series]:
-    """Return the universe's members and their quote positions, cached per quote layout."""
-    # Keyed on identity; the cached value holds the universe so its id cannot be reused.
-    held: tuple[Universe, pl.DataFrame] = store.memo(
-        "sectors.members", id(universe), lambda: (universe, sector_members(universe))
-    )
-    members = held[1]
-    where: tuple[pl.DataFrame, pl.Series] = store.memo(
-        "sectors.positions",
-        (id(members), store.quotes_layout_version),
-        lambda: (members, member_positions(members, store.quotes)),
-    )
-    return members, where[1]
-
-
-def sector_aggregates(members: pl.DataFrame, where: pl.Series, changes: pl.Series) -> pl.DataFrame:
-    """Aggregate every sector in one query: counts, ups, per-bucket sums and movers per sector.
-
-    ``where`` gives each member's position in ``changes`` (null: no quote). Movers come back
-    unordered (at most ``MOVERS`` each); unquoted members only fill in when too few are quoted.
-    """
-    quoted = _CHANGE.is_not_null()
-    up = _CHANGE > 0
-    moved = _CHANGE != 0
-    return (
-        members.with_columns(changes.gather(where).alias("change_pct"))
+    picked = (
+        values.filter(pl.col("sector_idx").is_not_null())
+        .unique(subset=["sector_idx", "symbol"], keep="first", maintain_order=True)
         .group_by("sector_idx")
         .agg(
-            large_count=(quoted & ~_SMALL).sum(),
-            small_count=(quoted & _SMALL).sum(),
-            large_up=(up & ~_SMALL).sum(),
-            small_up=(up & _SMALL).sum(),
-            large_moved=(moved & ~_SMALL).sum(),
-            small_moved=(moved & _SMALL).sum(),
-            large_sum=pl.when(~_SMALL).then(_CHANGE).sum(),
-            small_sum=pl.when(_SMALL).then(_CHANGE).sum(),
             leaders=_MOVER.top_k_by([_CHANGE, pl.col("symbol")], k=MOVERS, reverse=[False, True]),
             laggards=_MOVER.bottom_k_by([_CHANGE, pl.col("symbol")], k=MOVERS),
         )
     )
-
-
-def _breadth(up: int, whole: int, moved: int) -> float | None:
-    """Return the share of members up, None until one has moved: 0 % would claim a falling day.
-
-    Before the open every last price is the previous close, so nothing has changed yet.
-    """
-    return up / whole * 100.0 if whole and moved else None
+    return {int(row["sector_idx"]): row for row in picked.iter_rows(named=True)}
 
 
 def _ordered(entries: list[dict[str, Any]] | None, *, descending: bool) -> tuple[Mover, ...]:
@@ -123,46 +71,51 @@ def _mover(entry: dict[str, Any]) -> Mover:
     )
 
 
-def _leg(
-    etf: str | None, stats: dict[str, Any], bucket: Bucket, rows: Mapping[str, QuoteRow]
-) -> SectorLeg:
-    """Return one leg: the ETF's change, or the equal-weighted mean of its quoted constituents."""
-    count = int(stats.get(f"{bucket}_count") or 0)
-    up = int(stats.get(f"{bucket}_up") or 0)
-    moved = int(stats.get(f"{bucket}_moved") or 0)
-    if etf is not None:
-        change = change_of(rows, etf)
-    else:
-        change = float(stats[f"{bucket}_sum"]) / count if count else None
-    return SectorLeg(
-        symbol=etf,
-        change_pct=change,
-        from_constituents=etf is None,
-        breadth_pct=_breadth(up, count, moved),
-        constituents=count,
+def _combined_breadth(
+    large: LegStats, small: LegStats, groups: list[Mapping[str, Any]]
+) -> float | None:
+    """Return the share of the sector's quoted members up today over both legs."""
+    if large.up_pct is None and small.up_pct is None:
+        return None
+    total = add_sums(groups)
+    return int(total["up"]) / int(total["quoted"]) * 100.0 if total["quoted"] else None
+
+
+def _row(
+    sector: SectorDef,
+    groups: Mapping[Bucket, list[Mapping[str, Any]]],
+    index_prev: Mapping[Bucket, float],
+    movers: Mapping[str, Any],
+    rows: Mapping[str, QuoteRow],
+) -> SectorRow:
+    legs: dict[Bucket, SectorLeg] = {}
+    sides: tuple[tuple[Bucket, str | None], ...] = (
+        ("large", sector.large_etf),
+        ("small", sector.small_etf),
     )
-
-
-def _row(sector: SectorDef, stats: dict[str, Any], rows: Mapping[str, QuoteRow]) -> SectorRow:
-    large = _leg(sector.large_etf, stats, "large", rows)
-    small = _leg(sector.small_etf, stats, "small", rows)
-    large_change, small_change = large.change_pct, small.change_pct
-    ups = int(stats.get("large_up") or 0) + int(stats.get("small_up") or 0)
-    moved = int(stats.get("large_moved") or 0) + int(stats.get("small_moved") or 0)
+    for bucket, etf in sides:
+        parts = groups.get(bucket, [])
+        # A sector of the index carries its weight in it; a custom sector's stocks are
+        # weighed by market cap, not by the fund's shares: no weight in the index.
+        in_index = any(part["in_index"] for part in parts)
+        stats = leg_stats(add_sums(parts), index_prev[bucket] if in_index else None)
+        legs[bucket] = SectorLeg(stats, etf, change_of(rows, etf))
+    large, small = legs["large"], legs["small"]
     spread = (
-        small_change - large_change
-        if small_change is not None and large_change is not None
+        small.change_pct - large.change_pct
+        if small.change_pct is not None and large.change_pct is not None
         else None
     )
+    every = [*groups.get("large", []), *groups.get("small", [])]
     return SectorRow(
         sector=sector.name,
         tag=sector.tag,
         large=large,
         small=small,
         spread_pp=spread,
-        breadth_pct=_breadth(ups, large.constituents + small.constituents, moved),
-        leaders=_ordered(stats.get("leaders"), descending=True),
-        laggards=_ordered(stats.get("laggards"), descending=False),
+        breadth_pct=_combined_breadth(large.stats, small.stats, every),
+        leaders=_ordered(movers.get("leaders"), descending=True),
+        laggards=_ordered(movers.get("laggards"), descending=False),
     )
 
 
@@ -180,10 +133,27 @@ def sector_rows(
 
     ``rows`` must hold the quotes of the sector ETFs (see :func:`etf_symbols`).
     """
-    members, where = _members(store, universe)
-    aggregates = sector_aggregates(members, where, change_pct_series(store.quotes))
-    by_index = {int(stats["sector_idx"]): stats for stats in aggregates.iter_rows(named=True)}
+    sums = current_sums(store, universe)
+    totals = index_sums(sums)
+    index_prev: dict[Bucket, float] = {
+        "large": float(totals["large"]["prev_value"]),
+        "small": float(totals["small"]["prev_value"]),
+    }
+    groups: dict[int, dict[Bucket, list[Mapping[str, Any]]]] = {}
+    for group in sums.filter(pl.col("sector_idx").is_not_null()).iter_rows(named=True):
+        by_bucket = groups.setdefault(int(group["sector_idx"]), {})
+        by_bucket.setdefault(cast(Bucket, group["bucket"]), []).append(group)
+    movers = store.memo(
+        "sectors.movers",
+        (id(sums), store.quotes_version),
+        lambda: (sums, sector_movers(current_values(store, universe))),
+    )[1]
     return tuple(
-        _row(sector, by_index.get(position, {}), rows)
+        _row(sector, groups.get(position, {}), index_prev, movers.get(position, {}), rows)
         for position, sector in enumerate(universe.sectors)
     )
+
+
+def current_index_legs(store: MarketStore, universe: Universe) -> IndexLegs:
+    """Return both indices aggregated over their members for the stored quotes."""
+    return index_legs(index_sums(current_sums(store, universe)))

@@ -8,11 +8,15 @@ from typing import Any
 from capgap.core.snapshot import (
     FeedStatus,
     IndexQuote,
+    LegStats,
     MeetingOdds,
     Mover,
     SectorLeg,
     SectorRow,
     Snapshot,
+    UniverseInfo,
+    Valuation,
+    empty_leg,
 )
 from capgap.market.serialize import decision_to_dict, iso_utc, session_to_dict
 
@@ -56,23 +60,58 @@ def _mover(mover: Mover) -> dict[str, Any]:
     }
 
 
-def _leg(leg: SectorLeg, *, small: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "symbol": leg.symbol,
+def _leg(leg: SectorLeg) -> dict[str, Any]:
+    return {
         "change_pct": _num(leg.change_pct, PCT_DP),
+        "weight_pct": _num(leg.weight_pct, PCT_DP),
+        "members": leg.members,
+        "forward_pe": _num(leg.forward_pe, PE_DP),
         "breadth_pct": _num(leg.breadth_pct, PCT_DP),
+        "etf_symbol": leg.etf_symbol,
+        "etf_change_pct": _num(leg.etf_change_pct, PCT_DP),
     }
-    if small:
-        out["from_constituents"] = leg.from_constituents
-    return out
+
+
+def _breadth(stats: LegStats | None) -> dict[str, Any]:
+    if stats is None:
+        stats = empty_leg()
+    return {
+        "members": stats.members,
+        "up_pct": _num(stats.up_pct, PCT_DP),
+        "above_50d_pct": _num(stats.above_50d_pct, PCT_DP),
+        "above_200d_pct": _num(stats.above_200d_pct, PCT_DP),
+        "new_highs": stats.new_highs,
+        "new_lows": stats.new_lows,
+    }
+
+
+def _membership(info: UniverseInfo | None) -> dict[str, Any] | None:
+    if info is None:
+        return None
+    return {"source": info.source, "as_of": info.as_of.isoformat(), "members": info.members}
+
+
+def _valuation(valuation: Valuation) -> dict[str, Any]:
+    return {
+        "large_forward_pe": _num(valuation.large_forward_pe, PE_DP),
+        "small_forward_pe": _num(valuation.small_forward_pe, PE_DP),
+        "small_discount_pct": _num(valuation.small_discount_pct, PCT_DP),
+        "large_forward_pe_incl_negative": _num(valuation.large_forward_pe_incl_negative, PE_DP),
+        "small_forward_pe_incl_negative": _num(valuation.small_forward_pe_incl_negative, PE_DP),
+        "large_unprofitable_pct": _num(valuation.large_unprofitable_pct, PCT_DP),
+        "small_unprofitable_pct": _num(valuation.small_unprofitable_pct, PCT_DP),
+        "large_coverage_pct": _num(valuation.large_coverage_pct, PCT_DP),
+        "small_coverage_pct": _num(valuation.small_coverage_pct, PCT_DP),
+        "source": valuation.source,
+    }
 
 
 def _sector(row: SectorRow) -> dict[str, Any]:
     return {
         "sector": row.sector,
         "tag": row.tag,
-        "large": _leg(row.large, small=False),
-        "small": _leg(row.small, small=True),
+        "large": _leg(row.large),
+        "small": _leg(row.small),
         "spread_pp": _num(row.spread_pp, PCT_DP),
         "breadth_pct": _num(row.breadth_pct, PCT_DP),
         "leaders": [_mover(mover) for mover in row.leaders],
@@ -116,7 +155,7 @@ def _odds(odds: MeetingOdds) -> dict[str, Any]:
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
     """Return the snapshot as JSON-ready data: fixed keys, rounded floats, no NaN, UTC times."""
     spread = snapshot.spread
-    valuation = spread.valuation
+    indices, universe = snapshot.indices, snapshot.universe
     target = snapshot.fed.target_range
     return {
         "as_of": iso_utc(snapshot.as_of),
@@ -133,12 +172,15 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             "ratio_z_1y": _num(spread.ratio_z_1y, STAT_DP),
             "beta_60d": _num(spread.beta_60d, STAT_DP),
             "corr_60d": _num(spread.corr_60d, STAT_DP),
-            "valuation": {
-                "large_forward_pe": _num(valuation.large_forward_pe, PE_DP),
-                "small_forward_pe": _num(valuation.small_forward_pe, PE_DP),
-                "small_discount_pct": _num(valuation.small_discount_pct, PCT_DP),
-                "source": valuation.source,
-            },
+            "valuation": _valuation(spread.valuation),
+        },
+        "breadth": {
+            "large": _breadth(indices.large if indices is not None else None),
+            "small": _breadth(indices.small if indices is not None else None),
+        },
+        "universe": {
+            "large": _membership(universe.large if universe is not None else None),
+            "small": _membership(universe.small if universe is not None else None),
         },
         "sectors": [_sector(row) for row in snapshot.sectors],
         "style": {

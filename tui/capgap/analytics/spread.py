@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import polars as pl
@@ -13,6 +13,7 @@ from capgap.analytics.quotes import QuoteRow
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import (
+    IndexLegs,
     IndexQuote,
     RatioPoint,
     RelativePerformance,
@@ -176,6 +177,27 @@ def make_valuation(
     small = small if small is not None and math.isfinite(small) else None
     discount = (1.0 - small / large) * 100.0 if large is not None and small is not None else None
     return Valuation(large, small, discount, source)
+
+
+def bottom_up_valuation(legs: IndexLegs, source: str | None) -> Valuation:
+    """Return the valuation gap from both indices' bottom-up figures (see LegStats).
+
+    The discount is on the headline method (negative earners left out); ``source`` goes with
+    the figures only when there are some.
+    """
+    large, small = legs.large, legs.small
+    headline = make_valuation(large.forward_pe, small.forward_pe, None)
+    known = headline.large_forward_pe is not None or headline.small_forward_pe is not None
+    return replace(
+        headline,
+        source=source if known else None,
+        large_forward_pe_incl_negative=large.forward_pe_incl_negative,
+        small_forward_pe_incl_negative=small.forward_pe_incl_negative,
+        large_unprofitable_pct=large.unprofitable_pct,
+        small_unprofitable_pct=small.unprofitable_pct,
+        large_coverage_pct=large.pe_coverage_pct,
+        small_coverage_pct=small.pe_coverage_pct,
+    )
 
 
 def session_date(rows: Mapping[str, QuoteRow], symbols: tuple[str, ...], fallback: date) -> date:

@@ -98,19 +98,37 @@ def render_table(snapshot: Snapshot) -> str:
         lines.append(
             f"forward P/E large {_num(val.large_forward_pe, '.1f')}x  small "
             f"{_num(val.small_forward_pe, '.1f')}x  discount "
-            f"{_num(val.small_discount_pct, '.1f')}%  ({val.source})"
+            f"{_num(val.small_discount_pct, '.1f')}%  (bottom-up, negative earners out; "
+            f"{val.source})"
         )
+        lines.append(
+            f"  with negative earners large {_num(val.large_forward_pe_incl_negative, '.1f')}x"
+            f"  small {_num(val.small_forward_pe_incl_negative, '.1f')}x  unprofitable "
+            f"{_num(val.large_unprofitable_pct, '.0f')}% / "
+            f"{_num(val.small_unprofitable_pct, '.0f')}%  coverage "
+            f"{_num(val.large_coverage_pct, '.0f')}% / {_num(val.small_coverage_pct, '.0f')}%"
+        )
+    if snapshot.indices is not None:
+        for label, leg in (("large", snapshot.indices.large), ("small", snapshot.indices.small)):
+            lines.append(
+                f"breadth {label}  up {_num(leg.up_pct, '.0f')}%  >50d "
+                f"{_num(leg.above_50d_pct, '.0f')}%  >200d {_num(leg.above_200d_pct, '.0f')}%"
+                f"  highs {_num(leg.new_highs, 'd')}  lows {_num(leg.new_lows, 'd')}"
+                f"  ({leg.quoted}/{leg.members} quoted)"
+            )
     lines += [
         "",
-        f"{'sector':<23}{'large':>13}{'small':>15}{'S-L pp':>8}{'up %':>6}  leader",
+        f"{'sector':<23}{'large':>7}{'wt%':>5}{'small':>7}{'wt%':>5}{'S-L pp':>8}{'up %':>6}"
+        f"  {'funds':<11}  leader",
     ]
     for row in snapshot.sectors:
-        small_label = row.small.symbol or "constit."
         leader = row.leaders[0].symbol if row.leaders else NA
+        funds = f"{row.large.etf_symbol or NA}/{row.small.etf_symbol or NA}"
         lines.append(
-            f"{row.sector:<23}{row.large.symbol or '':>6}{fmt_signed(row.large.change_pct):>7}"
-            f"{small_label:>9}{fmt_signed(row.small.change_pct):>6}"
-            f"{fmt_signed(row.spread_pp):>8}{_num(row.breadth_pct, '.0f'):>6}  {leader}"
+            f"{row.sector:<23}{fmt_signed(row.large.change_pct):>7}"
+            f"{_num(row.large.weight_pct, '.1f'):>5}{fmt_signed(row.small.change_pct):>7}"
+            f"{_num(row.small.weight_pct, '.1f'):>5}"
+            f"{fmt_signed(row.spread_pp):>8}{_num(row.breadth_pct, '.0f'):>6}  {funds:<11}  {leader}"
         )
     style = snapshot.style
     lines += [

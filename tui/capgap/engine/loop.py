@@ -13,11 +13,10 @@ import polars as pl
 
 from capgap.analytics.build import build_snapshot
 from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
-from capgap.analytics.spread import make_valuation
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot, Valuation
+from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
 from capgap.feeds.base import (
     Feed,
     FeedError,
@@ -454,7 +453,7 @@ class Engine:
             demo=self.demo,
             market=market_session(now),
             fed=fed,
-            valuation=_valuation(ref),
+            valuation_source=self.feed.name,
             feeds=self._statuses(now),
             received=self.received,
             stale_after_s=STALE_AFTER_CADENCES * self.health.cadence_s,
@@ -534,8 +533,3 @@ class Engine:
             self.recording_error = await asyncio.to_thread(self.recorder.close)
         with contextlib.suppress(FeedError):
             await self.feed.aclose()
-
-
-def _valuation(ref: ReferenceData) -> Valuation:
-    source = ref.label if ref.large_forward_pe or ref.small_forward_pe else None
-    return make_valuation(ref.large_forward_pe, ref.small_forward_pe, source)

@@ -1,0 +1,299 @@
+"""Index legs weighted as the index is: change, contributions, bottom-up P/E and breadth.
+
+A member's weight is the shares its fund holds times its price (``q * p``; a stock without a
+fund position, in a custom sector, weighs its market cap: ``q = market_cap / p``). Every figure
+of a leg is a ratio of sums over its members, so one group-by over (bucket, sector) gives the
+sectors' sums and adding them up gives the indices': the sectors' weighted changes then add up
+to their index's change by construction. See market-facts "Index aggregates".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import polars as pl
+
+from capgap.analytics.store import MarketStore
+from capgap.core.snapshot import COVERAGE_MIN_PCT, IndexLegs, LegStats, empty_leg
+from capgap.market.universe import Universe
+
+#: The quote columns a member's figures need, gathered from the store by row position.
+QUOTE_COLUMNS = (
+    "last",
+    "prev_close",
+    "market_cap",
+    "eps_forward",
+    "eps_trailing",
+    "avg_50d",
+    "avg_200d",
+    "high_52w",
+    "low_52w",
+    "day_high",
+    "day_low",
+)
+
+_Q = pl.col("q")
+_LAST = pl.col("last")
+_PREV = pl.col("prev_close")
+_EPS = pl.col("eps_forward")
+_QUOTED = pl.col("quoted")
+_REF = pl.col("ref_value")
+
+
+def universe_members(universe: Universe) -> pl.DataFrame:
+    """Return the universe's members with their sector's position (null: no such sector).
+
+    Columns: symbol, name, bucket, fund, shares, ref_price, sector_idx. Index members keep
+    their rows even when their sector is not one of the universe's: they count in the index.
+    """
+    order = pl.DataFrame(
+        {"sector": [sector.name for sector in universe.sectors]}, schema={"sector": pl.String}
+    ).with_row_index("sector_idx")
+    return universe.constituents.join(order, on="sector", how="left", maintain_order="left").select(
+        "symbol", "name", "bucket", "fund", "shares", "ref_price", "sector_idx"
+    )
+
+
+def positions_in(members: pl.DataFrame, quotes: pl.DataFrame) -> pl.Series:
+    """Return, per member, its row position in ``quotes`` (null when it has no quote)."""
+    where = quotes.select("symbol").with_row_index("position")
+    return members.select("symbol").join(where, on="symbol", how="left", maintain_order="left")[
+        "position"
+    ]
+
+
+def member_values(members: pl.DataFrame, quotes: pl.DataFrame, where: pl.Series) -> pl.DataFrame:
+    """Return each member's quote values and weight inputs, aligned with ``members``.
+
+    Adds the QUOTE_COLUMNS, ``q`` (shares held, or market cap over price), ``quoted`` (a
+    price and a previous close and a weight), ``ref_value`` (the weight coverage is judged by:
+    shares times the holdings' price, else the market cap; zero when unknown) and
+    ``change_pct``.
+    """
+    gathered = [quotes.get_column(name).gather(where).alias(name) for name in QUOTE_COLUMNS]
+    q = pl.coalesce(pl.col("shares"), pl.col("market_cap") / _LAST)
+    return (
+        members.with_columns(gathered)
+        .with_columns(q.alias("q"))
+        .with_columns(
+            quoted=(_LAST.is_not_null() & _PREV.is_not_null() & _Q.is_not_null()).fill_null(False),
+            ref_value=pl.coalesce(
+                pl.col("shares") * pl.col("ref_price"), pl.col("market_cap"), pl.lit(0.0)
+            ),
+            change_pct=(_LAST / _PREV - 1.0) * 100.0,
+        )
+    )
+
+
+def _known(mask: pl.Expr) -> pl.Expr:
+    """Return the reference weight of the quoted members where ``mask`` holds (coverage)."""
+    return pl.when(_QUOTED & mask).then(_REF).otherwise(0.0).sum()
+
+
+def _count(mask: pl.Expr) -> pl.Expr:
+    return (_QUOTED & mask).fill_null(False).sum()
+
+
+def _total(value: pl.Expr, mask: pl.Expr) -> pl.Expr:
+    return pl.when(_QUOTED & mask).then(value).otherwise(0.0).sum()
+
+
+def _sums() -> list[pl.Expr]:
+    """Return the additive sums every leg figure is a ratio of (see LegStats)."""
+    positive = _EPS > 0
+    has_eps = _EPS.is_not_null()
+    ttm = pl.col("eps_trailing")
+    avg_50, avg_200 = pl.col("avg_50d"), pl.col("avg_200d")
+    day_high, high = pl.col("day_high"), pl.col("high_52w")
+    day_low, low = pl.col("day_low"), pl.col("low_52w")
+    return [
+        pl.len().alias("members"),
+        _QUOTED.sum().alias("quoted"),
+        _REF.sum().alias("ref_total"),
+        _known(pl.lit(True)).alias("ref_quoted"),
+        _total(_Q * _PREV, pl.lit(True)).alias("prev_value"),
+        _total(_Q * _LAST, pl.lit(True)).alias("last_value"),
+        _total(_Q * _LAST, positive).alias("pe_price"),
+        _total(_Q * _EPS, positive).alias("pe_earnings"),
+        _total(_Q * _LAST, has_eps).alias("pe_price_all"),
+        _total(_Q * _EPS, has_eps).alias("pe_earnings_all"),
+        _known(has_eps).alias("ref_eps"),
+        _count(ttm.is_not_null()).alias("ttm_known"),
+        _count(ttm < 0).alias("ttm_negative"),
+        _known(ttm.is_not_null()).alias("ref_ttm"),
+        _count(_LAST > _PREV).alias("up"),
+        _count(_LAST != _PREV).alias("moved"),
+        _count(avg_50.is_not_null()).alias("known_50d"),
+        _count(avg_50 < _LAST).alias("above_50d"),
+        _known(avg_50.is_not_null()).alias("ref_50d"),
+        _count(avg_200.is_not_null()).alias("known_200d"),
+        _count(avg_200 < _LAST).alias("above_200d"),
+        _known(avg_200.is_not_null()).alias("ref_200d"),
+        _count(day_high >= high).alias("new_highs"),
+        _count(day_low <= low).alias("new_lows"),
+        _known(day_high.is_not_null() & high.is_not_null()).alias("ref_range"),
+    ]
+
+
+#: The columns of a leg's sums (everything but the group keys).
+SUM_COLUMNS = (
+    "members",
+    "quoted",
+    "ref_total",
+    "ref_quoted",
+    "prev_value",
+    "last_value",
+    "pe_price",
+    "pe_earnings",
+    "pe_price_all",
+    "pe_earnings_all",
+    "ref_eps",
+    "ttm_known",
+    "ttm_negative",
+    "ref_ttm",
+    "up",
+    "moved",
+    "known_50d",
+    "above_50d",
+    "ref_50d",
+    "known_200d",
+    "above_200d",
+    "ref_200d",
+    "new_highs",
+    "new_lows",
+    "ref_range",
+)
+
+
+def leg_sums(values: pl.DataFrame) -> pl.DataFrame:
+    """Return the sums of every (bucket, sector_idx, fund present) group of members."""
+    return values.group_by(
+        "bucket", "sector_idx", pl.col("fund").is_not_null().alias("in_index")
+    ).agg(_sums())
+
+
+def _covered(part: float, whole: float) -> float | None:
+    """Return ``part`` as a percentage of ``whole`` (None without a whole)."""
+    return part / whole * 100.0 if whole > 0 else None
+
+
+def _enough(coverage: float | None) -> bool:
+    return coverage is not None and coverage >= COVERAGE_MIN_PCT
+
+
+def _share(count: int, whole: int) -> float | None:
+    return count / whole * 100.0 if whole else None
+
+
+def leg_stats(sums: Mapping[str, Any], index_prev_value: float | None = None) -> LegStats:
+    """Return a leg's figures from its sums (see SUM_COLUMNS), blank below the coverage bar.
+
+    ``index_prev_value`` is the whole index's value at the previous close: the leg's weight
+    in its index is its share of it (None: the leg has no weight in an index).
+    """
+    members, quoted = int(sums["members"]), int(sums["quoted"])
+    if not quoted:
+        return empty_leg(members)
+    whole = float(sums["ref_total"])
+    coverage = _covered(float(sums["ref_quoted"]), whole)
+    priced = _enough(coverage)
+    prev_value = float(sums["prev_value"])
+    change = (float(sums["last_value"]) / prev_value - 1.0) * 100.0 if prev_value > 0 else None
+    weight = (
+        prev_value / index_prev_value * 100.0
+        if index_prev_value is not None and index_prev_value > 0
+        else None
+    )
+    pe_coverage = _covered(float(sums["ref_eps"]), whole)
+    earnings, earnings_all = float(sums["pe_earnings"]), float(sums["pe_earnings_all"])
+    with_pe = _enough(pe_coverage)
+    forward_pe = float(sums["pe_price"]) / earnings if with_pe and earnings > 0 else None
+    # With the negative earners in, a sum of earnings at or below zero has no P/E.
+    forward_all = (
+        float(sums["pe_price_all"]) / earnings_all if with_pe and earnings_all > 0 else None
+    )
+    moved = int(sums["moved"]) > 0
+    with_ttm = _enough(_covered(float(sums["ref_ttm"]), whole))
+    with_50 = _enough(_covered(float(sums["ref_50d"]), whole))
+    with_200 = _enough(_covered(float(sums["ref_200d"]), whole))
+    with_range = _enough(_covered(float(sums["ref_range"]), whole))
+    return LegStats(
+        members=members,
+        quoted=quoted,
+        coverage_pct=coverage,
+        weight_pct=weight if priced else None,
+        change_pct=change if priced else None,
+        forward_pe=forward_pe,
+        forward_pe_incl_negative=forward_all,
+        pe_coverage_pct=pe_coverage,
+        unprofitable_pct=_share(int(sums["ttm_negative"]), int(sums["ttm_known"]))
+        if with_ttm
+        else None,
+        # Before anything moved every price is the previous close: 0 % up would be a claim.
+        up_pct=_share(int(sums["up"]), quoted) if priced and moved else None,
+        above_50d_pct=_share(int(sums["above_50d"]), int(sums["known_50d"])) if with_50 else None,
+        above_200d_pct=_share(int(sums["above_200d"]), int(sums["known_200d"]))
+        if with_200
+        else None,
+        new_highs=int(sums["new_highs"]) if with_range else None,
+        new_lows=int(sums["new_lows"]) if with_range else None,
+    )
+
+
+def add_sums(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """Return the column-wise total of several groups' sums (a leg made of groups)."""
+    return {name: sum(row[name] or 0 for row in rows) for name in SUM_COLUMNS}
+
+
+def index_sums(sums: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Return each index's sums ("large", "small"): its fund members over every sector."""
+    groups = sums.filter(pl.col("in_index")).to_dicts()
+    return {
+        bucket: add_sums([row for row in groups if row["bucket"] == bucket])
+        for bucket in ("large", "small")
+    }
+
+
+def index_legs(totals: Mapping[str, Mapping[str, Any]]) -> IndexLegs:
+    """Return both indices' figures from their sums (see :func:`index_sums`)."""
+    large, small = totals["large"], totals["small"]
+    return IndexLegs(
+        large=leg_stats(large, float(large["prev_value"])),
+        small=leg_stats(small, float(small["prev_value"])),
+    )
+
+
+def _members(store: MarketStore, universe: Universe) -> tuple[pl.DataFrame, pl.Series]:
+    """Return the universe's members and their quote positions, cached per quote layout."""
+    # Keyed on identity; the cached value holds the universe so its id cannot be reused.
+    held: tuple[Universe, pl.DataFrame] = store.memo(
+        "legs.members", id(universe), lambda: (universe, universe_members(universe))
+    )
+    members = held[1]
+    where: tuple[pl.DataFrame, pl.Series] = store.memo(
+        "legs.positions",
+        (id(members), store.quotes_layout_version),
+        lambda: (members, positions_in(members, store.quotes)),
+    )
+    return members, where[1]
+
+
+def current_values(store: MarketStore, universe: Universe) -> pl.DataFrame:
+    """Return the members' values for the stored quotes (see member_values), cached."""
+    members, where = _members(store, universe)
+    held: tuple[pl.DataFrame, pl.DataFrame] = store.memo(
+        "legs.values",
+        (id(members), store.quotes_version),
+        lambda: (members, member_values(members, store.quotes, where)),
+    )
+    return held[1]
+
+
+def current_sums(store: MarketStore, universe: Universe) -> pl.DataFrame:
+    """Return the groups' sums (see leg_sums) for the stored quotes, cached per quotes version."""
+    values = current_values(store, universe)
+    held: tuple[pl.DataFrame, pl.DataFrame] = store.memo(
+        "legs.sums", (id(values), store.quotes_version), lambda: (values, leg_sums(values))
+    )
+    return held[1]
