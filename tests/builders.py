@@ -12,7 +12,7 @@ from datetime import date, datetime
 import polars as pl
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import FomcDecision, MarketSession
-from capgap.core.schemas import BARS, DAILY, QUOTES
+from capgap.core.schemas import BARS, DAILY, QUOTES, conform_quotes
 from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
@@ -30,12 +30,17 @@ QuoteRow = tuple[str, datetime | None, float | None, float | None]
 
 
 def quotes_frame(rows: Iterable[QuoteRow], *, volume: float = 0.0) -> pl.DataFrame:
-    """Return a QUOTES frame of (symbol, time, last, prev_close) rows, all with ``volume``."""
-    return pl.DataFrame(
-        [(symbol, moment, last, prev, volume) for symbol, moment, last, prev in rows],
-        schema=QUOTES,
+    """Return a QUOTES frame of (symbol, time, last, prev_close) rows, all with ``volume``.
+
+    The details (market cap, EPS, averages, ranges) are null.
+    """
+    prices = pl.Schema({name: QUOTES[name] for name in ("symbol", "time", "last", "prev_close")})
+    frame = pl.DataFrame(
+        [(symbol, moment, last, prev) for symbol, moment, last, prev in rows],
+        schema=prices,
         orient="row",
     )
+    return conform_quotes(frame.with_columns(volume=pl.lit(volume, pl.Float64)))
 
 
 def change_quotes(changes: Mapping[str, float], moment: datetime) -> pl.DataFrame:

@@ -21,7 +21,10 @@ T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
 
 def as_dict(store: MarketStore) -> dict[str, tuple[datetime, float, float]]:
     return {
-        symbol: (moment, last, prev) for symbol, moment, last, prev, _ in store.quotes.iter_rows()
+        symbol: (moment, last, prev)
+        for symbol, moment, last, prev in store.quotes.select(
+            "symbol", "time", "last", "prev_close"
+        ).iter_rows()
     }
 
 
@@ -101,19 +104,43 @@ def test_versions_move_only_when_content_changes() -> None:
     store.apply_quotes(quotes([("A", later, 10.5, 9.0), ("B", later, 20.5, 21.0)]))
     # New values, same symbols in the same order: content version only.
     assert (store.quotes_version, store.quotes_layout_version) == (2, 1)
-    store.apply_quotes(quotes([("B", later, 20.5, 21.0), ("A", later, 10.5, 9.0)]))
-    # Same content in another order: the layout follows the delivery, content is unchanged.
-    assert store.quotes_version == 3
-    assert store.quotes_layout_version == 2
-    assert store.quotes.get_column("symbol").to_list() == ["B", "A"]
+    assert not store.apply_quotes(quotes([("B", later, 20.5, 21.0), ("A", later, 10.5, 9.0)]))
+    # Same content in another order: nothing changed, and the stored layout stays.
+    assert (store.quotes_version, store.quotes_layout_version) == (2, 1)
+    assert store.quotes.get_column("symbol").to_list() == ["A", "B"]
 
 
-def test_layout_lists_incoming_symbols_first_then_the_rest() -> None:
+def test_stored_symbols_keep_their_rows_and_new_ones_follow() -> None:
+    # A rolling refresh delivers another slice each poll: positions into the store must hold.
     store = MarketStore()
     store.apply_quotes(quotes([("A", T0, 1.0, 1.0), ("B", T0, 2.0, 2.0), ("C", T0, 3.0, 3.0)]))
     later = T0 + timedelta(seconds=1)
-    store.apply_quotes(quotes([("C", later, 3.5, 3.0), ("D", later, 4.0, 4.0)]))
-    assert store.quotes.get_column("symbol").to_list() == ["C", "D", "A", "B"]
+    store.apply_quotes(quotes([("C", later, 3.5, 3.0), ("E", later, 5.0, 5.0)]))
+    store.apply_quotes(quotes([("D", later, 4.0, 4.0), ("A", later, 1.5, 1.0)]))
+    assert store.quotes.get_column("symbol").to_list() == ["A", "B", "C", "E", "D"]
+    layout = store.quotes_layout_version
+    store.apply_quotes(quotes([("B", later, 2.5, 2.0), ("D", later, 4.5, 4.0)]))
+    assert store.quotes_layout_version == layout
+
+
+def test_a_detail_a_newer_quote_lacks_keeps_its_last_known_value() -> None:
+    # A chart quote carries no fundamentals: the batch quote's EPS must not vanish with it.
+    store = MarketStore()
+    detailed = quotes([("A", T0, 10.0, 9.0), ("B", T0, 20.0, 19.0)]).with_columns(
+        eps_forward=pl.Series([2.0, -1.0]), avg_50d=pl.Series([9.5, None])
+    )
+    store.apply_quotes(detailed)
+    later = T0 + timedelta(seconds=1)
+    # Aligned (same symbols, same order) and general (one symbol) paths alike.
+    store.apply_quotes(quotes([("A", later, 10.5, 9.0), ("B", later, 20.5, 19.0)]))
+    store.apply_quotes(quotes([("A", later + timedelta(seconds=1), 11.0, 9.0)]))
+    rows = store.quotes.select("symbol", "last", "eps_forward", "avg_50d").rows()
+    assert rows == [("A", 11.0, 2.0, 9.5), ("B", 20.5, -1.0, None)]
+    newer = quotes([("B", later + timedelta(seconds=2), 21.0, 19.0)]).with_columns(
+        eps_forward=pl.lit(-0.5)
+    )
+    store.apply_quotes(newer)
+    assert store.quotes.filter(pl.col("symbol") == "B")["eps_forward"].item() == -0.5
 
 
 def test_empty_or_all_invalid_frames_change_nothing() -> None:

@@ -9,6 +9,7 @@ from typing import cast
 
 import polars as pl
 
+from capgap.analytics.legs import current_values
 from capgap.analytics.quotes import QuoteRow, quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.spread import (
@@ -56,51 +57,74 @@ def _leg_of(row: SectorRow | None, bucket: Bucket | None) -> SectorLeg | None:
     return row.large if bucket == "large" else row.small
 
 
-def _order_key(item: ConstituentRow) -> tuple[int, int, float, str]:
-    """Large before small, then change descending with unquoted names last, then symbol."""
-    change = item.change_pct
-    return (
-        0 if item.bucket == "large" else 1,
-        1 if change is None else 0,
-        -change if change is not None else 0.0,
-        item.symbol,
-    )
-
-
 def _sector_constituents(
-    universe: Universe, name: str, row: SectorRow | None, quotes: Mapping[str, QuoteRow]
+    store: MarketStore, universe: Universe, name: str, row: SectorRow | None
 ) -> tuple[ConstituentRow, ...]:
-    members = universe.constituents.filter(pl.col("sector") == name)
-    listed: dict[str, tuple[str, Bucket]] = {}
-    for symbol, member_name, bucket in members.select("symbol", "name", "bucket").iter_rows():
-        listed.setdefault(str(symbol), (str(member_name), cast(Bucket, bucket)))
-    # Equal weights over the quoted names of a bucket: the contributions then add up to the
-    # bucket's equal-weighted move (the leg's figure when it comes from the constituents).
-    quoted = {"large": 0, "small": 0}
-    for symbol, (_, bucket) in listed.items():
-        if symbol in quotes:
-            quoted[bucket] += 1
+    """Return every member of the sector, large first, each by change (unquoted last).
+
+    A member's weight is its share of its leg's value at the previous close (the leg's
+    members in its index, weighted as the index: see capgap.analytics.legs) and its
+    contribution its weighted change, so a leg's contributions add up to its change.
+    """
+    position = next(i for i, sector in enumerate(universe.sectors) if sector.name == name)
+    values = current_values(store, universe)
+    quoted = pl.col("quoted")
+    prev_value = pl.when(quoted).then(pl.col("q") * pl.col("prev_close"))
+    eps = pl.col("eps_forward")
+    last = pl.col("last")
+    leg_prev = prev_value.sum().over("bucket")
+    members = (
+        values.filter(pl.col("sector_idx") == position)
+        .unique(subset=["bucket", "symbol"], keep="first", maintain_order=True)
+        .with_columns(
+            weight_pct=prev_value / leg_prev * 100.0,
+            contribution_pp=pl.when(quoted).then(
+                pl.col("q") * (last - pl.col("prev_close")) / leg_prev * 100.0
+            ),
+            forward_pe=pl.when(eps > 0).then(last / eps),
+            above_50d=last > pl.col("avg_50d"),
+            above_200d=last > pl.col("avg_200d"),
+            change_pct=pl.when(quoted).then(pl.col("change_pct")),
+        )
+        .sort(
+            [pl.col("bucket") != "large", pl.col("change_pct"), pl.col("symbol")],
+            descending=[False, True, False],
+            nulls_last=True,
+        )
+    )
+    columns = (
+        "symbol",
+        "name",
+        "bucket",
+        "last",
+        "change_pct",
+        "weight_pct",
+        "contribution_pp",
+        "forward_pe",
+        "above_50d",
+        "above_200d",
+    )
     result = []
-    for symbol, (member_name, bucket) in listed.items():
-        quote = quotes.get(symbol)
-        change = _change(quote)
-        weight = 100.0 / quoted[bucket] if quote is not None else None
+    for values_of in members.select(columns).iter_rows(named=True):
+        bucket = cast(Bucket, values_of["bucket"])
         leg = _leg_of(row, bucket)
+        change = values_of["change_pct"]
         result.append(
             ConstituentRow(
-                symbol=symbol,
-                name=member_name,
+                symbol=str(values_of["symbol"]),
+                name=str(values_of["name"]),
                 bucket=bucket,
-                last=quote.last if quote is not None else None,
+                last=values_of["last"] if change is not None else None,
                 change_pct=change,
-                weight_pct=weight,
-                contribution_pp=change * weight / 100.0
-                if change is not None and weight is not None
-                else None,
+                weight_pct=values_of["weight_pct"],
+                contribution_pp=values_of["contribution_pp"],
                 vs_etf_pp=_minus(change, leg.change_pct if leg is not None else None),
+                forward_pe=values_of["forward_pe"],
+                above_50d=values_of["above_50d"],
+                above_200d=values_of["above_200d"],
             )
         )
-    return tuple(sorted(result, key=_order_key))
+    return tuple(result)
 
 
 def _watchlist_constituents(
@@ -145,21 +169,19 @@ def sector_detail(
 ) -> SectorDetail | None:
     """Return the drilldown of the sector or watchlist ``name`` (None when there is no such).
 
-    ``rows`` are the tick's sector rows (computed here when not given). A sector lists its
-    constituents large first, then small, each by change descending (unquoted last), with
-    equal weights over the quoted names of each bucket; a watchlist keeps its configured order.
+    ``rows`` are the tick's sector rows (computed here when not given). A sector lists all
+    its members large first, then small, each by change descending (unquoted last), weighted
+    as their index weighs them; a watchlist keeps its configured order.
     """
     if any(sector.name == name for sector in universe.sectors):
         row = next((row for row in rows or () if row.sector == name), None)
         if row is None:
             row = next(row for row in _current_rows(store, universe) if row.sector == name)
-        members = universe.constituents.filter(pl.col("sector") == name)
-        quotes = quote_rows(store.quotes, members.get_column("symbol").to_list())
         return SectorDetail(
             name=name,
             kind="sector",
             row=row,
-            constituents=_sector_constituents(universe, name, row, quotes),
+            constituents=_sector_constituents(store, universe, name, row),
         )
     symbols = universe.watchlists.get(name)
     if symbols is None:

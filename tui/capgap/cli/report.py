@@ -127,8 +127,8 @@ def render_table(snapshot: Snapshot) -> str:
         lines.append(
             f"{row.sector:<23}{fmt_signed(row.large.change_pct):>7}"
             f"{_num(row.large.weight_pct, '.1f'):>5}{fmt_signed(row.small.change_pct):>7}"
-            f"{_num(row.small.weight_pct, '.1f'):>5}"
-            f"{fmt_signed(row.spread_pp):>8}{_num(row.breadth_pct, '.0f'):>6}  {funds:<11}  {leader}"
+            f"{_num(row.small.weight_pct, '.1f'):>5}{fmt_signed(row.spread_pp):>8}"
+            f"{_num(row.breadth_pct, '.0f'):>6}  {funds:<11}  {leader}"
         )
     style = snapshot.style
     lines += [
