@@ -7,23 +7,27 @@ sys.path for tests/conftest.py (rootdir-relative "prepend" imports, no __init__.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 
 import polars as pl
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import FomcDecision, MarketSession
-from capgap.core.schemas import BARS, DAILY, QUOTES, conform_quotes
+from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES, conform_quotes
 from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
     IndexQuote,
+    LegStats,
     RelativePerformance,
+    SectorLeg,
     SectorRow,
     Snapshot,
     SpreadSnapshot,
     StyleLeg,
     StyleSnapshot,
     Valuation,
+    empty_leg,
 )
 
 QuoteRow = tuple[str, datetime | None, float | None, float | None]
@@ -34,13 +38,36 @@ def quotes_frame(rows: Iterable[QuoteRow], *, volume: float = 0.0) -> pl.DataFra
 
     The details (market cap, EPS, averages, ranges) are null.
     """
-    prices = pl.Schema({name: QUOTES[name] for name in ("symbol", "time", "last", "prev_close")})
-    frame = pl.DataFrame(
-        [(symbol, moment, last, prev) for symbol, moment, last, prev in rows],
-        schema=prices,
+    return quotes_table((symbol, moment, last, prev, volume) for symbol, moment, last, prev in rows)
+
+
+def quotes_table(
+    rows: Iterable[tuple[str, datetime | None, float | None, float | None, float | None]],
+) -> pl.DataFrame:
+    """Return a QUOTES frame of (symbol, time, last, prev_close, volume) rows (no details)."""
+    prices = pl.Schema(
+        {name: QUOTES[name] for name in ("symbol", "time", "last", "prev_close", "volume")}
+    )
+    return conform_quotes(pl.DataFrame(list(rows), schema=prices, orient="row"))
+
+
+def members_frame(
+    rows: Iterable[tuple[str, str, str, str]], *, shares: float = 1.0, ref_price: float = 100.0
+) -> pl.DataFrame:
+    """Return a CONSTITUENTS frame of (symbol, name, sector, bucket) index members.
+
+    Each holds ``shares`` at a holdings price of ``ref_price`` (IVV for large, IWM for small):
+    with quotes from :func:`change_quotes` (previous close 100) every member weighs the same,
+    so a leg's change is the plain mean of its members' changes, a hand-checkable reference.
+    """
+    return pl.DataFrame(
+        [
+            (symbol, name, sector, bucket, "IVV" if bucket == "large" else "IWM", shares, ref_price)
+            for symbol, name, sector, bucket in rows
+        ],
+        schema=CONSTITUENTS,
         orient="row",
     )
-    return conform_quotes(frame.with_columns(volume=pl.lit(volume, pl.Float64)))
 
 
 def change_quotes(changes: Mapping[str, float], moment: datetime) -> pl.DataFrame:
@@ -76,6 +103,40 @@ def bars_frame(rows: Iterable[tuple[str, datetime, float]], *, volume: float = 0
         schema=BARS,
         orient="row",
     )
+
+
+def leg_stats(
+    change_pct: float | None,
+    *,
+    members: int = 1,
+    weight_pct: float | None = None,
+    breadth_pct: float | None = None,
+    forward_pe: float | None = None,
+) -> LegStats:
+    """Return a leg's stats with the given figures; the rest blank (fully quoted members)."""
+    return replace(
+        empty_leg(members),
+        quoted=members,
+        coverage_pct=100.0,
+        change_pct=change_pct,
+        weight_pct=weight_pct,
+        up_pct=breadth_pct,
+        forward_pe=forward_pe,
+    )
+
+
+def sector_leg(
+    change_pct: float | None,
+    etf_symbol: str | None = None,
+    *,
+    etf_change_pct: float | None = None,
+    members: int = 1,
+    weight_pct: float | None = None,
+    breadth_pct: float | None = None,
+) -> SectorLeg:
+    """Return one side of a sector row whose members moved ``change_pct``."""
+    stats = leg_stats(change_pct, members=members, weight_pct=weight_pct, breadth_pct=breadth_pct)
+    return SectorLeg(stats, etf_symbol, etf_change_pct)
 
 
 def blank_quote(

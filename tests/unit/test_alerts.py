@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from builders import sparse_snapshot
+from builders import sector_leg, sparse_snapshot
 from capgap.alerts.watch import (
     GAP_HYSTERESIS_PP,
     RATIO_HYSTERESIS,
@@ -19,7 +19,6 @@ from capgap.alerts.watch import (
 from capgap.core.market_types import FomcDecision
 from capgap.core.snapshot import (
     FeedStatus,
-    SectorLeg,
     SectorRow,
     Snapshot,
 )
@@ -47,8 +46,8 @@ def snap(
         SectorRow(
             sector=name,
             tag="cyclical",
-            large=SectorLeg("XLI", 0.0, False, None, 1),
-            small=SectorLeg("PSCI", spread, False, None, 1),
+            large=sector_leg(0.0, "XLI"),
+            small=sector_leg(spread, "PSCI"),
             spread_pp=spread,
             breadth_pct=None,
             leaders=(),

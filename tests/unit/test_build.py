@@ -11,15 +11,16 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
+from builders import members_frame, quotes_table
 from capgap.analytics.build import build_snapshot, watched_symbols
 from capgap.analytics.quotes import quote_rows
-from capgap.analytics.sectors import sector_rows
+from capgap.analytics.sectors import current_index_legs, sector_rows
 from capgap.analytics.serialize import snapshot_to_dict
-from capgap.analytics.spread import make_valuation, spread_snapshot
+from capgap.analytics.spread import bottom_up_valuation, spread_snapshot
 from capgap.analytics.store import MarketStore
 from capgap.analytics.style import style_snapshot
-from capgap.core.schemas import CONSTITUENTS, DAILY, QUOTES
-from capgap.core.snapshot import FedSnapshot, FeedStatus, Snapshot, Valuation
+from capgap.core.schemas import DAILY
+from capgap.core.snapshot import FedSnapshot, FeedStatus, Snapshot
 from capgap.market.calendar import market_session, sessions_between
 from capgap.market.fomc import next_decision
 from capgap.market.universe import Benchmarks, SectorDef, Universe
@@ -33,7 +34,7 @@ UNIVERSE = Universe(
         SectorDef("Real Estate", "cyclical", "XLRE", None),
     ),
     names={"^GSPC": "S&P 500", "^RUT": "Russell 2000"},
-    constituents=pl.DataFrame(
+    constituents=members_frame(
         [
             ("JPM", "JPMorgan Chase & Co.", "Financials", "large"),
             ("BAC", "Bank of America Corp.", "Financials", "large"),
@@ -42,8 +43,6 @@ UNIVERSE = Universe(
             ("AKR", "Acadia Realty Trust", "Real Estate", "small"),
             ("LXP", "LXP Industrial Trust", "Real Estate", "small"),
         ],
-        schema=CONSTITUENTS,
-        orient="row",
     ),
 )
 PRICES = {
@@ -87,7 +86,7 @@ def loaded_store() -> MarketStore:
         (symbol, NOW + timedelta(minutes=1 if symbol == "JPM" else 0), last, prev, 0.0)
         for symbol, (last, prev) in PRICES.items()
     ]
-    store.apply_quotes(pl.DataFrame(rows, schema=QUOTES, orient="row"))
+    store.apply_quotes(quotes_table(rows))
     return store
 
 
@@ -98,7 +97,7 @@ def build(store: MarketStore, now: datetime = NOW, **overrides: Any) -> Snapshot
         "demo": True,
         "market": market_session(now),
         "fed": FedSnapshot(next_decision(now), (3.75, 4.0), "sample"),
-        "valuation": Valuation(23.0, 18.5, None, "sample"),
+        "valuation_source": "demo",
         "feeds": (
             FeedStatus("demo", "ok", NOW - timedelta(seconds=3), 3.0, None),
             FeedStatus("yahoo", "down", None, None, "HTTP 429", stale=True),
@@ -116,7 +115,9 @@ def test_build_snapshot_assembles_every_panel() -> None:
     assert snap.data_as_of == NOW + timedelta(minutes=1)  # the newest quote
     # Each panel equals what its own module computes from the same store.
     rows = quote_rows(store.quotes, watched_symbols(UNIVERSE))
-    valuation = make_valuation(23.0, 18.5, "sample")
+    # No member carries earnings here: no P/E, no source, nothing made up.
+    valuation = bottom_up_valuation(current_index_legs(store, UNIVERSE), "demo")
+    assert valuation.large_forward_pe is None and valuation.source is None
     assert snap.spread == spread_snapshot(
         store, BENCH, rows, UNIVERSE.names, valuation, date(2025, 12, 5)
     )
@@ -126,13 +127,18 @@ def test_build_snapshot_assembles_every_panel() -> None:
     assert snap.spread.large.change_pct == pytest.approx((6870.40 / 6857.12 - 1) * 100)
     assert snap.spread.small.change_pct == pytest.approx((2521.48 / 2531.16 - 1) * 100)
     assert snap.spread.ratio == pytest.approx(2521.48 / 6870.40)
-    assert snap.spread.valuation.small_discount_pct == pytest.approx((1 - 18.5 / 23.0) * 100)
     assert snap.spread.beta_60d is not None and snap.spread.ratio_z_1y is not None
     financials, real_estate = snap.sectors
-    assert financials.spread_pp == pytest.approx((60.0 / 60.6 - 1) * 100 - (53.0 / 52.5 - 1) * 100)
-    assert real_estate.small.from_constituents
-    assert real_estate.small.change_pct == pytest.approx(
-        ((20.0 / 20.5 - 1) * 100 + (9.0 / 8.8 - 1) * 100) / 2
+    # One share each: a leg's change is that of the sum of its members' prices.
+    large_financials = ((310.0 + 53.0) / (305.0 + 53.5) - 1) * 100
+    assert financials.large.change_pct == pytest.approx(large_financials)
+    assert financials.spread_pp == pytest.approx((20.0 / 19.0 - 1) * 100 - large_financials)
+    assert financials.small.etf_change_pct == pytest.approx((60.0 / 60.6 - 1) * 100)
+    assert real_estate.small.etf_symbol is None
+    assert real_estate.small.change_pct == pytest.approx(((20.0 + 9.0) / (20.5 + 8.8) - 1) * 100)
+    assert snap.indices is not None
+    assert snap.indices.large.change_pct == pytest.approx(
+        ((310.0 + 53.0 + 125.0) / (305.0 + 53.5 + 124.0) - 1) * 100
     )
     # BAC fell (53.5 -> 53.0): a loser is never a leader.
     assert [m.symbol for m in financials.leaders] == ["EGBN", "JPM"]
@@ -158,7 +164,6 @@ def test_as_of_is_utc_and_a_naive_now_is_refused() -> None:
             demo=True,
             market=market_session(NOW),
             fed=FedSnapshot(None, None, None),
-            valuation=Valuation(None, None, None, None),
         )
 
 
@@ -175,9 +180,7 @@ def test_repeated_ticks_reflect_the_latest_quotes() -> None:
     store = loaded_store()
     build(store)
     later = NOW + timedelta(minutes=2)
-    store.apply_quotes(
-        pl.DataFrame([("^RUT", later, 2600.0, 2531.16, 0.0)], schema=QUOTES, orient="row")
-    )
+    store.apply_quotes(quotes_table([("^RUT", later, 2600.0, 2531.16, 0.0)]))
     snap = build(store, now=later)
     assert snap.spread.small.last == 2600.0
     assert snap.spread.ratio == pytest.approx(2600.0 / 6870.40)
@@ -199,8 +202,24 @@ EXPECTED_KEYS: dict[str, Any] = {
         "ratio_z_1y": None,
         "beta_60d": None,
         "corr_60d": None,
-        "valuation": {"large_forward_pe", "small_forward_pe", "small_discount_pct", "source"},
+        "valuation": {
+            "large_forward_pe",
+            "small_forward_pe",
+            "small_discount_pct",
+            "large_forward_pe_incl_negative",
+            "small_forward_pe_incl_negative",
+            "large_unprofitable_pct",
+            "small_unprofitable_pct",
+            "large_coverage_pct",
+            "small_coverage_pct",
+            "source",
+        },
     },
+    "breadth": {
+        "large": {"members", "up_pct", "above_50d_pct", "above_200d_pct", "new_highs", "new_lows"},
+        "small": {"members", "up_pct", "above_50d_pct", "above_200d_pct", "new_highs", "new_lows"},
+    },
+    "universe": {"large", "small"},
     "sectors": None,
     "style": {"large_value_minus_growth_pp", "small_value_minus_growth_pp"},
     "fed": {
@@ -213,11 +232,20 @@ EXPECTED_KEYS: dict[str, Any] = {
     },
     "feeds": None,
 }
+LEG_KEYS = {
+    "change_pct",
+    "weight_pct",
+    "members",
+    "forward_pe",
+    "breadth_pct",
+    "etf_symbol",
+    "etf_change_pct",
+}
 SECTOR_KEYS: dict[str, Any] = {
     "sector": None,
     "tag": None,
-    "large": {"symbol", "change_pct", "breadth_pct"},
-    "small": {"symbol", "change_pct", "breadth_pct", "from_constituents"},
+    "large": LEG_KEYS,
+    "small": LEG_KEYS,
     "spread_pp": None,
     "breadth_pct": None,
     "leaders": None,
@@ -267,14 +295,13 @@ def test_snapshot_to_dict_values() -> None:
         "stale": False,
     }
     assert data["spread"]["ratio"] == round(2521.48 / 6870.40, 6)
-    assert data["spread"]["valuation"] == {
-        "large_forward_pe": 23.0,
-        "small_forward_pe": 18.5,
-        "small_discount_pct": round((1 - 18.5 / 23.0) * 100, 4),
-        "source": "sample",
-    }
-    assert data["sectors"][1]["small"]["from_constituents"] is True
-    assert data["sectors"][1]["small"]["symbol"] is None
+    assert data["spread"]["valuation"]["large_forward_pe"] is None
+    assert data["spread"]["valuation"]["source"] is None
+    assert data["sectors"][1]["small"]["etf_symbol"] is None
+    assert data["sectors"][1]["small"]["members"] == 2
+    assert data["sectors"][0]["small"]["etf_symbol"] == "PSCF"
+    assert data["breadth"]["small"]["members"] == 3
+    assert data["universe"] == {"large": None, "small": None}  # a hand-made universe
     assert data["sectors"][0]["leaders"][0] == {
         "symbol": "EGBN",
         "name": "Eagle Bancorp",

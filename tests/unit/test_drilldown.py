@@ -7,14 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from builders import change_quotes, quotes_frame, store_with_quotes
+from builders import change_quotes, members_frame, quotes_frame, store_with_quotes
 from capgap.analytics.drilldown import index_for, sector_detail, symbol_detail
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, CONSTITUENTS, DAILY
+from capgap.core.schemas import BARS, DAILY
 from capgap.core.snapshot import ConstituentRow, SectorRow
 from capgap.engine.sources import demo_engine
 from capgap.market.calendar import sessions_between
@@ -63,7 +63,7 @@ def make_universe(**extra: object) -> Universe:
         benchmarks=BENCH,
         sectors=SECTORS,
         names={"XLI": "Industrial Select Sector SPDR", "^GSPC": "S&P 500"},
-        constituents=pl.DataFrame(MEMBERS, schema=CONSTITUENTS, orient="row"),
+        constituents=members_frame(MEMBERS),
         **extra,  # type: ignore[arg-type]
     )
 
@@ -98,13 +98,16 @@ def test_sector_detail_weights_contributions_and_vs_etf_by_hand() -> None:
     ]  # fmt: skip
     rows = by_symbol(detail.constituents)
     third = 100.0 / 3
-    # symbol: (weight, contribution = change * weight / 100, change minus the bucket's ETF)
+    # One share each at a previous close of 100: equal weights within a leg's quoted members.
+    # The large leg moved (2 - 1 + 0.5) / 3 = 0.5; the small leg's quoted DDD and EEE cover
+    # two thirds of its weight (FFF has no quote), below the bar: no leg figure to compare with.
+    # symbol: (weight, contribution = change * weight / 100, change minus the leg's)
     expected = {
-        "AAA": (third, 2.0 / 3, 2.0 - 1.0),
-        "BBB": (third, -1.0 / 3, -1.0 - 1.0),
-        "CCC": (third, 0.5 / 3, 0.5 - 1.0),
-        "DDD": (50.0, 1.5, 3.0 - 1.5),
-        "EEE": (50.0, 0.5, 1.0 - 1.5),
+        "AAA": (third, 2.0 / 3, 2.0 - 0.5),
+        "BBB": (third, -1.0 / 3, -1.0 - 0.5),
+        "CCC": (third, 0.5 / 3, 0.5 - 0.5),
+        "DDD": (50.0, 1.5, None),
+        "EEE": (50.0, 0.5, None),
     }
     for symbol, (weight, contribution, vs_etf) in expected.items():
         row = rows[symbol]
@@ -112,7 +115,7 @@ def test_sector_detail_weights_contributions_and_vs_etf_by_hand() -> None:
         assert row.last == pytest.approx(100.0 + CHANGES[symbol])
         assert row.weight_pct == pytest.approx(weight)
         assert row.contribution_pp == pytest.approx(contribution)
-        assert row.vs_etf_pp == pytest.approx(vs_etf)
+        assert row.vs_etf_pp == (None if vs_etf is None else pytest.approx(vs_etf))
     assert rows["AAA"].name == "Aaa Corp" and rows["AAA"].bucket == "large"
     assert rows["DDD"].bucket == "small"
     # Missing quote: None, never zeros.
@@ -123,19 +126,19 @@ def test_sector_detail_weights_contributions_and_vs_etf_by_hand() -> None:
     )  # fmt: skip
 
 
-def test_sector_without_small_etf_measures_small_names_against_their_mean() -> None:
+def test_members_are_measured_against_their_legs_weighted_move() -> None:
     store, universe = quoted_store(), make_universe()
     detail = sector_detail(store, universe, "Utilities", rows_of(store, universe))
     assert detail is not None and detail.row is not None
-    assert detail.row.small.from_constituents and detail.row.small.symbol is None
+    assert detail.row.small.etf_symbol is None
     mean = (-2.0 + 4.0) / 2
     assert detail.row.small.change_pct == pytest.approx(mean)
     rows = by_symbol(detail.constituents)
     assert rows["VVV"].vs_etf_pp == pytest.approx(-2.0 - mean)
     assert rows["WWW"].vs_etf_pp == pytest.approx(4.0 - mean)
-    assert rows["UUU"].vs_etf_pp == pytest.approx(1.0 - 0.4)  # against XLU
+    assert rows["UUU"].vs_etf_pp == pytest.approx(0.0)  # the leg is UUU alone, not XLU
     assert rows["UUU"].weight_pct == pytest.approx(100.0)
-    # Equal weights: the small contributions add up to the leg's equal-weighted move.
+    # The small contributions add up to the leg's move.
     small = [row.contribution_pp for row in detail.constituents if row.bucket == "small"]
     assert sum(value for value in small if value is not None) == pytest.approx(mean)
     assert [row.symbol for row in detail.constituents] == ["UUU", "WWW", "VVV"]
@@ -158,9 +161,10 @@ def test_watchlist_keeps_the_configured_order_without_weights() -> None:
     assert all(row.weight_pct is None and row.contribution_pp is None for row in rows.values())
     assert rows["EEE"].bucket == "small" and rows["AAA"].bucket == "large"
     assert rows["ZZZ"].bucket is None and rows["XLI"].bucket is None
-    # Known constituents are compared with their sector's leg for their bucket.
-    assert rows["EEE"].vs_etf_pp == pytest.approx(1.0 - 1.5)
-    assert rows["AAA"].vs_etf_pp == pytest.approx(2.0 - 1.0)
+    # Known members are compared with their sector's leg for their bucket (Industrials'
+    # small leg is below its coverage bar: nothing to compare EEE with).
+    assert rows["EEE"].vs_etf_pp is None
+    assert rows["AAA"].vs_etf_pp == pytest.approx(2.0 - 0.5)
     assert rows["ZZZ"].vs_etf_pp is None and rows["ZZZ"].change_pct == pytest.approx(-0.5)
     assert rows["XLI"].name == "Industrial Select Sector SPDR"
     assert rows["QQQ"].last is None and rows["QQQ"].change_pct is None  # never quoted

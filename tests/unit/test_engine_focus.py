@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+from builders import members_frame, quotes_table
 from capgap.core.clock import Clock, ManualClock, ReplayClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES
+from capgap.core.schemas import BARS, DAILY
 from capgap.core.snapshot import Snapshot
 from capgap.engine.loop import INTRADAY_EVERY, Engine
 from capgap.engine.startup import DeferredEngine
@@ -23,14 +24,12 @@ UNIVERSE = Universe(
     benchmarks=BENCH,
     sectors=(SectorDef("Industrials", "cyclical", "XLI", "PSCI"),),
     names={},
-    constituents=pl.DataFrame(
+    constituents=members_frame(
         [
             ("AAA", "Aaa Corp", "Industrials", "large"),
             ("BBB", "Bbb Corp", "Industrials", "large"),
             ("DDD", "Ddd Corp", "Industrials", "small"),
         ],
-        schema=CONSTITUENTS,
-        orient="row",
     ),
     watchlists={"Mine": ("DDD", "AAA")},
 )
@@ -64,7 +63,7 @@ class CountingFeed:
         self.calls.append(("quotes", tuple(symbols)))
         now = self.clock.now()
         rows = [(s, now, PRICES[s], PRICES[s] / 1.01, 0.0) for s in symbols if s in PRICES]
-        return pl.DataFrame(rows, schema=QUOTES, orient="row")
+        return quotes_table(rows)
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
         self.calls.append(("intraday", tuple(symbols)))

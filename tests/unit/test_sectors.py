@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
-from builders import change_quotes
+from builders import change_quotes, members_frame, quotes_table
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
-from capgap.core.schemas import CONSTITUENTS, QUOTES
 from capgap.core.snapshot import SectorRow
 from capgap.market.universe import Benchmarks, SectorDef, Universe
 from hypothesis import given, settings
@@ -33,7 +32,7 @@ def universe(
         benchmarks=BENCH,
         sectors=sectors,
         names={},
-        constituents=pl.DataFrame(members, schema=CONSTITUENTS, orient="row"),
+        constituents=members_frame(members),
     )
 
 
@@ -83,18 +82,24 @@ def test_sector_rows_by_hand() -> None:
     store.apply_quotes(quotes(HAND_CHANGES))
     tech, comm, utilities = rows_for(store, universe(HAND_MEMBERS))
 
-    # Technology: ETFs on both legs. Large up: AAA, CCC of 3; small up: DDD of DDD, EEE
-    # (0.0 is not up; FFF has no quote and is not counted).
+    # Technology. Every member holds one share at a previous close of 100, so a leg's change
+    # is its members' mean. Large: AAA +2, BBB -1, CCC +0.5 -> +0.5, two up of three. The
+    # index's large leg is Technology's 300 + Communication's 200 + ZZZ's 100 (an index
+    # member in no sector of the universe still counts in its index): weight 300 / 600.
     assert [tech.sector, tech.tag] == ["Information Technology", "cyclical"]
-    assert (tech.large.symbol, tech.large.from_constituents) == ("XLK", False)
-    assert tech.large.change_pct == pytest.approx(1.0)
+    assert tech.large.change_pct == pytest.approx(0.5)
+    assert tech.large.weight_pct == pytest.approx(50.0)
     assert tech.large.breadth_pct == pytest.approx(200 / 3)
-    assert tech.large.constituents == 3
-    assert (tech.small.symbol, tech.small.from_constituents) == ("PSCT", False)
-    assert tech.small.change_pct == pytest.approx(1.5)
-    assert tech.small.breadth_pct == pytest.approx(50.0)
-    assert tech.small.constituents == 2
-    assert tech.spread_pp == pytest.approx(0.5)
+    assert tech.large.members == 3
+    # The funds stay a reference.
+    assert (tech.large.etf_symbol, tech.large.etf_change_pct) == ("XLK", pytest.approx(1.0))
+    assert (tech.small.etf_symbol, tech.small.etf_change_pct) == ("PSCT", pytest.approx(1.5))
+    # Small: FFF has no quote, so DDD and EEE cover two thirds of the leg's weight, below
+    # the 80 % bar: no figure rather than one that passes for the leg's.
+    assert tech.small.members == 3 and tech.small.stats.quoted == 2
+    assert tech.small.stats.coverage_pct == pytest.approx(200 / 3)
+    assert tech.small.change_pct is None and tech.small.breadth_pct is None
+    assert tech.spread_pp is None
     assert tech.breadth_pct == pytest.approx(60.0)  # 3 up of 5 quoted
     assert [(m.symbol, m.bucket) for m in tech.leaders] == [
         ("DDD", "small"),
@@ -106,22 +111,25 @@ def test_sector_rows_by_hand() -> None:
     assert [m.symbol for m in tech.laggards] == ["BBB"]
     assert tech.leaders[0].name == "Ddd Inc"
 
-    # Communication Services: no small ETF, so the small leg is the equal-weighted mean of
-    # III, JJJ, KKK = (-2 + 4 - 2) / 3 = 0; spread 0 - (-0.5) = 0.5. Ties go by symbol.
-    assert (comm.small.symbol, comm.small.from_constituents) == (None, True)
+    # Communication Services: III, JJJ, KKK = (-2 + 4 - 2) / 3 = 0 against GGG, HHH at +1.
+    assert comm.small.etf_symbol is None
     assert comm.small.change_pct == pytest.approx(0.0, abs=1e-9)
+    assert comm.large.change_pct == pytest.approx(1.0)
     assert comm.small.breadth_pct == pytest.approx(100 / 3)
     assert comm.large.breadth_pct == pytest.approx(100.0)
-    assert comm.spread_pp == pytest.approx(0.5)
+    assert comm.spread_pp == pytest.approx(-1.0)
     assert comm.breadth_pct == pytest.approx(60.0)
     assert [m.symbol for m in comm.leaders] == ["JJJ", "GGG", "HHH"]
     assert [m.symbol for m in comm.laggards] == ["III", "KKK"]
+    # The sectors' weighted changes add up to the large index's (ZZZ's +10 on its 1/6).
+    large_index = sum((r.large.weight_pct or 0) * (r.large.change_pct or 0) for r in (tech, comm))
+    assert large_index / 100 + 10.0 / 6 == pytest.approx((0.5 * 3 + 1.0 * 2 + 10.0) / 6)
 
-    # Utilities: no constituents at all and no PSCU quote: None values, not a crash.
-    assert utilities.large.change_pct == pytest.approx(0.25)
+    # Utilities: no members: the large side takes its fund's change; no PSCU quote: None.
+    assert utilities.large.from_etf and utilities.large.change_pct == pytest.approx(0.25)
     assert utilities.small.change_pct is None and utilities.spread_pp is None
     assert utilities.large.breadth_pct is None and utilities.breadth_pct is None
-    assert (utilities.large.constituents, utilities.small.constituents) == (0, 0)
+    assert (utilities.large.members, utilities.small.members) == (0, 0)
     assert utilities.leaders == () and utilities.laggards == ()
 
 
@@ -161,7 +169,7 @@ def test_cached_positions_follow_a_new_symbol_order() -> None:
     flipped = {symbol: -change for symbol, change in reversed(HAND_CHANGES.items())}
     store.apply_quotes(quotes(flipped, T0 + timedelta(seconds=1)))
     tech = rows_for(store, uni)[0]
-    assert tech.large.change_pct == pytest.approx(-1.0)
+    assert tech.large.change_pct == pytest.approx(-0.5)
     assert [m.symbol for m in tech.leaders] == ["BBB"]  # EEE is unchanged, CCC fell
     assert tech.large.breadth_pct == pytest.approx(100 / 3)  # only BBB is up now
     # A frame with fewer symbols (general merge): the others keep their quotes.
@@ -176,8 +184,8 @@ def test_a_new_universe_object_is_not_served_from_the_cache() -> None:
     first = rows_for(store, universe(HAND_MEMBERS))
     fewer = universe([m for m in HAND_MEMBERS if m[0] != "AAA"])
     second = rows_for(store, fewer)
-    assert first[0].large.constituents == 3
-    assert second[0].large.constituents == 2
+    assert first[0].large.members == 3
+    assert second[0].large.members == 2
 
 
 # ----------------------------------------------------------- plain-Python reimplementation
@@ -218,21 +226,36 @@ def reference(
                 return None
             return 100.0 * sum(1 for v in values if v > 0) / len(values)
 
-        if sector.small_etf is None:
-            small_change = sum(small) / len(small) if small else None
-        else:
-            small_change = change.get(sector.small_etf)
+        def leg(
+            bucket: str, etf: str | None, name: str = sector.name
+        ) -> tuple[float | None, float | None, int]:
+            # One share each at a holdings price of 100: the leg's change is the change of
+            # the sum of its quoted prices; below 80 % of its members quoted, no figure.
+            listed = [sym for sym, _, sec, b in members if sec == name and b == bucket]
+            held = [sym for sym in listed if sym in prices]
+            if not listed:
+                return (change.get(etf) if etf else None), None, 0
+            if not held or len(held) / len(listed) < 0.8:
+                return None, None, len(listed)
+            now = sum(prices[sym][0] for sym in held)
+            before = sum(prices[sym][1] for sym in held)
+            return (now / before - 1.0) * 100.0, pct_up([change[sym] for sym in held]), len(listed)
+
+        large_change, large_breadth, large_count = leg("large", sector.large_etf)
+        small_change, small_breadth, small_count = leg("small", sector.small_etf)
         ranked = sorted(((c, s) for s, _, c in quoted if c > 0), key=lambda x: (-x[0], x[1]))
         lagging = sorted(((c, s) for s, _, c in quoted if c < 0), key=lambda x: (x[0], x[1]))
         out.append(
             Expected(
-                large_change=change.get(sector.large_etf) if sector.large_etf else None,
+                large_change=large_change,
                 small_change=small_change,
-                large_breadth=pct_up(large),
-                small_breadth=pct_up(small),
-                large_count=len(large),
-                small_count=len(small),
-                breadth=pct_up(large + small),
+                large_breadth=large_breadth,
+                small_breadth=small_breadth,
+                large_count=large_count,
+                small_count=small_count,
+                breadth=pct_up(large + small)
+                if large_breadth is not None or small_breadth is not None
+                else None,
                 leaders=[(s, c) for c, s in ranked[:3]],
                 laggards=[(s, c) for c, s in lagging[:3]],
             )
@@ -284,11 +307,7 @@ def test_sector_rows_match_the_reference_and_properties(
     store = MarketStore()
     for step, frame in enumerate(frames):
         store.apply_quotes(
-            pl.DataFrame(
-                [(s, T0 + timedelta(seconds=step), *prices[s], 0.0) for s in frame],
-                schema=QUOTES,
-                orient="row",
-            )
+            quotes_table([(s, T0 + timedelta(seconds=step), *prices[s], 0.0) for s in frame])
         )
         rows_for(store, uni)  # exercise the caches between frames
     rows = rows_for(store, uni)
@@ -298,7 +317,7 @@ def test_sector_rows_match_the_reference_and_properties(
         assert _close(row.large.breadth_pct, want.large_breadth)
         assert _close(row.small.breadth_pct, want.small_breadth)
         assert _close(row.breadth_pct, want.breadth)
-        assert (row.large.constituents, row.small.constituents) == (
+        assert (row.large.members, row.small.members) == (
             want.large_count,
             want.small_count,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import polars as pl
 import pytest
 from builders import change_quotes, store_with_quotes
 from capgap.analytics.drilldown import sector_detail
@@ -37,8 +38,23 @@ def extended(base: Universe) -> Universe:
     return extend_universe(base, SETTINGS)
 
 
+#: Market caps (in billions) of the custom sectors' stocks: a stock outside a fund's holdings
+#: (and every stock of a custom sector) weighs its market cap.
+CAPS = {"NVDA": 4000.0, "MSFT": 3500.0, "ORCL": 600.0, "SOUN": 5.0, "BBAI": 1.0}
+CAPS |= {"CEG": 100.0, "VST": 60.0, "SMR": 12.0, "OKLO": 10.0}
+
+
 def quoted(changes: dict[str, float]) -> MarketStore:
-    return store_with_quotes(change_quotes(changes, NOW))
+    frame = change_quotes(changes, NOW)
+    caps = [CAPS.get(symbol) for symbol in frame.get_column("symbol").to_list()]
+    return store_with_quotes(frame.with_columns(pl.Series("market_cap", caps, pl.Float64)))
+
+
+def cap_weighted(changes: dict[str, float], *symbols: str) -> float:
+    """The cap-weighted change: q = cap / last shares at last = 100 + change, prev = 100."""
+    shares = {symbol: CAPS[symbol] / (100.0 + changes[symbol]) for symbol in symbols}
+    moved = sum(shares[symbol] * changes[symbol] for symbol in symbols)
+    return moved / sum(shares[symbol] * 100.0 for symbol in symbols) * 100.0
 
 
 def rows_by_name(store: MarketStore, universe: Universe) -> dict[str, SectorRow]:
@@ -62,21 +78,25 @@ def test_custom_sector_rows_come_from_constituents(extended: Universe) -> None:
     changes |= {"CEG": 1.0, "VST": 2.0, "SMR": -4.0, "NLR": 0.5}
     rows = rows_by_name(quoted(changes), extended)
     ai = rows["AI"]
-    # No ETF on either side: both legs are the equal-weighted means of the quoted names
-    # (ORCL has no quote and does not count).
-    assert ai.large.symbol is None and ai.large.from_constituents
-    assert ai.large.change_pct == pytest.approx((3.0 - 1.0) / 2)
-    assert ai.large.constituents == 2 and ai.large.breadth_pct == pytest.approx(50.0)
-    assert ai.small.change_pct == pytest.approx((5.0 - 2.0) / 2)
-    assert ai.spread_pp == pytest.approx(1.5 - 1.0)
+    # No fund on either side: both legs are their stocks' cap-weighted move. ORCL has no
+    # quote, so no known cap: the quoted NVDA and MSFT are all the leg's known weight.
+    assert ai.large.etf_symbol is None and not ai.large.from_etf
+    large = cap_weighted(changes, "NVDA", "MSFT")
+    small = cap_weighted(changes, "SOUN", "BBAI")
+    assert ai.large.change_pct == pytest.approx(large)
+    assert ai.large.members == 3 and ai.large.breadth_pct == pytest.approx(50.0)
+    assert ai.large.weight_pct is None  # not a fund's position: no weight in an index
+    assert ai.small.change_pct == pytest.approx(small)
+    assert ai.spread_pp == pytest.approx(small - large)
     assert ai.breadth_pct == pytest.approx(50.0)  # NVDA and SOUN up of four quoted
     assert [mover.symbol for mover in ai.leaders] == ["SOUN", "NVDA"]  # MSFT fell
     nuclear = rows["Nuclear"]
-    # The large leg has its ETF; the small one comes from SMR alone (OKLO unquoted).
-    assert nuclear.large.symbol == "NLR" and not nuclear.large.from_constituents
-    assert nuclear.large.change_pct == pytest.approx(0.5)
-    assert nuclear.small.from_constituents and nuclear.small.change_pct == pytest.approx(-4.0)
-    assert nuclear.spread_pp == pytest.approx(-4.5)
+    # The legs are the stocks; the large side's fund is a reference beside them.
+    assert nuclear.large.etf_symbol == "NLR"
+    assert nuclear.large.etf_change_pct == pytest.approx(0.5)
+    assert nuclear.large.change_pct == pytest.approx(cap_weighted(changes, "CEG", "VST"))
+    assert nuclear.small.change_pct == pytest.approx(-4.0)  # SMR alone (OKLO unquoted)
+    assert nuclear.spread_pp == pytest.approx(-4.0 - cap_weighted(changes, "CEG", "VST"))
     assert nuclear.tag == "defensive"
     # A constituent of both a GICS and a custom sector counts in both.
     tech = rows["Information Technology"]
@@ -89,9 +109,10 @@ def test_custom_sector_detail_lists_its_names(extended: Universe) -> None:
     assert detail is not None and detail.kind == "sector"
     assert [row.symbol for row in detail.constituents] == ["NVDA", "MSFT", "ORCL", "SOUN", "BBAI"]
     nvda = detail.constituents[0]
-    # Known names keep their universe name; the large leg is the mean of NVDA and MSFT (1 %).
-    assert nvda.name == "NVIDIA Corporation" and nvda.bucket == "large"
-    assert nvda.vs_etf_pp == pytest.approx(3.0 - 1.0)
+    # Known names keep their universe name; NVDA is measured against its leg's move.
+    assert nvda.name == "NVIDIA CORP" and nvda.bucket == "large"
+    leg = cap_weighted({"NVDA": 3.0, "MSFT": -1.0}, "NVDA", "MSFT")
+    assert nvda.vs_etf_pp == pytest.approx(3.0 - leg)
     assert detail.constituents[3].weight_pct == pytest.approx(100.0)  # SOUN alone quoted
 
 
@@ -99,11 +120,17 @@ def test_symbols_include_custom_members_etfs_and_watchlists(
     base: Universe, extended: Universe
 ) -> None:
     symbols = extended.symbols()
-    known = set(base.symbols())
-    # The base universe's symbols keep their order; the new ones join them.
-    assert [symbol for symbol in symbols if symbol in known] == base.symbols()
-    assert symbols.index("NLR") < symbols.index("AAPL")  # ETFs before constituents
-    assert symbols[-1] == "PLTR"  # watchlist symbols come last
+    core = extended.core_symbols()
+    # Quoted every poll: the base's core (benchmarks, sector funds), the custom sectors'
+    # funds, then the watchlists; the members follow, for the rolling refresh.
+    assert core[: len(base.core_symbols())] == base.core_symbols()
+    assert core[len(base.core_symbols()) :] == ["NLR", "AAPL", "SOUN", "PLTR"]  # SPY is a base fund
+    assert symbols[: len(core)] == core
+    assert set(extended.member_symbols()) == set(base.member_symbols()) - {
+        "AAPL",
+        "SOUN",
+        "PLTR",
+    } | {symbol for symbol in ("NVDA", "MSFT", "ORCL", "BBAI", "CEG", "VST", "SMR", "OKLO")}
     for symbol in ("NLR", "SOUN", "BBAI", "SMR", "OKLO", "PLTR"):
         assert symbol in symbols
     assert len(symbols) == len(set(symbols))

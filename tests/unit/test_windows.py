@@ -10,10 +10,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
+from builders import quotes_table
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.spread import spread_snapshot
 from capgap.analytics.store import MarketStore
-from capgap.core.schemas import DAILY, QUOTES
+from capgap.core.schemas import DAILY
 from capgap.core.snapshot import DailyPoint, RatioPoint, Valuation
 from capgap.market.calendar import is_trading_day, sessions_between
 from capgap.market.universe import Benchmarks
@@ -182,13 +183,7 @@ def test_panel_and_spread_screen_measure_every_window_from_the_same_base() -> No
     )
     moment = datetime(2025, 12, 8, 20, 0, tzinfo=UTC)
     last = {"^GSPC": 6400.0, "^RUT": 1900.0}
-    store.apply_quotes(
-        pl.DataFrame(
-            [(s, moment, price, price, 0.0) for s, price in last.items()],
-            schema=QUOTES,
-            orient="row",
-        )
-    )
+    store.apply_quotes(quotes_table([(s, moment, price, price, 0.0) for s, price in last.items()]))
     rows = quote_rows(store.quotes, ["^GSPC", "^RUT"])
     spread = spread_snapshot(store, BENCH, rows, {}, Valuation(None, None, None, None), today)
     bases = {
