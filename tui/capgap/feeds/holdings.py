@@ -139,14 +139,16 @@ async def update_funds(
     *,
     settings: ClientSettings = CLIENT,
     transport: httpx.AsyncBaseTransport | None = None,
+    remember: bool = True,
 ) -> list[Outcome]:
-    """Fetch each fund's holdings in turn into ``folder``; each attempt is remembered."""
+    """Fetch each fund's holdings in turn into ``folder``; ``remember`` notes each attempt."""
     budget = TokenBucket(BUDGET_CAPACITY, BUDGET_RATE_PER_S, clock)
     outcomes = []
     async with make_client(settings, transport=transport, budget=budget) as client:
         for fund in funds:
             outcome = await fetch_fund(client, base_url, fund, folder, clock)
-            await asyncio.to_thread(record_attempt, folder, outcome, clock.now())
+            if remember:
+                await asyncio.to_thread(record_attempt, folder, outcome, clock.now())
             outcomes.append(outcome)
     return outcomes
 
