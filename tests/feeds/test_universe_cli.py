@@ -91,7 +91,7 @@ def test_a_refused_fund_is_one_line_on_stderr_and_exit_1(local_server, shipped, 
     out, err = capsys.readouterr()
     assert out.startswith("IVV (S&P 500): 10 members as of 2026-05-06")
     assert err == (
-        "capgap: refused: iShares IWM: HTTP 500; keeping the universe of 2026-05-05 (shipped)\n"
+        "capgap: not updated: iShares IWM: HTTP 500; keeping the universe of 2026-05-05 (shipped)\n"
     )
 
 
@@ -114,7 +114,7 @@ def test_file_imports_a_download_made_by_hand_with_the_same_validation(shipped, 
     page.write_text("<!DOCTYPE html><html>region</html>")
     assert main(["universe", "update", "--file", f"IVV={page}"]) == 1
     assert capsys.readouterr().err == (
-        "capgap: refused: iShares IVV: sent an HTML page where the holdings CSV was expected; "
+        "capgap: not updated: iShares IVV: sent an HTML page where the holdings CSV was expected; "
         "keeping the universe of 2026-05-05 (shipped)\n"
     )
 

@@ -90,7 +90,7 @@ def update(args: argparse.Namespace) -> int:
         if outcome.ok:
             print(outcome.line)
         else:
-            say(f"refused: {outcome.line}")
+            say(f"not updated: {outcome.line}")
     return EXIT_OK if all(outcome.ok for outcome in outcomes) else EXIT_FAILURE
 
 
@@ -165,7 +165,7 @@ def universe_table(report: dict[str, Any]) -> str:
         )
         update = leg["last_update"]
         if update is not None:
-            result = "ok" if update["ok"] else "refused"
+            result = "ok" if update["ok"] else "failed"
             lines.append(f"  last update {update['day']}: {result}: {update['message']}")
         if leg["problem"]:
             lines.append(f"  passed over: {leg['problem']}")
