@@ -213,8 +213,12 @@ def test_bad_terminal_flags_exit_2_with_one_line(argv, needle):
     assert len(lines) == 1 and needle in lines[0], result.stderr
 
 
-def test_the_shipped_universe_is_used_without_config():
-    assert _universe(Settings()) is None
+def test_the_shipped_universe_is_used_without_config_or_download():
+    universe = _universe(Settings())
+    assert [(source.fund, source.origin) for source in universe.sources] == [
+        ("IVV", "shipped"),
+        ("IWM", "shipped"),
+    ]
 
 
 def test_a_universe_the_analytics_refuse_is_a_config_error(tmp_path):

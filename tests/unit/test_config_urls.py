@@ -96,3 +96,18 @@ def test_port_99999_in_a_real_process_is_one_line_and_exit_2(tmp_path):
         "port 99999 is outside 1..65535"
     ]
     assert not (tmp_path / "rec").exists()
+
+
+def test_the_ishares_base_url_is_a_setting_like_the_other_feeds(tmp_path):
+    assert load_settings(None, environ={}).feeds.ishares.base_url == "https://www.ishares.com"
+    path = write(tmp_path, '[feeds.ishares]\nbase_url = "http://127.0.0.1:8080/mirror/"\n')
+    assert load_settings(path, environ={}).feeds.ishares.base_url == "http://127.0.0.1:8080/mirror"
+
+
+def test_a_bad_ishares_base_url_or_key_is_refused_with_file_line_and_key(tmp_path):
+    path = write(tmp_path, '[feeds.ishares]\nbase_url = "ftp://mirror"\n')
+    with pytest.raises(ConfigError, match=r":2: \[feeds.ishares\] base_url: 'ftp://mirror'"):
+        load_settings(path, environ={})
+    path = write(tmp_path, '[feeds.ishares]\ncookie_url = "https://x.example"\n')
+    with pytest.raises(ConfigError, match=r":2: \[feeds.ishares\] cookie_url: unknown key"):
+        load_settings(path, environ={})

@@ -44,19 +44,19 @@ def schedule(settings: Settings) -> tuple[FomcMeeting, ...]:
     return extend_schedule(default_schedule(), extra)
 
 
-def universe(settings: Settings) -> Universe | None:
-    """Return the universe with the config's sectors, watchlists and aliases (None: as shipped).
+def universe(settings: Settings, *, cached: bool = True) -> Universe:
+    """Return the universe in effect with the config's sectors, watchlists and aliases.
 
-    It loads polars: the monitor calls it inside the engine factory, off the first paint.
+    The members come from the newest good holdings in the cache directory (``cached``), else
+    from the universe that ships with capgap; the demo passes ``cached=False``, as its
+    sample session covers the shipped members. It loads polars: the monitor calls it inside
+    the engine factory, off the first paint.
     """
-    from capgap.settings.model import UniverseSettings
-
-    if settings.universe == UniverseSettings():
-        return None
-    from capgap.market.universe import extend_universe, load_universe
+    from capgap.market.holdings import cache_dir
+    from capgap.market.universe import universe_in_effect
 
     try:
-        return extend_universe(load_universe(), settings.universe)
+        return universe_in_effect(settings.universe, cache_dir() if cached else None)
     except ValueError as exc:
         where = f"{settings.source}: " if settings.source else ""
         raise ConfigError(f"{where}[universe]: {exc}") from None

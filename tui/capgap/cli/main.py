@@ -263,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="probe each configured provider once and print what works"
     )
     _add_config_flag(chk, suppress=True)
+    _add_universe_parser(commands)
     cfg = commands.add_parser(
         "config",
         help="print the default config file, the settings in effect, or the config's path",
@@ -283,6 +284,49 @@ def build_parser() -> argparse.ArgumentParser:
         "--path", action="store_true", help="print the path the config is read from (or would be)"
     )
     return parser
+
+
+def _add_universe_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    uni = commands.add_parser(
+        "universe",
+        help="show the index members in effect, or update them from the funds' holdings",
+        description="The members of the S&P 500 and the Russell 2000 come from the holdings "
+        "files iShares publishes for IVV and IWM: a dated universe ships with capgap, and "
+        "the live monitor downloads newer files at most once a day into the cache directory.",
+    )
+    _add_config_flag(uni, suppress=True)
+    actions = uni.add_subparsers(
+        dest="action", metavar="ACTION", required=True, parser_class=_Parser
+    )
+    upd = actions.add_parser(
+        "update",
+        help="download the holdings now (both funds), validate them and keep the good ones",
+    )
+    _add_config_flag(upd, suppress=True)
+    upd.add_argument(
+        "--fund",
+        choices=("IVV", "IWM"),
+        type=str.upper,
+        help="download only this fund's holdings (IVV: S&P 500, IWM: Russell 2000)",
+    )
+    upd.add_argument(
+        "--file",
+        metavar="FUND=PATH",
+        action="append",
+        help="import a holdings CSV downloaded by hand instead of downloading (same "
+        "validation); repeat for both funds",
+    )
+    upd.add_argument(
+        "--into",
+        metavar="DIR",
+        type=Path,
+        help="write the universe files into DIR instead of the cache directory",
+    )
+    shw = actions.add_parser(
+        "show", help="print the universe in effect: its sources, as-of dates and members"
+    )
+    _add_config_flag(shw, suppress=True)
+    _add_format_flag(shw)
 
 
 def _day(text: str) -> date:
@@ -337,6 +381,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from capgap.cli import record
 
             return record.run(args)
+        if args.command == "universe":
+            from capgap.cli import universe
+
+            return universe.run(args)
         return monitor.run(args)
     except (UsageError, ConfigError) as exc:
         # Messages quote the user's input (keys, paths): printed with non-printables escaped.

@@ -164,7 +164,7 @@ def run(args: argparse.Namespace) -> int:
                 refresh_s=refresh_s,
                 schedule=args.schedule,
                 manual_prices=settings.fedwatch.prices,
-                universe=config.universe(settings),
+                universe=config.universe(settings, cached=False),
             )
 
         engine = DeferredEngine(
@@ -180,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
 
         def build() -> Engine:
             from capgap.engine.sources import live_engine
+            from capgap.market.holdings import cache_dir
 
             return live_engine(
                 settings,
@@ -188,6 +189,7 @@ def run(args: argparse.Namespace) -> int:
                 record_to=args.record,
                 source=live_source(args),
                 universe=config.universe(settings),
+                holdings_dir=cache_dir(),
             )
 
         engine = DeferredEngine(

@@ -24,6 +24,7 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from capgap.engine.sources import live_engine
+    from capgap.market.holdings import cache_dir
 
     refuse_at_live(args)  # a Finnhub key is needed before anything is polled
     check_recording_folder("--out", args.out)
@@ -36,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
             record_to=args.out,
             source=live_source(args),
             universe=universe,
+            holdings_dir=cache_dir(),
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -48,7 +48,7 @@ def demo_snapshot(args: argparse.Namespace) -> Snapshot:
         ManualClock(start),
         schedule=args.schedule,
         manual_prices=args.settings.fedwatch.prices,
-        universe=config.universe(args.settings),
+        universe=config.universe(args.settings, cached=False),
     )
     return asyncio.run(engine.refresh())
 

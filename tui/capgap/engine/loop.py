@@ -8,6 +8,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 import polars as pl
 
@@ -49,6 +50,19 @@ RATES_BACKOFF = Backoff(
 )
 
 
+class Upkeep(Protocol):
+    """Work beside the polls (the daily holdings update): started by a poll, never awaited by it."""
+
+    def tick(self, engine: Engine, now: datetime) -> None:
+        """Start the background work when it is due; return at once."""
+
+    def status(self, now: datetime) -> FeedStatus | None:
+        """Return the work's state among the feeds (None before it has any)."""
+
+    async def aclose(self) -> None:
+        """Stop the work in progress."""
+
+
 class Engine:
     """Polls a feed into a MarketStore and builds one immutable Snapshot per refresh."""
 
@@ -67,8 +81,10 @@ class Engine:
         backoff: Backoff | None = None,
         seed: int | None = None,
         recorder: Recorder | None = None,
+        upkeep: Upkeep | None = None,
     ) -> None:
         self.feed = feed
+        self.upkeep = upkeep
         self.clock = clock
         self.universe = universe or load_universe()
         self.refresh_s = refresh_s
@@ -128,6 +144,13 @@ class Engine:
         self._due_at: float | None = None
         self._manual_try = False
         self._manual_used = False
+
+    def replace_universe(self, universe: Universe) -> None:
+        """Watch ``universe`` from the next poll on (a daily holdings update changed members)."""
+        futures = self._quoted[len(self._symbols) :]
+        self.universe = universe
+        self._symbols = universe.symbols()
+        self._quoted = self._symbols + futures
 
     @property
     def paused(self) -> bool:
@@ -322,6 +345,8 @@ class Engine:
     async def refresh(self) -> Snapshot:
         """Poll once and build a Snapshot; feed failures are recorded, never raised."""
         now = self.clock.now()
+        if self.upkeep is not None:
+            self.upkeep.tick(self, now)
         # The focus this poll fetches for is the focus its snapshot details.
         focus = (self._focus_sector, self._focus_symbol)
         # Staleness follows the cadence in force: 5 s while open is not 5 min at night.
@@ -402,6 +427,9 @@ class Engine:
         rates: tuple[FeedStatus, ...] = ()
         if self.rates_health is not None:
             rates = (self.rates_health.status(now),)
+        upkeep = self.upkeep.status(now) if self.upkeep is not None else None
+        if upkeep is not None:
+            rates = (*rates, upkeep)
         if self.recorder is None:
             return (feed, *rates)
         recorder = FeedStatus(
@@ -529,6 +557,8 @@ class Engine:
         if self._closed:
             return
         self._closed = True
+        if self.upkeep is not None:
+            await self.upkeep.aclose()
         if self.recorder is not None:
             self.recording_error = await asyncio.to_thread(self.recorder.close)
         with contextlib.suppress(FeedError):

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 
 from capgap.analytics.sectors import etf_symbols
 from capgap.core.clock import Clock, ReplayClock, SystemClock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.resources import sample_data_dir
+from capgap.core.snapshot import FeedStatus
 from capgap.engine.loop import Engine
 from capgap.engine.startup import demo_clock, live_label, replay_label
-from capgap.feeds.base import Feed
+from capgap.feeds.base import Feed, describe_exception
 from capgap.feeds.recording.recorder import Recorder
 from capgap.feeds.recording.replay import ReplayFeed
 from capgap.market.calendar import market_session, poll_interval
 from capgap.market.fomc import FomcMeeting
-from capgap.market.universe import Universe, load_universe, vars_in_order
+from capgap.market.universe import Universe, universe_in_effect, vars_in_order
 from capgap.market.zq import YearMonth
 from capgap.settings.model import Settings
 
@@ -52,6 +56,84 @@ def demo_engine(
     )
 
 
+class UniverseUpkeep:
+    """The live source's daily holdings update, in the background of the polls.
+
+    On the first poll of each New York date it fetches the funds not yet tried that day (see
+    capgap.feeds.holdings: a restart the same day fetches nothing), and after a good download
+    hands the engine the universe rebuilt the way it was built at start. Its state shows among
+    the feeds as "iShares": ok, or degraded with the one line of what was refused and what
+    stays in use. Nothing it does raises into the engine.
+    """
+
+    def __init__(self, settings: Settings, folder: Path) -> None:
+        """Fetch from ``settings``' [feeds.ishares] into ``folder`` (the cache directory)."""
+        self._settings = settings
+        self._folder = folder
+        self._day: date | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._status: FeedStatus | None = None
+
+    def tick(self, engine: Engine, now: datetime) -> None:
+        """Start the day's update when the New York date has changed since the last one."""
+        today = now.astimezone(NEW_YORK).date()
+        if today == self._day or (self._task is not None and not self._task.done()):
+            return
+        self._day = today
+        # A task of its own: the quotes and the first paint never wait for the download.
+        self._task = asyncio.create_task(self._update(engine, today))
+
+    async def wait(self) -> None:
+        """Wait for the update in progress, if any, to end."""
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def status(self, now: datetime) -> FeedStatus | None:
+        """Return the update's state among the feeds (None until the first update has run)."""
+        return self._status
+
+    async def aclose(self) -> None:
+        """Cancel the update in progress (the cache holds only whole, good files)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _update(self, engine: Engine, today: date) -> None:
+        from capgap.feeds.holdings import ISHARES, due_funds, update_funds
+
+        try:
+            due = await asyncio.to_thread(due_funds, self._folder, today)
+            base_url = self._settings.feeds.ishares.base_url
+            outcomes = await update_funds(due, base_url, self._folder, engine.clock) if due else []
+            self._status = await asyncio.to_thread(self._read_status)
+            if any(outcome.ok for outcome in outcomes):
+                universe = await asyncio.to_thread(
+                    universe_in_effect, self._settings.universe, self._folder
+                )
+                engine.replace_universe(universe)
+        except Exception as exc:
+            # A fault here must not end the monitor: the universe in use stays, and says so.
+            error = f"{ISHARES} update failed: {describe_exception(exc)}"
+            self._status = FeedStatus(ISHARES, "degraded", None, None, error)
+
+    def _read_status(self) -> FeedStatus:
+        """Return the state the funds' last attempts add up to (read back from their file)."""
+        from capgap.feeds.holdings import ISHARES, read_attempts
+
+        attempts = read_attempts(self._folder).values()
+        failed = [attempt.line for attempt in attempts if not attempt.ok]
+        successes = [attempt.last_ok for attempt in attempts if attempt.last_ok is not None]
+        last = max(successes) if successes else None
+        return FeedStatus(
+            name=ISHARES,
+            state="degraded" if failed or not attempts else "ok",
+            last_success=last,
+            age_s=None,
+            error="; ".join(failed) or None,
+        )
+
+
 #: A source that quotes one symbol per request polls no faster than this while open.
 SLOW_SOURCE_MIN_S = 60.0
 
@@ -64,15 +146,18 @@ def live_engine(
     record_to: Path | None = None,
     source: str = "yahoo",
     universe: Universe | None = None,
+    holdings_dir: Path | None = None,
 ) -> Engine:
     """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session.
 
-    ``universe`` defaults to the bundled one; the CLI passes it extended from the config.
+    ``universe`` defaults to the one in effect with ``holdings_dir`` as the holdings cache
+    (the CLI passes it, extended from the config). With ``holdings_dir`` the engine also
+    updates the members from the funds' holdings once a day (see UniverseUpkeep).
     """
     from capgap.feeds.live import FinnhubLiveFeed, YahooLiveFeed
 
     clock = clock or SystemClock()
-    universe = universe or load_universe()
+    universe = universe or universe_in_effect(settings.universe, holdings_dir)
     poll = settings.poll
     feed: Feed
     floor = 0.0
@@ -100,6 +185,7 @@ def live_engine(
         manual_prices=settings.fedwatch.prices,
         cadence=cadence,
         recorder=Recorder(record_to, clock) if record_to is not None else None,
+        upkeep=UniverseUpkeep(settings, holdings_dir) if holdings_dir is not None else None,
     )
 
 

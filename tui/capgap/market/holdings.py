@@ -98,6 +98,13 @@ def shipped_dir() -> Path:
     return package_data("universe")
 
 
+def cache_dir() -> Path:
+    """Return the folder of the downloaded holdings (platformdirs' user cache, ``universe/``)."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("capgap", appauthor=False) / "universe"
+
+
 def file_name(fund: str) -> str:
     """Return the name of a fund's universe file (the same in the shipped and cache folders)."""
     return f"{fund.upper()}.csv"

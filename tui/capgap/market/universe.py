@@ -151,7 +151,7 @@ def vars_in_order(benchmarks: Benchmarks) -> list[str]:
     return [getattr(benchmarks, name) for name in Benchmarks.__slots__]
 
 
-def _newest_holdings(fund: Fund, cache_dir: Path | None) -> tuple[Holdings, UniverseSource]:
+def newest_holdings(fund: Fund, cache_dir: Path | None) -> tuple[Holdings, UniverseSource]:
     """Return a fund's holdings: the cached download when it is good and not older, else shipped."""
     shipped_path = shipped_dir() / file_name(fund.ticker)
     shipped = read_holdings(shipped_path)
@@ -213,7 +213,7 @@ def load_universe(sectors_file: Path | None = None, cache_dir: Path | None = Non
     frames: list[pl.DataFrame] = []
     sources: list[UniverseSource] = []
     for fund in FUNDS:
-        holdings, source = _newest_holdings(fund, cache_dir)
+        holdings, source = newest_holdings(fund, cache_dir)
         frames.append(members_frame(holdings, fund.bucket))
         sources.append(source)
     return Universe(
@@ -223,6 +223,15 @@ def load_universe(sectors_file: Path | None = None, cache_dir: Path | None = Non
         constituents=pl.concat(frames).cast(dict(CONSTITUENTS.items())),
         sources=tuple(sources),
     )
+
+
+def universe_in_effect(settings: UniverseSettings, cache_dir: Path | None) -> Universe:
+    """Return the universe capgap watches: the newest good holdings plus the config's additions.
+
+    The one path from the settings to a Universe, at start and after a daily holdings update;
+    a clash in the config's sectors or watchlists raises ValueError (see extend_universe).
+    """
+    return extend_universe(load_universe(cache_dir=cache_dir), settings)
 
 
 def _custom_sector_def(custom: CustomSector, taken: set[str]) -> SectorDef:

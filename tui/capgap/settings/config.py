@@ -33,6 +33,7 @@ from capgap.settings.alert_rules import (
 from capgap.settings.keys import KNOWN_BINDINGS, keymap_conflict
 from capgap.settings.model import (
     KEY_ENV,
+    PROVIDERS,
     ColorSystem,
     CustomSector,
     ExtraDecision,
@@ -376,7 +377,7 @@ def _feeds(reader: _Reader, raw: Mapping[str, Any], environ: Mapping[str, str]) 
     return FeedsSettings(
         **{
             name: _provider(reader, feeds, name, getattr(defaults, name), environ)
-            for name in ("yahoo", "nyfed", "fred", "finnhub")
+            for name in PROVIDERS
         }
     )
 
@@ -403,11 +404,12 @@ DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "fomc": frozenset({"extra_decisions"}),
     "fedwatch": frozenset({"prices"}),
-    "feeds": frozenset({"yahoo", "nyfed", "fred", "finnhub"}),
+    "feeds": frozenset(PROVIDERS),
     "feeds.yahoo": frozenset({"base_url", "cookie_url"}),
     "feeds.nyfed": frozenset({"base_url", "cookie_url"}),
     "feeds.fred": frozenset({"base_url", "cookie_url", "api_key"}),
     "feeds.finnhub": frozenset({"base_url", "cookie_url", "api_key"}),
+    "feeds.ishares": frozenset({"base_url"}),
     "poll": frozenset({"open_s", "extended_s", "closed_s"}),
     "ui": frozenset({"theme", "colors", "ascii", "mouse", "compact"}),
     "universe": frozenset({"sectors", "watchlists", "aliases"}),

@@ -9,7 +9,7 @@ from capgap.core.toml import toml_string, toml_value
 from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import COLOR_SYSTEMS, DIRECTIONS, SECTOR_TAGS, SPREAD_METRICS
 from capgap.settings.keys import KNOWN_BINDINGS
-from capgap.settings.model import KEY_ENV, ProviderSettings, Settings
+from capgap.settings.model import KEY_ENV, PROVIDERS, ProviderSettings, Settings
 
 #: What `config --show` prints in place of an API key.
 MASK = "***"
@@ -113,6 +113,11 @@ base_url = {toml_string(feeds.finnhub.base_url)}
 # cookie_url = "https://..."  # none needed
 # A Finnhub API key, needed by --source finnhub. ${KEY_ENV["finnhub"]} wins over this key.
 # api_key = "your-finnhub-key"
+
+[feeds.ishares]
+# The funds' holdings files (IVV: the S&P 500, IWM: the Russell 2000), fetched at most once a
+# day by the live monitor and by `capgap universe update`: the members of both indices.
+base_url = {toml_string(feeds.ishares.base_url)}
 
 [fomc]
 # FOMC decisions added to the schedule capgap ships (a later year, an unscheduled meeting).
@@ -231,7 +236,7 @@ def render_settings(settings: Settings) -> str:
         f"extended_s = {poll.extended_s!r}",
         f"closed_s = {poll.closed_s!r}",
     ]
-    for name in ("yahoo", "nyfed", "fred", "finnhub"):
+    for name in PROVIDERS:
         lines.append("")
         lines += _provider_lines(name, getattr(settings.feeds, name))
     decisions = [{"date": d.date, "sep": d.sep} for d in settings.fomc.extra_decisions]

@@ -38,6 +38,8 @@ YAHOO_COOKIE_URL = "https://fc.yahoo.com"
 NYFED_BASE_URL = "https://markets.newyorkfed.org"
 FRED_BASE_URL = "https://api.stlouisfed.org"
 FINNHUB_BASE_URL = "https://finnhub.io"
+#: Where the funds' holdings files are published (the members of both indices).
+ISHARES_BASE_URL = "https://www.ishares.com"
 #: Environment variables that may carry API keys (they win over the config file).
 KEY_ENV = {"fred": "FRED_API_KEY", "finnhub": "FINNHUB_API_KEY"}
 
@@ -62,6 +64,11 @@ class FeedsSettings:
     nyfed: ProviderSettings = ProviderSettings(NYFED_BASE_URL)
     fred: ProviderSettings = ProviderSettings(FRED_BASE_URL)
     finnhub: ProviderSettings = ProviderSettings(FINNHUB_BASE_URL)
+    ishares: ProviderSettings = ProviderSettings(ISHARES_BASE_URL)
+
+
+#: The providers of [feeds.*], in the order the config documents them.
+PROVIDERS = ("yahoo", "nyfed", "fred", "finnhub", "ishares")
 
 
 @dataclass(frozen=True, slots=True)
