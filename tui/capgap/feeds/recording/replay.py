@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -43,38 +44,82 @@ class _Tier:
     """One tier of a session's symbols: its bars, bar length and what its history gives.
 
     ``prev`` holds per symbol the previous close, its date and the history details.
+    ``running`` holds per bar what a quote at its end says (close, the day's volume, high and
+    low so far); ``bars`` is kept only when ``keep_bars`` (a tier whose bars the feed serves
+    from memory).
     """
 
-    bars: pl.DataFrame
+    bars: pl.DataFrame | None
     bar: timedelta
     prev: pl.DataFrame
+    keep_bars: bool = True
     first_bar: pl.DataFrame = field(init=False)
+    running: pl.DataFrame = field(init=False)
+    starts: list[datetime] = field(init=False)
+    grid: bool = field(init=False)
     symbols: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.first_bar = self.bars.group_by("symbol").agg(
-            pl.col("time").first(), pl.col("open").first()
+        bars = self.bars if self.bars is not None else pl.DataFrame(schema=BARS)
+        self.first_bar = bars.group_by("symbol").agg(pl.col("time").first(), pl.col("open").first())
+        by_symbol = pl.col("symbol")
+        self.running = bars.select(
+            "symbol",
+            "time",
+            "close",
+            pl.col("volume").cum_sum().over(by_symbol),
+            pl.col("high").cum_max().over(by_symbol).alias("day_high"),
+            pl.col("low").cum_min().over(by_symbol).alias("day_low"),
         )
+        self.starts = bars.get_column("time").unique().sort().to_list()
+        # Every symbol with a bar at every start (the sample's members): the bar completed by
+        # a minute is one start for all, found without a pass over every symbol's bars.
+        self.grid = bars.height == bars.get_column("symbol").n_unique() * len(self.starts)
         self.symbols = frozenset(self.prev.get_column("symbol").to_list())
+        if not self.keep_bars:
+            self.bars = None
+
+    def completed(self, minute: datetime) -> pl.DataFrame:
+        """Per symbol, its last bar completed by ``minute``: close, end time, day so far."""
+        if self.grid:
+            done = bisect.bisect_right(self.starts, minute - self.bar)
+            if done == 0:
+                return self.running.clear()
+            rows = self.running.filter(pl.col("time") == self.starts[done - 1])
+            return rows.with_columns(pl.col("time") + self.bar)
+        # Found within each symbol's bars: filtering the whole session first would copy
+        # every completed bar (megabytes by the afternoon) once a minute, and the allocator
+        # keeps what it once held.
+        done_expr = pl.col("time") + self.bar <= minute
+        return (
+            self.running.group_by("symbol")
+            .agg(
+                pl.col("close").filter(done_expr).last(),
+                (pl.col("time").filter(done_expr).last() + self.bar),
+                pl.col("volume").filter(done_expr).last(),
+                pl.col("day_high").filter(done_expr).last(),
+                pl.col("day_low").filter(done_expr).last(),
+            )
+            .filter(pl.col("time").is_not_null())
+        )
+
+
+def _sorted_bars(bars: pl.DataFrame) -> pl.DataFrame:
+    """Return ``bars`` in (symbol, time) order, sorting only when they are not already.
+
+    A sample's files are written sorted; sorting ~190,000 member bars again would copy them
+    and leave the allocator 30 MB larger for the rest of the session.
+    """
+    symbol, time = pl.col("symbol"), pl.col("time")
+    disordered = (symbol < symbol.shift()) | ((symbol == symbol.shift()) & (time < time.shift()))
+    if bars.select(disordered.any()).item():
+        return bars.sort("symbol", "time")
+    return bars
 
 
 def _tier_quotes(tier: _Tier, now: datetime, minute: datetime) -> pl.DataFrame:
     """Return the tier's quotes at ``now``: last price, volume, day range and history details."""
-    # The last bar each symbol completed by this minute, found within each symbol's bars:
-    # filtering the whole session first would copy every completed bar (megabytes by the
-    # afternoon) once a minute, and the allocator keeps what it once held.
-    done = pl.col("time") + tier.bar <= minute
-    completed = (
-        tier.bars.group_by("symbol")
-        .agg(
-            pl.col("close").filter(done).last().alias("last"),
-            (pl.col("time").filter(done).last() + tier.bar).alias("time"),
-            pl.col("volume").filter(done).sum(),
-            pl.col("high").filter(done).max().alias("day_high"),
-            pl.col("low").filter(done).min().alias("day_low"),
-        )
-        .filter(pl.col("time").is_not_null())
-    )
+    completed = tier.completed(minute).rename({"close": "last"})
     opening = tier.first_bar.filter(pl.col("time") <= now).select(
         "symbol", pl.col("open").alias("open_last"), pl.col("time").alias("open_time")
     )
@@ -155,7 +200,7 @@ class ReplayFeed:
 
     def session_bounds(self) -> tuple[datetime, datetime]:
         """Return the start of the first bar and the end of the last bar (UTC)."""
-        times = self._core.bars.get_column("time")
+        times = self._core.running.get_column("time")
         first, last = times.min(), times.max()
         if not isinstance(first, datetime) or not isinstance(last, datetime):
             raise FeedError(f"the recorded session in {self._folder} has no bars")
@@ -179,7 +224,7 @@ class ReplayFeed:
                 if history_path.exists()
                 else history_details(pl.scan_parquet(daily_path), self.session_date)
             )
-            bars = conform(pl.read_parquet(intraday_path), BARS).sort("symbol", "time")
+            bars = _sorted_bars(conform(pl.read_parquet(intraday_path), BARS))
             fundamentals_path = self._folder / FUNDAMENTALS_FILE
             fundamentals = (
                 pl.read_parquet(fundamentals_path, columns=["symbol", *_FUNDAMENTAL_COLUMNS])
@@ -190,7 +235,7 @@ class ReplayFeed:
             raise FeedError(
                 f"cannot read the members of the session in {self._folder}: {exc}"
             ) from exc
-        return _Tier(bars, _bar_length(bars), prev), fundamentals
+        return _Tier(bars, _bar_length(bars), prev, keep_bars=False), fundamentals
 
     async def _ensure_members(self, symbols: Sequence[str]) -> None:
         """Read the members' tier once, the first time a symbol outside the core is asked."""
@@ -209,19 +254,31 @@ class ReplayFeed:
                 self._members, self._fundamentals = loaded
             self._quotes_cache = None
 
-    def _tier_of(self, symbols: tuple[str, ...]) -> list[_Tier]:
-        tiers = [self._core]
-        if self._members is not None and any(s in self._members.symbols for s in symbols):
-            tiers.append(self._members)
-        return tiers
-
     def _bars_of(self, symbols: tuple[str, ...]) -> pl.DataFrame:
-        """Return the session's bars of ``symbols`` (the last few sets asked are kept)."""
+        """Return the session's bars of ``symbols`` (the last few sets asked are kept).
+
+        A member's bars are read from its tier's file (row-group statistics on the sorted
+        symbol column keep the read to its groups): the feed does not hold them in memory.
+        """
         for asked, bars in self._bar_sets:
             if asked == symbols:
                 return bars
         wanted = pl.col("symbol").is_in(list(symbols))
-        bars = pl.concat([tier.bars.filter(wanted) for tier in self._tier_of(symbols)])
+        core = self._core.bars
+        frames = [core.filter(wanted)] if core is not None else []
+        members = [symbol for symbol in symbols if symbol not in self._core.symbols]
+        path = self._folder / MEMBERS_INTRADAY_FILE
+        if members and self._members is not None:
+            try:
+                frames.append(
+                    conform(
+                        pl.scan_parquet(path).filter(pl.col("symbol").is_in(members)).collect(),
+                        BARS,
+                    ).sort("symbol", "time")
+                )
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise FeedError(f"cannot read the members' bars in {self._folder}: {exc}") from exc
+        bars = pl.concat(frames) if frames else pl.DataFrame(schema=BARS)
         self._bar_sets = [(symbols, bars), *self._bar_sets[:3]]
         return bars
 
