@@ -11,6 +11,7 @@ from typing import Any
 from capgap.market.zq import YearMonth
 from capgap.sample.contracts import parse_month
 from capgap.sample.fedpath import MeetingOdds
+from capgap.sample.fundamentals import BucketFundamentals, FundamentalsSpec
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.toml"
 
@@ -108,10 +109,18 @@ class Targets:
     rotation_laggards: tuple[str, ...]
     rotation_margin: float
     constituent_beta: tuple[float, float]
+    constituent_beta_share: float
     constituent_beta_median: tuple[float, float]
     vix_median: tuple[float, float]
     vix_correlation_max: float
     tnx_mean: tuple[float, float]
+    large_forward_pe: tuple[float, float]
+    small_discount_pct: tuple[float, float]
+    large_unprofitable_pct: tuple[float, float]
+    small_unprofitable_pct: tuple[float, float]
+    negative_forward_pct_min: float
+    cheap_sectors: tuple[str, ...]
+    dear_sectors: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +167,7 @@ class Calibration:
     buckets: dict[str, BucketSpec]
     targets: Targets
     futures: FuturesSpec
+    fundamentals: FundamentalsSpec
 
 
 def _index(raw: dict[str, Any]) -> IndexSpec:
@@ -199,10 +209,37 @@ def _targets(raw: dict[str, Any]) -> Targets:
         rotation_laggards=tuple(str(x) for x in raw["rotation_laggards"]),
         rotation_margin=float(raw["rotation_margin"]),
         constituent_beta=_pair(raw["constituent_beta"]),
+        constituent_beta_share=float(raw["constituent_beta_share"]),
         constituent_beta_median=_pair(raw["constituent_beta_median"]),
         vix_median=_pair(raw["vix_median"]),
         vix_correlation_max=float(raw["vix_correlation_max"]),
         tnx_mean=_pair(raw["tnx_mean"]),
+        large_forward_pe=_pair(raw["large_forward_pe"]),
+        small_discount_pct=_pair(raw["small_discount_pct"]),
+        large_unprofitable_pct=_pair(raw["large_unprofitable_pct"]),
+        small_unprofitable_pct=_pair(raw["small_unprofitable_pct"]),
+        negative_forward_pct_min=float(raw["negative_forward_pct_min"]),
+        cheap_sectors=tuple(str(x) for x in raw["cheap_sectors"]),
+        dear_sectors=tuple(str(x) for x in raw["dear_sectors"]),
+    )
+
+
+def _fundamentals(raw: dict[str, Any]) -> FundamentalsSpec:
+    return FundamentalsSpec(
+        large_forward_pe=float(raw["large_forward_pe"]),
+        small_discount=float(raw["small_discount"]),
+        pe_sigma=float(raw["pe_sigma"]),
+        growth=_pair(raw["growth"]),
+        float_range=_pair(raw["float_range"]),
+        sector_pe={str(k): float(v) for k, v in raw["sector_pe"].items()},
+        buckets={
+            bucket: BucketFundamentals(
+                negative_forward=float(raw[bucket]["negative_forward"]),
+                negative_trailing=float(raw[bucket]["negative_trailing"]),
+                fund_share=float(raw[bucket]["fund_share"]),
+            )
+            for bucket in ("large", "small")
+        },
     )
 
 
@@ -304,4 +341,5 @@ def load_calibration(path: Path | None = None) -> Calibration:
         targets=_targets(raw["targets"]),
         # The path starts at the session's published EFFR: one figure, one place.
         futures=_futures(raw["futures"], float(raw["reference"]["effr"])),
+        fundamentals=_fundamentals(raw["fundamentals"]),
     )

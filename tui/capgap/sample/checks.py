@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 
 from capgap.market.universe import Universe
 from capgap.sample.calibration import Calibration
+from capgap.sample.fundamentals import LegFundamentals, leg_fundamentals
 from capgap.sample.model import FloatArray
 from capgap.sample.plan import Plan
 
@@ -115,11 +117,9 @@ def daily_failures(cal: Calibration, universe: Universe, plan: Plan, closes: Clo
         if gaps[name] > -targets.rotation_margin
     ]
     betas = constituent_betas(plan, closes)
-    failures += [
-        f"{symbol} beta {beta:.2f}"
-        for symbol, beta in betas.items()
-        if _outside(beta, targets.constituent_beta)
-    ]
+    outside = [symbol for symbol, beta in betas.items() if _outside(beta, targets.constituent_beta)]
+    if len(outside) > (1.0 - targets.constituent_beta_share) * len(betas):
+        failures.append(f"{len(outside)} of {len(betas)} member betas outside the range")
     median = float(np.median(list(betas.values())))
     if _outside(median, targets.constituent_beta_median):
         failures.append(f"median constituent beta {median:.2f}")
@@ -132,4 +132,61 @@ def daily_failures(cal: Calibration, universe: Universe, plan: Plan, closes: Clo
         failures.append(f"^VIX correlation {vix_corr:.2f}")
     if _outside(float(tnx.mean()), targets.tnx_mean):
         failures.append(f"^TNX mean {tnx.mean():.2f}")
+    return failures
+
+
+def member_prices(constituents: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+    """Join the members' shares, sector and bucket to ``prices`` (symbol, price) and their EPS."""
+    return constituents.select("symbol", "sector", "bucket", "shares").join(
+        prices, on="symbol", how="inner"
+    )
+
+
+def fundamentals_by_leg(frame: pl.DataFrame) -> dict[str, LegFundamentals]:
+    """Measure each bucket of ``frame`` (symbol, sector, bucket, shares, price, EPS columns)."""
+    return {
+        bucket: leg_fundamentals(bucket, frame.filter(pl.col("bucket") == bucket))
+        for bucket in ("large", "small")
+    }
+
+
+def sector_forward_pe(frame: pl.DataFrame) -> dict[tuple[str, str], float | None]:
+    """Return the bottom-up forward P/E of each (bucket, sector) of ``frame``."""
+    result: dict[tuple[str, str], float | None] = {}
+    for (bucket, sector), group in frame.group_by("bucket", "sector"):
+        result[(str(bucket), str(sector))] = leg_fundamentals("large", group).forward_pe
+    return result
+
+
+def fundamentals_failures(cal: Calibration, frame: pl.DataFrame) -> list[str]:
+    """List the fundamentals targets the members miss (``frame`` as for fundamentals_by_leg)."""
+    targets = cal.targets
+    legs = fundamentals_by_leg(frame)
+    large, small = legs["large"], legs["small"]
+    failures: list[str] = []
+    if large.forward_pe is None or _outside(large.forward_pe, targets.large_forward_pe):
+        failures.append(f"S&P 500 forward P/E {large.forward_pe}")
+    if large.forward_pe is not None and small.forward_pe is not None:
+        discount = 100.0 * (1.0 - small.forward_pe / large.forward_pe)
+        if _outside(discount, targets.small_discount_pct):
+            failures.append(f"small-cap discount {discount:.1f} %")
+    else:
+        failures.append("small-cap discount undefined")
+    if _outside(large.unprofitable_pct, targets.large_unprofitable_pct):
+        failures.append(f"S&P 500 unprofitable {large.unprofitable_pct:.1f} %")
+    if _outside(small.unprofitable_pct, targets.small_unprofitable_pct):
+        failures.append(f"Russell 2000 unprofitable {small.unprofitable_pct:.1f} %")
+    low = targets.negative_forward_pct_min
+    if not low <= large.negative_forward_pct < small.negative_forward_pct:
+        failures.append(
+            f"negative forward EPS {large.negative_forward_pct:.1f} % large, "
+            f"{small.negative_forward_pct:.1f} % small"
+        )
+    sectors = sector_forward_pe(frame)
+    for bucket in ("large", "small"):
+        for dear in targets.dear_sectors:
+            for cheap in targets.cheap_sectors:
+                dear_pe, cheap_pe = sectors.get((bucket, dear)), sectors.get((bucket, cheap))
+                if dear_pe is None or cheap_pe is None or cheap_pe >= dear_pe:
+                    failures.append(f"{bucket} {cheap} P/E {cheap_pe} not below {dear} {dear_pe}")
     return failures

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
+from datetime import date, datetime
 
 import numpy as np
 import polars as pl
 
-from capgap.core.resources import package_data
+from capgap.feeds.details import history_details
 from capgap.market.calendar import sessions_between, trading_day
 from capgap.market.universe import Universe, load_universe
 from capgap.market.zq import load_naming
 from capgap.sample.calibration import Calibration, load_calibration
-from capgap.sample.checks import daily_failures, index_failures
+from capgap.sample.checks import (
+    daily_failures,
+    fundamentals_failures,
+    index_failures,
+    member_prices,
+)
 from capgap.sample.daily import (
     DailyPaths,
     daily_frame,
@@ -24,12 +29,13 @@ from capgap.sample.daily import (
     rounded_closes,
     simulate_daily,
 )
+from capgap.sample.fundamentals import draw_fundamentals
 from capgap.sample.futures import FuturesSession, simulate_futures
-from capgap.sample.intraday import intraday_frame, simulate_day
+from capgap.sample.intraday import intraday_frame, member_bars, simulate_day
 from capgap.sample.model import rounded
 from capgap.sample.plan import Plan, build_plan
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "2.0"
 DEFAULT_SEED = 20251205
 #: The search gives up after this many seeds (a calibration that never passes is a bug).
 MAX_SEEDS = 2000
@@ -49,6 +55,15 @@ class SampleSession:
     daily: pl.DataFrame
     intraday: pl.DataFrame
     futures: FuturesSession
+    #: The index members' tier: daily bars, 5-minute bars of the session day, fundamentals.
+    members_daily: pl.DataFrame
+    members_intraday: pl.DataFrame
+    fundamentals: pl.DataFrame
+    #: history_details of members_daily for the session day (what a replay's quotes use).
+    members_history: pl.DataFrame
+    #: Members of the holdings left without data (no usable price in the holdings).
+    placeholders: tuple[str, ...]
+    plan: Plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,33 +74,23 @@ class _Accepted:
     paths: DailyPaths
 
 
-def reference_prices(path: Path | None = None) -> dict[str, float]:
-    """Read the optional ``ref_price`` column of constituents.csv (symbol -> price)."""
-    frame = pl.read_csv(
-        path or package_data("constituents.csv"), schema_overrides={"symbol": pl.String}
-    )
-    if "ref_price" not in frame.columns:
-        return {}
-    rows = frame.select("symbol", "ref_price").drop_nulls().iter_rows()
-    return {str(symbol): float(price) for symbol, price in rows}
-
-
 def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Separate streams per stage: drawing more constituents never changes the index paths.
     # Child k of a SeedSequence does not depend on how many children are spawned, so the
-    # futures' stream (the sixth) leaves the first five, and every other symbol, unchanged.
-    return np.random.SeedSequence(seed).spawn(6)
+    # futures' stream (the sixth) and the fundamentals' (the seventh) leave the others, and
+    # every other symbol, unchanged.
+    return np.random.SeedSequence(seed).spawn(7)
 
 
 def _search(
     cal: Calibration,
     universe: Universe,
-    ref_prices: dict[str, float],
     dates: tuple[date, ...],
     seed_start: int,
-) -> _Accepted:
+) -> Iterator[_Accepted]:
+    """Yield, in order, the (seed, rotation) pairs whose daily closes meet every target."""
     for seed in range(seed_start, seed_start + MAX_SEEDS):
-        plan_seq, index_seq, daily_seq, _, _, _ = _streams(seed)
+        plan_seq, index_seq, daily_seq, *_ = _streams(seed)
         shocks = draw_index_shocks(cal, len(dates), np.random.default_rng(index_seq))
         plan: Plan | None = None
         for rotation in record_rotations(cal, dates, shocks):
@@ -96,11 +101,13 @@ def _search(
             if index_failures(cal, closes):
                 continue
             if plan is None:
-                plan = build_plan(cal, universe, ref_prices, np.random.default_rng(plan_seq))
+                plan = build_plan(cal, universe, np.random.default_rng(plan_seq))
             # A fresh generator per attempt: the result depends only on (seed, rotation).
             paths = simulate_daily(plan, cal, indices, np.random.default_rng(daily_seq))
             if not daily_failures(cal, universe, plan, rounded_closes(paths, plan)):
-                return _Accepted(seed=seed, rotation=rotation, plan=plan, paths=paths)
+                yield _Accepted(seed=seed, rotation=rotation, plan=plan, paths=paths)
+                # The next candidate is the next seed (its rotations are as good as any).
+                break
     raise RuntimeError(f"no seed in {seed_start}..{seed_start + MAX_SEEDS - 1} meets the targets")
 
 
@@ -109,41 +116,79 @@ def generate(
     *,
     calibration: Calibration | None = None,
     universe: Universe | None = None,
-    ref_prices: dict[str, float] | None = None,
 ) -> SampleSession:
     """Generate the sample session, searching seeds from ``seed`` until every target holds."""
     cal = calibration or load_calibration()
     universe = universe or load_universe()
-    ref_prices = reference_prices() if ref_prices is None else ref_prices
     dates = tuple(day.day for day in sessions_between(cal.first_daily, cal.last_daily))
     session = trading_day(cal.session_date)
     if session is None or dates[-1] >= cal.session_date:
         raise ValueError(f"{cal.session_date} must be a session after the daily history")
-    accepted = _search(cal, universe, ref_prices, dates, seed)
-    _, _, _, ohlc_seq, intraday_seq, futures_seq = _streams(accepted.seed)
-    daily = daily_frame(accepted.plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
+    for accepted in _search(cal, universe, dates, seed):
+        result = _complete(accepted, cal, universe, dates, session.open, seed)
+        if result is not None:
+            return result
+    raise RuntimeError(f"no seed from {seed} meets the targets")  # pragma: no cover
+
+
+def _complete(
+    accepted: _Accepted,
+    cal: Calibration,
+    universe: Universe,
+    dates: tuple[date, ...],
+    session_open: datetime,
+    seed_start: int,
+) -> SampleSession | None:
+    """Build the session of an accepted seed; None when its fundamentals miss a target."""
+    *_, ohlc_seq, intraday_seq, futures_seq, fundamentals_seq = _streams(accepted.seed)
+    plan = accepted.plan
+    daily = daily_frame(plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
     last = daily.filter(pl.col("date") == dates[-1])
     prev_close = dict(zip(last["symbol"].to_list(), last["close"].to_list(), strict=True))
     daily_vol = {
         name: float(np.std(returns[1:])) for name, returns in accepted.paths.returns.items()
     }
     intraday_rng = np.random.default_rng(intraday_seq)
-    days = simulate_day(accepted.plan, cal, prev_close, intraday_rng)
-    intraday = intraday_frame(
-        accepted.plan, cal, session.open, prev_close, daily_vol, days, intraday_rng
+    days = simulate_day(plan, cal, prev_close, intraday_rng)
+    intraday = intraday_frame(plan, cal, session_open, prev_close, daily_vol, days, intraday_rng)
+    members = list(plan.driver_of)
+    is_member = pl.col("symbol").is_in(members)
+    constituents = universe.constituents
+    fundamentals = draw_fundamentals(
+        cal.fundamentals,
+        member_prices(
+            constituents,
+            pl.DataFrame({"symbol": members, "price": [prev_close[symbol] for symbol in members]}),
+        ),
+        np.random.default_rng(fundamentals_seq),
+    ).sort("symbol")
+    members_intraday = member_bars(intraday.filter(is_member))
+    last_prices = members_intraday.group_by("symbol").agg(
+        pl.col("close").sort_by("time").last().alias("price")
     )
+    measured = member_prices(constituents, last_prices).join(fundamentals, on="symbol")
+    if fundamentals_failures(cal, measured):
+        return None
     futures = simulate_futures(
-        cal, load_naming(), dates, session.open, np.random.default_rng(futures_seq)
+        cal, load_naming(), dates, session_open, np.random.default_rng(futures_seq)
     )
+    placeholders = constituents.filter(~is_member).get_column("symbol").to_list()
+    members_daily = daily.filter(is_member)
     return SampleSession(
         seed=accepted.seed,
-        seed_start=seed,
-        seeds_tried=accepted.seed - seed + 1,
+        seed_start=seed_start,
+        seeds_tried=accepted.seed - seed_start + 1,
         rotation=accepted.rotation,
         session_date=cal.session_date,
         first_daily=dates[0],
         last_daily=dates[-1],
-        daily=pl.concat([daily, futures.daily]).sort("symbol", "date"),
-        intraday=pl.concat([intraday, futures.intraday]).sort("symbol", "time"),
+        daily=pl.concat([daily.filter(~is_member), futures.daily]).sort("symbol", "date"),
+        intraday=pl.concat([intraday.filter(~is_member), futures.intraday]).sort("symbol", "time"),
         futures=futures,
+        members_daily=members_daily,
+        members_intraday=members_intraday,
+        fundamentals=fundamentals,
+        members_history=history_details(members_daily, cal.session_date),
+        placeholders=tuple(placeholders),
+        plan=plan,
     )

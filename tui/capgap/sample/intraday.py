@@ -27,6 +27,8 @@ from capgap.sample.plan import Plan
 MAX_GAP = 0.025
 #: Minute tracking noise of a tracker ETF, as a share of its daily tracking noise.
 TRACKING_SHARE = 0.2
+#: The members' bars in the files: five minutes each (see member_bars).
+MEMBER_BAR = "5m"
 #: The session day is an ordinary day: a series' own move is capped at this many sigmas
 #: (the minute steps keep their fat tails).
 MAX_DAY_SIGMAS = 2.0
@@ -145,3 +147,25 @@ def intraday_frame(
             )
         )
     return pl.concat(parts).sort("symbol", "time")
+
+
+def member_bars(minutes: pl.DataFrame) -> pl.DataFrame:
+    """Aggregate one-minute BARS into the members' MEMBER_BAR bars (same schema, same day).
+
+    Each bar is exactly its minutes: first open, highest high, lowest low, last close, summed
+    volume. Coarser bars keep the whole universe within the demo's memory and size budgets.
+    """
+    return (
+        minutes.sort("symbol", "time")
+        .group_by("symbol", pl.col("time").dt.truncate(MEMBER_BAR), maintain_order=True)
+        .agg(
+            pl.col("open").first(),
+            pl.col("high").max(),
+            pl.col("low").min(),
+            pl.col("close").last(),
+            pl.col("volume").sum(),
+        )
+        .select(BARS.names())
+        .cast(dict(BARS))  # type: ignore[arg-type]
+        .sort("symbol", "time")
+    )

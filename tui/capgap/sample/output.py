@@ -9,19 +9,32 @@ import numpy as np
 import polars as pl
 
 from capgap.core.toml import toml_value
+from capgap.feeds.recording.replay import (
+    FUNDAMENTALS_FILE,
+    MEMBERS_DAILY_FILE,
+    MEMBERS_HISTORY_FILE,
+    MEMBERS_INTRADAY_FILE,
+)
 from capgap.market.universe import Universe
 from capgap.sample.calibration import Calibration
 from capgap.sample.checks import (
+    constituent_betas,
     daily_returns,
     excess_kurtosis,
+    fundamentals_by_leg,
     index_stats,
+    member_prices,
     rotation_gaps,
+    sector_forward_pe,
 )
 from capgap.sample.generator import GENERATOR_VERSION, SampleSession
 
 DAILY_FILE = "daily.parquet"
 INTRADAY_FILE = "intraday.parquet"
 SESSION_FILE = "session.toml"
+#: Row groups of the members' files: small, so a reader asking for a few symbols (statistics
+#: on the sorted symbol column) skips the rest of the file.
+_MEMBER_ROW_GROUP = 16_384
 README_FILE = "README.md"
 #: Fixed parquet settings: the same frame always gives the same bytes.
 _PARQUET: dict[str, Any] = {
@@ -47,6 +60,10 @@ def session_toml(session: SampleSession, cal: Calibration) -> str:
         f'generator_version = "{GENERATOR_VERSION}"',
         f'daily_file = "{DAILY_FILE}"',
         f'intraday_file = "{INTRADAY_FILE}"',
+        f'members_daily_file = "{MEMBERS_DAILY_FILE}"',
+        f'members_intraday_file = "{MEMBERS_INTRADAY_FILE}"',
+        f'fundamentals_file = "{FUNDAMENTALS_FILE}"',
+        f'members_history_file = "{MEMBERS_HISTORY_FILE}"',
         f"daily_first = {session.first_daily.isoformat()}",
         f"daily_last = {session.last_daily.isoformat()}",
         'timezone = "America/New_York"',
@@ -155,6 +172,80 @@ keeps every month on one grid.
 """
 
 
+def _pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _fundamentals_section(session: SampleSession, cal: Calibration, universe: Universe) -> str:
+    """Return the README's section on the members' fundamentals, measured on the files."""
+    prices = session.members_intraday.group_by("symbol").agg(
+        pl.col("close").sort_by("time").last().alias("price")
+    )
+    frame = member_prices(universe.constituents, prices).join(session.fundamentals, on="symbol")
+    legs = fundamentals_by_leg(frame)
+    large, small = legs["large"], legs["small"]
+    discount = (
+        100.0 * (1.0 - small.forward_pe / large.forward_pe)
+        if large.forward_pe and small.forward_pe
+        else None
+    )
+    sectors = sector_forward_pe(frame)
+    sector_rows = "\n".join(
+        f"| {sector.name} | {_pct(sectors.get(('large', sector.name)))} "
+        f"| {_pct(sectors.get(('small', sector.name)))} |"
+        for sector in universe.sectors
+    )
+    spec, targets = cal.fundamentals, cal.targets
+    shares = {
+        bucket: (
+            f"{spec.buckets[bucket].negative_forward * 100:.0f} %",
+            f"{spec.buckets[bucket].negative_trailing * 100:.0f} %",
+        )
+        for bucket in ("large", "small")
+    }
+    table = "\n".join(
+        f"| {index} | {leg.members} | {_pct(leg.forward_pe, 2)} "
+        f"| {_pct(leg.forward_pe_incl_negative, 2)} | {leg.unprofitable_pct:.1f} % "
+        f"| {leg.negative_forward_pct:.1f} % |"
+        for index, leg in (("S&P 500", large), ("Russell 2000", small))
+    )
+    return f"""## Fundamentals (`{FUNDAMENTALS_FILE}`)
+
+One row per member with data: symbol, market_cap, eps_forward (next twelve months),
+eps_trailing (last twelve months), all synthetic. Designed in `[fundamentals]` of the
+calibration: a member's forward P/E is its sector's relative P/E times log-normal dispersion
+(sigma {spec.pe_sigma}); {shares["large"][0]} of S&P 500 and {shares["small"][0]} of Russell
+2000 members expect a loss (negative forward EPS, drawn independently), and
+{shares["large"][1]} and {shares["small"][1]} are designed to have lost money over the
+last twelve months; each index's EPS are then scaled so its bottom-up forward P/E hits
+{spec.large_forward_pe:g} (S&P 500) and {spec.small_discount * 100:.0f} % less (Russell 2000) on
+the {session.last_daily} closes. Market cap = the fund's holding (shares x the
+{session.last_daily} close) / the fund's share of its index ({spec.buckets["large"].fund_share:g}
+IVV, {spec.buckets["small"].fund_share:g} IWM) / a free-float share in
+{spec.float_range[0]:g}-{spec.float_range[1]:g}; the replay moves it with the price.
+
+Measured on the files the way index providers publish it (q = shares the fund holds, p = the
+member's last price of {session.session_date}): forward P/E = sum(q x p) / sum(q x eps_forward)
+over members with eps_forward > 0 (the headline); "incl. negatives" keeps every member;
+unprofitable = share of members (by count) with eps_trailing < 0.
+
+| index | members | forward P/E | incl. negatives | unprofitable | negative forward EPS |
+|---|---|---|---|---|---|
+{table}
+
+Small-cap discount on the headline method: {_pct(discount)} % (target
+{targets.small_discount_pct[0]:g}-{targets.small_discount_pct[1]:g} %; forward P/E target
+{targets.large_forward_pe[0]:g}-{targets.large_forward_pe[1]:g}; unprofitable targets
+{targets.large_unprofitable_pct[0]:g}-{targets.large_unprofitable_pct[1]:g} % and
+{targets.small_unprofitable_pct[0]:g}-{targets.small_unprofitable_pct[1]:g} %). Forward P/E
+by sector (bottom-up, the same method):
+
+| sector | S&P 500 | Russell 2000 |
+|---|---|---|
+{sector_rows}
+"""
+
+
 def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
     """Return sample_data/README.md, with the calibration figures measured on the files."""
     closes = {
@@ -187,6 +278,23 @@ def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
     futures = {contract.symbol for contract in session.futures.contracts}
     futures.add(session.futures.front_symbol)
     symbols = session.daily.get_column("symbol").n_unique() - len(futures)
+    members = session.members_daily.get_column("symbol").n_unique()
+    member_closes = {
+        symbol: group.sort("date").get_column("close").to_numpy()
+        for (symbol,), group in session.members_daily.group_by("symbol")
+    }
+    betas = list(constituent_betas(session.plan, {**closes, **member_closes}).values())
+    beta_low, beta_high = cal.targets.constituent_beta
+    inside = sum(beta_low <= beta <= beta_high for beta in betas)
+    placeholders = ", ".join(session.placeholders) or "none"
+    sizes = {
+        "large": universe.constituents.filter(pl.col("bucket") == "large").height,
+        "small": universe.constituents.filter(pl.col("bucket") == "small").height,
+    }
+    sources = "; ".join(
+        f"{source.fund} ({source.index}) as of {source.as_of}, {source.members} members"
+        for source in universe.sources
+    )
     return f"""# capgap sample session — SYNTHETIC DATA
 
 **These prices are synthetic.** The tickers, company names and GICS sectors are real; every
@@ -202,25 +310,45 @@ installed (`pip install '.[sample]'`):
 
 Seed {session.seed} (search started at {session.seed_start}; {session.seeds_tried} seed(s)
 tried), generator version {GENERATOR_VERSION}. The calibration lives in
-`tui/capgap/sample/calibration.toml`; constituents come from `tui/capgap/data/constituents.csv`.
+`tui/capgap/sample/calibration.toml`; the members are every member of the holdings shipped with
+capgap (`tui/capgap/data/universe/`: {sources}).
 
 ## Files
 
+The core symbols (benchmarks, style and sector ETFs, the ZQ futures) and the index members are
+in separate files: the demo reads the core at start and the members' files on their own, and
+the members' 5-minute bars keep the whole universe within the demo's size and memory budgets.
+
 - `{DAILY_FILE}`: DAILY schema (symbol str, date date, open/high/low/close f64, volume
-  f64), one row per symbol per NYSE session from {session.first_daily} to
+  f64), one row per core symbol per NYSE session from {session.first_daily} to
   {session.last_daily} ({len(closes[large])} sessions x {symbols} symbols), plus the
   {len(futures)} ZQ futures series over the last {cal.futures.daily_sessions} sessions.
 - `{INTRADAY_FILE}`: BARS schema (symbol str, time datetime[us, UTC], open/high/low/close
-  f64, volume f64), one-minute bars of {session.session_date}; `time` is the UTC start of the
-  bar, 09:30 to 15:59 America/New_York (390 bars per symbol).
-- `{SESSION_FILE}`: session date, seed, generator version, and the reference figures of the
-  day (Fed target range, EFFR, forward P/E of large and small caps, their source label).
+  f64, volume f64), one-minute bars of the core symbols on {session.session_date}; `time` is
+  the UTC start of the bar, 09:30 to 15:59 America/New_York (390 bars per symbol).
+- `{MEMBERS_DAILY_FILE}`: DAILY schema, the same sessions for the {members} index members with
+  data ({sizes["large"]} S&P 500 and {sizes["small"]} Russell 2000 members in the holdings; the
+  members without a usable price in the holdings, placeholders such as escrow lines, have no
+  data: {placeholders}).
+- `{MEMBERS_INTRADAY_FILE}`: BARS schema, 5-minute bars of the members on {session.session_date}
+  (78 per member), each exactly the aggregate of the member's simulated minutes.
+- `{MEMBERS_HISTORY_FILE}`: per member, what its daily history gives a quote, computed from
+  `{MEMBERS_DAILY_FILE}` by `capgap.feeds.details.history_details` (the function the replay
+  uses for the core symbols): the previous close and its date, the means of the last 50 and
+  200 closes (`avg_50d`, `avg_200d`) and the highest high and lowest low of the 52 weeks before
+  {session.session_date} (`high_52w`, `low_52w`; the replay extends them by the day's range).
+  Reading and aggregating a year of the members' bars when the demo starts would cost about
+  0.2 s and 100 MB at peak; this file is 2,418 rows.
+- `{FUNDAMENTALS_FILE}`: the members' market cap and forward and trailing EPS (below).
+- `{SESSION_FILE}`: session date, seed, generator version, the file names, and the reference
+  figures of the day (Fed target range, EFFR, their source label).
 
-Both frames are sorted by (symbol, date/time); prices are rounded to 2 decimals (^TNX to 3,
-the ZQ futures to multiples of {session.futures.grid:g}); index volumes (^GSPC, ^RUT, ^VIX,
-^TNX) are 0. Parquet: zstd level 10, with statistics. Symbols: every symbol of
-`load_universe().symbols()` (benchmarks, style ETFs, the sector ETFs and all constituents),
-plus the ZQ futures below (they are not in the universe).
+Every frame is sorted by (symbol, date/time); prices are rounded to 2 decimals (4 for members
+under $1, ^TNX to 3, the ZQ futures to multiples of {session.futures.grid:g}); index volumes
+(^GSPC, ^RUT, ^VIX, ^TNX) are 0. Parquet: zstd level 10, with statistics. Symbols: every
+symbol of `load_universe().symbols()` (benchmarks, style ETFs, the sector ETFs and every member
+of both holdings but the placeholders), plus the ZQ futures below (they are not in the
+universe).
 
 ## What is calibrated to what
 
@@ -260,17 +388,21 @@ Excess kurtosis of daily log returns: {large} {kurt[large]:.2f}, {small} {kurt[s
 |---|---|---|---|
 {rotation}
 
-- Constituents follow their bucket's sector ETF (or {small} plus the sector factor where no
+- Members follow their bucket's sector ETF (or {small} plus the sector factor where no
   small-cap ETF exists: Communication Services, Real Estate) with a beta drawn in
-  0.85-1.20 and Student-t idiosyncratic noise; each closes {session.last_daily} at the
-  approximate late-2025 price in the `ref_price` column of constituents.csv.
+  {cal.buckets["large"].beta[0]:g}-{cal.buckets["large"].beta[1]:g} and Student-t idiosyncratic
+  noise; each closes {session.last_daily} at its price in the holdings file (`ref_price`, the
+  price of the holdings' as-of date: a plausible level, not that day's close). Measured OLS
+  beta on the driver: {inside} of {len(betas)} members inside {beta_low:g}-{beta_high:g}
+  (target: {cal.targets.constituent_beta_share * 100:g} %), median {float(np.median(betas)):.2f}.
 - {session.session_date}: every series opens near its {session.last_daily} close (gaps below
   2.5 %) and follows a bridge of fat-tailed minute moves (more volatile near the open and the
   close) to its close; ETFs and stocks load on their index's minute path. Volumes follow a U
   shape through the day.
-- ETF levels, ^VIX, ^TNX and the constituents' reference prices are approximate late-2025
-  levels, there only to make the numbers look plausible.
+- ETF levels, ^VIX and ^TNX are approximate late-2025 levels, there only to make the
+  numbers look plausible.
 
+{_fundamentals_section(session, cal, universe)}
 {_futures_section(session, cal)}"""
 
 
@@ -282,7 +414,25 @@ def write_session(
     daily_path, intraday_path = out / DAILY_FILE, out / INTRADAY_FILE
     session.daily.write_parquet(daily_path, **_PARQUET)
     session.intraday.write_parquet(intraday_path, **_PARQUET)
+    members = {**_PARQUET, "row_group_size": _MEMBER_ROW_GROUP}
+    members_daily_path = out / MEMBERS_DAILY_FILE
+    members_intraday_path = out / MEMBERS_INTRADAY_FILE
+    fundamentals_path = out / FUNDAMENTALS_FILE
+    history_path = out / MEMBERS_HISTORY_FILE
+    session.members_history.write_parquet(history_path, **_PARQUET)
+    session.members_daily.write_parquet(members_daily_path, **members)
+    session.members_intraday.write_parquet(members_intraday_path, **members)
+    session.fundamentals.write_parquet(fundamentals_path, **_PARQUET)
     session_path, readme_path = out / SESSION_FILE, out / README_FILE
     session_path.write_text(session_toml(session, cal), encoding="utf-8")
     readme_path.write_text(readme(session, cal, universe), encoding="utf-8")
-    return [daily_path, intraday_path, session_path, readme_path]
+    return [
+        daily_path,
+        intraday_path,
+        members_daily_path,
+        members_intraday_path,
+        fundamentals_path,
+        history_path,
+        session_path,
+        readme_path,
+    ]

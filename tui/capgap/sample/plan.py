@@ -39,7 +39,10 @@ class Node:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The nodes in dependency order, plus the sector legs each constituent follows."""
+    """The nodes in dependency order, plus the sector leg each member follows.
+
+    ``driver_of`` has one key per member with data: the members' tier of the files.
+    """
 
     nodes: tuple[Node, ...]
     large_index: str
@@ -111,25 +114,30 @@ def _sector_nodes(cal: Calibration, universe: Universe) -> tuple[list[Node], dic
     return nodes, legs
 
 
+def placeholder(ref_price: float | None) -> bool:
+    """Tell whether a holding lacks a usable price (an escrow or CVR line): it gets no data."""
+    return ref_price is None or ref_price <= 0.0
+
+
 def _constituent_nodes(
     cal: Calibration,
     universe: Universe,
     legs: dict[str, str],
-    ref_prices: dict[str, float],
     rng: np.random.Generator,
 ) -> tuple[list[Node], dict[str, str]]:
     nodes: list[Node] = []
     driver_of: dict[str, str] = {}
-    rows = universe.constituents.select("symbol", "sector", "bucket").iter_rows()
-    for symbol, sector, bucket in rows:
+    rows = universe.constituents.select("symbol", "sector", "bucket", "ref_price").iter_rows()
+    for symbol, sector, bucket, ref_price in rows:
         spec = cal.buckets[bucket]
+        # Drawn for every member, placeholders too, so a placeholder that gains a price one
+        # day does not reshuffle every later member's draws.
         beta = float(rng.uniform(*spec.beta))
         idio = float(rng.uniform(*spec.idio))
-        # Without a reference price the level is drawn: the draw happens either way so that
-        # adding one reference price does not reshuffle every later symbol.
-        drawn = float(rng.uniform(20.0, 500.0))
-        level = ref_prices.get(symbol, drawn)
         dollars = spec.dollar_volume * float(np.exp(spec.dollar_volume_sigma * rng.normal()))
+        if placeholder(ref_price):
+            continue
+        level = float(ref_price)
         driver = legs[f"{sector}|{bucket}"]
         driver_of[symbol] = driver
         nodes.append(
@@ -140,21 +148,20 @@ def _constituent_nodes(
                 parents={driver: beta},
                 own_vol=idio,
                 level=level,
+                # Sub-dollar stocks quote to 4 decimals (as the exchanges do): at 2 a $0.11
+                # stock would move in 9 % steps.
+                decimals=2 if level >= 1.0 else 4,
                 volume=float(np.round(dollars / level)),
             )
         )
     return nodes, driver_of
 
 
-def build_plan(
-    cal: Calibration,
-    universe: Universe,
-    ref_prices: dict[str, float],
-    rng: np.random.Generator,
-) -> Plan:
-    """Lay out every node of the model; ``rng`` draws the constituents' betas and volumes.
+def build_plan(cal: Calibration, universe: Universe, rng: np.random.Generator) -> Plan:
+    """Lay out every node of the model; ``rng`` draws the members' betas and volumes.
 
-    ``ref_prices`` gives a constituent's 2025-12-04 close; others get a level in 20-500.
+    Each member closes 2025-12-04 at its holdings' ``ref_price``; placeholders (no price)
+    are left out.
     """
     nodes = _index_nodes(cal) + _factor_nodes(cal, universe)
     nodes += [
@@ -198,7 +205,7 @@ def build_plan(
         )
         for spec in cal.levels
     ]
-    constituent_nodes, driver_of = _constituent_nodes(cal, universe, legs, ref_prices, rng)
+    constituent_nodes, driver_of = _constituent_nodes(cal, universe, legs, rng)
     nodes += constituent_nodes
     names = [node.name for node in nodes]
     if len(set(names)) != len(names):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +14,137 @@ import polars as pl
 from capgap.core.clock import Clock
 from capgap.core.schemas import BARS, DAILY, conform, conform_quotes
 from capgap.feeds.base import FeedError, ReferenceData
+from capgap.feeds.details import HISTORY_DETAILS, history_details, with_day_range
 from capgap.feeds.recording.session_info import read_session_info
 
 BAR_LENGTH = timedelta(minutes=1)
+#: The index members' tier of a sample session (optional: a folder without it has no members).
+MEMBERS_DAILY_FILE = "members_daily.parquet"
+MEMBERS_INTRADAY_FILE = "members_intraday.parquet"
+#: history_details of the members' daily bars, written with them: a year of ~2,400 members'
+#: history is too much to read and aggregate when the demo starts (0.2 s, 100 MB at peak).
+#: Without it the replay computes the same from MEMBERS_DAILY_FILE.
+MEMBERS_HISTORY_FILE = "members_history.parquet"
+#: The members' market cap and forward and trailing EPS (symbol, market_cap, eps_forward,
+#: eps_trailing); the market cap is at the previous close and moves with the price.
+FUNDAMENTALS_FILE = "fundamentals.parquet"
+_FUNDAMENTAL_COLUMNS = ("market_cap", "eps_forward", "eps_trailing")
+
+
+def _bar_length(bars: pl.DataFrame) -> timedelta:
+    """Return the length of a tier's bars: the step between its first two bar starts."""
+    times = bars.get_column("time").unique().sort().head(2).to_list()
+    if len(times) == 2 and isinstance(times[0], datetime) and isinstance(times[1], datetime):
+        return times[1] - times[0]
+    return BAR_LENGTH
+
+
+@dataclass
+class _Tier:
+    """One tier of a session's symbols: its bars, bar length and what its history gives.
+
+    ``prev`` holds per symbol the previous close, its date and the history details.
+    ``running`` holds per bar what a quote at its end says (close, the day's volume, high and
+    low so far); ``bars`` is kept only when ``keep_bars`` (a tier whose bars the feed serves
+    from memory).
+    """
+
+    bars: pl.DataFrame | None
+    bar: timedelta
+    prev: pl.DataFrame
+    keep_bars: bool = True
+    first_bar: pl.DataFrame = field(init=False)
+    running: pl.DataFrame = field(init=False)
+    starts: list[datetime] = field(init=False)
+    grid: bool = field(init=False)
+    symbols: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        bars = self.bars if self.bars is not None else pl.DataFrame(schema=BARS)
+        self.first_bar = bars.group_by("symbol").agg(pl.col("time").first(), pl.col("open").first())
+        by_symbol = pl.col("symbol")
+        self.running = bars.select(
+            "symbol",
+            "time",
+            "close",
+            pl.col("volume").cum_sum().over(by_symbol),
+            pl.col("high").cum_max().over(by_symbol).alias("day_high"),
+            pl.col("low").cum_min().over(by_symbol).alias("day_low"),
+        )
+        self.starts = bars.get_column("time").unique().sort().to_list()
+        # Every symbol with a bar at every start (the sample's members): the bar completed by
+        # a minute is one start for all, found without a pass over every symbol's bars.
+        self.grid = bars.height == bars.get_column("symbol").n_unique() * len(self.starts)
+        self.symbols = frozenset(self.prev.get_column("symbol").to_list())
+        if not self.keep_bars:
+            self.bars = None
+
+    def completed(self, minute: datetime) -> pl.DataFrame:
+        """Per symbol, its last bar completed by ``minute``: close, end time, day so far."""
+        if self.grid:
+            done = bisect.bisect_right(self.starts, minute - self.bar)
+            if done == 0:
+                return self.running.clear()
+            rows = self.running.filter(pl.col("time") == self.starts[done - 1])
+            return rows.with_columns(pl.col("time") + self.bar)
+        # Found within each symbol's bars: filtering the whole session first would copy
+        # every completed bar (megabytes by the afternoon) once a minute, and the allocator
+        # keeps what it once held.
+        done_expr = pl.col("time") + self.bar <= minute
+        return (
+            self.running.group_by("symbol")
+            .agg(
+                pl.col("close").filter(done_expr).last(),
+                (pl.col("time").filter(done_expr).last() + self.bar),
+                pl.col("volume").filter(done_expr).last(),
+                pl.col("day_high").filter(done_expr).last(),
+                pl.col("day_low").filter(done_expr).last(),
+            )
+            .filter(pl.col("time").is_not_null())
+        )
+
+
+def _sorted_bars(bars: pl.DataFrame) -> pl.DataFrame:
+    """Return ``bars`` in (symbol, time) order, sorting only when they are not already.
+
+    A sample's files are written sorted; sorting ~190,000 member bars again would copy them
+    and leave the allocator 30 MB larger for the rest of the session.
+    """
+    symbol, time = pl.col("symbol"), pl.col("time")
+    disordered = (symbol < symbol.shift()) | ((symbol == symbol.shift()) & (time < time.shift()))
+    if bars.select(disordered.any()).item():
+        return bars.sort("symbol", "time")
+    return bars
+
+
+def _tier_quotes(tier: _Tier, now: datetime, minute: datetime) -> pl.DataFrame:
+    """Return the tier's quotes at ``now``: last price, volume, day range and history details."""
+    completed = tier.completed(minute).rename({"close": "last"})
+    opening = tier.first_bar.filter(pl.col("time") <= now).select(
+        "symbol", pl.col("open").alias("open_last"), pl.col("time").alias("open_time")
+    )
+    prev_time = pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone(
+        "America/New_York"
+    ) + pl.duration(hours=16)
+    quotes = (
+        tier.prev.join(completed, on="symbol", how="left")
+        .join(opening, on="symbol", how="left")
+        .select(
+            "symbol",
+            pl.coalesce("time", "open_time", prev_time.dt.convert_time_zone("UTC")).alias("time"),
+            pl.coalesce("last", "open_last", "prev_close").alias("last"),
+            "prev_close",
+            pl.col("volume").fill_null(0.0),
+            # Before a bar completes the day's range is the open; before the open, none.
+            pl.max_horizontal("day_high", "open_last").alias("day_high"),
+            pl.min_horizontal("day_low", "open_last").alias("day_low"),
+            "avg_50d",
+            "avg_200d",
+            "high_52w",
+            "low_52w",
+        )
+    )
+    return with_day_range(quotes)
 
 
 class ReplayFeed:
@@ -21,7 +152,13 @@ class ReplayFeed:
 
     The quote of a symbol at instant t is the close of its last bar completed by t (the open
     of the first bar before one completes, the previous close before the session starts), so
-    nothing from the future leaks into the screen.
+    nothing from the future leaks into the screen. Each quote carries the details Yahoo sends:
+    the 50/200-day averages and the 52-week range from the daily history before the session
+    (the range extended by the day's), the day's range from the bars completed by t, and a
+    member's market cap and EPS from the session's fundamentals.
+
+    The index members (their own files, when the session has them) are read the first time a
+    symbol outside the core is asked for: starting the demo reads only the core symbols.
     """
 
     def __init__(self, folder: Path, clock: Clock, *, name: str = "demo") -> None:
@@ -30,23 +167,19 @@ class ReplayFeed:
         self._name = name
         self.info = read_session_info(folder)
         try:
-            self._bars = conform(pl.read_parquet(folder / "intraday.parquet"), BARS).sort(
+            bars = conform(pl.read_parquet(folder / "intraday.parquet"), BARS).sort(
                 "symbol", "time"
             )
             daily = conform(pl.read_parquet(folder / "daily.parquet"), DAILY)
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise FeedError(f"cannot read the recorded session in {folder}: {exc}") from exc
         self._daily = daily.filter(pl.col("date") < self.info.session_date).sort("symbol", "date")
-        self._prev = (
-            self._daily.group_by("symbol")
-            .agg(pl.col("close").last().alias("prev_close"), pl.col("date").last())
-            .sort("symbol")
-        )
-        self._first_bar = self._bars.group_by("symbol").agg(
-            pl.col("time").first(), pl.col("open").first()
-        )
+        self._core = _Tier(bars, BAR_LENGTH, history_details(self._daily, self.session_date))
+        self._members: _Tier | None = None
+        self._fundamentals: pl.DataFrame | None = None
+        self._members_lock = asyncio.Lock()
         # Quotes only change when another bar completes: cache per completed-minute count.
-        self._quotes_cache: tuple[datetime, pl.DataFrame] | None = None
+        self._quotes_cache: tuple[datetime, bool, pl.DataFrame] | None = None
         self._selections: list[tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = []
         self._bar_sets: list[tuple[tuple[str, ...], pl.DataFrame]] = []
 
@@ -67,70 +200,127 @@ class ReplayFeed:
 
     def session_bounds(self) -> tuple[datetime, datetime]:
         """Return the start of the first bar and the end of the last bar (UTC)."""
-        first = self._bars.get_column("time").min()
-        last = self._bars.get_column("time").max()
+        times = self._core.running.get_column("time")
+        first, last = times.min(), times.max()
         if not isinstance(first, datetime) or not isinstance(last, datetime):
             raise FeedError(f"the recorded session in {self._folder} has no bars")
         return first, last + BAR_LENGTH
 
+    def _load_members(self) -> tuple[_Tier, pl.DataFrame] | None:
+        """Read the members' tier and fundamentals (None when the session has no members).
+
+        Of the members' daily history only what the quotes need is read (previous close and
+        history details per symbol, written beside it): the whole history stays on disk, read
+        per symbol when a drilldown asks for it.
+        """
+        daily_path = self._folder / MEMBERS_DAILY_FILE
+        intraday_path = self._folder / MEMBERS_INTRADAY_FILE
+        if not daily_path.exists() or not intraday_path.exists():
+            return None
+        try:
+            history_path = self._folder / MEMBERS_HISTORY_FILE
+            prev = (
+                conform(pl.read_parquet(history_path), HISTORY_DETAILS)
+                if history_path.exists()
+                else history_details(pl.scan_parquet(daily_path), self.session_date)
+            )
+            bars = _sorted_bars(conform(pl.read_parquet(intraday_path), BARS))
+            fundamentals_path = self._folder / FUNDAMENTALS_FILE
+            fundamentals = (
+                pl.read_parquet(fundamentals_path, columns=["symbol", *_FUNDAMENTAL_COLUMNS])
+                if fundamentals_path.exists()
+                else pl.DataFrame(schema={"symbol": pl.String})
+            )
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise FeedError(
+                f"cannot read the members of the session in {self._folder}: {exc}"
+            ) from exc
+        return _Tier(bars, _bar_length(bars), prev, keep_bars=False), fundamentals
+
+    async def _ensure_members(self, symbols: Sequence[str]) -> None:
+        """Read the members' tier once, the first time a symbol outside the core is asked."""
+        if self._members is not None or self._fundamentals is not None:
+            return
+        if all(symbol in self._core.symbols for symbol in symbols):
+            return
+        async with self._members_lock:
+            if self._fundamentals is not None:
+                return
+            # In a thread: the event loop (and the screen) keep going while polars reads.
+            loaded = await asyncio.to_thread(self._load_members)
+            if loaded is None:
+                self._fundamentals = pl.DataFrame(schema={"symbol": pl.String})
+            else:
+                self._members, self._fundamentals = loaded
+            self._quotes_cache = None
+
     def _bars_of(self, symbols: tuple[str, ...]) -> pl.DataFrame:
-        """Return the session's bars of ``symbols`` (the last few sets asked are kept)."""
+        """Return the session's bars of ``symbols`` (the last few sets asked are kept).
+
+        A member's bars are read from its tier's file (row-group statistics on the sorted
+        symbol column keep the read to its groups): the feed does not hold them in memory.
+        """
         for asked, bars in self._bar_sets:
             if asked == symbols:
                 return bars
-        bars = self._bars.filter(pl.col("symbol").is_in(list(symbols)))
+        wanted = pl.col("symbol").is_in(list(symbols))
+        core = self._core.bars
+        frames = [core.filter(wanted)] if core is not None else []
+        members = [symbol for symbol in symbols if symbol not in self._core.symbols]
+        path = self._folder / MEMBERS_INTRADAY_FILE
+        if members and self._members is not None:
+            try:
+                frames.append(
+                    conform(
+                        pl.scan_parquet(path).filter(pl.col("symbol").is_in(members)).collect(),
+                        BARS,
+                    ).sort("symbol", "time")
+                )
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                raise FeedError(f"cannot read the members' bars in {self._folder}: {exc}") from exc
+        bars = pl.concat(frames) if frames else pl.DataFrame(schema=BARS)
         self._bar_sets = [(symbols, bars), *self._bar_sets[:3]]
         return bars
 
     def _quotes_at(self, now: datetime) -> pl.DataFrame:
         minute = now.replace(second=0, microsecond=0)
-        if self._quotes_cache is not None and self._quotes_cache[0] == minute:
-            return self._quotes_cache[1]
-        # The last bar each symbol completed by this minute, found within each symbol's
-        # bars: filtering the whole session first would copy every completed bar (megabytes
-        # by the afternoon) once a minute, and the allocator keeps what it once held.
-        done = pl.col("time") + BAR_LENGTH <= minute
-        completed = (
-            self._bars.group_by("symbol")
-            .agg(
-                pl.col("close").filter(done).last().alias("last"),
-                (pl.col("time").filter(done).last() + BAR_LENGTH).alias("time"),
-                pl.col("volume").filter(done).sum(),
+        members = self._members is not None
+        cached = self._quotes_cache
+        if cached is not None and cached[0] == minute and cached[1] == members:
+            return cached[2]
+        frames = [_tier_quotes(self._core, now, minute)]
+        if self._members is not None and self._fundamentals is not None:
+            frames.append(
+                _tier_quotes(self._members, now, minute)
+                .join(self._fundamentals, on="symbol", how="left")
+                # The file's market cap is at the previous close: it moves with the price.
+                .with_columns(pl.col("market_cap") * pl.col("last") / pl.col("prev_close"))
             )
-            .filter(pl.col("time").is_not_null())
-        )
-        opening = self._first_bar.filter(pl.col("time") <= now).select(
-            "symbol", pl.col("open").alias("open_last"), pl.col("time").alias("open_time")
-        )
-        prev_time = pl.col("date").cast(pl.Datetime("us")).dt.replace_time_zone(
-            "America/New_York"
-        ) + pl.duration(hours=16)
-        quotes = (
-            self._prev.join(completed, on="symbol", how="left")
-            .join(opening, on="symbol", how="left")
-            .select(
-                "symbol",
-                pl.coalesce("time", "open_time", prev_time.dt.convert_time_zone("UTC")).alias(
-                    "time"
-                ),
-                pl.coalesce("last", "open_last", "prev_close").alias("last"),
-                "prev_close",
-                pl.col("volume").fill_null(0.0),
-            )
-        )
-        result = conform_quotes(quotes)
-        self._quotes_cache = (minute, result)
+        result = conform_quotes(pl.concat(frames, how="diagonal_relaxed"))
+        self._quotes_cache = (minute, members, result)
         return result
 
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return each symbol's quote as it stood at the clock's instant."""
+        await self._ensure_members(symbols)
         return self._select(self._quotes_at(self._clock.now()), symbols)
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
-        """Return the bars of ``symbols`` completed by the clock's instant."""
+        """Return the bars of ``symbols`` completed by the clock's instant.
+
+        A member's bars are its tier's (5-minute bars in the sample session).
+        """
+        await self._ensure_members(symbols)
         minute = self._clock.now().replace(second=0, microsecond=0)
-        bars = self._bars_of(tuple(symbols))
-        return bars.filter(pl.col("time") + BAR_LENGTH <= minute)
+        wanted = tuple(symbols)
+        bars = self._bars_of(wanted)
+        member_bar = self._members.bar if self._members is not None else BAR_LENGTH
+        length = (
+            pl.when(pl.col("symbol").is_in(list(self._core.symbols)))
+            .then(pl.lit(BAR_LENGTH))
+            .otherwise(pl.lit(member_bar))
+        )
+        return bars.filter(pl.col("time") + length <= minute)
 
     def _select(self, frame: pl.DataFrame, symbols: Sequence[str]) -> pl.DataFrame:
         # The engine asks for the same symbols every poll and the frames change once a
@@ -144,11 +334,27 @@ class ReplayFeed:
         return selected
 
     async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
-        """Return the daily bars before the replayed session."""
-        return self._daily.filter(pl.col("symbol").is_in(list(symbols)))
+        """Return the daily bars before the replayed session (a member's read from its file)."""
+        wanted = list(symbols)
+        frame = self._daily.filter(pl.col("symbol").is_in(wanted))
+        others = [symbol for symbol in wanted if symbol not in self._core.symbols]
+        path = self._folder / MEMBERS_DAILY_FILE
+        if not others or not path.exists():
+            return frame
+        try:
+            # Row-group statistics on the sorted symbol column: only the members' groups are read.
+            members = conform(
+                pl.scan_parquet(path)
+                .filter(pl.col("symbol").is_in(others) & (pl.col("date") < self.session_date))
+                .collect(),
+                DAILY,
+            )
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise FeedError(f"cannot read the members' history in {self._folder}: {exc}") from exc
+        return pl.concat([frame, members.sort("symbol", "date")])
 
     async def reference(self) -> ReferenceData:
-        """Return the session's reference figures (target range, valuation)."""
+        """Return the session's reference figures (target range, EFFR)."""
         return self.info.reference
 
     async def aclose(self) -> None:
