@@ -83,6 +83,12 @@ def breadth_content(
 class BreadthPanel(ContentPanel):
     """Three lines above the ratio chart: both indices' breadth over all their members."""
 
+    # The columns is fitted to the width on resize; until then a line made for
+    # a wider panel must not wrap, or the panel would keep the taller height after the refit.
+    DEFAULT_CSS = """
+    BreadthPanel { text-wrap: nowrap; text-overflow: clip; }
+    """
+
     def __init__(
         self,
         **options: Unpack[WidgetOptions],

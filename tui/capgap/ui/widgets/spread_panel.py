@@ -142,6 +142,12 @@ def valuation_source(valuation: Valuation) -> str:
 class SpreadPanel(ContentPanel, can_focus=True):
     """Renders SpreadSnapshot; Enter on the dashboard's panel opens the spread screen."""
 
+    # The valuation line is fitted to the width on resize; until then a line made for
+    # a wider panel must not wrap, or the panel would keep the taller height after the refit.
+    DEFAULT_CSS = """
+    SpreadPanel { text-wrap: nowrap; text-overflow: clip; }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "app.open_spread", "Spread", id="open"),
     ]
