@@ -13,16 +13,20 @@ from weakref import WeakKeyDictionary
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import (
+    ConstituentRow,
     FedSnapshot,
     FeedState,
     FeedStatus,
     FuturesPrice,
+    IndexLegs,
     IndexQuote,
+    LegStats,
     MeetingOdds,
     Mover,
     RangeOdds,
     RatioPoint,
     RelativePerformance,
+    SectorDetail,
     SectorLeg,
     SectorRow,
     Snapshot,
@@ -43,20 +47,119 @@ if TYPE_CHECKING:
 SESSION_11AM = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK)
 SNAPSHOT_THEME = "textual-dark"
 
-# name, tag, large ETF, small ETF (None: from constituents), large %, small %, breadth %
-SECTOR_FIGURES: tuple[tuple[str, str, str, str | None, float, float | None, float], ...] = (
-    ("Information Technology", "cyclical", "XLK", "PSCT", 0.62, 0.15, 58.3),
-    ("Financials", "cyclical", "XLF", "PSCF", -0.21, 0.48, 45.8),
-    ("Industrials", "cyclical", "XLI", "PSCI", 0.05, -0.35, 41.7),
-    ("Materials", "cyclical", "XLB", "PSCM", -0.44, -0.12, 33.3),
-    ("Energy", "cyclical", "XLE", "PSCE", 1.10, 1.85, 83.3),
-    ("Consumer Discretionary", "cyclical", "XLY", "PSCD", 0.30, -0.90, 37.5),
-    ("Communication Services", "cyclical", "XLC", None, -0.75, -1.20, 25.0),
-    ("Real Estate", "cyclical", "XLRE", None, 0.00, None, 50.0),
-    ("Consumer Staples", "defensive", "XLP", "PSCC", -0.10, 0.20, 54.2),
-    ("Health Care", "defensive", "XLV", "PSCH", 0.45, -0.60, 45.8),
-    ("Utilities", "defensive", "XLU", "PSCU", -0.95, -1.40, 16.7),
+# name, tag, large fund, S&P 600 fund (None: there is none), large %, small %, breadth %,
+# the sector's weight in the S&P 500 and in the Russell 2000 (%). The legs are the members'
+# weighted changes; each fund's own change is its leg's plus FUND_OFFSET_PP.
+SECTOR_FIGURES: tuple[
+    tuple[str, str, str, str | None, float, float | None, float, float, float], ...
+] = (
+    ("Information Technology", "cyclical", "XLK", "PSCT", 0.62, 0.15, 58.3, 34.2, 13.9),
+    ("Financials", "cyclical", "XLF", "PSCF", -0.21, 0.48, 45.8, 13.4, 18.9),
+    ("Industrials", "cyclical", "XLI", "PSCI", 0.05, -0.35, 41.7, 8.2, 17.4),
+    ("Materials", "cyclical", "XLB", "PSCM", -0.44, -0.12, 33.3, 1.9, 4.2),
+    ("Energy", "cyclical", "XLE", "PSCE", 1.10, 1.85, 83.3, 2.9, 4.9),
+    ("Consumer Discretionary", "cyclical", "XLY", "PSCD", 0.30, -0.90, 37.5, 10.4, 9.8),
+    ("Communication Services", "cyclical", "XLC", None, -0.75, -1.20, 25.0, 10.1, 2.4),
+    ("Real Estate", "cyclical", "XLRE", None, 0.00, None, 50.0, 1.9, 5.9),
+    ("Consumer Staples", "defensive", "XLP", "PSCC", -0.10, 0.20, 54.2, 4.8, 2.1),
+    ("Health Care", "defensive", "XLV", "PSCH", 0.45, -0.60, 45.8, 9.0, 16.4),
+    ("Utilities", "defensive", "XLU", "PSCU", -0.95, -1.40, 16.7, 2.3, 2.9),
 )
+#: A sector fund's change minus its leg's: the reference column differs from the leg.
+FUND_OFFSET_PP = 0.05
+
+
+def make_leg(
+    members: int,
+    change: float | None,
+    *,
+    weight: float | None = 100.0,
+    up: float | None = None,
+    forward_pe: float | None = None,
+    forward_pe_incl_negative: float | None = None,
+    unprofitable: float | None = None,
+    above_50d: float | None = None,
+    above_200d: float | None = None,
+    new_highs: int | None = None,
+    new_lows: int | None = None,
+    quoted: int | None = None,
+    coverage: float | None = 100.0,
+) -> LegStats:
+    """Return a leg's stats by hand (every figure given; None below coverage)."""
+    return LegStats(
+        members=members,
+        quoted=members if quoted is None else quoted,
+        coverage_pct=coverage,
+        weight_pct=weight,
+        change_pct=change,
+        forward_pe=forward_pe,
+        forward_pe_incl_negative=forward_pe_incl_negative,
+        pe_coverage_pct=coverage,
+        unprofitable_pct=unprofitable,
+        up_pct=up,
+        above_50d_pct=above_50d,
+        above_200d_pct=above_200d,
+        new_highs=new_highs,
+        new_lows=new_lows,
+    )
+
+
+#: Both indices over their members: the breadth panel's and the valuation line's figures.
+INDEX_LEGS = IndexLegs(
+    large=make_leg(
+        503,
+        0.1937,
+        up=62.0,
+        forward_pe=23.1,
+        forward_pe_incl_negative=24.0,
+        unprofitable=6.2,
+        above_50d=55.3,
+        above_200d=58.1,
+        new_highs=12,
+        new_lows=3,
+        coverage=99.4,
+    ),
+    small=make_leg(
+        1921,
+        -0.3824,
+        up=41.0,
+        forward_pe=18.6,
+        forward_pe_incl_negative=27.3,
+        unprofitable=41.4,
+        above_50d=38.2,
+        above_200d=45.0,
+        new_highs=4,
+        new_lows=18,
+        quoted=1890,
+        coverage=93.2,
+    ),
+)
+#: The valuation the analytics would give for INDEX_LEGS: 18.6 / 23.1 is 19.48 % cheaper.
+VALUATION = Valuation(
+    large_forward_pe=23.1,
+    small_forward_pe=18.6,
+    small_discount_pct=(1 - 18.6 / 23.1) * 100,
+    source="sample",
+    large_forward_pe_incl_negative=24.0,
+    small_forward_pe_incl_negative=27.3,
+    large_unprofitable_pct=6.2,
+    small_unprofitable_pct=41.4,
+    large_coverage_pct=99.4,
+    small_coverage_pct=93.2,
+)
+
+
+def make_sector_leg(
+    members: int,
+    change: float | None,
+    weight: float,
+    breadth: float,
+    fund: str | None,
+) -> SectorLeg:
+    """Return one side of a sector row: its members' stats and its fund as the reference."""
+    stats = make_leg(members, change, weight=weight, up=breadth, forward_pe=20.0)
+    fund_change = None if fund is None or change is None else round(change + FUND_OFFSET_PP, 4)
+    return SectorLeg(stats, fund, fund_change)
 
 
 def _movers(sector_index: int, sign: float) -> tuple[Mover, ...]:
@@ -204,7 +307,7 @@ def make_snapshot(
     """Build a complete Snapshot by hand; ``bump`` shifts every sector's small-cap change."""
     now = now.astimezone(UTC)
     sectors = []
-    for index, (name, tag, large_etf, small_etf, large, small, breadth) in enumerate(
+    for index, (name, tag, large_etf, small_etf, large, small, breadth, wl, ws) in enumerate(
         SECTOR_FIGURES
     ):
         small_value = None if small is None else round(small + bump * (index - 5) / 5, 4)
@@ -212,8 +315,8 @@ def make_snapshot(
             SectorRow(
                 sector=name,
                 tag=tag,  # type: ignore[arg-type]
-                large=SectorLeg(large_etf, large, False, breadth, 12),
-                small=SectorLeg(small_etf, small_value, small_etf is None, breadth, 12),
+                large=make_sector_leg(50, large, wl, breadth, large_etf),
+                small=make_sector_leg(180, small_value, ws, breadth, small_etf),
                 spread_pp=None if small_value is None else round(small_value - large, 4),
                 breadth_pct=breadth,
                 leaders=_movers(index, 1.0),
@@ -237,7 +340,7 @@ def make_snapshot(
             ratio_z_1y=1.234,
             beta_60d=1.21,
             corr_60d=0.85,
-            valuation=Valuation(23.0, 18.5, 19.5652, "sample"),
+            valuation=VALUATION,
             ratio_history=history,
         ),
         sectors=tuple(sectors),
@@ -256,7 +359,44 @@ def make_snapshot(
             ),
         ),
         data_as_of=now - timedelta(seconds=3),
+        indices=INDEX_LEGS,
     )
+
+
+def make_sector_detail(
+    name: str = "Financials", members: int = 483, *, seed: int = 7
+) -> SectorDetail:
+    """Build a sector's drilldown of ``members`` stocks, every figure derived by hand.
+
+    Weights fall off like an index's (the first member heaviest) and add up to 100; each
+    change is a fixed pattern, so a member's contribution is weight x change / 100 and the
+    contributions add up to the leg's change. Every 17th member has no quote yet (its
+    figures blank), every 11th negative forward earnings (no P/E).
+    """
+    raw = [1.0 / (rank + 1 + seed) for rank in range(members)]
+    total = sum(raw)
+    rows = []
+    for rank in range(members):
+        quoted = rank % 17 != 16
+        weight = 100.0 * raw[rank] / total
+        change = round(((rank * 37) % 101 - 50) / 20.0, 2) if quoted else None
+        rows.append(
+            ConstituentRow(
+                symbol=f"F{rank:03d}",
+                name=f"Member {rank:03d} Holdings",
+                bucket="large" if rank % 4 == 0 else "small",
+                last=round(20.0 + (rank * 13) % 300 + 0.25, 2) if quoted else None,
+                change_pct=change,
+                weight_pct=weight,
+                contribution_pp=None if change is None else weight * change / 100.0,
+                vs_etf_pp=None if change is None else round(change - 0.1, 4),
+                forward_pe=None if rank % 11 == 10 or not quoted else 8.0 + rank % 30,
+                above_50d=(rank % 3 != 0) if quoted else None,
+                above_200d=(rank % 2 == 0) if quoted else None,
+            )
+        )
+    row = replace(make_snapshot().sectors[1], sector=name)
+    return SectorDetail(name=name, kind="sector", row=row, constituents=tuple(rows))
 
 
 class Calls:

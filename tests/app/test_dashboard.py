@@ -72,7 +72,10 @@ async def test_panels_show_the_snapshot_figures() -> None:
         assert f"z1y +{snap.spread.ratio_z_1y:.2f}" in spread
         assert f"β60 {snap.spread.beta_60d:.2f}" in spread
         assert f"ρ60 {snap.spread.corr_60d:.2f}" in spread
-        assert "Fwd P/E 23.0 / 18.5  disc 19.6%  (sample)" in spread
+        # The valuation gap with its method, at the panel's 46 columns (the rest, coverage
+        # and the unprofitable shares, fit wider panels and the breadth panel).
+        assert spread.split("\n")[-1] == "Fwd P/E 23.1x / 18.6x  small -19.5%  excl. neg"
+        assert app.dashboard.query_one(SpreadPanel).border_subtitle == "P/E: sample"
 
         # 11:00 on Fri 5 Dec to 14:00 on Wed 10 Dec: 5 days 3 hours.
         assert text(app, "#fed-day") == "Wed 10 Dec 2025  SEP"
@@ -154,6 +157,7 @@ async def test_sort_keys_cycle_and_follow_the_values() -> None:
             ("s", lambda r: r.large.change_pct, True, "Large % ▼"),
             ("s", lambda r: r.small.change_pct, True, "Small % ▼"),
             ("s", lambda r: r.breadth_pct, True, "Breadth ▼"),
+            ("s", lambda r: r.large.weight_pct, True, "Weight ▼"),
             ("s", lambda r: r.sector, False, "Sector ▲"),
             ("S", lambda r: r.sector, True, "Sector ▼"),
             ("s", lambda r: r.spread_pp, True, "S-L ▼"),
@@ -360,7 +364,7 @@ async def test_up_down_colours_follow_any_builtin_theme() -> None:
             assert [span.style.color for span in cell.spans] == [expected]  # type: ignore[union-attr]
 
 
-async def test_wide_tables_show_three_movers_and_narrow_two() -> None:
+async def test_wide_tables_show_three_movers_and_narrow_fewer() -> None:
     engine = ScriptedEngine(ManualClock(SESSION_11AM))
     app = make_app(engine)
     async with app.run_test(size=(200, 60)) as pilot:
@@ -370,16 +374,74 @@ async def test_wide_tables_show_three_movers_and_narrow_two() -> None:
         three = "  ".join(f"{m.symbol} {m.change_pct:+.1f}" for m in energy.leaders)
         assert table.get_cell("Energy", "leaders").plain == three
         assert table.columns["leaders"].width == movers_width(3)  # type: ignore[index]
-        await pilot.resize_terminal(120, 40)
+        await pilot.resize_terminal(140, 40)
         await pilot.pause()
         two = "  ".join(f"{m.symbol} {m.change_pct:+.1f}" for m in energy.leaders[:2])
-        assert table.get_cell("Energy", "laggards").plain.count("  ") == 1
         assert table.get_cell("Energy", "leaders").plain == two
         assert table.columns["leaders"].width == movers_width(2)  # type: ignore[index]
-        # Two movers a side fit 120 columns: the last laggard is on screen, unscrolled.
-        last = energy.laggards[1].symbol
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        one = f"{energy.leaders[0].symbol} {energy.leaders[0].change_pct:+.1f}"
+        assert table.get_cell("Energy", "leaders").plain == one
+        assert table.columns["leaders"].width == movers_width(1)  # type: ignore[index]
+        # One mover a side fits 120 columns beside the funds: the laggard is on screen.
+        last = energy.laggards[0]
         row = next(line for line in screen_lines(app) if line.startswith("│ Energy"))
-        assert f"{last} {energy.laggards[1].change_pct:+.1f}" in row
+        assert f"{last.symbol} {last.change_pct:+.1f}" in row
+
+
+async def test_sectors_show_weights_and_the_reference_funds() -> None:
+    engine = ScriptedEngine(ManualClock(SESSION_11AM))
+    app = make_app(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        table = app.dashboard.query_one(SectorsTable)
+        lines = screen_lines(app)
+        header = next(line for line in lines if "Sector" in line and "Lg %" in line)
+        # The small side's funds are S&P SmallCap 600 funds, and the header says so.
+        for label in ("Wt L/S", "Brd%", "Lg fund", "S600 fund", "Leaders", "Laggards"):
+            assert label in header, label
+        # Information Technology weighs 34.2 % of the S&P 500 and 13.9 % of the Russell 2000;
+        # its funds moved 0.05 pp more than the members (0.62 and 0.15).
+        row = next(line for line in lines if line.startswith("│ Info Tech"))
+        assert table.get_cell("Information Technology", "weight").plain == "34/14"
+        assert "34/14" in row
+        assert "XLK ▲+0.67" in row and "PSCT ▲+0.20" in row
+        # Communication Services has no S&P 600 fund: a dash, not a made-up reference.
+        assert table.get_cell("Communication Services", "small_etf").plain == "—"
+        assert str(table.border_subtitle) == "legs: members weighted as the index"
+        # The weight sorts like any figure (the large side's weight, heaviest first).
+        rows = engine.latest.sectors  # type: ignore[union-attr]
+        for key in ("s", "s", "s", "s"):
+            await pilot.press(key)
+        assert str(table.border_title).endswith("sort Weight ▼")
+        assert table.row_keys() == expected_order(rows, lambda r: r.large.weight_pct, True)
+
+
+async def test_breadth_panel_at_120x40_and_shed_in_the_compact_layouts() -> None:
+    engine = ScriptedEngine(ManualClock(SESSION_11AM))
+    app = make_app(engine)
+    # Written by hand from app_support.INDEX_LEGS.
+    large = "S&P 500        503/503   62%   55%    58%     12      3     6%"
+    small = "Russell 2000 1890/1921   41%   38%    45%      4     18    41%"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(app, pilot)
+        shown = "\n".join(screen_lines(app))
+        assert large in shown and small in shown
+        assert "Breadth: large vs small" in shown
+        for size in ((80, 24), (60, 20), (100, 32), (120, 30)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            shown = "\n".join(screen_lines(app))
+            if size == (100, 32):
+                # Wide and medium: the chart's column has room for it, its 46 columns for
+                # the members quoted and three breadth figures (the rest gives way).
+                assert large[:41] in shown and small[:41] in shown, size
+                assert "52w hi" not in shown
+                continue
+            assert large not in shown and "Breadth" not in shown, size
+            # What the compact and minimal layouts keep first.
+            assert "in 05:03:00:00" in shown and "▼-0.58 pp" in shown, size
 
 
 async def test_compact_layout_keeps_countdown_and_style_beside_the_spread() -> None:

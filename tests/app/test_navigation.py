@@ -7,12 +7,21 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from app_support import SESSION_11AM, applied, counted, wait_for
+from app_support import (
+    SESSION_11AM,
+    SNAPSHOT_THEME,
+    ScriptedEngine,
+    applied,
+    counted,
+    make_sector_detail,
+    wait_for,
+)
 from capgap.core.clock import ManualClock
 from capgap.engine.sources import demo_engine
 from capgap.market.universe import load_universe
 from capgap.settings.model import Settings
 from capgap.ui.app import CapgapApp
+from capgap.ui.glyphs import use_ascii
 from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
@@ -21,7 +30,7 @@ from capgap.ui.screens.sector import SectorScreen
 from capgap.ui.screens.spread import SpreadScreen
 from capgap.ui.screens.symbol import SymbolScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
-from capgap.ui.widgets.constituents_table import ConstituentsTable
+from capgap.ui.widgets.constituents_table import ConstituentsTable, average_flags
 from capgap.ui.widgets.ratio_chart import RatioChart
 from capgap.ui.widgets.sectors_table import SectorsTable
 from textual.widgets import Static
@@ -296,3 +305,60 @@ async def test_a_detail_screen_keeps_its_own_details_when_a_snapshot_carries_ano
         assert screen.query_one(ConstituentsTable).row_count == len(own.constituents)
         screen.apply_snapshot(replace(latest, sector_detail=replace(own, constituents=())))
         assert screen.detail is not None and screen.detail.constituents == ()
+
+
+@pytest.mark.asyncio
+async def test_sector_screen_lists_every_member_sorts_and_filters_them() -> None:
+    # 483 members (the largest sector), built by hand: every row listed, the columns the
+    # issue asks for filled, sorting and filtering over all of them.
+    clock = ManualClock(SESSION_11AM)
+    engine = ScriptedEngine(clock)
+    app = CapgapApp(engine, theme=SNAPSHOT_THEME, animation_level="none")  # type: ignore[arg-type]
+    detail = make_sector_detail("Financials", 483)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await data_shown(app, pilot)
+        app.post_message(OpenSector("Financials"))
+        await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
+        engine.push(replace(engine.latest, sector_detail=detail))  # type: ignore[arg-type]
+        screen = await sector_shown(app, pilot)
+        table = screen.query_one(ConstituentsTable)
+        await wait_for(lambda: table.row_count == 483, pilot)
+        rows = {row.symbol: row for row in detail.constituents}
+        # F000 weighs most: 1/8 over the sum of 1/(k+8), k = 0..482 (by hand, a second way).
+        top = 100.0 * (1 / 8) / sum(1 / (k + 8) for k in range(483))
+        assert table.get_cell("F000", "weight").plain == f"{top:.2f}"
+        # F000 moved (0*37 % 101 - 50) / 20 = -2.5 %: its contribution is weight x change.
+        assert table.get_cell("F000", "contrib").plain == f"▼{top * -2.5 / 100:+.3f}"
+        assert table.get_cell("F000", "pe").plain == "8.0x"
+        # F010 has negative forward earnings: no P/E; F016 is not quoted yet: dashes.
+        assert table.get_cell("F010", "pe").plain == "—"
+        assert table.get_cell("F016", "flags").plain == "——"
+        # F000: 0 % 3 == 0 -> below its 50-day; 0 % 2 == 0 -> above its 200-day.
+        assert table.get_cell("F000", "flags").plain == "▼▲"
+        assert table.get_cell("F001", "flags").plain == "▲▼"
+        by_change = sorted(
+            (row for row in detail.constituents if row.change_pct is not None),
+            key=lambda row: row.change_pct or 0.0,
+            reverse=True,
+        )
+        keys = table.row_keys()
+        assert [rows[key].change_pct for key in keys[: len(by_change)]] == [
+            row.change_pct for row in by_change
+        ]
+        assert all(rows[key].change_pct is None for key in keys[len(by_change) :])
+        await pilot.press("s", "s")  # Contrib, then Weight: heaviest first
+        assert str(table.border_title).endswith("sort Weight ▼")
+        assert table.row_keys()[:3] == ["F000", "F001", "F002"]
+        await pilot.press("slash", "4", "2")
+        wanted = [key for key in table.row_keys()]
+        assert wanted and all("42" in key for key in wanted)
+        assert sorted(wanted) == sorted(s for s in rows if "42" in s)
+        await pilot.press("escape")
+        assert table.row_count == 483
+        # The flags follow the glyph set: ASCII shows ^ and v.
+        use_ascii(True)
+        try:
+            assert average_flags(False, True) == "v^"
+            assert average_flags(None, None) == "--"
+        finally:
+            use_ascii(False)

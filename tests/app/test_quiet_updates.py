@@ -238,3 +238,37 @@ async def test_a_quiet_update_renders_only_the_changed_cell(monkeypatch):
         # Row b is the second data row, under the header; its other two cells come from cache.
         assert cells == [(1, 1)]
         assert "-0.30" in "".join(run[0] for run in lines[2])
+
+
+async def test_removing_many_rows_at_once_renders_what_remove_row_renders():
+    # The sector screen's filter drops hundreds of members in one go: one pass, same table.
+    async with TwinTables().run_test(size=(100, 20)) as pilot:
+        quiet = pilot.app.query_one("#quiet", QuietTable)
+        reference = pilot.app.query_one("#reference", DataTable)
+        keys = [f"r{index:02d}" for index in range(30)]
+        for table in (quiet, reference):
+            table.add_column("Name", key="name", width=12)
+            table.add_column("Chg", key="chg", width=8)
+            for index, key in enumerate(keys):
+                table.add_row(f"member {index}", signed((index % 7) - 3.0), key=key)
+            table.sort("name", key=lambda text: text, reverse=True)
+            table.move_cursor(row=20)
+        pilot.app.set_focus(None)
+        await pilot.pause()
+        gone = [key for index, key in enumerate(keys) if index % 3 != 1]
+        quiet.remove_rows(gone)
+        for key in gone:
+            reference.remove_row(key)
+        await pilot.pause()
+        assert [row.key for row in quiet.ordered_rows] == [
+            row.key for row in reference.ordered_rows
+        ]
+        assert quiet.row_count == 10 and quiet.cursor_coordinate == reference.cursor_coordinate
+        assert rendered(quiet) == rendered(reference)
+        # The rows left still take updates, and new rows go after them.
+        quiet.set_cell_quietly("r01", "chg", signed(4.0))
+        reference.update_cell("r01", "chg", signed(4.0))
+        for table in (quiet, reference):
+            table.add_row("late", signed(1.0), key="late")
+        await pilot.pause()
+        assert rendered(quiet) == rendered(reference)

@@ -6,11 +6,18 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from app_support import make_snapshot
-from capgap.core.snapshot import FeedStatus, RatioPoint, RelativePerformance, Valuation
+from capgap.core.snapshot import (
+    FeedStatus,
+    RatioPoint,
+    RelativePerformance,
+    Valuation,
+    empty_leg,
+)
+from capgap.ui.widgets.breadth_panel import LINE_WIDTH, breadth_content
 from capgap.ui.widgets.fed_panel import countdown_text
 from capgap.ui.widgets.keyed_table import ValueText, ordering_key
 from capgap.ui.widgets.ratio_chart import history_key, month_ticks
-from capgap.ui.widgets.spread_panel import spread_content
+from capgap.ui.widgets.spread_panel import spread_content, valuation_line, valuation_source
 from capgap.ui.widgets.status_line import feed_variants
 
 
@@ -93,5 +100,74 @@ def test_spread_content_lines_fit_the_compact_panel() -> None:
     )
     missing = spread_content(empty).plain
     assert "RUT/SPX —  z1y —  β60 —  ρ60 —" in missing
-    assert "Fwd P/E — / —  disc —" in missing
-    assert "(" not in missing.split("\n")[-1]  # no source label without figures
+    assert missing.split("\n")[-1] == "Fwd P/E — / —  small —  excl. neg · cov —/—%"
+    assert valuation_source(empty.valuation) == ""  # no source label without figures
+
+
+#: The valuation line of app_support.VALUATION written out by hand at each width: 23.1 and
+#: 18.6 (18.6 / 23.1 = 0.8052: small caps 19.5 % cheaper), then the method, the P/E with
+#: negative earners, the coverage of both legs (99.4, 93.2) and the unprofitable shares
+#: (6.2, 41.4), as far as the width goes.
+HEAD = "Fwd P/E 23.1x / 18.6x  small -19.5%"
+VALUATION_BY_WIDTH = (
+    (35, HEAD),
+    (46, f"{HEAD}  excl. neg"),
+    (60, f"{HEAD}  excl. neg · cov 99/93%"),
+    (82, f"{HEAD}  excl. neg · incl. 24.0x / 27.3x · cov 99/93%"),
+    (120, f"{HEAD}  excl. neg · incl. 24.0x / 27.3x · cov 99/93% · unprofitable 6% / 41%"),
+    (166, f"{HEAD}  excl. neg · incl. 24.0x / 27.3x · cov 99/93% · unprofitable 6% / 41%"),
+)
+
+
+def test_valuation_line_shows_figures_and_method_at_every_width() -> None:
+    valuation = make_snapshot().spread.valuation
+    for width, expected in VALUATION_BY_WIDTH:
+        line = valuation_line(valuation, width).plain
+        assert line == expected, width
+        assert len(line) <= width
+    # The panel's last line is that line; the source goes on the border.
+    assert (
+        spread_content(make_snapshot().spread, 120).plain.split("\n")[-1]
+        == (VALUATION_BY_WIDTH[-1][1])
+    )
+    assert valuation_source(valuation) == "P/E: sample"
+
+
+def test_valuation_below_coverage_is_a_dash_never_zero() -> None:
+    # The analytics leave a figure None below coverage: the line shows the dash in its place.
+    valuation = replace(
+        make_snapshot().spread.valuation,
+        small_forward_pe=None,
+        small_discount_pct=None,
+        small_forward_pe_incl_negative=None,
+        small_unprofitable_pct=None,
+        small_coverage_pct=None,
+    )
+    line = valuation_line(valuation, 200).plain
+    assert line == (
+        "Fwd P/E 23.1x / —  small —  excl. neg · incl. 24.0x / — · cov 99/—% · unprofitable 6% / —"
+    )
+    assert "0.0" not in line and " 0%" not in line
+
+
+def test_breadth_panel_lines_by_hand() -> None:
+    legs = make_snapshot().indices
+    lines = breadth_content(legs, "S&P 500", "Russell 2000").plain.split("\n")
+    assert lines == [
+        "                quoted    up  >50d  >200d 52w hi 52w lo unprof",
+        "S&P 500        503/503   62%   55%    58%     12      3     6%",
+        "Russell 2000 1890/1921   41%   38%    45%      4     18    41%",
+    ]
+    assert all(len(line) == LINE_WIDTH for line in lines)
+    assert legs is not None
+    blank = replace(legs, small=empty_leg(1921))
+    small = breadth_content(blank, "S&P 500", "Russell 2000").plain.split("\n")[2]
+    assert small.split() == ["Russell", "2000", "0/1921", *(["—"] * 6)]
+
+
+def test_breadth_panel_sheds_columns_from_the_right_to_fit() -> None:
+    legs = make_snapshot().indices
+    lines = breadth_content(legs, "S&P 500", "Russell 2000", 46).plain.split("\n")
+    # 12 (names) + 10 (quoted) + 6 (up) + 6 (>50d) + 7 (>200d) = 41 cells fit 46; 52w hi not.
+    assert lines[1] == "S&P 500        503/503   62%   55%    58%"
+    assert all(len(line) == 41 <= 46 for line in lines)

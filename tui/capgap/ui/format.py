@@ -72,6 +72,11 @@ def fmt_price(value: float | None, decimals: int = 2) -> str:
     return compact if compact is not None else f"{value:,.{decimals}f}"
 
 
+def fmt_pe(value: float | None) -> str:
+    """Format a forward P/E: 23.06 -> '23.1x' (the missing mark below coverage, never 0)."""
+    return fmt_plain(value, 1, "x")
+
+
 def fmt_signed(value: float | None, decimals: int = 2, suffix: str = "") -> str:
     """Format a signed figure with an explicit sign: 0.19 -> '+0.19' (compact from 1e6)."""
     return core_format.fmt_signed(value, decimals, suffix, missing=missing())

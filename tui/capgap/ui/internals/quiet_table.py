@@ -14,16 +14,17 @@ quietly updated table against one updated with ``update_cell``, line for line.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._two_way_dict import TwoWayDict
 from textual.cache import LRUCache
 from textual.reactive import Reactive
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 #: Justifications whose one-line result is the text and a gap on one side.
 ONE_LINE_JUSTIFY = ("left", "right", "default")
@@ -84,6 +85,34 @@ class QuietTable(DataTable[Any]):
         self._update_count += 1
         self._quiet_bumps += 1
         return row, column
+
+    def remove_rows(self, row_keys: Iterable[RowKey | str]) -> None:
+        """Remove many rows at once, as ``remove_row`` removes one, in one pass over the rows.
+
+        ``remove_row`` renumbers every row after the one it removes and re-sets the cursor
+        and hover (each a repaint of their cells): a filter that drops 400 of 480 members
+        took the sector screen half a second that way. Here the rows left are renumbered
+        once, in their order, and the table is refreshed once.
+        """
+        gone = {RowKey(key) if isinstance(key, str) else key for key in row_keys}
+        gone &= set(self.rows)
+        if not gone:
+            return
+        self._require_update_dimensions = True
+        self.check_idle()
+        kept = [row.key for row in self.ordered_rows if row.key not in gone]
+        self._row_locations = TwoWayDict({key: index for index, key in enumerate(kept)})
+        for row_key in gone:
+            for column_key in self._data[row_key]:
+                self._updated_cells.discard(CellKey(row_key, column_key))
+            self._new_rows.discard(row_key)
+            del self.rows[row_key]
+            del self._data[row_key]
+        # As remove_row ends: the cursor and hover are clamped to the rows left.
+        self.cursor_coordinate = self.cursor_coordinate
+        self.hover_coordinate = self.hover_coordinate
+        self._update_count += 1
+        self.refresh(layout=True)
 
     def sort(self, *columns: Any, key: Any = None, reverse: bool = False) -> QuietTable:
         """Sort as DataTable does, keeping rendered cells: a cell's row index is in its key."""

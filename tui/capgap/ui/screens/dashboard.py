@@ -1,4 +1,4 @@
-"""The dashboard: status line, spread, ratio chart, Fed and style panels, sectors table."""
+"""The dashboard: status line, spread, breadth, ratio chart, Fed and style panels, sectors."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from capgap.core.clock import Clock
 from capgap.core.snapshot import Snapshot
 from capgap.ui.messages import OpenSector
 from capgap.ui.screens.live import LiveScreen
+from capgap.ui.widgets.breadth_panel import BreadthPanel
 from capgap.ui.widgets.fed_panel import FedPanel
 from capgap.ui.widgets.ratio_chart import RatioChart
 from capgap.ui.widgets.sectors_table import SectorsTable
@@ -28,7 +29,9 @@ class DashboardScreen(LiveScreen):
     Breakpoint classes (tui/ui/sizes.py): -tiny-w / -minimal-w / -narrow / -wide by width
     (46, 80, 100) and -tiny-h / -minimal-h / -short / -medium / -tall by height (12, 24, 32,
     36); -compact forces the short layout. The sectors keep their rows and the ratio chart
-    gets what is left once the FOMC countdown and the next meeting's odds have theirs.
+    gets what is left once the FOMC countdown and the next meeting's odds have theirs. The
+    breadth panel sits above the chart where the chart has room (wide from 32 rows, narrow
+    from 36) and is shed with it, before the gap, the countdown and the odds.
     """
 
     # The panels are focusable too (Enter opens their screens), but the keys belong to the table.
@@ -57,7 +60,9 @@ class DashboardScreen(LiveScreen):
                 with Vertical(id="side"):
                     yield FedPanel(self._clock, id="fed")
                     yield StylePanel(id="style")
-            yield RatioChart(id="ratio-chart")
+            with Vertical(id="right"):
+                yield BreadthPanel(id="breadth")
+                yield RatioChart(id="ratio-chart")
         yield SectorsTable(id="sectors")
         yield Footer()
 
@@ -74,6 +79,8 @@ class DashboardScreen(LiveScreen):
         """Apply a snapshot to every widget (the app batches the repaint)."""
         self.query_one(StatusLine).apply(snapshot)
         self.query_one(SpreadPanel).apply(snapshot.spread)
+        spread = snapshot.spread
+        self.query_one(BreadthPanel).apply(snapshot.indices, spread.large.name, spread.small.name)
         self._plot_ratio(snapshot)
         self.query_one(FedPanel).apply(snapshot.fed)
         self.query_one(StylePanel).apply(snapshot.style)

@@ -1,4 +1,4 @@
-"""The sector screen: a sector's (or watchlist's) constituents, sortable and filterable."""
+"""The sector screen: all of a sector's (or watchlist's) members, sortable and filterable."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Static
 
-from capgap.core.snapshot import SectorDetail, SectorRow, Snapshot
-from capgap.ui.format import missing, short_sector, signed_content
+from capgap.core.snapshot import SectorDetail, SectorLeg, SectorRow, Snapshot
+from capgap.ui.format import fmt_pe, fmt_plain, missing, short_sector, signed_content
 from capgap.ui.glyphs import glyphs
 from capgap.ui.messages import OpenSymbol
 from capgap.ui.screens.live import DetailScreen
@@ -18,16 +18,26 @@ from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.constituents_table import ConstituentsTable
 from capgap.ui.widgets.quiet import Plain, show
 
-#: Shown instead of an ETF where a leg is the constituents' equal-weighted mean.
-MEAN_LEG = "mean"
 
-
-def _leg(label: str, symbol: str | None, change: float | None) -> Content:
-    return Content.assemble((f"{label} ", "bold"), f"{symbol or MEAN_LEG} ", signed_content(change))
+def _leg(label: str, leg: SectorLeg, fund_label: str) -> Content:
+    """Return 'Large ▲+0.62 wt 34% of 50, fund XLK ▲+0.67': the members' leg, then its fund."""
+    weight = fmt_plain(leg.weight_pct, 0, "%")
+    fund = (
+        Content.assemble(f", {fund_label} {leg.etf_symbol} ", signed_content(leg.etf_change_pct))
+        if leg.etf_symbol is not None and not leg.from_etf
+        else Content("")
+    )
+    return Content.assemble(
+        (f"{label} ", "bold"),
+        signed_content(leg.change_pct),
+        f" wt {weight} of {leg.members}",
+        f" P/E {fmt_pe(leg.forward_pe)}",
+        fund,
+    )
 
 
 def summary_content(detail: SectorDetail | None, name: str) -> Content:
-    """Return the line above the table: both legs, the spread and the breadth."""
+    """Return the line above the table: both legs (members, weight, fund), spread, breadth."""
     if detail is None:
         return Content(f"{name}: waiting for data…")
     row: SectorRow | None = detail.row
@@ -39,9 +49,9 @@ def summary_content(detail: SectorDetail | None, name: str) -> Content:
     return Content.assemble(
         (row.sector, "bold"),
         f" ({'cyclical' if row.tag == 'cyclical' else 'defensive'}){dot}",
-        _leg("Large", row.large.symbol, row.large.change_pct),
-        "   ",
-        _leg("Small", row.small.symbol, row.small.change_pct),
+        _leg("Large", row.large, "fund"),
+        dot,
+        _leg("Small", row.small, "S600 fund"),
         dot,
         ("S-L ", "bold"),
         signed_content(row.spread_pp, 2, " pp"),

@@ -7,14 +7,11 @@ from typing import Unpack
 
 from textual.widgets.data_table import ColumnKey
 
-from capgap.core.snapshot import Mover, SectorRow
-from capgap.ui.format import by_direction, missing, short_sector, signed_figure
+from capgap.core.snapshot import Mover, SectorLeg, SectorRow
+from capgap.ui.format import by_direction, fmt_plain, missing, short_sector, signed_figure
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.keyed_table import Cell, SortedTable, ValueText
 from capgap.ui.widgets.quiet import set_subtitle
-
-#: Shown instead of a small-cap ETF when the small leg is the constituents' mean.
-CONSTITUENTS_MARK = "constit.*"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +23,25 @@ class Column:
     width: int | None
 
 
+#: The header of the small side's reference funds: S&P SmallCap 600 sector funds, another
+#: index family than the Russell 2000 the small leg is made of.
+SMALL_FUND_LABEL = "S600 fund"
+
 # Every width is fixed: the table never re-measures its columns, so a tick never shifts
 # them, and DataTable's cell cache (keyed without the width) never serves a stale header.
+# The order is the order in which columns give way as the terminal narrows (they scroll off
+# to the right): at 60 columns the legs, the spread, the weights, breadth and the tag stay;
+# the reference funds come before the movers, which show one to three a side as room allows.
 COLUMNS = (
-    # The changes and the spread come first: a 60-column terminal shows them without scrolling.
     Column("sector", "Sector", 12),
     Column("large", "Lg %", 6),
     Column("small", "Sm %", 6),
     Column("spread", "S-L pp", 6),
-    Column("large_etf", "Lg", 4),
-    Column("small_etf", "Sm", len(CONSTITUENTS_MARK)),
-    Column("tag", "Tag", 3),
+    Column("weight", "Wt L/S", 6),
     Column("breadth", "Brd%", 4),
+    Column("tag", "Tag", 3),
+    Column("large_etf", "Lg fund", 11),
+    Column("small_etf", SMALL_FUND_LABEL, 11),
     Column("leaders", "Leaders", None),
     Column("laggards", "Laggards", None),
 )
@@ -63,6 +67,7 @@ SORTS: tuple[tuple[str, str, bool], ...] = (
     ("large", "Large %", True),
     ("small", "Small %", True),
     ("breadth", "Breadth", True),
+    ("weight", "Weight", True),
     ("sector", "Sector", False),
 )
 
@@ -74,6 +79,7 @@ def sort_value(row: SectorRow, column: str) -> float | str | None:
         "large": row.large.change_pct,
         "small": row.small.change_pct,
         "breadth": row.breadth_pct,
+        "weight": row.large.weight_pct,
         "sector": row.sector,
     }
     return values[column]
@@ -82,13 +88,14 @@ def sort_value(row: SectorRow, column: str) -> float | str | None:
 class SectorsTable(SortedTable):
     """Rows keyed by sector name, columns by key; later ticks only update changed cells.
 
-    A SortedTable whose leaders and laggards columns show two or three movers, as the width
-    allows.
+    A SortedTable whose leaders and laggards columns show one to three movers, as the width
+    allows. Each leg is the index's own members in the sector, weighted as the index; its
+    weight in the index and its sector fund's change (for reference) stand beside it.
     """
 
-    # The movers' columns start at two movers; on_resize widens them when three fit.
+    # The movers' columns start at one mover; on_resize widens them when more fit.
     COLUMNS = tuple(
-        (column.key, column.label, column.width or movers_width(2), False) for column in COLUMNS
+        (column.key, column.label, column.width or movers_width(1), False) for column in COLUMNS
     )
     SORTS = SORTS
 
@@ -100,15 +107,17 @@ class SectorsTable(SortedTable):
         self._rows: tuple[SectorRow, ...] = ()
         # The cells of each row as last built: a row equal to the one shown is not rebuilt.
         self._built: dict[str, dict[str, Cell]] = {}
-        self._movers_shown = 2
+        self._movers_shown = 1
         self._remeasure = False
 
     def _wanted_movers(self) -> int:
-        # Three movers when they fit without scrolling, else two (120 columns fit two exactly).
-        return 3 if table_width(3, self.cell_padding) <= self.size.width else 2
+        # As many movers (up to three) as fit without scrolling; one when none fit (120
+        # columns fit one a side beside the reference funds, 140 two, 162 three).
+        fitting = [n for n in (3, 2) if table_width(n, self.cell_padding) <= self.size.width]
+        return fitting[0] if fitting else 1
 
     def on_resize(self) -> None:
-        """Show two or three movers depending on the width."""
+        """Show one to three movers depending on the width."""
         if self._wanted_movers() != self._movers_shown:
             self._set_movers(self._wanted_movers())
             if self._rows:
@@ -144,18 +153,28 @@ class SectorsTable(SortedTable):
             cell.append(figure.text, by_direction(figure.shown, *self._styles, None))
         return cell
 
+    def _fund(self, leg: SectorLeg) -> ValueText:
+        # The fund's symbol and its own change: a reference beside the members' leg.
+        if leg.etf_symbol is None:
+            return ValueText(missing(), None)
+        cell = ValueText(f"{leg.etf_symbol} ", leg.etf_symbol)
+        figure = signed_figure(leg.etf_change_pct, 2, fit=True)
+        cell.append(figure.text, by_direction(figure.shown, *self._styles, None))
+        return cell
+
     def _cells(self, row: SectorRow) -> dict[str, Cell]:
-        small_etf = row.small.symbol or (CONSTITUENTS_MARK if row.small.from_constituents else "")
         breadth = missing() if row.breadth_pct is None else f"{row.breadth_pct:.0f}%"
+        weights = f"{fmt_plain(row.large.weight_pct, 0)}/{fmt_plain(row.small.weight_pct, 0)}"
         return {
             "sector": ValueText(short_sector(row.sector), row.sector),
             "large": self.signed(row.large.change_pct),
             "small": self.signed(row.small.change_pct),
             "spread": self.signed(row.spread_pp),
-            "large_etf": ValueText(row.large.symbol or missing(), row.large.symbol),
-            "small_etf": ValueText(small_etf or missing(), small_etf),
-            "tag": ValueText("CYC" if row.tag == "cyclical" else "DEF", row.tag),
+            "weight": ValueText(weights, row.large.weight_pct, right=True),
             "breadth": ValueText(breadth, row.breadth_pct, right=True),
+            "tag": ValueText("CYC" if row.tag == "cyclical" else "DEF", row.tag),
+            "large_etf": self._fund(row.large),
+            "small_etf": self._fund(row.small),
             "leaders": self._movers(row.leaders),
             "laggards": self._movers(row.laggards),
         }
@@ -182,5 +201,7 @@ class SectorsTable(SortedTable):
             for row in rows
         }
         self.show(list(self._built.items()), remeasure=remeasure)
-        constituents = any(row.small.from_constituents for row in rows)
-        set_subtitle(self, "* small leg = constituents' mean" if constituents else "")
+        # A custom sector made of funds only has no members: its legs are its funds' changes.
+        from_funds = any(row.large.from_etf or row.small.from_etf for row in rows)
+        note = "legs: members weighted as the index"
+        set_subtitle(self, f"{note}, else the fund" if from_funds else note)

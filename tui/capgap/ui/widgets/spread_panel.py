@@ -7,18 +7,73 @@ from typing import ClassVar, Unpack
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from capgap.core.snapshot import IndexQuote, SpreadSnapshot
+from capgap.core.snapshot import IndexQuote, SpreadSnapshot, Valuation
 from capgap.market.windows import WINDOW_LABELS
-from capgap.ui.format import direction_style, fmt_plain, fmt_price, fmt_signed, signed_figure
+from capgap.ui.format import (
+    direction_style,
+    fmt_pe,
+    fmt_plain,
+    fmt_price,
+    fmt_signed,
+    signed_figure,
+)
 from capgap.ui.glyphs import glyphs
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.content_panel import ContentPanel
+from capgap.ui.widgets.fit_line import fit_variant
+from capgap.ui.widgets.quiet import set_subtitle
 
 _NAME_WIDTH = 13
 #: Ends the name of an index whose figure is older than its feed allows ("Russell STALE").
 STALE_MARK = " STALE"
 _CELL = 7
 _LABEL = 4
+#: The panel's width inside its border and padding in the wide layouts (its narrowest).
+PANEL_WIDTH = 46
+#: Says the headline P/E leaves out members with negative forward earnings.
+METHOD = "excl. neg"
+
+
+def _pair(large: float | None, small: float | None, suffix: str, sep: str = " / ") -> str:
+    """Return 'large / small' of two whole percentages: '6% / 41%' (dashes when unknown)."""
+    return f"{fmt_plain(large, 0, suffix)}{sep}{fmt_plain(small, 0, suffix)}"
+
+
+def valuation_variants(valuation: Valuation) -> list[Content]:
+    """Return the valuation line from its longest to its shortest form.
+
+    The headline (bottom-up forward P/E without negative earners, large / small, and how much
+    cheaper small caps are) always leads; the method, the P/E with negative earners, the
+    members' coverage of the figures and the unprofitable shares follow as the width allows.
+    """
+    discount = valuation.small_discount_pct
+    head = Content.assemble(
+        ("Fwd P/E ", "bold"),
+        f"{fmt_pe(valuation.large_forward_pe)} / {fmt_pe(valuation.small_forward_pe)}",
+        "  small ",
+        # Small caps cheaper by 19.5 % read as -19.5 %: a level, not a move, so no colour.
+        fmt_signed(None if discount is None else -discount, 1, "%"),
+    )
+    dot = f" {glyphs().dot} "
+    incl = (
+        f"incl. {fmt_pe(valuation.large_forward_pe_incl_negative)}"
+        f" / {fmt_pe(valuation.small_forward_pe_incl_negative)}"
+    )
+    cov = f"cov {_pair(valuation.large_coverage_pct, valuation.small_coverage_pct, '', '/')}%"
+    unprofitable = _pair(valuation.large_unprofitable_pct, valuation.small_unprofitable_pct, "%")
+    tails = (
+        dot.join((METHOD, incl, cov, f"unprofitable {unprofitable}")),
+        dot.join((METHOD, incl, cov)),
+        dot.join((METHOD, cov)),
+        METHOD,
+    )
+    muted = "$foreground-muted"
+    return [*(Content.assemble(head, "  ", (tail, muted)) for tail in tails), head]
+
+
+def valuation_line(valuation: Valuation, width: int) -> Content:
+    """Return the longest form of the valuation line that fits ``width`` cells."""
+    return fit_variant(valuation_variants(valuation), width)
 
 
 def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
@@ -48,8 +103,8 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
     )
 
 
-def spread_content(spread: SpreadSnapshot) -> Content:
-    """Render the panel's six lines from a SpreadSnapshot."""
+def spread_content(spread: SpreadSnapshot, width: int = PANEL_WIDTH) -> Content:
+    """Render the panel's six lines from a SpreadSnapshot, the last fitted to ``width``."""
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
     gap_cell = _signed_cell(gap, 7)
@@ -75,20 +130,23 @@ def spread_content(spread: SpreadSnapshot) -> Content:
         f"  {glyphs().rho}60 ",
         fmt_plain(spread.corr_60d, 2),
     )
-    valuation = spread.valuation
-    source = f"  ({valuation.source})" if valuation.source else ""
-    pe = Content.assemble(
-        ("Fwd P/E ", "bold"),
-        f"{fmt_plain(valuation.large_forward_pe, 1)} / {fmt_plain(valuation.small_forward_pe, 1)}",
-        "  disc ",
-        fmt_plain(valuation.small_discount_pct, 1, "%"),
-        (source, "$foreground-muted"),
-    )
+    pe = valuation_line(spread.valuation, width)
     return Content("\n").join([large_line, small_line, header, values, ratio, pe])
+
+
+def valuation_source(valuation: Valuation) -> str:
+    """Return the border's note of where the P/E figures come from ("" when unknown)."""
+    return f"P/E: {valuation.source}" if valuation.source else ""
 
 
 class SpreadPanel(ContentPanel, can_focus=True):
     """Renders SpreadSnapshot; Enter on the dashboard's panel opens the spread screen."""
+
+    # The valuation line is fitted to the width on resize; until then a line made for
+    # a wider panel must not wrap, or the panel would keep the taller height after the refit.
+    DEFAULT_CSS = """
+    SpreadPanel { text-wrap: nowrap; text-overflow: clip; }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "app.open_spread", "Spread", id="open"),
@@ -99,7 +157,21 @@ class SpreadPanel(ContentPanel, can_focus=True):
         **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(title="Large vs small caps", **options)
+        self._spread: SpreadSnapshot | None = None
 
     def apply(self, spread: SpreadSnapshot) -> None:
-        """Show a new SpreadSnapshot."""
-        self.show(spread_content(spread))
+        """Show a new SpreadSnapshot (the valuation line as long as the width allows)."""
+        self._spread = spread
+        self._render_spread()
+
+    def on_resize(self) -> None:
+        """Re-fit the valuation line: at another width another form of it fits."""
+        self._render_spread()
+
+    def _render_spread(self) -> None:
+        if self._spread is None:
+            return
+        # Before the first layout the width is unknown: the narrowest panel's form fits.
+        width = self.content_size.width or PANEL_WIDTH
+        self.show(spread_content(self._spread, width))
+        set_subtitle(self, valuation_source(self._spread.valuation))
