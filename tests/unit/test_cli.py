@@ -47,9 +47,16 @@ def test_snapshot_at_the_close_matches_the_published_closes(capsys):
     assert 1.1 <= snap["spread"]["beta_60d"] <= 1.3
     assert 0.8 <= snap["spread"]["corr_60d"] <= 0.9
     valuation = snap["spread"]["valuation"]
-    assert valuation["large_forward_pe"] == 23.0 and valuation["small_forward_pe"] == 18.5
-    assert valuation["small_discount_pct"] == pytest.approx((1 - 18.5 / 23.0) * 100, abs=0.01)
-    assert valuation["source"] == "sample"
+    # Bottom-up from the sample's members, calibrated to the published aggregates: the S&P 500
+    # near 23x forward earnings, small caps about 20 % cheaper on the same method.
+    large_pe, small_pe = valuation["large_forward_pe"], valuation["small_forward_pe"]
+    assert 22.0 <= large_pe <= 24.0 and 17.0 <= small_pe <= 20.0
+    assert valuation["small_discount_pct"] == pytest.approx(
+        (1 - small_pe / large_pe) * 100, abs=0.05
+    )
+    assert 18.0 <= valuation["small_discount_pct"] <= 22.0
+    assert valuation["small_unprofitable_pct"] > 30 > 10 > valuation["large_unprofitable_pct"]
+    assert valuation["source"] == "demo"
     assert {row["sector"] for row in snap["sectors"]} == GICS_SECTORS
     for row in snap["sectors"]:
         assert row["spread_pp"] == pytest.approx(
