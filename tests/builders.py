@@ -87,6 +87,19 @@ def store_with_quotes(quotes: pl.DataFrame) -> MarketStore:
     return store
 
 
+def sample_daily() -> pl.DataFrame:
+    """Return the sample session's daily bars of every symbol: the core's and the members'."""
+    from capgap.core.resources import sample_data_dir
+
+    folder = sample_data_dir()
+    return pl.concat(
+        [
+            pl.read_parquet(folder / "daily.parquet"),
+            pl.read_parquet(folder / "members_daily.parquet"),
+        ]
+    )
+
+
 def daily_frame(rows: Iterable[tuple[str, date, float]], *, volume: float = 0.0) -> pl.DataFrame:
     """Return a DAILY frame of (symbol, date, close) rows: flat bars, open = high = low = close."""
     return pl.DataFrame(

@@ -57,7 +57,8 @@ async def test_demo_app_starts_and_shows_the_engine_figures() -> None:
             assert f"{signed(quote.change_pct)}%" in spread
         assert snap.spread.ratio is not None
         assert f"RUT/SPX {snap.spread.ratio:.4f}" in spread
-        assert "(sample)" in spread  # the valuation's source label
+        assert "Fwd P/E" in spread and "excl. neg" in spread  # the method beside the figures
+        assert app.dashboard.query_one(SpreadPanel).border_subtitle == "P/E: demo"
 
         assert app.dashboard.query_one("#demo-badge").display
         assert text(app, "#market-state") == "OPEN"
@@ -90,6 +91,7 @@ async def test_sorting_the_demo_sectors_follows_their_values() -> None:
             (lambda r: r.large.change_pct, True),
             (lambda r: r.small.change_pct, True),
             (lambda r: r.breadth_pct, True),
+            (lambda r: r.large.weight_pct, True),  # the sector's weight in the S&P 500
             (lambda r: r.sector, False),
         ]
         for getter, descending in getters:

@@ -586,10 +586,9 @@ async def test_detail_opened_without_figures_catches_up_with_the_latest_snapshot
 
 def _spring_fed(now: datetime) -> FedSnapshot:
     """March and April 2026 priced from futures whose anchors disagree by 2 bp (real analytics)."""
-    import polars as pl
+    from builders import quotes_table
     from capgap.analytics.fed import FedInputs, fed_snapshot
     from capgap.analytics.store import MarketStore
-    from capgap.core.schemas import QUOTES
     from capgap.market.fomc import default_schedule
     from capgap.market.zq import default_naming
 
@@ -601,15 +600,9 @@ def _spring_fed(now: datetime) -> FedSnapshot:
     }
     store = MarketStore()
     store.apply_quotes(
-        pl.DataFrame(
-            {
-                "symbol": list(prices),
-                "time": [now - timedelta(minutes=1)] * len(prices),
-                "last": list(prices.values()),
-                "prev_close": list(prices.values()),
-                "volume": [0.0] * len(prices),
-            },
-            schema=QUOTES,
+        quotes_table(
+            (symbol, now - timedelta(minutes=1), price, price, 0.0)
+            for symbol, price in prices.items()
         )
     )
     inputs = FedInputs((3.5, 3.75), "New York Fed", 3.63, "Yahoo ZQ", {})

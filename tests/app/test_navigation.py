@@ -127,8 +127,9 @@ async def test_the_symbol_charts_do_not_jump_when_the_details_land() -> None:
         assert head.size.height == 2
         assert chart.region.y == first_top
         lines = [strip.text for strip in head.render_lines(head.region.reset_offset)]
-        assert lines[0].strip().startswith("CAT  Caterpillar Inc.")
-        assert lines[1].strip().startswith("Last 583.07")
+        assert lines[0].strip().startswith("CAT  CATERPILLAR INC")
+        assert screen.detail is not None and screen.detail.last is not None
+        assert lines[1].strip().startswith(f"Last {screen.detail.last:.2f}")
 
 
 @pytest.mark.asyncio

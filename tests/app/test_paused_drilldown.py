@@ -7,8 +7,8 @@ from datetime import date
 import polars as pl
 import pytest
 from app_support import SESSION_11AM, wait_for
+from builders import sample_daily
 from capgap.core.clock import ManualClock
-from capgap.core.resources import sample_data_dir
 from capgap.engine.sources import demo_engine
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.sector import SectorScreen
@@ -47,7 +47,7 @@ async def test_a_drilldown_opened_while_paused_loads_its_history() -> None:
         assert latest is not None and latest.as_of == before.as_of
         assert latest.spread == before.spread and engine.paused
         # The history the screen needs was loaded all the same.
-        daily = pl.read_parquet(sample_data_dir() / "daily.parquet")
+        daily = sample_daily()
         closes = daily.filter(pl.col("symbol") == symbol)
         assert detail.daily and detail.daily[0].day >= date(2024, 12, 5)
         assert all(value is not None for _, value in detail.changes.items()), detail.changes

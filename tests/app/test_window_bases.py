@@ -14,10 +14,10 @@ from typing import Any
 import polars as pl
 import pytest
 from app_support import SESSION_11AM, wait_for
+from builders import quotes_table, sample_daily
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.resources import sample_data_dir
-from capgap.core.schemas import BARS, DAILY, QUOTES, empty
+from capgap.core.schemas import BARS, DAILY, empty
 from capgap.engine.loop import Engine
 from capgap.engine.sources import demo_engine
 from capgap.feeds.base import ReferenceData
@@ -30,7 +30,7 @@ from capgap.ui.widgets.line_chart import LineChart
 from capgap.ui.widgets.ratio_chart import RatioChart
 from textual.widgets import Static
 
-DAILY_BARS = pl.read_parquet(sample_data_dir() / "daily.parquet")
+DAILY_BARS = sample_daily()
 #: The keys of the chart windows (capgap/ui/windows.py).
 WINDOW_KEYS = {"1m": "1", "3m": "3", "6m": "6", "ytd": "y", "1y": "Y"}
 
@@ -140,10 +140,8 @@ class SampleDayFeed:
             .agg(pl.col("date").last(), pl.col("close").tail(2))
             .filter(pl.col("date") == self.day)
         )
-        return pl.DataFrame(
-            [(s, self.moment, pair[-1], pair[0], 0.0) for s, _, pair in rows.iter_rows()],
-            schema=QUOTES,
-            orient="row",
+        return quotes_table(
+            (s, self.moment, pair[-1], pair[0], 0.0) for s, _, pair in rows.iter_rows()
         )
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:

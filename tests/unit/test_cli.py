@@ -64,9 +64,10 @@ def test_snapshot_at_the_close_matches_the_published_closes(capsys):
         )
         assert 0 <= row["breadth_pct"] <= 100
         assert len(row["leaders"]) == 3 and len(row["laggards"]) == 3
-        constituents_only = row["sector"] in {"Communication Services", "Real Estate"}
-        assert row["small"]["from_constituents"] is constituents_only
-        assert (row["small"]["symbol"] is None) is constituents_only
+        # The small side's S&P 600 funds stay as a reference where one exists.
+        no_fund = row["sector"] in {"Communication Services", "Real Estate"}
+        assert (row["small"]["etf_symbol"] is None) is no_fund
+        assert row["large"]["members"] > 0 and row["small"]["members"] > 0
     style = snap["style"]
     assert set(style) == {"large_value_minus_growth_pp", "small_value_minus_growth_pp"}
     fed = snap["fed"]
