@@ -619,6 +619,123 @@ def test_members_history_is_history_details_of_the_daily_bars(
     assert row["low_52w"] == year["low"].min()
 
 
+# ---------------------------------------------------------------- the members add up to their index
+
+#: Largest difference, in percentage points, between an index's change and the change of its
+#: members weighted as its fund holds them (shares held x price, the previous close the base).
+MEMBERS_MATCH_PP = 0.02
+INDEX_OF = {"large": "^GSPC", "small": "^RUT"}
+BUCKETS = ("large", "small")
+
+
+def _held_value(
+    frame: pl.DataFrame, with_data: pl.DataFrame, bucket: str, key: str
+) -> pl.DataFrame:
+    """Return sum(q x close) of the bucket's members per ``key`` (q = shares the fund holds)."""
+    shares = with_data.filter(pl.col("bucket") == bucket).select("symbol", "shares")
+    return (
+        frame.join(shares, on="symbol", how="inner")
+        .group_by(key)
+        .agg((pl.col("shares") * pl.col("close")).sum().alias("value"), pl.len().alias("count"))
+        .sort(key)
+    )
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_members_weighted_daily_change_is_their_index_change(
+    bucket: str, with_data: pl.DataFrame, members_daily: pl.DataFrame, daily: pl.DataFrame
+) -> None:
+    value = _held_value(members_daily, with_data, bucket, "date")
+    assert value["count"].unique().to_list() == [with_data["bucket"].eq(bucket).sum()]
+    index = daily.filter(pl.col("symbol") == INDEX_OF[bucket]).sort("date")
+    assert value["date"].to_list() == index["date"].to_list()
+    held, level = value["value"].to_numpy(), index["close"].to_numpy()
+    # Every daily close, the previous close as the base: sum(q (p - prev)) / sum(q prev).
+    gap = 100.0 * (simple_returns(held) - simple_returns(level))
+    assert np.abs(gap).max() <= MEMBERS_MATCH_PP
+    # Over the year (a fund's buy-and-hold return: the daily changes compound).
+    year = 100.0 * ((held[-1] / held[0]) - (level[-1] / level[0]))
+    assert abs(year) <= MEMBERS_MATCH_PP
+
+
+@pytest.mark.parametrize("bucket", BUCKETS)
+def test_members_weighted_change_is_their_index_change_at_every_five_minute_mark(
+    bucket: str,
+    with_data: pl.DataFrame,
+    members_daily: pl.DataFrame,
+    members_intraday: pl.DataFrame,
+    daily: pl.DataFrame,
+    intraday: pl.DataFrame,
+) -> None:
+    symbol = INDEX_OF[bucket]
+    base = _held_value(
+        members_daily.filter(pl.col("date") == LAST_DAILY), with_data, bucket, "date"
+    )
+    index_base = close_on(daily, symbol, LAST_DAILY)
+    # A member's price at a mark is the close of its 5-minute bar ending there; the index's is
+    # the close of its minute bar ending there.
+    marks = _held_value(
+        members_intraday.with_columns(mark=pl.col("time") + timedelta(minutes=5)),
+        with_data,
+        bucket,
+        "mark",
+    )
+    index = intraday.filter(pl.col("symbol") == symbol).select(
+        mark=pl.col("time") + timedelta(minutes=1), level=pl.col("close")
+    )
+    joined = marks.join(index, on="mark", how="inner")
+    assert joined.height == 78
+    assert joined["mark"].dt.convert_time_zone("America/New_York").dt.time().to_list()[::39] == [
+        time(9, 35),
+        time(12, 50),
+    ]
+    members_change = 100.0 * (joined["value"].to_numpy() / base["value"].item() - 1.0)
+    index_change = 100.0 * (joined["level"].to_numpy() / index_base - 1.0)
+    assert np.abs(members_change - index_change).max() <= MEMBERS_MATCH_PP
+    # The open (the first quote of the day, before a bar completes) agrees too.
+    first_bars = members_intraday.filter(pl.col("time") == pl.col("time").min())
+    opens = _held_value(first_bars.with_columns(close=pl.col("open")), with_data, bucket, "time")
+    index_open = intraday.filter(pl.col("symbol") == symbol).sort("time")["open"][0]
+    opening = 100.0 * (opens["value"].item() / base["value"].item() - index_open / index_base)
+    assert abs(opening) <= MEMBERS_MATCH_PP
+
+
+@pytest.mark.parametrize(("hour", "minute"), [(10, 0), (12, 0), (16, 0)])
+async def test_demo_index_legs_reproduce_the_index_moves_at_five_minute_marks(
+    hour: int, minute: int
+) -> None:
+    from capgap.core.clock import ManualClock
+    from capgap.engine.sources import demo_engine
+
+    at = datetime.combine(SESSION_DAY, time(hour, minute), tzinfo=NEW_YORK)
+    snapshot = await demo_engine(ManualClock(at)).refresh()
+    for bucket in BUCKETS:
+        members = getattr(snapshot.indices, bucket).change_pct
+        index = getattr(snapshot.spread, bucket).change_pct
+        assert members is not None and index is not None
+        assert abs(members - index) <= MEMBERS_MATCH_PP, (bucket, members, index)
+
+
+async def test_demo_index_legs_between_marks_stand_at_the_last_mark(
+    daily: pl.DataFrame, intraday: pl.DataFrame
+) -> None:
+    from capgap.core.clock import ManualClock
+    from capgap.engine.sources import demo_engine
+
+    # At 15:59 the index quote is its 15:58 bar's close; the members' is their 15:50-15:55
+    # bar's close: their weighted change is the index's change at 15:55.
+    at = datetime.combine(SESSION_DAY, time(15, 59), tzinfo=NEW_YORK)
+    snapshot = await demo_engine(ManualClock(at)).refresh()
+    mark = datetime.combine(SESSION_DAY, time(15, 54), tzinfo=NEW_YORK).astimezone(UTC)
+    for bucket in BUCKETS:
+        symbol = INDEX_OF[bucket]
+        level = intraday.filter((pl.col("symbol") == symbol) & (pl.col("time") == mark))["close"]
+        at_mark = 100.0 * (level.item() / close_on(daily, symbol, LAST_DAILY) - 1.0)
+        members = getattr(snapshot.indices, bucket).change_pct
+        assert members is not None
+        assert abs(members - at_mark) <= MEMBERS_MATCH_PP, (bucket, members, at_mark)
+
+
 # ---------------------------------------------------------------- the session day
 
 

@@ -121,6 +121,7 @@ class Targets:
     negative_forward_pct_min: float
     cheap_sectors: tuple[str, ...]
     dear_sectors: tuple[str, ...]
+    members_index_pp: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +222,7 @@ def _targets(raw: dict[str, Any]) -> Targets:
         negative_forward_pct_min=float(raw["negative_forward_pct_min"]),
         cheap_sectors=tuple(str(x) for x in raw["cheap_sectors"]),
         dear_sectors=tuple(str(x) for x in raw["dear_sectors"]),
+        members_index_pp=float(raw["members_index_pp"]),
     )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
 from capgap.market.universe import Universe
+from capgap.sample.align import IndexMembers
 from capgap.sample.calibration import Calibration
 from capgap.sample.fundamentals import LegFundamentals, leg_fundamentals
-from capgap.sample.model import FloatArray
+from capgap.sample.intraday import MEMBER_MINUTES
+from capgap.sample.model import FloatArray, floats
 from capgap.sample.plan import Plan
 
 Closes = dict[str, FloatArray]
@@ -189,4 +193,96 @@ def fundamentals_failures(cal: Calibration, frame: pl.DataFrame) -> list[str]:
                 dear_pe, cheap_pe = sectors.get((bucket, dear)), sectors.get((bucket, cheap))
                 if dear_pe is None or cheap_pe is None or cheap_pe >= dear_pe:
                     failures.append(f"{bucket} {cheap} P/E {cheap_pe} not below {dear} {dear_pe}")
+    return failures
+
+
+@dataclass(frozen=True, slots=True)
+class MemberIndexGaps:
+    """How far an index's members, weighted as its fund holds them, are from the index (pp).
+
+    The members' change is sum(q * (p - prev)) / sum(q * prev) (q = shares the fund holds).
+    ``daily_max``: the largest difference of the daily changes; ``year``: the difference over
+    the whole file; ``marks_max``: the largest at the open and at every 5-minute mark of the
+    session day. ``between_*``: the minutes between the marks as the replay serves them (a
+    member's last 5-minute bar until the next while the index moves every minute).
+    """
+
+    index: str
+    daily_max: float
+    year: float
+    marks_max: float
+    between_max: float
+    between_median: float
+
+
+def held_values(
+    frame: pl.DataFrame, shares: pl.DataFrame, key: str, price: str = "close"
+) -> FloatArray:
+    """Return sum(q * price) over the members in ``shares`` (symbol, shares), per ``key``."""
+    return floats(
+        frame.join(shares, on="symbol", how="inner")
+        .group_by(key)
+        .agg((pl.col("shares") * pl.col(price)).sum().alias("value"))
+        .sort(key)
+        .get_column("value")
+        .to_numpy()
+    )
+
+
+def _series(frame: pl.DataFrame, symbol: str, key: str, price: str = "close") -> FloatArray:
+    return floats(frame.filter(pl.col("symbol") == symbol).sort(key).get_column(price).to_numpy())
+
+
+def member_index_gaps(
+    groups: tuple[IndexMembers, ...],
+    daily: pl.DataFrame,
+    members_daily: pl.DataFrame,
+    intraday: pl.DataFrame,
+    members_intraday: pl.DataFrame,
+) -> list[MemberIndexGaps]:
+    """Measure each index's members against the index on the written frames (see the class)."""
+    result: list[MemberIndexGaps] = []
+    for group in groups:
+        shares = pl.DataFrame({"symbol": list(group.symbols), "shares": group.shares})
+        held = held_values(members_daily, shares, "date")
+        level = _series(daily, group.index, "date")
+        daily_gap = 100.0 * (held[1:] / held[:-1] - level[1:] / level[:-1])
+        year = 100.0 * (held[-1] / held[0] - level[-1] / level[0])
+        # The session day, minute t = 0..390 after the open as the replay serves it: the index
+        # at its last minute bar's close (its open at t = 0), the members at their last
+        # 5-minute bar's close (their opens before the first completes).
+        first_bars = members_intraday.filter(pl.col("time") == pl.col("time").min())
+        opening = held_values(first_bars, shares, "time", price="open")
+        members_at = np.concatenate((opening, held_values(members_intraday, shares, "time")))
+        minutes = _series(intraday, group.index, "time")
+        index_at = np.concatenate((_series(intraday, group.index, "time", "open")[:1], minutes))
+        instants = np.arange(index_at.shape[0])
+        gap = 100.0 * (members_at[instants // MEMBER_MINUTES] / held[-1] - index_at / level[-1])
+        mark = instants % MEMBER_MINUTES == 0
+        between = np.abs(gap[~mark])
+        result.append(
+            MemberIndexGaps(
+                index=group.index,
+                daily_max=float(np.abs(daily_gap).max()),
+                year=float(year),
+                marks_max=float(np.abs(gap[mark]).max()),
+                between_max=float(between.max()),
+                between_median=float(np.median(between)),
+            )
+        )
+    return result
+
+
+def member_index_failures(cal: Calibration, gaps: list[MemberIndexGaps]) -> list[str]:
+    """List the indices whose members miss the index by more than the target allows."""
+    limit = cal.targets.members_index_pp
+    failures: list[str] = []
+    for gap in gaps:
+        for label, value in (
+            ("daily", gap.daily_max),
+            ("over the year", abs(gap.year)),
+            ("at the 5-minute marks", gap.marks_max),
+        ):
+            if value > limit:
+                failures.append(f"{gap.index} members off by {value:.4f} pp {label}")
     return failures

@@ -13,11 +13,14 @@ from capgap.feeds.details import history_details
 from capgap.market.calendar import sessions_between, trading_day
 from capgap.market.universe import Universe, load_universe
 from capgap.market.zq import load_naming
+from capgap.sample.align import IndexMembers, align_daily, align_day, index_members
 from capgap.sample.calibration import Calibration, load_calibration
 from capgap.sample.checks import (
     daily_failures,
     fundamentals_failures,
     index_failures,
+    member_index_failures,
+    member_index_gaps,
     member_prices,
 )
 from capgap.sample.daily import (
@@ -93,6 +96,7 @@ def _search(
         plan_seq, index_seq, daily_seq, *_ = _streams(seed)
         shocks = draw_index_shocks(cal, len(dates), np.random.default_rng(index_seq))
         plan: Plan | None = None
+        groups: tuple[IndexMembers, ...] = ()
         for rotation in record_rotations(cal, dates, shocks):
             indices = index_paths(cal, dates, shocks, rotation)
             closes = {
@@ -102,8 +106,10 @@ def _search(
                 continue
             if plan is None:
                 plan = build_plan(cal, universe, np.random.default_rng(plan_seq))
+                groups = index_members(plan, universe.constituents)
             # A fresh generator per attempt: the result depends only on (seed, rotation).
-            paths = simulate_daily(plan, cal, indices, np.random.default_rng(daily_seq))
+            simulated = simulate_daily(plan, cal, indices, np.random.default_rng(daily_seq))
+            paths = align_daily(simulated, groups)
             if not daily_failures(cal, universe, plan, rounded_closes(paths, plan)):
                 yield _Accepted(seed=seed, rotation=rotation, plan=plan, paths=paths)
                 # The next candidate is the next seed (its rotations are as good as any).
@@ -139,7 +145,11 @@ def _complete(
     session_open: datetime,
     seed_start: int,
 ) -> SampleSession | None:
-    """Build the session of an accepted seed; None when its fundamentals miss a target."""
+    """Build the session of an accepted seed; None when it misses a target.
+
+    The targets checked here: the fundamentals, and the members adding up to their index on
+    the session day as written (the daily paths were aligned during the search).
+    """
     *_, ohlc_seq, intraday_seq, futures_seq, fundamentals_seq = _streams(accepted.seed)
     plan = accepted.plan
     daily = daily_frame(plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
@@ -149,7 +159,8 @@ def _complete(
         name: float(np.std(returns[1:])) for name, returns in accepted.paths.returns.items()
     }
     intraday_rng = np.random.default_rng(intraday_seq)
-    days = simulate_day(plan, cal, prev_close, intraday_rng)
+    groups = index_members(plan, universe.constituents)
+    days = align_day(simulate_day(plan, cal, prev_close, intraday_rng), groups, prev_close)
     intraday = intraday_frame(plan, cal, session_open, prev_close, daily_vol, days, intraday_rng)
     members = list(plan.driver_of)
     is_member = pl.col("symbol").is_in(members)
@@ -169,11 +180,14 @@ def _complete(
     measured = member_prices(constituents, last_prices).join(fundamentals, on="symbol")
     if fundamentals_failures(cal, measured):
         return None
+    members_daily = daily.filter(is_member)
+    gaps = member_index_gaps(groups, daily, members_daily, intraday, members_intraday)
+    if member_index_failures(cal, gaps):
+        return None
     futures = simulate_futures(
         cal, load_naming(), dates, session_open, np.random.default_rng(futures_seq)
     )
     placeholders = constituents.filter(~is_member).get_column("symbol").to_list()
-    members_daily = daily.filter(is_member)
     return SampleSession(
         seed=accepted.seed,
         seed_start=seed_start,

@@ -28,7 +28,8 @@ MAX_GAP = 0.025
 #: Minute tracking noise of a tracker ETF, as a share of its daily tracking noise.
 TRACKING_SHARE = 0.2
 #: The members' bars in the files: five minutes each (see member_bars).
-MEMBER_BAR = "5m"
+MEMBER_MINUTES = 5
+MEMBER_BAR = f"{MEMBER_MINUTES}m"
 #: The session day is an ordinary day: a series' own move is capped at this many sigmas
 #: (the minute steps keep their fat tails).
 MAX_DAY_SIGMAS = 2.0

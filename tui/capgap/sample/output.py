@@ -16,6 +16,7 @@ from capgap.feeds.recording.replay import (
     MEMBERS_INTRADAY_FILE,
 )
 from capgap.market.universe import Universe
+from capgap.sample.align import index_members
 from capgap.sample.calibration import Calibration
 from capgap.sample.checks import (
     constituent_betas,
@@ -23,11 +24,13 @@ from capgap.sample.checks import (
     excess_kurtosis,
     fundamentals_by_leg,
     index_stats,
+    member_index_gaps,
     member_prices,
     rotation_gaps,
     sector_forward_pe,
 )
 from capgap.sample.generator import GENERATOR_VERSION, SampleSession
+from capgap.sample.intraday import MEMBER_MINUTES
 
 DAILY_FILE = "daily.parquet"
 INTRADAY_FILE = "intraday.parquet"
@@ -169,6 +172,52 @@ keeps every month on one grid.
   steps, with a few moves out and back.
 {expired_note}- Volumes are in contracts, around approximate typical daily volumes. The futures draw
   from a random stream of their own, so they never change another symbol's data.
+"""
+
+
+def _members_section(session: SampleSession, cal: Calibration, universe: Universe) -> str:
+    """Return the README's section on the members adding up to their index, measured."""
+    gaps = member_index_gaps(
+        index_members(session.plan, universe.constituents),
+        session.daily,
+        session.members_daily,
+        session.intraday,
+        session.members_intraday,
+    )
+    rows = "\n".join(
+        f"| {gap.index} | {gap.daily_max:.4f} | {gap.year:+.4f} | {gap.marks_max:.4f} "
+        f"| {gap.between_median:.3f} | {gap.between_max:.3f} |"
+        for gap in gaps
+    )
+    step = MEMBER_MINUTES
+    return f"""## The members add up to their index
+
+Live, an index leg weighted as its fund holds it reproduces the fund's move (IVV tracks the
+S&P 500 within a few basis points), and capgap's sectors table explains the headline with
+those legs. The sample's members do the same: with q = the shares the fund holds (the shipped
+holdings) and p = a member's price, the members' change sum(q x (p - prev)) / sum(q x prev),
+the previous close the base, is the index's change at every daily close, over the whole
+file, at the open and at every {step}-minute mark of {session.session_date}. The generator
+simulates the members' moves as described above and then adds to every member's log move of
+a period (a day; a minute of {session.session_date}) the same constant, the one that makes
+the weighted move the index's. Worked backward from {session.last_daily}, where every member
+stays at its holdings price. The shift keeps the members' differences from each other (their
+sector moves and own noise); it lowers their betas on the sector funds a little (the median
+above). What remains is the rounding of the written prices. Measured on the files, in
+percentage points (target: within {cal.targets.members_index_pp:g} pp, `members_index_pp`; marks:
+the open and every {step}-minute mark):
+
+| index | daily, max | whole file | marks, max | between marks, median | between, max |
+|---|---|---|---|---|---|
+{rows}
+
+Between the marks the replay serves a member's last {step}-minute bar (its close) until the
+next bar completes, while the index moves every minute: from the minute after a mark to the
+minute before the next, the index legs (the dashboard's members figures, the sectors' sum)
+show the members as they stood at the last mark and differ from the index's own quote by
+the index's move since then (the last two columns). At each mark, and from the close on,
+they agree again.
+
 """
 
 
@@ -402,7 +451,7 @@ Excess kurtosis of daily log returns: {large} {kurt[large]:.2f}, {small} {kurt[s
 - ETF levels, ^VIX and ^TNX are approximate late-2025 levels, there only to make the
   numbers look plausible.
 
-{_fundamentals_section(session, cal, universe)}
+{_members_section(session, cal, universe)}{_fundamentals_section(session, cal, universe)}
 {_futures_section(session, cal)}"""
 
 
