@@ -132,14 +132,14 @@ async def test_after_each_data_shape_fault_the_next_real_rate_reaches_snapshot_a
         await engine.aclose()
 
 
-def _serve_quotes_with_valuation(server: LocalServer, clock: ManualClock) -> None:
-    """The indices, SPY and IWM with their forward P/E (the valuation), and daily history."""
+def _serve_index_quotes_and_history(server: LocalServer, clock: ManualClock) -> None:
+    """The indices, SPY and IWM, and daily history (the valuation is the members', not here)."""
     stamp = int(clock.now().timestamp()) - 30
     serve_index_quotes(
         server,
         stamp,
-        item("SPY", 680.0, time=stamp, forwardPE=22.5, quote_type="ETF"),
-        item("IWM", 250.0, time=stamp, forwardPE=17.0, quote_type="ETF"),
+        item("SPY", 680.0, time=stamp, quote_type="ETF"),
+        item("IWM", 250.0, time=stamp, quote_type="ETF"),
     )
     serve_history(server, clock.now())
 
@@ -152,8 +152,6 @@ def _recorded_reference(record: Path) -> dict:
 GOOD_REFERENCE = {
     "target_range": [3.75, 4.0],
     "effr": 3.89,
-    "large_forward_pe": 22.5,
-    "small_forward_pe": 17.0,
     "label": "New York Fed",
 }
 
@@ -162,7 +160,7 @@ async def test_a_new_york_fed_failure_at_its_refresh_keeps_every_figure_and_back
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     clock = ManualClock(SystemClock().now())
-    _serve_quotes_with_valuation(local_server, clock)
+    _serve_index_quotes_and_history(local_server, clock)
     # A good reference, then four failed refreshes, then a new rate.
     local_server.add(
         EFFR_PATH,
@@ -176,10 +174,6 @@ async def test_a_new_york_fed_failure_at_its_refresh_keeps_every_figure_and_back
     try:
         first = await engine.refresh()
         assert first.fed.effr == 3.89 and first.fed.target_range == (3.75, 4.0)
-        assert (
-            first.spread.valuation.large_forward_pe,
-            first.spread.valuation.small_forward_pe,
-        ) == (22.5, 17.0)
         assert engine.recorder is not None and engine.recorder.flush() is None
         assert _recorded_reference(record) == GOOD_REFERENCE
 
@@ -196,8 +190,6 @@ async def test_a_new_york_fed_failure_at_its_refresh_keeps_every_figure_and_back
             assert nyfed.next_retry == clock.now() + timedelta(minutes=wait), failures
             assert failed.fed.effr == 3.89 and failed.fed.target_range == (3.75, 4.0)
             assert failed.fed.target_source == "New York Fed"
-            assert failed.spread.valuation.large_forward_pe == 22.5
-            assert failed.spread.valuation.small_forward_pe == 17.0
             assert engine.recorder.flush() is None
             assert _recorded_reference(record) == GOOD_REFERENCE, failures
             # Not asked again before its time...
@@ -221,7 +213,7 @@ async def test_a_recorder_restarted_during_an_outage_keeps_the_recorded_referenc
 ) -> None:
     # session.toml holds the rates of an earlier run today; this run never reaches the Fed.
     clock = ManualClock(SystemClock().now())
-    _serve_quotes_with_valuation(local_server, clock)
+    _serve_index_quotes_and_history(local_server, clock)
     local_server.add(EFFR_PATH, Reply.json(_effr(3.89)), Reply.json({}, status=503))
     settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
     record = tmp_path / "rec"

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from builders import quotes_table
 from capgap.core.clock import ManualClock
 from capgap.core.resources import sample_data_dir
 from capgap.core.schemas import BARS, DAILY, QUOTES
@@ -24,15 +25,8 @@ def at(minute: int, second: int = 0) -> datetime:
 
 
 def quotes(rows: list[tuple[str, datetime, float, float]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "symbol": [r[0] for r in rows],
-            "time": [r[1] for r in rows],
-            "last": [r[2] for r in rows],
-            "prev_close": [10.0] * len(rows),
-            "volume": [r[3] for r in rows],
-        },
-        schema=QUOTES,
+    return quotes_table(
+        (symbol, moment, last, 10.0, volume) for symbol, moment, last, volume in rows
     )
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import capgap
 import polars as pl
 import pytest
+from builders import quotes_table
 from capgap.core.clock import ManualClock
-from capgap.core.schemas import DAILY, QUOTES
+from capgap.core.schemas import DAILY, QUOTES, empty
 from capgap.feeds.base import ReferenceData
 from capgap.feeds.recording.recorded import _quote_files, read_quote_files
 from capgap.feeds.recording.recorder import Recorder, session_toml
@@ -27,15 +28,8 @@ FILE_NAME = re.compile(r"quotes-\d{6}-\d{6}\.parquet")
 
 
 def quotes(rows: list[tuple[str, datetime, float]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "symbol": [r[0] for r in rows],
-            "time": [r[1] for r in rows],
-            "last": [r[2] for r in rows],
-            "prev_close": [100.0] * len(rows),
-            "volume": [1000.0 + i for i in range(len(rows))],
-        },
-        schema=QUOTES,
+    return quotes_table(
+        (symbol, moment, last, 100.0, 1000.0 + i) for i, (symbol, moment, last) in enumerate(rows)
     )
 
 
@@ -43,7 +37,7 @@ def read_all(folder: Path) -> pl.DataFrame:
     """Read every quote file independently of the replay code: plain polars."""
     files = sorted(folder.rglob("quotes-*.parquet"))
     if not files:
-        return pl.DataFrame(schema=QUOTES)
+        return empty(QUOTES)
     return pl.concat([pl.read_parquet(path) for path in files])
 
 
@@ -167,9 +161,7 @@ def test_daily_and_reference_are_written_next_to_the_quotes(tmp_path):
     rec.add_daily(daily)
     newer_bbb = daily.filter(pl.col("symbol") == "BBB").with_columns(pl.lit(50.5).alias("close"))
     rec.add_daily(newer_bbb)  # replaces BBB only, keeps AAA
-    rec.set_reference(
-        ReferenceData(target_range=(3.75, 4.0), effr=3.89, large_forward_pe=23.0), "nyfed"
-    )
+    rec.set_reference(ReferenceData(target_range=(3.75, 4.0), effr=3.89), "nyfed")
     rec.add_quotes(quotes([("AAA", OPEN, 10.0)]))
     assert rec.close() is None
     part = tmp_path / "date=2025-12-05"
@@ -178,9 +170,7 @@ def test_daily_and_reference_are_written_next_to_the_quotes(tmp_path):
     info = read_session_info(part)
     assert info.session_date == date(2025, 12, 5)
     assert info.synthetic is False
-    assert info.reference == ReferenceData(
-        target_range=(3.75, 4.0), effr=3.89, large_forward_pe=23.0, label="nyfed"
-    )
+    assert info.reference == ReferenceData(target_range=(3.75, 4.0), effr=3.89, label="nyfed")
     assert list(tmp_path.rglob("*.tmp")) == []
     assert list(tmp_path.rglob(".*")) == []
 
@@ -234,7 +224,7 @@ from pathlib import Path
 
 import polars as pl
 
-from capgap.core.schemas import QUOTES
+from capgap.core.schemas import conform_quotes
 from capgap.core.clock import SystemClock
 from capgap.feeds.recording.recorder import Recorder, write_atomic
 
@@ -255,15 +245,16 @@ def report(flushed, pending):
 row = 0
 while True:
     n = 7
-    frame = pl.DataFrame(
-        {
-            "symbol": [f"S{(row + k) % 3}" for k in range(n)],
-            "time": [base + timedelta(milliseconds=row + k) for k in range(n)],
-            "last": [float(row + k) for k in range(n)],
-            "prev_close": [1.0] * n,
-            "volume": [float(row + k) for k in range(n)],
-        },
-        schema=QUOTES,
+    frame = conform_quotes(
+        pl.DataFrame(
+            {
+                "symbol": [f"S{(row + k) % 3}" for k in range(n)],
+                "time": [base + timedelta(milliseconds=row + k) for k in range(n)],
+                "last": [float(row + k) for k in range(n)],
+                "prev_close": [1.0] * n,
+                "volume": [float(row + k) for k in range(n)],
+            }
+        )
     )
     rec.add_quotes(frame)
     row += n

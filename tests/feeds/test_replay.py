@@ -18,7 +18,7 @@ def _write_session(folder: Path) -> None:
     (folder / "session.toml").write_text(
         "session_date = 2025-12-05\nsynthetic = true\n"
         "[reference]\ntarget_range = [3.75, 4.0]\neffr = 3.89\n"
-        'large_forward_pe = 23.0\nsmall_forward_pe = 18.5\nlabel = "sample"\n'
+        'label = "sample"\n'
     )
     daily = pl.DataFrame(
         {

@@ -137,9 +137,7 @@ NAVIGATION: tuple[tuple[datetime, str], ...] = tuple(
 RSS_EVERY = timedelta(hours=1)
 #: Wall seconds waited before each of the two compared RSS figures (the allocator's decay).
 MEASURE_WAIT_S = 1.0
-REFERENCE = ReferenceData(
-    target_range=(3.75, 4.0), effr=3.89, large_forward_pe=23.0, small_forward_pe=18.5
-)
+REFERENCE = ReferenceData(target_range=(3.75, 4.0), effr=3.89)
 #: The recording is flushed every 15 simulated minutes (26 files a day). RecordedFeed lists its
 #: day's folder on every request, so the file count sets much of the replay's cost: a live
 #: recording flushed every 5 s holds thousands of files a day (see the soak's report).

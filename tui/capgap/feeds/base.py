@@ -74,8 +74,6 @@ class ReferenceData:
 
     target_range: tuple[float, float] | None = None
     effr: float | None = None
-    large_forward_pe: float | None = None
-    small_forward_pe: float | None = None
     label: str | None = None
     rates_error: str | None = None
 
@@ -93,12 +91,6 @@ def keep_known(new: ReferenceData, old: ReferenceData | None) -> ReferenceData:
     return ReferenceData(
         target_range=new.target_range if new.target_range is not None else old.target_range,
         effr=new.effr if new.effr is not None else old.effr,
-        large_forward_pe=(
-            new.large_forward_pe if new.large_forward_pe is not None else old.large_forward_pe
-        ),
-        small_forward_pe=(
-            new.small_forward_pe if new.small_forward_pe is not None else old.small_forward_pe
-        ),
         label=new.label if has_rates or old.label is None else old.label,
         rates_error=new.rates_error,
     )

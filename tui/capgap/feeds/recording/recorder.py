@@ -49,13 +49,8 @@ def session_toml(day: date, reference: ReferenceData | None, *, synthetic: bool 
         if reference.target_range is not None:
             low, high = reference.target_range
             lines.append(f"target_range = [{toml_value(float(low))}, {toml_value(float(high))}]")
-        for key, value in (
-            ("effr", reference.effr),
-            ("large_forward_pe", reference.large_forward_pe),
-            ("small_forward_pe", reference.small_forward_pe),
-        ):
-            if value is not None:
-                lines.append(f"{key} = {toml_value(float(value))}")
+        if reference.effr is not None:
+            lines.append(f"effr = {toml_value(float(reference.effr))}")
         if reference.label is not None:
             lines.append(f"label = {toml_value(reference.label)}")
     return "\n".join(lines) + "\n"
@@ -180,8 +175,6 @@ class Recorder:
             reference = ReferenceData(
                 target_range=reference.target_range,
                 effr=reference.effr,
-                large_forward_pe=reference.large_forward_pe,
-                small_forward_pe=reference.small_forward_pe,
                 label=label,
             )
         if reference != self._reference:

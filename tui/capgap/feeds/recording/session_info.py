@@ -40,8 +40,6 @@ def read_session_info(folder: Path) -> SessionInfo:
         reference=ReferenceData(
             target_range=(float(target[0]), float(target[1])) if target else None,
             effr=_optional_float(ref.get("effr")),
-            large_forward_pe=_optional_float(ref.get("large_forward_pe")),
-            small_forward_pe=_optional_float(ref.get("small_forward_pe")),
             label=str(ref["label"]) if "label" in ref else None,
         ),
     )
