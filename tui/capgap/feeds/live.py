@@ -110,15 +110,12 @@ class YahooLiveFeed:
             protected=vars_in_order(benchmarks),
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
-        self._benchmarks = benchmarks
-        self._forward_pe: dict[str, float] = {}
         #: Per-symbol problems of the last poll (unknown symbols, bad prices), for the UI.
         self.problems: dict[str, str] = {}
 
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the latest quotes (QUOTES); symbols Yahoo does not know are left out."""
         batch = await self._quotes.fetch(symbols)
-        self._forward_pe.update(batch.forward_pe)
         self.problems = dict(batch.problems)
         return batch.quotes
 
@@ -153,19 +150,14 @@ class YahooLiveFeed:
         return pl.concat(frames) if frames else empty(DAILY)
 
     async def reference(self) -> ReferenceData:
-        """Return the EFFR and target range and the forward P/E Yahoo sends for SPY and IWM.
+        """Return the EFFR and target range (the valuation is built from the members' quotes).
 
         A failing rates source does not fail the poll: ``rates_error`` says why, and the
         engine keeps the last rates it had.
         """
         target, effr, label = await self._rates.rates()
         return ReferenceData(
-            target_range=target,
-            effr=effr,
-            large_forward_pe=self._forward_pe.get(self._benchmarks.large_etf),
-            small_forward_pe=self._forward_pe.get(self._benchmarks.small_etf),
-            label=label,
-            rates_error=self._rates.problem,
+            target_range=target, effr=effr, label=label, rates_error=self._rates.problem
         )
 
     async def aclose(self) -> None:
