@@ -20,13 +20,16 @@ from capgap.feeds.providers.finnhub import Finnhub
 from capgap.feeds.providers.fred import Fred
 from capgap.feeds.providers.nyfed import NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
-from capgap.feeds.providers.yahoo_quote import YahooQuotes
+from capgap.feeds.providers.yahoo_quote import MAX_BATCH, YahooQuotes
+from capgap.feeds.rotation import HostBudget
 from capgap.market.universe import Benchmarks, vars_in_order
 from capgap.settings.model import FeedsSettings
 
 #: Yahoo's budget: a burst of 30 requests, then one a second (60 a minute) on average.
 YAHOO_BURST = 30
 YAHOO_REQUESTS_PER_S = 1.0
+#: What the members' rolling refresh paces itself by (see capgap.feeds.rotation).
+YAHOO_QUOTE_BUDGET = HostBudget(YAHOO_REQUESTS_PER_S * 60, MAX_BATCH)
 #: The New York Fed publishes once a day: a trickle is plenty.
 NYFED_REQUESTS_PER_S = 0.2
 #: The name of the rates feed in the status line and in `feeds[]`.
@@ -85,13 +88,16 @@ class RatesSource:
 class YahooLiveFeed:
     """Live market data through the Feed interface, from Yahoo (no key) and the New York Fed.
 
-    Per poll: ceil(N/50) batch quote requests, plus one chart per index for today's bars.
-    Daily history and the reference figures come on the engine's slower cadence.
+    Per poll: batch quote requests of 50 symbols, plus one chart per index for today's bars
+    once a minute. ``quote_budget`` tells the engine to quote the index members in a rolling
+    refresh within Yahoo's budget. Daily history and the reference figures come on the
+    engine's slower cadence.
     """
 
     name = "yahoo"
     demo = False
     rates_feed = RATES_FEED
+    quote_budget = YAHOO_QUOTE_BUDGET
 
     def __init__(self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks) -> None:
         # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
