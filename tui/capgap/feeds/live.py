@@ -122,7 +122,12 @@ class YahooLiveFeed:
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the latest quotes (QUOTES); symbols Yahoo does not know are left out."""
         batch = await self._quotes.fetch(symbols)
-        self.problems = dict(batch.problems)
+        problems = dict(batch.problems)
+        # A member Yahoo does not know is asked only on its turn, and then not at all: it
+        # stays listed, once, until its status lapses.
+        for symbol in sorted(self._quotes.unknown_symbols - problems.keys()):
+            problems[symbol] = f"{yahoo_module.PROVIDER} does not know {symbol}"
+        self.problems = problems
         return batch.quotes
 
     async def _charts(self, symbols: Sequence[str], daily: bool) -> list[pl.DataFrame]:
