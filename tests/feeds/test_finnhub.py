@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
-from capgap.core.schemas import QUOTES
+from capgap.core.schemas import QUOTE_DETAILS, QUOTES
 from capgap.feeds.base import FeedError, RateLimited
 from capgap.feeds.http import ClientSettings, make_client
 from capgap.feeds.providers.finnhub import (
@@ -442,7 +442,9 @@ def test_shared_quote_parses():
     raw = json.loads((SHARED / "finnhub_quote.UNVERIFIED-provenance.json").read_text("utf-8"))
     assert set(raw) == set(SPY)
     frame = parse_quote(raw, "AAPL", now=PARSED_AT)
-    assert frame.row(0) == ("AAPL", at(raw["t"]), raw["c"], raw["pc"], None)
+    # Finnhub sends no quote details: they are null.
+    details = (None,) * len(QUOTE_DETAILS)
+    assert frame.row(0) == ("AAPL", at(raw["t"]), raw["c"], raw["pc"], None, *details)
     assert frame.row(0)[1] == datetime(2026, 9, 21, 20, 0, tzinfo=UTC)
 
 

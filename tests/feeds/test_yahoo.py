@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, QUOTES
+from capgap.core.schemas import BARS, QUOTE_DETAILS, QUOTES
 from capgap.feeds.base import FeedError
 from capgap.feeds.http import RateLimited, make_client
 from capgap.feeds.providers.yahoo import (
@@ -595,7 +595,8 @@ def test_shared_weekend_chart_prefers_yesterdays_close():
 def test_shared_one_day_index_chart_volume_is_its_bar():
     body = _body(SHARED / "yahoo_chart_gspc_index_range1d_2024-02-29.json")
     data = parse_chart(body, "^GSPC", now=PARSED_AT)
-    assert data.quote.row(0, named=True) == {
+    # A chart carries no quote details: they are null.
+    assert data.quote.row(0, named=True) == dict.fromkeys(QUOTE_DETAILS) | {
         "symbol": "^GSPC",
         "time": datetime(2024, 2, 29, 18, 46, 29, tzinfo=UTC),
         "last": 5085.06,
