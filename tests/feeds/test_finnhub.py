@@ -125,6 +125,7 @@ async def test_quote_numbers_are_the_numbers_served(finnhub, local_server):
             "prev_close": 280.70,
             "volume": None,
         }
+        | dict.fromkeys(QUOTE_DETAILS)
     ]
     assert asked(local_server) == ["AAPL"]
     assert local_server.seen[0].headers["user-agent"].startswith("Mozilla/5.0")
@@ -397,14 +398,15 @@ def test_an_unknown_symbol_needs_both_zeros():
 
 def test_integer_prices_are_floats():
     frame = parse_quote(quote(100, 99, T_CLOSE), "X", now=PARSED_AT)
-    assert frame.row(0) == ("X", at(T_CLOSE), 100.0, 99.0, None)
+    assert frame.row(0)[:5] == ("X", at(T_CLOSE), 100.0, 99.0, None)
     assert frame.schema == QUOTES
 
 
 def _check(frame: pl.DataFrame) -> None:
     assert frame.schema == QUOTES
     assert frame.height == 1
-    symbol, time, last, prev_close, volume = frame.row(0)
+    symbol, time, last, prev_close, volume, *details = frame.row(0)
+    assert details == [None] * len(QUOTE_DETAILS)  # Finnhub sends none
     assert symbol == "X"
     assert math.isfinite(last) and last > 0
     assert math.isfinite(prev_close) and prev_close > 0

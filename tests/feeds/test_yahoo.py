@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, QUOTE_DETAILS, QUOTES
+from capgap.core.schemas import BARS, QUOTE_DETAILS, QUOTES, conform_quotes
 from capgap.feeds.base import FeedError
 from capgap.feeds.http import RateLimited, make_client
 from capgap.feeds.providers.yahoo import (
@@ -155,16 +155,18 @@ def test_chart_path_quotes_reserved_characters(symbol, path):
 async def test_quote_numbers_are_the_numbers_served(yahoo, local_server):
     local_server.add("/v8/finance/chart/ZQ%3DF", Reply.json(chart(**THREE_BARS)))
     frame = await yahoo.quote("ZQ=F")
-    expected = pl.DataFrame(
-        {
-            "symbol": ["ZQ=F"],
-            "time": [utc(T0 + 150)],
-            "last": [96.1375],
-            # previousClose (yesterday) wins over chartPreviousClose (before the range).
-            "prev_close": [96.13],
-            "volume": [41234.0],
-        },
-        schema=QUOTES,
+    # A chart carries no quote details: they are null.
+    expected = conform_quotes(
+        pl.DataFrame(
+            {
+                "symbol": ["ZQ=F"],
+                "time": [utc(T0 + 150)],
+                "last": [96.1375],
+                # previousClose (yesterday) wins over chartPreviousClose (before the range).
+                "prev_close": [96.13],
+                "volume": [41234.0],
+            }
+        )
     )
     assert frame.schema == QUOTES
     assert frame.equals(expected)
