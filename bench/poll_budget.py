@@ -16,8 +16,15 @@ The reference, measured in the same run: a chart-only client asks one v8 chart p
 poll. Its bytes are those of a stratified sample of charts from the same server, scaled to the
 universe.
 
-Run: /work/venv/bin/python bench/poll_budget.py [--polls 20] [--sample 12]
-Budget (DESIGN.md): <= ceil(N/50) quote requests per poll, plus the 2 intraday index charts.
+Then the whole universe in each session state (pre-market, open, after hours, closed): the
+live engine polls at the default ``[poll]`` cadence of the state for a simulated span, the
+members in their rolling refresh (capgap.feeds.rotation); the Yahoo requests a minute are
+measured, with the time one sweep over every member took, against the budget of 60 a minute.
+The reference of each state, measured in the same run: quoting the whole universe on every
+poll, as capgap did before the rolling refresh (one call of the same quote client).
+
+Run: /work/venv/bin/python bench/poll_budget.py [--polls 20] [--sample 12] [--minutes 10]
+Budget: Yahoo requests a minute <= 60 (YAHOO_REQUESTS_PER_S) in every session state.
 """
 
 from __future__ import annotations
@@ -641,6 +648,107 @@ async def run(polls: int, sample: int) -> tuple[Poll, list[Poll], list[Served], 
     return history[0], history[1:], reference, symbols, picks
 
 
+#: The session states measured: a clock in each on the bench's trading day, and its span.
+STATES = (
+    ("pre-market", datetime(2025, 12, 9, 7, 0, tzinfo=NEW_YORK), 1.0),
+    ("open", datetime(2025, 12, 9, 11, 0, tzinfo=NEW_YORK), 1.0),
+    ("after hours", datetime(2025, 12, 9, 16, 30, tzinfo=NEW_YORK), 1.0),
+    ("closed (overnight)", datetime(2025, 12, 9, 20, 30, tzinfo=NEW_YORK), 6.0),
+)
+
+
+@dataclass
+class StateFigures:
+    """One session state's measurement: cadence, requests a minute, sweep, reference."""
+
+    label: str
+    cadence_s: float
+    minutes: float
+    per_minute: float
+    worst_minute: int
+    sweep_s: float | None
+    naive_per_minute: float
+
+
+async def measure_state(label: str, start: datetime, minutes: float) -> StateFigures:
+    """Poll the whole universe in one session state for ``minutes`` simulated minutes."""
+    from capgap.feeds.providers.yahoo_quote import YahooQuotes
+
+    start = start.astimezone(UTC)
+    clock = ManualClock(start)
+    universe = load_universe()
+    members = set(universe.member_symbols())
+    with Provider(clock, universe) as provider:
+        base = provider.base_url
+        settings = Settings(
+            feeds=FeedsSettings(
+                yahoo=ProviderSettings(base, base + COOKIE_PATH), nyfed=ProviderSettings(base)
+            )
+        )
+        engine = live_engine(settings, clock=clock)
+        simulated_budget(engine, clock)
+        times: list[tuple[float, int]] = []
+        seen: set[str] = set()
+        sweep_s: float | None = None
+        cadence = 0.0
+        try:
+            await engine.refresh()  # the cold start: session, daily histories
+            provider.take()
+            with provider._lock:
+                provider.asked_quotes.clear()
+            first = clock.now()
+            while (clock.now() - first).total_seconds() < minutes * 60:
+                cadence = engine.next_delay_s
+                clock.advance(cadence)
+                await engine.refresh()
+                at = (clock.now() - first).total_seconds()
+                yahoo = [s for s in provider.take() if s.endpoint != "effr"]
+                times.append((at, len(yahoo)))
+                with provider._lock:
+                    seen |= provider.asked_quotes
+                if sweep_s is None and members <= seen:
+                    sweep_s = at
+            # The reference: the whole universe on every poll, through the same quote client.
+            async with make_client(yahoo_module.CLIENT_SETTINGS, trust_env=False) as client:
+                quotes = YahooQuotes(client, base, cookie_url=base + COOKIE_PATH, clock=clock)
+                symbols = universe.symbols() + futures_symbols(
+                    clock.now(), default_schedule(), default_naming()
+                )
+                await quotes.fetch(symbols)
+                naive = sum(1 for s in provider.take() if s.endpoint == "quote")
+        finally:
+            await engine.aclose()
+    span_min = times[-1][0] / 60 if times else 1.0
+    total = sum(count for _, count in times)
+    worst = max((sum(c for when, c in times if at <= when < at + 60) for at, _ in times), default=0)
+    return StateFigures(
+        label, cadence, span_min, total / span_min, worst, sweep_s, naive * 60 / cadence
+    )
+
+
+def print_states(figures: list[StateFigures]) -> bool:
+    """Print the per-state table and the verdict; return True when every state is in budget."""
+    budget = YAHOO_REQUESTS_PER_S * 60
+    print(f"whole universe, by session state (budget {budget:g} Yahoo requests a minute):")
+    print(
+        f"{'state':20}{'cadence':>9}{'req/min':>9}{'worst min':>11}{'sweep':>9}"
+        f"{'naive req/min':>15}{'ratio':>8}"
+    )
+    ok = True
+    for f in figures:
+        sweep = f"{f.sweep_s:.0f} s" if f.sweep_s is not None else "-"
+        ok &= f.worst_minute <= budget
+        print(
+            f"{f.label:20}{f.cadence_s:8g}s{f.per_minute:9.1f}{f.worst_minute:11d}{sweep:>9}"
+            f"{f.naive_per_minute:15.0f}{f.naive_per_minute / f.per_minute:7.1f}x"
+        )
+    print(
+        f"{'PASS' if ok else 'FAIL'}: every simulated minute within {budget:g} requests "
+        "(quotes, charts; the cold start's histories excluded)"
+    )
+    return ok
+
+
 def _check(snapshot: Any, engine: Any, provider: Provider) -> None:
     """Fail loudly unless the poll worked: a failed poll makes fewer requests, not better ones."""
     status = snapshot.feeds[0]
@@ -665,6 +773,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--polls", type=int, default=20, help="steady polls (default 20)")
     parser.add_argument("--sample", type=int, default=12, help="reference charts (default 12)")
+    parser.add_argument(
+        "--minutes", type=float, default=10, help="simulated minutes per state (default 10)"
+    )
     args = parser.parse_args(argv)
     # Loopback only: a proxy from the environment must not see these requests.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
@@ -755,6 +866,12 @@ def main(argv: list[str] | None = None) -> int:
         f"body bytes {naive_bytes / body_steady:.1f}x, "
         f"gzip bytes {chart_gzip * n / mean(p.gzip() for p in steady):.1f}x"
     )
+    print()
+    figures = [
+        asyncio.run(measure_state(label, start, args.minutes * scale))
+        for label, start, scale in STATES
+    ]
+    ok = print_states(figures) and ok
     return 0 if ok else 1
 
 

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+from builders import quotes_table
 from capgap.core.clock import ManualClock
-from capgap.core.schemas import BARS, DAILY, QUOTES, empty
+from capgap.core.schemas import BARS, DAILY, empty
 from capgap.core.snapshot import Snapshot
 from capgap.engine.loop import Engine
 from capgap.feeds.base import FeedError, RateLimited, ReferenceData
@@ -32,11 +33,7 @@ class ScriptedFeed:
         self.calls += 1
         if outcome is not None:
             raise outcome
-        return pl.DataFrame(
-            {"symbol": ["^GSPC"], "time": [START], "last": [6850.0], "prev_close": [6857.12],
-             "volume": [0.0]},
-            schema=QUOTES,
-        )  # fmt: skip
+        return quotes_table([("^GSPC", START, 6850.0, 6857.12, 0.0)])
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
         return empty(BARS)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
-from capgap.core.schemas import QUOTES
+from capgap.core.schemas import QUOTE_DETAILS, QUOTES
 from capgap.feeds.base import FeedError, RateLimited
 from capgap.feeds.http import ClientSettings, make_client
 from capgap.feeds.providers.finnhub import (
@@ -125,6 +125,7 @@ async def test_quote_numbers_are_the_numbers_served(finnhub, local_server):
             "prev_close": 280.70,
             "volume": None,
         }
+        | dict.fromkeys(QUOTE_DETAILS)
     ]
     assert asked(local_server) == ["AAPL"]
     assert local_server.seen[0].headers["user-agent"].startswith("Mozilla/5.0")
@@ -397,14 +398,15 @@ def test_an_unknown_symbol_needs_both_zeros():
 
 def test_integer_prices_are_floats():
     frame = parse_quote(quote(100, 99, T_CLOSE), "X", now=PARSED_AT)
-    assert frame.row(0) == ("X", at(T_CLOSE), 100.0, 99.0, None)
+    assert frame.row(0)[:5] == ("X", at(T_CLOSE), 100.0, 99.0, None)
     assert frame.schema == QUOTES
 
 
 def _check(frame: pl.DataFrame) -> None:
     assert frame.schema == QUOTES
     assert frame.height == 1
-    symbol, time, last, prev_close, volume = frame.row(0)
+    symbol, time, last, prev_close, volume, *details = frame.row(0)
+    assert details == [None] * len(QUOTE_DETAILS)  # Finnhub sends none
     assert symbol == "X"
     assert math.isfinite(last) and last > 0
     assert math.isfinite(prev_close) and prev_close > 0
@@ -442,7 +444,9 @@ def test_shared_quote_parses():
     raw = json.loads((SHARED / "finnhub_quote.UNVERIFIED-provenance.json").read_text("utf-8"))
     assert set(raw) == set(SPY)
     frame = parse_quote(raw, "AAPL", now=PARSED_AT)
-    assert frame.row(0) == ("AAPL", at(raw["t"]), raw["c"], raw["pc"], None)
+    # Finnhub sends no quote details: they are null.
+    details = (None,) * len(QUOTE_DETAILS)
+    assert frame.row(0) == ("AAPL", at(raw["t"]), raw["c"], raw["pc"], None, *details)
     assert frame.row(0)[1] == datetime(2026, 9, 21, 20, 0, tzinfo=UTC)
 
 

@@ -65,9 +65,13 @@ async def test_a_good_download_reaches_the_engine_and_a_refusal_shows_among_the_
 
     upkeep.tick(engine, clock.now())
     await upkeep.wait()
+    # The new members take effect on the next poll, which shows the refusal among the feeds.
+    snapshot = await engine.refresh()
 
     source = engine.universe.source("small")
     assert source is not None and (source.origin, source.members) == ("cache", 9)
+    shown = {feed.name: feed for feed in snapshot.feeds}
+    assert shown["iShares"].state == "degraded" and "IVV" in (shown["iShares"].error or "")
     assert "HHH" not in engine.universe.constituents.filter(bucket="small")["symbol"].to_list()
     status = upkeep.status(clock.now())
     assert status is not None

@@ -113,14 +113,39 @@ def test_live_snapshot_shows_the_served_numbers(local_server: LocalServer, tmp_p
     assert snap["spread"]["small"]["last"] == 2521.48
     assert round(snap["spread"]["large"]["change_pct"], 2) == 0.19
     assert snap["fed"]["target_range"] == [3.75, 4.0] and snap["fed"]["effr"] == 3.89
-    valuation = snap["spread"]["valuation"]
-    assert (valuation["large_forward_pe"], valuation["small_forward_pe"]) == (22.8, 18.2)
-    assert valuation["source"] == "New York Fed"
     feed = snap["feeds"][0]
     assert feed["name"] == "yahoo" and feed["state"] == "ok"
     # ceil(N/50) quote requests for the whole universe, one session, one EFFR request.
     assert local_server.count(CRUMB_PATH) == 1
     assert local_server.count(EFFR_PATH) == 1
+
+
+async def test_the_live_feed_takes_no_forward_pe_from_the_funds_quotes(
+    local_server: LocalServer, tmp_path: Path
+):
+    # Yahoo sends no forward P/E for ETFs; the valuation is built from the members' quotes.
+    from capgap.feeds.live import YahooLiveFeed
+    from capgap.settings.config import load_settings
+
+    now = SystemClock().now()
+    stamp = int(now.timestamp()) - 30
+    serve_index_quotes(
+        local_server,
+        stamp,
+        item("SPY", 685.0, time=stamp, prev_close=684.0, quote_type="ETF", forwardPE=22.8),
+        item("IWM", 250.0, time=stamp, prev_close=251.0, quote_type="ETF", forwardPE=18.2),
+    )
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    feed = YahooLiveFeed(settings.feeds, SystemClock(), load_universe().benchmarks)
+    try:
+        quotes = await feed.quotes(["^GSPC", "^RUT", "SPY", "IWM"])
+        assert quotes.height == 4
+        reference = await feed.reference()
+    finally:
+        await feed.aclose()
+    assert not hasattr(reference, "large_forward_pe")  # the valuation is the members' alone
+    assert reference.target_range == (3.75, 4.0) and reference.label == "New York Fed"
 
 
 def test_live_snapshot_with_everything_down_says_so(tmp_path: Path, capsys):

@@ -87,7 +87,8 @@ async def test_quotes_never_see_the_future(recording):
     clock.set(at(0, 20))  # a row stamped exactly now is known
     q = await feed.quotes(["AAA", "BBB"])
     assert q.schema == QUOTES
-    assert q.rows() == [("AAA", at(0, 20), 10.5, 10.0, 150.0)]
+    prices = q.select("symbol", "time", "last", "prev_close", "volume")
+    assert prices.rows() == [("AAA", at(0, 20), 10.5, 10.0, 150.0)]
     clock.set(at(1, 35))
     q = await feed.quotes(["AAA", "BBB"])
     assert q.select("symbol", "last").rows() == [("AAA", 10.2), ("BBB", 50.0)]

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import BARS, QUOTES
+from capgap.core.schemas import BARS, QUOTE_DETAILS, QUOTES, conform_quotes
 from capgap.feeds.base import FeedError
 from capgap.feeds.http import RateLimited, make_client
 from capgap.feeds.providers.yahoo import (
@@ -155,16 +155,18 @@ def test_chart_path_quotes_reserved_characters(symbol, path):
 async def test_quote_numbers_are_the_numbers_served(yahoo, local_server):
     local_server.add("/v8/finance/chart/ZQ%3DF", Reply.json(chart(**THREE_BARS)))
     frame = await yahoo.quote("ZQ=F")
-    expected = pl.DataFrame(
-        {
-            "symbol": ["ZQ=F"],
-            "time": [utc(T0 + 150)],
-            "last": [96.1375],
-            # previousClose (yesterday) wins over chartPreviousClose (before the range).
-            "prev_close": [96.13],
-            "volume": [41234.0],
-        },
-        schema=QUOTES,
+    # A chart carries no quote details: they are null.
+    expected = conform_quotes(
+        pl.DataFrame(
+            {
+                "symbol": ["ZQ=F"],
+                "time": [utc(T0 + 150)],
+                "last": [96.1375],
+                # previousClose (yesterday) wins over chartPreviousClose (before the range).
+                "prev_close": [96.13],
+                "volume": [41234.0],
+            }
+        )
     )
     assert frame.schema == QUOTES
     assert frame.equals(expected)
@@ -595,7 +597,8 @@ def test_shared_weekend_chart_prefers_yesterdays_close():
 def test_shared_one_day_index_chart_volume_is_its_bar():
     body = _body(SHARED / "yahoo_chart_gspc_index_range1d_2024-02-29.json")
     data = parse_chart(body, "^GSPC", now=PARSED_AT)
-    assert data.quote.row(0, named=True) == {
+    # A chart carries no quote details: they are null.
+    assert data.quote.row(0, named=True) == dict.fromkeys(QUOTE_DETAILS) | {
         "symbol": "^GSPC",
         "time": datetime(2024, 2, 29, 18, 46, 29, tzinfo=UTC),
         "last": 5085.06,

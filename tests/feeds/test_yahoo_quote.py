@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
-from capgap.core.schemas import QUOTES
+from capgap.core.schemas import QUOTE_DETAILS, QUOTES, conform_quotes
 from capgap.feeds.base import FeedError
 from capgap.feeds.http import RateLimited, RawReply, make_client
 from capgap.feeds.providers.yahoo_quote import (
@@ -259,7 +259,6 @@ async def test_numbers_in_the_frame_are_the_numbers_served(yahoo, local_server):
                     prev_close=609.7,
                     volume=41234567,
                     quote_type="ETF",
-                    forwardPE=21.37,
                 ),
                 item(
                     "^RUT", 2280.12, time=T0 + 121, prev_close=2275.5, volume=0, quote_type="INDEX"
@@ -271,26 +270,26 @@ async def test_numbers_in_the_frame_are_the_numbers_served(yahoo, local_server):
                     prev_close=224.2,
                     volume=0,
                     quote_type="ETF",
-                    forwardPE=None,
                 ),
             )
         ),
     )
     batch = await yahoo.fetch(["SPY", "^RUT", "IWM"])
-    expected = pl.DataFrame(
-        {
-            "symbol": ["SPY", "^RUT", "IWM"],
-            "time": [utc(T0), utc(T0 + 121), utc(T0 + 3)],
-            "last": [604.85, 2280.12, 225.01],
-            "prev_close": [609.7, 2275.5, 224.2],
-            # An index's 0 means "unknown"; an ETF's 0 is a real (pre-open) zero.
-            "volume": [41234567.0, None, 0.0],
-        },
-        schema=QUOTES,
+    # No detail was sent: every detail column is null.
+    expected = conform_quotes(
+        pl.DataFrame(
+            {
+                "symbol": ["SPY", "^RUT", "IWM"],
+                "time": [utc(T0), utc(T0 + 121), utc(T0 + 3)],
+                "last": [604.85, 2280.12, 225.01],
+                "prev_close": [609.7, 2275.5, 224.2],
+                # An index's 0 means "unknown"; an ETF's 0 is a real (pre-open) zero.
+                "volume": [41234567.0, None, 0.0],
+            }
+        )
     )
     assert batch.quotes.schema == QUOTES
     assert batch.quotes.equals(expected)
-    assert batch.forward_pe == {"SPY": 21.37}
     assert batch.problems == {}
 
 
@@ -365,19 +364,133 @@ async def test_bad_prices_are_problems_naming_the_symbol(yahoo, local_server):
     assert yahoo.unknown_symbols == frozenset()
 
 
-def test_forward_pe_keeps_finite_numbers_only():
-    batch = parse_quotes(
-        answer(
-            item("A", forwardPE=15.3),
-            item("B", forwardPE=math.nan),
-            item("C", forwardPE="21"),
-            item("D", forwardPE=-40.2),
-            item("E"),
-        ),
-        ["A", "B", "C", "D", "E"],
-        now=PARSED_AT,
+#: Every detail Yahoo sends for a stock in and after extended hours (AAPL, 14 Feb 2025).
+DETAILS = {
+    "marketCap": 3674405863424,
+    "epsForward": 8.31,
+    "epsTrailingTwelveMonths": 6.31,
+    "fiftyDayAverage": 240.5066,
+    "twoHundredDayAverage": 222.96205,
+    "fiftyTwoWeekHigh": 260.1,
+    "fiftyTwoWeekLow": 164.08,
+    "regularMarketDayHigh": 245.41,
+    "regularMarketDayLow": 241,
+    "preMarketPrice": 242.9,
+    "preMarketTime": T0 - 27_000,
+    "postMarketPrice": 244.64,
+    "postMarketTime": T0 + 14_397,
+}
+#: The same details as QUOTES columns, written out by hand.
+PARSED_DETAILS = {
+    "market_cap": 3674405863424.0,
+    "eps_forward": 8.31,
+    "eps_trailing": 6.31,
+    "avg_50d": 240.5066,
+    "avg_200d": 222.96205,
+    "high_52w": 260.1,
+    "low_52w": 164.08,
+    "day_high": 245.41,
+    "day_low": 241.0,
+    "pre_price": 242.9,
+    "pre_time": datetime(2025, 2, 14, 13, 30, 1, tzinfo=UTC),
+    "post_price": 244.64,
+    "post_time": datetime(2025, 2, 15, 0, 59, 58, tzinfo=UTC),
+}
+#: Yahoo's field behind each detail column.
+FIELD_OF = dict(zip(PARSED_DETAILS, DETAILS, strict=True))
+
+
+def test_the_detail_columns_are_the_schemas():
+    assert list(PARSED_DETAILS) == list(QUOTE_DETAILS)
+
+
+async def test_every_detail_is_parsed_as_served(yahoo, local_server):
+    open_session(local_server)
+    local_server.add(
+        QUOTE_PATH,
+        Reply.json(answer(item("AAPL", 244.6, prev_close=241.53, **DETAILS), item("IWM"))),
     )
-    assert batch.forward_pe == {"A": 15.3, "D": -40.2}
+    batch = await yahoo.fetch(["AAPL", "IWM"])
+    assert batch.problems == {}
+    aapl, iwm = batch.quotes.iter_rows(named=True)
+    assert {name: aapl[name] for name in QUOTE_DETAILS} == PARSED_DETAILS
+    assert (aapl["last"], aapl["prev_close"]) == (244.6, 241.53)
+    # A symbol sent without details has them all null, and still its price.
+    assert {name: iwm[name] for name in QUOTE_DETAILS} == dict.fromkeys(QUOTE_DETAILS)
+    assert iwm["last"] == 100.0
+
+
+#: Absurd values of each kind of detail (a time an hour ahead of the clock is one too).
+_NOT_NUMBERS = [math.nan, math.inf, -math.inf, "12.5", True, None, [1], {"raw": 1}]
+_BAD = [
+    *((column, value) for column in PARSED_DETAILS for value in _NOT_NUMBERS),
+    *(
+        (column, value)
+        for column in PARSED_DETAILS
+        if column not in ("eps_forward", "eps_trailing", "pre_time", "post_time")
+        for value in (0, -1.5, 1e300)
+    ),
+    ("pre_time", 0),
+    ("pre_time", -5),
+    ("post_time", 99_999_999_999),
+    ("post_time", int(PARSED_AT.timestamp()) + 3600),
+]
+
+
+@pytest.mark.parametrize(("column", "value"), _BAD)
+def test_a_bad_detail_is_null_and_nulls_only_itself(column, value):
+    served = dict(DETAILS) | {FIELD_OF[column]: value}
+    batch = parse_quotes(
+        answer(item("AAPL", 244.6, prev_close=241.53, **served)), ["AAPL"], now=PARSED_AT
+    )
+    # The price still counts: a bad detail is no problem of the symbol's.
+    assert batch.problems == {}
+    row = batch.quotes.row(0, named=True)
+    assert row["last"] == 244.6
+    assert {name: row[name] for name in QUOTE_DETAILS} == PARSED_DETAILS | {column: None}
+
+
+def test_a_missing_detail_is_null_and_nulls_only_itself():
+    for column, field_name in FIELD_OF.items():
+        served = {key: value for key, value in DETAILS.items() if key != field_name}
+        batch = parse_quotes(answer(item("AAPL", **served)), ["AAPL"], now=PARSED_AT)
+        row = batch.quotes.row(0, named=True)
+        assert {name: row[name] for name in QUOTE_DETAILS} == PARSED_DETAILS | {column: None}
+
+
+def test_earnings_may_be_negative_or_zero():
+    batch = parse_quotes(
+        answer(item("RIVN", epsForward=-2.71, epsTrailingTwelveMonths=0)), ["RIVN"], now=PARSED_AT
+    )
+    row = batch.quotes.row(0, named=True)
+    assert (row["eps_forward"], row["eps_trailing"]) == (-2.71, 0.0)
+
+
+def test_a_time_within_the_clocks_tolerance_is_kept():
+    # Exchanges and hosts disagree by seconds: a minute ahead is a time, an hour is not.
+    now = utc(T0)
+    batch = parse_quotes(answer(item("AAPL", postMarketTime=T0 + 60)), ["AAPL"], now=now)
+    assert batch.quotes.item(0, "post_time") == utc(T0 + 60)
+
+
+async def test_after_a_fault_the_next_real_details_reach_the_store(yahoo, local_server):
+    from capgap.analytics.store import MarketStore
+
+    open_session(local_server)
+    local_server.add(
+        QUOTE_PATH,
+        # Details of the wrong shape, then a broken body, then real numbers.
+        Reply.json(answer(item("AAPL", marketCap="3.6T", epsForward=[8.31]))),
+        Reply.text("{not json", content_type="application/json"),
+        Reply.json(answer(item("AAPL", marketCap=3.6e12, epsForward=8.31))),
+    )
+    store = MarketStore()
+    store.apply_quotes((await yahoo.fetch(["AAPL"])).quotes)
+    assert store.quotes.select("market_cap", "eps_forward").row(0) == (None, None)
+    with pytest.raises(FeedError):
+        await yahoo.fetch(["AAPL"])
+    store.apply_quotes((await yahoo.fetch(["AAPL"])).quotes)
+    assert store.quotes.select("market_cap", "eps_forward").row(0) == (3.6e12, 8.31)
 
 
 # --- unknown symbols, duplicates, case ------------------------------------------------------
@@ -755,10 +868,16 @@ def test_every_shared_quote_parses_as_the_raw_numbers_say(path):
         raw_volume = entry["regularMarketVolume"]
         no_volume = entry["quoteType"] in ("INDEX", "CURRENCY") and raw_volume == 0
         assert row["volume"] == (None if no_volume else float(raw_volume))
-        if "forwardPE" in entry:
-            assert batch.forward_pe[entry["symbol"]] == entry["forwardPE"]
-        else:
-            assert entry["symbol"] not in batch.forward_pe
+        # Each detail is the number served (a time as UTC), or null where Yahoo sent none.
+        for column, field_name in FIELD_OF.items():
+            raw = entry.get(field_name)
+            # An index's 52-week range comes as 0 (Yahoo's "none"): null, like a missing one.
+            if raw is None or (raw == 0 and not column.startswith("eps_")):
+                assert row[column] is None, (entry["symbol"], column)
+            elif column.endswith("_time"):
+                assert row[column] == utc(raw), (entry["symbol"], column)
+            else:
+                assert row[column] == raw, (entry["symbol"], column)
 
 
 @requires_shared
@@ -774,7 +893,8 @@ def test_shared_unknown_symbol_is_an_empty_result():
 def test_shared_index_quote_volume_zero_is_null():
     body, _ = _recorded(SHARED / "yahoo_quote_vxapl_index.gadicc-fixture.json")
     batch = parse_quotes(body, ["^VXAPL"], now=PARSED_AT)
-    assert batch.quotes.row(0, named=True) == {
+    row = batch.quotes.row(0, named=True)
+    assert {name: row[name] for name in ("symbol", "time", "last", "prev_close", "volume")} == {
         "symbol": "^VXAPL",
         "time": datetime(2025, 2, 14, 21, 2, 2, tzinfo=UTC),
         "last": 23.77,
@@ -830,13 +950,13 @@ def test_any_json_is_a_batch_or_a_feed_error(payload):
             "regularMarketPreviousClose",
             "regularMarketVolume",
             "quoteType",
-            "forwardPE",
+            *DETAILS,
         ]
     ),
     JSON_VALUES,
 )
 def test_a_quote_with_any_field_replaced_is_a_valid_row_or_a_problem(field, value):
-    entry = item("SPY", forwardPE=20.0)
+    entry = item("SPY", **DETAILS)
     entry[field] = value
     batch = parse_quotes(answer(entry), ["SPY"], now=PARSED_AT)
     assert batch.quotes.schema == QUOTES
@@ -846,5 +966,10 @@ def test_a_quote_with_any_field_replaced_is_a_valid_row_or_a_problem(field, valu
         assert math.isfinite(row["last"]) and row["last"] > 0
         assert math.isfinite(row["prev_close"]) and row["prev_close"] > 0
         assert row["volume"] is None or (math.isfinite(row["volume"]) and row["volume"] >= 0)
-    for pe in batch.forward_pe.values():
-        assert math.isfinite(pe)
+        for column in QUOTE_DETAILS:
+            detail = row[column]
+            if detail is None or column.endswith("_time"):
+                continue
+            assert math.isfinite(detail)
+            if not column.startswith("eps_"):
+                assert detail > 0

@@ -20,13 +20,16 @@ from capgap.feeds.providers.finnhub import Finnhub
 from capgap.feeds.providers.fred import Fred
 from capgap.feeds.providers.nyfed import NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
-from capgap.feeds.providers.yahoo_quote import YahooQuotes
+from capgap.feeds.providers.yahoo_quote import MAX_BATCH, YahooQuotes
+from capgap.feeds.rotation import HostBudget
 from capgap.market.universe import Benchmarks, vars_in_order
 from capgap.settings.model import FeedsSettings
 
 #: Yahoo's budget: a burst of 30 requests, then one a second (60 a minute) on average.
 YAHOO_BURST = 30
 YAHOO_REQUESTS_PER_S = 1.0
+#: What the members' rolling refresh paces itself by (see capgap.feeds.rotation).
+YAHOO_QUOTE_BUDGET = HostBudget(YAHOO_REQUESTS_PER_S * 60, MAX_BATCH)
 #: The New York Fed publishes once a day: a trickle is plenty.
 NYFED_REQUESTS_PER_S = 0.2
 #: The name of the rates feed in the status line and in `feeds[]`.
@@ -85,13 +88,16 @@ class RatesSource:
 class YahooLiveFeed:
     """Live market data through the Feed interface, from Yahoo (no key) and the New York Fed.
 
-    Per poll: ceil(N/50) batch quote requests, plus one chart per index for today's bars.
-    Daily history and the reference figures come on the engine's slower cadence.
+    Per poll: batch quote requests of 50 symbols, plus one chart per index for today's bars
+    once a minute. ``quote_budget`` tells the engine to quote the index members in a rolling
+    refresh within Yahoo's budget. Daily history and the reference figures come on the
+    engine's slower cadence.
     """
 
     name = "yahoo"
     demo = False
     rates_feed = RATES_FEED
+    quote_budget = YAHOO_QUOTE_BUDGET
 
     def __init__(self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks) -> None:
         # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
@@ -110,16 +116,18 @@ class YahooLiveFeed:
             protected=vars_in_order(benchmarks),
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
-        self._benchmarks = benchmarks
-        self._forward_pe: dict[str, float] = {}
         #: Per-symbol problems of the last poll (unknown symbols, bad prices), for the UI.
         self.problems: dict[str, str] = {}
 
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the latest quotes (QUOTES); symbols Yahoo does not know are left out."""
         batch = await self._quotes.fetch(symbols)
-        self._forward_pe.update(batch.forward_pe)
-        self.problems = dict(batch.problems)
+        problems = dict(batch.problems)
+        # A member Yahoo does not know is asked only on its turn, and then not at all: it
+        # stays listed, once, until its status lapses.
+        for symbol in sorted(self._quotes.unknown_symbols - problems.keys()):
+            problems[symbol] = f"{yahoo_module.PROVIDER} does not know {symbol}"
+        self.problems = problems
         return batch.quotes
 
     async def _charts(self, symbols: Sequence[str], daily: bool) -> list[pl.DataFrame]:
@@ -153,19 +161,14 @@ class YahooLiveFeed:
         return pl.concat(frames) if frames else empty(DAILY)
 
     async def reference(self) -> ReferenceData:
-        """Return the EFFR and target range and the forward P/E Yahoo sends for SPY and IWM.
+        """Return the EFFR and target range (the valuation is built from the members' quotes).
 
         A failing rates source does not fail the poll: ``rates_error`` says why, and the
         engine keeps the last rates it had.
         """
         target, effr, label = await self._rates.rates()
         return ReferenceData(
-            target_range=target,
-            effr=effr,
-            large_forward_pe=self._forward_pe.get(self._benchmarks.large_etf),
-            small_forward_pe=self._forward_pe.get(self._benchmarks.small_etf),
-            label=label,
-            rates_error=self._rates.problem,
+            target_range=target, effr=effr, label=label, rates_error=self._rates.problem
         )
 
     async def aclose(self) -> None:

@@ -6,19 +6,28 @@ import asyncio
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import polars as pl
 
 from capgap.core.clock import Clock
-from capgap.core.schemas import QUOTES, empty
+from capgap.core.schemas import QUOTE_DETAILS, QUOTES, empty
 from capgap.feeds.base import FeedError, SymbolError
 from capgap.feeds.http import HttpProvider, RawReply, decode_json, endpoint_label, fetch
 from capgap.feeds.providers.yahoo import DEFAULT_BASE_URL, PROVIDER
 from capgap.feeds.unknown import UnknownSymbols
-from capgap.feeds.values import clock_now, number, quote_row, quote_time, valid_price
+from capgap.feeds.values import (
+    MAX_PRICE,
+    clock_now,
+    epoch,
+    latest_epoch,
+    number,
+    quote_row,
+    quote_time,
+    valid_price,
+)
 from capgap.settings.model import YAHOO_COOKIE_URL
 
 QUOTE_PATH = "/v7/finance/quote"
@@ -40,20 +49,35 @@ _ANY_STATUS = range(100, 600)
 _COOKIE = endpoint_label(PROVIDER, "cookie")
 _CRUMB = endpoint_label(PROVIDER, "crumb")
 _QUOTE = endpoint_label(PROVIDER, "quote")
+#: No company is worth this much (the largest are a few trillion dollars): beyond it, a wrong
+#: number.
+MAX_MARKET_CAP = 1e14
+# Yahoo's field behind each detail column, by the check it gets.
+_PRICE_FIELDS = {
+    "avg_50d": "fiftyDayAverage",
+    "avg_200d": "twoHundredDayAverage",
+    "high_52w": "fiftyTwoWeekHigh",
+    "low_52w": "fiftyTwoWeekLow",
+    "day_high": "regularMarketDayHigh",
+    "day_low": "regularMarketDayLow",
+    "pre_price": "preMarketPrice",
+    "post_price": "postMarketPrice",
+}
+_EPS_FIELDS = {"eps_forward": "epsForward", "eps_trailing": "epsTrailingTwelveMonths"}
+_TIME_FIELDS = {"pre_time": "preMarketTime", "post_time": "postMarketTime"}
 
 
 @dataclass(frozen=True, slots=True)
 class QuoteBatch:
     """What one quote response (or one call over many batches) gave.
 
-    ``quotes`` holds the symbols that worked (QUOTES), ``forward_pe`` the finite forward P/E
-    Yahoo sent per symbol, ``problems`` one message per symbol that did not work, ``omitted``
-    the symbols asked that the reply left out, ``unknown`` those counted as unknown (see
-    UnknownSymbols), and ``empty`` whether the reply's result list was empty.
+    ``quotes`` holds the symbols that worked (QUOTES, with the details Yahoo sent), ``problems``
+    one message per symbol that did not work, ``omitted`` the symbols asked that the reply left
+    out, ``unknown`` those counted as unknown (see UnknownSymbols), and ``empty`` whether the
+    reply's result list was empty.
     """
 
     quotes: pl.DataFrame
-    forward_pe: Mapping[str, float] = field(default_factory=dict)
     problems: Mapping[str, str] = field(default_factory=dict)
     unknown: frozenset[str] = frozenset()
     omitted: frozenset[str] = frozenset()
@@ -84,7 +108,8 @@ def parse_quotes(payload: Any, symbols: Sequence[str], *, now: datetime) -> Quot
     Rows come in the order asked, under the spelling asked; a symbol the reply leaves out is
     ``omitted`` (whether that makes it unknown is the caller's count). Raises FeedError when
     the body is not a quote response or carries Yahoo's error object. A quote timed more than
-    MAX_AHEAD after ``now`` is a problem, not a row.
+    MAX_AHEAD after ``now`` is a problem, not a row. The details (QUOTE_DETAILS) come along;
+    a missing or absurd one is null, and the price still counts (see quote_details).
     """
     results = _quote_results(payload)
     by_symbol: dict[str, Mapping[str, Any]] = {}
@@ -93,7 +118,6 @@ def parse_quotes(payload: Any, symbols: Sequence[str], *, now: datetime) -> Quot
         if isinstance(name, str) and name.upper() not in by_symbol:
             by_symbol[name.upper()] = item
     rows: list[dict[str, Any]] = []
-    forward_pe: dict[str, float] = {}
     problems: dict[str, str] = {}
     omitted: set[str] = set()
     for symbol in dict.fromkeys(symbols):
@@ -103,15 +127,42 @@ def parse_quotes(payload: Any, symbols: Sequence[str], *, now: datetime) -> Quot
             problems[symbol] = f"{PROVIDER} sent no quote for {symbol}"
             continue
         try:
-            rows.append(_row(item, symbol, now))
+            rows.append(_row(item, symbol, now) | quote_details(item, now))
         except SymbolError as exc:
             problems[symbol] = str(exc)
-            continue
-        pe = number(item.get("forwardPE"))
-        if pe is not None and math.isfinite(pe):
-            forward_pe[symbol] = pe
     quotes = pl.DataFrame(rows, schema=QUOTES) if rows else empty(QUOTES)
-    return QuoteBatch(quotes, forward_pe, problems, omitted=frozenset(omitted), empty=not results)
+    return QuoteBatch(quotes, problems, omitted=frozenset(omitted), empty=not results)
+
+
+def quote_details(item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Return a quote's details (QUOTE_DETAILS) as Yahoo sent them; a bad one is None.
+
+    Prices, averages and ranges must be finite, positive and below MAX_PRICE, the market cap
+    below MAX_MARKET_CAP; EPS only finite (losses are negative). A time is epoch seconds no
+    later than MAX_AHEAD after ``now``. Each detail stands alone: one bad field nulls itself.
+    """
+    details: dict[str, Any] = {
+        column: _positive(item.get(name), MAX_PRICE) for column, name in _PRICE_FIELDS.items()
+    }
+    details["market_cap"] = _positive(item.get("marketCap"), MAX_MARKET_CAP)
+    for column, name in _EPS_FIELDS.items():
+        eps = number(item.get(name))
+        details[column] = eps if eps is not None and math.isfinite(eps) else None
+    for column, name in _TIME_FIELDS.items():
+        moment = epoch(item.get(name))
+        if moment is not None and moment <= latest_epoch(now):
+            details[column] = datetime.fromtimestamp(moment, UTC)
+        else:
+            details[column] = None
+    return {column: details[column] for column in QUOTE_DETAILS}
+
+
+def _positive(value: Any, ceiling: float) -> float | None:
+    """Return a finite number in (0, ``ceiling``), else None."""
+    figure = number(value)
+    if figure is None or not math.isfinite(figure) or not 0 < figure < ceiling:
+        return None
+    return figure
 
 
 class YahooSession:
@@ -210,7 +261,7 @@ class YahooQuotes(HttpProvider):
         return batch.quotes, dict(batch.problems)
 
     async def fetch(self, symbols: Sequence[str]) -> QuoteBatch:
-        """Quote ``symbols`` in batches, one after the other; forward P/E comes along.
+        """Quote ``symbols`` in batches, one after the other; their details come along.
 
         Duplicates (in any letter case) are asked once. A symbol left out of
         OMISSIONS_BEFORE_UNKNOWN replies in a row counts as unknown: it is listed as a
@@ -236,7 +287,6 @@ class YahooQuotes(HttpProvider):
             else:
                 wanted.append(symbol)
         frames: list[pl.DataFrame] = []
-        forward_pe: dict[str, float] = {}
         for start in range(0, len(wanted), self._batch_size):
             chunk = wanted[start : start + self._batch_size]
             parsed = parse_quotes(await self._request(chunk), chunk, now=now)
@@ -249,7 +299,6 @@ class YahooQuotes(HttpProvider):
                 )
             if parsed.quotes.height:
                 frames.append(parsed.quotes)
-            forward_pe.update(parsed.forward_pe)
             problems.update(parsed.problems)
             for symbol in chunk:
                 if symbol not in parsed.omitted:
@@ -260,7 +309,7 @@ class YahooQuotes(HttpProvider):
         # Problems in the order the symbols were asked, whatever step found them.
         ordered = {symbol: problems[symbol] for symbol in symbols if symbol in problems}
         unknown = frozenset(symbol for symbol in ordered if self._unknown.is_unknown(symbol, now))
-        return QuoteBatch(quotes, forward_pe, ordered, unknown)
+        return QuoteBatch(quotes, ordered, unknown)
 
     async def _request(self, chunk: Sequence[str]) -> Any:
         crumb = await self._session.crumb()

@@ -131,7 +131,15 @@ class Recorder:
         rows = (
             conform_quotes(frame).filter(pl.col("time").is_not_null()).unique(maintain_order=True)
         )
-        fresh = rows.join(self._seen, on=list(QUOTES.names()), how="anti", maintain_order="left")
+        # A detail Yahoo did not send is null in both rows: null equals null here, or an
+        # unchanged quote without fundamentals would be recorded again on every poll.
+        fresh = rows.join(
+            self._seen,
+            on=list(QUOTES.names()),
+            how="anti",
+            nulls_equal=True,
+            maintain_order="left",
+        )
         if fresh.height == 0:
             return
         self._seen = (

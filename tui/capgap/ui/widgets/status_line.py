@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from capgap.core.clock import Clock
 from capgap.core.market_types import MarketSession
-from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
+from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot, UniverseSnapshot
 from capgap.core.text import fmt_day
 from capgap.ui.format import fmt_age, market_label, ny_clock, ny_date
 from capgap.ui.glyphs import glyphs
@@ -35,6 +35,29 @@ _MUTED = "$foreground-muted"
 ITEM_PADDING = 2
 #: Ticks (seconds) the data age must need less room before it gives the room back.
 _SHRINK_AFTER_TICKS = 60
+#: The members' age keeps room for its longest form ('mbr 59m59s'): no layout as it ticks.
+MEMBER_AGE_CELLS = len("mbr 59m59s") + ITEM_PADDING
+
+
+def members_since(universe: UniverseSnapshot | None, as_of: datetime) -> datetime | None:
+    """Return when the oldest member quote of either leg arrived (None when none has)."""
+    legs = (universe.large, universe.small) if universe is not None else ()
+    ages = [leg.oldest_quote_s for leg in legs if leg and leg.oldest_quote_s is not None]
+    return as_of - timedelta(seconds=max(ages)) if ages else None
+
+
+def member_age(since: datetime | None, now: datetime) -> Content:
+    """Return the members' age, 'mbr 1m40s': how old the oldest member quote is at ``now``."""
+    if since is None:
+        return Content("mbr —")
+    return Content(f"mbr {fmt_age((now - since).total_seconds())}")
+
+
+def essentials_fit(markets: Sequence[Variant], feeds: Sequence[Variant], width: int) -> bool:
+    """Return True when a market and a feeds text of tier 0 fit ``width`` cells together."""
+    market = min((v.content.cell_length for v in markets if v.tier == 0), default=0)
+    feed = min((v.content.cell_length for v in feeds if v.tier == 0), default=0)
+    return market + feed + 2 * ITEM_PADDING <= width
 
 
 def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
@@ -214,6 +237,9 @@ class StatusLine(Horizontal):
         self._engine_error: str | None = None
         # Ticks in a row the data age has needed less room than it has (see tick).
         self._age_narrower = 0
+        # Whether the snapshot has members, and when their oldest quote arrived.
+        self._has_members = False
+        self._members_since: datetime | None = None
 
     def compose(self) -> ComposeResult:
         """Lay out the badges and the labels (the feeds take the room that is left)."""
@@ -230,6 +256,10 @@ class StatusLine(Horizontal):
         yield Plain(self._clock_content(), id="ny-clock", classes="status-item")
         yield Plain(Content("waiting for data"), id="feed-state", classes="status-item")
         yield Plain(self._age_content(), id="data-age", classes="status-item")
+        members = Plain(Content("mbr —"), id="member-age", classes="status-item")
+        members.styles.width = MEMBER_AGE_CELLS
+        members.display = False
+        yield members
         yield Plain(Content(self._source_label), id="source", classes="status-item")
 
     def _clock_content(self) -> Content:
@@ -262,7 +292,11 @@ class StatusLine(Horizontal):
 
     def _tick_clocks(self) -> bool:
         """Redraw the time and the data age; return whether the age's room changed."""
+        now = self._clock.now()
         show(self.query_one("#ny-clock", Static), self._clock_content(), layout=False)
+        if self._has_members:
+            members = member_age(self._members_since, now)
+            show(self.query_one("#member-age", Static), members, layout=False)
         age, cells = self._age()
         data_age = self.query_one("#data-age", Static)
         show(data_age, age, layout=False)
@@ -285,6 +319,8 @@ class StatusLine(Horizontal):
         """Show the market state, feed health and data age of a snapshot."""
         self._data_as_of = snapshot.data_as_of
         self._all_feeds = snapshot.feeds
+        self._has_members = snapshot.universe is not None
+        self._members_since = members_since(snapshot.universe, snapshot.as_of)
         # The engine reports its recorder among the feeds while it records: the REC badge
         # says so, and the recorder takes room among the feeds only when it fails.
         recording = any(feed.name == RECORDER_FEED for feed in snapshot.feeds)
@@ -312,11 +348,12 @@ class StatusLine(Horizontal):
             return
         market = self.query_one("#market-state", Static)
         feeds = self.query_one("#feed-state", Static)
+        members = self.query_one("#member-age", Static)
         now = self._clock.now()
         fixed = sum(
             item_cells(child)
             for child in self.children
-            if child.display and child is not market and child is not feeds
+            if child.display and child not in (market, feeds, members)
         )
         if self._ended is not None:
             markets: tuple[Variant, ...] = (Variant(self._ended_content(self._ended), 0),)
@@ -329,7 +366,15 @@ class StatusLine(Horizontal):
             feed_texts: tuple[Variant, ...] = (Variant(failed, 0),)
         else:
             feed_texts = feed_variants(self._feeds, now)
-        chosen_market, chosen_feeds = fit_pair(markets, feed_texts, self.size.width - fixed)
+        # The members' age comes after the feeds' state and next try and the market's next
+        # open, before their detail: it shows only where those still fit beside it.
+        room = self.size.width - fixed
+        members.display = self._has_members and essentials_fit(
+            markets, feed_texts, room - MEMBER_AGE_CELLS
+        )
+        if members.display:
+            room -= MEMBER_AGE_CELLS
+        chosen_market, chosen_feeds = fit_pair(markets, feed_texts, room)
         if show(market, chosen_market, layout=False):
             market.styles.width = chosen_market.cell_length + ITEM_PADDING
         show(feeds, chosen_feeds, layout=False)
