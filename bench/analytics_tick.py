@@ -283,53 +283,57 @@ _SUMS = [
 ]
 
 
-def _ratio(part: pd.Series, whole: pd.Series) -> pd.Series:
+def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """Return part / whole * 100 where whole is positive, else NaN."""
-    return (part / whole.where(whole > 0)) * 100.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(whole > 0, part / whole * 100.0, np.nan)
 
 
-def leg_figures(sums: pd.DataFrame, index_prev: pd.Series) -> pd.DataFrame:
-    """Return every leg's figures from its sums (one row per leg), NaN below the coverage bar."""
-    whole = sums["ref_total"]
-    coverage = _ratio(sums["ref_quoted"], whole)
+def leg_figures(sums: pd.DataFrame, index_prev: np.ndarray) -> pd.DataFrame:
+    """Return every leg's figures from its sums (one row per leg), NaN below the coverage bar.
+
+    On the sums' numpy columns: a few dozen legs, where pandas' per-operation index alignment
+    would cost more than the arithmetic.
+    """
+    col = {name: sums[name].to_numpy(dtype=float) for name in _SUMS}
+    whole = col["ref_total"]
+    coverage = _ratio(col["ref_quoted"], whole)
     priced = coverage >= COVERAGE_MIN_PCT
-    pe_coverage = _ratio(sums["ref_eps"], whole)
+    pe_coverage = _ratio(col["ref_eps"], whole)
     with_pe = pe_coverage >= COVERAGE_MIN_PCT
-    moved = sums["moved"] > 0
 
-    def enough(name: str) -> pd.Series:
-        return _ratio(sums[name], whole) >= COVERAGE_MIN_PCT
+    def enough(name: str) -> np.ndarray:
+        return _ratio(col[name], whole) >= COVERAGE_MIN_PCT
 
-    out = pd.DataFrame(
+    def keep(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return np.where(mask & (col["quoted"] > 0), values, np.nan)
+
+    def pe(price: str, earnings: str) -> np.ndarray:
+        return _ratio(col[price], col[earnings]) / 100.0
+
+    return pd.DataFrame(
         {
-            "members": sums["members"],
-            "quoted": sums["quoted"],
-            "coverage_pct": coverage,
-            "weight_pct": _ratio(sums["prev_value"], index_prev).where(priced),
-            "change_pct": (_ratio(sums["last_value"], sums["prev_value"]) - 100.0).where(priced),
-            "forward_pe": (
-                sums["pe_price"] / sums["pe_earnings"].where(sums["pe_earnings"] > 0)
-            ).where(with_pe),
-            "forward_pe_incl_negative": (
-                sums["pe_price_all"] / sums["pe_earnings_all"].where(sums["pe_earnings_all"] > 0)
-            ).where(with_pe),
-            "pe_coverage_pct": pe_coverage,
-            "unprofitable_pct": _ratio(sums["ttm_negative"], sums["ttm_known"]).where(
-                enough("ref_ttm")
+            "members": col["members"],
+            "quoted": col["quoted"],
+            "coverage_pct": keep(coverage, np.ones_like(priced)),
+            "weight_pct": keep(_ratio(col["prev_value"], index_prev), priced),
+            "change_pct": keep(_ratio(col["last_value"], col["prev_value"]) - 100.0, priced),
+            "forward_pe": keep(pe("pe_price", "pe_earnings"), with_pe),
+            "forward_pe_incl_negative": keep(pe("pe_price_all", "pe_earnings_all"), with_pe),
+            "pe_coverage_pct": keep(pe_coverage, np.ones_like(priced)),
+            "unprofitable_pct": keep(
+                _ratio(col["ttm_negative"], col["ttm_known"]), enough("ref_ttm")
             ),
-            "up_pct": _ratio(sums["up"], sums["quoted"]).where(priced & moved),
-            "above_50d_pct": _ratio(sums["above_50d"], sums["known_50d"]).where(enough("ref_50d")),
-            "above_200d_pct": _ratio(sums["above_200d"], sums["known_200d"]).where(
-                enough("ref_200d")
+            "up_pct": keep(_ratio(col["up"], col["quoted"]), priced & (col["moved"] > 0)),
+            "above_50d_pct": keep(_ratio(col["above_50d"], col["known_50d"]), enough("ref_50d")),
+            "above_200d_pct": keep(
+                _ratio(col["above_200d"], col["known_200d"]), enough("ref_200d")
             ),
-            "new_highs": sums["new_highs"].where(enough("ref_range")),
-            "new_lows": sums["new_lows"].where(enough("ref_range")),
-        }
+            "new_highs": keep(col["new_highs"], enough("ref_range")),
+            "new_lows": keep(col["new_lows"], enough("ref_range")),
+        },
+        index=sums.index,
     )
-    # A leg with no quoted member has no figure at all.
-    blank = out.columns.difference(["members", "quoted"])
-    out.loc[out["quoted"] == 0, blank] = np.nan
-    return out
 
 
 @dataclass
@@ -501,15 +505,14 @@ class PandasReference:
         index_sums = sums.xs(True, level="in_index").groupby(level="bucket").sum()
         index_sums = index_sums.reindex(["large", "small"], fill_value=0)
         index_prev = index_sums["prev_value"]
-        indices = leg_figures(index_sums, index_prev)
+        indices = leg_figures(index_sums, index_prev.to_numpy())
         # The sectors' legs: their groups summed; weighed in the index where any is in it.
         by_leg = sums.reset_index()
         by_leg = by_leg[by_leg["sector_idx"].notna()]
-        legs = by_leg.groupby(["sector_idx", "bucket"]).agg(
-            {**dict.fromkeys(_SUMS, "sum"), "in_index": "any"}
-        )
-        weigh = legs.index.get_level_values("bucket").map(index_prev).to_series(index=legs.index)
-        sector_legs = leg_figures(legs, weigh.where(legs["in_index"]))
+        grouped = by_leg.groupby(["sector_idx", "bucket"])
+        legs = grouped[_SUMS].sum()
+        weigh = legs.index.get_level_values("bucket").map(index_prev).to_numpy(dtype=float)
+        sector_legs = leg_figures(legs, np.where(grouped["in_index"].any(), weigh, np.nan))
         both = legs.groupby(level="sector_idx")[["up", "quoted"]].sum()
 
         quotes = self.quotes.set_index("symbol")

@@ -46,8 +46,9 @@ def universe_members(universe: Universe) -> pl.DataFrame:
 
     Columns: symbol, name, bucket, fund, shares, ref_price, sector_idx; ``first_listed`` (the
     symbol's first row in its sector: the one a list of movers shows), ``in_index`` (a fund
-    holds it), and the row's runs: ``sector_run`` (its sector) and ``group`` (its sector, leg
-    and ``in_index``). Rows come by sector, then leg, in the universe's order within each,
+    holds it), the row's runs: ``sector_run`` (its sector) and ``group`` (its sector, leg
+    and ``in_index``), ``symbol_rank`` (the symbol's place in their order) and ``row`` (the
+    row's position). Rows come by sector, then leg, in the universe's order within each,
     unknown sectors last. Index members keep their rows even when their sector is not one of
     the universe's: they count in the index.
     """
@@ -69,7 +70,9 @@ def universe_members(universe: Universe) -> pl.DataFrame:
         .with_columns(
             sector_run=pl.col("sector_idx").rle_id(),
             group=pl.struct("sector_idx", "bucket", "in_index").rle_id(),
+            symbol_rank=pl.col("symbol").rank("dense"),
         )
+        .with_row_index("row")
     )
 
 

@@ -24,7 +24,15 @@ from capgap.market.universe import SectorDef, Universe
 MOVERS = 3
 
 _CHANGE = pl.col("change_pct")
-_MOVER = pl.struct("symbol", "name", "bucket", "change_pct")
+#: Per sector, the rows of its leaders and laggards (ties by symbol, as its static rank);
+#: built once, as building them costs about as much as running them.
+_PICK = (
+    pl.col("sector_idx").first(),
+    pl.col("row")
+    .top_k_by([_CHANGE, pl.col("symbol_rank")], k=MOVERS, reverse=[False, True])
+    .alias("leaders"),
+    pl.col("row").bottom_k_by([_CHANGE, pl.col("symbol_rank")], k=MOVERS).alias("laggards"),
+)
 
 
 def sector_movers(values: pl.DataFrame) -> dict[int, dict[str, Any]]:
@@ -34,18 +42,27 @@ def sector_movers(values: pl.DataFrame) -> dict[int, dict[str, Any]]:
     counts once per sector (its first listing); unquoted members only fill in when too few
     are quoted (they are dropped when ordered).
     """
-    picked = (
-        # Both worked out once per universe: the first listings (no unique() every tick) and
-        # the sectors' runs of rows (a sorted key: slices rather than a hash of every row).
-        values.filter(pl.col("first_listed"))
-        .group_by("sector_run")
-        .agg(
-            pl.col("sector_idx").first(),
-            leaders=_MOVER.top_k_by([_CHANGE, pl.col("symbol")], k=MOVERS, reverse=[False, True]),
-            laggards=_MOVER.bottom_k_by([_CHANGE, pl.col("symbol")], k=MOVERS),
+    # Worked out once per universe (see universe_members): the first listings (no unique()
+    # every tick), the sectors' runs of rows (a sorted key: slices, not a hash of every row),
+    # the symbols' rank (numbers compare faster than strings) and the rows' positions.
+    picked = values.filter(pl.col("first_listed")).group_by("sector_run").agg(*_PICK).rows()
+    wanted = [row for *_, leaders, laggards in picked for row in (*leaders, *laggards)]
+    entries = dict(
+        zip(
+            wanted,
+            values.select("symbol", "name", "bucket", "change_pct")[
+                pl.Series(wanted, dtype=pl.UInt32)
+            ].to_dicts(),
+            strict=True,
         )
     )
-    return {int(row["sector_idx"]): row for row in picked.iter_rows(named=True)}
+    return {
+        int(sector): {
+            "leaders": [entries[row] for row in leaders],
+            "laggards": [entries[row] for row in laggards],
+        }
+        for _, sector, leaders, laggards in picked
+    }
 
 
 def _ordered(entries: list[dict[str, Any]] | None, *, descending: bool) -> tuple[Mover, ...]:
