@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -224,6 +225,45 @@ def test_store_matches_a_plain_python_model(
         assert store.quotes.get_column("symbol").is_unique().all()
         assert store.quotes_version >= last_version
         last_version = store.quotes_version
+
+
+_DETAIL = st.one_of(st.none(), st.sampled_from([-2.0, 0.5, 3.0]))
+_POLL_ROW = st.tuples(st.one_of(_TIMES, st.none()), _PRICE, _PRICE, _DETAIL, _DETAIL)
+
+
+def _detailed(rows: list[tuple[str, datetime | None, Any, Any, Any, Any]]) -> pl.DataFrame:
+    frame = quotes([(symbol, moment, last, prev) for symbol, moment, last, prev, *_ in rows])
+    return frame.with_columns(
+        eps_forward=pl.Series([row[4] for row in rows], dtype=pl.Float64),
+        avg_50d=pl.Series([row[5] for row in rows], dtype=pl.Float64),
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(_POLL_ROW, min_size=5, max_size=5),
+    st.lists(st.tuples(st.permutations(["A", "B", "C", "D", "E"]), st.integers(1, 5)), max_size=4),
+    st.data(),
+)
+def test_a_poll_of_stored_symbols_merges_as_the_general_path_does(
+    first: list[tuple[datetime | None, Any, Any, Any, Any]],
+    polls: list[tuple[list[str], int]],
+    data: st.DataObject,
+) -> None:
+    # A live poll quotes a slice of the stored symbols, each once: it is written in place.
+    # The general merge (sort, newest row per symbol, newest known detail) is the reference.
+    store = MarketStore()
+    # Stored at T0 + 2 s: the polls' rows come older, as old and newer.
+    middle = T0 + timedelta(seconds=2)
+    start = [(s, middle, 10.0, 9.0, *row[3:]) for s, row in zip("ABCDE", first, strict=True)]
+    store.apply_quotes(_detailed(start))
+    for order, size in polls:
+        rows = [(symbol, *data.draw(_POLL_ROW)) for symbol in order[:size]]
+        old, frame = store.quotes, _detailed(rows)
+        expected = MarketStore._merge_general(old, frame)
+        store.apply_quotes(frame)
+        assert store.quotes.equals(old if expected is None else expected)
+        assert store.quotes.get_column("symbol").to_list() == ["A", "B", "C", "D", "E"]
 
 
 # ---------------------------------------------------------------------------------- intraday

@@ -44,14 +44,35 @@ _REF = pl.col("ref_value")
 def universe_members(universe: Universe) -> pl.DataFrame:
     """Return the universe's members with their sector's position (null: no such sector).
 
-    Columns: symbol, name, bucket, fund, shares, ref_price, sector_idx. Index members keep
-    their rows even when their sector is not one of the universe's: they count in the index.
+    Columns: symbol, name, bucket, fund, shares, ref_price, sector_idx; ``first_listed`` (the
+    symbol's first row in its sector: the one a list of movers shows), ``in_index`` (a fund
+    holds it), the row's runs: ``sector_run`` (its sector) and ``group`` (its sector, leg
+    and ``in_index``), ``symbol_rank`` (the symbol's place in their order) and ``row`` (the
+    row's position). Rows come by sector, then leg, in the universe's order within each,
+    unknown sectors last. Index members keep their rows even when their sector is not one of
+    the universe's: they count in the index.
     """
     order = pl.DataFrame(
         {"sector": [sector.name for sector in universe.sectors]}, schema={"sector": pl.String}
     ).with_row_index("sector_idx")
-    return universe.constituents.join(order, on="sector", how="left", maintain_order="left").select(
-        "symbol", "name", "bucket", "fund", "shares", "ref_price", "sector_idx"
+    # Everything here is static for the universe, worked out once rather than every tick:
+    # the first listings (no unique() per tick) and the rows in runs of equal keys, so that
+    # each tick's group sums add up runs of rows rather than hash every row.
+    return (
+        universe.constituents.join(order, on="sector", how="left", maintain_order="left")
+        .select("symbol", "name", "bucket", "fund", "shares", "ref_price", "sector_idx")
+        .with_columns(
+            first_listed=pl.col("sector_idx").is_not_null()
+            & pl.struct("sector_idx", "symbol").is_first_distinct(),
+            in_index=pl.col("fund").is_not_null(),
+        )
+        .sort("sector_idx", "bucket", "in_index", nulls_last=True, maintain_order=True)
+        .with_columns(
+            sector_run=pl.col("sector_idx").rle_id(),
+            group=pl.struct("sector_idx", "bucket", "in_index").rle_id(),
+            symbol_rank=pl.col("symbol").rank("dense"),
+        )
+        .with_row_index("row")
     )
 
 
@@ -71,18 +92,17 @@ def member_values(members: pl.DataFrame, quotes: pl.DataFrame, where: pl.Series)
     shares times the holdings' price, else the market cap; zero when unknown) and
     ``change_pct``.
     """
-    gathered = [quotes.get_column(name).gather(where).alias(name) for name in QUOTE_COLUMNS]
+    # One gather of the frame (a null position gives a null row) and one pass of expressions:
+    # each separate step would be a query of its own, and this runs every tick.
+    gathered = quotes.select(QUOTE_COLUMNS)[where]
     q = pl.coalesce(pl.col("shares"), pl.col("market_cap") / _LAST)
-    return (
-        members.with_columns(gathered)
-        .with_columns(q.alias("q"))
-        .with_columns(
-            quoted=(_LAST.is_not_null() & _PREV.is_not_null() & _Q.is_not_null()).fill_null(False),
-            ref_value=pl.coalesce(
-                pl.col("shares") * pl.col("ref_price"), pl.col("market_cap"), pl.lit(0.0)
-            ),
-            change_pct=(_LAST / _PREV - 1.0) * 100.0,
-        )
+    return pl.concat([members, gathered], how="horizontal").with_columns(
+        q=q,
+        quoted=(_LAST.is_not_null() & _PREV.is_not_null() & q.is_not_null()).fill_null(False),
+        ref_value=pl.coalesce(
+            pl.col("shares") * pl.col("ref_price"), pl.col("market_cap"), pl.lit(0.0)
+        ),
+        change_pct=(_LAST / _PREV - 1.0) * 100.0,
     )
 
 
@@ -166,11 +186,21 @@ SUM_COLUMNS = (
 )
 
 
+#: The aggregations of a group's sums, built once (building them costs as much as a query).
+_SUMS = _sums()
+
+
 def leg_sums(values: pl.DataFrame) -> pl.DataFrame:
-    """Return the sums of every (bucket, sector_idx, fund present) group of members."""
-    return values.group_by(
-        "bucket", "sector_idx", pl.col("fund").is_not_null().alias("in_index")
-    ).agg(_sums())
+    """Return the sums of every (bucket, sector_idx, in_index) group of members.
+
+    ``values`` come in runs of equal groups (see universe_members): grouping by the run's
+    sorted id takes slices of rows rather than hashing the three keys of every row.
+    """
+    return (
+        values.group_by("group")
+        .agg(pl.col("bucket", "sector_idx", "in_index").first(), *_SUMS)
+        .drop("group")
+    )
 
 
 def _covered(part: float, whole: float) -> float | None:
@@ -243,12 +273,17 @@ def leg_stats(sums: Mapping[str, Any], index_prev_value: float | None = None) ->
 
 def add_sums(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Return the column-wise total of several groups' sums (a leg made of groups)."""
-    return {name: sum(row[name] or 0 for row in rows) for name in SUM_COLUMNS}
+    total: dict[str, Any] = dict.fromkeys(SUM_COLUMNS, 0)
+    # One pass over the rows (not one per column): this runs for every leg on every tick.
+    for row in rows:
+        for name in SUM_COLUMNS:
+            total[name] += row[name] or 0
+    return total
 
 
 def index_sums(sums: pl.DataFrame) -> dict[str, dict[str, Any]]:
     """Return each index's sums ("large", "small"): its fund members over every sector."""
-    groups = sums.filter(pl.col("in_index")).to_dicts()
+    groups = [row for row in sums.iter_rows(named=True) if row["in_index"]]
     return {
         bucket: add_sums([row for row in groups if row["bucket"] == bucket])
         for bucket in ("large", "small")
@@ -295,5 +330,14 @@ def current_sums(store: MarketStore, universe: Universe) -> pl.DataFrame:
     values = current_values(store, universe)
     held: tuple[pl.DataFrame, pl.DataFrame] = store.memo(
         "legs.sums", (id(values), store.quotes_version), lambda: (values, leg_sums(values))
+    )
+    return held[1]
+
+
+def current_index_sums(store: MarketStore, universe: Universe) -> dict[str, dict[str, Any]]:
+    """Return each index's sums (see index_sums) for the stored quotes, cached like the sums."""
+    sums = current_sums(store, universe)
+    held: tuple[pl.DataFrame, dict[str, dict[str, Any]]] = store.memo(
+        "legs.index_sums", (id(sums), store.quotes_version), lambda: (sums, index_sums(sums))
     )
     return held[1]

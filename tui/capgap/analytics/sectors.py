@@ -9,10 +9,10 @@ import polars as pl
 
 from capgap.analytics.legs import (
     add_sums,
+    current_index_sums,
     current_sums,
     current_values,
     index_legs,
-    index_sums,
     leg_stats,
 )
 from capgap.analytics.quotes import QuoteRow, change_of
@@ -24,25 +24,45 @@ from capgap.market.universe import SectorDef, Universe
 MOVERS = 3
 
 _CHANGE = pl.col("change_pct")
-_MOVER = pl.struct("symbol", "name", "bucket", "change_pct")
+#: Per sector, the rows of its leaders and laggards (ties by symbol, as its static rank);
+#: built once, as building them costs about as much as running them.
+_PICK = (
+    pl.col("sector_idx").first(),
+    pl.col("row")
+    .top_k_by([_CHANGE, pl.col("symbol_rank")], k=MOVERS, reverse=[False, True])
+    .alias("leaders"),
+    pl.col("row").bottom_k_by([_CHANGE, pl.col("symbol_rank")], k=MOVERS).alias("laggards"),
+)
 
 
 def sector_movers(values: pl.DataFrame) -> dict[int, dict[str, Any]]:
     """Return each sector's picked leaders and laggards (unordered, at most MOVERS each).
 
-    ``values`` are the members' values (see capgap.analytics.legs.member_values); unquoted
-    members only fill in when too few are quoted (they are dropped when ordered).
+    ``values`` are the members' values (see capgap.analytics.legs.member_values); a symbol
+    counts once per sector (its first listing); unquoted members only fill in when too few
+    are quoted (they are dropped when ordered).
     """
-    picked = (
-        values.filter(pl.col("sector_idx").is_not_null())
-        .unique(subset=["sector_idx", "symbol"], keep="first", maintain_order=True)
-        .group_by("sector_idx")
-        .agg(
-            leaders=_MOVER.top_k_by([_CHANGE, pl.col("symbol")], k=MOVERS, reverse=[False, True]),
-            laggards=_MOVER.bottom_k_by([_CHANGE, pl.col("symbol")], k=MOVERS),
+    # Worked out once per universe (see universe_members): the first listings (no unique()
+    # every tick), the sectors' runs of rows (a sorted key: slices, not a hash of every row),
+    # the symbols' rank (numbers compare faster than strings) and the rows' positions.
+    picked = values.filter(pl.col("first_listed")).group_by("sector_run").agg(*_PICK).rows()
+    wanted = [row for *_, leaders, laggards in picked for row in (*leaders, *laggards)]
+    entries = dict(
+        zip(
+            wanted,
+            values.select("symbol", "name", "bucket", "change_pct")[
+                pl.Series(wanted, dtype=pl.UInt32)
+            ].to_dicts(),
+            strict=True,
         )
     )
-    return {int(row["sector_idx"]): row for row in picked.iter_rows(named=True)}
+    return {
+        int(sector): {
+            "leaders": [entries[row] for row in leaders],
+            "laggards": [entries[row] for row in laggards],
+        }
+        for _, sector, leaders, laggards in picked
+    }
 
 
 def _ordered(entries: list[dict[str, Any]] | None, *, descending: bool) -> tuple[Mover, ...]:
@@ -72,13 +92,14 @@ def _mover(entry: dict[str, Any]) -> Mover:
 
 
 def _combined_breadth(
-    large: LegStats, small: LegStats, groups: list[Mapping[str, Any]]
+    large: LegStats, small: LegStats, totals: list[Mapping[str, Any]]
 ) -> float | None:
-    """Return the share of the sector's quoted members up today over both legs."""
+    """Return the share of the sector's quoted members up today over both legs' sums."""
     if large.up_pct is None and small.up_pct is None:
         return None
-    total = add_sums(groups)
-    return int(total["up"]) / int(total["quoted"]) * 100.0 if total["quoted"] else None
+    up = sum(int(total["up"]) for total in totals)
+    quoted = sum(int(total["quoted"]) for total in totals)
+    return up / quoted * 100.0 if quoted else None
 
 
 def _row(
@@ -89,6 +110,7 @@ def _row(
     rows: Mapping[str, QuoteRow],
 ) -> SectorRow:
     legs: dict[Bucket, SectorLeg] = {}
+    totals: list[Mapping[str, Any]] = []
     sides: tuple[tuple[Bucket, str | None], ...] = (
         ("large", sector.large_etf),
         ("small", sector.small_etf),
@@ -98,7 +120,9 @@ def _row(
         # A sector of the index carries its weight in it; a custom sector's stocks are
         # weighed by market cap, not by the fund's shares: no weight in the index.
         in_index = any(part["in_index"] for part in parts)
-        stats = leg_stats(add_sums(parts), index_prev[bucket] if in_index else None)
+        total = add_sums(parts)
+        totals.append(total)
+        stats = leg_stats(total, index_prev[bucket] if in_index else None)
         legs[bucket] = SectorLeg(stats, etf, change_of(rows, etf))
     large, small = legs["large"], legs["small"]
     spread = (
@@ -106,14 +130,13 @@ def _row(
         if small.change_pct is not None and large.change_pct is not None
         else None
     )
-    every = [*groups.get("large", []), *groups.get("small", [])]
     return SectorRow(
         sector=sector.name,
         tag=sector.tag,
         large=large,
         small=small,
         spread_pp=spread,
-        breadth_pct=_combined_breadth(large.stats, small.stats, every),
+        breadth_pct=_combined_breadth(large.stats, small.stats, totals),
         leaders=_ordered(movers.get("leaders"), descending=True),
         laggards=_ordered(movers.get("laggards"), descending=False),
     )
@@ -134,13 +157,16 @@ def sector_rows(
     ``rows`` must hold the quotes of the sector ETFs (see :func:`etf_symbols`).
     """
     sums = current_sums(store, universe)
-    totals = index_sums(sums)
+    totals = current_index_sums(store, universe)
     index_prev: dict[Bucket, float] = {
         "large": float(totals["large"]["prev_value"]),
         "small": float(totals["small"]["prev_value"]),
     }
     groups: dict[int, dict[Bucket, list[Mapping[str, Any]]]] = {}
-    for group in sums.filter(pl.col("sector_idx").is_not_null()).iter_rows(named=True):
+    # A few dozen groups: read in Python, not filtered by a query each tick.
+    for group in sums.iter_rows(named=True):
+        if group["sector_idx"] is None:
+            continue
         by_bucket = groups.setdefault(int(group["sector_idx"]), {})
         by_bucket.setdefault(cast(Bucket, group["bucket"]), []).append(group)
     movers = store.memo(
@@ -156,4 +182,4 @@ def sector_rows(
 
 def current_index_legs(store: MarketStore, universe: Universe) -> IndexLegs:
     """Return both indices aggregated over their members for the stored quotes."""
-    return index_legs(index_sums(current_sums(store, universe)))
+    return index_legs(current_index_sums(store, universe))

@@ -43,15 +43,25 @@ _PRICE_COLUMNS = [name for name in QUOTES.names() if name not in QUOTE_DETAILS a
 
 def _keep_known_details(merged: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
     """Fill the details ``merged`` lacks from ``old`` (the same symbols in the same order)."""
-    gaps = [
-        name
+    filled = {
+        name: column.zip_with(column.is_not_null(), old.get_column(name))
         for name in QUOTE_DETAILS.names()
-        if merged.get_column(name).null_count() and old.get_column(name).null_count() < old.height
-    ]
-    if not gaps:
+        if (column := merged.get_column(name)).null_count()
+        and old.get_column(name).null_count() < old.height
+    }
+    if not filled:
         return merged
-    return merged.with_columns(
-        merged.get_column(name).fill_null(old.get_column(name)) for name in gaps
+    # Series calls and a frame built from them: Series.fill_null(other) or with_columns would
+    # each run a query, and this runs on every poll.
+    return pl.DataFrame([filled.get(name, merged.get_column(name)) for name in merged.columns])
+
+
+def _pick(
+    mask: pl.Series, first: pl.DataFrame, other: pl.DataFrame, names: list[str]
+) -> pl.DataFrame:
+    """Return columns ``names`` row by row from ``first`` where ``mask`` holds, else ``other``."""
+    return pl.DataFrame(
+        [first.get_column(name).zip_with(mask, other.get_column(name)) for name in names]
     )
 
 
@@ -80,6 +90,8 @@ class MarketStore:
         self._intraday_version = 0
         self._daily_version = 0
         self._quotes_layout_version = 0
+        # Each stored symbol's row, built on demand for the current layout (see _stored_rows).
+        self._rows: dict[str, int] | None = None
         self._session_day: date | None = None
         self._memo: dict[str, tuple[Hashable, Any]] = {}
 
@@ -146,11 +158,17 @@ class MarketStore:
         ):
             merged = self._merge_aligned(old, incoming)
         else:
-            merged = self._merge_general(old, incoming)
+            rows = self._stored_rows(old, incoming)
+            merged = (
+                self._merge_general(old, incoming)
+                if rows is None
+                else self._merge_known(old, incoming, rows)
+            )
         if merged is None or merged.equals(old):
             return False
         if not merged.get_column("symbol").equals(old.get_column("symbol")):
             self._quotes_layout_version += 1
+            self._rows = None
         self._quotes = merged
         self._quotes_version += 1
         return True
@@ -180,6 +198,59 @@ class MarketStore:
                 ]
             ),
             old,
+        )
+
+    def _stored_rows(self, old: pl.DataFrame, incoming: pl.DataFrame) -> pl.Series | None:
+        """Return each incoming row's position in ``old``; None when a symbol is new or repeated."""
+        symbols = incoming.get_column("symbol")
+        if old.height == 0 or symbols.n_unique() != incoming.height:
+            return None
+        if self._rows is None:
+            # Once per layout: a poll's few hundred look-ups then cost less than a join.
+            self._rows = {
+                symbol: row for row, symbol in enumerate(old.get_column("symbol").to_list())
+            }
+        rows = self._rows
+        at = [rows.get(symbol) for symbol in symbols.to_list()]
+        return None if None in at else pl.Series("at", at, pl.UInt32)
+
+    @staticmethod
+    def _merge_known(
+        old: pl.DataFrame, incoming: pl.DataFrame, at: pl.Series
+    ) -> pl.DataFrame | None:
+        """Merge a frame of stored symbols, each once, at their rows ``at`` (a live poll's slice).
+
+        The result of :meth:`_merge_general`, without sorting and grouping every stored row:
+        the changed rows are written in place. The winning row is the newer one (the incoming
+        on a tie); a detail it lacks comes from the other.
+        """
+        times = incoming.get_column("time")
+        valid = _valid_series(incoming.get_column("last")) & _valid_series(
+            incoming.get_column("prev_close")
+        )
+        valid = valid & times.is_not_null() if times.null_count() else valid
+        if not valid.all():
+            incoming, at = incoming.filter(valid), at.filter(valid)
+            if incoming.height == 0:
+                return None
+        stored = old[at]
+        newer = incoming.get_column("time") >= stored.get_column("time")
+        if newer.all():
+            winners = _keep_known_details(incoming, stored)
+        else:
+            # Row by row: the newer row's values, its missing details from the other one.
+            winners = _keep_known_details(
+                _pick(newer, incoming, stored, QUOTES.names()),
+                _pick(newer, stored, incoming, QUOTE_DETAILS.names()),
+            )
+        # The updated rows written over their stored ones (the symbols stay where they are).
+        return pl.DataFrame(
+            [
+                old.get_column(name).clone().scatter(at, winners.get_column(name))
+                if name != "symbol"
+                else old.get_column(name)
+                for name in QUOTES.names()
+            ]
         )
 
     @staticmethod

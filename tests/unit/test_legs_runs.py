@@ -1,0 +1,153 @@
+"""The legs' static runs of rows: group sums and movers against a hash group-by of every row."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+import pytest
+from capgap.analytics.legs import SUM_COLUMNS, current_sums, current_values, universe_members
+from capgap.analytics.sectors import MOVERS, sector_movers
+from capgap.analytics.store import MarketStore
+from capgap.core.schemas import CONSTITUENTS, conform_quotes
+from capgap.market.universe import Universe, load_universe
+
+T0 = datetime(2025, 12, 5, 16, 0, tzinfo=UTC)
+
+
+def _mixed_universe() -> Universe:
+    """The shipped universe plus a symbol listed twice in one sector and an unknown sector."""
+    base = load_universe()
+    extra = pl.DataFrame(
+        [
+            # Listed large by IVV already: its second listing in the same sector, small.
+            ("AAPL", "Apple again", "Information Technology", "small", None, None, None),
+            ("ZZZA", "Z A", "Not a sector", "large", "IVV", 1000.0, 50.0),
+            ("ZZZB", "Z B", "Information Technology", "large", None, None, None),
+        ],
+        schema=CONSTITUENTS,
+        orient="row",
+    )
+    # Shuffled: the universe's order is not the runs' order; the small AAPL listing comes
+    # first, where the runs put the large legs first.
+    shuffled = base.constituents.sample(fraction=1.0, shuffle=True, seed=7)
+    frame = pl.concat([extra, shuffled])
+    return Universe(base.benchmarks, base.sectors, {}, frame)
+
+
+def _store(universe: Universe, seed: int) -> MarketStore:
+    rng = random.Random(seed)
+    rows: list[dict[str, Any]] = []
+    for symbol in universe.constituents.get_column("symbol").unique().to_list():
+        if rng.random() < 0.05:
+            continue  # never quoted
+        prev = rng.uniform(5, 500)
+        # Changes on a coarse grid: ties in change are frequent, so the symbol must break them.
+        # AAPL (listed twice) leads its sector: its first listing must be the one shown.
+        last = prev * (1 + (3 if symbol == "AAPL" else rng.randint(-3, 3)) / 100)
+        rows.append(
+            {
+                "symbol": symbol,
+                "time": T0,
+                "last": last,
+                "prev_close": prev,
+                "volume": 1.0,
+                "market_cap": rng.choice([None, prev * 1e7]),
+                "eps_forward": rng.choice([None, -1.0, prev / 20]),
+                "eps_trailing": rng.choice([None, -0.5, prev / 25]),
+                "avg_50d": rng.choice([None, prev]),
+                "avg_200d": rng.choice([None, prev * 0.9]),
+                "high_52w": prev * 1.01,
+                "low_52w": prev * 0.99,
+                "day_high": max(last, prev),
+                "day_low": min(last, prev),
+            }
+        )
+    store = MarketStore()
+    store.apply_quotes(conform_quotes(pl.DataFrame(rows)))
+    return store
+
+
+def _hash_sums(values: pl.DataFrame) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The sums by a plain group-by of every row on the three keys (the second method)."""
+    quoted = values.filter(pl.col("quoted"))
+    by_keys = values.group_by("bucket", "sector_idx", pl.col("fund").is_not_null()).agg(
+        pl.len().alias("members"), pl.col("ref_value").sum().alias("ref_total")
+    )
+    priced = quoted.group_by("bucket", "sector_idx", pl.col("fund").is_not_null()).agg(
+        pl.len().alias("quoted"),
+        (pl.col("q") * pl.col("prev_close")).sum().alias("prev_value"),
+        (pl.col("q") * pl.col("last")).sum().alias("last_value"),
+        (pl.col("last") > pl.col("prev_close")).sum().alias("up"),
+    )
+    result: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for frame in (by_keys, priced):
+        for row in frame.iter_rows(named=True):
+            key = (row.pop("bucket"), row.pop("sector_idx"), row.pop("fund"))
+            result.setdefault(key, {}).update(row)
+    return result
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_group_sums_over_runs_equal_a_hash_group_by_of_every_row(seed: int) -> None:
+    universe = _mixed_universe()
+    store = _store(universe, seed)
+    sums = current_sums(store, universe)
+    assert set(sums.columns) == {"bucket", "sector_idx", "in_index", *SUM_COLUMNS}
+    reference = _hash_sums(current_values(store, universe))
+    got = {(row["bucket"], row["sector_idx"], row["in_index"]): row for row in sums.to_dicts()}
+    assert set(got) == set(reference)
+    for key, expected in reference.items():
+        for name, value in expected.items():
+            assert got[key][name] == pytest.approx(value, rel=1e-12), (key, name)
+    # Every member counted once: the runs cover the universe.
+    assert sums.get_column("members").sum() == universe.constituents.height
+
+
+def _unique_movers(
+    values: pl.DataFrame, universe: Universe
+) -> dict[int, tuple[list[str], list[str]]]:
+    """Leaders and laggards the plain way: unique listings in the universe's order, top-k."""
+    change, symbol = pl.col("change_pct"), pl.col("symbol")
+    listed = universe.constituents.select("symbol", "bucket").with_row_index("listing")
+    picked = (
+        values.join(listed, on=["symbol", "bucket"])
+        .sort("listing")
+        .filter(pl.col("sector_idx").is_not_null())
+        .unique(subset=["sector_idx", "symbol"], keep="first", maintain_order=True)
+        .group_by("sector_idx")
+        .agg(
+            leaders=pl.struct("symbol", "name").top_k_by(
+                [change, symbol], k=MOVERS, reverse=[False, True]
+            ),
+            laggards=pl.struct("symbol", "name").bottom_k_by([change, symbol], k=MOVERS),
+        )
+    )
+    return {
+        int(row["sector_idx"]): (
+            sorted(f"{m['symbol']}/{m['name']}" for m in row["leaders"]),
+            sorted(f"{m['symbol']}/{m['name']}" for m in row["laggards"]),
+        )
+        for row in picked.iter_rows(named=True)
+    }
+
+
+def test_movers_over_first_listings_equal_the_unique_then_top_k_reference() -> None:
+    universe = _mixed_universe()
+    store = _store(universe, 3)
+    values = current_values(store, universe)
+    got = {
+        sector: (
+            sorted(f"{m['symbol']}/{m['name']}" for m in entry["leaders"]),
+            sorted(f"{m['symbol']}/{m['name']}" for m in entry["laggards"]),
+        )
+        for sector, entry in sector_movers(values).items()
+    }
+    assert got == _unique_movers(values, universe)
+    assert any("AAPL/" in name for leaders, _ in got.values() for name in leaders)
+    # The twice-listed symbol shows under its first listing only.
+    members = universe_members(universe)
+    apple = members.filter(pl.col("symbol") == "AAPL")
+    assert apple.height == 2 and apple.get_column("first_listed").sum() == 1
