@@ -27,7 +27,7 @@ def leg(index: str, fund: str, oldest: float | None) -> UniverseInfo:
 
 
 UNIVERSE = UniverseSnapshot(
-    large=leg("S&P 500", "IVV", 70.0), small=leg("Russell 2000", "IWM", 100.0)
+    large=leg("S&P 500", "IVV", 70.0), small=leg("Russell 2000", "IWM", 100.0), rolling=True
 )
 
 
@@ -114,3 +114,17 @@ async def test_at_60_columns_a_feed_down_outranks_the_members_age():
         await wait_for(lambda: "yahoo down" in screen_lines(app)[0], pilot)
         top = screen_lines(app)[0]
         assert "yahoo down, retry 11:00:40" in top and "mbr 1m40s" in top
+
+
+async def test_a_replay_serving_every_member_shows_no_members_age():
+    # Every poll of a replay quotes every member: their age is the data's, already shown.
+    clock = ManualClock(NOW)
+    app = StatusApp(clock)
+    async with app.run_test(size=(120, 3)) as pilot:
+        line = app.query_one(StatusLine)
+        line.apply(snapshot(UniverseSnapshot(UNIVERSE.large, UNIVERSE.small, rolling=False)))
+        await pilot.pause()
+        assert not app.query_one("#member-age").display
+        line.apply(snapshot(UNIVERSE))
+        await pilot.pause()
+        assert app.query_one("#member-age").display

@@ -441,10 +441,15 @@ class UniverseInfo:
 
 @dataclass(frozen=True, slots=True)
 class UniverseSnapshot:
-    """The membership behind both legs (None for a leg a hand-made universe lacks)."""
+    """The membership behind both legs (None for a leg a hand-made universe lacks).
+
+    ``rolling`` is True when the members are quoted in turns (a live feed with a request
+    budget): only then does the oldest member quote's age say something worth showing.
+    """
 
     large: UniverseInfo | None
     small: UniverseInfo | None
+    rolling: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -560,7 +560,9 @@ class Engine:
                 quoted=len(times),
                 oldest_quote_s=oldest,
             )
-        return UniverseSnapshot(large=legs.get("large"), small=legs.get("small"))
+        return UniverseSnapshot(
+            large=legs.get("large"), small=legs.get("small"), rolling=self._budget is not None
+        )
 
     async def _wait_for_wake(self, timeout_s: float | None) -> None:
         """Wait until wake() (or ``timeout_s`` wall seconds), then clear the wake-up."""

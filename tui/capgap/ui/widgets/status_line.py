@@ -319,7 +319,8 @@ class StatusLine(Horizontal):
         """Show the market state, feed health and data age of a snapshot."""
         self._data_as_of = snapshot.data_as_of
         self._all_feeds = snapshot.feeds
-        self._has_members = snapshot.universe is not None
+        # A replay serves every member on every poll: their age is the data's, said already.
+        self._has_members = snapshot.universe is not None and snapshot.universe.rolling
         self._members_since = members_since(snapshot.universe, snapshot.as_of)
         # The engine reports its recorder among the feeds while it records: the REC badge
         # says so, and the recorder takes room among the feeds only when it fails.
