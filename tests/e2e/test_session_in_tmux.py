@@ -146,20 +146,31 @@ def session_day() -> date:
 
 @functools.cache
 def sample_frames() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The sample session's minute bars and daily bars, as shipped."""
-    return pl.read_parquet(SAMPLE / "intraday.parquet"), pl.read_parquet(SAMPLE / "daily.parquet")
+    """The sample session's bars and daily bars, as shipped, with each bar's length in minutes.
+
+    The core symbols have one-minute bars, the index members five-minute bars.
+    """
+    intraday = pl.concat(
+        [
+            pl.read_parquet(SAMPLE / "intraday.parquet").with_columns(minutes=pl.lit(1)),
+            pl.read_parquet(SAMPLE / "members_intraday.parquet").with_columns(minutes=pl.lit(5)),
+        ]
+    )
+    daily = pl.concat(
+        [pl.read_parquet(SAMPLE / name) for name in ("daily.parquet", "members_daily.parquet")]
+    )
+    return intraday, daily
 
 
 def bars_quote(symbol: str, at: datetime) -> tuple[float, float]:
     """Return the last and the previous close of ``symbol`` at ``at``, from the sample files.
 
-    The last is the close of the newest minute bar completed by ``at`` (a bar stamped t covers
-    [t, t+1min)); the previous close is the newest daily close before the session.
+    The last is the close of the newest bar completed by ``at`` (a bar stamped t covers
+    [t, t + its length)); the previous close is the newest daily close before the session.
     """
     intraday, daily = sample_frames()
-    bars = intraday.filter(
-        pl.col("symbol") == symbol, pl.col("time") + timedelta(minutes=1) <= at.astimezone(UTC)
-    ).sort("time")
+    ends = pl.col("time") + pl.duration(minutes=pl.col("minutes"))
+    bars = intraday.filter(pl.col("symbol") == symbol, ends <= at.astimezone(UTC)).sort("time")
     days = daily.filter(pl.col("symbol") == symbol, pl.col("date") < session_day()).sort("date")
     assert bars.height and days.height, f"no bars for {symbol} by {at}"
     return float(bars["close"][-1]), float(days["close"][-1])
@@ -230,7 +241,7 @@ def _spread_panel(check: Checks, snap: Json) -> None:
         check.equal("beta", line[3], shown(lambda v: f"{v:.2f}", spread["beta_60d"]))
         check.equal("corr", line[4], shown(lambda v: f"{v:.2f}", spread["corr_60d"]))
     pe = spread["valuation"]
-    line = check.find("P/E line", r"Fwd P/E (\S+) / (\S+)  disc (\S+)%")
+    line = check.find("P/E line", r"Fwd P/E (\S+)x / (\S+)x  small -(\S+)%  excl\. neg")
     if line:
         check.equal("large P/E", line[1], shown(lambda v: f"{v:.1f}", pe["large_forward_pe"], 2))
         check.equal("small P/E", line[2], shown(lambda v: f"{v:.1f}", pe["small_forward_pe"], 2))
@@ -279,25 +290,32 @@ def _sectors(check: Checks, snap: Json, *, min_rows: int, movers: bool) -> None:
     seen: list[tuple[int, str]] = []
     for row in snap["sectors"]:
         name = SHORT.get(row["sector"], row["sector"])
-        pattern = rf"^│ {re.escape(name)}  +" + r"(\S+) +" * 7 + r"(.*)$"
+        # Sector, Lg %, Sm %, S-L pp, Wt L/S, Brd%, Tag, then the funds and the movers.
+        pattern = rf"^│ {re.escape(name)}  +" + r"(\S+) +" * 6 + r"(.*)$"
         line = re.search(pattern, check.screen, re.MULTILINE)
         if line is None:
             continue
         seen.append((line.start(), name))
         large, small = row["large"], row["small"]
-        small_etf = small["symbol"] or ("constit.*" if small["from_constituents"] else "—")
         check.equal(f"{name} Lg %", line[1], shown(arrowed, large["change_pct"]))
         check.equal(f"{name} Sm %", line[2], shown(arrowed, small["change_pct"]))
         check.equal(f"{name} S-L pp", line[3], shown(arrowed, row["spread_pp"]))
-        check.equal(f"{name} Lg", line[4], {large["symbol"] or "—"})
-        check.equal(f"{name} Sm", line[5], {small_etf})
+        weights = {
+            f"{lg}/{sm}"
+            for lg in shown(lambda v: f"{v:.0f}", large["weight_pct"])
+            for sm in shown(lambda v: f"{v:.0f}", small["weight_pct"])
+        }
+        check.equal(f"{name} Wt L/S", line[4], weights)
+        check.equal(f"{name} breadth", line[5], shown(lambda v: f"{v:.0f}%", row["breadth_pct"]))
         check.equal(f"{name} tag", line[6], {"CYC" if row["tag"] == "cyclical" else "DEF"})
-        check.equal(f"{name} breadth", line[7], shown(lambda v: f"{v:.0f}%", row["breadth_pct"]))
+        rest = line[7]
+        if large["etf_symbol"] and not rest.startswith(large["etf_symbol"]):
+            check.problems.append(f"{name} fund: {rest!r} does not start {large['etf_symbol']}")
         if movers and row["leaders"]:
             top = row["leaders"][0]
             texts = {f"{top['symbol']} {text}" for text in shown(sign_1, top["change_pct"])}
-            if not any(line[8].startswith(text) for text in texts):
-                check.problems.append(f"{name} leader: {line[8]!r} does not start {texts}")
+            if not any(text in rest for text in texts):
+                check.problems.append(f"{name} leader: {rest!r} does not show {texts}")
     if len(seen) < min_rows:
         check.problems.append(f"only {len(seen)} sector rows on screen, wanted {min_rows}")
     # Sorted on S-L, largest first (the sort of a fresh dashboard).
@@ -453,18 +471,22 @@ def _check_sector_screen(screen: str, full_name: str) -> str:
     check = Checks(screen)
     summary = check.find(
         "summary",
-        rf"^ {re.escape(full_name)} \((\w+)\)  ·  Large (\S+) (\S+)   Small (\S+) (\S+)"
-        r"  ·  S-L (\S+) pp  ·  breadth (\S+)$",
+        rf"^ {re.escape(full_name)} \((\w+)\)  ·  S-L (\S+) pp  ·  breadth (\S+)\s*\n"
+        r" Large (\S+) wt (\S+) of (\d+) P/E \S+(?:, fund (\S+) \S+)?"
+        r"  ·  Small (\S+) wt (\S+) of (\d+)",
     )
     if summary:
         large, small = row["large"], row["small"]
         check.equal("tag", summary[1], {row["tag"]})
-        check.equal("large ETF", summary[2], {large["symbol"] or "mean"})
-        check.equal("large change", summary[3], shown(arrowed_2, large["change_pct"]))
-        check.equal("small ETF", summary[4], {small["symbol"] or "mean"})
-        check.equal("small change", summary[5], shown(arrowed_2, small["change_pct"]))
-        check.equal("S-L", summary[6], shown(arrowed_2, row["spread_pp"]))
-        check.equal("breadth", summary[7], shown(lambda v: f"{v:.0f}%", row["breadth_pct"]))
+        check.equal("S-L", summary[2], shown(arrowed_2, row["spread_pp"]))
+        check.equal("breadth", summary[3], shown(lambda v: f"{v:.0f}%", row["breadth_pct"]))
+        check.equal("large change", summary[4], shown(arrowed_2, large["change_pct"]))
+        check.equal("large weight", summary[5], shown(lambda v: f"{v:.0f}%", large["weight_pct"]))
+        check.equal("large members", summary[6], {str(large["members"])})
+        check.equal("large fund", summary[7] or "", {large["etf_symbol"] or ""})
+        check.equal("small change", summary[8], shown(arrowed_2, small["change_pct"]))
+        check.equal("small weight", summary[9], shown(lambda v: f"{v:.0f}%", small["weight_pct"]))
+        check.equal("small members", summary[10], {str(small["members"])})
     rows = re.findall(r"^│ (\S+) +.{14} +([LS]) +([\d,]+\.\d\d) +(\S+) ", screen, re.MULTILINE)
     assert len(rows) >= 5, screen
     moment = _on_day(at)

@@ -49,7 +49,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 from capgap.core.clock import ManualClock
 from capgap.core.resources import sample_data_dir
-from capgap.core.schemas import DAILY, QUOTES, conform
+from capgap.core.schemas import DAILY, conform, conform_quotes
 from capgap.core.snapshot import Snapshot
 from capgap.engine.loop import Engine
 from capgap.feeds.base import FeedError, RateLimited, ReferenceData
@@ -172,7 +172,7 @@ def _quote_rows(bars: pl.DataFrame, prev_close: pl.DataFrame) -> pl.DataFrame:
         pl.col("volume").cum_sum().over("symbol"),
     )
     rows = pl.concat([opening.select("symbol", "time", "last", "volume"), closes])
-    return conform(rows.join(prev_close, on="symbol").sort("time", "symbol"), QUOTES)
+    return conform_quotes(rows.join(prev_close, on="symbol").sort("time", "symbol"))
 
 
 def monday_bars(bars: pl.DataFrame, daily: pl.DataFrame) -> pl.DataFrame:

@@ -37,7 +37,11 @@ def _leg(label: str, leg: SectorLeg, fund_label: str) -> Content:
 
 
 def summary_content(detail: SectorDetail | None, name: str) -> Content:
-    """Return the line above the table: both legs (members, weight, fund), spread, breadth."""
+    """Return the lines above the table: the sector, spread and breadth; then both legs.
+
+    The legs go on a line of their own: beside the rest they would wrap mid-phrase at 120
+    columns.
+    """
     if detail is None:
         return Content(f"{name}: waiting for data…")
     row: SectorRow | None = detail.row
@@ -49,13 +53,12 @@ def summary_content(detail: SectorDetail | None, name: str) -> Content:
     return Content.assemble(
         (row.sector, "bold"),
         f" ({'cyclical' if row.tag == 'cyclical' else 'defensive'}){dot}",
+        ("S-L ", "bold"),
+        signed_content(row.spread_pp, 2, " pp"),
+        f"{dot}breadth {breadth}\n",
         _leg("Large", row.large, "fund"),
         dot,
         _leg("Small", row.small, "S600 fund"),
-        dot,
-        ("S-L ", "bold"),
-        signed_content(row.spread_pp, 2, " pp"),
-        f"{dot}breadth {breadth}",
     )
 
 
