@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
 
 from capgap.analytics.build import build_snapshot
 from capgap.analytics.drilldown import sector_detail
+from capgap.analytics.legs import SUM_COLUMNS
 from capgap.analytics.spread import daily_basis
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import MarketSession
@@ -254,34 +255,8 @@ _GATHERED = [
     "day_low",
 ]
 _PRICES = [name for name in QUOTES.names() if name not in QUOTE_DETAILS and name != "symbol"]
-#: The additive sums every leg figure is a ratio of.
-_SUMS = [
-    "members",
-    "quoted",
-    "ref_total",
-    "ref_quoted",
-    "prev_value",
-    "last_value",
-    "pe_price",
-    "pe_earnings",
-    "pe_price_all",
-    "pe_earnings_all",
-    "ref_eps",
-    "ttm_known",
-    "ttm_negative",
-    "ref_ttm",
-    "up",
-    "moved",
-    "known_50d",
-    "above_50d",
-    "ref_50d",
-    "known_200d",
-    "above_200d",
-    "ref_200d",
-    "new_highs",
-    "new_lows",
-    "ref_range",
-]
+#: The additive sums every leg figure is a ratio of: the same names as the polars side.
+_SUMS = list(SUM_COLUMNS)
 
 
 def _ratio(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
