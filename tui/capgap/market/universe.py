@@ -172,7 +172,8 @@ def newest_holdings(fund: Fund, cache_dir: Path | None) -> tuple[Holdings, Unive
         as_of=chosen.as_of,
         origin=origin,
         path=path,
-        members=chosen.rows.height,
+        # A CVR beside its stock shares the ticker: one member, as members_frame keeps it.
+        members=chosen.rows.get_column("symbol").n_unique(),
         problem=problem,
     )
     return chosen, source
