@@ -52,7 +52,7 @@ def test_a_sector_opened_after_the_replay_ended_shows_its_constituents(tmp_path:
         term.keys("Enter")
         term.wait_for("Dashboard › ")
         # Working, the summary comes with the next poll (immediate on a focus change).
-        term.wait_for_match(r"^ .+ \((cyclical|defensive)\)  ·  Large ", timeout=5)
+        term.wait_for_match(r"^ .+ \((cyclical|defensive)\)  ·  S-L .*\n Large ", timeout=5)
 
 
 def test_a_bad_flag_gets_one_line_and_exit_2(tmp_path: Path) -> None:
