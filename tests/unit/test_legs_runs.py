@@ -40,13 +40,16 @@ def _mixed_universe() -> Universe:
 def _store(universe: Universe, seed: int) -> MarketStore:
     rng = random.Random(seed)
     rows: list[dict[str, Any]] = []
-    for symbol in universe.constituents.get_column("symbol").unique().to_list():
-        if rng.random() < 0.05:
+    # In the universe's order: an unordered unique() would hand each run's random draws to
+    # other symbols, and the test would pass or fail by chance.
+    for symbol in universe.constituents.get_column("symbol").unique(maintain_order=True).to_list():
+        if rng.random() < 0.05 and symbol != "AAPL":
             continue  # never quoted
         prev = rng.uniform(5, 500)
         # Changes on a coarse grid: ties in change are frequent, so the symbol must break them.
-        # AAPL (listed twice) leads its sector: its first listing must be the one shown.
-        last = prev * (1 + (3 if symbol == "AAPL" else rng.randint(-3, 3)) / 100)
+        # AAPL (listed twice) leads its sector, above the grid: its first listing must be the
+        # one shown.
+        last = prev * (1 + (4 if symbol == "AAPL" else rng.randint(-3, 3)) / 100)
         rows.append(
             {
                 "symbol": symbol,
