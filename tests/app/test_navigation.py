@@ -320,7 +320,8 @@ async def test_sector_screen_lists_every_member_sorts_and_filters_them() -> None
         await data_shown(app, pilot)
         app.post_message(OpenSector("Financials"))
         await wait_for(lambda: isinstance(app.screen, SectorScreen), pilot)
-        engine.push(replace(engine.latest, sector_detail=detail))  # type: ignore[arg-type]
+        assert engine.latest is not None
+        engine.push(replace(engine.latest, sector_detail=detail))
         screen = await sector_shown(app, pilot)
         table = screen.query_one(ConstituentsTable)
         await wait_for(lambda: table.row_count == 483, pilot)

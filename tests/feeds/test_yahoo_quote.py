@@ -365,7 +365,7 @@ async def test_bad_prices_are_problems_naming_the_symbol(yahoo, local_server):
 
 
 #: Every detail Yahoo sends for a stock in and after extended hours (AAPL, 14 Feb 2025).
-DETAILS = {
+DETAILS: dict[str, Any] = {
     "marketCap": 3674405863424,
     "epsForward": 8.31,
     "epsTrailingTwelveMonths": 6.31,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 import polars as pl
@@ -22,7 +23,7 @@ from capgap.market.universe import SectorDef, Universe, load_universe
 T0 = datetime(2025, 12, 5, 16, 0, tzinfo=UTC)
 
 
-def _universe(rows: list[tuple[str, str, str, float | None, float | None]]) -> Universe:
+def _universe(rows: Sequence[tuple[str, str, str, float | None, float | None]]) -> Universe:
     """A universe of (symbol, sector, bucket, shares, ref_price) members in sectors S1, S2."""
     base = load_universe()
     frame = pl.DataFrame(
@@ -48,7 +49,7 @@ def _universe(rows: list[tuple[str, str, str, float | None, float | None]]) -> U
     return Universe(base.benchmarks, sectors, {}, frame)
 
 
-def _detailed(rows: list[tuple[str, float, float, dict[str, float | None]]]) -> pl.DataFrame:
+def _detailed(rows: Sequence[tuple[str, float, float, Mapping[str, float | None]]]) -> pl.DataFrame:
     """Quotes of (symbol, last, prev_close, details) rows at T0."""
     frame = quotes_frame((symbol, T0, last, prev) for symbol, last, prev, _ in rows)
     for name in {key for *_, details in rows for key in details}:

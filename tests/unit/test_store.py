@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -231,7 +232,7 @@ _DETAIL = st.one_of(st.none(), st.sampled_from([-2.0, 0.5, 3.0]))
 _POLL_ROW = st.tuples(st.one_of(_TIMES, st.none()), _PRICE, _PRICE, _DETAIL, _DETAIL)
 
 
-def _detailed(rows: list[tuple[str, datetime | None, Any, Any, Any, Any]]) -> pl.DataFrame:
+def _detailed(rows: Sequence[tuple[str, datetime | None, Any, Any, Any, Any]]) -> pl.DataFrame:
     frame = quotes([(symbol, moment, last, prev) for symbol, moment, last, prev, *_ in rows])
     return frame.with_columns(
         eps_forward=pl.Series([row[4] for row in rows], dtype=pl.Float64),
