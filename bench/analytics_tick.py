@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tui"))
 
 from capgap.analytics.build import build_snapshot
 from capgap.analytics.drilldown import sector_detail
-from capgap.analytics.legs import SUM_COLUMNS
+from capgap.analytics.legs import QUOTE_COLUMNS, SUM_COLUMNS
 from capgap.analytics.spread import daily_basis
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import MarketSession
@@ -240,20 +240,8 @@ def to_pandas_quotes(frame: pl.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- pandas reference
 
 _DETAILS = list(QUOTE_DETAILS.names())
-#: The quote columns a member's figures need (all numbers).
-_GATHERED = [
-    "last",
-    "prev_close",
-    "market_cap",
-    "eps_forward",
-    "eps_trailing",
-    "avg_50d",
-    "avg_200d",
-    "high_52w",
-    "low_52w",
-    "day_high",
-    "day_low",
-]
+#: The quote columns a member's figures need (all numbers): the polars side's list.
+_GATHERED = list(QUOTE_COLUMNS)
 _PRICES = [name for name in QUOTES.names() if name not in QUOTE_DETAILS and name != "symbol"]
 #: The additive sums every leg figure is a ratio of: the same names as the polars side.
 _SUMS = list(SUM_COLUMNS)
