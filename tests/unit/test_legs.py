@@ -11,7 +11,7 @@ import pytest
 from builders import quotes_frame, store_with_quotes
 from capgap.analytics.build import build_snapshot
 from capgap.analytics.drilldown import sector_detail
-from capgap.analytics.legs import current_sums, index_sums
+from capgap.analytics.legs import current_groups, index_sums
 from capgap.analytics.sectors import current_index_legs, sector_rows
 from capgap.analytics.serialize import snapshot_to_dict
 from capgap.analytics.store import MarketStore
@@ -201,7 +201,7 @@ def test_the_whole_universe_reproduces_the_index_and_adds_up() -> None:
         )
         assert by_sector / 100 == pytest.approx(leg.change_pct, rel=1e-9)
         assert sum(getattr(row, bucket).weight_pct or 0 for row in rows) == pytest.approx(100.0)
-    sums = index_sums(current_sums(store, universe))
+    sums = index_sums(current_groups(store, universe))
     assert sums["large"]["members"] == members.filter(pl.col("bucket") == "large").height
 
 

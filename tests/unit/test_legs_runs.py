@@ -8,8 +8,15 @@ from typing import Any
 
 import polars as pl
 import pytest
-from capgap.analytics.legs import SUM_COLUMNS, current_sums, current_values, universe_members
-from capgap.analytics.sectors import MOVERS, sector_movers
+from capgap.analytics.legs import (
+    MOVERS,
+    SUM_COLUMNS,
+    current_sums,
+    current_values,
+    universe_members,
+)
+from capgap.analytics.quotes import quote_rows
+from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
 from capgap.core.schemas import CONSTITUENTS, conform_quotes
 from capgap.market.universe import Universe, load_universe
@@ -98,7 +105,14 @@ def test_group_sums_over_runs_equal_a_hash_group_by_of_every_row(seed: int) -> N
     universe = _mixed_universe()
     store = _store(universe, seed)
     sums = current_sums(store, universe)
-    assert set(sums.columns) == {"bucket", "sector_idx", "in_index", *SUM_COLUMNS}
+    assert set(sums.columns) == {
+        "bucket",
+        "sector_idx",
+        "in_index",
+        *SUM_COLUMNS,
+        "leaders",
+        "laggards",
+    }
     reference = _hash_sums(current_values(store, universe))
     got = {(row["bucket"], row["sector_idx"], row["in_index"]): row for row in sums.to_dicts()}
     assert set(got) == set(reference)
@@ -112,7 +126,10 @@ def test_group_sums_over_runs_equal_a_hash_group_by_of_every_row(seed: int) -> N
 def _unique_movers(
     values: pl.DataFrame, universe: Universe
 ) -> dict[int, tuple[list[str], list[str]]]:
-    """Leaders and laggards the plain way: unique listings in the universe's order, top-k."""
+    """Leaders and laggards the plain way: unique listings in the universe's order, top-k.
+
+    Only members that moved the right way: a leader rose, a laggard fell.
+    """
     change, symbol = pl.col("change_pct"), pl.col("symbol")
     listed = universe.constituents.select("symbol", "bucket").with_row_index("listing")
     picked = (
@@ -122,10 +139,16 @@ def _unique_movers(
         .unique(subset=["sector_idx", "symbol"], keep="first", maintain_order=True)
         .group_by("sector_idx")
         .agg(
-            leaders=pl.struct("symbol", "name").top_k_by(
-                [change, symbol], k=MOVERS, reverse=[False, True]
+            leaders=pl.struct("symbol", "name")
+            .filter(change > 0)
+            .top_k_by(
+                [change.filter(change > 0), symbol.filter(change > 0)],
+                k=MOVERS,
+                reverse=[False, True],
             ),
-            laggards=pl.struct("symbol", "name").bottom_k_by([change, symbol], k=MOVERS),
+            laggards=pl.struct("symbol", "name")
+            .filter(change < 0)
+            .bottom_k_by([change.filter(change < 0), symbol.filter(change < 0)], k=MOVERS),
         )
     )
     return {
@@ -141,12 +164,14 @@ def test_movers_over_first_listings_equal_the_unique_then_top_k_reference() -> N
     universe = _mixed_universe()
     store = _store(universe, 3)
     values = current_values(store, universe)
+    rows = sector_rows(store, universe, quote_rows(store.quotes, etf_symbols(universe)))
     got = {
         sector: (
-            sorted(f"{m['symbol']}/{m['name']}" for m in entry["leaders"]),
-            sorted(f"{m['symbol']}/{m['name']}" for m in entry["laggards"]),
+            sorted(f"{m.symbol}/{m.name}" for m in row.leaders),
+            sorted(f"{m.symbol}/{m.name}" for m in row.laggards),
         )
-        for sector, entry in sector_movers(values).items()
+        for sector, row in enumerate(rows)
+        if row.leaders or row.laggards
     }
     assert got == _unique_movers(values, universe)
     assert any("AAPL/" in name for leaders, _ in got.values() for name in leaders)

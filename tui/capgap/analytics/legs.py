@@ -9,7 +9,7 @@ to their index's change by construction. See market-facts "Index aggregates".
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import polars as pl
@@ -186,19 +186,42 @@ SUM_COLUMNS = (
 )
 
 
-#: The aggregations of a group's sums, built once (building them costs as much as a query).
-_SUMS = _sums()
+#: Leaders and laggards shown per sector.
+MOVERS = 3
+
+
+def _movers(*, rising: bool) -> pl.Expr:
+    """Return a group's candidate movers: the rows of its MOVERS biggest risers (or fallers).
+
+    A symbol counts once per sector (its first listing); only a member that moved the right
+    way counts, so a quiet sector has fewer (none before the open). Ties go by symbol, as
+    its static rank (numbers compare faster than strings).
+    """
+    change = pl.col("change_pct")
+    moved = pl.col("first_listed") & ((change > 0) if rising else (change < 0))
+    keys = [change.filter(moved), pl.col("symbol_rank").filter(moved)]
+    rows = pl.col("row").filter(moved)
+    if rising:
+        return rows.top_k_by(keys, k=MOVERS, reverse=[False, True]).alias("leaders")
+    return rows.bottom_k_by(keys, k=MOVERS).alias("laggards")
+
+
+#: The aggregations of a group, built once (building them costs as much as a query).
+_AGGREGATIONS = (*_sums(), _movers(rising=True), _movers(rising=False))
 
 
 def leg_sums(values: pl.DataFrame) -> pl.DataFrame:
-    """Return the sums of every (bucket, sector_idx, in_index) group of members.
+    """Return the sums of every (bucket, sector_idx, in_index) group, and its mover candidates.
 
-    ``values`` come in runs of equal groups (see universe_members): grouping by the run's
-    sorted id takes slices of rows rather than hashing the three keys of every row.
+    Columns: the keys, SUM_COLUMNS, and ``leaders`` and ``laggards`` (row positions into
+    ``values``: see :func:`_movers`); a sector's movers are the best of its groups'. One
+    query for both, as each query's fixed cost is most of a tick at this size. ``values``
+    come in runs of equal groups (see universe_members): grouping by the run's sorted id
+    takes slices of rows rather than hashing the three keys of every row.
     """
     return (
         values.group_by("group")
-        .agg(pl.col("bucket", "sector_idx", "in_index").first(), *_SUMS)
+        .agg(pl.col("bucket", "sector_idx", "in_index").first(), *_AGGREGATIONS)
         .drop("group")
     )
 
@@ -281,9 +304,9 @@ def add_sums(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def index_sums(sums: pl.DataFrame) -> dict[str, dict[str, Any]]:
-    """Return each index's sums ("large", "small"): its fund members over every sector."""
-    groups = [row for row in sums.iter_rows(named=True) if row["in_index"]]
+def index_sums(groups: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return each index's sums ("large", "small"): its fund members' groups over every sector."""
+    groups = [row for row in groups if row["in_index"]]
     return {
         bucket: add_sums([row for row in groups if row["bucket"] == bucket])
         for bucket in ("large", "small")
@@ -334,10 +357,24 @@ def current_sums(store: MarketStore, universe: Universe) -> pl.DataFrame:
     return held[1]
 
 
+def current_groups(store: MarketStore, universe: Universe) -> tuple[dict[str, Any], ...]:
+    """Return the groups' sums (see leg_sums) as rows, cached per quotes version."""
+    sums = current_sums(store, universe)
+    # A few dozen groups: read once into Python, not filtered by a query for each leg.
+    held: tuple[pl.DataFrame, tuple[dict[str, Any], ...]] = store.memo(
+        "legs.groups",
+        (id(sums), store.quotes_version),
+        lambda: (sums, tuple(sums.iter_rows(named=True))),
+    )
+    return held[1]
+
+
 def current_index_sums(store: MarketStore, universe: Universe) -> dict[str, dict[str, Any]]:
     """Return each index's sums (see index_sums) for the stored quotes, cached like the sums."""
-    sums = current_sums(store, universe)
-    held: tuple[pl.DataFrame, dict[str, dict[str, Any]]] = store.memo(
-        "legs.index_sums", (id(sums), store.quotes_version), lambda: (sums, index_sums(sums))
+    groups = current_groups(store, universe)
+    held: tuple[tuple[dict[str, Any], ...], dict[str, dict[str, Any]]] = store.memo(
+        "legs.index_sums",
+        (id(groups), store.quotes_version),
+        lambda: (groups, index_sums(groups)),
     )
     return held[1]

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import polars as pl
 
 from capgap.analytics.legs import (
+    MOVERS,
     add_sums,
+    current_groups,
     current_index_sums,
-    current_sums,
     current_values,
     index_legs,
     leg_stats,
@@ -20,66 +21,43 @@ from capgap.analytics.store import MarketStore
 from capgap.core.snapshot import Bucket, IndexLegs, LegStats, Mover, SectorLeg, SectorRow
 from capgap.market.universe import SectorDef, Universe
 
-#: Leaders and laggards shown per sector.
-MOVERS = 3
 
-_CHANGE = pl.col("change_pct")
-#: Per sector, the rows of its leaders and laggards (ties by symbol, as its static rank);
-#: built once, as building them costs about as much as running them.
-_PICK = (
-    pl.col("sector_idx").first(),
-    pl.col("row")
-    .top_k_by([_CHANGE, pl.col("symbol_rank")], k=MOVERS, reverse=[False, True])
-    .alias("leaders"),
-    pl.col("row").bottom_k_by([_CHANGE, pl.col("symbol_rank")], k=MOVERS).alias("laggards"),
-)
+def sector_movers(
+    groups: Iterable[Mapping[str, Any]], values: pl.DataFrame
+) -> dict[int, dict[str, Any]]:
+    """Return each sector's candidate leaders and laggards (unordered: see _ordered).
 
-
-def sector_movers(values: pl.DataFrame) -> dict[int, dict[str, Any]]:
-    """Return each sector's picked leaders and laggards (unordered, at most MOVERS each).
-
-    ``values`` are the members' values (see capgap.analytics.legs.member_values); a symbol
-    counts once per sector (its first listing); unquoted members only fill in when too few
-    are quoted (they are dropped when ordered).
+    ``groups`` are the groups' sums with their mover candidates (see
+    capgap.analytics.legs.leg_sums), row positions into the members' ``values``; a sector's
+    candidates are its groups' (at most MOVERS a group, so its best MOVERS are among them).
     """
-    # Worked out once per universe (see universe_members): the first listings (no unique()
-    # every tick), the sectors' runs of rows (a sorted key: slices, not a hash of every row),
-    # the symbols' rank (numbers compare faster than strings) and the rows' positions.
-    picked = values.filter(pl.col("first_listed")).group_by("sector_run").agg(*_PICK).rows()
-    wanted = [row for *_, leaders, laggards in picked for row in (*leaders, *laggards)]
-    entries = dict(
-        zip(
-            wanted,
-            values.select("symbol", "name", "bucket", "change_pct")[
-                pl.Series(wanted, dtype=pl.UInt32)
-            ].to_dicts(),
-            strict=True,
-        )
+    picked: dict[int, dict[str, list[int]]] = {}
+    for group in groups:
+        if group["sector_idx"] is None:
+            continue
+        entry = picked.setdefault(int(group["sector_idx"]), {"leaders": [], "laggards": []})
+        entry["leaders"] += group["leaders"]
+        entry["laggards"] += group["laggards"]
+    wanted = pl.Series(
+        [row for entry in picked.values() for rows in entry.values() for row in rows],
+        dtype=pl.UInt32,
     )
+    columns = ("symbol", "name", "bucket", "change_pct")
+    entries = {
+        row: dict(zip(columns, found, strict=True))
+        for row, found in zip(wanted.to_list(), values[wanted, list(columns)].rows(), strict=True)
+    }
     return {
-        int(sector): {
-            "leaders": [entries[row] for row in leaders],
-            "laggards": [entries[row] for row in laggards],
-        }
-        for _, sector, leaders, laggards in picked
+        sector: {side: [entries[row] for row in rows] for side, rows in entry.items()}
+        for sector, entry in picked.items()
     }
 
 
 def _ordered(entries: list[dict[str, Any]] | None, *, descending: bool) -> tuple[Mover, ...]:
-    """Turn the picked movers into Movers sorted by change (ties by symbol).
-
-    Only members that moved the right way count: a leader rose, a laggard fell, so a quiet
-    sector shows fewer than MOVERS (none before the open), never unchanged names by alphabet.
-    """
-    picked = [
-        entry
-        for entry in entries or ()
-        if entry["change_pct"] is not None
-        and (entry["change_pct"] > 0 if descending else entry["change_pct"] < 0)
-    ]
+    """Turn a sector's candidate movers into its best MOVERS, by change (ties by symbol)."""
     sign = -1.0 if descending else 1.0
-    picked.sort(key=lambda entry: (sign * entry["change_pct"], entry["symbol"]))
-    return tuple(_mover(entry) for entry in picked)
+    picked = sorted(entries or (), key=lambda entry: (sign * entry["change_pct"], entry["symbol"]))
+    return tuple(_mover(entry) for entry in picked[:MOVERS])
 
 
 def _mover(entry: dict[str, Any]) -> Mover:
@@ -156,15 +134,14 @@ def sector_rows(
 
     ``rows`` must hold the quotes of the sector ETFs (see :func:`etf_symbols`).
     """
-    sums = current_sums(store, universe)
+    sums = current_groups(store, universe)
     totals = current_index_sums(store, universe)
     index_prev: dict[Bucket, float] = {
         "large": float(totals["large"]["prev_value"]),
         "small": float(totals["small"]["prev_value"]),
     }
     groups: dict[int, dict[Bucket, list[Mapping[str, Any]]]] = {}
-    # A few dozen groups: read in Python, not filtered by a query each tick.
-    for group in sums.iter_rows(named=True):
+    for group in sums:
         if group["sector_idx"] is None:
             continue
         by_bucket = groups.setdefault(int(group["sector_idx"]), {})
@@ -172,7 +149,7 @@ def sector_rows(
     movers = store.memo(
         "sectors.movers",
         (id(sums), store.quotes_version),
-        lambda: (sums, sector_movers(current_values(store, universe))),
+        lambda: (sums, sector_movers(sums, current_values(store, universe))),
     )[1]
     return tuple(
         _row(sector, groups.get(position, {}), index_prev, movers.get(position, {}), rows)

@@ -43,17 +43,18 @@ _PRICE_COLUMNS = [name for name in QUOTES.names() if name not in QUOTE_DETAILS a
 
 def _keep_known_details(merged: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
     """Fill the details ``merged`` lacks from ``old`` (the same symbols in the same order)."""
-    filled = {
-        name: column.zip_with(column.is_not_null(), old.get_column(name))
+    lacking = [
+        name
         for name in QUOTE_DETAILS.names()
-        if (column := merged.get_column(name)).null_count()
-        and old.get_column(name).null_count() < old.height
-    }
-    if not filled:
+        if merged.get_column(name).null_count() and old.get_column(name).null_count() < old.height
+    ]
+    if not lacking:
         return merged
-    # Series calls and a frame built from them: Series.fill_null(other) or with_columns would
-    # each run a query, and this runs on every poll.
-    return pl.DataFrame([filled.get(name, merged.get_column(name)) for name in merged.columns])
+    # One query for every column: a Series zip or fill per column costs more, and this runs
+    # on every poll.
+    return merged.with_columns(
+        pl.coalesce(pl.col(name), pl.lit(old.get_column(name))) for name in lacking
+    )
 
 
 def _pick(
