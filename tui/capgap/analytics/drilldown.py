@@ -9,7 +9,7 @@ from typing import cast
 
 import polars as pl
 
-from capgap.analytics.legs import current_values
+from capgap.analytics.legs import current_values, held_value
 from capgap.analytics.quotes import QuoteRow, quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.spread import (
@@ -69,7 +69,7 @@ def _sector_constituents(
     position = next(i for i, sector in enumerate(universe.sectors) if sector.name == name)
     values = current_values(store, universe)
     quoted = pl.col("quoted")
-    prev_value = pl.when(quoted).then(pl.col("q") * pl.col("prev_close"))
+    prev_value = held_value(pl.col("prev_close"))
     eps = pl.col("eps_forward")
     last = pl.col("last")
     leg_prev = prev_value.sum().over("bucket")
@@ -78,9 +78,7 @@ def _sector_constituents(
         .unique(subset=["bucket", "symbol"], keep="first", maintain_order=True)
         .with_columns(
             weight_pct=prev_value / leg_prev * 100.0,
-            contribution_pp=pl.when(quoted).then(
-                pl.col("q") * (last - pl.col("prev_close")) / leg_prev * 100.0
-            ),
+            contribution_pp=held_value(last - pl.col("prev_close")) / leg_prev * 100.0,
             forward_pe=pl.when(eps > 0).then(last / eps),
             above_50d=last > pl.col("avg_50d"),
             above_200d=last > pl.col("avg_200d"),

@@ -106,6 +106,15 @@ def member_values(members: pl.DataFrame, quotes: pl.DataFrame, where: pl.Series)
     )
 
 
+def held_value(price: pl.Expr) -> pl.Expr:
+    """Return a member's value in its index at ``price``: ``q * price`` (null when unquoted).
+
+    The one definition of a member's weight: the legs' sums and the drilldown's weights and
+    contributions are all made of it, so a leg's contributions add up to its change.
+    """
+    return pl.when(_QUOTED).then(_Q * price)
+
+
 def _known(mask: pl.Expr) -> pl.Expr:
     """Return the reference weight of the quoted members where ``mask`` holds (coverage)."""
     return pl.when(_QUOTED & mask).then(_REF).otherwise(0.0).sum()
@@ -132,8 +141,8 @@ def _sums() -> list[pl.Expr]:
         _QUOTED.sum().alias("quoted"),
         _REF.sum().alias("ref_total"),
         _known(pl.lit(True)).alias("ref_quoted"),
-        _total(_Q * _PREV, pl.lit(True)).alias("prev_value"),
-        _total(_Q * _LAST, pl.lit(True)).alias("last_value"),
+        held_value(_PREV).sum().alias("prev_value"),
+        held_value(_LAST).sum().alias("last_value"),
         _total(_Q * _LAST, positive).alias("pe_price"),
         _total(_Q * _EPS, positive).alias("pe_earnings"),
         _total(_Q * _LAST, has_eps).alias("pe_price_all"),
