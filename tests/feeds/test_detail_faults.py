@@ -165,8 +165,11 @@ def member_item(symbol: str, at: int, **changes: Any) -> dict[str, Any]:
     return item(symbol, last, time=at, prev_close=prev_close, **served)
 
 
-def reply(at: int, *, leave_out: str | None = None, **faults: dict[str, Any]) -> Reply:
+def reply(
+    at: int, *, leave_out: str | None = None, faults: dict[str, dict[str, Any]] | None = None
+) -> Reply:
     """Both indices and every member but ``leave_out``; ``faults`` maps a member to its changes."""
+    faults = faults or {}
     rows = [
         item("^GSPC", 6870.40, time=at, prev_close=6857.12, quote_type="INDEX"),
         item("^RUT", 2521.48, time=at, prev_close=2531.16, quote_type="INDEX"),
@@ -354,7 +357,7 @@ async def test_a_bad_detail_blanks_its_figures_and_the_next_real_value_gets_thro
     real = member_item(HIT, rig.stamp + 10)
     rig.server.add(
         QUOTE_PATH,
-        reply(rig.stamp, **{HIT: {field: fault}}),
+        reply(rig.stamp, faults={HIT: {field: fault}}),
         reply(rig.stamp + 10),
     )
     faulty = await rig.poll()
@@ -397,7 +400,9 @@ async def test_a_bad_low_blanks_the_new_lows_rather_than_counting_zero(
     rig: Rig, field: str, fault: Any
 ):
     # LBB is the large leg's one new 52-week low: without its low the count is unknown.
-    rig.server.add(QUOTE_PATH, reply(rig.stamp, LBB={field: fault}), reply(rig.stamp + 10))
+    rig.server.add(
+        QUOTE_PATH, reply(rig.stamp, faults={"LBB": {field: fault}}), reply(rig.stamp + 10)
+    )
     faulty = await rig.poll()
     assert_figures(faulty, expected_with_blanks(("large_new_lows",)))
     cleared = await rig.poll()
@@ -414,12 +419,14 @@ async def test_a_detail_fault_after_good_values_keeps_the_last_known_detail(rig:
         # LAA rises to 120 with a broken forward EPS and 50-day average.
         reply(
             rig.stamp + 10,
-            LAA={"regularMarketPrice": 120.0, "epsForward": "6.0", "fiftyDayAverage": 0},
+            faults={HIT: {"regularMarketPrice": 120.0, "epsForward": "6.0", "fiftyDayAverage": 0}},
         ),
         # Then its real new figures: EPS 6, 50-day average 125 (above its price).
         reply(
             rig.stamp + 20,
-            LAA={"regularMarketPrice": 120.0, "epsForward": 6.0, "fiftyDayAverage": 125.0},
+            faults={
+                HIT: {"regularMarketPrice": 120.0, "epsForward": 6.0, "fiftyDayAverage": 125.0}
+            },
         ),
     )
     assert_figures(await rig.poll(), EXPECTED)
@@ -515,7 +522,7 @@ async def test_the_sector_screen_shows_a_bad_detail_blank_then_the_real_one(rig:
     rig.engine.focus(sector=SECTOR)
     rig.server.add(
         QUOTE_PATH,
-        reply(rig.stamp, LAA={"epsForward": math.nan, "fiftyDayAverage": "105"}),
+        reply(rig.stamp, faults={HIT: {"epsForward": math.nan, "fiftyDayAverage": "105"}}),
         reply(rig.stamp + 10),
     )
 
