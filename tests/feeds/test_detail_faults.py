@@ -36,12 +36,14 @@ from capgap.engine.sources import live_engine
 from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from capgap.market.universe import SectorDef, Universe, load_universe
 from capgap.settings.config import load_settings
-from capgap.ui.widgets.breadth_panel import breadth_content
-from capgap.ui.widgets.spread_panel import valuation_line
+from capgap.ui import app as app_module
+from capgap.ui.widgets.breadth_panel import BreadthPanel, breadth_content
+from capgap.ui.widgets.spread_panel import SpreadPanel, valuation_line
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, serve_history
 from test_live_fed import EFFR_BODY, EFFR_PATH
 from test_yahoo_quote import answer, item, open_session
+from textual.app import App, ComposeResult
 
 __all__ = ["local_server"]
 
@@ -586,3 +588,46 @@ async def test_a_custom_stock_with_a_bad_market_cap_is_blank_not_zero(
         assert rig.recorded("CUS", "market_cap") == [None, 2e9]
     finally:
         await rig.engine.aclose()
+
+
+# --- the panels on screen ---------------------------------------------------------------------
+
+
+class Panels(App[None]):
+    """The dashboard's spread and breadth panels alone, fed the engine's snapshots."""
+
+    CSS_PATH = str(Path(app_module.__file__).parent / "styles" / "app.tcss")
+
+    def compose(self) -> ComposeResult:
+        yield SpreadPanel()
+        yield BreadthPanel()
+
+    def apply(self, snapshot: Snapshot) -> None:
+        self.query_one(SpreadPanel).apply(snapshot.spread)
+        self.query_one(BreadthPanel).apply(snapshot.indices, "S&P 500", "Russell 2000")
+
+    def text(self) -> str:
+        """Every row of the screen, as a terminal shows it."""
+        return "\n".join(strip.text for strip in self.screen._compositor.render_strips())
+
+
+async def test_the_panels_show_the_blank_then_the_real_figures(rig: Rig):
+    # The panels repaint only when their text changes: the cleared figures must get through.
+    rig.server.add(
+        QUOTE_PATH,
+        reply(rig.stamp, faults={HIT: {"epsForward": "5.0", "fiftyDayAverage": 0}}),
+        reply(rig.stamp + 10),
+    )
+    faulty, cleared = await rig.poll(), await rig.poll()
+    app = Panels()
+    async with app.run_test(size=(120, 20)) as pilot:
+        app.apply(faulty)
+        await pilot.pause()
+        shown = app.text()
+        assert f"Fwd P/E {DASH} / 16.0x  small {DASH}" in shown
+        assert BREADTH_LARGE.replace("  75%    50%", f"  {DASH:>3}    50%") in shown
+        app.apply(cleared)
+        await pilot.pause()
+        shown = app.text()
+        assert "Fwd P/E 24.9x / 16.0x  small -35.7%" in shown
+        assert BREADTH_LARGE in shown and BREADTH_SMALL in shown
