@@ -325,6 +325,8 @@ DETAIL_FAULTS = [
     pytest.param("epsForward", "5.0", "eps_forward", LARGE_PE, id="eps-forward-string"),
     pytest.param("epsForward", math.nan, "eps_forward", LARGE_PE, id="eps-forward-nan"),
     pytest.param("epsForward", None, "eps_forward", LARGE_PE, id="eps-forward-null"),
+    # Earnings past any share's price are an overflow, not a P/E of 0.0x.
+    pytest.param("epsForward", 1e300, "eps_forward", LARGE_PE, id="eps-forward-absurd"),
     pytest.param(
         "epsTrailingTwelveMonths",
         [4.0],
