@@ -27,6 +27,7 @@ from capgap.feeds.providers.yahoo_quote import (
     parse_quotes,
 )
 from capgap.feeds.unknown import OMISSIONS_BEFORE_UNKNOWN, UNKNOWN_FOR
+from capgap.feeds.values import MAX_PRICE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from json_strategies import JSON_VALUES
@@ -430,6 +431,10 @@ _BAD = [
         if column not in ("eps_forward", "eps_trailing", "pre_time", "post_time")
         for value in (0, -1.5, 1e300)
     ),
+    # Earnings may be negative or zero, but none is larger than the dearest share's price.
+    *((column, value) for column in ("eps_forward", "eps_trailing") for value in (1e300, -1e300)),
+    ("eps_forward", MAX_PRICE),
+    ("eps_trailing", -MAX_PRICE),
     ("pre_time", 0),
     ("pre_time", -5),
     ("post_time", 99_999_999_999),

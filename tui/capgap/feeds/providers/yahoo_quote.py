@@ -138,8 +138,9 @@ def quote_details(item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """Return a quote's details (QUOTE_DETAILS) as Yahoo sent them; a bad one is None.
 
     Prices, averages and ranges must be finite, positive and below MAX_PRICE, the market cap
-    below MAX_MARKET_CAP; EPS only finite (losses are negative). A time is epoch seconds no
-    later than MAX_AHEAD after ``now``. Each detail stands alone: one bad field nulls itself.
+    below MAX_MARKET_CAP; EPS finite and below MAX_PRICE either way (losses are negative). A
+    time is epoch seconds no later than MAX_AHEAD after ``now``. Each detail stands alone: one
+    bad field nulls itself.
     """
     details: dict[str, Any] = {
         column: _positive(item.get(name), MAX_PRICE) for column, name in _PRICE_FIELDS.items()
@@ -147,7 +148,9 @@ def quote_details(item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     details["market_cap"] = _positive(item.get("marketCap"), MAX_MARKET_CAP)
     for column, name in _EPS_FIELDS.items():
         eps = number(item.get(name))
-        details[column] = eps if eps is not None and math.isfinite(eps) else None
+        # No share earns (or loses) more than the dearest share costs: beyond that an EPS is
+        # an overflow, and would make a leg's P/E read 0.0x.
+        details[column] = eps if eps is not None and abs(eps) < MAX_PRICE else None
     for column, name in _TIME_FIELDS.items():
         moment = epoch(item.get(name))
         if moment is not None and moment <= latest_epoch(now):
