@@ -293,8 +293,8 @@ def leg_figures(sums: pd.DataFrame, index_prev: np.ndarray) -> pd.DataFrame:
             "above_200d_pct": keep(
                 _ratio(col["above_200d"], col["known_200d"]), enough("ref_200d")
             ),
-            "new_highs": keep(col["new_highs"], enough("ref_range")),
-            "new_lows": keep(col["new_lows"], enough("ref_range")),
+            "new_highs": keep(col["new_highs"], enough("ref_highs")),
+            "new_lows": keep(col["new_lows"], enough("ref_lows")),
         },
         index=sums.index,
     )
@@ -426,7 +426,8 @@ class PandasReference:
             quoted & values["avg_50d"].notna(),
             quoted & values["avg_200d"].notna(),
         )
-        ranged = quoted & values["day_high"].notna() & values["high_52w"].notna()
+        ranged_high = quoted & values["day_high"].notna() & values["high_52w"].notna()
+        ranged_low = quoted & values["day_low"].notna() & values["low_52w"].notna()
         parts = pd.DataFrame(
             {
                 "bucket": values["bucket"],
@@ -456,7 +457,8 @@ class PandasReference:
                 "ref_200d": ref.where(known_200, 0.0),
                 "new_highs": quoted & (values["day_high"] >= values["high_52w"]),
                 "new_lows": quoted & (values["day_low"] <= values["low_52w"]),
-                "ref_range": ref.where(ranged, 0.0),
+                "ref_highs": ref.where(ranged_high, 0.0),
+                "ref_lows": ref.where(ranged_low, 0.0),
             }
         )
         return parts.groupby(["bucket", "sector_idx", "in_index"], dropna=False).sum()

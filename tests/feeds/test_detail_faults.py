@@ -313,13 +313,6 @@ def breadth_rows(text: str) -> list[str]:
 
 # --- a detail of the wrong shape on the first poll, then the real value ----------------------
 
-#: A defect of analytics/legs.py (the lead's file, not changed here): the new lows are gated on
-#: the coverage of the day high and 52-week high ("ref_range"), not of the lows they count.
-LOWS_GATE = (
-    "legs.py gates new_lows on day_high/high_52w coverage: an unknown low counts 0 new lows, "
-    "and an unknown high blanks the lows"
-)
-
 #: (Yahoo's field, the fault, the QUOTES column it lands in, the figures it blanks).
 DETAIL_FAULTS = [
     pytest.param("epsForward", "5.0", "eps_forward", LARGE_PE, id="eps-forward-string"),
@@ -344,7 +337,6 @@ DETAIL_FAULTS = [
         "high_52w",
         ("large_new_highs",),
         id="high-52w-inf",
-        marks=pytest.mark.xfail(strict=True, reason=LOWS_GATE),
     ),
     # An index member weighs its fund's shares, not its market cap: no figure goes blank.
     pytest.param("marketCap", -1.1e11, "market_cap", (), id="market-cap-negative"),
@@ -394,7 +386,6 @@ async def test_a_bad_detail_blanks_its_figures_and_the_next_real_value_gets_thro
     assert rig.recorded(HIT, "last") == [110.0, 110.0]
 
 
-@pytest.mark.xfail(strict=True, reason=LOWS_GATE)
 @pytest.mark.parametrize(
     ("field", "fault"),
     [("fiftyTwoWeekLow", "98"), ("regularMarketDayLow", math.nan)],

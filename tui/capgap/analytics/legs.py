@@ -161,7 +161,8 @@ def _sums() -> list[pl.Expr]:
         _known(avg_200.is_not_null()).alias("ref_200d"),
         _count(day_high >= high).alias("new_highs"),
         _count(day_low <= low).alias("new_lows"),
-        _known(day_high.is_not_null() & high.is_not_null()).alias("ref_range"),
+        _known(day_high.is_not_null() & high.is_not_null()).alias("ref_highs"),
+        _known(day_low.is_not_null() & low.is_not_null()).alias("ref_lows"),
     ]
 
 
@@ -191,7 +192,8 @@ SUM_COLUMNS = (
     "ref_200d",
     "new_highs",
     "new_lows",
-    "ref_range",
+    "ref_highs",
+    "ref_lows",
 )
 
 
@@ -279,7 +281,9 @@ def leg_stats(sums: Mapping[str, Any], index_prev_value: float | None = None) ->
     with_ttm = _enough(_covered(float(sums["ref_ttm"]), whole))
     with_50 = _enough(_covered(float(sums["ref_50d"]), whole))
     with_200 = _enough(_covered(float(sums["ref_200d"]), whole))
-    with_range = _enough(_covered(float(sums["ref_range"]), whole))
+    # Each count by the coverage of what it compares: an unknown low says nothing of highs.
+    with_highs = _enough(_covered(float(sums["ref_highs"]), whole))
+    with_lows = _enough(_covered(float(sums["ref_lows"]), whole))
     return LegStats(
         members=members,
         quoted=quoted,
@@ -298,8 +302,8 @@ def leg_stats(sums: Mapping[str, Any], index_prev_value: float | None = None) ->
         above_200d_pct=_share(int(sums["above_200d"]), int(sums["known_200d"]))
         if with_200
         else None,
-        new_highs=int(sums["new_highs"]) if with_range else None,
-        new_lows=int(sums["new_lows"]) if with_range else None,
+        new_highs=int(sums["new_highs"]) if with_highs else None,
+        new_lows=int(sums["new_lows"]) if with_lows else None,
     )
 
 
