@@ -121,13 +121,7 @@ def run(args: argparse.Namespace) -> int:
         os.environ.setdefault("NO_COLOR", "1")
     # Before the first import of textual, which reads it once.
     color_system_env(colors, settings.ui.colors, os.environ)
-    from capgap.engine.startup import (
-        DeferredEngine,
-        demo_clock,
-        demo_feed,
-        live_label,
-        replay_label,
-    )
+    from capgap.engine.startup import DeferredEngine, demo_clock, live_label, replay_label
     from capgap.settings.state import default_state_path
     from capgap.ui.themes import load_themes
 
@@ -164,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         def build() -> Engine:
             # Runs in a worker thread once the first frame is painted: polars loads there,
             # and the members are read beside the analytics' imports (see demo_feed).
+            from capgap.feeds.recording.replay import demo_feed
+
             feed = demo_feed(clock)
             from capgap.engine.sources import demo_engine
 

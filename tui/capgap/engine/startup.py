@@ -17,7 +17,6 @@ from capgap.feeds.recording.session_info import read_session_info, session_local
 
 if TYPE_CHECKING:
     from capgap.core.snapshot import Snapshot
-    from capgap.feeds.recording.replay import ReplayFeed
     from capgap.market.universe import Universe
 
 
@@ -101,20 +100,6 @@ def demo_clock(at: datetime | None = None, speed: float = 30.0) -> ReplayClock:
     open_at, close_at = demo_window()
     start = at or open_at
     return ReplayClock(start, speed=speed, end=max(close_at, start))
-
-
-def demo_feed(clock: Clock) -> ReplayFeed:
-    """Open the sample session's replay on ``clock`` and start reading its members now.
-
-    The first thing the demo's engine thread does (polars loads here): the members' files
-    are then read in a thread of their own while the analytics modules import, where the
-    first poll would otherwise read them only after those imports.
-    """
-    from capgap.feeds.recording.replay import ReplayFeed
-
-    feed = ReplayFeed(sample_data_dir(), clock, name="demo")
-    feed.start_members()
-    return feed
 
 
 LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxies)"}

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from capgap.core.clock import Clock
+from capgap.core.resources import sample_data_dir
 from capgap.core.schemas import BARS, DAILY, conform, conform_quotes
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.details import HISTORY_DETAILS, history_details, with_day_range
@@ -388,3 +389,15 @@ class ReplayFeed:
 
     async def aclose(self) -> None:
         """Nothing to release: the frames are in memory."""
+
+
+def demo_feed(clock: Clock) -> ReplayFeed:
+    """Open the bundled sample session's replay on ``clock`` and start reading its members.
+
+    The first thing the demo's engine thread does (polars loads with this module): the
+    members' files are then read in a thread of their own while the analytics modules import,
+    where the first poll would otherwise read them only after those imports.
+    """
+    feed = ReplayFeed(sample_data_dir(), clock, name="demo")
+    feed.start_members()
+    return feed
