@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -195,3 +196,43 @@ async def test_a_members_history_and_bars_come_from_its_files(
     # Five-minute bars for a member (18 completed by 11:00), minute bars for an index (90).
     assert bars.filter(pl.col("symbol") == "AAPL").height == 18
     assert bars.filter(pl.col("symbol") == "^GSPC").height == 90
+
+
+async def test_the_members_read_started_early_is_the_one_the_first_member_quote_uses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The monitor starts the read while the analytics still import: the first poll finds it
+    # done (or waits for it), and the quotes are those of a feed that read them lazily.
+    reads: list[str] = []
+    began = threading.Event()
+    load = ReplayFeed._load_members
+
+    def counted(feed: ReplayFeed) -> object:
+        reads.append(threading.current_thread().name)
+        began.set()
+        return load(feed)
+
+    monkeypatch.setattr(ReplayFeed, "_load_members", counted)
+    early = ReplayFeed(SAMPLE, ManualClock(ELEVEN))
+    early.start_members()
+    # Begun before any quote is asked (a generous bound for a loaded machine, not a timing).
+    assert began.wait(timeout=60)
+    quotes = await early.quotes(["AAPL", "IWM", "^GSPC"])
+    assert len(reads) == 1 and reads[0] != threading.current_thread().name
+    await early.quotes(["MSFT"])
+    assert len(reads) == 1  # read once, never again
+    lazy = ReplayFeed(SAMPLE, ManualClock(ELEVEN))
+    assert quotes.equals(await lazy.quotes(["AAPL", "IWM", "^GSPC"]))
+
+
+async def test_a_members_read_started_early_fails_at_the_first_member_quote(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "sample"
+    shutil.copytree(SAMPLE, folder)
+    (folder / "members_intraday.parquet").write_bytes(b"not parquet")
+    feed = ReplayFeed(folder, ManualClock(ELEVEN))
+    feed.start_members()  # the failure is kept for the poll that needs the members
+    assert (await feed.quotes(["^GSPC", "SPY"])).height == 2
+    with pytest.raises(FeedError, match="members"):
+        await feed.quotes(["^GSPC", "AAPL"])

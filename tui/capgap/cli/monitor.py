@@ -156,7 +156,11 @@ def run(args: argparse.Namespace) -> int:
         clock = demo_clock(demo_start(args.at), speed)
 
         def build() -> Engine:
-            # Runs in a worker thread once the first frame is painted: polars loads there.
+            # Runs in a worker thread once the first frame is painted: polars loads there,
+            # and the members are read beside the analytics' imports (see demo_feed).
+            from capgap.feeds.recording.replay import demo_feed
+
+            feed = demo_feed(clock)
             from capgap.engine.sources import demo_engine
 
             return demo_engine(
@@ -165,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 schedule=args.schedule,
                 manual_prices=settings.fedwatch.prices,
                 universe=config.universe(settings, cached=False),
+                feed=feed,
             )
 
         engine = DeferredEngine(

@@ -35,15 +35,17 @@ def demo_engine(
     schedule: tuple[FomcMeeting, ...] | None = None,
     manual_prices: Mapping[YearMonth, float] | None = None,
     universe: Universe | None = None,
+    feed: ReplayFeed | None = None,
 ) -> Engine:
     """Return an engine replaying the bundled sample session.
 
     Without a clock, a ReplayClock starts at ``at`` (default the open) and stops at the close,
     or at ``at`` itself when that is later. ``universe`` defaults to the bundled one (symbols
-    the sample does not hold simply have no quotes).
+    the sample does not hold simply have no quotes). ``feed`` is the sample's replay on
+    ``clock`` when the caller opened it already (see demo_feed).
     """
     clock = clock or demo_clock(at, speed)
-    feed = ReplayFeed(folder or sample_data_dir(), clock, name="demo")
+    feed = feed or ReplayFeed(folder or sample_data_dir(), clock, name="demo")
     return Engine(
         feed,
         clock,

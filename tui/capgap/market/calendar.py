@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
+from typing import IO
 
 from capgap.core.market_types import NEW_YORK, MarketSession, SessionState
 
@@ -28,31 +31,129 @@ class TradingDay:
     early_close: bool
 
 
-@lru_cache(maxsize=64)
-def _closures(year: int) -> dict[date, str]:
-    # The holidays package is imported lazily: it is only needed once the calendar is asked.
+#: Years computed together on a miss: a session search across New Year needs the neighbours.
+_YEARS_AROUND = 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Year:
+    """One year of the NYSE calendar: its full-day closures and its 13:00 early closes."""
+
+    closures: dict[date, str]
+    half_days: dict[date, str]
+
+
+def calendar_cache_path() -> Path:
+    """Return the file of the cached NYSE calendar (platformdirs' user cache, ``calendar/``)."""
+    from platformdirs import user_cache_path
+
+    return user_cache_path("capgap", appauthor=False) / "calendar" / "nyse.json"
+
+
+def _package_version() -> str | None:
+    # Read from the installed metadata: importing holidays is the cost the cache avoids.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("holidays")
+    except PackageNotFoundError:
+        return None  # installed without metadata: no version to tag the cache with
+
+
+def _computed(year: int) -> _Year:
+    """Return ``year`` as the holidays package computes it (importing it costs ~0.1 s)."""
     import holidays
 
-    return dict(holidays.financial_holidays("NYSE", years=year).items())
-
-
-@lru_cache(maxsize=64)
-def _half_days(year: int) -> dict[date, str]:
-    import holidays
-
+    closures = dict(holidays.financial_holidays("NYSE", years=year).items())
     named = holidays.financial_holidays("NYSE", years=year, categories=("half_day",))
     # The package names them "Christmas Eve (markets close at 1:00pm)": keep the occasion.
-    return {day: name.split(" (")[0] for day, name in named.items()}
+    return _Year(closures, {day: name.split(" (")[0] for day, name in named.items()})
+
+
+def _days_json(days: dict[date, str]) -> dict[str, str]:
+    return {day.isoformat(): name for day, name in days.items()}
+
+
+def _days_of(stored: object) -> dict[date, str]:
+    if not isinstance(stored, dict):
+        raise ValueError("not a table of days")
+    return {date.fromisoformat(day): str(name) for day, name in stored.items()}
+
+
+def _read_cache(path: Path, version: str) -> dict[int, _Year]:
+    """Return the years stored by this version of the package (none if the file is not good)."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored["holidays"] != version:
+            return {}  # other rules (a day of mourning added since): computed again
+        return {
+            int(year): _Year(_days_of(days["closures"]), _days_of(days["half_days"]))
+            for year, days in stored["years"].items()
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        # Missing, damaged or from an unknown layout: the package computes it again.
+        return {}
+
+
+def _write_cache(path: Path, version: str, years: dict[int, _Year]) -> None:
+    from capgap.core.atomic import write_atomic  # only on a miss: tempfile is no start-up cost
+
+    body = {
+        "holidays": version,
+        "years": {
+            str(year): {
+                "closures": _days_json(days.closures),
+                "half_days": _days_json(days.half_days),
+            }
+            for year, days in sorted(years.items())
+        },
+    }
+    data = json.dumps(body, indent=1).encode()
+
+    def write(handle: IO[bytes]) -> None:
+        handle.write(data)
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, write)
+    except OSError:
+        # A read-only or full cache folder costs the next start the package's import, no more.
+        pass
+
+
+@lru_cache(maxsize=64)
+def _year(year: int) -> _Year:
+    """Return the NYSE calendar of ``year``: from the cache, or computed once and stored there.
+
+    Importing the holidays package costs about 0.1 s at each start (it loads every country's
+    calendar); its answers are kept per year in capgap's cache folder, tagged with its version,
+    so a newer package (a closure added) computes them again.
+    """
+    version = _package_version()
+    if version is None:
+        return _computed(year)
+    path = calendar_cache_path()
+    stored = _read_cache(path, version)
+    if year not in stored:
+        wanted = range(max(MINYEAR, year - _YEARS_AROUND), min(MAXYEAR, year + _YEARS_AROUND) + 1)
+        stored |= {other: _computed(other) for other in wanted if other not in stored}
+        _write_cache(path, version, stored)
+    return stored[year]
+
+
+def forget_years() -> None:
+    """Forget the years looked up in this process (the cache file stays); for tests."""
+    _year.cache_clear()
 
 
 def holiday_name(day: date) -> str | None:
     """Return the name of the full-day NYSE closure on ``day``, or None."""
-    return _closures(day.year).get(day)
+    return _year(day.year).closures.get(day)
 
 
 def early_close_name(day: date) -> str | None:
     """Return the occasion of a 13:00 early close on ``day`` ("Christmas Eve"), or None."""
-    return _half_days(day.year).get(day)
+    return _year(day.year).half_days.get(day)
 
 
 def is_trading_day(day: date) -> bool:
@@ -69,7 +170,7 @@ def trading_day(day: date) -> TradingDay | None:
     """Return the session held on ``day``, or None when the exchange is closed."""
     if not is_trading_day(day):
         return None
-    early = day in _half_days(day.year)
+    early = day in _year(day.year).half_days
     return TradingDay(
         day=day,
         open=_at(day, REGULAR_OPEN),

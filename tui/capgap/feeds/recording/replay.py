@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from capgap.core.clock import Clock
+from capgap.core.resources import sample_data_dir
 from capgap.core.schemas import BARS, DAILY, conform, conform_quotes
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.details import HISTORY_DETAILS, history_details, with_day_range
@@ -158,7 +161,8 @@ class ReplayFeed:
     member's market cap and EPS from the session's fundamentals.
 
     The index members (their own files, when the session has them) are read the first time a
-    symbol outside the core is asked for: starting the demo reads only the core symbols.
+    symbol outside the core is asked for, or ahead of it in a thread (start_members): a
+    replay that never asks for a member reads only the core symbols.
     """
 
     def __init__(self, folder: Path, clock: Clock, *, name: str = "demo") -> None:
@@ -178,6 +182,7 @@ class ReplayFeed:
         self._members: _Tier | None = None
         self._fundamentals: pl.DataFrame | None = None
         self._members_lock = asyncio.Lock()
+        self._members_read: Future[tuple[_Tier, pl.DataFrame] | None] | None = None
         # Quotes only change when another bar completes: cache per completed-minute count.
         self._quotes_cache: tuple[datetime, bool, pl.DataFrame] | None = None
         self._selections: list[tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = []
@@ -237,6 +242,26 @@ class ReplayFeed:
             ) from exc
         return _Tier(bars, _bar_length(bars), prev, keep_bars=False), fundamentals
 
+    def start_members(self) -> None:
+        """Begin reading the members' tier now, in a thread of its own, for the first poll.
+
+        The monitor starts it while the analytics still import: polars reads the files beside
+        them, and the first poll (which asks for members) finds them read or waits for the
+        rest. A failure is raised there, as a read started by that poll would raise it.
+        """
+        if self._members_read is not None or self._fundamentals is not None:
+            return
+        read: Future[tuple[_Tier, pl.DataFrame] | None] = Future()
+
+        def run() -> None:
+            try:
+                read.set_result(self._load_members())
+            except Exception as exc:
+                read.set_exception(exc)
+
+        self._members_read = read
+        threading.Thread(target=run, name="members-read", daemon=True).start()
+
     async def _ensure_members(self, symbols: Sequence[str]) -> None:
         """Read the members' tier once, the first time a symbol outside the core is asked."""
         if self._members is not None or self._fundamentals is not None:
@@ -246,8 +271,13 @@ class ReplayFeed:
         async with self._members_lock:
             if self._fundamentals is not None:
                 return
-            # In a thread: the event loop (and the screen) keep going while polars reads.
-            loaded = await asyncio.to_thread(self._load_members)
+            # In a thread: the event loop (and the screen) keep going while polars reads. A
+            # read started early is used once: after a failure the next poll reads again.
+            read, self._members_read = self._members_read, None
+            if read is not None:
+                loaded = await asyncio.wrap_future(read)
+            else:
+                loaded = await asyncio.to_thread(self._load_members)
             if loaded is None:
                 self._fundamentals = pl.DataFrame(schema={"symbol": pl.String})
             else:
@@ -359,3 +389,15 @@ class ReplayFeed:
 
     async def aclose(self) -> None:
         """Nothing to release: the frames are in memory."""
+
+
+def demo_feed(clock: Clock) -> ReplayFeed:
+    """Open the bundled sample session's replay on ``clock`` and start reading its members.
+
+    The first thing the demo's engine thread does (polars loads with this module): the
+    members' files are then read in a thread of their own while the analytics modules import,
+    where the first poll would otherwise read them only after those imports.
+    """
+    feed = ReplayFeed(sample_data_dir(), clock, name="demo")
+    feed.start_members()
+    return feed
