@@ -8,10 +8,10 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer
 
 from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
 from capgap.ui.format import fmt_age, ny_clock
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.quiet import Plain, show
@@ -67,7 +67,7 @@ class FeedsScreen(LiveScreen):
             panel = Plain(Content("waiting for data…"), id="feeds", classes="box", markup=False)
             panel.border_title = "Feeds"
             yield panel
-        yield Footer()
+        yield KeyBar()
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Show every feed of the snapshot."""

@@ -7,11 +7,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from capgap.core.snapshot import SectorDetail, SectorLeg, SectorRow, Snapshot
 from capgap.ui.format import fmt_pe, fmt_plain, missing, short_sector, signed_content
 from capgap.ui.glyphs import glyphs
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.messages import OpenSymbol
 from capgap.ui.screens.live import DetailScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
@@ -88,7 +89,7 @@ class SectorScreen(DetailScreen[SectorDetail]):
         filter_box.id = "filter"
         filter_box.display = False
         yield filter_box
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Show aliases the user configured."""
