@@ -16,7 +16,7 @@ from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.quiet import Plain, show
 
-_STATE_STYLES = {"ok": "$success", "degraded": "$warning", "down": "$error"}
+_STATE_STYLES = {"ok": "$success", "degraded": "$gap-warn", "down": "$error"}
 _MUTED = "$foreground-muted"
 
 
@@ -29,7 +29,7 @@ def feed_content(feed: FeedStatus, now: datetime) -> Content:
     ]
     if feed.last_success is not None:
         age = fmt_age((now - feed.last_success).total_seconds())
-        stale = Content.styled(" STALE", "bold $warning") if feed.stale_at(now) else ""
+        stale = Content.styled(" STALE", "bold $gap-warn") if feed.stale_at(now) else ""
         lines.append(Content.assemble(f"  last answer {age} ago", stale))
     elif feed.name != RECORDER_FEED:
         lines.append(Content("  no answer yet"))
