@@ -317,8 +317,11 @@ def readable(color: str, backgrounds: Sequence[str], *, dark: bool) -> str:
     grounds = [Color.parse(ground) for ground in backgrounds]
     if any(ground.ansi is not None for ground in grounds):
         return color
+    if all(contrast_ratio(base, ground) >= READABLE_CONTRAST for ground in grounds):
+        # As given: lighten(0) goes through Lab and back, and may round a channel off by one.
+        return color
     candidate = base
-    for step in range(int(1 / _READABLE_STEP) + 1):
+    for step in range(1, int(1 / _READABLE_STEP) + 1):
         amount = step * _READABLE_STEP
         candidate = base.lighten(amount) if dark else base.darken(amount)
         if all(contrast_ratio(candidate, ground) >= READABLE_CONTRAST for ground in grounds):
