@@ -181,6 +181,9 @@ async def test_figures_and_badges_are_readable_in_every_theme(theme: str) -> Non
             text = segment.text.strip()
             if style is None or style.color is None or style.bgcolor is None:
                 continue
+            fore, back = style.color.triplet, style.bgcolor.triplet
+            if fore is None or back is None:
+                continue
             if row == cursor_y:
                 continue
             # The badge (in reverse video), not the muted source label that also says DEMO.
@@ -189,7 +192,7 @@ async def test_figures_and_badges_are_readable_in_every_theme(theme: str) -> Non
             if kind is None:
                 continue
             checked[kind] += 1
-            ratio = wcag(style.color.triplet.hex, style.bgcolor.triplet.hex)
+            ratio = wcag(fore.hex, back.hex)
             if ratio < 4.5:
                 low.append((row, text, round(ratio, 2)))
     # Figures on the panels and every zebra row, and the DEMO badge, were all looked at.
