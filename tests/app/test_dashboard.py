@@ -348,6 +348,8 @@ async def test_chart_appears_on_tall_screens() -> None:
 
 
 async def test_up_down_colours_follow_any_builtin_theme() -> None:
+    from test_themes import wcag
+
     engine = ScriptedEngine(ManualClock(SESSION_11AM))
     app = make_app(engine)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -356,11 +358,15 @@ async def test_up_down_colours_follow_any_builtin_theme() -> None:
             app.theme = theme
             await pilot.pause()
             colors = app.current_theme.to_color_system().generate()
-            assert app.theme_variables["gap-up"] == colors["success"]
-            assert app.theme_variables["gap-down"] == colors["error"]
+            # Up and down are the theme's success and error, made readable (4.5:1) on its
+            # backgrounds where they are not (nord's green, textual-light's green and red).
+            for variable, base in (("gap-up", "success"), ("gap-down", "error")):
+                shown = app.theme_variables[variable]
+                worst = min(wcag(shown, colors[ground]) for ground in ("background", "panel"))
+                assert shown == colors[base] or worst >= 4.5, (theme, variable, worst)
             # The table's rich cells are re-coloured with the new theme (Energy is up).
             cell = app.dashboard.query_one(SectorsTable).get_cell("Energy", "large")
-            expected = Color.parse(colors["success"]).rich_color
+            expected = Color.parse(app.theme_variables["gap-up"]).rich_color
             assert [span.style.color for span in cell.spans] == [expected]  # type: ignore[union-attr]
 
 

@@ -14,6 +14,7 @@ from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import FeedStatus, UniverseInfo, UniverseSnapshot
 from capgap.market.calendar import market_session
 from capgap.ui import app as app_module
+from capgap.ui.themes import variable_defaults
 from capgap.ui.widgets.status_line import StatusLine, member_age, members_since
 from textual.app import App, ComposeResult
 
@@ -49,6 +50,10 @@ class StatusApp(App[None]):
     def __init__(self, clock: ManualClock) -> None:
         super().__init__()
         self.clock = clock
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # capgap's own colours ($gap-warn for the badges and states), as CapgapApp gives them.
+        return variable_defaults(self.current_theme)
 
     def compose(self) -> ComposeResult:
         yield StatusLine(self.clock, demo=False, source_label="yahoo", id="status")

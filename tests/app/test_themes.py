@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+import pytest
 from app_support import SESSION_11AM, wait_for
 from capgap.core.resources import themes_dir
 from capgap.ui.themes import CAPGAP_VARIABLES, DEFAULT_THEME, load_themes, variable_defaults
@@ -39,6 +42,18 @@ class ThemedApp(App[None]):
             yield Static(name, id=name)
 
 
+def wcag(first: str, second: str) -> float:
+    """Return the WCAG 2 contrast ratio of two colours, written out from the standard."""
+
+    def luminance(color: str) -> float:
+        channels = [value / 255 for value in Color.parse(color).rgb]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def test_variable_defaults_cover_every_textual_and_capgap_theme():
     themes = ThemedApp().available_themes
     assert {"textual-dark", "ansi-dark", "nord", *BUNDLED.names} <= set(themes)
@@ -50,8 +65,14 @@ def test_variable_defaults_cover_every_textual_and_capgap_theme():
         own = theme.variables
         # Up/down follow the theme's own values, else its success/error; the Fed's bars
         # follow up/down; a theme's own value is never overridden.
-        assert defaults["gap-up"] == own.get("gap-up", generated["success"]), name
-        assert defaults["gap-down"] == own.get("gap-down", generated["error"]), name
+        # ... made readable on the theme's backgrounds where they are not (see the test below).
+        for key, base in (("gap-up", "success"), ("gap-down", "error"), ("gap-warn", "warning")):
+            if key in own:
+                assert defaults[key] == own[key], name
+            elif not theme.ansi:
+                grounds = [generated[ground] for ground in ("background", "surface", "panel")]
+                worst = min(wcag(defaults[key], ground) for ground in grounds)
+                assert defaults[key] == generated[base] or worst >= 4.5, (name, key, worst)
         assert defaults["gap-cut"] == own.get("gap-cut", defaults["gap-down"]), name
         assert defaults["gap-hike"] == own.get("gap-hike", defaults["gap-up"]), name
         assert all(defaults[key] == value for key, value in own.items() if key in defaults)
@@ -122,3 +143,58 @@ async def test_notifications_show_brackets_as_written():
     assert any(theme_error in text for text in shown), shown
     assert any(warning in text for text in shown), shown
     assert any("RuntimeError: [variables] gap-up and [b]AAPL[/b]" in text for text in shown)
+
+
+#: Themes whose success/error/warning were unreadable on their own backgrounds (the audit
+#: measured 2.8:1 for down on textual-dark's rows, 1.5:1 for up and 1.3:1 for the DEMO badge
+#: on textual-light), and two of capgap's own that already were readable.
+CONTRAST_THEMES = (
+    "textual-dark",
+    "textual-light",
+    "solarized-light",
+    "capgap-dark",
+    "capgap-light",
+)
+#: A figure that carries a direction: a signed change with its arrow, or a mover's change.
+DIRECTED = re.compile(r"[▲▼][+-]\d|[+-]\d+\.\d")
+
+
+@pytest.mark.parametrize("theme", CONTRAST_THEMES)
+async def test_figures_and_badges_are_readable_in_every_theme(theme: str) -> None:
+    from capgap.ui.widgets.sectors_table import SectorsTable
+    from test_layout import settled
+    from test_screen_snapshots import SCREENS, demo_app
+
+    app = demo_app(theme)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await SCREENS["dashboard"](app, pilot)
+        await settled(app, pilot)
+        strips = app.screen._compositor.render_strips()
+        table = app.screen.query_one(SectorsTable)
+        # The cursor row is drawn in the theme's cursor colours, not on its backgrounds.
+        cursor_y = table.region.y + 2 + table.cursor_row - round(table.scroll_y)
+    checked = {"figure": 0, "DEMO": 0}
+    low = []
+    for row, strip in enumerate(strips):
+        for segment in strip:
+            style = segment.style
+            text = segment.text.strip()
+            if style is None or style.color is None or style.bgcolor is None:
+                continue
+            fore, back = style.color.triplet, style.bgcolor.triplet
+            if fore is None or back is None:
+                continue
+            if row == cursor_y:
+                continue
+            # The badge (in reverse video), not the muted source label that also says DEMO.
+            badge = text == "DEMO" and style.reverse
+            kind = "DEMO" if badge else "figure" if DIRECTED.match(text) else None
+            if kind is None:
+                continue
+            checked[kind] += 1
+            ratio = wcag(fore.hex, back.hex)
+            if ratio < 4.5:
+                low.append((row, text, round(ratio, 2)))
+    # Figures on the panels and every zebra row, and the DEMO badge, were all looked at.
+    assert checked["figure"] > 40 and checked["DEMO"] >= 1, checked
+    assert low == []

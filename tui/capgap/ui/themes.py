@@ -26,6 +26,7 @@ CAPGAP_VARIABLES: tuple[str, ...] = (
     "gap-stale",
     "gap-cut",
     "gap-hike",
+    "gap-warn",
 )
 _COLOR_KEYS = (
     "primary",
@@ -41,6 +42,10 @@ _COLOR_KEYS = (
     "error",
 )
 _TOP_KEYS = ("name", "dark", "ansi", "colors", "variables")
+#: WCAG AA for text: the contrast a colour capgap derives keeps against the theme's backgrounds.
+READABLE_CONTRAST = 4.5
+# The step by which a derived colour is lightened or darkened until it is readable.
+_READABLE_STEP = 0.02
 # How far stale figures fade from the foreground toward the background.
 _STALE_FADE = 0.4
 # Textual's ANSI colour system leaves these out, yet its toasts, tooltips and buttons use them:
@@ -281,18 +286,68 @@ def _faded(foreground: str, background: str) -> str:
     return fore.blend(back, _STALE_FADE).hex
 
 
+def relative_luminance(color: Color) -> float:
+    """Return a colour's relative luminance, as WCAG 2 defines it (0 black to 1 white)."""
+
+    def channel(value: int) -> float:
+        scaled = value / 255
+        return scaled / 12.92 if scaled <= 0.03928 else ((scaled + 0.055) / 1.055) ** 2.4
+
+    red, green, blue = color.rgb
+    return 0.2126 * channel(red) + 0.7152 * channel(green) + 0.0722 * channel(blue)
+
+
+def contrast_ratio(first: Color, second: Color) -> float:
+    """Return the WCAG 2 contrast ratio of two colours (1 to 21)."""
+    light, dark = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def readable(color: str, backgrounds: Sequence[str], *, dark: bool) -> str:
+    """Return ``color``, lightened (dark theme) or darkened until readable on ``backgrounds``.
+
+    Readable: READABLE_CONTRAST against every one of them. Textual's own themes take up and
+    down from success and error, which were 2.8:1 on textual-dark's rows and 1.5:1 on
+    textual-light's (green on light grey); the DEMO badge was 1.3:1 there. ANSI colours are
+    the terminal's to choose and stay as they are.
+    """
+    base = Color.parse(color)
+    if base.ansi is not None:
+        return color
+    grounds = [Color.parse(ground) for ground in backgrounds]
+    if any(ground.ansi is not None for ground in grounds):
+        return color
+    if all(contrast_ratio(base, ground) >= READABLE_CONTRAST for ground in grounds):
+        # As given: lighten(0) goes through Lab and back, and may round a channel off by one.
+        return color
+    candidate = base
+    for step in range(1, int(1 / _READABLE_STEP) + 1):
+        amount = step * _READABLE_STEP
+        candidate = base.lighten(amount) if dark else base.darken(amount)
+        if all(contrast_ratio(candidate, ground) >= READABLE_CONTRAST for ground in grounds):
+            break
+    return candidate.hex
+
+
 def variable_defaults(theme: Theme) -> dict[str, str]:
     """Return a colour for each of CAPGAP_VARIABLES derived from ``theme``'s base colours.
 
-    Up/down follow success/error, flat the foreground, stale a faded foreground, and the Fed's
-    cut/hike bars the theme's down/up. Values the theme sets itself are kept (so cut follows a
-    theme's own down colour). ANSI themes also get the widget variables Textual leaves out.
-    Meant for App.get_theme_variable_defaults, so any theme, Textual's own included, works.
+    Up/down follow success/error, warn (badges, REPLAY END, STALE) warning, each made
+    readable on the theme's backgrounds (see readable); flat the foreground, stale a faded
+    foreground, and the Fed's cut/hike bars the theme's down/up. Values the theme sets
+    itself are kept as set (so cut follows a theme's own down colour). ANSI themes also get
+    the widget variables Textual leaves out. Meant for App.get_theme_variable_defaults, so
+    any theme, Textual's own included, works.
     """
     generated = theme.to_color_system().generate()
     own = theme.variables
-    up = own.get("gap-up", generated["success"])
-    down = own.get("gap-down", generated["error"])
+    # Every background a figure or a badge sits on: the screen, the panels, the zebra rows.
+    grounds = [
+        generated[name]
+        for name in ("background", "surface", "panel", "surface-darken-1", "surface-lighten-1")
+    ]
+    up = own.get("gap-up", readable(generated["success"], grounds, dark=theme.dark))
+    down = own.get("gap-down", readable(generated["error"], grounds, dark=theme.dark))
     defaults = {
         "gap-up": up,
         "gap-down": down,
@@ -300,6 +355,7 @@ def variable_defaults(theme: Theme) -> dict[str, str]:
         "gap-stale": own.get("gap-stale", _faded(generated["foreground"], generated["background"])),
         "gap-cut": own.get("gap-cut", down),
         "gap-hike": own.get("gap-hike", up),
+        "gap-warn": own.get("gap-warn", readable(generated["warning"], grounds, dark=theme.dark)),
     }
     if theme.ansi:
         defaults.update(_ANSI_WIDGET_VARIABLES[theme.dark])

@@ -114,6 +114,25 @@ class QuietTable(DataTable[Any]):
         self._update_count += 1
         self.refresh(layout=True)
 
+    def set_column_widths(self, widths: Mapping[str, int]) -> bool:
+        """Give columns new fixed widths (by key) and lay the table out again; True if any changed.
+
+        DataTable measures widths again only for cells updated with ``update_width``; a width
+        set on a column whose cells stay the same would not be laid out (nor re-rendered:
+        the render caches are keyed without widths).
+        """
+        changed = False
+        for key, width in widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and column.width != width:
+                column.width = width
+                changed = True
+        if changed:
+            self._require_update_dimensions = True
+            self._update_count += 1
+            self.refresh(layout=True)
+        return changed
+
     def sort(self, *columns: Any, key: Any = None, reverse: bool = False) -> QuietTable:
         """Sort as DataTable does, keeping rendered cells: a cell's row index is in its key."""
         before = self._update_count

@@ -8,10 +8,11 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable
 
 from capgap.core.clock import Clock
 from capgap.core.snapshot import Snapshot
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.messages import OpenSector
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadth_panel import BreadthPanel
@@ -64,7 +65,7 @@ class DashboardScreen(LiveScreen):
                 yield BreadthPanel(id="breadth")
                 yield RatioChart(id="ratio-chart")
         yield SectorsTable(id="sectors")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Tick both clocks from one timer: the time and the countdown change in one repaint."""

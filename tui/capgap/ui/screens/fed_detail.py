@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.content import Content
 from textual.reactive import Reactive
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from capgap.core.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, Snapshot
 from capgap.core.text import fmt_day
 from capgap.market import fedwatch
 from capgap.ui.format import fmt_age, fmt_range, fmt_signed, missing, ny_clock
 from capgap.ui.glyphs import glyphs
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.breadcrumb import Breadcrumb
@@ -249,7 +250,7 @@ class FedDetailScreen(LiveScreen):
         rule = Plain(rule_content(self._fed), id="fed-rule", markup=False, classes="box")
         rule.border_title = "Today's numbers: which month anchors"
         yield rule
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Fill the widgets with the figures the screen was opened on; tick the countdown."""

@@ -8,15 +8,15 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer
 
 from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
 from capgap.ui.format import fmt_age, ny_clock
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.quiet import Plain, show
 
-_STATE_STYLES = {"ok": "$success", "degraded": "$warning", "down": "$error"}
+_STATE_STYLES = {"ok": "$success", "degraded": "$gap-warn", "down": "$error"}
 _MUTED = "$foreground-muted"
 
 
@@ -29,7 +29,7 @@ def feed_content(feed: FeedStatus, now: datetime) -> Content:
     ]
     if feed.last_success is not None:
         age = fmt_age((now - feed.last_success).total_seconds())
-        stale = Content.styled(" STALE", "bold $warning") if feed.stale_at(now) else ""
+        stale = Content.styled(" STALE", "bold $gap-warn") if feed.stale_at(now) else ""
         lines.append(Content.assemble(f"  last answer {age} ago", stale))
     elif feed.name != RECORDER_FEED:
         lines.append(Content("  no answer yet"))
@@ -67,7 +67,7 @@ class FeedsScreen(LiveScreen):
             panel = Plain(Content("waiting for data…"), id="feeds", classes="box", markup=False)
             panel.border_title = "Feeds"
             yield panel
-        yield Footer()
+        yield KeyBar()
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Show every feed of the snapshot."""

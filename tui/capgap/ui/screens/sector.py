@@ -7,11 +7,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from capgap.core.snapshot import SectorDetail, SectorLeg, SectorRow, Snapshot
 from capgap.ui.format import fmt_pe, fmt_plain, missing, short_sector, signed_content
 from capgap.ui.glyphs import glyphs
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.messages import OpenSymbol
 from capgap.ui.screens.live import DetailScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
@@ -19,28 +20,52 @@ from capgap.ui.widgets.constituents_table import ConstituentsTable
 from capgap.ui.widgets.quiet import Plain, show
 
 
-def _leg(label: str, leg: SectorLeg, fund_label: str) -> Content:
-    """Return 'Large ▲+0.62 wt 34% of 50, fund XLK ▲+0.67': the members' leg, then its fund."""
+def _leg(label: str, leg: SectorLeg, fund_label: str) -> tuple[Content, Content]:
+    """Return 'Large ▲+0.62 wt 34% of 50 P/E 23.1x' and its fund ', fund XLK ▲+0.67' apart."""
     weight = fmt_plain(leg.weight_pct, 0, "%")
     fund = (
         Content.assemble(f", {fund_label} {leg.etf_symbol} ", signed_content(leg.etf_change_pct))
         if leg.etf_symbol is not None and not leg.from_etf
         else Content("")
     )
-    return Content.assemble(
+    head = Content.assemble(
         (f"{label} ", "bold"),
         signed_content(leg.change_pct),
         f" wt {weight} of {leg.members}",
         f" P/E {fmt_pe(leg.forward_pe)}",
-        fund,
     )
+    return head, fund
 
 
-def summary_content(detail: SectorDetail | None, name: str) -> Content:
+def _legs(
+    large: tuple[Content, Content], small: tuple[Content, Content], width: int | None
+) -> Content:
+    """Return both legs on one line where ``width`` allows, else a line each, else the funds apart.
+
+    A word wrap broke a leg mid-phrase ("S600" / "fund PSCI" up to 119 columns, a fund's
+    change apart from its symbol at 60): the lines break between phrases only.
+    """
+    dot = f"  {glyphs().dot}  "
+    whole = [Content.assemble(*leg) for leg in (large, small)]
+    if width is None or whole[0].cell_length + len(dot) + whole[1].cell_length <= width:
+        return Content.assemble(whole[0], dot, whole[1])
+    if max(leg.cell_length for leg in whole) <= width:
+        return Content("\n").join(whole)
+    # The fund on a line of its own, under its leg, without the comma that led into it; a
+    # leg without a fund (a custom sector of funds) has no such line.
+    lines = [head for head, _fund in (large, small)]
+    for index, (_head, fund) in reversed(list(enumerate((large, small)))):
+        if fund.cell_length:
+            lines.insert(index + 1, fund[2:].pad_left(2))
+    return Content("\n").join(lines)
+
+
+def summary_content(detail: SectorDetail | None, name: str, width: int | None = None) -> Content:
     """Return the lines above the table: the sector, spread and breadth; then both legs.
 
     The legs go on a line of their own: beside the rest they would wrap mid-phrase at 120
-    columns.
+    columns. Where ``width`` (the room for a line) is too narrow for both legs on that
+    line they break between phrases (see _legs).
     """
     if detail is None:
         return Content(f"{name}: waiting for data…")
@@ -56,9 +81,7 @@ def summary_content(detail: SectorDetail | None, name: str) -> Content:
         ("S-L ", "bold"),
         signed_content(row.spread_pp, 2, " pp"),
         f"{dot}breadth {breadth}\n",
-        _leg("Large", row.large, "fund"),
-        dot,
-        _leg("Small", row.small, "S600 fund"),
+        _legs(_leg("Large", row.large, "fund"), _leg("Small", row.small, "S600 fund"), width),
     )
 
 
@@ -88,7 +111,7 @@ class SectorScreen(DetailScreen[SectorDetail]):
         filter_box.id = "filter"
         filter_box.display = False
         yield filter_box
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Show aliases the user configured."""
@@ -105,8 +128,15 @@ class SectorScreen(DetailScreen[SectorDetail]):
 
     def show_detail(self, detail: SectorDetail, snapshot: Snapshot) -> None:
         """Show the sector's summary and constituents."""
-        show(self.query_one("#sector-summary", Static), summary_content(detail, self.target))
+        summary = self.query_one("#sector-summary", Static)
+        show(summary, summary_content(detail, self.target, summary.content_region.width))
         self.query_one(ConstituentsTable).apply(detail.constituents)
+
+    def on_resize(self) -> None:
+        """Lay the legs out again for the new width (one line for both, or one each)."""
+        if self.detail is not None:
+            summary = self.query_one("#sector-summary", Static)
+            show(summary, summary_content(self.detail, self.target, summary.content_region.width))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Enter on a constituent opens its symbol screen."""

@@ -7,13 +7,14 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from capgap.core.chart_windows import CHART_WINDOWS
 from capgap.core.snapshot import Snapshot, WindowStats
 from capgap.market.windows import WINDOW_LABELS, window_stats
 from capgap.ui.format import fmt_plain, signed_content
 from capgap.ui.glyphs import glyphs
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.quiet import Plain, show
@@ -61,7 +62,7 @@ class SpreadScreen(LiveScreen):
         yield panel
         yield Plain(Content(""), id="window-stats", markup=False)
         yield RatioChart(id="spread-chart")
-        yield Footer()
+        yield KeyBar()
 
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Show the spread and the ratio over the window."""

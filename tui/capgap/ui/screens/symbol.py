@@ -9,12 +9,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from capgap.core.snapshot import Snapshot, SymbolDetail
 from capgap.market.windows import WINDOW_LABELS, window_points
 from capgap.ui.format import fmt_plain, fmt_price, signed_content
 from capgap.ui.glyphs import glyphs
+from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import DetailScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
 from capgap.ui.widgets.line_chart import LineChart, hour_ticks, month_ticks
@@ -107,7 +108,7 @@ class SymbolScreen(DetailScreen[SymbolDetail]):
             yield LineChart(id="intraday-chart", title="Today, 1-minute closes")
             yield LineChart(id="daily-chart", title="Daily closes")
         yield Plain(Content(""), id="symbol-stats", markup=False)
-        yield Footer()
+        yield KeyBar()
 
     def focus_target(self) -> tuple[str | None, str | None]:
         """Keep the sector below (if any) and ask for this symbol's details."""

@@ -50,8 +50,8 @@ class Breadcrumb(Horizontal):
     Breadcrumb { height: 1; background: $panel; }
     Breadcrumb Static { width: auto; height: 1; padding: 0 1; }
     Breadcrumb #crumb-trail { width: 1fr; }
-    Breadcrumb #crumb-badge { color: $warning; text-style: bold reverse; }
-    Breadcrumb #crumb-paused { color: $warning; text-style: bold; }
+    Breadcrumb #crumb-badge { color: $gap-warn; text-style: bold reverse; }
+    Breadcrumb #crumb-paused { color: $gap-warn; text-style: bold; }
     """
 
     def __init__(

@@ -61,6 +61,28 @@ def table_width(movers: int, cell_padding: int = 1) -> int:
     return fixed + 2 * cell_padding * len(COLUMNS)
 
 
+def fitted_widths(movers: int, room: int, cell_padding: int = 1) -> dict[str, int]:
+    """Return each column's width, the last column that fits whole widened to the edge.
+
+    The table has no horizontal scrollbar in the short and medium layouts, and a column cut
+    by the edge read as a figure cut mid-number ("PSCU ▼-"). Widened, the last whole column
+    ends at the edge; the columns after it start off screen, where `h` `l` scroll to them.
+    """
+    widths = {column.key: column.width or movers_width(movers) for column in COLUMNS}
+    edge = 0
+    last: str | None = None
+    for key, width in widths.items():
+        if edge + width + 2 * cell_padding > room:
+            break
+        edge += width + 2 * cell_padding
+        last = key
+    else:
+        return widths
+    if last is not None:
+        widths[last] += room - edge
+    return widths
+
+
 #: The sort cycle of `s`: column key, label, whether it starts descending.
 SORTS: tuple[tuple[str, str, bool], ...] = (
     ("spread", "S-L", True),
@@ -117,11 +139,18 @@ class SectorsTable(SortedTable):
         return fitting[0] if fitting else 1
 
     def on_resize(self) -> None:
-        """Show one to three movers depending on the width."""
+        """Show one to three movers depending on the width; end the columns at the edge."""
         if self._wanted_movers() != self._movers_shown:
             self._set_movers(self._wanted_movers())
             if self._rows:
                 self.apply(self._rows)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        # The room inside the borders and beside a vertical scrollbar, if there is one.
+        room = self.scrollable_content_region.width
+        if room > 0:
+            self.set_column_widths(fitted_widths(self._movers_shown, room, self.cell_padding))
 
     def restyled(self) -> None:
         """Re-render the rows in the new theme's colours."""
@@ -201,6 +230,7 @@ class SectorsTable(SortedTable):
             for row in rows
         }
         self.show(list(self._built.items()), remeasure=remeasure)
+        self._fit_columns()
         # A custom sector made of funds only has no members: its legs are its funds' changes.
         from_funds = any(row.large.from_etf or row.small.from_etf for row in rows)
         note = "legs: members weighted as the index"

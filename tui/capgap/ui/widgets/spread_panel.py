@@ -87,7 +87,7 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
         # The word, not only the colour: it must survive NO_COLOR and 16 colours.
         name = f"{quote.name[: _NAME_WIDTH - len(STALE_MARK)]}{STALE_MARK}".ljust(_NAME_WIDTH)
         return Content.assemble(
-            (name, "bold $warning"),
+            (name, "bold $gap-warn"),
             (
                 f"{fmt_price(quote.last).rjust(9)} {_signed_cell(quote.change_pct, 8, '%')[0]}",
                 "$gap-stale",

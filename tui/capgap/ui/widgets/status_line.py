@@ -28,7 +28,7 @@ from capgap.ui.glyphs import glyphs
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.quiet import Plain, show
 
-_FEED_STYLES = {"ok": "", "degraded": "$warning", "down": "$error"}
+_FEED_STYLES = {"ok": "", "degraded": "$gap-warn", "down": "$error"}
 _SEVERITY = {"ok": 0, "degraded": 1, "down": 2}
 _MUTED = "$foreground-muted"
 #: A status or breadcrumb item's padding (one cell each side).
@@ -68,7 +68,7 @@ def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
             return Content.styled(f"{feed.name} ok", style)
         # The feed answered, but not for every symbol: say how many it let down (`e` lists them).
         count = len(feed.problems)
-        part = Content.styled(f"{feed.name} ok, {count} problem{'s' * (count > 1)}", "$warning")
+        part = Content.styled(f"{feed.name} ok, {count} problem{'s' * (count > 1)}", "$gap-warn")
         if level >= 3:
             _symbol, problem = feed.problems[0]
             part = Content.assemble(part, (f": {problem}", _MUTED))
@@ -279,7 +279,7 @@ class StatusLine(Horizontal):
         widest = len(f"data {fmt_age(59 if age < 60 else 3599)}") + ITEM_PADDING
         # Judged at every tick, not only when a snapshot lands: a poll that hangs sends none.
         if is_stale(self._all_feeds, now):
-            return Content.styled(f"{text} STALE", "bold $warning"), widest + len(" STALE")
+            return Content.styled(f"{text} STALE", "bold $gap-warn"), widest + len(" STALE")
         return Content(text), widest
 
     def _age_content(self) -> Content:
@@ -387,7 +387,7 @@ class StatusLine(Horizontal):
 
     @staticmethod
     def _ended_content(at: datetime) -> Content:
-        return Content.styled(f"REPLAY END {ny_clock(at, seconds=False)}", "bold $warning")
+        return Content.styled(f"REPLAY END {ny_clock(at, seconds=False)}", "bold $gap-warn")
 
     def replay_ended(self, at: datetime) -> None:
         """Say that the replay stopped (its last figures stay on screen)."""

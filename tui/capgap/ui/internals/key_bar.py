@@ -1,0 +1,57 @@
+"""The key bar: Textual's Footer showing only the keys that fit whole, the last ones giving way.
+
+Textual's Footer lays its keys out in a row and clips the row at the palette key, so a narrow
+terminal showed a key cut mid-word ("t The" at 60 columns, "p P" at 80 on a drilldown). Here
+the keys that do not fit whole are hidden, from the right: the screen's own keys come first
+in the bar and stay, the app-wide ones after them give way.
+
+This relies on Footer's children (``FooterKey`` from a private module, the palette key's
+``-command-palette`` class); textual is pinned below 9, and tests/app/test_cut_text.py reads
+the bar on every screen with a key bar at the sizes that cut it.
+"""
+
+from __future__ import annotations
+
+from textual.geometry import Size
+from textual.widget import Widget
+from textual.widgets import Footer
+
+#: The class Footer gives the palette key, docked right: it always stays.
+PALETTE_CLASS = "-command-palette"
+
+
+def outer_width(widget: Widget, room: Size) -> int:
+    """Return the columns ``widget`` takes in a row: its content, padding, border and margin."""
+    styles = widget.styles
+    content = widget.get_content_width(room, room)
+    return content + styles.gutter.width + styles.margin.width
+
+
+class KeyBar(Footer):
+    """A Footer whose keys are shown whole or not at all (hidden from the right)."""
+
+    async def recompose(self) -> None:
+        """Build the keys again (the bindings changed) and fit them to the width."""
+        await super().recompose()
+        self._fit()
+
+    def on_resize(self) -> None:
+        """Fit the keys to the new width."""
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.size.width
+        if not width:
+            return
+        room = Size(width, 1)
+        palette = [child for child in self.children if child.has_class(PALETTE_CLASS)]
+        left = width - sum(outer_width(child, room) for child in palette)
+        used = 0
+        fits = True
+        for child in self.children:
+            if child.has_class(PALETTE_CLASS):
+                continue
+            used += outer_width(child, room)
+            # Once one key does not fit, none after it shows: the bar never skips a key.
+            fits = fits and used <= left
+            child.display = fits
