@@ -37,6 +37,7 @@ from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from capgap.market.universe import SectorDef, Universe, load_universe
 from capgap.settings.config import load_settings
 from capgap.ui import app as app_module
+from capgap.ui.themes import variable_defaults
 from capgap.ui.widgets.breadth_panel import BreadthPanel, breadth_content
 from capgap.ui.widgets.spread_panel import SpreadPanel, valuation_line
 from server import LocalServer, Reply, local_server
@@ -590,6 +591,10 @@ class Panels(App[None]):
     """The dashboard's spread and breadth panels alone, fed the engine's snapshots."""
 
     CSS_PATH = str(Path(app_module.__file__).parent / "styles" / "app.tcss")
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        # capgap's own colours ($gap-warn for the badges and states), as CapgapApp gives them.
+        return variable_defaults(self.current_theme)
 
     def compose(self) -> ComposeResult:
         yield SpreadPanel()
