@@ -326,10 +326,15 @@ class ReplayFeed:
         # The engine asks for the same symbols every poll and the frames change once a
         # minute: filter again only when either changes (the last few answers are kept).
         wanted = tuple(symbols)
-        for source, asked, selected in self._selections:
-            if source is frame and asked == wanted:
+        # Answers selected from an older frame can never be asked again (the frame of a
+        # minute is made once): keeping them kept every frame they came from alive.
+        self._selections = [entry for entry in self._selections if entry[0] is frame]
+        for _source, asked, selected in self._selections:
+            if asked == wanted:
                 return selected
         selected = frame.filter(pl.col("symbol").is_in(list(wanted)))
+        if selected.height == frame.height:
+            selected = frame  # every row asked for: the frame itself, not a copy of it
         self._selections = [(frame, wanted, selected), *self._selections[:3]]
         return selected
 
