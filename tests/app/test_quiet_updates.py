@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
 from capgap.ui.internals.quiet_table import QuietTable
 from capgap.ui.widgets.keyed_table import ValueText, ordering_key, sort_if_moved
 from capgap.ui.widgets.quiet import set_title, show
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -272,3 +274,38 @@ async def test_removing_many_rows_at_once_renders_what_remove_row_renders():
             table.add_row("late", signed(1.0), key="late")
         await pilot.pause()
         assert rendered(quiet) == rendered(reference)
+
+
+def live_segments() -> int:
+    """How many rendered segments are alive in the process (after a collection)."""
+    gc.collect()
+    return sum(1 for item in gc.get_objects() if isinstance(item, Segment))
+
+
+async def test_a_table_updated_all_day_keeps_no_stale_renderings():
+    # The dashboard's tables change a few cells every second for hours: what they render for
+    # a superseded value or layout can never be shown again and must not be kept (it was
+    # megabytes by the close, the caches filling up to their bounds with dead lines).
+    async with TwinTables().run_test(size=(100, 20)) as pilot:
+        quiet = pilot.app.query_one("#quiet", QuietTable)
+        quiet.add_column("Name", key="name", width=12)
+        quiet.add_column("Chg", key="chg", width=8)
+        quiet.add_column("Note", key="note", width=14)
+        for key, name, change, note in ROWS:
+            quiet.add_row(name, change, note, key=key)
+        await pilot.pause()
+
+        def update(step: int) -> None:
+            row = "abcd"[step % 4]
+            quiet.set_row_quietly(row, {"chg": signed(step / 100), "note": movers(("X", step))})
+            rendered(quiet)
+
+        for step in range(40):
+            update(step)
+        warm = live_segments()
+        for step in range(40, 400):
+            update(step)
+        # What is kept is what the table shows now: the same, however long it has run.
+        assert live_segments() - warm < 40
+        lines = rendered(quiet)
+        assert "+3.99" in "".join(run[0] for run in lines[4])

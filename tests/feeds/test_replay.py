@@ -1,5 +1,7 @@
 """The replay feed serves exactly what was known at the clock's instant, through the Feed API."""
 
+import gc
+import weakref
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -128,3 +130,22 @@ async def test_answers_kept_within_a_minute_follow_the_symbols_and_the_minute(se
     clock.set(OPEN + timedelta(seconds=120))
     assert _last(await feed.quotes(["AAA"]), "AAA") == 10.3
     assert (await feed.intraday(["BBB"])).get_column("close").to_list() == [50.6, 50.7]
+
+
+async def test_answers_of_a_past_minute_are_not_kept(session):
+    # A replay moves on: the quotes it answered a minute ago are never asked again, and
+    # keeping them (and the frames they were selected from) cost the demo megabytes.
+    clock = ManualClock(OPEN + timedelta(seconds=61))
+    feed = ReplayFeed(session, clock)
+    first = await feed.quotes(["AAA"])
+    everything = await feed.quotes(["AAA", "BBB"])
+    gone = [weakref.ref(first), weakref.ref(everything)]
+    del first, everything
+    clock.set(OPEN + timedelta(seconds=125))
+    now = await feed.quotes(["AAA", "BBB"])
+    gc.collect()
+    assert [ref() for ref in gone] == [None, None]
+    # Asking every symbol again within the minute gives the same answer, computed once.
+    assert await feed.quotes(["BBB", "AAA"]) is not None
+    assert await feed.quotes(["AAA", "BBB"]) is now
+    assert _last(now, "AAA") == 10.3 and _last(now, "BBB") == 50.7

@@ -49,7 +49,9 @@ class _Tier:
     ``prev`` holds per symbol the previous close, its date and the history details.
     ``running`` holds per bar what a quote at its end says (close, the day's volume, high and
     low so far); ``bars`` is kept only when ``keep_bars`` (a tier whose bars the feed serves
-    from memory).
+    from memory). On a grid (every symbol a bar at every start, in symbol then time order, as
+    the sample is written) ``running`` holds only those four figures a bar: a start's rows are
+    every ``len(starts)``-th row, and the symbols (``grid_symbols``) and times are held once.
     """
 
     bars: pl.DataFrame | None
@@ -60,7 +62,10 @@ class _Tier:
     running: pl.DataFrame = field(init=False)
     starts: list[datetime] = field(init=False)
     grid: bool = field(init=False)
+    grid_symbols: pl.Series = field(init=False)
     symbols: frozenset[str] = field(init=False)
+    #: An empty answer of ``completed`` (its columns and types).
+    nothing: pl.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
         bars = self.bars if self.bars is not None else pl.DataFrame(schema=BARS)
@@ -74,10 +79,22 @@ class _Tier:
             pl.col("high").cum_max().over(by_symbol).alias("day_high"),
             pl.col("low").cum_min().over(by_symbol).alias("day_low"),
         )
-        self.starts = bars.get_column("time").unique().sort().to_list()
-        # Every symbol with a bar at every start (the sample's members): the bar completed by
-        # a minute is one start for all, found without a pass over every symbol's bars.
-        self.grid = bars.height == bars.get_column("symbol").n_unique() * len(self.starts)
+        starts = bars.get_column("time").unique().sort()
+        self.starts = starts.to_list()
+        # Every symbol with a bar at every start, in (symbol, time) order (the sample's
+        # members): the bar completed by a minute is one start for all, every n-th row.
+        count = len(self.starts)
+        times = bars.get_column("time")
+        self.grid = (
+            count > 0
+            and bars.height % count == 0
+            and times.equals(starts.gather(pl.int_range(0, bars.height, eager=True) % count))
+        )
+        self.nothing = self.running.clear()
+        if self.grid:
+            self.grid_symbols = bars.get_column("symbol").gather_every(count)
+            # The symbol and time of every bar, 40 % of the frame, are known from the grid.
+            self.running = self.running.drop("symbol", "time")
         self.symbols = frozenset(self.prev.get_column("symbol").to_list())
         if not self.keep_bars:
             self.bars = None
@@ -87,9 +104,10 @@ class _Tier:
         if self.grid:
             done = bisect.bisect_right(self.starts, minute - self.bar)
             if done == 0:
-                return self.running.clear()
-            rows = self.running.filter(pl.col("time") == self.starts[done - 1])
-            return rows.with_columns(pl.col("time") + self.bar)
+                return self.nothing
+            rows = self.running.gather_every(len(self.starts), done - 1)
+            end = pl.lit(self.starts[done - 1] + self.bar, dtype=self.nothing.schema["time"])
+            return rows.select(self.grid_symbols, end.alias("time"), pl.all())
         # Found within each symbol's bars: filtering the whole session first would copy
         # every completed bar (megabytes by the afternoon) once a minute, and the allocator
         # keeps what it once held.
@@ -205,11 +223,10 @@ class ReplayFeed:
 
     def session_bounds(self) -> tuple[datetime, datetime]:
         """Return the start of the first bar and the end of the last bar (UTC)."""
-        times = self._core.running.get_column("time")
-        first, last = times.min(), times.max()
-        if not isinstance(first, datetime) or not isinstance(last, datetime):
+        starts = self._core.starts
+        if not starts:
             raise FeedError(f"the recorded session in {self._folder} has no bars")
-        return first, last + BAR_LENGTH
+        return starts[0], starts[-1] + BAR_LENGTH
 
     def _load_members(self) -> tuple[_Tier, pl.DataFrame] | None:
         """Read the members' tier and fundamentals (None when the session has no members).
@@ -356,10 +373,15 @@ class ReplayFeed:
         # The engine asks for the same symbols every poll and the frames change once a
         # minute: filter again only when either changes (the last few answers are kept).
         wanted = tuple(symbols)
-        for source, asked, selected in self._selections:
-            if source is frame and asked == wanted:
+        # Answers selected from an older frame can never be asked again (the frame of a
+        # minute is made once): keeping them kept every frame they came from alive.
+        self._selections = [entry for entry in self._selections if entry[0] is frame]
+        for _source, asked, selected in self._selections:
+            if asked == wanted:
                 return selected
         selected = frame.filter(pl.col("symbol").is_in(list(wanted)))
+        if selected.height == frame.height:
+            selected = frame  # every row asked for: the frame itself, not a copy of it
         self._selections = [(frame, wanted, selected), *self._selections[:3]]
         return selected
 

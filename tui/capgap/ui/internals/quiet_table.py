@@ -29,8 +29,14 @@ from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 #: Justifications whose one-line result is the text and a gap on one side.
 ONE_LINE_JUSTIFY = ("left", "right", "default")
 
-#: Rendered cells kept (a cell's old versions age out; 10 columns x 30 rows x a few styles).
+#: Cells whose renderings are kept (each holds its current value's few styles only).
 CELL_CACHE_SIZE = 4000
+#: Renderings kept per cell: its styles under the cursor, hover and at a few row positions.
+CELL_VARIANTS = 16
+#: DataTable's caches keyed by its update count. The count only grows, so an entry made
+#: before a bump can never be read again; left alone they fill to their bounds (1,000 to
+#: 10,000 entries each) with dead renderings, megabytes by the close on the dashboard.
+COUNTED_CACHES = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", "_line_cache")
 
 
 def same_cell(old: Any, new: Any) -> bool:
@@ -52,11 +58,30 @@ class QuietTable(DataTable[Any]):
         # How many of the table's update-count bumps were ours: the rest changed the table's
         # structure (rows, order, widths), after which no cached cell is trusted.
         self._quiet_bumps = 0
-        self._quiet_cells: LRUCache[tuple[object, ...], list[list[Segment]]] = LRUCache(
-            CELL_CACHE_SIZE
-        )
+        # Per cell: the (cell version, structure) its renderings are of, and the renderings
+        # by everything else they depend on. A changed cell drops its old renderings at once.
+        self._quiet_cells: LRUCache[
+            tuple[RowKey | None, ColumnKey | None],
+            tuple[tuple[int, int], dict[tuple[object, ...], list[list[Segment]]]],
+        ] = LRUCache(CELL_CACHE_SIZE)
         self._meta_styles: dict[tuple[int, int], Style] = {}
+        self._updates = 0
         super().__init__(**kwargs)
+
+    @property
+    def _update_count(self) -> int:
+        """DataTable's update count, which keys its render caches (see COUNTED_CACHES)."""
+        return self._updates
+
+    @_update_count.setter
+    def _update_count(self, value: int) -> None:
+        if value != self._updates:
+            # Every entry of these caches is keyed by the old count: none can be hit again.
+            for name in COUNTED_CACHES:
+                cache = self.__dict__.get(name)
+                if cache is not None:
+                    cache.clear()
+        self._updates = value
 
     def set_cell_quietly(self, row_key: str, column_key: str, value: Any) -> None:
         """Change one cell and repaint that cell only (column widths stay as they are)."""
@@ -156,11 +181,14 @@ class QuietTable(DataTable[Any]):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
         row_key = self._row_locations.get_key(row_index)
         column_key = self._column_locations.get_key(column_index)
+        cell = (row_key, column_key)
+        stamp = (self._cell_versions.get(cell, 0), self._update_count - self._quiet_bumps)
+        slot = self._quiet_cells.get(cell)
+        if slot is None or slot[0] != stamp or len(slot[1]) >= CELL_VARIANTS:
+            slot = (stamp, {})
+            self._quiet_cells[cell] = slot
+        renderings = slot[1]
         key = (
-            row_key,
-            column_key,
-            self._cell_versions.get((row_key, column_key), 0),
-            self._update_count - self._quiet_bumps,
             # Every other input of DataTable's own cell rendering (the indexes go into the
             # style's meta, which mouse clicks read).
             row_index,
@@ -178,12 +206,12 @@ class QuietTable(DataTable[Any]):
             self.cursor_background_priority,
             self._pseudo_class_state,
         )
-        lines = self._quiet_cells.get(key)
+        lines = renderings.get(key)
         if lines is None:
             lines = self._render_one_line_cell(
                 row_index, column_index, base_style, width, cursor, hover
             ) or super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            self._quiet_cells[key] = lines
+            renderings[key] = lines
         return lines
 
     def _render_one_line_cell(
