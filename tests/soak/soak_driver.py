@@ -488,15 +488,18 @@ class SoakEngine(Engine):
                 app.post_message(OpenSymbol(action.split(":", 1)[1]))
             self.log({"kind": "nav", "t": now.isoformat(), "action": action})
 
+    def _track_peak(self, now: datetime, current: float | None) -> None:
+        if current is None:
+            return
+        self.rss_peak = max(current, self.rss_peak or 0.0)
+        if now >= WARM_UP_END:
+            self.rss_peak_after_warm = max(current, self.rss_peak_after_warm or 0.0)
+
     async def _sample(self, now: datetime) -> None:
         # The two figures compared (end of warm-up, end of run) follow a full collection;
         # the hourly ones, there to show the trend, do not (a collection costs 0.1 s).
         measured = (self.rss_warm is None and now >= WARM_UP_END) or self.clock.finished
-        current = rss_mb()
-        if current is not None:
-            self.rss_peak = max(current, self.rss_peak or 0.0)
-            if now >= WARM_UP_END:
-                self.rss_peak_after_warm = max(current, self.rss_peak_after_warm or 0.0)
+        self._track_peak(now, rss_mb())
         if now < self._next_rss and not measured:
             return
         while self._next_rss <= now:
@@ -505,6 +508,8 @@ class SoakEngine(Engine):
             gc.collect()
             await asyncio.sleep(MEASURE_WAIT_S)
         figure = rss_mb()
+        # Read after the wait for a measured sample, while the app went on: a peak too.
+        self._track_peak(now, figure)
         if figure is not None:
             self.rss.append((now, figure))
             if measured and self.rss_warm is None:
