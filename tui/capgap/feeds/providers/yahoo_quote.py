@@ -17,6 +17,7 @@ from capgap.core.schemas import QUOTE_DETAILS, QUOTES, empty
 from capgap.feeds.base import FeedError, SymbolError
 from capgap.feeds.http import HttpProvider, RawReply, decode_json, endpoint_label, fetch
 from capgap.feeds.providers.yahoo import DEFAULT_BASE_URL, PROVIDER
+from capgap.feeds.providers.yahoo_consent import carry_cookies, request_cookie
 from capgap.feeds.unknown import UnknownSymbols
 from capgap.feeds.values import (
     MAX_PRICE,
@@ -43,10 +44,7 @@ _MAX_CRUMB_CHARS = 64
 _CRUMB_FORBIDDEN = frozenset('<>"{}')
 # Yahoo sends 0 for "unknown" where a volume makes no sense.
 _NO_VOLUME_TYPES = frozenset({"INDEX", "CURRENCY"})
-# The cookie endpoint answers 404 (fc.yahoo.com) or a redirect, and sets the cookie anyway.
-_ANY_STATUS = range(100, 600)
 # Each request's failures name its endpoint: "Yahoo crumb: HTTP 500".
-_COOKIE = endpoint_label(PROVIDER, "cookie")
 _CRUMB = endpoint_label(PROVIDER, "crumb")
 _QUOTE = endpoint_label(PROVIDER, "quote")
 #: No company is worth this much (the largest are a few trillion dollars): beyond it, a wrong
@@ -188,6 +186,8 @@ class YahooSession:
         self._cookie_url = cookie_url or DEFAULT_COOKIE_URL
         self._clock = clock
         self._crumb: str | None = None
+        #: Whether opening the session went through Yahoo's European consent flow.
+        self.consent_given = False
         # Concurrent callers that all saw a bad crumb renew the session once, not once each.
         self._lock = asyncio.Lock()
 
@@ -210,11 +210,16 @@ class YahooSession:
             return self._crumb
 
     async def _open(self) -> str:
-        await fetch(self._client, _COOKIE, self._cookie_url, accept=_ANY_STATUS, clock=self._clock)
+        # The cookie endpoint answers 404 (fc.yahoo.com) or a redirect and sets the cookie
+        # anyway; in the EU it redirects into the consent flow, completed here.
+        crumb_url = self._base_url + CRUMB_PATH
+        outcome = await request_cookie(self._client, self._cookie_url, clock=self._clock)
+        carry_cookies(self._client, outcome.cookies, crumb_url)
+        self.consent_given = outcome.consent_given
         raw = await fetch(
             self._client,
             _CRUMB,
-            self._base_url + CRUMB_PATH,
+            crumb_url,
             accept=(200, *_REFUSED),
             clock=self._clock,
         )
