@@ -163,6 +163,10 @@ def default_source_works(results: list[CheckResult]) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Probe the configured providers, print the table; exit 1 unless the default source works."""
+    if args.contract:
+        from capgap.cli import contract
+
+        return contract.run(args)
     results = asyncio.run(run_checks(args.settings.feeds, SystemClock()))
     sys.stdout.write(render_table(results))
     return EXIT_OK if default_source_works(results) else EXIT_FAILURE
