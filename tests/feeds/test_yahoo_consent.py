@@ -208,9 +208,30 @@ def test_the_form_reader_takes_hidden_inputs_and_the_agree_button():
         "<input type='text' name='visible' value='v'>"
         "<button name='agree' value='agree'>OK</button></form>"
     )
-    assert consent_form(page) == {
+    form = consent_form(page)
+    assert form.action == ""
+    assert form.fields == {
         "csrfToken": "a&b",
         "sessionId": "s",
         "namespace": "yahoo",
         "agree": "agree",
     }
+    with_action = page.replace(
+        "<form><input type=hidden", "<form action='/v2/agree'><input type=hidden"
+    )
+    assert consent_form(with_action).action == "/v2/agree"
+
+
+async def test_a_form_with_an_action_is_posted_there(local_server, consent_host):
+    consent, consent_url = consent_host
+    play_flow(local_server, consent, consent_url)
+    page = consent_page().body.replace(b"<form ", b"<form action='/v2/agree' ")
+    consent.replace(FORM_PATH, Reply(200, page, content_type="text/html; charset=utf-8"))
+    consent.add("/v2/agree", redirect(f"{consent_url}/copyConsent?sessionId={SESSION}"))
+    async with make_client(CLIENT, trust_env=False) as client:
+        await quotes_for(client, local_server).fetch(["SPY"])
+    assert [(seen.method, seen.path) for seen in consent.seen][1:3] == [
+        ("GET", FORM_PATH),
+        ("POST", "/v2/agree"),
+    ]
+    assert "A3=d=consented&S=sig" in local_server.seen[1].headers["cookie"]

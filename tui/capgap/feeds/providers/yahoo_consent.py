@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
@@ -75,13 +75,15 @@ async def request_cookie(
     first = await fetch(client, COOKIE_LABEL, cookie_url, accept=_ANY_STATUS, clock=clock)
     if not is_consent_redirect(first):
         return CookieOutcome(False, {})
-    flow = _Flow(client, clock, cookie_url, _cookies_set(first))
+    flow = _Flow(client, clock, _cookies_set(first))
     page_url, page = await flow.follow(2, _location(first, cookie_url, 1), stop_on_page=True)
-    fields = consent_form(page.body.decode("utf-8", errors="replace"))
-    agreed = await flow.send(4, page_url, fields)
+    form = consent_form(page.body.decode("utf-8", errors="replace"))
+    # Posted where the form says, else back to the page (Yahoo's form has no action).
+    target = str(httpx.URL(page_url).join(form.action)) if form.action else page_url
+    agreed = await flow.send(4, target, form.fields)
     if agreed.status not in _REDIRECTS:
         raise _failure(4, f"HTTP {agreed.status} instead of a redirect (the agreement refused?)")
-    await flow.follow(5, _location(agreed, page_url, 4), stop_on_page=False)
+    await flow.follow(5, _location(agreed, target, 4), stop_on_page=False)
     return CookieOutcome(True, dict(flow.cookies))
 
 
@@ -106,17 +108,12 @@ class _Flow:
     """The requests of one consent flow: hops counted, cookies carried across hosts."""
 
     def __init__(
-        self,
-        client: httpx.AsyncClient,
-        clock: Clock | None,
-        start: str,
-        cookies: Mapping[str, str],
+        self, client: httpx.AsyncClient, clock: Clock | None, cookies: Mapping[str, str]
     ) -> None:
         self._client = client
         self._clock = clock
         self._hops = 0
         self.cookies = dict(cookies)
-        carry_cookies(client, self.cookies, start)
 
     async def follow(self, step: int, url: str, *, stop_on_page: bool) -> tuple[str, RawReply]:
         """GET ``url`` and the redirects after it; return the page's URL and reply.
@@ -151,23 +148,38 @@ class _Flow:
         return reply
 
 
+@dataclass(frozen=True, slots=True)
+class ConsentForm:
+    """The agreement to post: where (the form's action, "" for the page itself) and what."""
+
+    action: str
+    fields: Mapping[str, str]
+
+
+@dataclass(slots=True)
+class _Form:
+    action: str
+    # Each named input or button: its type and its value.
+    controls: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
 class _FormParser(HTMLParser):
-    """Collect each form's named inputs and buttons (their values as the page writes them)."""
+    """Collect each form's action and named inputs and buttons (values as the page writes them)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.forms: list[dict[str, tuple[str, str]]] = []
+        self.forms: list[_Form] = []
         self._open = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Open a form, or note an input or button of the open one."""
         values = {name: value or "" for name, value in attrs}
         if tag == "form":
-            self.forms.append({})
+            self.forms.append(_Form(values.get("action", "").strip()))
             self._open = True
         elif tag in ("input", "button") and self._open and values.get("name"):
             kind = values.get("type", "submit" if tag == "button" else "text").lower()
-            self.forms[-1].setdefault(values["name"], (kind, values.get("value", "")))
+            self.forms[-1].controls.setdefault(values["name"], (kind, values.get("value", "")))
 
     def handle_endtag(self, tag: str) -> None:
         """Close the open form."""
@@ -175,27 +187,28 @@ class _FormParser(HTMLParser):
             self._open = False
 
 
-def consent_form(page: str) -> dict[str, str]:
-    """Return the fields that agree to the consent form in ``page`` (hidden inputs and agree).
+def consent_form(page: str) -> ConsentForm:
+    """Return the agreement to the consent form in ``page``: its hidden inputs and agree.
 
     Raises FeedError naming step 3 when there is no form or it lacks csrfToken or sessionId.
     """
     parser = _FormParser()
     parser.feed(page)
     parser.close()
-    forms = [form for form in parser.forms if form]
+    forms = [form for form in parser.forms if form.controls]
     if not forms:
         raise _failure(3, "no form in the page")
     # The consent form is the one carrying the token; a page may hold other forms (a search).
-    form = next((form for form in forms if REQUIRED_FIELDS[0] in form), forms[0])
+    form = next((form for form in forms if REQUIRED_FIELDS[0] in form.controls), forms[0])
+    controls = form.controls
     for name in REQUIRED_FIELDS:
-        if not form.get(name, ("", ""))[1]:
+        if not controls.get(name, ("", ""))[1]:
             raise _failure(3, f"no {name} in the page")
-    fields = {name: value for name, (kind, value) in form.items() if kind == "hidden"}
+    fields = {name: value for name, (kind, value) in controls.items() if kind == "hidden"}
     fields.setdefault(*_NAMESPACE)
     name, value = _AGREE
-    fields[name] = form.get(name, ("submit", value))[1] or value
-    return fields
+    fields[name] = controls.get(name, ("submit", value))[1] or value
+    return ConsentForm(form.action, fields)
 
 
 def _form_page(reply: RawReply, step: int) -> RawReply:
