@@ -99,6 +99,8 @@ class Seen:
     raw_target: str
     query: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
 
 @dataclass
@@ -187,11 +189,19 @@ def _handler_class(script: _Script, stopping: threading.Event) -> type[BaseHTTPR
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
+            self._serve("GET", b"")
+
+        def do_POST(self) -> None:
+            # A form post (the consent flow): its body is kept for the test to read.
+            length = int(self.headers.get("Content-Length") or 0)
+            self._serve("POST", self.rfile.read(length))
+
+        def _serve(self, method: str, body: bytes) -> None:
             parts = urlsplit(self.path)
             headers = {name.lower(): value for name, value in self.headers.items()}
             with script.lock:
                 script.counts[parts.path] += 1
-                script.seen.append(Seen(parts.path, self.path, parts.query, headers))
+                script.seen.append(Seen(parts.path, self.path, parts.query, headers, method, body))
                 queue = script.queues.get(parts.path)
                 reply = (queue.popleft() if len(queue) > 1 else queue[0]) if queue else None
                 script.in_flight += 1

@@ -10,9 +10,10 @@ from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for
 from test_live_fed import EFFR_BODY, EFFR_PATH, chart
+from test_yahoo_consent import consent_host, play_flow
 from test_yahoo_quote import answer, item, open_session
 
-__all__ = ["local_server"]
+__all__ = ["consent_host", "local_server"]
 
 
 def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
@@ -30,6 +31,9 @@ def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
     chart_line = next(line for line in lines if "v8 chart" in line)
     quote_line = next(line for line in lines if "v7 quote" in line)
     nyfed = next(line for line in lines if line.startswith("nyfed"))
+    cookie_line = next(line for line in lines if line.split()[:2] == ["yahoo", "cookie"])
+    # No consent flow here: the cookie row says ok and nothing more.
+    assert cookie_line.split()[2] == "ok" and cookie_line.endswith(" 0")
     assert " ok " in chart_line and chart_line.split()[-1] == "2"
     assert " ok " in quote_line and quote_line.split()[-1] == "4"
     assert " ok " in nyfed
@@ -48,4 +52,27 @@ def test_the_default_source_failing_exits_1(local_server: LocalServer, tmp_path:
     assert main(["check", "--config", config_for(local_server, tmp_path)]) == 1
     out = capsys.readouterr().out
     yahoo = [line for line in out.splitlines() if line.startswith("yahoo")]
-    assert len(yahoo) == 2 and all("FAIL" in line and "HTML" in line for line in yahoo)
+    # The session opened (its row says ok); the chart and the quote sent HTML.
+    assert [line.split()[1] for line in yahoo] == ["cookie", "v8", "v7"]
+    assert yahoo[0].split()[2] == "ok"
+    assert all("FAIL" in line and "HTML" in line for line in yahoo[1:])
+
+
+def test_the_cookie_row_says_when_the_eu_consent_was_given(
+    local_server: LocalServer, consent_host: tuple[LocalServer, str], tmp_path: Path, capsys
+):
+    consent, consent_url = consent_host
+    for symbol, price in (("^GSPC", 6870.40), ("^RUT", 2521.48)):
+        local_server.add(chart_path(symbol), Reply.json(chart(symbol, price)))
+    play_flow(local_server, consent, consent_url)
+    local_server.replace(
+        QUOTE_PATH, Reply.json(answer(*(item(s) for s in ("^GSPC", "^RUT", "SPY", "IWM"))))
+    )
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    assert main(["check", "--config", config_for(local_server, tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cookie_line = next(line for line in lines if line.split()[:2] == ["yahoo", "cookie"])
+    assert cookie_line.split()[2] == "ok"
+    assert cookie_line.endswith(" 0  (EU consent given)")
+    # The flow ran once, for the cookie row and the quote probe together.
+    assert consent.count("/copyConsent") == 1

@@ -15,6 +15,8 @@ from capgap.settings.model import FeedsSettings
 
 #: The source capgap uses when none is chosen: the check's exit code depends on it alone.
 DEFAULT_SOURCE = "yahoo"
+#: The Yahoo cookie row's note when opening the session went through the EU consent flow.
+CONSENT_NOTE = "EU consent given"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,18 +29,30 @@ class CheckResult:
     latency_s: float | None
     symbols_seen: int
     error: str | None
+    #: What else a working probe saw ("EU consent given"), shown where an error would be.
+    note: str | None = None
 
 
 Probe = Callable[[], Awaitable[int]]
 
 
-async def _timed(provider: str, endpoint: str, probe: Probe, clock: Clock) -> CheckResult:
+def _no_note() -> str | None:
+    return None
+
+
+async def _timed(
+    provider: str,
+    endpoint: str,
+    probe: Probe,
+    clock: Clock,
+    note: Callable[[], str | None] = _no_note,
+) -> CheckResult:
     started = clock.monotonic()
     try:
         seen = await probe()
     except FeedError as exc:
         return CheckResult(provider, endpoint, False, clock.monotonic() - started, 0, str(exc))
-    return CheckResult(provider, endpoint, True, clock.monotonic() - started, seen, None)
+    return CheckResult(provider, endpoint, True, clock.monotonic() - started, seen, None, note())
 
 
 async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
@@ -52,7 +66,7 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
     from capgap.feeds.providers.fred import Fred
     from capgap.feeds.providers.nyfed import NewYorkFed
     from capgap.feeds.providers.yahoo import YahooChart
-    from capgap.feeds.providers.yahoo_quote import YahooQuotes
+    from capgap.feeds.providers.yahoo_quote import YahooQuotes, YahooSession
 
     def all_seen(found: tuple[int, dict[str, str]]) -> int:
         seen, problems = found
@@ -68,7 +82,11 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
     ):
         yahoo = feeds.yahoo
         chart = YahooChart(yahoo_client, yahoo.base_url, clock=clock)
-        quotes = YahooQuotes(yahoo_client, yahoo.base_url, cookie_url=yahoo.cookie_url, clock=clock)
+        # One session for the cookie row and the quote probe: the cookie is asked once.
+        session = YahooSession(
+            yahoo_client, yahoo.base_url, cookie_url=yahoo.cookie_url, clock=clock
+        )
+        quotes = YahooQuotes(yahoo_client, yahoo.base_url, clock=clock, session=session)
         nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
 
         async def chart_probe() -> int:
@@ -79,11 +97,19 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
             frame, problems = await quotes.quotes(["^GSPC", "^RUT", "SPY", "IWM"])
             return all_seen((frame.height, problems))
 
+        async def cookie_probe() -> int:
+            await session.crumb()
+            return 0
+
+        def consent_note() -> str | None:
+            return CONSENT_NOTE if session.consent_given else None
+
         async def nyfed_probe() -> int:
             await nyfed.effr()
             return 1
 
         probes = [
+            _timed("yahoo", "cookie", cookie_probe, clock, consent_note),
             _timed("yahoo", "v8 chart", chart_probe, clock),
             _timed("yahoo", "v7 quote", quote_probe, clock),
             _timed("nyfed", "EFFR", nyfed_probe, clock),
@@ -118,9 +144,15 @@ def render_table(results: list[CheckResult]) -> str:
         latency = f"{result.latency_s * 1000:.0f} ms" if result.latency_s is not None else "-"
         lines.append(
             f"{result.provider:<9}{result.endpoint:<11}{'ok' if result.ok else 'FAIL':<8}"
-            f"{latency:>9}{result.symbols_seen:>9}  {result.error or ''}".rstrip()
+            f"{latency:>9}{result.symbols_seen:>9}  {_last_column(result)}".rstrip()
         )
     return "\n".join(lines) + "\n"
+
+
+def _last_column(result: CheckResult) -> str:
+    if result.error:
+        return result.error
+    return f"({result.note})" if result.note else ""
 
 
 def default_source_works(results: list[CheckResult]) -> bool:
@@ -131,6 +163,10 @@ def default_source_works(results: list[CheckResult]) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Probe the configured providers, print the table; exit 1 unless the default source works."""
+    if args.contract:
+        from capgap.cli import contract
+
+        return contract.run(args)
     results = asyncio.run(run_checks(args.settings.feeds, SystemClock()))
     sys.stdout.write(render_table(results))
     return EXIT_OK if default_source_works(results) else EXIT_FAILURE

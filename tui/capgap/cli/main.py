@@ -263,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="probe each configured provider once and print what works"
     )
     _add_config_flag(chk, suppress=True)
+    chk.add_argument(
+        "--contract",
+        action="store_true",
+        help="check that the fields capgap reads are still in Yahoo's replies "
+        "(quote, chart, futures); exit 1 naming any that moved or vanished",
+    )
     _add_universe_parser(commands)
     cfg = commands.add_parser(
         "config",

@@ -53,11 +53,21 @@ class JsonReply:
 
 @dataclass(frozen=True, slots=True)
 class RawReply:
-    """A body as it arrived: status, content type and bytes (at most MAX_BODY_BYTES)."""
+    """A body as it arrived: status, content type and bytes (at most MAX_BODY_BYTES).
+
+    ``headers`` keeps every header as sent (Set-Cookie repeats), for the steps that read a
+    Location or a cookie (the consent flow).
+    """
 
     status: int
     content_type: str
     body: bytes
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def header(self, name: str) -> str | None:
+        """Return the first value of header ``name`` (any letter case), or None."""
+        wanted = name.lower()
+        return next((value for key, value in self.headers if key.lower() == wanted), None)
 
 
 def endpoint_label(provider: str, endpoint: str) -> str:
@@ -246,21 +256,24 @@ async def fetch(
     params: Mapping[str, str] | None = None,
     accept: Collection[int] = (200,),
     clock: Clock | None = None,
+    form: Mapping[str, str] | None = None,
 ) -> RawReply:
-    """GET ``url`` and return its status, content type and body bytes, undecoded.
+    """GET ``url`` (or POST ``form`` to it, form-encoded) and return the reply undecoded.
 
     The same gate as get_json (deadline, size cap, 429 as RateLimited, statuses outside
     ``accept`` as FeedError) for bodies that are not JSON, or whose status decides first.
     """
     deadline = _total_deadline_s(client)
+    method = "GET" if form is None else "POST"
     try:
         async with asyncio.timeout(deadline):
-            async with client.stream("GET", url, params=params) as response:
+            async with client.stream(method, url, params=params, data=form) as response:
                 if response.status_code not in accept or response.status_code == 429:
                     raise _status_error(provider, response, clock)
                 body = await _read_capped(provider, response)
                 content_type = response.headers.get("content-type", "")
                 status = response.status_code
+                headers = tuple(response.headers.multi_items())
     except FeedError:
         raise
     except TimeoutError as exc:
@@ -275,7 +288,7 @@ async def fetch(
         # Anything else (an OverflowError in a task group for port 99999, a bug in a
         # transport) is still this provider failing: its type is named, the engine goes on.
         raise FeedError(f"{provider} request failed: {describe_exception(exc)}") from exc
-    return RawReply(status, content_type, body)
+    return RawReply(status, content_type, body, headers)
 
 
 def decode_json(provider: str, raw: RawReply) -> Any:

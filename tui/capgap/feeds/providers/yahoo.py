@@ -38,6 +38,19 @@ CLIENT_SETTINGS = ClientSettings(provider=PROVIDER)
 _CHART = endpoint_label(PROVIDER, "chart")
 
 _PRICE_FIELDS = ("open", "high", "low", "close")
+# The fields capgap reads from a chart (`capgap check --contract` checks they are still sent).
+#: The bars' times, beside ``meta`` in a chart result.
+TIMESTAMP_FIELD = "timestamp"
+#: The arrays of ``indicators.quote[0]``, one value a bar.
+BAR_FIELDS = (*_PRICE_FIELDS, "volume")
+#: The meta fields behind a chart's quote: price and time.
+META_PRICE = "regularMarketPrice"
+META_TIME = "regularMarketTime"
+#: The previous close, either of them (see _previous_close).
+PREVIOUS_CLOSE_FIELDS = ("previousClose", "chartPreviousClose")
+#: The day's volume (an index's chart has none) and the range the chart covers.
+META_VOLUME = "regularMarketVolume"
+META_RANGE = "range"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +87,14 @@ def parse_bars(result: Mapping[str, Any], symbol: str, *, now: datetime) -> pl.D
     are dropped (Yahoo sends whole null bars), and so are bars timed more than MAX_AHEAD
     after ``now``. No ``timestamp`` key means no bars.
     """
-    stamps = result.get("timestamp")
+    stamps = result.get(TIMESTAMP_FIELD)
     if stamps is None:
         return empty(BARS)
     quote = _first_quote(result)
     if not isinstance(stamps, list) or quote is None:
         raise SymbolError(symbol, f"{PROVIDER} sent malformed bars for {symbol}")
     columns: dict[str, list[float | None]] = {}
-    for field in (*_PRICE_FIELDS, "volume"):
+    for field in BAR_FIELDS:
         values = quote.get(field)
         if not isinstance(values, list) or len(values) != len(stamps):
             raise SymbolError(
@@ -157,6 +170,23 @@ class YahooChart(HttpProvider):
 
         ``since`` and ``until`` ask for that period (period1, period2) instead of ``span``.
         """
+        body = await self.reply(symbol, span=span, interval=interval, since=since, until=until)
+        try:
+            return parse_chart(body, symbol, now=clock_now(self._clock))
+        except UnknownSymbol:
+            self._unknown.add(symbol)
+            raise
+
+    async def reply(
+        self,
+        symbol: str,
+        *,
+        span: str = "1d",
+        interval: str = "1m",
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> Any:
+        """Return one symbol's chart reply as Yahoo sent it, decoded (see chart), unparsed."""
         if not symbol or symbol != symbol.strip():
             raise SymbolError(symbol, f"{PROVIDER}: {symbol!r} is not a symbol")
         params = {"range": span, "interval": interval}
@@ -177,11 +207,7 @@ class YahooChart(HttpProvider):
         if reply.status == 404 and not _is_chart_error(reply.body):
             # A 404 without Yahoo's own error object is a missing endpoint, not a symbol.
             raise FeedError(f"{_CHART} HTTP 404")
-        try:
-            return parse_chart(reply.body, symbol, now=clock_now(self._clock))
-        except UnknownSymbol:
-            self._unknown.add(symbol)
-            raise
+        return reply.body
 
     async def quote(self, symbol: str) -> pl.DataFrame:
         """Return the latest quote of one symbol (QUOTES: one row, or none without a price)."""
@@ -274,11 +300,11 @@ def _first_quote(result: Mapping[str, Any]) -> Mapping[str, Any] | None:
 def _quote_from_meta(
     meta: Mapping[str, Any], bars: pl.DataFrame, symbol: str, now: datetime
 ) -> pl.DataFrame:
-    raw_price = meta.get("regularMarketPrice")
+    raw_price = meta.get(META_PRICE)
     if raw_price is None:
         return empty(QUOTES)
     last = valid_price(raw_price, "last price", symbol, PROVIDER)
-    time = quote_time(meta.get("regularMarketTime"), now, symbol, PROVIDER)
+    time = quote_time(meta.get(META_TIME), now, symbol, PROVIDER)
     prev_close = _previous_close(meta, symbol)
     volume = _volume(meta, bars)
     return pl.DataFrame(
@@ -289,7 +315,7 @@ def _quote_from_meta(
 def _previous_close(meta: Mapping[str, Any], symbol: str) -> float:
     # previousClose is yesterday's close; chartPreviousClose is the close before the requested
     # range, which for range=1d is the same day, so it is only the fallback.
-    candidates = [meta.get("previousClose"), meta.get("chartPreviousClose")]
+    candidates = [meta.get(name) for name in PREVIOUS_CLOSE_FIELDS]
     present = [value for value in candidates if value is not None]
     for value in present:
         close = number(value)
@@ -303,11 +329,11 @@ def _previous_close(meta: Mapping[str, Any], symbol: str) -> float:
 
 
 def _volume(meta: Mapping[str, Any], bars: pl.DataFrame) -> float | None:
-    reported = number(meta.get("regularMarketVolume"))
+    reported = number(meta.get(META_VOLUME))
     if reported is not None and math.isfinite(reported) and reported >= 0:
         return reported
     # Older replies lack regularMarketVolume; a range=1d chart holds exactly one session, so its
     # bars add up to the day's volume. Other ranges span days: no honest figure then.
-    if meta.get("range") == "1d" and bars.height:
+    if meta.get(META_RANGE) == "1d" and bars.height:
         return float(bars.get_column("volume").sum())
     return None

@@ -17,6 +17,7 @@ from capgap.core.schemas import QUOTE_DETAILS, QUOTES, empty
 from capgap.feeds.base import FeedError, SymbolError
 from capgap.feeds.http import HttpProvider, RawReply, decode_json, endpoint_label, fetch
 from capgap.feeds.providers.yahoo import DEFAULT_BASE_URL, PROVIDER
+from capgap.feeds.providers.yahoo_consent import carry_cookies, request_cookie
 from capgap.feeds.unknown import UnknownSymbols
 from capgap.feeds.values import (
     MAX_PRICE,
@@ -43,15 +44,23 @@ _MAX_CRUMB_CHARS = 64
 _CRUMB_FORBIDDEN = frozenset('<>"{}')
 # Yahoo sends 0 for "unknown" where a volume makes no sense.
 _NO_VOLUME_TYPES = frozenset({"INDEX", "CURRENCY"})
-# The cookie endpoint answers 404 (fc.yahoo.com) or a redirect, and sets the cookie anyway.
-_ANY_STATUS = range(100, 600)
 # Each request's failures name its endpoint: "Yahoo crumb: HTTP 500".
-_COOKIE = endpoint_label(PROVIDER, "cookie")
 _CRUMB = endpoint_label(PROVIDER, "crumb")
 _QUOTE = endpoint_label(PROVIDER, "quote")
 #: No company is worth this much (the largest are a few trillion dollars): beyond it, a wrong
 #: number.
 MAX_MARKET_CAP = 1e14
+# The fields capgap reads from a quote (`capgap check --contract` checks they are still sent).
+#: The fields of a QUOTES row, read from every quote: a quote without one is refused.
+SYMBOL_FIELD = "symbol"
+PRICE_FIELD = "regularMarketPrice"
+TIME_FIELD = "regularMarketTime"
+PREVIOUS_CLOSE_FIELD = "regularMarketPreviousClose"
+ROW_FIELDS = (SYMBOL_FIELD, PRICE_FIELD, TIME_FIELD, PREVIOUS_CLOSE_FIELD)
+#: The volume, and the type that says whether a volume of 0 means "unknown".
+VOLUME_FIELD = "regularMarketVolume"
+TYPE_FIELD = "quoteType"
+MARKET_CAP_FIELD = "marketCap"
 # Yahoo's field behind each detail column, by the check it gets.
 _PRICE_FIELDS = {
     "avg_50d": "fiftyDayAverage",
@@ -65,6 +74,18 @@ _PRICE_FIELDS = {
 }
 _EPS_FIELDS = {"eps_forward": "epsForward", "eps_trailing": "epsTrailingTwelveMonths"}
 _TIME_FIELDS = {"pre_time": "preMarketTime", "post_time": "postMarketTime"}
+#: Yahoo's field behind each QUOTE_DETAILS column.
+DETAIL_FIELDS: Mapping[str, str] = {
+    **_PRICE_FIELDS,
+    "market_cap": MARKET_CAP_FIELD,
+    **_EPS_FIELDS,
+    **_TIME_FIELDS,
+}
+#: The details Yahoo sends only around an extended session, by that session (pre, post).
+SESSION_DETAILS: Mapping[str, tuple[str, ...]] = {
+    "pre": ("pre_price", "pre_time"),
+    "post": ("post_price", "post_time"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +135,7 @@ def parse_quotes(payload: Any, symbols: Sequence[str], *, now: datetime) -> Quot
     results = _quote_results(payload)
     by_symbol: dict[str, Mapping[str, Any]] = {}
     for item in results:
-        name = item.get("symbol") if isinstance(item, dict) else None
+        name = item.get(SYMBOL_FIELD) if isinstance(item, dict) else None
         if isinstance(name, str) and name.upper() not in by_symbol:
             by_symbol[name.upper()] = item
     rows: list[dict[str, Any]] = []
@@ -145,7 +166,7 @@ def quote_details(item: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     details: dict[str, Any] = {
         column: _positive(item.get(name), MAX_PRICE) for column, name in _PRICE_FIELDS.items()
     }
-    details["market_cap"] = _positive(item.get("marketCap"), MAX_MARKET_CAP)
+    details["market_cap"] = _positive(item.get(MARKET_CAP_FIELD), MAX_MARKET_CAP)
     for column, name in _EPS_FIELDS.items():
         eps = number(item.get(name))
         # No share earns (or loses) more than the dearest share costs: beyond that an EPS is
@@ -188,6 +209,8 @@ class YahooSession:
         self._cookie_url = cookie_url or DEFAULT_COOKIE_URL
         self._clock = clock
         self._crumb: str | None = None
+        #: Whether opening the session went through Yahoo's European consent flow.
+        self.consent_given = False
         # Concurrent callers that all saw a bad crumb renew the session once, not once each.
         self._lock = asyncio.Lock()
 
@@ -210,11 +233,16 @@ class YahooSession:
             return self._crumb
 
     async def _open(self) -> str:
-        await fetch(self._client, _COOKIE, self._cookie_url, accept=_ANY_STATUS, clock=self._clock)
+        # The cookie endpoint answers 404 (fc.yahoo.com) or a redirect and sets the cookie
+        # anyway; in the EU it redirects into the consent flow, completed here.
+        crumb_url = self._base_url + CRUMB_PATH
+        outcome = await request_cookie(self._client, self._cookie_url, clock=self._clock)
+        carry_cookies(self._client, outcome.cookies, crumb_url)
+        self.consent_given = outcome.consent_given
         raw = await fetch(
             self._client,
             _CRUMB,
-            self._base_url + CRUMB_PATH,
+            crumb_url,
             accept=(200, *_REFUSED),
             clock=self._clock,
         )
@@ -314,6 +342,12 @@ class YahooQuotes(HttpProvider):
         unknown = frozenset(symbol for symbol in ordered if self._unknown.is_unknown(symbol, now))
         return QuoteBatch(quotes, ordered, unknown)
 
+    async def reply(self, symbols: Sequence[str]) -> Any:
+        """Return the reply to one batch of ``symbols`` as Yahoo sent it, decoded, unparsed."""
+        if not 1 <= len(symbols) <= self._batch_size:
+            raise ValueError(f"one batch holds 1..{self._batch_size} symbols, got {len(symbols)}")
+        return await self._request(symbols)
+
     async def _request(self, chunk: Sequence[str]) -> Any:
         crumb = await self._session.crumb()
         raw = await self._get(chunk, crumb)
@@ -360,12 +394,12 @@ def _error_text(error: Any) -> str:
 
 
 def _row(item: Mapping[str, Any], symbol: str, now: datetime) -> dict[str, Any]:
-    raw_price = item.get("regularMarketPrice")
+    raw_price = item.get(PRICE_FIELD)
     if raw_price is None:
         raise SymbolError(symbol, f"{PROVIDER} has no price for {symbol}")
     last = valid_price(raw_price, "last price", symbol, PROVIDER)
-    moment = quote_time(item.get("regularMarketTime"), now, symbol, PROVIDER)
-    raw_close = item.get("regularMarketPreviousClose")
+    moment = quote_time(item.get(TIME_FIELD), now, symbol, PROVIDER)
+    raw_close = item.get(PREVIOUS_CLOSE_FIELD)
     if raw_close is None:
         raise SymbolError(symbol, f"{PROVIDER} sent no previous close for {symbol}")
     prev_close = valid_price(raw_close, "previous close", symbol, PROVIDER)
@@ -373,10 +407,10 @@ def _row(item: Mapping[str, Any], symbol: str, now: datetime) -> dict[str, Any]:
 
 
 def _volume(item: Mapping[str, Any], symbol: str) -> float | None:
-    volume = number(item.get("regularMarketVolume"))
+    volume = number(item.get(VOLUME_FIELD))
     if volume is None or not math.isfinite(volume) or volume < 0:
         return None
-    kind = item.get("quoteType")
+    kind = item.get(TYPE_FIELD)
     # Without a type, Yahoo's "^" prefix still marks an index.
     no_volume = kind.upper() in _NO_VOLUME_TYPES if isinstance(kind, str) else symbol[:1] == "^"
     return None if volume == 0 and no_volume else volume
