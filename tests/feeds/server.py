@@ -99,6 +99,8 @@ class Seen:
     raw_target: str
     query: str
     headers: dict[str, str]
+    method: str = "GET"
+    body: bytes = b""
 
 
 @dataclass
@@ -189,9 +191,13 @@ def _handler_class(script: _Script, stopping: threading.Event) -> type[BaseHTTPR
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             headers = {name.lower(): value for name, value in self.headers.items()}
+            # A POST's form (the consent wall's) is read whole: the tests look at it in `seen`.
+            body = self.rfile.read(int(headers.get("content-length", "0") or "0"))
             with script.lock:
                 script.counts[parts.path] += 1
-                script.seen.append(Seen(parts.path, self.path, parts.query, headers))
+                script.seen.append(
+                    Seen(parts.path, self.path, parts.query, headers, self.command, body)
+                )
                 queue = script.queues.get(parts.path)
                 reply = (queue.popleft() if len(queue) > 1 else queue[0]) if queue else None
                 script.in_flight += 1
@@ -204,6 +210,8 @@ def _handler_class(script: _Script, stopping: threading.Event) -> type[BaseHTTPR
             finally:
                 with script.lock:
                     script.in_flight -= 1
+
+        do_POST = do_GET
 
         def _answer(self, reply: Reply) -> None:
             if reply.fault != "trickle" and reply.delay_s and stopping.wait(reply.delay_s):

@@ -61,7 +61,7 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
         return seen
 
     async with (
-        make_client(yahoo_module.CLIENT_SETTINGS) as yahoo_client,
+        make_client(yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport) as yahoo_client,
         make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
         make_client(fred_module.CLIENT_SETTINGS) as fred_client,
         make_client(finnhub_module.CLIENT_SETTINGS) as finnhub_client,

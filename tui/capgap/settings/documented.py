@@ -96,6 +96,9 @@ closed_s = {poll.closed_s!r}  # nights, weekends and holidays
 [feeds.yahoo]
 base_url = {toml_string(feeds.yahoo.base_url)}
 cookie_url = {toml_string(feeds.yahoo.cookie_url or "")}  # where Yahoo's consent cookie is set
+# "httpx", or "impersonate": speak to Yahoo as Chrome does (its TLS fingerprint), for when
+# Yahoo refuses non-browser clients. Needs curl_cffi: pip install 'capgap[impersonate]'.
+transport = {toml_string(feeds.yahoo.transport)}
 
 [feeds.nyfed]
 base_url = {toml_string(feeds.nyfed.base_url)}
