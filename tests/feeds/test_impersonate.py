@@ -13,15 +13,22 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import pytest
+from capgap.cli.main import main
 from capgap.feeds import http
 from capgap.feeds.base import FeedError, RateLimited
 from capgap.feeds.http import ClientSettings, get_json, make_client
+from capgap.feeds.providers.yahoo import chart_path
+from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from capgap.settings.model import Transport
 from server import LocalServer, Reply, local_server, provider_test_client
+from test_live_engine import config_for
+from test_live_fed import EFFR_BODY, EFFR_PATH, chart
+from test_yahoo_quote import answer, item, open_session
 
 pytest.importorskip("curl_cffi")
 from capgap.feeds.impersonate import ImpersonatingTransport
@@ -275,3 +282,34 @@ print("ok")
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_check_probes_through_the_chosen_transport_and_names_it(
+    kind, local_server: LocalServer, tmp_path: Path, capsys
+):
+    for symbol, price in (("^GSPC", 6870.40), ("^RUT", 2521.48)):
+        local_server.add(chart_path(symbol), Reply.json(chart(symbol, price)))
+    open_session(local_server)
+    local_server.add(
+        QUOTE_PATH, Reply.json(answer(*(item(s) for s in ("^GSPC", "^RUT", "SPY", "IWM"))))
+    )
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    config = Path(config_for(local_server, tmp_path))
+    config.write_text(
+        config.read_text().replace("[feeds.yahoo]\n", f'[feeds.yahoo]\ntransport = "{kind}"\n')
+    )
+    assert main(["check", "--config", str(config)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert all(" ok " in line for line in lines[1:4])
+    if kind == "impersonate":
+        assert lines[-1] == (
+            f"Yahoo is reached through curl_cffi {version('curl_cffi')} impersonating Chrome "
+            '(transport = "impersonate")'
+        )
+    else:
+        assert lines[-1] == 'Yahoo is reached through httpx (transport = "httpx")'
+    # Yahoo's requests (charts, cookie, crumb, quote) came from Chrome, or from httpx.
+    yahoo = [s for s in local_server.seen if s.path != EFFR_PATH]
+    assert len(yahoo) == 5
+    assert all(("sec-ch-ua" in s.headers) == (kind == "impersonate") for s in yahoo)
