@@ -6,6 +6,7 @@ one the config chose, and httpx's client above the transport keeps cookies and r
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import socket
@@ -157,6 +158,18 @@ async def test_cookies_live_in_httpx_jar_and_are_sent_once(client, local_server)
     client.cookies.clear()
     await client.get(local_server.base_url + "/data")
     assert "cookie" not in local_server.seen[-1].headers
+
+
+async def test_the_connection_limit_still_bounds_parallel_requests(local_server):
+    # httpx's pool limits do not reach a custom transport: the session's own limit does.
+    settings = ClientSettings(provider="X", read_timeout_s=5.0, max_connections=2, max_keepalive=2)
+    local_server.add("/data", Reply.slow(0.1, {"ok": True}))
+    async with make_client(settings, trust_env=False, kind="impersonate") as client:
+        url = local_server.base_url + "/data"
+        replies = await asyncio.gather(*(get_json(client, "X", url) for _ in range(6)))
+    assert [reply.body for reply in replies] == [{"ok": True}] * 6
+    assert local_server.count("/data") == 6
+    assert local_server.max_in_flight <= 2
 
 
 def _faults(server: LocalServer) -> dict[str, Reply]:

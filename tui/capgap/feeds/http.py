@@ -101,7 +101,9 @@ def make_client(
         # Imported here: curl_cffi is optional, and slow to import.
         from capgap.feeds.impersonate import ImpersonatingTransport
 
-        transport = ImpersonatingTransport(settings, trust_env=trust_env)
+        transport = ImpersonatingTransport(
+            max_connections=settings.max_connections, trust_env=trust_env
+        )
     timeout = httpx.Timeout(
         settings.read_timeout_s,
         connect=settings.connect_timeout_s,

@@ -17,8 +17,6 @@ import httpx
 from curl_cffi import CurlECode, CurlError
 from curl_cffi.requests import AsyncSession, Response
 
-from capgap.feeds.http import ClientSettings
-
 #: The browser curl_cffi impersonates: its newest Chrome.
 BROWSER = "chrome"
 
@@ -57,11 +55,11 @@ class ImpersonatingTransport(httpx.AsyncBaseTransport):
     transport.
     """
 
-    def __init__(self, settings: ClientSettings, *, trust_env: bool = True) -> None:
-        """Open a session of at most ``settings.max_connections`` connections."""
+    def __init__(self, *, max_connections: int, trust_env: bool = True) -> None:
+        """Open a session of at most ``max_connections`` connections (a client's limit)."""
         self._session: AsyncSession[Response] = AsyncSession(
             impersonate=BROWSER,
-            max_clients=settings.max_connections,
+            max_clients=max_connections,
             allow_redirects=False,
             discard_cookies=True,
             trust_env=trust_env,
