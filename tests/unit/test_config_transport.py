@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,14 @@ def test_impersonate_without_curl_cffi_is_one_line_and_exit_2(tmp_path, monkeypa
         f'capgap: error: {path}:2: [feeds.yahoo] transport: "impersonate" needs curl_cffi: '
         "pip install 'capgap[impersonate]'"
     ]
+
+
+@pytest.mark.parametrize("kind", ["httpx", "impersonate"])
+def test_show_gives_the_transport_in_effect(tmp_path, capsys, kind):
+    pytest.importorskip("curl_cffi")
+    path = write(tmp_path, f'[feeds.yahoo]\ntransport = "{kind}"\n')
+    assert main(["config", "--show", "--config", str(path)]) == 0
+    data = tomllib.loads(capsys.readouterr().out)
+    assert data["feeds"]["yahoo"]["transport"] == kind
+    # The other providers take no transport, and --show offers them none.
+    assert "transport" not in data["feeds"]["nyfed"]

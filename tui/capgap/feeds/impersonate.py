@@ -78,7 +78,9 @@ class ImpersonatingTransport(httpx.AsyncBaseTransport):
         body = await request.aread()
         try:
             # Headers are due within connect + read: curl's own timers in stream mode are
-            # whole seconds of "too slow", so the read timeout is kept here instead.
+            # whole seconds of "too slow", so the read timeout is kept here instead. A
+            # transfer given up here is ended by curl itself within ceil(connect + read) s
+            # (its low-speed limit of 1 byte a second), so it holds a connection no longer.
             async with asyncio.timeout(connect + read if read else None):
                 response = await self._session.request(
                     cast(Any, request.method),
