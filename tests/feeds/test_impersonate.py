@@ -14,20 +14,25 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC
 from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 import pytest
+from capgap.analytics.fed import futures_symbols
 from capgap.cli.main import main
+from capgap.core.clock import SystemClock
 from capgap.feeds import http
 from capgap.feeds.base import FeedError, RateLimited
 from capgap.feeds.http import ClientSettings, get_json, make_client
 from capgap.feeds.providers.yahoo import chart_path
-from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
+from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, QUOTE_PATH
+from capgap.market.fomc import default_schedule
+from capgap.market.zq import default_naming
 from capgap.settings.model import Transport
 from server import LocalServer, Reply, local_server, provider_test_client
-from test_live_engine import config_for
+from test_live_engine import config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH, chart
 from test_yahoo_quote import answer, item, open_session
 
@@ -326,3 +331,55 @@ def test_check_probes_through_the_chosen_transport_and_names_it(
     yahoo = [s for s in local_server.seen if s.path != EFFR_PATH]
     assert len(yahoo) == 5
     assert all(("sec-ch-ua" in s.headers) == (kind == "impersonate") for s in yahoo)
+
+
+def _impersonating_config(server: LocalServer, tmp_path: Path) -> str:
+    config = Path(config_for(server, tmp_path))
+    text = config.read_text().replace(
+        "[feeds.yahoo]\n", '[feeds.yahoo]\ntransport = "impersonate"\n'
+    )
+    config.write_text(text)
+    return str(config)
+
+
+def test_a_live_snapshot_comes_through_the_impersonating_transport(
+    local_server: LocalServer, tmp_path: Path, capsys
+):
+    now = SystemClock().now().astimezone(UTC)
+    stamp = int(now.timestamp()) - 30
+    serve_index_quotes(
+        local_server,
+        stamp,
+        item("SPY", 685.0, time=stamp, prev_close=684.0, quote_type="ETF"),
+        item("IWM", 250.0, time=stamp, prev_close=251.0, quote_type="ETF"),
+    )
+    serve_history(local_server, now)
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    config = _impersonating_config(local_server, tmp_path)
+    assert main(["snapshot", "--config", config, "--format", "json"]) == 0
+    snap = json.loads(capsys.readouterr().out)
+    assert snap["feeds"][0]["name"] == "yahoo" and snap["feeds"][0]["state"] == "ok"
+    assert snap["spread"]["large"]["last"] == 6870.40
+    assert snap["spread"]["small"]["last"] == 2521.48
+    assert snap["fed"]["effr"] == 3.89
+    # Every Yahoo request (cookie, crumb, quotes, charts) came as Chrome; the NY Fed's did not.
+    yahoo = [s for s in local_server.seen if s.path != EFFR_PATH]
+    assert local_server.count(CRUMB_PATH) == 1 and len(yahoo) > 3
+    assert all("sec-ch-ua" in s.headers for s in yahoo)
+    assert all("sec-ch-ua" not in s.headers for s in local_server.seen if s.path == EFFR_PATH)
+
+
+def test_fedwatch_probes_the_futures_through_the_impersonating_transport(
+    local_server: LocalServer, tmp_path: Path, capsys
+):
+    symbols = futures_symbols(SystemClock().now(), default_schedule(), default_naming())
+    for symbol in symbols:
+        local_server.add(chart_path(symbol), Reply.json(chart(symbol, 96.25)))
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    config = _impersonating_config(local_server, tmp_path)
+    assert main(["fedwatch", "--config", config, "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["futures_source"] == "Yahoo ZQ"
+    assert out["meetings"][0]["hold_pct"] == pytest.approx(100.0)
+    charts = [s for s in local_server.seen if s.path != EFFR_PATH]
+    assert charts and all("sec-ch-ua" in s.headers for s in charts)
