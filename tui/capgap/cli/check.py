@@ -75,7 +75,7 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
         return seen
 
     async with (
-        make_client(yahoo_module.CLIENT_SETTINGS) as yahoo_client,
+        make_client(yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport) as yahoo_client,
         make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
         make_client(fred_module.CLIENT_SETTINGS) as fred_client,
         make_client(finnhub_module.CLIENT_SETTINGS) as finnhub_client,
@@ -161,6 +161,18 @@ def default_source_works(results: list[CheckResult]) -> bool:
     return bool(mine) and all(result.ok for result in mine)
 
 
+def transport_line(feeds: FeedsSettings) -> str:
+    """Return the line naming how capgap speaks to Yahoo: httpx, or curl_cffi as Chrome."""
+    if feeds.yahoo.transport == "impersonate":
+        from importlib.metadata import version
+
+        return (
+            f"Yahoo is reached through curl_cffi {version('curl_cffi')} impersonating Chrome "
+            '(transport = "impersonate")\n'
+        )
+    return 'Yahoo is reached through httpx (transport = "httpx")\n'
+
+
 def run(args: argparse.Namespace) -> int:
     """Probe the configured providers, print the table; exit 1 unless the default source works."""
     if args.contract:
@@ -169,4 +181,5 @@ def run(args: argparse.Namespace) -> int:
         return contract.run(args)
     results = asyncio.run(run_checks(args.settings.feeds, SystemClock()))
     sys.stdout.write(render_table(results))
+    sys.stdout.write(transport_line(args.settings.feeds))
     return EXIT_OK if default_source_works(results) else EXIT_FAILURE

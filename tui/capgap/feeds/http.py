@@ -17,6 +17,7 @@ import httpx
 from capgap.core.clock import Clock
 from capgap.feeds.base import FeedError, RateLimited, describe_exception, without_queries
 from capgap.feeds.poller import MAX_RETRY_AFTER_S, TokenBucket
+from capgap.settings.model import Transport
 
 #: A current desktop browser: some providers (Yahoo) refuse or throttle library user agents.
 USER_AGENT = (
@@ -97,12 +98,22 @@ def make_client(
     trust_env: bool = True,
     transport: httpx.AsyncBaseTransport | None = None,
     budget: TokenBucket | None = None,
+    kind: Transport = "httpx",
 ) -> httpx.AsyncClient:
     """Return a new client for one provider: explicit timeouts, bounded pool, browser UA.
 
     With ``budget`` every request first takes a token: a per-host request budget that turns
-    bursts into a steady trickle instead of a rate limit.
+    bursts into a steady trickle instead of a rate limit. ``kind`` "impersonate" sends the
+    requests through curl_cffi as Chrome does (capgap.feeds.impersonate); the client above
+    it, and so every caller, is the same.
     """
+    if kind == "impersonate" and transport is None:
+        # Imported here: curl_cffi is optional, and slow to import.
+        from capgap.feeds.impersonate import ImpersonatingTransport
+
+        transport = ImpersonatingTransport(
+            max_connections=settings.max_connections, trust_env=trust_env
+        )
     timeout = httpx.Timeout(
         settings.read_timeout_s,
         connect=settings.connect_timeout_s,

@@ -104,6 +104,7 @@ class YahooLiveFeed:
         self._yahoo_client = make_client(
             yahoo_module.CLIENT_SETTINGS,
             budget=TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock),
+            kind=feeds.yahoo.transport,
         )
         self._rates = RatesSource(feeds, clock)
         yahoo = feeds.yahoo

@@ -35,7 +35,7 @@ async def fetch_live_fed(feeds: FeedsSettings, symbols: Sequence[str], clock: Cl
     are reported missing at times, and the front contract ZQ=F then stands in.
     """
     async with (
-        make_client(yahoo_module.CLIENT_SETTINGS) as yahoo_client,
+        make_client(yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport) as yahoo_client,
         make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
     ):
         yahoo = YahooChart(yahoo_client, feeds.yahoo.base_url, clock=clock)

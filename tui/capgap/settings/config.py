@@ -7,6 +7,7 @@ default file means defaults; a missing file that was asked for by name is an err
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import os
 import re
@@ -43,6 +44,7 @@ from capgap.settings.model import (
     PollSettings,
     ProviderSettings,
     Settings,
+    Transport,
     UiSettings,
     UniverseSettings,
 )
@@ -363,12 +365,32 @@ def _provider(
         # Never echo the value: it is meant to be a secret.
         raise reader.fail(section, "api_key", "must be a non-empty string")
     env_key = environ.get(KEY_ENV.get(name, ""), "").strip()
+    transport = _transport(reader, section, table["transport"]) if "transport" in table else None
     return ProviderSettings(
         base or default.base_url,
         cookie or default.cookie_url,
         env_key or key or None,
         "env" if env_key else "file" if key else None,
+        transport or default.transport,
     )
+
+
+TRANSPORTS: tuple[Transport, ...] = get_args(Transport)
+#: What installs the impersonating transport's library (named when it is missing).
+IMPERSONATE_INSTALL = "pip install 'capgap[impersonate]'"
+
+
+def _transport(reader: _Reader, section: str, value: Any) -> Transport:
+    """Return a provider's transport; "impersonate" needs curl_cffi installed."""
+    if value not in TRANSPORTS:
+        choices = ", ".join(f'"{name}"' for name in TRANSPORTS)
+        raise reader.fail(section, "transport", f"{value!r} is not one of {choices}")
+    # find_spec looks without importing: curl_cffi is slow to import, and only the feed needs it.
+    if value == "impersonate" and importlib.util.find_spec("curl_cffi") is None:
+        raise reader.fail(
+            section, "transport", f'"impersonate" needs curl_cffi: {IMPERSONATE_INSTALL}'
+        )
+    return cast(Transport, value)
 
 
 def _feeds(reader: _Reader, raw: Mapping[str, Any], environ: Mapping[str, str]) -> FeedsSettings:
@@ -405,7 +427,7 @@ SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "fomc": frozenset({"extra_decisions"}),
     "fedwatch": frozenset({"prices"}),
     "feeds": frozenset(PROVIDERS),
-    "feeds.yahoo": frozenset({"base_url", "cookie_url"}),
+    "feeds.yahoo": frozenset({"base_url", "cookie_url", "transport"}),
     "feeds.nyfed": frozenset({"base_url", "cookie_url"}),
     "feeds.fred": frozenset({"base_url", "cookie_url", "api_key"}),
     "feeds.finnhub": frozenset({"base_url", "cookie_url", "api_key"}),

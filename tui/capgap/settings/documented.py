@@ -7,7 +7,13 @@ import tomllib
 
 from capgap.core.toml import toml_string, toml_value
 from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
-from capgap.settings.config import COLOR_SYSTEMS, DIRECTIONS, SECTOR_TAGS, SPREAD_METRICS
+from capgap.settings.config import (
+    COLOR_SYSTEMS,
+    DIRECTIONS,
+    SECTION_KEYS,
+    SECTOR_TAGS,
+    SPREAD_METRICS,
+)
 from capgap.settings.keys import KNOWN_BINDINGS
 from capgap.settings.model import KEY_ENV, PROVIDERS, ProviderSettings, Settings
 
@@ -96,6 +102,9 @@ closed_s = {poll.closed_s!r}  # nights, weekends and holidays
 [feeds.yahoo]
 base_url = {toml_string(feeds.yahoo.base_url)}
 cookie_url = {toml_string(feeds.yahoo.cookie_url or "")}  # where Yahoo's consent cookie is set
+# "httpx", or "impersonate": speak to Yahoo as Chrome does (its TLS fingerprint), for when
+# Yahoo refuses non-browser clients. Needs curl_cffi: pip install 'capgap[impersonate]'.
+transport = {toml_string(feeds.yahoo.transport)}
 
 [feeds.nyfed]
 base_url = {toml_string(feeds.nyfed.base_url)}
@@ -193,6 +202,8 @@ def _provider_lines(name: str, provider: ProviderSettings) -> list[str]:
     lines = [f"[feeds.{name}]", f"base_url = {toml_string(provider.base_url)}"]
     if provider.cookie_url is not None:
         lines.append(f"cookie_url = {toml_string(provider.cookie_url)}")
+    if "transport" in SECTION_KEYS[f"feeds.{name}"]:
+        lines.append(f"transport = {toml_string(provider.transport)}")
     if name in KEY_ENV:
         if provider.api_key is None:
             lines.append(f"# api_key is not set (${KEY_ENV[name]} or this key)")

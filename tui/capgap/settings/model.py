@@ -44,6 +44,11 @@ ISHARES_BASE_URL = "https://www.ishares.com"
 KEY_ENV = {"fred": "FRED_API_KEY", "finnhub": "FINNHUB_API_KEY"}
 
 
+#: How capgap speaks HTTP to a provider: httpx itself, or curl_cffi impersonating Chrome's TLS
+#: (the optional extra capgap[impersonate]; for a provider that rejects non-browser clients).
+Transport = Literal["httpx", "impersonate"]
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderSettings:
     """[feeds.<name>]: where a provider lives (tests and users behind mirrors change it)."""
@@ -54,6 +59,8 @@ class ProviderSettings:
     api_key: str | None = field(default=None, repr=False)
     # Where the key came from: "env" (it wins) or "file"; None without a key.
     api_key_from: Literal["env", "file"] | None = None
+    # Only [feeds.yahoo] sets it: the one provider known to check TLS fingerprints.
+    transport: Transport = "httpx"
 
 
 @dataclass(frozen=True, slots=True)
