@@ -16,6 +16,7 @@ from capgap.alerts.watch import Alert, AlertMonitor
 from capgap.core.snapshot import Snapshot
 from capgap.settings.alert_rules import SpreadCross
 from capgap.settings.model import NotifySettings
+from capgap.ui.internals.screen_diff import ScreenDiff
 
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)  # Fri 5 Dec 2025, 10:00 in New York
 RULE = SpreadCross(-0.5, "gap_1d", "below")
@@ -189,3 +190,12 @@ async def test_notify_send_gets_clean_text_or_is_reported_missing(
         "RUT-SPX gap crossed below -0.50 pp: now -0.62 pp",
     ]
     assert len(reports) == 1  # it works now: nothing more said
+
+
+@pytest.mark.parametrize("tmux", [False, True])
+@pytest.mark.parametrize("method", ["osc9", "osc777"])
+def test_the_notification_passes_the_screen_filter_whole(method, tmux):
+    # The app's driver sends everything through ScreenDiff: the sequence must come out intact.
+    alert, _ = crossing()
+    sequence = osc_sequence(method, alert.title, alert.message, tmux=tmux)
+    assert ScreenDiff().feed(sequence) == sequence
