@@ -199,3 +199,10 @@ def test_the_notification_passes_the_screen_filter_whole(method, tmux):
     alert, _ = crossing()
     sequence = osc_sequence(method, alert.title, alert.message, tmux=tmux)
     assert ScreenDiff().feed(sequence) == sequence
+    # Nothing on the grid changes: the filter keeps its copy of the screen and the frame after
+    # the notification, unchanged, costs nothing (a forgotten screen is repainted whole).
+    diff = ScreenDiff(20, 5)
+    frame = "\x1b[1;1H\x1b[31mgap -0.62\x1b[0m"
+    assert "gap" in diff.feed(frame)
+    assert diff.feed(sequence) == sequence
+    assert diff.feed(frame) == ""
