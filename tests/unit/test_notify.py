@@ -206,3 +206,10 @@ def test_the_notification_passes_the_screen_filter_whole(method, tmux):
     assert "gap" in diff.feed(frame)
     assert diff.feed(sequence) == sequence
     assert diff.feed(frame) == ""
+
+
+def test_alert_json_is_strict_json_even_for_a_figure_that_is_not_a_number():
+    alert, snapshot = crossing()
+    odd = Alert(alert.rule, alert.title, alert.message, alert.severity, float("nan"))
+    assert alert_json(odd, snapshot)["value"] is None
+    json.dumps(alert_json(odd, snapshot), allow_nan=False)  # NaN is not JSON: it must not be in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -67,7 +68,8 @@ def alert_json(alert: Alert, snapshot: Snapshot) -> dict[str, Any]:
         "rule": rule,
         "title": alert.title,
         "message": alert.message,
-        "value": alert.value,
+        # NaN is not JSON (a strict reader refuses the whole object): no figure is null.
+        "value": alert.value if alert.value is not None and math.isfinite(alert.value) else None,
         "severity": alert.severity,
         "time": snapshot.as_of.astimezone(UTC).isoformat(),
         "source": "demo" if snapshot.demo else snapshot.source,
