@@ -15,7 +15,7 @@ from capgap.core.clock import ManualClock
 from capgap.core.snapshot import Snapshot
 from capgap.engine.sources import demo_engine
 from capgap.engine.startup import demo_window
-from capgap.settings.alert_rules import SpreadCross
+from capgap.settings.alert_rules import Direction, SpreadCross
 from capgap.settings.model import NotifySettings, Settings
 from server import LocalServer, local_server
 from test_live_engine import config_for
@@ -57,7 +57,7 @@ async def test_the_recorder_alerts_on_a_replayed_session_crossing_a_rule(
     # A level halfway to the day's farthest gap from the first: the day crosses it.
     far = max(values, key=lambda value: abs(value - values[0]))
     level = (values[0] + far) / 2
-    direction = "above" if far > values[0] else "below"
+    direction: Direction = "above" if far > values[0] else "below"
     # By hand: the first tick on the other side of the level is where the alert fires.
     first = next(
         index for index, value in enumerate(values) if (value > level) == (direction == "above")
