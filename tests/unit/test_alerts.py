@@ -453,6 +453,7 @@ def test_an_alert_is_a_frozen_one_line_value():
         "Energy spread",
         "Energy small-large spread +1.50 pp beyond 1.00 pp",
         "warning",
+        1.5,
     )
     assert "\n" not in alert.message
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -16,6 +16,7 @@ from capgap.settings.config import (
     ALERT_KEYS,
     COLOR_SYSTEMS,
     DIRECTIONS,
+    NOTIFY_METHODS,
     SECTION_KEYS,
     SECTOR_TAGS,
     SPREAD_METRICS,
@@ -80,7 +81,14 @@ def test_the_default_file_documents_every_key_the_parser_accepts(capsys, no_user
     # Each binding id with its default keys, and every allowed value of the choice keys.
     for binding, (keys, _) in KNOWN_BINDINGS.items():
         assert f"# {binding} = {toml_string(keys)}" in text
-    for value in (*COLOR_SYSTEMS, *SECTOR_TAGS, *SPREAD_METRICS, *DIRECTIONS, *ALERT_KEYS):
+    for value in (
+        *COLOR_SYSTEMS,
+        *SECTOR_TAGS,
+        *SPREAD_METRICS,
+        *DIRECTIONS,
+        *ALERT_KEYS,
+        *NOTIFY_METHODS,
+    ):
         assert f'"{value}"' in text, value
     assert all(len(line) <= 100 for line in text.splitlines())
 
@@ -106,6 +114,7 @@ def test_the_examples_in_the_default_file_are_valid(tmp_path, capsys, no_user_co
         FomcSoon(30.0),
         FeedDown(5.0),
     )
+    assert settings.notify.command == "ntfy publish capgap-alerts"
 
 
 SECRET_FILE = "file-secret-7f3a9c"

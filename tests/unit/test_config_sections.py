@@ -13,7 +13,7 @@ import pytest
 from capgap.cli.main import main
 from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import ConfigError, _Reader, builtin_sector_names, load_settings
-from capgap.settings.model import CustomSector, UiSettings
+from capgap.settings.model import CustomSector, NotifySettings, UiSettings
 
 
 def write(tmp_path: Path, body: str, name: str = "config.toml") -> Path:
@@ -116,6 +116,19 @@ def test_sectors_may_be_written_inline(tmp_path):
     body = '[universe]\nsectors = [{name = "AI", large = ["NVDA"], small = ["SOUN"]}]\n'
     settings = load_settings(write(tmp_path, body), environ={})
     assert settings.universe.sectors == (CustomSector("AI", ("NVDA",), ("SOUN",)),)
+
+
+def test_notify_is_read_with_its_defaults(tmp_path):
+    assert load_settings(write(tmp_path, ""), environ={}).notify == NotifySettings(
+        ("bell",), None, 5.0
+    )
+    body = (
+        '[notify]\nmethods = ["osc777", "notify-send", "osc777"]\n'
+        'command = "logger"\ntimeout_s = 2\n'
+    )
+    notify = load_settings(write(tmp_path, body), environ={}).notify
+    # A method named twice acts once.
+    assert notify == NotifySettings(("osc777", "notify-send"), "logger", 2.0)
 
 
 def test_the_gics_names_come_from_the_shipped_sectors():
@@ -287,6 +300,14 @@ ERRORS = [
     ('[[alerts]]\nkind = "sector"\nsector = "Energy"\npp = 0\n', 4, "[[alerts]] pp", "more than 0"),
     ('[[alerts]]\nkind = "feed_down"\nminutes = true\n', 3, "[[alerts]] minutes", "not a number"),
     ('[alerts]\nkind = "fomc"\n', 1, "[alerts]", "must be an array of tables: [[alerts]]"),
+    ('[notify]\nmethods = "osc9"\n', 2, "[notify] methods", "must be a list of"),
+    ('[notify]\nmethods = ["osc"]\n', 2, "[notify] methods", "'osc' is not one of \"bell\""),
+    ("[notify]\ncommand = 3\n", 2, "[notify] command", "must be a shell command, got 3"),
+    ('[notify]\ncommand = " "\n', 2, "[notify] command", "must be a shell command"),
+    ("[notify]\ntimeout_s = 0\n", 2, "[notify] timeout_s", "more than 0 and at most 300"),
+    ("[notify]\ntimeout_s = nan\n", 2, "[notify] timeout_s", "more than 0 and at most 300"),
+    ('[notify]\ntimeout_s = "5"\n', 2, "[notify] timeout_s", "not a number of seconds"),
+    ("[notify]\nsound = true\n", 2, "[notify] sound", "unknown key"),
     ("[themes]\n", 1, "[themes]", "unknown section (known: alerts, fedwatch, feeds, fomc, keymap"),
     ('# mine\ntheme = "capgap-light"\n[ui]\n', 2, "theme", "a key outside any section"),
 ]

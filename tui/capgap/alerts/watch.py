@@ -24,12 +24,17 @@ SECTOR_HYSTERESIS_PP = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """One firing of a rule: title, one-line message, severity (as Textual's notify takes it)."""
+    """One firing of a rule: title, one-line message, severity (as Textual's notify takes it).
+
+    ``value`` is the figure that fired it, in the rule's unit: the gap or a sector's spread in
+    pp, the ratio, or the minutes to the decision or of the outage.
+    """
 
     rule: AlertRule
     title: str
     message: str
     severity: Severity
+    value: float | None = None
 
 
 class _CrossWatch:
@@ -88,6 +93,7 @@ class _CrossWatch:
             f"{name} {way} {level}",
             f"{name} crossed {way} {level}: now {now}",
             "warning",
+            value,
         )
 
 
@@ -130,6 +136,7 @@ class _SectorWatch:
             f"{sector} spread",
             f"{sector} small-large spread {_pp(spread)} beyond {shown}",
             "warning",
+            spread,
         )
 
 
@@ -159,6 +166,7 @@ class _FomcWatch:
                 "FOMC decision",
                 f"FOMC decision in {compact_countdown(left)} ({when})",
                 "warning",
+                left / 60,
             )
         ]
 
@@ -198,6 +206,7 @@ class _FeedWatch:
                     f"{feed.name} down",
                     f"{feed.name} down for {compact_countdown(down_s)}{error}",
                     "error",
+                    down_s / 60,
                 )
             )
         return fired

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from capgap.cli import config
 from capgap.cli.output import EXIT_FAILURE, EXIT_OK, UsageError, say
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
 
     from capgap.core.snapshot import Snapshot
     from capgap.engine.loop import Engine
+    from capgap.settings.model import Settings
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,11 +48,13 @@ def run(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             loop.add_signal_handler(signum, stop.set)
         say(f"recording to {args.out}; Ctrl+C stops")
+        alerts = RecorderAlerts(args.settings)
 
         def report(snapshot: Snapshot) -> None:
             for feed in snapshot.feeds:
                 if feed.error:
                     say(f"{feed.name} {feed.state}: {feed.error}")
+            alerts.observe(snapshot)
 
         runner = asyncio.create_task(engine.run(report))
         stopped = asyncio.create_task(stop.wait())
@@ -59,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         for task in (runner, stopped):
             task.cancel()
         await asyncio.gather(runner, stopped, return_exceptions=True)
+        await alerts.finish()
         if died is not None:
             say(f"error: polling stopped: {died}")
         await engine.aclose()
@@ -70,6 +76,56 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK if ok else EXIT_FAILURE
 
     return asyncio.run(record())
+
+
+class RecorderAlerts:
+    """The alert rules for a recorder without a screen: a line on stderr per alert, and on.
+
+    Each alert also goes to notify-send and the command hook; to the bell and OSC only when
+    stderr is a terminal (a log must not fill with escape sequences).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stream: TextIO | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        from capgap.alerts.notify import Notifier
+        from capgap.alerts.watch import AlertMonitor
+
+        self.stream = sys.stderr if stream is None else stream
+        self.monitor = AlertMonitor(settings.alerts)
+        self.notifier = Notifier(
+            settings.notify, say, environ=environ, terminal=self.stream.isatty()
+        )
+        self._running: set[asyncio.Task[None]] = set()
+
+    def observe(self, snapshot: Snapshot) -> None:
+        """Raise the alerts ``snapshot`` completes; the processes run as tasks of the loop."""
+        import asyncio
+
+        for alert in self.monitor.check(snapshot):
+            say(f"alert: {alert.title}: {alert.message}")
+            bell = "\a" if self.notifier.rings else ""
+            text = bell + self.notifier.terminal_text(alert)
+            if text:
+                self.stream.write(text)
+                self.stream.flush()
+            if self.notifier.runs_processes:
+                task = asyncio.get_running_loop().create_task(
+                    self.notifier.deliver(alert, snapshot)
+                )
+                self._running.add(task)  # held: the loop keeps only weak references
+                task.add_done_callback(self._running.discard)
+
+    async def finish(self) -> None:
+        """Wait for the hooks still running: each ends by its time limit."""
+        import asyncio
+
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
 
 def check_recording_folder(flag: str, folder: Path) -> None:

@@ -41,3 +41,17 @@ class FeedDown:
 
 
 AlertRule = SpreadCross | SectorSpread | FomcSoon | FeedDown
+
+
+#: The name of each kind of rule, as ``kind =`` in the config and ``rule.kind`` in a hook's JSON.
+RULE_KINDS: dict[type, str] = {
+    SpreadCross: "spread",
+    SectorSpread: "sector",
+    FomcSoon: "fomc",
+    FeedDown: "feed_down",
+}
+
+
+def rule_kind(rule: AlertRule) -> str:
+    """Return the config's name for the kind of ``rule`` ("spread", "sector", ...)."""
+    return RULE_KINDS[type(rule)]

@@ -41,6 +41,8 @@ from capgap.settings.model import (
     FedwatchSettings,
     FeedsSettings,
     FomcSettings,
+    NotifyMethod,
+    NotifySettings,
     PollSettings,
     ProviderSettings,
     Settings,
@@ -437,6 +439,7 @@ SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "universe": frozenset({"sectors", "watchlists", "aliases"}),
     "universe.sectors": frozenset({"name", "large", "small", "large_etf", "small_etf", "tag"}),
     "keymap": frozenset(KNOWN_BINDINGS),
+    "notify": frozenset({"methods", "command", "timeout_s"}),
 }
 #: [[alerts]]: the keys of each kind of rule.
 ALERT_KEYS: Mapping[str, frozenset[str]] = {
@@ -445,7 +448,10 @@ ALERT_KEYS: Mapping[str, frozenset[str]] = {
     "fomc": frozenset({"kind", "minutes"}),
     "feed_down": frozenset({"kind", "minutes"}),
 }
-_SECTIONS = {"fomc", "fedwatch", "feeds", "poll", "ui", "universe", "keymap", "alerts"}
+_SECTIONS = {"fomc", "fedwatch", "feeds", "poll", "ui", "universe", "keymap", "alerts", "notify"}
+NOTIFY_METHODS: tuple[NotifyMethod, ...] = get_args(NotifyMethod)
+#: A hook that needs longer than this is better run in the background by the hook itself.
+MAX_NOTIFY_TIMEOUT_S = 300.0
 
 
 def _bool(reader: _Reader, section: str, key: str, value: Any) -> bool:
@@ -681,6 +687,34 @@ def _alerts(
     return tuple(_alert(reader, entry, index, sectors) for index, entry in enumerate(entries))
 
 
+def _notify(reader: _Reader, raw: Mapping[str, Any]) -> NotifySettings:
+    table = reader.table(raw, "notify", SECTION_KEYS["notify"])
+    defaults = NotifySettings()
+    methods = table.get("methods", list(defaults.methods))
+    choices = ", ".join(f'"{name}"' for name in NOTIFY_METHODS)
+    if not isinstance(methods, list):
+        raise reader.fail("notify", "methods", f"must be a list of {choices}, got {methods!r}")
+    for method in methods:
+        if method not in NOTIFY_METHODS:
+            raise reader.fail("notify", "methods", f"{method!r} is not one of {choices}")
+    command = table.get("command")
+    if command is not None and (not isinstance(command, str) or not command.strip()):
+        raise reader.fail("notify", "command", f"must be a shell command, got {command!r}")
+    timeout = table.get("timeout_s", defaults.timeout_s)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float):
+        raise reader.fail("notify", "timeout_s", f"{timeout!r} is not a number of seconds")
+    if not 0 < timeout <= MAX_NOTIFY_TIMEOUT_S:  # NaN fails this too
+        raise reader.fail(
+            "notify", "timeout_s", f"must be more than 0 and at most {MAX_NOTIFY_TIMEOUT_S:g}"
+        )
+    return NotifySettings(
+        # A method named twice acts once.
+        methods=tuple(dict.fromkeys(cast(list[NotifyMethod], methods))),
+        command=command,
+        timeout_s=float(timeout),
+    )
+
+
 def _permission_warnings(path: Path, raw: Mapping[str, Any]) -> tuple[str, ...]:
     """Warn when a file holding an API key can be read by the group or others (POSIX)."""
     feeds = raw.get("feeds", {})
@@ -763,5 +797,6 @@ def _settings(path: Path, text: str, raw: Mapping[str, Any], env: Mapping[str, s
         universe=universe,
         keymap=_keymap(reader, raw),
         alerts=_alerts(reader, raw, universe),
+        notify=_notify(reader, raw),
         warnings=_permission_warnings(path, raw),
     )

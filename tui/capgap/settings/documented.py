@@ -6,10 +6,12 @@ import textwrap
 import tomllib
 
 from capgap.core.toml import toml_string, toml_value
-from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.settings.alert_rules import AlertRule, rule_kind
 from capgap.settings.config import (
     COLOR_SYSTEMS,
     DIRECTIONS,
+    MAX_NOTIFY_TIMEOUT_S,
+    NOTIFY_METHODS,
     SECTION_KEYS,
     SECTOR_TAGS,
     SPREAD_METRICS,
@@ -68,6 +70,8 @@ def default_config_text() -> str:
     tags = " or ".join(f'"{tag}"' for tag in SECTOR_TAGS)
     metrics = " or ".join(f'"{metric}"' for metric in SPREAD_METRICS)
     directions = ", ".join(f'"{direction}"' for direction in DIRECTIONS)
+    notify_methods = ", ".join(f'"{method}"' for method in NOTIFY_METHODS)
+    max_timeout = MAX_NOTIFY_TIMEOUT_S
     return f"""\
 # capgap configuration (TOML).
 #
@@ -195,6 +199,28 @@ base_url = {toml_string(feeds.ishares.base_url)}
 # [[alerts]]
 # kind = "feed_down"
 # minutes = 5
+
+[notify]
+# How an alert reaches you besides the notification in the pane, a list of
+# {notify_methods}:
+#   "bell"         the terminal's bell
+#   "osc9"         a desktop notification through the terminal (OSC 9: iTerm2, kitty, WezTerm,
+#                  Windows Terminal, ghostty); "osc777" is the other dialect (OSC 777: foot,
+#                  urxvt, WezTerm, ghostty). Pick one: a terminal that knows both shows two.
+#                  Under tmux it is wrapped for passthrough: tmux needs
+#                  `set -g allow-passthrough on`.
+#   "notify-send"  the desktop's notification (libnotify), where notify-send is installed
+# `capgap record` uses "bell", "osc9" and "osc777" only when its standard error is a terminal.
+methods = {toml_value(list(defaults.notify.methods))}
+#
+# A command run with `sh -c` for every alert (by the monitor and by `capgap record`), the alert
+# as one JSON object on its standard input: {{"rule": {{"kind": ..., and the rule's keys}},
+# "title", "message", "value", "severity", "time" (ISO 8601, UTC), "source"}}. Its output is
+# discarded. It is killed after timeout_s seconds (at most {max_timeout:g}); a failure (an
+# exit other than 0, the time limit, a command not found) is reported once, until it works
+# again, and never stops capgap.
+# command = "ntfy publish capgap-alerts"
+timeout_s = {toml_value(defaults.notify.timeout_s)}
 """
 
 
@@ -213,16 +239,8 @@ def _provider_lines(name: str, provider: ProviderSettings) -> list[str]:
     return lines
 
 
-_ALERT_KINDS: dict[type, str] = {
-    SpreadCross: "spread",
-    SectorSpread: "sector",
-    FomcSoon: "fomc",
-    FeedDown: "feed_down",
-}
-
-
 def _alert_lines(rule: AlertRule) -> list[str]:
-    lines = ["[[alerts]]", f"kind = {toml_string(_ALERT_KINDS[type(rule)])}"]
+    lines = ["[[alerts]]", f"kind = {toml_string(rule_kind(rule))}"]
     for name in type(rule).__slots__:
         lines.append(f"{name} = {toml_value(getattr(rule, name))}")
     return lines
@@ -284,4 +302,12 @@ def render_settings(settings: Settings) -> str:
     for rule in settings.alerts:
         lines.append("")
         lines += _alert_lines(rule)
+    notify = settings.notify
+    lines += [
+        "",
+        "[notify]",
+        f"methods = {toml_value(list(notify.methods))}",
+        f"command = {toml_string(notify.command)}" if notify.command else "# command is not set",
+        f"timeout_s = {toml_value(notify.timeout_s)}",
+    ]
     return "\n".join(lines) + "\n"

@@ -124,6 +124,21 @@ class UiSettings:
     compact: bool = False
 
 
+NotifyMethod = Literal["bell", "osc9", "osc777", "notify-send"]
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """[notify]: how an alert reaches you besides the toast in the pane, and the command hook."""
+
+    # bell: the terminal's bell; osc9 / osc777: a desktop notification through the terminal
+    # (wrapped for tmux when $TMUX is set); notify-send: the desktop's own, where installed.
+    methods: tuple[NotifyMethod, ...] = ("bell",)
+    # Run with `sh -c` for every alert, the alert as one JSON object on standard input.
+    command: str | None = None
+    timeout_s: float = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything the config file can set; defaults when there is no file."""
@@ -138,5 +153,6 @@ class Settings:
     # binding id -> comma-separated keys, as Textual's App.set_keymap takes them.
     keymap: Mapping[str, str] = field(default_factory=dict)
     alerts: tuple[AlertRule, ...] = ()
+    notify: NotifySettings = field(default_factory=NotifySettings)
     # One line each, e.g. a file holding an API key that others can read; capgap goes on.
     warnings: tuple[str, ...] = ()

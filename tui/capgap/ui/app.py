@@ -16,7 +16,8 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from capgap.alerts.watch import AlertMonitor
+from capgap.alerts.notify import Notifier
+from capgap.alerts.watch import Alert, AlertMonitor
 from capgap.core.snapshot import Snapshot
 from capgap.engine.startup import DEBUG_ENV
 from capgap.settings.model import Settings
@@ -32,6 +33,7 @@ from capgap.ui.internals.lifeline import (
     terminal_alive,
     terminal_fd,
 )
+from capgap.ui.internals.terminal_out import write_to_terminal
 from capgap.ui.messages import DetailsWanted, OpenSector, OpenSymbol, SnapshotReady
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
@@ -113,6 +115,7 @@ class CapgapApp(App[None]):
         self.latest: Snapshot | None = None
         self.aliases = dict(self.settings.universe.aliases)
         self.alerts = AlertMonitor(self.settings.alerts)
+        self.notifier = Notifier(self.settings.notify, self._notify_failed)
         self._focus: tuple[str | None, str | None] | None = None
         #: True once the engine's loop has ended (a replay at its last instant).
         self._engine_done = False
@@ -252,13 +255,27 @@ class CapgapApp(App[None]):
                 timeout=15,
                 markup=False,
             )
-            self.bell()
+            self._reach_out(alert, snapshot)
         screen = self.top_live_screen()
         # A snapshot can land while the app is quitting and the screens are being taken down,
         # or just after a push, before the new screen has its widgets (its resume catches up).
         if screen is not None and screen.is_mounted and not self._exit and not screen._closing:
             with self.batch_update():
                 screen.apply_snapshot(snapshot)
+
+    def _reach_out(self, alert: Alert, snapshot: Snapshot) -> None:
+        # The bell and the OSC notification go out now; the processes (notify-send, the hook)
+        # run in a worker, so a slow or hung hook never holds the screen up.
+        if self.notifier.rings:
+            self.bell()
+        write_to_terminal(self, self.notifier.terminal_text(alert))
+        if self.notifier.runs_processes:
+            self.run_worker(
+                self.notifier.deliver(alert, snapshot), name="notify", exit_on_error=False
+            )
+
+    def _notify_failed(self, line: str) -> None:
+        self.notify(line, title="notify", severity="error", timeout=15, markup=False)
 
     def top_live_screen(self) -> LiveScreen | None:
         """Return the highest screen in the stack that shows snapshots (under any modal)."""

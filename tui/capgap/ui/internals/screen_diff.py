@@ -10,7 +10,8 @@ sequence per run, the way curses has always done.
 It understands the small language Textual's frames speak: absolute cursor moves
 (``ESC[y;xH``), colour sequences (``ESC[...m``), printable text, CR and LF. Mode switches
 that leave the screen alone (synchronised output, cursor visibility, mouse, paste, keyboard
-protocols, queries) pass through. Anything else (erasing, scrolling, the alternate screen,
+protocols, queries) pass through, as do OSC sequences (titles, notifications) bare or in tmux's
+passthrough. Anything else (erasing, scrolling, the alternate screen,
 an unknown escape) passes through as well and makes the filter forget the screen, so the
 next frames are written in full: the filter can lose its savings, never the picture.
 """
@@ -87,8 +88,10 @@ class ScreenDiff:
                 self._csi(match.group(0), match.group("csi"), out)
             elif kind == "ctl":
                 self._control(match.group(0), out)
-            elif kind == "osc":
-                out.append(match.group(0))  # titles, clipboard: nothing on the grid
+            elif kind == "osc" or _wrapped_osc(match.group("dcs")):
+                # Titles, clipboard, notifications (tmux's passthrough of one, too): nothing
+                # on the grid.
+                out.append(match.group(0))
             else:
                 self._passthrough(match.group(0), out)
         # Leave the terminal in the default colours, and the cursor where the frame put it.
@@ -213,6 +216,14 @@ class ScreenDiff:
         if self._terminal is None or (self._terminal.y, self._terminal.x) != (logical.y, logical.x):
             out.append(f"\x1b[{logical.y + 1};{logical.x + 1}H")
             self._terminal = _Cursor(logical.y, logical.x)
+
+
+def _wrapped_osc(dcs: str | None) -> bool:
+    """Tell whether a DCS body is tmux's passthrough of a single OSC (a notification)."""
+    if dcs is None or not dcs.startswith("tmux;\x1b\x1b]"):
+        return False
+    inner = _TOKEN.fullmatch(dcs.removeprefix("tmux;").replace("\x1b\x1b", "\x1b"))
+    return inner is not None and inner.lastgroup == "osc"
 
 
 def _harmless(body: str) -> bool:
