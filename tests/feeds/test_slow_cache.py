@@ -6,16 +6,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+from capgap.analytics.fed import futures_symbols
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.feeds.disk_cache import DiskCache
 from capgap.feeds.live import YahooLiveFeed
+from capgap.feeds.live_fed import fetch_live_fed
 from capgap.feeds.providers.yahoo import chart_path
+from capgap.market.fomc import default_schedule
 from capgap.market.universe import load_universe
+from capgap.market.zq import default_naming
 from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, daily_chart
-from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_live_fed import DEC_PRICE, EFFR_BODY, EFFR_PATH, NOT_FOUND, chart, feeds_for
+from test_live_fed import NOW as FED_NOW
 
 __all__ = ["local_server"]
 
@@ -83,3 +88,37 @@ async def test_a_damaged_cache_file_is_fetched_again(local_server: LocalServer, 
     await one_run(local_server, tmp_path, clock, cache)
     assert local_server.total == 6
     assert clock.now() - MORNING < timedelta(hours=1)
+
+
+async def test_zq_months_yahoo_does_not_know_are_not_asked_for_a_day(
+    local_server: LocalServer, tmp_path: Path
+):
+    naming = default_naming()
+    symbols = futures_symbols(FED_NOW, default_schedule(), naming)
+    known = {"ZQZ25.CBT": DEC_PRICE, "ZQ=F": DEC_PRICE}
+    for symbol in symbols:
+        price = known.get(symbol)
+        local_server.add(
+            chart_path(symbol),
+            Reply.json(chart(symbol, price, FED_NOW)) if price else Reply.json(NOT_FOUND, 404),
+        )
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    cache = DiskCache(tmp_path / "slow")
+    clock = ManualClock(FED_NOW)
+    feeds = feeds_for(local_server)
+
+    def charts_asked() -> int:
+        return sum(local_server.count(chart_path(symbol)) for symbol in symbols)
+
+    first = await fetch_live_fed(feeds, symbols, clock, cache)
+    assert charts_asked() == len(symbols)
+    # Within the day only the two contracts Yahoo knows are asked; the rest stay listed.
+    clock.advance(12 * 3600)
+    second = await fetch_live_fed(feeds, symbols, clock, cache)
+    assert charts_asked() == len(symbols) + 2
+    assert second.problems == first.problems
+    assert sorted(second.quotes.get_column("symbol").to_list()) == ["ZQ=F", "ZQZ25.CBT"]
+    # Again 12 hours later: the day since it was learnt is over, every month is asked.
+    clock.advance(12 * 3600)
+    await fetch_live_fed(feeds, symbols, clock, cache)
+    assert charts_asked() == 2 * len(symbols) + 2
