@@ -8,7 +8,6 @@ damaged or of another version is a miss (the caller fetches again), never an err
 from __future__ import annotations
 
 import json
-import math
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import polars as pl
 
 from capgap.core.atomic import write_bytes_atomic
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import DAILY, conform
+from capgap.core.schemas import DAILY
 from capgap.market.calendar import is_trading_day, market_session
 
 _VERSION = 1
@@ -110,24 +109,29 @@ def _next_business_morning(day: date) -> datetime:
 
 
 def daily_to_json(frame: pl.DataFrame) -> dict[str, list[Any]]:
-    """Return daily bars (DAILY) as JSON columns: dates in ISO, prices as numbers."""
-    return {
-        "symbol": frame.get_column("symbol").to_list(),
-        "date": [day.isoformat() for day in frame.get_column("date").to_list()],
-        **{name: frame.get_column(name).to_list() for name in ("open", "high", "low", "close")},
-        "volume": frame.get_column("volume").to_list(),
-    }
+    """Return daily bars (DAILY) as JSON columns, each date as its day number since 1970."""
+    days = frame.get_column("date").cast(pl.Int32())
+    columns = {name: frame.get_column(name).to_list() for name in DAILY.names()}
+    return columns | {"date": days.to_list()}
 
 
 def daily_from_json(data: Any) -> pl.DataFrame | None:
-    """Return daily bars (DAILY) from daily_to_json's columns, or None when they are damaged."""
+    """Return daily bars (DAILY) from daily_to_json's columns, or None when they are damaged.
+
+    A cached history is what the provider sent, parsed: one with no bar, or with a missing,
+    non-finite or non-positive price, is damage, not data.
+    """
     try:
-        columns = {name: list(data[name]) for name in DAILY.names()}
-        columns["date"] = [date.fromisoformat(day) for day in columns["date"]]
-        frame = conform(pl.DataFrame(columns, schema=DAILY), DAILY)
-    except (TypeError, ValueError, KeyError, pl.exceptions.PolarsError):
+        columns = {name: data[name] for name in DAILY.names()}
+        frame = pl.DataFrame(
+            columns, schema=DAILY | {"date": pl.Int32()}, strict=True
+        ).with_columns(pl.col("date").cast(pl.Date()))
+    except (TypeError, ValueError, KeyError, OverflowError, pl.exceptions.PolarsError):
         return None
-    prices = frame.select("open", "high", "low", "close").to_numpy().ravel()
-    if frame.height == 0 or not all(math.isfinite(p) and p > 0 for p in prices):
-        return None  # a cached history is what Yahoo sent after parsing: anything else is damage
+    prices = [pl.col(name) for name in ("open", "high", "low", "close")]
+    valid = pl.all_horizontal(
+        *(price.is_not_null() & price.is_finite() & (price > 0) for price in prices)
+    )
+    if frame.height == 0 or not frame.select(valid.all()).item():
+        return None
     return frame
