@@ -122,3 +122,18 @@ async def test_zq_months_yahoo_does_not_know_are_not_asked_for_a_day(
     clock.advance(12 * 3600)
     await fetch_live_fed(feeds, symbols, clock, cache)
     assert charts_asked() == 2 * len(symbols) + 2
+
+
+async def test_rates_from_a_failing_new_york_fed_are_not_kept(
+    local_server: LocalServer, tmp_path: Path
+):
+    for symbol in SYMBOLS:
+        local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], MORNING)))
+    local_server.add(EFFR_PATH, Reply.html(200))
+    cache = DiskCache(tmp_path / "slow")
+    clock = ManualClock(MORNING)
+    assert (await one_run(local_server, tmp_path, clock, cache))[1] is None
+    # Nothing kept: the next run asks the New York Fed again, and gets its figures.
+    local_server.replace(EFFR_PATH, Reply.json(EFFR_BODY))
+    assert (await one_run(local_server, tmp_path, clock, cache))[1] == 3.89
+    assert local_server.count(EFFR_PATH) == 2

@@ -87,7 +87,9 @@ class RatesSource:
             return cached
         found = await self._fetch()
         target, effr, label = found
-        if self._cache is not None and target is not None and effr is not None and label:
+        # Only the New York Fed's own figures are kept: a stand-in's would hide its failure
+        # (its state and error) for hours.
+        if self._cache is not None and self.problem is None and target and effr is not None:
             now = clock_now(self._clock)
             stored = {"target": list(target), "effr": effr, "label": label}
             self._cache.write(RATES_ENTRY, stored, rates_expiry(now))

@@ -104,13 +104,6 @@ class SessionStore:
             return f"cannot store the Yahoo session in {self.path}: {exc.strerror or exc}"
         return None
 
-    def forget(self) -> None:
-        """Remove the stored session (it was refused); a missing file is fine."""
-        try:
-            self.path.unlink()
-        except OSError:
-            return
-
 
 def restore(stored: StoredSession, cookies: httpx.Cookies) -> None:
     """Put the stored cookies into a client's jar."""
