@@ -12,12 +12,14 @@ from capgap.core.market_types import NEW_YORK
 from capgap.feeds.disk_cache import DiskCache
 from capgap.feeds.live import YahooLiveFeed
 from capgap.feeds.live_fed import fetch_live_fed
+from capgap.feeds.providers.fred import OBSERVATIONS_PATH
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.market.fomc import default_schedule
 from capgap.market.universe import load_universe
 from capgap.market.zq import default_naming
 from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
+from test_fred import observations
 from test_live_engine import config_for, daily_chart
 from test_live_fed import DEC_PRICE, EFFR_BODY, EFFR_PATH, NOT_FOUND, chart, feeds_for
 from test_live_fed import NOW as FED_NOW
@@ -124,16 +126,22 @@ async def test_zq_months_yahoo_does_not_know_are_not_asked_for_a_day(
     assert charts_asked() == 2 * len(symbols) + 2
 
 
-async def test_rates_from_a_failing_new_york_fed_are_not_kept(
-    local_server: LocalServer, tmp_path: Path
-):
-    for symbol in SYMBOLS:
-        local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, [1.0, 2.0], MORNING)))
+async def test_rates_from_fred_standing_in_are_not_kept(local_server: LocalServer, tmp_path: Path):
+    # The New York Fed fails; FRED (with a key) stands in, every series at 3.89.
     local_server.add(EFFR_PATH, Reply.html(200))
+    local_server.add(OBSERVATIONS_PATH, Reply.json(observations(("2025-12-04", "3.89"))))
+    config = Path(config_for(local_server, tmp_path))
+    config.write_text(config.read_text() + f'[feeds.fred]\nbase_url = "{local_server.base_url}"\n')
+    settings = load_settings(config, environ={"FRED_API_KEY": "k"})
     cache = DiskCache(tmp_path / "slow")
     clock = ManualClock(MORNING)
-    assert (await one_run(local_server, tmp_path, clock, cache))[1] is None
-    # Nothing kept: the next run asks the New York Fed again, and gets its figures.
-    local_server.replace(EFFR_PATH, Reply.json(EFFR_BODY))
-    assert (await one_run(local_server, tmp_path, clock, cache))[1] == 3.89
-    assert local_server.count(EFFR_PATH) == 2
+    for run in (1, 2):
+        feed = YahooLiveFeed(settings.feeds, clock, load_universe().benchmarks, cache=cache)
+        try:
+            reference = await feed.reference()
+        finally:
+            await feed.aclose()
+        assert reference.label == "FRED" and reference.effr == 3.89
+        assert reference.rates_error is not None and "HTML" in reference.rates_error
+        # Each run asks the New York Fed again: its failure stays visible.
+        assert local_server.count(EFFR_PATH) == run
