@@ -153,6 +153,11 @@ class LocalServer:
             queue.clear()
             queue.extend(replies)
 
+    def queued(self, path: str) -> list[Reply]:
+        """The replies still queued for ``path`` (the last one repeats)."""
+        with self._script.lock:
+            return list(self._script.queues[path])
+
     def count(self, path: str) -> int:
         """How many requests reached ``path``."""
         with self._script.lock:

@@ -248,3 +248,18 @@ async def test_oversized_body_is_refused(client, local_server, monkeypatch):
 def test_describe_strips_query_strings():
     error = httpx.ConnectError("failed for https://api.example.com/v1/q?apikey=SECRET&x=1 (boom)")
     assert http._describe(error) == "failed for https://api.example.com/v1/q (boom)"
+
+
+async def test_clients_share_one_verifying_tls_context():
+    import ssl
+
+    from capgap.feeds.http import tls_context
+
+    # Loading the CA bundle once per process, not once per client (three for the tmux line).
+    async with (
+        make_client(ClientSettings(provider="A")) as first,
+        make_client(ClientSettings(provider="B")) as second,
+    ):
+        contexts = [client._transport._pool._ssl_context for client in (first, second)]  # type: ignore[attr-defined]
+    assert contexts[0] is contexts[1] is tls_context(True)
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED and contexts[0].check_hostname

@@ -241,6 +241,7 @@ def _live_fed(args: argparse.Namespace) -> FedSnapshot:
     from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
     from capgap.analytics.store import MarketStore
     from capgap.core.clock import SystemClock
+    from capgap.feeds.disk_cache import DiskCache, cache_folder
     from capgap.feeds.live_fed import fetch_live_fed
     from capgap.market.zq import default_naming
 
@@ -248,7 +249,8 @@ def _live_fed(args: argparse.Namespace) -> FedSnapshot:
     now = clock.now()
     naming = default_naming()
     symbols = futures_symbols(now, args.schedule, naming)
-    data = asyncio.run(fetch_live_fed(args.settings.feeds, symbols, clock))
+    cache = DiskCache(cache_folder())
+    data = asyncio.run(fetch_live_fed(args.settings.feeds, symbols, clock, cache))
     for problem in data.problems:
         say(f"warning: {problem}")
     store = MarketStore()

@@ -18,8 +18,8 @@ def run(args: argparse.Namespace) -> int:
     """Print the snapshot in --format; exit 1 when the source is down."""
     from capgap.cli import report
 
-    snapshot = demo_snapshot(args) if is_demo(args) else _live_snapshot(args)
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    snapshot = demo_snapshot(args) if is_demo(args) else _live_snapshot(args, fmt)
     if fmt == "tmux":
         sys.stdout.write(report.format_tmux(snapshot) + "\n")
     else:
@@ -53,8 +53,13 @@ def demo_snapshot(args: argparse.Namespace) -> Snapshot:
     return asyncio.run(engine.refresh())
 
 
-def _live_snapshot(args: argparse.Namespace) -> Snapshot:
-    """Poll the live source once and return its snapshot."""
+def _live_snapshot(args: argparse.Namespace, fmt: str) -> Snapshot:
+    """Poll the live source once and return its snapshot.
+
+    Yahoo's session and the slow data (history, rates) are kept on disk for the next run;
+    the tmux line polls only what it shows, so a run within a minute of the last one costs
+    one request (the quotes).
+    """
     import asyncio
 
     from capgap.engine.sources import live_engine
@@ -64,7 +69,12 @@ def _live_snapshot(args: argparse.Namespace) -> Snapshot:
 
     async def once() -> Snapshot:
         engine = live_engine(
-            args.settings, args.schedule, source=live_source(args), universe=universe
+            args.settings,
+            args.schedule,
+            source=live_source(args),
+            universe=universe,
+            keep_between_runs=True,
+            headline_only=fmt == "tmux",
         )
         try:
             return await engine.refresh()

@@ -89,7 +89,12 @@ class Engine:
         seed: int | None = None,
         recorder: Recorder | None = None,
         upkeep: Upkeep | None = None,
+        headline_only: bool = False,
     ) -> None:
+        # headline_only: poll just what the headline (both indices, the gap) needs, for a
+        # one-line status: the benchmarks' quotes and history and the rates; no members, no
+        # ZQ futures, no minute bars.
+        self.headline_only = headline_only
         self.feed = feed
         self.upkeep = upkeep
         self.clock = clock
@@ -159,7 +164,9 @@ class Engine:
         self._chart_symbols = [benchmarks.large_index, benchmarks.small_index]
         # Daily history feeds the spread statistics: the benchmarks are all that need it.
         self._history_symbols = vars_in_order(benchmarks)
-        if self._budget is None:
+        if self.headline_only:
+            self._symbols = vars_in_order(benchmarks)
+        elif self._budget is None:
             self._symbols = universe.symbols()
         else:
             self._symbols = universe.core_symbols()
@@ -266,7 +273,8 @@ class Engine:
             self._history_day = today
             self._history_loaded = set(self._history_symbols)
             # The ZQ contracts worth quoting move with the calendar, not with every tick.
-            self._futures = futures_symbols(now, self.schedule, self.naming)
+            if not self.headline_only:
+                self._futures = futures_symbols(now, self.schedule, self.naming)
             self._quoted = self._symbols + self._futures
         symbol = self._focus_symbol
         quoted = self._quoted
@@ -283,7 +291,9 @@ class Engine:
         charts = self._chart_symbols
         if symbol is not None and symbol not in charts:
             charts = [*charts, symbol]
-        if self._intraday_at is None or now - self._intraday_at >= INTRADAY_EVERY:
+        due = self._intraday_at is None or now - self._intraday_at >= INTRADAY_EVERY
+        # The headline shows no chart: it asks no minute bars.
+        if due and not self.headline_only:
             # Minute bars change once a minute: asking every poll would only spend budget.
             self.store.apply_intraday(await self.feed.intraday(charts))
             self._intraday_at = now

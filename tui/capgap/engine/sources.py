@@ -149,14 +149,21 @@ def live_engine(
     source: str = "yahoo",
     universe: Universe | None = None,
     holdings_dir: Path | None = None,
+    keep_between_runs: bool = False,
+    headline_only: bool = False,
 ) -> Engine:
     """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session.
 
     ``universe`` defaults to the one in effect with ``holdings_dir`` as the holdings cache
     (the CLI passes it, extended from the config). With ``holdings_dir`` the engine also
     updates the members from the funds' holdings once a day (see UniverseUpkeep).
+    ``keep_between_runs`` keeps Yahoo's session and the slow data (daily history, rates) in
+    the cache directory for the next run; ``headline_only`` polls only what the headline
+    needs (see Engine).
     """
+    from capgap.feeds.disk_cache import DiskCache, cache_folder
     from capgap.feeds.live import FinnhubLiveFeed, YahooLiveFeed
+    from capgap.feeds.session_store import SessionStore, session_path
 
     clock = clock or SystemClock()
     universe = universe or universe_in_effect(settings.universe, holdings_dir)
@@ -169,7 +176,13 @@ def live_engine(
         floor = SLOW_SOURCE_MIN_S
         futures_label = None
     else:
-        feed = YahooLiveFeed(settings.feeds, clock, universe.benchmarks)
+        feed = YahooLiveFeed(
+            settings.feeds,
+            clock,
+            universe.benchmarks,
+            cache=DiskCache(cache_folder()) if keep_between_runs else None,
+            session_store=SessionStore(session_path()) if keep_between_runs else None,
+        )
         futures_label = "Yahoo ZQ"
 
     def cadence(now: datetime) -> float:
@@ -188,6 +201,7 @@ def live_engine(
         cadence=cadence,
         recorder=Recorder(record_to, clock) if record_to is not None else None,
         upkeep=UniverseUpkeep(settings, holdings_dir) if holdings_dir is not None else None,
+        headline_only=headline_only,
     )
 
 

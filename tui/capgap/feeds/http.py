@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import re
+import ssl
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -92,6 +94,16 @@ def budget_hook(
     return spend
 
 
+@functools.cache
+def tls_context(trust_env: bool) -> ssl.SSLContext:
+    """Return the process's one verifying TLS context (SSL_CERT_FILE/DIR heeded with trust_env).
+
+    Each client would load the CA bundle into a context of its own, about 50 ms apiece: a
+    one-shot command such as the tmux line opens three clients.
+    """
+    return httpx.create_ssl_context(trust_env=trust_env)
+
+
 def make_client(
     settings: ClientSettings,
     *,
@@ -136,6 +148,7 @@ def make_client(
         },
         # A redirect from a data API is a consent or login page: report it, do not follow it.
         follow_redirects=False,
+        verify=tls_context(trust_env),
         trust_env=trust_env,
         transport=transport,
         event_hooks={"request": [budget_hook(budget)]} if budget is not None else None,

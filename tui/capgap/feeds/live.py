@@ -9,6 +9,13 @@ import polars as pl
 from capgap.core.clock import Clock
 from capgap.core.schemas import BARS, DAILY, empty
 from capgap.feeds.base import FeedError, ReferenceData, SymbolError
+from capgap.feeds.disk_cache import (
+    DiskCache,
+    daily_from_json,
+    daily_to_json,
+    history_expiry,
+    rates_expiry,
+)
 from capgap.feeds.fanout import fan_out
 from capgap.feeds.http import make_client
 from capgap.feeds.poller import TokenBucket
@@ -22,6 +29,8 @@ from capgap.feeds.providers.nyfed import NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
 from capgap.feeds.providers.yahoo_quote import MAX_BATCH, YahooQuotes
 from capgap.feeds.rotation import HostBudget
+from capgap.feeds.session_store import SessionStore
+from capgap.feeds.values import clock_now
 from capgap.market.universe import Benchmarks, vars_in_order
 from capgap.settings.model import FeedsSettings
 
@@ -39,12 +48,23 @@ FINNHUB_BURST = 10
 FINNHUB_REQUESTS_PER_S = 0.9
 #: Charts in flight at once: Yahoo throttles bursts, and charts are one symbol per request.
 CHART_CONCURRENCY = 2
+#: The disk cache's entry of the rates (see RatesSource).
+RATES_ENTRY = "rates"
+
+
+def history_entry(symbol: str) -> str:
+    """Return the disk cache's entry of one symbol's daily history."""
+    return f"daily-{symbol}"
 
 
 class RatesSource:
-    """The target range and EFFR: the New York Fed (no key), then FRED when it has a key."""
+    """The target range and EFFR: the New York Fed (no key), then FRED when it has a key.
 
-    def __init__(self, feeds: FeedsSettings, clock: Clock) -> None:
+    With a ``cache`` the figures read are kept on disk until the next New York business
+    morning (at most a few hours, see rates_expiry): a run within that asks nothing.
+    """
+
+    def __init__(self, feeds: FeedsSettings, clock: Clock, cache: DiskCache | None = None) -> None:
         self._nyfed_client = make_client(
             nyfed_module.CLIENT_SETTINGS, budget=TokenBucket(5, NYFED_REQUESTS_PER_S, clock)
         )
@@ -54,11 +74,43 @@ class RatesSource:
         self._fred = (
             Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock) if key else None
         )
+        self._clock = clock
+        self._cache = cache
         #: Why the figures are missing or second-hand, for the UI (None when the NY Fed worked).
         self.problem: str | None = None
 
     async def rates(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
         """Return (target range, EFFR, label); a failure gives Nones and sets ``problem``."""
+        cached = self._cached()
+        if cached is not None:
+            self.problem = None
+            return cached
+        found = await self._fetch()
+        target, effr, label = found
+        # Only the New York Fed's own figures are kept: a stand-in's would hide its failure
+        # (its state and error) for hours.
+        if self._cache is not None and self.problem is None and target and effr is not None:
+            now = clock_now(self._clock)
+            stored = {"target": list(target), "effr": effr, "label": label}
+            self._cache.write(RATES_ENTRY, stored, rates_expiry(now))
+        return found
+
+    def _cached(self) -> tuple[tuple[float, float], float, str] | None:
+        """Return the rates kept on disk, if fresh and whole."""
+        if self._cache is None:
+            return None
+        data = self._cache.read(RATES_ENTRY, clock_now(self._clock))
+        if not isinstance(data, dict):
+            return None
+        try:
+            low, high = (float(value) for value in data["target"])
+            effr = float(data["effr"])
+            label = str(data["label"])
+        except (TypeError, ValueError, KeyError):
+            return None
+        return (low, high), effr, label
+
+    async def _fetch(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
         try:
             observation = await self._nyfed.effr()
         except FeedError as exc:
@@ -99,14 +151,29 @@ class YahooLiveFeed:
     rates_feed = RATES_FEED
     quote_budget = YAHOO_QUOTE_BUDGET
 
-    def __init__(self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks) -> None:
+    def __init__(
+        self,
+        feeds: FeedsSettings,
+        clock: Clock,
+        benchmarks: Benchmarks,
+        *,
+        cache: DiskCache | None = None,
+        session_store: SessionStore | None = None,
+    ) -> None:
+        """Poll Yahoo and the rates sources of ``feeds``.
+
+        ``cache`` keeps daily history and the rates on disk between runs, ``session_store``
+        Yahoo's cookie and crumb (see capgap.feeds.session_store).
+        """
         # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
         self._yahoo_client = make_client(
             yahoo_module.CLIENT_SETTINGS,
             budget=TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock),
             kind=feeds.yahoo.transport,
         )
-        self._rates = RatesSource(feeds, clock)
+        self._rates = RatesSource(feeds, clock, cache)
+        self._cache = cache
+        self._clock = clock
         yahoo = feeds.yahoo
         self._quotes = YahooQuotes(
             self._yahoo_client,
@@ -115,6 +182,7 @@ class YahooLiveFeed:
             clock=clock,
             # The benchmarks are never retired: the spread is meaningless without them.
             protected=vars_in_order(benchmarks),
+            store=session_store,
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
         #: Per-symbol problems of the last poll (unknown symbols, bad prices), for the UI.
@@ -157,8 +225,31 @@ class YahooLiveFeed:
         return pl.concat(frames) if frames else empty(BARS)
 
     async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
-        """Return a year of daily bars of ``symbols`` (one chart request each)."""
-        frames = await self._charts(symbols, daily=True)
+        """Return a year of daily bars of ``symbols`` (one chart request each).
+
+        With a disk cache, a symbol's history fetched since the last session close comes
+        from disk, and what is fetched is kept there until the next close.
+        """
+        cache = self._cache
+        if cache is None:
+            frames = await self._charts(symbols, daily=True)
+            return pl.concat(frames) if frames else empty(DAILY)
+        now = clock_now(self._clock)
+        kept: list[pl.DataFrame] = []
+        missing: list[str] = []
+        for symbol in symbols:
+            frame = daily_from_json(cache.read(history_entry(symbol), now))
+            if frame is None:
+                missing.append(symbol)
+            else:
+                kept.append(frame)
+        fetched = await self._charts(missing, daily=True)
+        expires = history_expiry(now)
+        for frame in fetched:
+            if frame.height:
+                symbol = frame.get_column("symbol")[0]
+                cache.write(history_entry(symbol), daily_to_json(frame), expires)
+        frames = kept + fetched
         return pl.concat(frames) if frames else empty(DAILY)
 
     async def reference(self) -> ReferenceData:

@@ -18,6 +18,7 @@ from capgap.feeds.base import FeedError, SymbolError
 from capgap.feeds.http import HttpProvider, RawReply, decode_json, endpoint_label, fetch
 from capgap.feeds.providers.yahoo import DEFAULT_BASE_URL, PROVIDER
 from capgap.feeds.providers.yahoo_consent import carry_cookies, request_cookie
+from capgap.feeds.session_store import SessionStore, restore
 from capgap.feeds.unknown import UnknownSymbols
 from capgap.feeds.values import (
     MAX_PRICE,
@@ -193,6 +194,8 @@ class YahooSession:
     """A Yahoo cookie (kept in the client's jar) and the crumb that goes with it.
 
     The crumb is fetched once and reused until ``refresh`` is called after a 401 or 403.
+    With a ``store`` the session outlives the run: a stored one under a day old is used
+    instead of opening one, and every session opened (a refusal's too) replaces it.
     """
 
     def __init__(
@@ -202,23 +205,27 @@ class YahooSession:
         *,
         cookie_url: str | None = None,
         clock: Clock | None = None,
+        store: SessionStore | None = None,
     ) -> None:
         """Use ``client`` (whose jar keeps the cookie) against ``base_url`` and ``cookie_url``."""
         self._client = client
         self._base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
         self._cookie_url = cookie_url or DEFAULT_COOKIE_URL
         self._clock = clock
+        self._store = store
         self._crumb: str | None = None
         #: Whether opening the session went through Yahoo's European consent flow.
         self.consent_given = False
+        #: Why the session could not be stored (None when it was, or there is no store).
+        self.store_problem: str | None = None
         # Concurrent callers that all saw a bad crumb renew the session once, not once each.
         self._lock = asyncio.Lock()
 
     async def crumb(self) -> str:
-        """Return the current crumb, opening a session first if there is none."""
+        """Return the current crumb: the run's, else a stored one, else a new session's."""
         async with self._lock:
             if self._crumb is None:
-                self._crumb = await self._open()
+                self._crumb = await asyncio.to_thread(self._stored) or await self._renew()
             return self._crumb
 
     async def refresh(self, stale: str) -> str:
@@ -229,8 +236,30 @@ class YahooSession:
         async with self._lock:
             if self._crumb is None or self._crumb == stale:
                 self._crumb = None
-                self._crumb = await self._open()
+                self._crumb = await self._renew()
             return self._crumb
+
+    def _stored(self) -> str | None:
+        """Return the stored session's crumb with its cookies put in the jar, if one is usable."""
+        if self._store is None:
+            return None
+        stored = self._store.load(clock_now(self._clock))
+        if stored is None:
+            return None
+        restore(stored, self._client.cookies)
+        return stored.crumb
+
+    async def _renew(self) -> str:
+        """Open a new session and store it (replacing the stored one, which may be refused)."""
+        if self._store is not None:
+            # The jar may hold a refused stored cookie: the new session starts without it.
+            self._client.cookies.clear()
+        crumb = await self._open()
+        if self._store is not None:
+            self.store_problem = await asyncio.to_thread(
+                self._store.save, crumb, self._client.cookies, clock_now(self._clock)
+            )
+        return crumb
 
     async def _open(self) -> str:
         # The cookie endpoint answers 404 (fc.yahoo.com) or a redirect and sets the cookie
@@ -267,17 +296,19 @@ class YahooQuotes(HttpProvider):
         batch_size: int = MAX_BATCH,
         session: YahooSession | None = None,
         protected: Iterable[str] = (),
+        store: SessionStore | None = None,
     ) -> None:
         """Use ``client`` (shared, owned by the caller); batches of ``batch_size`` (1..50).
 
         ``protected`` symbols (the benchmarks) are asked every time, never counted unknown.
+        ``store`` keeps the session between runs (see YahooSession).
         """
         super().__init__(client, base_url, clock=clock)
         if not 1 <= batch_size <= MAX_BATCH:
             raise ValueError(f"batch_size must be within 1..{MAX_BATCH}, got {batch_size}")
         self._batch_size = batch_size
         self._session = session or YahooSession(
-            client, self._base_url, cookie_url=cookie_url, clock=clock
+            client, self._base_url, cookie_url=cookie_url, clock=clock, store=store
         )
         self._unknown = UnknownSymbols(protected)
 
