@@ -173,12 +173,12 @@ def extended_when(gap: ExtendedGap) -> str:
 def prices_label(gap: ExtendedGap | None) -> str | None:
     """Return which prices the gap shows outside the session: 'pre 08:12 ET prices'.
 
-    'close prices' in pre/post hours without a fresh extended price; None otherwise (the
-    regular session and overnight show the regular prices, as always).
+    None while the gap shows the regular prices (in the session, overnight, and in pre/post
+    hours without a fresh extended price), as it always has.
     """
-    if gap is None:
+    if gap is None or not gap.shown:
         return None
-    return f"{extended_when(gap)} prices" if gap.shown else "close prices"
+    return f"{extended_when(gap)} prices"
 
 
 def short_sector(name: str) -> str:

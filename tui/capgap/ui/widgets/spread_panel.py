@@ -188,7 +188,7 @@ def spread_content(
 ) -> Content:
     """Render the panel's six lines from a SpreadSnapshot, the last fitted to ``width``.
 
-    In pre/post hours the extended gap follows the two index lines (so a compact panel keeps
+    In pre/post hours (with a fresh extended price) the extended gap follows the two index lines (so a compact panel keeps
     the day's gap first and the extended gap next); ``futures`` (see futures_shown) after it.
     """
     gap = spread.relative_pp.d1
@@ -218,7 +218,7 @@ def spread_content(
     )
     pe = valuation_line(spread.valuation, width)
     outside: list[Content] = []
-    if spread.extended is not None:
+    if spread.extended is not None and spread.extended.shown:
         outside.append(fit_variant(extended_variants(spread.extended), width))
     if futures is not None:
         outside.append(fit_variant(futures_variants(futures), width))
