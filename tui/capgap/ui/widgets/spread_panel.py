@@ -186,10 +186,11 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
 def spread_content(
     spread: SpreadSnapshot, width: int = PANEL_WIDTH, futures: IndexFutures | None = None
 ) -> Content:
-    """Render the panel's six lines from a SpreadSnapshot, the last fitted to ``width``.
+    """Render the panel's lines from a SpreadSnapshot, the last fitted to ``width``.
 
-    In pre/post hours (with a fresh extended price) the extended gap follows the two index lines (so a compact panel keeps
-    the day's gap first and the extended gap next); ``futures`` (see futures_shown) after it.
+    Six lines in the regular session. In pre/post hours (with a fresh extended price) the
+    extended gap follows the two index lines, so a compact panel keeps the day's gap first and
+    the extended gap next; ``futures`` (see futures_shown) come after it.
     """
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
