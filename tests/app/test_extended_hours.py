@@ -16,11 +16,17 @@ from app_support import (
 )
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.snapshot import ExtendedGap, IndexFutures, IndexQuote, Snapshot
+from capgap.core.snapshot import (
+    ExtendedGap,
+    IndexFutures,
+    IndexQuote,
+    Snapshot,
+    futures_outside_session,
+)
 from capgap.market.calendar import market_session
 from capgap.ui.app import CapgapApp
 from capgap.ui.format import prices_label
-from capgap.ui.widgets.spread_panel import SpreadPanel, futures_shown, spread_content
+from capgap.ui.widgets.spread_panel import SpreadPanel, spread_content
 from capgap.ui.widgets.status_line import market_variants
 from textual.widgets import Static
 
@@ -66,20 +72,20 @@ def test_a_gap_without_a_fresh_price_adds_no_line_and_no_status_note() -> None:
 
 def test_the_futures_line_outside_the_session_only() -> None:
     pre = extended_snapshot(ny(8, 15), PRE_GAP)
-    assert futures_shown(pre) is FUTURES
+    assert futures_outside_session(pre) is FUTURES
     lines = spread_content(pre.spread, 60, FUTURES).plain.split("\n")
     assert lines[3] == "fut  ES=F 6,870.25 +0.30%  RTY=F 2,540.00 +0.50%"
     assert spread_content(pre.spread, 46, FUTURES).plain.split("\n")[3] == (
         "fut  ES 6,870.25 +0.30%  RTY 2,540.00 +0.50%"
     )
     # In the regular session the futures stay off the panel; overnight (21:00) they show.
-    assert futures_shown(extended_snapshot(ny(11, 0), None)) is None
-    assert futures_shown(extended_snapshot(ny(21, 0), None)) is FUTURES
+    assert futures_outside_session(extended_snapshot(ny(11, 0), None)) is None
+    assert futures_outside_session(extended_snapshot(ny(21, 0), None)) is FUTURES
     unquoted = IndexFutures(
         IndexQuote("ES=F", "ES", None, None, None, None),
         IndexQuote("RTY=F", "RTY", None, None, None, None),
     )
-    assert futures_shown(replace(pre, futures=unquoted)) is None
+    assert futures_outside_session(replace(pre, futures=unquoted)) is None
 
 
 def test_the_status_line_names_the_extended_prices_first() -> None:

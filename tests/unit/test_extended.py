@@ -14,7 +14,8 @@ from capgap.analytics.extended import extended_change, extended_gap, extended_wi
 from capgap.analytics.quotes import quote_rows
 from capgap.analytics.serialize import snapshot_to_dict
 from capgap.analytics.store import MarketStore
-from capgap.core.snapshot import FedSnapshot
+from capgap.cli.report import render_table
+from capgap.core.snapshot import FedSnapshot, Snapshot
 from capgap.market.calendar import market_session
 from capgap.market.fomc import next_decision
 from capgap.market.universe import Benchmarks, Universe, load_universe
@@ -229,9 +230,13 @@ def test_no_extended_gap_in_the_regular_session_or_overnight():
 
 
 def snapshot_json(now: datetime, frame: pl.DataFrame) -> dict[str, Any]:
+    return snapshot_to_dict(snapshot_at(now, frame))
+
+
+def snapshot_at(now: datetime, frame: pl.DataFrame) -> Snapshot:
     store = MarketStore()
     store.apply_quotes(frame)
-    snap = build_snapshot(
+    return build_snapshot(
         store,
         UNIVERSE,
         now=now,
@@ -240,7 +245,6 @@ def snapshot_json(now: datetime, frame: pl.DataFrame) -> dict[str, Any]:
         market=market_session(now),
         fed=FedSnapshot(next_decision(now), (3.75, 4.0), "test"),
     )
-    return snapshot_to_dict(snap)
 
 
 FUTURES = {"ES=F": (6870.25, 6849.75), "RTY=F": (2540.0, 2527.3)}
@@ -287,3 +291,19 @@ def test_the_futures_are_core_symbols_of_the_shipped_universe():
         "RTY=F",
     )
     assert {"ES=F", "RTY=F"} <= set(universe.core_symbols())
+
+
+def test_the_table_shows_the_extended_gap_and_the_futures_outside_the_session():
+    extended = {
+        "SPY": {"pre_price": 682.108, "pre_time": ny(2025, 12, 5, 8, 12)},
+        "IWM": {"pre_price": 251.30, "pre_time": ny(2025, 12, 5, 8, 10)},
+    }
+    table = render_table(snapshot_at(PRE_NOW, quotes(PRE_NOW, {**PRE_PRICES, **FUTURES}, extended)))
+    lines = table.splitlines()
+    assert "pre 08:10 ET  SPY +0.31%  IWM +0.52%  gap +0.21 pp" in lines
+    assert "futures       ES=F        6,870.25    +0.30" in lines
+    assert "futures       RTY=F       2,540.00    +0.50" in lines
+    # In the regular session neither line is there.
+    now = ny(2025, 12, 5, 11, 0)
+    table = render_table(snapshot_at(now, quotes(now, {**PRE_PRICES, **FUTURES}, extended)))
+    assert "gap +0.21 pp" not in table and "ES=F" not in table

@@ -521,3 +521,17 @@ class Snapshot:
         if self.session_date is not None:
             return self.session_date
         return self.as_of.astimezone(NEW_YORK).date()
+
+
+def futures_outside_session(snapshot: Snapshot) -> IndexFutures | None:
+    """Return the futures to show beside the indices: outside the regular session, when quoted.
+
+    The one rule for the spread panel and `capgap snapshot`'s table: in the session the
+    indices themselves move; before and after it, and overnight, the futures show the move.
+    """
+    futures = snapshot.futures
+    if futures is None or snapshot.market.state == "open":
+        return None
+    if futures.large.last is None and futures.small.last is None:
+        return None
+    return futures

@@ -15,6 +15,7 @@ from capgap.core.format import fit_decimals as fit_decimals
 from capgap.core.format import shown_value as shown_value
 from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.snapshot import ExtendedGap
+from capgap.core.text import extended_when as extended_when
 from capgap.core.text import fmt_ny_time
 from capgap.ui.glyphs import glyphs
 
@@ -161,13 +162,6 @@ def market_label(session: MarketSession) -> str:
         close = ny_clock(session.next_close, seconds=False) if session.next_close else "13:00"
         label = f"{label} - early close {close}"
     return label
-
-
-def extended_when(gap: ExtendedGap) -> str:
-    """Return the session and time of the extended prices: 'pre 08:12 ET' ('pre' without any)."""
-    if gap.as_of is None:
-        return gap.session
-    return f"{gap.session} {ny_clock(gap.as_of, seconds=False)} ET"
 
 
 def prices_label(gap: ExtendedGap | None) -> str | None:

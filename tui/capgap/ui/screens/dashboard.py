@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable
 
 from capgap.core.clock import Clock
-from capgap.core.snapshot import Snapshot
+from capgap.core.snapshot import Snapshot, futures_outside_session
 from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.messages import OpenSector
 from capgap.ui.screens.live import LiveScreen
@@ -19,7 +19,7 @@ from capgap.ui.widgets.breadth_panel import BreadthPanel
 from capgap.ui.widgets.fed_panel import FedPanel
 from capgap.ui.widgets.ratio_chart import RatioChart
 from capgap.ui.widgets.sectors_table import SectorsTable
-from capgap.ui.widgets.spread_panel import SpreadPanel, futures_shown
+from capgap.ui.widgets.spread_panel import SpreadPanel
 from capgap.ui.widgets.status_line import StatusLine
 from capgap.ui.widgets.style_panel import StylePanel
 
@@ -79,7 +79,7 @@ class DashboardScreen(LiveScreen):
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Apply a snapshot to every widget (the app batches the repaint)."""
         self.query_one(StatusLine).apply(snapshot)
-        self.query_one(SpreadPanel).apply(snapshot.spread, futures_shown(snapshot))
+        self.query_one(SpreadPanel).apply(snapshot.spread, futures_outside_session(snapshot))
         spread = snapshot.spread
         self.query_one(BreadthPanel).apply(snapshot.indices, spread.large.name, spread.small.name)
         self._plot_ratio(snapshot)

@@ -11,7 +11,6 @@ from capgap.core.snapshot import (
     ExtendedGap,
     IndexFutures,
     IndexQuote,
-    Snapshot,
     SpreadSnapshot,
     Valuation,
 )
@@ -146,16 +145,6 @@ def futures_variants(futures: IndexFutures) -> list[Content]:
     ]
 
 
-def futures_shown(snapshot: Snapshot) -> IndexFutures | None:
-    """Return the futures the spread panel shows: outside the regular session, when quoted."""
-    futures = snapshot.futures
-    if futures is None or snapshot.market.state == "open":
-        return None
-    if futures.large.last is None and futures.small.last is None:
-        return None
-    return futures
-
-
 def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
     # The colour spans the padding too (as it always has: the panel's bytes stay the same).
     figure = signed_figure(value, suffix=suffix, fit=True)
@@ -190,7 +179,7 @@ def spread_content(
 
     Six lines in the regular session. In pre/post hours (with a fresh extended price) the
     extended gap follows the two index lines, so a compact panel keeps the day's gap first and
-    the extended gap next; ``futures`` (see futures_shown) come after it.
+    the extended gap next; ``futures`` (see futures_outside_session) come after it.
     """
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
@@ -255,7 +244,7 @@ class SpreadPanel(ContentPanel, can_focus=True):
     def apply(self, spread: SpreadSnapshot, futures: IndexFutures | None = None) -> None:
         """Show a new SpreadSnapshot (the valuation line as long as the width allows).
 
-        ``futures`` are shown below the indices (pass futures_shown's answer).
+        ``futures`` are shown below the indices (pass futures_outside_session's answer).
         """
         self._spread = spread
         self._futures = futures
