@@ -136,3 +136,20 @@ def test_dashboard_in_ascii(snap_compare: Any) -> None:
         from capgap.ui.glyphs import use_ascii
 
         use_ascii(False)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_dashboard_in_the_pre_market(snap_compare: Any, size: tuple[int, int]) -> None:
+    # The sample has no pre-market prices: a snapshot made by hand (see test_extended_hours).
+    from app_support import ScriptedEngine
+    from test_extended_hours import PRE_GAP, extended_snapshot, ny
+
+    now = ny(8, 15)
+    engine = ScriptedEngine(ManualClock(now), extended_snapshot(now, PRE_GAP))
+    app = CapgapApp(engine, theme="capgap-dark", animation_level="none")  # type: ignore[arg-type]
+
+    async def run_before(pilot: Any) -> None:
+        await dashboard(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

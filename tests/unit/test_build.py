@@ -25,7 +25,9 @@ from capgap.market.calendar import market_session, sessions_between
 from capgap.market.fomc import next_decision
 from capgap.market.universe import Benchmarks, SectorDef, Universe
 
-BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+BENCH = Benchmarks(
+    "^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX", "ES=F", "RTY=F"
+)
 NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)  # 15:00 in New York, market open
 UNIVERSE = Universe(
     benchmarks=BENCH,
@@ -214,6 +216,12 @@ EXPECTED_KEYS: dict[str, Any] = {
             "small_coverage_pct",
             "source",
         },
+        # Null in the regular session (NOW is 15:00 in New York); see test_extended.py.
+        "extended": None,
+    },
+    "futures": {
+        "large": {"symbol", "last", "change_pct"},
+        "small": {"symbol", "last", "change_pct"},
     },
     "breadth": {
         "large": {"members", "up_pct", "above_50d_pct", "above_200d_pct", "new_highs", "new_lows"},

@@ -21,7 +21,9 @@ from capgap.market.calendar import sessions_between
 from capgap.market.universe import Benchmarks, SectorDef, Universe
 from dateutil.relativedelta import relativedelta
 
-BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+BENCH = Benchmarks(
+    "^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX", "ES=F", "RTY=F"
+)
 TODAY = date(2025, 12, 5)
 #: The 1Y window's start on TODAY: the same day a year earlier (a Thursday, a session).
 YEAR_BASE = date(2024, 12, 5)

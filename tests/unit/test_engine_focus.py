@@ -19,7 +19,9 @@ from capgap.feeds.base import ReferenceData
 from capgap.market.calendar import sessions_between
 from capgap.market.universe import Benchmarks, SectorDef, Universe, vars_in_order
 
-BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+BENCH = Benchmarks(
+    "^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX", "ES=F", "RTY=F"
+)
 UNIVERSE = Universe(
     benchmarks=BENCH,
     sectors=(SectorDef("Industrials", "cyclical", "XLI", "PSCI"),),

@@ -198,13 +198,17 @@ def test_every_universe_symbol_is_present(
 ) -> None:
     # The ZQ futures come on top of the universe; the core files hold the core symbols.
     assert not ZQ_SYMBOLS & set(universe.symbols())
-    expected = set(universe.core_symbols()) | ZQ_SYMBOLS
+    # The index futures (ES=F, RTY=F, issue 17) are core symbols the sample does not carry
+    # yet: the demo shows them blank. Say so here, so that adding them updates this test.
+    futures = {universe.benchmarks.large_future, universe.benchmarks.small_future}
+    assert futures == {"ES=F", "RTY=F"} and not futures & set(daily["symbol"].unique())
+    expected = (set(universe.core_symbols()) - futures) | ZQ_SYMBOLS
     assert {"^GSPC", "^RUT", "SPY", "IWM", "^VIX", "^TNX", "XLK", "PSCU"} <= expected
     assert set(daily["symbol"].unique()) == expected
     assert set(intraday["symbol"].unique()) == expected
     # Every symbol of the universe has data, the placeholders aside.
     have = set(daily["symbol"].unique()) | set(members_daily["symbol"].unique())
-    missing = set(universe.symbols()) - have
+    missing = set(universe.symbols()) - have - futures
     assert missing == set(universe.constituents["symbol"]) - set(with_data["symbol"])
 
 

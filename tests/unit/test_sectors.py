@@ -16,7 +16,9 @@ from capgap.market.universe import Benchmarks, SectorDef, Universe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+BENCH = Benchmarks(
+    "^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX", "ES=F", "RTY=F"
+)
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
 SECTORS = (
     SectorDef("Information Technology", "cyclical", "XLK", "PSCT"),

@@ -35,6 +35,8 @@ BENCH = Benchmarks(
     small_growth="IWO",
     volatility="^VIX",
     ten_year="^TNX",
+    large_future="ES=F",
+    small_future="RTY=F",
 )
 NAMES = {"^GSPC": "S&P 500", "^RUT": "Russell 2000"}
 TODAY = date(2025, 12, 5)

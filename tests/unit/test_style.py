@@ -13,7 +13,9 @@ from capgap.market.universe import Benchmarks
 from hypothesis import given
 from hypothesis import strategies as st
 
-BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+BENCH = Benchmarks(
+    "^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX", "ES=F", "RTY=F"
+)
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
 STYLE = ["IWD", "IWF", "IWN", "IWO"]
 

@@ -159,7 +159,9 @@ def test_window_stats_measure_from_the_base() -> None:
 
 # ------------------------------------------------------ the panel and the screen agree
 
-BENCH = Benchmarks("^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX")
+BENCH = Benchmarks(
+    "^GSPC", "^RUT", "SPY", "IWM", "IWD", "IWF", "IWN", "IWO", "^VIX", "^TNX", "ES=F", "RTY=F"
+)
 
 
 def test_panel_and_spread_screen_measure_every_window_from_the_same_base() -> None:

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from capgap.analytics.drilldown import sector_detail, symbol_detail
+from capgap.analytics.extended import extended_gap, index_futures
 from capgap.analytics.quotes import QuoteRow, positions, rows_at
 from capgap.analytics.sectors import current_index_legs, etf_symbols, sector_rows
 from capgap.analytics.spread import bottom_up_valuation, session_date, spread_snapshot
@@ -16,6 +17,7 @@ from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
+    IndexFutures,
     IndexQuote,
     Snapshot,
     UniverseSnapshot,
@@ -106,11 +108,18 @@ def build_snapshot(
         bottom_up_valuation(indices, valuation_source),
         today,
     )
+    spread = replace(spread, extended=extended_gap(store.quotes, benchmarks, rows, market, now))
     if received is not None:
         spread = replace(
             spread,
             large=aged(spread.large, received, now, stale_after_s),
             small=aged(spread.small, received, now, stale_after_s),
+        )
+    futures = index_futures(benchmarks, rows, universe.names)
+    if received is not None:
+        futures = IndexFutures(
+            large=aged(futures.large, received, now, stale_after_s),
+            small=aged(futures.small, received, now, stale_after_s),
         )
     sectors = sector_rows(store, universe, rows)
     return Snapshot(
@@ -133,4 +142,5 @@ def build_snapshot(
         session_date=today,
         indices=indices,
         universe=universe_info,
+        futures=futures,
     )

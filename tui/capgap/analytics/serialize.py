@@ -6,7 +6,9 @@ import math
 from typing import Any
 
 from capgap.core.snapshot import (
+    ExtendedGap,
     FeedStatus,
+    IndexFutures,
     IndexQuote,
     LegStats,
     MeetingOdds,
@@ -48,6 +50,35 @@ def _index(quote: IndexQuote) -> dict[str, Any]:
         "as_of": iso_utc(quote.as_of),
         "age_s": _num(quote.age_s, AGE_DP),
         "stale": quote.stale,
+    }
+
+
+def _extended(gap: ExtendedGap | None) -> dict[str, Any] | None:
+    if gap is None:
+        return None
+    return {
+        "session": gap.session,
+        "large": _num(gap.large, PCT_DP),
+        "small": _num(gap.small, PCT_DP),
+        "gap_pp": _num(gap.gap_pp, PCT_DP),
+        "as_of": iso_utc(gap.as_of),
+    }
+
+
+def _future(quote: IndexQuote | None) -> dict[str, Any] | None:
+    if quote is None:
+        return None
+    return {
+        "symbol": quote.symbol,
+        "last": _num(quote.last, PRICE_DP),
+        "change_pct": _num(quote.change_pct, PCT_DP),
+    }
+
+
+def _futures(futures: IndexFutures | None) -> dict[str, Any]:
+    return {
+        "large": _future(futures.large if futures is not None else None),
+        "small": _future(futures.small if futures is not None else None),
     }
 
 
@@ -173,7 +204,9 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             "beta_60d": _num(spread.beta_60d, STAT_DP),
             "corr_60d": _num(spread.corr_60d, STAT_DP),
             "valuation": _valuation(spread.valuation),
+            "extended": _extended(spread.extended),
         },
+        "futures": _futures(snapshot.futures),
         "breadth": {
             "large": _breadth(indices.large if indices is not None else None),
             "small": _breadth(indices.small if indices is not None else None),

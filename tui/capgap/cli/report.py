@@ -9,8 +9,8 @@ from typing import Any, Literal
 from capgap.analytics.serialize import snapshot_to_dict
 from capgap.core.format import NA, compact_countdown, fmt_fitted, fmt_signed, index_label
 from capgap.core.market_types import NEW_YORK
-from capgap.core.snapshot import Snapshot
-from capgap.core.text import fmt_day, fmt_ny_moment, fmt_ny_time
+from capgap.core.snapshot import Snapshot, futures_outside_session
+from capgap.core.text import extended_when, fmt_day, fmt_ny_moment, fmt_ny_time
 from capgap.market.calendar import market_session
 from capgap.market.fomc import FomcMeeting, format_countdown, next_decision
 from capgap.market.serialize import decision_to_dict, event_to_dict, session_to_dict
@@ -82,6 +82,22 @@ def render_table(snapshot: Snapshot) -> str:
             f"{quote.name:<14}{quote.symbol:<8}{_num(quote.last, ',.2f'):>12}"
             f"{fmt_signed(quote.change_pct):>9}"
         )
+    gap = spread.extended
+    if gap is not None and gap.shown:
+        # Pre/post hours: the ETFs' extended prices against their regular close (see README).
+        lines.append(
+            f"{extended_when(gap)}  {gap.large_symbol} {fmt_signed(gap.large, 2, '%')}  "
+            f"{gap.small_symbol} {fmt_signed(gap.small, 2, '%')}  "
+            f"gap {fmt_signed(gap.gap_pp, 2, ' pp')}"
+        )
+    futures = futures_outside_session(snapshot)
+    if futures is not None:
+        for quote in (futures.large, futures.small):
+            if quote.last is not None:
+                lines.append(
+                    f"{'futures':<14}{quote.symbol:<8}{_num(quote.last, ',.2f'):>12}"
+                    f"{fmt_signed(quote.change_pct):>9}"
+                )
     lines.append("")
     lines.append(
         "small - large pp  "

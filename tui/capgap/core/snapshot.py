@@ -145,6 +145,40 @@ class WindowStats:
     high: float
 
 
+ExtendedSession = Literal["pre", "post"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendedGap:
+    """SPY's and IWM's pre- or post-market move against the regular close, and their gap.
+
+    ``large`` and ``small`` are the extended prices' % change against the last regular close
+    (None when the price is missing or older than the session's window); ``gap_pp`` is small
+    minus large; ``as_of`` the time of the older price shown.
+    """
+
+    session: ExtendedSession
+    large_symbol: str
+    small_symbol: str
+    large: float | None
+    small: float | None
+    gap_pp: float | None
+    as_of: datetime | None
+
+    @property
+    def shown(self) -> bool:
+        """True when at least one leg has a price of this session."""
+        return self.large is not None or self.small is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IndexFutures:
+    """The S&P 500 and Russell 2000 index futures: the move since their last settlement."""
+
+    large: IndexQuote
+    small: IndexQuote
+
+
 @dataclass(frozen=True, slots=True)
 class SpreadSnapshot:
     """The large-cap vs small-cap panel."""
@@ -158,6 +192,8 @@ class SpreadSnapshot:
     corr_60d: float | None
     valuation: Valuation
     ratio_history: tuple[RatioPoint, ...] = ()
+    #: The pre- or post-market gap, in those hours only (None in the session and overnight).
+    extended: ExtendedGap | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,6 +512,8 @@ class Snapshot:
     indices: IndexLegs | None = None
     #: Where the members come from and how fresh their quotes are.
     universe: UniverseSnapshot | None = None
+    #: The index futures (None in a snapshot made by hand).
+    futures: IndexFutures | None = None
 
     @property
     def today(self) -> date:
@@ -483,3 +521,17 @@ class Snapshot:
         if self.session_date is not None:
             return self.session_date
         return self.as_of.astimezone(NEW_YORK).date()
+
+
+def futures_outside_session(snapshot: Snapshot) -> IndexFutures | None:
+    """Return the futures to show beside the indices: outside the regular session, when quoted.
+
+    The one rule for the spread panel and `capgap snapshot`'s table: in the session the
+    indices themselves move; before and after it, and overnight, the futures show the move.
+    """
+    futures = snapshot.futures
+    if futures is None or snapshot.market.state == "open":
+        return None
+    if futures.large.last is None and futures.small.last is None:
+        return None
+    return futures

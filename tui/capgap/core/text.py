@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from capgap.core.market_types import NEW_YORK
+from capgap.core.snapshot import ExtendedGap
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -28,6 +29,13 @@ def fmt_ny_time(moment: datetime, *, seconds: bool = True) -> str:
     """Return the New York wall time of an instant: '11:00:05' (or '11:00')."""
     local = moment.astimezone(NEW_YORK)
     return f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+
+
+def extended_when(gap: ExtendedGap) -> str:
+    """Return the session and time of the extended prices: 'pre 08:12 ET' ('pre' without any)."""
+    if gap.as_of is None:
+        return gap.session
+    return f"{gap.session} {fmt_ny_time(gap.as_of, seconds=False)} ET"
 
 
 def fmt_ny_moment(moment: datetime, *, seconds: bool = False) -> str:

@@ -41,6 +41,8 @@ class Benchmarks:
     small_growth: str
     volatility: str
     ten_year: str
+    large_future: str
+    small_future: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,8 @@ from capgap.core.format import COMPACT_FROM as COMPACT_FROM
 from capgap.core.format import fit_decimals as fit_decimals
 from capgap.core.format import shown_value as shown_value
 from capgap.core.market_types import NEW_YORK, MarketSession
+from capgap.core.snapshot import ExtendedGap
+from capgap.core.text import extended_when as extended_when
 from capgap.core.text import fmt_ny_time
 from capgap.ui.glyphs import glyphs
 
@@ -160,6 +162,17 @@ def market_label(session: MarketSession) -> str:
         close = ny_clock(session.next_close, seconds=False) if session.next_close else "13:00"
         label = f"{label} - early close {close}"
     return label
+
+
+def prices_label(gap: ExtendedGap | None) -> str | None:
+    """Return which prices the gap shows outside the session: 'pre 08:12 ET prices'.
+
+    None while the gap shows the regular prices (in the session, overnight, and in pre/post
+    hours without a fresh extended price), as it always has.
+    """
+    if gap is None or not gap.shown:
+        return None
+    return f"{extended_when(gap)} prices"
 
 
 def short_sector(name: str) -> str:

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable
 
 from capgap.core.clock import Clock
-from capgap.core.snapshot import Snapshot
+from capgap.core.snapshot import Snapshot, futures_outside_session
 from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.messages import OpenSector
 from capgap.ui.screens.live import LiveScreen
@@ -79,7 +79,7 @@ class DashboardScreen(LiveScreen):
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Apply a snapshot to every widget (the app batches the repaint)."""
         self.query_one(StatusLine).apply(snapshot)
-        self.query_one(SpreadPanel).apply(snapshot.spread)
+        self.query_one(SpreadPanel).apply(snapshot.spread, futures_outside_session(snapshot))
         spread = snapshot.spread
         self.query_one(BreadthPanel).apply(snapshot.indices, spread.large.name, spread.small.name)
         self._plot_ratio(snapshot)

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from capgap.core.chart_windows import CHART_WINDOWS
-from capgap.core.snapshot import Snapshot, WindowStats
+from capgap.core.snapshot import Snapshot, WindowStats, futures_outside_session
 from capgap.market.windows import WINDOW_LABELS, window_stats
 from capgap.ui.format import fmt_plain, signed_content
 from capgap.ui.glyphs import glyphs
@@ -67,7 +67,9 @@ class SpreadScreen(LiveScreen):
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Show the spread and the ratio over the window."""
         self.show_time(snapshot)
-        self.query_one("#spread-full", SpreadPanel).apply(snapshot.spread)
+        self.query_one("#spread-full", SpreadPanel).apply(
+            snapshot.spread, futures_outside_session(snapshot)
+        )
         self._show_window(snapshot)
 
     def _show_window(self, snapshot: Snapshot) -> None:

@@ -7,10 +7,17 @@ from typing import ClassVar, Unpack
 from textual.binding import Binding, BindingType
 from textual.content import Content
 
-from capgap.core.snapshot import IndexQuote, SpreadSnapshot, Valuation
+from capgap.core.snapshot import (
+    ExtendedGap,
+    IndexFutures,
+    IndexQuote,
+    SpreadSnapshot,
+    Valuation,
+)
 from capgap.market.windows import WINDOW_LABELS
 from capgap.ui.format import (
     direction_style,
+    extended_when,
     fmt_pe,
     fmt_plain,
     fmt_price,
@@ -76,6 +83,68 @@ def valuation_line(valuation: Valuation, width: int) -> Content:
     return fit_variant(valuation_variants(valuation), width)
 
 
+def _plain_signed(value: float | None, suffix: str) -> tuple[str, str]:
+    """Return '+0.31 %' styled by its direction (the sign carries it without colour)."""
+    figure = signed_figure(value, 2, suffix, marked=False)
+    return figure.text, direction_style(figure.shown)
+
+
+def extended_variants(gap: ExtendedGap) -> list[Content]:
+    """Return the pre/post line from its longest to its shortest form; the gap stays in all.
+
+    'pre 08:12 ET: S&P +0.31 % R2K +0.52 % gap +0.21 pp', then tighter, then the gap alone.
+    """
+    when = extended_when(gap)
+    full = Content.assemble(
+        (f"{when}: ", "bold"),
+        "S&P ",
+        _plain_signed(gap.large, " %"),
+        " R2K ",
+        _plain_signed(gap.small, " %"),
+        " gap ",
+        _plain_signed(gap.gap_pp, " pp"),
+    )
+    tight = Content.assemble(
+        (f"{when} ", "bold"),
+        "S&P ",
+        _plain_signed(gap.large, "%"),
+        " R2K ",
+        _plain_signed(gap.small, "%"),
+        " gap ",
+        _plain_signed(gap.gap_pp, "pp"),
+    )
+    short = Content.assemble((f"{when} ", "bold"), "gap ", _plain_signed(gap.gap_pp, " pp"))
+    return [full, tight, short]
+
+
+def _future_part(quote: IndexQuote, short: bool) -> Content:
+    """Return 'ES=F 6,050.25 +0.12%' (the root alone, 'ES', when ``short``)."""
+    symbol = quote.symbol.removesuffix("=F") if short else quote.symbol
+    if quote.stale:
+        return Content.styled(
+            f"{symbol} {fmt_price(quote.last)} {fmt_signed(quote.change_pct, 2, '%')} STALE",
+            "$gap-stale",
+        )
+    return Content.assemble(
+        f"{symbol} {fmt_price(quote.last)} ", _plain_signed(quote.change_pct, "%")
+    )
+
+
+def futures_variants(futures: IndexFutures) -> list[Content]:
+    """Return the index futures' line, longest first: 'fut  ES=F 6,050.25 +0.12%  RTY=F ...'."""
+    return [
+        Content.assemble(
+            ("fut  ", "bold"),
+            _future_part(futures.large, short),
+            "  ",
+            _future_part(futures.small, short),
+        )
+        for short in (False, True)
+    ] + [
+        Content.assemble(_future_part(futures.large, True), " ", _future_part(futures.small, True))
+    ]
+
+
 def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
     # The colour spans the padding too (as it always has: the panel's bytes stay the same).
     figure = signed_figure(value, suffix=suffix, fit=True)
@@ -103,8 +172,15 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
     )
 
 
-def spread_content(spread: SpreadSnapshot, width: int = PANEL_WIDTH) -> Content:
-    """Render the panel's six lines from a SpreadSnapshot, the last fitted to ``width``."""
+def spread_content(
+    spread: SpreadSnapshot, width: int = PANEL_WIDTH, futures: IndexFutures | None = None
+) -> Content:
+    """Render the panel's lines from a SpreadSnapshot, the last fitted to ``width``.
+
+    Six lines in the regular session. In pre/post hours (with a fresh extended price) the
+    extended gap follows the two index lines, so a compact panel keeps the day's gap first and
+    the extended gap next; ``futures`` (see futures_outside_session) come after it.
+    """
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
     gap_cell = _signed_cell(gap, 7)
@@ -131,7 +207,12 @@ def spread_content(spread: SpreadSnapshot, width: int = PANEL_WIDTH) -> Content:
         fmt_plain(spread.corr_60d, 2),
     )
     pe = valuation_line(spread.valuation, width)
-    return Content("\n").join([large_line, small_line, header, values, ratio, pe])
+    outside: list[Content] = []
+    if spread.extended is not None and spread.extended.shown:
+        outside.append(fit_variant(extended_variants(spread.extended), width))
+    if futures is not None:
+        outside.append(fit_variant(futures_variants(futures), width))
+    return Content("\n").join([large_line, small_line, *outside, header, values, ratio, pe])
 
 
 def valuation_source(valuation: Valuation) -> str:
@@ -158,10 +239,15 @@ class SpreadPanel(ContentPanel, can_focus=True):
     ) -> None:
         super().__init__(title="Large vs small caps", **options)
         self._spread: SpreadSnapshot | None = None
+        self._futures: IndexFutures | None = None
 
-    def apply(self, spread: SpreadSnapshot) -> None:
-        """Show a new SpreadSnapshot (the valuation line as long as the width allows)."""
+    def apply(self, spread: SpreadSnapshot, futures: IndexFutures | None = None) -> None:
+        """Show a new SpreadSnapshot (the valuation line as long as the width allows).
+
+        ``futures`` are shown below the indices (pass futures_outside_session's answer).
+        """
         self._spread = spread
+        self._futures = futures
         self._render_spread()
 
     def on_resize(self) -> None:
@@ -173,5 +259,5 @@ class SpreadPanel(ContentPanel, can_focus=True):
             return
         # Before the first layout the width is unknown: the narrowest panel's form fits.
         width = self.content_size.width or PANEL_WIDTH
-        self.show(spread_content(self._spread, width))
+        self.show(spread_content(self._spread, width, self._futures))
         set_subtitle(self, valuation_source(self._spread.valuation))

@@ -23,7 +23,7 @@ from capgap.core.clock import Clock
 from capgap.core.market_types import MarketSession
 from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot, UniverseSnapshot
 from capgap.core.text import fmt_day
-from capgap.ui.format import fmt_age, market_label, ny_clock, ny_date
+from capgap.ui.format import fmt_age, market_label, ny_clock, ny_date, prices_label
 from capgap.ui.glyphs import glyphs
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.quiet import Plain, show
@@ -157,8 +157,27 @@ def _opens(session: MarketSession, now: datetime, *, long: bool) -> str | None:
     return f"opens {fmt_day(day, year=False).split(' ', 1)[0]} {time}"
 
 
-def market_variants(session: MarketSession, now: datetime) -> tuple[Variant, ...]:
-    """Describe the session, most detailed first; tier 0 says when a closed market opens."""
+def market_variants(
+    session: MarketSession, now: datetime, prices: str | None = None
+) -> tuple[Variant, ...]:
+    """Describe the session, most detailed first; tier 0 says when a closed market opens.
+
+    ``prices`` (see prices_label) says which prices the gap shows in pre/post hours: it
+    leads the richer forms ('PRE, opens 09:30 · pre 08:12 ET prices') and goes first.
+    """
+    plain = _market_variants(session, now)
+    if prices is None:
+        return plain
+    dot = f" {glyphs().dot} "
+    return _unique(
+        [
+            *(Variant(Content(f"{v.content.plain}{dot}{prices}"), 0) for v in plain[:1]),
+            *plain,
+        ]
+    )
+
+
+def _market_variants(session: MarketSession, now: datetime) -> tuple[Variant, ...]:
     label = market_label(session)
     if session.state not in ("pre", "closed", "holiday"):
         return (Variant(Content(label), 0),)
@@ -234,6 +253,8 @@ class StatusLine(Horizontal):
         self._ended: datetime | None = None
         self._feeds: tuple[FeedStatus, ...] = ()
         self._session: MarketSession | None = None
+        # Which prices the gap shows outside the regular session (None in it).
+        self._prices: str | None = None
         self._engine_error: str | None = None
         # Ticks in a row the data age has needed less room than it has (see tick).
         self._age_narrower = 0
@@ -332,6 +353,7 @@ class StatusLine(Horizontal):
             if not (feed.name == RECORDER_FEED and feed.state == "ok")
         )
         self._session = snapshot.market
+        self._prices = prices_label(snapshot.spread.extended)
         # The source's name is only worth its room when the feeds do not already say it.
         source = self.query_one("#source", Static)
         source.set_class(
@@ -359,7 +381,7 @@ class StatusLine(Horizontal):
         if self._ended is not None:
             markets: tuple[Variant, ...] = (Variant(self._ended_content(self._ended), 0),)
         elif self._session is not None:
-            markets = market_variants(self._session, now)
+            markets = market_variants(self._session, now, self._prices)
         else:
             markets = (Variant(Content("…"), 0),)
         if self._engine_error is not None:
