@@ -120,10 +120,10 @@ def main(argv: list[str] | None = None) -> int:
         ("python -c pass (floor)", [0], floor_s),
         ("import polars, httpx", [0], libraries_s),
     )
-    for label, requests, seconds in rows:
+    for label, requests, samples in rows:
         print(
-            f"{label:<26}{max(requests):>10}{statistics.median(seconds):>10.3f}"
-            f"{min(seconds):>8.3f}{max(seconds):>8.3f}"
+            f"{label:<26}{max(requests):>10}{statistics.median(samples):>10.3f}"
+            f"{min(samples):>8.3f}{max(samples):>8.3f}"
         )
     print(f"again / cold: {warm / cold:.2f}; again - floor: {warm - floor:.3f} s")
     ok = max(warm_requests) <= BUDGET_REQUESTS and warm <= BUDGET_SECONDS
