@@ -103,6 +103,8 @@ base_url = {toml_string(feeds.nyfed.base_url)}
 
 [feeds.fred]
 base_url = {toml_string(feeds.fred.base_url)}
+# FRED's public CSV download (no key): the rates when the New York Fed (and the API) fail.
+csv_base_url = {toml_string(feeds.fred.csv_base_url or "")}
 # cookie_url = "https://..."  # none needed
 # A FRED API key (free at fred.stlouisfed.org). ${KEY_ENV["fred"]} wins over this key. A file
 # holding a key should be readable by you alone (chmod 600): capgap warns otherwise.
