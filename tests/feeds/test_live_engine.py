@@ -74,6 +74,8 @@ def config_for(server: LocalServer, tmp_path: Path) -> str:
         f'[feeds.yahoo]\nbase_url = "{server.base_url}"\n'
         f'cookie_url = "{server.base_url}/cookie"\n'
         f'[feeds.nyfed]\nbase_url = "{server.base_url}"\n'
+        # The rates' last resort too: a test never reaches FRED's public site.
+        f'[feeds.fred]\ncsv_base_url = "{server.base_url}"\n'
     )
     return str(path)
 

@@ -14,10 +14,12 @@ from capgap.feeds.http import make_client
 from capgap.feeds.poller import TokenBucket
 from capgap.feeds.providers import finnhub as finnhub_module
 from capgap.feeds.providers import fred as fred_module
+from capgap.feeds.providers import fred_csv as fred_csv_module
 from capgap.feeds.providers import nyfed as nyfed_module
 from capgap.feeds.providers import yahoo as yahoo_module
 from capgap.feeds.providers.finnhub import Finnhub
 from capgap.feeds.providers.fred import Fred
+from capgap.feeds.providers.fred_csv import FredCsv
 from capgap.feeds.providers.nyfed import NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
 from capgap.feeds.providers.yahoo_quote import MAX_BATCH, YahooQuotes
@@ -42,7 +44,12 @@ CHART_CONCURRENCY = 2
 
 
 class RatesSource:
-    """The target range and EFFR: the New York Fed (no key), then FRED when it has a key."""
+    """The target range and EFFR: the New York Fed, then FRED's API (with a key), then its CSV.
+
+    The New York Fed publishes both figures in one reply and is asked first every time, so it
+    is used again as soon as it recovers. The keyed API comes before the keyless download: a
+    user who set a key chose it, and its JSON says more plainly what went wrong.
+    """
 
     def __init__(self, feeds: FeedsSettings, clock: Clock) -> None:
         self._nyfed_client = make_client(
@@ -50,39 +57,56 @@ class RatesSource:
         )
         self._nyfed = NewYorkFed(self._nyfed_client, feeds.nyfed.base_url, clock=clock)
         self._fred_client = make_client(fred_module.CLIENT_SETTINGS)
+        self._csv_client = make_client(fred_csv_module.CLIENT_SETTINGS)
         key = feeds.fred.api_key
-        self._fred = (
-            Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock) if key else None
-        )
+        fred = Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock)
+        csv = FredCsv(self._csv_client, feeds.fred.csv_base_url, clock=clock)
+        #: The stand-ins, in order, each with the label its figures are shown under.
+        self._fallbacks: list[tuple[str, Fred | FredCsv]] = [
+            *([(fred_module.PROVIDER, fred)] if key else []),
+            (fred_csv_module.PROVIDER, csv),
+        ]
         #: Why the figures are missing or second-hand, for the UI (None when the NY Fed worked).
         self.problem: str | None = None
 
     async def rates(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
-        """Return (target range, EFFR, label); a failure gives Nones and sets ``problem``."""
+        """Return (target range, EFFR, label); a failure gives Nones and sets ``problem``.
+
+        A stand-in counts only with a target range: the label names the range's source.
+        """
         try:
             observation = await self._nyfed.effr()
         except FeedError as exc:
-            self.problem = str(exc)
+            problems = [str(exc)]
         else:
             self.problem = None
             return (
                 (observation.target_from, observation.target_to),
                 observation.effr,
-                "New York Fed",
+                nyfed_module.PROVIDER,
             )
-        if self._fred is None:
-            return None, None, None
-        try:
-            rates = await self._fred.rates()
-        except FeedError as exc:
-            self.problem = f"{self.problem}; {exc}"
-            return None, None, None
-        return rates.target_range, rates.effr, "FRED"
+        for label, provider in self._fallbacks:
+            try:
+                found = await provider.rates()
+            except FeedError as exc:
+                problems.append(str(exc))
+                continue
+            # A missing figure is said, whether or not the stand-in is used.
+            problems.extend(found.problems.values())
+            if found.target_range is None:
+                if not found.problems:
+                    problems.append(f"{label} gave no target range")
+                continue
+            self.problem = "; ".join(problems)
+            return found.target_range, found.effr, label
+        self.problem = "; ".join(problems)
+        return None, None, None
 
     async def aclose(self) -> None:
         """Close the clients."""
         await self._nyfed_client.aclose()
         await self._fred_client.aclose()
+        await self._csv_client.aclose()
 
 
 class YahooLiveFeed:
