@@ -39,6 +39,23 @@ def csv_reply(body: str) -> Reply:
     return Reply.text(body, content_type="text/csv")
 
 
+def serve_fred_csv(server: LocalServer, today: date, *, effr: str = "3.64") -> None:
+    """Answer DFF, DFEDTARU and DFEDTARL as FRED writes them, up to ``today`` ("." for its EFFR)."""
+    days = [(today - timedelta(days=back)).isoformat() for back in (3, 2, 1, 0)]
+    bodies = {
+        "DFF": [("3.89" if i < 2 else effr) if i < 3 else "." for i in range(4)],
+        "DFEDTARU": ["3.75"] * 4,
+        "DFEDTARL": ["3.50"] * 4,
+    }
+    for series, values in bodies.items():
+        lines = [
+            f"observation_date,{series}",
+            *(f"{d},{v}" for d, v in zip(days, values, strict=True)),
+        ]
+        body = "\n".join(lines) + "\n"
+        server.add(f"{CSV_PATH}?id={series}", Reply.text(body, content_type="text/csv"))
+
+
 # Friday 2025-12-05 and the weekend after it; Monday's EFFR is not out yet (".").
 DFF = fredgraph("DFF", ("2025-12-05", "3.89"), ("2025-12-06", "3.89"), ("2025-12-07", "3.88"))
 DFF_MISSING_TAIL = DFF + "2025-12-08,.\n"

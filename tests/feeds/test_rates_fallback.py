@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,27 +17,11 @@ from capgap.feeds.providers.fred_csv import CSV_PATH
 from capgap.settings.config import load_settings
 from capgap.ui.widgets.fed_panel import effr_content, target_content
 from server import LocalServer, Reply, local_server, provider_test_client
+from test_fred_csv import serve_fred_csv
 from test_live_engine import config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
 
 __all__ = ["local_server"]
-
-
-def serve_fred_csv(server: LocalServer, today: date, *, effr: str = "3.64") -> None:
-    """Answer DFF, DFEDTARU and DFEDTARL as FRED writes them, up to ``today`` ("." for its EFFR)."""
-    days = [(today - timedelta(days=back)).isoformat() for back in (3, 2, 1, 0)]
-    bodies = {
-        "DFF": [("3.89" if i < 2 else effr) if i < 3 else "." for i in range(4)],
-        "DFEDTARU": ["3.75"] * 4,
-        "DFEDTARL": ["3.50"] * 4,
-    }
-    for series, values in bodies.items():
-        lines = [
-            f"observation_date,{series}",
-            *(f"{d},{v}" for d, v in zip(days, values, strict=True)),
-        ]
-        body = "\n".join(lines) + "\n"
-        server.add(f"{CSV_PATH}?id={series}", Reply.text(body, content_type="text/csv"))
 
 
 def today_in(clock: ManualClock) -> date:

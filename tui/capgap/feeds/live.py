@@ -66,7 +66,8 @@ class RatesSource:
             *([(fred_module.PROVIDER, fred)] if key else []),
             (fred_csv_module.PROVIDER, csv),
         ]
-        #: Why the figures are missing or second-hand, for the UI (None when the NY Fed worked).
+        #: Why the figures are missing or second-hand ("...; FRED CSV stands in"), for the UI
+        #: (None when the NY Fed worked).
         self.problem: str | None = None
 
     async def rates(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
@@ -97,7 +98,8 @@ class RatesSource:
                 if not found.problems:
                     problems.append(f"{label} gave no target range")
                 continue
-            self.problem = "; ".join(problems)
+            # The New York Fed's failure stays the feed's state; the figures are second-hand.
+            self.problem = "; ".join([*problems, f"{label} stands in"])
             return found.target_range, found.effr, label
         self.problem = "; ".join(problems)
         return None, None, None
