@@ -13,6 +13,7 @@ from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import RATES_RETRY
 from capgap.engine.sources import live_engine
 from capgap.feeds.providers import nyfed as nyfed_module
+from capgap.feeds.providers.fred import OBSERVATIONS_PATH
 from capgap.feeds.providers.fred_csv import CSV_PATH
 from capgap.settings.config import load_settings
 from capgap.ui.widgets.fed_panel import effr_content, target_content
@@ -162,3 +163,59 @@ async def test_once_the_new_york_fed_recovers_it_is_used_again(
     assert second.feeds[1].state == "ok" and second.feeds[1].error is None
     # FRED's CSV is not asked while the New York Fed answers.
     assert local_server.count(CSV_PATH) == 3
+
+
+def fred_api_body(*points: tuple[str, str]) -> dict[str, object]:
+    """A series/observations body of FRED's keyed API, newest first."""
+    return {"observations": [{"date": day, "value": value} for day, value in points]}
+
+
+def keyed_settings(server: LocalServer, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The local config with FRED's API on the local server too, and a key for it."""
+    path = Path(config_for(server, tmp_path))
+    path.write_text(
+        path.read_text().replace(
+            "[feeds.fred]\n", f'[feeds.fred]\nbase_url = "{server.base_url}"\n'
+        )
+    )
+    return load_settings(path, environ={"FRED_API_KEY": "k" * 32})
+
+
+async def test_with_a_key_the_fred_api_comes_before_the_csv(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    clock = a_market(local_server)
+    day = today_in(clock).isoformat()
+    local_server.add(EFFR_PATH, Reply.json({}, status=500))
+    for series, value in (("DFF", "3.61"), ("DFEDTARU", "3.75"), ("DFEDTARL", "3.50")):
+        local_server.add(
+            f"{OBSERVATIONS_PATH}?series_id={series}", Reply.json(fred_api_body((day, value)))
+        )
+    # No 2-year yield: the rates do not need it, and its absence is not the rates' problem.
+    local_server.add(f"{OBSERVATIONS_PATH}?series_id=DGS2", Reply.json(fred_api_body()))
+    serve_fred_csv(local_server, today_in(clock))
+    engine = live_engine(keyed_settings(local_server, tmp_path), clock=clock)
+    try:
+        snapshot = await engine.refresh()
+    finally:
+        await engine.aclose()
+    assert snapshot.fed.target_source == "FRED" and snapshot.fed.effr == 3.61
+    assert snapshot.fed.target_range == (3.5, 3.75)
+    assert snapshot.feeds[1].error == "New York Fed HTTP 500; FRED stands in"
+    assert local_server.count(CSV_PATH) == 0
+
+
+async def test_with_the_fred_api_failing_too_the_csv_stands_in(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    clock = a_market(local_server)
+    local_server.add(EFFR_PATH, Reply.json({}, status=500))
+    local_server.add(OBSERVATIONS_PATH, Reply.json({}, status=503))
+    serve_fred_csv(local_server, today_in(clock))
+    engine = live_engine(keyed_settings(local_server, tmp_path), clock=clock)
+    try:
+        snapshot = await engine.refresh()
+    finally:
+        await engine.aclose()
+    assert snapshot.fed.target_source == "FRED CSV" and snapshot.fed.effr == 3.64
+    assert snapshot.feeds[1].error == ("New York Fed HTTP 500; FRED HTTP 503; FRED CSV stands in")

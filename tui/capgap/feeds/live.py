@@ -92,8 +92,13 @@ class RatesSource:
             except FeedError as exc:
                 problems.append(str(exc))
                 continue
-            # A missing figure is said, whether or not the stand-in is used.
-            problems.extend(found.problems.values())
+            # A missing figure is said, whether or not the stand-in is used (the 2-year
+            # yield the API also reads is no figure of the rates).
+            problems.extend(
+                problem
+                for series, problem in found.problems.items()
+                if series != fred_module.TWO_YEAR_SERIES
+            )
             if found.target_range is None:
                 if not found.problems:
                     problems.append(f"{label} gave no target range")
