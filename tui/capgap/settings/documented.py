@@ -195,6 +195,8 @@ def _provider_lines(name: str, provider: ProviderSettings) -> list[str]:
     lines = [f"[feeds.{name}]", f"base_url = {toml_string(provider.base_url)}"]
     if provider.cookie_url is not None:
         lines.append(f"cookie_url = {toml_string(provider.cookie_url)}")
+    if provider.csv_base_url is not None:
+        lines.append(f"csv_base_url = {toml_string(provider.csv_base_url)}")
     if name in KEY_ENV:
         if provider.api_key is None:
             lines.append(f"# api_key is not set (${KEY_ENV[name]} or this key)")
