@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -36,24 +37,24 @@ def fredgraph(series: str, *rows: tuple[str, str], header: str | None = None) ->
 
 
 def csv_reply(body: str) -> Reply:
+    """A body served as FRED serves its download."""
     return Reply.text(body, content_type="text/csv")
 
 
 def serve_fred_csv(server: LocalServer, today: date, *, effr: str = "3.64") -> None:
-    """Answer DFF, DFEDTARU and DFEDTARL as FRED writes them, up to ``today`` ("." for its EFFR)."""
+    """Answer DFF, DFEDTARU and DFEDTARL as FRED writes them, up to ``today`` ("." for its EFFR).
+
+    The EFFR is 3.89 three and two days ago, ``effr`` yesterday; the range is 3.50-3.75.
+    """
     days = [(today - timedelta(days=back)).isoformat() for back in (3, 2, 1, 0)]
-    bodies = {
-        "DFF": [("3.89" if i < 2 else effr) if i < 3 else "." for i in range(4)],
+    values = {
+        "DFF": ["3.89", "3.89", effr, "."],
         "DFEDTARU": ["3.75"] * 4,
         "DFEDTARL": ["3.50"] * 4,
     }
-    for series, values in bodies.items():
-        lines = [
-            f"observation_date,{series}",
-            *(f"{d},{v}" for d, v in zip(days, values, strict=True)),
-        ]
-        body = "\n".join(lines) + "\n"
-        server.add(f"{CSV_PATH}?id={series}", Reply.text(body, content_type="text/csv"))
+    for series, column in values.items():
+        body = fredgraph(series, *zip(days, column, strict=True))
+        server.add(f"{CSV_PATH}?id={series}", csv_reply(body))
 
 
 # Friday 2025-12-05 and the weekend after it; Monday's EFFR is not out yet (".").
@@ -63,8 +64,9 @@ UPPER = fredgraph("DFEDTARU", ("2025-12-07", "4.00"), ("2025-12-08", "4.00"))
 LOWER = fredgraph("DFEDTARL", ("2025-12-07", "3.75"), ("2025-12-08", "3.75"))
 
 
-def parse(body: str, series: str = "DFF", **kwargs: object) -> tuple[date, float]:
-    found = parse_fredgraph(body.encode(), series, today=TODAY, **kwargs)  # type: ignore[arg-type]
+def parse(body: str, series: str = "DFF", content_type: str = "text/csv") -> tuple[date, float]:
+    """The (date, value) parse_fredgraph reads from ``body`` on TODAY."""
+    found = parse_fredgraph(body.encode(), series, today=TODAY, content_type=content_type)
     return found.date, found.value
 
 
@@ -98,7 +100,7 @@ def test_the_latest_real_value_is_read_past_empty_and_dot_values():
     ],
 )
 def test_a_file_that_is_not_what_fred_writes_is_refused_with_its_reason(body, message):
-    with pytest.raises(SeriesError, match=message.replace("(", r"\(").replace(")", r"\)")) as e:
+    with pytest.raises(SeriesError, match=re.escape(message)) as e:
         parse(body)
     assert e.value.series_id == "DFF"
 
