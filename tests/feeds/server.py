@@ -2,7 +2,9 @@
 
 It binds 127.0.0.1 on a free port, serves from a daemon thread and is stopped by the fixture.
 Each path has a queue of replies (served in order; the last one repeats once the queue is down
-to it), so a test can say "first a 429 with Retry-After: 40, then a 200 with this body".
+to it), so a test can say "first a 429 with Retry-After: 40, then a 200 with this body". A path
+with a query ("/graph/fredgraph.csv?id=DFF") is a route of its own, taken by the requests whose
+query holds those parameters (one endpoint that answers by a parameter).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from capgap.feeds.http import ClientSettings
@@ -159,9 +161,11 @@ class LocalServer:
             return list(self._script.queues[path])
 
     def count(self, path: str) -> int:
-        """How many requests reached ``path``."""
+        """How many requests reached ``path`` (with a query: the requests its route takes)."""
         with self._script.lock:
-            return self._script.counts[path]
+            if "?" not in path:
+                return self._script.counts[path]
+            return sum(1 for seen in self._script.seen if _route_takes(path, seen.raw_target))
 
     @property
     def total(self) -> int:
@@ -189,6 +193,14 @@ class LocalServer:
         self._thread.join(timeout=5)
 
 
+def _route_takes(route: str, target: str) -> bool:
+    """Whether a query-qualified ``route`` takes a request for ``target`` (path and query)."""
+    route_parts, target_parts = urlsplit(route), urlsplit(target)
+    wanted = set(parse_qsl(route_parts.query, keep_blank_values=True))
+    given = set(parse_qsl(target_parts.query, keep_blank_values=True))
+    return route_parts.path == target_parts.path and wanted <= given
+
+
 def _handler_class(script: _Script, stopping: threading.Event) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -207,7 +219,14 @@ def _handler_class(script: _Script, stopping: threading.Event) -> type[BaseHTTPR
             with script.lock:
                 script.counts[parts.path] += 1
                 script.seen.append(Seen(parts.path, self.path, parts.query, headers, method, body))
-                queue = script.queues.get(parts.path)
+                queue = next(
+                    (
+                        queue
+                        for key, queue in script.queues.items()
+                        if "?" in key and queue and _route_takes(key, self.path)
+                    ),
+                    script.queues.get(parts.path),
+                )
                 reply = (queue.popleft() if len(queue) > 1 else queue[0]) if queue else None
                 script.in_flight += 1
                 script.max_in_flight = max(script.max_in_flight, script.in_flight)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs
 
 from capgap.cli.main import main
+from capgap.feeds.providers.fred_csv import CSV_PATH
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from server import LocalServer, Reply, local_server
@@ -14,6 +16,8 @@ from test_yahoo_consent import consent_host, play_flow
 from test_yahoo_quote import answer, item, open_session
 
 __all__ = ["consent_host", "local_server"]
+
+DFF_CSV = "observation_date,DFF\n2025-12-04,3.89\n2025-12-05,.\n"
 
 
 def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
@@ -25,6 +29,7 @@ def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
         Reply.json(answer(*(item(s) for s in ("^GSPC", "^RUT", "SPY", "IWM")))),
     )
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    local_server.add(CSV_PATH, Reply.text(DFF_CSV, content_type="text/csv"))
     assert main(["check", "--config", config_for(local_server, tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:5] == ["provider", "endpoint", "status", "latency", "symbols"]
@@ -37,10 +42,16 @@ def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
     assert " ok " in chart_line and chart_line.split()[-1] == "2"
     assert " ok " in quote_line and quote_line.split()[-1] == "4"
     assert " ok " in nyfed
-    # No key, no probe: FRED and Finnhub are left out rather than reported failing.
-    assert not any(line.startswith(("fred", "finnhub")) for line in lines)
+    # FRED's keyless CSV is probed with one series, as the rates' last resort.
+    fred_csv = next(line for line in lines if line.startswith("fred"))
+    assert fred_csv.split()[:3] == ["fred", "CSV", "ok"] and fred_csv.split()[-1] == "1"
+    assert [parse_qs(seen.query)["id"] for seen in local_server.seen if seen.path == CSV_PATH] == [
+        ["DFF"]
+    ]
+    # No key, no probe: FRED's API and Finnhub are left out rather than reported failing.
+    assert not any(line.startswith(("finnhub", "fred     series")) for line in lines)
     # One request per probe (plus the quote session's cookie and crumb): a probe, not a poll.
-    assert local_server.total == 2 + 3 + 1
+    assert local_server.total == 2 + 3 + 1 + 1
 
 
 def test_the_default_source_failing_exits_1(local_server: LocalServer, tmp_path: Path, capsys):
@@ -76,3 +87,23 @@ def test_the_cookie_row_says_when_the_eu_consent_was_given(
     assert cookie_line.endswith(" 0  (EU consent given)")
     # The flow ran once, for the cookie row and the quote probe together.
     assert consent.count("/copyConsent") == 1
+
+
+def test_a_failing_fred_csv_is_a_fail_line_but_not_a_failed_check(
+    local_server: LocalServer, tmp_path: Path, capsys
+):
+    for symbol, price in (("^GSPC", 6870.40), ("^RUT", 2521.48)):
+        local_server.add(chart_path(symbol), Reply.json(chart(symbol, price)))
+    open_session(local_server)
+    local_server.add(
+        QUOTE_PATH,
+        Reply.json(answer(*(item(s) for s in ("^GSPC", "^RUT", "SPY", "IWM")))),
+    )
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    local_server.add(CSV_PATH, Reply.html(200))
+    # The default source (Yahoo) works: the exit code is its, the CSV's failure is shown.
+    assert main(["check", "--config", config_for(local_server, tmp_path)]) == 0
+    fred_csv = next(
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("fred")
+    )
+    assert "FAIL" in fred_csv and "FRED CSV sent an HTML page" in fred_csv

@@ -26,6 +26,7 @@ from capgap.core.clock import SystemClock
 from capgap.feeds import http
 from capgap.feeds.base import FeedError, RateLimited
 from capgap.feeds.http import ClientSettings, get_json, make_client
+from capgap.feeds.providers.fred_csv import CSV_PATH
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, QUOTE_PATH
 from capgap.market.fomc import default_schedule
@@ -327,8 +328,9 @@ def test_check_probes_through_the_chosen_transport_and_names_it(
         )
     else:
         assert lines[-1] == 'Yahoo is reached through httpx (transport = "httpx")'
-    # Yahoo's requests (charts, cookie, crumb, quote) came from Chrome, or from httpx.
-    yahoo = [s for s in local_server.seen if s.path != EFFR_PATH]
+    # Yahoo's requests (charts, cookie, crumb, quote) came from Chrome, or from httpx (the
+    # rates' hosts, the New York Fed and FRED's CSV, stay on httpx).
+    yahoo = [s for s in local_server.seen if s.path not in (EFFR_PATH, CSV_PATH)]
     assert len(yahoo) == 5
     assert all(("sec-ch-ua" in s.headers) == (kind == "impersonate") for s in yahoo)
 

@@ -74,6 +74,8 @@ def config_for(server: LocalServer, tmp_path: Path) -> str:
         f'[feeds.yahoo]\nbase_url = "{server.base_url}"\n'
         f'cookie_url = "{server.base_url}/cookie"\n'
         f'[feeds.nyfed]\nbase_url = "{server.base_url}"\n'
+        # The rates' last resort too: a test never reaches FRED's public site.
+        f'[feeds.fred]\ncsv_base_url = "{server.base_url}"\n'
     )
     return str(path)
 
@@ -153,6 +155,7 @@ def test_live_snapshot_with_everything_down_says_so(tmp_path: Path, capsys):
     path.write_text(
         '[feeds.yahoo]\nbase_url = "http://127.0.0.1:9"\ncookie_url = "http://127.0.0.1:9/c"\n'
         '[feeds.nyfed]\nbase_url = "http://127.0.0.1:9"\n'
+        '[feeds.fred]\ncsv_base_url = "http://127.0.0.1:9"\n'
     )
     assert main(["snapshot", "--config", str(path), "--format", "json"]) == 1
     snap = json.loads(capsys.readouterr().out)

@@ -18,8 +18,9 @@ from capgap.feeds.live_fed import fetch_live_fed
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.market.fomc import default_schedule
 from capgap.market.zq import default_naming
-from capgap.settings.model import FeedsSettings, ProviderSettings
+from capgap.settings.model import FRED_BASE_URL, FeedsSettings, ProviderSettings
 from server import LocalServer, Reply, local_server
+from test_fred_csv import serve_fred_csv
 
 __all__ = ["local_server"]
 
@@ -77,7 +78,9 @@ def chart(symbol: str, price: float, at: datetime = NOW) -> dict[str, Any]:
 
 def feeds_for(server: LocalServer) -> FeedsSettings:
     return FeedsSettings(
-        yahoo=ProviderSettings(server.base_url), nyfed=ProviderSettings(server.base_url)
+        yahoo=ProviderSettings(server.base_url),
+        nyfed=ProviderSettings(server.base_url),
+        fred=ProviderSettings(FRED_BASE_URL, csv_base_url=server.base_url),
     )
 
 
@@ -105,7 +108,8 @@ async def test_single_months_and_the_effr(local_server: LocalServer):
         )
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     data = await fetch_live_fed(feeds_for(local_server), symbols, ManualClock(NOW))
-    assert data.effr is not None and data.effr.effr == 3.89
+    assert data.effr == 3.89 and data.target_range == (3.75, 4.0)
+    assert data.rates_source == "New York Fed"
     assert sorted(data.quotes.get_column("symbol").to_list()) == ["ZQX25.CBT", "ZQZ25.CBT"]
     assert len(data.problems) == 1 and data.problems[0].startswith("Yahoo has no price for")
     # One request per contract and one for the EFFR: no retries.
@@ -125,13 +129,27 @@ async def test_front_contract_only_and_a_broken_nyfed(local_server: LocalServer)
             local_server.add(chart_path(symbol), Reply.json(NOT_FOUND, 404))
     local_server.add(EFFR_PATH, Reply.html(200))
     data = await fetch_live_fed(feeds_for(local_server), symbols, ManualClock(NOW))
-    assert data.effr is None
-    assert any("HTML" in problem for problem in data.problems)
+    assert data.effr is None and data.target_range is None and data.rates_source is None
+    # FRED's CSV was asked too (nothing served there: a 404); both failures are said.
+    (rates_problem,) = [problem for problem in data.problems if "HTML" in problem]
+    assert "FRED CSV HTTP 404" in rates_problem
     fed = priced(data.quotes, FedInputs(None, None, None, "Yahoo ZQ", {}))
     # ZQ=F stands for December; without the EFFR nothing anchors the December start.
     assert fed.futures_source == "Yahoo ZQ ZQ=F, front month only"
     assert [p.symbol for p in fed.futures] == ["ZQ=F"]
     assert fed.probabilities == () and fed.fedwatch_error is not None
+
+
+async def test_with_the_new_york_fed_down_fred_csv_gives_the_rates(local_server: LocalServer):
+    symbols = futures_symbols(NOW, default_schedule(), default_naming())
+    for symbol in symbols:
+        local_server.add(chart_path(symbol), Reply.json(chart(symbol, 96.25)))
+    local_server.add(EFFR_PATH, Reply.json({}, status=500))
+    serve_fred_csv(local_server, date(2025, 12, 5))
+    data = await fetch_live_fed(feeds_for(local_server), symbols, ManualClock(NOW))
+    assert data.effr == 3.64 and data.target_range == (3.5, 3.75)
+    assert data.rates_source == "FRED CSV"
+    assert data.problems == ("New York Fed HTTP 500; FRED CSV stands in",)
 
 
 def test_capgap_fedwatch_live_end_to_end(local_server: LocalServer, tmp_path: Path, capsys):
@@ -145,6 +163,7 @@ def test_capgap_fedwatch_live_end_to_end(local_server: LocalServer, tmp_path: Pa
     config.write_text(
         f'[feeds.yahoo]\nbase_url = "{local_server.base_url}"\n'
         f'[feeds.nyfed]\nbase_url = "{local_server.base_url}"\n'
+        f'[feeds.fred]\ncsv_base_url = "{local_server.base_url}"\n'
     )
     assert main(["fedwatch", "--config", str(config), "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -163,6 +182,7 @@ def test_capgap_fedwatch_live_without_any_price_exits_1(local_server: LocalServe
     config.write_text(
         f'[feeds.yahoo]\nbase_url = "{local_server.base_url}"\n'
         f'[feeds.nyfed]\nbase_url = "{local_server.base_url}"\n'
+        f'[feeds.fred]\ncsv_base_url = "{local_server.base_url}"\n'
     )  # nothing scripted: every request gets a plain 404
     result = subprocess.run(
         [sys.executable, "-m", "capgap", "fedwatch", "--config", str(config)],

@@ -131,7 +131,8 @@ async def test_rates_from_fred_standing_in_are_not_kept(local_server: LocalServe
     local_server.add(EFFR_PATH, Reply.html(200))
     local_server.add(OBSERVATIONS_PATH, Reply.json(observations(("2025-12-04", "3.89"))))
     config = Path(config_for(local_server, tmp_path))
-    config.write_text(config.read_text() + f'[feeds.fred]\nbase_url = "{local_server.base_url}"\n')
+    # [feeds.fred] is the config's last section (its CSV's host): the API's host joins it.
+    config.write_text(config.read_text() + f'base_url = "{local_server.base_url}"\n')
     settings = load_settings(config, environ={"FRED_API_KEY": "k"})
     cache = DiskCache(tmp_path / "slow")
     clock = ManualClock(MORNING)

@@ -161,6 +161,7 @@ def _offline_config(tmp_path) -> str:
     path.write_text(
         '[feeds.yahoo]\nbase_url = "http://127.0.0.1:9"\ncookie_url = "http://127.0.0.1:9/c"\n'
         '[feeds.nyfed]\nbase_url = "http://127.0.0.1:9"\n'
+        '[feeds.fred]\ncsv_base_url = "http://127.0.0.1:9"\n'
         '[feeds.finnhub]\nbase_url = "http://127.0.0.1:9"\napi_key = "k"\n'
     )
     path.chmod(0o600)

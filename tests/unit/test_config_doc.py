@@ -172,6 +172,7 @@ def test_show_prints_settings_that_load_back_the_same(tmp_path, capsys, no_user_
         + "[fomc]\nextra_decisions = [{date = 2028-01-26, sep = true}]\n"
         + '[fedwatch]\nprices = {"2026-01" = 96.37}\n[poll]\nopen_s = 15\n'
         + '[feeds.nyfed]\nbase_url = "http://127.0.0.1:9/x"\n'
+        + '[feeds.fred]\ncsv_base_url = "http://127.0.0.1:9/csv"\n'
     )
     path = save(tmp_path, body, "config.toml")
     original = load_settings(path, environ={})

@@ -111,3 +111,24 @@ def test_a_bad_ishares_base_url_or_key_is_refused_with_file_line_and_key(tmp_pat
     path = write(tmp_path, '[feeds.ishares]\ncookie_url = "https://x.example"\n')
     with pytest.raises(ConfigError, match=r":2: \[feeds.ishares\] cookie_url: unknown key"):
         load_settings(path, environ={})
+
+
+def test_fred_csv_base_url_defaults_beside_the_api_and_can_be_moved(tmp_path):
+    # FRED's keyless CSV download lives on another host than its API: both are configurable.
+    default = load_settings(write(tmp_path, ""), environ={}).feeds.fred
+    assert default.base_url == "https://api.stlouisfed.org"
+    assert default.csv_base_url == "https://fred.stlouisfed.org"
+    path = write(tmp_path, '[feeds.fred]\ncsv_base_url = "http://127.0.0.1:8080/fred/"\n')
+    moved = load_settings(path, environ={}).feeds.fred
+    assert moved.csv_base_url == "http://127.0.0.1:8080/fred"
+    assert moved.base_url == "https://api.stlouisfed.org"  # the API's stays
+
+
+def test_a_bad_fred_csv_base_url_is_refused_as_a_base(tmp_path):
+    path = write(tmp_path, '[feeds.fred]\ncsv_base_url = "https://fred.example/?id=DFF"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert str(caught.value) == (
+        f"{path}:2: [feeds.fred] csv_base_url: 'https://fred.example/?id=DFF': "
+        "a base URL takes no query or fragment"
+    )

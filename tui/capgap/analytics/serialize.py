@@ -226,6 +226,8 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             if target is not None
             else None,
             "effr": _num(snapshot.fed.effr, PCT_DP),
+            # Where the range and EFFR came from ("New York Fed", "FRED", "FRED CSV", ...).
+            "target_source": snapshot.fed.target_source,
             "futures_source": snapshot.fed.futures_source,
             "probabilities": [_odds(odds) for odds in snapshot.fed.probabilities],
             "last_decision": decision_to_dict(snapshot.fed.last_decision),

@@ -60,10 +60,12 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
     from capgap.feeds.http import make_client
     from capgap.feeds.providers import finnhub as finnhub_module
     from capgap.feeds.providers import fred as fred_module
+    from capgap.feeds.providers import fred_csv as fred_csv_module
     from capgap.feeds.providers import nyfed as nyfed_module
     from capgap.feeds.providers import yahoo as yahoo_module
     from capgap.feeds.providers.finnhub import Finnhub
-    from capgap.feeds.providers.fred import Fred
+    from capgap.feeds.providers.fred import EFFR_SERIES, Fred
+    from capgap.feeds.providers.fred_csv import FredCsv
     from capgap.feeds.providers.nyfed import NewYorkFed
     from capgap.feeds.providers.yahoo import YahooChart
     from capgap.feeds.providers.yahoo_quote import YahooQuotes, YahooSession
@@ -78,6 +80,7 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
         make_client(yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport) as yahoo_client,
         make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
         make_client(fred_module.CLIENT_SETTINGS) as fred_client,
+        make_client(fred_csv_module.CLIENT_SETTINGS) as fred_csv_client,
         make_client(finnhub_module.CLIENT_SETTINGS) as finnhub_client,
     ):
         yahoo = feeds.yahoo
@@ -88,6 +91,7 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
         )
         quotes = YahooQuotes(yahoo_client, yahoo.base_url, clock=clock, session=session)
         nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
+        fred_csv = FredCsv(fred_csv_client, feeds.fred.csv_base_url, clock=clock)
 
         async def chart_probe() -> int:
             frame, problems = await chart.quotes(["^GSPC", "^RUT"])
@@ -108,11 +112,17 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
             await nyfed.effr()
             return 1
 
+        async def fred_csv_probe() -> int:
+            # One series, one request: the keyless download the rates fall back to.
+            await fred_csv.latest(EFFR_SERIES)
+            return 1
+
         probes = [
             _timed("yahoo", "cookie", cookie_probe, clock, consent_note),
             _timed("yahoo", "v8 chart", chart_probe, clock),
             _timed("yahoo", "v7 quote", quote_probe, clock),
             _timed("nyfed", "EFFR", nyfed_probe, clock),
+            _timed("fred", "CSV", fred_csv_probe, clock),
         ]
         if feeds.fred.api_key:
             fred = Fred(fred_client, feeds.fred.base_url, api_key=feeds.fred.api_key, clock=clock)

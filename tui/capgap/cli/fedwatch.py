@@ -255,16 +255,15 @@ def _live_fed(args: argparse.Namespace) -> FedSnapshot:
         say(f"warning: {problem}")
     store = MarketStore()
     store.apply_quotes(data.quotes)
-    observation = data.effr
     return fed_snapshot(
         store,
         now=now,
         schedule=args.schedule,
         naming=naming,
         inputs=FedInputs(
-            target_range=(observation.target_from, observation.target_to) if observation else None,
-            target_source="New York Fed" if observation else None,
-            effr=observation.effr if observation else None,
+            target_range=data.target_range,
+            target_source=data.rates_source if data.target_range else None,
+            effr=data.effr,
             futures_label="Yahoo ZQ",
             manual_prices=args.settings.fedwatch.prices,
         ),

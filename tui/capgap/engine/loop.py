@@ -323,8 +323,7 @@ class Engine:
         if error is None:
             self.rates_health.succeeded(now)
         else:
-            if reference.label is not None and reference.target_range is not None:
-                error = f"{error}; {reference.label} stands in"
+            # The error says which stand-in (if any) gave the figures: "...; FRED stands in".
             self.rates_health.failed(now, error)
             self.rates_health.next_retry = now + self._rates_retry()
         # Nothing lost: the last published figures stay, labelled with their source, and

@@ -21,10 +21,12 @@ from capgap.feeds.http import make_client
 from capgap.feeds.poller import TokenBucket
 from capgap.feeds.providers import finnhub as finnhub_module
 from capgap.feeds.providers import fred as fred_module
+from capgap.feeds.providers import fred_csv as fred_csv_module
 from capgap.feeds.providers import nyfed as nyfed_module
 from capgap.feeds.providers import yahoo as yahoo_module
 from capgap.feeds.providers.finnhub import Finnhub
 from capgap.feeds.providers.fred import Fred
+from capgap.feeds.providers.fred_csv import FredCsv
 from capgap.feeds.providers.nyfed import NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
 from capgap.feeds.providers.yahoo_quote import MAX_BATCH, YahooQuotes
@@ -58,7 +60,11 @@ def history_entry(symbol: str) -> str:
 
 
 class RatesSource:
-    """The target range and EFFR: the New York Fed (no key), then FRED when it has a key.
+    """The target range and EFFR: the New York Fed, then FRED's API (with a key), then its CSV.
+
+    The New York Fed publishes both figures in one reply and is asked first every time, so it
+    is used again as soon as it recovers. The keyed API comes before the keyless download: a
+    user who set a key chose it, and its JSON says more plainly what went wrong.
 
     With a ``cache`` the figures read are kept on disk until the next New York business
     morning (at most a few hours, see rates_expiry): a run within that asks nothing.
@@ -70,13 +76,19 @@ class RatesSource:
         )
         self._nyfed = NewYorkFed(self._nyfed_client, feeds.nyfed.base_url, clock=clock)
         self._fred_client = make_client(fred_module.CLIENT_SETTINGS)
+        self._csv_client = make_client(fred_csv_module.CLIENT_SETTINGS)
         key = feeds.fred.api_key
-        self._fred = (
-            Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock) if key else None
-        )
+        fred = Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock)
+        csv = FredCsv(self._csv_client, feeds.fred.csv_base_url, clock=clock)
+        #: The stand-ins, in order, each with the label its figures are shown under.
+        self._fallbacks: list[tuple[str, Fred | FredCsv]] = [
+            *([(fred_module.PROVIDER, fred)] if key else []),
+            (fred_csv_module.PROVIDER, csv),
+        ]
         self._clock = clock
         self._cache = cache
-        #: Why the figures are missing or second-hand, for the UI (None when the NY Fed worked).
+        #: Why the figures are missing or second-hand ("...; FRED CSV stands in"), for the UI
+        #: (None when the NY Fed worked).
         self.problem: str | None = None
 
     async def rates(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
@@ -111,30 +123,49 @@ class RatesSource:
         return (low, high), effr, label
 
     async def _fetch(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
+        """Ask the New York Fed, then each stand-in; a stand-in counts only with a target range.
+
+        The label names the range's source.
+        """
         try:
             observation = await self._nyfed.effr()
         except FeedError as exc:
-            self.problem = str(exc)
+            problems = [str(exc)]
         else:
             self.problem = None
             return (
                 (observation.target_from, observation.target_to),
                 observation.effr,
-                "New York Fed",
+                nyfed_module.PROVIDER,
             )
-        if self._fred is None:
-            return None, None, None
-        try:
-            rates = await self._fred.rates()
-        except FeedError as exc:
-            self.problem = f"{self.problem}; {exc}"
-            return None, None, None
-        return rates.target_range, rates.effr, "FRED"
+        for label, provider in self._fallbacks:
+            try:
+                found = await provider.rates()
+            except FeedError as exc:
+                problems.append(str(exc))
+                continue
+            # A missing figure is said, whether or not the stand-in is used (the 2-year
+            # yield the API also reads is no figure of the rates).
+            problems.extend(
+                problem
+                for series, problem in found.problems.items()
+                if series != fred_module.TWO_YEAR_SERIES
+            )
+            if found.target_range is None:
+                if not found.problems:
+                    problems.append(f"{label} gave no target range")
+                continue
+            # The New York Fed's failure stays the feed's state; the figures are second-hand.
+            self.problem = "; ".join([*problems, f"{label} stands in"])
+            return found.target_range, found.effr, label
+        self.problem = "; ".join(problems)
+        return None, None, None
 
     async def aclose(self) -> None:
         """Close the clients."""
         await self._nyfed_client.aclose()
         await self._fred_client.aclose()
+        await self._csv_client.aclose()
 
 
 class YahooLiveFeed:

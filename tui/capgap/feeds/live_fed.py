@@ -1,11 +1,12 @@
-"""Live inputs of the Fed panel: ZQ futures from Yahoo, the EFFR and range from the NY Fed."""
+"""Live inputs of the Fed panel: ZQ futures from Yahoo, the EFFR and range as the monitor's."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import polars as pl
 
@@ -14,9 +15,8 @@ from capgap.core.schemas import QUOTES, empty
 from capgap.feeds.base import FeedError
 from capgap.feeds.disk_cache import DiskCache
 from capgap.feeds.http import make_client
-from capgap.feeds.providers import nyfed as nyfed_module
+from capgap.feeds.live import RatesSource
 from capgap.feeds.providers import yahoo as yahoo_module
-from capgap.feeds.providers.nyfed import EffrObservation, NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
 from capgap.feeds.values import clock_now
 from capgap.settings.model import FeedsSettings
@@ -26,43 +26,50 @@ from capgap.settings.model import FeedsSettings
 MISSING_ENTRY = "zq-missing"
 MISSING_FOR = timedelta(days=1)
 
+_T = TypeVar("_T")
+
 
 @dataclass(frozen=True, slots=True)
 class LiveFedData:
-    """What the live sources gave: ZQ quotes, the EFFR, and one line per problem met."""
+    """What the live sources gave: ZQ quotes, the rates and their source, one line per problem."""
 
     quotes: pl.DataFrame
-    effr: EffrObservation | None
+    target_range: tuple[float, float] | None
+    effr: float | None
+    rates_source: str | None
     problems: tuple[str, ...]
 
 
 async def fetch_live_fed(
     feeds: FeedsSettings, symbols: Sequence[str], clock: Clock, cache: DiskCache | None = None
 ) -> LiveFedData:
-    """Probe the ZQ contracts on Yahoo and read the EFFR, concurrently; never raises FeedError.
+    """Probe the ZQ contracts on Yahoo and read the rates, concurrently; never raises FeedError.
 
     A contract Yahoo does not know is a problem line, not a failure: the single-month symbols
-    are reported missing at times, and the front contract ZQ=F then stands in. With a
-    ``cache`` the contracts Yahoo answered "Not Found" are kept on disk for a day and not
-    asked again meanwhile (one chart request each saved); they stay listed as missing.
+    are reported missing at times, and the front contract ZQ=F then stands in. The rates come
+    as the monitor's do (the New York Fed, then FRED), their source named. With a ``cache``
+    the contracts Yahoo answered "Not Found" are kept on disk for a day and not asked again
+    meanwhile (one chart request each saved; they stay listed as missing), and the rates as
+    the monitor keeps them.
     """
     now = clock_now(clock)
     known_missing, since = _known_missing(cache, now, symbols)
     asked = [symbol for symbol in symbols if symbol not in known_missing]
-    async with (
-        make_client(yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport) as yahoo_client,
-        make_client(nyfed_module.CLIENT_SETTINGS) as nyfed_client,
-    ):
-        yahoo = YahooChart(yahoo_client, feeds.yahoo.base_url, clock=clock)
-        nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
-        futures, effr = await asyncio.gather(
-            yahoo.quotes(asked), nyfed.effr(), return_exceptions=True
-        )
+    rates = RatesSource(feeds, clock, cache)
+    try:
+        async with make_client(
+            yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport
+        ) as yahoo_client:
+            yahoo = YahooChart(yahoo_client, feeds.yahoo.base_url, clock=clock)
+            # The rates never raise FeedError: their failure is ``rates.problem``.
+            futures, (target_range, effr, source) = await asyncio.gather(
+                _settled(yahoo.quotes(asked)), rates.rates()
+            )
+    finally:
+        await rates.aclose()
     problems: list[str] = []
     quotes = empty(QUOTES)
-    if isinstance(futures, BaseException):
-        if not isinstance(futures, FeedError):
-            raise futures
+    if isinstance(futures, FeedError):
         problems.append(str(futures))
     else:
         quotes, failed = futures
@@ -75,14 +82,23 @@ async def fetch_live_fed(
             cache.write(MISSING_ENTRY, _missing_entry(start, unknown), start + MISSING_FOR)
         if missing:
             problems.append(f"Yahoo has no price for {', '.join(missing)}")
-    observation: EffrObservation | None = None
-    if isinstance(effr, BaseException):
-        if not isinstance(effr, FeedError):
-            raise effr
-        problems.append(str(effr))
-    else:
-        observation = effr
-    return LiveFedData(quotes=quotes, effr=observation, problems=tuple(problems))
+    if rates.problem is not None:
+        problems.append(rates.problem)
+    return LiveFedData(
+        quotes=quotes,
+        target_range=target_range,
+        effr=effr,
+        rates_source=source,
+        problems=tuple(problems),
+    )
+
+
+async def _settled(work: Awaitable[_T]) -> _T | FeedError:
+    """Return ``work``'s result, or the FeedError it raised (anything else propagates)."""
+    try:
+        return await work
+    except FeedError as exc:
+        return exc
 
 
 def _missing_entry(now: datetime, unknown: Sequence[str]) -> dict[str, object]:

@@ -309,7 +309,7 @@ def _fedwatch(reader: _Reader, raw: Mapping[str, Any]) -> FedwatchSettings:
 def _url(reader: _Reader, section: str, key: str, value: Any) -> str:
     if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value):
         raise reader.fail(section, key, f"{value!r} is not an http(s) URL")
-    problem = url_problem(value, base=key == "base_url")
+    problem = url_problem(value, base=key.endswith("base_url"))
     if problem is not None:
         raise reader.fail(section, key, f"{value!r}: {problem}")
     return value.rstrip("/")
@@ -362,6 +362,11 @@ def _provider(
     cookie = (
         _url(reader, section, "cookie_url", table["cookie_url"]) if "cookie_url" in table else None
     )
+    csv = (
+        _url(reader, section, "csv_base_url", table["csv_base_url"])
+        if "csv_base_url" in table
+        else None
+    )
     key = table.get("api_key")
     if key is not None and (not isinstance(key, str) or not key.strip()):
         # Never echo the value: it is meant to be a secret.
@@ -374,6 +379,7 @@ def _provider(
         env_key or key or None,
         "env" if env_key else "file" if key else None,
         transport or default.transport,
+        csv_base_url=csv or default.csv_base_url,
     )
 
 
@@ -431,7 +437,7 @@ SECTION_KEYS: Mapping[str, frozenset[str]] = {
     "feeds": frozenset(PROVIDERS),
     "feeds.yahoo": frozenset({"base_url", "cookie_url", "transport"}),
     "feeds.nyfed": frozenset({"base_url", "cookie_url"}),
-    "feeds.fred": frozenset({"base_url", "cookie_url", "api_key"}),
+    "feeds.fred": frozenset({"base_url", "csv_base_url", "cookie_url", "api_key"}),
     "feeds.finnhub": frozenset({"base_url", "cookie_url", "api_key"}),
     "feeds.ishares": frozenset({"base_url"}),
     "poll": frozenset({"open_s", "extended_s", "closed_s"}),

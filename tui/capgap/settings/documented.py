@@ -116,6 +116,8 @@ base_url = {toml_string(feeds.nyfed.base_url)}
 
 [feeds.fred]
 base_url = {toml_string(feeds.fred.base_url)}
+# FRED's public CSV download (no key): the rates when the New York Fed (and the API) fail.
+csv_base_url = {toml_string(feeds.fred.csv_base_url or "")}
 # cookie_url = "https://..."  # none needed
 # A FRED API key (free at fred.stlouisfed.org). ${KEY_ENV["fred"]} wins over this key. A file
 # holding a key should be readable by you alone (chmod 600): capgap warns otherwise.
@@ -230,6 +232,8 @@ def _provider_lines(name: str, provider: ProviderSettings) -> list[str]:
         lines.append(f"cookie_url = {toml_string(provider.cookie_url)}")
     if "transport" in SECTION_KEYS[f"feeds.{name}"]:
         lines.append(f"transport = {toml_string(provider.transport)}")
+    if provider.csv_base_url is not None:
+        lines.append(f"csv_base_url = {toml_string(provider.csv_base_url)}")
     if name in KEY_ENV:
         if provider.api_key is None:
             lines.append(f"# api_key is not set (${KEY_ENV[name]} or this key)")

@@ -37,6 +37,8 @@ YAHOO_BASE_URL = "https://query1.finance.yahoo.com"
 YAHOO_COOKIE_URL = "https://fc.yahoo.com"
 NYFED_BASE_URL = "https://markets.newyorkfed.org"
 FRED_BASE_URL = "https://api.stlouisfed.org"
+#: FRED's public CSV download (no key), the rates' last resort: another host than its API.
+FRED_CSV_BASE_URL = "https://fred.stlouisfed.org"
 FINNHUB_BASE_URL = "https://finnhub.io"
 #: Where the funds' holdings files are published (the members of both indices).
 ISHARES_BASE_URL = "https://www.ishares.com"
@@ -61,6 +63,8 @@ class ProviderSettings:
     api_key_from: Literal["env", "file"] | None = None
     # Only [feeds.yahoo] sets it: the one provider known to check TLS fingerprints.
     transport: Transport = "httpx"
+    # FRED alone: where its keyless CSV download lives (the API's host is base_url).
+    csv_base_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +73,7 @@ class FeedsSettings:
 
     yahoo: ProviderSettings = ProviderSettings(YAHOO_BASE_URL, YAHOO_COOKIE_URL)
     nyfed: ProviderSettings = ProviderSettings(NYFED_BASE_URL)
-    fred: ProviderSettings = ProviderSettings(FRED_BASE_URL)
+    fred: ProviderSettings = ProviderSettings(FRED_BASE_URL, csv_base_url=FRED_CSV_BASE_URL)
     finnhub: ProviderSettings = ProviderSettings(FINNHUB_BASE_URL)
     ishares: ProviderSettings = ProviderSettings(ISHARES_BASE_URL)
 

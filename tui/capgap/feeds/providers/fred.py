@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -32,7 +32,8 @@ RATE_SERIES = (EFFR_SERIES, TARGET_UPPER_SERIES, TARGET_LOWER_SERIES, TWO_YEAR_S
 OBSERVATION_LIMIT = 10
 # FRED documents these statuses with a JSON {"error_code", "error_message"} body.
 _ERROR_STATUSES = (400, 404, 423, 500)
-_DECIMAL = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
+#: A plain decimal: what a rate looks like in FRED's JSON and CSV alike.
+DECIMAL = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
 
 
 class SeriesError(FeedError):
@@ -163,29 +164,32 @@ class Fred(KeyedProvider):
         raises FeedError at once and starts no further request.
         """
         self._require_key()
-        found, problems = await self._gather(RATE_SERIES, concurrency)
-        effr = found.get(EFFR_SERIES)
-        two_year = found.get(TWO_YEAR_SERIES)
-        target_range, target_date = _target_range(found, problems)
-        return FredRates(
-            effr=effr.value if effr else None,
-            effr_date=effr.date if effr else None,
-            target_range=target_range,
-            target_date=target_date,
-            two_year=two_year.value if two_year else None,
-            two_year_date=two_year.date if two_year else None,
-            problems=problems,
-        )
+        return await gather_rates(self.latest, RATE_SERIES, concurrency)
 
-    async def _gather(
-        self, series: Sequence[str], concurrency: int
-    ) -> tuple[dict[str, Observation], dict[str, str]]:
-        outcomes = await fan_out(
-            series, self.latest, concurrency=concurrency, item_errors=(SeriesError,)
-        )
-        found = {name: item for name, item in outcomes.items() if isinstance(item, Observation)}
-        problems = {name: item for name, item in outcomes.items() if isinstance(item, str)}
-        return found, problems
+
+async def gather_rates(
+    latest: Callable[[str], Awaitable[Observation]], series: Sequence[str], concurrency: int
+) -> FredRates:
+    """Ask ``latest`` for each of ``series`` and assemble the rates (the API's and the CSV's).
+
+    A SeriesError leaves its figure None and its reason in ``problems``; any other FeedError
+    fails the whole at once.
+    """
+    outcomes = await fan_out(series, latest, concurrency=concurrency, item_errors=(SeriesError,))
+    found = {name: item for name, item in outcomes.items() if isinstance(item, Observation)}
+    problems = {name: item for name, item in outcomes.items() if isinstance(item, str)}
+    effr = found.get(EFFR_SERIES)
+    two_year = found.get(TWO_YEAR_SERIES)
+    target_range, target_date = _target_range(found, problems)
+    return FredRates(
+        effr=effr.value if effr else None,
+        effr_date=effr.date if effr else None,
+        target_range=target_range,
+        target_date=target_date,
+        two_year=two_year.value if two_year else None,
+        two_year_date=two_year.date if two_year else None,
+        problems=problems,
+    )
 
 
 def _target_range(
@@ -217,7 +221,7 @@ def _observation(row: Any) -> Observation | None:
     if not isinstance(day, str) or not isinstance(value, str):
         return None
     # "." is FRED's missing value; anything but a plain decimal is not a rate either.
-    if not _DECIMAL.fullmatch(value.strip()):
+    if not DECIMAL.fullmatch(value.strip()):
         return None
     try:
         when = date.fromisoformat(day)
