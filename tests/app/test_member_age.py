@@ -41,6 +41,8 @@ def snapshot(universe: UniverseSnapshot | None, *feeds: FeedStatus) -> Any:
         feeds=feeds or (ok,),
         market=market_session(NOW),
         universe=universe,
+        # In the regular session: no pre/post prices to name.
+        spread=SimpleNamespace(extended=None),
     )
 
 
