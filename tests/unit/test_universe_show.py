@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import capgap
 import pytest
 from capgap.cli.main import main
 from capgap.market.holdings import cache_dir, shipped_dir
@@ -24,7 +25,8 @@ LEGS = (("large", "IVV", "S&P 500"), ("small", "IWM", "Russell 2000"))
 
 
 def shipped_file(fund: str) -> Path:
-    return Path(__file__).parents[2] / "tui" / "capgap" / "data" / "universe" / f"{fund}.csv"
+    # The files of the capgap that runs (a checkout's or an installed wheel's, as in CI).
+    return Path(capgap.__file__).parent / "data" / "universe" / f"{fund}.csv"
 
 
 def read_shipped(fund: str) -> tuple[dict[str, str], dict[str, str]]:
