@@ -177,3 +177,18 @@ def test_bad_settings_raise_one_line_value_errors(
     assert "\n" not in str(caught.value)
     # Nothing was replaced: the GICS sectors are intact.
     assert [sector.name for sector in base.sectors].count("Energy") == 1
+
+
+def test_a_members_name_is_its_first_listing_in_the_constituents() -> None:
+    # The second method: a filter of the frame for each member (what name_of did before it
+    # kept the names; the palette asked it for every member on each keystroke).
+    universe = load_universe()
+    frame = universe.constituents
+    for symbol in universe.member_symbols():
+        listed = frame.filter(pl.col("symbol") == symbol)
+        assert universe.name_of(symbol) == str(listed.item(0, "name")), symbol
+    assert universe.name_of("NOT-A-MEMBER") == "NOT-A-MEMBER"
+    assert (
+        universe.name_of(universe.benchmarks.large_index)
+        == universe.names[universe.benchmarks.large_index]
+    )
