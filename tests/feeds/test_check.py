@@ -20,7 +20,8 @@ __all__ = ["consent_host", "local_server"]
 DFF_CSV = "observation_date,DFF\n2025-12-04,3.89\n2025-12-05,.\n"
 
 
-def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
+def serve_yahoo_and_the_new_york_fed(local_server: LocalServer) -> None:
+    """Answer the index charts, a session, the quote batch and the EFFR as a working day."""
     for symbol, price in (("^GSPC", 6870.40), ("^RUT", 2521.48)):
         local_server.add(chart_path(symbol), Reply.json(chart(symbol, price)))
     open_session(local_server)
@@ -29,6 +30,10 @@ def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
         Reply.json(answer(*(item(s) for s in ("^GSPC", "^RUT", "SPY", "IWM")))),
     )
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+
+
+def test_all_providers_work(local_server: LocalServer, tmp_path: Path, capsys):
+    serve_yahoo_and_the_new_york_fed(local_server)
     local_server.add(CSV_PATH, Reply.text(DFF_CSV, content_type="text/csv"))
     assert main(["check", "--config", config_for(local_server, tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -92,14 +97,7 @@ def test_the_cookie_row_says_when_the_eu_consent_was_given(
 def test_a_failing_fred_csv_is_a_fail_line_but_not_a_failed_check(
     local_server: LocalServer, tmp_path: Path, capsys
 ):
-    for symbol, price in (("^GSPC", 6870.40), ("^RUT", 2521.48)):
-        local_server.add(chart_path(symbol), Reply.json(chart(symbol, price)))
-    open_session(local_server)
-    local_server.add(
-        QUOTE_PATH,
-        Reply.json(answer(*(item(s) for s in ("^GSPC", "^RUT", "SPY", "IWM")))),
-    )
-    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    serve_yahoo_and_the_new_york_fed(local_server)
     local_server.add(CSV_PATH, Reply.html(200))
     # The default source (Yahoo) works: the exit code is its, the CSV's failure is shown.
     assert main(["check", "--config", config_for(local_server, tmp_path)]) == 0
