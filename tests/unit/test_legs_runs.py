@@ -106,6 +106,7 @@ def test_group_sums_over_runs_equal_a_hash_group_by_of_every_row(seed: int) -> N
     store = _store(universe, seed)
     sums = current_sums(store, universe)
     assert set(sums.columns) == {
+        "group",
         "bucket",
         "sector_idx",
         "in_index",

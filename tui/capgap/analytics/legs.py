@@ -10,12 +10,12 @@ to their index's change by construction. See market-facts "Index aggregates".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
 from capgap.analytics.store import MarketStore
-from capgap.core.snapshot import COVERAGE_MIN_PCT, IndexLegs, LegStats, empty_leg
+from capgap.core.snapshot import COVERAGE_MIN_PCT, Bucket, IndexLegs, LegStats, empty_leg
 from capgap.market.universe import Universe
 
 #: The quote columns a member's figures need, gathered from the store by row position.
@@ -94,7 +94,11 @@ def member_values(members: pl.DataFrame, quotes: pl.DataFrame, where: pl.Series)
     """
     # One gather of the frame (a null position gives a null row) and one pass of expressions:
     # each separate step would be a query of its own, and this runs every tick.
-    gathered = quotes.select(QUOTE_COLUMNS)[where]
+    # Indexing rows and columns at once skips a query; on an empty frame it returns no rows
+    # rather than one null row per position, so that case takes the query.
+    gathered = (
+        quotes[where, list(QUOTE_COLUMNS)] if quotes.height else quotes.select(QUOTE_COLUMNS)[where]
+    )
     q = pl.coalesce(pl.col("shares"), pl.col("market_cap") / _LAST)
     return pl.concat([members, gathered], how="horizontal").with_columns(
         q=q,
@@ -224,16 +228,15 @@ _AGGREGATIONS = (*_sums(), _movers(rising=True), _movers(rising=False))
 def leg_sums(values: pl.DataFrame) -> pl.DataFrame:
     """Return the sums of every (bucket, sector_idx, in_index) group, and its mover candidates.
 
-    Columns: the keys, SUM_COLUMNS, and ``leaders`` and ``laggards`` (row positions into
-    ``values``: see :func:`_movers`); a sector's movers are the best of its groups'. One
-    query for both, as each query's fixed cost is most of a tick at this size. ``values``
-    come in runs of equal groups (see universe_members): grouping by the run's sorted id
-    takes slices of rows rather than hashing the three keys of every row.
+    Columns: ``group``, the keys, SUM_COLUMNS, and ``leaders`` and ``laggards`` (row
+    positions into ``values``: see :func:`_movers`); a sector's movers are the best of its
+    groups'. One query for both, as each query's fixed cost is most of a tick at this size
+    (the run's id stays: dropping it would be a query of its own). ``values`` come in runs
+    of equal groups (see universe_members): grouping by the run's sorted id takes slices of
+    rows rather than hashing the three keys of every row.
     """
-    return (
-        values.group_by("group")
-        .agg(pl.col("bucket", "sector_idx", "in_index").first(), *_AGGREGATIONS)
-        .drop("group")
+    return values.group_by("group").agg(
+        pl.col("bucket", "sector_idx", "in_index").first(), *_AGGREGATIONS
     )
 
 
@@ -348,6 +351,25 @@ def _members(store: MarketStore, universe: Universe) -> tuple[pl.DataFrame, pl.S
         lambda: (members, positions_in(members, store.quotes)),
     )
     return members, where[1]
+
+
+#: A member row's symbol, name and leg.
+Label = tuple[str, str, Bucket]
+
+
+def member_labels(members: pl.DataFrame) -> tuple[Label, ...]:
+    """Return each member row's (symbol, name, bucket), in the rows' order."""
+    return tuple(cast(Label, row) for row in members.select("symbol", "name", "bucket").iter_rows())
+
+
+def current_labels(store: MarketStore, universe: Universe) -> tuple[Label, ...]:
+    """Return the members' labels (see member_labels), read once per universe."""
+    members, _ = _members(store, universe)
+    # Static for the universe: a mover's label is then a tuple look-up, not a gather per tick.
+    held: tuple[pl.DataFrame, tuple[Label, ...]] = store.memo(
+        "legs.labels", id(members), lambda: (members, member_labels(members))
+    )
+    return held[1]
 
 
 def current_values(store: MarketStore, universe: Universe) -> pl.DataFrame:

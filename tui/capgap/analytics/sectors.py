@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 import polars as pl
 
 from capgap.analytics.legs import (
     MOVERS,
+    Label,
     add_sums,
     current_groups,
     current_index_sums,
+    current_labels,
     current_values,
     index_legs,
     leg_stats,
@@ -23,13 +25,16 @@ from capgap.market.universe import SectorDef, Universe
 
 
 def sector_movers(
-    groups: Iterable[Mapping[str, Any]], values: pl.DataFrame
-) -> dict[int, dict[str, Any]]:
+    groups: Iterable[Mapping[str, Any]],
+    values: pl.DataFrame,
+    labels: Sequence[Label],
+) -> dict[int, dict[str, list[Mover]]]:
     """Return each sector's candidate leaders and laggards (unordered: see _ordered).
 
     ``groups`` are the groups' sums with their mover candidates (see
     capgap.analytics.legs.leg_sums), row positions into the members' ``values``; a sector's
     candidates are its groups' (at most MOVERS a group, so its best MOVERS are among them).
+    ``labels`` are the rows' (symbol, name, bucket) (see capgap.analytics.legs.member_labels).
     """
     picked: dict[int, dict[str, list[int]]] = {}
     for group in groups:
@@ -38,35 +43,24 @@ def sector_movers(
         entry = picked.setdefault(int(group["sector_idx"]), {"leaders": [], "laggards": []})
         entry["leaders"] += group["leaders"]
         entry["laggards"] += group["laggards"]
-    wanted = pl.Series(
-        [row for entry in picked.values() for rows in entry.values() for row in rows],
-        dtype=pl.UInt32,
-    )
-    columns = ("symbol", "name", "bucket", "change_pct")
-    entries = {
-        row: dict(zip(columns, found, strict=True))
-        for row, found in zip(wanted.to_list(), values[wanted, list(columns)].rows(), strict=True)
+    wanted = [row for entry in picked.values() for rows in entry.values() for row in rows]
+    # Only the changes come from this tick's values: the labels are static.
+    changes = values.get_column("change_pct").gather(wanted).to_list() if wanted else []
+    movers = {
+        row: Mover(*labels[row], change_pct=float(change))
+        for row, change in zip(wanted, changes, strict=True)
     }
     return {
-        sector: {side: [entries[row] for row in rows] for side, rows in entry.items()}
+        sector: {side: [movers[row] for row in rows] for side, rows in entry.items()}
         for sector, entry in picked.items()
     }
 
 
-def _ordered(entries: list[dict[str, Any]] | None, *, descending: bool) -> tuple[Mover, ...]:
+def _ordered(candidates: list[Mover] | None, *, descending: bool) -> tuple[Mover, ...]:
     """Turn a sector's candidate movers into its best MOVERS, by change (ties by symbol)."""
     sign = -1.0 if descending else 1.0
-    picked = sorted(entries or (), key=lambda entry: (sign * entry["change_pct"], entry["symbol"]))
-    return tuple(_mover(entry) for entry in picked[:MOVERS])
-
-
-def _mover(entry: dict[str, Any]) -> Mover:
-    return Mover(
-        symbol=str(entry["symbol"]),
-        name=str(entry["name"]),
-        bucket=cast(Bucket, entry["bucket"]),
-        change_pct=float(entry["change_pct"]),
-    )
+    picked = sorted(candidates or (), key=lambda mover: (sign * mover.change_pct, mover.symbol))
+    return tuple(picked[:MOVERS])
 
 
 def _combined_breadth(
@@ -149,7 +143,10 @@ def sector_rows(
     movers = store.memo(
         "sectors.movers",
         (id(sums), store.quotes_version),
-        lambda: (sums, sector_movers(sums, current_values(store, universe))),
+        lambda: (
+            sums,
+            sector_movers(sums, current_values(store, universe), current_labels(store, universe)),
+        ),
     )[1]
     return tuple(
         _row(sector, groups.get(position, {}), index_prev, movers.get(position, {}), rows)
