@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from capgap.cli.main import main
 from capgap.core.clock import SystemClock
+from capgap.feeds import live
 from capgap.feeds.providers.finnhub import QUOTE_PATH
 from server import LocalServer, Reply, local_server
 from test_live_fed import EFFR_BODY, EFFR_PATH
@@ -17,8 +19,11 @@ __all__ = ["local_server"]
 
 
 def test_finnhub_snapshot_quotes_indices_through_proxies(
-    local_server: LocalServer, tmp_path: Path, capsys
+    local_server: LocalServer, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ):
+    # The pacing (about one request a second) has tests of its own; here it would only make
+    # the ~30 proxies' requests take half a minute.
+    monkeypatch.setattr(live, "FINNHUB_BURST", 100)
     stamp = int(SystemClock().now().timestamp()) - 30
     # One answer for every symbol asked: enough to follow a price through the proxy.
     local_server.add(

@@ -11,8 +11,10 @@ import pytest
 from capgap.analytics.legs import (
     MOVERS,
     SUM_COLUMNS,
+    current_day_sums,
     current_sums,
     current_values,
+    leg_sums,
     universe_members,
 )
 from capgap.analytics.quotes import quote_rows
@@ -180,3 +182,48 @@ def test_movers_over_first_listings_equal_the_unique_then_top_k_reference() -> N
     members = universe_members(universe)
     apple = members.filter(pl.col("symbol") == "AAPL")
     assert apple.height == 2 and apple.get_column("first_listed").sum() == 1
+
+
+def _moved(store: MarketStore, factor: float, **details: float | None) -> pl.DataFrame:
+    """The stored quotes a minute later, every price times ``factor``, ``details`` set."""
+    later = store.quotes.with_columns(
+        pl.col("time") + pl.duration(minutes=1),
+        pl.col("last") * factor,
+        pl.col("day_high") * factor,
+    )
+    return later.with_columns(
+        pl.lit(value, pl.Float64).alias(name) for name, value in details.items()
+    )
+
+
+def test_the_days_sums_are_kept_while_only_prices_move_and_follow_a_changed_detail() -> None:
+    universe = load_universe()  # every member weighed by its fund's shares
+    store = _store(universe, 4)
+    first = current_day_sums(store, universe)
+
+    store.apply_quotes(_moved(store, 1.01))
+    # Only prices moved: the day's sums are the very same frame, and still right.
+    assert current_day_sums(store, universe) is first
+    assert current_sums(store, universe).equals(leg_sums(current_values(store, universe)))
+
+    # One forward EPS changes for every member: the day's sums follow at once.
+    store.apply_quotes(_moved(store, 1.0, eps_forward=2.5))
+    again = current_day_sums(store, universe)
+    assert again is not first
+    fresh = leg_sums(current_values(store, universe))
+    assert current_sums(store, universe).equals(fresh)
+    quoted = current_values(store, universe).filter(pl.col("quoted"))
+    assert fresh.get_column("pe_earnings").sum() == pytest.approx(
+        (quoted.get_column("q") * 2.5).sum(), rel=1e-12
+    )
+
+
+def test_a_member_weighed_by_market_cap_moves_the_days_sums_with_its_price() -> None:
+    # Without a fund's shares a member's q is market cap over price: a new price is a new q,
+    # so its earnings' weight changes and the day's sums must be summed again.
+    universe = _mixed_universe()
+    store = _store(universe, 5)
+    first = current_day_sums(store, universe)
+    store.apply_quotes(_moved(store, 1.02))
+    assert current_day_sums(store, universe) is not first
+    assert current_sums(store, universe).equals(leg_sums(current_values(store, universe)))

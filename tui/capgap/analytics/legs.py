@@ -132,73 +132,67 @@ def _total(value: pl.Expr, mask: pl.Expr) -> pl.Expr:
     return pl.when(_QUOTED & mask).then(value).otherwise(0.0).sum()
 
 
-def _sums() -> list[pl.Expr]:
-    """Return the additive sums every leg figure is a ratio of (see LegStats)."""
+def _day_sums() -> list[pl.Expr]:
+    """Return the sums that hold for the day: who counts, the weights, earnings and averages.
+
+    They read only DAY_INPUTS (and the members' groups), none of the tick's prices.
+    """
     positive = _EPS > 0
     has_eps = _EPS.is_not_null()
     ttm = pl.col("eps_trailing")
     avg_50, avg_200 = pl.col("avg_50d"), pl.col("avg_200d")
-    day_high, high = pl.col("day_high"), pl.col("high_52w")
-    day_low, low = pl.col("day_low"), pl.col("low_52w")
     return [
         pl.len().alias("members"),
         _QUOTED.sum().alias("quoted"),
         _REF.sum().alias("ref_total"),
         _known(pl.lit(True)).alias("ref_quoted"),
         held_value(_PREV).sum().alias("prev_value"),
-        held_value(_LAST).sum().alias("last_value"),
-        _total(_Q * _LAST, positive).alias("pe_price"),
         _total(_Q * _EPS, positive).alias("pe_earnings"),
-        _total(_Q * _LAST, has_eps).alias("pe_price_all"),
         _total(_Q * _EPS, has_eps).alias("pe_earnings_all"),
         _known(has_eps).alias("ref_eps"),
         _count(ttm.is_not_null()).alias("ttm_known"),
         _count(ttm < 0).alias("ttm_negative"),
         _known(ttm.is_not_null()).alias("ref_ttm"),
-        _count(_LAST > _PREV).alias("up"),
-        _count(_LAST != _PREV).alias("moved"),
         _count(avg_50.is_not_null()).alias("known_50d"),
-        _count(avg_50 < _LAST).alias("above_50d"),
         _known(avg_50.is_not_null()).alias("ref_50d"),
         _count(avg_200.is_not_null()).alias("known_200d"),
-        _count(avg_200 < _LAST).alias("above_200d"),
         _known(avg_200.is_not_null()).alias("ref_200d"),
+    ]
+
+
+#: What the day's sums read besides the groups: while these columns are unchanged, so are they.
+DAY_INPUTS = (
+    "quoted",
+    "q",
+    "ref_value",
+    "prev_close",
+    "eps_forward",
+    "eps_trailing",
+    "avg_50d",
+    "avg_200d",
+)
+
+
+def _tick_sums() -> list[pl.Expr]:
+    """Return the sums that move with the prices (see LegStats)."""
+    positive = _EPS > 0
+    has_eps = _EPS.is_not_null()
+    avg_50, avg_200 = pl.col("avg_50d"), pl.col("avg_200d")
+    day_high, high = pl.col("day_high"), pl.col("high_52w")
+    day_low, low = pl.col("day_low"), pl.col("low_52w")
+    return [
+        held_value(_LAST).sum().alias("last_value"),
+        _total(_Q * _LAST, positive).alias("pe_price"),
+        _total(_Q * _LAST, has_eps).alias("pe_price_all"),
+        _count(_LAST > _PREV).alias("up"),
+        _count(_LAST != _PREV).alias("moved"),
+        _count(avg_50 < _LAST).alias("above_50d"),
+        _count(avg_200 < _LAST).alias("above_200d"),
         _count(day_high >= high).alias("new_highs"),
         _count(day_low <= low).alias("new_lows"),
         _known(day_high.is_not_null() & high.is_not_null()).alias("ref_highs"),
         _known(day_low.is_not_null() & low.is_not_null()).alias("ref_lows"),
     ]
-
-
-#: The columns of a leg's sums (everything but the group keys).
-SUM_COLUMNS = (
-    "members",
-    "quoted",
-    "ref_total",
-    "ref_quoted",
-    "prev_value",
-    "last_value",
-    "pe_price",
-    "pe_earnings",
-    "pe_price_all",
-    "pe_earnings_all",
-    "ref_eps",
-    "ttm_known",
-    "ttm_negative",
-    "ref_ttm",
-    "up",
-    "moved",
-    "known_50d",
-    "above_50d",
-    "ref_50d",
-    "known_200d",
-    "above_200d",
-    "ref_200d",
-    "new_highs",
-    "new_lows",
-    "ref_highs",
-    "ref_lows",
-)
 
 
 #: Leaders and laggards shown per sector.
@@ -221,23 +215,49 @@ def _movers(*, rising: bool) -> pl.Expr:
     return rows.bottom_k_by(keys, k=MOVERS).alias("laggards")
 
 
-#: The aggregations of a group, built once (building them costs as much as a query).
-_AGGREGATIONS = (*_sums(), _movers(rising=True), _movers(rising=False))
+# The aggregations of a group, built once (building them costs as much as a query).
+_DAY_AGGREGATIONS = tuple(_day_sums())
+_TICK_AGGREGATIONS = (*_tick_sums(), _movers(rising=True), _movers(rising=False))
+
+#: The columns of a leg's sums (everything but the group keys and the movers).
+SUM_COLUMNS = tuple(
+    str(expression.meta.output_name()) for expression in (*_day_sums(), *_tick_sums())
+)
 
 
-def leg_sums(values: pl.DataFrame) -> pl.DataFrame:
+def day_sums(values: pl.DataFrame) -> pl.DataFrame:
+    """Return each group's sums that hold for the day (see _day_sums), in the groups' order."""
+    # In order (the run ids ascend), so that the tick's sums line up with them row for row.
+    return values.group_by("group", maintain_order=True).agg(*_DAY_AGGREGATIONS)
+
+
+def tick_sums(values: pl.DataFrame) -> pl.DataFrame:
+    """Return each group's keys, its sums that move with the prices and its mover candidates.
+
+    ``leaders`` and ``laggards`` are row positions into ``values`` (see :func:`_movers`); a
+    sector's movers are the best of its groups'. The sums and the movers are one query, as
+    each query's fixed cost is most of a tick at this size.
+    """
+    return values.group_by("group", maintain_order=True).agg(
+        pl.col("bucket", "sector_idx", "in_index").first(), *_TICK_AGGREGATIONS
+    )
+
+
+def leg_sums(values: pl.DataFrame, day: pl.DataFrame | None = None) -> pl.DataFrame:
     """Return the sums of every (bucket, sector_idx, in_index) group, and its mover candidates.
 
-    Columns: ``group``, the keys, SUM_COLUMNS, and ``leaders`` and ``laggards`` (row
-    positions into ``values``: see :func:`_movers`); a sector's movers are the best of its
-    groups'. One query for both, as each query's fixed cost is most of a tick at this size
-    (the run's id stays: dropping it would be a query of its own). ``values`` come in runs
-    of equal groups (see universe_members): grouping by the run's sorted id takes slices of
-    rows rather than hashing the three keys of every row.
+    Columns: ``group``, the keys, SUM_COLUMNS, and ``leaders`` and ``laggards`` (see
+    :func:`tick_sums`). ``day`` are the day's sums of the same groups (see :func:`day_sums`),
+    computed here when not given. ``values`` come in runs of equal groups (see
+    universe_members): grouping by the run's sorted id takes slices of rows rather than
+    hashing the three keys of every row.
     """
-    return values.group_by("group").agg(
-        pl.col("bucket", "sector_idx", "in_index").first(), *_AGGREGATIONS
-    )
+    tick = tick_sums(values)
+    day = day_sums(values) if day is None else day
+    if not tick.get_column("group").equals(day.get_column("group")):
+        raise ValueError("the day's sums are of other groups than the tick's")
+    # Columns side by side: both are in the groups' order, and a join would be a query.
+    return tick.hstack(day.get_columns()[1:])
 
 
 def _covered(part: float, whole: float) -> float | None:
@@ -312,6 +332,9 @@ def leg_stats(sums: Mapping[str, Any], index_prev_value: float | None = None) ->
 
 def add_sums(rows: list[Mapping[str, Any]]) -> dict[str, Any]:
     """Return the column-wise total of several groups' sums (a leg made of groups)."""
+    if len(rows) == 1:
+        # Most legs are one group: its sums are the total (a group's sums are never null).
+        return dict(rows[0])
     total: dict[str, Any] = dict.fromkeys(SUM_COLUMNS, 0)
     # One pass over the rows (not one per column): this runs for every leg on every tick.
     for row in rows:
@@ -383,11 +406,41 @@ def current_values(store: MarketStore, universe: Universe) -> pl.DataFrame:
     return held[1]
 
 
+class _SameColumns:
+    """A memo key equal to another when their frames hold equal values (nulls equal too)."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SameColumns) and self.frame.equals(other.frame)
+
+    def __hash__(self) -> int:
+        return hash((self.frame.height, tuple(self.frame.columns)))
+
+
+def current_day_sums(store: MarketStore, universe: Universe) -> pl.DataFrame:
+    """Return the day's sums (see day_sums), computed again only when their inputs change."""
+    values = current_values(store, universe)
+    members, _ = _members(store, universe)
+    # Keyed on the inputs' values, not on the quotes' version: a poll moves the prices, and
+    # comparing a few columns costs a fraction of summing them again.
+    inputs = _SameColumns(pl.DataFrame([values.get_column(name) for name in DAY_INPUTS]))
+    held: tuple[pl.DataFrame, pl.DataFrame] = store.memo(
+        "legs.day_sums", (id(members), inputs), lambda: (members, day_sums(values))
+    )
+    return held[1]
+
+
 def current_sums(store: MarketStore, universe: Universe) -> pl.DataFrame:
     """Return the groups' sums (see leg_sums) for the stored quotes, cached per quotes version."""
     values = current_values(store, universe)
     held: tuple[pl.DataFrame, pl.DataFrame] = store.memo(
-        "legs.sums", (id(values), store.quotes_version), lambda: (values, leg_sums(values))
+        "legs.sums",
+        (id(values), store.quotes_version),
+        lambda: (values, leg_sums(values, current_day_sums(store, universe))),
     )
     return held[1]
 

@@ -28,8 +28,8 @@ def sector_movers(
     groups: Iterable[Mapping[str, Any]],
     values: pl.DataFrame,
     labels: Sequence[Label],
-) -> dict[int, dict[str, list[Mover]]]:
-    """Return each sector's candidate leaders and laggards (unordered: see _ordered).
+) -> dict[int, dict[str, tuple[Mover, ...]]]:
+    """Return each sector's best MOVERS ``leaders`` and ``laggards``, by change (ties by symbol).
 
     ``groups`` are the groups' sums with their mover candidates (see
     capgap.analytics.legs.leg_sums), row positions into the members' ``values``; a sector's
@@ -46,21 +46,18 @@ def sector_movers(
     wanted = [row for entry in picked.values() for rows in entry.values() for row in rows]
     # Only the changes come from this tick's values: the labels are static.
     changes = values.get_column("change_pct").gather(wanted).to_list() if wanted else []
-    movers = {
-        row: Mover(*labels[row], change_pct=float(change))
-        for row, change in zip(wanted, changes, strict=True)
-    }
+    change_of = dict(zip(wanted, changes, strict=True))
+
+    def best(rows: list[int], sign: float) -> tuple[Mover, ...]:
+        ranked = sorted(rows, key=lambda row: (sign * change_of[row], labels[row][0]))
+        return tuple(
+            Mover(*labels[row], change_pct=float(change_of[row])) for row in ranked[:MOVERS]
+        )
+
     return {
-        sector: {side: [movers[row] for row in rows] for side, rows in entry.items()}
+        sector: {"leaders": best(entry["leaders"], -1.0), "laggards": best(entry["laggards"], 1.0)}
         for sector, entry in picked.items()
     }
-
-
-def _ordered(candidates: list[Mover] | None, *, descending: bool) -> tuple[Mover, ...]:
-    """Turn a sector's candidate movers into its best MOVERS, by change (ties by symbol)."""
-    sign = -1.0 if descending else 1.0
-    picked = sorted(candidates or (), key=lambda mover: (sign * mover.change_pct, mover.symbol))
-    return tuple(picked[:MOVERS])
 
 
 def _combined_breadth(
@@ -78,7 +75,7 @@ def _row(
     sector: SectorDef,
     groups: Mapping[Bucket, list[Mapping[str, Any]]],
     index_prev: Mapping[Bucket, float],
-    movers: Mapping[str, Any],
+    movers: Mapping[str, tuple[Mover, ...]],
     rows: Mapping[str, QuoteRow],
 ) -> SectorRow:
     legs: dict[Bucket, SectorLeg] = {}
@@ -109,8 +106,8 @@ def _row(
         small=small,
         spread_pp=spread,
         breadth_pct=_combined_breadth(large.stats, small.stats, totals),
-        leaders=_ordered(movers.get("leaders"), descending=True),
-        laggards=_ordered(movers.get("laggards"), descending=False),
+        leaders=movers.get("leaders", ()),
+        laggards=movers.get("laggards", ()),
     )
 
 
