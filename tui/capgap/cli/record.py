@@ -26,21 +26,19 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
-    from capgap.engine.sources import live_engine
-    from capgap.market.holdings import cache_dir
+    from capgap.engine.sources import lasting_live_engine
 
     refuse_at_live(args)  # a Finnhub key is needed before anything is polled
     check_recording_folder("--out", args.out)
     universe = config.universe(args.settings)
 
     async def record() -> int:
-        engine = live_engine(
+        engine = lasting_live_engine(
             args.settings,
             args.schedule,
             record_to=args.out,
             source=live_source(args),
             universe=universe,
-            holdings_dir=cache_dir(),
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
