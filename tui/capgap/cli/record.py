@@ -47,11 +47,11 @@ def run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         say(f"recording to {args.out}; Ctrl+C stops")
         alerts = RecorderAlerts(args.settings)
+        said: set[str] = set()
 
         def report(snapshot: Snapshot) -> None:
-            for feed in snapshot.feeds:
-                if feed.error:
-                    say(f"{feed.name} {feed.state}: {feed.error}")
+            for line in feed_lines(snapshot, said):
+                say(line)
             alerts.observe(snapshot)
 
         runner = asyncio.create_task(engine.run(report))
@@ -124,6 +124,26 @@ class RecorderAlerts:
 
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
+
+
+def feed_lines(snapshot: Snapshot, said: set[str]) -> list[str]:
+    """Return the recorder's lines about ``snapshot``'s feeds: each error, and new notes.
+
+    A problem of the session (it could not be stored) is said once: ``said`` holds those
+    said already, and is updated.
+    """
+    from capgap.core.snapshot import SESSION_PROBLEM
+
+    lines: list[str] = []
+    for feed in snapshot.feeds:
+        if feed.error:
+            lines.append(f"{feed.name} {feed.state}: {feed.error}")
+        for key, problem in feed.problems:
+            line = f"{feed.name}: {problem}"
+            if key == SESSION_PROBLEM and line not in said:
+                said.add(line)
+                lines.append(line)
+    return lines
 
 
 def check_recording_folder(flag: str, folder: Path) -> None:

@@ -11,6 +11,7 @@ import polars as pl
 
 from capgap.core.clock import Clock
 from capgap.core.schemas import BARS, DAILY, empty
+from capgap.core.snapshot import SESSION_PROBLEM
 from capgap.feeds.base import FeedError, ReferenceData, SymbolError
 from capgap.feeds.disk_cache import (
     DiskCache,
@@ -294,7 +295,11 @@ class YahooLiveFeed:
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the latest quotes (QUOTES); symbols Yahoo does not know are left out."""
         batch = await self._quotes.fetch(symbols)
-        problems = dict(batch.problems)
+        # A session that could not be stored costs the next start two requests: said first,
+        # beside the quotes, which are fine (the feed stays ok).
+        stored = self._quotes.store_problem
+        problems = {SESSION_PROBLEM: stored} if stored else {}
+        problems.update(batch.problems)
         # A member Yahoo does not know is asked only on its turn, and then not at all: it
         # stays listed, once, until its status lapses.
         for symbol in sorted(self._quotes.unknown_symbols - problems.keys()):
