@@ -98,7 +98,8 @@ class RecorderAlerts:
         self.notifier = Notifier(
             settings.notify, say, environ=environ, terminal=self.stream.isatty()
         )
-        self._running: set[asyncio.Task[None]] = set()
+        #: The notifier's queue, started with the first alert that runs a process.
+        self._server: asyncio.Task[None] | None = None
 
     def observe(self, snapshot: Snapshot) -> None:
         """Raise the alerts ``snapshot`` completes; the processes run as tasks of the loop."""
@@ -112,18 +113,19 @@ class RecorderAlerts:
                 self.stream.write(text)
                 self.stream.flush()
             if self.notifier.runs_processes:
-                task = asyncio.get_running_loop().create_task(
-                    self.notifier.deliver(alert, snapshot)
-                )
-                self._running.add(task)  # held: the loop keeps only weak references
-                task.add_done_callback(self._running.discard)
+                if self._server is None:
+                    # Held here: the loop keeps only weak references to its tasks.
+                    self._server = asyncio.get_running_loop().create_task(self.notifier.serve())
+                self.notifier.submit(alert, snapshot)
 
     async def finish(self) -> None:
-        """Wait for the hooks still running: each ends by its time limit."""
+        """Wait for the queued hooks to run (each ends by its time limit), then stop the queue."""
         import asyncio
 
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        if self._server is not None:
+            await self.notifier.drain()
+            self._server.cancel()
+            await asyncio.gather(self._server, return_exceptions=True)
 
 
 def feed_lines(snapshot: Snapshot, said: set[str]) -> list[str]:
