@@ -90,8 +90,7 @@ async def test_a_failing_hook_is_one_error_notification_and_the_app_goes_on(
         # Let the second run end: its failure is not reported again.
         def second_run_over() -> bool:
             ran = runs.exists() and runs.read_text().count("run") == 2
-            hooks = [worker for worker in app.workers if worker.name == "notify"]
-            return ran and all(worker.is_finished for worker in hooks)
+            return ran and app.notifier.idle
 
         await wait_for(second_run_over, pilot, rounds=HOOK_ROUNDS)
         assert failures() == [

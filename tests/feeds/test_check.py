@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -9,11 +10,12 @@ from capgap.cli.main import main
 from capgap.feeds.providers.fred_csv import CSV_PATH
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
+from capgap.feeds.session_store import session_path
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for
 from test_live_fed import EFFR_BODY, EFFR_PATH, chart
 from test_yahoo_consent import consent_host, play_flow
-from test_yahoo_quote import answer, item, open_session
+from test_yahoo_quote import COOKIE_PATH, answer, item, open_session
 
 __all__ = ["consent_host", "local_server"]
 
@@ -105,3 +107,34 @@ def test_a_failing_fred_csv_is_a_fail_line_but_not_a_failed_check(
         line for line in capsys.readouterr().out.splitlines() if line.startswith("fred")
     )
     assert "FAIL" in fred_csv and "FRED CSV sent an HTML page" in fred_csv
+
+
+def test_the_cookie_row_says_when_the_session_cannot_be_stored(
+    local_server: LocalServer, tmp_path: Path, capsys
+):
+    serve_yahoo_and_the_new_york_fed(local_server)
+    local_server.add(CSV_PATH, Reply.text(DFF_CSV, content_type="text/csv"))
+    # A folder where the session's file goes: refused whoever runs the test.
+    session_path().mkdir(parents=True)
+    assert main(["check", "--config", config_for(local_server, tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cookie_line = next(line for line in lines if line.split()[:2] == ["yahoo", "cookie"])
+    # The cookie works (ok, exit 0); the row says the next run will need a new one.
+    assert cookie_line.split()[2] == "ok"
+    said = f"cannot store the Yahoo session in {session_path()}: Is a directory"
+    assert cookie_line.endswith(f" 0  ({said})")
+    assert local_server.count(COOKIE_PATH) == 1
+
+
+def test_check_opens_its_own_session_and_stores_it(
+    local_server: LocalServer, tmp_path: Path, capsys
+):
+    serve_yahoo_and_the_new_york_fed(local_server)
+    local_server.add(CSV_PATH, Reply.text(DFF_CSV, content_type="text/csv"))
+    config = config_for(local_server, tmp_path)
+    assert main(["check", "--config", config]) == 0
+    # The session it opened is stored for the next run; a second check opens its own again
+    # (it checks the cookie endpoint, not the file).
+    assert json.loads(session_path().read_text())["crumb"] == "haT3oykhHqZ"
+    assert main(["check", "--config", config]) == 0
+    assert local_server.count(COOKIE_PATH) == 2

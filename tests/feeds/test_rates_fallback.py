@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from capgap.core.clock import ManualClock, SystemClock
 from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import RATES_RETRY
 from capgap.engine.sources import live_engine
+from capgap.feeds.live import RatesSource
 from capgap.feeds.providers import nyfed as nyfed_module
 from capgap.feeds.providers.fred import OBSERVATIONS_PATH
 from capgap.feeds.providers.fred_csv import CSV_PATH
@@ -21,6 +22,7 @@ from server import LocalServer, Reply, local_server, provider_test_client
 from test_fred_csv import serve_fred_csv
 from test_live_engine import config_for, serve_history, serve_index_quotes
 from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_quote_faults import small_universe
 
 __all__ = ["local_server"]
 
@@ -219,3 +221,66 @@ async def test_with_the_fred_api_failing_too_the_csv_stands_in(
         await engine.aclose()
     assert snapshot.fed.target_source == "FRED CSV" and snapshot.fed.effr == 3.64
     assert snapshot.feeds[1].error == ("New York Fed HTTP 500; FRED HTTP 503; FRED CSV stands in")
+
+
+# Fri 5 Dec 2025 11:00 New York: the rates read now are kept until 15:00 (RATES_MAX_AGE).
+MORNING = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK).astimezone(UTC)
+
+
+async def test_fred_csv_is_downloaded_once_while_the_new_york_fed_stays_down(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    clock = ManualClock(MORNING)
+    serve_index_quotes(local_server, int(MORNING.timestamp()) - 30)
+    serve_history(local_server, MORNING)
+    down = 4
+    local_server.add(EFFR_PATH, *[Reply.json({}, status=500)] * (down + 1), Reply.json(EFFR_BODY))
+    serve_fred_csv(local_server, today_in(clock))
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    engine = live_engine(settings, clock=clock, universe=small_universe())
+    try:
+        first = await engine.refresh()
+        for _ in range(down):
+            # Each retry of the failed rates feed asks the New York Fed, and only it.
+            retry = first.feeds[1].next_retry
+            assert retry is not None
+            clock.advance((retry - clock.now()).total_seconds())
+            again = await engine.refresh()
+            assert again.fed.target_source == "FRED CSV" and again.fed.effr == 3.64
+            assert again.feeds[1].error == "New York Fed HTTP 500; FRED CSV stands in"
+            first = again
+        assert local_server.count(EFFR_PATH) == down + 1
+        # The three series (DFF, DFEDTARU, DFEDTARL) once each, for all those retries.
+        assert local_server.count(CSV_PATH) == 3
+        # The New York Fed is back at the next retry: its figures and label take over.
+        retry = first.feeds[1].next_retry
+        assert retry is not None
+        clock.advance((retry - clock.now()).total_seconds())
+        back = await engine.refresh()
+    finally:
+        await engine.aclose()
+    assert back.fed.target_source == "New York Fed" and back.fed.effr == 3.89
+    assert target_content(back.fed).plain == "range 3.75-4.00 % (New York Fed)"
+    assert back.feeds[1].state == "ok" and back.feeds[1].error is None
+    assert local_server.count(CSV_PATH) == 3
+
+
+async def test_fred_csv_kept_in_memory_expires_with_the_rates(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    clock = ManualClock(MORNING)
+    local_server.add(EFFR_PATH, Reply.json({}, status=500))
+    serve_fred_csv(local_server, today_in(clock))
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    source = RatesSource(settings.feeds, clock)
+    try:
+        assert (await source.rates())[2] == "FRED CSV"
+        clock.advance(3 * 3600)
+        assert (await source.rates())[2] == "FRED CSV"
+        assert local_server.count(CSV_PATH) == 3
+        # Past 15:00 (four hours after it was read) FRED is asked again, as the NY Fed would be.
+        clock.advance(3600 + 1)
+        assert (await source.rates())[1] == 3.64
+    finally:
+        await source.aclose()
+    assert local_server.count(CSV_PATH) == 6 and local_server.count(EFFR_PATH) == 3

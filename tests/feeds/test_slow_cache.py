@@ -126,7 +126,9 @@ async def test_zq_months_yahoo_does_not_know_are_not_asked_for_a_day(
     assert charts_asked() == 2 * len(symbols) + 2
 
 
-async def test_rates_from_fred_standing_in_are_not_kept(local_server: LocalServer, tmp_path: Path):
+async def test_rates_from_fred_standing_in_are_kept_and_the_new_york_fed_still_asked(
+    local_server: LocalServer, tmp_path: Path
+):
     # The New York Fed fails; FRED (with a key) stands in, every series at 3.89.
     local_server.add(EFFR_PATH, Reply.html(200))
     local_server.add(OBSERVATIONS_PATH, Reply.json(observations(("2025-12-04", "3.89"))))
@@ -146,3 +148,5 @@ async def test_rates_from_fred_standing_in_are_not_kept(local_server: LocalServe
         assert reference.rates_error is not None and "HTML" in reference.rates_error
         # Each run asks the New York Fed again: its failure stays visible.
         assert local_server.count(EFFR_PATH) == run
+        # FRED's answer is kept on disk: the second run does not ask it again.
+        assert local_server.count(OBSERVATIONS_PATH) == 4

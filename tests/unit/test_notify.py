@@ -3,19 +3,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import stat
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from builders import sparse_snapshot
-from capgap.alerts.notify import Notifier, alert_json, osc_sequence, run_hook, tmux_passthrough
+from capgap.alerts.notify import (
+    QUEUE_BOUND,
+    Notifier,
+    alert_json,
+    osc_sequence,
+    run_hook,
+    tmux_passthrough,
+)
 from capgap.alerts.watch import Alert, AlertMonitor
+from capgap.cli.record import RecorderAlerts
 from capgap.core.snapshot import Snapshot
 from capgap.settings.alert_rules import SpreadCross
-from capgap.settings.model import NotifySettings
+from capgap.settings.model import NotifySettings, Settings
 from capgap.ui.internals.screen_diff import ScreenDiff
 
 T0 = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)  # Fri 5 Dec 2025, 10:00 in New York
@@ -213,3 +224,78 @@ def test_alert_json_is_strict_json_even_for_a_figure_that_is_not_a_number():
     odd = Alert(alert.rule, alert.title, alert.message, alert.severity, float("nan"))
     assert alert_json(odd, snapshot)["value"] is None
     json.dumps(alert_json(odd, snapshot), allow_nan=False)  # NaN is not JSON: it must not be in
+
+
+def two_at_once() -> tuple[list[Alert], Snapshot]:
+    """Two alerts from one snapshot: the gap falls from -0.40 pp through -0.50 and -0.60 pp."""
+    monitor = AlertMonitor([RULE, SpreadCross(-0.6, "gap_1d", "below")])
+    assert monitor.check(sparse_snapshot(T0, gap=-0.40)) == []
+    snapshot = sparse_snapshot(T0, gap=-0.62)
+    alerts = monitor.check(snapshot)
+    assert [alert.rule.level for alert in alerts] == [-0.5, -0.6]  # type: ignore[union-attr]
+    return alerts, snapshot
+
+
+async def test_hooks_of_alerts_that_fire_together_run_one_after_another(tmp_path: Path):
+    alerts, snapshot = two_at_once()
+    log, pid_file = tmp_path / "log", tmp_path / "pid"
+    # The -0.50 alert's hook hangs (its shell becomes the sleeper); the -0.60 alert's hook
+    # waits until the first one has started, then says whether it is still running.
+    command = (
+        'alert=$(cat); case "$alert" in *\'"level": -0.5\'*) '
+        f"echo $$ > {pid_file}; exec sleep 600;; esac; "
+        f"while [ ! -s {pid_file} ]; do sleep 0.01; done; "
+        f'if kill -0 "$(cat {pid_file})" 2>/dev/null; then echo together >> {log}; '
+        f"else echo after >> {log}; fi"
+    )
+    settings = Settings(
+        alerts=tuple(alert.rule for alert in alerts),
+        notify=NotifySettings(methods=(), command=command, timeout_s=1.0),
+    )
+    recorder = RecorderAlerts(settings, stream=io.StringIO())
+    recorder.monitor.check(sparse_snapshot(T0, gap=-0.40))
+    reports: list[str] = []
+    recorder.notifier.report = reports.append
+    recorder.observe(snapshot)
+    await recorder.finish()
+    # The hung hook was killed at its limit, and only then did the next one run.
+    assert log.read_text() == "after\n"
+    assert reports == [
+        "the notify command failed: killed after the time limit of 1 s "
+        "(not reported again until it works)"
+    ]
+
+
+async def test_alerts_beyond_the_queue_are_counted_and_reported_once(tmp_path: Path):
+    alert, snapshot = crossing()
+    log, gate = tmp_path / "log", tmp_path / "gate"
+    # Each hook appends its alert's message; the first waits at the gate until it opens.
+    command = (
+        f'message=$(cat | sed \'s/.*"message": "\\([^"]*\\)".*/\\1/\'); echo "$message" >> {log}; '
+        f'if [ "$message" = n0 ]; then while [ ! -e {gate} ]; do sleep 0.01; done; fi'
+    )
+    reports: list[str] = []
+    notifier = Notifier(NotifySettings(methods=(), command=command, timeout_s=60), reports.append)
+    server = asyncio.create_task(notifier.serve())
+    try:
+        notifier.submit(replace(alert, message="n0"), snapshot)
+        # The first hook is running: the queue holds QUEUE_BOUND more, the two beyond are counted.
+        deadline = time.monotonic() + 30
+        while not (log.exists() and log.read_text() == "n0\n"):
+            assert time.monotonic() < deadline, "the first hook never started"
+            await asyncio.sleep(0.01)
+        extra = QUEUE_BOUND + 2
+        for number in range(1, 1 + extra):
+            notifier.submit(replace(alert, message=f"n{number}"), snapshot)
+        assert reports == [] and not notifier.idle
+        gate.touch()
+        await notifier.drain()
+    finally:
+        server.cancel()
+        await asyncio.gather(server, return_exceptions=True)
+    # Run in the order they came, one after another; the two beyond the bound said once.
+    assert log.read_text().split() == [f"n{number}" for number in range(QUEUE_BOUND + 1)]
+    assert reports == [
+        f"2 alerts not passed to the notify command: {QUEUE_BOUND} were waiting already"
+    ]
+    assert notifier.idle

@@ -9,6 +9,7 @@ import math
 import os
 import shutil
 import signal
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC
@@ -26,6 +27,9 @@ ESC = "\x1b"
 TERMINAL_METHODS: frozenset[NotifyMethod] = frozenset({"bell", "osc9", "osc777"})
 #: How long notify-send may take: it only hands the text to the desktop's daemon.
 NOTIFY_SEND_TIMEOUT_S = 5.0
+#: Alerts waiting for the processes (notify-send, the hook) besides the one whose processes
+#: run: those beyond are counted, and said in one line once the queue has emptied.
+QUEUE_BOUND = 8
 #: The most of a failing hook's standard error quoted in its report.
 STDERR_QUOTED = 200
 
@@ -124,8 +128,13 @@ def _kill_group(pid: int) -> None:
 class Notifier:
     """Sends each alert down the configured channels; a failing channel is reported once.
 
-    A channel that fails is reported the first time (``report`` gets one line), then kept
-    quiet until it works again: a broken hook does not repeat itself on every alert.
+    The terminal channels are written by the caller at once (terminal_text). The processes
+    (notify-send, the command hook) run from a queue, one alert after another: alerts that
+    fire together never start their commands at the same time, and a hung one is killed at
+    its time limit before the next runs. The queue holds QUEUE_BOUND alerts besides the one
+    running; those beyond are counted and said in one line once it has emptied. A channel
+    that fails is reported the first time (``report`` gets one line), then kept quiet until
+    it works again: a broken hook does not repeat itself on every alert.
     """
 
     def __init__(
@@ -145,6 +154,13 @@ class Notifier:
         )
         self.tmux = bool(env.get("TMUX"))
         self._failing: set[str] = set()
+        self._waiting: deque[tuple[Alert, Snapshot]] = deque()
+        self._arrived = asyncio.Event()
+        #: Alerts taken but not yet delivered (waiting, or whose processes run).
+        self._pending = 0
+        self._dropped = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def rings(self) -> bool:
@@ -162,6 +178,61 @@ class Notifier:
     def runs_processes(self) -> bool:
         """True when an alert starts a process (notify-send or the command hook)."""
         return "notify-send" in self.methods or self.settings.command is not None
+
+    @property
+    def idle(self) -> bool:
+        """True when no alert waits for its processes and none run."""
+        return self._pending == 0
+
+    def submit(self, alert: Alert, snapshot: Snapshot) -> None:
+        """Queue ``alert`` for its processes (run by serve); beyond the bound it is counted."""
+        if len(self._waiting) >= QUEUE_BOUND:
+            self._dropped += 1
+            return
+        self._waiting.append((alert, snapshot))
+        self._pending += 1
+        self._idle.clear()
+        self._arrived.set()
+
+    async def serve(self) -> None:
+        """Run the queued alerts' processes one after another, until cancelled.
+
+        Cancelled while a process runs, it kills that process (the app is quitting).
+        """
+        while True:
+            if not self._waiting:
+                self._arrived.clear()
+                await self._arrived.wait()
+                continue
+            alert, snapshot = self._waiting.popleft()
+            try:
+                await self.deliver(alert, snapshot)
+            except Exception as exc:
+                # Nothing may end the queue: the alerts after this one still go out.
+                self.report(f"notifying failed: {type(exc).__name__}: {clean(str(exc))}")
+            finally:
+                self._pending -= 1
+            if not self._waiting:
+                self._say_dropped()
+                self._idle.set()
+
+    async def drain(self) -> None:
+        """Wait until every queued alert has been delivered (serve must be running)."""
+        await self._idle.wait()
+        self._say_dropped()
+
+    def _say_dropped(self) -> None:
+        if self._dropped:
+            count, self._dropped = self._dropped, 0
+            self.report(
+                f"{count} alert{'s' * (count > 1)} not passed to {self._process_channels()}: "
+                f"{QUEUE_BOUND} were waiting already"
+            )
+
+    def _process_channels(self) -> str:
+        names = ["notify-send"] if "notify-send" in self.methods else []
+        names += ["the notify command"] if self.settings.command is not None else []
+        return " and ".join(names) or "the notify processes"
 
     async def deliver(self, alert: Alert, snapshot: Snapshot) -> None:
         """Run notify-send and the command hook for ``alert``; failures are reported, not raised."""

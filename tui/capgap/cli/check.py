@@ -15,7 +15,8 @@ from capgap.settings.model import FeedsSettings
 
 #: The source capgap uses when none is chosen: the check's exit code depends on it alone.
 DEFAULT_SOURCE = "yahoo"
-#: The Yahoo cookie row's note when opening the session went through the EU consent flow.
+#: The Yahoo cookie row's note when opening the session went through the EU consent flow
+#: (beside it, why the session could not be stored for the next run, if it could not).
 CONSENT_NOTE = "EU consent given"
 
 
@@ -69,6 +70,7 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
     from capgap.feeds.providers.nyfed import NewYorkFed
     from capgap.feeds.providers.yahoo import YahooChart
     from capgap.feeds.providers.yahoo_quote import YahooQuotes, YahooSession
+    from capgap.feeds.session_store import SessionStore, session_path
 
     def all_seen(found: tuple[int, dict[str, str]]) -> int:
         seen, problems = found
@@ -85,9 +87,16 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
     ):
         yahoo = feeds.yahoo
         chart = YahooChart(yahoo_client, yahoo.base_url, clock=clock)
-        # One session for the cookie row and the quote probe: the cookie is asked once.
+        # One session for the cookie row and the quote probe: the cookie is asked once. It is
+        # opened here, not read from the stored one (the row checks the cookie endpoint), and
+        # stored for the next run: the row says when that failed.
         session = YahooSession(
-            yahoo_client, yahoo.base_url, cookie_url=yahoo.cookie_url, clock=clock
+            yahoo_client,
+            yahoo.base_url,
+            cookie_url=yahoo.cookie_url,
+            clock=clock,
+            store=SessionStore(session_path()),
+            reuse_stored=False,
         )
         quotes = YahooQuotes(yahoo_client, yahoo.base_url, clock=clock, session=session)
         nyfed = NewYorkFed(nyfed_client, feeds.nyfed.base_url, clock=clock)
@@ -105,8 +114,10 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
             await session.crumb()
             return 0
 
-        def consent_note() -> str | None:
-            return CONSENT_NOTE if session.consent_given else None
+        def cookie_note() -> str | None:
+            notes = [CONSENT_NOTE] if session.consent_given else []
+            notes += [session.store_problem] if session.store_problem else []
+            return "; ".join(notes) or None
 
         async def nyfed_probe() -> int:
             await nyfed.effr()
@@ -118,7 +129,7 @@ async def run_checks(feeds: FeedsSettings, clock: Clock) -> list[CheckResult]:
             return 1
 
         probes = [
-            _timed("yahoo", "cookie", cookie_probe, clock, consent_note),
+            _timed("yahoo", "cookie", cookie_probe, clock, cookie_note),
             _timed("yahoo", "v8 chart", chart_probe, clock),
             _timed("yahoo", "v7 quote", quote_probe, clock),
             _timed("nyfed", "EFFR", nyfed_probe, clock),

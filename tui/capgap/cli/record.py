@@ -26,21 +26,19 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
-    from capgap.engine.sources import live_engine
-    from capgap.market.holdings import cache_dir
+    from capgap.engine.sources import lasting_live_engine
 
     refuse_at_live(args)  # a Finnhub key is needed before anything is polled
     check_recording_folder("--out", args.out)
     universe = config.universe(args.settings)
 
     async def record() -> int:
-        engine = live_engine(
+        engine = lasting_live_engine(
             args.settings,
             args.schedule,
             record_to=args.out,
             source=live_source(args),
             universe=universe,
-            holdings_dir=cache_dir(),
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -49,11 +47,11 @@ def run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(signum, stop.set)
         say(f"recording to {args.out}; Ctrl+C stops")
         alerts = RecorderAlerts(args.settings)
+        said: set[str] = set()
 
         def report(snapshot: Snapshot) -> None:
-            for feed in snapshot.feeds:
-                if feed.error:
-                    say(f"{feed.name} {feed.state}: {feed.error}")
+            for line in feed_lines(snapshot, said):
+                say(line)
             alerts.observe(snapshot)
 
         runner = asyncio.create_task(engine.run(report))
@@ -100,7 +98,8 @@ class RecorderAlerts:
         self.notifier = Notifier(
             settings.notify, say, environ=environ, terminal=self.stream.isatty()
         )
-        self._running: set[asyncio.Task[None]] = set()
+        #: The notifier's queue, started with the first alert that runs a process.
+        self._server: asyncio.Task[None] | None = None
 
     def observe(self, snapshot: Snapshot) -> None:
         """Raise the alerts ``snapshot`` completes; the processes run as tasks of the loop."""
@@ -114,18 +113,39 @@ class RecorderAlerts:
                 self.stream.write(text)
                 self.stream.flush()
             if self.notifier.runs_processes:
-                task = asyncio.get_running_loop().create_task(
-                    self.notifier.deliver(alert, snapshot)
-                )
-                self._running.add(task)  # held: the loop keeps only weak references
-                task.add_done_callback(self._running.discard)
+                if self._server is None:
+                    # Held here: the loop keeps only weak references to its tasks.
+                    self._server = asyncio.get_running_loop().create_task(self.notifier.serve())
+                self.notifier.submit(alert, snapshot)
 
     async def finish(self) -> None:
-        """Wait for the hooks still running: each ends by its time limit."""
+        """Wait for the queued hooks to run (each ends by its time limit), then stop the queue."""
         import asyncio
 
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+        if self._server is not None:
+            await self.notifier.drain()
+            self._server.cancel()
+            await asyncio.gather(self._server, return_exceptions=True)
+
+
+def feed_lines(snapshot: Snapshot, said: set[str]) -> list[str]:
+    """Return the recorder's lines about ``snapshot``'s feeds: each error, and new notes.
+
+    A problem of the session (it could not be stored) is said once: ``said`` holds those
+    said already, and is updated.
+    """
+    from capgap.core.snapshot import SESSION_PROBLEM
+
+    lines: list[str] = []
+    for feed in snapshot.feeds:
+        if feed.error:
+            lines.append(f"{feed.name} {feed.state}: {feed.error}")
+        for key, problem in feed.problems:
+            line = f"{feed.name}: {problem}"
+            if key == SESSION_PROBLEM and line not in said:
+                said.add(line)
+                lines.append(line)
+    return lines
 
 
 def check_recording_folder(flag: str, folder: Path) -> None:

@@ -205,6 +205,36 @@ def live_engine(
     )
 
 
+def lasting_live_engine(
+    settings: Settings,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+    *,
+    clock: Clock | None = None,
+    record_to: Path | None = None,
+    source: str = "yahoo",
+    universe: Universe | None = None,
+) -> Engine:
+    """Return the live engine of a process that polls all day: the monitor, `capgap record`.
+
+    It starts on Yahoo's stored session and the slow data on disk (a start within minutes of
+    the last asks no cookie, crumb, history or rates), and writes them as it renews them:
+    the next process, a tmux line among them, starts warm too. The members are updated from
+    the funds' holdings (kept in the holdings cache).
+    """
+    from capgap.market.holdings import cache_dir
+
+    return live_engine(
+        settings,
+        schedule,
+        clock=clock,
+        record_to=record_to,
+        source=source,
+        universe=universe,
+        holdings_dir=cache_dir(),
+        keep_between_runs=True,
+    )
+
+
 def recording_clock(
     folder: Path,
     speed: float = 30.0,

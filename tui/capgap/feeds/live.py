@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import polars as pl
 
 from capgap.core.clock import Clock
 from capgap.core.schemas import BARS, DAILY, empty
+from capgap.core.snapshot import SESSION_PROBLEM
 from capgap.feeds.base import FeedError, ReferenceData, SymbolError
 from capgap.feeds.disk_cache import (
     DiskCache,
@@ -52,6 +56,46 @@ FINNHUB_REQUESTS_PER_S = 0.9
 CHART_CONCURRENCY = 2
 #: The disk cache's entry of the rates (see RatesSource).
 RATES_ENTRY = "rates"
+#: The disk cache's entry of a stand-in's rates (FRED's), read only while the NY Fed fails.
+STAND_IN_ENTRY = "rates-stand-in"
+
+
+@dataclass(frozen=True, slots=True)
+class KeptRates:
+    """Rates as read from one source: the range, the EFFR, its label, and what it lacked.
+
+    ``notes`` are the source's own problems (a series without today's value): said again
+    whenever the figures are used.
+    """
+
+    target: tuple[float, float]
+    effr: float | None
+    label: str
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the figures as the disk cache stores them."""
+        return {
+            "target": list(self.target),
+            "effr": self.effr,
+            "label": self.label,
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> KeptRates | None:
+        """Return the figures to_json stored, or None when they are damaged."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            low, high = (float(value) for value in data["target"])
+            effr = data["effr"]
+            notes = tuple(str(note) for note in data.get("notes", ()))
+            return cls(
+                (low, high), None if effr is None else float(effr), str(data["label"]), notes
+            )
+        except (TypeError, ValueError, KeyError):
+            return None
 
 
 def history_entry(symbol: str) -> str:
@@ -66,8 +110,11 @@ class RatesSource:
     is used again as soon as it recovers. The keyed API comes before the keyless download: a
     user who set a key chose it, and its JSON says more plainly what went wrong.
 
-    With a ``cache`` the figures read are kept on disk until the next New York business
-    morning (at most a few hours, see rates_expiry): a run within that asks nothing.
+    A stand-in's answer is kept (in memory, and with a ``cache`` on disk) as long as the New
+    York Fed's would be (see rates_expiry): while the New York Fed stays down each retry asks
+    it alone, and FRED is not downloaded again before its figures could have changed. With a
+    ``cache`` the New York Fed's own figures are kept on disk too: a run within that asks
+    nothing.
     """
 
     def __init__(self, feeds: FeedsSettings, clock: Clock, cache: DiskCache | None = None) -> None:
@@ -87,50 +134,60 @@ class RatesSource:
         ]
         self._clock = clock
         self._cache = cache
+        #: The last stand-in's answer and when it expires (the disk keeps it across runs).
+        self._stand_in: tuple[KeptRates, datetime] | None = None
         #: Why the figures are missing or second-hand ("...; FRED CSV stands in"), for the UI
         #: (None when the NY Fed worked).
         self.problem: str | None = None
 
     async def rates(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
         """Return (target range, EFFR, label); a failure gives Nones and sets ``problem``."""
-        cached = self._cached()
+        cached = self._read(RATES_ENTRY)
         if cached is not None:
             self.problem = None
-            return cached
+            return cached.target, cached.effr, cached.label
         found = await self._fetch()
         target, effr, label = found
-        # Only the New York Fed's own figures are kept: a stand-in's would hide its failure
-        # (its state and error) for hours.
+        # Only the New York Fed's own figures go under RATES_ENTRY, read without asking it: a
+        # stand-in's would hide its failure (its state and error) for hours.
         if self._cache is not None and self.problem is None and target and effr is not None:
             now = clock_now(self._clock)
-            stored = {"target": list(target), "effr": effr, "label": label}
-            self._cache.write(RATES_ENTRY, stored, rates_expiry(now))
+            kept = KeptRates(target, effr, label or nyfed_module.PROVIDER)
+            self._cache.write(RATES_ENTRY, kept.to_json(), rates_expiry(now))
         return found
 
-    def _cached(self) -> tuple[tuple[float, float], float, str] | None:
-        """Return the rates kept on disk, if fresh and whole."""
+    def _read(self, entry: str) -> KeptRates | None:
+        """Return the rates kept on disk under ``entry``, if fresh and whole."""
         if self._cache is None:
             return None
-        data = self._cache.read(RATES_ENTRY, clock_now(self._clock))
-        if not isinstance(data, dict):
-            return None
-        try:
-            low, high = (float(value) for value in data["target"])
-            effr = float(data["effr"])
-            label = str(data["label"])
-        except (TypeError, ValueError, KeyError):
-            return None
-        return (low, high), effr, label
+        return KeptRates.from_json(self._cache.read(entry, clock_now(self._clock)))
+
+    def _kept_stand_in(self) -> KeptRates | None:
+        """Return the last stand-in's answer while it is fresh: this run's, else the disk's."""
+        now = clock_now(self._clock)
+        if self._stand_in is not None:
+            kept, expires = self._stand_in
+            if now < expires:
+                return kept
+            self._stand_in = None
+        return self._read(STAND_IN_ENTRY)
+
+    def _keep_stand_in(self, kept: KeptRates) -> None:
+        """Keep a stand-in's answer until the rates could have changed (see rates_expiry)."""
+        expires = rates_expiry(clock_now(self._clock))
+        self._stand_in = (kept, expires)
+        if self._cache is not None:
+            self._cache.write(STAND_IN_ENTRY, kept.to_json(), expires)
 
     async def _fetch(self) -> tuple[tuple[float, float] | None, float | None, str | None]:
-        """Ask the New York Fed, then each stand-in; a stand-in counts only with a target range.
+        """Ask the New York Fed, then use a kept stand-in's answer or ask each stand-in.
 
-        The label names the range's source.
+        A stand-in counts only with a target range. The label names the range's source.
         """
         try:
             observation = await self._nyfed.effr()
         except FeedError as exc:
-            problems = [str(exc)]
+            nyfed_problem = str(exc)
         else:
             self.problem = None
             return (
@@ -138,6 +195,24 @@ class RatesSource:
                 observation.effr,
                 nyfed_module.PROVIDER,
             )
+        kept = self._kept_stand_in()
+        if kept is None:
+            failures: list[str] = []
+            kept = await self._ask_stand_ins(failures)
+            if kept is None:
+                self.problem = "; ".join([nyfed_problem, *failures])
+                return None, None, None
+            self._keep_stand_in(kept)
+        # The New York Fed's failure stays the feed's state; the figures are second-hand.
+        self.problem = "; ".join([nyfed_problem, *kept.notes, f"{kept.label} stands in"])
+        return kept.target, kept.effr, kept.label
+
+    async def _ask_stand_ins(self, problems: list[str]) -> KeptRates | None:
+        """Return the first stand-in's answer with a target range; add why others failed.
+
+        The answer's notes hold what the stand-ins before it said too: the figures, used
+        again, say the same as when they were read.
+        """
         for label, provider in self._fallbacks:
             try:
                 found = await provider.rates()
@@ -146,20 +221,18 @@ class RatesSource:
                 continue
             # A missing figure is said, whether or not the stand-in is used (the 2-year
             # yield the API also reads is no figure of the rates).
-            problems.extend(
+            notes = [
                 problem
                 for series, problem in found.problems.items()
                 if series != fred_module.TWO_YEAR_SERIES
-            )
+            ]
             if found.target_range is None:
+                problems.extend(notes)
                 if not found.problems:
                     problems.append(f"{label} gave no target range")
                 continue
-            # The New York Fed's failure stays the feed's state; the figures are second-hand.
-            self.problem = "; ".join([*problems, f"{label} stands in"])
-            return found.target_range, found.effr, label
-        self.problem = "; ".join(problems)
-        return None, None, None
+            return KeptRates(found.target_range, found.effr, label, (*problems, *notes))
+        return None
 
     async def aclose(self) -> None:
         """Close the clients."""
@@ -222,7 +295,11 @@ class YahooLiveFeed:
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the latest quotes (QUOTES); symbols Yahoo does not know are left out."""
         batch = await self._quotes.fetch(symbols)
-        problems = dict(batch.problems)
+        # A session that could not be stored costs the next start two requests: said first,
+        # beside the quotes, which are fine (the feed stays ok).
+        stored = self._quotes.store_problem
+        problems = {SESSION_PROBLEM: stored} if stored else {}
+        problems.update(batch.problems)
         # A member Yahoo does not know is asked only on its turn, and then not at all: it
         # stays listed, once, until its status lapses.
         for symbol in sorted(self._quotes.unknown_symbols - problems.keys()):

@@ -63,6 +63,8 @@ if TYPE_CHECKING:
     from capgap.ui.host import CapgapHost
 
 ENGINE_WORKER = "engine"
+#: The worker running the alerts' processes (notify-send, the command hook), in a queue.
+NOTIFY_WORKER = "notify"
 
 
 class CapgapApp(App[None]):
@@ -212,6 +214,9 @@ class CapgapApp(App[None]):
             self.notify(warning, title="config", severity="warning", timeout=10, markup=False)
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
         self.run_worker(self._run_engine(), name=ENGINE_WORKER, exit_on_error=False)
+        if self.notifier.runs_processes:
+            # One long-lived worker runs the alerts' processes one after another (a queue).
+            self.run_worker(self.notifier.serve(), name=NOTIFY_WORKER, exit_on_error=False)
         if not self.is_headless:
             self._watch_terminal()
 
@@ -265,14 +270,12 @@ class CapgapApp(App[None]):
 
     def _reach_out(self, alert: Alert, snapshot: Snapshot) -> None:
         # The bell and the OSC notification go out now; the processes (notify-send, the hook)
-        # run in a worker, so a slow or hung hook never holds the screen up.
+        # are queued for the notify worker, so a slow or hung hook never holds the screen up.
         if self.notifier.rings:
             self.bell()
         write_to_terminal(self, self.notifier.terminal_text(alert))
         if self.notifier.runs_processes:
-            self.run_worker(
-                self.notifier.deliver(alert, snapshot), name="notify", exit_on_error=False
-            )
+            self.notifier.submit(alert, snapshot)
 
     def _notify_failed(self, line: str) -> None:
         self.notify(line, title="notify", severity="error", timeout=15, markup=False)

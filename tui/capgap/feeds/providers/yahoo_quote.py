@@ -195,7 +195,8 @@ class YahooSession:
 
     The crumb is fetched once and reused until ``refresh`` is called after a 401 or 403.
     With a ``store`` the session outlives the run: a stored one under a day old is used
-    instead of opening one, and every session opened (a refusal's too) replaces it.
+    instead of opening one (unless ``reuse_stored`` is False: `capgap check` tries the cookie
+    endpoint itself), and every session opened (a refusal's too) replaces it.
     """
 
     def __init__(
@@ -206,6 +207,7 @@ class YahooSession:
         cookie_url: str | None = None,
         clock: Clock | None = None,
         store: SessionStore | None = None,
+        reuse_stored: bool = True,
     ) -> None:
         """Use ``client`` (whose jar keeps the cookie) against ``base_url`` and ``cookie_url``."""
         self._client = client
@@ -213,6 +215,7 @@ class YahooSession:
         self._cookie_url = cookie_url or DEFAULT_COOKIE_URL
         self._clock = clock
         self._store = store
+        self._reuse_stored = reuse_stored
         self._crumb: str | None = None
         #: Whether opening the session went through Yahoo's European consent flow.
         self.consent_given = False
@@ -241,7 +244,7 @@ class YahooSession:
 
     def _stored(self) -> str | None:
         """Return the stored session's crumb with its cookies put in the jar, if one is usable."""
-        if self._store is None:
+        if self._store is None or not self._reuse_stored:
             return None
         stored = self._store.load(clock_now(self._clock))
         if stored is None:
@@ -311,6 +314,11 @@ class YahooQuotes(HttpProvider):
             client, self._base_url, cookie_url=cookie_url, clock=clock, store=store
         )
         self._unknown = UnknownSymbols(protected)
+
+    @property
+    def store_problem(self) -> str | None:
+        """Why the session opened last could not be stored (None when it was, or no store)."""
+        return self._session.store_problem
 
     @property
     def unknown_symbols(self) -> frozenset[str]:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 
-from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot
+from capgap.core.snapshot import RECORDER_FEED, SESSION_PROBLEM, FeedStatus, Snapshot
 from capgap.ui.format import fmt_age, ny_clock
 from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
@@ -38,10 +38,17 @@ def feed_content(feed: FeedStatus, now: datetime) -> Content:
     if feed.error:
         # Provider text as plain text: "[AAPL]" must stay visible, never become markup.
         lines.append(Content.assemble(("  error: ", "bold $error"), feed.error))
-    if feed.problems:
-        count = len(feed.problems)
+    # A problem of the session (not stored) concerns no symbol: it comes first, alone.
+    lines.extend(
+        Content.assemble("  ", (problem, "$gap-warn"))
+        for key, problem in feed.problems
+        if key == SESSION_PROBLEM
+    )
+    symbols = [problem for key, problem in feed.problems if key != SESSION_PROBLEM]
+    if symbols:
+        count = len(symbols)
         lines.append(Content.styled(f"  {count} symbol{'s' * (count > 1)} not quoted:", "bold"))
-        lines.extend(Content.assemble("    ", (problem, _MUTED)) for _, problem in feed.problems)
+        lines.extend(Content.assemble("    ", (problem, _MUTED)) for problem in symbols)
     return Content("\n").join(lines)
 
 
