@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -342,8 +342,10 @@ def extended_failures(
         index = intraday.filter(pl.col("symbol") == leg.index).select("time", "close")
         regular = index.join(future.select("time", "close"), on="time", suffix="_future")
         factor = 1.0 + extended.basis[leg.future]
-        off = (regular["close_future"] / (regular["close"] * factor) - 1.0).abs()
-        if regular.height != index.height or float(off.max() or 0.0) > spec.basis_tolerance:
+        off = np.abs(
+            regular["close_future"].to_numpy() / (regular["close"].to_numpy() * factor) - 1
+        )
+        if regular.height != index.height or float(np.max(off, initial=0.0)) > spec.basis_tolerance:
             failures.append(f"{leg.future}: off its index x (1 + basis) in the session")
         closes = daily.filter(pl.col("symbol") == leg.index).select("date", "close")
         settled = closes.join(
@@ -351,14 +353,10 @@ def extended_failures(
             on="date",
             suffix="_future",
         )
-        worst = max(
-            abs(
-                row["close_future"]
-                / (row["close"] * (1.0 + basis(leg.spec.carry, row["date"], spec.roll_days)))
-                - 1.0
-            )
-            for row in settled.iter_rows(named=True)
-        )
+        dates: list[date] = settled.get_column("date").to_list()
+        factors = floats([1.0 + basis(leg.spec.carry, day, spec.roll_days) for day in dates])
+        ratios = settled["close_future"].to_numpy() / (settled["close"].to_numpy() * factors)
+        worst = float(np.max(np.abs(ratios - 1.0))) if dates else 0.0
         if settled.height != closes.height or worst > spec.basis_tolerance:
             failures.append(f"{leg.future}: a settlement off its index's close x (1 + basis)")
     return failures
