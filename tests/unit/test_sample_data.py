@@ -1205,6 +1205,7 @@ def test_session_toml_carries_what_the_replay_needs() -> None:
     assert meta["futures"]["front"] == ZQ_FRONT
     assert meta["futures"]["contracts"] == list(ZQ_CONTRACTS)
     assert meta["futures"]["grid"] == ZQ_TICK
+    assert meta["extended_file"] == "extended.parquet"
 
 
 def test_readme_says_synthetic_and_how_to_regenerate() -> None:

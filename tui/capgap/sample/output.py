@@ -411,7 +411,10 @@ the members' 5-minute bars keep the whole universe within the demo's size and me
   {len(futures)} ZQ futures series over the last {cal.futures.daily_sessions} sessions.
 - `{INTRADAY_FILE}`: BARS schema (symbol str, time datetime[us, UTC], open/high/low/close
   f64, volume f64), one-minute bars of the core symbols on {session.session_date}; `time` is
-  the UTC start of the bar, 09:30 to 15:59 America/New_York (390 bars per symbol).
+  the UTC start of the bar, 09:30 to 15:59 America/New_York (390 bars per symbol). The index
+  futures' minute bars are in `{EXTENDED_FILE}` (see Outside the regular session).
+- `{EXTENDED_FILE}`: BARS schema, the bars outside the regular grid: the index futures' and
+  the ETFs' pre- and post-market trades (see below).
 - `{MEMBERS_DAILY_FILE}`: DAILY schema, the same sessions for the {members} index members with
   data ({sizes["large"]} S&P 500 and {sizes["small"]} Russell 2000 members in the holdings; the
   members without a usable price in the holdings, placeholders such as escrow lines, have no
