@@ -138,9 +138,21 @@ def test_dashboard_in_ascii(snap_compare: Any) -> None:
         use_ascii(False)
 
 
+def test_demo_before_the_open(snap_compare: Any) -> None:
+    # The sample session's own pre-market (issue 17): SPY/IWM's trades and the index futures
+    # at 08:00, the compact layout.
+    app = demo_app("capgap-dark", datetime(2025, 12, 5, 8, 0, tzinfo=NEW_YORK))
+
+    async def run_before(pilot: Any) -> None:
+        await dashboard(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_dashboard_in_the_pre_market(snap_compare: Any, size: tuple[int, int]) -> None:
-    # The sample has no pre-market prices: a snapshot made by hand (see test_extended_hours).
+    # A snapshot made by hand (see test_extended_hours): the full-width form, fixed figures.
     from app_support import ScriptedEngine
     from test_extended_hours import PRE_GAP, extended_snapshot, ny
 

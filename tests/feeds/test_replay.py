@@ -149,3 +149,93 @@ async def test_answers_of_a_past_minute_are_not_kept(session):
     assert await feed.quotes(["BBB", "AAA"]) is not None
     assert await feed.quotes(["AAA", "BBB"]) is now
     assert _last(now, "AAA") == 10.3 and _last(now, "BBB") == 50.7
+
+
+# ---------------------------------------------------------------- outside the regular session
+
+PRE_START = datetime(2025, 12, 5, 9, 0, tzinfo=UTC)  # 04:00 New York
+CLOSE = datetime(2025, 12, 5, 21, 0, tzinfo=UTC)  # 16:00 New York
+FUTURES_START = datetime(2025, 12, 4, 23, 0, tzinfo=UTC)  # 18:00 New York the evening before
+
+
+def _bars(rows: list[tuple[str, datetime, float]]) -> pl.DataFrame:
+    """One-minute bars whose open, high, low and close are all the given price."""
+    return pl.DataFrame(
+        {
+            "symbol": [row[0] for row in rows],
+            "time": [row[1] for row in rows],
+            "open": [row[2] for row in rows],
+            "high": [row[2] for row in rows],
+            "low": [row[2] for row in rows],
+            "close": [row[2] for row in rows],
+            "volume": [1.0] * len(rows),
+        },
+        schema=BARS,
+    )
+
+
+@pytest.fixture
+def extended_session(session: Path) -> Path:
+    """The small session plus AAA's pre/post trades and a future FUT quoted around the clock."""
+    minute = timedelta(minutes=1)
+    trades = [
+        ("AAA", PRE_START, 10.05),  # 04:00-04:01
+        ("AAA", PRE_START + timedelta(hours=3), 10.08),  # 07:00-07:01
+        ("AAA", CLOSE + 2 * minute, 10.6),  # 16:02-16:03
+    ]
+    future = [("FUT", FUTURES_START + j * 60 * minute, 100.0 + j) for j in range(23)]
+    pl.concat([_bars(trades), _bars(future)]).write_parquet(session / "extended.parquet")
+    daily = pl.read_parquet(session / "daily.parquet")
+    settlement = daily.head(1).with_columns(
+        symbol=pl.lit("FUT"), date=pl.lit(date(2025, 12, 4)), close=pl.lit(99.5)
+    )
+    pl.concat([daily, settlement]).write_parquet(session / "daily.parquet")
+    return session
+
+
+def _row(frame: pl.DataFrame, symbol: str) -> dict[str, object]:
+    return frame.filter(pl.col("symbol") == symbol).row(0, named=True)
+
+
+async def test_pre_and_post_market_prices_are_the_last_trade_done_by_the_clock(extended_session):
+    clock = ManualClock(PRE_START + timedelta(seconds=30))
+    feed = ReplayFeed(extended_session, clock)
+    # 04:00:30: the first trade's minute is not over, so no pre-market price yet.
+    aaa = _row(await feed.quotes(["AAA"]), "AAA")
+    assert aaa["pre_price"] is None and aaa["post_price"] is None
+    assert aaa["last"] == 10.0  # the regular price stays the previous close
+    # 08:00: the 07:00 trade is the last done (never the future's), stamped at its minute's end.
+    clock.set(PRE_START + timedelta(hours=4))
+    aaa = _row(await feed.quotes(["AAA"]), "AAA")
+    assert (aaa["pre_price"], aaa["pre_time"]) == (10.08, PRE_START + timedelta(hours=3, minutes=1))
+    assert aaa["post_price"] is None
+    # 16:05: the post-market trade of 16:02, and the day's pre-market price kept.
+    clock.set(CLOSE + timedelta(minutes=5))
+    aaa = _row(await feed.quotes(["AAA"]), "AAA")
+    assert (aaa["post_price"], aaa["post_time"]) == (10.6, CLOSE + timedelta(minutes=3))
+    assert aaa["pre_price"] == 10.08
+    assert aaa["last"] == 10.4  # the regular close, not the post-market trade
+    # A symbol without extended trades has none.
+    assert _row(await feed.quotes(["BBB"]), "BBB")["pre_price"] is None
+
+
+async def test_a_future_is_quoted_through_the_night_against_its_settlement(extended_session):
+    # FUT's one-minute bars start on each hour from 18:00 (price 100, 101, ...). At 08:00 New
+    # York, 14 hours on, the last bar done is the one of 07:00-07:01, the 14th: price 113.
+    clock = ManualClock(FUTURES_START + timedelta(hours=14))
+    feed = ReplayFeed(extended_session, clock)
+    fut = _row(await feed.quotes(["FUT"]), "FUT")
+    assert fut["last"] == 113.0
+    assert fut["prev_close"] == 99.5  # the last daily close: the 16:00 settlement
+    assert fut["time"] == FUTURES_START + timedelta(hours=13, minutes=1)
+    # Its bars are served as any symbol's, completed ones only.
+    closes = (await feed.intraday(["FUT"])).get_column("close").to_list()
+    assert closes == [100.0 + j for j in range(14)]
+    # The future has a tier of its own: AAA's regular quote is unchanged by it.
+    assert _row(await feed.quotes(["AAA", "FUT"]), "AAA")["last"] == 10.0
+
+
+async def test_a_trade_bar_inside_the_regular_session_is_refused(session):
+    _bars([("AAA", OPEN + timedelta(minutes=30), 10.3)]).write_parquet(session / "extended.parquet")
+    with pytest.raises(FeedError, match="AAA bar at 2025-12-05 15:00 UTC is outside"):
+        ReplayFeed(session, ManualClock(OPEN))

@@ -46,6 +46,7 @@ ZQ_FRONT = "ZQ=F"
 SAMPLE_FILES = (
     "README.md",
     "daily.parquet",
+    "extended.parquet",
     "fundamentals.parquet",
     "intraday.parquet",
     "members_daily.parquet",
@@ -102,6 +103,12 @@ def daily() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def intraday() -> pl.DataFrame:
     return pl.read_parquet(SAMPLE / "intraday.parquet")
+
+
+@pytest.fixture(scope="module")
+def extended() -> pl.DataFrame:
+    """The bars outside the regular grid: the index futures' and the ETFs' pre/post trades."""
+    return pl.read_parquet(SAMPLE / "extended.parquet")
 
 
 @pytest.fixture(scope="module")
@@ -178,10 +185,12 @@ def test_frames_have_the_declared_schemas(
     intraday: pl.DataFrame,
     members_daily: pl.DataFrame,
     members_intraday: pl.DataFrame,
+    extended: pl.DataFrame,
 ) -> None:
     for frame, schema in (
         (daily, DAILY),
         (intraday, BARS),
+        (extended, BARS),
         (members_daily, DAILY),
         (members_intraday, BARS),
     ):
@@ -195,20 +204,23 @@ def test_every_universe_symbol_is_present(
     intraday: pl.DataFrame,
     with_data: pl.DataFrame,
     members_daily: pl.DataFrame,
+    extended: pl.DataFrame,
 ) -> None:
     # The ZQ futures come on top of the universe; the core files hold the core symbols.
     assert not ZQ_SYMBOLS & set(universe.symbols())
-    # The index futures (ES=F, RTY=F, issue 17) are core symbols the sample does not carry
-    # yet: the demo shows them blank. Say so here, so that adding them updates this test.
+    # The index futures (ES=F, RTY=F, issue 17) are core symbols with daily bars (their
+    # settlements); their minute bars run 18:00 to 17:00, outside the regular grid, so they
+    # are in extended.parquet with SPY's and IWM's pre/post trades, not in intraday.parquet.
     futures = {universe.benchmarks.large_future, universe.benchmarks.small_future}
-    assert futures == {"ES=F", "RTY=F"} and not futures & set(daily["symbol"].unique())
-    expected = (set(universe.core_symbols()) - futures) | ZQ_SYMBOLS
+    assert futures == {"ES=F", "RTY=F"}
+    expected = set(universe.core_symbols()) | ZQ_SYMBOLS
     assert {"^GSPC", "^RUT", "SPY", "IWM", "^VIX", "^TNX", "XLK", "PSCU"} <= expected
     assert set(daily["symbol"].unique()) == expected
-    assert set(intraday["symbol"].unique()) == expected
+    assert set(intraday["symbol"].unique()) == expected - futures
+    assert set(extended["symbol"].unique()) == futures | {"SPY", "IWM"}
     # Every symbol of the universe has data, the placeholders aside.
     have = set(daily["symbol"].unique()) | set(members_daily["symbol"].unique())
-    missing = set(universe.symbols()) - have - futures
+    missing = set(universe.symbols()) - have
     assert missing == set(universe.constituents["symbol"]) - set(with_data["symbol"])
 
 
@@ -236,8 +248,10 @@ def test_frames_are_sorted_by_symbol_then_time(
     intraday: pl.DataFrame,
     members_daily: pl.DataFrame,
     members_intraday: pl.DataFrame,
+    extended: pl.DataFrame,
 ) -> None:
     assert daily.equals(daily.sort("symbol", "date"))
+    assert extended.equals(extended.sort("symbol", "time"))
     assert intraday.equals(intraday.sort("symbol", "time"))
     assert members_daily.equals(members_daily.sort("symbol", "date"))
     assert members_intraday.equals(members_intraday.sort("symbol", "time"))
@@ -252,6 +266,128 @@ def test_intraday_has_390_minute_bars_from_the_new_york_open(intraday: pl.DataFr
         assert times == expected
     last_local = expected[-1].astimezone(NEW_YORK)
     assert (last_local.hour, last_local.minute) == (15, 59)
+
+
+# ---------------------------------------------------------------- outside the regular session
+
+#: 04:00, 09:30, 16:00 and 20:00 New York on the session day, and 18:00 the evening before, in
+#: UTC by hand (EST is UTC-5 in December).
+PRE_OPEN_UTC = datetime(2025, 12, 5, 9, 0, tzinfo=UTC)
+OPEN_UTC = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)
+CLOSE_UTC = datetime(2025, 12, 5, 21, 0, tzinfo=UTC)
+POST_CLOSE_UTC = datetime(2025, 12, 6, 1, 0, tzinfo=UTC)
+GLOBEX_OPEN_UTC = datetime(2025, 12, 4, 23, 0, tzinfo=UTC)
+GLOBEX_CLOSE_UTC = datetime(2025, 12, 5, 22, 0, tzinfo=UTC)
+#: The front month on 2025-12-05 is December's, expiring Friday 2025-12-19 (the third Friday:
+#: December 1 is a Monday), 14 days on; basis = carry x days / 365 with the calibrated carry.
+FUTURES = {"ES=F": ("^GSPC", "SPY", 0.027, 0.25), "RTY=F": ("^RUT", "IWM", 0.022, 0.1)}
+
+
+def _basis(carry: float, days: int) -> float:
+    return carry * days / 365.0
+
+
+def test_etfs_trade_only_in_the_pre_and_post_market_hours(extended: pl.DataFrame) -> None:
+    minute = timedelta(minutes=1)
+    for etf in ("SPY", "IWM"):
+        times = extended.filter(pl.col("symbol") == etf).get_column("time").to_list()
+        assert times == sorted(set(times)), etf  # ascending, one bar a minute at most
+        pre = [t for t in times if t >= PRE_OPEN_UTC and t + minute <= OPEN_UTC]
+        post = [t for t in times if t >= CLOSE_UTC and t + minute <= POST_CLOSE_UTC]
+        assert len(pre) + len(post) == len(times), etf
+        # Most minutes of the 330 before the open and the 240 after the close have a trade.
+        assert 150 < len(pre) < 330 and 100 < len(post) < 240, (etf, len(pre), len(post))
+
+
+def test_index_futures_trade_every_minute_from_18_00_to_17_00(extended: pl.DataFrame) -> None:
+    minutes = int((GLOBEX_CLOSE_UTC - GLOBEX_OPEN_UTC) / timedelta(minutes=1))
+    assert minutes == 23 * 60
+    expected = [GLOBEX_OPEN_UTC + timedelta(minutes=m) for m in range(minutes)]
+    for future in FUTURES:
+        assert extended.filter(pl.col("symbol") == future)["time"].to_list() == expected
+
+
+def test_index_futures_track_their_index_within_the_basis(
+    daily: pl.DataFrame, intraday: pl.DataFrame, extended: pl.DataFrame
+) -> None:
+    for future, (index, _etf, carry, tick) in FUTURES.items():
+        # The session: each minute's close against the index's x (1 + 14 days of carry).
+        factor = 1.0 + _basis(carry, 14)
+        paired = intraday.filter(pl.col("symbol") == index).join(
+            extended.filter(pl.col("symbol") == future), on="time", suffix="_f"
+        )
+        assert paired.height == 390
+        off = (paired["close_f"] / (paired["close"] * factor) - 1.0).abs().max()
+        assert off < 0.001, future
+        # Settlements are the index's close x (1 + basis) on the tick. 2025-12-04: 15 days to
+        # the December expiry. 2025-09-12: September's expiry (the 19th) is 7 days on, inside
+        # the 8-day roll, so the front is December's: 98 days.
+        for day, days in ((date(2025, 12, 4), 15), (date(2025, 9, 12), 98)):
+            closes = daily.filter(pl.col("date") == day)
+            index_close = closes.filter(pl.col("symbol") == index).item(0, "close")
+            settle = closes.filter(pl.col("symbol") == future).item(0, "close")
+            expected = round(index_close * (1.0 + _basis(carry, days)) / tick) * tick
+            assert settle == pytest.approx(expected, abs=1e-9), (future, day)
+
+
+def test_pre_market_follows_the_futures_overnight_move_into_the_open(
+    daily: pl.DataFrame, intraday: pl.DataFrame, extended: pl.DataFrame
+) -> None:
+    at_eight = datetime(2025, 12, 5, 13, 0, tzinfo=UTC)
+    minute = timedelta(minutes=1)
+    for future, (index, etf, carry, _tick) in FUTURES.items():
+        last_daily = daily.filter(pl.col("date") == LAST_DAILY)
+        settle = last_daily.filter(pl.col("symbol") == future).item(0, "close")
+        prev_etf = last_daily.filter(pl.col("symbol") == etf).item(0, "close")
+        prev_index = last_daily.filter(pl.col("symbol") == index).item(0, "close")
+        done = extended.filter(pl.col("time") + minute <= at_eight)
+        fut_move = done.filter(pl.col("symbol") == future).item(-1, "close") / settle - 1.0
+        etf_move = done.filter(pl.col("symbol") == etf).item(-1, "close") / prev_etf - 1.0
+        # The ETF's pre-market price has moved with its future since the settlement.
+        assert abs(etf_move - fut_move) < 0.001, (etf, etf_move, fut_move)
+        # And the overnight move ends where the index opens: the future's 09:29 bar closes
+        # within the basis noise of the index's open x (1 + basis).
+        last_night = extended.filter(
+            (pl.col("symbol") == future) & (pl.col("time") == OPEN_UTC - minute)
+        ).item(0, "close")
+        index_open = intraday.filter(pl.col("symbol") == index).item(0, "open")
+        assert last_night / (index_open * (1.0 + _basis(carry, 14))) - 1.0 == pytest.approx(
+            0.0, abs=0.001
+        )
+        # The index futures' previous close (settlement) sits near the index's previous close.
+        assert settle / prev_index - 1.0 == pytest.approx(_basis(carry, 15), abs=0.0002)
+
+
+def test_the_samples_own_checks_pass_and_catch_a_regular_hours_trade(
+    universe: Universe, daily: pl.DataFrame, intraday: pl.DataFrame, extended: pl.DataFrame
+) -> None:
+    from capgap.market.calendar import trading_day
+    from capgap.sample.calibration import load_calibration
+    from capgap.sample.checks import extended_failures
+    from capgap.sample.extended import ExtendedSession, extended_legs
+
+    cal = load_calibration()
+    session = trading_day(SESSION_DAY)
+    assert session is not None
+    futures = pl.col("symbol").is_in(list(FUTURES))
+    written = ExtendedSession(
+        legs=extended_legs(cal, universe.benchmarks),
+        daily=daily.filter(futures),
+        bars=extended,
+        basis={future: _basis(carry, 14) for future, (*_, carry, _t) in FUTURES.items()},
+    )
+    assert extended_failures(cal, session, daily, intraday, written) == []
+    stray = extended.filter(pl.col("symbol") == "SPY").head(1).with_columns(time=pl.lit(OPEN_UTC))
+    broken = ExtendedSession(
+        legs=written.legs,
+        daily=written.daily,
+        bars=pl.concat([extended, stray]).sort("symbol", "time"),
+        basis=written.basis,
+    )
+    assert any(
+        message.startswith("SPY: 1 bars outside")
+        for message in extended_failures(cal, session, daily, intraday, broken)
+    )
 
 
 def test_members_have_78_five_minute_bars_from_the_open(members_intraday: pl.DataFrame) -> None:
@@ -748,8 +884,11 @@ def test_session_day_opens_near_the_previous_close(
     intraday: pl.DataFrame,
     members_daily: pl.DataFrame,
     members_intraday: pl.DataFrame,
+    extended: pl.DataFrame,
 ) -> None:
-    bars = pl.concat([intraday, members_intraday])
+    # The index futures' day opens at 18:00 the evening before, at their settlement.
+    futures = extended.filter(pl.col("symbol").is_in(list(FUTURES)))
+    bars = pl.concat([intraday, members_intraday, futures])
     first = bars.group_by("symbol").agg(pl.col("open").sort_by("time").first())
     both = pl.concat([daily, members_daily])
     prev = both.filter(pl.col("date") == LAST_DAILY).select("symbol", "close")
@@ -1066,6 +1205,7 @@ def test_session_toml_carries_what_the_replay_needs() -> None:
     assert meta["futures"]["front"] == ZQ_FRONT
     assert meta["futures"]["contracts"] == list(ZQ_CONTRACTS)
     assert meta["futures"]["grid"] == ZQ_TICK
+    assert meta["extended_file"] == "extended.parquet"
 
 
 def test_readme_says_synthetic_and_how_to_regenerate() -> None:

@@ -146,6 +146,32 @@ class FuturesSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtendedLegSpec:
+    """One leg's index future and its ETF outside the regular session."""
+
+    tick: float
+    carry: float
+    volume: float
+    etf_volume: float
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendedSpec:
+    """The session outside regular hours: index futures and the ETFs' pre/post trades."""
+
+    overnight_variance: float
+    post_variance: float
+    basis_noise: float
+    trade_noise: float
+    pre_trade_probability: float
+    post_trade_probability: float
+    basis_tolerance: float
+    roll_days: int
+    large: ExtendedLegSpec
+    small: ExtendedLegSpec
+
+
+@dataclass(frozen=True, slots=True)
 class Calibration:
     """Everything the generator is calibrated to."""
 
@@ -169,6 +195,7 @@ class Calibration:
     targets: Targets
     futures: FuturesSpec
     fundamentals: FundamentalsSpec
+    extended: ExtendedSpec
 
 
 def _index(raw: dict[str, Any]) -> IndexSpec:
@@ -268,6 +295,30 @@ def _futures(raw: dict[str, Any], effr: float) -> FuturesSpec:
     )
 
 
+def _extended(raw: dict[str, Any]) -> ExtendedSpec:
+    legs = {
+        leg: ExtendedLegSpec(
+            tick=float(raw[leg]["tick"]),
+            carry=float(raw[leg]["carry"]),
+            volume=float(raw[leg]["volume"]),
+            etf_volume=float(raw[leg]["etf_volume"]),
+        )
+        for leg in ("large", "small")
+    }
+    return ExtendedSpec(
+        overnight_variance=float(raw["overnight_variance"]),
+        post_variance=float(raw["post_variance"]),
+        basis_noise=float(raw["basis_noise"]),
+        trade_noise=float(raw["trade_noise"]),
+        pre_trade_probability=float(raw["pre_trade_probability"]),
+        post_trade_probability=float(raw["post_trade_probability"]),
+        basis_tolerance=float(raw["basis_tolerance"]),
+        roll_days=int(raw["roll_days"]),
+        large=legs["large"],
+        small=legs["small"],
+    )
+
+
 def load_calibration(path: Path | None = None) -> Calibration:
     """Read calibration.toml (or ``path``) into a Calibration."""
     with (path or CALIBRATION_FILE).open("rb") as handle:
@@ -344,4 +395,5 @@ def load_calibration(path: Path | None = None) -> Calibration:
         # The path starts at the session's published EFFR: one figure, one place.
         futures=_futures(raw["futures"], float(raw["reference"]["effr"])),
         fundamentals=_fundamentals(raw["fundamentals"]),
+        extended=_extended(raw["extended"]),
     )

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
 
+from capgap.core.market_types import NEW_YORK
+from capgap.market.calendar import POST_MARKET_CLOSE, PRE_MARKET_OPEN, TradingDay
 from capgap.market.universe import Universe
 from capgap.sample.align import IndexMembers
 from capgap.sample.calibration import Calibration
+from capgap.sample.extended import ExtendedSession, basis, futures_window
 from capgap.sample.fundamentals import LegFundamentals, leg_fundamentals
 from capgap.sample.intraday import MEMBER_MINUTES
 from capgap.sample.model import FloatArray, floats
 from capgap.sample.plan import Plan
 
 Closes = dict[str, FloatArray]
+MINUTE = timedelta(minutes=1)
 
 
 def daily_returns(closes: FloatArray, *, simple: bool) -> FloatArray:
@@ -285,4 +291,72 @@ def member_index_failures(cal: Calibration, gaps: list[MemberIndexGaps]) -> list
         ):
             if value > limit:
                 failures.append(f"{gap.index} members off by {value:.4f} pp {label}")
+    return failures
+
+
+def _bar_failures(
+    symbol: str, bars: pl.DataFrame, windows: list[tuple[datetime, datetime]]
+) -> list[str]:
+    """Say where ``symbol``'s minute bars leave their windows, repeat a time or break OHLC order."""
+    failures: list[str] = []
+    times: list[datetime] = bars.get_column("time").to_list()
+    if any(later <= earlier for earlier, later in itertools.pairwise(times)):
+        failures.append(f"{symbol}: bar times not strictly ascending")
+    outside = [t for t in times if not any(lo <= t and t + MINUTE <= hi for lo, hi in windows)]
+    if outside:
+        failures.append(f"{symbol}: {len(outside)} bars outside its hours (first {outside[0]})")
+    body_high = pl.max_horizontal("open", "close")
+    body_low = pl.min_horizontal("open", "close")
+    if bars.filter((pl.col("high") < body_high) | (pl.col("low") > body_low)).height:
+        failures.append(f"{symbol}: a bar's high or low inside its open-close body")
+    return failures
+
+
+def extended_failures(
+    cal: Calibration,
+    session: TradingDay,
+    daily: pl.DataFrame,
+    intraday: pl.DataFrame,
+    extended: ExtendedSession,
+) -> list[str]:
+    """Check the session outside regular hours; return one message per check missed.
+
+    An ETF trades only from 04:00 to the open and from the close to 20:00; a future from 18:00
+    the evening before to 17:00, every minute, and within ``basis_tolerance`` of its index x
+    (1 + basis) at every daily close and every minute of the regular session.
+    """
+    spec = cal.extended
+    day = session.day
+    pre_open = datetime.combine(day, PRE_MARKET_OPEN, tzinfo=NEW_YORK).astimezone(UTC)
+    post_close = datetime.combine(day, POST_MARKET_CLOSE, tzinfo=NEW_YORK).astimezone(UTC)
+    failures: list[str] = []
+    for leg in extended.legs:
+        etf = extended.bars.filter(pl.col("symbol") == leg.etf)
+        windows = [(pre_open, session.open), (session.close, post_close)]
+        failures += _bar_failures(leg.etf, etf, windows)
+        future = extended.bars.filter(pl.col("symbol") == leg.future)
+        failures += _bar_failures(leg.future, future, [futures_window(session)])
+        start, end = futures_window(session)
+        if future.height != int((end - start) / MINUTE):
+            failures.append(f"{leg.future}: {future.height} minute bars, not one a minute")
+        index = intraday.filter(pl.col("symbol") == leg.index).select("time", "close")
+        regular = index.join(future.select("time", "close"), on="time", suffix="_future")
+        factor = 1.0 + extended.basis[leg.future]
+        off = np.abs(
+            regular["close_future"].to_numpy() / (regular["close"].to_numpy() * factor) - 1
+        )
+        if regular.height != index.height or float(np.max(off, initial=0.0)) > spec.basis_tolerance:
+            failures.append(f"{leg.future}: off its index x (1 + basis) in the session")
+        closes = daily.filter(pl.col("symbol") == leg.index).select("date", "close")
+        settled = closes.join(
+            extended.daily.filter(pl.col("symbol") == leg.future).select("date", "close"),
+            on="date",
+            suffix="_future",
+        )
+        dates: list[date] = settled.get_column("date").to_list()
+        factors = floats([1.0 + basis(leg.spec.carry, day, spec.roll_days) for day in dates])
+        ratios = settled["close_future"].to_numpy() / (settled["close"].to_numpy() * factors)
+        worst = float(np.max(np.abs(ratios - 1.0))) if dates else 0.0
+        if settled.height != closes.height or worst > spec.basis_tolerance:
+            failures.append(f"{leg.future}: a settlement off its index's close x (1 + basis)")
     return failures

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import numpy as np
 import polars as pl
 
 from capgap.feeds.details import history_details
-from capgap.market.calendar import sessions_between, trading_day
+from capgap.market.calendar import TradingDay, sessions_between, trading_day
 from capgap.market.universe import Universe, load_universe
 from capgap.market.zq import load_naming
 from capgap.sample.align import IndexMembers, align_daily, align_day, index_members
 from capgap.sample.calibration import Calibration, load_calibration
 from capgap.sample.checks import (
     daily_failures,
+    extended_failures,
     fundamentals_failures,
     index_failures,
     member_index_failures,
@@ -32,6 +33,7 @@ from capgap.sample.daily import (
     rounded_closes,
     simulate_daily,
 )
+from capgap.sample.extended import ExtendedSession, extended_legs, simulate_extended
 from capgap.sample.fundamentals import draw_fundamentals
 from capgap.sample.futures import FuturesSession, simulate_futures
 from capgap.sample.intraday import intraday_frame, member_bars, simulate_day
@@ -58,6 +60,8 @@ class SampleSession:
     daily: pl.DataFrame
     intraday: pl.DataFrame
     futures: FuturesSession
+    #: The index futures and the ETFs' pre/post trades (their bars, outside the regular grid).
+    extended: ExtendedSession
     #: The index members' tier: daily bars, 5-minute bars of the session day, fundamentals.
     members_daily: pl.DataFrame
     members_intraday: pl.DataFrame
@@ -81,8 +85,8 @@ def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Separate streams per stage: drawing more constituents never changes the index paths.
     # Child k of a SeedSequence does not depend on how many children are spawned, so the
     # futures' stream (the sixth) and the fundamentals' (the seventh) leave the others, and
-    # every other symbol, unchanged.
-    return np.random.SeedSequence(seed).spawn(7)
+    # every other symbol, unchanged; so does the eighth (the session outside regular hours).
+    return np.random.SeedSequence(seed).spawn(8)
 
 
 def _search(
@@ -131,7 +135,7 @@ def generate(
     if session is None or dates[-1] >= cal.session_date:
         raise ValueError(f"{cal.session_date} must be a session after the daily history")
     for accepted in _search(cal, universe, dates, seed):
-        result = _complete(accepted, cal, universe, dates, session.open, seed)
+        result = _complete(accepted, cal, universe, dates, session, seed)
         if result is not None:
             return result
     raise RuntimeError(f"no seed from {seed} meets the targets")  # pragma: no cover
@@ -142,7 +146,7 @@ def _complete(
     cal: Calibration,
     universe: Universe,
     dates: tuple[date, ...],
-    session_open: datetime,
+    session: TradingDay,
     seed_start: int,
 ) -> SampleSession | None:
     """Build the session of an accepted seed; None when it misses a target.
@@ -150,7 +154,9 @@ def _complete(
     The targets checked here: the fundamentals, and the members adding up to their index on
     the session day as written (the daily paths were aligned during the search).
     """
-    *_, ohlc_seq, intraday_seq, futures_seq, fundamentals_seq = _streams(accepted.seed)
+    ohlc_seq, intraday_seq, futures_seq, fundamentals_seq, extended_seq = _streams(accepted.seed)[
+        3:
+    ]
     plan = accepted.plan
     daily = daily_frame(plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
     last = daily.filter(pl.col("date") == dates[-1])
@@ -161,7 +167,7 @@ def _complete(
     intraday_rng = np.random.default_rng(intraday_seq)
     groups = index_members(plan, universe.constituents)
     days = align_day(simulate_day(plan, cal, prev_close, intraday_rng), groups, prev_close)
-    intraday = intraday_frame(plan, cal, session_open, prev_close, daily_vol, days, intraday_rng)
+    intraday = intraday_frame(plan, cal, session.open, prev_close, daily_vol, days, intraday_rng)
     members = list(plan.driver_of)
     is_member = pl.col("symbol").is_in(members)
     constituents = universe.constituents
@@ -185,8 +191,21 @@ def _complete(
     if member_index_failures(cal, gaps):
         return None
     futures = simulate_futures(
-        cal, load_naming(), dates, session_open, np.random.default_rng(futures_seq)
+        cal, load_naming(), dates, session.open, np.random.default_rng(futures_seq)
     )
+    # Drawn last, from a stream of its own: the regular session's numbers stay as they were.
+    extended = simulate_extended(
+        cal,
+        extended_legs(cal, universe.benchmarks),
+        session,
+        daily,
+        intraday,
+        np.random.default_rng(extended_seq),
+    )
+    failures = extended_failures(cal, session, daily, intraday, extended)
+    if failures:
+        # Not a reason to try another seed: that would change every other number.
+        raise ValueError(f"the session outside regular hours misses a check: {failures}")
     placeholders = constituents.filter(~is_member).get_column("symbol").to_list()
     return SampleSession(
         seed=accepted.seed,
@@ -196,9 +215,12 @@ def _complete(
         session_date=cal.session_date,
         first_daily=dates[0],
         last_daily=dates[-1],
-        daily=pl.concat([daily.filter(~is_member), futures.daily]).sort("symbol", "date"),
+        daily=pl.concat([daily.filter(~is_member), futures.daily, extended.daily]).sort(
+            "symbol", "date"
+        ),
         intraday=pl.concat([intraday.filter(~is_member), futures.intraday]).sort("symbol", "time"),
         futures=futures,
+        extended=extended,
         members_daily=members_daily,
         members_intraday=members_intraday,
         fundamentals=fundamentals,

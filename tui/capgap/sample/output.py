@@ -10,6 +10,7 @@ import polars as pl
 
 from capgap.core.toml import toml_value
 from capgap.feeds.recording.replay import (
+    EXTENDED_FILE,
     FUNDAMENTALS_FILE,
     MEMBERS_DAILY_FILE,
     MEMBERS_HISTORY_FILE,
@@ -67,6 +68,7 @@ def session_toml(session: SampleSession, cal: Calibration) -> str:
         f'members_intraday_file = "{MEMBERS_INTRADAY_FILE}"',
         f'fundamentals_file = "{FUNDAMENTALS_FILE}"',
         f'members_history_file = "{MEMBERS_HISTORY_FILE}"',
+        f'extended_file = "{EXTENDED_FILE}"',
         f"daily_first = {session.first_daily.isoformat()}",
         f"daily_last = {session.last_daily.isoformat()}",
         'timezone = "America/New_York"',
@@ -295,6 +297,41 @@ by sector (bottom-up, the same method):
 """
 
 
+def _extended_section(session: SampleSession) -> str:
+    """Say what the session outside regular hours holds, with figures measured on the bars."""
+    extended = session.extended
+    bars = extended.bars
+    lines = []
+    for leg in extended.legs:
+        future = bars.filter(pl.col("symbol") == leg.future)
+        etf = bars.filter(pl.col("symbol") == leg.etf)
+        settle = float(
+            extended.daily.filter(pl.col("symbol") == leg.future).sort("date")["close"][-1]
+        )
+        open_bar = future.filter(pl.col("time") == session.intraday["time"].min())
+        overnight = (float(open_bar["open"][0]) / settle - 1.0) * 100.0
+        lines.append(
+            f"| {leg.future} | {leg.index} | {extended.basis[leg.future] * 100:.3f} % "
+            f"| {overnight:+.2f} % | {leg.etf} | {etf.height} |"
+        )
+    table = "\n".join(lines)
+    return f"""## Outside the regular session
+
+`{EXTENDED_FILE}` holds minute bars outside the regular grid: the index futures (front month)
+every minute of the CME's day, 18:00 the evening before to 17:00, and SPY's and IWM's pre-market
+(04:00 to the open) and post-market (the close to 20:00) trades, minutes without a trade left
+out. The futures' daily bars are in `{DAILY_FILE}`: each close is the 16:00 settlement, the
+index's close x (1 + basis), and the previous close of the futures' quotes. Overnight a future
+walks from the last settlement to the index's open x (1 + basis), so the open continues the
+overnight move; in the session it tracks the index within the calibrated basis noise. The ETFs'
+pre-market trades follow their future since the settlement, the post-market ones since 16:00.
+
+| future | index | basis on {session.session_date} | settlement to the open | ETF | ETF trades |
+|---|---|---|---|---|---|
+{table}
+"""
+
+
 def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
     """Return sample_data/README.md, with the calibration figures measured on the files."""
     closes = {
@@ -374,7 +411,10 @@ the members' 5-minute bars keep the whole universe within the demo's size and me
   {len(futures)} ZQ futures series over the last {cal.futures.daily_sessions} sessions.
 - `{INTRADAY_FILE}`: BARS schema (symbol str, time datetime[us, UTC], open/high/low/close
   f64, volume f64), one-minute bars of the core symbols on {session.session_date}; `time` is
-  the UTC start of the bar, 09:30 to 15:59 America/New_York (390 bars per symbol).
+  the UTC start of the bar, 09:30 to 15:59 America/New_York (390 bars per symbol). The index
+  futures' minute bars are in `{EXTENDED_FILE}` (see Outside the regular session).
+- `{EXTENDED_FILE}`: BARS schema, the bars outside the regular grid: the index futures' and
+  the ETFs' pre- and post-market trades (see below).
 - `{MEMBERS_DAILY_FILE}`: DAILY schema, the same sessions for the {members} index members with
   data ({sizes["large"]} S&P 500 and {sizes["small"]} Russell 2000 members in the holdings; the
   members without a usable price in the holdings, placeholders such as escrow lines, have no
@@ -452,7 +492,8 @@ Excess kurtosis of daily log returns: {large} {kurt[large]:.2f}, {small} {kurt[s
   numbers look plausible.
 
 {_members_section(session, cal, universe)}{_fundamentals_section(session, cal, universe)}
-{_futures_section(session, cal)}"""
+{_futures_section(session, cal)}
+{_extended_section(session)}"""
 
 
 def write_session(
@@ -472,6 +513,8 @@ def write_session(
     session.members_daily.write_parquet(members_daily_path, **members)
     session.members_intraday.write_parquet(members_intraday_path, **members)
     session.fundamentals.write_parquet(fundamentals_path, **_PARQUET)
+    extended_path = out / EXTENDED_FILE
+    session.extended.bars.write_parquet(extended_path, **_PARQUET)
     session_path, readme_path = out / SESSION_FILE, out / README_FILE
     session_path.write_text(session_toml(session, cal), encoding="utf-8")
     readme_path.write_text(readme(session, cal, universe), encoding="utf-8")
@@ -482,6 +525,7 @@ def write_session(
         members_intraday_path,
         fundamentals_path,
         history_path,
+        extended_path,
         session_path,
         readme_path,
     ]

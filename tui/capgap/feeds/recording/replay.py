@@ -8,17 +8,19 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
 from capgap.core.clock import Clock
+from capgap.core.market_types import NEW_YORK
 from capgap.core.resources import sample_data_dir
 from capgap.core.schemas import BARS, DAILY, conform, conform_quotes
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.details import HISTORY_DETAILS, history_details, with_day_range
 from capgap.feeds.recording.session_info import read_session_info
+from capgap.market.calendar import POST_MARKET_CLOSE, PRE_MARKET_OPEN, trading_day
 
 BAR_LENGTH = timedelta(minutes=1)
 #: The index members' tier of a sample session (optional: a folder without it has no members).
@@ -31,6 +33,10 @@ MEMBERS_HISTORY_FILE = "members_history.parquet"
 #: The members' market cap and forward and trailing EPS (symbol, market_cap, eps_forward,
 #: eps_trailing); the market cap is at the previous close and moves with the price.
 FUNDAMENTALS_FILE = "fundamentals.parquet"
+#: Minute bars outside the regular session's grid (optional): the pre- and post-market trades
+#: of symbols with regular bars (quoted as their pre_price/post_price), and the whole trading
+#: day of symbols quoted around the clock (the index futures, 18:00 the evening before to 17:00).
+EXTENDED_FILE = "extended.parquet"
 _FUNDAMENTAL_COLUMNS = ("market_cap", "eps_forward", "eps_trailing")
 
 
@@ -168,6 +174,46 @@ def _tier_quotes(tier: _Tier, now: datetime, minute: datetime) -> pl.DataFrame:
     return with_day_range(quotes)
 
 
+def _session_trades(bars: pl.DataFrame, session_date: date, source: Path) -> pl.DataFrame:
+    """Return pre- and post-market trade bars as (symbol, session, time, price), time the end.
+
+    A bar must lie within 04:00 to the open or the close to 20:00 of the session day; one that
+    does not (a regular-hours bar, another day's) makes the file invalid: FeedError.
+    """
+    day = trading_day(session_date)
+    if day is None:
+        raise FeedError(f"{source}: {session_date} is not a trading day")
+    pre_open = datetime.combine(session_date, PRE_MARKET_OPEN, tzinfo=NEW_YORK).astimezone(UTC)
+    post_close = datetime.combine(session_date, POST_MARKET_CLOSE, tzinfo=NEW_YORK)
+    start, end = pl.col("time"), pl.col("time") + BAR_LENGTH
+    pre = (start >= pre_open) & (end <= day.open)
+    post = (start >= day.close) & (end <= post_close.astimezone(UTC))
+    stray = bars.filter(~pre & ~post)
+    if stray.height:
+        symbol, moment = stray.row(0)[:2]
+        raise FeedError(
+            f"{source}: a {symbol} bar at {moment:%Y-%m-%d %H:%M} UTC is outside the pre- and "
+            "post-market sessions"
+        )
+    session = pl.when(pre).then(pl.lit("pre")).otherwise(pl.lit("post")).alias("session")
+    return bars.sort("symbol", "time").select(
+        "symbol", session, end.alias("time"), pl.col("close").alias("price")
+    )
+
+
+def _extended_prices(trades: pl.DataFrame, minute: datetime) -> pl.DataFrame:
+    """Per symbol, its last pre- and post-market trade completed by ``minute`` and their times."""
+    done = trades.filter(pl.col("time") <= minute)
+    columns = []
+    for session in ("pre", "post"):
+        within = pl.col("session") == session
+        columns += [
+            pl.col("price").filter(within).last().alias(f"{session}_price"),
+            pl.col("time").filter(within).last().alias(f"{session}_time"),
+        ]
+    return done.group_by("symbol").agg(columns)
+
+
 class ReplayFeed:
     """Plays a recorded session on a clock: at each instant it serves only what was known then.
 
@@ -181,6 +227,11 @@ class ReplayFeed:
     The index members (their own files, when the session has them) are read the first time a
     symbol outside the core is asked for, or ahead of it in a thread (start_members): a
     replay that never asks for a member reads only the core symbols.
+
+    Outside the regular session (EXTENDED_FILE, when the session has it) a symbol with regular
+    bars carries its last pre- and post-market trade completed by t as pre_price/pre_time and
+    post_price/post_time, and a symbol quoted around the clock (the index futures) its last
+    bar completed by t, its previous close the last daily close (the 16:00 settlement).
     """
 
     def __init__(self, folder: Path, clock: Clock, *, name: str = "demo") -> None:
@@ -196,7 +247,16 @@ class ReplayFeed:
         except (OSError, pl.exceptions.PolarsError) as exc:
             raise FeedError(f"cannot read the recorded session in {folder}: {exc}") from exc
         self._daily = daily.filter(pl.col("date") < self.info.session_date).sort("symbol", "date")
-        self._core = _Tier(bars, BAR_LENGTH, history_details(self._daily, self.session_date))
+        details = history_details(self._daily, self.session_date)
+        extended = self._read_extended(folder)
+        regular = pl.col("symbol").is_in(bars.get_column("symbol").unique().to_list())
+        around = extended.filter(~regular)
+        around_symbols = pl.col("symbol").is_in(around.get_column("symbol").unique().to_list())
+        self._core = _Tier(bars, BAR_LENGTH, details.filter(~around_symbols))
+        # The symbols quoted around the clock: a tier of their own, so the core stays a grid.
+        self._around = _Tier(_sorted_bars(around), BAR_LENGTH, details.filter(around_symbols))
+        self._trades = _session_trades(extended.filter(regular), self.session_date, folder)
+        self._local = self._core.symbols | self._around.symbols
         self._members: _Tier | None = None
         self._fundamentals: pl.DataFrame | None = None
         self._members_lock = asyncio.Lock()
@@ -205,6 +265,17 @@ class ReplayFeed:
         self._quotes_cache: tuple[datetime, bool, pl.DataFrame] | None = None
         self._selections: list[tuple[pl.DataFrame, tuple[str, ...], pl.DataFrame]] = []
         self._bar_sets: list[tuple[tuple[str, ...], pl.DataFrame]] = []
+
+    @staticmethod
+    def _read_extended(folder: Path) -> pl.DataFrame:
+        """Read the bars outside the regular session (none when the folder has no such file)."""
+        path = folder / EXTENDED_FILE
+        if not path.exists():
+            return pl.DataFrame(schema=BARS)
+        try:
+            return conform(pl.read_parquet(path), BARS)
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise FeedError(f"cannot read the extended-hours bars in {path}: {exc}") from exc
 
     @property
     def name(self) -> str:
@@ -283,7 +354,7 @@ class ReplayFeed:
         """Read the members' tier once, the first time a symbol outside the core is asked."""
         if self._members is not None or self._fundamentals is not None:
             return
-        if all(symbol in self._core.symbols for symbol in symbols):
+        if all(symbol in self._local for symbol in symbols):
             return
         async with self._members_lock:
             if self._fundamentals is not None:
@@ -311,9 +382,10 @@ class ReplayFeed:
             if asked == symbols:
                 return bars
         wanted = pl.col("symbol").is_in(list(symbols))
-        core = self._core.bars
-        frames = [core.filter(wanted)] if core is not None else []
-        members = [symbol for symbol in symbols if symbol not in self._core.symbols]
+        frames = [
+            tier.bars.filter(wanted) for tier in (self._core, self._around) if tier.bars is not None
+        ]
+        members = [symbol for symbol in symbols if symbol not in self._local]
         path = self._folder / MEMBERS_INTRADAY_FILE
         if members and self._members is not None:
             try:
@@ -336,6 +408,8 @@ class ReplayFeed:
         if cached is not None and cached[0] == minute and cached[1] == members:
             return cached[2]
         frames = [_tier_quotes(self._core, now, minute)]
+        if self._around.symbols:
+            frames.append(_tier_quotes(self._around, now, minute))
         if self._members is not None and self._fundamentals is not None:
             frames.append(
                 _tier_quotes(self._members, now, minute)
@@ -343,7 +417,10 @@ class ReplayFeed:
                 # The file's market cap is at the previous close: it moves with the price.
                 .with_columns(pl.col("market_cap") * pl.col("last") / pl.col("prev_close"))
             )
-        result = conform_quotes(pl.concat(frames, how="diagonal_relaxed"))
+        quotes = pl.concat(frames, how="diagonal_relaxed")
+        if self._trades.height:
+            quotes = quotes.join(_extended_prices(self._trades, minute), on="symbol", how="left")
+        result = conform_quotes(quotes)
         self._quotes_cache = (minute, members, result)
         return result
 
@@ -363,7 +440,7 @@ class ReplayFeed:
         bars = self._bars_of(wanted)
         member_bar = self._members.bar if self._members is not None else BAR_LENGTH
         length = (
-            pl.when(pl.col("symbol").is_in(list(self._core.symbols)))
+            pl.when(pl.col("symbol").is_in(list(self._local)))
             .then(pl.lit(BAR_LENGTH))
             .otherwise(pl.lit(member_bar))
         )
@@ -389,7 +466,7 @@ class ReplayFeed:
         """Return the daily bars before the replayed session (a member's read from its file)."""
         wanted = list(symbols)
         frame = self._daily.filter(pl.col("symbol").is_in(wanted))
-        others = [symbol for symbol in wanted if symbol not in self._core.symbols]
+        others = [symbol for symbol in wanted if symbol not in self._local]
         path = self._folder / MEMBERS_DAILY_FILE
         if not others or not path.exists():
             return frame
