@@ -71,6 +71,11 @@ class DashboardScreen(LiveScreen):
         """Tick both clocks from one timer: the time and the countdown change in one repaint."""
         self.set_interval(1.0, self.tick_clocks, name="clocks")
 
+    def on_resize(self) -> None:
+        """Let the spread panel fit its lines to the layout the new size classes give it."""
+        # After the refresh: the classes are set by now, their styles are applied by then.
+        self.call_after_refresh(self.query_one(SpreadPanel).refit)
+
     def tick_clocks(self) -> None:
         """Redraw the time, the data age and the FOMC countdown."""
         self.query_one(StatusLine).tick()

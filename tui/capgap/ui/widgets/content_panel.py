@@ -35,7 +35,10 @@ class ContentPanel(Plain):
 
     def show(self, content: Content) -> None:
         """Display ``content`` unless it is what is already on screen."""
-        # Only the first fill changes the height (from the one-line placeholder).
-        first = self._shown is None
+        # Only a new number of lines changes the height: the first fill (from the one-line
+        # placeholder), or a line that comes or goes (the pre/post and futures lines at the
+        # session's edges). Same-height updates repaint without a layout.
+        before = self._shown
         self._shown = content
-        show(self, content, layout=first)
+        relayout = before is None or before.plain.count("\n") != content.plain.count("\n")
+        show(self, content, layout=relayout)

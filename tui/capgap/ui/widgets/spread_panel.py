@@ -172,14 +172,25 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
     )
 
 
+#: The lines a panel too short for all of them leaves out, first to last: the ratio's
+#: statistics, the futures (the extended gap says the same move in the funds), the window
+#: table. The index lines, the extended gap and the valuation stay.
+DROP_ORDER = ("ratio", "futures", "header", "values")
+
+
 def spread_content(
-    spread: SpreadSnapshot, width: int = PANEL_WIDTH, futures: IndexFutures | None = None
+    spread: SpreadSnapshot,
+    width: int = PANEL_WIDTH,
+    futures: IndexFutures | None = None,
+    rows: int | None = None,
 ) -> Content:
     """Render the panel's lines from a SpreadSnapshot, the last fitted to ``width``.
 
     Six lines in the regular session. In pre/post hours (with a fresh extended price) the
     extended gap follows the two index lines, so a compact panel keeps the day's gap first and
-    the extended gap next; ``futures`` (see futures_outside_session) come after it.
+    the extended gap next; ``futures`` (see futures_outside_session) come after it. With
+    ``rows`` (a panel of fixed height) lines that do not fit are left out in DROP_ORDER, so
+    the valuation line stays rather than being cut at the bottom.
     """
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
@@ -207,12 +218,17 @@ def spread_content(
         fmt_plain(spread.corr_60d, 2),
     )
     pe = valuation_line(spread.valuation, width)
-    outside: list[Content] = []
+    lines: dict[str, Content] = {"large": large_line, "small": small_line}
     if spread.extended is not None and spread.extended.shown:
-        outside.append(fit_variant(extended_variants(spread.extended), width))
+        lines["extended"] = fit_variant(extended_variants(spread.extended), width)
     if futures is not None:
-        outside.append(fit_variant(futures_variants(futures), width))
-    return Content("\n").join([large_line, small_line, *outside, header, values, ratio, pe])
+        lines["futures"] = fit_variant(futures_variants(futures), width)
+    lines |= {"header": header, "values": values, "ratio": ratio, "pe": pe}
+    for name in DROP_ORDER:
+        if rows is None or len(lines) <= rows:
+            break
+        lines.pop(name, None)
+    return Content("\n").join(lines.values())
 
 
 def valuation_source(valuation: Valuation) -> str:
@@ -254,10 +270,26 @@ class SpreadPanel(ContentPanel, can_focus=True):
         """Re-fit the valuation line: at another width another form of it fits."""
         self._render_spread()
 
+    def refit(self) -> None:
+        """Render again for the layout in effect (the screen's size classes just changed).
+
+        A panel that leaves a compact layout for one where it takes its own height may keep
+        its size, and so get no resize of its own: its lines must still come back. The
+        layout is asked for here as well: lines re-rendered while the layout changed were
+        measured against the old one (seen leaving a panel cut at its compact height).
+        """
+        self._render_spread()
+        self.refresh(layout=True)
+
     def _render_spread(self) -> None:
         if self._spread is None:
             return
         # Before the first layout the width is unknown: the narrowest panel's form fits.
         width = self.content_size.width or PANEL_WIDTH
-        self.show(spread_content(self._spread, width, self._futures))
+        # A panel of auto height grows to its lines; one sized by the layout (the compact
+        # ones) has only so many rows, and the lines that matter less make way.
+        height = self.styles.height
+        fixed = height is not None and not height.is_auto
+        rows = (self.content_size.height or None) if fixed else None
+        self.show(spread_content(self._spread, width, self._futures, rows))
         set_subtitle(self, valuation_source(self._spread.valuation))
