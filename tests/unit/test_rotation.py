@@ -18,12 +18,12 @@ import pytest
 from builders import sparse_snapshot
 from capgap.analytics.rotation import (
     TAIL_WEEKS,
-    quadrant,
     rotation_frame,
     rotation_points,
     weekly_relative,
 )
 from capgap.analytics.serialize import snapshot_to_dict
+from capgap.core.quadrants import quadrant
 from capgap.core.snapshot import RotationPoint, RotationTailPoint
 
 LevelRow = tuple[int, str, date, float, float]
@@ -240,7 +240,7 @@ def test_a_sector_without_one_side_or_enough_weeks_has_no_point_and_says_why():
         "Full": None,
         "Large only": "no small-cap history",
         "Small only": "no large-cap history",
-        "Short": "fewer than 11 weeks of history",
+        "Short": "under 11 weeks of history",
         "None": "no history",
         "Thin": "no small-cap history",
     }

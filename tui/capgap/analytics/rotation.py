@@ -23,7 +23,8 @@ from datetime import date
 
 import polars as pl
 
-from capgap.core.snapshot import COVERAGE_MIN_PCT, Quadrant, RotationPoint, RotationTailPoint
+from capgap.core.quadrants import quadrant
+from capgap.core.snapshot import COVERAGE_MIN_PCT, RotationPoint, RotationTailPoint
 from capgap.market.universe import Universe
 
 #: Weeks in the RS-ratio's average, and the weeks one point needs (one more for momentum).
@@ -31,18 +32,6 @@ MEAN_WEEKS = 10
 MIN_WEEKS = MEAN_WEEKS + 1
 #: Weekly points in a sector's tail, its head (the latest week) included.
 TAIL_WEEKS = 8
-#: The places a figure is compared at with 100: float noise (a flat line's 99.99999999999999)
-#: must not move a point across a quadrant's border.
-BORDER_DP = 9
-
-
-def quadrant(rs_ratio: float, rs_momentum: float) -> Quadrant:
-    """Return the quadrant of a point; a figure of exactly 100 counts as 100 or above."""
-    strong = round(rs_ratio, BORDER_DP) >= 100.0
-    rising = round(rs_momentum, BORDER_DP) >= 100.0
-    if strong:
-        return "leading" if rising else "weakening"
-    return "improving" if rising else "lagging"
 
 
 def _usable(levels: pl.DataFrame, today: date) -> pl.DataFrame:
@@ -106,7 +95,7 @@ def _reason(buckets: set[str] | None) -> str:
         return "no small-cap history"
     if "large" not in buckets:
         return "no large-cap history"
-    return f"fewer than {MIN_WEEKS} weeks of history"
+    return f"under {MIN_WEEKS} weeks of history"
 
 
 def rotation_points(

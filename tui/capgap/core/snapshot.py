@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from capgap.core.market_types import NEW_YORK, FomcDecision, MarketSession
+from capgap.core.quadrants import Quadrant
 
 FeedState = Literal["ok", "degraded", "down"]
 SectorTag = Literal["cyclical", "defensive"]
@@ -264,9 +265,6 @@ class SectorRow:
     breadth_pct: float | None
     leaders: tuple[Mover, ...]
     laggards: tuple[Mover, ...]
-
-
-Quadrant = Literal["leading", "weakening", "lagging", "improving"]
 
 
 @dataclass(frozen=True, slots=True)
