@@ -90,6 +90,8 @@ class RotationScreen(LiveScreen):
 
     def __init__(self) -> None:
         super().__init__(id="rotation", classes="drill")
+        #: The map on screen (None before the first snapshot).
+        self._shown: tuple[RotationPoint, ...] | None = None
 
     def compose(self) -> ComposeResult:
         """Breadcrumb, how to read the map, the map, the table, the keys."""
@@ -103,6 +105,10 @@ class RotationScreen(LiveScreen):
         """Show the map; it changes once a day, so most snapshots change nothing here."""
         self.show_time(snapshot)
         rotation = snapshot.rotation
+        if self._shown is not None and rotation == self._shown:
+            # The day's map again (the same memoised tuple): nothing to compare cell by cell.
+            return
+        self._shown = rotation
         show(self.query_one("#rotation-legend", Plain), legend_content(rotation))
         self.query_one(RotationChart).apply(rotation)
         self.query_one(RotationTable).apply(rotation)
