@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +13,7 @@ from weakref import WeakKeyDictionary
 
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
+from capgap.core.quadrants import quadrant
 from capgap.core.snapshot import (
     ConstituentRow,
     FedSnapshot,
@@ -26,6 +28,8 @@ from capgap.core.snapshot import (
     RangeOdds,
     RatioPoint,
     RelativePerformance,
+    RotationPoint,
+    RotationTailPoint,
     SectorDetail,
     SectorLeg,
     SectorRow,
@@ -361,6 +365,44 @@ def make_snapshot(
         data_as_of=now - timedelta(seconds=3),
         indices=INDEX_LEGS,
     )
+
+
+#: The rotation map's last week (a Friday) in the hand-made snapshots.
+ROTATION_WEEK = date(2025, 12, 5)
+
+
+def make_rotation() -> tuple[RotationPoint, ...]:
+    """Build the rotation map of SECTOR_FIGURES by hand: 8-week tails turning clockwise.
+
+    Sector i's head sits at angle 360 i / 11 degrees around 100/100 (ratio 100 + r cos, momentum
+    100 + r sin / 2), each earlier week 0.25 rad further anticlockwise, so every tail runs
+    clockwise into its head. Real Estate, with no small-cap figure, has no point.
+    """
+    points = []
+    for index, (name, *_rest) in enumerate(SECTOR_FIGURES):
+        small = SECTOR_FIGURES[index][5]
+        if small is None:
+            points.append(RotationPoint(name, None, None, None, reason="no small-cap history"))
+            continue
+        radius = 2.0 + 0.4 * (index % 3)
+        tail = []
+        for week in range(8):
+            angle = math.radians(360 * index / 11) + 0.25 * (7 - week)
+            ratio = 100.0 + radius * math.cos(angle)
+            momentum = 100.0 + radius * math.sin(angle) / 2
+            day = ROTATION_WEEK - timedelta(weeks=7 - week)
+            tail.append(RotationTailPoint(day, round(ratio, 4), round(momentum, 4)))
+        head = tail[-1]
+        points.append(
+            RotationPoint(
+                name,
+                head.rs_ratio,
+                head.rs_momentum,
+                quadrant(head.rs_ratio, head.rs_momentum),
+                tuple(tail),
+            )
+        )
+    return tuple(points)
 
 
 def make_sector_detail(

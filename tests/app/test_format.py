@@ -25,6 +25,7 @@ from capgap.ui.format import (
     market_label,
     missing,
     ny_clock,
+    sector_code,
     short_sector,
     signed_content,
 )
@@ -113,6 +114,19 @@ def test_market_labels() -> None:
     )
     early = MarketSession("open", None, close, early_close=True)
     assert market_label(early) == "OPEN - early close 13:00"
+
+
+def test_sector_codes_are_four_letters_and_tell_the_shipped_sectors_apart() -> None:
+    from capgap.market.universe import load_universe
+
+    names = [sector.name for sector in load_universe().sectors]
+    codes = [sector_code(name) for name in names]
+    assert len(set(codes)) == len(names) == 11
+    assert all(1 <= len(code) <= 4 and code.isupper() for code in codes)
+    assert sector_code("Information Technology") == "TECH"
+    # A custom sector: its first four letters (a market string, brackets and all, stays text).
+    assert sector_code("AI & chips") == "AICH"
+    assert sector_code("[x]") == "X"
 
 
 def test_short_sector_names() -> None:

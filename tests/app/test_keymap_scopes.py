@@ -13,6 +13,7 @@ from capgap.ui.messages import OpenSector, OpenSymbol
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.feeds import FeedsScreen
+from capgap.ui.screens.rotation import RotationScreen
 from capgap.ui.screens.sector import SectorScreen
 from capgap.ui.screens.spread import SpreadScreen
 from capgap.ui.screens.symbol import SymbolScreen
@@ -52,6 +53,7 @@ async def test_declared_scopes_are_the_binding_chains_of_every_screen() -> None:
         "spread": (SpreadScreen, app.action_open_spread),
         "Fed": (FedDetailScreen, app.action_fed),
         "feeds": (FeedsScreen, app.action_feeds),
+        "rotation": (RotationScreen, app.action_rotation),
     }
     declared = screen_scopes()
     assert set(declared) == set(opened)

@@ -165,3 +165,17 @@ def test_dashboard_in_the_pre_market(snap_compare: Any, size: tuple[int, int]) -
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_rotation_map(snap_compare: Any, size: tuple[int, int]) -> None:
+    # The sample has no sectors' daily history yet: a map made by hand (see test_rotation_screen).
+    from test_rotation_screen import open_map, rotation_app
+
+    app = rotation_app()
+
+    async def run_before(pilot: Any) -> None:
+        await open_map(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

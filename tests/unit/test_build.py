@@ -229,6 +229,8 @@ EXPECTED_KEYS: dict[str, Any] = {
     },
     "universe": {"large", "small"},
     "sectors": None,
+    # The rotation map (issue 18, item 2): a list, empty without the legs' daily levels.
+    "rotation": None,
     "style": {"large_value_minus_growth_pp", "small_value_minus_growth_pp"},
     "fed": {
         "next_decision": {"date", "statement_at", "seconds_until", "sep"},
@@ -284,6 +286,52 @@ def test_snapshot_to_dict_has_exactly_the_documented_keys() -> None:
     assert [set(feed) for feed in data["feeds"]] == [FEED_KEYS, FEED_KEYS]
     assert "ratio_history" not in json.dumps(data)
     json.dumps(data, allow_nan=False)  # strictly valid JSON
+
+
+def leg_levels(weeks: int) -> pl.DataFrame:
+    """Both sectors' legs, one session a week: Financials' small leg gains 1 % a week."""
+    first = date(2025, 12, 5) - timedelta(weeks=weeks - 1)
+    rows = [
+        (sector, bucket, first + timedelta(weeks=week), level, 100.0)
+        for week in range(weeks)
+        for sector, bucket, level in (
+            (0, "large", 100.0),
+            (0, "small", 100.0 * 1.01**week),
+            (1, "large", 50.0),
+        )
+    ]
+    schema = {
+        "sector_idx": pl.UInt32,
+        "bucket": pl.String,
+        "date": pl.Date,
+        "level": pl.Float64,
+        "coverage_pct": pl.Float64,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def test_the_rotation_map_comes_from_the_legs_levels_once_per_daily_version() -> None:
+    store = loaded_store()
+    assert build(store).rotation == ()  # no levels yet: no map
+    levels = leg_levels(12)
+    first = build(store, leg_levels=levels)
+    financials, real_estate = first.rotation
+    # A steady 1 % a week: rel_w = 1.01^w, so rs_ratio = 100 * 1.01^11 / mean(1.01^2..1.01^11)
+    # and rs_momentum = 100 * 1.01 * mean(1.01^1..1.01^10) / mean(1.01^2..1.01^11) = 100.
+    mean = sum(1.01**week for week in range(2, 12)) / 10
+    assert financials.rs_ratio == pytest.approx(100 * 1.01**11 / mean)
+    assert financials.rs_momentum == pytest.approx(100.0)
+    assert financials.quadrant == "leading"
+    assert (real_estate.sector, real_estate.reason) == ("Real Estate", "no small-cap history")
+    # The next tick reuses the day's map, even when handed a new frame ...
+    assert build(store, leg_levels=leg_levels(12)).rotation is first.rotation
+    # ... until the daily history changes (a new session's close, a refresh).
+    store.apply_daily(
+        pl.DataFrame(
+            [("^GSPC", date(2025, 12, 5), 1.0, 1.0, 1.0, 1.0, 0.0)], schema=DAILY, orient="row"
+        )
+    )
+    assert build(store, leg_levels=leg_levels(11)).rotation[0].tail != first.rotation[0].tail
 
 
 def test_snapshot_to_dict_values() -> None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+import polars as pl
 
 from capgap.analytics.drilldown import sector_detail, symbol_detail
 from capgap.analytics.extended import extended_gap, index_futures
 from capgap.analytics.quotes import QuoteRow, positions, rows_at
+from capgap.analytics.rotation import rotation_snapshot
 from capgap.analytics.sectors import current_index_legs, etf_symbols, sector_rows
 from capgap.analytics.spread import bottom_up_valuation, session_date, spread_snapshot
 from capgap.analytics.store import MarketStore
@@ -19,6 +22,7 @@ from capgap.core.snapshot import (
     FeedStatus,
     IndexFutures,
     IndexQuote,
+    RotationPoint,
     Snapshot,
     UniverseSnapshot,
 )
@@ -39,6 +43,25 @@ def _watched_rows(store: MarketStore, universe: Universe) -> dict[str, QuoteRow]
         lambda: (universe, positions(store.quotes, watched_symbols(universe))),
     )
     return rows_at(store.quotes, held[1])
+
+
+def daily_rotation(
+    store: MarketStore, universe: Universe, today: date, levels: pl.DataFrame | None
+) -> tuple[RotationPoint, ...]:
+    """Return the rotation map from the sectors' legs' daily ``levels``, once a day.
+
+    ``levels`` derive from the store's daily history (capgap.analytics.sector_history), so
+    the map is memoised on its daily version and the session: nothing new runs per tick.
+    """
+    if levels is None:
+        return ()
+    # Keyed on identity; the cached value holds the universe so its id cannot be reused.
+    held: tuple[Universe, tuple[RotationPoint, ...]] = store.memo(
+        "build.rotation",
+        (id(universe), store.daily_version, today),
+        lambda: (universe, rotation_snapshot(levels, universe, today)),
+    )
+    return held[1]
 
 
 def data_as_of(store: MarketStore) -> datetime | None:
@@ -79,6 +102,7 @@ def build_snapshot(
     focus_sector: str | None = None,
     focus_symbol: str | None = None,
     universe_info: UniverseSnapshot | None = None,
+    leg_levels: pl.DataFrame | None = None,
 ) -> Snapshot:
     """Compute spread, sectors and style from the store and wrap them with the given context.
 
@@ -89,6 +113,7 @@ def build_snapshot(
     ``received`` says when each symbol's quote last arrived: the indices then carry their
     own age, stale beyond ``stale_after_s`` (a fresh S&P beside a Russell the feed rejected).
     ``universe_info`` (where the members come from, how old their quotes are) joins as is.
+    ``leg_levels`` (the sectors' legs' daily levels) give the rotation map, once a day.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("build_snapshot needs a timezone-aware `now`")
@@ -143,4 +168,5 @@ def build_snapshot(
         indices=indices,
         universe=universe_info,
         futures=futures,
+        rotation=daily_rotation(store, universe, today, leg_levels),
     )

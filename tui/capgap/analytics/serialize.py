@@ -13,6 +13,7 @@ from capgap.core.snapshot import (
     LegStats,
     MeetingOdds,
     Mover,
+    RotationPoint,
     SectorLeg,
     SectorRow,
     Snapshot,
@@ -150,6 +151,26 @@ def _sector(row: SectorRow) -> dict[str, Any]:
     }
 
 
+def _rotation(point: RotationPoint) -> dict[str, Any]:
+    return {
+        "sector": point.sector,
+        "rs_ratio": _num(point.rs_ratio, STAT_DP),
+        "rs_momentum": _num(point.rs_momentum, STAT_DP),
+        "quadrant": point.quadrant,
+        # Oldest first; the last is the head (rs_ratio, rs_momentum above).
+        "tail": [
+            {
+                "date": tail.day.isoformat(),
+                "rs_ratio": _num(tail.rs_ratio, STAT_DP),
+                "rs_momentum": _num(tail.rs_momentum, STAT_DP),
+            }
+            for tail in point.tail
+        ],
+        # Why a sector has no point ("no small-cap history"); None when it has one.
+        "reason": point.reason,
+    }
+
+
 def _feed(feed: FeedStatus) -> dict[str, Any]:
     return {
         "name": feed.name,
@@ -216,6 +237,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             "small": _membership(universe.small if universe is not None else None),
         },
         "sectors": [_sector(row) for row in snapshot.sectors],
+        "rotation": [_rotation(point) for point in snapshot.rotation],
         "style": {
             "large_value_minus_growth_pp": _num(snapshot.style.large.value_minus_growth_pp, PCT_DP),
             "small_value_minus_growth_pp": _num(snapshot.style.small.value_minus_growth_pp, PCT_DP),

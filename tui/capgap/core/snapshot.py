@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from capgap.core.market_types import NEW_YORK, FomcDecision, MarketSession
+from capgap.core.quadrants import Quadrant
 
 FeedState = Literal["ok", "degraded", "down"]
 SectorTag = Literal["cyclical", "defensive"]
@@ -267,6 +268,32 @@ class SectorRow:
 
 
 @dataclass(frozen=True, slots=True)
+class RotationTailPoint:
+    """One weekly point of a sector's rotation tail (the date of the week's last session)."""
+
+    day: date
+    rs_ratio: float
+    rs_momentum: float
+
+
+@dataclass(frozen=True, slots=True)
+class RotationPoint:
+    """A sector on the rotation map: small-cap leg against large-cap leg, week by week.
+
+    ``rs_ratio`` and ``rs_momentum`` are the latest week's (capgap.analytics.rotation has the
+    formula); ``tail`` holds the last weeks' points oldest first, the latest (the head) last.
+    A sector without a point has None figures, no tail and a ``reason`` saying why.
+    """
+
+    sector: str
+    rs_ratio: float | None
+    rs_momentum: float | None
+    quadrant: Quadrant | None
+    tail: tuple[RotationTailPoint, ...] = ()
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StyleLeg:
     """Value minus growth for one cap size."""
 
@@ -517,6 +544,8 @@ class Snapshot:
     universe: UniverseSnapshot | None = None
     #: The index futures (None in a snapshot made by hand).
     futures: IndexFutures | None = None
+    #: Each sector on the rotation map of size (small against large), in the universe's order.
+    rotation: tuple[RotationPoint, ...] = ()
 
     @property
     def today(self) -> date:

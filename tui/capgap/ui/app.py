@@ -40,6 +40,7 @@ from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.feeds import FeedsScreen
 from capgap.ui.screens.help import HelpScreen, Scope
 from capgap.ui.screens.live import LiveScreen
+from capgap.ui.screens.rotation import RotationScreen
 from capgap.ui.screens.sector import SectorScreen
 from capgap.ui.screens.spread import SpreadScreen
 from capgap.ui.screens.symbol import SymbolScreen
@@ -353,6 +354,11 @@ class CapgapApp(App[None]):
         """Open the Fed screen on the latest Fed figures."""
         if not isinstance(self.screen, FedDetailScreen):
             self.push_screen(FedDetailScreen(self.latest.fed if self.latest else None))
+
+    def action_rotation(self) -> None:
+        """Open the rotation map: each sector's small caps against its large caps, weekly."""
+        if not isinstance(self.screen, RotationScreen):
+            self.push_screen(RotationScreen())
 
     def action_feeds(self) -> None:
         """Open the feeds screen: every feed's state and error, the symbols it let down."""

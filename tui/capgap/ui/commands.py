@@ -32,6 +32,9 @@ def capgap_commands(
     yield SystemCommand("Spread screen", "RUT/SPX ratio over a window", action("open_spread"))
     yield SystemCommand("Fed screen", "FOMC odds, implied path, futures", action("fed"))
     yield SystemCommand(
+        "Rotation map", "Sectors' small caps against large, week by week", action("rotation")
+    )
+    yield SystemCommand(
         "Feeds", "State, errors and symbols not quoted, feed by feed", action("feeds")
     )
     yield SystemCommand("Dashboard", "Back to the dashboard", action("dashboard"))

@@ -40,6 +40,21 @@ _SHORT_SECTORS = {
     "Communication Services": "Comm Svcs",
 }
 
+# Four-letter codes label the sectors where a name has no room (the rotation map's points).
+_SECTOR_CODES = {
+    "Information Technology": "TECH",
+    "Financials": "FIN",
+    "Industrials": "INDU",
+    "Materials": "MATL",
+    "Energy": "ENGY",
+    "Consumer Discretionary": "DISC",
+    "Communication Services": "COMM",
+    "Real Estate": "REAL",
+    "Consumer Staples": "STPL",
+    "Health Care": "HLTH",
+    "Utilities": "UTIL",
+}
+
 _STATES = {"pre": "PRE", "open": "OPEN", "post": "POST", "closed": "CLOSED"}
 
 
@@ -178,3 +193,12 @@ def prices_label(gap: ExtendedGap | None) -> str | None:
 def short_sector(name: str) -> str:
     """Return a short display name of a GICS sector (the name itself when it is short)."""
     return _SHORT_SECTORS.get(name, name)
+
+
+def sector_code(name: str) -> str:
+    """Return a sector's four-letter code ("TECH"); a custom sector's first four letters."""
+    code = _SECTOR_CODES.get(name)
+    if code is not None:
+        return code
+    letters = "".join(char for char in name if char.isalnum())
+    return (letters[:4] or name[:4]).upper()

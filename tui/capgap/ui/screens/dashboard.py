@@ -42,6 +42,7 @@ class DashboardScreen(LiveScreen):
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("S", "reverse_sort", "Reverse", id="reverse"),
         Binding("f", "app.fed", "Fed", id="fed"),
+        Binding("m", "app.rotation", "Rotation", id="rotation", show=False),
     ]
     crumb = "Dashboard"
 

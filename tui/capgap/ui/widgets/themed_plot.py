@@ -93,6 +93,10 @@ class ThemedPlot(PlotextPlot):
         self._plotted_in = None
         self.refresh()
 
+    def has_data(self) -> bool:
+        """Return whether there is something to plot (a subclass with its own data says)."""
+        return self._line is not None
+
     def _replot(self, colour: PlotColour) -> None:
         plt = self.plt
         plt.clear_data()
@@ -106,7 +110,7 @@ class ThemedPlot(PlotextPlot):
 
     def render(self) -> RenderResult:
         """Render the chart at the widget's size in the theme's colours ('no data' if empty)."""
-        if self.drawn and self._line is None:
+        if self.drawn and not self.has_data():
             return empty_chart()
         line = self._component_colour("themed-plot--line")
         if line != self._plotted_in:
