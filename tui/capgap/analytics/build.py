@@ -17,6 +17,7 @@ from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
+    HistoryStatus,
     IndexFutures,
     IndexQuote,
     Snapshot,
@@ -79,6 +80,7 @@ def build_snapshot(
     focus_sector: str | None = None,
     focus_symbol: str | None = None,
     universe_info: UniverseSnapshot | None = None,
+    sector_history: HistoryStatus | None = None,
 ) -> Snapshot:
     """Compute spread, sectors and style from the store and wrap them with the given context.
 
@@ -88,7 +90,8 @@ def build_snapshot(
     or watchlist) and ``focus_symbol`` add the drilldown details a screen has asked for.
     ``received`` says when each symbol's quote last arrived: the indices then carry their
     own age, stale beyond ``stale_after_s`` (a fresh S&P beside a Russell the feed rejected).
-    ``universe_info`` (where the members come from, how old their quotes are) joins as is.
+    ``universe_info`` (where the members come from, how old their quotes are) and
+    ``sector_history`` (how far the members' daily history has come) join as is.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("build_snapshot needs a timezone-aware `now`")
@@ -121,7 +124,7 @@ def build_snapshot(
             large=aged(futures.large, received, now, stale_after_s),
             small=aged(futures.small, received, now, stale_after_s),
         )
-    sectors = sector_rows(store, universe, rows)
+    sectors = sector_rows(store, universe, rows, today)
     return Snapshot(
         as_of=now.astimezone(UTC),
         source=source,
@@ -143,4 +146,5 @@ def build_snapshot(
         indices=indices,
         universe=universe_info,
         futures=futures,
+        sector_history=sector_history,
     )

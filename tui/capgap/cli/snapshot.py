@@ -50,7 +50,9 @@ def demo_snapshot(args: argparse.Namespace) -> Snapshot:
         manual_prices=args.settings.fedwatch.prices,
         universe=config.universe(args.settings, cached=False),
     )
-    return asyncio.run(engine.refresh())
+    # The tmux line shows no sector: it does not wait for the members' history.
+    tmux = getattr(args, "format", None) == "tmux"
+    return asyncio.run(engine.refresh() if tmux else engine.refresh_with_history())
 
 
 def _live_snapshot(args: argparse.Namespace, fmt: str) -> Snapshot:
