@@ -42,6 +42,7 @@ class DashboardScreen(LiveScreen):
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("S", "reverse_sort", "Reverse", id="reverse"),
         Binding("f", "app.fed", "Fed", id="fed"),
+        Binding("w", "cycle_sector_window", "Window", id="sector_window"),
     ]
     crumb = "Dashboard"
 
@@ -85,7 +86,7 @@ class DashboardScreen(LiveScreen):
         self._plot_ratio(snapshot)
         self.query_one(FedPanel).apply(snapshot.fed)
         self.query_one(StylePanel).apply(snapshot.style)
-        self.query_one(SectorsTable).apply(snapshot.sectors)
+        self.query_one(SectorsTable).apply(snapshot.sectors, snapshot.sector_history)
         self.latest = snapshot
 
     def _plot_ratio(self, snapshot: Snapshot) -> None:
@@ -123,3 +124,7 @@ class DashboardScreen(LiveScreen):
     def action_reverse_sort(self) -> None:
         """Reverse the sectors' sort."""
         self.query_one(SectorsTable).reverse_sort()
+
+    def action_cycle_sector_window(self) -> None:
+        """Show the sectors over the next window (1D, 5D, 1M, 3M, YTD)."""
+        self.query_one(SectorsTable).cycle_window()
