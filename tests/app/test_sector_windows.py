@@ -117,6 +117,12 @@ async def test_w_cycles_the_window_and_the_sort_follows_it() -> None:
     [
         (HistoryStatus(loaded=812, members=2418), "5D: history 812/2418"),
         (None, "5D: no members' history from this source"),
+        # Read, but the source had none (a recording without the members' closes).
+        (HistoryStatus(loaded=2418, members=2418), "5D: no members' history from this source"),
+        (
+            HistoryStatus(loaded=2418, members=2418, through=date(2025, 12, 4)),
+            "5D: too little history for this window",
+        ),
         (
             HistoryStatus(loaded=0, members=2418, error="members' history failed: HTTP 500"),
             "5D: members' history failed: HTTP 500",

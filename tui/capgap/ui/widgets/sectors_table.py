@@ -291,6 +291,8 @@ class SectorsTable(SortedTable):
             return "no members' history from this source"
         if history.error is not None:
             return history.error
-        if history.through is None and history.loaded < history.members:
+        if history.loaded < history.members:
             return f"history {history.loaded}/{history.members}"
+        if history.through is None:
+            return "no members' history from this source"
         return "too little history for this window"
