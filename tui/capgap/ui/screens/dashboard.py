@@ -42,7 +42,9 @@ class DashboardScreen(LiveScreen):
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("S", "reverse_sort", "Reverse", id="reverse"),
         Binding("f", "app.fed", "Fed", id="fed"),
-        Binding("w", "cycle_sector_window", "Window", id="sector_window"),
+        # Not in the key bar: before Quit it would push Quit off a 46-column bar (and Pause
+        # off an 80-column one); the keys screen lists it and the table's title names the window.
+        Binding("w", "cycle_sector_window", "Window", id="sector_window", show=False),
     ]
     crumb = "Dashboard"
 
