@@ -25,6 +25,7 @@ from capgap.core.schemas import LEG_LEVELS
 from capgap.core.snapshot import SECTOR_WINDOW_IDS, FedSnapshot, SectorRow
 from capgap.engine.sources import demo_engine
 from capgap.engine.startup import demo_window
+from capgap.feeds.base import FeedError
 from capgap.market.calendar import market_session, sessions_between
 from capgap.market.universe import Benchmarks, SectorDef, Universe, load_universe
 from capgap.market.windows import window_start
@@ -315,3 +316,32 @@ def test_the_demo_shows_every_sectors_windows() -> None:
             shown = row.window(window)
             assert shown.large_pct is not None and shown.small_pct is not None, (row.sector, window)
             assert shown.spread_pp == pytest.approx(shown.small_pct - shown.large_pct)
+
+
+class BrokenHistory:
+    """A member_closes that fails when called, or whose closes fail when read."""
+
+    def __init__(self, when: str) -> None:
+        self.when = when
+
+    def __call__(self, symbols: object, since: date) -> pl.LazyFrame:
+        if self.when == "call":
+            raise FeedError("members' file unreadable")
+        # A column the file does not have: polars fails only when the frame is read.
+        return pl.LazyFrame({"symbol": ["AAPL"]}).select("symbol", "date", "close")
+
+
+@pytest.mark.parametrize("when", ["call", "read"])
+def test_a_failed_history_is_shown_and_the_poll_goes_on(
+    when: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = demo_engine(ManualClock(demo_window()[1]), universe=load_universe())
+    monkeypatch.setattr(engine.feed, "member_closes", BrokenHistory(when))
+    snapshot = asyncio.run(engine.refresh_with_history())
+    assert snapshot.feeds[0].state == "ok"  # the quotes' poll did not fail with it
+    history = snapshot.sector_history
+    assert history is not None and history.error is not None
+    assert history.error.startswith("members' history failed: ")
+    assert "unreadable" in history.error if when == "call" else "date" in history.error
+    assert all(row.window("5d").spread_pp is None for row in snapshot.sectors)
+    assert snapshot.sectors[0].window("1d").spread_pp == snapshot.sectors[0].spread_pp

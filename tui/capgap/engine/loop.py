@@ -353,9 +353,20 @@ class Engine:
         self._levels_day = today
         members = history_members_of(self.store, self.universe)
         symbols = members.get_column("symbol").unique(maintain_order=True).to_list()
-        closes = feed.member_closes(symbols, closes_start(today))
         self._levels_status = HistoryStatus(loaded=0, members=len(symbols))
+        try:
+            closes = feed.member_closes(symbols, closes_start(today))
+        except Exception as exc:
+            # The windows' history failing is not the quotes' poll failing: it says so where
+            # the windows would be, and the next day tries again.
+            self._levels_status = self._history_failed(exc)
+            return
         self._levels_task = asyncio.ensure_future(asyncio.to_thread(leg_levels, closes, members))
+
+    def _history_failed(self, exc: BaseException) -> HistoryStatus:
+        """Return the members' history state after ``exc`` (shown instead of the windows)."""
+        status = self._levels_status or HistoryStatus(loaded=0, members=0)
+        return replace(status, error=f"members' history failed: {describe_exception(exc)}")
 
     def _take_levels(self, task: asyncio.Task[pl.DataFrame]) -> bool:
         """Put a finished reduction's levels in the store; True when it gave any."""
@@ -365,9 +376,7 @@ class Engine:
         error = task.exception()
         if error is not None:
             # Shown where the windows would be; the next day (or universe) tries again.
-            self._levels_status = replace(
-                status, error=f"members' history failed: {describe_exception(error)}"
-            )
+            self._levels_status = self._history_failed(error)
             return False
         levels = task.result()
         self.store.apply_leg_levels(levels)
@@ -536,7 +545,9 @@ class Engine:
         The members' history a monitor reads beside its polls is waited for here.
         """
         snapshot = await self.refresh()
-        if await self.finish_sector_history():
+        await self.finish_sector_history()
+        if self._levels_status is not snapshot.sector_history:
+            # The windows arrived, or why they did not (the history's state changed).
             snapshot = await self.rebuild()
         return snapshot
 
