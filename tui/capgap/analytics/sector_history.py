@@ -143,7 +143,7 @@ def leg_levels(
     calendar = days.to_frame().with_columns(prev_date=pl.col("date").shift())
     leg = ["sector_idx", "bucket"]
     sums = (
-        pl.concat([chunk for chunk, _ in parts])
+        pl.concat([part_sums for part_sums, _ in parts])
         .join(calendar, on=["date", "prev_date"], how="semi")
         .group_by(*leg, "date")
         .agg(pl.col("moved", "held", "covered").sum())
