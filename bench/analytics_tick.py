@@ -4,10 +4,12 @@ The universe is the shipped one (``load_universe()``): the S&P 500 and Russell 2
 from the funds' holdings, plus the benchmarks and sector funds. A tick applies a fresh quotes
 frame to the store, then builds the full Snapshot: both index legs (change, bottom-up forward
 P/E with and without the negative earners, unprofitable share, breadth, coverage), the
-valuation, the sector rows (each index's own members, weights, movers), the spread and style
-panels. Quotes carry the details Yahoo sends (market cap, forward and trailing EPS, 50/200-day
-averages consistent with the synthetic history, 52-week and day ranges; some EPS negative,
-some fields missing, a few members never quoted at all).
+valuation, the sector rows (each index's own members, weights, movers, and their windows
+over made-up legs' levels: the pandas reference has none, the windows are a few
+multiplications a sector), the spread and style panels. Quotes carry the details Yahoo sends
+(market cap, forward and trailing EPS, 50/200-day averages consistent with the synthetic
+history, 52-week and day ranges; some EPS negative, some fields missing, a few members never
+quoted at all).
 
 Two tick shapes are timed, each with its own store: "full", every symbol in every frame (the
 demo), and "rolling", the live refresh: the core symbols plus the next slice of ~200 members
@@ -49,7 +51,7 @@ from capgap.analytics.legs import QUOTE_COLUMNS, SUM_COLUMNS
 from capgap.analytics.spread import daily_basis
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import MarketSession
-from capgap.core.schemas import DAILY, QUOTE_DETAILS, QUOTES
+from capgap.core.schemas import DAILY, LEG_LEVELS, QUOTE_DETAILS, QUOTES
 from capgap.core.snapshot import COVERAGE_MIN_PCT, FedSnapshot, LegStats, SectorDetail, Snapshot
 from capgap.market.calendar import sessions_between
 from capgap.market.universe import Universe, load_universe, vars_in_order
@@ -741,6 +743,41 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q))
 
 
+def leg_levels_for(universe: Universe, daily: pl.DataFrame) -> pl.DataFrame:
+    """Return made-up daily levels of every sector leg over the benchmarks' sessions.
+
+    What the engine reduces from the members' closes once a day: with them in the store each
+    tick computes the sectors' windows (5D..YTD), as the app does.
+    """
+    days = daily.get_column("date").unique().sort()
+    legs = [
+        (position, bucket)
+        for position in range(len(universe.sectors))
+        for bucket in ("large", "small")
+    ]
+    return pl.DataFrame(
+        {
+            "sector_idx": [position for position, _ in legs for _ in days],
+            "bucket": [bucket for _, bucket in legs for _ in days],
+            "date": [day for _ in legs for day in days],
+            "level": [
+                100.0 * (1.0 + 0.0004 * (position - 5)) ** step
+                for position, _ in legs
+                for step in range(days.len())
+            ],
+            "coverage_pct": [100.0 for _ in legs for _ in days],
+        },
+        schema=LEG_LEVELS,
+    )
+
+
+def check_windows(snapshot: Snapshot) -> None:
+    """Every sector has its windows over the made-up levels (the per-tick part is timed)."""
+    for row in snapshot.sectors:
+        if row.large.members and row.small.members:
+            assert all(window.spread_pp is not None for window in row.windows), row.sector
+
+
 def run_shape(
     shape: str,
     universe: Universe,
@@ -757,6 +794,7 @@ def run_shape(
 
     store = MarketStore()
     store.apply_daily(market.daily)
+    store.apply_leg_levels(leg_levels_for(universe, market.daily))
     context: dict[str, Any] = {
         "now": TICK_START,
         "source": "bench",
@@ -816,6 +854,7 @@ def run_shape(
     # The last tick must agree too: both sides saw the same sequence of frames.
     check_agreement(snapshot, ref)
     check_identities(snapshot)
+    check_windows(snapshot)
     check_detail(detail)
     return Timings(
         shape=shape,

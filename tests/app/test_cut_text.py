@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from capgap.core.snapshot import SECTOR_WINDOW_IDS
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.sector import SectorScreen
-from capgap.ui.widgets.sectors_table import SectorsTable
+from capgap.ui.widgets.sectors_table import SectorsTable, window_headers
 from test_layout import settled
 from test_screen_snapshots import SCREENS, demo_app
 from textual.widgets import Footer
@@ -59,9 +60,8 @@ async def test_the_key_bar_shows_whole_keys_only(screen: str, size: tuple[int, i
 #: The sectors table's headers, written out by hand (README "Sectors").
 SECTOR_HEADERS = {
     "Sector",
-    "Lg %",
-    "Sm %",
-    "S-L pp",
+    # The legs' and the spread's headers name the window shown (the `w` cycle).
+    *(header for window in SECTOR_WINDOW_IDS for header in window_headers(window).values()),
     "Wt L/S",
     "Brd%",
     "Tag",

@@ -403,7 +403,7 @@ async def test_sectors_show_weights_and_the_reference_funds() -> None:
         await started(app, pilot)
         table = app.dashboard.query_one(SectorsTable)
         lines = screen_lines(app)
-        header = next(line for line in lines if "Sector" in line and "Lg %" in line)
+        header = next(line for line in lines if "Sector" in line and "Lg 1D" in line)
         # The small side's funds are S&P SmallCap 600 funds, and the header says so.
         for label in ("Wt L/S", "Brd%", "Lg fund", "S600 fund", "Leaders", "Laggards"):
             assert label in header, label

@@ -261,6 +261,10 @@ SECTOR_KEYS: dict[str, Any] = {
     "breadth_pct": None,
     "leaders": None,
     "laggards": None,
+    "windows": {
+        window: {"large_pct", "small_pct", "spread_pp"}
+        for window in ("1d", "5d", "1m", "3m", "ytd")
+    },
 }
 MOVER_KEYS = {"symbol", "name", "bucket", "change_pct"}
 FEED_KEYS = {"name", "state", "last_success", "age_s", "error", "stale", "problems"}

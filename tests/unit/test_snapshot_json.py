@@ -57,6 +57,12 @@ SECTOR_LEG: dict[str, tuple[type, ...]] = {
     "etf_change_pct": (float, type(None)),
 }
 UNIVERSE: dict[str, tuple[type, ...]] = {"source": (str,), "as_of": (str,), "members": (int,)}
+#: Issue 18's sector windows: the demo's history reaches every window's base, so none is null.
+SECTOR_WINDOW: dict[str, tuple[type, ...]] = {
+    "large_pct": (float,),
+    "small_pct": (float,),
+    "spread_pp": (float,),
+}
 
 
 class DuplicateKey(ValueError):
@@ -131,6 +137,9 @@ def test_the_cli_json_has_no_duplicate_key_and_every_stable_name_typed(capsys):
             leg = row[bucket]
             check_names(leg, SECTOR_LEG, f"sectors[{row['sector']}].{bucket}")
             assert (leg["etf_symbol"] is None) is (leg["etf_change_pct"] is None)
+        assert list(row["windows"]) == ["1d", "5d", "1m", "3m", "ytd"]
+        for window, figures in row["windows"].items():
+            check_names(figures, SECTOR_WINDOW, f"sectors[{row['sector']}].windows.{window}")
 
 
 def test_the_json_is_the_snapshot_with_percentages_in_percent(demo_close):

@@ -12,6 +12,7 @@ from capgap.analytics.drilldown import sector_detail, symbol_detail
 from capgap.analytics.extended import extended_gap, index_futures
 from capgap.analytics.quotes import QuoteRow, positions, rows_at
 from capgap.analytics.rotation import rotation_snapshot
+from capgap.analytics.sector_history import current_leg_levels
 from capgap.analytics.sectors import current_index_legs, etf_symbols, sector_rows
 from capgap.analytics.spread import bottom_up_valuation, session_date, spread_snapshot
 from capgap.analytics.store import MarketStore
@@ -20,6 +21,7 @@ from capgap.core.market_types import NEW_YORK, MarketSession
 from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,
+    HistoryStatus,
     IndexFutures,
     IndexQuote,
     RotationPoint,
@@ -46,22 +48,25 @@ def _watched_rows(store: MarketStore, universe: Universe) -> dict[str, QuoteRow]
 
 
 def daily_rotation(
-    store: MarketStore, universe: Universe, today: date, levels: pl.DataFrame | None
+    store: MarketStore, universe: Universe, today: date, levels: pl.DataFrame | None = None
 ) -> tuple[RotationPoint, ...]:
     """Return the rotation map from the sectors' legs' daily ``levels``, once a day.
 
-    ``levels`` derive from the store's daily history (capgap.analytics.sector_history), so
-    the map is memoised on its daily version and the session: nothing new runs per tick.
+    ``levels`` default to the store's (capgap.analytics.sector_history.current_leg_levels,
+    reduced from the members' closes once a day), so the map is memoised on them, the daily
+    version and the session: nothing new runs per tick. No levels, no map.
     """
-    if levels is None:
+    levels = current_leg_levels(store, universe) if levels is None else levels
+    if levels.height == 0:
         return ()
-    # Keyed on identity; the cached value holds the universe so its id cannot be reused.
-    held: tuple[Universe, tuple[RotationPoint, ...]] = store.memo(
+    # Keyed on identity; the cached value holds the universe and the levels so that their
+    # ids cannot be reused.
+    held: tuple[Universe, pl.DataFrame, tuple[RotationPoint, ...]] = store.memo(
         "build.rotation",
-        (id(universe), store.daily_version, today),
-        lambda: (universe, rotation_snapshot(levels, universe, today)),
+        (id(universe), id(levels), store.daily_version, today),
+        lambda: (universe, levels, rotation_snapshot(levels, universe, today)),
     )
-    return held[1]
+    return held[2]
 
 
 def data_as_of(store: MarketStore) -> datetime | None:
@@ -103,6 +108,7 @@ def build_snapshot(
     focus_symbol: str | None = None,
     universe_info: UniverseSnapshot | None = None,
     leg_levels: pl.DataFrame | None = None,
+    sector_history: HistoryStatus | None = None,
 ) -> Snapshot:
     """Compute spread, sectors and style from the store and wrap them with the given context.
 
@@ -113,7 +119,10 @@ def build_snapshot(
     ``received`` says when each symbol's quote last arrived: the indices then carry their
     own age, stale beyond ``stale_after_s`` (a fresh S&P beside a Russell the feed rejected).
     ``universe_info`` (where the members come from, how old their quotes are) joins as is.
-    ``leg_levels`` (the sectors' legs' daily levels) give the rotation map, once a day.
+    ``leg_levels`` (the sectors' legs' daily levels; default the store's) give the rotation
+    map, once a day.
+    ``universe_info`` (where the members come from, how old their quotes are) and
+    ``sector_history`` (how far the members' daily history has come) join as is.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("build_snapshot needs a timezone-aware `now`")
@@ -146,7 +155,7 @@ def build_snapshot(
             large=aged(futures.large, received, now, stale_after_s),
             small=aged(futures.small, received, now, stale_after_s),
         )
-    sectors = sector_rows(store, universe, rows)
+    sectors = sector_rows(store, universe, rows, today)
     return Snapshot(
         as_of=now.astimezone(UTC),
         source=source,
@@ -169,4 +178,5 @@ def build_snapshot(
         universe=universe_info,
         futures=futures,
         rotation=daily_rotation(store, universe, today, leg_levels),
+        sector_history=sector_history,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, cast
 
 import polars as pl
@@ -19,6 +20,7 @@ from capgap.analytics.legs import (
     leg_stats,
 )
 from capgap.analytics.quotes import QuoteRow, change_of
+from capgap.analytics.sector_history import Factors, current_window_factors, sector_windows
 from capgap.analytics.store import MarketStore
 from capgap.core.snapshot import Bucket, IndexLegs, LegStats, Mover, SectorLeg, SectorRow
 from capgap.market.universe import SectorDef, Universe
@@ -77,6 +79,7 @@ def _row(
     index_prev: Mapping[Bucket, float],
     movers: Mapping[str, tuple[Mover, ...]],
     rows: Mapping[str, QuoteRow],
+    factors: Mapping[Bucket, Factors],
 ) -> SectorRow:
     legs: dict[Bucket, SectorLeg] = {}
     totals: list[Mapping[str, Any]] = []
@@ -108,6 +111,9 @@ def _row(
         breadth_pct=_combined_breadth(large.stats, small.stats, totals),
         leaders=movers.get("leaders", ()),
         laggards=movers.get("laggards", ()),
+        windows=sector_windows(
+            factors.get("large"), factors.get("small"), large.change_pct, small.change_pct
+        ),
     )
 
 
@@ -119,11 +125,16 @@ def etf_symbols(universe: Universe) -> list[str]:
 
 
 def sector_rows(
-    store: MarketStore, universe: Universe, rows: Mapping[str, QuoteRow]
+    store: MarketStore,
+    universe: Universe,
+    rows: Mapping[str, QuoteRow],
+    today: date | None = None,
 ) -> tuple[SectorRow, ...]:
     """Return one SectorRow per sector of the universe, in its order.
 
-    ``rows`` must hold the quotes of the sector ETFs (see :func:`etf_symbols`).
+    ``rows`` must hold the quotes of the sector ETFs (see :func:`etf_symbols`). With
+    ``today`` (the session the windows count from) each row has its legs over the longer
+    windows, from the legs' levels in the store (see capgap.analytics.sector_history).
     """
     sums = current_groups(store, universe)
     totals = current_index_sums(store, universe)
@@ -145,8 +156,20 @@ def sector_rows(
             sector_movers(sums, current_values(store, universe), current_labels(store, universe)),
         ),
     )[1]
+    factors = current_window_factors(store, universe, today) if today is not None else {}
     return tuple(
-        _row(sector, groups.get(position, {}), index_prev, movers.get(position, {}), rows)
+        _row(
+            sector,
+            groups.get(position, {}),
+            index_prev,
+            movers.get(position, {}),
+            rows,
+            {
+                bucket: factors[(position, bucket)]
+                for bucket in ("large", "small")
+                if (position, bucket) in factors
+            },
+        )
         for position, sector in enumerate(universe.sectors)
     )
 

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from capgap.core.snapshot import (
+    SECTOR_WINDOW_IDS,
     ExtendedGap,
     FeedStatus,
     IndexFutures,
@@ -16,6 +17,7 @@ from capgap.core.snapshot import (
     RotationPoint,
     SectorLeg,
     SectorRow,
+    SectorWindow,
     Snapshot,
     UniverseInfo,
     Valuation,
@@ -148,6 +150,17 @@ def _sector(row: SectorRow) -> dict[str, Any]:
         "breadth_pct": _num(row.breadth_pct, PCT_DP),
         "leaders": [_mover(mover) for mover in row.leaders],
         "laggards": [_mover(mover) for mover in row.laggards],
+        "windows": {
+            window_id: _sector_window(row.window(window_id)) for window_id in SECTOR_WINDOW_IDS
+        },
+    }
+
+
+def _sector_window(window: SectorWindow) -> dict[str, Any]:
+    return {
+        "large_pct": _num(window.large_pct, PCT_DP),
+        "small_pct": _num(window.small_pct, PCT_DP),
+        "spread_pp": _num(window.spread_pp, PCT_DP),
     }
 
 

@@ -9,7 +9,16 @@ from typing import Any, TypeVar, cast
 
 import polars as pl
 
-from capgap.core.schemas import BARS, DAILY, QUOTE_DETAILS, QUOTES, conform, conform_quotes, empty
+from capgap.core.schemas import (
+    BARS,
+    DAILY,
+    LEG_LEVELS,
+    QUOTE_DETAILS,
+    QUOTES,
+    conform,
+    conform_quotes,
+    empty,
+)
 
 T = TypeVar("T")
 
@@ -87,6 +96,7 @@ class MarketStore:
         self._quotes = empty(QUOTES)
         self._intraday = empty(BARS)
         self._daily = empty(DAILY)
+        self._leg_levels = empty(LEG_LEVELS)
         self._quotes_version = 0
         self._intraday_version = 0
         self._daily_version = 0
@@ -118,6 +128,14 @@ class MarketStore:
     def daily(self) -> pl.DataFrame:
         """Daily bars (DAILY schema), sorted by symbol and date."""
         return self._daily
+
+    @property
+    def leg_levels(self) -> pl.DataFrame:
+        """The sector legs' daily levels (LEG_LEVELS schema), reduced from the members' closes.
+
+        The members' own closes are not kept: about 2,400 members' year would be 600,000 rows.
+        """
+        return self._leg_levels
 
     @property
     def quotes_version(self) -> int:
@@ -343,6 +361,18 @@ class MarketStore:
         if merged.equals(self._daily):
             return False
         self._daily = merged
+        self._daily_version += 1
+        return True
+
+    def apply_leg_levels(self, frame: pl.DataFrame) -> bool:
+        """Replace the sector legs' levels (a day's reduction replaces the last one whole).
+
+        Bumps the daily version when they changed: the levels are daily history too.
+        """
+        levels = conform(frame, LEG_LEVELS)
+        if levels.equals(self._leg_levels):
+            return False
+        self._leg_levels = levels
         self._daily_version += 1
         return True
 

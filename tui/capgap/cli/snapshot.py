@@ -19,7 +19,9 @@ def run(args: argparse.Namespace) -> int:
     from capgap.cli import report
 
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
-    snapshot = demo_snapshot(args) if is_demo(args) else _live_snapshot(args, fmt)
+    snapshot = (
+        demo_snapshot(args, sectors=fmt != "tmux") if is_demo(args) else _live_snapshot(args, fmt)
+    )
     if fmt == "tmux":
         sys.stdout.write(report.format_tmux(snapshot) + "\n")
     else:
@@ -32,8 +34,12 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def demo_snapshot(args: argparse.Namespace) -> Snapshot:
-    """Compute the sample session's snapshot at --at (default: the close)."""
+def demo_snapshot(args: argparse.Namespace, *, sectors: bool = False) -> Snapshot:
+    """Compute the sample session's snapshot at --at (default: the close).
+
+    ``sectors``: with the sectors' windows, for which the members' history is read first
+    (the tmux line and the FedWatch table show no sector and do not wait for it).
+    """
     import asyncio
 
     from capgap.core.clock import ManualClock
@@ -50,7 +56,7 @@ def demo_snapshot(args: argparse.Namespace) -> Snapshot:
         manual_prices=args.settings.fedwatch.prices,
         universe=config.universe(args.settings, cached=False),
     )
-    return asyncio.run(engine.refresh())
+    return asyncio.run(engine.refresh_with_history() if sectors else engine.refresh())
 
 
 def _live_snapshot(args: argparse.Namespace, fmt: str) -> Snapshot:

@@ -65,6 +65,20 @@ DAILY: pl.Schema = pl.Schema(
     }
 )
 
+#: Each sector leg's daily level (capgap.analytics.sector_history.leg_levels): ``sector_idx``
+#: is the sector's position in the universe's sectors, ``bucket`` "large" or "small",
+#: ``level`` chain-linked from 100.0 at the first date, ``coverage_pct`` the share of the
+#: leg's reference weight whose member had both that day's close and the one before.
+LEG_LEVELS: pl.Schema = pl.Schema(
+    {
+        "sector_idx": pl.UInt32(),
+        "bucket": pl.String(),
+        "date": pl.Date(),
+        "level": pl.Float64(),
+        "coverage_pct": pl.Float64(),
+    }
+)
+
 #: Members of the two indices (and of custom sectors): one row per stock and leg.
 #: ``fund`` is the fund whose holdings list it (IVV, IWM; null for a custom sector's stock,
 #: which counts in its sector only), ``shares`` what that fund holds and ``ref_price`` its

@@ -253,9 +253,31 @@ class SectorLeg:
         return self.stats.up_pct
 
 
+#: The windows of a sector's legs, shortest first (the order the sectors table cycles them).
+SECTOR_WINDOW_IDS = ("1d", "5d", "1m", "3m", "ytd")
+
+
+@dataclass(frozen=True, slots=True)
+class SectorWindow:
+    """A sector's legs over one window (see SECTOR_WINDOW_IDS), in % and pp.
+
+    None where the window has no figure: its base is older than the history, or too little
+    of the leg's weight had closes over it (see COVERAGE_MIN_PCT).
+    """
+
+    id: str
+    large_pct: float | None
+    small_pct: float | None
+    spread_pp: float | None
+
+
 @dataclass(frozen=True, slots=True)
 class SectorRow:
-    """A GICS sector: large against small, breadth, leaders and laggards."""
+    """A GICS sector: large against small, breadth, leaders and laggards.
+
+    ``windows`` are its legs over the longer windows (5d..ytd) where the members' daily
+    history is known; the one-day window is always the row's own changes (see ``window``).
+    """
 
     sector: str
     tag: SectorTag
@@ -265,6 +287,17 @@ class SectorRow:
     breadth_pct: float | None
     leaders: tuple[Mover, ...]
     laggards: tuple[Mover, ...]
+    windows: tuple[SectorWindow, ...] = ()
+
+    def window(self, window_id: str) -> SectorWindow:
+        """Return the legs over ``window_id`` (all None when that window is unknown)."""
+        if window_id == "1d":
+            # One definition: the one-day window is the row's change, not a copy of it.
+            return SectorWindow("1d", self.large.change_pct, self.small.change_pct, self.spread_pp)
+        for window in self.windows:
+            if window.id == window_id:
+                return window
+        return SectorWindow(window_id, None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -519,6 +552,20 @@ class UniverseSnapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryStatus:
+    """How far the members' daily history behind the sectors' windows has come.
+
+    ``loaded`` of ``members`` have their closes in; ``through`` is the last close the
+    sectors' levels reach (None before any); ``error`` says why the last load failed.
+    """
+
+    loaded: int
+    members: int
+    through: date | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """Everything capgap knows at one instant; widgets only render it."""
 
@@ -546,6 +593,8 @@ class Snapshot:
     futures: IndexFutures | None = None
     #: Each sector on the rotation map of size (small against large), in the universe's order.
     rotation: tuple[RotationPoint, ...] = ()
+    #: The members' daily history behind the sectors' windows (None: the source has none).
+    sector_history: HistoryStatus | None = None
 
     @property
     def today(self) -> date:

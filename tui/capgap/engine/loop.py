@@ -14,12 +14,14 @@ import polars as pl
 
 from capgap.analytics.build import build_snapshot
 from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
+from capgap.analytics.sector_history import closes_start, history_members_of, leg_levels
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import (
     RECORDER_FEED,
     FeedStatus,
+    HistoryStatus,
     Snapshot,
     UniverseInfo,
     UniverseSnapshot,
@@ -27,6 +29,7 @@ from capgap.core.snapshot import (
 from capgap.feeds.base import (
     Feed,
     FeedError,
+    MemberHistory,
     RateLimited,
     ReferenceData,
     describe_exception,
@@ -122,6 +125,12 @@ class Engine:
         # Symbols whose daily history is loaded for _history_day: benchmarks, focused symbols.
         self._history_loaded: set[str] = set()
         self._futures: list[str] = []
+        # The sector legs' levels, reduced from the members' closes once a day in a thread
+        # (see _sector_history): the day they were asked for, the reduction under way and
+        # how far it has come (None: the source has no members' history).
+        self._levels_day: date | None = None
+        self._levels_task: asyncio.Task[pl.DataFrame] | None = None
+        self._levels_status: HistoryStatus | None = None
         self._use_universe(self.universe)
         self._reference = ReferenceData()
         self._reference_at: datetime | None = None
@@ -176,6 +185,8 @@ class Engine:
                 universe.member_symbols(), self._budget, other_per_minute=charts
             )
         self._quoted = self._symbols + self._futures
+        # New members, new legs: their history is read again on the next poll.
+        self._levels_day = None
         # Each leg's members, for their quotes' age (see _universe_info).
         constituents = universe.constituents
         self._leg_members = {
@@ -287,6 +298,7 @@ class Engine:
         self._apply_quotes(await self.feed.quotes(quoted))
         if rotation is not None:
             rotation.done()
+        self._sector_history(today)
         await self._load_history(symbol)
         charts = self._chart_symbols
         if symbol is not None and symbol not in charts:
@@ -311,6 +323,86 @@ class Engine:
                 self._reference_at = now - REFERENCE_EVERY + self._rates_retry()
             if self.recorder is not None:
                 self.recorder.set_reference(self._reference, self._reference.label)
+
+    def _sector_history(self, today: date) -> None:
+        """Take the sector legs' levels once reduced; start the day's reduction when due.
+
+        After the quotes: a custom sector's stock is weighed by its quoted market cap. The
+        members' closes are read and reduced in a thread, never awaited by a poll: the
+        windows appear on the poll after it ends (see finish_sector_history). Not beside
+        the first poll's build: the first figures come sooner, and the two do not add up
+        to one peak of memory.
+        """
+        task = self._levels_task
+        if task is not None and task.done():
+            self._levels_task = None
+            self._take_levels(task)
+        if self.latest is not None:
+            self._start_levels(today)
+
+    def _start_levels(self, today: date) -> None:
+        """Start reducing the members' closes to the legs' levels, once a day (and universe)."""
+        feed = self.feed
+        if (
+            self.headline_only
+            or not isinstance(feed, MemberHistory)
+            or self._levels_day == today
+            or self._levels_task is not None
+        ):
+            return
+        self._levels_day = today
+        members = history_members_of(self.store, self.universe)
+        symbols = members.get_column("symbol").unique(maintain_order=True).to_list()
+        self._levels_status = HistoryStatus(loaded=0, members=len(symbols))
+        try:
+            closes = feed.member_closes(symbols, closes_start(today))
+        except Exception as exc:
+            # The windows' history failing is not the quotes' poll failing: it says so where
+            # the windows would be, and the next day tries again.
+            self._levels_status = self._history_failed(exc)
+            return
+        self._levels_task = asyncio.ensure_future(asyncio.to_thread(leg_levels, closes, members))
+
+    def _history_failed(self, exc: BaseException) -> HistoryStatus:
+        """Return the members' history state after ``exc`` (shown instead of the windows)."""
+        status = self._levels_status or HistoryStatus(loaded=0, members=0)
+        return replace(status, error=f"members' history failed: {describe_exception(exc)}")
+
+    def _take_levels(self, task: asyncio.Task[pl.DataFrame]) -> bool:
+        """Put a finished reduction's levels in the store; True when it gave any."""
+        status = self._levels_status or HistoryStatus(loaded=0, members=0)
+        if task.cancelled():
+            return False
+        error = task.exception()
+        if error is not None:
+            # Shown where the windows would be; the next day (or universe) tries again.
+            self._levels_status = self._history_failed(error)
+            return False
+        levels = task.result()
+        self.store.apply_leg_levels(levels)
+        through = levels.get_column("date").max() if levels.height else None
+        self._levels_status = replace(
+            status,
+            loaded=status.members,
+            through=through if isinstance(through, date) else None,
+            error=None,
+        )
+        return levels.height > 0
+
+    async def finish_sector_history(self) -> bool:
+        """Wait for the sector legs' levels under way and store them (one-shot outputs).
+
+        True when levels arrived: a snapshot built now has the sectors' windows.
+        """
+        if self._levels_task is None:
+            self._start_levels(self.clock.now().astimezone(NEW_YORK).date())
+        task = self._levels_task
+        if task is None:
+            return False
+        with contextlib.suppress(Exception):
+            await task
+        self._levels_task = None
+        return self._take_levels(task)
 
     def _with_rates(self, now: datetime, reference: ReferenceData) -> ReferenceData:
         """Track the rates feed's health; when it failed, keep the last rates it gave."""
@@ -447,6 +539,18 @@ class Engine:
         self.latest = snapshot
         return snapshot
 
+    async def refresh_with_history(self) -> Snapshot:
+        """Poll once and build a Snapshot with the sectors' windows (one-shot outputs).
+
+        The members' history a monitor reads beside its polls is waited for here.
+        """
+        snapshot = await self.refresh()
+        await self.finish_sector_history()
+        if self._levels_status is not snapshot.sector_history:
+            # The windows arrived, or why they did not (the history's state changed).
+            snapshot = await self.rebuild()
+        return snapshot
+
     def _poll_error(self, exc: Exception) -> str:
         """Return the status line's words for a failed poll (an unexpected one named by type)."""
         if isinstance(exc, FeedError):
@@ -544,6 +648,7 @@ class Engine:
             focus_sector=focus[0],
             focus_symbol=focus[1],
             universe_info=self._universe_info(now),
+            sector_history=self._levels_status,
         )
 
     def _universe_info(self, now: datetime) -> UniverseSnapshot | None:
@@ -643,6 +748,10 @@ class Engine:
         self._closed = True
         if self.upkeep is not None:
             await self.upkeep.aclose()
+        if self._levels_task is not None:
+            # The thread finishes its reduction on its own; nothing waits for it.
+            self._levels_task.cancel()
+            self._levels_task = None
         if self.recorder is not None:
             self.recording_error = await asyncio.to_thread(self.recorder.close)
         with contextlib.suppress(FeedError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
@@ -131,4 +132,18 @@ class Feed(Protocol):
 
     async def aclose(self) -> None:
         """Release connections and files."""
+        ...
+
+
+@runtime_checkable
+class MemberHistory(Protocol):
+    """A source of the index members' daily closes: read once a day for the sectors' windows."""
+
+    def member_closes(self, symbols: Sequence[str], since: date) -> pl.LazyFrame:
+        """Return the closes (symbol, date, close) of ``symbols`` from ``since`` until before today.
+
+        A lazy frame: the reader reduces it to the sector legs' levels (off the event loop)
+        without holding every member's row at once. Reading it may raise FeedError or a
+        polars error; an unknown symbol is left out.
+        """
         ...

@@ -23,6 +23,7 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "reverse": ("S", "reverse the sort"),
     "fed": ("f", "the Fed screen"),
     "rotation": ("m", "the rotation map: sectors' small against large caps"),
+    "sector_window": ("w", "the sectors' window: 1D, 5D, 1M, 3M, YTD"),
     "feeds": ("e", "the feeds: state, errors, symbols not quoted"),
     "theme": ("t", "next theme (the choice is remembered)"),
     "pause": ("p", "pause or resume polling (and a replay)"),
@@ -64,7 +65,10 @@ WIDGET_IDS: Mapping[str, tuple[str, ...]] = {
 _WINDOW_IDS = (*(window.binding_id for window in CHART_WINDOWS), "window_next", "window_prev")
 #: Each screen: its own ids, and the kinds of focusable widgets on it (keys of WIDGET_IDS).
 SCREEN_IDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "dashboard": (("back", "sort", "reverse", "fed", "rotation"), ("table", "panel")),
+    "dashboard": (
+        ("back", "sort", "reverse", "fed", "rotation", "sector_window"),
+        ("table", "panel"),
+    ),
     "sector": (("back", "sort", "reverse", "filter"), ("table",)),
     "symbol": (("back", *_WINDOW_IDS), ()),
     # The spread screen's own panel takes no focus: its Enter would open the screen again.

@@ -482,6 +482,26 @@ class ReplayFeed:
             raise FeedError(f"cannot read the members' history in {self._folder}: {exc}") from exc
         return pl.concat([frame, members.sort("symbol", "date")])
 
+    def member_closes(self, symbols: Sequence[str], since: date) -> pl.LazyFrame:
+        """Return the members' closes from ``since`` until before the session (see MemberHistory).
+
+        Only the three columns and the sessions asked for are read from the members' file;
+        a session without members has none.
+        """
+        path = self._folder / MEMBERS_DAILY_FILE
+        if not path.exists():
+            return pl.LazyFrame(schema={name: DAILY[name] for name in ("symbol", "date", "close")})
+        date_ = pl.col("date")
+        return (
+            pl.scan_parquet(path)
+            .select("symbol", "date", "close")
+            .filter(
+                pl.col("symbol").is_in(list(symbols))
+                & (date_ >= since)
+                & (date_ < self.session_date)
+            )
+        )
+
     async def reference(self) -> ReferenceData:
         """Return the session's reference figures (target range, EFFR)."""
         return self.info.reference

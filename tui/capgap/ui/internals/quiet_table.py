@@ -158,6 +158,23 @@ class QuietTable(DataTable[Any]):
             self.refresh(layout=True)
         return changed
 
+    def set_column_labels(self, labels: Mapping[str, str]) -> bool:
+        """Give columns new header labels (by key, justified as before); True if any changed.
+
+        The header's renderings are cached under the update count: it is bumped, as for a
+        new width, or the old labels would be served again.
+        """
+        changed = False
+        for key, label in labels.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and column.label.plain != label:
+                column.label = Text(label, justify=column.label.justify)
+                changed = True
+        if changed:
+            self._update_count += 1
+            self.refresh()
+        return changed
+
     def sort(self, *columns: Any, key: Any = None, reverse: bool = False) -> QuietTable:
         """Sort as DataTable does, keeping rendered cells: a cell's row index is in its key."""
         before = self._update_count

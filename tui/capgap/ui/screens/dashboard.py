@@ -43,6 +43,9 @@ class DashboardScreen(LiveScreen):
         Binding("S", "reverse_sort", "Reverse", id="reverse"),
         Binding("f", "app.fed", "Fed", id="fed"),
         Binding("m", "app.rotation", "Rotation", id="rotation", show=False),
+        # Not in the key bar: before Quit it would push Quit off a 46-column bar (and Pause
+        # off an 80-column one); the keys screen lists it and the table's title names the window.
+        Binding("w", "cycle_sector_window", "Window", id="sector_window", show=False),
     ]
     crumb = "Dashboard"
 
@@ -91,7 +94,7 @@ class DashboardScreen(LiveScreen):
         self._plot_ratio(snapshot)
         self.query_one(FedPanel).apply(snapshot.fed)
         self.query_one(StylePanel).apply(snapshot.style)
-        self.query_one(SectorsTable).apply(snapshot.sectors)
+        self.query_one(SectorsTable).apply(snapshot.sectors, snapshot.sector_history)
         self.latest = snapshot
 
     def _plot_ratio(self, snapshot: Snapshot) -> None:
@@ -129,3 +132,7 @@ class DashboardScreen(LiveScreen):
     def action_reverse_sort(self) -> None:
         """Reverse the sectors' sort."""
         self.query_one(SectorsTable).reverse_sort()
+
+    def action_cycle_sector_window(self) -> None:
+        """Show the sectors over the next window (1D, 5D, 1M, 3M, YTD)."""
+        self.query_one(SectorsTable).cycle_window()

@@ -7,7 +7,8 @@ from typing import Unpack
 
 from textual.widgets.data_table import ColumnKey
 
-from capgap.core.snapshot import Mover, SectorLeg, SectorRow
+from capgap.core.snapshot import SECTOR_WINDOW_IDS, HistoryStatus, Mover, SectorLeg, SectorRow
+from capgap.market.windows import WINDOW_LABELS
 from capgap.ui.format import by_direction, fmt_plain, missing, short_sector, signed_figure
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.keyed_table import Cell, SortedTable, ValueText
@@ -30,13 +31,14 @@ SMALL_FUND_LABEL = "S600 fund"
 # Every width is fixed: the table never re-measures its columns, so a tick never shifts
 # them, and DataTable's cell cache (keyed without the width) never serves a stale header.
 # The order is the order in which columns give way as the terminal narrows (they scroll off
-# to the right): at 60 columns the legs, the spread, the weights, breadth and the tag stay;
+# to the right): at 60 columns the legs, the spread, the weights, breadth and the tag stay
+# (the spread's seven columns hold "S-L YTD", the header of its longest window's label);
 # the reference funds come before the movers, which show one to three a side as room allows.
 COLUMNS = (
     Column("sector", "Sector", 12),
-    Column("large", "Lg %", 6),
-    Column("small", "Sm %", 6),
-    Column("spread", "S-L pp", 6),
+    Column("large", "Lg 1D", 6),
+    Column("small", "Sm 1D", 6),
+    Column("spread", "S-L 1D", 7),
     Column("weight", "Wt L/S", 6),
     Column("breadth", "Brd%", 4),
     Column("tag", "Tag", 3),
@@ -94,12 +96,19 @@ SORTS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def sort_value(row: SectorRow, column: str) -> float | str | None:
+def window_headers(window: str) -> dict[str, str]:
+    """Return the headers of the legs' and the spread's columns over ``window`` ("Lg 5D")."""
+    label = WINDOW_LABELS[window]
+    return {"large": f"Lg {label}", "small": f"Sm {label}", "spread": f"S-L {label}"}
+
+
+def sort_value(row: SectorRow, column: str, window: str = "1d") -> float | str | None:
     """Return the value a column sorts on (the number behind the formatted cell)."""
+    shown = row.window(window)
     values: dict[str, float | str | None] = {
-        "spread": row.spread_pp,
-        "large": row.large.change_pct,
-        "small": row.small.change_pct,
+        "spread": shown.spread_pp,
+        "large": shown.large_pct,
+        "small": shown.small_pct,
         "breadth": row.breadth_pct,
         "weight": row.large.weight_pct,
         "sector": row.sector,
@@ -125,8 +134,11 @@ class SectorsTable(SortedTable):
         self,
         **options: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(title="Sectors", **options)
+        super().__init__(title=f"Sectors {WINDOW_LABELS[SECTOR_WINDOW_IDS[0]]}", **options)
         self._rows: tuple[SectorRow, ...] = ()
+        # The window the legs and the spread are shown over (`w` cycles SECTOR_WINDOW_IDS).
+        self._window = SECTOR_WINDOW_IDS[0]
+        self._history: HistoryStatus | None = None
         # The cells of each row as last built: a row equal to the one shown is not rebuilt.
         self._built: dict[str, dict[str, Cell]] = {}
         self._movers_shown = 1
@@ -191,14 +203,31 @@ class SectorsTable(SortedTable):
         cell.append(figure.text, by_direction(figure.shown, *self._styles, None))
         return cell
 
+    @property
+    def window(self) -> str:
+        """The id of the window the legs and the spread are shown over ("1d", "5d", ...)."""
+        return self._window
+
+    def cycle_window(self) -> None:
+        """Show the legs over the next window of SECTOR_WINDOW_IDS; the sort follows it."""
+        position = SECTOR_WINDOW_IDS.index(self._window)
+        self._window = SECTOR_WINDOW_IDS[(position + 1) % len(SECTOR_WINDOW_IDS)]
+        self.set_column_labels(window_headers(self._window))
+        self._title = f"Sectors {WINDOW_LABELS[self._window]}"
+        self._update_title()
+        if self._rows:
+            # The cells carry the window's values, so the sort (on values) follows them.
+            self.apply(self._rows, self._history, redraw=True)
+
     def _cells(self, row: SectorRow) -> dict[str, Cell]:
         breadth = missing() if row.breadth_pct is None else f"{row.breadth_pct:.0f}%"
         weights = f"{fmt_plain(row.large.weight_pct, 0)}/{fmt_plain(row.small.weight_pct, 0)}"
+        shown = row.window(self._window)
         return {
             "sector": ValueText(short_sector(row.sector), row.sector),
-            "large": self.signed(row.large.change_pct),
-            "small": self.signed(row.small.change_pct),
-            "spread": self.signed(row.spread_pp),
+            "large": self.signed(shown.large_pct),
+            "small": self.signed(shown.small_pct),
+            "spread": self.signed(shown.spread_pp),
             "weight": ValueText(weights, row.large.weight_pct, right=True),
             "breadth": ValueText(breadth, row.breadth_pct, right=True),
             "tag": ValueText("CYC" if row.tag == "cyclical" else "DEF", row.tag),
@@ -208,14 +237,22 @@ class SectorsTable(SortedTable):
             "laggards": self._movers(row.laggards),
         }
 
-    def apply(self, rows: tuple[SectorRow, ...], *, redraw: bool = False) -> None:
+    def apply(
+        self,
+        rows: tuple[SectorRow, ...],
+        history: HistoryStatus | None = None,
+        *,
+        redraw: bool = False,
+    ) -> None:
         """Show new sector rows: add new sectors, update changed cells, keep the sort.
 
-        ``redraw`` rebuilds every row's cells (new styles); otherwise a row equal to the one
-        shown before keeps the cells built for it.
+        ``history`` says how far the members' daily history behind the longer windows has
+        come (None: the source has none). ``redraw`` rebuilds every row's cells (new styles
+        or window); otherwise a row equal to the one shown before keeps the cells built for it.
         """
         shown = {row.sector: row for row in self._rows}
         self._rows = rows
+        self._history = history
         if self._wanted_movers() != self._movers_shown:
             self._set_movers(self._wanted_movers())
         remeasure, self._remeasure = self._remeasure, False
@@ -231,7 +268,31 @@ class SectorsTable(SortedTable):
         }
         self.show(list(self._built.items()), remeasure=remeasure)
         self._fit_columns()
+        set_subtitle(self, self._note())
+
+    def _note(self) -> str:
+        """Return what the legs are, or why the window shown has no figures."""
+        blank = self._window_blank()
+        if blank is not None:
+            return f"{WINDOW_LABELS[self._window]}: {blank}"
         # A custom sector made of funds only has no members: its legs are its funds' changes.
-        from_funds = any(row.large.from_etf or row.small.from_etf for row in rows)
+        from_funds = any(row.large.from_etf or row.small.from_etf for row in self._rows)
         note = "legs: members weighted as the index"
-        set_subtitle(self, f"{note}, else the fund" if from_funds else note)
+        return f"{note}, else the fund" if from_funds else note
+
+    def _window_blank(self) -> str | None:
+        """Return why no row has a figure over the window shown (None: some row has one)."""
+        if self._window == SECTOR_WINDOW_IDS[0] or not self._rows:
+            return None
+        if any(row.window(self._window).spread_pp is not None for row in self._rows):
+            return None
+        history = self._history
+        if history is None:
+            return "no members' history from this source"
+        if history.error is not None:
+            return history.error
+        if history.loaded < history.members:
+            return f"history {history.loaded}/{history.members}"
+        if history.through is None:
+            return "no members' history from this source"
+        return "too little history for this window"
