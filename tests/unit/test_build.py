@@ -327,8 +327,11 @@ def test_the_rotation_map_comes_from_the_legs_levels_once_per_daily_version() ->
     assert financials.rs_momentum == pytest.approx(100.0)
     assert financials.quadrant == "leading"
     assert (real_estate.sector, real_estate.reason) == ("Real Estate", "no small-cap history")
-    # The next tick reuses the day's map, even when handed a new frame ...
-    assert build(store, leg_levels=leg_levels(12)).rotation is first.rotation
+    # The next tick reuses the day's map from the same levels ...
+    assert build(store, leg_levels=levels).rotation is first.rotation
+    # (other levels are other figures: worked out again, here equal ones)
+    again = build(store, leg_levels=leg_levels(12)).rotation
+    assert again is not first.rotation and again == first.rotation
     # ... until the daily history changes (a new session's close, a refresh).
     store.apply_daily(
         pl.DataFrame(

@@ -21,6 +21,7 @@ from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.serialize import snapshot_to_dict
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import ManualClock
+from capgap.core.quadrants import quadrant
 from capgap.core.schemas import LEG_LEVELS
 from capgap.core.snapshot import SECTOR_WINDOW_IDS, FedSnapshot, SectorRow
 from capgap.engine.sources import demo_engine
@@ -316,6 +317,13 @@ def test_the_demo_shows_every_sectors_windows() -> None:
             shown = row.window(window)
             assert shown.large_pct is not None and shown.small_pct is not None, (row.sector, window)
             assert shown.spread_pp == pytest.approx(shown.small_pct - shown.large_pct)
+    # The rotation map comes from the same legs' levels: a year of weeks puts every sector on
+    # it with a full tail, its quadrant the one its two figures name.
+    assert [point.sector for point in snapshot.rotation] == [row.sector for row in snapshot.sectors]
+    for point in snapshot.rotation:
+        assert point.rs_ratio is not None and point.rs_momentum is not None, point.reason
+        assert len(point.tail) == 8 and point.tail[-1].rs_ratio == point.rs_ratio
+        assert point.quadrant == quadrant(point.rs_ratio, point.rs_momentum)
 
 
 class BrokenHistory:
