@@ -13,7 +13,6 @@ from weakref import WeakKeyDictionary
 
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.quadrants import quadrant
 from capgap.core.snapshot import (
     ConstituentRow,
     FedSnapshot,
@@ -392,16 +391,7 @@ def make_rotation() -> tuple[RotationPoint, ...]:
             momentum = 100.0 + radius * math.sin(angle) / 2
             day = ROTATION_WEEK - timedelta(weeks=7 - week)
             tail.append(RotationTailPoint(day, round(ratio, 4), round(momentum, 4)))
-        head = tail[-1]
-        points.append(
-            RotationPoint(
-                name,
-                head.rs_ratio,
-                head.rs_momentum,
-                quadrant(head.rs_ratio, head.rs_momentum),
-                tuple(tail),
-            )
-        )
+        points.append(RotationPoint.headed(name, tuple(tail)))
     return tuple(points)
 
 

@@ -23,7 +23,6 @@ from datetime import date
 
 import polars as pl
 
-from capgap.core.quadrants import quadrant
 from capgap.core.snapshot import COVERAGE_MIN_PCT, RotationPoint, RotationTailPoint
 from capgap.market.universe import Universe
 
@@ -125,16 +124,7 @@ def rotation_points(
         if not tail:
             points.append(RotationPoint(name, None, None, None, reason=_reason(sides.get(index))))
             continue
-        head = tail[-1]
-        points.append(
-            RotationPoint(
-                name,
-                head.rs_ratio,
-                head.rs_momentum,
-                quadrant(head.rs_ratio, head.rs_momentum),
-                tuple(tail),
-            )
-        )
+        points.append(RotationPoint.headed(name, tuple(tail)))
     return tuple(points)
 
 

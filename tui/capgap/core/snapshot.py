@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from capgap.core.market_types import NEW_YORK, FomcDecision, MarketSession
-from capgap.core.quadrants import Quadrant
+from capgap.core.quadrants import Quadrant, quadrant
 
 FeedState = Literal["ok", "degraded", "down"]
 SectorTag = Literal["cyclical", "defensive"]
@@ -324,6 +324,14 @@ class RotationPoint:
     quadrant: Quadrant | None
     tail: tuple[RotationTailPoint, ...] = ()
     reason: str | None = None
+
+    @classmethod
+    def headed(cls, sector: str, tail: tuple[RotationTailPoint, ...]) -> RotationPoint:
+        """Return the sector's point with ``tail`` (oldest first): its head is the last week."""
+        head = tail[-1]
+        return cls(
+            sector, head.rs_ratio, head.rs_momentum, quadrant(head.rs_ratio, head.rs_momentum), tail
+        )
 
 
 @dataclass(frozen=True, slots=True)
