@@ -60,3 +60,19 @@ def xdg_home(
     for name in _XDG:
         monkeypatch.setenv(f"XDG_{name}_HOME", str(home / name.lower()))
     yield home
+
+
+#: The tests that drive a real terminal (tmux, a pty, sshd) or run the day-long soak: they run
+#: one after another on one worker, never two at once, while the other worker runs the rest.
+_ONE_AT_A_TIME = ("e2e", "soak")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the terminal-driving and soak tests in one xdist group (run with --dist loadgroup).
+
+    First among the hooks: xdist reads the group into each test's id in its own.
+    """
+    for item in items:
+        if Path(str(item.path)).parent.name in _ONE_AT_A_TIME:
+            item.add_marker(pytest.mark.xdist_group("terminal"))

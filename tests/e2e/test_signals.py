@@ -70,7 +70,9 @@ class PtyCapgap:
     """capgap in a new session whose controlling terminal is a fresh pty."""
 
     def __init__(self, args: list[str], folder: Path) -> None:
-        env = {name: value for name, value in os.environ.items() if name != "NO_COLOR"}
+        # COLUMNS and LINES would override the pty's size (pytest-xdist's workers set them).
+        dropped = ("NO_COLOR", "COLUMNS", "LINES")
+        env = {name: value for name, value in os.environ.items() if name not in dropped}
         env.update(
             TERM="xterm-256color",
             # State and config go to the test's folder, never the user's.

@@ -39,7 +39,9 @@ MODES_MARK = "CAPGAP-MODES="
 #: Generous: CI runs the suite on two busy cores.
 TIMEOUT = 20.0
 # Variables of the parent environment that would change how capgap looks or where it reads.
-_DROPPED = ("NO_COLOR", "COLORTERM", "FORCE_COLOR", "TMUX", "TMUX_PANE")
+# COLUMNS and LINES override the terminal's own size in Textual (pytest-xdist's workers set
+# them to 80 and 24, and capgap then drew 24 rows in a 40-row pane).
+_DROPPED = ("NO_COLOR", "COLORTERM", "FORCE_COLOR", "TMUX", "TMUX_PANE", "COLUMNS", "LINES")
 _DROPPED_PREFIXES = ("TEXTUAL_", "CAPGAP_")
 
 
