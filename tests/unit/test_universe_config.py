@@ -12,7 +12,7 @@ from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sectors import etf_symbols, sector_rows
 from capgap.analytics.store import MarketStore
 from capgap.core.snapshot import SectorRow
-from capgap.market.universe import Universe, extend_universe, load_universe
+from capgap.market.universe import Universe, core_universe, extend_universe, load_universe
 from capgap.settings.model import CustomSector, UniverseSettings
 
 NOW = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)
@@ -192,3 +192,15 @@ def test_a_members_name_is_its_first_listing_in_the_constituents() -> None:
         universe.name_of(universe.benchmarks.large_index)
         == universe.names[universe.benchmarks.large_index]
     )
+
+
+def test_the_core_universe_is_the_universe_without_its_members() -> None:
+    # The tmux line's universe: the benchmarks, sectors and names of the whole one, no member.
+    whole, core = load_universe(), core_universe()
+    assert core.constituents.height == 0 and core.constituents.schema == whole.constituents.schema
+    assert (core.benchmarks, core.sectors, core.names) == (
+        whole.benchmarks,
+        whole.sectors,
+        whole.names,
+    )
+    assert core.sources == () and whole.sources

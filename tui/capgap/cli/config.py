@@ -44,19 +44,22 @@ def schedule(settings: Settings) -> tuple[FomcMeeting, ...]:
     return extend_schedule(default_schedule(), extra)
 
 
-def universe(settings: Settings, *, cached: bool = True) -> Universe:
+def universe(settings: Settings, *, cached: bool = True, members: bool = True) -> Universe:
     """Return the universe in effect with the config's sectors, watchlists and aliases.
 
     The members come from the newest good holdings in the cache directory (``cached``), else
     from the universe that ships with capgap; the demo passes ``cached=False``, as its
-    sample session covers the shipped members. It loads polars: the monitor calls it inside
-    the engine factory, off the first paint.
+    sample session covers the shipped members; ``members`` False leaves the funds' members
+    out (the tmux line shows none). It loads polars: the monitor calls it inside the engine
+    factory, off the first paint.
     """
     from capgap.market.holdings import cache_dir
     from capgap.market.universe import universe_in_effect
 
     try:
-        return universe_in_effect(settings.universe, cache_dir() if cached else None)
+        return universe_in_effect(
+            settings.universe, cache_dir() if cached else None, members=members
+        )
     except ValueError as exc:
         where = f"{settings.source}: " if settings.source else ""
         raise ConfigError(f"{where}[universe]: {exc}") from None

@@ -71,7 +71,8 @@ def _live_snapshot(args: argparse.Namespace, fmt: str) -> Snapshot:
     from capgap.engine.sources import live_engine
 
     refuse_at_live(args)
-    universe = config.universe(args.settings)
+    # The tmux line shows the indices, the gap and the countdown: no member is polled or read.
+    universe = config.universe(args.settings, members=fmt != "tmux")
 
     async def once() -> Snapshot:
         engine = live_engine(

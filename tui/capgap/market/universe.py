@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
@@ -203,11 +203,11 @@ def members_frame(holdings: Holdings, bucket: Bucket) -> pl.DataFrame:
     ).unique(subset="symbol", keep="first", maintain_order=True)
 
 
-def load_universe(sectors_file: Path | None = None, cache_dir: Path | None = None) -> Universe:
-    """Load the universe: sectors and benchmarks from TOML, members from the funds' holdings.
+def core_universe(sectors_file: Path | None = None) -> Universe:
+    """Return the universe's benchmarks, sectors and names without any member.
 
-    ``cache_dir`` holds the daily downloads (see capgap.feeds.holdings); without one, or where a
-    download is missing, unreadable or older, the shipped universe serves.
+    What a headline needs (the tmux line): reading the funds' holdings would cost it about
+    55 ms of its 0.5 s.
     """
     sectors_path = sectors_file or package_data("sectors.toml")
     with sectors_path.open("rb") as handle:
@@ -222,28 +222,46 @@ def load_universe(sectors_file: Path | None = None, cache_dir: Path | None = Non
         )
         for entry in raw["sector"]
     )
+    return Universe(
+        benchmarks=benchmarks,
+        sectors=sectors,
+        names={str(k): str(v) for k, v in raw.get("names", {}).items()},
+        constituents=pl.DataFrame(schema=CONSTITUENTS),
+        sources=(),
+    )
+
+
+def load_universe(sectors_file: Path | None = None, cache_dir: Path | None = None) -> Universe:
+    """Load the universe: sectors and benchmarks from TOML, members from the funds' holdings.
+
+    ``cache_dir`` holds the daily downloads (see capgap.feeds.holdings); without one, or where a
+    download is missing, unreadable or older, the shipped universe serves.
+    """
+    core = core_universe(sectors_file)
     frames: list[pl.DataFrame] = []
     sources: list[UniverseSource] = []
     for fund in FUNDS:
         holdings, source = newest_holdings(fund, cache_dir)
         frames.append(members_frame(holdings, fund.bucket))
         sources.append(source)
-    return Universe(
-        benchmarks=benchmarks,
-        sectors=sectors,
-        names={str(k): str(v) for k, v in raw.get("names", {}).items()},
+    return replace(
+        core,
         constituents=pl.concat(frames).cast(dict(CONSTITUENTS.items())),
         sources=tuple(sources),
     )
 
 
-def universe_in_effect(settings: UniverseSettings, cache_dir: Path | None) -> Universe:
+def universe_in_effect(
+    settings: UniverseSettings, cache_dir: Path | None, *, members: bool = True
+) -> Universe:
     """Return the universe capgap watches: the newest good holdings plus the config's additions.
 
     The one path from the settings to a Universe, at start and after a daily holdings update;
     a clash in the config's sectors or watchlists raises ValueError (see extend_universe).
+    ``members`` False leaves the funds' members out (see core_universe): a headline's universe.
     """
-    return extend_universe(load_universe(cache_dir=cache_dir), settings)
+    base = load_universe(cache_dir=cache_dir) if members else core_universe()
+    return extend_universe(base, settings)
 
 
 def _custom_sector_def(custom: CustomSector, taken: set[str]) -> SectorDef:
