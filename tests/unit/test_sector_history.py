@@ -23,7 +23,7 @@ from capgap.analytics.store import MarketStore
 from capgap.core.clock import ManualClock
 from capgap.core.quadrants import quadrant
 from capgap.core.schemas import LEG_LEVELS
-from capgap.core.snapshot import SECTOR_WINDOW_IDS, FedSnapshot, SectorRow
+from capgap.core.snapshot import SECTOR_WINDOW_IDS, FedSnapshot, SectorRow, Snapshot
 from capgap.engine.sources import demo_engine
 from capgap.engine.startup import demo_window
 from capgap.feeds.base import FeedError
@@ -353,3 +353,17 @@ def test_a_failed_history_is_shown_and_the_poll_goes_on(
     assert "unreadable" in history.error if when == "call" else "date" in history.error
     assert all(row.window("5d").spread_pp is None for row in snapshot.sectors)
     assert snapshot.sectors[0].window("1d").spread_pp == snapshot.sectors[0].spread_pp
+
+
+def test_a_replay_that_ends_at_once_still_shows_the_windows_and_the_map() -> None:
+    # Started at the close, the replay's first poll is its last: the members' history it
+    # starts reducing was only ever taken by a later poll, so the windows and the rotation
+    # map stayed blank for good after the replay's end.
+    end = demo_window()[1]
+    engine = demo_engine(ManualClock(end, end=end), universe=load_universe())
+    published: list[Snapshot] = []
+    asyncio.run(engine.run(published.append))
+    last = published[-1]
+    assert last.sector_history is not None and last.sector_history.error is None
+    assert all(row.window("5d").large_pct is not None for row in last.sectors)
+    assert all(point.rs_ratio is not None for point in last.rotation)

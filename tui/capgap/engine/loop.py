@@ -719,9 +719,12 @@ class Engine:
                 continue
             finished = self.clock.finished
             self._refocused = False  # this poll's snapshot carries the focus
-            publish(await self.refresh())
             if finished:
+                # The last poll of a replay: no later poll would take the members' history
+                # (the sectors' windows, the rotation map), so this one waits for it.
+                publish(await self.refresh_with_history())
                 return
+            publish(await self.refresh())
             if sleep is not None:
                 await sleep(self.next_delay_s)
                 self._woken = False
