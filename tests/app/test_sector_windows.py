@@ -145,6 +145,30 @@ async def test_a_window_without_figures_says_why(
         assert table.get_cell("Energy", "spread").plain.strip() == "—"
 
 
+async def test_over_a_longer_window_the_today_only_columns_say_1d() -> None:
+    # The funds' changes, the movers and breadth stay today's: over 5D their headers and the
+    # table's note say so, and back over 1D they read as before.
+    clock = ManualClock(SESSION_11AM)
+    engine = ScriptedEngine(clock, with_windows(make_snapshot(clock.now())))
+    app = make_app(engine)
+    async with app.run_test(size=(200, 60)) as pilot:
+        table = await started(app, pilot)
+        assert header(app)[7:] == ["Lg fund", "S600 fund", "Leaders", "Laggards"]
+        await pilot.press("w")
+        await pilot.pause()
+        assert header(app)[1:4] == ["Lg 5D", "Sm 5D", "S-L 5D"]
+        assert header(app)[7:] == ["Lg fd 1D", "S600 fd 1D", "Leaders 1D", "Laggards 1D"]
+        assert str(table.border_subtitle) == (
+            "legs: members weighted as the index; breadth, funds, movers: 1D"
+        )
+        for _ in range(4):
+            await pilot.press("w")
+        await pilot.pause()
+        assert table.window == "1d"
+        assert header(app)[7:] == ["Lg fund", "S600 fund", "Leaders", "Laggards"]
+        assert str(table.border_subtitle) == "legs: members weighted as the index"
+
+
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
 async def test_the_longest_windows_label_fits_small_terminals(size: tuple[int, int]) -> None:
     clock = ManualClock(SESSION_11AM)
@@ -189,4 +213,6 @@ async def test_the_demo_shows_the_windows_once_its_history_is_reduced() -> None:
         assert shown is not None and shown.spread_pp is not None
         assert table.get_cell("Energy", "spread").value == shown.spread_pp
         assert app.dashboard.latest.sector_history.through == date(2025, 12, 4)  # type: ignore[union-attr]
-        assert str(table.border_subtitle) == "legs: members weighted as the index"
+        assert str(table.border_subtitle) == (
+            "legs: members weighted as the index; breadth, funds, movers: 1D"
+        )

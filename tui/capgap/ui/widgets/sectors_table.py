@@ -96,10 +96,32 @@ SORTS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
+#: The columns that show today whatever the window (the funds' changes and the movers) and
+#: their headers over a longer window, within their widths: a 5D spread beside a fund's 1D
+#: change must not read as one window. Breadth's four columns have no room: the note says it.
+_TODAY = WINDOW_LABELS[SECTOR_WINDOW_IDS[0]]
+TODAY_ONLY_HEADERS = {
+    "large_etf": f"Lg fd {_TODAY}",
+    "small_etf": f"S600 fd {_TODAY}",
+    "leaders": f"Leaders {_TODAY}",
+    "laggards": f"Laggards {_TODAY}",
+}
+_LABELS = {column.key: column.label for column in COLUMNS}
+
+
 def window_headers(window: str) -> dict[str, str]:
-    """Return the headers of the legs' and the spread's columns over ``window`` ("Lg 5D")."""
+    """Return the headers that follow the window shown ("Lg 5D", "Leaders 1D" over 5D).
+
+    The legs' and the spread's name the window; the today-only columns say "1D" over a longer
+    window and read plain over 1D.
+    """
     label = WINDOW_LABELS[window]
-    return {"large": f"Lg {label}", "small": f"Sm {label}", "spread": f"S-L {label}"}
+    today_only = (
+        {key: _LABELS[key] for key in TODAY_ONLY_HEADERS}
+        if window == SECTOR_WINDOW_IDS[0]
+        else TODAY_ONLY_HEADERS
+    )
+    return {"large": f"Lg {label}", "small": f"Sm {label}", "spread": f"S-L {label}", **today_only}
 
 
 def sort_value(row: SectorRow, column: str, window: str = "1d") -> float | str | None:
@@ -278,7 +300,11 @@ class SectorsTable(SortedTable):
         # A custom sector made of funds only has no members: its legs are its funds' changes.
         from_funds = any(row.large.from_etf or row.small.from_etf for row in self._rows)
         note = "legs: members weighted as the index"
-        return f"{note}, else the fund" if from_funds else note
+        note = f"{note}, else the fund" if from_funds else note
+        if self._window != SECTOR_WINDOW_IDS[0]:
+            # Breadth, the funds and the movers are today's whatever the window.
+            note = f"{note}; breadth, funds, movers: {_TODAY}"
+        return note
 
     def _window_blank(self) -> str | None:
         """Return why no row has a figure over the window shown (None: some row has one)."""
