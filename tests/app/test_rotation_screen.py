@@ -22,7 +22,7 @@ from capgap.ui.app import CapgapApp
 from capgap.ui.format import sector_code
 from capgap.ui.glyphs import glyphs
 from capgap.ui.screens.rotation import NO_MAP, RotationScreen, RotationTable
-from capgap.ui.widgets.rotation_chart import RotationChart
+from capgap.ui.widgets.rotation_chart import Label, RotationChart, place_labels
 from test_chart_colours import check_theme, each_theme
 from textual.command import CommandList, CommandPalette
 
@@ -154,3 +154,30 @@ async def test_the_map_is_redrawn_only_when_it_changes():
         assert not chart.apply(rotation)
         moved = (replace(rotation[0], tail=rotation[0].tail[1:]), *rotation[1:])
         assert chart.apply(moved)
+
+
+def _cells(label: Label, grid: tuple[int, int], spans: tuple[float, float]) -> set[tuple[int, int]]:
+    """The cells a label's text covers, by hand: the same mapping as the chart's."""
+    (columns, rows), (span_x, span_y) = grid, spans
+    column = round((label.x - (100 - span_x)) / (2 * span_x) * (columns - 1))
+    row = round((100 + span_y - label.y) / (2 * span_y) * (rows - 1))
+    start = column if label.alignment == "left" else column - len(label.text) + 1
+    return {(start + i, row) for i in range(len(label.text))}
+
+
+def test_heads_close_together_get_labels_that_do_not_overlap() -> None:
+    # Three heads a few cells apart on a 40 x 10 grid around 100 +/- 2 (a cell is 4/39 wide):
+    # knobs at columns 20, 21 and 18 of row 4. TEC's code has a knob on either side, so it
+    # goes on the row above (its knob alone on its point); FIN's goes right, ENE's left.
+    grid, spans = (40, 10), (2.0, 2.0)
+    heads = [("TEC", 100.0, 100.0), ("FIN", 100.15, 100.0), ("ENE", 99.8, 100.0)]
+    labels = place_labels(heads, spans, grid, "*")
+    assert [label.text for label in labels] == ["*", "TEC", "*FIN", "ENE*"]
+    assert labels[1].y > labels[0].y
+    covered = [_cells(label, grid, spans) for label in labels]
+    assert sum(len(cells) for cells in covered) == len(set().union(*covered))
+
+
+def test_a_head_at_the_right_edge_reads_to_its_left() -> None:
+    labels = place_labels([("UTL", 102.0, 100.0)], (2.0, 2.0), (40, 10), "*")
+    assert [(label.text, label.alignment) for label in labels] == [("UTL*", "right")]
