@@ -59,10 +59,10 @@ class PageTerminal:
         """The page sent a message: a resize changes the size the app draws at."""
         with contextlib.suppress(ValueError):
             message = json.loads(payload)
-            if isinstance(message, list) and message and message[0] == "resize":
-                if self.screen is not None:
-                    size = message[1]
-                    self.screen.resize(int(size["height"]), int(size["width"]))
+            resize = isinstance(message, list) and message and message[0] == "resize"
+            if resize and self.screen is not None:
+                size = message[1]
+                self.screen.resize(int(size["height"]), int(size["width"]))
 
     def received(self, opcode: int, payload: str) -> None:
         """The page received a frame: a binary one is terminal output (base64 in CDP)."""

@@ -44,7 +44,8 @@ def _chromium() -> str:
 
 def _viewers(server: subprocess.Popen[bytes]) -> list[int]:
     """Return the pids of the viewers the server started (not the shell that runs one)."""
-    return [p.pid for p in descendants(server.pid) if VIEWER in p.cmdline and "sh -c" not in p.cmdline]
+    found = descendants(server.pid)
+    return [p.pid for p in found if VIEWER in p.cmdline and "sh -c" not in p.cmdline]
 
 
 def _rss_mib(pid: int) -> float:
