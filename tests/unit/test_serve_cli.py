@@ -273,3 +273,17 @@ def test_a_browser_session_is_a_terminal_for_the_monitor(monkeypatch: pytest.Mon
     monkeypatch.setattr("os.isatty", lambda fd: False)
     assert has_terminal({"TEXTUAL_DRIVER": WEB_DRIVER})
     assert not has_terminal({})
+
+
+def test_the_extra_the_message_names_brings_textual_serve() -> None:
+    import re
+    import tomllib
+
+    extra = re.fullmatch(r"pip install 'capgap\[(\w+)\]'", serve.INSTALL_HINT)
+    assert extra is not None
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    extras = tomllib.loads(pyproject.read_text())["project"]["optional-dependencies"]
+    wanted = [req for req in extras[extra.group(1)] if req.startswith("textual-serve")]
+    assert wanted
+    # The tests' extra has it too: CI runs the browser test in a venv of `.[test]`.
+    assert wanted == [req for req in extras["test"] if req.startswith("textual-serve")]
