@@ -22,7 +22,7 @@ _MONITOR_FLAGS = {
     "mouse": "--mouse/--no-mouse",
 }
 #: The commands that take a source (--demo, --source); calendar takes --at as its own instant.
-_SOURCE_COMMANDS = (None, "snapshot", "fedwatch", "record")
+_SOURCE_COMMANDS = (None, "snapshot", "fedwatch", "record", "serve")
 
 
 def _given(args: argparse.Namespace, dest: str) -> bool:

@@ -270,6 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(quote, chart, futures); exit 1 naming any that moved or vanished",
     )
     _add_universe_parser(commands)
+    _add_serve_parser(commands)
     cfg = commands.add_parser(
         "config",
         help="print the default config file, the settings in effect, or the config's path",
@@ -335,6 +336,51 @@ def _add_universe_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
     _add_format_flag(shw)
 
 
+def _add_serve_parser(commands: argparse._SubParsersAction[_Parser]) -> None:
+    from capgap.cli.serve import DEFAULT_HOST, DEFAULT_PORT, port_number
+
+    srv = commands.add_parser(
+        "serve",
+        help="serve the monitor to web browsers: each tab views the demo or a recording",
+        description="Each browser tab runs its own `capgap --demo` or `capgap --follow DIR` "
+        "(textual-serve; pip install 'capgap[serve]'). It never polls: one `capgap record` "
+        "feeds every tab.",
+    )
+    _add_config_flag(srv, suppress=True)
+    srv.add_argument(
+        "--demo",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="serve the bundled sample session (synthetic data, labelled DEMO)",
+    )
+    srv.add_argument(
+        "--follow",
+        metavar="DIR",
+        type=Path,
+        # Its own dest: the monitor's --follow given before `serve` is a flag of the monitor.
+        dest="serve_follow",
+        help="serve a viewer of the recording `capgap record --out DIR` writes",
+    )
+    srv.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help=f"TCP port to listen on (default {DEFAULT_PORT})",
+    )
+    srv.add_argument(
+        "--host",
+        metavar="ADDR",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}: this machine only); any other "
+        "needs --public",
+    )
+    srv.add_argument(
+        "--public",
+        action="store_true",
+        help="allow --host beyond this machine: the page has no authentication of its own",
+    )
+
+
 def _day(text: str) -> date:
     """Parse --day: a date as YYYY-MM-DD."""
     try:
@@ -391,6 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from capgap.cli import universe
 
             return universe.run(args)
+        if args.command == "serve":
+            from capgap.cli import serve
+
+            return serve.run(args)
         return monitor.run(args)
     except (UsageError, ConfigError) as exc:
         # Messages quote the user's input (keys, paths): printed with non-printables escaped.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 DEFAULT_SPEED = 30.0
 #: A replay's step (--refresh): wall seconds between its polls.
 DEFAULT_REFRESH_S = 1.0
+#: The driver textual-serve names in TEXTUAL_DRIVER for each browser session's app.
+WEB_DRIVER = "textual.drivers.web_driver:WebDriver"
 #: --colors / [ui] colors -> the TEXTUAL_COLOR_SYSTEM value (Rich's colour system names).
 COLOR_SYSTEM_ENV = {"16": "standard", "256": "256", "truecolor": "truecolor"}
 
@@ -57,12 +59,16 @@ def replay_clock(folder: Path, day: date | None, speed: float, today: date) -> C
     return clock
 
 
-def has_terminal() -> bool:
+def has_terminal(environ: Mapping[str, str] = os.environ) -> bool:
     """Return True when stdin, stdout and stderr are terminals: keys come in, frames go out.
 
     Textual reads stdin and draws on stderr; stdout is where `snapshot` would write instead.
-    Under nohup, cron or a redirect the monitor would draw into a file for ever.
+    Under nohup, cron or a redirect the monitor would draw into a file for ever. A browser
+    tab of `capgap serve` is a terminal too: textual-serve runs the viewer with Textual's web
+    driver, which speaks its own protocol over the pipes.
     """
+    if environ.get("TEXTUAL_DRIVER") == WEB_DRIVER:
+        return True
     return all(os.isatty(fd) for fd in (0, 1, 2))
 
 
