@@ -1,0 +1,69 @@
+"""The cutting cycles' event study as plain values (capgap.analytics.cycles computes it).
+
+Polars-free, like the snapshot types: the screen and the CLI's output read these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+#: The horizons of the study, in sessions after the decision day's close (day 0).
+HORIZONS: tuple[int, ...] = (21, 63, 126, 252)
+#: The paths run from this many sessions before day 0 ...
+BEFORE = 60
+#: ... to this many after.
+AFTER = 252
+
+PathKind = Literal["past", "median", "current", "resumed"]
+
+
+@dataclass(frozen=True, slots=True)
+class CycleRow:
+    """One first cut: the Russell 2000's return minus the S&P 500's, in pp, per horizon.
+
+    ``after`` follows HORIZONS; None where the history has too few sessions after day 0
+    (or none before it). ``base`` is the close measured from: the session before day 0.
+    """
+
+    first_cut: date
+    base: date | None
+    after: tuple[float | None, ...]
+    current: bool
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class SinceCut:
+    """The current cycle since one of its cuts: sessions after day 0 and the gap so far."""
+
+    cut: date
+    sessions_since: int | None
+    gap_pp: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CyclePath:
+    """One line of the chart: the gap (pp) by session offset from day 0, 0 at the base (-1)."""
+
+    label: str
+    kind: PathKind
+    offsets: tuple[int, ...]
+    gaps: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CyclesReport:
+    """The whole study: a row per first cut, the past cycles' median, the current cycle."""
+
+    cycles: tuple[CycleRow, ...]
+    #: Per horizon, the median over the past cycles (the current one left out) with data.
+    median: tuple[float | None, ...]
+    current: SinceCut | None
+    resumed: SinceCut | None
+    #: Each past cycle's path, the median path, then the current cycle's (and its resumption's).
+    paths: tuple[CyclePath, ...]
+    #: The last close of the history (the figures' date), None without history.
+    as_of: date | None
+    demo: bool
