@@ -62,7 +62,7 @@ def index_closes(
         .join(one(small, "small"), on="date", how="inner")
         .sort("date")
         .select(*CLOSES_SCHEMA.names())
-        .cast(dict(CLOSES_SCHEMA))
+        .cast(CLOSES_SCHEMA)
     )
 
 
