@@ -67,3 +67,48 @@ class CyclesReport:
     #: The last close of the history (the figures' date), None without history.
     as_of: date | None
     demo: bool
+
+
+def _figure(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _by_horizon(values: tuple[float | None, ...]) -> dict[str, float | None]:
+    return {str(horizon): _figure(value) for horizon, value in zip(HORIZONS, values, strict=True)}
+
+
+def _since(since: SinceCut) -> dict[str, object]:
+    return {"sessions_since": since.sessions_since, "gap_pp": _figure(since.gap_pp)}
+
+
+def report_to_dict(report: CyclesReport, source: str) -> dict[str, object]:
+    """Return the study as JSON-able data (pp rounded to 2 decimals, None where blank).
+
+    ``cycles[].{first_cut,after.{21,63,126,252}}``, ``median.{...}`` and
+    ``current.{first_cut,sessions_since,gap_pp,resumed}``; ``source`` names the cuts' source.
+    """
+    current: dict[str, object] | None = None
+    if report.current is not None:
+        current = {"first_cut": report.current.cut.isoformat(), **_since(report.current)}
+        resumed = report.resumed
+        current["resumed"] = (
+            None if resumed is None else {"date": resumed.cut.isoformat(), **_since(resumed)}
+        )
+    return {
+        "demo": report.demo,
+        "as_of": None if report.as_of is None else report.as_of.isoformat(),
+        "horizons": list(HORIZONS),
+        "cycles": [
+            {
+                "first_cut": row.first_cut.isoformat(),
+                "base": None if row.base is None else row.base.isoformat(),
+                "current": row.current,
+                "note": row.note,
+                "after": _by_horizon(row.after),
+            }
+            for row in report.cycles
+        ],
+        "median": _by_horizon(report.median),
+        "current": current,
+        "source": source,
+    }
