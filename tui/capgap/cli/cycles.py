@@ -11,7 +11,7 @@ import textwrap
 from capgap.cli.output import EXIT_OK, EXIT_USAGE, say
 from capgap.cli.sources import is_demo
 from capgap.core.clock import Clock, ManualClock, SystemClock
-from capgap.core.cycles import HORIZONS, CyclesReport, SinceCut, report_to_dict
+from capgap.core.cycles import HORIZONS, CyclesReport, report_to_dict, since_text
 from capgap.core.format import NA, fmt_signed
 from capgap.market.cycles import FED_SOURCE
 
@@ -26,17 +26,6 @@ _WIDTH = 88
 def render_json(report: CyclesReport) -> str:
     """Return the study as indented JSON with a trailing newline."""
     return json.dumps(report_to_dict(report, FED_SOURCE), indent=2, allow_nan=False) + "\n"
-
-
-def since_text(label: str, since: SinceCut) -> str:
-    """Return '<label> 2024-09-18: 300 sessions, +1.23 pp' (n/a while day 0 is ahead)."""
-    if since.sessions_since is None:
-        return f"{label} {since.cut.isoformat()}: {NA}"
-    sessions = since.sessions_since
-    return (
-        f"{label} {since.cut.isoformat()}: {sessions} session{'s' * (sessions != 1)}, "
-        f"{fmt_signed(since.gap_pp, suffix=' pp', missing=NA)}"
-    )
 
 
 def render_table(report: CyclesReport) -> str:

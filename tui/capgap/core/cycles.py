@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
+from capgap.core.format import NA, fmt_signed
+
 #: The horizons of the study, in sessions after the decision day's close (day 0).
 HORIZONS: tuple[int, ...] = (21, 63, 126, 252)
 #: The paths run from this many sessions before day 0 ...
@@ -17,6 +19,10 @@ BEFORE = 60
 AFTER = 252
 
 PathKind = Literal["past", "median", "current", "resumed"]
+
+
+class HistoryUnavailable(Exception):
+    """The indices' history cannot be had (no network and no cache, no sample file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,17 @@ class CyclesReport:
     #: The last close of the history (the figures' date), None without history.
     as_of: date | None
     demo: bool
+
+
+def since_text(label: str, since: SinceCut, *, missing: str = NA) -> str:
+    """Return '<label> 2024-09-18: 300 sessions, +1.23 pp' (``missing`` while day 0 is ahead)."""
+    if since.sessions_since is None:
+        return f"{label} {since.cut.isoformat()}: {missing}"
+    sessions = since.sessions_since
+    return (
+        f"{label} {since.cut.isoformat()}: {sessions} session{'s' * (sessions != 1)}, "
+        f"{fmt_signed(since.gap_pp, suffix=' pp', missing=missing)}"
+    )
 
 
 def _figure(value: float | None) -> float | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from capgap.core.cycles import HistoryUnavailable
 from capgap.core.schemas import DAILY
 from capgap.feeds.base import FeedError
 from capgap.feeds.disk_cache import DiskCache, daily_from_json, daily_to_json, history_expiry
@@ -25,9 +26,7 @@ SAMPLE_DAILY_FILE = "daily.parquet"
 #: The two indices of the study, large first.
 LONG_HISTORY_SYMBOLS = (LARGE_INDEX, SMALL_INDEX)
 
-
-class HistoryUnavailable(Exception):
-    """The indices' history cannot be had (no network and no cache, no sample file)."""
+__all__ = ["HistoryUnavailable"]  # raised here, declared polars-free in capgap.core.cycles
 
 
 def whole_history_entry(symbol: str) -> str:
