@@ -24,16 +24,17 @@ if TYPE_CHECKING:
 async def load_cycles(
     *,
     demo: bool,
-    feeds: FeedsSettings,
     clock: Clock,
+    feeds: FeedsSettings | None = None,
     sample: Path | None = None,
     cache_dir: Path | None = None,
 ) -> CyclesReport:
     """Return the cutting cycles' study as of ``clock``'s day, from the demo's or Yahoo's history.
 
-    ``sample`` is the sample's folder (default: the bundled one); ``cache_dir`` the disk
-    cache's folder of the live history (default: capgap's). Raises HistoryUnavailable (from
-    capgap.feeds.index_history) with a one-line reason when there is no history to be had.
+    ``feeds`` gives Yahoo's address and transport (default: the defaults); ``sample`` is the
+    sample's folder (default: the bundled one); ``cache_dir`` the disk cache's folder of the
+    live history (default: capgap's). Raises HistoryUnavailable (capgap.core.cycles) with a
+    one-line reason when there is no history to be had.
     """
     # Imported here: polars and httpx stay off the monitor's start-up path.
     import polars as pl
@@ -46,7 +47,7 @@ async def load_cycles(
     if demo:
         daily = await asyncio.to_thread(sample_index_history, sample or sample_data_dir())
     else:
-        daily = await _live_history(feeds, clock, now, cache_dir)
+        daily = await _live_history(feeds or FeedsSettings(), clock, now, cache_dir)
     # The figures as of the clock's day: a replay of a past day does not see its future.
     today = now.astimezone(NEW_YORK).date()
     closes = index_closes(daily.filter(pl.col("date") <= today))

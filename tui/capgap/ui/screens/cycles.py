@@ -95,24 +95,27 @@ def median_cells(report: CyclesReport) -> dict[str, Cell]:
     cells: dict[str, Cell] = {"cut": "median"}
     for horizon, value in zip(HORIZONS, report.median, strict=True):
         cells[str(horizon)] = fmt_signed(value)
-    cells["note"] = Text("of the past cycles with enough sessions", no_wrap=True)
+    cells["note"] = Text("of the past cycles", no_wrap=True)
     return cells
 
 
 class CyclesTable(KeyedTable):
-    """A row per first cut, oldest first, then the median of the past ones."""
+    """The past cycles' median, then a row per first cut, newest first.
+
+    In that order a short terminal shows the median and the current cycle without scrolling.
+    """
 
     TITLE = "RUT minus SPX (pp), sessions after the first cut"
     COLUMNS = (
         ("cut", "First cut", 11, False),
         *((str(horizon), f"+{horizon}", 7, True) for horizon in HORIZONS),
-        ("note", "Note", 40, False),
+        ("note", "Note", 26, False),
     )
 
     def apply(self, report: CyclesReport) -> None:
-        """Show a row per first cut, keyed by its date, and the median's row."""
-        rows = [(row.first_cut.isoformat(), cycle_cells(row)) for row in report.cycles]
-        self.sync([*rows, ("median", median_cells(report))])
+        """Show the median's row and a row per first cut, keyed by its date."""
+        rows = [(row.first_cut.isoformat(), cycle_cells(row)) for row in reversed(report.cycles)]
+        self.sync([("median", median_cells(report)), *rows])
 
 
 class CyclesScreen(LiveScreen):
@@ -137,7 +140,7 @@ class CyclesScreen(LiveScreen):
 
     def on_mount(self) -> None:
         """Read the history once, off the event loop's back (the worker posts the result)."""
-        super().on_mount()
+        # LiveScreen's on_mount runs too (Textual calls each class's handler): not called here.
         self.run_worker(self._read(), name="cycles", group="cycles", exclusive=True)
 
     async def _read(self) -> None:

@@ -22,6 +22,8 @@ from capgap.ui.widgets.themed_plot import NO_COLOUR, PlotColour, ThemedPlot
 
 #: The end label of each kind of line drawn with one (past cycles have none: too many).
 LABELS = {"median": "median", "current": "now", "resumed": "resumed"}
+#: Where the median's label sits (sessions after the cut).
+MEDIAN_LABEL_AT = 126
 #: The x ticks: the window's ends, the cut, and the horizons of the table.
 TICKS = (-BEFORE, 0, 63, 126, 252)
 
@@ -101,14 +103,19 @@ class CyclesChart(ThemedPlot):
         for path in self._paths:
             name = LABELS.get(path.kind)
             if name is not None and path.offsets:
+                # The median is labelled mid-way (at +126), the others at their ends: at the
+                # right edge the median's label and the current cycle's would overlap.
+                at = len(path.offsets) - 1
+                if path.kind == "median" and MEDIAN_LABEL_AT in path.offsets:
+                    at = path.offsets.index(MEDIAN_LABEL_AT)
                 plt.text(
                     f"{glyphs().knob}{name}",
-                    path.offsets[-1],
-                    path.gaps[-1],
+                    path.offsets[at],
+                    path.gaps[at],
                     color=label,
                     background=NO_COLOUR,
                     # Near the right edge the label runs leftwards, so it stays on the chart.
-                    alignment="right" if path.offsets[-1] > AFTER // 2 else "left",
+                    alignment="right" if path.offsets[at] > AFTER // 2 else "left",
                 )
         plt.xticks(list(TICKS), [f"{tick:+d}" if tick else "cut" for tick in TICKS])
         plt.xlim(-BEFORE, AFTER)
