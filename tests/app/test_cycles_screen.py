@@ -122,16 +122,14 @@ async def test_without_history_the_screen_says_why_and_the_chart_is_empty() -> N
     async def offline() -> CyclesReport:
         raise HistoryUnavailable("^GSPC's daily history: Yahoo chart: connection failed")
 
-    for loader, reason in ((offline, "connection failed"), (None, NO_LOADER)):
+    loaders: list[tuple[Any, str]] = [(offline, "connection failed"), (None, NO_LOADER)]
+    for loader, reason in loaders:
         engine = ScriptedEngine(ManualClock(SESSION_11AM), make_snapshot())
         app = CapgapApp(engine, animation_level="none", cycles=loader)  # type: ignore[arg-type]
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(lambda app=app: app.dashboard.latest is not None, pilot)
+            await wait_for(lambda: app.dashboard.latest is not None, pilot)  # noqa: B023
             await pilot.press("y")
-            await wait_for(
-                lambda app=app, reason=reason: reason[:40] in "\n".join(screen_lines(app)),
-                pilot,
-            )
+            await wait_for(lambda: reason[:40] in "\n".join(screen_lines(app)), pilot)  # noqa: B023
             text = "\n".join(screen_lines(app))
             assert "no index history" in text
             assert "no data" in text

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 from capgap.cli.main import main
 from capgap.core.clock import ManualClock
+from capgap.core.cycles import CyclesReport
 from capgap.core.market_types import NEW_YORK
 from capgap.engine.cycles import load_cycles
 from capgap.feeds.index_history import HistoryUnavailable
@@ -48,7 +49,7 @@ async def test_the_whole_history_is_asked_once_a_day_and_measured(
     serve(local_server)
     clock = ManualClock(MORNING)
 
-    async def run() -> object:
+    async def run() -> CyclesReport:
         return await load_cycles(
             demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path
         )

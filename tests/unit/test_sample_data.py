@@ -1227,6 +1227,7 @@ def test_long_history_splices_onto_the_sample_year_on_every_session_since_1987(
     long = pl.read_parquet(SAMPLE / "long_history.parquet")
     assert long.schema == DAILY
     first_daily = daily.get_column("date").min()
+    assert isinstance(first_daily, date)
     sessions = [day.day for day in sessions_between(date(1987, 9, 10), first_daily)]
     for symbol in ("^GSPC", "^RUT"):
         rows = long.filter(pl.col("symbol") == symbol)
