@@ -52,13 +52,13 @@ def chart_drawn(app: CapgapApp) -> bool:
 
 async def open_cycles(app: CapgapApp, pilot: Any) -> None:
     await wait_for(lambda: app.dashboard.latest is not None, pilot)
-    await pilot.press("y")
+    await pilot.press("u")
     await wait_for(lambda: chart_drawn(app), pilot)
     await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
-async def test_y_opens_the_cycles_with_the_current_cycle_the_chart_and_the_table(size):
+async def test_u_opens_the_cycles_with_the_current_cycle_the_chart_and_the_table(size):
     app = cycles_app()
     async with app.run_test(size=size) as pilot:
         await open_cycles(app, pilot)
@@ -128,7 +128,7 @@ async def test_without_history_the_screen_says_why_and_the_chart_is_empty() -> N
         app = CapgapApp(engine, animation_level="none", cycles=loader)  # type: ignore[arg-type]
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(lambda: app.dashboard.latest is not None, pilot)  # noqa: B023
-            await pilot.press("y")
+            await pilot.press("u")
             await wait_for(lambda: reason[:40] in "\n".join(screen_lines(app)), pilot)  # noqa: B023
             text = "\n".join(screen_lines(app))
             assert "no index history" in text

@@ -119,7 +119,7 @@ class CyclesTable(KeyedTable):
 
 
 class CyclesScreen(LiveScreen):
-    """The cutting cycles (the `y` key, or the palette)."""
+    """The cutting cycles (the `u` key, or the palette)."""
 
     crumb = "Cycles"
 
