@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -91,3 +91,26 @@ def test_bad_flags_get_one_line_and_exit_2(
     out, err = capsys.readouterr()
     assert code == 2
     assert out == "" and err.count("\n") == 1 and needle in err
+
+
+async def test_the_demo_starts_without_the_long_history(tmp_path: Path) -> None:
+    # The sample without long_history.parquet: the demo's session (members' history included)
+    # still plays, so nothing on its start-up path reads the long history; only the cycles do.
+    from capgap.core.clock import ManualClock
+    from capgap.core.cycles import HistoryUnavailable
+    from capgap.core.market_types import NEW_YORK
+    from capgap.engine.cycles import load_cycles
+    from capgap.engine.sources import demo_engine
+
+    for path in SAMPLE.iterdir():
+        if path.name != "long_history.parquet":
+            (tmp_path / path.name).symlink_to(path)
+    clock = ManualClock(datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK))
+    engine = demo_engine(clock, folder=tmp_path)
+    try:
+        snapshot = await engine.refresh_with_history()
+    finally:
+        await engine.aclose()
+    assert snapshot.demo and snapshot.spread.relative_pp.d1 is not None
+    with pytest.raises(HistoryUnavailable, match=r"long_history\.parquet"):
+        await load_cycles(demo=True, clock=clock, sample=tmp_path)
