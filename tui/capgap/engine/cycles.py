@@ -8,7 +8,7 @@ kept on disk until the next close; the demo reads the sample's synthetic long hi
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,9 +37,6 @@ async def load_cycles(
     one-line reason when there is no history to be had.
     """
     # Imported here: polars and httpx stay off the monitor's start-up path.
-    import polars as pl
-
-    from capgap.analytics.cycles import cycle_study, index_closes
     from capgap.core.resources import sample_data_dir
     from capgap.feeds.index_history import sample_index_history
 
@@ -50,8 +47,18 @@ async def load_cycles(
         daily = await _live_history(feeds or FeedsSettings(), clock, now, cache_dir)
     # The figures as of the clock's day: a replay of a past day does not see its future.
     today = now.astimezone(NEW_YORK).date()
+    # Decades of closes: measured in a thread, the screen's event loop stays free.
+    return await asyncio.to_thread(_study, daily, today, demo)
+
+
+def _study(daily: pl.DataFrame, today: date, demo: bool) -> CyclesReport:
+    """Return the study over the indices' closes up to ``today``."""
+    import polars as pl
+
+    from capgap.analytics.cycles import cycle_study, index_closes
+
     closes = index_closes(daily.filter(pl.col("date") <= today))
-    return await asyncio.to_thread(cycle_study, closes, demo=demo)
+    return cycle_study(closes, demo=demo)
 
 
 async def _live_history(
