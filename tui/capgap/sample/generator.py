@@ -91,7 +91,7 @@ def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Child k of a SeedSequence does not depend on how many children are spawned, so the
     # futures' stream (the sixth) and the fundamentals' (the seventh) leave the others, and
     # every other symbol, unchanged; so does the eighth (the session outside regular hours).
-    # Children 8 to 10 are new series' own streams (the eleventh: the indices' long history).
+    # Children 8, 9 and 10 are new series' own streams; child 10 is the indices' long history.
     return np.random.SeedSequence(seed).spawn(11)
 
 
