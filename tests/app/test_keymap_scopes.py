@@ -10,6 +10,7 @@ from capgap.engine.sources import demo_engine
 from capgap.settings.keys import KNOWN_BINDINGS, screen_scopes
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import OpenSector, OpenSymbol
+from capgap.ui.screens.cycles import CyclesScreen
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.feeds import FeedsScreen
@@ -54,6 +55,7 @@ async def test_declared_scopes_are_the_binding_chains_of_every_screen() -> None:
         "Fed": (FedDetailScreen, app.action_fed),
         "feeds": (FeedsScreen, app.action_feeds),
         "rotation": (RotationScreen, app.action_rotation),
+        "cycles": (CyclesScreen, app.action_cycles),
     }
     declared = screen_scopes()
     assert set(declared) == set(opened)

@@ -179,3 +179,17 @@ def test_rotation_map(snap_compare: Any, size: tuple[int, int]) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_cutting_cycles(snap_compare: Any, size: tuple[int, int]) -> None:
+    # The demo's study: the sample's synthetic long history (see test_cycles_screen).
+    from test_cycles_screen import cycles_app, open_cycles
+
+    app = cycles_app()
+
+    async def run_before(pilot: Any) -> None:
+        await open_cycles(app, pilot)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -70,5 +70,5 @@ def test_the_readme_command_regenerates_the_bundled_sample(tmp_path: Path) -> No
     for name in ("session.toml", "README.md"):
         assert (tmp_path / name).read_bytes() == (bundled / name).read_bytes(), name
     # The frames, not the bytes: Parquet files carry the writer's version in their metadata.
-    for name in ("daily.parquet", "intraday.parquet"):
+    for name in ("daily.parquet", "intraday.parquet", "long_history.parquet"):
         assert pl.read_parquet(tmp_path / name).equals(pl.read_parquet(bundled / name)), name

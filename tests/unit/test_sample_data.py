@@ -49,6 +49,7 @@ SAMPLE_FILES = (
     "extended.parquet",
     "fundamentals.parquet",
     "intraday.parquet",
+    "long_history.parquet",
     "members_daily.parquet",
     "members_history.parquet",
     "members_intraday.parquet",
@@ -1218,6 +1219,32 @@ def test_readme_says_synthetic_and_how_to_regenerate() -> None:
     assert "## 30-day Fed funds futures (ZQ)" in text
     for symbol in ZQ_SYMBOLS:
         assert symbol in text
+
+
+def test_long_history_splices_onto_the_sample_year_on_every_session_since_1987(
+    daily: pl.DataFrame,
+) -> None:
+    long = pl.read_parquet(SAMPLE / "long_history.parquet")
+    assert long.schema == DAILY
+    first_daily = daily.get_column("date").min()
+    assert isinstance(first_daily, date)
+    sessions = [day.day for day in sessions_between(date(1987, 9, 10), first_daily)]
+    for symbol in ("^GSPC", "^RUT"):
+        rows = long.filter(pl.col("symbol") == symbol)
+        assert rows.get_column("date").to_list() == sessions
+        closes = rows.get_column("close").to_numpy()
+        assert np.all(closes > 0) and np.allclose(closes, np.round(closes, 2), rtol=0, atol=1e-9)
+        # The last row is the sample year's first session, with the very same close.
+        year = daily.filter(pl.col("symbol") == symbol, pl.col("date") == first_daily)
+        assert closes[-1] == year.get_column("close").item()
+        # Closes only: no made-up open, high or low.
+        assert (
+            rows.select(pl.col("open", "high", "low").null_count().sum()).row(0)
+            == (len(sessions),) * 3
+        )
+    assert set(long.get_column("symbol").unique()) == {"^GSPC", "^RUT"}
+    assert (SAMPLE / "long_history.parquet").stat().st_size < 512 * 1024
+    assert "DEMO" in (SAMPLE / "README.md").read_text(encoding="utf-8")
 
 
 def test_sample_data_stays_small() -> None:

@@ -22,7 +22,7 @@ _MONITOR_FLAGS = {
     "mouse": "--mouse/--no-mouse",
 }
 #: The commands that take a source (--demo, --source); calendar takes --at as its own instant.
-_SOURCE_COMMANDS = (None, "snapshot", "fedwatch", "record", "serve")
+_SOURCE_COMMANDS = (None, "snapshot", "fedwatch", "record", "serve", "cycles")
 
 
 def _given(args: argparse.Namespace, dest: str) -> bool:
@@ -65,6 +65,8 @@ def check_flags(args: argparse.Namespace) -> None:
             raise UsageError("--at: `capgap record` records now; it does not take --at")
     if command == "fedwatch":
         _check_fedwatch_flags(args)
+    if command == "cycles":
+        _check_cycles_flags(args)
     if command is None:
         _check_monitor_flags(args)
 
@@ -78,6 +80,17 @@ def _check_fedwatch_flags(args: argparse.Namespace) -> None:
     elif live_source(args) == "finnhub" and not is_demo(args):
         raise UsageError(
             "fedwatch reads the ZQ futures from Yahoo (Finnhub quotes none): drop --source finnhub"
+        )
+
+
+def _check_cycles_flags(args: argparse.Namespace) -> None:
+    """Refuse --at (the cycles read daily closes) and Finnhub (the history is Yahoo's)."""
+    if _given(args, "at"):
+        raise UsageError("--at: `capgap cycles` reads daily closes; it does not take --at")
+    if live_source(args) == "finnhub" and not is_demo(args):
+        raise UsageError(
+            "cycles read the indices' daily history from Yahoo (Finnhub has none): "
+            "drop --source finnhub"
         )
 
 

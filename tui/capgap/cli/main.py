@@ -248,6 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="today's target range, e.g. 3.75-4.00: adds cut/hold/hike",
     )
     _add_format_flag(fed)
+    cyc = commands.add_parser(
+        "cycles",
+        help="the Russell 2000 against the S&P 500 after each easing cycle's first cut",
+        description="An event study of the Fed's easing cycles: for each first cut, the Russell "
+        "2000's return minus the S&P 500's, in pp, from the close before the cut to 21, 63, 126 "
+        "and 252 sessions after; the median of the past cycles; the current cycle since its "
+        "first cut and since it resumed. Live, the indices' whole daily history comes from "
+        "Yahoo, once a day (kept in the cache directory); --demo uses the sample's synthetic one.",
+    )
+    _add_source_flags(cyc, suppress=True)
+    _add_format_flag(cyc)
     rec = commands.add_parser(
         "record", help="poll the live source without the screen and record it to Parquet"
     )
@@ -425,6 +436,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from capgap.cli import fedwatch
 
             return fedwatch.run(args)
+        if args.command == "cycles":
+            from capgap.cli import cycles
+
+            return cycles.run(args)
         if args.command == "check":
             from capgap.cli import check
 

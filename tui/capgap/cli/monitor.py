@@ -6,6 +6,7 @@ import argparse
 import os
 from collections.abc import Mapping, MutableMapping
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -210,8 +211,11 @@ def run(args: argparse.Namespace) -> int:
             "the monitor needs a terminal on stdin and stdout; "
             "for a script or a file use `capgap snapshot`"
         )
+    from capgap.engine.cycles import load_cycles
     from capgap.ui.app import CapgapApp
 
+    # The cutting cycles' history is read when their screen opens, never at start.
+    cycles = partial(load_cycles, demo=engine.demo, feeds=settings.feeds, clock=clock)
     app = CapgapApp(
         engine,
         theme=theme,
@@ -219,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
         settings=settings,
         state_path=state_path,
         themes=loaded,
+        cycles=cycles,
     )
     app.run(mouse=settings.ui.mouse if args.mouse is None else args.mouse)
     if args.record is not None:

@@ -37,11 +37,14 @@ from capgap.sample.extended import ExtendedSession, extended_legs, simulate_exte
 from capgap.sample.fundamentals import draw_fundamentals
 from capgap.sample.futures import FuturesSession, simulate_futures
 from capgap.sample.intraday import intraday_frame, member_bars, simulate_day
+from capgap.sample.long_history import long_history
 from capgap.sample.model import rounded
 from capgap.sample.plan import Plan, build_plan
 
 GENERATOR_VERSION = "2.0"
 DEFAULT_SEED = 20251205
+#: The random stream of the indices' long history (child 10 of the seed's SeedSequence).
+LONG_HISTORY_STREAM = 10
 #: The search gives up after this many seeds (a calibration that never passes is a bug).
 MAX_SEEDS = 2000
 
@@ -71,6 +74,8 @@ class SampleSession:
     #: Members of the holdings left without data (no usable price in the holdings).
     placeholders: tuple[str, ...]
     plan: Plan
+    #: ^GSPC and ^RUT closes from 1987 to the first daily session (sample.long_history).
+    long_history: pl.DataFrame
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +91,8 @@ def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Child k of a SeedSequence does not depend on how many children are spawned, so the
     # futures' stream (the sixth) and the fundamentals' (the seventh) leave the others, and
     # every other symbol, unchanged; so does the eighth (the session outside regular hours).
-    return np.random.SeedSequence(seed).spawn(8)
+    # Children 8, 9 and 10 are new series' own streams; child 10 is the indices' long history.
+    return np.random.SeedSequence(seed).spawn(11)
 
 
 def _search(
@@ -155,7 +161,7 @@ def _complete(
     the session day as written (the daily paths were aligned during the search).
     """
     ohlc_seq, intraday_seq, futures_seq, fundamentals_seq, extended_seq = _streams(accepted.seed)[
-        3:
+        3:8
     ]
     plan = accepted.plan
     daily = daily_frame(plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
@@ -207,6 +213,8 @@ def _complete(
         # Not a reason to try another seed: that would change every other number.
         raise ValueError(f"the session outside regular hours misses a check: {failures}")
     placeholders = constituents.filter(~is_member).get_column("symbol").to_list()
+    # From a stream of its own, anchored on the first daily closes: nothing else changes.
+    long = long_history(daily, np.random.default_rng(_streams(accepted.seed)[LONG_HISTORY_STREAM]))
     return SampleSession(
         seed=accepted.seed,
         seed_start=seed_start,
@@ -227,4 +235,5 @@ def _complete(
         members_history=history_details(members_daily, cal.session_date),
         placeholders=tuple(placeholders),
         plan=plan,
+        long_history=long,
     )

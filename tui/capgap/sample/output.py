@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from capgap.core.toml import toml_value
+from capgap.feeds.index_history import LONG_HISTORY_FILE
 from capgap.feeds.recording.replay import (
     EXTENDED_FILE,
     FUNDAMENTALS_FILE,
@@ -32,6 +33,7 @@ from capgap.sample.checks import (
 )
 from capgap.sample.generator import GENERATOR_VERSION, SampleSession
 from capgap.sample.intraday import MEMBER_MINUTES
+from capgap.sample.long_history import LONG_HISTORY_START
 
 DAILY_FILE = "daily.parquet"
 INTRADAY_FILE = "intraday.parquet"
@@ -332,6 +334,38 @@ pre-market trades follow their future since the settlement, the post-market ones
 """
 
 
+def _long_history_section(session: SampleSession) -> str:
+    """Say what the indices' long history holds, with its span and its first closes."""
+    long = session.long_history
+    firsts = long.group_by("symbol").agg(
+        pl.col("date").first().alias("first"),
+        pl.col("close").first().alias("close"),
+        pl.col("date").last().alias("last"),
+        pl.len().alias("rows"),
+    )
+    table = "\n".join(
+        f"| {row['symbol']} | {row['first'].isoformat()} | {row['close']:.2f} "
+        f"| {row['last'].isoformat()} | {row['rows']} |"
+        for row in firsts.sort("symbol").iter_rows(named=True)
+    )
+    return f"""## The indices' long history (DEMO)
+
+`{LONG_HISTORY_FILE}`: DAILY schema, synthetic closes of ^GSPC and ^RUT, one per NYSE session
+from {LONG_HISTORY_START.isoformat()} (the first ^RUT date on Yahoo) to {session.first_daily},
+for the cutting cycles' study (`capgap cycles --demo` and the cycles screen; nothing reads it
+when the demo starts). Closes only: open, high and low are null, volume 0. The last row of each
+index is the first session of `{DAILY_FILE}` with the very same close, so the two splice
+without a jump. Nothing in it is real: daily log returns are a common Student-t factor (4
+degrees of freedom, about 18 % a year), the Russell 2000 with a beta of 1.1 and a noise of its
+own, drifts that put the median 1987 levels near the real ones, drawn from a random stream of
+their own (`capgap.sample.long_history`). Any cycle's figures from it are DEMO figures.
+
+| index | first session | first close | last session | sessions |
+|---|---|---|---|---|
+{table}
+"""
+
+
 def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
     """Return sample_data/README.md, with the calibration figures measured on the files."""
     closes = {
@@ -493,7 +527,8 @@ Excess kurtosis of daily log returns: {large} {kurt[large]:.2f}, {small} {kurt[s
 
 {_members_section(session, cal, universe)}{_fundamentals_section(session, cal, universe)}
 {_futures_section(session, cal)}
-{_extended_section(session)}"""
+{_extended_section(session)}
+{_long_history_section(session)}"""
 
 
 def write_session(
@@ -515,6 +550,8 @@ def write_session(
     session.fundamentals.write_parquet(fundamentals_path, **_PARQUET)
     extended_path = out / EXTENDED_FILE
     session.extended.bars.write_parquet(extended_path, **_PARQUET)
+    long_path = out / LONG_HISTORY_FILE
+    session.long_history.write_parquet(long_path, **_PARQUET)
     session_path, readme_path = out / SESSION_FILE, out / README_FILE
     session_path.write_text(session_toml(session, cal), encoding="utf-8")
     readme_path.write_text(readme(session, cal, universe), encoding="utf-8")
@@ -526,6 +563,7 @@ def write_session(
         fundamentals_path,
         history_path,
         extended_path,
+        long_path,
         session_path,
         readme_path,
     ]

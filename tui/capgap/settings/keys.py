@@ -23,6 +23,7 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "reverse": ("S", "reverse the sort"),
     "fed": ("f", "the Fed screen"),
     "rotation": ("m", "the rotation map: sectors' small against large caps"),
+    "cycles": ("u", "the cutting cycles: small caps after the Fed's first cuts"),
     "sector_window": ("w", "the sectors' window: 1D, 5D, 1M, 3M, YTD"),
     "feeds": ("e", "the feeds: state, errors, symbols not quoted"),
     "theme": ("t", "next theme (the choice is remembered)"),
@@ -66,7 +67,7 @@ _WINDOW_IDS = (*(window.binding_id for window in CHART_WINDOWS), "window_next", 
 #: Each screen: its own ids, and the kinds of focusable widgets on it (keys of WIDGET_IDS).
 SCREEN_IDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "dashboard": (
-        ("back", "sort", "reverse", "fed", "rotation", "sector_window"),
+        ("back", "sort", "reverse", "fed", "rotation", "sector_window", "cycles"),
         ("table", "panel"),
     ),
     "sector": (("back", "sort", "reverse", "filter"), ("table",)),
@@ -76,6 +77,7 @@ SCREEN_IDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Fed": (("back",), ("table",)),
     "feeds": (("back",), ()),
     "rotation": (("back",), ("table",)),
+    "cycles": (("back",), ("table",)),
 }
 
 

@@ -35,6 +35,7 @@ from capgap.ui.internals.lifeline import (
 )
 from capgap.ui.internals.terminal_out import write_to_terminal
 from capgap.ui.messages import DetailsWanted, OpenSector, OpenSymbol, SnapshotReady
+from capgap.ui.screens.cycles import CyclesLoader, CyclesScreen
 from capgap.ui.screens.dashboard import DashboardScreen
 from capgap.ui.screens.fed_detail import FedDetailScreen
 from capgap.ui.screens.feeds import FeedsScreen
@@ -99,9 +100,12 @@ class CapgapApp(App[None]):
         ascii: bool = False,
         state_path: Path | None = None,
         themes: LoadedThemes | None = None,
+        cycles: CyclesLoader | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
+        #: Reads the indices' history for the cycles screen (None: this run has none).
+        self.cycles = cycles
         self.settings = settings or Settings()
         # Glyphs are module state: every app sets them, so one app's --ascii never leaks.
         use_ascii(ascii)
@@ -359,6 +363,11 @@ class CapgapApp(App[None]):
         """Open the rotation map: each sector's small caps against its large caps, weekly."""
         if not isinstance(self.screen, RotationScreen):
             self.push_screen(RotationScreen())
+
+    def action_cycles(self) -> None:
+        """Open the cutting cycles; the screen reads the indices' history once, as it opens."""
+        if not isinstance(self.screen, CyclesScreen):
+            self.push_screen(CyclesScreen(self.cycles))
 
     def action_feeds(self) -> None:
         """Open the feeds screen: every feed's state and error, the symbols it let down."""

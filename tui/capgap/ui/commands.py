@@ -35,6 +35,9 @@ def capgap_commands(
         "Rotation map", "Sectors' small caps against large, week by week", action("rotation")
     )
     yield SystemCommand(
+        "Cutting cycles", "Small caps against large after the Fed's first cuts", action("cycles")
+    )
+    yield SystemCommand(
         "Feeds", "State, errors and symbols not quoted, feed by feed", action("feeds")
     )
     yield SystemCommand("Dashboard", "Back to the dashboard", action("dashboard"))

@@ -135,6 +135,16 @@ def parse_bars(result: Mapping[str, Any], symbol: str, *, now: datetime) -> pl.D
     )
 
 
+def daily_bars(bars: pl.DataFrame) -> pl.DataFrame:
+    """Return a daily chart's bars (BARS) as daily bars (DAILY), dated in New York."""
+    return conform(
+        bars.with_columns(
+            pl.col("time").dt.convert_time_zone(NEW_YORK.key).dt.date().alias("date")
+        ),
+        DAILY,
+    )
+
+
 class YahooChart(HttpProvider):
     """Quotes and bars from ``{base}/v8/finance/chart/{symbol}?range=1d&interval=1m``."""
 
@@ -225,12 +235,15 @@ class YahooChart(HttpProvider):
         first = history_start(now.astimezone(NEW_YORK).date())
         since = datetime.combine(first, time(), NEW_YORK)
         bars = (await self.chart(symbol, interval="1d", since=since, until=now)).bars
-        return conform(
-            bars.with_columns(
-                pl.col("time").dt.convert_time_zone(NEW_YORK.key).dt.date().alias("date")
-            ),
-            DAILY,
-        )
+        return daily_bars(bars)
+
+    async def whole_daily(self, symbol: str) -> pl.DataFrame:
+        """Return a symbol's whole daily history (DAILY): one request, range=max, interval=1d.
+
+        Decades of bars (^GSPC's start in 1927, ^RUT's in 1987): asked once a day at most by
+        the cutting cycles' study (capgap.feeds.index_history keeps it on disk).
+        """
+        return daily_bars((await self.chart(symbol, span="max", interval="1d")).bars)
 
     async def bars(self, symbol: str) -> pl.DataFrame:
         """Return today's one-minute bars of one symbol (BARS)."""

@@ -43,6 +43,7 @@ class DashboardScreen(LiveScreen):
         Binding("S", "reverse_sort", "Reverse", id="reverse"),
         Binding("f", "app.fed", "Fed", id="fed"),
         Binding("m", "app.rotation", "Rotation", id="rotation", show=False),
+        Binding("u", "app.cycles", "Cycles", id="cycles", show=False),
         # Not in the key bar: before Quit it would push Quit off a 46-column bar (and Pause
         # off an 80-column one); the keys screen lists it and the table's title names the window.
         Binding("w", "cycle_sector_window", "Window", id="sector_window", show=False),

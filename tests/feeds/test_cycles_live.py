@@ -1,0 +1,128 @@
+"""The cutting cycles live: the indices' whole history from a local Yahoo, kept on disk a day."""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+from capgap.cli.main import main
+from capgap.core.clock import ManualClock
+from capgap.core.cycles import CyclesReport
+from capgap.core.market_types import NEW_YORK
+from capgap.engine.cycles import load_cycles
+from capgap.feeds.index_history import HistoryUnavailable
+from capgap.feeds.providers.yahoo import chart_path
+from server import LocalServer, Reply, local_server
+from test_live_engine import daily_chart
+from test_live_fed import feeds_for
+
+__all__ = ["local_server"]
+
+# Fri 5 Dec 2025 11:00 New York: the session closes at 16:00.
+MORNING = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK).astimezone(UTC)
+DAYS = 600
+#: daily_chart's bars: one a calendar day, the last on the day before MORNING.
+FIRST = (MORNING - timedelta(days=DAYS)).date()
+
+
+def serve(server: LocalServer) -> None:
+    """^GSPC flat at 100, ^RUT at 100 + day number: the gap is a ratio of day numbers."""
+    server.add(chart_path("^GSPC"), Reply.json(daily_chart("^GSPC", [100.0] * DAYS, MORNING)))
+    small = [100.0 + i for i in range(DAYS)]
+    server.add(chart_path("^RUT"), Reply.json(daily_chart("^RUT", small, MORNING)))
+
+
+def since_hand(cut: date) -> tuple[int, float]:
+    """Sessions from day 0 (row z) to the last row, and 100 (RUT_last / RUT_base - 1)."""
+    zero = (cut - FIRST).days
+    last = DAYS - 1
+    return last - zero, 100.0 * ((100.0 + last) / (100.0 + zero - 1) - 1.0)
+
+
+async def test_the_whole_history_is_asked_once_a_day_and_measured(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    serve(local_server)
+    clock = ManualClock(MORNING)
+
+    async def run() -> CyclesReport:
+        return await load_cycles(
+            demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path
+        )
+
+    report = await run()
+    assert local_server.total == 2
+    for seen in local_server.seen:
+        query = parse_qs(seen.query)
+        assert query["range"] == ["max"] and query["interval"] == ["1d"]
+    assert report.current is not None and report.resumed is not None
+    sessions, gap = since_hand(date(2024, 9, 18))
+    assert report.current.sessions_since == sessions
+    assert report.current.gap_pp == pytest.approx(gap)
+    sessions, gap = since_hand(date(2025, 9, 17))
+    assert (report.resumed.sessions_since, report.resumed.gap_pp) == (sessions, pytest.approx(gap))
+    assert not report.demo
+    # An hour later, from disk: no request, the same figures.
+    clock.advance(3600)
+    assert await run() == report
+    assert local_server.total == 2
+    # After the 16:00 close the history is asked again.
+    clock.advance((datetime(2025, 12, 5, 21, 0, tzinfo=UTC) - clock.now()).total_seconds())
+    await run()
+    assert local_server.total == 4
+
+
+async def test_an_unknown_symbol_is_history_unavailable(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    not_found = {"chart": {"result": None, "error": {"code": "Not Found", "description": "x"}}}
+    local_server.add(chart_path("^GSPC"), Reply.json(not_found, 404))
+    with pytest.raises(HistoryUnavailable, match=r"\^GSPC"):
+        await load_cycles(
+            demo=False,
+            feeds=feeds_for(local_server),
+            clock=ManualClock(MORNING),
+            cache_dir=tmp_path,
+        )
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_without_network_or_cache_the_command_says_so_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[feeds.yahoo]\nbase_url = "http://127.0.0.1:{closed_port()}"\n')
+    assert main(["cycles", "--config", str(config), "--format", "json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1
+    assert err.startswith("capgap: cycles: no index history: ^GSPC")
+
+
+def test_the_command_writes_the_json_the_issue_names(
+    local_server: LocalServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    serve(local_server)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[feeds.yahoo]\nbase_url = "{local_server.base_url}"\n')
+    assert main(["cycles", "--config", str(config), "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [row["first_cut"] for row in data["cycles"]][-1] == "2024-09-18"
+    assert all(set(row["after"]) == {"21", "63", "126", "252"} for row in data["cycles"])
+    # The history starts in 2024: no past cycle has a base, so every median is blank.
+    assert data["median"] == {"21": None, "63": None, "126": None, "252": None}
+    assert data["demo"] is False
+    current = data["current"]
+    sessions, gap = since_hand(date(2024, 9, 18))
+    assert current["first_cut"] == "2024-09-18"
+    assert (current["sessions_since"], current["gap_pp"]) == (sessions, round(gap, 2))
+    assert current["resumed"]["date"] == "2025-09-17"

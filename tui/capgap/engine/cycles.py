@@ -1,0 +1,77 @@
+"""The cutting cycles for a command or a screen: the indices' history, read once, then the study.
+
+Not part of the tick: the history is read when the cycles are asked for (`capgap cycles`, the
+cycles screen), never on the start-up path or per poll. Live, Yahoo's whole daily history is
+kept on disk until the next close; the demo reads the sample's synthetic long history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from capgap.core.clock import Clock
+from capgap.core.cycles import CyclesReport
+from capgap.core.market_types import NEW_YORK
+from capgap.settings.model import FeedsSettings
+
+if TYPE_CHECKING:
+    import polars as pl
+
+
+async def load_cycles(
+    *,
+    demo: bool,
+    clock: Clock,
+    feeds: FeedsSettings | None = None,
+    sample: Path | None = None,
+    cache_dir: Path | None = None,
+) -> CyclesReport:
+    """Return the cutting cycles' study as of ``clock``'s day, from the demo's or Yahoo's history.
+
+    ``feeds`` gives Yahoo's address and transport (default: the defaults); ``sample`` is the
+    sample's folder (default: the bundled one); ``cache_dir`` the disk cache's folder of the
+    live history (default: capgap's). Raises HistoryUnavailable (capgap.core.cycles) with a
+    one-line reason when there is no history to be had.
+    """
+    # Imported here: polars and httpx stay off the monitor's start-up path.
+    from capgap.core.resources import sample_data_dir
+    from capgap.feeds.index_history import sample_index_history
+
+    now = clock.now()
+    if demo:
+        daily = await asyncio.to_thread(sample_index_history, sample or sample_data_dir())
+    else:
+        daily = await _live_history(feeds or FeedsSettings(), clock, now, cache_dir)
+    # The figures as of the clock's day: a replay of a past day does not see its future.
+    today = now.astimezone(NEW_YORK).date()
+    # Decades of closes: measured in a thread, the screen's event loop stays free.
+    return await asyncio.to_thread(_study, daily, today, demo)
+
+
+def _study(daily: pl.DataFrame, today: date, demo: bool) -> CyclesReport:
+    """Return the study over the indices' closes up to ``today``."""
+    import polars as pl
+
+    from capgap.analytics.cycles import cycle_study, index_closes
+
+    closes = index_closes(daily.filter(pl.col("date") <= today))
+    return cycle_study(closes, demo=demo)
+
+
+async def _live_history(
+    feeds: FeedsSettings, clock: Clock, now: datetime, cache_dir: Path | None
+) -> pl.DataFrame:
+    """Return both indices' whole daily history: from disk until the next close, else Yahoo."""
+    from capgap.feeds.disk_cache import DiskCache, cache_folder
+    from capgap.feeds.http import make_client
+    from capgap.feeds.index_history import fetch_index_history
+    from capgap.feeds.providers import yahoo as yahoo_module
+    from capgap.feeds.providers.yahoo import YahooChart
+
+    cache = DiskCache(cache_dir or cache_folder())
+    async with make_client(yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport) as client:
+        chart = YahooChart(client, feeds.yahoo.base_url, clock=clock)
+        return await fetch_index_history(chart, cache, now)

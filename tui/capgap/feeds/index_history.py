@@ -1,0 +1,84 @@
+"""The two indices' whole daily history, for the cutting cycles: Yahoo once a day, or the sample.
+
+Live, each index's history is one chart request (range=max, interval=1d) kept on disk until
+the next session close (capgap.feeds.disk_cache), so it is asked at most once a day and
+never per poll. The demo reads the sample's synthetic long history spliced onto its year.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from capgap.core.cycles import HistoryUnavailable
+from capgap.core.schemas import DAILY
+from capgap.feeds.base import FeedError
+from capgap.feeds.disk_cache import DiskCache, daily_from_json, daily_to_json, history_expiry
+from capgap.feeds.providers.yahoo import YahooChart
+from capgap.market.cycles import LARGE_INDEX, SMALL_INDEX
+
+#: The sample's synthetic long history of the two indices (DEMO), beside its daily.parquet.
+LONG_HISTORY_FILE = "long_history.parquet"
+#: The sample's year of daily bars, the long history's continuation.
+SAMPLE_DAILY_FILE = "daily.parquet"
+#: The two indices of the study, large first.
+LONG_HISTORY_SYMBOLS = (LARGE_INDEX, SMALL_INDEX)
+
+__all__ = ["HistoryUnavailable"]  # raised here, declared polars-free in capgap.core.cycles
+
+
+def whole_history_entry(symbol: str) -> str:
+    """Return the disk cache's entry of one index's whole daily history."""
+    return f"whole-daily-{symbol}"
+
+
+def sample_index_history(folder: Path) -> pl.DataFrame:
+    """Return the sample's two indices (DAILY): the long history, then the sample year.
+
+    The long history's last day is the year's first, with the same close: the later file's
+    row is kept. Raises HistoryUnavailable when either file is missing or unreadable.
+    """
+    try:
+        long = pl.read_parquet(folder / LONG_HISTORY_FILE)
+        year = (
+            pl.scan_parquet(folder / SAMPLE_DAILY_FILE)
+            .filter(pl.col("symbol").is_in(LONG_HISTORY_SYMBOLS))
+            .collect()
+        )
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise HistoryUnavailable(f"the sample's index history cannot be read: {exc}") from None
+    return (
+        pl.concat([long.cast(DAILY), year.cast(DAILY)])
+        .unique(["symbol", "date"], keep="last", maintain_order=True)
+        .sort("symbol", "date")
+    )
+
+
+async def fetch_index_history(
+    chart: YahooChart, cache: DiskCache | None, now: datetime
+) -> pl.DataFrame:
+    """Return both indices' whole daily history (DAILY), from the disk cache or Yahoo.
+
+    A history on disk that has not expired is used as it is; one fetched is kept there until
+    the next session close. Raises HistoryUnavailable naming the symbol and why.
+    """
+    frames: list[pl.DataFrame] = []
+    for symbol in LONG_HISTORY_SYMBOLS:
+        entry = whole_history_entry(symbol)
+        kept = daily_from_json(cache.read(entry, now)) if cache is not None else None
+        if kept is not None:
+            frames.append(kept)
+            continue
+        try:
+            fetched = await chart.whole_daily(symbol)
+        except FeedError as exc:
+            raise HistoryUnavailable(f"{symbol}'s daily history: {exc}") from None
+        if fetched.height == 0:
+            raise HistoryUnavailable(f"{symbol}'s daily history: Yahoo sent no bars")
+        if cache is not None:
+            # A cache that cannot be written costs the next run one request, nothing more.
+            cache.write(entry, daily_to_json(fetched), history_expiry(now))
+        frames.append(fetched)
+    return pl.concat(frames)
