@@ -183,6 +183,8 @@ def spread_content(
     width: int = PANEL_WIDTH,
     futures: IndexFutures | None = None,
     rows: int | None = None,
+    *,
+    window_table: bool = True,
 ) -> Content:
     """Render the panel's lines from a SpreadSnapshot, the last fitted to ``width``.
 
@@ -190,7 +192,9 @@ def spread_content(
     extended gap follows the two index lines, so a compact panel keeps the day's gap first and
     the extended gap next; ``futures`` (see futures_outside_session) come after it. With
     ``rows`` (a panel of fixed height) lines that do not fit are left out in DROP_ORDER, so
-    the valuation line stays rather than being cut at the bottom.
+    the valuation line stays rather than being cut at the bottom. ``window_table`` False
+    leaves the window table out (the spread screen's table of the gap's parts ends in the same
+    totals).
     """
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
@@ -223,7 +227,9 @@ def spread_content(
         lines["extended"] = fit_variant(extended_variants(spread.extended), width)
     if futures is not None:
         lines["futures"] = fit_variant(futures_variants(futures), width)
-    lines |= {"header": header, "values": values, "ratio": ratio, "pe": pe}
+    if window_table:
+        lines |= {"header": header, "values": values}
+    lines |= {"ratio": ratio, "pe": pe}
     for name in DROP_ORDER:
         if rows is None or len(lines) <= rows:
             break
@@ -251,9 +257,13 @@ class SpreadPanel(ContentPanel, can_focus=True):
 
     def __init__(
         self,
+        *,
+        window_table: bool = True,
         **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(title="Large vs small caps", **options)
+        # False on the spread screen, whose table of the gap's parts gives the same totals.
+        self._window_table = window_table
         self._spread: SpreadSnapshot | None = None
         self._futures: IndexFutures | None = None
 
@@ -291,5 +301,9 @@ class SpreadPanel(ContentPanel, can_focus=True):
         height = self.styles.height
         fixed = height is not None and not height.is_auto
         rows = (self.content_size.height or None) if fixed else None
-        self.show(spread_content(self._spread, width, self._futures, rows))
+        self.show(
+            spread_content(
+                self._spread, width, self._futures, rows, window_table=self._window_table
+            )
+        )
         set_subtitle(self, valuation_source(self._spread.valuation))
