@@ -9,11 +9,11 @@ from textual.content import Content
 from capgap.core.format import index_label
 from capgap.core.snapshot import DECOMPOSITION_WINDOW_IDS, Decomposition, GapParts
 from capgap.market.windows import WINDOW_LABELS
-from capgap.ui.format import direction_style, signed_figure
 from capgap.ui.glyphs import glyphs
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.fit_line import fit_variant
 from capgap.ui.widgets.quiet import Plain, show
+from capgap.ui.widgets.spread_panel import padded_cell
 
 #: The columns: (long header, short header), in the order of the identity, the total last.
 COLUMNS = (
@@ -42,12 +42,6 @@ def windows_for_height(height: int, chosen: str | None = None) -> tuple[str, ...
     own = (chosen,) if chosen in DECOMPOSITION_WINDOW_IDS else ()
     kept = list(dict.fromkeys((*own, *WINDOW_PRIORITY)))[:count]
     return tuple(window for window in DECOMPOSITION_WINDOW_IDS if window in kept)
-
-
-def _cell(value: float | None, width: int) -> tuple[str, str]:
-    # The arrow and the sign carry the direction without colour (NO_COLOR, 16 colours).
-    figure = signed_figure(value, fit=True)
-    return figure.text.rjust(width), direction_style(figure.shown)
 
 
 def _cells(parts: GapParts) -> tuple[float | None, ...]:
@@ -90,7 +84,8 @@ def gap_parts_content(
         rows.append(
             Content.assemble(
                 (WINDOW_LABELS.get(window, window).ljust(_LABEL), "bold"),
-                *(_cell(value, cell) for value in values),
+                # The panel's cells: arrow and sign carry the direction without colour.
+                *(padded_cell(value, cell) for value in values),
             )
         )
     if decomposition is not None:

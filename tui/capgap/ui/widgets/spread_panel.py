@@ -145,7 +145,8 @@ def futures_variants(futures: IndexFutures) -> list[Content]:
     ]
 
 
-def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
+def padded_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
+    """Return a signed figure fitted and right-aligned to ``width`` cells, with its style."""
     # The colour spans the padding too (as it always has: the panel's bytes stay the same).
     figure = signed_figure(value, suffix=suffix, fit=True)
     return figure.text.rjust(width), direction_style(figure.shown)
@@ -158,7 +159,7 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
         return Content.assemble(
             (name, "bold $gap-warn"),
             (
-                f"{fmt_price(quote.last).rjust(9)} {_signed_cell(quote.change_pct, 8, '%')[0]}",
+                f"{fmt_price(quote.last).rjust(9)} {padded_cell(quote.change_pct, 8, '%')[0]}",
                 "$gap-stale",
             ),
             tail,
@@ -167,7 +168,7 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
         quote.name[:_NAME_WIDTH].ljust(_NAME_WIDTH),
         fmt_price(quote.last).rjust(9),
         " ",
-        _signed_cell(quote.change_pct, 8, "%"),
+        padded_cell(quote.change_pct, 8, "%"),
         tail,
     )
 
@@ -198,7 +199,7 @@ def spread_content(
     """
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
-    gap_cell = _signed_cell(gap, 7)
+    gap_cell = padded_cell(gap, 7)
     if spread.large.stale or spread.small.stale:
         # A gap with one leg left behind is no live gap: it fades with that leg.
         gap_cell = (gap_cell[0], "$gap-stale")
@@ -209,7 +210,7 @@ def spread_content(
         *((WINDOW_LABELS.get(label, label).rjust(_CELL), "bold") for label, _ in windows),
     )
     values = Content.assemble(
-        ("S-L".ljust(_LABEL), "bold"), *(_signed_cell(value, _CELL) for _, value in windows)
+        ("S-L".ljust(_LABEL), "bold"), *(padded_cell(value, _CELL) for _, value in windows)
     )
     ratio = Content.assemble(
         ("RUT/SPX ", "bold"),
