@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import capgap
 import pytest
 from builders import daily_frame, quotes_frame, sparse_snapshot
 from capgap.analytics.decomposition import decomposition, legs
@@ -170,3 +172,18 @@ def test_json_names_every_window_and_part() -> None:
     # A snapshot made without the parts still names every window, each part null.
     blank = snapshot_to_dict(sparse_snapshot(QUOTE_TIME))["decomposition"]
     assert blank["3m"] == dict.fromkeys(("concentration_pp", "size_pp", "quality_pp", "total_pp"))
+
+
+def test_a_sectors_file_without_the_two_middle_legs_still_loads(tmp_path) -> None:
+    # A sectors file written before RSP and ^SP600 joined: its benchmarks lack both keys.
+    shipped = (Path(capgap.__file__).parent / "data" / "sectors.toml").read_text()
+    old = "\n".join(
+        line
+        for line in shipped.splitlines()
+        if not line.startswith(("equal_weight", "small_quality"))
+    )
+    assert old != shipped
+    path = tmp_path / "sectors.toml"
+    path.write_text(old)
+    universe = core_universe(path)
+    assert legs(universe.benchmarks) == ("^GSPC", "RSP", "^SP600", "^RUT")
