@@ -101,7 +101,7 @@ def at(epoch: int) -> datetime:
 def test_defaults():
     assert DEFAULT_BASE_URL == "https://finnhub.io"
     assert PATH == "/api/v1/quote"
-    assert dict(INDEX_PROXIES) == {"^GSPC": "SPY", "^RUT": "IWM"}
+    assert dict(INDEX_PROXIES) == {"^GSPC": "SPY", "^RUT": "IWM", "^SP600": "IJR"}
     assert set(NO_PROXY) == {"^VIX", "^TNX"}
 
 

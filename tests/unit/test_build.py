@@ -223,6 +223,11 @@ EXPECTED_KEYS: dict[str, Any] = {
         "large": {"symbol", "last", "change_pct"},
         "small": {"symbol", "last", "change_pct"},
     },
+    # The gap in three parts (issue 18, item 3): every window, every part.
+    "decomposition": {
+        window: {"concentration_pp", "size_pp", "quality_pp", "total_pp"}
+        for window in ("1d", "5d", "1m", "3m", "ytd", "1y")
+    },
     "breadth": {
         "large": {"members", "up_pct", "above_50d_pct", "above_200d_pct", "new_highs", "new_lows"},
         "small": {"members", "up_pct", "above_50d_pct", "above_200d_pct", "new_highs", "new_lows"},

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 import polars as pl
 
+from capgap.analytics.decomposition import decomposition
 from capgap.analytics.drilldown import sector_detail, symbol_detail
 from capgap.analytics.extended import extended_gap, index_futures
 from capgap.analytics.quotes import QuoteRow, positions, rows_at
@@ -179,4 +180,5 @@ def build_snapshot(
         futures=futures,
         rotation=daily_rotation(store, universe, today, leg_levels),
         sector_history=sector_history,
+        decomposition=decomposition(store, benchmarks, rows, spread.relative_pp, today),
     )

@@ -6,7 +6,9 @@ import math
 from typing import Any
 
 from capgap.core.snapshot import (
+    DECOMPOSITION_WINDOW_IDS,
     SECTOR_WINDOW_IDS,
+    Decomposition,
     ExtendedGap,
     FeedStatus,
     IndexFutures,
@@ -184,6 +186,20 @@ def _rotation(point: RotationPoint) -> dict[str, Any]:
     }
 
 
+def _decomposition(decomposition: Decomposition | None) -> dict[str, Any]:
+    """Return the gap's three parts per window; every window's keys even without figures."""
+    out: dict[str, Any] = {}
+    for window in DECOMPOSITION_WINDOW_IDS:
+        parts = decomposition.parts(window) if decomposition is not None else None
+        out[window] = {
+            "concentration_pp": _num(parts.concentration_pp, PCT_DP) if parts else None,
+            "size_pp": _num(parts.size_pp, PCT_DP) if parts else None,
+            "quality_pp": _num(parts.quality_pp, PCT_DP) if parts else None,
+            "total_pp": _num(parts.total_pp, PCT_DP) if parts else None,
+        }
+    return out
+
+
 def _feed(feed: FeedStatus) -> dict[str, Any]:
     return {
         "name": feed.name,
@@ -241,6 +257,7 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             "extended": _extended(spread.extended),
         },
         "futures": _futures(snapshot.futures),
+        "decomposition": _decomposition(snapshot.decomposition),
         "breadth": {
             "large": _breadth(indices.large if indices is not None else None),
             "small": _breadth(indices.small if indices is not None else None),

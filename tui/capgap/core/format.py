@@ -13,7 +13,7 @@ import math
 NA = "n/a"
 
 #: Short names of the benchmark indices in one-line output.
-INDEX_LABELS = {"^GSPC": "SPX", "^RUT": "RUT"}
+INDEX_LABELS = {"^GSPC": "SPX", "^RUT": "RUT", "^SP600": "SP600"}
 
 #: From a million up, figures are written compactly (12.35M, 2.50T, 1.00e+308): no true
 #: figure is that large, and a wrong one must not wrap over its panel or a status bar.
@@ -24,7 +24,7 @@ _SCIENTIFIC_FROM = 1e15
 
 
 def index_label(symbol: str) -> str:
-    """Return the short name of an index: 'SPX' for ^GSPC, 'RUT' for ^RUT, else the symbol."""
+    """Return the short name of an index (SPX for ^GSPC, RUT, SP600), else the symbol."""
     return INDEX_LABELS.get(symbol, symbol)
 
 

@@ -559,6 +559,42 @@ class UniverseSnapshot:
     rolling: bool = False
 
 
+#: The windows of the gap in three parts, shortest first: the spread panel's (JSON keys).
+DECOMPOSITION_WINDOW_IDS = ("1d", "5d", "1m", "3m", "ytd", "1y")
+
+
+@dataclass(frozen=True, slots=True)
+class GapParts:
+    """The small-minus-large gap over one window in three parts, in percentage points.
+
+    concentration = equal-weight S&P 500 minus S&P 500, size = S&P SmallCap 600 minus the
+    equal-weight S&P 500, quality (profitability) = Russell 2000 minus S&P SmallCap 600; they
+    add up to ``total`` (the spread panel's figure). A part whose symbols lack a base is None.
+    """
+
+    concentration_pp: float | None
+    size_pp: float | None
+    quality_pp: float | None
+    total_pp: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decomposition:
+    """The gap in three parts over each window (DECOMPOSITION_WINDOW_IDS order).
+
+    ``equal_weight`` and ``small_quality`` are the symbols of the two middle legs (RSP,
+    ^SP600), named in the screen's legend beside the spread's own two indices.
+    """
+
+    windows: tuple[tuple[str, GapParts], ...]
+    equal_weight: str
+    small_quality: str
+
+    def parts(self, window: str) -> GapParts | None:
+        """Return the parts over ``window`` (None for a window not computed)."""
+        return next((parts for wid, parts in self.windows if wid == window), None)
+
+
 @dataclass(frozen=True, slots=True)
 class HistoryStatus:
     """How far the members' daily history behind the sectors' windows has come.
@@ -603,6 +639,8 @@ class Snapshot:
     rotation: tuple[RotationPoint, ...] = ()
     #: The members' daily history behind the sectors' windows (None: the source has none).
     sector_history: HistoryStatus | None = None
+    #: The gap in three parts over each window (None in a snapshot made by hand).
+    decomposition: Decomposition | None = None
 
     @property
     def today(self) -> date:

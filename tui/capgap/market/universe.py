@@ -43,6 +43,11 @@ class Benchmarks:
     ten_year: str
     large_future: str
     small_future: str
+    #: The gap in three parts (capgap.analytics.decomposition): the S&P 500 equal-weighted
+    #: (Invesco's RSP) and the S&P SmallCap 600. Defaults so that a sectors file written
+    #: before they joined keeps loading.
+    equal_weight: str = "RSP"
+    small_quality: str = "^SP600"
 
 
 @dataclass(frozen=True, slots=True)

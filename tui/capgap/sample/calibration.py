@@ -12,6 +12,7 @@ from capgap.market.zq import YearMonth
 from capgap.sample.contracts import parse_month
 from capgap.sample.fedpath import MeetingOdds
 from capgap.sample.fundamentals import BucketFundamentals, FundamentalsSpec
+from capgap.sample.gap_parts import GapPartsSpec
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "calibration.toml"
 
@@ -196,6 +197,7 @@ class Calibration:
     futures: FuturesSpec
     fundamentals: FundamentalsSpec
     extended: ExtendedSpec
+    gap_parts: GapPartsSpec
 
 
 def _index(raw: dict[str, Any]) -> IndexSpec:
@@ -292,6 +294,21 @@ def _futures(raw: dict[str, Any], effr: float) -> FuturesSpec:
         round_trips=float(raw["round_trips"]),
         wick_probability=float(raw["wick_probability"]),
         volume={parse_month(str(k)): float(v) for k, v in raw["volume"].items()},
+    )
+
+
+def _gap_parts(raw: dict[str, Any]) -> GapPartsSpec:
+    return GapPartsSpec(
+        equal_weight=str(raw["equal_weight"]),
+        equal_weight_close=float(raw["equal_weight_close"]),
+        volume_parent=str(raw["volume_parent"]),
+        volume_share=float(raw["volume_share"]),
+        small_quality=str(raw["small_quality"]),
+        parent=str(raw["parent"]),
+        small_quality_close=float(raw["small_quality_close"]),
+        excess_a_year=float(raw["excess_a_year"]),
+        daily_noise=float(raw["daily_noise"]),
+        minute_noise=float(raw["minute_noise"]),
     )
 
 
@@ -396,4 +413,5 @@ def load_calibration(path: Path | None = None) -> Calibration:
         futures=_futures(raw["futures"], float(raw["reference"]["effr"])),
         fundamentals=_fundamentals(raw["fundamentals"]),
         extended=_extended(raw["extended"]),
+        gap_parts=_gap_parts(raw["gap_parts"]),
     )

@@ -36,6 +36,12 @@ from capgap.sample.daily import (
 from capgap.sample.extended import ExtendedSession, extended_legs, simulate_extended
 from capgap.sample.fundamentals import draw_fundamentals
 from capgap.sample.futures import FuturesSession, simulate_futures
+from capgap.sample.gap_parts import (
+    equal_weight_daily,
+    equal_weight_minutes,
+    small_quality_daily,
+    small_quality_minutes,
+)
 from capgap.sample.intraday import intraday_frame, member_bars, simulate_day
 from capgap.sample.long_history import long_history
 from capgap.sample.model import rounded
@@ -47,6 +53,8 @@ DEFAULT_SEED = 20251205
 LONG_HISTORY_STREAM = 10
 #: The search gives up after this many seeds (a calibration that never passes is a bug).
 MAX_SEEDS = 2000
+#: The random stream of ^SP600 (child 8 of the seed's SeedSequence; see _streams).
+GAP_PARTS_STREAM = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +99,8 @@ def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Child k of a SeedSequence does not depend on how many children are spawned, so the
     # futures' stream (the sixth) and the fundamentals' (the seventh) leave the others, and
     # every other symbol, unchanged; so does the eighth (the session outside regular hours).
-    # Children 8, 9 and 10 are new series' own streams; child 10 is the indices' long history.
+    # The ninth draws ^SP600 (capgap.sample.gap_parts); the tenth FedWatch over time; the
+    # eleventh the indices' long history (capgap.sample.long_history).
     return np.random.SeedSequence(seed).spawn(11)
 
 
@@ -147,6 +156,46 @@ def generate(
     raise RuntimeError(f"no seed from {seed} meets the targets")  # pragma: no cover
 
 
+def _gap_parts(
+    cal: Calibration,
+    constituents: pl.DataFrame,
+    members: list[str],
+    daily: pl.DataFrame,
+    intraday: pl.DataFrame,
+    prev_close: dict[str, float],
+    seq: np.random.SeedSequence,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Return RSP's and ^SP600's daily and minute bars (see capgap.sample.gap_parts).
+
+    RSP is the S&P 500 members' mean move (no draw); ^SP600 is drawn from ``seq`` alone, after
+    everything else, so every other number stays as it was.
+    """
+    spec = cal.gap_parts
+    held = set(members)
+    large = [
+        symbol
+        for symbol in constituents.filter(pl.col("bucket") == "large")
+        .get_column("symbol")
+        .unique(maintain_order=True)
+        .to_list()
+        if symbol in held
+    ]
+    equal_daily = equal_weight_daily(spec, daily, large, daily)
+    equal_prev = float(equal_daily.get_column("close")[-1])
+    rng = np.random.default_rng(seq)
+    quality_daily = small_quality_daily(spec, daily, rng)
+    quality_prev = float(quality_daily.get_column("close")[-1])
+    return (
+        pl.concat([equal_daily, quality_daily]),
+        pl.concat(
+            [
+                equal_weight_minutes(spec, intraday, large, prev_close, equal_prev),
+                small_quality_minutes(spec, intraday, prev_close[spec.parent], quality_prev, rng),
+            ]
+        ),
+    )
+
+
 def _complete(
     accepted: _Accepted,
     cal: Calibration,
@@ -160,9 +209,8 @@ def _complete(
     The targets checked here: the fundamentals, and the members adding up to their index on
     the session day as written (the daily paths were aligned during the search).
     """
-    ohlc_seq, intraday_seq, futures_seq, fundamentals_seq, extended_seq = _streams(accepted.seed)[
-        3:8
-    ]
+    streams = _streams(accepted.seed)
+    ohlc_seq, intraday_seq, futures_seq, fundamentals_seq, extended_seq = streams[3:8]
     plan = accepted.plan
     daily = daily_frame(plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
     last = daily.filter(pl.col("date") == dates[-1])
@@ -212,9 +260,12 @@ def _complete(
     if failures:
         # Not a reason to try another seed: that would change every other number.
         raise ValueError(f"the session outside regular hours misses a check: {failures}")
+    gap_daily, gap_intraday = _gap_parts(
+        cal, constituents, members, daily, intraday, prev_close, streams[GAP_PARTS_STREAM]
+    )
     placeholders = constituents.filter(~is_member).get_column("symbol").to_list()
     # From a stream of its own, anchored on the first daily closes: nothing else changes.
-    long = long_history(daily, np.random.default_rng(_streams(accepted.seed)[LONG_HISTORY_STREAM]))
+    long = long_history(daily, np.random.default_rng(streams[LONG_HISTORY_STREAM]))
     return SampleSession(
         seed=accepted.seed,
         seed_start=seed_start,
@@ -223,10 +274,12 @@ def _complete(
         session_date=cal.session_date,
         first_daily=dates[0],
         last_daily=dates[-1],
-        daily=pl.concat([daily.filter(~is_member), futures.daily, extended.daily]).sort(
+        daily=pl.concat([daily.filter(~is_member), futures.daily, extended.daily, gap_daily]).sort(
             "symbol", "date"
         ),
-        intraday=pl.concat([intraday.filter(~is_member), futures.intraday]).sort("symbol", "time"),
+        intraday=pl.concat([intraday.filter(~is_member), futures.intraday, gap_intraday]).sort(
+            "symbol", "time"
+        ),
         futures=futures,
         extended=extended,
         members_daily=members_daily,

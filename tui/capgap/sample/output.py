@@ -366,6 +366,20 @@ their own (`capgap.sample.long_history`). Any cycle's figures from it are DEMO f
 """
 
 
+def _change(closes: np.ndarray[Any, np.dtype[np.float64]]) -> float:
+    """Return the change from the first close to the last, in percent."""
+    return float(closes[-1] / closes[0] - 1.0) * 100.0
+
+
+def _correlation(
+    first: np.ndarray[Any, np.dtype[np.float64]], second: np.ndarray[Any, np.dtype[np.float64]]
+) -> float:
+    """Return the correlation of two close series' daily simple returns."""
+    return float(
+        np.corrcoef(daily_returns(first, simple=True), daily_returns(second, simple=True))[0, 1]
+    )
+
+
 def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
     """Return sample_data/README.md, with the calibration figures measured on the files."""
     closes = {
@@ -374,6 +388,7 @@ def readme(session: SampleSession, cal: Calibration, universe: Universe) -> str:
     }
     stats = index_stats(cal, closes)
     large, small = cal.large.symbol, cal.small.symbol
+    gap = cal.gap_parts
     rows = "\n".join(
         f"| {label} | {s['large_vol'] * 100:.2f} % | {s['small_vol'] * 100:.2f} % "
         f"| {s['vol_ratio']:.2f} | {s['correlation']:.2f} | {s['beta']:.2f} |"
@@ -468,10 +483,10 @@ the members' 5-minute bars keep the whole universe within the demo's size and me
 
 Every frame is sorted by (symbol, date/time); prices are rounded to 2 decimals (4 for members
 under $1, ^TNX to 3, the ZQ futures to multiples of {session.futures.grid:g}); index volumes
-(^GSPC, ^RUT, ^VIX, ^TNX) are 0. Parquet: zstd level 10, with statistics. Symbols: every
-symbol of `load_universe().symbols()` (benchmarks, style ETFs, the sector ETFs and every member
-of both holdings but the placeholders), plus the ZQ futures below (they are not in the
-universe).
+(^GSPC, ^RUT, ^VIX, ^TNX, {gap.small_quality}) are 0. Parquet: zstd level 10, with
+statistics. Symbols: every symbol of `load_universe().symbols()` (benchmarks, style ETFs, the
+sector ETFs and every member of both holdings but the placeholders), plus the ZQ futures below
+(they are not in the universe).
 
 ## What is calibrated to what
 
@@ -524,6 +539,24 @@ Excess kurtosis of daily log returns: {large} {kurt[large]:.2f}, {small} {kurt[s
   shape through the day.
 - ETF levels, ^VIX and ^TNX are approximate late-2025 levels, there only to make the
   numbers look plausible.
+- The gap in three parts ({large} against {gap.equal_weight}, {gap.small_quality} and
+  {small}): {gap.equal_weight} (the S&P 500 equal-weighted) is derived from the members, not
+  drawn: each session's return is the plain mean of the S&P 500 members' returns in
+  `{MEMBERS_DAILY_FILE}` (equal weights every day), chained into a level that closes
+  {session.last_daily} at {gap.equal_weight_close:.2f}; a session's open, high and low are the
+  members' mean open, high and low over their previous closes (the mean of the highs bounds the
+  equal-weighted high from above). Its minute bars of {session.session_date} are the same means
+  over the members' simulated minutes (at every 5-minute mark: the mean of the members' bars in
+  `{MEMBERS_INTRADAY_FILE}`); its volume is {gap.volume_share:g} x {gap.volume_parent}'s.
+  {gap.small_quality} (the S&P SmallCap 600, a profitable subset of small caps) follows
+  {gap.parent}'s log returns plus a normal own part of {gap.daily_noise * 100:g} % a session
+  around {gap.excess_a_year * 100:g} % a year, drawn from a stream of its own, and closes
+  {session.last_daily} at {gap.small_quality_close:.2f}; on {session.session_date} it follows
+  {gap.parent}'s minutes plus a bridge to that day's own part. First to last daily close:
+  {gap.equal_weight} {_change(closes[gap.equal_weight]):+.1f} %, {large}
+  {_change(closes[large]):+.1f} %, {gap.small_quality} {_change(closes[gap.small_quality]):+.1f} %,
+  {small} {_change(closes[small]):+.1f} %; correlation of daily returns {gap.small_quality} /
+  {small} {_correlation(closes[gap.small_quality], closes[small]):.3f}.
 
 {_members_section(session, cal, universe)}{_fundamentals_section(session, cal, universe)}
 {_futures_section(session, cal)}

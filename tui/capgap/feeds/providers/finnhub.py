@@ -39,6 +39,7 @@ MISSING_KEY = "Finnhub needs an API key ([feeds.finnhub] api_key or FINNHUB_API_
 INDEX_PROXIES: Mapping[str, str] = {
     "^GSPC": "SPY",  # S&P 500 -> SPDR S&P 500 ETF Trust
     "^RUT": "IWM",  # Russell 2000 -> iShares Russell 2000 ETF
+    "^SP600": "IJR",  # S&P SmallCap 600 -> iShares Core S&P Small-Cap ETF
 }
 
 #: Index symbols with no honest ETF proxy: VIX ETPs hold futures and TNX is a yield, not a

@@ -1,4 +1,4 @@
-"""The spread screen: the RUT/SPX ratio over a window switched by keys, with its statistics."""
+"""The spread screen: the gap in three parts, the RUT/SPX ratio over a window switched by keys."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from capgap.ui.glyphs import glyphs
 from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
 from capgap.ui.widgets.breadcrumb import Breadcrumb
+from capgap.ui.widgets.gap_parts import GapPartsTable
 from capgap.ui.widgets.quiet import Plain, show
 from capgap.ui.widgets.ratio_chart import RatioChart
 from capgap.ui.widgets.spread_panel import SpreadPanel
@@ -43,7 +44,7 @@ def window_content(stats: WindowStats | None, window: str) -> Content:
 
 
 class SpreadScreen(LiveScreen):
-    """The large-vs-small panel in full, the ratio chart over the chosen window."""
+    """The large-vs-small panel in full, the gap's parts, the ratio chart over the window."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back"),
@@ -55,11 +56,13 @@ class SpreadScreen(LiveScreen):
         super().__init__(classes="drill")
 
     def compose(self) -> ComposeResult:
-        """Breadcrumb, the spread panel, the window's statistics, the chart and the keys."""
+        """Breadcrumb, spread panel, the gap's parts, the window's statistics, chart and keys."""
         yield Breadcrumb(demo=self.capgap.engine.demo, id="breadcrumb")
-        panel = SpreadPanel(id="spread-full")
+        # The gap per window is the parts' table's total column: not twice on one screen.
+        panel = SpreadPanel(id="spread-full", window_table=False)
         panel.can_focus = False  # Enter on it would open this very screen
         yield panel
+        yield GapPartsTable(id="gap-parts")
         yield Plain(Content(""), id="window-stats", markup=False)
         yield RatioChart(id="spread-chart")
         yield KeyBar()
@@ -67,10 +70,23 @@ class SpreadScreen(LiveScreen):
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Show the spread and the ratio over the window."""
         self.show_time(snapshot)
-        self.query_one("#spread-full", SpreadPanel).apply(
-            snapshot.spread, futures_outside_session(snapshot)
+        spread = snapshot.spread
+        self.query_one("#spread-full", SpreadPanel).apply(spread, futures_outside_session(snapshot))
+        self.query_one(GapPartsTable).apply(
+            snapshot.decomposition, spread.large.symbol, spread.small.symbol
         )
         self._show_window(snapshot)
+
+    def on_mount(self) -> None:
+        """Size the parts' table to the screen before the first snapshot."""
+        self._fit_parts()
+
+    def on_resize(self) -> None:
+        """Keep as many of the parts' windows as the new height leaves the chart room for."""
+        self._fit_parts()
+
+    def _fit_parts(self) -> None:
+        self.query_one(GapPartsTable).fit_height(self.app.size.height, self.capgap.window)
 
     def _show_window(self, snapshot: Snapshot) -> None:
         window, today = self.capgap.window, snapshot.today
@@ -80,6 +96,7 @@ class SpreadScreen(LiveScreen):
         self.query_one("#spread-chart", RatioChart).apply(history, window, today)
 
     def window_changed(self, window: str) -> None:
-        """Redraw the chart and the statistics over the new window."""
+        """Redraw the chart and the statistics over the new window; the parts keep it."""
+        self._fit_parts()
         if self.capgap.latest is not None:
             self._show_window(self.capgap.latest)

@@ -145,7 +145,8 @@ def futures_variants(futures: IndexFutures) -> list[Content]:
     ]
 
 
-def _signed_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
+def padded_cell(value: float | None, width: int, suffix: str = "") -> tuple[str, str]:
+    """Return a signed figure fitted and right-aligned to ``width`` cells, with its style."""
     # The colour spans the padding too (as it always has: the panel's bytes stay the same).
     figure = signed_figure(value, suffix=suffix, fit=True)
     return figure.text.rjust(width), direction_style(figure.shown)
@@ -158,7 +159,7 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
         return Content.assemble(
             (name, "bold $gap-warn"),
             (
-                f"{fmt_price(quote.last).rjust(9)} {_signed_cell(quote.change_pct, 8, '%')[0]}",
+                f"{fmt_price(quote.last).rjust(9)} {padded_cell(quote.change_pct, 8, '%')[0]}",
                 "$gap-stale",
             ),
             tail,
@@ -167,7 +168,7 @@ def _index_line(quote: IndexQuote, tail: Content) -> Content:
         quote.name[:_NAME_WIDTH].ljust(_NAME_WIDTH),
         fmt_price(quote.last).rjust(9),
         " ",
-        _signed_cell(quote.change_pct, 8, "%"),
+        padded_cell(quote.change_pct, 8, "%"),
         tail,
     )
 
@@ -183,6 +184,8 @@ def spread_content(
     width: int = PANEL_WIDTH,
     futures: IndexFutures | None = None,
     rows: int | None = None,
+    *,
+    window_table: bool = True,
 ) -> Content:
     """Render the panel's lines from a SpreadSnapshot, the last fitted to ``width``.
 
@@ -190,11 +193,13 @@ def spread_content(
     extended gap follows the two index lines, so a compact panel keeps the day's gap first and
     the extended gap next; ``futures`` (see futures_outside_session) come after it. With
     ``rows`` (a panel of fixed height) lines that do not fit are left out in DROP_ORDER, so
-    the valuation line stays rather than being cut at the bottom.
+    the valuation line stays rather than being cut at the bottom. ``window_table`` False
+    leaves the window table out (the spread screen's table of the gap's parts ends in the same
+    totals).
     """
     gap = spread.relative_pp.d1
     large_line = _index_line(spread.large, Content.styled("   gap S-L 1D", "bold"))
-    gap_cell = _signed_cell(gap, 7)
+    gap_cell = padded_cell(gap, 7)
     if spread.large.stale or spread.small.stale:
         # A gap with one leg left behind is no live gap: it fades with that leg.
         gap_cell = (gap_cell[0], "$gap-stale")
@@ -205,7 +210,7 @@ def spread_content(
         *((WINDOW_LABELS.get(label, label).rjust(_CELL), "bold") for label, _ in windows),
     )
     values = Content.assemble(
-        ("S-L".ljust(_LABEL), "bold"), *(_signed_cell(value, _CELL) for _, value in windows)
+        ("S-L".ljust(_LABEL), "bold"), *(padded_cell(value, _CELL) for _, value in windows)
     )
     ratio = Content.assemble(
         ("RUT/SPX ", "bold"),
@@ -223,7 +228,9 @@ def spread_content(
         lines["extended"] = fit_variant(extended_variants(spread.extended), width)
     if futures is not None:
         lines["futures"] = fit_variant(futures_variants(futures), width)
-    lines |= {"header": header, "values": values, "ratio": ratio, "pe": pe}
+    if window_table:
+        lines |= {"header": header, "values": values}
+    lines |= {"ratio": ratio, "pe": pe}
     for name in DROP_ORDER:
         if rows is None or len(lines) <= rows:
             break
@@ -251,9 +258,13 @@ class SpreadPanel(ContentPanel, can_focus=True):
 
     def __init__(
         self,
+        *,
+        window_table: bool = True,
         **options: Unpack[WidgetOptions],
     ) -> None:
         super().__init__(title="Large vs small caps", **options)
+        # False on the spread screen, whose table of the gap's parts gives the same totals.
+        self._window_table = window_table
         self._spread: SpreadSnapshot | None = None
         self._futures: IndexFutures | None = None
 
@@ -291,5 +302,9 @@ class SpreadPanel(ContentPanel, can_focus=True):
         height = self.styles.height
         fixed = height is not None and not height.is_auto
         rows = (self.content_size.height or None) if fixed else None
-        self.show(spread_content(self._spread, width, self._futures, rows))
+        self.show(
+            spread_content(
+                self._spread, width, self._futures, rows, window_table=self._window_table
+            )
+        )
         set_subtitle(self, valuation_source(self._spread.valuation))
