@@ -259,6 +259,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the live source to record: yahoo (the default) or finnhub (needs an API key)",
     )
     rec.add_argument("--out", metavar="DIR", type=Path, required=True, help="recording folder")
+    rec.add_argument(
+        "--keep-days",
+        type=_keep_days,
+        metavar="N",
+        help="remove the recording's partitions older than the last N days (today counts as "
+        "one; whole date=... folders, after a flush, never today's); default: keep all",
+    )
     chk = commands.add_parser(
         "check", help="probe each configured provider once and print what works"
     )
@@ -341,6 +348,17 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _keep_days(text: str) -> int:
+    """Parse record --keep-days: a whole number of days, at least 1 (today is never pruned)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (today is kept), got {text!r}")
+    return value
 
 
 def _days(text: str) -> int:

@@ -122,6 +122,8 @@ class Engine:
         self._rotation: MemberRotation | None = None
         self._next_universe: Universe | None = None
         self._history_day: date | None = None
+        # The followed recording's version of its daily history and rates (see _poll).
+        self._feed_history_version: object = None
         # Symbols whose daily history is loaded for _history_day: benchmarks, focused symbols.
         self._history_loaded: set[str] = set()
         self._futures: list[str] = []
@@ -278,6 +280,13 @@ class Engine:
 
     async def _poll(self, now: datetime) -> None:
         today = now.astimezone(NEW_YORK).date()
+        version = getattr(self.feed, "history_version", None)
+        if version is not None and version != self._feed_history_version:
+            # A followed recording replaced its daily history or rates: ask for them again
+            # now, not the next day (a follower may start before the poller wrote them).
+            self._feed_history_version = version
+            self._history_day = None
+            self._reference_at = None
         if self._history_day != today:
             # Daily history changes once a day: fetch it when the day changes, not every tick.
             self._apply_daily(await self.feed.daily(self._history_symbols))
@@ -590,6 +599,10 @@ class Engine:
         upkeep = self.upkeep.status(now) if self.upkeep is not None else None
         if upkeep is not None:
             rates = (*rates, upkeep)
+        recording = getattr(self.feed, "recording_status", None)
+        if callable(recording):
+            # A followed recording's age and staleness (capgap --follow), beside the feed's.
+            rates = (*rates, recording(now))
         if self.recorder is None:
             return (feed, *rates)
         recorder = FeedStatus(

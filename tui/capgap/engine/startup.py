@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.resources import sample_data_dir
-from capgap.feeds.recording.session_info import read_session_info, session_local_time
+from capgap.feeds.base import FeedError
+from capgap.feeds.recording.session_info import (
+    PARTITION_PREFIX,
+    read_session_info,
+    session_local_time,
+)
 
 if TYPE_CHECKING:
     from capgap.core.snapshot import Snapshot
@@ -108,6 +113,28 @@ LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxie
 def live_label(source: str) -> str:
     """Return the status line's name of a live source (Finnhub's indices are proxies)."""
     return LIVE_LABELS.get(source, source)
+
+
+def follow_label(folder: Path) -> str:
+    """Return the status line's name of a followed recording: 'follow: yahoo via /srv/capgap'.
+
+    The source is the one the newest partition's session.toml names (read without polars);
+    before the poller has written one the label names only the folder.
+    """
+    source = None
+    try:
+        partitions = sorted(
+            child for child in folder.iterdir() if child.name.startswith(PARTITION_PREFIX)
+        )
+    except OSError:
+        partitions = []
+    for partition in reversed(partitions):
+        try:
+            source = read_session_info(partition).poller.source
+        except (FeedError, ValueError, TypeError, IndexError):
+            continue
+        break
+    return f"follow: {source} via {folder}" if source else f"follow: {folder}"
 
 
 def replay_label(clock: Clock, *, demo: bool) -> str:

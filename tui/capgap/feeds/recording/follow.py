@@ -1,0 +1,166 @@
+"""Follows a recording as `capgap record` writes it: a viewer that sends no request at all."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from capgap.core.clock import Clock
+from capgap.core.schemas import BARS, DAILY, QUOTES, conform, empty
+from capgap.core.snapshot import RECORDING_FEED, FeedStatus
+from capgap.feeds.base import FeedError, ReferenceData
+from capgap.feeds.recording.recorded import RecordedFeed, RecordedPartition
+from capgap.feeds.recording.recorder import DAILY_FILE, SESSION_FILE
+from capgap.feeds.recording.session_info import PollerInfo, read_session_info
+
+#: The recording is stale when the poller has not flushed for this many flush intervals.
+STALE_FLUSHES = 3
+#: The bound used when the recording does not say its flush interval (an older recorder).
+DEFAULT_STALE_S = 60.0
+
+_Stamp = tuple[int, int, int] | None
+
+
+def _stamp(path: Path) -> _Stamp:
+    """Return what changes when a file is atomically replaced (inode, size, mtime); None: gone."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def stale_after_s(poller: PollerInfo) -> float:
+    """Return how long the poller may be silent before its recording counts as stale."""
+    interval = poller.flush_interval_s
+    return STALE_FLUSHES * interval if interval else DEFAULT_STALE_S
+
+
+class FollowFeed(RecordedFeed):
+    """Serves the newest of a recording that a poller (`capgap record`) is still writing.
+
+    Each poll reads only the quote files it has not read yet (known by name); daily.parquet
+    and session.toml are read again only when the poller has replaced them. A folder with
+    nothing recorded yet is waited for (empty answers, "waiting for the recording"), a file
+    or partition pruned meanwhile is passed over, and a partition for a new day is moved to.
+    Every row recorded is served: the follower's clock may lag the poller's, on another host.
+    """
+
+    def __init__(self, folder: Path, clock: Clock, *, name: str = "follow") -> None:
+        super().__init__(folder, clock, name=name)
+        #: Bumped when the daily history or the reference figures changed on disk: the
+        #: engine then asks for them again rather than once a day.
+        self.history_version = 0
+        self._meta: tuple[object, _Stamp, _Stamp] | None = None
+        self.poller = PollerInfo()
+        self._waiting = True
+
+    def _check_recording(self) -> None:
+        """Nothing to refuse: a follower started before the first flush waits for it."""
+
+    @property
+    def waiting(self) -> bool:
+        """True until the recording holds a quote file of today or an earlier day."""
+        return self._waiting
+
+    def _follow(self) -> RecordedPartition | None:
+        """Return the partition followed now (None while nothing is recorded)."""
+        try:
+            part = self._partition(self._clock.now())
+        except FeedError:
+            self._waiting = True
+            return None
+        self._waiting = False
+        self._read_meta(part)
+        return part
+
+    def _cut(self, part: RecordedPartition, now: datetime) -> int:
+        return part.rows.height
+
+    def _read_meta(self, part: RecordedPartition) -> None:
+        """Read session.toml and daily.parquet again when the poller replaced them."""
+        session, daily = _stamp(part.folder / SESSION_FILE), _stamp(part.folder / DAILY_FILE)
+        known = self._meta
+        if known is not None and known == (part.day, session, daily):
+            return
+        if session is not None and (known is None or known[1] != session):
+            try:
+                info = read_session_info(part.folder)
+            except FeedError:
+                info = part.info  # mid-replace on a network filesystem: next poll reads it
+            if info.reference != part.info.reference:
+                self.history_version += 1
+            part.info, self.poller = info, info.poller
+        if daily is not None and (known is None or known[0] != part.day or known[2] != daily):
+            try:
+                frame = conform(pl.read_parquet(part.folder / DAILY_FILE), DAILY)
+            except (OSError, pl.exceptions.PolarsError):
+                frame = None  # replaced or pruned while read: the next poll reads it again
+            if frame is not None:
+                frame = frame.filter(pl.col("date") < part.day).sort("symbol", "date")
+                if not frame.equals(part.daily):
+                    part.daily = frame
+                    self.history_version += 1
+        self._meta = (part.day, session, daily)
+
+    async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return each symbol's newest recorded quote (none while waiting)."""
+        if self._follow() is None:
+            return empty(QUOTES)
+        return await super().quotes(symbols)
+
+    async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return one-minute bars of the recorded prices (none while waiting)."""
+        if self._follow() is None:
+            return empty(BARS)
+        return await super().intraday(symbols)
+
+    async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
+        """Return the recorded daily bars before the followed day (none while waiting)."""
+        if self._follow() is None:
+            return empty(DAILY)
+        return await super().daily(symbols)
+
+    async def reference(self) -> ReferenceData:
+        """Return the reference figures of the followed day (none while waiting)."""
+        if self._follow() is None:
+            return ReferenceData()
+        return await super().reference()
+
+    def recording_status(self, now: datetime) -> FeedStatus:
+        """Return the recording's state: its age since the poller's last flush, or stale.
+
+        Stale once the poller has been silent for STALE_FLUSHES flush intervals (see
+        stale_after_s); the status line's data age then says STALE.
+        """
+        if self._waiting:
+            return FeedStatus(
+                name=RECORDING_FEED,
+                state="degraded",
+                last_success=None,
+                age_s=None,
+                error=f"waiting for the recording in {self._folder}",
+            )
+        poller = self.poller
+        bound = stale_after_s(poller)
+        last = poller.last_flush
+        age = (now - last).total_seconds() if last is not None else None
+        stale = age is None or age > bound
+        error = None
+        if age is None:
+            error = "the recording does not say when its poller last wrote (an older recorder)"
+        elif stale:
+            error = f"the poller has written nothing for {age:.0f} s (over {bound:g} s)"
+        return FeedStatus(
+            name=RECORDING_FEED,
+            state="degraded" if stale else "ok",
+            last_success=last,
+            age_s=age,
+            error=error,
+            stale=stale,
+            stale_after_s=bound if last is not None else None,
+        )
