@@ -280,7 +280,8 @@ class Engine:
 
     async def _poll(self, now: datetime) -> None:
         today = now.astimezone(NEW_YORK).date()
-        version = getattr(self.feed, "history_version", None)
+        changes = getattr(self.feed, "history_changes", None)
+        version = changes() if callable(changes) else None
         if version is not None and version != self._feed_history_version:
             # A followed recording replaced its daily history or rates: ask for them again
             # now, not the next day (a follower may start before the poller wrote them).

@@ -59,6 +59,15 @@ class FollowFeed(RecordedFeed):
         self.poller = PollerInfo()
         self._waiting = True
 
+    def history_changes(self) -> int:
+        """Look at the recording now; return how often its history or rates changed so far.
+
+        The engine asks before a poll: a change makes it ask for the daily history and the
+        reference figures again (the follower may have started before the poller wrote them).
+        """
+        self._follow()
+        return self.history_version
+
     def _check_recording(self) -> None:
         """Nothing to refuse: a follower started before the first flush waits for it."""
 
@@ -87,6 +96,9 @@ class FollowFeed(RecordedFeed):
         known = self._meta
         if known is not None and known == (part.day, session, daily):
             return
+        if known is None or known[0] != part.day:
+            # The first partition (a follower may have asked while waiting) or a new day's.
+            self.history_version += 1
         if session is not None and (known is None or known[1] != session):
             try:
                 info = read_session_info(part.folder)

@@ -1,0 +1,292 @@
+"""One poller, many viewers: `capgap record`'s engine against the local server, followers of its
+recording (FollowFeed + engine, and `capgap snapshot --follow`) that send no request at all."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import polars as pl
+import pytest
+from builders import quotes_frame
+from capgap.core.clock import ManualClock, SystemClock
+from capgap.core.market_types import NEW_YORK
+from capgap.core.snapshot import RECORDING_FEED, FeedStatus, Snapshot
+from capgap.engine.loop import Engine
+from capgap.engine.sources import follow_engine, live_engine
+from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
+from capgap.feeds.recording import recorded
+from capgap.feeds.recording.follow import STALE_FLUSHES, FollowFeed
+from capgap.feeds.recording.recorder import partition_name, prune_partitions
+from capgap.feeds.recording.session_info import read_session_info
+from capgap.settings.config import load_settings
+from server import LocalServer, Reply, local_server
+from test_live_engine import config_for, serve_history
+from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_quote_faults import STOCK, small_universe
+from test_yahoo_quote import answer, item, open_session
+
+__all__ = ["local_server"]
+
+
+def recording_of(snapshot: Snapshot) -> FeedStatus:
+    """The followed recording's status among a snapshot's feeds."""
+    return next(feed for feed in snapshot.feeds if feed.name == RECORDING_FEED)
+
+
+@dataclass
+class Desk:
+    """One poller (the live engine `capgap record` runs, recording to ``record``) on a clock."""
+
+    poller: Engine
+    clock: ManualClock
+    server: LocalServer
+    record: Path
+    stamp: int
+
+    def serve(self, large: float, small: float, stock: float, at: int) -> None:
+        """Answer the next quote requests with these prices, dated ``at`` (epoch seconds)."""
+        self.server.replace(
+            QUOTE_PATH,
+            Reply.json(
+                answer(
+                    item("^GSPC", large, time=at, prev_close=6857.12, quote_type="INDEX"),
+                    item("^RUT", small, time=at, prev_close=2531.16, quote_type="INDEX"),
+                    item(STOCK, stock, time=at, prev_close=230.0),
+                )
+            ),
+        )
+
+    async def poll(self) -> Snapshot:
+        """One poll of the poller, then its flush (as `capgap record` does every interval)."""
+        snapshot = await self.poller.refresh()
+        assert self.poller.recorder is not None
+        assert self.poller.recorder.flush() is None
+        return snapshot
+
+    def viewer(self) -> Engine:
+        """A follower of the recording on the same clock (no provider, no HTTP client)."""
+        return follow_engine(self.record, clock=self.clock, universe=small_universe())
+
+
+@pytest.fixture
+async def desk(local_server: LocalServer, tmp_path: Path) -> AsyncIterator[Desk]:
+    clock = ManualClock(SystemClock().now())
+    stamp = int(clock.now().timestamp()) - 30
+    open_session(local_server)
+    serve_history(local_server, clock.now())
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    record = tmp_path / "rec"
+    poller = live_engine(settings, clock=clock, record_to=record, universe=small_universe())
+    desk = Desk(poller, clock, local_server, record, stamp)
+    desk.serve(6870.40, 2521.48, 231.0, stamp)
+    try:
+        yield desk
+    finally:
+        await poller.aclose()
+
+
+def figures(snapshot: Snapshot) -> tuple[object, ...]:
+    """What a viewer shows of the market: both indices, the gap, the rates."""
+    spread = snapshot.spread
+    return (
+        spread.large.last,
+        spread.small.last,
+        spread.large.change_pct,
+        spread.small.change_pct,
+        spread.relative_pp,
+        spread.ratio,
+        snapshot.fed.target_range,
+    )
+
+
+async def test_viewers_show_the_pollers_figures_and_ask_the_server_nothing(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+):
+    first = await desk.poll()
+    assert first.spread.large.last == 6870.40
+    asked = desk.server.total
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a follower made an HTTP client")
+
+    # Made after the poller's own client: from here on, any new client is a follower's.
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", refuse)
+    viewers = [desk.viewer(), desk.viewer(), desk.viewer()]
+    for viewer in viewers:
+        seen = await viewer.refresh()
+        assert figures(seen) == figures(first)
+        assert seen.spread.large.last == 6870.40 and seen.spread.small.last == 2521.48
+        assert seen.fed.target_range == (3.75, 4.0)
+        assert recording_of(seen).state == "ok"
+        assert not seen.demo
+    # The next flush reaches every viewer; the server saw the poller's requests only.
+    desk.clock.advance(5)
+    desk.serve(6880.00, 2530.00, 232.5, desk.stamp + 5)
+    second = await desk.poll()
+    polled = desk.server.total
+    for viewer in viewers:
+        desk.clock.advance(0.1)
+        seen = await viewer.refresh()
+        assert figures(seen) == figures(second)
+        assert viewer.store.quotes.filter(pl.col("symbol") == STOCK)["last"].to_list() == [232.5]
+    assert desk.server.total == polled > asked
+    for viewer in viewers:
+        await viewer.aclose()
+
+
+async def test_a_viewer_started_before_the_first_flush_waits_then_shows(desk: Desk):
+    viewer = desk.viewer()
+    waiting = await viewer.refresh()
+    status = recording_of(waiting)
+    assert status.state == "degraded"
+    assert status.error == f"waiting for the recording in {desk.record}"
+    assert not status.stale_at(desk.clock.now())  # waiting is not stale figures
+    assert waiting.feeds[0].state == "ok"  # the follower itself works
+    assert waiting.spread.large.last is None
+    polled = await desk.poll()
+    desk.clock.advance(1)
+    seen = await viewer.refresh()
+    assert figures(seen) == figures(polled)
+    assert recording_of(seen).state == "ok"
+    # The daily history appeared after the follower started: it was read again, not a day on.
+    assert seen.spread.large.prev_close == 6857.12
+
+
+async def test_the_recording_is_stale_after_three_silent_flush_intervals(desk: Desk):
+    await desk.poll()
+    viewer = desk.viewer()
+    flush_s = desk.poller.recorder.flush_interval_s  # type: ignore[union-attr]
+    info = read_session_info(
+        desk.record / partition_name(desk.clock.now().astimezone(NEW_YORK).date())
+    )
+    assert info.poller.source == "yahoo"
+    assert info.poller.flush_interval_s == flush_s
+    assert info.poller.last_flush == desk.clock.now()
+    fresh = recording_of(await viewer.refresh())
+    assert fresh.state == "ok" and not fresh.stale
+    assert fresh.last_success == desk.clock.now()
+    # The poller stops; the viewer's clock moves on, up to the bound and past it.
+    desk.clock.advance(STALE_FLUSHES * flush_s)
+    at_bound = recording_of(await viewer.refresh())
+    assert at_bound.state == "ok" and at_bound.age_s == STALE_FLUSHES * flush_s
+    desk.clock.advance(1)
+    stale = recording_of(await viewer.refresh())
+    assert stale.state == "degraded" and stale.stale
+    assert stale.stale_at(desk.clock.now())
+    bound = STALE_FLUSHES * flush_s
+    assert stale.error == f"the poller has written nothing for {bound + 1:.0f} s (over {bound:g} s)"
+    # A flush with no new quote is a heartbeat all the same: the recording is fresh again.
+    await desk.poll()
+    desk.clock.advance(0.5)
+    again = recording_of(await viewer.refresh())
+    assert again.state == "ok" and not again.stale_at(desk.clock.now())
+
+
+async def test_a_pruned_file_or_partition_does_not_crash_a_viewer(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+):
+    polled = await desk.poll()
+    viewer = desk.viewer()
+    folder = desk.record / partition_name(desk.clock.now().astimezone(NEW_YORK).date())
+    listed = recorded._quote_files
+
+    def with_a_vanished_file(where: Path) -> list[Path]:
+        # Listed, then pruned before it is read.
+        return [*listed(where), where / "quotes-000000-999999.parquet"]
+
+    monkeypatch.setattr(recorded, "_quote_files", with_a_vanished_file)
+    seen = await viewer.refresh()
+    assert figures(seen) == figures(polled)
+    assert seen.feeds[0].state == "ok" and seen.feeds[0].error is None  # nothing "unreadable"
+    monkeypatch.setattr(recorded, "_quote_files", listed)
+    # The whole partition goes (record --keep-days, on the poller's next day).
+    tomorrow = desk.clock.now().astimezone(NEW_YORK).date() + timedelta(days=1)
+    assert prune_partitions(desk.record, tomorrow, 1) == [tomorrow - timedelta(days=1)]
+    assert not folder.exists()
+    desk.clock.advance(1)
+    after = await viewer.refresh()
+    assert figures(after) == figures(polled)  # what was read stays on screen
+
+
+async def test_a_viewer_never_reads_a_temp_file(desk: Desk):
+    polled = await desk.poll()
+    folder = desk.record / partition_name(desk.clock.now().astimezone(NEW_YORK).date())
+    # A half-written file as the recorder names it while writing (hidden, .tmp), and a hidden
+    # parquet: neither is a quote file. Their bytes are not Parquet: reading one would fail.
+    (folder / ".new.abc123.tmp").write_bytes(b"PAR1 half")
+    (folder / ".quotes-000001-000001.parquet").write_bytes(b"PAR1 half")
+    viewer = desk.viewer()
+    seen = await viewer.refresh()
+    assert figures(seen) == figures(polled)
+    assert seen.feeds[0].state == "ok" and seen.feeds[0].error is None
+    assert isinstance(viewer.feed, FollowFeed) and viewer.feed.skipped == 0
+
+
+async def test_a_viewer_moves_to_a_new_days_partition(desk: Desk):
+    await desk.poll()
+    viewer = desk.viewer()
+    await viewer.refresh()
+    feed = viewer.feed
+    assert isinstance(feed, FollowFeed)
+    first_day = feed.session_date
+    desk.clock.advance(24 * 3600)
+    desk.serve(6900.00, 2540.00, 235.0, int(desk.clock.now().timestamp()) - 5)
+    next_day = await desk.poll()
+    seen = await viewer.refresh()
+    assert feed.session_date == first_day + timedelta(days=1)
+    assert seen.spread.large.last == next_day.spread.large.last == 6900.00
+
+
+def test_snapshot_follow_answers_from_the_recording_with_no_request(tmp_path: Path):
+    """`capgap snapshot --follow` as a process: a recording made on the system clock."""
+    from capgap.feeds.base import ReferenceData
+    from capgap.feeds.recording.recorder import Recorder
+
+    clock = SystemClock()
+    now = clock.now()
+    recorder = Recorder(tmp_path / "rec", clock, source="yahoo")
+    recorder.add_quotes(
+        quotes_frame(
+            [
+                ("^GSPC", now - timedelta(seconds=30), 6870.40, 6857.12),
+                ("^RUT", now - timedelta(seconds=30), 2521.48, 2531.16),
+            ]
+        )
+    )
+    recorder.set_reference(ReferenceData(target_range=(3.75, 4.0), effr=3.88), "New York Fed")
+    assert recorder.flush() is None
+    # No provider is configured to be reachable: any request would go to a closed port.
+    config = tmp_path / "config.toml"
+    config.write_text('[feeds.yahoo]\nbase_url = "http://127.0.0.1:9"\n')
+    env = {**os.environ, "CAPGAP_CONFIG": str(config), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "capgap",
+            "snapshot",
+            "--follow",
+            str(tmp_path / "rec"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["spread"]["large"]["last"] == 6870.40
+    assert data["spread"]["small"]["last"] == 2521.48
+    names = [feed["name"] for feed in data["feeds"]]
+    assert names[0] == "follow" and RECORDING_FEED in names
