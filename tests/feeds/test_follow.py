@@ -24,7 +24,7 @@ from capgap.engine.sources import follow_engine, live_engine
 from capgap.feeds.providers.yahoo_quote import QUOTE_PATH
 from capgap.feeds.recording import recorded
 from capgap.feeds.recording.follow import STALE_FLUSHES, FollowFeed
-from capgap.feeds.recording.recorder import partition_name, prune_partitions
+from capgap.feeds.recording.recorder import SESSION_FILE, partition_name, prune_partitions
 from capgap.feeds.recording.session_info import read_session_info
 from capgap.settings.config import load_settings
 from server import LocalServer, Reply, local_server
@@ -290,3 +290,116 @@ def test_snapshot_follow_answers_from_the_recording_with_no_request(tmp_path: Pa
     assert data["spread"]["small"]["last"] == 2521.48
     names = [feed["name"] for feed in data["feeds"]]
     assert names[0] == "follow" and RECORDING_FEED in names
+
+
+# --- the recording carries the sectors' levels; old days are pruned -------------------------
+
+
+async def test_the_legs_levels_recorded_once_reach_a_follower(tmp_path: Path):
+    from datetime import date
+
+    from capgap.core.schemas import LEG_LEVELS
+    from capgap.feeds.recording.recorder import LEG_LEVELS_FILE, Recorder
+
+    clock = ManualClock(SystemClock().now())
+    now = clock.now()
+    recorder = Recorder(tmp_path, clock, source="yahoo")
+    recorder.add_quotes(quotes_frame([("^GSPC", now - timedelta(seconds=30), 6870.40, 6857.12)]))
+    levels = pl.DataFrame(
+        {
+            "sector_idx": [0, 0],
+            "bucket": ["large", "large"],
+            "date": [date(2026, 1, 5), date(2026, 1, 6)],
+            "level": [100.0, 101.5],
+            "coverage_pct": [100.0, 99.0],
+        },
+        schema=LEG_LEVELS,
+    )
+    recorder.add_leg_levels(levels)
+    assert recorder.flush() is None
+    path = tmp_path / partition_name(now.astimezone(NEW_YORK).date()) / LEG_LEVELS_FILE
+    written = path.stat().st_mtime_ns
+    # The same levels again (the next day's reduction found nothing new): not rewritten.
+    recorder.add_leg_levels(levels)
+    clock.advance(5)
+    assert recorder.flush() is None
+    assert path.stat().st_mtime_ns == written
+    viewer = follow_engine(tmp_path, clock=clock, universe=small_universe())
+    snapshot = await viewer.refresh()
+    assert viewer.store.leg_levels.equals(levels)
+    assert snapshot.sector_history is not None
+    assert snapshot.sector_history.through == date(2026, 1, 6)
+
+
+def test_prune_keeps_the_last_n_days_and_never_today(tmp_path: Path):
+    from datetime import date
+
+    today = date(2026, 3, 10)
+    for back in range(4):
+        (tmp_path / partition_name(today - timedelta(days=back))).mkdir()
+    (tmp_path / "notes").mkdir()  # not a partition: never touched
+    assert prune_partitions(tmp_path, today, 2) == [date(2026, 3, 7), date(2026, 3, 8)]
+    left = sorted(child.name for child in tmp_path.iterdir())
+    assert left == ["date=2026-03-09", "date=2026-03-10", "notes"]
+    assert prune_partitions(tmp_path, today, 1) == [date(2026, 3, 9)]
+    assert sorted(child.name for child in tmp_path.iterdir()) == ["date=2026-03-10", "notes"]
+    with pytest.raises(ValueError, match="at least 1"):
+        prune_partitions(tmp_path, today, 0)
+
+
+def test_the_recorder_prunes_after_its_flush_once_a_day(tmp_path: Path):
+    from capgap.feeds.recording.recorder import Recorder
+
+    clock = ManualClock(SystemClock().now())
+    today = clock.now().astimezone(NEW_YORK).date()
+    old = tmp_path / partition_name(today - timedelta(days=3))
+    old.mkdir()
+    (old / "quotes-000000-000001.parquet").write_bytes(b"old")
+    recorder = Recorder(tmp_path, clock, keep_days=3)
+    recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
+    assert old.exists()  # nothing is removed before a flush
+    assert recorder.flush() is None
+    assert not old.exists()
+    assert (tmp_path / partition_name(today) / SESSION_FILE).exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_keep_days_is_refused_unless_a_whole_number_from_one(value: str, capsys, tmp_path: Path):
+    from capgap.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["record", "--out", str(tmp_path), "--keep-days", value])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--keep-days" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--follow", "F", "--demo"], "drop --demo"),
+        (["--follow", "F", "--replay", "F"], "drop --replay"),
+        (["--follow", "F", "--speed", "2"], "drop --speed"),
+        (["snapshot", "--follow", "F", "--source", "yahoo"], "drop --source"),
+        (["--follow", "F", "calendar"], "calendar` does not take it"),
+    ],
+)
+def test_follow_takes_no_other_source(args: list[str], words: str, capsys, tmp_path: Path):
+    from capgap.cli.main import main
+
+    folder = str(tmp_path)
+    assert main([folder if arg == "F" else arg for arg in args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and words in err[0]
+
+
+def test_the_follow_label_names_the_pollers_source(tmp_path: Path):
+    from capgap.engine.startup import follow_label
+    from capgap.feeds.recording.recorder import Recorder
+
+    assert follow_label(tmp_path) == f"follow: {tmp_path}"  # nothing written yet
+    clock = ManualClock(SystemClock().now())
+    recorder = Recorder(tmp_path, clock, source="yahoo")
+    recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
+    assert recorder.flush() is None
+    assert follow_label(tmp_path) == f"follow: yahoo via {tmp_path}"

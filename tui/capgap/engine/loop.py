@@ -288,6 +288,7 @@ class Engine:
             self._feed_history_version = version
             self._history_day = None
             self._reference_at = None
+            self._take_recorded_levels()
         if self._history_day != today:
             # Daily history changes once a day: fetch it when the day changes, not every tick.
             self._apply_daily(await self.feed.daily(self._history_symbols))
@@ -373,6 +374,18 @@ class Engine:
             return
         self._levels_task = asyncio.ensure_future(asyncio.to_thread(leg_levels, closes, members))
 
+    def _take_recorded_levels(self) -> None:
+        """Put the sector legs' levels a followed recording carries in the store (if any)."""
+        levels = getattr(self.feed, "leg_levels", None)
+        if not isinstance(levels, pl.DataFrame) or levels.height == 0:
+            return
+        self.store.apply_leg_levels(levels)
+        through = levels.get_column("date").max()
+        # The poller reduced them from every member's closes: whole, as far as they reach.
+        self._levels_status = HistoryStatus(
+            loaded=0, members=0, through=through if isinstance(through, date) else None
+        )
+
     def _history_failed(self, exc: BaseException) -> HistoryStatus:
         """Return the members' history state after ``exc`` (shown instead of the windows)."""
         status = self._levels_status or HistoryStatus(loaded=0, members=0)
@@ -390,6 +403,9 @@ class Engine:
             return False
         levels = task.result()
         self.store.apply_leg_levels(levels)
+        if self.recorder is not None:
+            # Once a day: followers of the recording get the windows without the closes.
+            self.recorder.add_leg_levels(levels)
         through = levels.get_column("date").max() if levels.height else None
         self._levels_status = replace(
             status,

@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 
 from capgap.core.clock import Clock
-from capgap.core.schemas import BARS, DAILY, QUOTES, conform, empty
+from capgap.core.schemas import BARS, DAILY, LEG_LEVELS, QUOTES, conform, empty
 from capgap.core.snapshot import RECORDING_FEED, FeedStatus
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.recording.recorded import RecordedFeed, RecordedPartition
-from capgap.feeds.recording.recorder import DAILY_FILE, SESSION_FILE
+from capgap.feeds.recording.recorder import DAILY_FILE, LEG_LEVELS_FILE, SESSION_FILE
 from capgap.feeds.recording.session_info import PollerInfo, read_session_info
 
 #: The recording is stale when the poller has not flushed for this many flush intervals.
@@ -32,6 +32,14 @@ def _stamp(path: Path) -> _Stamp:
     except OSError:
         return None
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def _read(path: Path, schema: pl.Schema) -> pl.DataFrame | None:
+    """Read a recorded frame (None: replaced or pruned while read; the next poll tries again)."""
+    try:
+        return conform(pl.read_parquet(path), schema)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
 
 
 def stale_after_s(poller: PollerInfo) -> float:
@@ -55,7 +63,9 @@ class FollowFeed(RecordedFeed):
         #: Bumped when the daily history or the reference figures changed on disk: the
         #: engine then asks for them again rather than once a day.
         self.history_version = 0
-        self._meta: tuple[object, _Stamp, _Stamp] | None = None
+        self._meta: tuple[object, _Stamp, _Stamp, _Stamp] | None = None
+        #: The sector legs' levels the poller recorded (LEG_LEVELS; empty: none recorded).
+        self.leg_levels = empty(LEG_LEVELS)
         self.poller = PollerInfo()
         self._waiting = True
 
@@ -91,33 +101,42 @@ class FollowFeed(RecordedFeed):
         return part.rows.height
 
     def _read_meta(self, part: RecordedPartition) -> None:
-        """Read session.toml and daily.parquet again when the poller replaced them."""
-        session, daily = _stamp(part.folder / SESSION_FILE), _stamp(part.folder / DAILY_FILE)
+        """Read session.toml, daily.parquet and the legs' levels again when they were replaced."""
+        folder = part.folder
+        stamps = (
+            _stamp(folder / SESSION_FILE),
+            _stamp(folder / DAILY_FILE),
+            _stamp(folder / LEG_LEVELS_FILE),
+        )
         known = self._meta
-        if known is not None and known == (part.day, session, daily):
+        if known is not None and known == (part.day, *stamps):
             return
-        if known is None or known[0] != part.day:
+        new_day = known is None or known[0] != part.day
+        if new_day:
             # The first partition (a follower may have asked while waiting) or a new day's.
             self.history_version += 1
-        if session is not None and (known is None or known[1] != session):
+        session, daily, levels = stamps
+        if session is not None and (new_day or known is None or known[1] != session):
             try:
-                info = read_session_info(part.folder)
+                info = read_session_info(folder)
             except FeedError:
                 info = part.info  # mid-replace on a network filesystem: next poll reads it
             if info.reference != part.info.reference:
                 self.history_version += 1
             part.info, self.poller = info, info.poller
-        if daily is not None and (known is None or known[0] != part.day or known[2] != daily):
-            try:
-                frame = conform(pl.read_parquet(part.folder / DAILY_FILE), DAILY)
-            except (OSError, pl.exceptions.PolarsError):
-                frame = None  # replaced or pruned while read: the next poll reads it again
+        if daily is not None and (new_day or known is None or known[2] != daily):
+            frame = _read(folder / DAILY_FILE, DAILY)
             if frame is not None:
                 frame = frame.filter(pl.col("date") < part.day).sort("symbol", "date")
                 if not frame.equals(part.daily):
                     part.daily = frame
                     self.history_version += 1
-        self._meta = (part.day, session, daily)
+        if levels is not None and (new_day or known is None or known[3] != levels):
+            frame = _read(folder / LEG_LEVELS_FILE, LEG_LEVELS)
+            if frame is not None and not frame.equals(self.leg_levels):
+                self.leg_levels = frame
+                self.history_version += 1
+        self._meta = (part.day, *stamps)
 
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return each symbol's newest recorded quote (none while waiting)."""

@@ -13,7 +13,7 @@ import polars as pl
 from capgap.core.atomic import fsync_dir, process_token, write_atomic, write_bytes_atomic, write_new
 from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
-from capgap.core.schemas import DAILY, QUOTES, conform, conform_quotes
+from capgap.core.schemas import DAILY, LEG_LEVELS, QUOTES, conform, conform_quotes
 from capgap.core.toml import toml_value
 from capgap.feeds.base import FeedError, ReferenceData, keep_known
 from capgap.feeds.recording.session_info import (
@@ -25,6 +25,10 @@ from capgap.feeds.recording.session_info import (
 
 QUOTES_PREFIX = "quotes-"
 DAILY_FILE = "daily.parquet"
+#: The sector legs' daily levels (LEG_LEVELS), written once a day when the engine has new
+#: ones: a follower shows the sectors' windows and the rotation map without the members'
+#: closes. Their sector_idx counts the universe's sectors: followers use the poller's config.
+LEG_LEVELS_FILE = "leg_levels.parquet"
 SESSION_FILE = "session.toml"
 _DAY = "__day"
 
@@ -163,6 +167,9 @@ class Recorder:
         self._seen = pl.DataFrame(schema=QUOTES)
         self._daily: pl.DataFrame | None = None
         self._reference: ReferenceData | None = None
+        # The sector legs' levels to write on the next flush (None: none new since the last).
+        self._levels: pl.DataFrame | None = None
+        self._levels_written: pl.DataFrame | None = None
         # Partitions whose daily.parquet / session.toml already hold the current figures.
         self._meta_current: set[date] = set()
         self._seq = 0
@@ -233,6 +240,13 @@ class Recorder:
             return
         self._daily = rows
         self._meta_current.clear()
+
+    def add_leg_levels(self, frame: pl.DataFrame) -> None:
+        """Keep the sector legs' levels (LEG_LEVELS) for the next flush, unless already written."""
+        levels = conform(frame, LEG_LEVELS)
+        if self._levels_written is not None and levels.equals(self._levels_written):
+            return
+        self._levels = levels
 
     def set_reference(self, reference: ReferenceData, label: str | None = None) -> None:
         """Keep the latest reference figures; ``label`` names their source in session.toml."""
@@ -305,6 +319,14 @@ class Recorder:
                 break
             if meta_due:
                 self._meta_current.add(day)
+        levels = self._levels
+        if levels is not None and not errors:
+            try:
+                write_atomic(self._partition(now.date()) / LEG_LEVELS_FILE, levels.write_parquet)
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                errors.append(f"cannot record the sectors' levels in {self.out_dir}: {exc}")
+            else:
+                self._levels, self._levels_written = None, levels
         if self.keep_days is not None and self._pruned_on != now.date():
             # After today's flush, once a day: whole folders of days no longer kept.
             self._pruned_on = now.date()
