@@ -59,7 +59,19 @@ class Desk:
                 answer(
                     item("^GSPC", large, time=at, prev_close=6857.12, quote_type="INDEX"),
                     item("^RUT", small, time=at, prev_close=2531.16, quote_type="INDEX"),
-                    item(STOCK, stock, time=at, prev_close=230.0),
+                    item(
+                        STOCK,
+                        stock,
+                        time=at,
+                        prev_close=230.0,
+                        # Fundamentals and history details: a follower shows them too.
+                        marketCap=3.4e12,
+                        epsForward=7.5,
+                        epsTrailingTwelveMonths=6.9,
+                        fiftyDayAverage=225.0,
+                        fiftyTwoWeekHigh=240.0,
+                        regularMarketDayHigh=stock + 1,
+                    ),
                 )
             ),
         )
@@ -138,6 +150,9 @@ async def test_viewers_show_the_pollers_figures_and_ask_the_server_nothing(
         seen = await viewer.refresh()
         assert figures(seen) == figures(second)
         assert viewer.store.quotes.filter(pl.col("symbol") == STOCK)["last"].to_list() == [232.5]
+        # Every column of every quote, the fundamentals among them, as the poller has it.
+        assert viewer.store.quotes.sort("symbol").equals(desk.poller.store.quotes.sort("symbol"))
+        assert viewer.store.quotes.filter(pl.col("symbol") == STOCK)["market_cap"].item() == 3.4e12
     assert desk.server.total == polled > asked
     for viewer in viewers:
         await viewer.aclose()
