@@ -56,7 +56,9 @@ async def test_the_app_follows_a_recording_and_drills_down(tmp_path: Path) -> No
         await wait_for(
             lambda: isinstance(app.screen, SectorScreen) and app.screen.detail is not None, pilot
         )
-        detail = app.screen.detail
+        screen = app.screen
+        assert isinstance(screen, SectorScreen)
+        detail = screen.detail
         assert detail is not None and detail.constituents
     # The poller's own drilldown of that sector: the same stocks at the same prices.
     poller.focus(sector=detail.name)

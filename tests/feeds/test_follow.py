@@ -418,3 +418,21 @@ def test_the_follow_label_names_the_pollers_source(tmp_path: Path):
     recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
     assert recorder.flush() is None
     assert follow_label(tmp_path) == f"follow: yahoo via {tmp_path}"
+
+
+async def test_a_one_shot_follower_reads_the_latest_quotes_file_only(desk: Desk):
+    await desk.poll()
+    desk.clock.advance(5)
+    desk.serve(6880.00, 2530.00, 232.5, desk.stamp + 5)
+    await desk.poll()
+    whole = FollowFeed(desk.record, desk.clock)
+    latest = FollowFeed(desk.record, desk.clock, latest_only=True)
+    symbols = ["^GSPC", "^RUT", STOCK, "NOPE"]
+    # The same answer as the follower that reads every quote file of the day.
+    expected = await whole.quotes(symbols)
+    assert expected.height == 3 and expected["last"].to_list() == [232.5, 6880.00, 2530.00]
+    assert (await latest.quotes(symbols)).equals(expected)
+    assert latest.session_date == whole.session_date
+    # None of the day's quote files was read.
+    part = latest._part
+    assert part is not None and part.rows.height == 0 and not part.seen

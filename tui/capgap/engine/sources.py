@@ -298,14 +298,15 @@ def follow_engine(
     """Return an engine following a recording that `capgap record` writes (no HTTP client).
 
     The feed reads the recording's new files on each step (see FollowFeed); its status
-    says the recording's age, and marks it stale when the poller stops writing.
+    says the recording's age, and marks it stale when the poller stops writing. With
+    ``headline_only`` (the tmux line: no chart) it reads the recorder's latest quotes only.
     """
     from capgap.engine.startup import follow_label
     from capgap.feeds.recording.follow import FollowFeed
 
     clock = clock or SystemClock()
     return Engine(
-        FollowFeed(folder, clock),
+        FollowFeed(folder, clock, latest_only=headline_only),
         clock,
         universe,
         refresh_s=refresh_s,

@@ -14,7 +14,12 @@ from capgap.core.schemas import BARS, DAILY, LEG_LEVELS, QUOTES, conform, empty
 from capgap.core.snapshot import RECORDING_FEED, FeedStatus
 from capgap.feeds.base import FeedError, ReferenceData
 from capgap.feeds.recording.recorded import RecordedFeed, RecordedPartition
-from capgap.feeds.recording.recorder import DAILY_FILE, LEG_LEVELS_FILE, SESSION_FILE
+from capgap.feeds.recording.recorder import (
+    DAILY_FILE,
+    LATEST_FILE,
+    LEG_LEVELS_FILE,
+    SESSION_FILE,
+)
 from capgap.feeds.recording.session_info import PollerInfo, read_session_info
 
 #: The recording is stale when the poller has not flushed for this many flush intervals.
@@ -58,8 +63,16 @@ class FollowFeed(RecordedFeed):
     Every row recorded is served: the follower's clock may lag the poller's, on another host.
     """
 
-    def __init__(self, folder: Path, clock: Clock, *, name: str = "follow") -> None:
+    def __init__(
+        self, folder: Path, clock: Clock, *, name: str = "follow", latest_only: bool = False
+    ) -> None:
+        """Follow ``folder``; ``latest_only``: read only the recorder's latest quotes.
+
+        For a one-shot answer with no chart (the tmux line): LATEST_FILE holds the last
+        quote per symbol, where the day's quote files are thousands by the close.
+        """
         super().__init__(folder, clock, name=name)
+        self._latest_only = latest_only
         #: Bumped when the daily history or the reference figures changed on disk: the
         #: engine then asks for them again rather than once a day.
         self.history_version = 0
@@ -99,6 +112,11 @@ class FollowFeed(RecordedFeed):
 
     def _cut(self, part: RecordedPartition, now: datetime) -> int:
         return part.rows.height
+
+    def _load_new_files(self, part: RecordedPartition) -> None:
+        if self._latest_only and (part.folder / LATEST_FILE).exists():
+            return  # the quotes come from the one file (see quotes)
+        super()._load_new_files(part)
 
     def _read_meta(self, part: RecordedPartition) -> None:
         """Read session.toml, daily.parquet and the legs' levels again when they were replaced."""
@@ -140,8 +158,13 @@ class FollowFeed(RecordedFeed):
 
     async def quotes(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return each symbol's newest recorded quote (none while waiting)."""
-        if self._follow() is None:
+        part = self._follow()
+        if part is None:
             return empty(QUOTES)
+        if self._latest_only:
+            latest = _read(part.folder / LATEST_FILE, QUOTES)
+            if latest is not None:
+                return latest.filter(pl.col("symbol").is_in(list(symbols))).sort("symbol")
         return await super().quotes(symbols)
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, DAILY, QUOTES, conform, conform_quotes, empty
 from capgap.feeds.base import FeedError, ReferenceData
-from capgap.feeds.recording.recorder import DAILY_FILE, partition_name
+from capgap.feeds.recording.recorder import DAILY_FILE, META_FILES, partition_name
 from capgap.feeds.recording.session_info import SessionInfo, partition_day, read_session_info
 
 BAR_LENGTH = timedelta(minutes=1)
@@ -26,7 +26,7 @@ def _is_quote_file(entry: os.DirEntry[str]) -> bool:
     name = entry.name
     return (
         name.endswith(".parquet")
-        and name != DAILY_FILE
+        and name not in META_FILES
         and not name.startswith(".")
         and entry.is_file()
     )

@@ -29,6 +29,11 @@ DAILY_FILE = "daily.parquet"
 #: ones: a follower shows the sectors' windows and the rotation map without the members'
 #: closes. Their sector_idx counts the universe's sectors: followers use the poller's config.
 LEG_LEVELS_FILE = "leg_levels.parquet"
+#: The last recorded quote per symbol (QUOTES), replaced after each flush that wrote quotes:
+#: a one-shot follower (the tmux line) reads this one file, not the whole day's.
+LATEST_FILE = "latest.parquet"
+#: A partition's Parquet files that hold no quote rows of their own (never read as quotes).
+META_FILES = frozenset({DAILY_FILE, LEG_LEVELS_FILE, LATEST_FILE})
 SESSION_FILE = "session.toml"
 _DAY = "__day"
 
@@ -327,6 +332,11 @@ class Recorder:
                 errors.append(f"cannot record the sectors' levels in {self.out_dir}: {exc}")
             else:
                 self._levels, self._levels_written = None, levels
+        if written and not errors:
+            try:
+                self._write_latest(now.date())
+            except (OSError, pl.exceptions.PolarsError) as exc:
+                errors.append(f"cannot record the latest quotes in {self.out_dir}: {exc}")
         if self.keep_days is not None and self._pruned_on != now.date():
             # After today's flush, once a day: whole folders of days no longer kept.
             self._pruned_on = now.date()
@@ -384,6 +394,11 @@ class Recorder:
         reference = keep_known(self._reference or ReferenceData(), _recorded_reference(folder))
         text = session_toml(day, reference, synthetic=self.synthetic, poller=self._poller())
         write_bytes_atomic(folder / SESSION_FILE, text.encode())
+
+    def _write_latest(self, day: date) -> None:
+        """Replace ``day``'s LATEST_FILE with the last recorded quote of every symbol."""
+        latest = self._seen
+        write_atomic(self._partition(day) / LATEST_FILE, latest.write_parquet)
 
     def _poller(self) -> PollerInfo:
         """Return what session.toml says of this recorder: source, flush interval, now."""
