@@ -212,17 +212,17 @@ async def test_a_pruned_file_or_partition_does_not_crash_a_viewer(
     polled = await desk.poll()
     viewer = desk.viewer()
     folder = desk.record / partition_name(desk.clock.now().astimezone(NEW_YORK).date())
-    listed = recorded._quote_files
+    listed = recorded._new_quote_files
 
-    def with_a_vanished_file(where: Path) -> list[Path]:
+    def with_a_vanished_file(where: Path, seen: set[str]) -> list[Path]:
         # Listed, then pruned before it is read.
-        return [*listed(where), where / "quotes-000000-999999.parquet"]
+        return [*listed(where, seen), where / "quotes-000000-999999.parquet"]
 
-    monkeypatch.setattr(recorded, "_quote_files", with_a_vanished_file)
+    monkeypatch.setattr(recorded, "_new_quote_files", with_a_vanished_file)
     seen = await viewer.refresh()
     assert figures(seen) == figures(polled)
     assert seen.feeds[0].state == "ok" and seen.feeds[0].error is None  # nothing "unreadable"
-    monkeypatch.setattr(recorded, "_quote_files", listed)
+    monkeypatch.setattr(recorded, "_new_quote_files", listed)
     # The whole partition goes (record --keep-days, on the poller's next day).
     tomorrow = desk.clock.now().astimezone(NEW_YORK).date() + timedelta(days=1)
     assert prune_partitions(desk.record, tomorrow, 1) == [tomorrow - timedelta(days=1)]
@@ -409,7 +409,7 @@ def test_follow_takes_no_other_source(args: list[str], words: str, capsys, tmp_p
 
 
 def test_the_follow_label_names_the_pollers_source(tmp_path: Path):
-    from capgap.engine.startup import follow_label
+    from capgap.engine.startup import follow_label, followed_session
     from capgap.feeds.recording.recorder import Recorder
 
     assert follow_label(tmp_path) == f"follow: {tmp_path}"  # nothing written yet
@@ -418,6 +418,16 @@ def test_the_follow_label_names_the_pollers_source(tmp_path: Path):
     recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
     assert recorder.flush() is None
     assert follow_label(tmp_path) == f"follow: yahoo via {tmp_path}"
+    info = followed_session(tmp_path)
+    assert info is not None and not info.synthetic
+    # A recording of synthetic data: the follower shows DEMO from its first frame.
+    demo = tmp_path / "demo"
+    synthetic = Recorder(demo, clock, source="demo", synthetic=True)
+    synthetic.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
+    assert synthetic.flush() is None
+    info = followed_session(demo)
+    assert info is not None and info.synthetic
+    assert followed_session(tmp_path / "missing") is None
 
 
 async def test_a_one_shot_follower_reads_the_latest_quotes_file_only(desk: Desk):

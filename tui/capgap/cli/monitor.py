@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     refresh_s = args.refresh or DEFAULT_REFRESH_S
     if getattr(args, "follow", None) is not None:
         from capgap.core.clock import SystemClock
-        from capgap.engine.startup import follow_label
+        from capgap.engine.startup import follow_label, followed_session
 
         clock: Clock = SystemClock()
         follow: Path = args.follow
@@ -149,7 +149,14 @@ def run(args: argparse.Namespace) -> int:
                 manual_prices=settings.fedwatch.prices,
             )
 
-        engine = DeferredEngine(build, clock=clock, demo=False, source_label=follow_label(follow))
+        # A recording of synthetic data (the sample's) is DEMO from the first frame on.
+        followed = followed_session(follow)
+        engine = DeferredEngine(
+            build,
+            clock=clock,
+            demo=followed is not None and followed.synthetic,
+            source_label=follow_label(follow),
+        )
     elif args.replay is not None:
         from capgap.core.clock import SystemClock
         from capgap.core.market_types import NEW_YORK

@@ -16,6 +16,7 @@ from capgap.core.resources import sample_data_dir
 from capgap.feeds.base import FeedError
 from capgap.feeds.recording.session_info import (
     PARTITION_PREFIX,
+    SessionInfo,
     read_session_info,
     session_local_time,
 )
@@ -115,25 +116,33 @@ def live_label(source: str) -> str:
     return LIVE_LABELS.get(source, source)
 
 
-def follow_label(folder: Path) -> str:
-    """Return the status line's name of a followed recording: 'follow: yahoo via /srv/capgap'.
+def followed_session(folder: Path) -> SessionInfo | None:
+    """Return what the newest partition of a recording says of itself (None: nothing yet).
 
-    The source is the one the newest partition's session.toml names (read without polars);
-    before the poller has written one the label names only the folder.
+    Read without polars, before the first paint: the follower's label and DEMO badge.
     """
-    source = None
     try:
         partitions = sorted(
             child for child in folder.iterdir() if child.name.startswith(PARTITION_PREFIX)
         )
     except OSError:
-        partitions = []
+        return None
     for partition in reversed(partitions):
         try:
-            source = read_session_info(partition).poller.source
+            return read_session_info(partition)
         except (FeedError, ValueError, TypeError, IndexError):
             continue
-        break
+    return None
+
+
+def follow_label(folder: Path) -> str:
+    """Return the status line's name of a followed recording: 'follow: yahoo via /srv/capgap'.
+
+    The source is the one the newest partition's session.toml names; before the poller has
+    written one the label names only the folder.
+    """
+    info = followed_session(folder)
+    source = info.poller.source if info is not None else None
     return f"follow: {source} via {folder}" if source else f"follow: {folder}"
 
 

@@ -40,6 +40,22 @@ def _quote_files(folder: Path) -> list[Path]:
         return []
 
 
+def _new_quote_files(folder: Path, seen: set[str]) -> list[Path]:
+    """Return the quote files of ``folder`` whose names are not in ``seen``, in name order.
+
+    Names are compared before any path is made: a followed day holds thousands of files by
+    the close, listed every second, and sorting them all as paths took 15 ms a listing.
+    """
+    try:
+        with os.scandir(folder) as entries:
+            names = [
+                entry.name for entry in entries if entry.name not in seen and _is_quote_file(entry)
+            ]
+    except OSError:
+        return []
+    return [folder / name for name in sorted(names)]
+
+
 def _has_quotes(folder: Path) -> bool:
     try:
         with os.scandir(folder) as entries:
@@ -266,7 +282,7 @@ class RecordedFeed:
 
     def _load_new_files(self, part: RecordedPartition) -> None:
         # The recorder may still be writing this day: pick up files that appeared since.
-        new = [path for path in _quote_files(part.folder) if path.name not in part.seen]
+        new = _new_quote_files(part.folder, part.seen)
         if not new:
             return
         part.seen.update(path.name for path in new)
