@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
-from builders import quotes_frame
+from builders import daily_frame, quotes_frame
 from capgap.core.clock import ManualClock, SystemClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import RECORDING_FEED, FeedStatus, Snapshot
@@ -261,6 +261,16 @@ async def test_a_viewer_moves_to_a_new_days_partition(desk: Desk):
     assert seen.spread.large.last == next_day.spread.large.last == 6900.00
 
 
+#: `capgap snapshot --follow DIR --format json`, then proof that no HTTP library was loaded.
+ANSWER_WITHOUT_HTTPX = """
+import sys
+from capgap.cli.main import main
+code = main(["snapshot", "--follow", sys.argv[1], "--format", "json"])
+loaded = [name for name in ("httpx", "curl_cffi") if name in sys.modules]
+sys.exit(f"loaded {loaded}" if loaded else code)
+"""
+
+
 def test_snapshot_follow_answers_from_the_recording_with_no_request(tmp_path: Path):
     """`capgap snapshot --follow` as a process: a recording made on the system clock."""
     from capgap.feeds.base import ReferenceData
@@ -284,16 +294,7 @@ def test_snapshot_follow_answers_from_the_recording_with_no_request(tmp_path: Pa
     config.write_text('[feeds.yahoo]\nbase_url = "http://127.0.0.1:9"\n')
     env = {**os.environ, "CAPGAP_CONFIG": str(config), "XDG_CACHE_HOME": str(tmp_path / "cache")}
     run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "capgap",
-            "snapshot",
-            "--follow",
-            str(tmp_path / "rec"),
-            "--format",
-            "json",
-        ],
+        [sys.executable, "-c", ANSWER_WITHOUT_HTTPX, str(tmp_path / "rec")],
         capture_output=True,
         text=True,
         env=env,
@@ -446,3 +447,27 @@ async def test_a_one_shot_follower_reads_the_latest_quotes_file_only(desk: Desk)
     # None of the day's quote files was read.
     part = latest._part
     assert part is not None and part.rows.height == 0 and not part.seen
+
+
+def test_every_recorded_file_is_readable_as_the_umask_allows(tmp_path: Path):
+    """Viewers are other users: not the temp files' 0600 (the Yahoo session keeps that)."""
+    import stat
+
+    from capgap.feeds.base import ReferenceData
+    from capgap.feeds.recording.recorder import Recorder
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    clock = ManualClock(SystemClock().now())
+    recorder = Recorder(tmp_path, clock, source="yahoo")
+    recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
+    yesterday = clock.now().date() - timedelta(days=1)
+    recorder.add_daily(daily_frame([("^GSPC", yesterday, 6857.12)]))
+    recorder.set_reference(ReferenceData(target_range=(3.75, 4.0)), "New York Fed")
+    assert recorder.flush() is None
+    files = sorted(path for path in tmp_path.rglob("*") if path.is_file())
+    names = {path.name for path in files}
+    assert {"session.toml", "daily.parquet", "latest.parquet"} <= names
+    assert any(name.startswith("quotes-") for name in names)
+    for path in files:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name

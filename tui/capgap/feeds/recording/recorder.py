@@ -10,7 +10,14 @@ from pathlib import Path
 
 import polars as pl
 
-from capgap.core.atomic import fsync_dir, process_token, write_atomic, write_bytes_atomic, write_new
+from capgap.core.atomic import (
+    SHARED_MODE,
+    fsync_dir,
+    process_token,
+    write_atomic,
+    write_bytes_atomic,
+    write_new,
+)
 from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import DAILY, LEG_LEVELS, QUOTES, conform, conform_quotes
@@ -128,9 +135,11 @@ class Recorder:
     """Buffers polled quotes and writes them to a date-partitioned folder of Parquet files.
 
     Every file is written atomically (temp file, fsync, rename, fsync of the folder), so a
-    kill loses at most the rows buffered since the last flush. Write failures (full disk,
-    permissions) are returned and kept in ``last_error``, never raised; the rows stay
-    buffered for the next try, up to ``max_buffered_rows`` (the oldest are dropped beyond).
+    kill loses at most the rows buffered since the last flush. Files are readable as the
+    umask allows (SHARED_MODE): followers are often other users of the host. Write
+    failures (full disk, permissions) are returned and kept in ``last_error``, never
+    raised; the rows stay buffered for the next try, up to ``max_buffered_rows`` (the
+    oldest are dropped beyond).
     """
 
     def __init__(
@@ -327,7 +336,11 @@ class Recorder:
         levels = self._levels
         if levels is not None and not errors:
             try:
-                write_atomic(self._partition(now.date()) / LEG_LEVELS_FILE, levels.write_parquet)
+                write_atomic(
+                    self._partition(now.date()) / LEG_LEVELS_FILE,
+                    levels.write_parquet,
+                    mode=SHARED_MODE,
+                )
             except (OSError, pl.exceptions.PolarsError) as exc:
                 errors.append(f"cannot record the sectors' levels in {self.out_dir}: {exc}")
             else:
@@ -379,7 +392,7 @@ class Recorder:
     def _write_quotes(self, day: date, quotes: pl.DataFrame, stamp: str) -> None:
         folder = self._partition(day)
         # Another recorder may write into the same folder: a name is claimed, never replaced.
-        write_new(folder, self._names(stamp), quotes.write_parquet, self._token)
+        write_new(folder, self._names(stamp), quotes.write_parquet, self._token, mode=SHARED_MODE)
         self.rows_written += quotes.height
         self.files_written += 1
         self.days_written.add(day)
@@ -388,17 +401,17 @@ class Recorder:
         folder = self._partition(day)
         if daily and self._daily is not None:
             recorded = _with_recorded_daily(self._daily, folder / DAILY_FILE)
-            write_atomic(folder / DAILY_FILE, recorded.write_parquet)
+            write_atomic(folder / DAILY_FILE, recorded.write_parquet, mode=SHARED_MODE)
         # A figure session.toml holds stays unless a real new value replaces it: a recorder
         # restarted during an outage, or a second recorder, never writes less than was there.
         reference = keep_known(self._reference or ReferenceData(), _recorded_reference(folder))
         text = session_toml(day, reference, synthetic=self.synthetic, poller=self._poller())
-        write_bytes_atomic(folder / SESSION_FILE, text.encode())
+        write_bytes_atomic(folder / SESSION_FILE, text.encode(), mode=SHARED_MODE)
 
     def _write_latest(self, day: date) -> None:
         """Replace ``day``'s LATEST_FILE with the last recorded quote of every symbol."""
         latest = self._seen
-        write_atomic(self._partition(day) / LATEST_FILE, latest.write_parquet)
+        write_atomic(self._partition(day) / LATEST_FILE, latest.write_parquet, mode=SHARED_MODE)
 
     def _poller(self) -> PollerInfo:
         """Return what session.toml says of this recorder: source, flush interval, now."""
