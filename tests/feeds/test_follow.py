@@ -3,6 +3,7 @@ recording (FollowFeed + engine, and `capgap snapshot --follow`) that send no req
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -50,6 +51,7 @@ class Desk:
     server: LocalServer
     record: Path
     stamp: int
+    config: Path
 
     def serve(self, large: float, small: float, stock: float, at: int) -> None:
         """Answer the next quote requests with these prices, dated ``at`` (epoch seconds)."""
@@ -95,10 +97,11 @@ async def desk(local_server: LocalServer, tmp_path: Path) -> AsyncIterator[Desk]
     open_session(local_server)
     serve_history(local_server, clock.now())
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
-    settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
+    config = Path(config_for(local_server, tmp_path))
+    settings = load_settings(config, environ={})
     record = tmp_path / "rec"
     poller = live_engine(settings, clock=clock, record_to=record, universe=small_universe())
-    desk = Desk(poller, clock, local_server, record, stamp)
+    desk = Desk(poller, clock, local_server, record, stamp, config)
     desk.serve(6870.40, 2521.48, 231.0, stamp)
     try:
         yield desk
@@ -121,7 +124,7 @@ def figures(snapshot: Snapshot) -> tuple[object, ...]:
 
 
 async def test_viewers_show_the_pollers_figures_and_ask_the_server_nothing(
-    desk: Desk, monkeypatch: pytest.MonkeyPatch
+    desk: Desk, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ):
     first = await desk.poll()
     assert first.spread.large.last == 6870.40
@@ -153,6 +156,20 @@ async def test_viewers_show_the_pollers_figures_and_ask_the_server_nothing(
         # Every column of every quote, the fundamentals among them, as the poller has it.
         assert viewer.store.quotes.sort("symbol").equals(desk.poller.store.quotes.sort("symbol"))
         assert viewer.store.quotes.filter(pl.col("symbol") == STOCK)["market_cap"].item() == 3.4e12
+    # And a one-shot viewer, `capgap snapshot --follow` (its own event loop, in a thread).
+    from capgap.cli.main import main
+
+    monkeypatch.setenv("CAPGAP_CONFIG", str(desk.config))
+    code = await asyncio.to_thread(
+        main, ["snapshot", "--follow", str(desk.record), "--format", "json"]
+    )
+    answer_ = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert answer_["spread"]["large"]["last"] == second.spread.large.last
+    assert answer_["spread"]["small"]["last"] == second.spread.small.last
+    # JSON writes percentages to 4 decimals.
+    assert second.spread.large.change_pct is not None
+    assert answer_["spread"]["large"]["change_pct"] == round(second.spread.large.change_pct, 4)
     assert desk.server.total == polled > asked
     for viewer in viewers:
         await viewer.aclose()
