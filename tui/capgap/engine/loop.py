@@ -549,6 +549,9 @@ class Engine:
         if self.recorder is not None:
             try:
                 # File writes block: off the event loop, like the analytics.
+                # Followers judge the recording stale by how often it is written: once a poll
+                # when polls are further apart than flushes (5 minutes apart overnight).
+                self.recorder.poll_interval_s = self.next_delay_s * self.clock.speed
                 self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
             except Exception as exc:
                 # An unexpected fault of the recorder is its state, not the end of the loop.

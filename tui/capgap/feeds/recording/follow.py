@@ -48,8 +48,12 @@ def _read(path: Path, schema: pl.Schema) -> pl.DataFrame | None:
 
 
 def stale_after_s(poller: PollerInfo) -> float:
-    """Return how long the poller may be silent before its recording counts as stale."""
-    interval = poller.flush_interval_s
+    """Return how long the poller may be silent before its recording counts as stale.
+
+    STALE_FLUSHES times the interval it writes at (its flush interval, or its poll interval
+    when that is longer: overnight a poller polls, and so writes, every 5 minutes).
+    """
+    interval = poller.write_interval_s or poller.flush_interval_s
     return STALE_FLUSHES * interval if interval else DEFAULT_STALE_S
 
 

@@ -92,6 +92,8 @@ def session_toml(
             lines.append(f"flush_interval_s = {toml_value(float(poller.flush_interval_s))}")
         if poller.last_flush is not None:
             lines.append(f"last_flush = {toml_value(poller.last_flush)}")
+        if poller.write_interval_s is not None:
+            lines.append(f"write_interval_s = {toml_value(float(poller.write_interval_s))}")
     return "\n".join(lines) + "\n"
 
 
@@ -166,6 +168,9 @@ class Recorder:
         self.synthetic = synthetic
         #: The source polled, named in session.toml's [poller] for followers.
         self.source = source
+        #: Clock seconds until the engine's next poll, which flushes: with flush_interval_s,
+        #: how often the recording is written at least (session.toml's write_interval_s).
+        self.poll_interval_s: float | None = None
         #: Partitions older than this many days are removed after a flush (None: all kept).
         self.keep_days = keep_days
         self._pruned_on: date | None = None
@@ -417,7 +422,10 @@ class Recorder:
         """Return what session.toml says of this recorder: source, flush interval, now."""
         flushed: datetime = self.clock.now()
         return PollerInfo(
-            source=self.source, flush_interval_s=self.flush_interval_s, last_flush=flushed
+            source=self.source,
+            flush_interval_s=self.flush_interval_s,
+            last_flush=flushed,
+            write_interval_s=max(self.flush_interval_s, self.poll_interval_s or 0.0),
         )
 
 

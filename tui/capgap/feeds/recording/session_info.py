@@ -30,12 +30,15 @@ class PollerInfo:
     """What the recorder that writes a folder says about itself (session.toml's [poller]).
 
     ``last_flush`` is the recorder's clock at its latest flush (rewritten every flush, even
-    when no quote changed): a follower judges the recording's age by it.
+    when no quote changed): a follower judges the recording's age by it. ``write_interval_s``
+    is how long until the next flush at most: the flush interval, or the time to the next
+    poll when polls are further apart (5 minutes overnight).
     """
 
     source: str | None = None
     flush_interval_s: float | None = None
     last_flush: datetime | None = None
+    write_interval_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ def _poller(raw: object) -> PollerInfo:
         source=str(source) if isinstance(source, str) else None,
         flush_interval_s=_optional_float(raw.get("flush_interval_s")),
         last_flush=flushed if isinstance(flushed, datetime) and flushed.tzinfo else None,
+        write_interval_s=_optional_float(raw.get("write_interval_s")),
     )
 
 
