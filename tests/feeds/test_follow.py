@@ -220,7 +220,7 @@ async def test_the_recording_is_stale_after_three_silent_write_intervals(desk: D
     stale = recording_of(await viewer.refresh())
     assert stale.state == "degraded" and stale.stale
     assert stale.stale_at(desk.clock.now())
-    assert stale.error == f"the poller has written nothing for {bound + 1:.0f} s (over {bound:g} s)"
+    assert (stale.error or "").startswith("the poller has written nothing for ")
     # A flush with no new quote is a heartbeat all the same: the recording is fresh again.
     await desk.poll()
     desk.clock.advance(0.5)
@@ -245,7 +245,10 @@ def test_a_poller_polling_every_five_minutes_is_not_stale_between_polls(tmp_path
     clock.advance(601)
     assert feed.recording_status(clock.now()).state == "ok"
     clock.advance(1)
-    assert feed.recording_status(clock.now()).stale
+    status = feed.recording_status(clock.now())
+    assert status.stale and status.state == "degraded"
+    # The ages as the status line writes them.
+    assert status.error == "the poller has written nothing for 15m01s (over 15m00s)"
 
 
 async def test_a_pruned_file_or_partition_does_not_crash_a_viewer(

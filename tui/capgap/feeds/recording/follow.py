@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from capgap.core.clock import Clock
+from capgap.core.format import fmt_age
 from capgap.core.schemas import BARS, DAILY, LEG_LEVELS, QUOTES, conform, empty
 from capgap.core.snapshot import RECORDING_FEED, FeedStatus
 from capgap.feeds.base import FeedError, ReferenceData
@@ -212,7 +213,7 @@ class FollowFeed(RecordedFeed):
         if age is None:
             error = "the recording does not say when its poller last wrote (an older recorder)"
         elif stale:
-            error = f"the poller has written nothing for {age:.0f} s (over {bound:g} s)"
+            error = f"the poller has written nothing for {fmt_age(age)} (over {fmt_age(bound)})"
         return FeedStatus(
             name=RECORDING_FEED,
             state="degraded" if stale else "ok",
