@@ -443,13 +443,16 @@ def test_keep_days_is_refused_unless_a_whole_number_from_one(value: str, capsys,
         (["--follow", "F", "--speed", "2"], "drop --speed"),
         (["snapshot", "--follow", "F", "--source", "yahoo"], "drop --source"),
         (["--follow", "F", "calendar"], "calendar` does not take it"),
+        (["snapshot", "--follow", "FILE"], "not a folder"),
     ],
 )
 def test_follow_takes_no_other_source(args: list[str], words: str, capsys, tmp_path: Path):
     from capgap.cli.main import main
 
     folder = str(tmp_path)
-    assert main([folder if arg == "F" else arg for arg in args]) == 2
+    (tmp_path / "file").write_text("")
+    given = {"F": folder, "FILE": str(tmp_path / "file")}
+    assert main([given.get(arg, arg) for arg in args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and words in err[0]
 

@@ -98,8 +98,16 @@ def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
 
 
 def worst_feed(feeds: Sequence[FeedStatus]) -> FeedStatus | None:
-    """Return the feed in the worst state (down, then degraded, then ok; the first of equals)."""
-    return max(feeds, key=lambda feed: _SEVERITY.get(feed.state, 0), default=None)
+    """Return the feed in the worst state (down, then degraded, then ok; the first of equals).
+
+    A followed recording goes before the other feeds in its state: where room allows one
+    feed, its age says more than "follow ok" (reading local files hardly fails).
+    """
+    return max(
+        feeds,
+        key=lambda feed: (_SEVERITY.get(feed.state, 0), feed.name == RECORDING_FEED),
+        default=None,
+    )
 
 
 def feed_brief(feeds: Sequence[FeedStatus], now: datetime, *, retry: bool = True) -> Content:
