@@ -424,6 +424,29 @@ def test_the_recorder_prunes_after_its_flush_once_a_day(tmp_path: Path):
     assert (tmp_path / partition_name(today) / SESSION_FILE).exists()
 
 
+async def test_keep_days_reaches_the_pollers_recorder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from capgap.cli.main import build_parser
+    from capgap.engine import sources
+    from capgap.settings.config import load_settings
+
+    args = build_parser().parse_args(["record", "--out", str(tmp_path), "--keep-days", "7"])
+    assert args.keep_days == 7
+    monkeypatch.setattr("capgap.market.holdings.cache_dir", lambda: tmp_path / "holdings")
+    engine = sources.lasting_live_engine(
+        load_settings(None, environ={}),
+        record_to=tmp_path,
+        universe=small_universe(),
+        keep_days=args.keep_days,
+    )
+    try:
+        assert engine.recorder is not None
+        assert engine.recorder.keep_days == 7 and engine.recorder.source == "yahoo"
+    finally:
+        await engine.aclose()
+
+
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
 def test_keep_days_is_refused_unless_a_whole_number_from_one(value: str, capsys, tmp_path: Path):
     from capgap.cli.main import main
