@@ -23,9 +23,10 @@ from capgap.feeds.recording.recorder import (
 )
 from capgap.feeds.recording.session_info import PollerInfo, read_session_info
 
-#: The recording is stale when the poller has not flushed for this many flush intervals.
+#: The recording is stale when the poller has not flushed for this many of its write
+#: intervals (see stale_after_s).
 STALE_FLUSHES = 3
-#: The bound used when the recording does not say its flush interval (an older recorder).
+#: The bound used when the recording does not say how often it is written.
 DEFAULT_STALE_S = 60.0
 
 _Stamp = tuple[int, int, int] | None
@@ -99,11 +100,6 @@ class FollowFeed(RecordedFeed):
     def _check_recording(self) -> None:
         """Nothing to refuse: a follower started before the first flush waits for it."""
 
-    @property
-    def waiting(self) -> bool:
-        """True until the recording holds a quote file of today or an earlier day."""
-        return self._waiting
-
     def _follow(self) -> RecordedPartition | None:
         """Return the partition followed now (None while nothing is recorded)."""
         try:
@@ -116,6 +112,7 @@ class FollowFeed(RecordedFeed):
         return part
 
     def _cut(self, part: RecordedPartition, now: datetime) -> int:
+        # Every recorded row, whatever this host's clock says (see the class docstring).
         return part.rows.height
 
     def _load_new_files(self, part: RecordedPartition) -> None:
@@ -139,7 +136,7 @@ class FollowFeed(RecordedFeed):
             # The first partition (a follower may have asked while waiting) or a new day's.
             self.history_version += 1
         session, daily, levels = stamps
-        if session is not None and (new_day or known is None or known[1] != session):
+        if session is not None and (known is None or new_day or known[1] != session):
             try:
                 info = read_session_info(folder)
             except FeedError:
@@ -147,14 +144,14 @@ class FollowFeed(RecordedFeed):
             if info.reference != part.info.reference:
                 self.history_version += 1
             part.info, self.poller = info, info.poller
-        if daily is not None and (new_day or known is None or known[2] != daily):
+        if daily is not None and (known is None or new_day or known[2] != daily):
             frame = _read(folder / DAILY_FILE, DAILY)
             if frame is not None:
                 frame = frame.filter(pl.col("date") < part.day).sort("symbol", "date")
                 if not frame.equals(part.daily):
                     part.daily = frame
                     self.history_version += 1
-        if levels is not None and (new_day or known is None or known[3] != levels):
+        if levels is not None and (known is None or new_day or known[3] != levels):
             frame = _read(folder / LEG_LEVELS_FILE, LEG_LEVELS)
             if frame is not None and not frame.equals(self.leg_levels):
                 self.leg_levels = frame
@@ -193,7 +190,7 @@ class FollowFeed(RecordedFeed):
     def recording_status(self, now: datetime) -> FeedStatus:
         """Return the recording's state: its age since the poller's last flush, or stale.
 
-        Stale once the poller has been silent for STALE_FLUSHES flush intervals (see
+        Stale once the poller has been silent for STALE_FLUSHES of its write intervals (see
         stale_after_s); the status line's data age then says STALE.
         """
         if self._waiting:
