@@ -542,3 +542,32 @@ def test_every_recorded_file_is_readable_as_the_umask_allows(tmp_path: Path):
     assert any(name.startswith("quotes-") for name in names)
     for path in files:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path.name
+
+
+def test_a_weekend_without_quotes_is_not_stale_while_the_poller_writes(tmp_path: Path):
+    """Saturday gets no quote file; the poller's heartbeat goes to Saturday's session.toml."""
+    from datetime import datetime
+
+    from capgap.feeds.base import ReferenceData
+    from capgap.feeds.recording.recorder import Recorder
+
+    friday = datetime(2026, 3, 13, 16, 0, tzinfo=NEW_YORK)
+    clock = ManualClock(friday)
+    recorder = Recorder(tmp_path, clock, source="yahoo")
+    recorder.set_reference(ReferenceData(target_range=(3.75, 4.0)), "New York Fed")
+    recorder.add_quotes(quotes_frame([("^GSPC", friday, 6870.40, 6857.12)]))
+    assert recorder.flush() is None
+    feed = FollowFeed(tmp_path, clock)
+    feed.history_changes()
+    clock.advance(24 * 3600)  # Saturday 16:00: nothing traded, the poller flushes on
+    assert recorder.flush() is None
+    saturday = tmp_path / partition_name(friday.date() + timedelta(days=1))
+    assert (saturday / SESSION_FILE).exists() and not list(saturday.glob("quotes-*"))
+    clock.advance(10)
+    feed.history_changes()
+    assert feed.session_date == friday.date()  # Friday's quotes are still the latest
+    status = feed.recording_status(clock.now())
+    assert status.state == "ok" and status.age_s == 10
+    clock.advance(6)  # 16 s since the last flush: over 3 x 5 s
+    feed.history_changes()
+    assert feed.recording_status(clock.now()).stale

@@ -11,6 +11,7 @@ import polars as pl
 
 from capgap.core.clock import Clock
 from capgap.core.format import fmt_age
+from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, DAILY, LEG_LEVELS, QUOTES, conform, empty
 from capgap.core.snapshot import RECORDING_FEED, FeedStatus
 from capgap.feeds.base import FeedError, ReferenceData
@@ -20,8 +21,9 @@ from capgap.feeds.recording.recorder import (
     LATEST_FILE,
     LEG_LEVELS_FILE,
     SESSION_FILE,
+    partition_name,
 )
-from capgap.feeds.recording.session_info import PollerInfo, read_session_info
+from capgap.feeds.recording.session_info import PollerInfo, partition_day, read_session_info
 
 #: The recording is stale when the poller has not flushed for this many of its write
 #: intervals (see stale_after_s).
@@ -86,6 +88,8 @@ class FollowFeed(RecordedFeed):
         #: The sector legs' levels the poller recorded (LEG_LEVELS; empty: none recorded).
         self.leg_levels = empty(LEG_LEVELS)
         self.poller = PollerInfo()
+        # Today's session.toml as last read, while an earlier day is followed.
+        self._beat: _Stamp = None
         self._waiting = True
 
     def history_changes(self) -> int:
@@ -109,7 +113,30 @@ class FollowFeed(RecordedFeed):
             return None
         self._waiting = False
         self._read_meta(part)
+        self._read_heartbeat(part)
         return part
+
+    def _read_heartbeat(self, part: RecordedPartition) -> None:
+        """Judge the poller by today's session.toml when the day followed is an earlier one.
+
+        A day's partition only gets quotes once one changes (a weekend gets none), yet the
+        poller rewrites today's session.toml at every flush: it is alive, not stale.
+        """
+        today = self._clock.now().astimezone(NEW_YORK).date()
+        if part.day == today or partition_day(self._folder) is not None:
+            return
+        folder = self._folder / partition_name(today)
+        stamp = _stamp(folder / SESSION_FILE)
+        if stamp is None or stamp == self._beat:
+            return
+        self._beat = stamp
+        try:
+            poller = read_session_info(folder).poller
+        except FeedError:
+            return  # mid-replace: the next poll reads it
+        known = self.poller.last_flush
+        if poller.last_flush is not None and (known is None or poller.last_flush > known):
+            self.poller = poller
 
     def _cut(self, part: RecordedPartition, now: datetime) -> int:
         # Every recorded row, whatever this host's clock says (see the class docstring).
