@@ -64,7 +64,7 @@ def session_toml(
     """Return the session.toml text of a recorded partition (same keys as the sample's).
 
     ``poller`` adds the [poller] table a follower reads: the source polled, the flush
-    interval and the instant of the latest flush.
+    interval, the instant of the latest flush and how often the recording is written.
     """
     lines = [
         "# capgap recording, written by capgap.feeds.recording.recorder.",
