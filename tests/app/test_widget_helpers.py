@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from app_support import make_snapshot
 from capgap.core.snapshot import (
+    RECORDING_FEED,
     FeedStatus,
     RatioPoint,
     RelativePerformance,
@@ -18,7 +19,7 @@ from capgap.ui.widgets.fed_panel import countdown_text
 from capgap.ui.widgets.keyed_table import ValueText, ordering_key
 from capgap.ui.widgets.ratio_chart import history_key, month_ticks
 from capgap.ui.widgets.spread_panel import spread_content, valuation_line, valuation_source
-from capgap.ui.widgets.status_line import feed_variants
+from capgap.ui.widgets.status_line import feed_variants, is_stale
 
 
 def test_month_ticks_mark_odd_months_at_their_first_point() -> None:
@@ -81,6 +82,23 @@ def test_feed_variants_name_state_age_and_error() -> None:
         "yahoo degraded",
     ]
     assert [v.content.plain for v in feed_variants((), now)] == ["no feed"]
+
+
+def test_a_followed_recording_shows_its_age_and_goes_stale() -> None:
+    now = datetime(2025, 12, 5, 16, 0, tzinfo=UTC)
+    fresh = FeedStatus(
+        RECORDING_FEED, "ok", now - timedelta(seconds=4), 4.0, None, stale_after_s=15.0
+    )
+    follow = FeedStatus("follow", "ok", now, 0.0, None)
+    # The age moves with the clock the status line ticks, not the snapshot's instant.
+    variants = [variant.content.plain for variant in feed_variants((follow, fresh), now)]
+    # Where room allows one feed, the recording's age rather than "follow ok".
+    assert variants == ["follow ok · recording 4s", "recording 4s"]
+    later = now + timedelta(seconds=3)
+    assert feed_variants((follow, fresh), later)[0].content.plain == "follow ok · recording 7s"
+    assert not is_stale((follow, fresh), later)
+    # Past three flush intervals the data age says STALE, judged at each tick.
+    assert is_stale((follow, fresh), now + timedelta(seconds=12))
 
 
 def test_spread_content_lines_fit_the_compact_panel() -> None:

@@ -288,7 +288,7 @@ def test_a_killed_recorder_leaves_only_whole_files_and_a_prefix(tmp_path):
         child.stderr.close()
     assert child.returncode == -signal.SIGKILL
     flushed, pending = (int(x) for x in side.read_text().split())
-    files = sorted(out.rglob("*.parquet"))
+    files = sorted(out.rglob("quotes-*.parquet"))
     assert len(files) >= 3, "the child should have flushed several times before the kill"
     # Every file reads back whole, with the schema it was written with.
     frames = [pl.read_parquet(path) for path in files]

@@ -45,6 +45,8 @@ def check_flags(args: argparse.Namespace) -> None:
         for dest, flag in _MONITOR_FLAGS.items():
             if _given(args, dest):
                 raise UsageError(f"{flag} is a flag of the monitor; {name} does not take it")
+    if command not in (None, "snapshot") and _given(args, "follow"):
+        raise UsageError(f"--follow: {name} does not take it (the monitor and snapshot do)")
     if command not in _SOURCE_COMMANDS:
         for dest, flag in (("demo", "--demo"), ("source", "--source")):
             if _given(args, dest):
@@ -52,6 +54,7 @@ def check_flags(args: argparse.Namespace) -> None:
         if command != "calendar" and _given(args, "at"):
             raise UsageError(f"--at: {name} does not take --at")
         return
+    _check_follow_flags(args)
     source = getattr(args, "source", None)
     if _given(args, "demo") and source not in (None, "demo"):
         raise UsageError(f"--demo is --source demo: it contradicts --source {source}")
@@ -116,3 +119,26 @@ def _check_monitor_flags(args: argparse.Namespace) -> None:
     if replay is not None and not replay.is_dir():
         what = "no such folder" if not replay.exists() else "not a folder"
         raise UsageError(f"--replay: {replay}: {what} (give a recording's folder)")
+
+
+def _check_follow_flags(args: argparse.Namespace) -> None:
+    """--follow is a source of its own: no other source, replay pace or recording beside it."""
+    follow: Path | None = getattr(args, "follow", None)
+    if follow is None:
+        return
+    for dest, flag in (
+        ("demo", "--demo"),
+        ("source", "--source"),
+        ("at", "--at"),
+        ("replay", "--replay"),
+        ("record", "--record"),
+        ("speed", "--speed"),
+        ("refresh", "--refresh"),
+        ("day", "--day"),
+    ):
+        if _given(args, dest):
+            raise UsageError(f"--follow reads a recording as it is written: drop {flag}")
+    if follow.exists() and not follow.is_dir():
+        raise UsageError(
+            f"--follow: {follow}: not a folder (give the folder of capgap record --out)"
+        )

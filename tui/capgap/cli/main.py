@@ -91,6 +91,17 @@ def _add_source_flags(parser: argparse.ArgumentParser, *, suppress: bool) -> Non
     _add_config_flag(parser, suppress=suppress)
 
 
+def _add_follow_flag(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    parser.add_argument(
+        "--follow",
+        metavar="DIR",
+        type=Path,
+        default=argparse.SUPPRESS if suppress else None,
+        help="follow the recording `capgap record --out DIR` is writing, as it grows: the "
+        "same figures with no request to any provider (one poller, many viewers)",
+    )
+
+
 def _add_format_flag(parser: argparse.ArgumentParser) -> None:
     # `calendar` and `fedwatch` write JSON or a table; `snapshot` adds the tmux line to these.
     parser.add_argument(
@@ -176,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="play a recording made with --record or `capgap record` (at --speed), instead of "
         "a live source or --demo: its latest day up to today (New York), or --day",
     )
+    _add_follow_flag(parser, suppress=False)
     parser.add_argument(
         "--day",
         metavar="YYYY-MM-DD",
@@ -189,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the current snapshot once (JSON, a table or a tmux status line) and exit",
     )
     _add_source_flags(snap, suppress=True)
+    _add_follow_flag(snap, suppress=True)
     snap.add_argument(
         "--format",
         choices=("json", "table", "tmux"),
@@ -270,6 +283,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the live source to record: yahoo (the default) or finnhub (needs an API key)",
     )
     rec.add_argument("--out", metavar="DIR", type=Path, required=True, help="recording folder")
+    rec.add_argument(
+        "--keep-days",
+        type=_keep_days,
+        metavar="N",
+        help="remove the recording's partitions older than the last N days (today counts as "
+        "one; whole date=... folders, after a flush, never today's); default: keep all",
+    )
     chk = commands.add_parser(
         "check", help="probe each configured provider once and print what works"
     )
@@ -398,6 +418,17 @@ def _day(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _keep_days(text: str) -> int:
+    """Parse record --keep-days: a whole number of days, at least 1 (today is never pruned)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 (today is kept), got {text!r}")
+    return value
 
 
 def _days(text: str) -> int:

@@ -137,13 +137,40 @@ def run(args: argparse.Namespace) -> int:
     theme = _theme(args, loaded, state_path)
     speed = args.speed or DEFAULT_SPEED
     refresh_s = args.refresh or DEFAULT_REFRESH_S
-    if args.replay is not None:
+    if getattr(args, "follow", None) is not None:
+        from capgap.core.clock import SystemClock
+        from capgap.engine.startup import follow_label, followed_session
+
+        clock: Clock = SystemClock()
+        follow: Path = args.follow
+
+        def build() -> Engine:
+            # No HTTP client is made: the feed reads only the files the poller writes.
+            from capgap.engine.sources import follow_engine
+
+            return follow_engine(
+                follow,
+                clock=clock,
+                schedule=args.schedule,
+                universe=config.universe(settings),
+                manual_prices=settings.fedwatch.prices,
+            )
+
+        # A recording of synthetic data (the sample's) is DEMO from the first frame on.
+        followed = followed_session(follow)
+        engine = DeferredEngine(
+            build,
+            clock=clock,
+            demo=followed is not None and followed.synthetic,
+            source_label=follow_label(follow),
+        )
+    elif args.replay is not None:
         from capgap.core.clock import SystemClock
         from capgap.core.market_types import NEW_YORK
 
         refuse_at_live(args)
         today = SystemClock().now().astimezone(NEW_YORK).date()
-        clock: Clock = replay_clock(args.replay, args.day, speed, today)
+        clock = replay_clock(args.replay, args.day, speed, today)
 
         def build() -> Engine:
             from capgap.engine.sources import recording_engine

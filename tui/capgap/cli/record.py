@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
             record_to=args.out,
             source=live_source(args),
             universe=universe,
+            keep_days=getattr(args, "keep_days", None),
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

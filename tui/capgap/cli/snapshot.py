@@ -19,9 +19,12 @@ def run(args: argparse.Namespace) -> int:
     from capgap.cli import report
 
     fmt = args.format or ("table" if sys.stdout.isatty() else "json")
-    snapshot = (
-        demo_snapshot(args, sectors=fmt != "tmux") if is_demo(args) else _live_snapshot(args, fmt)
-    )
+    if getattr(args, "follow", None) is not None:
+        snapshot = follow_snapshot(args, fmt)
+    elif is_demo(args):
+        snapshot = demo_snapshot(args, sectors=fmt != "tmux")
+    else:
+        snapshot = _live_snapshot(args, fmt)
     if fmt == "tmux":
         sys.stdout.write(report.format_tmux(snapshot) + "\n")
     else:
@@ -57,6 +60,27 @@ def demo_snapshot(args: argparse.Namespace, *, sectors: bool = False) -> Snapsho
         universe=config.universe(args.settings, cached=False),
     )
     return asyncio.run(engine.refresh_with_history() if sectors else engine.refresh())
+
+
+def follow_snapshot(args: argparse.Namespace, fmt: str) -> Snapshot:
+    """Answer from the recording at --follow at once: its newest figures, no request made.
+
+    The tmux line reads the headline only (no member); the other formats wait for the
+    sectors' windows when the recording carries their history.
+    """
+    import asyncio
+
+    from capgap.engine.sources import follow_engine
+
+    headline = fmt == "tmux"
+    engine = follow_engine(
+        args.follow,
+        schedule=args.schedule,
+        universe=config.universe(args.settings, members=not headline),
+        manual_prices=args.settings.fedwatch.prices,
+        headline_only=headline,
+    )
+    return asyncio.run(engine.refresh() if headline else engine.refresh_with_history())
 
 
 def _live_snapshot(args: argparse.Namespace, fmt: str) -> Snapshot:

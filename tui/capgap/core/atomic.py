@@ -37,38 +37,60 @@ def _removed_on_failure(tmp: Path) -> Iterator[None]:
         raise
 
 
-def _write_temp(folder: Path, name: str, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write a synced temp file in ``folder`` (hidden, named after ``name``); return its path."""
+def _process_umask() -> int:
+    """Return the process's umask (read once, at import, before any thread writes files)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The mode of a file others read (a recording followed by other users): what open() would
+#: give under the process's umask. Temp files are otherwise 0600, for secrets.
+SHARED_MODE = 0o666 & ~_process_umask()
+
+
+def _write_temp(
+    folder: Path, name: str, write: Callable[[IO[bytes]], None], mode: int | None = None
+) -> Path:
+    """Write a synced temp file in ``folder`` (hidden, named after ``name``); return its path.
+
+    ``mode`` is set before the content is written (default: 0600, the temp file's own).
+    """
     handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed before it is returned
         dir=folder, prefix=f".{name}.", suffix=TEMP_SUFFIX, delete=False
     )
     tmp = Path(handle.name)
     with _removed_on_failure(tmp), handle:
+        if mode is not None:
+            os.fchmod(handle.fileno(), mode)
         write(handle)
         handle.flush()
         os.fsync(handle.fileno())
     return tmp
 
 
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+def write_atomic(
+    path: Path, write: Callable[[IO[bytes]], None], *, mode: int | None = None
+) -> None:
     """Write ``path`` through a synced temp file in the same folder, then rename it in place.
 
     Readers see the old file or the complete new one, never a partial one. The old file is
-    replaced: for files one writer owns (settings, a recording's session.toml).
+    replaced: for files one writer owns (settings, a recording's session.toml). ``mode``
+    defaults to 0600 (SHARED_MODE for files other users read).
     """
-    tmp = _write_temp(path.parent, path.name, write)
+    tmp = _write_temp(path.parent, path.name, write, mode)
     with _removed_on_failure(tmp):
         os.replace(tmp, path)
     fsync_dir(path.parent)
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
+def write_bytes_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically (see write_atomic)."""
 
     def write(handle: IO[bytes]) -> None:
         handle.write(data)
 
-    write_atomic(path, write)
+    write_atomic(path, write, mode=mode)
 
 
 def check_writable_folder(folder: Path) -> None:
@@ -88,16 +110,22 @@ def process_token() -> str:
 
 
 def write_new(
-    folder: Path, names: Iterable[str], write: Callable[[IO[bytes]], None], unique: str
+    folder: Path,
+    names: Iterable[str],
+    write: Callable[[IO[bytes]], None],
+    unique: str,
+    *,
+    mode: int | None = None,
 ) -> Path:
     """Write a new file under the first of ``names`` no file holds yet; return its path.
 
     The name is claimed by a hard link, which fails when the name exists: two writers into
     one folder (two recorders) never replace each other's files, whatever their timing. On
     a file system without hard links (FAT, some network shares) the file takes the first
-    name with ``-unique`` before its suffix instead, which no other writer uses.
+    name with ``-unique`` before its suffix instead, which no other writer uses. ``mode`` as
+    for write_atomic.
     """
-    tmp = _write_temp(folder, "new", write)
+    tmp = _write_temp(folder, "new", write, mode)
     try:
         for name in names:
             target = folder / name

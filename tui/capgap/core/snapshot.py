@@ -421,6 +421,8 @@ class FedSnapshot:
 
 #: The name of the recorder's status in a snapshot's feeds: there while recording (REC).
 RECORDER_FEED = "recorder"
+#: The name of a followed recording's status (capgap --follow): its age, or why it is stale.
+RECORDING_FEED = "recording"
 #: The key of a feed's problem that concerns no symbol but the provider's session (one that
 #: could not be stored): listed with the problems, the quotes it brought are fine.
 SESSION_PROBLEM = "(session)"

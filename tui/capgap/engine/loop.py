@@ -122,6 +122,8 @@ class Engine:
         self._rotation: MemberRotation | None = None
         self._next_universe: Universe | None = None
         self._history_day: date | None = None
+        # The followed recording's version of its daily history and rates (see _poll).
+        self._feed_history_version: object = None
         # Symbols whose daily history is loaded for _history_day: benchmarks, focused symbols.
         self._history_loaded: set[str] = set()
         self._futures: list[str] = []
@@ -278,6 +280,15 @@ class Engine:
 
     async def _poll(self, now: datetime) -> None:
         today = now.astimezone(NEW_YORK).date()
+        changes = getattr(self.feed, "history_changes", None)
+        version = changes() if callable(changes) else None
+        if version is not None and version != self._feed_history_version:
+            # A followed recording replaced its daily history or rates: ask for them again
+            # now, not the next day (a follower may start before the poller wrote them).
+            self._feed_history_version = version
+            self._history_day = None
+            self._reference_at = None
+            self._take_recorded_levels()
         if self._history_day != today:
             # Daily history changes once a day: fetch it when the day changes, not every tick.
             self._apply_daily(await self.feed.daily(self._history_symbols))
@@ -363,6 +374,18 @@ class Engine:
             return
         self._levels_task = asyncio.ensure_future(asyncio.to_thread(leg_levels, closes, members))
 
+    def _take_recorded_levels(self) -> None:
+        """Put the sector legs' levels a followed recording carries in the store (if any)."""
+        levels = getattr(self.feed, "leg_levels", None)
+        if not isinstance(levels, pl.DataFrame) or levels.height == 0:
+            return
+        self.store.apply_leg_levels(levels)
+        through = levels.get_column("date").max()
+        # The poller reduced them from every member's closes: whole, as far as they reach.
+        self._levels_status = HistoryStatus(
+            loaded=0, members=0, through=through if isinstance(through, date) else None
+        )
+
     def _history_failed(self, exc: BaseException) -> HistoryStatus:
         """Return the members' history state after ``exc`` (shown instead of the windows)."""
         status = self._levels_status or HistoryStatus(loaded=0, members=0)
@@ -380,6 +403,9 @@ class Engine:
             return False
         levels = task.result()
         self.store.apply_leg_levels(levels)
+        if self.recorder is not None:
+            # Once a day: followers of the recording get the windows without the closes.
+            self.recorder.add_leg_levels(levels)
         through = levels.get_column("date").max() if levels.height else None
         self._levels_status = replace(
             status,
@@ -523,6 +549,9 @@ class Engine:
         if self.recorder is not None:
             try:
                 # File writes block: off the event loop, like the analytics.
+                # Followers judge the recording stale by how often it is written: once a poll
+                # when polls are further apart than flushes (5 minutes apart overnight).
+                self.recorder.poll_interval_s = self.next_delay_s * self.clock.speed
                 self.recording_error = await asyncio.to_thread(self.recorder.maybe_flush)
             except Exception as exc:
                 # An unexpected fault of the recorder is its state, not the end of the loop.
@@ -590,6 +619,10 @@ class Engine:
         upkeep = self.upkeep.status(now) if self.upkeep is not None else None
         if upkeep is not None:
             rates = (*rates, upkeep)
+        recording = getattr(self.feed, "recording_status", None)
+        if callable(recording):
+            # A followed recording's age and staleness (capgap --follow), beside the feed's.
+            rates = (*rates, recording(now))
         if self.recorder is None:
             return (feed, *rates)
         recorder = FeedStatus(

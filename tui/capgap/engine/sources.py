@@ -151,6 +151,7 @@ def live_engine(
     holdings_dir: Path | None = None,
     keep_between_runs: bool = False,
     headline_only: bool = False,
+    keep_days: int | None = None,
 ) -> Engine:
     """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session.
 
@@ -159,7 +160,7 @@ def live_engine(
     updates the members from the funds' holdings once a day (see UniverseUpkeep).
     ``keep_between_runs`` keeps Yahoo's session and the slow data (daily history, rates) in
     the cache directory for the next run; ``headline_only`` polls only what the headline
-    needs (see Engine).
+    needs (see Engine). ``keep_days`` prunes the recording's older days (see Recorder).
     """
     from capgap.feeds.disk_cache import DiskCache, cache_folder
     from capgap.feeds.live import FinnhubLiveFeed, YahooLiveFeed
@@ -199,7 +200,11 @@ def live_engine(
         futures_label=futures_label,
         manual_prices=settings.fedwatch.prices,
         cadence=cadence,
-        recorder=Recorder(record_to, clock) if record_to is not None else None,
+        recorder=(
+            Recorder(record_to, clock, source=source, keep_days=keep_days)
+            if record_to is not None
+            else None
+        ),
         upkeep=UniverseUpkeep(settings, holdings_dir) if holdings_dir is not None else None,
         headline_only=headline_only,
     )
@@ -213,6 +218,7 @@ def lasting_live_engine(
     record_to: Path | None = None,
     source: str = "yahoo",
     universe: Universe | None = None,
+    keep_days: int | None = None,
 ) -> Engine:
     """Return the live engine of a process that polls all day: the monitor, `capgap record`.
 
@@ -232,6 +238,7 @@ def lasting_live_engine(
         universe=universe,
         holdings_dir=cache_dir(),
         keep_between_runs=True,
+        keep_days=keep_days,
     )
 
 
@@ -271,4 +278,41 @@ def recording_engine(
         source_label=replay_label(clock, demo=False),
         schedule=schedule,
         futures_label="recorded ZQ",
+    )
+
+
+#: A follower's step: wall seconds between its reads of the recording (new file names only).
+FOLLOW_REFRESH_S = 1.0
+
+
+def follow_engine(
+    folder: Path,
+    *,
+    clock: Clock | None = None,
+    refresh_s: float = FOLLOW_REFRESH_S,
+    schedule: tuple[FomcMeeting, ...] | None = None,
+    universe: Universe | None = None,
+    manual_prices: Mapping[YearMonth, float] | None = None,
+    headline_only: bool = False,
+) -> Engine:
+    """Return an engine following a recording that `capgap record` writes (no HTTP client).
+
+    The feed reads the recording's new files on each step (see FollowFeed); its status
+    says the recording's age, and marks it stale when the poller stops writing. With
+    ``headline_only`` (the tmux line: no chart) it reads the recorder's latest quotes only.
+    """
+    from capgap.engine.startup import follow_label
+    from capgap.feeds.recording.follow import FollowFeed
+
+    clock = clock or SystemClock()
+    return Engine(
+        FollowFeed(folder, clock, latest_only=headline_only),
+        clock,
+        universe,
+        refresh_s=refresh_s,
+        source_label=follow_label(folder),
+        schedule=schedule,
+        futures_label="recorded ZQ",
+        manual_prices=manual_prices,
+        headline_only=headline_only,
     )

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.resources import sample_data_dir
-from capgap.feeds.recording.session_info import read_session_info, session_local_time
+from capgap.feeds.base import FeedError
+from capgap.feeds.recording.session_info import (
+    PARTITION_PREFIX,
+    SessionInfo,
+    read_session_info,
+    session_local_time,
+)
 
 if TYPE_CHECKING:
     from capgap.core.snapshot import Snapshot
@@ -108,6 +114,36 @@ LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxie
 def live_label(source: str) -> str:
     """Return the status line's name of a live source (Finnhub's indices are proxies)."""
     return LIVE_LABELS.get(source, source)
+
+
+def followed_session(folder: Path) -> SessionInfo | None:
+    """Return what the newest partition of a recording says of itself (None: nothing yet).
+
+    Read without polars, before the first paint: the follower's label and DEMO badge.
+    """
+    try:
+        partitions = sorted(
+            child for child in folder.iterdir() if child.name.startswith(PARTITION_PREFIX)
+        )
+    except OSError:
+        return None
+    for partition in reversed(partitions):
+        try:
+            return read_session_info(partition)
+        except (FeedError, ValueError, TypeError, IndexError):
+            continue
+    return None
+
+
+def follow_label(folder: Path) -> str:
+    """Return the status line's name of a followed recording: 'follow: yahoo via /srv/capgap'.
+
+    The source is the one the newest partition's session.toml names; before the poller has
+    written one the label names only the folder.
+    """
+    info = followed_session(folder)
+    source = info.poller.source if info is not None else None
+    return f"follow: {source} via {folder}" if source else f"follow: {folder}"
 
 
 def replay_label(clock: Clock, *, demo: bool) -> str:

@@ -14,20 +14,11 @@ from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, DAILY, QUOTES, conform, conform_quotes, empty
 from capgap.feeds.base import FeedError, ReferenceData
-from capgap.feeds.recording.recorder import DAILY_FILE, PARTITION_PREFIX, partition_name
-from capgap.feeds.recording.session_info import SessionInfo, read_session_info
+from capgap.feeds.recording.recorder import DAILY_FILE, META_FILES, partition_name
+from capgap.feeds.recording.session_info import SessionInfo, partition_day, read_session_info
 
 BAR_LENGTH = timedelta(minutes=1)
 _MINUTE = "__minute"
-
-
-def _partition_day(folder: Path) -> date | None:
-    if not folder.name.startswith(PARTITION_PREFIX):
-        return None
-    try:
-        return date.fromisoformat(folder.name.removeprefix(PARTITION_PREFIX))
-    except ValueError:
-        return None
 
 
 def _is_quote_file(entry: os.DirEntry[str]) -> bool:
@@ -35,7 +26,7 @@ def _is_quote_file(entry: os.DirEntry[str]) -> bool:
     name = entry.name
     return (
         name.endswith(".parquet")
-        and name != DAILY_FILE
+        and name not in META_FILES
         and not name.startswith(".")
         and entry.is_file()
     )
@@ -47,6 +38,22 @@ def _quote_files(folder: Path) -> list[Path]:
             return sorted(Path(entry.path) for entry in entries if _is_quote_file(entry))
     except OSError:
         return []
+
+
+def _new_quote_files(folder: Path, seen: set[str]) -> list[Path]:
+    """Return the quote files of ``folder`` whose names are not in ``seen``, in name order.
+
+    Names are compared before any path is made: a followed day holds thousands of files by
+    the close, listed every second, and sorting them all as paths took 15 ms a listing.
+    """
+    try:
+        with os.scandir(folder) as entries:
+            names = [
+                entry.name for entry in entries if entry.name not in seen and _is_quote_file(entry)
+            ]
+    except OSError:
+        return []
+    return [folder / name for name in sorted(names)]
 
 
 def _has_quotes(folder: Path) -> bool:
@@ -62,7 +69,7 @@ def recorded_days(folder: Path) -> dict[date, Path]:
 
     ``folder`` is the recording's root, or one ``date=YYYY-MM-DD`` partition itself.
     """
-    own = _partition_day(folder)
+    own = partition_day(folder)
     if own is not None:
         candidates = [(own, folder)]
     else:
@@ -73,7 +80,7 @@ def recorded_days(folder: Path) -> dict[date, Path]:
         candidates = [
             (day, child)
             for child in children
-            if child.is_dir() and (day := _partition_day(child)) is not None
+            if child.is_dir() and (day := partition_day(child)) is not None
         ]
     return {day: path for day, path in candidates if _has_quotes(path)}
 
@@ -96,6 +103,9 @@ def read_quote_files(paths: Sequence[Path], warnings: list[str]) -> pl.DataFrame
     for path in paths:
         try:
             frames.append(conform_quotes(pl.read_parquet(path)))
+        except FileNotFoundError:
+            # Pruned (record --keep-days) since the folder was listed: gone, not unreadable.
+            continue
         except (OSError, pl.exceptions.PolarsError) as exc:
             warnings.append(f"skipped {path}: not a readable quotes file ({exc})")
     return pl.concat(frames) if frames else empty(QUOTES)
@@ -170,7 +180,7 @@ def recording_window(
 
 
 @dataclass
-class _Partition:
+class RecordedPartition:
     """One loaded day of a recording, grown as new quote files appear."""
 
     day: date
@@ -197,11 +207,15 @@ class RecordedFeed:
         self.warnings: list[str] = []
         #: Files of the recording that could not be read and were left out.
         self.skipped = 0
-        if not recorded_days(self._folder):
-            raise FeedError(f"no recorded quotes in {self._folder}")
-        self._part: _Partition | None = None
+        self._check_recording()
+        self._part: RecordedPartition | None = None
         # The clock date the partition was chosen for: the folder is listed once per date.
         self._chosen_for: date | None = None
+
+    def _check_recording(self) -> None:
+        """Refuse a folder without recorded quotes (FeedError): a replay has nothing to play."""
+        if not recorded_days(self._folder):
+            raise FeedError(f"no recorded quotes in {self._folder}")
 
     @property
     def name(self) -> str:
@@ -226,7 +240,7 @@ class RecordedFeed:
         """The New York date of the partition being replayed."""
         return self._partition(self._clock.now()).day
 
-    def _partition(self, now: datetime) -> _Partition:
+    def _partition(self, now: datetime) -> RecordedPartition:
         today = now.astimezone(NEW_YORK).date()
         part = self._part
         if part is None or (part.day != today and self._needs_rescan(today)):
@@ -246,10 +260,10 @@ class RecordedFeed:
         if self._chosen_for != today:
             return True
         # Same date: only a partition for it that a live recorder has just created matters.
-        own = _partition_day(self._folder) is not None
+        own = partition_day(self._folder) is not None
         return not own and _has_quotes(self._folder / partition_name(today))
 
-    def _open(self, day: date, folder: Path) -> _Partition:
+    def _open(self, day: date, folder: Path) -> RecordedPartition:
         try:
             info = read_session_info(folder)
         except FeedError as exc:
@@ -264,11 +278,11 @@ class RecordedFeed:
                 self.warnings.append(f"skipped {daily_path}: not a readable daily file ({exc})")
                 self.skipped += 1
         daily = daily.filter(pl.col("date") < day).sort("symbol", "date")
-        return _Partition(day=day, folder=folder, info=info, daily=daily)
+        return RecordedPartition(day=day, folder=folder, info=info, daily=daily)
 
-    def _load_new_files(self, part: _Partition) -> None:
+    def _load_new_files(self, part: RecordedPartition) -> None:
         # The recorder may still be writing this day: pick up files that appeared since.
-        new = [path for path in _quote_files(part.folder) if path.name not in part.seen]
+        new = _new_quote_files(part.folder, part.seen)
         if not new:
             return
         part.seen.update(path.name for path in new)
@@ -293,11 +307,11 @@ class RecordedFeed:
             part.rows = pl.concat([part.rows, rows])
         part.version += 1
 
-    def _cut(self, part: _Partition, now: datetime) -> int:
+    def _cut(self, part: RecordedPartition, now: datetime) -> int:
         """Return how many rows (in time order) were recorded at or before ``now``."""
         return int(part.rows.get_column("time").search_sorted(now, side="right"))
 
-    def _latest(self, part: _Partition, now: datetime) -> pl.DataFrame:
+    def _latest(self, part: RecordedPartition, now: datetime) -> pl.DataFrame:
         cut = self._cut(part, now)
         cached = part.latest
         if cached is not None and cached[0] == part.version and cached[1] <= cut:

@@ -11,6 +11,35 @@ from typing import Any
 from capgap.core.market_types import NEW_YORK
 from capgap.feeds.base import FeedError, ReferenceData
 
+#: The start of a recording's partition folder's name: date=YYYY-MM-DD.
+PARTITION_PREFIX = "date="
+
+
+def partition_day(folder: Path) -> date | None:
+    """Return the New York date of a ``date=YYYY-MM-DD`` partition folder (None: not one)."""
+    if not folder.name.startswith(PARTITION_PREFIX):
+        return None
+    try:
+        return date.fromisoformat(folder.name.removeprefix(PARTITION_PREFIX))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class PollerInfo:
+    """What the recorder that writes a folder says about itself (session.toml's [poller]).
+
+    ``last_flush`` is the recorder's clock at its latest flush (rewritten every flush, even
+    when no quote changed): a follower judges the recording's age by it. ``write_interval_s``
+    is how long until the next flush at most: the flush interval, or the time to the next
+    poll when polls are further apart (5 minutes overnight).
+    """
+
+    source: str | None = None
+    flush_interval_s: float | None = None
+    last_flush: datetime | None = None
+    write_interval_s: float | None = None
+
 
 @dataclass(frozen=True, slots=True)
 class SessionInfo:
@@ -19,6 +48,7 @@ class SessionInfo:
     session_date: date
     synthetic: bool
     reference: ReferenceData
+    poller: PollerInfo = PollerInfo()
 
 
 def read_session_info(folder: Path) -> SessionInfo:
@@ -42,6 +72,21 @@ def read_session_info(folder: Path) -> SessionInfo:
             effr=_optional_float(ref.get("effr")),
             label=str(ref["label"]) if "label" in ref else None,
         ),
+        poller=_poller(raw.get("poller")),
+    )
+
+
+def _poller(raw: object) -> PollerInfo:
+    """Read session.toml's [poller] table (absent in older recordings and the sample)."""
+    if not isinstance(raw, dict):
+        return PollerInfo()
+    source = raw.get("source")
+    flushed = raw.get("last_flush")
+    return PollerInfo(
+        source=str(source) if isinstance(source, str) else None,
+        flush_interval_s=_optional_float(raw.get("flush_interval_s")),
+        last_flush=flushed if isinstance(flushed, datetime) and flushed.tzinfo else None,
+        write_interval_s=_optional_float(raw.get("write_interval_s")),
     )
 
 

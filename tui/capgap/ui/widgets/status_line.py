@@ -21,7 +21,13 @@ from textual.widgets import Static
 
 from capgap.core.clock import Clock
 from capgap.core.market_types import MarketSession
-from capgap.core.snapshot import RECORDER_FEED, FeedStatus, Snapshot, UniverseSnapshot
+from capgap.core.snapshot import (
+    RECORDER_FEED,
+    RECORDING_FEED,
+    FeedStatus,
+    Snapshot,
+    UniverseSnapshot,
+)
 from capgap.core.text import fmt_day
 from capgap.ui.format import fmt_age, market_label, ny_clock, ny_date, prices_label
 from capgap.ui.glyphs import glyphs
@@ -63,6 +69,9 @@ def essentials_fit(markets: Sequence[Variant], feeds: Sequence[Variant], width: 
 def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
     """Describe one feed at a detail ``level`` (0: state; 1: + next try; 2: + age; 3: + error)."""
     style = _FEED_STYLES.get(feed.state, "")
+    if feed.name == RECORDING_FEED and feed.state == "ok" and feed.last_success is not None:
+        # A followed recording: its age is what a viewer needs to trust the figures.
+        return Content(f"{feed.name} {fmt_age((now - feed.last_success).total_seconds())}")
     if feed.state == "ok":
         if not feed.problems or level < 1:
             return Content.styled(f"{feed.name} ok", style)
@@ -89,8 +98,16 @@ def _feed_part(feed: FeedStatus, now: datetime, level: int) -> Content:
 
 
 def worst_feed(feeds: Sequence[FeedStatus]) -> FeedStatus | None:
-    """Return the feed in the worst state (down, then degraded, then ok; the first of equals)."""
-    return max(feeds, key=lambda feed: _SEVERITY.get(feed.state, 0), default=None)
+    """Return the feed in the worst state (down, then degraded, then ok; the first of equals).
+
+    A followed recording goes before the other feeds in its state: where room allows one
+    feed, its age says more than "follow ok" (reading local files hardly fails).
+    """
+    return max(
+        feeds,
+        key=lambda feed: (_SEVERITY.get(feed.state, 0), feed.name == RECORDING_FEED),
+        default=None,
+    )
 
 
 def feed_brief(feeds: Sequence[FeedStatus], now: datetime, *, retry: bool = True) -> Content:
@@ -308,7 +325,9 @@ class StatusLine(Horizontal):
 
     def tick(self) -> None:
         """Redraw the time and the data age; a failing feed's age moves too."""
-        if self._tick_clocks() or any(feed.state != "ok" for feed in self._feeds):
+        if self._tick_clocks() or any(
+            feed.state != "ok" or feed.name == RECORDING_FEED for feed in self._feeds
+        ):
             self._fit()
 
     def _tick_clocks(self) -> bool:
