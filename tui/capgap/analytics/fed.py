@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import polars as pl
 
+from capgap.analytics.fed_history import HISTORY_ANCHOR, OddsHistory, closes_by_day, odds_history
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, RangeOdds
@@ -98,16 +99,14 @@ def _price_greedily(
     )
 
 
-@lru_cache(maxsize=8)
-def _price_meetings(
+def price_upcoming(
     prices: tuple[tuple[YearMonth, float], ...],
     meetings: tuple[FomcMeeting, ...],
     effr: float | None,
     target_range: tuple[float, float] | None,
     known: tuple[date, ...],
 ) -> tuple[FedWatchResult | None, str | None]:
-    # Cached on its inputs: the futures move far less often than the app rebuilds its
-    # snapshot (once a second), and the results are immutable.
+    """Price as many of ``meetings`` (nearest first) as ``prices`` allow; else say why not."""
     error: str | None = None
     for count in range(len(meetings), 0, -1):
         try:
@@ -124,6 +123,49 @@ def _price_meetings(
             continue
         return result, None
     return None, error or "no upcoming FOMC decision in the schedule"
+
+
+# Cached on its inputs: the futures move far less often than the app rebuilds its snapshot
+# (once a second), and the results are immutable. The history prices past closes through the
+# uncached function, so its sixty-odd days never push today's odds out of this cache.
+_price_meetings = lru_cache(maxsize=8)(price_upcoming)
+
+
+def _odds_history(
+    store: MarketStore,
+    now: datetime,
+    meetings: list[FomcMeeting],
+    naming: FuturesNaming,
+    inputs: FedInputs,
+    schedule: tuple[FomcMeeting, ...],
+) -> OddsHistory:
+    """Return the upcoming meetings' past odds, memoised on the store's daily history.
+
+    Past closes change once a day: this runs when the daily history (or the day, the
+    meetings, the rates) changed, never on every tick.
+    """
+    today = now.astimezone(NEW_YORK).date()
+    # The single months only: the continuous ZQ=F rolls between months over the history.
+    months = {
+        symbol: month
+        for symbol in futures_symbols(now, schedule, naming)
+        if (month := naming.month_of(symbol)) is not None
+    }
+    ahead = tuple(meetings)
+    known = tuple(meeting.date for meeting in schedule)
+
+    def price(closes: Mapping[YearMonth, float]) -> FedWatchResult | None:
+        # The engine that prices today's quotes (uncached: sixty days would flush its cache).
+        return price_upcoming(
+            tuple(sorted(closes.items())), ahead, inputs.effr, inputs.target_range, known
+        )[0]
+
+    def compute() -> OddsHistory:
+        closes = closes_by_day(store.daily, months, today)
+        return odds_history(closes, [meeting.date for meeting in ahead], today, price)
+
+    key = (store.daily_version, today, ahead, inputs.effr, inputs.target_range, known)
+    return store.memo("fed_history", key, compute)
 
 
 def fed_snapshot(
@@ -154,6 +196,7 @@ def fed_snapshot(
     else:
         source = inputs.futures_label if quoted else None
     sep_by_date = {meeting.date: meeting.sep for meeting in schedule}
+    history = _odds_history(store, now, meetings, naming, inputs, schedule)
     priced = result.meetings if result is not None else ()
     moves = path_moves(priced[0].start_rate, [m.end_rate for m in priced]) if priced else ()
     odds = tuple(
@@ -172,6 +215,7 @@ def fed_snapshot(
             anchor=meeting.anchor,
             move_bp=move_bp,
             total_bp=total_bp,
+            history=history.past.get(meeting.date, ()),
         )
         for meeting, (move_bp, total_bp) in zip(priced, moves, strict=True)
     )
@@ -185,4 +229,7 @@ def fed_snapshot(
         futures=tuple(used[month] for month in sorted(used)),
         fedwatch_error=error,
         last_decision=recent_decision(now, schedule),
+        cut_odds_history=history.chart,
+        history_note=history.note,
+        history_anchor=HISTORY_ANCHOR if inputs.effr is not None else None,
     )
