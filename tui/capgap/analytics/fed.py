@@ -30,6 +30,8 @@ class FedInputs:
     effr: float | None
     futures_label: str | None  # where quoted ZQ prices come from, e.g. "sample ZQ", "Yahoo ZQ"
     manual_prices: Mapping[YearMonth, float]
+    #: Why the ZQ contracts' daily closes could not be had (shown instead of the history).
+    history_error: str | None = None
 
 
 def upcoming_meetings(now: datetime, schedule: tuple[FomcMeeting, ...]) -> list[FomcMeeting]:
@@ -230,6 +232,6 @@ def fed_snapshot(
         fedwatch_error=error,
         last_decision=recent_decision(now, schedule),
         cut_odds_history=history.chart,
-        history_note=history.note,
+        history_note=inputs.history_error or history.note,
         history_anchor=HISTORY_ANCHOR if inputs.effr is not None else None,
     )
