@@ -81,12 +81,18 @@ class _Accepted:
     paths: DailyPaths
 
 
+#: The stream of the ZQ contracts' earlier daily closes (FedWatch over time).
+FUTURES_HISTORY_STREAM = 9
+
+
 def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Separate streams per stage: drawing more constituents never changes the index paths.
     # Child k of a SeedSequence does not depend on how many children are spawned, so the
     # futures' stream (the sixth) and the fundamentals' (the seventh) leave the others, and
     # every other symbol, unchanged; so does the eighth (the session outside regular hours).
-    return np.random.SeedSequence(seed).spawn(8)
+    # The ninth to eleventh are the series added for history: the tenth (index 9) draws the
+    # ZQ contracts' earlier daily closes.
+    return np.random.SeedSequence(seed).spawn(11)
 
 
 def _search(
@@ -155,7 +161,7 @@ def _complete(
     the session day as written (the daily paths were aligned during the search).
     """
     ohlc_seq, intraday_seq, futures_seq, fundamentals_seq, extended_seq = _streams(accepted.seed)[
-        3:
+        3:8
     ]
     plan = accepted.plan
     daily = daily_frame(plan, cal, accepted.paths, np.random.default_rng(ohlc_seq))
@@ -191,7 +197,12 @@ def _complete(
     if member_index_failures(cal, gaps):
         return None
     futures = simulate_futures(
-        cal, load_naming(), dates, session.open, np.random.default_rng(futures_seq)
+        cal,
+        load_naming(),
+        dates,
+        session.open,
+        np.random.default_rng(futures_seq),
+        np.random.default_rng(_streams(accepted.seed)[FUTURES_HISTORY_STREAM]),
     )
     # Drawn last, from a stream of its own: the regular session's numbers stay as they were.
     extended = simulate_extended(
