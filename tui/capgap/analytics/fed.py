@@ -89,7 +89,7 @@ def _price_greedily(
     prices: dict[YearMonth, float],
     meetings: list[FomcMeeting],
     inputs: FedInputs,
-    schedule: tuple[FomcMeeting, ...],
+    known: tuple[date, ...],
 ) -> tuple[FedWatchResult | None, str | None]:
     """Price as many upcoming meetings as the prices allow; say why when none can be."""
     return _price_meetings(
@@ -97,7 +97,7 @@ def _price_greedily(
         tuple(meetings),
         inputs.effr,
         inputs.target_range,
-        tuple(meeting.date for meeting in schedule),
+        known,
     )
 
 
@@ -140,6 +140,7 @@ def _odds_history(
     naming: FuturesNaming,
     inputs: FedInputs,
     schedule: tuple[FomcMeeting, ...],
+    known: tuple[date, ...],
 ) -> OddsHistory:
     """Return the upcoming meetings' past odds, memoised on the store's daily history.
 
@@ -147,14 +148,8 @@ def _odds_history(
     meetings, the rates) changed, never on every tick.
     """
     today = now.astimezone(NEW_YORK).date()
-    # The single months only: the continuous ZQ=F rolls between months over the history.
-    months = {
-        symbol: month
-        for symbol in futures_symbols(now, schedule, naming)
-        if (month := naming.month_of(symbol)) is not None
-    }
     ahead = tuple(meetings)
-    known = tuple(meeting.date for meeting in schedule)
+    days = tuple(meeting.date for meeting in ahead)
 
     def price(closes: Mapping[YearMonth, float]) -> FedWatchResult | None:
         # The engine that prices today's quotes (uncached: sixty days would flush its cache).
@@ -163,10 +158,18 @@ def _odds_history(
         )[0]
 
     def compute() -> OddsHistory:
+        # The single months only: the continuous ZQ=F rolls between months over the history.
+        # They follow from the day and the meetings, both in the key.
+        months = {
+            symbol: month
+            for symbol in futures_symbols(now, schedule, naming)
+            if (month := naming.month_of(symbol)) is not None
+        }
         closes = closes_by_day(store.daily, months, today)
-        return odds_history(closes, [meeting.date for meeting in ahead], today, price)
+        return odds_history(closes, days, today, price)
 
-    key = (store.daily_version, today, ahead, inputs.effr, inputs.target_range, known)
+    # Checked on every tick: the meetings' dates hash faster than the meetings themselves.
+    key = (store.daily_version, today, days, inputs.effr, inputs.target_range, known)
     return store.memo("fed_history", key, compute)
 
 
@@ -185,8 +188,9 @@ def fed_snapshot(
     for month, price in inputs.manual_prices.items():
         used[month] = _price("manual", month, price, None, now)
     prices = {month: entry.price for month, entry in used.items()}
+    known = tuple(meeting.date for meeting in schedule)
     result, error = (
-        _price_greedily(prices, meetings, inputs, schedule)
+        _price_greedily(prices, meetings, inputs, known)
         if prices
         else (None, "no Fed funds futures prices")
     )
@@ -198,7 +202,7 @@ def fed_snapshot(
     else:
         source = inputs.futures_label if quoted else None
     sep_by_date = {meeting.date: meeting.sep for meeting in schedule}
-    history = _odds_history(store, now, meetings, naming, inputs, schedule)
+    history = _odds_history(store, now, meetings, naming, inputs, schedule, known)
     priced = result.meetings if result is not None else ()
     moves = path_moves(priced[0].start_rate, [m.end_rate for m in priced]) if priced else ()
     odds = tuple(
