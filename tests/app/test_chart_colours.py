@@ -24,6 +24,7 @@ from capgap.ui.themes import load_themes
 from rich.color import Color as RichColor
 from rich.color import ColorSystem, ColorType
 from rich.style import Style
+from textual.widget import Widget
 from textual_plotext import PlotextPlot
 
 SHIPPED = load_themes([themes_dir()]).names
@@ -120,8 +121,12 @@ def check_theme(app: CapgapApp, theme: str, where: str) -> list[str]:
 
 
 def charts_drawn(app: CapgapApp) -> bool:
-    """Whether the active screen has its charts laid out."""
-    charts = app.screen.query(PlotextPlot)
+    """Whether the active screen has its shown charts laid out (a hidden view's wait)."""
+    charts = [
+        chart
+        for chart in app.screen.query(PlotextPlot)
+        if all(node.display for node in chart.ancestors_with_self if isinstance(node, Widget))
+    ]
     return bool(charts) and all(chart.size.height > 0 for chart in charts)
 
 
@@ -172,4 +177,8 @@ async def test_every_chart_is_readable_in_every_shipped_theme() -> None:
         await pilot.press("f")
         await wait_for(lambda: isinstance(app.screen, FedDetailScreen) and charts_drawn(app), pilot)
         problems += await each_theme(app, pilot, "fed")
+        # The odds over time: the next meeting's cut odds over three months (the sample's).
+        await pilot.press("o")
+        await wait_for(lambda: charts_drawn(app) and "-history" in app.screen.classes, pilot)
+        problems += await each_theme(app, pilot, "fed odds over time")
     assert not problems, "\n".join(problems)

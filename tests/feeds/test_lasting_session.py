@@ -10,19 +10,23 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
+from capgap.analytics.fed import futures_symbols
 from capgap.cli.record import feed_lines
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import SESSION_PROBLEM, Snapshot
 from capgap.engine.sources import lasting_live_engine
+from capgap.feeds.providers.yahoo import chart_path
 from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, QUOTE_PATH
 from capgap.feeds.session_store import session_path
+from capgap.market.fomc import default_schedule
+from capgap.market.zq import default_naming
 from capgap.settings.config import load_settings
 from capgap.ui.screens.feeds import feed_content
 from capgap.ui.widgets.status_line import feed_variants
 from server import LocalServer, Reply, local_server
 from test_live_engine import config_for, serve_history, serve_index_quotes
-from test_live_fed import EFFR_BODY, EFFR_PATH
+from test_live_fed import EFFR_BODY, EFFR_PATH, NOT_FOUND
 from test_quote_faults import small_universe
 from test_yahoo_quote import COOKIE_PATH, INVALID_CRUMB, session_cookie
 
@@ -33,9 +37,15 @@ MORNING = datetime(2025, 12, 5, 11, 0, tzinfo=NEW_YORK).astimezone(UTC)
 
 
 def serve_a_market(server: LocalServer) -> None:
-    """Both indices quoted 30 s before MORNING, every benchmark's history, the EFFR."""
+    """Both indices quoted 30 s before MORNING, every benchmark's history, the EFFR.
+
+    The ZQ months' histories (the Fed odds over time) answer as Yahoo does for a month it
+    does not know: that answer is kept on disk like a history.
+    """
     serve_index_quotes(server, int(MORNING.timestamp()) - 30)
     serve_history(server, MORNING)
+    for symbol in futures_symbols(MORNING, default_schedule(), default_naming()):
+        server.add(chart_path(symbol), Reply.json(NOT_FOUND, 404))
     server.add(EFFR_PATH, Reply.json(EFFR_BODY))
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 import io
 import json
 import time
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from builders import sparse_snapshot
 from capgap.cli.record import RecorderAlerts
 from capgap.core.clock import ManualClock
-from capgap.core.snapshot import Snapshot
+from capgap.core.snapshot import MeetingOdds, Snapshot
 from capgap.engine.sources import demo_engine
 from capgap.engine.startup import demo_window
-from capgap.settings.alert_rules import Direction, SpreadCross
+from capgap.settings.alert_rules import Direction, FedOddsMove, SpreadCross
 from capgap.settings.model import NotifySettings, Settings
 from server import LocalServer, local_server
 from test_live_engine import config_for
@@ -126,3 +128,37 @@ def test_capgap_record_runs_the_hook_when_its_source_goes_down(
     assert f"capgap: alert: yahoo down: {alert['message']}" in err.splitlines()
     # Its stderr is a pipe, not a terminal: no bell, no OSC in the log.
     assert "\x07" not in err and "\x1b" not in err
+
+
+async def test_the_recorder_alerts_once_when_the_next_meetings_cut_odds_jump(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    start = datetime(2025, 12, 5, 15, 0, tzinfo=UTC)
+    base = sparse_snapshot(start)
+
+    def at(minutes: int, cut: float) -> Snapshot:
+        odds = MeetingOdds(date(2025, 12, 10), True, cut, 100 - cut, 0.0, 3.7, -cut / 4, (),
+                           3.89, "previous_month", 0.0, 0.0)  # fmt: skip
+        fed = replace(base.fed, probabilities=(odds,))
+        return replace(base, as_of=start + timedelta(minutes=minutes), fed=fed)
+
+    hook_log = tmp_path / "alerts.jsonl"
+    settings = Settings(
+        alerts=(FedOddsMove(pp=8.0, minutes=30.0),),
+        notify=NotifySettings(methods=(), command=f"cat >> {hook_log}", timeout_s=30),
+    )
+    alerts = RecorderAlerts(settings, stream=io.StringIO(), environ={})
+    # 70 -> 75 -> 79 (9 pp in 20 minutes: fires) -> 85 (still the same move: nothing more).
+    for minutes, cut in ((0, 70.0), (10, 75.0), (20, 79.0), (25, 85.0)):
+        alerts.observe(at(minutes, cut))
+    await alerts.finish()
+    received = [json.loads(line) for line in hook_log.read_text().splitlines()]
+    assert len(received) == 1
+    assert received[0]["rule"] == {"kind": "fed_odds", "pp": 8.0, "minutes": 30.0}
+    assert received[0]["value"] == pytest.approx(9.0)
+    assert datetime.fromisoformat(received[0]["time"]) == start + timedelta(minutes=20)
+    said = [line for line in capsys.readouterr().err.splitlines() if "alert:" in line]
+    assert said == [
+        "capgap: alert: Fed cut odds: Wed 10 Dec FOMC cut odds up +9.00 pp within 30 min: "
+        "now 79.0 %"
+    ]

@@ -11,6 +11,7 @@ import pytest
 from builders import sector_leg, sparse_snapshot
 from capgap.alerts.watch import (
     GAP_HYSTERESIS_PP,
+    ODDS_HYSTERESIS_PP,
     RATIO_HYSTERESIS,
     SECTOR_HYSTERESIS_PP,
     Alert,
@@ -19,10 +20,18 @@ from capgap.alerts.watch import (
 from capgap.core.market_types import FomcDecision
 from capgap.core.snapshot import (
     FeedStatus,
+    MeetingOdds,
     SectorRow,
     Snapshot,
 )
-from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.settings.alert_rules import (
+    AlertRule,
+    FedOddsMove,
+    FeedDown,
+    FomcSoon,
+    SectorSpread,
+    SpreadCross,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -458,3 +467,98 @@ def test_an_alert_is_a_frozen_one_line_value():
     assert "\n" not in alert.message
     with pytest.raises(dataclasses.FrozenInstanceError):
         alert.message = "changed"  # type: ignore[misc]
+
+
+# --- the next meeting's cut odds moving (FedOddsMove) ----------------------------------------
+
+
+def odds_snap(as_of: datetime, cut: float | None, meeting: date = date(2025, 12, 10)) -> Snapshot:
+    """A snapshot whose next meeting's cut odds are ``cut`` % (None: no odds at all)."""
+    base = snap(as_of)
+    if cut is None:
+        return base
+    odds = MeetingOdds(
+        meeting=meeting,
+        sep=True,
+        cut_pct=cut,
+        hold_pct=100.0 - cut,
+        hike_pct=0.0,
+        implied_rate=3.7,
+        expected_change_bp=-cut / 4,
+        outcomes=(),
+        start_rate=3.89,
+        anchor="previous_month",
+        move_bp=0.0,
+        total_bp=0.0,
+    )
+    return dataclasses.replace(base, fed=dataclasses.replace(base.fed, probabilities=(odds,)))
+
+
+def odds_run(rule: FedOddsMove, path: Sequence[tuple[float, float | None]]) -> list[Alert]:
+    """Feed (minutes after T0, cut %) snapshots in order; return every alert raised."""
+    monitor = AlertMonitor([rule])
+    fired: list[Alert] = []
+    for minutes, cut in path:
+        fired.extend(monitor.check(odds_snap(T0 + timedelta(minutes=minutes), cut)))
+    return fired
+
+
+def test_a_cut_odds_move_fires_once_when_it_reaches_pp_within_the_window():
+    rule = FedOddsMove(pp=10.0, minutes=60.0)
+    # 50 -> 55 -> 59.9: 9.9 pp, not yet; 61 at minute 30: 11 pp within the hour, fires; going
+    # on to 70 fires nothing more (the move is under way, the rule waits).
+    fired = odds_run(rule, [(0, 50.0), (10, 55.0), (20, 59.9), (30, 61.0), (40, 70.0)])
+    assert [alert.value for alert in fired] == [pytest.approx(11.0)]
+    assert fired[0].title == "Fed cut odds"
+    assert fired[0].message == "Wed 10 Dec FOMC cut odds up +11.00 pp within 60 min: now 61.0 %"
+    assert fired[0].severity == "warning" and fired[0].rule is rule
+
+
+def test_a_slow_drift_never_fires_a_move_within_the_window():
+    # 1 pp every 10 minutes: 6 pp an hour, 30 pp in five hours; never 10 pp within 60 minutes.
+    path = [(10.0 * step, 40.0 + step) for step in range(31)]
+    assert odds_run(FedOddsMove(pp=10.0, minutes=60.0), path) == []
+
+
+def test_a_level_held_for_hours_still_counts_as_the_value_within_the_window():
+    # Held at 50 for three hours (one change only, at minute 0), then 38 at 3h: -12 pp.
+    fired = odds_run(FedOddsMove(pp=10.0, minutes=60.0), [(0, 50.0), (180, 50.0), (181, 38.0)])
+    assert [alert.value for alert in fired] == [pytest.approx(-12.0)]
+    assert "down -12.00 pp" in fired[0].message
+
+
+def test_it_re_arms_only_once_the_move_within_the_window_is_back_under_pp_less_the_margin():
+    rule = FedOddsMove(pp=10.0, minutes=60.0)
+    assert ODDS_HYSTERESIS_PP == 1.0
+    fired = odds_run(
+        rule,
+        [
+            (0, 50.0),
+            (5, 62.0),  # +12 within the hour: fires
+            (30, 51.0),  # back: the hour still holds 50 and 62 (-11 from 62), no re-fire
+            (70, 51.0),  # 62 was in force at the hour's start (10 min): -11, still waiting
+            (100, 51.0),  # only 51 within the hour now: move 0, re-armed
+            (110, 61.5),  # +10.5 from 51: fires again
+        ],
+    )
+    assert [round(alert.value or 0, 6) for alert in fired] == [12.0, 10.5]
+
+
+def test_noise_just_under_pp_does_not_re_arm_between_firings():
+    rule = FedOddsMove(pp=10.0, minutes=60.0)
+    # Fires at +10; the odds then wobble so the hour's move stays 9.5 (within the 1 pp margin
+    # under pp): it stays disarmed, and the next 10 pp wobble fires nothing.
+    path = [(0, 50.0), (1, 60.0), (30, 59.5), (61, 50.0), (62, 60.0), (70, 50.5), (90, 60.0)]
+    assert len(odds_run(rule, path)) == 1
+
+
+def test_a_new_next_meeting_starts_the_window_again_and_missing_odds_change_nothing():
+    rule = FedOddsMove(pp=10.0, minutes=60.0)
+    monitor = AlertMonitor([rule])
+    assert monitor.check(odds_snap(T0, 87.0)) == []
+    assert monitor.check(odds_snap(T0 + timedelta(minutes=1), None)) == []
+    # After the December decision January is next: its 20 % is no move from December's 87 %.
+    assert monitor.check(odds_snap(T0 + timedelta(minutes=2), 20.0, date(2026, 1, 28))) == []
+    fired = monitor.check(odds_snap(T0 + timedelta(minutes=3), 31.0, date(2026, 1, 28)))
+    assert [alert.value for alert in fired] == [pytest.approx(11.0)]
+    assert "Wed 28 Jan" in fired[0].message

@@ -245,6 +245,10 @@ EXPECTED_KEYS: dict[str, Any] = {
         "futures_source": None,
         "probabilities": None,
         "last_decision": None,
+        # FedWatch over time (issue 18, item 4): the chart's series, why not, the start rate.
+        "cut_odds_history": None,
+        "history_note": None,
+        "history_anchor": None,
     },
     "feeds": None,
 }
@@ -420,6 +424,9 @@ def test_non_finite_numbers_become_null_and_missing_fed_is_null() -> None:
         "futures_source": None,
         "probabilities": [],
         "last_decision": None,
+        "cut_odds_history": [],
+        "history_note": None,
+        "history_anchor": None,
     }
     assert data["feeds"] == []
     json.dumps(data, allow_nan=False)

@@ -129,8 +129,15 @@ def test_snapshot_fed_odds_at_the_close(capsys):
     first = fed["probabilities"][0]
     assert set(first) == {
         "meeting", "cut_pct", "hold_pct", "hike_pct", "outcomes", "implied_rate",
-        "start_rate", "anchor", "move_bp", "total_bp",
+        "start_rate", "anchor", "move_bp", "total_bp", "history",
     }  # fmt: skip
+    # The sample's ZQ closes reach back three months: each horizon has its session.
+    assert {h: first["history"][h]["date"] for h in ("1d", "1w", "1m")} == {
+        "1d": "2025-12-04",
+        "1w": "2025-11-28",
+        "1m": "2025-11-05",
+    }
+    assert len(fed["cut_odds_history"]) == 64 and fed["history_note"] is None
     # November has no meeting and is quoted; January holds one: November gives the start.
     assert first["anchor"] == "previous_month"
     assert first["start_rate"] == 3.89

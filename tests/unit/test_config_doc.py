@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from capgap.cli.main import main
 from capgap.core.toml import toml_string
-from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.settings.alert_rules import FedOddsMove, FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import (
     ALERT_KEYS,
     COLOR_SYSTEMS,
@@ -113,6 +113,7 @@ def test_the_examples_in_the_default_file_are_valid(tmp_path, capsys, no_user_co
         SectorSpread("Industrials", 1.5),
         FomcSoon(30.0),
         FeedDown(5.0),
+        FedOddsMove(10.0, 60.0),
     )
     assert settings.notify.command == "ntfy publish capgap-alerts"
 

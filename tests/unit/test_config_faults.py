@@ -40,7 +40,7 @@ def capgap(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
         (
             '[poll]\nopen_s = 5\n\n[[alerts]]\nkind = ["spread"]\n',
             "{path}:5: [[alerts]] kind: unknown kind ['spread'] "
-            "(known: spread, sector, fomc, feed_down)",
+            "(known: spread, sector, fomc, feed_down, fed_odds)",
         ),
         # Nested 5,000 deep: tomllib's recursion escaped as a RecursionError.
         (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from capgap.cli.main import main
-from capgap.settings.alert_rules import FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.settings.alert_rules import FedOddsMove, FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import ConfigError, _Reader, builtin_sector_names, load_settings
 from capgap.settings.model import CustomSector, NotifySettings, UiSettings
 
@@ -81,6 +81,11 @@ minutes = 30
 [[alerts]]
 kind = "feed_down"
 minutes = 5
+
+[[alerts]]
+kind = "fed_odds"
+pp = 10
+minutes = 60
 """
 
 
@@ -108,6 +113,7 @@ def test_a_full_file_is_read_and_normalised(tmp_path):
         SectorSpread("AI", 2.0),
         FomcSoon(30.0),
         FeedDown(5.0),
+        FedOddsMove(10.0, 60.0),
     )
     assert settings.warnings == ()
 
@@ -299,6 +305,22 @@ ERRORS = [
     ('[[alerts]]\nkind = "sector"\npp = 1\n', 1, "[[alerts]]", "needs sector"),
     ('[[alerts]]\nkind = "sector"\nsector = "Energy"\npp = 0\n', 4, "[[alerts]] pp", "more than 0"),
     ('[[alerts]]\nkind = "feed_down"\nminutes = true\n', 3, "[[alerts]] minutes", "not a number"),
+    ('[[alerts]]\nkind = "fed_odds"\nminutes = 60\n', 1, "[[alerts]]", "'fed_odds' needs pp"),
+    ('[[alerts]]\nkind = "fed_odds"\npp = 10\n', 1, "[[alerts]]", "'fed_odds' needs minutes"),
+    ('[[alerts]]\nkind = "fed_odds"\npp = -5\nminutes = 60\n', 3, "[[alerts]] pp", "more than 0"),
+    ('[[alerts]]\nkind = "fed_odds"\npp = 120\nminutes = 60\n', 3, "[[alerts]] pp", "at most 100"),
+    (
+        '[[alerts]]\nkind = "fed_odds"\npp = 5\nminutes = "1h"\n',
+        4,
+        "[[alerts]] minutes",
+        "not a number",
+    ),
+    (
+        '[[alerts]]\nkind = "fed_odds"\npp = 5\nminutes = 60\nlevel = 1\n',
+        5,
+        "[[alerts]] level",
+        "unknown key for kind 'fed_odds' (known: kind, minutes, pp)",
+    ),
     ('[alerts]\nkind = "fomc"\n', 1, "[alerts]", "must be an array of tables: [[alerts]]"),
     ('[notify]\nmethods = "osc9"\n', 2, "[notify] methods", "must be a list of"),
     ('[notify]\nmethods = ["osc"]\n', 2, "[notify] methods", "'osc' is not one of \"bell\""),

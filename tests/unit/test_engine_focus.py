@@ -142,12 +142,14 @@ async def test_a_focused_symbols_history_is_fetched_once_a_day() -> None:
     clock = ManualClock(START)
     engine, feed = make_engine(clock)
     await engine.refresh()
-    assert feed.asked("daily") == [tuple(vars_in_order(BENCH))]
+    # The benchmarks, then the ZQ single months (the Fed odds' history), once a day each.
+    contracts = tuple(s for s in engine._futures if engine.naming.month_of(s) is not None)
+    assert contracts and feed.asked("daily") == [tuple(vars_in_order(BENCH)), contracts]
     engine.focus(symbol="AAA")
     for _ in range(4):
         clock.advance(10)
         await engine.refresh()
-    assert feed.asked("daily") == [tuple(vars_in_order(BENCH)), ("AAA",)]
+    assert feed.asked("daily") == [tuple(vars_in_order(BENCH)), contracts, ("AAA",)]
     # Back to a symbol already loaded today, and to a benchmark: no new request.
     engine.focus(symbol="BBB")
     clock.advance(10)
@@ -158,14 +160,14 @@ async def test_a_focused_symbols_history_is_fetched_once_a_day() -> None:
     engine.focus(symbol="^GSPC")
     clock.advance(10)
     await engine.refresh()
-    assert feed.asked("daily")[2:] == [("BBB",)]
-    # A new day loads the benchmarks again, then the focused symbol once.
+    assert feed.asked("daily")[3:] == [("BBB",)]
+    # A new day loads the benchmarks and the contracts again, then the focused symbol once.
     engine.focus(symbol="AAA")
     clock.set(datetime(2025, 12, 8, 15, 0, tzinfo=UTC))
     await engine.refresh()
     clock.advance(10)
     await engine.refresh()
-    assert feed.asked("daily")[3:] == [tuple(vars_in_order(BENCH)), ("AAA",)]
+    assert feed.asked("daily")[4:] == [tuple(vars_in_order(BENCH)), contracts, ("AAA",)]
 
 
 async def test_a_new_focus_gets_its_minute_bars_on_the_next_poll() -> None:

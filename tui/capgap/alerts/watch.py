@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from capgap.core.format import compact_countdown, fmt_signed, index_label
 from capgap.core.snapshot import Snapshot
 from capgap.core.text import fmt_day, fmt_ny_time
-from capgap.settings.alert_rules import AlertRule, FeedDown, FomcSoon, SectorSpread, SpreadCross
+from capgap.settings.alert_rules import (
+    AlertRule,
+    FedOddsMove,
+    FeedDown,
+    FomcSoon,
+    SectorSpread,
+    SpreadCross,
+)
 
 Severity = Literal["information", "warning", "error"]
 
@@ -20,6 +28,9 @@ Severity = Literal["information", "warning", "error"]
 GAP_HYSTERESIS_PP = 0.05
 RATIO_HYSTERESIS = 0.0005
 SECTOR_HYSTERESIS_PP = 0.05
+#: A fired cut-odds move re-arms once the move within the window is this far under the rule's
+#: pp: one tick of a ZQ contract moves a meeting's odds by about 1 to 1.5 pp.
+ODDS_HYSTERESIS_PP = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +38,7 @@ class Alert:
     """One firing of a rule: title, one-line message, severity (as Textual's notify takes it).
 
     ``value`` is the figure that fired it, in the rule's unit: the gap or a sector's spread in
-    pp, the ratio, or the minutes to the decision or of the outage.
+    pp, the ratio, the minutes to the decision or of the outage, or the cut odds' move in pp.
     """
 
     rule: AlertRule
@@ -212,7 +223,60 @@ class _FeedWatch:
         return fired
 
 
-_Watch = _CrossWatch | _SectorWatch | _FomcWatch | _FeedWatch
+class _OddsWatch:
+    """A FedOddsMove rule: fires once the next meeting's cut odds move pp within the window.
+
+    The move is from any value the odds had within the last ``minutes`` (snapshot time). It
+    re-arms once the largest move within the window is back under pp by the hysteresis
+    margin (the move has aged out, or come back). The odds held are those of one meeting:
+    when the next meeting changes (a decision is out) the window starts again.
+    """
+
+    def __init__(self, rule: FedOddsMove) -> None:
+        self.rule = rule
+        self.window = timedelta(minutes=rule.minutes)
+        self.meeting: date | None = None
+        # (as_of, cut %) at each change; the first entry is the value in force at the window's
+        # start, so a level held for hours still counts as the value "within" the window.
+        self.seen: deque[tuple[datetime, float]] = deque()
+        self.armed = True
+
+    def observe(self, snapshot: Snapshot) -> list[Alert]:
+        """Return the alert of a move newly as large as the rule's, if any."""
+        odds = snapshot.fed.probabilities
+        if not odds or not math.isfinite(odds[0].cut_pct):
+            return []
+        first, now = odds[0], snapshot.as_of
+        if first.meeting != self.meeting:
+            self.meeting, self.armed = first.meeting, True
+            self.seen.clear()
+        seen = self.seen
+        if not seen or seen[-1][1] != first.cut_pct:
+            seen.append((now, first.cut_pct))
+        cutoff = now - self.window
+        while len(seen) >= 2 and seen[1][0] <= cutoff:
+            seen.popleft()
+        move = max((first.cut_pct - value for _at, value in seen), key=abs)
+        if abs(move) < self.rule.pp - ODDS_HYSTERESIS_PP:
+            self.armed = True
+        if not self.armed or abs(move) < self.rule.pp:
+            return []
+        self.armed = False
+        minutes = f"{self.rule.minutes:g} min"
+        way = "up" if move > 0 else "down"
+        return [
+            Alert(
+                self.rule,
+                "Fed cut odds",
+                f"{fmt_day(first.meeting, year=False)} FOMC cut odds {way} {_pp(move)} "
+                f"within {minutes}: now {first.cut_pct:.1f} %",
+                "warning",
+                move,
+            )
+        ]
+
+
+_Watch = _CrossWatch | _SectorWatch | _FomcWatch | _FeedWatch | _OddsWatch
 
 
 def _watch(rule: AlertRule) -> _Watch:
@@ -222,6 +286,8 @@ def _watch(rule: AlertRule) -> _Watch:
         return _SectorWatch(rule)
     if isinstance(rule, FomcSoon):
         return _FomcWatch(rule)
+    if isinstance(rule, FedOddsMove):
+        return _OddsWatch(rule)
     return _FeedWatch(rule)
 
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import polars as pl
 
+from capgap.analytics.fed_history import HISTORY_ANCHOR, OddsHistory, closes_by_day, odds_history
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, RangeOdds
@@ -29,6 +30,8 @@ class FedInputs:
     effr: float | None
     futures_label: str | None  # where quoted ZQ prices come from, e.g. "sample ZQ", "Yahoo ZQ"
     manual_prices: Mapping[YearMonth, float]
+    #: Why the ZQ contracts' daily closes could not be had (shown instead of the history).
+    history_error: str | None = None
 
 
 def upcoming_meetings(now: datetime, schedule: tuple[FomcMeeting, ...]) -> list[FomcMeeting]:
@@ -86,7 +89,7 @@ def _price_greedily(
     prices: dict[YearMonth, float],
     meetings: list[FomcMeeting],
     inputs: FedInputs,
-    schedule: tuple[FomcMeeting, ...],
+    known: tuple[date, ...],
 ) -> tuple[FedWatchResult | None, str | None]:
     """Price as many upcoming meetings as the prices allow; say why when none can be."""
     return _price_meetings(
@@ -94,20 +97,18 @@ def _price_greedily(
         tuple(meetings),
         inputs.effr,
         inputs.target_range,
-        tuple(meeting.date for meeting in schedule),
+        known,
     )
 
 
-@lru_cache(maxsize=8)
-def _price_meetings(
+def price_upcoming(
     prices: tuple[tuple[YearMonth, float], ...],
     meetings: tuple[FomcMeeting, ...],
     effr: float | None,
     target_range: tuple[float, float] | None,
     known: tuple[date, ...],
 ) -> tuple[FedWatchResult | None, str | None]:
-    # Cached on its inputs: the futures move far less often than the app rebuilds its
-    # snapshot (once a second), and the results are immutable.
+    """Price as many of ``meetings`` (nearest first) as ``prices`` allow; else say why not."""
     error: str | None = None
     for count in range(len(meetings), 0, -1):
         try:
@@ -126,6 +127,52 @@ def _price_meetings(
     return None, error or "no upcoming FOMC decision in the schedule"
 
 
+# Cached on its inputs: the futures move far less often than the app rebuilds its snapshot
+# (once a second), and the results are immutable. The history prices past closes through the
+# uncached function, so its sixty-odd days never push today's odds out of this cache.
+_price_meetings = lru_cache(maxsize=8)(price_upcoming)
+
+
+def _odds_history(
+    store: MarketStore,
+    now: datetime,
+    meetings: list[FomcMeeting],
+    naming: FuturesNaming,
+    inputs: FedInputs,
+    schedule: tuple[FomcMeeting, ...],
+    known: tuple[date, ...],
+) -> OddsHistory:
+    """Return the upcoming meetings' past odds, memoised on the store's daily history.
+
+    Past closes change once a day: this runs when the daily history (or the day, the
+    meetings, the rates) changed, never on every tick.
+    """
+    today = now.astimezone(NEW_YORK).date()
+    ahead = tuple(meetings)
+    days = tuple(meeting.date for meeting in ahead)
+
+    def price(closes: Mapping[YearMonth, float]) -> FedWatchResult | None:
+        # The engine that prices today's quotes (uncached: sixty days would flush its cache).
+        return price_upcoming(
+            tuple(sorted(closes.items())), ahead, inputs.effr, inputs.target_range, known
+        )[0]
+
+    def compute() -> OddsHistory:
+        # The single months only: the continuous ZQ=F rolls between months over the history.
+        # They follow from the day and the meetings, both in the key.
+        months = {
+            symbol: month
+            for symbol in futures_symbols(now, schedule, naming)
+            if (month := naming.month_of(symbol)) is not None
+        }
+        closes = closes_by_day(store.daily, months, today)
+        return odds_history(closes, days, today, price)
+
+    # Checked on every tick: the meetings' dates hash faster than the meetings themselves.
+    key = (store.daily_version, today, days, inputs.effr, inputs.target_range, known)
+    return store.memo("fed_history", key, compute)
+
+
 def fed_snapshot(
     store: MarketStore,
     *,
@@ -141,8 +188,9 @@ def fed_snapshot(
     for month, price in inputs.manual_prices.items():
         used[month] = _price("manual", month, price, None, now)
     prices = {month: entry.price for month, entry in used.items()}
+    known = tuple(meeting.date for meeting in schedule)
     result, error = (
-        _price_greedily(prices, meetings, inputs, schedule)
+        _price_greedily(prices, meetings, inputs, known)
         if prices
         else (None, "no Fed funds futures prices")
     )
@@ -154,6 +202,7 @@ def fed_snapshot(
     else:
         source = inputs.futures_label if quoted else None
     sep_by_date = {meeting.date: meeting.sep for meeting in schedule}
+    history = _odds_history(store, now, meetings, naming, inputs, schedule, known)
     priced = result.meetings if result is not None else ()
     moves = path_moves(priced[0].start_rate, [m.end_rate for m in priced]) if priced else ()
     odds = tuple(
@@ -172,6 +221,7 @@ def fed_snapshot(
             anchor=meeting.anchor,
             move_bp=move_bp,
             total_bp=total_bp,
+            history=history.past.get(meeting.date, ()),
         )
         for meeting, (move_bp, total_bp) in zip(priced, moves, strict=True)
     )
@@ -185,4 +235,7 @@ def fed_snapshot(
         futures=tuple(used[month] for month in sorted(used)),
         fedwatch_error=error,
         last_decision=recent_decision(now, schedule),
+        cut_odds_history=history.chart,
+        history_note=inputs.history_error or history.note,
+        history_anchor=HISTORY_ANCHOR if inputs.effr is not None else None,
     )

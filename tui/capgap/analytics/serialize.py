@@ -7,6 +7,7 @@ from typing import Any
 
 from capgap.core.snapshot import (
     DECOMPOSITION_WINDOW_IDS,
+    ODDS_HORIZONS,
     SECTOR_WINDOW_IDS,
     Decomposition,
     ExtendedGap,
@@ -16,6 +17,7 @@ from capgap.core.snapshot import (
     LegStats,
     MeetingOdds,
     Mover,
+    PastOdds,
     RotationPoint,
     SectorLeg,
     SectorRow,
@@ -230,7 +232,23 @@ def _odds(odds: MeetingOdds) -> dict[str, Any]:
         "anchor": odds.anchor,
         "move_bp": _num(odds.move_bp, 1),
         "total_bp": _num(odds.total_bp, 1),
+        "history": _past_odds(odds.history),
     }
+
+
+def _past_odds(history: tuple[PastOdds, ...]) -> dict[str, Any]:
+    """Return a meeting's odds at each horizon's close; every horizon there, null when unknown."""
+    by_horizon = {past.horizon: past for past in history}
+    result: dict[str, Any] = {}
+    for horizon in ODDS_HORIZONS:
+        past = by_horizon.get(horizon)
+        result[horizon] = {
+            "date": past.day.isoformat() if past is not None and past.day is not None else None,
+            "cut_pct": _num(past.cut_pct if past is not None else None, PCT_DP),
+            "hold_pct": _num(past.hold_pct if past is not None else None, PCT_DP),
+            "hike_pct": _num(past.hike_pct if past is not None else None, PCT_DP),
+        }
+    return result
 
 
 def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -283,6 +301,13 @@ def snapshot_to_dict(snapshot: Snapshot) -> dict[str, Any]:
             "futures_source": snapshot.fed.futures_source,
             "probabilities": [_odds(odds) for odds in snapshot.fed.probabilities],
             "last_decision": decision_to_dict(snapshot.fed.last_decision),
+            # The next meeting's cut odds at each session's close over the last three months.
+            "cut_odds_history": [
+                {"date": point.day.isoformat(), "cut_pct": _num(point.cut_pct, PCT_DP)}
+                for point in snapshot.fed.cut_odds_history
+            ],
+            "history_note": snapshot.fed.history_note,
+            "history_anchor": snapshot.fed.history_anchor,
         },
         "feeds": [_feed(feed) for feed in snapshot.feeds],
     }

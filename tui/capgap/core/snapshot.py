@@ -361,6 +361,34 @@ class RangeOdds:
     probability_pct: float
 
 
+#: The past closes a meeting's odds are shown at: the previous session, 5 sessions back and
+#: the last session on or before one calendar month back (see capgap.analytics.fed_history).
+ODDS_HORIZONS = ("1d", "1w", "1m")
+
+
+@dataclass(frozen=True, slots=True)
+class PastOdds:
+    """A meeting's odds as the futures priced them at a past session's close.
+
+    ``day`` is the session (None when the history does not reach back that far); the
+    percentages are None where a close the meeting needs is missing on that day.
+    """
+
+    horizon: str
+    day: date | None
+    cut_pct: float | None
+    hold_pct: float | None
+    hike_pct: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CutOddsPoint:
+    """The next meeting's cut odds (a rate below today's target, in %) at one session's close."""
+
+    day: date
+    cut_pct: float
+
+
 @dataclass(frozen=True, slots=True)
 class MeetingOdds:
     """What the futures price for one upcoming FOMC meeting.
@@ -386,6 +414,7 @@ class MeetingOdds:
     anchor: str
     move_bp: float
     total_bp: float
+    history: tuple[PastOdds, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,6 +446,12 @@ class FedSnapshot:
     futures: tuple[FuturesPrice, ...] = ()
     fedwatch_error: str | None = None
     last_decision: FomcDecision | None = None
+    #: The next meeting's cut odds at each session's close over the last three months.
+    cut_odds_history: tuple[CutOddsPoint, ...] = ()
+    #: Why there is no history (no daily closes of the contracts, too few sessions), or None.
+    history_note: str | None = None
+    #: The rate past odds start from where no contract anchors them ("today's EFFR").
+    history_anchor: str | None = None
 
 
 #: The name of the recorder's status in a snapshot's feeds: there while recording (REC).

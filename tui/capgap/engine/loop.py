@@ -126,6 +126,8 @@ class Engine:
         self._feed_history_version: object = None
         # Symbols whose daily history is loaded for _history_day: benchmarks, focused symbols.
         self._history_loaded: set[str] = set()
+        # Why the ZQ contracts' daily closes (the odds' history) are missing today, or None.
+        self._contracts_error: str | None = None
         self._futures: list[str] = []
         # The sector legs' levels, reduced from the members' closes once a day in a thread
         # (see _sector_history): the day they were asked for, the reduction under way and
@@ -291,12 +293,13 @@ class Engine:
             self._take_recorded_levels()
         if self._history_day != today:
             # Daily history changes once a day: fetch it when the day changes, not every tick.
-            self._apply_daily(await self.feed.daily(self._history_symbols))
-            self._history_day = today
-            self._history_loaded = set(self._history_symbols)
             # The ZQ contracts worth quoting move with the calendar, not with every tick.
             if not self.headline_only:
                 self._futures = futures_symbols(now, self.schedule, self.naming)
+            self._apply_daily(await self.feed.daily(self._history_symbols))
+            await self._load_contract_history()
+            self._history_day = today
+            self._history_loaded = set(self._history_symbols)
             self._quoted = self._symbols + self._futures
         symbol = self._focus_symbol
         quoted = self._quoted
@@ -334,6 +337,21 @@ class Engine:
                 self._reference_at = now - REFERENCE_EVERY + self._rates_retry()
             if self.recorder is not None:
                 self.recorder.set_reference(self._reference, self._reference.label)
+
+    async def _load_contract_history(self) -> None:
+        """Fetch the ZQ single months' daily closes (the odds of past days), once a day.
+
+        The continuous ZQ=F rolls between months, so its history says nothing. The odds'
+        history is not the quotes: its failure is shown on the Fed screen, the poll goes on.
+        """
+        contracts = [s for s in self._futures if self.naming.month_of(s) is not None]
+        self._contracts_error = None
+        if not contracts:
+            return
+        try:
+            self._apply_daily(await self.feed.daily(contracts))
+        except FeedError as exc:
+            self._contracts_error = f"the ZQ contracts' daily closes failed: {exc}"
 
     def _sector_history(self, today: date) -> None:
         """Take the sector legs' levels once reduced; start the day's reduction when due.
@@ -664,6 +682,7 @@ class Engine:
                 effr=ref.effr,
                 futures_label=self.futures_label,
                 manual_prices=self.manual_prices,
+                history_error=self._contracts_error,
             ),
         )
         return build_snapshot(

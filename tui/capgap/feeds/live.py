@@ -103,6 +103,11 @@ def history_entry(symbol: str) -> str:
     return f"daily-{symbol}"
 
 
+def no_history_entry(symbol: str) -> str:
+    """Return the disk cache's entry saying Yahoo had no daily history of one symbol, and why."""
+    return f"nodaily-{symbol}"
+
+
 class RatesSource:
     """The target range and EFFR: the New York Fed, then FRED's API (with a key), then its CSV.
 
@@ -336,7 +341,9 @@ class YahooLiveFeed:
         """Return a year of daily bars of ``symbols`` (one chart request each).
 
         With a disk cache, a symbol's history fetched since the last session close comes
-        from disk, and what is fetched is kept there until the next close.
+        from disk, and what is fetched is kept there until the next close. So is the answer
+        that Yahoo has no history of a symbol (an unknown ZQ month, say): it is not asked again
+        before the next close, and its problem is listed as when it was asked.
         """
         cache = self._cache
         if cache is None:
@@ -347,16 +354,28 @@ class YahooLiveFeed:
         missing: list[str] = []
         for symbol in symbols:
             frame = daily_from_json(cache.read(history_entry(symbol), now))
-            if frame is None:
-                missing.append(symbol)
-            else:
+            if frame is not None:
                 kept.append(frame)
+                continue
+            problem = cache.read(no_history_entry(symbol), now)
+            if isinstance(problem, str):
+                self.problems[symbol] = problem
+            else:
+                missing.append(symbol)
         fetched = await self._charts(missing, daily=True)
         expires = history_expiry(now)
+        found: set[str] = set()
         for frame in fetched:
             if frame.height:
                 symbol = frame.get_column("symbol")[0]
+                found.add(symbol)
                 cache.write(history_entry(symbol), daily_to_json(frame), expires)
+        for symbol in missing:
+            # Reached only when every chart answered (a provider failure raises): what came
+            # back without bars is Yahoo not knowing the symbol, or having no history of it.
+            if symbol not in found:
+                problem = self.problems.get(symbol, f"{yahoo_module.PROVIDER}: no daily history")
+                cache.write(no_history_entry(symbol), problem, expires)
         frames = kept + fetched
         return pl.concat(frames) if frames else empty(DAILY)
 

@@ -144,6 +144,9 @@ class FuturesSpec:
     round_trips: float
     wick_probability: float
     volume: dict[YearMonth, float]
+    #: Sessions of the single months' daily closes in all: the last ``daily_sessions`` and,
+    #: before them, sessions drawn from a stream of their own (FedWatch over time).
+    history_sessions: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +297,7 @@ def _futures(raw: dict[str, Any], effr: float) -> FuturesSpec:
         round_trips=float(raw["round_trips"]),
         wick_probability=float(raw["wick_probability"]),
         volume={parse_month(str(k)): float(v) for k, v in raw["volume"].items()},
+        history_sessions=int(raw["history_sessions"]),
     )
 
 

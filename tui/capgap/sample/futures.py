@@ -121,6 +121,27 @@ def probability_history(
     return floats(odds)
 
 
+def earlier_probabilities(
+    spec: FuturesSpec, first: FloatArray, sessions: int, t_df: float, rng: np.random.Generator
+) -> FloatArray:
+    """Return p_cut per meeting for ``sessions`` + 1 days ending with ``first`` (the last row).
+
+    The same backward walk as probability_history, continued from its first row (the close
+    before the first daily bar) from a stream of its own: the later sessions are untouched.
+    """
+    rows = sessions + 1
+    common = student_t(rng, t_df, rows)
+    own = student_t(rng, t_df, (rows, first.size))
+    rho = spec.prob_correlation
+    shocks = np.sqrt(rho) * common[:, None] + np.sqrt(1.0 - rho) * own
+    low, high = spec.prob_bounds
+    odds = np.empty((rows, first.size))
+    odds[-1] = first
+    for row in range(rows - 1, 0, -1):
+        odds[row - 1] = np.clip(odds[row] - spec.prob_daily_vol * shocks[row], low, high)
+    return floats(odds)
+
+
 def price_ticks(
     spec: FuturesSpec, contracts: list[Contract], odds: FloatArray, grid: float
 ) -> IntArray:
@@ -271,8 +292,14 @@ def simulate_futures(
     dates: tuple[date, ...],
     session_open: datetime,
     rng: np.random.Generator,
+    history_rng: np.random.Generator,
 ) -> FuturesSession:
-    """Generate the ZQ contracts' daily bars (last sessions of ``dates``) and minute bars."""
+    """Generate the ZQ contracts' daily bars (last sessions of ``dates``) and minute bars.
+
+    The single months' bars before the last ``daily_sessions`` (up to ``history_sessions``
+    in all) are drawn from ``history_rng`` alone, backward from the close before the first of
+    them: the bars from ``rng`` are the same with or without them.
+    """
     spec = cal.futures
     contracts = contracts_between(naming, spec.first_month, spec.last_month)
     check_meetings(spec, contracts, cal.session_date)
@@ -288,6 +315,15 @@ def simulate_futures(
     front_daily, front_intraday = _front_rows(
         daily, intraday, contracts, naming.front_symbol, cal.session_date
     )
+    earlier = dates[-spec.history_sessions : -spec.daily_sessions]
+    if earlier:
+        odds_before = earlier_probabilities(spec, odds[0], len(earlier), cal.t_df, history_rng)
+        ticks_before = price_ticks(spec, contracts, odds_before, grid)
+        if not np.array_equal(ticks_before[-1], ticks[0]):
+            # The walk must end on the close the later bars open from: the parts join exactly.
+            raise ValueError("the ZQ contracts' earlier closes do not join the later ones")
+        before = _daily_bars(spec, contracts, earlier, ticks_before, grid, history_rng)
+        daily = pl.concat([before, daily])
     design = month_prices(months, spec.start_rate, spec.meetings, spec.step)
     return FuturesSession(
         contracts=tuple(contracts),

@@ -94,13 +94,17 @@ class _Accepted:
     paths: DailyPaths
 
 
+#: The stream of the ZQ contracts' earlier daily closes (FedWatch over time).
+FUTURES_HISTORY_STREAM = 9
+
+
 def _streams(seed: int) -> list[np.random.SeedSequence]:
     # Separate streams per stage: drawing more constituents never changes the index paths.
     # Child k of a SeedSequence does not depend on how many children are spawned, so the
     # futures' stream (the sixth) and the fundamentals' (the seventh) leave the others, and
     # every other symbol, unchanged; so does the eighth (the session outside regular hours).
-    # The ninth draws ^SP600 (capgap.sample.gap_parts); the tenth FedWatch over time; the
-    # eleventh the indices' long history (capgap.sample.long_history).
+    # The ninth draws ^SP600 (capgap.sample.gap_parts); the tenth the ZQ contracts' earlier
+    # daily closes (FedWatch over time); the eleventh the indices' long history.
     return np.random.SeedSequence(seed).spawn(11)
 
 
@@ -245,7 +249,12 @@ def _complete(
     if member_index_failures(cal, gaps):
         return None
     futures = simulate_futures(
-        cal, load_naming(), dates, session.open, np.random.default_rng(futures_seq)
+        cal,
+        load_naming(),
+        dates,
+        session.open,
+        np.random.default_rng(futures_seq),
+        np.random.default_rng(streams[FUTURES_HISTORY_STREAM]),
     )
     # Drawn last, from a stream of its own: the regular session's numbers stay as they were.
     extended = simulate_extended(

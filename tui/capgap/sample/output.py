@@ -141,7 +141,9 @@ and names follow `tui/capgap/data/futures.toml` (Yahoo's `ZQ{{code}}{{yy}}.CBT`,
 F G H J K M N Q U V X Z), the month range is in the calibration. `{futures.front_symbol}` is the
 continuous front contract: on each date, the first contract not yet expired, so on {day}
 it is {front.symbol}, bar for bar. Daily bars cover the last {spec.daily_sessions} sessions
-before {day}; the minute bars of {day} are mostly flat, with occasional one-tick moves.
+before {day} ({futures.front_symbol}) and the last {spec.history_sessions} (the single months,
+about three months: FedWatch over time prices them); the minute bars of {day} are mostly
+flat, with occasional one-tick moves.
 
 A contract settles at 100 minus the average daily EFFR of its month. The closes of {day}
 encode this path: EFFR {spec.start_rate:.2f} % before the first meeting (target range
@@ -174,6 +176,11 @@ keeps every month on one grid.
   the same formula. The session day's own change is small (volatility {spec.session_prob_vol});
   its minute bars walk from the {session.last_daily} close to the {day} close in one-tick
   steps, with a few moves out and back.
+- The single months' {spec.history_sessions - spec.daily_sessions} sessions before those
+  {spec.daily_sessions} continue the same walk backward from the close the first of them
+  opens from, drawn from a random stream of their own (the generator's child 9): the last
+  {spec.daily_sessions} sessions are the same with or without them. DEMO data: the walk, not
+  the market, moved those odds.
 {expired_note}- Volumes are in contracts, around approximate typical daily volumes. The futures draw
   from a random stream of their own, so they never change another symbol's data.
 """
@@ -457,7 +464,9 @@ the members' 5-minute bars keep the whole universe within the demo's size and me
 - `{DAILY_FILE}`: DAILY schema (symbol str, date date, open/high/low/close f64, volume
   f64), one row per core symbol per NYSE session from {session.first_daily} to
   {session.last_daily} ({len(closes[large])} sessions x {symbols} symbols), plus the
-  {len(futures)} ZQ futures series over the last {cal.futures.daily_sessions} sessions.
+  {len(futures)} ZQ futures series: the single months over the last
+  {cal.futures.history_sessions} sessions, {session.futures.front_symbol} over the last
+  {cal.futures.daily_sessions}.
 - `{INTRADAY_FILE}`: BARS schema (symbol str, time datetime[us, UTC], open/high/low/close
   f64, volume f64), one-minute bars of the core symbols on {session.session_date}; `time` is
   the UTC start of the bar, 09:30 to 15:59 America/New_York (390 bars per symbol). The index

@@ -40,7 +40,15 @@ class FeedDown:
     minutes: float
 
 
-AlertRule = SpreadCross | SectorSpread | FomcSoon | FeedDown
+@dataclass(frozen=True, slots=True)
+class FedOddsMove:
+    """The next FOMC meeting's cut odds move by at least ``pp`` within ``minutes``."""
+
+    pp: float
+    minutes: float
+
+
+AlertRule = SpreadCross | SectorSpread | FomcSoon | FeedDown | FedOddsMove
 
 
 #: The name of each kind of rule, as ``kind =`` in the config and ``rule.kind`` in a hook's JSON.
@@ -49,6 +57,7 @@ RULE_KINDS: dict[type, str] = {
     SectorSpread: "sector",
     FomcSoon: "fomc",
     FeedDown: "feed_down",
+    FedOddsMove: "fed_odds",
 }
 
 

@@ -25,6 +25,7 @@ from capgap.core.resources import package_data
 from capgap.settings.alert_rules import (
     AlertRule,
     Direction,
+    FedOddsMove,
     FeedDown,
     FomcSoon,
     SectorSpread,
@@ -453,6 +454,7 @@ ALERT_KEYS: Mapping[str, frozenset[str]] = {
     "sector": frozenset({"kind", "sector", "pp"}),
     "fomc": frozenset({"kind", "minutes"}),
     "feed_down": frozenset({"kind", "minutes"}),
+    "fed_odds": frozenset({"kind", "pp", "minutes"}),
 }
 _SECTIONS = {"fomc", "fedwatch", "feeds", "poll", "ui", "universe", "keymap", "alerts", "notify"}
 NOTIFY_METHODS: tuple[NotifyMethod, ...] = get_args(NotifyMethod)
@@ -679,6 +681,12 @@ def _alert(reader: _Reader, entry: Any, index: int, sectors: Collection[str]) ->
         return SectorSpread(
             by_fold[name.strip().casefold()], _number(reader, "pp", entry, index, positive=True)
         )
+    if kind == "fed_odds":
+        pp = _number(reader, "pp", entry, index, positive=True)
+        if pp > 100:
+            # Odds are percentages: a move of more than 100 pp could never fire.
+            raise reader.fail("alerts", "pp", f"must be at most 100, got {entry['pp']!r}", index)
+        return FedOddsMove(pp, _number(reader, "minutes", entry, index, positive=True))
     minutes = _number(reader, "minutes", entry, index, positive=True)
     return FomcSoon(minutes) if kind == "fomc" else FeedDown(minutes)
 

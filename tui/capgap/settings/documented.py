@@ -182,6 +182,8 @@ base_url = {toml_string(feeds.ishares.base_url)}
 #                       sector = a GICS sector or one of yours
 #   kind = "fomc"       the next FOMC decision is within minutes
 #   kind = "feed_down"  a data feed has been down for minutes
+#   kind = "fed_odds"   the next FOMC meeting's cut odds move by pp or more within minutes;
+#                       fires again once the move within the last minutes is back under pp
 #
 # [[alerts]]
 # kind = "spread"
@@ -201,6 +203,11 @@ base_url = {toml_string(feeds.ishares.base_url)}
 # [[alerts]]
 # kind = "feed_down"
 # minutes = 5
+#
+# [[alerts]]
+# kind = "fed_odds"
+# pp = 10
+# minutes = 60
 
 [notify]
 # How an alert reaches you besides the notification in the pane, a list of

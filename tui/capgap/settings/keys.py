@@ -25,6 +25,7 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "rotation": ("m", "the rotation map: sectors' small against large caps"),
     "cycles": ("u", "the cutting cycles: small caps after the Fed's first cuts"),
     "sector_window": ("w", "the sectors' window: 1D, 5D, 1M, 3M, YTD"),
+    "fed_history": ("o", "Fed screen: the odds over time, or today's"),
     "feeds": ("e", "the feeds: state, errors, symbols not quoted"),
     "theme": ("t", "next theme (the choice is remembered)"),
     "pause": ("p", "pause or resume polling (and a replay)"),
@@ -74,7 +75,7 @@ SCREEN_IDS: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "symbol": (("back", *_WINDOW_IDS), ()),
     # The spread screen's own panel takes no focus: its Enter would open the screen again.
     "spread": (("back", *_WINDOW_IDS), ()),
-    "Fed": (("back",), ("table",)),
+    "Fed": (("back", "fed_history"), ("table",)),
     "feeds": (("back",), ()),
     "rotation": (("back",), ("table",)),
     "cycles": (("back",), ("table",)),

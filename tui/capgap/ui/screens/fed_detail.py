@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Unpack, cast
+from typing import ClassVar, Unpack, cast
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.reactive import Reactive
 from textual.widgets import Static
 
-from capgap.core.snapshot import FedSnapshot, FuturesPrice, MeetingOdds, Snapshot
-from capgap.core.text import fmt_day
+from capgap.core.snapshot import (
+    ODDS_HORIZONS,
+    CutOddsPoint,
+    FedSnapshot,
+    FuturesPrice,
+    MeetingOdds,
+    Snapshot,
+)
+from capgap.core.text import MONTHS, fmt_day
 from capgap.market import fedwatch
 from capgap.ui.format import fmt_age, fmt_range, fmt_signed, missing, ny_clock
 from capgap.ui.glyphs import glyphs
@@ -197,6 +205,93 @@ class FuturesTable(KeyedTable):
         )
 
 
+def _pct(value: float | None) -> str:
+    return missing() if value is None else f"{value:.1f}"
+
+
+def history_cells(odds: MeetingOdds) -> dict[str, str]:
+    """Return a meeting's cut odds now and at each past close, and their move since 1W."""
+    past = {row.horizon: row.cut_pct for row in odds.history}
+    week = past.get("1w")
+    return {
+        "meeting": fmt_day(odds.meeting, weekday=False),
+        "sep": "SEP" if odds.sep else "",
+        "now": _pct(odds.cut_pct),
+        **{horizon: _pct(past.get(horizon)) for horizon in ODDS_HORIZONS},
+        "week": missing() if week is None else fmt_signed(odds.cut_pct - week, 1),
+    }
+
+
+class OddsHistoryTable(KeyedTable):
+    """Per meeting: the cut odds now and at the previous, 5th and month-old session's close."""
+
+    TITLE = "Cut odds %: now, 1D, 1W (5 sessions), 1M ago; pp since 1W"
+    COLUMNS = (
+        ("meeting", "Meeting", 11, False),
+        ("sep", "SEP", 3, False),
+        ("now", "Now", 5, True),
+        ("1d", "1D", 5, True),
+        ("1w", "1W", 5, True),
+        ("1m", "1M", 5, True),
+        ("week", "pp 1W", 6, True),
+    )
+
+    def apply(self, fed: FedSnapshot) -> None:
+        """Show one row per meeting, keyed by its date."""
+        self.sync([(odds.meeting.isoformat(), history_cells(odds)) for odds in fed.probabilities])
+
+
+def month_ticks(points: Sequence[CutOddsPoint]) -> tuple[list[float], list[str]]:
+    """Return a tick at each month's first session among ``points``, named by the month."""
+    positions: list[float] = []
+    labels: list[str] = []
+    for index, point in enumerate(points):
+        if index == 0 or point.day.month != points[index - 1].day.month:
+            positions.append(float(index))
+            labels.append(MONTHS[point.day.month - 1])
+    return positions, labels
+
+
+def cut_odds_note(fed: FedSnapshot) -> Content:
+    """Return the line over the cut-odds chart: which meeting, or why there is no chart."""
+    if fed.history_note is not None:
+        return Content.styled(f"no chart: {fed.history_note}", _MUTED)
+    if not fed.probabilities:
+        return Content.styled("no chart: no odds today", _MUTED)
+    first = fed.probabilities[0]
+    # Where no month anchors a past day's first meeting, its start rate is this one.
+    anchor = f"; no anchor: {fed.history_anchor}" if fed.history_anchor else ""
+    return Content.styled(
+        f"{fmt_day(first.meeting, weekday=False)}: chance of a cut at each close{anchor}", _MUTED
+    )
+
+
+class CutOddsChart(ThemedPlot):
+    """The next meeting's cut odds at each close of the last three months."""
+
+    auto_links = Reactive(False)  # no links: skip Textual's per-render link styling
+
+    def __init__(self, **options: Unpack[WidgetOptions]) -> None:
+        super().__init__(**options)
+        self._points: tuple[CutOddsPoint, ...] | None = None
+
+    def apply(self, points: tuple[CutOddsPoint, ...]) -> bool:
+        """Replot when the points changed; return whether they did."""
+        if points == self._points:
+            return False
+        self._points = points
+        positions = [float(index) for index in range(len(points))]
+        # Fewer than two points are no line: the note above says why.
+        shown = positions if len(points) >= 2 else []
+        self.draw_line(
+            shown,
+            [point.cut_pct for point in points],
+            month_ticks(points),
+            (-0.5, max(len(points) - 0.5, 0.5)),
+        )
+        return True
+
+
 class RatePathChart(ThemedPlot):
     """The rate now, then the rate each meeting implies; redrawn only when the path changes."""
 
@@ -229,6 +324,10 @@ class FedDetailScreen(LiveScreen):
 
     crumb = "Fed"
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "toggle_history", "Odds over time", id="fed_history"),
+    ]
+
     def __init__(self, fed: FedSnapshot | None) -> None:
         super().__init__(id="fed-detail")
         self._fed = fed
@@ -244,9 +343,14 @@ class FedDetailScreen(LiveScreen):
         yield Plain(self._next_content(), id="fed-next", markup=False)
         yield Plain(summary_content(self._fed), id="fed-summary", markup=False)
         yield MeetingsTable(id="fed-meetings", title=MeetingsTable.TITLE)
+        yield OddsHistoryTable(id="fed-odds-history", title=OddsHistoryTable.TITLE)
         with Horizontal(id="fed-detail-lower"):
             yield RatePathChart(id="rate-path")
             yield FuturesTable(id="fed-futures", title="30-day Fed funds futures")
+            with Vertical(id="cut-odds-box", classes="box") as box:
+                box.border_title = "Next meeting's cut odds %, 3 months"
+                yield Plain(self._cut_odds_note(), id="cut-odds-note", markup=False)
+                yield CutOddsChart(id="cut-odds")
         rule = Plain(rule_content(self._fed), id="fed-rule", markup=False, classes="box")
         rule.border_title = "Today's numbers: which month anchors"
         yield rule
@@ -267,6 +371,13 @@ class FedDetailScreen(LiveScreen):
         super().on_screen_resume()
         self._countdown.resume()
         self.tick()
+
+    def action_toggle_history(self) -> None:
+        """Show the odds over time (past closes, the chart) instead of today's, or back."""
+        self.toggle_class("-history")
+
+    def _cut_odds_note(self) -> Content:
+        return cut_odds_note(self._fed) if self._fed is not None else Content("")
 
     def _next_content(self) -> Content:
         return next_content(self._fed, self.capgap.engine.clock.now())
@@ -294,4 +405,7 @@ class FedDetailScreen(LiveScreen):
         self.query_one(MeetingsTable).apply(fed)
         self.query_one(FuturesTable).apply(fed.futures)
         self.query_one(RatePathChart).apply(rate_path(fed))
+        self.query_one(OddsHistoryTable).apply(fed)
+        show(self.query_one("#cut-odds-note", Static), cut_odds_note(fed))
+        self.query_one(CutOddsChart).apply(fed.cut_odds_history)
         self.tick()
