@@ -34,6 +34,22 @@ DAYS = 40
 P_CUT = [0.40 + 0.01 * i for i in range(DAYS)]
 
 
+class BucketRefillingClock(ManualClock):
+    """A manual clock whose monotonic time moves a second at each look, its wall time not.
+
+    The request budget then refills as it would over the seconds a one-shot's thirty-odd
+    requests take (a plain ManualClock never refills it past the burst).
+    """
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start)
+        self._looks = 0.0
+
+    def monotonic(self) -> float:
+        self._looks += 1.0
+        return super().monotonic() + self._looks
+
+
 def dec_price(p_cut: float) -> float:
     """The December 2025 price of a p_cut chance of 25 bp off on the 10th (N 31, M 9)."""
     return 100 - (9 / 31 * EFFR + 22 / 31 * (EFFR - p_cut * 0.25))
@@ -82,6 +98,11 @@ async def test_contract_history_is_fetched_once_kept_on_disk_and_blank_where_mis
     clock = ManualClock(OPEN)
     engine = engine_for(local_server, tmp_path, clock)
     try:
+        first = await engine.refresh()
+        # The first figures come before the contracts' history: none asked yet.
+        assert {local_server.count(chart_path(symbol)) for symbol in contracts} == {0}
+        assert first.fed.cut_odds_history == ()
+        clock.advance(10)
         snapshot = await engine.refresh()
     finally:
         await engine.feed.aclose()
@@ -109,6 +130,8 @@ async def test_contract_history_is_fetched_once_kept_on_disk_and_blank_where_mis
     clock.advance(3600)
     again = engine_for(local_server, tmp_path, clock)
     try:
+        await again.refresh()
+        clock.advance(10)
         second = await again.refresh()
     finally:
         await again.feed.aclose()
@@ -129,8 +152,11 @@ async def test_a_failing_contract_history_costs_the_poll_nothing_and_says_so(
     quote_everything(local_server, universe.symbols() + symbols, int(OPEN.timestamp()) - 30, "")
     serve_history(local_server, OPEN)
     local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
-    engine = engine_for(local_server, tmp_path, ManualClock(OPEN))
+    clock = ManualClock(OPEN)
+    engine = engine_for(local_server, tmp_path, clock)
     try:
+        await engine.refresh()
+        clock.advance(10)
         snapshot = await engine.refresh()
     finally:
         await engine.feed.aclose()
@@ -140,3 +166,26 @@ async def test_a_failing_contract_history_costs_the_poll_nothing_and_says_so(
     assert note is not None and note.startswith("the ZQ contracts' daily closes failed")
     assert snapshot.fed.cut_odds_history == ()
     assert all(row.cut_pct is None for row in snapshot.fed.probabilities[0].history)
+
+
+async def test_a_one_shot_snapshot_waits_for_the_contracts_history(
+    local_server: LocalServer, tmp_path: Path
+):
+    # `capgap snapshot` polls once: it asks the contracts' closes after its poll, not never.
+    naming = default_naming()
+    symbols = futures_symbols(OPEN, default_schedule(), naming)
+    for symbol in symbols:
+        closes = [dec_price(p) for p in P_CUT] if symbol == "ZQZ25.CBT" else [NOV] * DAYS
+        local_server.add(chart_path(symbol), Reply.json(daily_chart(symbol, closes, OPEN)))
+    universe = tiny_universe()
+    quote_everything(local_server, universe.symbols() + symbols, int(OPEN.timestamp()) - 30, "")
+    serve_history(local_server, OPEN)
+    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    engine = engine_for(local_server, tmp_path, BucketRefillingClock(OPEN))
+    try:
+        snapshot = await engine.refresh_with_history()
+    finally:
+        await engine.feed.aclose()
+    assert local_server.count(chart_path("ZQZ25.CBT")) == 1
+    assert snapshot.fed.history_note is None, snapshot.fed.history_note
+    assert snapshot.fed.cut_odds_history[-1].cut_pct == pytest.approx(100 * P_CUT[-1], abs=1e-6)

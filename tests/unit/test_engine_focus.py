@@ -142,14 +142,15 @@ async def test_a_focused_symbols_history_is_fetched_once_a_day() -> None:
     clock = ManualClock(START)
     engine, feed = make_engine(clock)
     await engine.refresh()
-    # The benchmarks, then the ZQ single months (the Fed odds' history), once a day each.
+    # The benchmarks on the first poll; the ZQ single months (the Fed odds' history) wait
+    # for the next one, after the first figures; once a day each.
     contracts = tuple(s for s in engine._futures if engine.naming.month_of(s) is not None)
-    assert contracts and feed.asked("daily") == [tuple(vars_in_order(BENCH)), contracts]
+    assert contracts and feed.asked("daily") == [tuple(vars_in_order(BENCH))]
     engine.focus(symbol="AAA")
     for _ in range(4):
         clock.advance(10)
         await engine.refresh()
-    assert feed.asked("daily") == [tuple(vars_in_order(BENCH)), contracts, ("AAA",)]
+    assert feed.asked("daily") == [tuple(vars_in_order(BENCH)), ("AAA",), contracts]
     # Back to a symbol already loaded today, and to a benchmark: no new request.
     engine.focus(symbol="BBB")
     clock.advance(10)
@@ -167,7 +168,7 @@ async def test_a_focused_symbols_history_is_fetched_once_a_day() -> None:
     await engine.refresh()
     clock.advance(10)
     await engine.refresh()
-    assert feed.asked("daily")[4:] == [tuple(vars_in_order(BENCH)), contracts, ("AAA",)]
+    assert feed.asked("daily")[4:] == [tuple(vars_in_order(BENCH)), ("AAA",), contracts]
 
 
 async def test_a_new_focus_gets_its_minute_bars_on_the_next_poll() -> None:

@@ -128,6 +128,8 @@ class Engine:
         self._history_loaded: set[str] = set()
         # Why the ZQ contracts' daily closes (the odds' history) are missing today, or None.
         self._contracts_error: str | None = None
+        # The ZQ months' daily closes are due (a new day): loaded after the first figures.
+        self._contracts_due = False
         self._futures: list[str] = []
         # The sector legs' levels, reduced from the members' closes once a day in a thread
         # (see _sector_history): the day they were asked for, the reduction under way and
@@ -297,7 +299,9 @@ class Engine:
             if not self.headline_only:
                 self._futures = futures_symbols(now, self.schedule, self.naming)
             self._apply_daily(await self.feed.daily(self._history_symbols))
-            await self._load_contract_history()
+            # The ZQ months' closes (the odds' past) wait for a later poll: a dozen more
+            # charts in the first poll would hold back the first figures, over the burst.
+            self._contracts_due = True
             self._history_day = today
             self._history_loaded = set(self._history_symbols)
             self._quoted = self._symbols + self._futures
@@ -337,6 +341,8 @@ class Engine:
                 self._reference_at = now - REFERENCE_EVERY + self._rates_retry()
             if self.recorder is not None:
                 self.recorder.set_reference(self._reference, self._reference.label)
+        if self._contracts_due and self.latest is not None:
+            await self._load_contract_history()
 
     async def _load_contract_history(self) -> None:
         """Fetch the ZQ single months' daily closes (the odds of past days), once a day.
@@ -344,6 +350,7 @@ class Engine:
         The continuous ZQ=F rolls between months, so its history says nothing. The odds'
         history is not the quotes: its failure is shown on the Fed screen, the poll goes on.
         """
+        self._contracts_due = False
         contracts = [s for s in self._futures if self.naming.month_of(s) is not None]
         self._contracts_error = None
         if not contracts:
@@ -592,9 +599,13 @@ class Engine:
         The members' history a monitor reads beside its polls is waited for here.
         """
         snapshot = await self.refresh()
+        contracts = self._contracts_due
+        if contracts:
+            # The odds' past, which a monitor reads on its second poll.
+            await self._load_contract_history()
         await self.finish_sector_history()
-        if self._levels_status is not snapshot.sector_history:
-            # The windows arrived, or why they did not (the history's state changed).
+        if contracts or self._levels_status is not snapshot.sector_history:
+            # The windows or the odds' past arrived, or why they did not.
             snapshot = await self.rebuild()
         return snapshot
 
