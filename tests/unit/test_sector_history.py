@@ -14,6 +14,7 @@ from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sector_history import (
     closes_start,
     current_leg_levels,
+    heaviest_first,
     history_members_of,
     leg_levels,
 )
@@ -270,6 +271,22 @@ def test_without_levels_the_rows_have_windows_of_none() -> None:
     row = rows_of(store, universe)[0]
     assert [window.id for window in row.windows] == list(SECTOR_WINDOW_IDS[1:])
     assert all(window.large_pct is None for window in row.windows)
+
+
+def test_members_come_heaviest_first_by_their_weight_in_their_index() -> None:
+    # Weights by hand: large A 600/1000 = 0.6, B 0.4; small C 30/100 = 0.3, D 0.1, E 0.6.
+    # B is in both indices (0.4 and 0.1): its larger weight counts. A and E tie: by symbol.
+    members = pl.DataFrame(
+        {
+            "symbol": ["B", "A", "C", "D", "E", "B"],
+            "sector_idx": [0, 1, 0, 1, 1, 0],
+            "bucket": ["large", "large", "small", "small", "small", "small"],
+            "q": [1.0] * 6,
+            "ref_value": [400.0, 600.0, 30.0, None, 60.0, 10.0],
+        }
+    )
+    # D's missing value weighs nothing: it comes last (and C's 30 of 100 puts it above it).
+    assert heaviest_first(members) == ["A", "E", "B", "C", "D"]
 
 
 def test_closes_start_reaches_the_earliest_base() -> None:
