@@ -20,6 +20,8 @@ from capgap.feeds.member_history import (
     HISTORY_RESERVE,
     ClosesCache,
     MemberHistoryFetcher,
+    RequestLog,
+    request_hooks,
     sane_closes,
 )
 from capgap.feeds.poller import TokenBucket
@@ -74,8 +76,12 @@ class Rig:
         self.clock = clock
         self.bucket = TokenBucket(capacity, 1.0, clock)
         self.client = make_client(yahoo_module.CLIENT_SETTINGS, budget=self.bucket)
+        self.log = RequestLog(clock)
+        request_hooks(self.client).append(self.log.hook)
         chart = YahooChart(self.client, server.base_url, clock=clock)
-        self.fetcher = MemberHistoryFetcher(chart, ClosesCache(path), self.bucket, clock)
+        self.fetcher = MemberHistoryFetcher(
+            chart, ClosesCache(path), self.bucket, clock, log=self.log
+        )
 
     def closes(self, symbols: list[str]) -> pl.DataFrame:
         """What member_closes would return, collected and sorted."""
@@ -298,6 +304,30 @@ async def test_the_history_takes_only_the_tokens_above_the_polls_reserve(
     await until(lambda: rig.fetcher.settled(symbols) == 20 and rig.fetcher.gated, "20 members")
     assert local_server.total == 20
     assert rig.bucket.available() == pytest.approx(HISTORY_RESERVE)
+
+
+async def test_the_history_leaves_the_tenth_of_the_budget_for_one_off_requests(
+    local_server: LocalServer, rigs: Callable[..., Rig]
+):
+    symbols = [f"M{i:02d}" for i in range(40)]
+    for symbol in symbols:
+        local_server.add(chart_path(symbol), member_chart(symbol, SESSIONS, closes_of(20)))
+    rig = rigs(None, capacity=100)  # a bucket that would allow far more
+    # The polls made 5 requests every 10 s over the last minute: 30, in lumps of 5.
+    for lump in range(6):
+        rig.clock.advance(10 if lump else 0)
+        for _ in range(5):
+            await rig.log.hook(None)
+    rig.fetcher.want(symbols, SINCE)
+    # 90 % of 60 is 54: 30 made, 5 for the next poll's lump, so the history may make 19
+    # (by hand: 30 + 19 + 5 = 54).
+    await until(lambda: rig.fetcher.settled(symbols) == 19 and rig.fetcher.gated, "19 members")
+    assert local_server.total == 19
+    # A minute on, all of those left the window: the 21 members left go (21 < 54).
+    rig.clock.advance(61)
+    await until(lambda: not rig.fetcher.running, "the rest")
+    assert local_server.total == 40
+    assert rig.log.recent() == 21
 
 
 async def test_live_engine_fills_the_windows_as_the_history_arrives_within_the_budget(

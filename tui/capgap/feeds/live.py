@@ -22,7 +22,13 @@ from capgap.feeds.disk_cache import (
 )
 from capgap.feeds.fanout import fan_out
 from capgap.feeds.http import make_client
-from capgap.feeds.member_history import CLOSES_FILE, ClosesCache, MemberHistoryFetcher
+from capgap.feeds.member_history import (
+    CLOSES_FILE,
+    ClosesCache,
+    MemberHistoryFetcher,
+    RequestLog,
+    request_hooks,
+)
 from capgap.feeds.poller import TokenBucket
 from capgap.feeds.providers import finnhub as finnhub_module
 from capgap.feeds.providers import fred as fred_module
@@ -293,9 +299,11 @@ class YahooLiveFeed:
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
         # The members' closes come in the bucket's spare tokens (see member_history).
         closes_path = cache.folder / CLOSES_FILE if cache is not None else None
+        log = RequestLog(clock)
+        request_hooks(self._yahoo_client).append(log.hook)
         #: The members' closes for the sectors' windows (see member_closes).
         self.member_history = MemberHistoryFetcher(
-            self._chart, ClosesCache(closes_path), bucket, clock
+            self._chart, ClosesCache(closes_path), bucket, clock, log=log
         )
         #: Per-symbol problems of the last poll (unknown symbols, bad prices), for the UI.
         self.problems: dict[str, str] = {}

@@ -3,10 +3,15 @@
 The sectors' windows and the rotation map need every member's closes over about a year
 (see capgap.analytics.sector_history.closes_start): 2,400 chart requests, one a member,
 which no poll could afford. A background task fetches them one at a time, the heaviest
-members first (the caller orders them), and only while the host's token bucket holds more
-than HISTORY_RESERVE tokens: a poll (at most a dozen requests at the default cadences)
-always finds its tokens waiting, so the quotes keep their pace and the history takes only
-what they leave, never more than the bucket's own rate.
+members first (the caller orders them), and only in the budget the polls leave:
+
+- the host's token bucket must hold more than HISTORY_RESERVE tokens: a poll (at most a
+  dozen requests at the default cadences) always finds its tokens waiting, so the quotes
+  keep their pace and never wait for the history;
+- the host's requests over the last minute (every request, the polls' too: RequestLog), with
+  the polls' next lump on top, must stay within the share of the budget the plan spends
+  (capgap.feeds.rotation.HEADROOM left over): the 10 % for one-off requests (a new session,
+  a focused symbol's history) stays free, and Yahoo sees no more than 54 requests a minute.
 
 The closes are kept in one parquet file (symbol, date, close) in capgap's cache folder,
 written atomically: a restart the same day asks nothing, the next day one short range per
@@ -21,9 +26,11 @@ import io
 import logging
 import random
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -33,6 +40,7 @@ from capgap.core.market_types import NEW_YORK
 from capgap.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
 from capgap.feeds.poller import Backoff, TokenBucket
 from capgap.feeds.providers.yahoo import PROVIDER, YahooChart
+from capgap.feeds.rotation import HEADROOM
 from capgap.feeds.values import MAX_FACTOR, clock_now
 from capgap.market.calendar import previous_session
 
@@ -52,6 +60,71 @@ MAX_NAP_S = 1.0
 SAVE_EVERY = 100
 #: A history fault backs off as a feed's poll does, slower: the history is never urgent.
 HISTORY_BACKOFF = Backoff(base_s=10.0, max_s=600.0, open_max_s=600.0)
+
+
+#: The span the host's recent requests are counted over (its budget is per minute).
+WINDOW_S = 60.0
+
+
+#: Requests closer than this belong to one lump (a poll's batch of quotes and charts).
+LUMP_S = 2.0
+#: The polls' lumps are remembered this long: longer than the slowest cadence (300 s).
+LUMP_MEMORY_S = 600.0
+#: Set while the history's own request goes out: the log tells it from the polls' requests.
+_HISTORY_REQUEST: ContextVar[bool] = ContextVar("history_request", default=False)
+
+
+class RequestLog:
+    """When a host's requests went out (clock seconds): ``hook`` is its client's request hook.
+
+    The history's own requests are told apart (see ``room``): the polls' come in lumps, one a
+    poll, which the history must leave room for.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        """Count on ``clock``'s monotonic seconds."""
+        self._clock = clock
+        self._times: deque[tuple[float, bool]] = deque()
+
+    async def hook(self, _request: Any) -> None:
+        """Note one request (an httpx request hook)."""
+        self._times.append((self._clock.monotonic(), _HISTORY_REQUEST.get()))
+
+    def recent(self, window_s: float = WINDOW_S) -> int:
+        """Return the requests of the last ``window_s`` seconds (at most LUMP_MEMORY_S)."""
+        now = self._clock.monotonic()
+        while self._times and self._times[0][0] <= now - LUMP_MEMORY_S:
+            self._times.popleft()
+        start = now - window_s
+        return sum(1 for at, _ in self._times if at > start)
+
+    def room(self, allowed: float) -> bool:
+        """Return True when one more request keeps the last minute within ``allowed``.
+
+        With room for a poll's lump too (its requests within LUMP_S of each other, seen
+        within LUMP_MEMORY_S): the next poll's lump, much like the last ones, comes on top
+        of whatever the history adds now. The larger of the last two, as the last may be a
+        poll still under way; not the largest: a cold start's lump (the day's histories, a
+        session) is not what the next poll makes.
+        """
+        recent = self.recent()
+        lumps: list[int] = [0]
+        last: float | None = None
+        for at, history in self._times:
+            if history:
+                continue
+            if last is not None and at - last <= LUMP_S:
+                lumps[-1] += 1
+            else:
+                lumps.append(1)
+            last = at
+        return recent + 1 + max(lumps[-2:]) <= allowed
+
+
+def request_hooks(client: Any) -> list[Callable[[Any], Awaitable[None]]]:
+    """Return ``client``'s request hooks (a list it reads on every request)."""
+    hooks: list[Callable[[Any], Awaitable[None]]] = client.event_hooks["request"]
+    return hooks
 
 
 def _empty_closes() -> pl.DataFrame:
@@ -205,12 +278,18 @@ class MemberHistoryFetcher:
         bucket: TokenBucket,
         clock: Clock,
         *,
+        log: RequestLog | None = None,
         reserve: float = HISTORY_RESERVE,
         nap_s: float | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        """Fetch with ``chart`` (its client spends ``bucket``) into ``cache``."""
+        """Fetch with ``chart`` (its client spends ``bucket``) into ``cache``.
+
+        ``log`` counts the host's requests (its hook must be on the client: see
+        YahooLiveFeed); without one only the bucket's reserve holds the history back.
+        """
         self.cache = cache
+        self.log = log
         self._chart = chart
         self._bucket = bucket
         self._clock = clock
@@ -321,11 +400,16 @@ class MemberHistoryFetcher:
         self._resume_at = self._clock.monotonic() + wait
 
     async def _turn(self) -> None:
-        """Wait until a backoff is over and the bucket holds more than the polls' reserve."""
+        """Wait until a backoff is over and the budget has room (see the module docstring)."""
+        # The requests a minute the plan may spend (the rest is for one-off requests).
+        share = (1 - HEADROOM) * self._bucket.rate_per_s * WINDOW_S
         while True:
             now = self._clock.monotonic()
             if self._resume_at is not None and now < self._resume_at:
                 wait = self._resume_at - now
+            elif self.log is not None and not self.log.room(share):
+                # A request leaves the window within it: look again soon.
+                wait = 1.0
             elif self._bucket.available() >= self._reserve + 1:
                 return
             else:
@@ -342,7 +426,11 @@ class MemberHistoryFetcher:
         kept = self.cache.last(symbol)
         first = since if kept is None or kept[0] < since else kept[0] + timedelta(days=1)
         start = datetime.combine(first, time(), NEW_YORK)
-        chart = await self._chart.chart(symbol, interval="1d", since=start, until=now)
+        token = _HISTORY_REQUEST.set(True)
+        try:
+            chart = await self._chart.chart(symbol, interval="1d", since=start, until=now)
+        finally:
+            _HISTORY_REQUEST.reset(token)
         reference = kept[1] if kept is not None and kept[0] >= since else None
         closes = sane_closes(chart.bars, symbol, first=first, today=today, reference=reference)
         if closes.height == 0 and kept is None:
