@@ -780,14 +780,13 @@ class HistoryFigures:
     polls_waited_s: float
 
 
-async def _history_settles(fetcher: Any) -> None:
+async def _history_settles(fetcher: Any, clock: ManualClock) -> None:
     """Let the history's task run until it waits for tokens (or has nothing left to fetch)."""
-    # Longer than its nap: the task has looked at the clock's new second before this looks.
-    await asyncio.sleep(4 * HISTORY_NAP_S)
     for _ in range(100_000):
-        if fetcher.gated or not fetcher.running:
+        # It has looked at the budget at this very second of the clock.
+        if not fetcher.running or fetcher.waiting_since == clock.monotonic():
             return
-        await asyncio.sleep(0)
+        await asyncio.sleep(HISTORY_NAP_S / 2)
     raise SystemExit("the members' history never settled")
 
 
@@ -823,7 +822,7 @@ async def measure_history(
         try:
             await engine.refresh()  # the cold start: session, daily histories
             await engine.refresh()  # the history starts after the first snapshot
-            await _history_settles(fetcher)
+            await _history_settles(fetcher, clock)
             provider.take()
             first = clock.now()
             symbols = list(provider.members)
@@ -834,7 +833,7 @@ async def measure_history(
                 cadence = engine.next_delay_s
                 for _ in range(math.ceil(cadence)):
                     clock.advance(min(1.0, cadence))
-                    await _history_settles(fetcher)
+                    await _history_settles(fetcher, clock)
                     # Each second's requests at their own second (the worst minute is exact).
                     step = [s for s in provider.take() if s.endpoint != "effr"]
                     second = (clock.now() - first).total_seconds()
@@ -843,7 +842,7 @@ async def measure_history(
                 before = clock.monotonic()
                 await engine.refresh()
                 waited = max(waited, clock.monotonic() - before)
-                await _history_settles(fetcher)
+                await _history_settles(fetcher, clock)
                 at = (clock.now() - first).total_seconds()
                 served = [s for s in provider.take() if s.endpoint != "effr"]
                 history = sum(1 for s in served if s.endpoint == "history")

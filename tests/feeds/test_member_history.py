@@ -112,6 +112,11 @@ async def rigs(local_server: LocalServer) -> AsyncIterator[Callable[..., Rig]]:
         await rig.aclose()
 
 
+def settled_on_clock(fetcher: MemberHistoryFetcher, clock: ManualClock) -> bool:
+    """Whether the fetcher is done, or has looked at the budget at the clock's second."""
+    return not fetcher.running or fetcher.waiting_since == clock.monotonic()
+
+
 async def until(condition: Callable[[], bool], what: str) -> None:
     """Let the fetcher's task run until ``condition()`` holds (a bounded number of turns)."""
     for _ in range(3000):
@@ -278,7 +283,7 @@ async def test_a_rate_limit_backs_off_and_the_next_history_arrives_after_it(
     assert "429" in (rig.fetcher.error or "")
     # Waiting: nothing more is asked while the clock stands before the Retry-After.
     rig.clock.advance(119)
-    await until(lambda: rig.fetcher.gated, "still waiting")
+    await until(lambda: settled_on_clock(rig.fetcher, rig.clock), "still waiting")
     assert local_server.total == 1
     rig.clock.advance(2)
     await until(lambda: not rig.fetcher.running, "the fault cleared")
@@ -375,13 +380,15 @@ async def test_live_engine_fills_the_windows_as_the_history_arrives_within_the_b
         for _ in range(12):  # two simulated minutes at the open cadence
             start = len(local_server.seen)
             await engine.refresh()
-            await until(lambda: fetcher.gated or not fetcher.running, "the history waits")
+            await until(lambda: settled_on_clock(fetcher, clock), "the history waits")
+            clock.advance(10)
+            # The history takes the new tokens before the next poll, as it would live.
+            await until(lambda: settled_on_clock(fetcher, clock), "the history's turn")
             this_poll = [seen.path for seen in local_server.seen[start:]]
             quotes_per_poll.append(this_poll.count(QUOTE_PATH))
             history_per_poll.append(sum(1 for path in this_poll if path in member_paths))
             yahoo = sum(1 for seen in local_server.seen if seen.path != EFFR_PATH)
             yahoo_by.append(((clock.now() - OPEN).total_seconds(), yahoo))
-            clock.advance(10)
     finally:
         await engine.aclose()
     # Each poll quotes the core and a slice of the members in one request (45 core symbols

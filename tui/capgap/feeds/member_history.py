@@ -295,7 +295,7 @@ class MemberHistoryFetcher:
         self._clock = clock
         self._reserve = reserve
         self._nap_s = nap_s
-        self._gated = False
+        self._waiting_since: float | None = None
         self._rng = rng or random.Random()
         #: Per member, why it has no closes (unknown, an empty chart), for the UI.
         self.problems: dict[str, str] = {}
@@ -319,7 +319,15 @@ class MemberHistoryFetcher:
     @property
     def gated(self) -> bool:
         """Return True while the task waits for the budget (a backoff, or the polls' reserve)."""
-        return self._gated
+        return self._waiting_since is not None
+
+    @property
+    def waiting_since(self) -> float | None:
+        """Return the clock's monotonic second of the task's last look that found no room.
+
+        None while it fetches. Equal to the clock's now: it has seen the budget as it is.
+        """
+        return self._waiting_since
 
     def want(self, symbols: Sequence[str], since: date) -> None:
         """Fetch, from ``since`` on, the closes ``symbols`` (in this order) lack."""
@@ -351,11 +359,10 @@ class MemberHistoryFetcher:
                 # want() named it again while it was being fetched.
                 self._queue.popleft()
                 continue
-            self._gated = True
             try:
                 await self._turn()
             finally:
-                self._gated = False
+                self._waiting_since = None
             try:
                 closes = await self._fetch(symbol)
             except UnknownSymbol:
@@ -414,6 +421,7 @@ class MemberHistoryFetcher:
                 return
             else:
                 wait = self._bucket.wait_s(self._reserve + 1)
+            self._waiting_since = now
             # Naps, not one sleep: the clock may be a replay's or a test's.
             nap = MAX_NAP_S if self._nap_s is None else self._nap_s
             await asyncio.sleep(min(max(wait, 0.001), nap))
