@@ -66,7 +66,7 @@ from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import REFERENCE_EVERY
 from capgap.engine.sources import live_engine
 from capgap.feeds.http import budget_hook, make_client
-from capgap.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S
+from capgap.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S, YahooLiveFeed
 from capgap.feeds.poller import TokenBucket
 from capgap.feeds.providers import yahoo as yahoo_module
 from capgap.feeds.providers.nyfed import EFFR_PATH
@@ -814,7 +814,9 @@ async def measure_history(
         )
         engine = live_engine(settings, clock=clock)
         simulated_budget(engine, clock)
-        fetcher = engine.feed.member_history
+        feed = engine.feed
+        assert isinstance(feed, YahooLiveFeed)
+        fetcher = feed.member_history
         times: list[tuple[float, int, int]] = []
         fill_s: float | None = None
         waited = 0.0

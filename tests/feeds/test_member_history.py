@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -397,9 +398,13 @@ async def test_live_engine_fills_the_windows_as_the_history_arrives_within_the_b
     # The history ran beside them, in the spare tokens, and completed.
     assert sum(history_per_poll) == len(members)
     assert sum(1 for count in history_per_poll if count) >= 2
-    # Never beyond the host's bucket: its burst plus one request a second of clock time.
+    # Never beyond the host's bucket: its burst plus one request a second of clock time; and
+    # after the cold start no minute over the budget of 60.
     for at, total in yahoo_by:
         assert total <= YAHOO_BURST + YAHOO_REQUESTS_PER_S * at
+    for (at, before), (later, after) in itertools.combinations(yahoo_by, 2):
+        if later - at <= 60:
+            assert after - before <= 60
     # Reduced when the day began and again when every member was in: not on every poll.
     assert reductions[0] < len(members)
     assert reductions[-1] == len(members) and len(reductions) == 2
