@@ -422,3 +422,25 @@ def small_universe(per_leg: int) -> Universe:
         for bucket in ("large", "small")
     ]
     return replace(universe, constituents=pl.concat(legs))
+
+
+async def test_an_unforeseen_error_in_one_reply_lists_the_member_and_the_rest_come(
+    local_server: LocalServer, rigs: Callable[..., Rig], monkeypatch: pytest.MonkeyPatch
+):
+    real = member_history.sane_closes
+
+    def fragile(bars: pl.DataFrame, symbol: str, **kwargs: object) -> pl.DataFrame:
+        if symbol == "BAD":
+            raise OverflowError("a reply no parser foresaw")
+        return real(bars, symbol, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(member_history, "sane_closes", fragile)
+    for symbol in ("BAD", "AAA"):
+        local_server.add(chart_path(symbol), member_chart(symbol, SESSIONS, closes_of(20)))
+    rig = rigs(None)
+    rig.fetcher.want(["BAD", "AAA"], SINCE)
+    await until(lambda: rig.fetcher.settled(["BAD", "AAA"]) == 2, "both members settled")
+    assert rig.fetcher.problems == {
+        "BAD": "BAD's daily closes: OverflowError: a reply no parser foresaw"
+    }
+    assert rig.closes(["BAD", "AAA"]).equals(expected("AAA", SESSIONS, closes_of(20)))

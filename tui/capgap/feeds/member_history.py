@@ -37,7 +37,13 @@ import polars as pl
 from capgap.core.atomic import write_bytes_atomic
 from capgap.core.clock import Clock
 from capgap.core.market_types import NEW_YORK
-from capgap.feeds.base import FeedError, RateLimited, SymbolError, UnknownSymbol
+from capgap.feeds.base import (
+    FeedError,
+    RateLimited,
+    SymbolError,
+    UnknownSymbol,
+    describe_exception,
+)
 from capgap.feeds.poller import Backoff, TokenBucket
 from capgap.feeds.providers.yahoo import PROVIDER, YahooChart
 from capgap.feeds.rotation import HEADROOM
@@ -376,6 +382,10 @@ class MemberHistoryFetcher:
                 self._settle(symbol, str(exc))
             except FeedError as exc:
                 self._fault(str(exc), None)
+            except Exception as exc:
+                # A reply no parser foresaw must not end the task: this member is listed and
+                # the others go on (the next day asks it again).
+                self._settle(symbol, f"{symbol}'s daily closes: {describe_exception(exc)}")
             else:
                 self._failures, self._resume_at, self.error = 0, None, None
                 self.cache.add(closes)
