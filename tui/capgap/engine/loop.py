@@ -71,6 +71,22 @@ REDUCE_STEP = 0.1
 REDUCE_EVERY = timedelta(minutes=15)
 
 
+def reduce_again(loaded: int, reduced: int, members: int, since_s: float | None) -> bool:
+    """Return whether a growing members' history is reduced to the legs' levels again.
+
+    ``loaded`` members are in now, ``reduced`` were at the last reduction, ``since_s``
+    seconds ago (None: never). Again when all are in, or when another REDUCE_STEP of the
+    members came in and REDUCE_EVERY has passed: a few reductions an hour at most.
+    """
+    grown = loaded - reduced
+    if grown <= 0:
+        return False
+    if loaded >= members:
+        return True
+    rested = since_s is None or since_s >= REDUCE_EVERY.total_seconds()
+    return rested and grown >= REDUCE_STEP * members
+
+
 class Upkeep(Protocol):
     """Work beside the polls (the daily holdings update): started by a poll, never awaited by it."""
 
@@ -410,15 +426,8 @@ class Engine:
         loaded = feed.members_loaded(symbols)
         if loaded != status.loaded:
             self._levels_status = replace(status, loaded=loaded)
-        grown = loaded - self._levels_reduced
-        if grown <= 0:
-            return
-        complete = loaded >= len(symbols)
-        rested = (
-            self._levels_at is None
-            or self.clock.monotonic() - self._levels_at >= REDUCE_EVERY.total_seconds()
-        )
-        if complete or (rested and grown >= REDUCE_STEP * len(symbols)):
+        since_s = None if self._levels_at is None else self.clock.monotonic() - self._levels_at
+        if reduce_again(loaded, self._levels_reduced, len(symbols), since_s):
             self._reduce_levels(feed, today)
 
     def _history_failed(self, exc: BaseException) -> HistoryStatus:
