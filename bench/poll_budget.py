@@ -31,7 +31,7 @@ each state until the fill is complete; without it the fill time is the members o
 measured rate). The members' history requests are counted apart ("history") everywhere else.
 
 Run: /work/venv/bin/python bench/poll_budget.py [--polls 20] [--sample 12] [--minutes 10]
-     [--history-minutes 10] [--fill]
+     [--history-minutes 10] [--fill] [--history-only]
 Budget: Yahoo requests a minute <= 60 (YAHOO_REQUESTS_PER_S) in every session state.
 """
 
