@@ -23,7 +23,15 @@ measured, with the time one sweep over every member took, against the budget of 
 The reference of each state, measured in the same run: quoting the whole universe on every
 poll, as capgap did before the rolling refresh (one call of the same quote client).
 
+Then the members' daily history (capgap.feeds.member_history) in each session state: from a
+cold start with an empty cache, the clock moves a second at a time between polls and the
+history takes the tokens the polls leave; the history's requests a minute, the total, the
+worst minute and how long the first fill of every member took are measured (``--fill`` runs
+each state until the fill is complete; without it the fill time is the members over the
+measured rate). The members' history requests are counted apart ("history") everywhere else.
+
 Run: /work/venv/bin/python bench/poll_budget.py [--polls 20] [--sample 12] [--minutes 10]
+     [--history-minutes 10] [--fill] [--history-only]
 Budget: Yahoo requests a minute <= 60 (YAHOO_REQUESTS_PER_S) in every session state.
 """
 
@@ -58,7 +66,7 @@ from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import REFERENCE_EVERY
 from capgap.engine.sources import live_engine
 from capgap.feeds.http import budget_hook, make_client
-from capgap.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S
+from capgap.feeds.live import YAHOO_BURST, YAHOO_REQUESTS_PER_S, YahooLiveFeed
 from capgap.feeds.poller import TokenBucket
 from capgap.feeds.providers import yahoo as yahoo_module
 from capgap.feeds.providers.nyfed import EFFR_PATH
@@ -433,6 +441,7 @@ class Provider:
         names = universe.constituents.select("symbol", "name").iter_rows()
         self.names: dict[str, str] = {str(symbol): str(name) for symbol, name in names}
         self.equities = frozenset(self.names)
+        self.members = frozenset(universe.member_symbols())
         self.asked_quotes: set[str] = set()
         #: The last price served per symbol by the quote endpoint.
         self.last_price: dict[str, float] = {}
@@ -504,6 +513,8 @@ class Provider:
             span = query.get("range", ["1d"])[0]
             interval = query.get("interval", ["1m"])[0]
             endpoint = "intraday" if interval == "1m" else "daily"
+            if interval == "1d" and symbol in self.members:
+                endpoint = "history"  # a member's daily closes: the background fetch
             payload = chart_body(symbol, self.kind(symbol), self.name(symbol), now, span, interval)
             return endpoint, 200, "application/json;charset=utf-8", _json(payload), YAHOO_HEADERS
         if path == EFFR_PATH:
@@ -600,7 +611,12 @@ def simulated_budget(engine: Any, clock: ManualClock) -> None:
 
     bucket = TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock)
     # Private by design (the feed owns its clients); this bench is the one place to reach in.
-    engine.feed._yahoo_client.event_hooks = {"request": [budget_hook(bucket, sleep)]}
+    history = engine.feed.member_history
+    engine.feed._yahoo_client.event_hooks = {
+        "request": [budget_hook(bucket, sleep), history.log.hook]
+    }
+    # The members' history reads the same bucket it spends (its reserve is the polls').
+    history._bucket = bucket
 
 
 async def run(polls: int, sample: int) -> tuple[Poll, list[Poll], list[Served], list[str], Any]:
@@ -702,7 +718,8 @@ async def measure_state(label: str, start: datetime, minutes: float) -> StateFig
                 clock.advance(cadence)
                 await engine.refresh()
                 at = (clock.now() - first).total_seconds()
-                yahoo = [s for s in provider.take() if s.endpoint != "effr"]
+                # The members' history is measured apart (measure_history).
+                yahoo = [s for s in provider.take() if s.endpoint not in ("effr", "history")]
                 times.append((at, len(yahoo)))
                 with provider._lock:
                     seen |= provider.asked_quotes
@@ -749,6 +766,131 @@ def print_states(figures: list[StateFigures]) -> bool:
     return ok
 
 
+@dataclass
+class HistoryFigures:
+    """The members' history in one session state: its rate, the total's, and the first fill."""
+
+    label: str
+    cadence_s: float
+    members: int
+    history_per_minute: float
+    total_per_minute: float
+    worst_minute: int
+    fill_s: float | None
+    polls_waited_s: float
+
+
+async def _history_settles(fetcher: Any, clock: ManualClock) -> None:
+    """Let the history's task run until it waits for tokens (or has nothing left to fetch)."""
+    for _ in range(100_000):
+        # It has looked at the budget at this very second of the clock.
+        if not fetcher.running or fetcher.waiting_since == clock.monotonic():
+            return
+        await asyncio.sleep(HISTORY_NAP_S / 2)
+    raise SystemExit("the members' history never settled")
+
+
+#: The history task's nap in this bench (real seconds; see _history_settles).
+HISTORY_NAP_S = 0.0005
+
+
+async def measure_history(
+    label: str, start: datetime, minutes: float, fill: bool
+) -> HistoryFigures:
+    """Fetch the members' history from a cold start in one session state (see the docstring)."""
+    from capgap.feeds import member_history
+
+    # The clock moves a second at a time here: the task need not nap a real second.
+    member_history.MAX_NAP_S = HISTORY_NAP_S
+    start = start.astimezone(UTC)
+    clock = ManualClock(start)
+    universe = load_universe()
+    with Provider(clock, universe) as provider:
+        base = provider.base_url
+        settings = Settings(
+            feeds=FeedsSettings(
+                yahoo=ProviderSettings(base, base + COOKIE_PATH), nyfed=ProviderSettings(base)
+            )
+        )
+        engine = live_engine(settings, clock=clock)
+        simulated_budget(engine, clock)
+        feed = engine.feed
+        assert isinstance(feed, YahooLiveFeed)
+        fetcher = feed.member_history
+        times: list[tuple[float, int, int]] = []
+        fill_s: float | None = None
+        waited = 0.0
+        cadence = 0.0
+        try:
+            await engine.refresh()  # the cold start: session, daily histories
+            await engine.refresh()  # the history starts after the first snapshot
+            await _history_settles(fetcher, clock)
+            provider.take()
+            first = clock.now()
+            symbols = list(provider.members)
+            while True:
+                at = (clock.now() - first).total_seconds()
+                if fill_s is not None or (at >= minutes * 60 and not fill):
+                    break
+                cadence = engine.next_delay_s
+                for _ in range(math.ceil(cadence)):
+                    clock.advance(min(1.0, cadence))
+                    await _history_settles(fetcher, clock)
+                    # Each second's requests at their own second (the worst minute is exact).
+                    step = [s for s in provider.take() if s.endpoint != "effr"]
+                    second = (clock.now() - first).total_seconds()
+                    count = sum(1 for s in step if s.endpoint == "history")
+                    times.append((second, count, len(step)))
+                before = clock.monotonic()
+                await engine.refresh()
+                waited = max(waited, clock.monotonic() - before)
+                await _history_settles(fetcher, clock)
+                at = (clock.now() - first).total_seconds()
+                served = [s for s in provider.take() if s.endpoint != "effr"]
+                history = sum(1 for s in served if s.endpoint == "history")
+                times.append((at, history, len(served)))
+                if fetcher.settled(symbols) == len(symbols):
+                    fill_s = at
+        finally:
+            await engine.aclose()
+    span_min = times[-1][0] / 60 if times else 1.0
+    history_rate = sum(h for _, h, _ in times) / span_min
+    total_rate = sum(t for _, _, t in times) / span_min
+    worst = max((sum(t for w, _, t in times if at <= w < at + 60) for at, _, _ in times), default=0)
+    if fill_s is None and history_rate > 0:
+        fill_s = len(provider.members) / history_rate * 60
+    return HistoryFigures(
+        label, cadence, len(provider.members), history_rate, total_rate, worst, fill_s, waited
+    )
+
+
+def print_history(figures: list[HistoryFigures], fill: bool) -> bool:
+    """Print the history's table and the verdict; True when every state kept the bucket."""
+    budget = YAHOO_REQUESTS_PER_S * 60
+    print(
+        f"members' history from a cold start, by session state ({figures[0].members} members; "
+        f"{'measured' if fill else 'extrapolated'} first fill):"
+    )
+    print(
+        f"{'state':20}{'cadence':>9}{'history/min':>13}{'total/min':>11}{'worst min':>11}"
+        f"{'first fill':>12}{'poll waited':>13}"
+    )
+    ok = True
+    for f in figures:
+        fill_text = f"{f.fill_s / 60:.0f} min" if f.fill_s is not None else "-"
+        # The bucket allows its burst on top of a minute's refill; the polls never wait.
+        ok &= f.worst_minute <= budget + YAHOO_BURST and f.polls_waited_s == 0
+        print(
+            f"{f.label:20}{f.cadence_s:8g}s{f.history_per_minute:13.1f}{f.total_per_minute:11.1f}"
+            f"{f.worst_minute:11d}{fill_text:>12}{f.polls_waited_s:12.1f}s"
+        )
+    print(
+        f"{'PASS' if ok else 'FAIL'}: no poll waited for a token, every simulated minute within "
+        f"the bucket ({budget:g} a minute, burst {YAHOO_BURST})"
+    )
+    return ok
+
+
 def _check(snapshot: Any, engine: Any, provider: Provider) -> None:
     """Fail loudly unless the poll worked: a failed poll makes fewer requests, not better ones."""
     status = snapshot.feeds[0]
@@ -776,10 +918,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--minutes", type=float, default=10, help="simulated minutes per state (default 10)"
     )
+    parser.add_argument(
+        "--history-minutes",
+        type=float,
+        default=10,
+        help="simulated minutes of the members' history per state (default 10)",
+    )
+    parser.add_argument(
+        "--fill", action="store_true", help="run each state until the history's first fill"
+    )
+    parser.add_argument(
+        "--history-only", action="store_true", help="measure the members' history alone"
+    )
     args = parser.parse_args(argv)
     # Loopback only: a proxy from the environment must not see these requests.
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
 
+    if args.history_only:
+        return 0 if history_table(args) else 1
     first, steady, reference, symbols, picks = asyncio.run(run(args.polls, max(2, args.sample)))
     n = len(symbols)
     kinds = Counter(kind_of(s, frozenset()) for s in symbols)
@@ -802,7 +958,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{_kb(mean(p.body(key) for p in steady))}{_kb(mean(p.gzip(key) for p in steady))}"
         )
     total_first = len(first.served)
-    total_steady = mean(len(p.served) for p in steady)
+    total_steady = mean(len(p.served) - p.count("history") for p in steady)
     body_steady = mean(p.body() for p in steady)
     print(
         f"{'total':24}{total_first:6d}{_kb(first.body())}{_kb(first.gzip())}  "
@@ -842,7 +998,9 @@ def main(argv: list[str] | None = None) -> int:
     quote_budget = math.ceil(n / MAX_BATCH)
     quote_max = max(p.count("quote") for p in steady)
     chart_max = max(p.count("intraday") for p in steady)
-    others = sum(len(p.served) - p.count("quote") - p.count("intraday") for p in steady)
+    others = sum(
+        len(p.served) - p.count("quote") - p.count("intraday") - p.count("history") for p in steady
+    )
     ok = quote_max <= quote_budget and chart_max <= INTRADAY_CHARTS and others == 0
     print(
         f"{'PASS' if ok else 'MISS'}: steady polls made at most {quote_max} quote requests "
@@ -872,7 +1030,18 @@ def main(argv: list[str] | None = None) -> int:
         for label, start, scale in STATES
     ]
     ok = print_states(figures) and ok
+    print()
+    ok = history_table(args) and ok
     return 0 if ok else 1
+
+
+def history_table(args: argparse.Namespace) -> bool:
+    """Measure the members' history in each session state and print its table."""
+    figures = [
+        asyncio.run(measure_history(label, start, args.history_minutes * scale, args.fill))
+        for label, start, scale in STATES
+    ]
+    return print_history(figures, args.fill)
 
 
 if __name__ == "__main__":

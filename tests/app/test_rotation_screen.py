@@ -17,7 +17,7 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
-from capgap.core.snapshot import RotationPoint, Snapshot
+from capgap.core.snapshot import HistoryStatus, RotationPoint, Snapshot
 from capgap.ui.app import CapgapApp
 from capgap.ui.format import sector_code
 from capgap.ui.glyphs import glyphs
@@ -142,6 +142,19 @@ async def test_without_history_the_screen_says_why_and_the_map_is_empty():
         await wait_for(lambda: isinstance(app.screen, RotationScreen), pilot)
         await wait_for(lambda: NO_MAP in "\n".join(screen_lines(app)), pilot)
         assert "no data" in "\n".join(screen_lines(app))
+
+
+async def test_while_the_members_history_loads_the_screen_says_how_far():
+    # Live, the members' closes arrive over hours: the screen counts them, as the sectors
+    # table does where its windows would be.
+    loading = replace(rotation_snapshot(()), sector_history=HistoryStatus(1204, 2418))
+    app = rotation_app(loading)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(lambda: app.dashboard.latest is not None, pilot)
+        await pilot.press("m")
+        await wait_for(lambda: isinstance(app.screen, RotationScreen), pilot)
+        line = "no rotation map yet: history 1,204/2,418"
+        await wait_for(lambda: line in "\n".join(screen_lines(app)), pilot)
 
 
 async def test_the_map_is_redrawn_only_when_it_changes():

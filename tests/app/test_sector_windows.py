@@ -115,7 +115,7 @@ async def test_w_cycles_the_window_and_the_sort_follows_it() -> None:
 @pytest.mark.parametrize(
     ("history", "reason"),
     [
-        (HistoryStatus(loaded=812, members=2418), "5D: history 812/2418"),
+        (HistoryStatus(loaded=812, members=2418), "5D: history 812/2,418"),
         (None, "5D: no members' history from this source"),
         # Read, but the source had none (a recording without the members' closes).
         (HistoryStatus(loaded=2418, members=2418), "5D: no members' history from this source"),

@@ -14,6 +14,7 @@ from capgap.analytics.quotes import quote_rows
 from capgap.analytics.sector_history import (
     closes_start,
     current_leg_levels,
+    heaviest_first,
     history_members_of,
     leg_levels,
 )
@@ -272,6 +273,22 @@ def test_without_levels_the_rows_have_windows_of_none() -> None:
     assert all(window.large_pct is None for window in row.windows)
 
 
+def test_members_come_heaviest_first_by_their_weight_in_their_index() -> None:
+    # Weights by hand: large A 600/1000 = 0.6, B 0.4; small C 30/100 = 0.3, D 0.1, E 0.6.
+    # B is in both indices (0.4 and 0.1): its larger weight counts. A and E tie: by symbol.
+    members = pl.DataFrame(
+        {
+            "symbol": ["B", "A", "C", "D", "E", "B"],
+            "sector_idx": [0, 1, 0, 1, 1, 0],
+            "bucket": ["large", "large", "small", "small", "small", "small"],
+            "q": [1.0] * 6,
+            "ref_value": [400.0, 600.0, 30.0, None, 60.0, 10.0],
+        }
+    )
+    # D's missing value weighs nothing: it comes last (and C's 30 of 100 puts it above it).
+    assert heaviest_first(members) == ["A", "E", "B", "C", "D"]
+
+
 def test_closes_start_reaches_the_earliest_base() -> None:
     # In December YTD reaches back to the previous December 31; in January 3M reaches further.
     assert closes_start(TODAY) < date(2024, 12, 31)
@@ -367,3 +384,25 @@ def test_a_replay_that_ends_at_once_still_shows_the_windows_and_the_map() -> Non
     assert last.sector_history is not None and last.sector_history.error is None
     assert all(row.window("5d").large_pct is not None for row in last.sectors)
     assert all(point.rs_ratio is not None for point in last.rotation)
+
+
+def test_a_growing_history_is_reduced_a_few_times_an_hour_not_per_poll() -> None:
+    from capgap.engine.loop import reduce_again
+
+    # 2,418 members: a tenth is 241.8, so 242 more.
+    assert not reduce_again(100, 100, 2418, 3600.0)  # nothing new
+    assert not reduce_again(341, 100, 2418, 3600.0)  # 241 more: under a tenth
+    assert reduce_again(342, 100, 2418, 900.0)  # a tenth more, 15 minutes on
+    assert not reduce_again(342, 100, 2418, 899.0)  # too soon
+    assert reduce_again(2418, 2417, 2418, 1.0)  # the last member: at once
+    # Never reduced before: a tenth is enough, with no wait.
+    assert not reduce_again(241, 0, 2418, None) and reduce_again(242, 0, 2418, None)
+    # A poll every 10 s for an hour while 30 members arrive a minute (about what the budget
+    # fetches before the open): one reduction each quarter hour, not 360.
+    reductions, reduced, since = 0, 0, 0.0
+    for second in range(10, 3601, 10):
+        loaded = min(2418, second // 2)
+        since += 10
+        if reduce_again(loaded, reduced, 2418, since):
+            reductions, reduced, since = reductions + 1, loaded, 0.0
+    assert reductions == 4

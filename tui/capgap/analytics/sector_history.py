@@ -264,3 +264,23 @@ def sector_windows(
 def history_members_of(store: MarketStore, universe: Universe) -> pl.DataFrame:
     """Return the sector legs' members weighed as the stored quotes weigh them now."""
     return history_members(current_values(store, universe))
+
+
+def heaviest_first(members: pl.DataFrame) -> list[str]:
+    """Return the members' symbols by their weight in their index, heaviest first.
+
+    ``members`` as history_members gives them; a member's weight is its ``ref_value`` (shares
+    held x price) over its index's total, the larger of the two for a member of both. A
+    history fetched in this order passes each leg's coverage bar early. Ties go by symbol.
+    """
+    value = pl.col("ref_value").fill_null(0.0)
+    total = value.sum().over("bucket")
+    weight = pl.when(total > 0).then(value / total).otherwise(0.0)
+    return (
+        members.select("symbol", weight.alias("weight"))
+        .group_by("symbol")
+        .agg(pl.col("weight").max())
+        .sort(["weight", "symbol"], descending=[True, False])
+        .get_column("symbol")
+        .to_list()
+    )

@@ -14,7 +14,12 @@ import polars as pl
 
 from capgap.analytics.build import build_snapshot
 from capgap.analytics.fed import FedInputs, fed_snapshot, futures_symbols
-from capgap.analytics.sector_history import closes_start, history_members_of, leg_levels
+from capgap.analytics.sector_history import (
+    closes_start,
+    heaviest_first,
+    history_members_of,
+    leg_levels,
+)
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.market_types import NEW_YORK
@@ -29,6 +34,7 @@ from capgap.core.snapshot import (
 from capgap.feeds.base import (
     Feed,
     FeedError,
+    GrowingMemberHistory,
     MemberHistory,
     RateLimited,
     ReferenceData,
@@ -58,6 +64,27 @@ RATES_BACKOFF = Backoff(
     max_s=REFERENCE_EVERY.total_seconds(),
     jitter=0.0,  # a once-a-day source asked every few minutes at most: no herd to spread
 )
+#: A members' history that grows while the app runs (live) is reduced again when another
+#: REDUCE_STEP of the members came in, or all of them, and at most once every REDUCE_EVERY
+#: (its last step excepted): a few reductions an hour, none per poll.
+REDUCE_STEP = 0.1
+REDUCE_EVERY = timedelta(minutes=15)
+
+
+def reduce_again(loaded: int, reduced: int, members: int, since_s: float | None) -> bool:
+    """Return whether a growing members' history is reduced to the legs' levels again.
+
+    ``loaded`` members are in now, ``reduced`` were at the last reduction, ``since_s``
+    seconds ago (None: never). Again when all are in, or when another REDUCE_STEP of the
+    members came in and REDUCE_EVERY has passed: a few reductions an hour at most.
+    """
+    grown = loaded - reduced
+    if grown <= 0:
+        return False
+    if loaded >= members:
+        return True
+    rested = since_s is None or since_s >= REDUCE_EVERY.total_seconds()
+    return rested and grown >= REDUCE_STEP * members
 
 
 class Upkeep(Protocol):
@@ -137,6 +164,12 @@ class Engine:
         self._levels_day: date | None = None
         self._levels_task: asyncio.Task[pl.DataFrame] | None = None
         self._levels_status: HistoryStatus | None = None
+        # The legs' members and their symbols (heaviest first) the day's reduction read, and
+        # for a growing history how many members were in at the last reduction and when.
+        self._levels_members: pl.DataFrame | None = None
+        self._levels_symbols: list[str] = []
+        self._levels_reduced = 0
+        self._levels_at: float | None = None
         self._use_universe(self.universe)
         self._reference = ReferenceData()
         self._reference_at: datetime | None = None
@@ -375,6 +408,7 @@ class Engine:
             self._take_levels(task)
         if self.latest is not None:
             self._start_levels(today)
+            self._grow_levels(today)
 
     def _start_levels(self, today: date) -> None:
         """Start reducing the members' closes to the legs' levels, once a day (and universe)."""
@@ -388,8 +422,18 @@ class Engine:
             return
         self._levels_day = today
         members = history_members_of(self.store, self.universe)
-        symbols = members.get_column("symbol").unique(maintain_order=True).to_list()
-        self._levels_status = HistoryStatus(loaded=0, members=len(symbols))
+        self._levels_members = members
+        # Heaviest first: a history fetched in this order covers the legs' weight early.
+        self._levels_symbols = heaviest_first(members)
+        self._levels_status = HistoryStatus(loaded=0, members=len(self._levels_symbols))
+        self._reduce_levels(feed, today)
+
+    def _reduce_levels(self, feed: MemberHistory, today: date) -> None:
+        """Start reducing the members' closes the feed holds now to the legs' levels."""
+        symbols, members = self._levels_symbols, self._levels_members
+        if members is None:
+            return
+        status = self._levels_status or HistoryStatus(loaded=0, members=len(symbols))
         try:
             closes = feed.member_closes(symbols, closes_start(today))
         except Exception as exc:
@@ -397,6 +441,10 @@ class Engine:
             # the windows would be, and the next day tries again.
             self._levels_status = self._history_failed(exc)
             return
+        if isinstance(feed, GrowingMemberHistory):
+            self._levels_reduced = feed.members_loaded(symbols)
+            self._levels_at = self.clock.monotonic()
+            self._levels_status = replace(status, loaded=self._levels_reduced)
         self._levels_task = asyncio.ensure_future(asyncio.to_thread(leg_levels, closes, members))
 
     def _take_recorded_levels(self) -> None:
@@ -410,6 +458,25 @@ class Engine:
         self._levels_status = HistoryStatus(
             loaded=0, members=0, through=through if isinstance(through, date) else None
         )
+
+    def _grow_levels(self, today: date) -> None:
+        """Show a growing history's progress; reduce it again when enough more came in."""
+        feed = self.feed
+        status = self._levels_status
+        if (
+            not isinstance(feed, GrowingMemberHistory)
+            or status is None
+            or self._levels_day != today
+            or self._levels_task is not None
+        ):
+            return
+        symbols = self._levels_symbols
+        loaded = feed.members_loaded(symbols)
+        if loaded != status.loaded:
+            self._levels_status = replace(status, loaded=loaded)
+        since_s = None if self._levels_at is None else self.clock.monotonic() - self._levels_at
+        if reduce_again(loaded, self._levels_reduced, len(symbols), since_s):
+            self._reduce_levels(feed, today)
 
     def _history_failed(self, exc: BaseException) -> HistoryStatus:
         """Return the members' history state after ``exc`` (shown instead of the windows)."""
@@ -432,9 +499,16 @@ class Engine:
             # Once a day: followers of the recording get the windows without the closes.
             self.recorder.add_leg_levels(levels)
         through = levels.get_column("date").max() if levels.height else None
+        feed = self.feed
+        # A growing history's count is what has come in so far; any other is read whole.
+        loaded = (
+            feed.members_loaded(self._levels_symbols)
+            if isinstance(feed, GrowingMemberHistory)
+            else status.members
+        )
         self._levels_status = replace(
             status,
-            loaded=status.members,
+            loaded=loaded,
             through=through if isinstance(through, date) else None,
             error=None,
         )

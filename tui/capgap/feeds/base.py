@@ -147,3 +147,12 @@ class MemberHistory(Protocol):
         polars error; an unknown symbol is left out.
         """
         ...
+
+
+@runtime_checkable
+class GrowingMemberHistory(MemberHistory, Protocol):
+    """A members' history fetched while the app runs: member_closes returns what came so far."""
+
+    def members_loaded(self, symbols: Sequence[str]) -> int:
+        """Return how many of ``symbols`` are done for today (closes in, or known to lack them)."""
+        ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -22,6 +22,13 @@ from capgap.feeds.disk_cache import (
 )
 from capgap.feeds.fanout import fan_out
 from capgap.feeds.http import make_client
+from capgap.feeds.member_history import (
+    CLOSES_FILE,
+    ClosesCache,
+    MemberHistoryFetcher,
+    RequestLog,
+    request_hooks,
+)
 from capgap.feeds.poller import TokenBucket
 from capgap.feeds.providers import finnhub as finnhub_module
 from capgap.feeds.providers import fred as fred_module
@@ -56,6 +63,8 @@ FINNHUB_REQUESTS_PER_S = 0.9
 CHART_CONCURRENCY = 2
 #: The disk cache's entry of the rates (see RatesSource).
 RATES_ENTRY = "rates"
+#: The problems' key of the members' history as a whole (a damaged cache, a rate limit).
+MEMBER_HISTORY_PROBLEM = "(members' history)"
 #: The disk cache's entry of a stand-in's rates (FRED's), read only while the NY Fed fails.
 STAND_IN_ENTRY = "rates-stand-in"
 
@@ -275,10 +284,9 @@ class YahooLiveFeed:
         Yahoo's cookie and crumb (see capgap.feeds.session_store).
         """
         # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
+        bucket = TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock)
         self._yahoo_client = make_client(
-            yahoo_module.CLIENT_SETTINGS,
-            budget=TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock),
-            kind=feeds.yahoo.transport,
+            yahoo_module.CLIENT_SETTINGS, budget=bucket, kind=feeds.yahoo.transport
         )
         self._rates = RatesSource(feeds, clock, cache)
         self._cache = cache
@@ -294,6 +302,14 @@ class YahooLiveFeed:
             store=session_store,
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
+        # The members' closes come in the bucket's spare tokens (see member_history).
+        closes_path = cache.folder / CLOSES_FILE if cache is not None else None
+        log = RequestLog(clock)
+        request_hooks(self._yahoo_client).append(log.hook)
+        #: The members' closes for the sectors' windows (see member_closes).
+        self.member_history = MemberHistoryFetcher(
+            self._chart, ClosesCache(closes_path), bucket, clock, log=log
+        )
         #: Per-symbol problems of the last poll (unknown symbols, bad prices), for the UI.
         self.problems: dict[str, str] = {}
 
@@ -309,8 +325,31 @@ class YahooLiveFeed:
         # stays listed, once, until its status lapses.
         for symbol in sorted(self._quotes.unknown_symbols - problems.keys()):
             problems[symbol] = f"{yahoo_module.PROVIDER} does not know {symbol}"
+        self._history_problems(problems)
         self.problems = problems
         return batch.quotes
+
+    def _history_problems(self, problems: dict[str, str]) -> None:
+        """Add the members' history's problems (a member listed once, beside its quote's)."""
+        history = self.member_history
+        for symbol, problem in history.problems.items():
+            problems.setdefault(symbol, problem)
+        for whole in (history.cache.warning, history.error):
+            if whole is not None:
+                problems.setdefault(MEMBER_HISTORY_PROBLEM, whole)
+
+    def member_closes(self, symbols: Sequence[str], since: date) -> pl.LazyFrame:
+        """Return the members' closes cached so far; fetch the missing ones in the background.
+
+        ``symbols`` come heaviest first: the legs pass the coverage bar early. The frame
+        grows as the fetch goes on (see members_loaded).
+        """
+        self.member_history.want(symbols, since)
+        return self.member_history.cache.closes(symbols, since)
+
+    def members_loaded(self, symbols: Sequence[str]) -> int:
+        """Return how many of ``symbols`` are done for today (closes in, or known to lack them)."""
+        return self.member_history.settled(symbols)
 
     async def _charts(self, symbols: Sequence[str], daily: bool) -> list[pl.DataFrame]:
         """Fetch one chart per symbol; a provider failure stops the rest at once."""
@@ -391,7 +430,8 @@ class YahooLiveFeed:
         )
 
     async def aclose(self) -> None:
-        """Close the HTTP clients."""
+        """Stop the members' history (keeping what arrived) and close the HTTP clients."""
+        await self.member_history.aclose()
         await self._yahoo_client.aclose()
         await self._rates.aclose()
 

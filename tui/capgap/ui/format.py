@@ -14,7 +14,7 @@ from capgap.core.format import COMPACT_FROM as COMPACT_FROM
 from capgap.core.format import fit_decimals as fit_decimals
 from capgap.core.format import shown_value as shown_value
 from capgap.core.market_types import NEW_YORK, MarketSession
-from capgap.core.snapshot import ExtendedGap
+from capgap.core.snapshot import ExtendedGap, HistoryStatus
 from capgap.core.text import extended_when as extended_when
 from capgap.core.text import fmt_ny_time
 from capgap.ui.glyphs import glyphs
@@ -202,3 +202,10 @@ def sector_code(name: str) -> str:
         return code
     letters = "".join(char for char in name if char.isalnum())
     return (letters[:4] or name[:4]).upper()
+
+
+def history_progress(history: HistoryStatus | None) -> str | None:
+    """Return "history 1,204/2,418" while the members' daily history is coming in, else None."""
+    if history is None or history.loaded >= history.members:
+        return None
+    return f"history {history.loaded:,}/{history.members:,}"

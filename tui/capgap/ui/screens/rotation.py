@@ -14,8 +14,8 @@ from textual.app import ComposeResult
 from textual.content import Content
 
 from capgap.core.quadrants import quadrant
-from capgap.core.snapshot import RotationPoint, Snapshot
-from capgap.ui.format import fmt_plain, missing, sector_code, short_sector
+from capgap.core.snapshot import HistoryStatus, RotationPoint, Snapshot
+from capgap.ui.format import fmt_plain, history_progress, missing, sector_code, short_sector
 from capgap.ui.glyphs import glyphs
 from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
@@ -29,10 +29,17 @@ _MUTED = "$foreground-muted"
 NO_MAP = "no rotation map yet: it needs 11 weeks of the sectors' daily history"
 
 
-def legend_content(points: Sequence[RotationPoint]) -> Content:
-    """Return the line above the map: how to read it, or why there is nothing on it."""
+def legend_content(
+    points: Sequence[RotationPoint], history: HistoryStatus | None = None
+) -> Content:
+    """Return the line above the map: how to read it, or why there is nothing on it.
+
+    While the members' daily history is coming in (live, over hours) it says how far.
+    """
     if not any(point.tail for point in points):
-        return Content.styled(NO_MAP, _MUTED)
+        progress = history_progress(history)
+        note = NO_MAP if progress is None else f"no rotation map yet: {progress}"
+        return Content.styled(note, _MUTED)
     dot = f" {glyphs().dot} "
     return Content.styled(
         f"x RS-ratio{dot}y RS-momentum{dot}{glyphs().knob} this week{dot}"
@@ -91,7 +98,7 @@ class RotationScreen(LiveScreen):
     def __init__(self) -> None:
         super().__init__(id="rotation", classes="drill")
         #: The map on screen (None before the first snapshot).
-        self._shown: tuple[RotationPoint, ...] | None = None
+        self._shown: tuple[tuple[RotationPoint, ...], HistoryStatus | None] | None = None
 
     def compose(self) -> ComposeResult:
         """Breadcrumb, how to read the map, the map, the table, the keys."""
@@ -105,10 +112,12 @@ class RotationScreen(LiveScreen):
         """Show the map; it changes once a day, so most snapshots change nothing here."""
         self.show_time(snapshot)
         rotation = snapshot.rotation
-        if self._shown is not None and rotation == self._shown:
+        # An empty map's line counts the history coming in: it is redrawn as that moves.
+        progress = None if any(p.tail for p in rotation) else snapshot.sector_history
+        if self._shown is not None and (rotation, progress) == self._shown:
             # The day's map again (the same memoised tuple): nothing to compare cell by cell.
             return
-        self._shown = rotation
-        show(self.query_one("#rotation-legend", Plain), legend_content(rotation))
+        self._shown = (rotation, progress)
+        show(self.query_one("#rotation-legend", Plain), legend_content(rotation, progress))
         self.query_one(RotationChart).apply(rotation)
         self.query_one(RotationTable).apply(rotation)

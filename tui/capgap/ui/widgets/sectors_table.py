@@ -9,7 +9,14 @@ from textual.widgets.data_table import ColumnKey
 
 from capgap.core.snapshot import SECTOR_WINDOW_IDS, HistoryStatus, Mover, SectorLeg, SectorRow
 from capgap.market.windows import WINDOW_LABELS
-from capgap.ui.format import by_direction, fmt_plain, missing, short_sector, signed_figure
+from capgap.ui.format import (
+    by_direction,
+    fmt_plain,
+    history_progress,
+    missing,
+    short_sector,
+    signed_figure,
+)
 from capgap.ui.widget_options import WidgetOptions
 from capgap.ui.widgets.keyed_table import Cell, SortedTable, ValueText
 from capgap.ui.widgets.quiet import set_subtitle
@@ -317,8 +324,9 @@ class SectorsTable(SortedTable):
             return "no members' history from this source"
         if history.error is not None:
             return history.error
-        if history.loaded < history.members:
-            return f"history {history.loaded}/{history.members}"
+        progress = history_progress(history)
+        if progress is not None:
+            return progress
         if history.through is None:
             return "no members' history from this source"
         return "too little history for this window"
