@@ -76,6 +76,32 @@ async def test_the_whole_history_is_asked_once_a_day_and_measured(
     assert local_server.total == 4
 
 
+async def test_with_yahoo_down_the_history_kept_on_disk_is_used_and_said_old(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    # Fetched today, kept until the close; the next morning Yahoo answers 503: the figures
+    # come from yesterday's history, said as such, rather than none at all.
+    serve(local_server)
+    clock = ManualClock(MORNING)
+
+    async def run() -> CyclesReport:
+        return await load_cycles(
+            demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path
+        )
+
+    fresh = await run()
+    assert fresh.stale is None
+    for symbol in ("^GSPC", "^RUT"):
+        local_server.replace(chart_path(symbol), Reply.html(503))
+    clock.advance(24 * 3600)
+    old = await run()
+    assert local_server.total == 4
+    assert old.current == fresh.current and old.as_of == fresh.as_of
+    assert old.stale is not None
+    assert old.stale.startswith("^GSPC: ") and "kept on disk, through " in old.stale
+    assert "^RUT: " in old.stale
+
+
 async def test_an_unknown_symbol_is_history_unavailable(
     local_server: LocalServer, tmp_path: Path
 ) -> None:

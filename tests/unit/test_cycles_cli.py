@@ -114,3 +114,19 @@ async def test_the_demo_starts_without_the_long_history(tmp_path: Path) -> None:
     assert snapshot.demo and snapshot.spread.relative_pp.d1 is not None
     with pytest.raises(HistoryUnavailable, match=r"long_history\.parquet"):
         await load_cycles(demo=True, clock=clock, sample=tmp_path)
+
+
+def test_an_old_history_is_said_in_the_table_and_the_json() -> None:
+    # What load_cycles gives when Yahoo failed and yesterday's history stood in.
+    from dataclasses import replace
+
+    from capgap.cli.cycles import render_json, render_table
+    from capgap.core.cycles import CyclesReport
+
+    report = CyclesReport((), (None,) * 4, None, None, (), date(2025, 12, 4), demo=False)
+    note = "^GSPC: Yahoo chart: HTTP 503; the history kept on disk, through 2025-12-04"
+    old = replace(report, stale=note)
+    assert "Not current" not in render_table(report)
+    assert f"Not current: {note}." in " ".join(render_table(old).split())
+    assert json.loads(render_json(report))["stale"] is None
+    assert json.loads(render_json(old))["stale"] == note

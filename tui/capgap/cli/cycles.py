@@ -51,6 +51,8 @@ def render_table(report: CyclesReport) -> str:
         lines.append(since_text("  since it resumed", report.resumed))
     as_of = report.as_of.isoformat() if report.as_of is not None else NA
     lines.append(f"Sessions after the decision day's close (day 0); closes to {as_of}.")
+    if report.stale is not None:
+        lines.extend(textwrap.wrap(f"Not current: {report.stale}.", width=_WIDTH))
     lines.append(f"Median: the past cycles with enough sessions ({NA}: too recent).")
     if report.demo:
         lines.append("DEMO: synthetic index history (sample_data/long_history.parquet).")

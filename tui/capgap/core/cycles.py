@@ -73,6 +73,8 @@ class CyclesReport:
     #: The last close of the history (the figures' date), None without history.
     as_of: date | None
     demo: bool
+    #: Why the history is not current (Yahoo failed: an older one kept on disk), or None.
+    stale: str | None = None
 
 
 def since_text(label: str, since: SinceCut, *, missing: str = NA) -> str:
@@ -114,6 +116,7 @@ def report_to_dict(report: CyclesReport, source: str) -> dict[str, object]:
     return {
         "demo": report.demo,
         "as_of": None if report.as_of is None else report.as_of.isoformat(),
+        "stale": report.stale,
         "horizons": list(HORIZONS),
         "cycles": [
             {

@@ -8,6 +8,7 @@ kept on disk until the next close; the demo reads the sample's synthetic long hi
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,14 +42,16 @@ async def load_cycles(
     from capgap.feeds.index_history import sample_index_history
 
     now = clock.now()
+    stale: str | None = None
     if demo:
         daily = await asyncio.to_thread(sample_index_history, sample or sample_data_dir())
     else:
-        daily = await _live_history(feeds or FeedsSettings(), clock, now, cache_dir)
+        daily, stale = await _live_history(feeds or FeedsSettings(), clock, now, cache_dir)
     # The figures as of the clock's day: a replay of a past day does not see its future.
     today = now.astimezone(NEW_YORK).date()
     # Decades of closes: measured in a thread, the screen's event loop stays free.
-    return await asyncio.to_thread(_study, daily, today, demo)
+    report = await asyncio.to_thread(_study, daily, today, demo)
+    return replace(report, stale=stale)
 
 
 def _study(daily: pl.DataFrame, today: date, demo: bool) -> CyclesReport:
@@ -63,8 +66,8 @@ def _study(daily: pl.DataFrame, today: date, demo: bool) -> CyclesReport:
 
 async def _live_history(
     feeds: FeedsSettings, clock: Clock, now: datetime, cache_dir: Path | None
-) -> pl.DataFrame:
-    """Return both indices' whole daily history: from disk until the next close, else Yahoo."""
+) -> tuple[pl.DataFrame, str | None]:
+    """Return both indices' whole daily history (see fetch_index_history) and why it is old."""
     from capgap.feeds.disk_cache import DiskCache, cache_folder
     from capgap.feeds.http import make_client
     from capgap.feeds.index_history import fetch_index_history

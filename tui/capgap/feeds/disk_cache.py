@@ -49,6 +49,21 @@ class DiskCache:
 
     def read(self, name: str, now: datetime) -> Any | None:
         """Return the data stored under ``name`` if it has not expired at ``now``, else None."""
+        kept = self._entry(name)
+        if kept is None or now >= kept[0]:
+            return None
+        return kept[1]
+
+    def read_expired(self, name: str) -> Any | None:
+        """Return the data stored under ``name`` even past its expiry (None: none readable).
+
+        For a source that is down: yesterday's history said as such beats no figure at all.
+        """
+        kept = self._entry(name)
+        return None if kept is None else kept[1]
+
+    def _entry(self, name: str) -> tuple[datetime, Any] | None:
+        """Return an entry's expiry and data; None when it is missing or damaged."""
         try:
             raw = json.loads(self.path(name).read_bytes())
             if not isinstance(raw, dict) or raw.get("version") != _VERSION:
@@ -56,9 +71,9 @@ class DiskCache:
             expires = datetime.fromisoformat(raw["expires"])
         except (OSError, ValueError, TypeError, KeyError, RecursionError):
             return None  # missing or damaged: fetched again and rewritten
-        if expires.tzinfo is None or now >= expires:
+        if expires.tzinfo is None:
             return None
-        return raw.get("data")
+        return expires, raw.get("data")
 
     def write(self, name: str, data: Any, expires: datetime) -> str | None:
         """Store ``data`` (JSON-able) under ``name`` until ``expires``; None, or why not.

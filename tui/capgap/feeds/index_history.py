@@ -7,8 +7,9 @@ never per poll. The demo reads the sample's synthetic long history spliced onto 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -58,13 +59,16 @@ def sample_index_history(folder: Path) -> pl.DataFrame:
 
 async def fetch_index_history(
     chart: YahooChart, cache: DiskCache | None, now: datetime
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, str | None]:
     """Return both indices' whole daily history (DAILY), from the disk cache or Yahoo.
 
     A history on disk that has not expired is used as it is; one fetched is kept there until
-    the next session close. Raises HistoryUnavailable naming the symbol and why.
+    the next session close. When Yahoo fails and an expired history is on disk, that one is
+    used and the second value says so (None: the history is current). Raises
+    HistoryUnavailable naming the symbol and why when there is neither.
     """
     frames: list[pl.DataFrame] = []
+    notes: list[str] = []
     for symbol in LONG_HISTORY_SYMBOLS:
         entry = whole_history_entry(symbol)
         kept = daily_from_json(cache.read(entry, now)) if cache is not None else None
@@ -73,12 +77,18 @@ async def fetch_index_history(
             continue
         try:
             fetched = await chart.whole_daily(symbol)
+            if fetched.height == 0:
+                raise FeedError("Yahoo sent no bars")
         except FeedError as exc:
-            raise HistoryUnavailable(f"{symbol}'s daily history: {exc}") from None
-        if fetched.height == 0:
-            raise HistoryUnavailable(f"{symbol}'s daily history: Yahoo sent no bars")
+            old = daily_from_json(cache.read_expired(entry)) if cache is not None else None
+            if old is None or old.height == 0:
+                raise HistoryUnavailable(f"{symbol}'s daily history: {exc}") from None
+            through = cast(date, old.get_column("date").max()).isoformat()
+            notes.append(f"{symbol}: {exc}; the history kept on disk, through {through}")
+            frames.append(old)
+            continue
         if cache is not None:
             # A cache that cannot be written costs the next run one request, nothing more.
             cache.write(entry, daily_to_json(fetched), history_expiry(now))
         frames.append(fetched)
-    return pl.concat(frames)
+    return pl.concat(frames), "; ".join(notes) or None

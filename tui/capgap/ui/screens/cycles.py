@@ -72,11 +72,15 @@ def legend_content(report: CyclesReport) -> Content:
     """Return how to read the chart (thin: past; median; bold: now) and the history's date."""
     dot = f" {glyphs().dot} "
     as_of = report.as_of.isoformat() if report.as_of is not None else missing()
-    return Content.styled(
+    legend = Content.styled(
         f"thin: past cycles{dot}median{dot}bold: now{dot}pp from the close before the cut"
         f"{dot}closes to {as_of}",
         _MUTED,
     )
+    if report.stale is None:
+        return legend
+    # Said first and unmuted: the figures are an older day's, the source failed.
+    return Content.assemble(Content(f"OLD: {report.stale}"), dot, legend)
 
 
 def cycle_cells(row: CycleRow) -> dict[str, Cell]:
