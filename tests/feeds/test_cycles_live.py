@@ -122,12 +122,12 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_without_network_or_cache_the_command_says_so_and_exits_2(
+def test_without_network_or_cache_the_command_says_so_and_exits_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[feeds.yahoo]\nbase_url = "http://127.0.0.1:{closed_port()}"\n')
-    assert main(["cycles", "--config", str(config), "--format", "json"]) == 2
+    assert main(["cycles", "--config", str(config), "--format", "json"]) == 1
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from capgap.cli.output import EXIT_OK
+from capgap.cli.output import EXIT_OK, output_format
 from capgap.cli.sources import parse_at
 
 
@@ -19,6 +19,6 @@ def run(args: argparse.Namespace) -> int:
     at = getattr(args, "at", None)
     if at is not None:
         now = parse_at(at, now.astimezone(NEW_YORK).date())
-    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    fmt = output_format(args)
     sys.stdout.write(calendar_report(now, days=args.days, fmt=fmt, schedule=args.schedule))
     return EXIT_OK

@@ -8,7 +8,7 @@ import json
 import sys
 import textwrap
 
-from capgap.cli.output import EXIT_OK, EXIT_USAGE, say
+from capgap.cli.output import EXIT_FAILURE, EXIT_OK, output_format, say
 from capgap.cli.sources import is_demo
 from capgap.core.clock import Clock, ManualClock, SystemClock
 from capgap.core.cycles import HORIZONS, CyclesReport, report_to_dict, since_text
@@ -69,17 +69,18 @@ def _clock(args: argparse.Namespace) -> Clock:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the cutting cycles' study (table or JSON); exit 2 when no history is to be had."""
+    """Print the cutting cycles' study (table or JSON); exit 1 when no history is to be had."""
     from capgap.engine.cycles import load_cycles
     from capgap.feeds.index_history import HistoryUnavailable
 
-    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    fmt = output_format(args)
     try:
         report = asyncio.run(
             load_cycles(demo=is_demo(args), feeds=args.settings.feeds, clock=_clock(args))
         )
     except HistoryUnavailable as exc:
+        # Data not to be had (exit 1, as every command's); a bad flag is exit 2.
         say(f"cycles: no index history: {exc}")
-        return EXIT_USAGE
+        return EXIT_FAILURE
     sys.stdout.write(render_json(report) if fmt == "json" else render_table(report))
     return EXIT_OK

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from capgap.cli.output import EXIT_OK, DataError, UsageError, say
+from capgap.cli.output import EXIT_OK, DataError, UsageError, output_format, say
 from capgap.cli.snapshot import demo_snapshot
 from capgap.cli.sources import is_demo, refuse_at_live
 from capgap.core.text import fmt_day
@@ -228,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except (FedwatchInputError, FedWatchError) as exc:
         raise UsageError(str(exc)) from None
-    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    fmt = output_format(args)
     render = render_json if fmt == "json" else render_table
     sys.stdout.write(render(result, source))
     return EXIT_OK

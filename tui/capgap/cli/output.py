@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from capgap.core.text import printable as one_line
@@ -26,3 +27,8 @@ def say(message: str) -> None:
     raw, a newline would split the line and an escape sequence would be obeyed by the terminal.
     """
     print(f"capgap: {one_line(message)}", file=sys.stderr)
+
+
+def output_format(args: argparse.Namespace) -> str:
+    """Return the --format asked for, else a table on a terminal and JSON into a pipe."""
+    return str(args.format) if args.format else ("table" if sys.stdout.isatty() else "json")

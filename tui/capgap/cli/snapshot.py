@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from capgap.cli import config
-from capgap.cli.output import EXIT_FAILURE, EXIT_OK
+from capgap.cli.output import EXIT_FAILURE, EXIT_OK, output_format
 from capgap.cli.sources import demo_start, is_demo, live_source, refuse_at_live
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     """Print the snapshot in --format; exit 1 when the source is down."""
     from capgap.cli import report
 
-    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    fmt = output_format(args)
     if getattr(args, "follow", None) is not None:
         snapshot = follow_snapshot(args, fmt)
     elif is_demo(args):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capgap.cli import config
-from capgap.cli.output import EXIT_FAILURE, EXIT_OK, UsageError, say
+from capgap.cli.output import EXIT_FAILURE, EXIT_OK, UsageError, output_format, say
 
 if TYPE_CHECKING:
     from capgap.feeds.holdings import Attempt, Outcome
@@ -199,7 +199,7 @@ def show(args: argparse.Namespace) -> int:
 
     settings: Settings = args.settings
     report = universe_dict(settings, config.universe(settings), cache_dir())
-    fmt = args.format or ("table" if sys.stdout.isatty() else "json")
+    fmt = output_format(args)
     if fmt == "json":
         sys.stdout.write(json.dumps(report, indent=2) + "\n")
     else:
