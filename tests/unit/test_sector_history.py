@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
@@ -406,3 +406,37 @@ def test_a_growing_history_is_reduced_a_few_times_an_hour_not_per_poll() -> None
         if reduce_again(loaded, reduced, 2418, since):
             reductions, reduced, since = reductions + 1, loaded, 0.0
     assert reductions == 4
+
+
+def test_a_paused_monitor_shows_the_windows_once_the_history_is_reduced() -> None:
+    # Paused after the first figures, the monitor makes no poll: the reduction that ends
+    # meanwhile wakes it to rebuild, so the windows and the map come without a resume.
+    start = demo_window()[0] + timedelta(hours=2)
+    engine = demo_engine(ManualClock(start), universe=load_universe())
+    published: list[Snapshot] = []
+
+    def publish(snapshot: Snapshot) -> None:
+        published.append(snapshot)
+        engine.pause()  # paused as soon as the first figures are there
+
+    async def main() -> None:
+        runner = asyncio.ensure_future(engine.run(publish))
+        try:
+            for _ in range(2000):
+                if any(
+                    row.window("5d").large_pct is not None for s in published for row in s.sectors
+                ):
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            runner.cancel()
+            await engine.aclose()
+
+    asyncio.run(main())
+    assert engine.paused
+    last = published[-1]
+    assert len(published) >= 2
+    assert all(row.window("5d").large_pct is not None for row in last.sectors)
+    assert all(point.rs_ratio is not None for point in last.rotation)
+    # No poll while paused: the clock, and so the quotes' time, stood still.
+    assert last.as_of == published[0].as_of

@@ -402,10 +402,7 @@ class Engine:
         the first poll's build: the first figures come sooner, and the two do not add up
         to one peak of memory.
         """
-        task = self._levels_task
-        if task is not None and task.done():
-            self._levels_task = None
-            self._take_levels(task)
+        self._take_reduced_levels()
         if self.latest is not None:
             self._start_levels(today)
             self._grow_levels(today)
@@ -445,7 +442,27 @@ class Engine:
             self._levels_reduced = feed.members_loaded(symbols)
             self._levels_at = self.clock.monotonic()
             self._levels_status = replace(status, loaded=self._levels_reduced)
-        self._levels_task = asyncio.ensure_future(asyncio.to_thread(leg_levels, closes, members))
+        task = asyncio.ensure_future(asyncio.to_thread(leg_levels, closes, members))
+        task.add_done_callback(self._levels_reduced_done)
+        self._levels_task = task
+
+    def _levels_reduced_done(self, _task: asyncio.Future[pl.DataFrame]) -> None:
+        """Wake a loop that makes no poll now (paused, or waiting out a failure window).
+
+        Polling, the next poll takes the levels as it goes; a loop that makes none would
+        hold the windows and the map back until it polls again (see _idle).
+        """
+        if self._paused or self.waiting_s() is not None:
+            self.wake()
+
+    def _take_reduced_levels(self) -> bool:
+        """Take a finished reduction's levels, if one has finished; True when one was taken."""
+        task = self._levels_task
+        if task is None or not task.done():
+            return False
+        self._levels_task = None
+        self._take_levels(task)
+        return True
 
     def _take_recorded_levels(self) -> None:
         """Put the sector legs' levels a followed recording carries in the store (if any)."""
@@ -871,12 +888,20 @@ class Engine:
                 await self._wait_for_wake(self.next_delay_s)
 
     async def _idle(self, publish: Callable[[Snapshot], None], timeout_s: float | None) -> None:
-        """Between polls that may not go out yet: build a new focus from the store, or wait.
+        """Between polls that may not go out yet: build a new focus or history, or wait.
 
-        The focus is looked at before waiting: its wake-up may have ended the last sleep.
+        The focus (and a finished history reduction) is looked at before waiting: its
+        wake-up may have ended the last sleep.
         """
+        if self._paused and self.latest is not None:
+            # Paused after the first figures: the day's history is still read (its end
+            # wakes this loop), as the next poll would have started it.
+            self._start_levels(self.clock.now().astimezone(NEW_YORK).date())
         if self._refocused:
             self._refocused = False
+            publish(await self.rebuild())
+        elif self._take_reduced_levels():
+            # The members' history was reduced meanwhile: the windows and the map now.
             publish(await self.rebuild())
         else:
             await self._wait_for_wake(timeout_s)
