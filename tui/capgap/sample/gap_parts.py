@@ -148,6 +148,41 @@ def _follow(
     return opens, highs, lows
 
 
+def _bars_like(
+    symbol: str,
+    parent: pl.DataFrame,
+    level: FloatArray,
+    previous: FloatArray,
+    parent_previous: FloatArray,
+    key: str,
+) -> pl.DataFrame:
+    """Return ``symbol``'s bars closing at ``level``, shaped as ``parent``'s (see _follow).
+
+    ``key`` is the bars' time column ("date" or "time"), taken from ``parent``; prices are
+    rounded to cents and the volume is 0, as an index's.
+    """
+    opens, highs, lows = _follow(
+        level,
+        floats(parent.get_column("open").to_numpy()),
+        floats(parent.get_column("high").to_numpy()),
+        floats(parent.get_column("low").to_numpy()),
+        floats(parent.get_column("close").to_numpy()),
+        previous,
+        parent_previous,
+    )
+    return pl.DataFrame(
+        {
+            "symbol": symbol,
+            key: parent.get_column(key),
+            "open": rounded(opens, 2),
+            "high": rounded(highs, 2),
+            "low": rounded(lows, 2),
+            "close": rounded(level, 2),
+            "volume": 0.0,
+        }
+    )
+
+
 def small_quality_daily(
     spec: GapPartsSpec, daily: pl.DataFrame, rng: np.random.Generator
 ) -> pl.DataFrame:
@@ -166,26 +201,7 @@ def small_quality_daily(
     level = spec.small_quality_close * np.exp(path - path[-1])
     previous = np.concatenate([level[:1], level[:-1]])
     parent_previous = np.concatenate([closes[:1], closes[:-1]])
-    opens, highs, lows = _follow(
-        level,
-        floats(parent.get_column("open").to_numpy()),
-        floats(parent.get_column("high").to_numpy()),
-        floats(parent.get_column("low").to_numpy()),
-        closes,
-        previous,
-        parent_previous,
-    )
-    frame = pl.DataFrame(
-        {
-            "symbol": spec.small_quality,
-            "date": parent.get_column("date"),
-            "open": rounded(opens, 2),
-            "high": rounded(highs, 2),
-            "low": rounded(lows, 2),
-            "close": rounded(level, 2),
-            "volume": 0.0,
-        }
-    )
+    frame = _bars_like(spec.small_quality, parent, level, previous, parent_previous, "date")
     return frame.select(DAILY.names()).cast(dict(DAILY.items()))
 
 
@@ -212,24 +228,5 @@ def small_quality_minutes(
     level = own_prev * closes / parent_prev * np.exp(bridge)
     previous = np.concatenate([[own_prev], level[:-1]])
     parent_previous = np.concatenate([[parent_prev], closes[:-1]])
-    opens, highs, lows = _follow(
-        level,
-        floats(parent.get_column("open").to_numpy()),
-        floats(parent.get_column("high").to_numpy()),
-        floats(parent.get_column("low").to_numpy()),
-        closes,
-        previous,
-        parent_previous,
-    )
-    frame = pl.DataFrame(
-        {
-            "symbol": spec.small_quality,
-            "time": parent.get_column("time"),
-            "open": rounded(opens, 2),
-            "high": rounded(highs, 2),
-            "low": rounded(lows, 2),
-            "close": rounded(level, 2),
-            "volume": 0.0,
-        }
-    )
+    frame = _bars_like(spec.small_quality, parent, level, previous, parent_previous, "time")
     return frame.select(BARS.names()).cast(dict(BARS.items()))
