@@ -1,6 +1,6 @@
 """The members' rolling refresh: which members each poll quotes, within a host's request budget.
 
-The core (benchmarks, sector funds, watchlists, the ZQ strip and a focused symbol: about 46
+The core (benchmarks, sector funds, watchlists, the ZQ strip and a focused symbol: about 48
 symbols) is quoted on every poll; the ~2,420 members of both indices take turns, the next
 slice of them on each poll, round-robin. The slice is sized for a sweep of SWEEP_POLLS polls,
 so its pace follows the ``[poll]`` cadence in force, and is cut to what the budget allows.
@@ -11,21 +11,21 @@ minute) for one-off requests (the day's histories, a session's cookie and crumb,
 symbol's history); the intraday charts take 3 a minute (both indices and a focused symbol,
 once a minute): the quotes may plan 60 x 0.9 - 3 = 51 requests a minute. A request carries 50
 symbols, so a poll at cadence c seconds may make 51 c / 60 requests on average (fractions carry
-to the next poll). With 46 core symbols and 2,423 members (the shipped universe):
+to the next poll). With 48 core symbols and 2,423 members (the shipped universe):
 
 =================  ========  =================================  ==============  =============
 session            cadence   requests a poll (members a poll)   sweep           Yahoo req/min
 =================  ========  =================================  ==============  =============
-open               10 s      7 (304)                            8 polls, 80 s   42 + 3 = 45
-open, [poll] 5 s   5 s       4.25 on average (166.5)            15 polls, 75 s  51 + 3 = 54
-open, [poll] 2 s   2 s       1.7 on average (39)                63 polls, 126 s 51 + 3 = 54
-pre / after hours  30 s      7 (304)                            8 polls, 4 min  14 + 3 = 17
-closed, overnight  300 s     7 (304)                            8 polls, 40 min 1.4 + 3
+open               10 s      8 (352)                            7 polls, 70 s   48 + 3 = 51
+open, [poll] 5 s   5 s       4.25 on average (164.5)            15 polls, 75 s  51 + 3 = 54
+open, [poll] 2 s   2 s       1.7 on average (37)                67 polls, 134 s 51 + 3 = 54
+pre / after hours  30 s      8 (352)                            7 polls, 210 s  16 + 3 = 19
+closed, overnight  300 s     8 (352)                            7 polls, 35 min 1.6 + 3
 =================  ========  =================================  ==============  =============
 
 A 2 s cadence cannot sweep every member within a minute at 50 symbols a request: the core
-alone fills 30 x 46 = 1,380 of the 2,550 symbol slots the budget gives a minute, leaving 1,170
-for the members, a sweep of about two minutes (126 s). Below 1.2 s (``[poll]`` allows 1 s) the
+alone fills 30 x 48 = 1,440 of the 2,550 symbol slots the budget gives a minute, leaving 1,110
+for the members, a sweep of a little over two minutes (134 s). Below 1.2 s (``[poll]`` allows 1 s) the
 core alone needs more than the budget: the members then get only the core batch's free slots,
 and the client's token bucket spaces the polls, so the host still never sees more than its
 budget.
