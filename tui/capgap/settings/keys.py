@@ -23,7 +23,7 @@ KNOWN_BINDINGS: dict[str, tuple[str, str]] = {
     "reverse": ("S", "reverse the sort"),
     "fed": ("f", "the Fed screen"),
     "rotation": ("m", "the rotation map: sectors' small against large caps"),
-    "cycles": ("u", "the cutting cycles: small caps after the Fed's first cuts"),
+    "cycles": ("u", "cutting cycles: small caps after the first cuts"),
     "sector_window": ("w", "the sectors' window: 1D, 5D, 1M, 3M, YTD"),
     "fed_history": ("o", "Fed screen: the odds over time, or today's"),
     "feeds": ("e", "the feeds: state, errors, symbols not quoted"),
