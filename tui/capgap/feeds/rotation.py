@@ -25,10 +25,10 @@ closed, overnight  300 s     8 (352)                            7 polls, 35 min 
 
 A 2 s cadence cannot sweep every member within a minute at 50 symbols a request: the core
 alone fills 30 x 48 = 1,440 of the 2,550 symbol slots the budget gives a minute, leaving 1,110
-for the members, a sweep of a little over two minutes (134 s). Below 1.2 s (``[poll]`` allows 1 s) the
-core alone needs more than the budget: the members then get only the core batch's free slots,
-and the client's token bucket spaces the polls, so the host still never sees more than its
-budget.
+for the members, a sweep of a little over two minutes (134 s). Below 1.2 s (``[poll]`` allows
+1 s) the core alone needs more than the budget: the members then get only the core batch's
+free slots, and the client's token bucket spaces the polls, so the host still never sees more
+than its budget.
 """
 
 from __future__ import annotations
