@@ -152,3 +152,45 @@ def test_the_command_writes_the_json_the_issue_names(
     assert current["first_cut"] == "2024-09-18"
     assert (current["sessions_since"], current["gap_pp"]) == (sessions, round(gap, 2))
     assert current["resumed"]["date"] == "2025-09-17"
+
+
+async def test_a_poller_writes_the_history_its_followers_read_without_a_request(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from capgap.engine.cycles import record_index_history_daily
+    from capgap.feeds.index_history import RECORDED_INDEX_HISTORY
+
+    serve(local_server)
+    out = tmp_path / "rec"
+    said: list[str] = []
+    clock = ManualClock(MORNING)
+    keeper = asyncio.ensure_future(
+        record_index_history_daily(
+            out, feeds_for(local_server), clock, said.append, tmp_path / "slow", first_after_s=0
+        )
+    )
+    try:
+        for _ in range(500):
+            if (out / RECORDED_INDEX_HISTORY).exists():
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        keeper.cancel()
+        await asyncio.gather(keeper, return_exceptions=True)
+    assert said == [] and local_server.total == 2
+    # A follower reads it from the recording: no request reaches the server.
+    follower = await load_cycles(
+        demo=False, feeds=feeds_for(local_server), clock=clock, recording=out
+    )
+    direct = await load_cycles(
+        demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path / "slow"
+    )
+    assert local_server.total == 2
+    assert follower == direct
+
+
+async def test_a_follower_without_the_posted_history_says_why(tmp_path: Path) -> None:
+    with pytest.raises(HistoryUnavailable, match="carries no index history yet"):
+        await load_cycles(demo=False, clock=ManualClock(MORNING), recording=tmp_path)

@@ -242,7 +242,14 @@ def run(args: argparse.Namespace) -> int:
     from capgap.ui.app import CapgapApp
 
     # The cutting cycles' history is read when their screen opens, never at start.
-    cycles = partial(load_cycles, demo=engine.demo, feeds=settings.feeds, clock=clock)
+    # A follower asks no provider: the poller writes that history into the recording.
+    cycles = partial(
+        load_cycles,
+        demo=engine.demo,
+        feeds=settings.feeds,
+        clock=clock,
+        recording=getattr(args, "follow", None),
+    )
     app = CapgapApp(
         engine,
         theme=theme,

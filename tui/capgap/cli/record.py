@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import signal
 
+    from capgap.engine.cycles import record_index_history_daily
     from capgap.engine.sources import lasting_live_engine
 
     refuse_at_live(args)  # a Finnhub key is needed before anything is polled
@@ -57,12 +58,16 @@ def run(args: argparse.Namespace) -> int:
 
         runner = asyncio.create_task(engine.run(report))
         stopped = asyncio.create_task(stop.wait())
+        # The followers' cycles screen reads the indices' history from the recording.
+        history = asyncio.create_task(
+            record_index_history_daily(args.out, args.settings.feeds, engine.clock, say)
+        )
         # A loop that dies must not leave a recorder that records nothing: it ends too.
         await asyncio.wait((runner, stopped), return_when=asyncio.FIRST_COMPLETED)
         died = _failure(runner)
-        for task in (runner, stopped):
+        for task in (runner, stopped, history):
             task.cancel()
-        await asyncio.gather(runner, stopped, return_exceptions=True)
+        await asyncio.gather(runner, stopped, history, return_exceptions=True)
         await alerts.finish()
         if died is not None:
             say(f"error: polling stopped: {died}")

@@ -8,6 +8,7 @@ kept on disk until the next close; the demo reads the sample's synthetic long hi
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -29,21 +30,25 @@ async def load_cycles(
     feeds: FeedsSettings | None = None,
     sample: Path | None = None,
     cache_dir: Path | None = None,
+    recording: Path | None = None,
 ) -> CyclesReport:
     """Return the cutting cycles' study as of ``clock``'s day, from the demo's or Yahoo's history.
 
     ``feeds`` gives Yahoo's address and transport (default: the defaults); ``sample`` is the
     sample's folder (default: the bundled one); ``cache_dir`` the disk cache's folder of the
-    live history (default: capgap's). Raises HistoryUnavailable (capgap.core.cycles) with a
-    one-line reason when there is no history to be had.
+    live history (default: capgap's); ``recording`` a followed recording's folder, whose
+    poller wrote the history (no provider is asked then). Raises HistoryUnavailable
+    (capgap.core.cycles) with a one-line reason when there is no history to be had.
     """
     # Imported here: polars and httpx stay off the monitor's start-up path.
     from capgap.core.resources import sample_data_dir
-    from capgap.feeds.index_history import sample_index_history
+    from capgap.feeds.index_history import recorded_index_history, sample_index_history
 
     now = clock.now()
     stale: str | None = None
-    if demo:
+    if recording is not None:
+        daily = await asyncio.to_thread(recorded_index_history, recording)
+    elif demo:
         daily = await asyncio.to_thread(sample_index_history, sample or sample_data_dir())
     else:
         daily, stale = await _live_history(feeds or FeedsSettings(), clock, now, cache_dir)
@@ -78,3 +83,41 @@ async def _live_history(
     async with make_client(yahoo_module.CLIENT_SETTINGS, kind=feeds.yahoo.transport) as client:
         chart = YahooChart(client, feeds.yahoo.base_url, clock=clock)
         return await fetch_index_history(chart, cache, now)
+
+
+#: How often a poller looks whether the indices' history is due again (it is kept on disk
+#: until the next close, so most looks cost no request).
+RECORD_HISTORY_EVERY_S = 3600.0
+#: The first look waits this long: the poller's first polls spend the request burst.
+RECORD_HISTORY_AFTER_S = 60.0
+
+
+async def record_index_history_daily(
+    out: Path,
+    feeds: FeedsSettings,
+    clock: Clock,
+    say: Callable[[str], None],
+    cache_dir: Path | None = None,
+    first_after_s: float = RECORD_HISTORY_AFTER_S,
+) -> None:
+    """Keep the indices' whole history in a recording for its followers, until cancelled.
+
+    Two Yahoo requests a day (the history is on disk until the next close), the first a
+    minute after the start; a failure is said once and tried again the next hour, the
+    recording goes on.
+    """
+    await asyncio.sleep(first_after_s)
+    from capgap.core.cycles import HistoryUnavailable
+    from capgap.feeds.index_history import record_index_history
+
+    failed: str | None = None
+    while True:
+        try:
+            daily, _stale = await _live_history(feeds, clock, clock.now(), cache_dir)
+            await asyncio.to_thread(record_index_history, out, daily)
+            failed = None
+        except (HistoryUnavailable, OSError) as exc:
+            if str(exc) != failed:
+                say(f"cycles: the index history for the followers: {exc}")
+            failed = str(exc)
+        await asyncio.sleep(RECORD_HISTORY_EVERY_S)

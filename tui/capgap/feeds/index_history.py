@@ -13,6 +13,7 @@ from typing import cast
 
 import polars as pl
 
+from capgap.core.atomic import SHARED_MODE, write_atomic
 from capgap.core.cycles import HistoryUnavailable
 from capgap.core.schemas import DAILY
 from capgap.feeds.base import FeedError
@@ -24,6 +25,9 @@ from capgap.market.cycles import LARGE_INDEX, SMALL_INDEX
 LONG_HISTORY_FILE = "long_history.parquet"
 #: The sample's year of daily bars, the long history's continuation.
 SAMPLE_DAILY_FILE = "daily.parquet"
+#: The indices' whole history in a recording's folder: the poller writes it once a day, so
+#: that its followers' cycles screen asks no provider.
+RECORDED_INDEX_HISTORY = "index_history.parquet"
 #: The two indices of the study, large first.
 LONG_HISTORY_SYMBOLS = (LARGE_INDEX, SMALL_INDEX)
 
@@ -92,3 +96,34 @@ async def fetch_index_history(
             cache.write(entry, daily_to_json(fetched), history_expiry(now))
         frames.append(fetched)
     return pl.concat(frames), "; ".join(notes) or None
+
+
+def recorded_index_history(folder: Path) -> pl.DataFrame:
+    """Return the indices' whole history a poller wrote into its recording (DAILY).
+
+    Raises HistoryUnavailable when the recording has none (yet) or it cannot be read.
+    """
+    path = folder / RECORDED_INDEX_HISTORY
+    try:
+        return pl.read_parquet(path).cast(DAILY)
+    except FileNotFoundError:
+        raise HistoryUnavailable(
+            f"the recording in {folder} carries no index history yet (its poller writes it "
+            "once a day)"
+        ) from None
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise HistoryUnavailable(f"the recording's index history cannot be read: {exc}") from None
+
+
+def record_index_history(folder: Path, daily: pl.DataFrame) -> bool:
+    """Write the indices' whole history into a recording, atomically; False when unchanged."""
+    path = folder / RECORDED_INDEX_HISTORY
+    frame = daily.cast(DAILY).sort("symbol", "date")
+    try:
+        if pl.read_parquet(path).cast(DAILY).equals(frame):
+            return False
+    except (OSError, pl.exceptions.PolarsError):
+        pass  # none yet, or damaged: written anew
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, frame.write_parquet, mode=SHARED_MODE)
+    return True
