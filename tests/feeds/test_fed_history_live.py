@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 from capgap.analytics.fed import futures_symbols
 from capgap.core.clock import ManualClock
+from capgap.core.snapshot import Snapshot
 from capgap.engine.loop import Engine
 from capgap.feeds.disk_cache import DiskCache
 from capgap.feeds.live import YahooLiveFeed
@@ -48,6 +49,22 @@ class BucketRefillingClock(ManualClock):
     def monotonic(self) -> float:
         self._looks += 1.0
         return super().monotonic() + self._looks
+
+
+async def polls_until_loaded(
+    engine: Engine, clock: ManualClock, server: LocalServer, contracts: list[str]
+) -> tuple[Snapshot, list[int]]:
+    """Poll every 10 s until the day's contracts are loaded; the last snapshot, and the
+    contract requests each poll made."""
+    per_poll: list[int] = []
+    for _ in range(3 * len(contracts)):
+        before = sum(server.count(chart_path(symbol)) for symbol in contracts)
+        clock.advance(10)
+        snapshot = await engine.refresh()
+        per_poll.append(sum(server.count(chart_path(symbol)) for symbol in contracts) - before)
+        if not engine._contracts_left:
+            return snapshot, [count for count in per_poll if count]
+    raise AssertionError(f"the contracts were not all loaded: {per_poll}")
 
 
 def dec_price(p_cut: float) -> float:
@@ -102,8 +119,9 @@ async def test_contract_history_is_fetched_once_kept_on_disk_and_blank_where_mis
         # The first figures come before the contracts' history: none asked yet.
         assert {local_server.count(chart_path(symbol)) for symbol in contracts} == {0}
         assert first.fed.cut_odds_history == ()
-        clock.advance(10)
-        snapshot = await engine.refresh()
+        # Then one a poll at the open's 10 s cadence, in the budget's headroom (6 a minute).
+        snapshot, per_poll = await polls_until_loaded(engine, clock, local_server, contracts)
+        assert per_poll == [1] * len(contracts)
     finally:
         await engine.feed.aclose()
     assert engine.health.failures == 0
@@ -131,8 +149,7 @@ async def test_contract_history_is_fetched_once_kept_on_disk_and_blank_where_mis
     again = engine_for(local_server, tmp_path, clock)
     try:
         await again.refresh()
-        clock.advance(10)
-        second = await again.refresh()
+        second, _ = await polls_until_loaded(again, clock, local_server, contracts)
     finally:
         await again.feed.aclose()
     # Nor for the months Yahoo does not know: that answer is kept until the close too.

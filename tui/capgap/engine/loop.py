@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -44,7 +45,7 @@ from capgap.feeds.base import (
 from capgap.feeds.health import STALE_AFTER_CADENCES, FeedHealth
 from capgap.feeds.poller import Backoff, next_delay
 from capgap.feeds.recording.recorder import Recorder
-from capgap.feeds.rotation import HostBudget, MemberRotation
+from capgap.feeds.rotation import HEADROOM, HostBudget, MemberRotation
 from capgap.feeds.values import far_from_history, last_closes
 from capgap.market.calendar import market_session
 from capgap.market.fomc import FomcMeeting, default_schedule
@@ -155,8 +156,9 @@ class Engine:
         self._history_loaded: set[str] = set()
         # Why the ZQ contracts' daily closes (the odds' history) are missing today, or None.
         self._contracts_error: str | None = None
-        # The ZQ months' daily closes are due (a new day): loaded after the first figures.
-        self._contracts_due = False
+        # The ZQ months whose daily closes are still to load today: after the first figures,
+        # a few a poll within the budget's headroom (see _load_contract_history).
+        self._contracts_left: list[str] = []
         self._futures: list[str] = []
         # The sector legs' levels, reduced from the members' closes once a day in a thread
         # (see _sector_history): the day they were asked for, the reduction under way and
@@ -332,9 +334,10 @@ class Engine:
             if not self.headline_only:
                 self._futures = futures_symbols(now, self.schedule, self.naming)
             self._apply_daily(await self.feed.daily(self._history_symbols))
-            # The ZQ months' closes (the odds' past) wait for a later poll: a dozen more
+            # The ZQ months' closes (the odds' past) wait for the later polls: a dozen more
             # charts in the first poll would hold back the first figures, over the burst.
-            self._contracts_due = True
+            self._contracts_left = [s for s in self._futures if self.naming.month_of(s) is not None]
+            self._contracts_error = None
             self._history_day = today
             self._history_loaded = set(self._history_symbols)
             self._quoted = self._symbols + self._futures
@@ -374,23 +377,36 @@ class Engine:
                 self._reference_at = now - REFERENCE_EVERY + self._rates_retry()
             if self.recorder is not None:
                 self.recorder.set_reference(self._reference, self._reference.label)
-        if self._contracts_due and self.latest is not None:
-            await self._load_contract_history()
+        if self._contracts_left and self.latest is not None:
+            await self._load_contract_history(self._contracts_per_poll(now))
 
-    async def _load_contract_history(self) -> None:
-        """Fetch the ZQ single months' daily closes (the odds of past days), once a day.
+    def _contracts_per_poll(self, now: datetime) -> int:
+        """Return how many ZQ months' histories a poll may ask: the budget's headroom share.
 
-        The continuous ZQ=F rolls between months, so its history says nothing. The odds'
-        history is not the quotes: its failure is shown on the Fed screen, the poll goes on.
+        One a poll at the 10 s open cadence (HEADROOM is 6 of Yahoo's 60 a minute), all of
+        them overnight; a source without a request budget (a replay) takes them all at once.
         """
-        self._contracts_due = False
-        contracts = [s for s in self._futures if self.naming.month_of(s) is not None]
-        self._contracts_error = None
-        if not contracts:
+        budget = self._budget
+        if budget is None:
+            return len(self._contracts_left)
+        share = HEADROOM * budget.requests_per_minute * self._cadence(now) / 60.0
+        return max(1, math.floor(share))
+
+    async def _load_contract_history(self, count: int | None = None) -> None:
+        """Fetch the next ``count`` (default: all) ZQ months' daily closes still due today.
+
+        The odds of past days. The continuous ZQ=F rolls between months, so its history says
+        nothing. The odds' history is not the quotes: its failure is shown on the Fed screen,
+        the poll goes on, and the other months wait for the next day.
+        """
+        left = self._contracts_left
+        asked, self._contracts_left = left[:count], left[len(left) if count is None else count :]
+        if not asked:
             return
         try:
-            self._apply_daily(await self.feed.daily(contracts))
+            self._apply_daily(await self.feed.daily(asked))
         except FeedError as exc:
+            self._contracts_left = []
             self._contracts_error = f"the ZQ contracts' daily closes failed: {exc}"
 
     def _sector_history(self, today: date) -> None:
@@ -690,9 +706,9 @@ class Engine:
         The members' history a monitor reads beside its polls is waited for here.
         """
         snapshot = await self.refresh()
-        contracts = self._contracts_due
+        contracts = bool(self._contracts_left)
         if contracts:
-            # The odds' past, which a monitor reads on its second poll.
+            # The odds' past, which a monitor reads over its next polls.
             await self._load_contract_history()
         await self.finish_sector_history()
         if contracts or self._levels_status is not snapshot.sector_history:
