@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from capgap.core.snapshot import HistoryStatus, RotationPoint, Snapshot
 from capgap.ui.app import CapgapApp
 from capgap.ui.format import sector_code
 from capgap.ui.glyphs import glyphs
-from capgap.ui.screens.rotation import NO_MAP, RotationScreen, RotationTable
+from capgap.ui.screens.rotation import NEEDS, RotationScreen, RotationTable
 from capgap.ui.widgets.rotation_chart import Label, RotationChart, place_labels
 from test_chart_colours import check_theme, each_theme
 from textual.command import CommandList, CommandPalette
@@ -133,15 +133,29 @@ async def test_the_map_opens_paused_after_the_replays_end():
         assert f"{glyphs().knob}TECH" in text
 
 
-async def test_without_history_the_screen_says_why_and_the_map_is_empty():
-    empty = rotation_snapshot(())
+@pytest.mark.parametrize(
+    ("history", "why"),
+    [
+        (None, "no members' history from this source"),
+        (HistoryStatus(2418, 2418, through=date(2025, 12, 4)), NEEDS),
+        (HistoryStatus(0, 2418, error="members' history failed: HTTP 500"), "HTTP 500"),
+    ],
+    ids=["no-source", "too-short", "failed"],
+)
+async def test_without_history_the_screen_says_why_and_the_map_is_empty(
+    history: HistoryStatus | None, why: str
+):
+    # The same reasons as the sectors table's windows (ui.format.history_missing).
+    empty = replace(rotation_snapshot(()), sector_history=history)
     app = rotation_app(empty)
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(100, 24)) as pilot:
         await wait_for(lambda: app.dashboard.latest is not None, pilot)
         await pilot.press("m")
         await wait_for(lambda: isinstance(app.screen, RotationScreen), pilot)
-        await wait_for(lambda: NO_MAP in "\n".join(screen_lines(app)), pilot)
-        assert "no data" in "\n".join(screen_lines(app))
+        await wait_for(lambda: "no rotation map yet: " in "\n".join(screen_lines(app)), pilot)
+        text = "\n".join(screen_lines(app))
+        assert why in " ".join(text.split())
+        assert "no data" in text
 
 
 async def test_while_the_members_history_loads_the_screen_says_how_far():

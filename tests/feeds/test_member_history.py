@@ -445,3 +445,31 @@ async def test_an_unforeseen_error_in_one_reply_lists_the_member_and_the_rest_co
         "BAD": "BAD's daily closes: OverflowError: a reply no parser foresaw"
     }
     assert rig.closes(["BAD", "AAA"]).equals(expected("AAA", SESSIONS, closes_of(20)))
+
+
+async def test_a_feed_down_from_the_start_counts_no_history_yet_not_none(tmp_path: Path):
+    # Yahoo unreachable from the start: no poll succeeds, so no reduction begins. The
+    # windows and the map say none of the members' history has come, not that the source
+    # has none ("no members' history from this source" was shown before).
+    from capgap.engine.sources import live_engine
+    from capgap.settings.config import load_settings
+
+    closed = "http://127.0.0.1:9"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[feeds.yahoo]\nbase_url = "{closed}"\ncookie_url = "{closed}"\n'
+        f'[feeds.nyfed]\nbase_url = "{closed}"\n'
+        f'[feeds.fred]\nbase_url = "{closed}"\ncsv_base_url = "{closed}"\n'
+    )
+    universe = small_universe(3)
+    engine = live_engine(
+        load_settings(config, environ={}), clock=ManualClock(NOW), universe=universe
+    )
+    try:
+        snapshot = await engine.refresh()
+    finally:
+        await engine.aclose()
+    assert engine.health.failures == 1
+    history = snapshot.sector_history
+    assert history is not None and history.error is None
+    assert (history.loaded, history.members) == (0, len(universe.member_symbols()))

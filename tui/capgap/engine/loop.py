@@ -166,6 +166,8 @@ class Engine:
         self._levels_day: date | None = None
         self._levels_task: asyncio.Task[pl.DataFrame] | None = None
         self._levels_status: HistoryStatus | None = None
+        # The state shown before the day's reduction began, for the universe it counts.
+        self._history_pending: tuple[Universe, HistoryStatus] | None = None
         # The legs' members and their symbols (heaviest first) the day's reduction read, and
         # for a growing history how many members were in at the last reduction and when.
         self._levels_members: pl.DataFrame | None = None
@@ -711,7 +713,7 @@ class Engine:
             # The odds' past, which a monitor reads over its next polls.
             await self._load_contract_history()
         await self.finish_sector_history()
-        if contracts or self._levels_status is not snapshot.sector_history:
+        if contracts or self._history_status() is not snapshot.sector_history:
             # The windows or the odds' past arrived, or why they did not.
             snapshot = await self.rebuild()
         return snapshot
@@ -818,8 +820,25 @@ class Engine:
             focus_sector=focus[0],
             focus_symbol=focus[1],
             universe_info=self._universe_info(now),
-            sector_history=self._levels_status,
+            sector_history=self._history_status(),
         )
+
+    def _history_status(self) -> HistoryStatus | None:
+        """Return the members' history state; nothing read yet from a source that has one.
+
+        Before the first figures (a feed down from the start) no reduction has begun: that
+        is none loaded yet, not a source without history.
+        """
+        if self._levels_status is not None or self.headline_only:
+            return self._levels_status
+        if not isinstance(self.feed, MemberHistory):
+            return None
+        pending = self._history_pending
+        if pending is None or pending[0] is not self.universe:
+            # Once per universe (and kept, so a rebuild sees the very same state).
+            status = HistoryStatus(loaded=0, members=len(self.universe.member_symbols()))
+            pending = self._history_pending = (self.universe, status)
+        return pending[1]
 
     def _universe_info(self, now: datetime) -> UniverseSnapshot | None:
         """Return where each leg's members come from, how many are quoted, the oldest's age.

@@ -209,3 +209,21 @@ def history_progress(history: HistoryStatus | None) -> str | None:
     if history is None or history.loaded >= history.members:
         return None
     return f"history {history.loaded:,}/{history.members:,}"
+
+
+def history_missing(history: HistoryStatus | None, too_short: str) -> str:
+    """Return why the members' daily history gives no figure: failed, coming in, none, short.
+
+    ``too_short`` is said when the history is there but does not reach back far enough. One
+    wording for the sectors' windows and the rotation map.
+    """
+    if history is None:
+        return "no members' history from this source"
+    if history.error is not None:
+        return history.error
+    progress = history_progress(history)
+    if progress is not None:
+        return progress
+    if history.through is None:
+        return "no members' history from this source"
+    return too_short

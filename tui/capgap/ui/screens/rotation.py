@@ -15,7 +15,7 @@ from textual.content import Content
 
 from capgap.core.quadrants import quadrant
 from capgap.core.snapshot import HistoryStatus, RotationPoint, Snapshot
-from capgap.ui.format import fmt_plain, history_progress, missing, sector_code, short_sector
+from capgap.ui.format import fmt_plain, history_missing, missing, sector_code, short_sector
 from capgap.ui.glyphs import glyphs
 from capgap.ui.internals.key_bar import KeyBar
 from capgap.ui.screens.live import LiveScreen
@@ -25,8 +25,8 @@ from capgap.ui.widgets.quiet import Plain, show
 from capgap.ui.widgets.rotation_chart import RotationChart
 
 _MUTED = "$foreground-muted"
-#: What the screen says before any sector has daily history (a new session, a feed without it).
-NO_MAP = "no rotation map yet: it needs 11 weeks of the sectors' daily history"
+#: Why there is no map while the history is there but short (a new session, a new universe).
+NEEDS = "it needs 11 weeks of the sectors' daily history"
 
 
 def legend_content(
@@ -37,9 +37,7 @@ def legend_content(
     While the members' daily history is coming in (live, over hours) it says how far.
     """
     if not any(point.tail for point in points):
-        progress = history_progress(history)
-        note = NO_MAP if progress is None else f"no rotation map yet: {progress}"
-        return Content.styled(note, _MUTED)
+        return Content.styled(f"no rotation map yet: {history_missing(history, NEEDS)}", _MUTED)
     dot = f" {glyphs().dot} "
     return Content.styled(
         f"x RS-ratio{dot}y RS-momentum{dot}{glyphs().knob} this week{dot}"

@@ -12,7 +12,7 @@ from capgap.market.windows import WINDOW_LABELS
 from capgap.ui.format import (
     by_direction,
     fmt_plain,
-    history_progress,
+    history_missing,
     missing,
     short_sector,
     signed_figure,
@@ -319,14 +319,4 @@ class SectorsTable(SortedTable):
             return None
         if any(row.window(self._window).spread_pp is not None for row in self._rows):
             return None
-        history = self._history
-        if history is None:
-            return "no members' history from this source"
-        if history.error is not None:
-            return history.error
-        progress = history_progress(history)
-        if progress is not None:
-            return progress
-        if history.through is None:
-            return "no members' history from this source"
-        return "too little history for this window"
+        return history_missing(self._history, "too little history for this window")
