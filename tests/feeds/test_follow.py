@@ -434,11 +434,12 @@ async def test_keep_days_reaches_the_pollers_recorder(
     args = build_parser().parse_args(["record", "--out", str(tmp_path), "--keep-days", "7"])
     assert args.keep_days == 7
     monkeypatch.setattr("capgap.market.holdings.cache_dir", lambda: tmp_path / "holdings")
-    engine = sources.lasting_live_engine(
+    engine = sources.live_engine(
         load_settings(None, environ={}),
         record_to=tmp_path,
         universe=small_universe(),
         keep_days=args.keep_days,
+        lasting=True,
     )
     try:
         assert engine.recorder is not None

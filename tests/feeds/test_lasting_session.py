@@ -15,7 +15,7 @@ from capgap.cli.record import feed_lines
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import SESSION_PROBLEM, Snapshot
-from capgap.engine.sources import lasting_live_engine
+from capgap.engine.sources import live_engine
 from capgap.feeds.providers.yahoo import chart_path
 from capgap.feeds.providers.yahoo_quote import CRUMB_PATH, QUOTE_PATH
 from capgap.feeds.session_store import session_path
@@ -59,7 +59,7 @@ def config_of(server: LocalServer, tmp_path: Path) -> Path:
 async def one_start(server: LocalServer, config: Path, clock: ManualClock) -> Snapshot:
     """A new monitor process: the engine as the monitor builds it, polled once, closed."""
     settings = load_settings(config, environ={})
-    engine = lasting_live_engine(settings, clock=clock, universe=small_universe())
+    engine = live_engine(settings, lasting=True, clock=clock, universe=small_universe())
     try:
         return await engine.refresh()
     finally:
@@ -185,7 +185,7 @@ async def test_capgap_record_says_a_session_not_stored_once(
     blocked_by_a_folder()
     clock = ManualClock(MORNING)
     settings = load_settings(config, environ={})
-    engine = lasting_live_engine(settings, clock=clock, universe=small_universe())
+    engine = live_engine(settings, lasting=True, clock=clock, universe=small_universe())
     said: set[str] = set()
     try:
         first = feed_lines(await engine.refresh(), said)

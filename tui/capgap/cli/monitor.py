@@ -218,15 +218,16 @@ def run(args: argparse.Namespace) -> int:
         clock = SystemClock()
 
         def build() -> Engine:
-            from capgap.engine.sources import lasting_live_engine
+            from capgap.engine.sources import live_engine
 
-            return lasting_live_engine(
+            return live_engine(
                 settings,
                 args.schedule,
                 clock=clock,
                 record_to=args.record,
                 source=live_source(args),
                 universe=config.universe(settings),
+                lasting=True,
             )
 
         engine = DeferredEngine(

@@ -27,20 +27,21 @@ def run(args: argparse.Namespace) -> int:
     import signal
 
     from capgap.engine.cycles import record_index_history_daily
-    from capgap.engine.sources import lasting_live_engine
+    from capgap.engine.sources import live_engine
 
     refuse_at_live(args)  # a Finnhub key is needed before anything is polled
     check_recording_folder("--out", args.out)
     universe = config.universe(args.settings)
 
     async def record() -> int:
-        engine = lasting_live_engine(
+        engine = live_engine(
             args.settings,
             args.schedule,
             record_to=args.out,
             source=live_source(args),
             universe=universe,
             keep_days=getattr(args, "keep_days", None),
+            lasting=True,
         )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -152,6 +152,7 @@ def live_engine(
     keep_between_runs: bool = False,
     headline_only: bool = False,
     keep_days: int | None = None,
+    lasting: bool = False,
 ) -> Engine:
     """Return an engine on a live source (Yahoo by default, or Finnhub), polling by session.
 
@@ -161,11 +162,21 @@ def live_engine(
     ``keep_between_runs`` keeps Yahoo's session and the slow data (daily history, rates) in
     the cache directory for the next run; ``headline_only`` polls only what the headline
     needs (see Engine). ``keep_days`` prunes the recording's older days (see Recorder).
+
+    ``lasting`` is a process that polls all day (the monitor, `capgap record`): it starts on
+    Yahoo's stored session and the slow data on disk (a start within minutes of the last asks
+    no cookie, crumb, history or rates) and writes them as it renews them, so the next
+    process, a tmux line among them, starts warm too; its members are updated from the funds'
+    holdings, kept in the holdings cache.
     """
     from capgap.feeds.disk_cache import DiskCache, cache_folder
     from capgap.feeds.live import FinnhubLiveFeed, YahooLiveFeed
     from capgap.feeds.session_store import SessionStore, session_path
 
+    if lasting:
+        from capgap.market.holdings import cache_dir
+
+        holdings_dir, keep_between_runs = holdings_dir or cache_dir(), True
     clock = clock or SystemClock()
     universe = universe or universe_in_effect(settings.universe, holdings_dir)
     poll = settings.poll
@@ -207,38 +218,6 @@ def live_engine(
         ),
         upkeep=UniverseUpkeep(settings, holdings_dir) if holdings_dir is not None else None,
         headline_only=headline_only,
-    )
-
-
-def lasting_live_engine(
-    settings: Settings,
-    schedule: tuple[FomcMeeting, ...] | None = None,
-    *,
-    clock: Clock | None = None,
-    record_to: Path | None = None,
-    source: str = "yahoo",
-    universe: Universe | None = None,
-    keep_days: int | None = None,
-) -> Engine:
-    """Return the live engine of a process that polls all day: the monitor, `capgap record`.
-
-    It starts on Yahoo's stored session and the slow data on disk (a start within minutes of
-    the last asks no cookie, crumb, history or rates), and writes them as it renews them:
-    the next process, a tmux line among them, starts warm too. The members are updated from
-    the funds' holdings (kept in the holdings cache).
-    """
-    from capgap.market.holdings import cache_dir
-
-    return live_engine(
-        settings,
-        schedule,
-        clock=clock,
-        record_to=record_to,
-        source=source,
-        universe=universe,
-        holdings_dir=cache_dir(),
-        keep_between_runs=True,
-        keep_days=keep_days,
     )
 
 
