@@ -15,22 +15,9 @@ from capgap.analytics.serialize import snapshot_to_dict
 from capgap.analytics.spread import spread_snapshot
 from capgap.analytics.store import MarketStore
 from capgap.core.snapshot import DECOMPOSITION_WINDOW_IDS, GapParts, Valuation
-from capgap.market.universe import Benchmarks, core_universe
+from capgap.market.universe import core_universe
+from test_spread import BENCH  # the benchmarks the spread's tests build on
 
-BENCH = Benchmarks(
-    large_index="^GSPC",
-    small_index="^RUT",
-    large_etf="SPY",
-    small_etf="IWM",
-    large_value="IWD",
-    large_growth="IWF",
-    small_value="IWN",
-    small_growth="IWO",
-    volatility="^VIX",
-    ten_year="^TNX",
-    large_future="ES=F",
-    small_future="RTY=F",
-)
 TODAY = date(2025, 12, 5)
 QUOTE_TIME = datetime(2025, 12, 5, 20, 0, tzinfo=UTC)
 NO_VALUATION = Valuation(None, None, None, None)
