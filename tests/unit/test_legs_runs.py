@@ -113,8 +113,6 @@ def test_group_sums_over_runs_equal_a_hash_group_by_of_every_row(seed: int) -> N
         "sector_idx",
         "in_index",
         *SUM_COLUMNS,
-        "leaders",
-        "laggards",
     }
     reference = _hash_sums(current_values(store, universe))
     got = {(row["bucket"], row["sector_idx"], row["in_index"]): row for row in sums.to_dicts()}
@@ -227,3 +225,24 @@ def test_a_member_weighed_by_market_cap_moves_the_days_sums_with_its_price() -> 
     store.apply_quotes(_moved(store, 1.02))
     assert current_day_sums(store, universe) is not first
     assert current_sums(store, universe).equals(leg_sums(current_values(store, universe)))
+
+
+def test_the_days_sums_follow_a_day_range_that_becomes_known() -> None:
+    # The coverage of the new highs is a day's sum: it must follow whether the day's high is
+    # known, though the high itself is the tick's value.
+    universe = load_universe()
+    full = _store(universe, 6)
+    store = MarketStore()
+    store.apply_quotes(full.quotes.with_columns(pl.lit(None, pl.Float64).alias("day_high")))
+    first = current_day_sums(store, universe)
+    assert first.sums.get_column("ref_highs").sum() == 0
+    assert first.sums.get_column("ref_lows").sum() > 0
+
+    store.apply_quotes(_moved(full, 1.0))
+    again = current_day_sums(store, universe)
+    assert again is not first
+    sums = current_sums(store, universe)
+    assert sums.get_column("ref_highs").sum() == pytest.approx(
+        sums.get_column("ref_lows").sum(), rel=1e-12
+    )
+    assert sums.equals(leg_sums(current_values(store, universe)))

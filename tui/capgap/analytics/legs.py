@@ -10,7 +10,7 @@ to their index's change by construction. See market-facts "Index aggregates".
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import polars as pl
 
@@ -39,6 +39,8 @@ _PREV = pl.col("prev_close")
 _EPS = pl.col("eps_forward")
 _QUOTED = pl.col("quoted")
 _REF = pl.col("ref_value")
+_DAY_HIGH = pl.col("day_high")
+_DAY_LOW = pl.col("day_low")
 
 
 def universe_members(universe: Universe) -> pl.DataFrame:
@@ -84,29 +86,77 @@ def positions_in(members: pl.DataFrame, quotes: pl.DataFrame) -> pl.Series:
     ]
 
 
-def member_values(members: pl.DataFrame, quotes: pl.DataFrame, where: pl.Series) -> pl.DataFrame:
+class MemberLayout(NamedTuple):
+    """What the members' values need besides the quotes: fixed while the quotes' layout is."""
+
+    where: pl.Series  # each member's row in the quotes (null: no quote)
+    placed: pl.Series  # the member has a quote
+    shares: pl.Series  # the fund's shares held (null: weighed by market cap)
+    held: pl.Series  # the fund holds shares of it
+    holdings_value: pl.Series  # shares times the holdings' price (null when either is unknown)
+    valued: pl.Series  # holdings_value is known
+    zeros: pl.Series  # 0.0 for every member
+    noes: pl.Series  # False for every member
+
+
+def member_layout(members: pl.DataFrame, where: pl.Series) -> MemberLayout:
+    """Return the members' MemberLayout for their quote positions ``where``."""
+    shares = members.get_column("shares")
+    holdings_value = shares * members.get_column("ref_price")
+    return MemberLayout(
+        where=where,
+        placed=where.is_not_null(),
+        shares=shares,
+        held=shares.is_not_null(),
+        holdings_value=holdings_value,
+        valued=holdings_value.is_not_null(),
+        zeros=pl.repeat(0.0, members.height, dtype=pl.Float64, eager=True),
+        noes=pl.repeat(False, members.height, dtype=pl.Boolean, eager=True),
+    )
+
+
+def _known(values: pl.Series, layout: MemberLayout) -> pl.Series:
+    """Return whether each of ``values`` is known (not null), as plain True and False."""
+    # ``x == x`` is null where x is null (NaN equals NaN in polars), and choosing by a mask
+    # takes the other side where the mask is null: both native, unlike is_not_null(), which
+    # is a query of its own.
+    same = values == values
+    return same.zip_with(same, layout.noes)
+
+
+def member_values(
+    members: pl.DataFrame,
+    quotes: pl.DataFrame,
+    where: pl.Series,
+    layout: MemberLayout | None = None,
+) -> pl.DataFrame:
     """Return each member's quote values and weight inputs, aligned with ``members``.
 
     Adds the QUOTE_COLUMNS, ``q`` (shares held, or market cap over price), ``quoted`` (a
     price and a previous close and a weight), ``ref_value`` (the weight coverage is judged by:
     shares times the holdings' price, else the market cap; zero when unknown) and
-    ``change_pct``.
+    ``change_pct``. ``layout`` is member_layout(members, where), made here when not given.
     """
-    # One gather of the frame (a null position gives a null row) and one pass of expressions:
-    # each separate step would be a query of its own, and this runs every tick.
+    layout = member_layout(members, where) if layout is None else layout
+    # One gather of the frame (a null position gives a null row), then Series arithmetic:
+    # this runs every tick, and each query (with_columns, select) costs more than all of it.
     # Indexing rows and columns at once skips a query; on an empty frame it returns no rows
     # rather than one null row per position, so that case takes the query.
     gathered = (
         quotes[where, list(QUOTE_COLUMNS)] if quotes.height else quotes.select(QUOTE_COLUMNS)[where]
     )
-    q = pl.coalesce(pl.col("shares"), pl.col("market_cap") / _LAST)
-    return pl.concat([members, gathered], how="horizontal").with_columns(
-        q=q,
-        quoted=(_LAST.is_not_null() & _PREV.is_not_null() & q.is_not_null()).fill_null(False),
-        ref_value=pl.coalesce(
-            pl.col("shares") * pl.col("ref_price"), pl.col("market_cap"), pl.lit(0.0)
-        ),
-        change_pct=(_LAST / _PREV - 1.0) * 100.0,
+    last, prev = gathered.get_column("last"), gathered.get_column("prev_close")
+    market_cap = gathered.get_column("market_cap")
+    q = layout.shares.zip_with(layout.held, market_cap / last).alias("q")
+    # A stored quote always has a price and a previous close (MarketStore drops any other),
+    # so a member is quoted where it has a quote and a weight.
+    quoted = (layout.placed & _known(q, layout)).alias("quoted")
+    ref_value = layout.holdings_value.zip_with(
+        layout.valued, market_cap.zip_with(_known(market_cap, layout), layout.zeros)
+    ).alias("ref_value")
+    change_pct = ((last / prev - 1.0) * 100.0).alias("change_pct")
+    return pl.DataFrame(
+        [*members.get_columns(), *gathered.get_columns(), q, quoted, ref_value, change_pct]
     )
 
 
@@ -119,7 +169,7 @@ def held_value(price: pl.Expr) -> pl.Expr:
     return pl.when(_QUOTED).then(_Q * price)
 
 
-def _known(mask: pl.Expr) -> pl.Expr:
+def _covering(mask: pl.Expr) -> pl.Expr:
     """Return the reference weight of the quoted members where ``mask`` holds (coverage)."""
     return pl.when(_QUOTED & mask).then(_REF).otherwise(0.0).sum()
 
@@ -132,31 +182,40 @@ def _total(value: pl.Expr, mask: pl.Expr) -> pl.Expr:
     return pl.when(_QUOTED & mask).then(value).otherwise(0.0).sum()
 
 
+#: A group's id and keys.
+_KEYS = ("group", "bucket", "sector_idx", "in_index")
+
+
 def _day_sums() -> list[pl.Expr]:
     """Return the sums that hold for the day: who counts, the weights, earnings and averages.
 
-    They read only DAY_INPUTS (and the members' groups), none of the tick's prices.
+    They read only DAY_INPUTS, whether the day's high and low are known (see
+    current_day_sums) and the members' groups: none of the tick's prices.
     """
     positive = _EPS > 0
     has_eps = _EPS.is_not_null()
     ttm = pl.col("eps_trailing")
     avg_50, avg_200 = pl.col("avg_50d"), pl.col("avg_200d")
     return [
+        *(pl.col(key).first() for key in _KEYS[1:]),
         pl.len().alias("members"),
         _QUOTED.sum().alias("quoted"),
         _REF.sum().alias("ref_total"),
-        _known(pl.lit(True)).alias("ref_quoted"),
+        _covering(pl.lit(True)).alias("ref_quoted"),
         held_value(_PREV).sum().alias("prev_value"),
         _total(_Q * _EPS, positive).alias("pe_earnings"),
         _total(_Q * _EPS, has_eps).alias("pe_earnings_all"),
-        _known(has_eps).alias("ref_eps"),
+        _covering(has_eps).alias("ref_eps"),
         _count(ttm.is_not_null()).alias("ttm_known"),
         _count(ttm < 0).alias("ttm_negative"),
-        _known(ttm.is_not_null()).alias("ref_ttm"),
+        _covering(ttm.is_not_null()).alias("ref_ttm"),
         _count(avg_50.is_not_null()).alias("known_50d"),
-        _known(avg_50.is_not_null()).alias("ref_50d"),
+        _covering(avg_50.is_not_null()).alias("ref_50d"),
         _count(avg_200.is_not_null()).alias("known_200d"),
-        _known(avg_200.is_not_null()).alias("ref_200d"),
+        _covering(avg_200.is_not_null()).alias("ref_200d"),
+        # Each count by the coverage of what it compares: an unknown low says nothing of highs.
+        _covering(pl.col("high_52w").is_not_null() & _DAY_HIGH.is_not_null()).alias("ref_highs"),
+        _covering(pl.col("low_52w").is_not_null() & _DAY_LOW.is_not_null()).alias("ref_lows"),
     ]
 
 
@@ -170,94 +229,121 @@ DAY_INPUTS = (
     "eps_trailing",
     "avg_50d",
     "avg_200d",
+    "high_52w",
+    "low_52w",
 )
 
 
+def _only(mask: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """Return ``value`` where a quoted member meets ``mask``, else null (a sum skips it)."""
+    return pl.when(_QUOTED & mask).then(value)
+
+
+def day_weights(values: pl.DataFrame) -> pl.DataFrame:
+    """Return, per member row, the day's inputs of the tick's sums: null where they skip it.
+
+    Columns ``group``; ``q_all``, ``q_pe`` and ``q_eps``, the weight of a quoted member (of
+    one with positive forward earnings, of one with any); ``prev``, ``avg_50d``, ``avg_200d``,
+    ``high_52w`` and ``low_52w`` of a quoted member. Made once a day (see
+    current_day_sums): the tick's sums are then a product or a comparison each, with no
+    condition to evaluate (see :func:`tick_sums`).
+    """
+    always = pl.lit(True)
+    return values.select(
+        "group",
+        q_all=_only(always, _Q),
+        q_pe=_only(_EPS > 0, _Q),
+        q_eps=_only(_EPS.is_not_null(), _Q),
+        prev=_only(always, _PREV),
+        avg_50d=_only(always, pl.col("avg_50d")),
+        avg_200d=_only(always, pl.col("avg_200d")),
+        high_52w=_only(always, pl.col("high_52w")),
+        low_52w=_only(always, pl.col("low_52w")),
+    )
+
+
+#: The tick's columns the sums read beside the day's weights.
+TICK_INPUTS = ("last", "day_high", "day_low")
+
+
 def _tick_sums() -> list[pl.Expr]:
-    """Return the sums that move with the prices (see LegStats)."""
-    positive = _EPS > 0
-    has_eps = _EPS.is_not_null()
-    avg_50, avg_200 = pl.col("avg_50d"), pl.col("avg_200d")
-    day_high, high = pl.col("day_high"), pl.col("high_52w")
-    day_low, low = pl.col("day_low"), pl.col("low_52w")
+    """Return the sums that move with the prices (see LegStats), over day_weights' columns.
+
+    Each is one product or comparison and a sum: a null (a member that does not count) drops
+    out of the sum by itself.
+    """
+    prev = pl.col("prev")
+    day_high, day_low = _DAY_HIGH, _DAY_LOW
     return [
-        held_value(_LAST).sum().alias("last_value"),
-        _total(_Q * _LAST, positive).alias("pe_price"),
-        _total(_Q * _LAST, has_eps).alias("pe_price_all"),
-        _count(_LAST > _PREV).alias("up"),
-        _count(_LAST != _PREV).alias("moved"),
-        _count(avg_50 < _LAST).alias("above_50d"),
-        _count(avg_200 < _LAST).alias("above_200d"),
-        _count(day_high >= high).alias("new_highs"),
-        _count(day_low <= low).alias("new_lows"),
-        _known(day_high.is_not_null() & high.is_not_null()).alias("ref_highs"),
-        _known(day_low.is_not_null() & low.is_not_null()).alias("ref_lows"),
+        (pl.col("q_all") * _LAST).sum().alias("last_value"),
+        (pl.col("q_pe") * _LAST).sum().alias("pe_price"),
+        (pl.col("q_eps") * _LAST).sum().alias("pe_price_all"),
+        (prev < _LAST).sum().alias("up"),
+        (prev != _LAST).sum().alias("moved"),
+        (pl.col("avg_50d") < _LAST).sum().alias("above_50d"),
+        (pl.col("avg_200d") < _LAST).sum().alias("above_200d"),
+        (day_high >= pl.col("high_52w")).sum().alias("new_highs"),
+        (day_low <= pl.col("low_52w")).sum().alias("new_lows"),
     ]
 
 
 #: Leaders and laggards shown per sector.
 MOVERS = 3
 
-
-def _movers(*, rising: bool) -> pl.Expr:
-    """Return a group's candidate movers: the rows of its MOVERS biggest risers (or fallers).
-
-    A symbol counts once per sector (its first listing); only a member that moved the right
-    way counts, so a quiet sector has fewer (none before the open). Ties go by symbol, as
-    its static rank (numbers compare faster than strings).
-    """
-    change = pl.col("change_pct")
-    moved = pl.col("first_listed") & ((change > 0) if rising else (change < 0))
-    keys = [change.filter(moved), pl.col("symbol_rank").filter(moved)]
-    rows = pl.col("row").filter(moved)
-    if rising:
-        return rows.top_k_by(keys, k=MOVERS, reverse=[False, True]).alias("leaders")
-    return rows.bottom_k_by(keys, k=MOVERS).alias("laggards")
-
-
 # The aggregations of a group, built once (building them costs as much as a query).
 _DAY_AGGREGATIONS = tuple(_day_sums())
-_TICK_AGGREGATIONS = (*_tick_sums(), _movers(rising=True), _movers(rising=False))
+_TICK_AGGREGATIONS = tuple(_tick_sums())
 
-#: The columns of a leg's sums (everything but the group keys and the movers).
+#: The columns of a leg's sums (everything but the group keys).
 SUM_COLUMNS = tuple(
-    str(expression.meta.output_name()) for expression in (*_day_sums(), *_tick_sums())
+    name
+    for name in (str(expression.meta.output_name()) for expression in (*_day_sums(), *_tick_sums()))
+    if name not in _KEYS
 )
 
 
+class DaySums(NamedTuple):
+    """The day's part of the groups' sums: the sums themselves and the tick's weights."""
+
+    sums: pl.DataFrame  # see day_sums
+    weights: pl.DataFrame  # see day_weights
+
+
+def day_parts(values: pl.DataFrame) -> DaySums:
+    """Return the day's sums and weights of the members' ``values``."""
+    return DaySums(day_sums(values), day_weights(values))
+
+
 def day_sums(values: pl.DataFrame) -> pl.DataFrame:
-    """Return each group's sums that hold for the day (see _day_sums), in the groups' order."""
+    """Return each group's keys and its sums that hold for the day (see _day_sums), in order."""
     # In order (the run ids ascend), so that the tick's sums line up with them row for row.
     return values.group_by("group", maintain_order=True).agg(*_DAY_AGGREGATIONS)
 
 
-def tick_sums(values: pl.DataFrame) -> pl.DataFrame:
-    """Return each group's keys, its sums that move with the prices and its mover candidates.
+def tick_sums(values: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
+    """Return each group's sums that move with the prices, from the day's ``weights``.
 
-    ``leaders`` and ``laggards`` are row positions into ``values`` (see :func:`_movers`); a
-    sector's movers are the best of its groups'. The sums and the movers are one query, as
-    each query's fixed cost is most of a tick at this size.
+    ``weights`` are day_weights of the same members (row for row); only the tick's prices
+    (TICK_INPUTS) are read from ``values``.
     """
-    return values.group_by("group", maintain_order=True).agg(
-        pl.col("bucket", "sector_idx", "in_index").first(), *_TICK_AGGREGATIONS
-    )
+    frame = pl.DataFrame([*weights.get_columns(), *values.select(TICK_INPUTS).get_columns()])
+    return frame.group_by("group", maintain_order=True).agg(*_TICK_AGGREGATIONS)
 
 
-def leg_sums(values: pl.DataFrame, day: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Return the sums of every (bucket, sector_idx, in_index) group, and its mover candidates.
+def leg_sums(values: pl.DataFrame, day: DaySums | None = None) -> pl.DataFrame:
+    """Return the sums of every (bucket, sector_idx, in_index) group.
 
-    Columns: ``group``, the keys, SUM_COLUMNS, and ``leaders`` and ``laggards`` (see
-    :func:`tick_sums`). ``day`` are the day's sums of the same groups (see :func:`day_sums`),
-    computed here when not given. ``values`` come in runs of equal groups (see
-    universe_members): grouping by the run's sorted id takes slices of rows rather than
-    hashing the three keys of every row.
+    Columns: ``group``, the keys and SUM_COLUMNS. ``day`` are the day's sums and weights of
+    the same members (see :func:`day_parts`), computed here when not given. ``values`` come
+    in runs of equal groups (see universe_members): grouping by the run's sorted id takes
+    slices of rows rather than hashing the three keys of every row.
     """
-    tick = tick_sums(values)
-    day = day_sums(values) if day is None else day
-    if not tick.get_column("group").equals(day.get_column("group")):
+    day = day_parts(values) if day is None else day
+    tick = tick_sums(values, day.weights)
+    if not tick.get_column("group").equals(day.sums.get_column("group")):
         raise ValueError("the day's sums are of other groups than the tick's")
     # Columns side by side: both are in the groups' order, and a join would be a query.
-    return tick.hstack(day.get_columns()[1:])
+    return day.sums.hstack(tick.get_columns()[1:])
 
 
 def _covered(part: float, whole: float) -> float | None:
@@ -304,7 +390,6 @@ def leg_stats(sums: Mapping[str, Any], index_prev_value: float | None = None) ->
     with_ttm = _enough(_covered(float(sums["ref_ttm"]), whole))
     with_50 = _enough(_covered(float(sums["ref_50d"]), whole))
     with_200 = _enough(_covered(float(sums["ref_200d"]), whole))
-    # Each count by the coverage of what it compares: an unknown low says nothing of highs.
     with_highs = _enough(_covered(float(sums["ref_highs"]), whole))
     with_lows = _enough(_covered(float(sums["ref_lows"]), whole))
     return LegStats(
@@ -363,17 +448,23 @@ def index_legs(totals: Mapping[str, Mapping[str, Any]]) -> IndexLegs:
 
 def _members(store: MarketStore, universe: Universe) -> tuple[pl.DataFrame, pl.Series]:
     """Return the universe's members and their quote positions, cached per quote layout."""
+    members, layout = _member_layout(store, universe)
+    return members, layout.where
+
+
+def _member_layout(store: MarketStore, universe: Universe) -> tuple[pl.DataFrame, MemberLayout]:
+    """Return the universe's members and their MemberLayout, cached per quote layout."""
     # Keyed on identity; the cached value holds the universe so its id cannot be reused.
     held: tuple[Universe, pl.DataFrame] = store.memo(
         "legs.members", id(universe), lambda: (universe, universe_members(universe))
     )
     members = held[1]
-    where: tuple[pl.DataFrame, pl.Series] = store.memo(
+    layout: tuple[pl.DataFrame, MemberLayout] = store.memo(
         "legs.positions",
         (id(members), store.quotes_layout_version),
-        lambda: (members, positions_in(members, store.quotes)),
+        lambda: (members, member_layout(members, positions_in(members, store.quotes))),
     )
-    return members, where[1]
+    return members, layout[1]
 
 
 #: A member row's symbol, name and leg.
@@ -395,13 +486,45 @@ def current_labels(store: MarketStore, universe: Universe) -> tuple[Label, ...]:
     return held[1]
 
 
+class MoverLayout(NamedTuple):
+    """What picking the sectors' movers needs of the member rows: static for the universe."""
+
+    first_listed: pl.Series  # the row is its symbol's first in its sector (see universe_members)
+    sector_ids: pl.Series  # each row's sector position (null: none of the universe's)
+    sector_count: int  # how many sector positions there are (the largest one plus one)
+    nulls: pl.Series  # a null change for every row
+    rows: pl.Series  # every row's position
+    sector_spots: pl.Series  # each row's sector position times 1e6 (see sectors._edges)
+
+
+def mover_layout(members: pl.DataFrame) -> MoverLayout:
+    """Return the members' MoverLayout."""
+    first = members.get_column("first_listed")
+    sector_ids = members.get_column("sector_idx")
+    largest = sector_ids.max()
+    count = int(largest) + 1 if isinstance(largest, int) else 0
+    nulls = pl.repeat(None, members.height, dtype=pl.Float64, eager=True)
+    rows = pl.Series("row", range(members.height), dtype=pl.UInt32)
+    spots = sector_ids.cast(pl.Float64) * 1e6
+    return MoverLayout(first, sector_ids, count, nulls, rows, spots)
+
+
+def current_mover_layout(store: MarketStore, universe: Universe) -> MoverLayout:
+    """Return the members' MoverLayout, made once per universe."""
+    members, _ = _members(store, universe)
+    held: tuple[pl.DataFrame, MoverLayout] = store.memo(
+        "legs.mover_layout", id(members), lambda: (members, mover_layout(members))
+    )
+    return held[1]
+
+
 def current_values(store: MarketStore, universe: Universe) -> pl.DataFrame:
     """Return the members' values for the stored quotes (see member_values), cached."""
-    members, where = _members(store, universe)
+    members, layout = _member_layout(store, universe)
     held: tuple[pl.DataFrame, pl.DataFrame] = store.memo(
         "legs.values",
         (id(members), store.quotes_version),
-        lambda: (members, member_values(members, store.quotes, where)),
+        lambda: (members, member_values(members, store.quotes, layout.where, layout)),
     )
     return held[1]
 
@@ -421,15 +544,23 @@ class _SameColumns:
         return hash((self.frame.height, tuple(self.frame.columns)))
 
 
-def current_day_sums(store: MarketStore, universe: Universe) -> pl.DataFrame:
-    """Return the day's sums (see day_sums), computed again only when their inputs change."""
+def current_day_sums(store: MarketStore, universe: Universe) -> DaySums:
+    """Return the day's sums and weights (see day_parts), made again when their inputs change."""
     values = current_values(store, universe)
-    members, _ = _members(store, universe)
+    members, layout = _member_layout(store, universe)
     # Keyed on the inputs' values, not on the quotes' version: a poll moves the prices, and
-    # comparing a few columns costs a fraction of summing them again.
-    inputs = _SameColumns(pl.DataFrame([values.get_column(name) for name in DAY_INPUTS]))
-    held: tuple[pl.DataFrame, pl.DataFrame] = store.memo(
-        "legs.day_sums", (id(members), inputs), lambda: (members, day_sums(values))
+    # comparing a few columns costs a fraction of summing them again. The day's high and low
+    # count by whether they are known (the coverage of the new highs and lows).
+    inputs = _SameColumns(
+        pl.DataFrame(
+            [
+                *(values.get_column(name) for name in DAY_INPUTS),
+                *(_known(values.get_column(name), layout) for name in ("day_high", "day_low")),
+            ]
+        )
+    )
+    held: tuple[pl.DataFrame, DaySums] = store.memo(
+        "legs.day_sums", (id(members), inputs), lambda: (members, day_parts(values))
     )
     return held[1]
 

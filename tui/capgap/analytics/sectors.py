@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, cast
 
@@ -11,10 +14,12 @@ import polars as pl
 from capgap.analytics.legs import (
     MOVERS,
     Label,
+    MoverLayout,
     add_sums,
     current_groups,
     current_index_sums,
     current_labels,
+    current_mover_layout,
     current_values,
     index_legs,
     leg_stats,
@@ -25,40 +30,104 @@ from capgap.analytics.store import MarketStore
 from capgap.core.snapshot import Bucket, IndexLegs, LegStats, Mover, SectorLeg, SectorRow
 from capgap.market.universe import SectorDef, Universe
 
+#: A sector's moves are placed at its position times this in one sorted line (see _edges).
+_SPACING = 1e6
+#: Moves of more than this (in %) would cross into the next sector's place: none can be real.
+_FARTHEST = _SPACING / 4
+#: Outward nudge of an edge: far more than the line's rounding (about 1e-9 at 1e7).
+_SLACK = 1e-6
+
+
+def _edges(key: pl.Series, layout: MoverLayout) -> tuple[pl.Series, pl.Series]:
+    """Return, per row, how far its sector's MOVERS-th biggest rise and fall went.
+
+    One sort of every candidate's move placed at its sector's spot on one line (sector
+    position times _SPACING, plus the move) gives each sector's moves in order; bisecting
+    it finds each sector's MOVERS-th rise and fall. The edges are nudged outward so that
+    the line's rounding can only let more rows in. A sector with fewer rises (falls) than
+    MOVERS has an edge of zero: every rise (fall) of it counts. Beyond _FARTHEST no move
+    is real, and every rise and fall then counts.
+    """
+    count = layout.sector_count
+    rise, fall = [math.inf] * count, [-math.inf] * count
+    highest, lowest = key.max(), key.min()
+    if not isinstance(highest, float) or not isinstance(lowest, float):
+        return pl.Series(rise), pl.Series(fall)  # nothing moved
+    if max(abs(highest), abs(lowest)) >= _FARTHEST:
+        return pl.Series([0.0] * count), pl.Series([0.0] * count)
+    line = layout.sector_spots + key
+    ordered = line.sort(nulls_last=True)
+    points = ordered.head(ordered.len() - ordered.null_count()).to_list()
+    for sector in range(count):
+        spot = sector * _SPACING
+        first = bisect_left(points, spot - _FARTHEST)
+        zero = bisect_left(points, spot)
+        after = bisect_right(points, spot)
+        end = bisect_right(points, spot + _FARTHEST)
+        if end > after:  # some rows of this sector rose
+            top = points[end - MOVERS] if end - MOVERS >= after else points[after]
+            rise[sector] = max(top - spot - _SLACK, 0.0)
+        if zero > first:  # some fell
+            bottom = points[first + MOVERS - 1] if first + MOVERS <= zero else points[zero - 1]
+            fall[sector] = min(bottom - spot + _SLACK, 0.0)
+    return pl.Series(rise), pl.Series(fall)
+
+
+def _candidates(
+    key: pl.Series, edge: pl.Series, layout: MoverLayout, *, rising: bool
+) -> dict[int, list[tuple[float, int]]]:
+    """Return each sector's rows that moved the right way at least as far as its ``edge``."""
+    reach = edge[layout.sector_ids]
+    wanted = (key >= reach) if rising else (key <= reach)
+    picked: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
+    # Three filtered columns read at once: the loop then only files each row under its sector
+    # (a key is null off the sectors, so every row here has one).
+    for sector, change, row in zip(
+        layout.sector_ids.filter(wanted).to_list(),
+        key.filter(wanted).to_list(),
+        layout.rows.filter(wanted).to_list(),
+        strict=True,
+    ):
+        picked[sector].append((change, row))
+    return picked
+
 
 def sector_movers(
-    groups: Iterable[Mapping[str, Any]],
-    values: pl.DataFrame,
-    labels: Sequence[Label],
+    values: pl.DataFrame, layout: MoverLayout, labels: Sequence[Label]
 ) -> dict[int, dict[str, tuple[Mover, ...]]]:
     """Return each sector's best MOVERS ``leaders`` and ``laggards``, by change (ties by symbol).
 
-    ``groups`` are the groups' sums with their mover candidates (see
-    capgap.analytics.legs.leg_sums), row positions into the members' ``values``; a sector's
-    candidates are its groups' (at most MOVERS a group, so its best MOVERS are among them).
+    A symbol counts once per sector (its first listing); only a member that moved the right
+    way counts, so a quiet sector has fewer (none before the open). One sort of the day's
+    moves serves both ends (a sort of values costs a fraction of a sort of positions);
     ``labels`` are the rows' (symbol, name, bucket) (see capgap.analytics.legs.member_labels).
     """
-    picked: dict[int, dict[str, list[int]]] = {}
-    for group in groups:
-        if group["sector_idx"] is None:
-            continue
-        entry = picked.setdefault(int(group["sector_idx"]), {"leaders": [], "laggards": []})
-        entry["leaders"] += group["leaders"]
-        entry["laggards"] += group["laggards"]
-    wanted = [row for entry in picked.values() for rows in entry.values() for row in rows]
-    # Only the changes come from this tick's values: the labels are static.
-    changes = values.get_column("change_pct").gather(wanted).to_list() if wanted else []
-    change_of = dict(zip(wanted, changes, strict=True))
+    change = values.get_column("change_pct")
+    # Null where a row cannot be a mover: not its symbol's first listing, unchanged, unquoted.
+    key = change.zip_with(layout.first_listed & (change != 0.0), layout.nulls)
+    rise, fall = _edges(key, layout)
+    leaders = _candidates(key, rise, layout, rising=True)
+    laggards = _candidates(key, fall, layout, rising=False)
 
-    def best(rows: list[int], sign: float) -> tuple[Mover, ...]:
-        ranked = sorted(rows, key=lambda row: (sign * change_of[row], labels[row][0]))
-        return tuple(
-            Mover(*labels[row], change_pct=float(change_of[row])) for row in ranked[:MOVERS]
-        )
+    def best(candidates: list[tuple[float, int]], *, rising: bool) -> tuple[Mover, ...]:
+        # By move alone first (plain tuples sort fast); the symbol then orders the few tied
+        # with the last one shown.
+        candidates = sorted(candidates, reverse=rising)
+        if len(candidates) > MOVERS:
+            edge = candidates[MOVERS - 1][0]
+            candidates = [
+                item for item in candidates if (item[0] >= edge) == rising or item[0] == edge
+            ]
+        sign = -1.0 if rising else 1.0
+        ranked = sorted(candidates, key=lambda item: (sign * item[0], labels[item[1]][0]))
+        return tuple(Mover(*labels[row], change_pct=float(value)) for value, row in ranked[:MOVERS])
 
     return {
-        sector: {"leaders": best(entry["leaders"], -1.0), "laggards": best(entry["laggards"], 1.0)}
-        for sector, entry in picked.items()
+        sector: {
+            "leaders": best(leaders.get(sector, []), rising=True),
+            "laggards": best(laggards.get(sector, []), rising=False),
+        }
+        for sector in leaders.keys() | laggards.keys()
     }
 
 
@@ -148,12 +217,15 @@ def sector_rows(
             continue
         by_bucket = groups.setdefault(int(group["sector_idx"]), {})
         by_bucket.setdefault(cast(Bucket, group["bucket"]), []).append(group)
+    values = current_values(store, universe)
     movers = store.memo(
         "sectors.movers",
-        (id(sums), store.quotes_version),
+        (id(values), store.quotes_version),
         lambda: (
-            sums,
-            sector_movers(sums, current_values(store, universe), current_labels(store, universe)),
+            values,
+            sector_movers(
+                values, current_mover_layout(store, universe), current_labels(store, universe)
+            ),
         ),
     )[1]
     factors = current_window_factors(store, universe, today) if today is not None else {}
