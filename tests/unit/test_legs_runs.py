@@ -246,3 +246,60 @@ def test_the_days_sums_follow_a_day_range_that_becomes_known() -> None:
         sums.get_column("ref_lows").sum(), rel=1e-12
     )
     assert sums.equals(leg_sums(current_values(store, universe)))
+
+
+def _movers_by_sector(store: MarketStore, universe: Universe) -> dict[int, tuple[list[str], ...]]:
+    rows = sector_rows(store, universe, quote_rows(store.quotes, etf_symbols(universe)))
+    return {
+        sector: (
+            sorted(f"{m.symbol}/{m.name}" for m in row.leaders),
+            sorted(f"{m.symbol}/{m.name}" for m in row.laggards),
+        )
+        for sector, row in enumerate(rows)
+        if row.leaders or row.laggards
+    }
+
+
+@pytest.mark.parametrize("factor", [5000.0, 1 / 5000.0])
+def test_movers_stay_right_with_an_absurd_move(factor: float) -> None:
+    # A move of +499,900 % (or -99.98 %) is data gone wrong, yet the movers must still be
+    # the reference's: the sorted line of sectors cannot hold such a move in its place.
+    universe = _mixed_universe()
+    store = _store(universe, 8)
+    symbol = store.quotes.get_column("symbol")[3]
+    store.apply_quotes(
+        store.quotes.filter(pl.col("symbol") == symbol).with_columns(
+            pl.col("time") + pl.duration(minutes=1), pl.col("last") * factor
+        )
+    )
+    got = _movers_by_sector(store, universe)
+    assert got == _unique_movers(current_values(store, universe), universe)
+    assert any(
+        symbol in name for leaders, laggards in got.values() for name in (*leaders, *laggards)
+    )
+
+
+def test_a_sector_with_fewer_risers_than_movers_shows_those_it_has() -> None:
+    universe = _mixed_universe()
+    store = _store(universe, 9)
+    values = current_values(store, universe)
+    # Every member of the first sector falls but two.
+    first_sector = (
+        values.filter((pl.col("sector_idx") == 0) & pl.col("quoted")).get_column("symbol").unique()
+    )
+    risers = set(first_sector.sort().head(2).to_list())
+    fallen = store.quotes.with_columns(
+        pl.col("time") + pl.duration(minutes=1),
+        pl.when(pl.col("symbol").is_in(first_sector.to_list()))
+        .then(
+            pl.when(pl.col("symbol").is_in(list(risers)))
+            .then(pl.col("prev_close") * 1.02)
+            .otherwise(pl.col("prev_close") * 0.97)
+        )
+        .otherwise(pl.col("last"))
+        .alias("last"),
+    )
+    store.apply_quotes(fallen)
+    got = _movers_by_sector(store, universe)
+    assert got == _unique_movers(current_values(store, universe), universe)
+    assert {name.split("/")[0] for name in got[0][0]} == risers
