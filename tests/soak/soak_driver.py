@@ -25,11 +25,12 @@ if __name__ == "__main__":
     # would spend most of its wall time repainting. Four a second still repaints hundreds of
     # times.
     os.environ.setdefault("TEXTUAL_FPS", "4")
-    # Polars' allocator as capgap sets it (freed pages go back at once): the RSS read is the
-    # app's, not garbage its allocator would keep for 10 s under jemalloc's defaults.
-    from capgap.cli.allocator import tune_allocator
+    # Polars' allocator and threads as capgap sets them (freed pages go back within 0.1 s):
+    # the RSS read is the app's, not garbage its allocator would keep for 10 s under
+    # jemalloc's defaults.
+    from capgap.cli.polars_env import tune_polars
 
-    tune_allocator(os.environ)
+    tune_polars(os.environ)
 
 import asyncio
 import gc

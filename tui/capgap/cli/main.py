@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from capgap.cli import config, monitor
-from capgap.cli.allocator import tune_allocator
 from capgap.cli.flags import check_flags
 from capgap.cli.monitor import COLOR_SYSTEM_ENV, DEFAULT_REFRESH_S, DEFAULT_SPEED
 from capgap.cli.output import EXIT_FAILURE, EXIT_USAGE, DataError, UsageError, say
+from capgap.cli.polars_env import tune_polars
 from capgap.core.text import printable as one_line
 from capgap.settings.config import ConfigError
 
@@ -444,8 +444,8 @@ def _days(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run capgap with ``argv`` (default: the process arguments); return the exit code."""
-    # Before anything loads polars: its allocator reads its settings once, then.
-    tune_allocator(os.environ)
+    # Before anything loads polars: its allocator and its pool read their settings once, then.
+    tune_polars(os.environ)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
