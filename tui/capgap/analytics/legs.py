@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, cast
 import polars as pl
 
 from capgap.analytics.store import MarketStore
+from capgap.core.schemas import frame_of
 from capgap.core.snapshot import COVERAGE_MIN_PCT, Bucket, IndexLegs, LegStats, empty_leg
 from capgap.market.universe import Universe
 
@@ -155,7 +156,7 @@ def member_values(
         layout.valued, market_cap.zip_with(_known(market_cap, layout), layout.zeros)
     ).alias("ref_value")
     change_pct = ((last / prev - 1.0) * 100.0).alias("change_pct")
-    return pl.DataFrame(
+    return frame_of(
         [*members.get_columns(), *gathered.get_columns(), q, quoted, ref_value, change_pct]
     )
 
@@ -326,7 +327,7 @@ def tick_sums(values: pl.DataFrame, weights: pl.DataFrame) -> pl.DataFrame:
     ``weights`` are day_weights of the same members (row for row); only the tick's prices
     (TICK_INPUTS) are read from ``values``.
     """
-    frame = pl.DataFrame([*weights.get_columns(), *values.select(TICK_INPUTS).get_columns()])
+    frame = frame_of([*weights.get_columns(), *(values.get_column(name) for name in TICK_INPUTS)])
     return frame.group_by("group", maintain_order=True).agg(*_TICK_AGGREGATIONS)
 
 
@@ -552,7 +553,7 @@ def current_day_sums(store: MarketStore, universe: Universe) -> DaySums:
     # comparing a few columns costs a fraction of summing them again. The day's high and low
     # count by whether they are known (the coverage of the new highs and lows).
     inputs = _SameColumns(
-        pl.DataFrame(
+        frame_of(
             [
                 *(values.get_column(name) for name in DAY_INPUTS),
                 *(_known(values.get_column(name), layout) for name in ("day_high", "day_low")),

@@ -18,6 +18,7 @@ from capgap.core.schemas import (
     conform,
     conform_quotes,
     empty,
+    frame_of,
 )
 
 T = TypeVar("T")
@@ -62,7 +63,7 @@ def _keep_known_details(merged: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame
     # ``x == x`` is null only where x is, and a zip takes the other side where its mask is
     # null: two native steps a column, where fill_null or a query costs many times more (this
     # runs on every poll).
-    return pl.DataFrame(
+    return frame_of(
         [
             column.zip_with(column == column, old.get_column(column.name))
             if column.name in lacking
@@ -76,7 +77,7 @@ def _pick(
     mask: pl.Series, first: pl.DataFrame, other: pl.DataFrame, names: list[str]
 ) -> pl.DataFrame:
     """Return columns ``names`` row by row from ``first`` where ``mask`` holds, else ``other``."""
-    return pl.DataFrame(
+    return frame_of(
         [first.get_column(name).zip_with(mask, other.get_column(name)) for name in names]
     )
 
@@ -216,7 +217,7 @@ class MarketStore:
         if accept.all():
             return _keep_known_details(incoming, old)
         return _keep_known_details(
-            pl.DataFrame(
+            frame_of(
                 [
                     incoming.get_column(name).zip_with(accept, old.get_column(name))
                     for name in QUOTES.names()
@@ -269,7 +270,7 @@ class MarketStore:
                 _pick(newer, stored, incoming, QUOTE_DETAILS.names()),
             )
         # The updated rows written over their stored ones (the symbols stay where they are).
-        return pl.DataFrame(
+        return frame_of(
             [
                 old.get_column(name).clone().scatter(at, winners.get_column(name))
                 if name != "symbol"

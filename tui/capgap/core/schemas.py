@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 UTC_TIME = pl.Datetime("us", "UTC")
@@ -109,6 +111,13 @@ HOLDINGS: pl.Schema = pl.Schema(
         "weight_pct": pl.Float64(),
     }
 )
+
+
+def frame_of(columns: Sequence[pl.Series]) -> pl.DataFrame:
+    """Return a frame of ``columns`` (at least one, of equal lengths, distinct names)."""
+    # Natively, side by side: building a DataFrame from a list of Series checks and unpacks
+    # it in Python first, four times as long, and the analytics tick builds several.
+    return columns[0].to_frame().hstack(list(columns[1:]))
 
 
 def empty(schema: pl.Schema) -> pl.DataFrame:
