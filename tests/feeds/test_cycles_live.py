@@ -102,6 +102,44 @@ async def test_with_yahoo_down_the_history_kept_on_disk_is_used_and_said_old(
     assert "^RUT: " in old.stale
 
 
+async def test_once_yahoo_answers_again_the_new_history_replaces_the_old_one(
+    local_server: LocalServer, tmp_path: Path
+) -> None:
+    # The fault clears the day after: the next run fetches the new history (a day longer),
+    # says nothing of an old one, and keeps the new one on disk for the rest of the day.
+    serve(local_server)
+    clock = ManualClock(MORNING)
+
+    async def run() -> CyclesReport:
+        return await load_cycles(
+            demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path
+        )
+
+    fresh = await run()
+    for symbol in ("^GSPC", "^RUT"):
+        local_server.replace(chart_path(symbol), Reply.html(503))
+    clock.advance(24 * 3600)
+    assert (await run()).stale is not None
+    next_morning = MORNING + timedelta(days=1)
+    local_server.replace(
+        chart_path("^GSPC"), Reply.json(daily_chart("^GSPC", [100.0] * (DAYS + 1), next_morning))
+    )
+    small = [100.0 + i for i in range(DAYS + 1)]
+    local_server.replace(chart_path("^RUT"), Reply.json(daily_chart("^RUT", small, next_morning)))
+    asked = local_server.total
+    clock.advance(600)
+    again = await run()
+    assert local_server.total == asked + 2
+    assert again.stale is None
+    assert again.as_of > fresh.as_of
+    assert again.current is not None and fresh.current is not None
+    assert again.current.sessions_since == fresh.current.sessions_since + 1
+    # Kept: an hour later the figures come from disk, with no request.
+    clock.advance(3600)
+    assert await run() == again
+    assert local_server.total == asked + 2
+
+
 async def test_an_unknown_symbol_is_history_unavailable(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
