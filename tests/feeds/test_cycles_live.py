@@ -131,9 +131,11 @@ async def test_once_yahoo_answers_again_the_new_history_replaces_the_old_one(
     again = await run()
     assert local_server.total == asked + 2
     assert again.stale is None
+    assert again.as_of is not None and fresh.as_of is not None
     assert again.as_of > fresh.as_of
     assert again.current is not None and fresh.current is not None
-    assert again.current.sessions_since == fresh.current.sessions_since + 1
+    before = fresh.current.sessions_since
+    assert before is not None and again.current.sessions_since == before + 1
     # Kept: an hour later the figures come from disk, with no request.
     clock.advance(3600)
     assert await run() == again
