@@ -204,6 +204,12 @@ class FollowFeed(RecordedFeed):
             day = self._day = _Followed(part)
         return day
 
+    @property
+    def rows_held(self) -> int:
+        """Quote rows held for the day followed: one per symbol, and the charted symbols' rows."""
+        day = self._day
+        return 0 if day is None else day.latest.height + day.ticks.height
+
     def _charted(self) -> set[str]:
         return set(self._charts) | set(self._asked)
 
