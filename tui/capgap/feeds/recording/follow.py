@@ -246,7 +246,7 @@ class FollowFeed(RecordedFeed):
         paths = sorted(part.folder / name for name in part.seen)
         ticks = empty(QUOTES).select(TICK_COLUMNS)
         for start in range(0, len(paths), READ_BATCH):
-            rows = read_quote_files(paths[start : start + READ_BATCH], [])
+            rows = read_quote_files(paths[start : start + READ_BATCH], [], TICK_COLUMNS)
             ticks = _with_ticks(ticks, _ticks(rows, symbols))
         return ticks
 

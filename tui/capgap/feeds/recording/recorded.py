@@ -90,25 +90,39 @@ def skipped_files(count: int) -> str:
     return f"skipped {count} unreadable file{'' if count == 1 else 's'}"
 
 
-def read_quote_files(paths: Sequence[Path], warnings: list[str]) -> pl.DataFrame:
-    """Read recorded quote files into one QUOTES frame; unreadable ones become warnings."""
+def read_quote_files(
+    paths: Sequence[Path], warnings: list[str], columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Read recorded quote files into one QUOTES frame; unreadable ones become warnings.
+
+    ``columns``: only these of QUOTES (the others are not read at all).
+    """
+    if columns is None:
+        schema, read = QUOTES, conform_quotes
+    else:
+        schema = pl.Schema({name: QUOTES[name] for name in columns})
+
+        def read(frame: pl.DataFrame) -> pl.DataFrame:
+            return conform(frame, schema)
+
     if not paths:
-        return empty(QUOTES)
+        return empty(schema)
+    wanted = None if columns is None else list(columns)
     try:
         # One parallel read is much faster than thousands of small ones.
-        return conform_quotes(pl.read_parquet(list(paths)))
+        return read(pl.read_parquet(list(paths), columns=wanted))
     except (OSError, pl.exceptions.PolarsError):
         pass
     frames = []
     for path in paths:
         try:
-            frames.append(conform_quotes(pl.read_parquet(path)))
+            frames.append(read(pl.read_parquet(path, columns=wanted)))
         except FileNotFoundError:
             # Pruned (record --keep-days) since the folder was listed: gone, not unreadable.
             continue
         except (OSError, pl.exceptions.PolarsError) as exc:
             warnings.append(f"skipped {path}: not a readable quotes file ({exc})")
-    return pl.concat(frames) if frames else empty(QUOTES)
+    return pl.concat(frames) if frames else empty(schema)
 
 
 #: Days named in full in a notice or an error; more are counted.
