@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from builders import quotes_table
 from capgap.core.clock import ManualClock
+from capgap.engine.sources import follow_engine
 from capgap.feeds.recording import follow
 from capgap.feeds.recording.follow import KEPT_SYMBOLS, FollowFeed
 from capgap.feeds.recording.recorded import RecordedFeed
@@ -18,6 +19,7 @@ from capgap.feeds.recording.recorder import Recorder
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
+from test_quote_faults import STOCK, small_universe
 
 OPEN = datetime(2025, 12, 5, 14, 30, tzinfo=UTC)  # 09:30 New York
 #: After every row below: the replay then serves them all, as a viewer does.
@@ -156,3 +158,29 @@ async def test_a_viewer_lets_go_of_symbols_drilled_into_long_ago(tmp_path: Path)
     # The first, let go, is read again from the day's files when asked again.
     assert_frame_equal(await viewer.intraday([symbols[0]]), await replay.intraday([symbols[0]]))
     assert viewer.rows_held == len(symbols) + 4 * KEPT_SYMBOLS
+
+
+async def test_a_viewer_drilled_into_a_stock_charts_its_whole_day(tmp_path: Path) -> None:
+    # Charted from the indices alone at start: the stock's rows are read when drilled into.
+    clock = ManualClock(LATER)
+    recorder = Recorder(tmp_path, clock, flush_interval_s=0.0)
+    write_files(
+        recorder,
+        clock,
+        [
+            [(symbol, second, 100.0 + second % 7, float(second)) for symbol in ("^GSPC", "^RUT")]
+            + [(STOCK, second, 200.0 + second % 11, 10.0 * second)]
+            for second in range(0, 600, 10)
+        ],
+    )
+    viewer = follow_engine(tmp_path, clock=clock, universe=small_universe())
+    await viewer.refresh()
+    viewer.focus(symbol=STOCK)
+    detail = (await viewer.refresh()).symbol_detail
+    assert detail is not None and detail.symbol == STOCK
+    bars = await RecordedFeed(tmp_path, ManualClock(LATER)).intraday([STOCK])
+    assert bars.height == 10
+    assert [(point.time, point.close) for point in detail.intraday] == bars.select(
+        "time", "close"
+    ).rows()
+    await viewer.aclose()
