@@ -4,10 +4,13 @@ The reference is a replay of the same recording (RecordedFeed), which keeps ever
 day; the viewer (FollowFeed) keeps one quote per symbol and the charted symbols' rows.
 """
 
+import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
+import polars as pl
 import pytest
 from builders import quotes_table
 from capgap.core.clock import ManualClock
@@ -184,3 +187,35 @@ async def test_a_viewer_drilled_into_a_stock_charts_its_whole_day(tmp_path: Path
         "time", "close"
     ).rows()
     await viewer.aclose()
+
+
+async def test_files_read_while_a_symbols_day_is_read_count_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A poll reads a new file while a drilldown reads the symbol's day in its thread.
+    clock = ManualClock(LATER)
+    recorder = Recorder(tmp_path, clock, flush_interval_s=0.0)
+    write_files(
+        recorder, clock, [[("B", second, 1.0 + second, 10.0 * second)] for second in (0, 30)]
+    )
+    viewer = FollowFeed(tmp_path, clock)
+    await viewer.quotes(["B"])
+    started, release = threading.Event(), threading.Event()
+    read_ticks = follow._read_ticks
+
+    def slow_read(paths: list[Path], symbols: set[str]) -> pl.DataFrame:
+        started.set()
+        assert release.wait(10)
+        return read_ticks(paths, symbols)
+
+    monkeypatch.setattr(follow, "_read_ticks", slow_read)
+    drilldown = asyncio.create_task(viewer.intraday(["B"]))
+    while not started.is_set():
+        await asyncio.sleep(0.01)
+    write_files(recorder, clock, [[("B", 70, 5.0, 900.0)]])
+    await viewer.quotes(["B"])  # the poll: reads the new file, B's row kept
+    release.set()
+    bars = await drilldown
+    replay = await RecordedFeed(tmp_path, ManualClock(LATER)).intraday(["B"])
+    assert_frame_equal(bars, replay)
+    assert bars.height == 2 and viewer.rows_held == 1 + 3

@@ -66,6 +66,18 @@ def _with_ticks(known: pl.DataFrame, ticks: pl.DataFrame) -> pl.DataFrame:
     return append_in_time_order(known, ticks).rechunk()
 
 
+def _read_ticks(paths: Sequence[Path], symbols: set[str]) -> pl.DataFrame:
+    """Read the rows of ``symbols`` from quote files already read once, in time order.
+
+    A file that cannot be read was counted when first read: it is not counted again.
+    """
+    ticks = empty(QUOTES).select(TICK_COLUMNS)
+    for start in range(0, len(paths), READ_BATCH):
+        rows = read_quote_files(paths[start : start + READ_BATCH], [], TICK_COLUMNS)
+        ticks = _with_ticks(ticks, _ticks(rows, symbols))
+    return ticks
+
+
 @dataclass
 class _Followed:
     """What a viewer keeps of the day it follows: not its rows, which grow all day.
@@ -238,18 +250,6 @@ class FollowFeed(RecordedFeed):
             day.first = first if day.first is None else min(day.first, first)
             day.last = last if day.last is None else max(day.last, last)
 
-    def _read_ticks(self, part: RecordedPartition, symbols: set[str]) -> pl.DataFrame:
-        """Read the rows of ``symbols`` from the day's files read so far, in time order.
-
-        A file that cannot be read was counted when first read: it is not counted again.
-        """
-        paths = sorted(part.folder / name for name in part.seen)
-        ticks = empty(QUOTES).select(TICK_COLUMNS)
-        for start in range(0, len(paths), READ_BATCH):
-            rows = read_quote_files(paths[start : start + READ_BATCH], [], TICK_COLUMNS)
-            ticks = _with_ticks(ticks, _ticks(rows, symbols))
-        return ticks
-
     async def _chart(self, part: RecordedPartition, symbols: Sequence[str]) -> _Followed:
         """Keep the rows of ``symbols`` from now on; read the day's so far of those new to it.
 
@@ -269,8 +269,10 @@ class FollowFeed(RecordedFeed):
             day.ticks = kept.rechunk()  # the symbols let go leave no buffer behind
         if new:
             # Thousands of files by the close: read in a thread, the screen keeps drawing.
-            # Files read meanwhile (a poll) already keep these symbols' rows: not read twice.
-            ticks = await asyncio.to_thread(self._read_ticks, part, new)
+            # The files read so far are listed now: those a poll reads meanwhile keep these
+            # symbols' rows already (they are charted from now on), so none is read twice.
+            paths = sorted(part.folder / name for name in part.seen)
+            ticks = await asyncio.to_thread(_read_ticks, paths, new)
             if self._day is day:
                 day.ticks = _with_ticks(ticks, day.ticks)
         return day
