@@ -137,6 +137,7 @@ async def test_a_viewer_holds_one_quote_per_symbol_however_many_files(tmp_path: 
     write_files(recorder, clock, polls(100, 200))
     await viewer.quotes(["IDX"])
     assert viewer.rows_held == 51 + 300
+    assert viewer.window() == (OPEN, OPEN + timedelta(seconds=299))
     await assert_same_figures(viewer, tmp_path, ["IDX", "M000", "M049"])
 
 

@@ -128,6 +128,8 @@ class FollowFeed(RecordedFeed):
     nothing recorded yet is waited for (empty answers, "waiting for the recording"), a file
     or partition pruned meanwhile is passed over, and a partition for a new day is moved to.
     Every row recorded is served: the follower's clock may lag the poller's, on another host.
+    Of the day it holds only what the screens show (see _Followed), so a viewer's memory
+    does not grow with the day's files.
     """
 
     def __init__(
