@@ -101,6 +101,12 @@ class Upkeep(Protocol):
         """Stop the work in progress."""
 
 
+def chart_symbols(universe: Universe) -> list[str]:
+    """Return the symbols whose minute bars are charted all day: both indices."""
+    benchmarks = universe.benchmarks
+    return [benchmarks.large_index, benchmarks.small_index]
+
+
 class Engine:
     """Polls a feed into a MarketStore and builds one immutable Snapshot per refresh."""
 
@@ -213,7 +219,7 @@ class Engine:
         """Quote ``universe`` from now on: its core every poll, its members in turns."""
         self.universe = universe
         benchmarks = universe.benchmarks
-        self._chart_symbols = [benchmarks.large_index, benchmarks.small_index]
+        self._chart_symbols = chart_symbols(universe)
         # Daily history feeds the spread statistics: the benchmarks are all that need it.
         self._history_symbols = vars_in_order(benchmarks)
         if self.headline_only:

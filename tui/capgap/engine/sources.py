@@ -13,14 +13,14 @@ from capgap.core.clock import Clock, ReplayClock, SystemClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.resources import sample_data_dir
 from capgap.core.snapshot import FeedStatus
-from capgap.engine.loop import Engine
+from capgap.engine.loop import Engine, chart_symbols
 from capgap.engine.startup import demo_clock, live_label, replay_label
 from capgap.feeds.base import Feed, describe_exception
 from capgap.feeds.recording.recorder import Recorder
 from capgap.feeds.recording.replay import ReplayFeed
 from capgap.market.calendar import market_session, poll_interval
 from capgap.market.fomc import FomcMeeting
-from capgap.market.universe import Universe, universe_in_effect, vars_in_order
+from capgap.market.universe import Universe, load_universe, universe_in_effect, vars_in_order
 from capgap.market.zq import YearMonth
 from capgap.settings.model import Settings
 
@@ -284,8 +284,11 @@ def follow_engine(
     from capgap.feeds.recording.follow import FollowFeed
 
     clock = clock or SystemClock()
+    universe = universe or load_universe()
+    # The indices' minute bars are kept from the first read; another symbol's on demand.
+    feed = FollowFeed(folder, clock, latest_only=headline_only, charts=chart_symbols(universe))
     return Engine(
-        FollowFeed(folder, clock, latest_only=headline_only),
+        feed,
         clock,
         universe,
         refresh_s=refresh_s,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +17,14 @@ from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import BARS, DAILY, LEG_LEVELS, QUOTES, conform, empty
 from capgap.core.snapshot import RECORDING_FEED, FeedStatus
 from capgap.feeds.base import FeedError, ReferenceData
-from capgap.feeds.recording.recorded import RecordedFeed, RecordedPartition
+from capgap.feeds.recording.recorded import (
+    RecordedFeed,
+    RecordedPartition,
+    append_in_time_order,
+    last_per_symbol,
+    minute_bars,
+    read_quote_files,
+)
 from capgap.feeds.recording.recorder import (
     DAILY_FILE,
     LATEST_FILE,
@@ -31,7 +40,57 @@ STALE_FLUSHES = 3
 #: The bound used when the recording does not say how often it is written.
 DEFAULT_STALE_S = 60.0
 
+#: Quote files read at once while a viewer catches up with a day: the day's thousands read
+#: in one go held every column of every row at once (over 500 MB RSS on a busy day).
+READ_BATCH = 128
+#: What a viewer keeps of the rows of the symbols it charts: what their minute bars need.
+TICK_COLUMNS = ("symbol", "time", "last", "volume")
+#: Symbols asked for minute bars (drilled into) whose rows a viewer keeps beside its charts',
+#: the most recently asked; one asked again after it was let go is read again from the day.
+KEPT_SYMBOLS = 8
+
 _Stamp = tuple[int, int, int] | None
+
+
+def _ticks(rows: pl.DataFrame, symbols: set[str]) -> pl.DataFrame:
+    """Return the rows of ``symbols``, only the columns their minute bars need."""
+    return rows.filter(pl.col("symbol").is_in(list(symbols))).select(TICK_COLUMNS)
+
+
+def _with_ticks(known: pl.DataFrame, ticks: pl.DataFrame) -> pl.DataFrame:
+    """Return ``known`` and then ``ticks`` in time order, in one chunk of their own.
+
+    A row filtered out of a file's frame kept that frame's buffers alive, one chunk per file
+    read: 57 MB over a busy day for two symbols' 7,000 rows, until copied into one chunk.
+    """
+    return append_in_time_order(known, ticks).rechunk()
+
+
+def _read_ticks(paths: Sequence[Path], symbols: set[str]) -> pl.DataFrame:
+    """Read the rows of ``symbols`` from quote files already read once, in time order.
+
+    A file that cannot be read was counted when first read: it is not counted again.
+    """
+    ticks = empty(QUOTES).select(TICK_COLUMNS)
+    for start in range(0, len(paths), READ_BATCH):
+        rows = read_quote_files(paths[start : start + READ_BATCH], [], TICK_COLUMNS)
+        ticks = _with_ticks(ticks, _ticks(rows, symbols))
+    return ticks
+
+
+@dataclass
+class _Followed:
+    """What a viewer keeps of the day it follows: not its rows, which grow all day.
+
+    The last quote of every symbol, and the rows of the symbols charted (TICK_COLUMNS), both
+    in time order as RecordedFeed keeps them: the figures are the same as if it kept all.
+    """
+
+    part: RecordedPartition
+    latest: pl.DataFrame = field(default_factory=lambda: empty(QUOTES))
+    ticks: pl.DataFrame = field(default_factory=lambda: empty(QUOTES).select(TICK_COLUMNS))
+    first: datetime | None = None
+    last: datetime | None = None
 
 
 def _stamp(path: Path) -> _Stamp:
@@ -69,18 +128,32 @@ class FollowFeed(RecordedFeed):
     nothing recorded yet is waited for (empty answers, "waiting for the recording"), a file
     or partition pruned meanwhile is passed over, and a partition for a new day is moved to.
     Every row recorded is served: the follower's clock may lag the poller's, on another host.
+    Of the day it holds only what the screens show (see _Followed), so a viewer's memory
+    does not grow with the day's files.
     """
 
     def __init__(
-        self, folder: Path, clock: Clock, *, name: str = "follow", latest_only: bool = False
+        self,
+        folder: Path,
+        clock: Clock,
+        *,
+        name: str = "follow",
+        latest_only: bool = False,
+        charts: Sequence[str] = (),
     ) -> None:
         """Follow ``folder``; ``latest_only``: read only the recorder's latest quotes.
 
         For a one-shot answer with no chart (the tmux line): LATEST_FILE holds the last
         quote per symbol, where the day's quote files are thousands by the close.
+        ``charts``: the symbols whose minute bars are asked all day (kept from the first
+        read); any other symbol's are read from the day's files when first asked.
         """
         super().__init__(folder, clock, name=name)
         self._latest_only = latest_only
+        self._charts = frozenset(charts)
+        # Other symbols asked for minute bars, least recently asked first (KEPT_SYMBOLS).
+        self._asked: dict[str, None] = {}
+        self._day: _Followed | None = None
         #: Bumped when the daily history or the reference figures changed on disk: the
         #: engine then asks for them again rather than once a day.
         self.history_version = 0
@@ -138,14 +211,73 @@ class FollowFeed(RecordedFeed):
         if poller.last_flush is not None and (known is None or poller.last_flush > known):
             self.poller = poller
 
-    def _cut(self, part: RecordedPartition, now: datetime) -> int:
-        # Every recorded row, whatever this host's clock says (see the class docstring).
-        return part.rows.height
+    def _followed(self, part: RecordedPartition) -> _Followed:
+        """Return what is kept of ``part`` (afresh for a new partition: a new day's)."""
+        day = self._day
+        if day is None or day.part is not part:
+            day = self._day = _Followed(part)
+        return day
+
+    @property
+    def rows_held(self) -> int:
+        """Quote rows held for the day followed: one per symbol, and the charted symbols' rows."""
+        day = self._day
+        return 0 if day is None else day.latest.height + day.ticks.height
+
+    def _charted(self) -> set[str]:
+        return set(self._charts) | set(self._asked)
 
     def _load_new_files(self, part: RecordedPartition) -> None:
+        """Fold the quote files not read yet into the day's latest quotes and charted rows.
+
+        Every recorded row counts, whatever this host's clock says (see the class docstring).
+        """
         if self._latest_only and (part.folder / LATEST_FILE).exists():
             return  # the quotes come from the one file (see quotes)
-        super()._load_new_files(part)
+        day = self._followed(part)
+        new = self._take_new_files(part)
+        charted = self._charted()
+        for start in range(0, len(new), READ_BATCH):
+            rows = self._read_files(new[start : start + READ_BATCH])
+            rows = rows.filter(pl.col("time").is_not_null())
+            if rows.height == 0:
+                continue
+            # A symbol's last row in time order, the later read winning a tie (as RecordedFeed).
+            day.latest = last_per_symbol(
+                pl.concat([day.latest, rows]).sort("time", maintain_order=True)
+            )
+            day.ticks = _with_ticks(day.ticks, _ticks(rows, charted))
+            first, last = rows.get_column("time").min(), rows.get_column("time").max()
+            assert isinstance(first, datetime) and isinstance(last, datetime)
+            day.first = first if day.first is None else min(day.first, first)
+            day.last = last if day.last is None else max(day.last, last)
+
+    async def _chart(self, part: RecordedPartition, symbols: Sequence[str]) -> _Followed:
+        """Keep the rows of ``symbols`` from now on; read the day's so far of those new to it.
+
+        Beside the charts' own symbols the KEPT_SYMBOLS asked most recently are kept; the rows
+        of one asked longer ago are let go.
+        """
+        day = self._followed(part)
+        new = {symbol for symbol in symbols if symbol not in self._charted()}
+        for symbol in symbols:
+            if symbol not in self._charts:
+                self._asked.pop(symbol, None)
+                self._asked[symbol] = None
+        while len(self._asked) > KEPT_SYMBOLS:
+            del self._asked[next(iter(self._asked))]
+        kept = day.ticks.filter(pl.col("symbol").is_in(list(self._charted())))
+        if kept.height < day.ticks.height:
+            day.ticks = kept.rechunk()  # the symbols let go leave no buffer behind
+        if new:
+            # Thousands of files by the close: read in a thread, the screen keeps drawing.
+            # The files read so far are listed now: those a poll reads meanwhile keep these
+            # symbols' rows already (they are charted from now on), so none is read twice.
+            paths = sorted(part.folder / name for name in part.seen)
+            ticks = await asyncio.to_thread(_read_ticks, paths, new)
+            if self._day is day:
+                day.ticks = _with_ticks(ticks, day.ticks)
+        return day
 
     def _read_meta(self, part: RecordedPartition) -> None:
         """Read session.toml, daily.parquet and the legs' levels again when they were replaced."""
@@ -190,17 +322,27 @@ class FollowFeed(RecordedFeed):
         part = self._follow()
         if part is None:
             return empty(QUOTES)
-        if self._latest_only:
-            latest = _read(part.folder / LATEST_FILE, QUOTES)
-            if latest is not None:
-                return latest.filter(pl.col("symbol").is_in(list(symbols))).sort("symbol")
-        return await super().quotes(symbols)
+        # Without the latest file (an older recorder) even a one-shot reads the day's files.
+        latest = _read(part.folder / LATEST_FILE, QUOTES) if self._latest_only else None
+        if latest is None:
+            latest = self._followed(part).latest
+        return latest.filter(pl.col("symbol").is_in(list(symbols))).sort("symbol")
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return one-minute bars of the recorded prices (none while waiting)."""
-        if self._follow() is None:
+        part = self._follow()
+        if part is None:
             return empty(BARS)
-        return await super().intraday(symbols)
+        day = await self._chart(part, symbols)
+        return minute_bars(day.ticks, symbols, self._clock.now())
+
+    def window(self) -> tuple[datetime, datetime]:
+        """Return the first and last instants recorded on the followed day so far."""
+        part = self._follow()
+        day = self._followed(part) if part is not None else None
+        if day is None or day.first is None or day.last is None:
+            raise FeedError(f"no readable quotes in {self._folder}")
+        return day.first, day.last
 
     async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the recorded daily bars before the followed day (none while waiting)."""

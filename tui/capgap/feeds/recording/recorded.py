@@ -90,25 +90,39 @@ def skipped_files(count: int) -> str:
     return f"skipped {count} unreadable file{'' if count == 1 else 's'}"
 
 
-def read_quote_files(paths: Sequence[Path], warnings: list[str]) -> pl.DataFrame:
-    """Read recorded quote files into one QUOTES frame; unreadable ones become warnings."""
+def read_quote_files(
+    paths: Sequence[Path], warnings: list[str], columns: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Read recorded quote files into one QUOTES frame; unreadable ones become warnings.
+
+    ``columns``: only these of QUOTES (the others are not read at all).
+    """
+    if columns is None:
+        schema, read = QUOTES, conform_quotes
+    else:
+        schema = pl.Schema({name: QUOTES[name] for name in columns})
+
+        def read(frame: pl.DataFrame) -> pl.DataFrame:
+            return conform(frame, schema)
+
     if not paths:
-        return empty(QUOTES)
+        return empty(schema)
+    wanted = None if columns is None else list(columns)
     try:
         # One parallel read is much faster than thousands of small ones.
-        return conform_quotes(pl.read_parquet(list(paths)))
+        return read(pl.read_parquet(list(paths), columns=wanted))
     except (OSError, pl.exceptions.PolarsError):
         pass
     frames = []
     for path in paths:
         try:
-            frames.append(conform_quotes(pl.read_parquet(path)))
+            frames.append(read(pl.read_parquet(path, columns=wanted)))
         except FileNotFoundError:
             # Pruned (record --keep-days) since the folder was listed: gone, not unreadable.
             continue
         except (OSError, pl.exceptions.PolarsError) as exc:
             warnings.append(f"skipped {path}: not a readable quotes file ({exc})")
-    return pl.concat(frames) if frames else empty(QUOTES)
+    return pl.concat(frames) if frames else empty(schema)
 
 
 #: Days named in full in a notice or an error; more are counted.
@@ -177,6 +191,63 @@ def recording_window(
     if not isinstance(first, datetime) or not isinstance(last, datetime):
         raise FeedError(f"no readable quotes for {chosen} in {folder}")
     return first, last
+
+
+def append_in_time_order(known: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Return ``known`` (in time order) and then the timed ``rows``, all in time order.
+
+    Rows at the same instant keep their order, the known first: a symbol's later row wins.
+    """
+    # No dedup and no sort of the whole day when the new rows follow the known ones (as a
+    # recorder writes them): both copied the day's rows and more, and the allocator kept
+    # the peak (45 MB at a day's switch). A duplicate row changes neither a symbol's
+    # latest quote nor a minute's bar, so none is looked for.
+    rows = rows.filter(pl.col("time").is_not_null())
+    if not rows.get_column("time").is_sorted():
+        rows = rows.sort("time", maintain_order=True)
+    times = known.get_column("time")
+    # Both are in time order: the new rows follow the known ones unless the first is earlier.
+    if times.len() and rows.height and rows.get_column("time")[0] < times[-1]:
+        return pl.concat([known, rows]).sort("time", maintain_order=True)
+    return pl.concat([known, rows])
+
+
+def last_per_symbol(rows: pl.DataFrame) -> pl.DataFrame:
+    """Return the last of each symbol's quote rows (QUOTES, in time order), symbols as met."""
+    return rows.group_by("symbol", maintain_order=True).last().select(QUOTES.names())
+
+
+def minute_bars(rows: pl.DataFrame, symbols: Sequence[str], now: datetime) -> pl.DataFrame:
+    """Return one-minute bars (BARS) of ``symbols``' recorded prices, for minutes done by ``now``.
+
+    ``rows`` are quote rows in time order (at least symbol, time, last and volume). The bar
+    volume is the rise of the recorded (cumulative) day volume since the previous bar; the
+    first bar counts from its own first observation.
+    """
+    bars = (
+        rows.filter(pl.col("symbol").is_in(list(symbols)))
+        .with_columns(pl.col("time").dt.truncate("1m").alias(_MINUTE))
+        .filter(pl.col(_MINUTE) + BAR_LENGTH <= now)
+        .group_by("symbol", _MINUTE, maintain_order=True)
+        .agg(
+            pl.col("last").first().alias("open"),
+            pl.col("last").max().alias("high"),
+            pl.col("last").min().alias("low"),
+            pl.col("last").last().alias("close"),
+            pl.col("volume").first().alias("first_volume"),
+            pl.col("volume").last().alias("last_volume"),
+        )
+        .sort("symbol", _MINUTE)
+    )
+    previous = pl.col("last_volume").shift(1).over("symbol")
+    volume = pl.coalesce(previous, pl.col("first_volume"))
+    return conform(
+        bars.with_columns(
+            pl.col(_MINUTE).alias("time"),
+            (pl.col("last_volume") - volume).clip(lower_bound=0.0).fill_null(0.0).alias("volume"),
+        ),
+        BARS,
+    )
 
 
 @dataclass
@@ -282,30 +353,27 @@ class RecordedFeed:
 
     def _load_new_files(self, part: RecordedPartition) -> None:
         # The recorder may still be writing this day: pick up files that appeared since.
-        new = _new_quote_files(part.folder, part.seen)
+        new = self._take_new_files(part)
         if not new:
             return
-        part.seen.update(path.name for path in new)
-        before = len(self.warnings)
-        rows = read_quote_files(new, self.warnings)
-        self.skipped += len(self.warnings) - before
+        rows = self._read_files(new)
         if rows.height == 0:
             return
-        # No dedup and no sort of the whole day when the new rows follow the known ones (as a
-        # recorder writes them): both copied the day's rows and more, and the allocator kept
-        # the peak (45 MB at a day's switch). A duplicate row changes neither a symbol's
-        # latest quote nor a minute's bar, so none is looked for.
-        rows = rows.filter(pl.col("time").is_not_null())
-        times = rows.get_column("time")
-        if not times.is_sorted():
-            rows = rows.sort("time", maintain_order=True)
-        known = part.rows.get_column("time")
-        # Both are in time order: the new rows follow the known ones unless the first is earlier.
-        if known.len() and rows.height and rows.get_column("time")[0] < known[-1]:
-            part.rows = pl.concat([part.rows, rows]).sort("time", maintain_order=True)
-        else:
-            part.rows = pl.concat([part.rows, rows])
+        part.rows = append_in_time_order(part.rows, rows)
         part.version += 1
+
+    def _take_new_files(self, part: RecordedPartition) -> list[Path]:
+        """Return the quote files of ``part`` not read yet, in name order; now counted as read."""
+        new = _new_quote_files(part.folder, part.seen)
+        part.seen.update(path.name for path in new)
+        return new
+
+    def _read_files(self, paths: Sequence[Path]) -> pl.DataFrame:
+        """Read quote files (QUOTES); unreadable ones are counted in skipped and warned of."""
+        before = len(self.warnings)
+        rows = read_quote_files(paths, self.warnings)
+        self.skipped += len(self.warnings) - before
+        return rows
 
     def _cut(self, part: RecordedPartition, now: datetime) -> int:
         """Return how many rows (in time order) were recorded at or before ``now``."""
@@ -320,12 +388,7 @@ class RecordedFeed:
             known, start = empty(QUOTES), 0
         if cached is not None and cached[0] == part.version and cached[1] == cut:
             return known
-        latest = (
-            pl.concat([known, part.rows.slice(start, cut - start)])
-            .group_by("symbol", maintain_order=True)
-            .last()
-            .select(QUOTES.names())
-        )
+        latest = last_per_symbol(pl.concat([known, part.rows.slice(start, cut - start)]))
         part.latest = (part.version, cut, latest)
         return latest
 
@@ -336,42 +399,10 @@ class RecordedFeed:
         return latest.filter(pl.col("symbol").is_in(list(symbols))).sort("symbol")
 
     async def intraday(self, symbols: Sequence[str]) -> pl.DataFrame:
-        """Return one-minute bars of the recorded prices, for minutes completed by now.
-
-        The bar volume is the rise of the recorded (cumulative) day volume since the previous
-        bar; the first bar counts from its own first observation.
-        """
+        """Return one-minute bars of the recorded prices, for minutes completed by now."""
         now = self._clock.now()
         part = self._partition(now)
-        rows = part.rows.slice(0, self._cut(part, now)).filter(
-            pl.col("symbol").is_in(list(symbols))
-        )
-        bars = (
-            rows.with_columns(pl.col("time").dt.truncate("1m").alias(_MINUTE))
-            .filter(pl.col(_MINUTE) + BAR_LENGTH <= now)
-            .group_by("symbol", _MINUTE, maintain_order=True)
-            .agg(
-                pl.col("last").first().alias("open"),
-                pl.col("last").max().alias("high"),
-                pl.col("last").min().alias("low"),
-                pl.col("last").last().alias("close"),
-                pl.col("volume").first().alias("first_volume"),
-                pl.col("volume").last().alias("last_volume"),
-            )
-            .sort("symbol", _MINUTE)
-        )
-        previous = pl.col("last_volume").shift(1).over("symbol")
-        volume = pl.coalesce(previous, pl.col("first_volume"))
-        return conform(
-            bars.with_columns(
-                pl.col(_MINUTE).alias("time"),
-                (pl.col("last_volume") - volume)
-                .clip(lower_bound=0.0)
-                .fill_null(0.0)
-                .alias("volume"),
-            ),
-            BARS,
-        )
+        return minute_bars(part.rows.slice(0, self._cut(part, now)), symbols, now)
 
     async def daily(self, symbols: Sequence[str]) -> pl.DataFrame:
         """Return the recorded daily bars before the replayed day."""

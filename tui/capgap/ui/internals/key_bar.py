@@ -33,7 +33,22 @@ class KeyBar(Footer):
     async def recompose(self) -> None:
         """Build the keys again (the bindings changed) and fit them to the width."""
         await super().recompose()
+        self._forget_removed_keys()
         self._fit()
+
+    def _forget_removed_keys(self) -> None:
+        """Drop the watchers of keys no longer in the bar (Textual keeps them, and the keys).
+
+        Footer binds each key's ``compact`` to its own (``data_bind``): Textual keeps the
+        watcher, and with it the key and its render caches, until ``compact`` changes, which
+        it never does here. Every screen change built the keys again: about 1.5 MB a
+        drilldown was never freed (186 MB after 40 in a viewer).
+        """
+        watchers = getattr(self, "__watchers", None)
+        if not isinstance(watchers, dict):
+            return
+        for entries in watchers.values():
+            entries[:] = [(node, callback) for node, callback in entries if node.is_attached]
 
     def on_resize(self) -> None:
         """Fit the keys to the new width."""
