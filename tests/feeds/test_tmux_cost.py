@@ -24,10 +24,14 @@ from test_snapshot_session import source
 
 __all__ = ["local_server", "source"]
 
-#: Modules a run on a stored session has no use for (the cookie's consent flow, recording,
-#: replaying); a live tmux line run again loads none of them.
+#: Modules a run on a stored session has no use for (the cookie's consent flow, the rates'
+#: stand-ins while the New York Fed's figures are kept, Finnhub, recording, replaying); a
+#: live tmux line run again loads none of them.
 UNUSED_ON_A_STORED_SESSION = (
     "capgap.feeds.providers.yahoo_consent",
+    "capgap.feeds.providers.fred",
+    "capgap.feeds.providers.fred_csv",
+    "capgap.feeds.providers.finnhub",
     "capgap.feeds.recording.recorder",
     "capgap.feeds.recording.replay",
     "capgap.feeds.recording.session_info",
