@@ -25,13 +25,15 @@ from test_snapshot_session import source
 __all__ = ["local_server", "source"]
 
 #: Modules a run on a stored session has no use for (the cookie's consent flow, the rates'
-#: stand-ins while the New York Fed's figures are kept, Finnhub, recording, replaying); a
-#: live tmux line run again loads none of them.
+#: stand-ins while the New York Fed's figures are kept, Finnhub, recording, replaying, the
+#: JSON and the calendar); a live tmux line run again loads none of them.
 UNUSED_ON_A_STORED_SESSION = (
     "capgap.feeds.providers.yahoo_consent",
     "capgap.feeds.providers.fred",
     "capgap.feeds.providers.fred_csv",
     "capgap.feeds.providers.finnhub",
+    "capgap.analytics.serialize",
+    "capgap.market.upcoming",
     "capgap.feeds.recording.recorder",
     "capgap.feeds.recording.replay",
     "capgap.feeds.recording.session_info",
