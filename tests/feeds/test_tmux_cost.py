@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 import ssl
@@ -12,13 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import polars as pl
 import pytest
 from capgap.cli import main as cli_main
 from capgap.cli import report
 from capgap.cli import snapshot as snapshot_cli
 from capgap.cli.main import console_main, main
+from capgap.engine.sources import live_engine
 from capgap.feeds import http
+from capgap.feeds.disk_cache import cache_folder
 from capgap.feeds.http import ClientSettings, make_client
+from capgap.feeds.member_history import CLOSES_FILE
+from capgap.settings.config import find_config, load_settings
 from server import LocalServer, local_server
 from test_snapshot_session import source
 
@@ -151,3 +157,34 @@ def test_a_tmux_line_run_again_loads_no_module_it_does_not_use(
     assert code == 0 and done.stdout == line
     assert "polars" in modules and "httpx" in modules
     assert [name for name in UNUSED_ON_A_STORED_SESSION if name in modules] == []
+
+
+def test_a_tmux_line_leaves_the_members_closes_a_monitor_keeps_unread(
+    source: tuple[LocalServer, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _server, config = source
+    # A monitor keeps a year of every member's closes beside the slow data (here damaged).
+    closes = cache_folder() / CLOSES_FILE
+    closes.parent.mkdir(parents=True, exist_ok=True)
+    closes.write_bytes(b"not a parquet file")
+    read: list[str] = []
+    real = pl.read_parquet
+
+    def spy(where: Any, *args: Any, **kwargs: Any) -> pl.DataFrame:
+        read.append(str(where))
+        return real(where, *args, **kwargs)
+
+    monkeypatch.setattr(pl, "read_parquet", spy)
+    assert main(["snapshot", "--config", config, "--format", "tmux"]) == 0
+    assert capsys.readouterr().out.startswith("SPX +0.19% RUT -0.38% gap -0.58pp")
+    assert str(closes) not in read
+    # The engine of the other formats reads it (and says it was damaged).
+    engine = live_engine(load_settings(find_config(config)), keep_between_runs=True)
+    try:
+        assert str(closes) in read
+        warning = engine.feed.member_history.cache.warning  # type: ignore[attr-defined]
+        assert "damaged" in str(warning)
+    finally:
+        asyncio.run(engine.aclose())

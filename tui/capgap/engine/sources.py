@@ -200,6 +200,7 @@ def live_engine(
             universe.benchmarks,
             cache=DiskCache(cache_folder()) if keep_between_runs else None,
             session_store=SessionStore(session_path()) if keep_between_runs else None,
+            members_history=not headline_only,
         )
         futures_label = "Yahoo ZQ"
 

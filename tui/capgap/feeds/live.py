@@ -297,11 +297,13 @@ class YahooLiveFeed:
         *,
         cache: DiskCache | None = None,
         session_store: SessionStore | None = None,
+        members_history: bool = True,
     ) -> None:
         """Poll Yahoo and the rates sources of ``feeds``.
 
         ``cache`` keeps daily history and the rates on disk between runs, ``session_store``
-        Yahoo's cookie and crumb (see capgap.feeds.session_store).
+        Yahoo's cookie and crumb (see capgap.feeds.session_store). ``members_history`` False
+        (a headline, which shows no sector) leaves the members' closes kept in ``cache`` unread.
         """
         # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
         bucket = TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock)
@@ -323,7 +325,9 @@ class YahooLiveFeed:
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
         # The members' closes come in the bucket's spare tokens (see member_history).
-        closes_path = cache.folder / CLOSES_FILE if cache is not None else None
+        # A monitor keeps a year of every member's closes there: reading it would cost the
+        # tmux line tens of milliseconds for nothing it shows.
+        closes_path = cache.folder / CLOSES_FILE if cache is not None and members_history else None
         log = RequestLog(clock)
         request_hooks(self._yahoo_client).append(log.hook)
         #: The members' closes for the sectors' windows (see member_closes).
