@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
         return _print(args, fmt)
     # A status line run every minute: what it allocates (polars' and the engine's modules,
     # one small snapshot) lives until the process ends, so the collector's passes over it
-    # are pure cost (about 50 ms of CPU). Switched on again after (main() runs in tests).
+    # are pure cost (about a tenth of the run's CPU time). On again after: tests call main().
     collecting = gc.isenabled()
     gc.disable()
     try:
