@@ -132,6 +132,10 @@ def daily_to_json(frame: pl.DataFrame) -> dict[str, list[Any]]:
     return columns | {"date": days.to_list()}
 
 
+#: The column that says which entry a bar came from while many are read at once.
+_ENTRY = "_entry"
+
+
 def daily_from_json(data: Any) -> pl.DataFrame | None:
     """Return daily bars (DAILY) from daily_to_json's columns, or None when they are damaged.
 
@@ -186,10 +190,6 @@ def dailies_from_json(entries: Sequence[Any]) -> tuple[pl.DataFrame, list[bool]]
     kept = set(frame.get_column(_ENTRY).unique().to_list())
     bars = frame.drop(_ENTRY).with_columns(pl.col("date").cast(pl.Date()))
     return bars, [index in kept for index in range(len(entries))]
-
-
-#: The column that says which entry a bar came from while many are read at once.
-_ENTRY = "_entry"
 
 
 def _concat_daily(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
