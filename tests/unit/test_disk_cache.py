@@ -11,6 +11,7 @@ from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import DAILY
 from capgap.feeds.disk_cache import (
     DiskCache,
+    dailies_from_json,
     daily_from_json,
     daily_to_json,
     history_expiry,
@@ -160,3 +161,32 @@ def test_daily_bars_survive_the_round_trip(tmp_path: Path):
 )
 def test_damaged_daily_bars_are_a_miss(damage: object):
     assert daily_from_json(damage) is None
+
+
+def _other_index() -> pl.DataFrame:
+    return daily_frame().with_columns(pl.lit("^RUT").alias("symbol"), pl.col("close") / 3)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        None,
+        {"symbol": ["^GSPC"]},
+        daily_to_json(daily_frame()) | {"close": [6810.0, -1.0]},
+        daily_to_json(daily_frame()) | {"close": [6810.0]},
+        daily_to_json(daily_frame().clear()),
+        # A value of the wrong type: the frame of all of them cannot be built at once.
+        daily_to_json(daily_frame()) | {"date": ["yesterday", "today"]},
+    ],
+)
+def test_many_histories_read_at_once_keep_the_whole_ones_in_order(damage: object):
+    entries = [daily_to_json(daily_frame()), damage, daily_to_json(_other_index())]
+    frame, whole = dailies_from_json(entries)
+    assert whole == [True, False, True]
+    assert_frame_equal(frame, pl.concat([daily_frame(), _other_index()]))
+
+
+def test_histories_all_damaged_read_at_once_are_no_bars():
+    frame, whole = dailies_from_json([None, {"close": [1.0]}])
+    assert whole == [False, False]
+    assert frame.height == 0 and frame.schema == DAILY

@@ -1,5 +1,5 @@
 """Allow ``python -m capgap``."""
 
-from capgap.cli.main import main
+from capgap.cli.main import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())

@@ -6,19 +6,19 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from capgap.analytics.serialize import snapshot_to_dict
 from capgap.core.format import NA, compact_countdown, fmt_fitted, fmt_signed, index_label
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import Snapshot, futures_outside_session
 from capgap.core.text import extended_when, fmt_day, fmt_ny_moment, fmt_ny_time
 from capgap.market.calendar import market_session
 from capgap.market.fomc import FomcMeeting, format_countdown, next_decision
-from capgap.market.serialize import decision_to_dict, event_to_dict, session_to_dict
-from capgap.market.upcoming import upcoming_events
 
 
 def render_json(snapshot: Snapshot) -> str:
     """Return the snapshot as indented JSON with a trailing newline."""
+    # Each format loads what it writes: the tmux line, run every minute, none of this.
+    from capgap.analytics.serialize import snapshot_to_dict
+
     return json.dumps(snapshot_to_dict(snapshot), indent=2, allow_nan=False) + "\n"
 
 
@@ -184,6 +184,9 @@ def calendar_to_dict(
     now: datetime, days: int = 90, schedule: tuple[FomcMeeting, ...] | None = None
 ) -> dict[str, Any]:
     """Return the market session, the next FOMC decision and the coming events at ``now``."""
+    from capgap.market.serialize import decision_to_dict, event_to_dict, session_to_dict
+    from capgap.market.upcoming import upcoming_events
+
     return {
         "as_of": now.astimezone(UTC).isoformat(),
         "market": session_to_dict(market_session(now)),
@@ -200,6 +203,8 @@ def calendar_report(
     schedule: tuple[FomcMeeting, ...] | None = None,
 ) -> str:
     """Render `capgap calendar` as JSON or as a plain table in New York time."""
+    from capgap.market.upcoming import upcoming_events
+
     if fmt == "json":
         return json.dumps(calendar_to_dict(now, days, schedule), indent=2) + "\n"
     session = market_session(now)

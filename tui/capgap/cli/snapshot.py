@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,9 +17,25 @@ if TYPE_CHECKING:
 
 def run(args: argparse.Namespace) -> int:
     """Print the snapshot in --format; exit 1 when the source is down."""
+    fmt = output_format(args)
+    if fmt != "tmux":
+        return _print(args, fmt)
+    # A status line run every minute: what it allocates (polars' and the engine's modules,
+    # one small snapshot) lives until the process ends, so the collector's passes over it
+    # are pure cost (about a tenth of the run's CPU time). On again after: tests call main().
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _print(args, fmt)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _print(args: argparse.Namespace, fmt: str) -> int:
+    """Compute the snapshot from the source asked for and print it in ``fmt``."""
     from capgap.cli import report
 
-    fmt = output_format(args)
     if getattr(args, "follow", None) is not None:
         snapshot = follow_snapshot(args, fmt)
     elif is_demo(args):
@@ -90,11 +107,16 @@ def _live_snapshot(args: argparse.Namespace, fmt: str) -> Snapshot:
     the tmux line polls only what it shows, so a run within a minute of the last one costs
     one request (the quotes).
     """
+    refuse_at_live(args)
+    from capgap.feeds.http import prepare_tls_context
+
+    # The CA bundle loads in a thread while polars and the engine are imported (see there).
+    prepare_tls_context()
+
     import asyncio
 
     from capgap.engine.sources import live_engine
 
-    refuse_at_live(args)
     # The tmux line shows the indices, the gap and the countdown: no member is polled or read.
     universe = config.universe(args.settings, members=fmt != "tmux")
 

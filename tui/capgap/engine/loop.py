@@ -9,7 +9,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
@@ -44,13 +44,16 @@ from capgap.feeds.base import (
 )
 from capgap.feeds.health import STALE_AFTER_CADENCES, FeedHealth
 from capgap.feeds.poller import Backoff, next_delay
-from capgap.feeds.recording.recorder import Recorder
 from capgap.feeds.rotation import HEADROOM, HostBudget, MemberRotation
 from capgap.feeds.values import far_from_history, last_closes
 from capgap.market.calendar import market_session
 from capgap.market.fomc import FomcMeeting, default_schedule
 from capgap.market.universe import Universe, load_universe, vars_in_order
 from capgap.market.zq import YearMonth, default_naming
+
+if TYPE_CHECKING:
+    # Only a recording engine makes one (see engine.sources): a one-shot line loads none.
+    from capgap.feeds.recording.recorder import Recorder
 
 #: How often today's minute bars of the indices are fetched.
 INTRADAY_EVERY = timedelta(minutes=1)

@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from capgap.analytics.sectors import etf_symbols
 from capgap.core.clock import Clock, ReplayClock, SystemClock
@@ -16,13 +17,16 @@ from capgap.core.snapshot import FeedStatus
 from capgap.engine.loop import Engine, chart_symbols
 from capgap.engine.startup import demo_clock, live_label, replay_label
 from capgap.feeds.base import Feed, describe_exception
-from capgap.feeds.recording.recorder import Recorder
-from capgap.feeds.recording.replay import ReplayFeed
 from capgap.market.calendar import market_session, poll_interval
 from capgap.market.fomc import FomcMeeting
 from capgap.market.universe import Universe, load_universe, universe_in_effect, vars_in_order
 from capgap.market.zq import YearMonth
 from capgap.settings.model import Settings
+
+if TYPE_CHECKING:
+    # Each loaded by the source that needs it: the live tmux line reads neither.
+    from capgap.feeds.recording.recorder import Recorder
+    from capgap.feeds.recording.replay import ReplayFeed
 
 
 def demo_engine(
@@ -44,6 +48,8 @@ def demo_engine(
     the sample does not hold simply have no quotes). ``feed`` is the sample's replay on
     ``clock`` when the caller opened it already (see demo_feed).
     """
+    from capgap.feeds.recording.replay import ReplayFeed
+
     clock = clock or demo_clock(at, speed)
     feed = feed or ReplayFeed(folder or sample_data_dir(), clock, name="demo")
     return Engine(
@@ -194,6 +200,7 @@ def live_engine(
             universe.benchmarks,
             cache=DiskCache(cache_folder()) if keep_between_runs else None,
             session_store=SessionStore(session_path()) if keep_between_runs else None,
+            members_history=not headline_only,
         )
         futures_label = "Yahoo ZQ"
 
@@ -211,14 +218,21 @@ def live_engine(
         futures_label=futures_label,
         manual_prices=settings.fedwatch.prices,
         cadence=cadence,
-        recorder=(
-            Recorder(record_to, clock, source=source, keep_days=keep_days)
-            if record_to is not None
-            else None
-        ),
+        recorder=_recorder(record_to, clock, source, keep_days),
         upkeep=UniverseUpkeep(settings, holdings_dir) if holdings_dir is not None else None,
         headline_only=headline_only,
     )
+
+
+def _recorder(
+    folder: Path | None, clock: Clock, source: str, keep_days: int | None
+) -> Recorder | None:
+    """Return the recorder writing into ``folder``, or None (loaded only when recording)."""
+    if folder is None:
+        return None
+    from capgap.feeds.recording.recorder import Recorder
+
+    return Recorder(folder, clock, source=source, keep_days=keep_days)
 
 
 def recording_clock(

@@ -14,15 +14,12 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.resources import sample_data_dir
 from capgap.feeds.base import FeedError
-from capgap.feeds.recording.session_info import (
-    PARTITION_PREFIX,
-    SessionInfo,
-    read_session_info,
-    session_local_time,
-)
 
 if TYPE_CHECKING:
     from capgap.core.snapshot import Snapshot
+
+    # Loaded by the demo and the follower that read it: a live engine (the tmux line) does not.
+    from capgap.feeds.recording.session_info import SessionInfo
     from capgap.market.universe import Universe
 
 
@@ -94,6 +91,8 @@ DEMO_CLOSE = (16, 0)
 
 def demo_window(folder: Path | None = None) -> tuple[datetime, datetime]:
     """Return the open and close of the bundled sample session (tz-aware, New York)."""
+    from capgap.feeds.recording.session_info import read_session_info, session_local_time
+
     day = read_session_info(folder or sample_data_dir()).session_date
     return session_local_time(day, *DEMO_OPEN), session_local_time(day, *DEMO_CLOSE)
 
@@ -121,6 +120,8 @@ def followed_session(folder: Path) -> SessionInfo | None:
 
     Read without polars, before the first paint: the follower's label and DEMO badge.
     """
+    from capgap.feeds.recording.session_info import PARTITION_PREFIX, read_session_info
+
     try:
         partitions = sorted(
             child for child in folder.iterdir() if child.name.startswith(PARTITION_PREFIX)

@@ -8,7 +8,9 @@ import json
 import math
 import re
 import ssl
+import threading
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -95,13 +97,38 @@ def budget_hook(
 
 
 @functools.cache
+def _tls_loading(trust_env: bool) -> Future[ssl.SSLContext]:
+    """Start loading the verifying TLS context in a thread of its own; return its future."""
+    loading: Future[ssl.SSLContext] = Future()
+
+    def load() -> None:
+        try:
+            loading.set_result(httpx.create_ssl_context(trust_env=trust_env))
+        except BaseException as exc:
+            # Raised again where the context is wanted (make_client), as it was before.
+            loading.set_exception(exc)
+
+    threading.Thread(target=load, name="capgap-tls", daemon=True).start()
+    return loading
+
+
+def prepare_tls_context(trust_env: bool = True) -> None:
+    """Start loading the CA bundle now, in a thread, for a client made later in the process.
+
+    OpenSSL parses the bundle (about 25-50 ms) without the GIL: a one-shot command (the
+    tmux line) that starts it before importing polars gets it for the price of a thread.
+    """
+    _tls_loading(trust_env)
+
+
 def tls_context(trust_env: bool) -> ssl.SSLContext:
     """Return the process's one verifying TLS context (SSL_CERT_FILE/DIR heeded with trust_env).
 
     Each client would load the CA bundle into a context of its own, about 50 ms apiece: a
-    one-shot command such as the tmux line opens three clients.
+    one-shot command such as the tmux line opens three clients. Waits for a loading that
+    prepare_tls_context started, or loads it now.
     """
-    return httpx.create_ssl_context(trust_env=trust_env)
+    return _tls_loading(trust_env).result()
 
 
 def make_client(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -15,7 +15,7 @@ from capgap.core.snapshot import SESSION_PROBLEM
 from capgap.feeds.base import FeedError, ReferenceData, SymbolError
 from capgap.feeds.disk_cache import (
     DiskCache,
-    daily_from_json,
+    dailies_from_json,
     daily_to_json,
     history_expiry,
     rates_expiry,
@@ -30,14 +30,8 @@ from capgap.feeds.member_history import (
     request_hooks,
 )
 from capgap.feeds.poller import TokenBucket
-from capgap.feeds.providers import finnhub as finnhub_module
-from capgap.feeds.providers import fred as fred_module
-from capgap.feeds.providers import fred_csv as fred_csv_module
 from capgap.feeds.providers import nyfed as nyfed_module
 from capgap.feeds.providers import yahoo as yahoo_module
-from capgap.feeds.providers.finnhub import Finnhub
-from capgap.feeds.providers.fred import Fred
-from capgap.feeds.providers.fred_csv import FredCsv
 from capgap.feeds.providers.nyfed import NewYorkFed
 from capgap.feeds.providers.yahoo import YahooChart
 from capgap.feeds.providers.yahoo_quote import MAX_BATCH, YahooQuotes
@@ -46,6 +40,13 @@ from capgap.feeds.session_store import SessionStore
 from capgap.feeds.values import clock_now
 from capgap.market.universe import Benchmarks, vars_in_order
 from capgap.settings.model import FeedsSettings
+
+if TYPE_CHECKING:
+    import httpx
+
+    # Loaded where used: a run the New York Fed answers (the tmux line) asks FRED nothing.
+    from capgap.feeds.providers.fred import Fred
+    from capgap.feeds.providers.fred_csv import FredCsv
 
 #: Yahoo's budget: a burst of 30 requests, then one a second (60 a minute) on average.
 YAHOO_BURST = 30
@@ -136,16 +137,10 @@ class RatesSource:
             nyfed_module.CLIENT_SETTINGS, budget=TokenBucket(5, NYFED_REQUESTS_PER_S, clock)
         )
         self._nyfed = NewYorkFed(self._nyfed_client, feeds.nyfed.base_url, clock=clock)
-        self._fred_client = make_client(fred_module.CLIENT_SETTINGS)
-        self._csv_client = make_client(fred_csv_module.CLIENT_SETTINGS)
-        key = feeds.fred.api_key
-        fred = Fred(self._fred_client, feeds.fred.base_url, api_key=key, clock=clock)
-        csv = FredCsv(self._csv_client, feeds.fred.csv_base_url, clock=clock)
-        #: The stand-ins, in order, each with the label its figures are shown under.
-        self._fallbacks: list[tuple[str, Fred | FredCsv]] = [
-            *([(fred_module.PROVIDER, fred)] if key else []),
-            (fred_csv_module.PROVIDER, csv),
-        ]
+        self._feeds = feeds
+        #: The stand-ins and their clients, made when first asked (see _fallbacks).
+        self._stand_ins: list[tuple[str, Fred | FredCsv]] | None = None
+        self._stand_in_clients: list[httpx.AsyncClient] = []
         self._clock = clock
         self._cache = cache
         #: The last stand-in's answer and when it expires (the disk keeps it across runs).
@@ -221,13 +216,40 @@ class RatesSource:
         self.problem = "; ".join([nyfed_problem, *kept.notes, f"{kept.label} stands in"])
         return kept.target, kept.effr, kept.label
 
+    def _fallbacks(self) -> list[tuple[str, Fred | FredCsv]]:
+        """Return the stand-ins, in order, each with the label its figures are shown under.
+
+        Made when first asked, after the New York Fed failed: a run it answers, or whose
+        rates are on disk (the tmux line), loads no FRED module and opens no client of theirs.
+        """
+        if self._stand_ins is None:
+            from capgap.feeds.providers import fred as fred_module
+            from capgap.feeds.providers import fred_csv as fred_csv_module
+            from capgap.feeds.providers.fred import Fred
+            from capgap.feeds.providers.fred_csv import FredCsv
+
+            feeds, clock = self._feeds, self._clock
+            fred_client = make_client(fred_module.CLIENT_SETTINGS)
+            csv_client = make_client(fred_csv_module.CLIENT_SETTINGS)
+            self._stand_in_clients = [fred_client, csv_client]
+            key = feeds.fred.api_key
+            fred = Fred(fred_client, feeds.fred.base_url, api_key=key, clock=clock)
+            csv = FredCsv(csv_client, feeds.fred.csv_base_url, clock=clock)
+            self._stand_ins = [
+                *([(fred_module.PROVIDER, fred)] if key else []),
+                (fred_csv_module.PROVIDER, csv),
+            ]
+        return self._stand_ins
+
     async def _ask_stand_ins(self, problems: list[str]) -> KeptRates | None:
         """Return the first stand-in's answer with a target range; add why others failed.
 
         The answer's notes hold what the stand-ins before it said too: the figures, used
         again, say the same as when they were read.
         """
-        for label, provider in self._fallbacks:
+        from capgap.feeds.providers.fred import TWO_YEAR_SERIES
+
+        for label, provider in self._fallbacks():
             try:
                 found = await provider.rates()
             except FeedError as exc:
@@ -236,9 +258,7 @@ class RatesSource:
             # A missing figure is said, whether or not the stand-in is used (the 2-year
             # yield the API also reads is no figure of the rates).
             notes = [
-                problem
-                for series, problem in found.problems.items()
-                if series != fred_module.TWO_YEAR_SERIES
+                problem for series, problem in found.problems.items() if series != TWO_YEAR_SERIES
             ]
             if found.target_range is None:
                 problems.extend(notes)
@@ -251,8 +271,8 @@ class RatesSource:
     async def aclose(self) -> None:
         """Close the clients."""
         await self._nyfed_client.aclose()
-        await self._fred_client.aclose()
-        await self._csv_client.aclose()
+        for client in self._stand_in_clients:
+            await client.aclose()
 
 
 class YahooLiveFeed:
@@ -277,11 +297,13 @@ class YahooLiveFeed:
         *,
         cache: DiskCache | None = None,
         session_store: SessionStore | None = None,
+        members_history: bool = True,
     ) -> None:
         """Poll Yahoo and the rates sources of ``feeds``.
 
         ``cache`` keeps daily history and the rates on disk between runs, ``session_store``
-        Yahoo's cookie and crumb (see capgap.feeds.session_store).
+        Yahoo's cookie and crumb (see capgap.feeds.session_store). ``members_history`` False
+        (a headline, which shows no sector) leaves the members' closes kept in ``cache`` unread.
         """
         # One request budget per host: Yahoo rate-limits after a few dozen requests a minute.
         bucket = TokenBucket(YAHOO_BURST, YAHOO_REQUESTS_PER_S, clock)
@@ -303,7 +325,9 @@ class YahooLiveFeed:
         )
         self._chart = YahooChart(self._yahoo_client, yahoo.base_url, clock=clock)
         # The members' closes come in the bucket's spare tokens (see member_history).
-        closes_path = cache.folder / CLOSES_FILE if cache is not None else None
+        # A monitor keeps a year of every member's closes there: reading it would cost the
+        # tmux line tens of milliseconds for nothing it shows.
+        closes_path = cache.folder / CLOSES_FILE if cache is not None and members_history else None
         log = RequestLog(clock)
         request_hooks(self._yahoo_client).append(log.hook)
         #: The members' closes for the sectors' windows (see member_closes).
@@ -389,12 +413,11 @@ class YahooLiveFeed:
             frames = await self._charts(symbols, daily=True)
             return pl.concat(frames) if frames else empty(DAILY)
         now = clock_now(self._clock)
-        kept: list[pl.DataFrame] = []
+        # Every kept history read in one pass (the tmux line reads 14 at each run).
+        kept, whole = dailies_from_json([cache.read(history_entry(s), now) for s in symbols])
         missing: list[str] = []
-        for symbol in symbols:
-            frame = daily_from_json(cache.read(history_entry(symbol), now))
-            if frame is not None:
-                kept.append(frame)
+        for symbol, in_cache in zip(symbols, whole, strict=True):
+            if in_cache:
                 continue
             problem = cache.read(no_history_entry(symbol), now)
             if isinstance(problem, str):
@@ -415,8 +438,7 @@ class YahooLiveFeed:
             if symbol not in found:
                 problem = self.problems.get(symbol, f"{yahoo_module.PROVIDER}: no daily history")
                 cache.write(no_history_entry(symbol), problem, expires)
-        frames = kept + fetched
-        return pl.concat(frames) if frames else empty(DAILY)
+        return pl.concat([kept, *fetched]) if fetched else kept
 
     async def reference(self) -> ReferenceData:
         """Return the EFFR and target range (the valuation is built from the members' quotes).
@@ -452,6 +474,9 @@ class FinnhubLiveFeed:
     def __init__(
         self, feeds: FeedsSettings, clock: Clock, benchmarks: Benchmarks, polled: Sequence[str]
     ) -> None:
+        from capgap.feeds.providers import finnhub as finnhub_module
+        from capgap.feeds.providers.finnhub import Finnhub
+
         self._client = make_client(
             finnhub_module.CLIENT_SETTINGS,
             budget=TokenBucket(FINNHUB_BURST, FINNHUB_REQUESTS_PER_S, clock),

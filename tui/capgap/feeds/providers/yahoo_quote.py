@@ -17,7 +17,6 @@ from capgap.core.schemas import QUOTE_DETAILS, QUOTES, empty
 from capgap.feeds.base import FeedError, SymbolError
 from capgap.feeds.http import HttpProvider, RawReply, decode_json, endpoint_label, fetch
 from capgap.feeds.providers.yahoo import DEFAULT_BASE_URL, PROVIDER
-from capgap.feeds.providers.yahoo_consent import carry_cookies, request_cookie
 from capgap.feeds.session_store import SessionStore, restore
 from capgap.feeds.unknown import UnknownSymbols
 from capgap.feeds.values import (
@@ -267,6 +266,10 @@ class YahooSession:
     async def _open(self) -> str:
         # The cookie endpoint answers 404 (fc.yahoo.com) or a redirect and sets the cookie
         # anyway; in the EU it redirects into the consent flow, completed here.
+        # Loaded here: a run on a stored session (the tmux line) needs no cookie, nor the
+        # consent flow's HTML parser.
+        from capgap.feeds.providers.yahoo_consent import carry_cookies, request_cookie
+
         crumb_url = self._base_url + CRUMB_PATH
         outcome = await request_cookie(self._client, self._cookie_url, clock=self._clock)
         carry_cookies(self._client, outcome.cookies, crumb_url)
