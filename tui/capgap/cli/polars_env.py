@@ -6,13 +6,14 @@ from collections.abc import MutableMapping
 
 #: jemalloc's settings, read once when polars loads (its build reads this variable name).
 ENV_NAME = "_RJEM_MALLOC_CONF"
-#: One arena, no thread caches, freed pages returned within 0.1 s by jemalloc's background
+#: One arena, no thread caches, freed pages returned within 10 ms by jemalloc's background
 #: thread. With an arena per thread and freed pages kept for seconds, the demo's RSS peaked
 #: 8.5 MB higher over a replayed day (bench/session_memory.py) and the soak's switch to a new
-#: recorded day 20 MB higher. Returning them at once on each free (a decay of 0) kept that
-#: too, but inside the analytics tick: it made the tick about 40 % slower
-#: (bench/analytics_tick.py, which runs with these settings).
-SETTINGS = "narenas:1,tcache:false,background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:0"
+#: recorded day 20 MB higher. Returning them at once on each free (a decay of 0) kept the
+#: memory too, but inside the analytics tick, about 40 % slower (bench/analytics_tick.py, which
+#: runs with these settings). A decay of 100 ms in the background was as fast, but let a
+#: replayed session peak 11 MB higher (155.5 MB against 143.9 MB; 10 ms: 144.0 MB).
+SETTINGS = "narenas:1,tcache:false,background_thread:true,dirty_decay_ms:10,muzzy_decay_ms:0"
 #: What polars writes into the variable when it loads, before any setting of the user's
 #: (polars/__init__.py): a parent Python process that loaded polars hands this down.
 POLARS_DEFAULTS = "dirty_decay_ms:500,muzzy_decay_ms:1000"
