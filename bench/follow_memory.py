@@ -142,7 +142,11 @@ class BusyDay:
         assert isinstance(first, datetime)
         self.times = poll_times(first.replace(hour=0, minute=0, second=0))
         self.clock = ManualClock(self.times[0])
-        self.recorder = Recorder(folder, self.clock, flush_interval_s=5.0, source="yahoo")
+        # Written as a live poller writes (its source named), but of the sample's prices:
+        # marked synthetic, so that a viewer of a kept copy (--keep) shows DEMO.
+        self.recorder = Recorder(
+            folder, self.clock, flush_interval_s=5.0, source="yahoo", synthetic=True
+        )
         self.recorder.add_daily(daily)
         self.recorder.set_reference(ReferenceData((3.75, 4.0), 3.89), "sample")
         self.polls = 0
