@@ -19,7 +19,6 @@ import argparse
 import math
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -33,8 +32,7 @@ from capgap.feeds.base import ReferenceData
 from capgap.feeds.recording.recorder import Recorder
 from capgap.market.universe import load_universe
 from pty_process import ANSI, PtyProcess
-from session_memory import FLOOR_SECONDS, sample
-from terminal_cost import FLOOR_APP
+from session_memory import measure_floor
 
 BUDGET_PEAK_MB = 150.0
 #: Members quoted beside the core on each poll (README, "Polling the whole universe").
@@ -208,14 +206,7 @@ def main() -> None:
         while day.polls < len(day.times) - tail:
             day.poll()
         built_s = time.perf_counter() - started
-        floor_script = Path(tmp) / "floor.py"
-        floor_script.write_text(FLOOR_APP)
-        floor_process = PtyProcess([sys.executable, str(floor_script)], cols=120, rows=40)
-        try:
-            floor_process.wait_for(b"FLOOR-READY")
-            floor = sample(floor_process, None, FLOOR_SECONDS, FLOOR_SECONDS + 5)
-        finally:
-            floor_process.stop()
+        floor = measure_floor(Path(tmp))
         argv = [args.capgap, "--follow", str(folder)]
         process = PtyProcess(argv, cols=120, rows=40)
         try:

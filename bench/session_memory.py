@@ -75,6 +75,18 @@ def sample(process: PtyProcess, until: bytes | None, seconds: float, limit_s: fl
     return Memory(samples, time.perf_counter() - start)
 
 
+def measure_floor(folder: Path) -> Memory:
+    """Return the RSS of the minimal Textual app (the reference), its script written in folder."""
+    floor_script = folder / "floor.py"
+    floor_script.write_text(FLOOR_APP)
+    floor_process = PtyProcess([sys.executable, str(floor_script)], cols=120, rows=40)
+    try:
+        floor_process.wait_for(b"FLOOR-READY")
+        return sample(floor_process, None, FLOOR_SECONDS, FLOOR_SECONDS + 5)
+    finally:
+        floor_process.stop()
+
+
 def main() -> None:
     """Measure the reference app, then a whole replayed session; print peaks and ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -83,14 +95,7 @@ def main() -> None:
     parser.add_argument("--capgap", default=shutil.which("capgap") or "capgap")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        floor_script = Path(tmp) / "floor.py"
-        floor_script.write_text(FLOOR_APP)
-        floor_process = PtyProcess([sys.executable, str(floor_script)], cols=120, rows=40)
-        try:
-            floor_process.wait_for(b"FLOOR-READY")
-            floor = sample(floor_process, None, FLOOR_SECONDS, FLOOR_SECONDS + 5)
-        finally:
-            floor_process.stop()
+        floor = measure_floor(Path(tmp))
     argv = [args.capgap, "--demo", "--speed", f"{args.speed:g}", "--at", args.at]
     market_s = 16 * 3600 - sum(
         int(part) * 60**i for i, part in enumerate(reversed(args.at.split(":")), 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -36,6 +37,20 @@ def serve(server: LocalServer) -> None:
     server.add(chart_path("^RUT"), Reply.json(daily_chart("^RUT", small, MORNING)))
 
 
+def served_cycles(
+    server: LocalServer, clock: ManualClock, cache_dir: Path
+) -> Callable[[], Awaitable[CyclesReport]]:
+    """Serve the two histories (see serve); return a run of the live cycles on ``clock``."""
+    serve(server)
+
+    async def run() -> CyclesReport:
+        return await load_cycles(
+            demo=False, feeds=feeds_for(server), clock=clock, cache_dir=cache_dir
+        )
+
+    return run
+
+
 def since_hand(cut: date) -> tuple[int, float]:
     """Sessions from day 0 (row z) to the last row, and 100 (RUT_last / RUT_base - 1)."""
     zero = (cut - FIRST).days
@@ -46,13 +61,8 @@ def since_hand(cut: date) -> tuple[int, float]:
 async def test_the_whole_history_is_asked_once_a_day_and_measured(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
-    serve(local_server)
     clock = ManualClock(MORNING)
-
-    async def run() -> CyclesReport:
-        return await load_cycles(
-            demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path
-        )
+    run = served_cycles(local_server, clock, tmp_path)
 
     report = await run()
     assert local_server.total == 2
@@ -81,13 +91,8 @@ async def test_with_yahoo_down_the_history_kept_on_disk_is_used_and_said_old(
 ) -> None:
     # Fetched today, kept until the close; the next morning Yahoo answers 503: the figures
     # come from yesterday's history, said as such, rather than none at all.
-    serve(local_server)
     clock = ManualClock(MORNING)
-
-    async def run() -> CyclesReport:
-        return await load_cycles(
-            demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path
-        )
+    run = served_cycles(local_server, clock, tmp_path)
 
     fresh = await run()
     assert fresh.stale is None
@@ -107,13 +112,8 @@ async def test_once_yahoo_answers_again_the_new_history_replaces_the_old_one(
 ) -> None:
     # The fault clears the day after: the next run fetches the new history (a day longer),
     # says nothing of an old one, and keeps the new one on disk for the rest of the day.
-    serve(local_server)
     clock = ManualClock(MORNING)
-
-    async def run() -> CyclesReport:
-        return await load_cycles(
-            demo=False, feeds=feeds_for(local_server), clock=clock, cache_dir=tmp_path
-        )
+    run = served_cycles(local_server, clock, tmp_path)
 
     fresh = await run()
     for symbol in ("^GSPC", "^RUT"):
