@@ -597,6 +597,19 @@ class Poll:
         return sum(s.request for s in self.served)
 
 
+def budgeted_engine(provider: Provider, clock: ManualClock) -> Any:
+    """Return the live engine on ``clock`` against the local ``provider``, its budget simulated."""
+    base = provider.base_url
+    settings = Settings(
+        feeds=FeedsSettings(
+            yahoo=ProviderSettings(base, base + COOKIE_PATH), nyfed=ProviderSettings(base)
+        )
+    )
+    engine = live_engine(settings, clock=clock)
+    simulated_budget(engine, clock)
+    return engine
+
+
 def simulated_budget(engine: Any, clock: ManualClock) -> None:
     """Give the engine's Yahoo client the same token bucket, waiting in clock time.
 
@@ -628,14 +641,7 @@ async def run(polls: int, sample: int) -> tuple[Poll, list[Poll], list[Served], 
     universe = load_universe()
     symbols = universe.symbols() + futures_symbols(START, default_schedule(), default_naming())
     with Provider(clock, universe) as provider:
-        base = provider.base_url
-        settings = Settings(
-            feeds=FeedsSettings(
-                yahoo=ProviderSettings(base, base + COOKIE_PATH), nyfed=ProviderSettings(base)
-            )
-        )
-        engine = live_engine(settings, clock=clock)
-        simulated_budget(engine, clock)
+        engine = budgeted_engine(provider, clock)
         history: list[Poll] = []
         try:
             for index in range(polls + 1):
@@ -658,7 +664,7 @@ async def run(polls: int, sample: int) -> tuple[Poll, list[Poll], list[Served], 
         # The reference: a chart-only client, one 1d/1m chart per symbol; a stratified sample.
         picks = [symbols[round(i * (len(symbols) - 1) / (sample - 1))] for i in range(sample)]
         async with make_client(yahoo_module.CLIENT_SETTINGS, trust_env=False) as client:
-            chart = YahooChart(client, base, clock=clock)
+            chart = YahooChart(client, provider.base_url, clock=clock)
             for symbol in picks:
                 frame = await chart.quote(symbol)
                 served = price_at(symbol, provider.kind(symbol), int(clock.now().timestamp()))
@@ -698,14 +704,7 @@ async def measure_state(label: str, start: datetime, minutes: float) -> StateFig
     universe = load_universe()
     members = set(universe.member_symbols())
     with Provider(clock, universe) as provider:
-        base = provider.base_url
-        settings = Settings(
-            feeds=FeedsSettings(
-                yahoo=ProviderSettings(base, base + COOKIE_PATH), nyfed=ProviderSettings(base)
-            )
-        )
-        engine = live_engine(settings, clock=clock)
-        simulated_budget(engine, clock)
+        engine = budgeted_engine(provider, clock)
         times: list[tuple[float, int]] = []
         seen: set[str] = set()
         sweep_s: float | None = None
@@ -730,7 +729,12 @@ async def measure_state(label: str, start: datetime, minutes: float) -> StateFig
                     sweep_s = at
             # The reference: the whole universe on every poll, through the same quote client.
             async with make_client(yahoo_module.CLIENT_SETTINGS, trust_env=False) as client:
-                quotes = YahooQuotes(client, base, cookie_url=base + COOKIE_PATH, clock=clock)
+                quotes = YahooQuotes(
+                    client,
+                    provider.base_url,
+                    cookie_url=provider.base_url + COOKIE_PATH,
+                    clock=clock,
+                )
                 symbols = universe.symbols() + futures_symbols(
                     clock.now(), default_schedule(), default_naming()
                 )
@@ -809,14 +813,7 @@ async def measure_history(
     clock = ManualClock(start)
     universe = load_universe()
     with Provider(clock, universe) as provider:
-        base = provider.base_url
-        settings = Settings(
-            feeds=FeedsSettings(
-                yahoo=ProviderSettings(base, base + COOKIE_PATH), nyfed=ProviderSettings(base)
-            )
-        )
-        engine = live_engine(settings, clock=clock)
-        simulated_budget(engine, clock)
+        engine = budgeted_engine(provider, clock)
         feed = engine.feed
         assert isinstance(feed, YahooLiveFeed)
         fetcher = feed.member_history

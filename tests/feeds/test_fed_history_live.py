@@ -92,6 +92,17 @@ def engine_for(server: LocalServer, tmp_path: Path, clock: ManualClock) -> Engin
     return Engine(feed, clock, universe)
 
 
+def served_engine(
+    server: LocalServer, tmp_path: Path, clock: ManualClock, futures: list[str]
+) -> Engine:
+    """Serve the tiny universe's and ``futures``' quotes, the histories and the EFFR."""
+    universe = tiny_universe()
+    quote_everything(server, universe.symbols() + futures, int(OPEN.timestamp()) - 30, "")
+    serve_history(server, OPEN)
+    server.add(EFFR_PATH, Reply.json(EFFR_BODY))
+    return engine_for(server, tmp_path, clock)
+
+
 async def test_contract_history_is_fetched_once_kept_on_disk_and_blank_where_missing(
     local_server: LocalServer, tmp_path: Path
 ):
@@ -108,12 +119,8 @@ async def test_contract_history_is_fetched_once_kept_on_disk_and_blank_where_mis
             chart_path(symbol),
             Reply.json(daily_chart(symbol, closes, OPEN)) if closes else Reply.json(NOT_FOUND, 404),
         )
-    universe = tiny_universe()
-    quote_everything(local_server, universe.symbols() + symbols, int(OPEN.timestamp()) - 30, "")
-    serve_history(local_server, OPEN)
-    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     clock = ManualClock(OPEN)
-    engine = engine_for(local_server, tmp_path, clock)
+    engine = served_engine(local_server, tmp_path, clock, symbols)
     try:
         first = await engine.refresh()
         # The first figures come before the contracts' history: none asked yet.
@@ -165,12 +172,8 @@ async def test_a_failing_contract_history_costs_the_poll_nothing_and_says_so(
     symbols = futures_symbols(OPEN, default_schedule(), default_naming())
     for symbol in symbols:
         local_server.add(chart_path(symbol), Reply.html(503))
-    universe = tiny_universe()
-    quote_everything(local_server, universe.symbols() + symbols, int(OPEN.timestamp()) - 30, "")
-    serve_history(local_server, OPEN)
-    local_server.add(EFFR_PATH, Reply.json(EFFR_BODY))
     clock = ManualClock(OPEN)
-    engine = engine_for(local_server, tmp_path, clock)
+    engine = served_engine(local_server, tmp_path, clock, symbols)
     try:
         await engine.refresh()
         clock.advance(10)

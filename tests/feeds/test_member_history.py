@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -31,6 +30,7 @@ from capgap.feeds.providers.yahoo import YahooChart, chart_path
 from capgap.market.universe import Universe, load_universe
 from server import LocalServer, Reply, local_server
 from test_live_engine import chart_body
+from test_retry_window import until
 from test_yahoo import NOT_FOUND
 
 __all__ = ["local_server"]
@@ -116,15 +116,6 @@ async def rigs(local_server: LocalServer) -> AsyncIterator[Callable[..., Rig]]:
 def settled_on_clock(fetcher: MemberHistoryFetcher, clock: ManualClock) -> bool:
     """Whether the fetcher is done, or has looked at the budget at the clock's second."""
     return not fetcher.running or fetcher.waiting_since == clock.monotonic()
-
-
-async def until(condition: Callable[[], bool], what: str) -> None:
-    """Let the fetcher's task run until ``condition()`` holds (a bounded number of turns)."""
-    for _ in range(3000):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"never reached: {what}")
 
 
 def charts_asked(server: LocalServer, symbol: str) -> list[dict[str, list[str]]]:

@@ -44,7 +44,7 @@ NAVIGATION: list[tuple[str | None, str | None]] = [
 
 
 async def until(condition: Callable[[], bool], what: str) -> None:
-    """Let the engine's task run until ``condition()`` holds (a bounded number of turns)."""
+    """Let the running tasks go on until ``condition()`` holds (a bounded number of turns)."""
     for _ in range(3000):
         if condition():
             return
