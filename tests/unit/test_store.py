@@ -145,6 +145,20 @@ def test_a_detail_a_newer_quote_lacks_keeps_its_last_known_value() -> None:
     assert store.quotes.filter(pl.col("symbol") == "B")["eps_forward"].item() == -0.5
 
 
+def test_a_poll_of_some_stored_symbols_brings_details_never_known_before() -> None:
+    # The pre-market price is unknown for every stored symbol; a live poll of a slice knows it
+    # for one of them: it must be written, and the others' stay unknown.
+    store = MarketStore()
+    store.apply_quotes(quotes([("A", T0, 10.0, 9.0), ("B", T0, 20.0, 19.0), ("C", T0, 3.0, 3.0)]))
+    later = T0 + timedelta(seconds=1)
+    poll = quotes([("C", later, 3.5, 3.0), ("A", later, 10.5, 9.0)]).with_columns(
+        pre_price=pl.Series([3.4, None]), eps_forward=pl.Series([None, None], dtype=pl.Float64)
+    )
+    assert store.apply_quotes(poll)
+    rows = store.quotes.select("symbol", "last", "pre_price", "eps_forward").rows()
+    assert rows == [("A", 10.5, None, None), ("B", 20.0, None, None), ("C", 3.5, 3.4, None)]
+
+
 def test_empty_or_all_invalid_frames_change_nothing() -> None:
     store = MarketStore()
     assert not store.apply_quotes(quotes([]))

@@ -139,15 +139,11 @@ def member_values(
     ``change_pct``. ``layout`` is member_layout(members, where), made here when not given.
     """
     layout = member_layout(members, where) if layout is None else layout
-    # One gather of the frame (a null position gives a null row), then Series arithmetic:
-    # this runs every tick, and each query (with_columns, select) costs more than all of it.
-    # Indexing rows and columns at once skips a query; on an empty frame it returns no rows
-    # rather than one null row per position, so that case takes the query.
-    gathered = (
-        quotes[where, list(QUOTE_COLUMNS)] if quotes.height else quotes.select(QUOTE_COLUMNS)[where]
-    )
-    last, prev = gathered.get_column("last"), gathered.get_column("prev_close")
-    market_cap = gathered.get_column("market_cap")
+    # A gather of each column (a null position gives a null), then Series arithmetic: this
+    # runs every tick, and each query (with_columns, select) costs more than all of it. A
+    # column's gather is native; the frame's takes half as long again for the same rows.
+    gathered = {name: quotes.get_column(name)[where] for name in QUOTE_COLUMNS}
+    last, prev, market_cap = gathered["last"], gathered["prev_close"], gathered["market_cap"]
     q = layout.shares.zip_with(layout.held, market_cap / last).alias("q")
     # A stored quote always has a price and a previous close (MarketStore drops any other),
     # so a member is quoted where it has a quote and a weight.
@@ -156,9 +152,8 @@ def member_values(
         layout.valued, market_cap.zip_with(_known(market_cap, layout), layout.zeros)
     ).alias("ref_value")
     change_pct = ((last / prev - 1.0) * 100.0).alias("change_pct")
-    return frame_of(
-        [*members.get_columns(), *gathered.get_columns(), q, quoted, ref_value, change_pct]
-    )
+    columns = [*members.get_columns(), *gathered.values(), q, quoted, ref_value, change_pct]
+    return frame_of(columns)
 
 
 def held_value(price: pl.Expr) -> pl.Expr:

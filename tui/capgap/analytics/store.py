@@ -82,6 +82,34 @@ def _pick(
     )
 
 
+#: The details, as a set: a column's name is looked up in it once a column a poll.
+_DETAIL_NAMES = frozenset(QUOTE_DETAILS.names())
+
+
+def _write_rows(old: pl.DataFrame, winners: pl.DataFrame, at: pl.Series) -> pl.DataFrame:
+    """Return ``old`` with ``winners`` written over its rows ``at``; a detail they lack stays.
+
+    The symbols stay where they are. Column by column: a copy and a write of the poll's rows
+    each (a comparison first, to keep an unchanged column, cost as much again).
+    """
+    columns = []
+    for name in QUOTES.names():
+        kept = old.get_column(name)
+        if name == "symbol":
+            columns.append(kept)
+            continue
+        new = winners.get_column(name)
+        if name in _DETAIL_NAMES and new.null_count():
+            if kept.null_count() < kept.len():
+                # ``x == x`` is null only where x is, and a zip takes the other side there.
+                new = new.zip_with(new == new, kept[at])
+            elif new.null_count() == new.len():
+                columns.append(kept)  # known on neither side (pre-market prices by day)
+                continue
+        columns.append(kept.clone().scatter(at, new))
+    return frame_of(columns)
+
+
 class MarketStore:
     """Holds what the feeds delivered, bounded in size, with one version counter per kind.
 
@@ -259,27 +287,16 @@ class MarketStore:
             incoming, at = incoming.filter(valid), at.filter(valid)
             if incoming.height == 0:
                 return None
-        stored = old[at]
-        newer = incoming.get_column("time") >= stored.get_column("time")
+        newer = incoming.get_column("time") >= old.get_column("time")[at]
         if newer.all():
-            winners = _keep_known_details(incoming, stored)
-        else:
-            # Row by row: the newer row's values, its missing details from the other one.
-            winners = _keep_known_details(
-                _pick(newer, incoming, stored, QUOTES.names()),
-                _pick(newer, stored, incoming, QUOTE_DETAILS.names()),
-            )
-        # The updated rows written over their stored ones (the symbols stay where they are).
-        # A column whose updated rows hold what is stored (a day's details, mostly) is kept
-        # as it is: comparing a poll's rows costs a fraction of copying and writing a column.
-        return frame_of(
-            [
-                old.get_column(name)
-                if name == "symbol" or winners.get_column(name).equals(stored.get_column(name))
-                else old.get_column(name).clone().scatter(at, winners.get_column(name))
-                for name in QUOTES.names()
-            ]
+            return _write_rows(old, incoming, at)
+        # Row by row: the newer row's values, its missing details from the other one.
+        stored = old[at]
+        winners = _keep_known_details(
+            _pick(newer, incoming, stored, QUOTES.names()),
+            _pick(newer, stored, incoming, QUOTE_DETAILS.names()),
         )
+        return _write_rows(old, winners, at)
 
     @staticmethod
     def _merge_general(old: pl.DataFrame, incoming: pl.DataFrame) -> pl.DataFrame | None:
