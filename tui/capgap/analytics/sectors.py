@@ -74,22 +74,25 @@ def _edges(key: pl.Series, layout: MoverLayout) -> tuple[pl.Series, pl.Series]:
 
 
 def _candidates(
-    key: pl.Series, edge: pl.Series, layout: MoverLayout, *, rising: bool
-) -> dict[int, list[tuple[float, int]]]:
-    """Return each sector's rows that moved the right way at least as far as its ``edge``."""
-    reach = edge[layout.sector_ids]
-    wanted = (key >= reach) if rising else (key <= reach)
-    picked: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
+    key: pl.Series, rise: pl.Series, fall: pl.Series, layout: MoverLayout
+) -> tuple[dict[int, list[tuple[float, int]]], dict[int, list[tuple[float, int]]]]:
+    """Return each sector's leaders' and laggards' candidates: the rows beyond its edges."""
+    sectors = layout.sector_ids
+    # A rise edge is at least zero and a fall edge at most zero, and no key is zero (see
+    # sector_movers): a row is one side's candidate at most, and its sign says which.
+    wanted = (key >= rise[sectors]) | (key <= fall[sectors])
+    risen: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
+    fallen: defaultdict[int, list[tuple[float, int]]] = defaultdict(list)
     # Three filtered columns read at once: the loop then only files each row under its sector
     # (a key is null off the sectors, so every row here has one).
     for sector, change, row in zip(
-        layout.sector_ids.filter(wanted).to_list(),
+        sectors.filter(wanted).to_list(),
         key.filter(wanted).to_list(),
         layout.rows.filter(wanted).to_list(),
         strict=True,
     ):
-        picked[sector].append((change, row))
-    return picked
+        (risen if change > 0 else fallen)[sector].append((change, row))
+    return risen, fallen
 
 
 def sector_movers(
@@ -106,8 +109,7 @@ def sector_movers(
     # Null where a row cannot be a mover: not its symbol's first listing, unchanged, unquoted.
     key = change.zip_with(layout.first_listed & (change != 0.0), layout.nulls)
     rise, fall = _edges(key, layout)
-    leaders = _candidates(key, rise, layout, rising=True)
-    laggards = _candidates(key, fall, layout, rising=False)
+    leaders, laggards = _candidates(key, rise, fall, layout)
 
     def best(candidates: list[tuple[float, int]], *, rising: bool) -> tuple[Mover, ...]:
         # By move alone first (plain tuples sort fast); the symbol then orders the few tied
