@@ -93,12 +93,12 @@ def _write_rows(old: pl.DataFrame, winners: pl.DataFrame, at: pl.Series) -> pl.D
     each (a comparison first, to keep an unchanged column, cost as much again).
     """
     columns = []
-    for name in QUOTES.names():
-        kept = old.get_column(name)
+    # Both frames are in the QUOTES schema: their columns pair up in order, read at once.
+    for kept, new in zip(old.get_columns(), winners.get_columns(), strict=True):
+        name = kept.name
         if name == "symbol":
             columns.append(kept)
             continue
-        new = winners.get_column(name)
         if name in _DETAIL_NAMES and new.null_count():
             if kept.null_count() < kept.len():
                 # ``x == x`` is null only where x is, and a zip takes the other side there.
