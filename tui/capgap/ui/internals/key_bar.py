@@ -27,14 +27,44 @@ def outer_width(widget: Widget, room: Size) -> int:
     return content + styles.gutter.width + styles.margin.width
 
 
+#: What the bar shows of the bindings: each shown binding with whether it is enabled and its
+#: tooltip, then the palette's (see Footer.compose, which builds the keys from just these).
+ShownKeys = tuple[tuple[object, ...], ...]
+
+
 class KeyBar(Footer):
     """A Footer whose keys are shown whole or not at all (hidden from the right)."""
 
+    _built: ShownKeys | None = None
+
     async def recompose(self) -> None:
-        """Build the keys again (the bindings changed) and fit them to the width."""
+        """Build the keys again when what they show changed, and fit them to the width.
+
+        Footer builds its keys anew whenever the screen's bindings are updated (a mount, a
+        focus moving), even to the same keys: three times before the dashboard's first
+        figures, 20-56 ms each of the start-up's CPU. Keys showing the same bindings are kept.
+        """
+        shown = self._shown_keys()
+        if shown is not None and shown == self._built:
+            return
         await super().recompose()
+        self._built = shown
         self._forget_removed_keys()
         self._fit()
+
+    def _shown_keys(self) -> ShownKeys | None:
+        """Return what Footer.compose would build the keys from (None: nothing yet)."""
+        if not self._bindings_ready:
+            return None
+        active = self.screen.active_bindings
+        shown = [
+            (binding, enabled, tooltip)
+            for _node, binding, enabled, tooltip in active.values()
+            if binding.show
+        ]
+        palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        command = (self.show_command_palette, self.app.ENABLE_COMMAND_PALETTE)
+        return (*shown, (command, palette[1:] if palette is not None else None))
 
     def _forget_removed_keys(self) -> None:
         """Drop the watchers of keys no longer in the bar (Textual keeps them, and the keys).
