@@ -44,8 +44,11 @@ class KeyBar(Footer):
         focus moving), even to the same keys: three times before the dashboard's first
         figures, 20-56 ms each of the start-up's CPU. Keys showing the same bindings are kept.
         """
+        if not self.is_attached:
+            return  # its screen closed before the update came round (Widget.recompose's rule)
         shown = self._shown_keys()
         if shown is not None and shown == self._built:
+            self._fit()  # the keys stay, but the room for them may not have
             return
         await super().recompose()
         self._built = shown
