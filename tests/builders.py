@@ -7,12 +7,12 @@ sys.path for tests/conftest.py (rootdir-relative "prepend" imports, no __init__.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime
 
 import polars as pl
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import FomcDecision, MarketSession
+from capgap.core.records import replace
 from capgap.core.schemas import BARS, CONSTITUENTS, DAILY, QUOTES, conform_quotes
 from capgap.core.snapshot import (
     FedSnapshot,

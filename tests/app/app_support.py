@@ -6,13 +6,13 @@ import asyncio
 import calendar
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.core.snapshot import (
     ConstituentRow,
     FedSnapshot,

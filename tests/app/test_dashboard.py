@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from app_support import (
 )
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.core.snapshot import SectorRow
 from capgap.ui.app import CapgapApp
 from capgap.ui.messages import SnapshotReady

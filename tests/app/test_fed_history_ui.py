@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 from app_support import SESSION_11AM, ScriptedEngine, make_fed, make_snapshot, screen_lines
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.core.snapshot import CutOddsPoint, FedSnapshot, PastOdds
 from capgap.ui.format import missing
 from capgap.ui.screens.fed_detail import (

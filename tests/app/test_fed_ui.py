@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -25,6 +24,7 @@ from app_support import (
 from capgap.core import format as core_format
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.core.snapshot import FedSnapshot, MeetingOdds, Snapshot
 from capgap.market import fedwatch
 from capgap.ui.app import CapgapApp

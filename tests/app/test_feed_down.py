@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from app_support import SNAPSHOT_THEME, ScriptedEngine, make_snapshot, screen_lines, wait_for
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.core.snapshot import FeedState, FeedStatus, Snapshot
 from capgap.market.calendar import market_session
 from capgap.ui.app import CapgapApp

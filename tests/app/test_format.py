@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
 from app_support import make_snapshot
 from capgap.core.market_types import MarketSession
+from capgap.core.records import replace
 from capgap.core.snapshot import Mover
 from capgap.core.text import fmt_day, fmt_ny_moment
 from capgap.ui.format import (

@@ -3,12 +3,12 @@ at 80x24 and 60x20 (fewer windows, never wrapped), the window keys, every shippe
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from app_support import SESSION_11AM, ScriptedEngine, make_snapshot, screen_lines, wait_for
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.core.snapshot import Decomposition, GapParts, Snapshot
 from capgap.ui.app import CapgapApp
 from capgap.ui.screens.spread import SpreadScreen

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.engine.sources import demo_engine
 from capgap.market.universe import load_universe
 from capgap.settings.model import Settings

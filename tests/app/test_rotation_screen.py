@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.core.snapshot import HistoryStatus, RotationPoint, Snapshot
 from capgap.ui.app import CapgapApp
 from capgap.ui.format import sector_code

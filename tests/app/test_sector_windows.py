@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +17,7 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.core.snapshot import HistoryStatus, SectorRow, SectorWindow, Snapshot
 from capgap.engine.sources import demo_engine
 from capgap.ui.app import CapgapApp

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -20,6 +19,7 @@ from app_support import (
     wait_for,
 )
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.core.snapshot import FeedStatus
 from capgap.engine.loop import Engine
 from capgap.ui.app import CapgapApp

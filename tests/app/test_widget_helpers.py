@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from app_support import make_snapshot
+from capgap.core.records import replace
 from capgap.core.snapshot import (
     RECORDING_FEED,
     FeedStatus,

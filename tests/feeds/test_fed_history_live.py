@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import polars as pl
 import pytest
 from capgap.analytics.fed import futures_symbols
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.core.snapshot import Snapshot
 from capgap.engine.loop import Engine
 from capgap.feeds.disk_cache import DiskCache

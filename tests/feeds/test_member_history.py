@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -13,6 +12,7 @@ import polars as pl
 import pytest
 from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.core.schemas import BARS, UTC_TIME
 from capgap.feeds import member_history
 from capgap.feeds.http import make_client

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +13,7 @@ import polars as pl
 import pytest
 from capgap.analytics.fed import futures_symbols
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.engine import loop
 from capgap.engine.loop import Engine
 from capgap.engine.sources import live_engine

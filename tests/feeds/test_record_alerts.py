@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from builders import sparse_snapshot
 from capgap.cli.record import RecorderAlerts
 from capgap.core.clock import ManualClock
+from capgap.core.records import replace
 from capgap.core.snapshot import MeetingOdds, Snapshot
 from capgap.engine.sources import demo_engine
 from capgap.engine.startup import demo_window

@@ -17,6 +17,7 @@ from capgap.alerts.watch import (
     Alert,
     AlertMonitor,
 )
+from capgap.core import records
 from capgap.core.market_types import FomcDecision
 from capgap.core.snapshot import (
     FeedStatus,
@@ -491,7 +492,7 @@ def odds_snap(as_of: datetime, cut: float | None, meeting: date = date(2025, 12,
         move_bp=0.0,
         total_bp=0.0,
     )
-    return dataclasses.replace(base, fed=dataclasses.replace(base.fed, probabilities=(odds,)))
+    return records.replace(base, fed=records.replace(base.fed, probabilities=(odds,)))
 
 
 def odds_run(rule: FedOddsMove, path: Sequence[tuple[float, float | None]]) -> list[Alert]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 from datetime import UTC, date, datetime, timedelta
@@ -19,6 +18,7 @@ from capgap.analytics.serialize import snapshot_to_dict
 from capgap.analytics.spread import bottom_up_valuation, spread_snapshot
 from capgap.analytics.store import MarketStore
 from capgap.analytics.style import style_snapshot
+from capgap.core import records
 from capgap.core.schemas import DAILY
 from capgap.core.snapshot import FedSnapshot, FeedStatus, Snapshot
 from capgap.market.calendar import market_session, sessions_between
@@ -402,9 +402,9 @@ def test_snapshot_to_dict_values() -> None:
 
 def test_non_finite_numbers_become_null_and_missing_fed_is_null() -> None:
     snap = build(loaded_store())
-    spread = dataclasses.replace(snap.spread, ratio=math.nan, ratio_z_1y=math.inf, beta_60d=None)
-    sector = dataclasses.replace(snap.sectors[0], spread_pp=-math.inf)
-    broken = dataclasses.replace(
+    spread = records.replace(snap.spread, ratio=math.nan, ratio_z_1y=math.inf, beta_60d=None)
+    sector = records.replace(snap.sectors[0], spread_pp=-math.inf)
+    broken = records.replace(
         snap,
         spread=spread,
         sectors=(sector,),
@@ -434,9 +434,7 @@ def test_non_finite_numbers_become_null_and_missing_fed_is_null() -> None:
 
 def test_prices_and_percentages_are_rounded() -> None:
     snap = build(loaded_store())
-    large = dataclasses.replace(snap.spread.large, last=6870.123456789, change_pct=0.123456789)
-    data = snapshot_to_dict(
-        dataclasses.replace(snap, spread=dataclasses.replace(snap.spread, large=large))
-    )
+    large = records.replace(snap.spread.large, last=6870.123456789, change_pct=0.123456789)
+    data = snapshot_to_dict(records.replace(snap, spread=records.replace(snap.spread, large=large)))
     assert data["spread"]["large"]["last"] == 6870.1235
     assert data["spread"]["large"]["change_pct"] == 0.1235

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from datetime import date
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from capgap.cli.main import main
+from capgap.core import records
 from capgap.core.toml import toml_string
 from capgap.settings.alert_rules import FedOddsMove, FeedDown, FomcSoon, SectorSpread, SpreadCross
 from capgap.settings.config import (
@@ -51,7 +51,7 @@ def save(tmp_path: Path, text: str, name: str) -> Path:
 def test_the_default_file_loads_as_the_defaults(tmp_path, capsys, no_user_config):
     text = printed(capsys, "config", "--default")
     settings = load_settings(save(tmp_path, text, "default.toml"), environ={})
-    assert dataclasses.replace(settings, source=None) == Settings()
+    assert records.replace(settings, source=None) == Settings()
 
 
 def _mentions(text: str, section: str, key: str) -> bool:
@@ -179,7 +179,7 @@ def test_show_prints_settings_that_load_back_the_same(tmp_path, capsys, no_user_
     original = load_settings(path, environ={})
     out = printed(capsys, "config", "--show", "--config", str(path))
     again = load_settings(save(tmp_path, out, "shown.toml"), environ={})
-    assert dataclasses.replace(again, source=path) == original
+    assert records.replace(again, source=path) == original
 
 
 def test_show_reads_capgap_config(tmp_path, capsys, monkeypatch, no_user_config):

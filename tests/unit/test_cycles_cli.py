@@ -118,10 +118,9 @@ async def test_the_demo_starts_without_the_long_history(tmp_path: Path) -> None:
 
 def test_an_old_history_is_said_in_the_table_and_the_json() -> None:
     # What load_cycles gives when Yahoo failed and yesterday's history stood in.
-    from dataclasses import replace
-
     from capgap.cli.cycles import render_json, render_table
     from capgap.core.cycles import CyclesReport
+    from capgap.core.records import replace
 
     report = CyclesReport((), (None,) * 4, None, None, (), date(2025, 12, 4), demo=False)
     note = "^GSPC: Yahoo chart: HTTP 503; the history kept on disk, through 2025-12-04"

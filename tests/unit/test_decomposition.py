@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from capgap.analytics.quotes import quote_rows
 from capgap.analytics.serialize import snapshot_to_dict
 from capgap.analytics.spread import spread_snapshot
 from capgap.analytics.store import MarketStore
+from capgap.core.records import replace
 from capgap.core.snapshot import DECOMPOSITION_WINDOW_IDS, GapParts, Valuation
 from capgap.market.universe import core_universe
 from test_spread import BENCH  # the benchmarks the spread's tests build on

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -11,6 +10,7 @@ from capgap.analytics.fed import FedInputs, fed_snapshot
 from capgap.analytics.fed_history import horizon_start
 from capgap.analytics.serialize import snapshot_to_dict
 from capgap.analytics.store import MarketStore
+from capgap.core.records import replace
 from capgap.market.calendar import sessions_between
 from capgap.market.fomc import default_schedule
 from capgap.market.zq import default_naming

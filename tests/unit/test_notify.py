@@ -8,7 +8,6 @@ import io
 import json
 import stat
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from capgap.alerts.notify import (
 )
 from capgap.alerts.watch import Alert, AlertMonitor
 from capgap.cli.record import RecorderAlerts
+from capgap.core.records import replace
 from capgap.core.snapshot import Snapshot
 from capgap.settings.alert_rules import SpreadCross
 from capgap.settings.model import NotifySettings, Settings

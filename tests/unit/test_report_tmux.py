@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from builders import blank_quote, sparse_snapshot
 from capgap.cli.report import format_tmux
+from capgap.core import records
 from capgap.core.format import compact_countdown, fmt_signed, index_label
 from capgap.core.market_types import FomcDecision
 from capgap.core.snapshot import (
@@ -186,7 +186,7 @@ _figures = st.one_of(st.none(), st.floats(-999.0, 999.0, allow_nan=False))
     down=st.booleans(),
 )
 def test_the_line_fits_60_columns(large, small, gap, left, demo, down):
-    decision = dataclasses.replace(DEC_10, statement_at=AS_OF + timedelta(seconds=left))
+    decision = records.replace(DEC_10, statement_at=AS_OF + timedelta(seconds=left))
     feeds = (feed("down"),) if down else ()
     line = format_tmux(
         snap(large=large, small=small, gap=gap, demo=demo, feeds=feeds, decision=decision)
@@ -203,7 +203,7 @@ def test_the_longest_realistic_line_is_within_60():
             gap=-3.33,
             demo=True,
             feeds=(feed("down"),),
-            decision=dataclasses.replace(DEC_10, statement_at=AS_OF + timedelta(days=48)),
+            decision=records.replace(DEC_10, statement_at=AS_OF + timedelta(days=48)),
         )
     )
     assert line == "DEMO SPX -12.3% RUT -15.7% gap -3.33pp FOMC 48d00h stale"

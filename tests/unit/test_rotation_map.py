@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
@@ -24,6 +23,7 @@ from capgap.analytics.rotation import (
 )
 from capgap.analytics.serialize import snapshot_to_dict
 from capgap.core.quadrants import quadrant
+from capgap.core.records import replace
 from capgap.core.snapshot import RotationPoint, RotationTailPoint
 
 LevelRow = tuple[int, str, date, float, float]

@@ -7,7 +7,6 @@ generator's own checks.
 from __future__ import annotations
 
 import calendar
-import dataclasses
 import itertools
 import tomllib
 from datetime import UTC, date, datetime, time, timedelta
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 import pytest
+from capgap.core import records
 from capgap.core.resources import package_data
 from capgap.core.schemas import BARS, DAILY
 from capgap.market.calendar import sessions_between
@@ -1150,8 +1150,8 @@ def test_futures_do_not_change_any_other_symbol(
 
     cal = load_calibration()
     # Other futures settings draw different futures from their own stream...
-    futures = dataclasses.replace(cal.futures, prob_daily_vol=0.05, round_trips=4.0)
-    session = generate(calibration=dataclasses.replace(cal, futures=futures))
+    futures = records.replace(cal.futures, prob_daily_vol=0.05, round_trips=4.0)
+    session = generate(calibration=records.replace(cal, futures=futures))
     others = ~pl.col("symbol").is_in(list(ZQ_SYMBOLS))
     # ...and leave every other symbol exactly as committed.
     assert_frame_equal(session.daily.filter(others), daily.filter(others))
@@ -1194,7 +1194,7 @@ def test_sample_grid_falls_back_when_the_tick_would_bend_the_design() -> None:
     assert grid == ZQ_TICK
     assert "0.0025 tick" in note
     # The tick moves the March probability by 0.43 pp: a tolerance of 0.2 pp refuses it.
-    strict = dataclasses.replace(spec, probability_tolerance=0.002)
+    strict = records.replace(spec, probability_tolerance=0.002)
     grid, implied, note = choose_grid(strict, ZQ_TICK, months)
     assert grid == 0.0001
     assert "not to the 0.0025 tick" in note

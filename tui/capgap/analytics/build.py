@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -19,6 +18,7 @@ from capgap.analytics.spread import bottom_up_valuation, session_date, spread_sn
 from capgap.analytics.store import MarketStore
 from capgap.analytics.style import style_snapshot
 from capgap.core.market_types import NEW_YORK, MarketSession
+from capgap.core.records import replace
 from capgap.core.snapshot import (
     FedSnapshot,
     FeedStatus,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -12,6 +12,7 @@ import polars as pl
 from capgap.analytics.quotes import QuoteRow
 from capgap.analytics.store import MarketStore
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.core.snapshot import (
     IndexLegs,
     IndexQuote,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
+
+from msgspec import Struct
 
 from capgap.core.market_types import NEW_YORK, FomcDecision, MarketSession
 from capgap.core.quadrants import Quadrant, quadrant
@@ -14,8 +15,7 @@ SectorTag = Literal["cyclical", "defensive"]
 Bucket = Literal["large", "small"]
 
 
-@dataclass(frozen=True, slots=True)
-class IndexQuote:
+class IndexQuote(Struct, frozen=True):
     """Last price of an index (or its proxy) and its change against the previous close."""
 
     symbol: str
@@ -30,8 +30,7 @@ class IndexQuote:
     stale: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RelativePerformance:
+class RelativePerformance(Struct, frozen=True):
     """Small-cap minus large-cap performance in percentage points over standard windows."""
 
     d1: float | None
@@ -58,8 +57,7 @@ class RelativePerformance:
 COVERAGE_MIN_PCT = 80.0
 
 
-@dataclass(frozen=True, slots=True)
-class LegStats:
+class LegStats(Struct, frozen=True):
     """An index leg (or one sector of it) aggregated over its members, weighted as the index is.
 
     A member's weight is the shares its fund holds times its price (its market cap where the
@@ -94,16 +92,14 @@ def empty_leg(members: int = 0) -> LegStats:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class IndexLegs:
+class IndexLegs(Struct, frozen=True):
     """Both indices aggregated over their members: the breadth panel and the valuation."""
 
     large: LegStats
     small: LegStats
 
 
-@dataclass(frozen=True, slots=True)
-class Valuation:
+class Valuation(Struct, frozen=True):
     """Forward P/E of large and small caps, bottom-up from the members (see LegStats).
 
     The headline leaves out members with negative forward earnings, as FTSE Russell does; the
@@ -122,16 +118,14 @@ class Valuation:
     small_coverage_pct: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RatioPoint:
+class RatioPoint(Struct, frozen=True):
     """One point of the small/large ratio history (daily closes, today's last appended)."""
 
     day: date
     ratio: float
 
 
-@dataclass(frozen=True, slots=True)
-class WindowStats:
+class WindowStats(Struct, frozen=True):
     """The ratio over one window of the spread screen: first, last, % change, low and high.
 
     ``first_day`` is the window's base: the last session on or before the window's start,
@@ -149,8 +143,7 @@ class WindowStats:
 ExtendedSession = Literal["pre", "post"]
 
 
-@dataclass(frozen=True, slots=True)
-class ExtendedGap:
+class ExtendedGap(Struct, frozen=True):
     """SPY's and IWM's pre- or post-market move against the regular close, and their gap.
 
     ``large`` and ``small`` are the extended prices' % change against the last regular close
@@ -172,16 +165,14 @@ class ExtendedGap:
         return self.large is not None or self.small is not None
 
 
-@dataclass(frozen=True, slots=True)
-class IndexFutures:
+class IndexFutures(Struct, frozen=True):
     """The S&P 500 and Russell 2000 index futures: the move since their last settlement."""
 
     large: IndexQuote
     small: IndexQuote
 
 
-@dataclass(frozen=True, slots=True)
-class SpreadSnapshot:
+class SpreadSnapshot(Struct, frozen=True):
     """The large-cap vs small-cap panel."""
 
     large: IndexQuote
@@ -197,8 +188,7 @@ class SpreadSnapshot:
     extended: ExtendedGap | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Mover:
+class Mover(Struct, frozen=True):
     """A constituent among a sector's leaders or laggards."""
 
     symbol: str
@@ -207,8 +197,7 @@ class Mover:
     change_pct: float
 
 
-@dataclass(frozen=True, slots=True)
-class SectorLeg:
+class SectorLeg(Struct, frozen=True):
     """One side of a sector row: the index's own members in the sector, weighted as the index.
 
     ``stats`` aggregates the members (its ``weight_pct`` is the sector's weight in the index);
@@ -257,8 +246,7 @@ class SectorLeg:
 SECTOR_WINDOW_IDS = ("1d", "5d", "1m", "3m", "ytd")
 
 
-@dataclass(frozen=True, slots=True)
-class SectorWindow:
+class SectorWindow(Struct, frozen=True):
     """A sector's legs over one window (see SECTOR_WINDOW_IDS), in % and pp.
 
     None where the window has no figure: its base is older than the history, or too little
@@ -271,8 +259,7 @@ class SectorWindow:
     spread_pp: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class SectorRow:
+class SectorRow(Struct, frozen=True):
     """A GICS sector: large against small, breadth, leaders and laggards.
 
     ``windows`` are its legs over the longer windows (5d..ytd) where the members' daily
@@ -300,8 +287,7 @@ class SectorRow:
         return SectorWindow(window_id, None, None, None)
 
 
-@dataclass(frozen=True, slots=True)
-class RotationTailPoint:
+class RotationTailPoint(Struct, frozen=True):
     """One weekly point of a sector's rotation tail (the date of the week's last session)."""
 
     day: date
@@ -309,8 +295,7 @@ class RotationTailPoint:
     rs_momentum: float
 
 
-@dataclass(frozen=True, slots=True)
-class RotationPoint:
+class RotationPoint(Struct, frozen=True):
     """A sector on the rotation map: small-cap leg against large-cap leg, week by week.
 
     ``rs_ratio`` and ``rs_momentum`` are the latest week's (capgap.analytics.rotation has the
@@ -334,8 +319,7 @@ class RotationPoint:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StyleLeg:
+class StyleLeg(Struct, frozen=True):
     """Value minus growth for one cap size."""
 
     value_symbol: str
@@ -345,16 +329,14 @@ class StyleLeg:
     value_minus_growth_pp: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class StyleSnapshot:
+class StyleSnapshot(Struct, frozen=True):
     """Value against growth, large (IWD-IWF) and small (IWN-IWO)."""
 
     large: StyleLeg
     small: StyleLeg
 
 
-@dataclass(frozen=True, slots=True)
-class RangeOdds:
+class RangeOdds(Struct, frozen=True):
     """The chance that the target range is ``target_range`` after a meeting."""
 
     target_range: tuple[float, float]
@@ -366,8 +348,7 @@ class RangeOdds:
 ODDS_HORIZONS = ("1d", "1w", "1m")
 
 
-@dataclass(frozen=True, slots=True)
-class PastOdds:
+class PastOdds(Struct, frozen=True):
     """A meeting's odds as the futures priced them at a past session's close.
 
     ``day`` is the session (None when the history does not reach back that far); the
@@ -381,16 +362,14 @@ class PastOdds:
     hike_pct: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class CutOddsPoint:
+class CutOddsPoint(Struct, frozen=True):
     """The next meeting's cut odds (a rate below today's target, in %) at one session's close."""
 
     day: date
     cut_pct: float
 
 
-@dataclass(frozen=True, slots=True)
-class MeetingOdds:
+class MeetingOdds(Struct, frozen=True):
     """What the futures price for one upcoming FOMC meeting.
 
     cut/hold/hike and ``outcomes`` are cumulative: the total move since today, applied to
@@ -417,8 +396,7 @@ class MeetingOdds:
     history: tuple[PastOdds, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class FuturesPrice:
+class FuturesPrice(Struct, frozen=True):
     """A 30-day Fed funds futures price used by FedWatch, with its age."""
 
     symbol: str
@@ -429,8 +407,7 @@ class FuturesPrice:
     age_s: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class FedSnapshot:
+class FedSnapshot(Struct, frozen=True):
     """The Fed panel: next decision, target range, EFFR and the odds the futures imply.
 
     ``last_decision`` is set while the latest statement is nearer than the next one (the
@@ -463,8 +440,7 @@ RECORDING_FEED = "recording"
 SESSION_PROBLEM = "(session)"
 
 
-@dataclass(frozen=True, slots=True)
-class FeedStatus:
+class FeedStatus(Struct, frozen=True):
     """Health of one feed: state, age of the last success, the last error and next retry.
 
     ``stale`` is the verdict at the snapshot's instant; ``stale_after_s`` (clock seconds after
@@ -492,8 +468,7 @@ class FeedStatus:
         return (now - self.last_success).total_seconds() > self.stale_after_s
 
 
-@dataclass(frozen=True, slots=True)
-class ConstituentRow:
+class ConstituentRow(Struct, frozen=True):
     """One stock of a sector (or watchlist) drilldown.
 
     ``weight_pct`` is its weight in its leg (the sector's members of its index, weighted as
@@ -515,8 +490,7 @@ class ConstituentRow:
     above_200d: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SectorDetail:
+class SectorDetail(Struct, frozen=True):
     """The sector screen: the sector's row (None for a watchlist) and its constituents."""
 
     name: str
@@ -525,24 +499,21 @@ class SectorDetail:
     constituents: tuple[ConstituentRow, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PricePoint:
+class PricePoint(Struct, frozen=True):
     """One intraday close (UTC time of the bar's start)."""
 
     time: datetime
     close: float
 
 
-@dataclass(frozen=True, slots=True)
-class DailyPoint:
+class DailyPoint(Struct, frozen=True):
     """One daily close (New York session date)."""
 
     day: date
     close: float
 
 
-@dataclass(frozen=True, slots=True)
-class SymbolDetail:
+class SymbolDetail(Struct, frozen=True):
     """The symbol screen: price, changes over 1D..1Y, risk against its index, 52-week range.
 
     ``changes`` holds percent changes (not pp) in the RelativePerformance shape; ``index`` is
@@ -566,8 +537,7 @@ class SymbolDetail:
     daily: tuple[DailyPoint, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class UniverseInfo:
+class UniverseInfo(Struct, frozen=True):
     """Where one leg's members come from and how fresh their quotes are.
 
     ``source`` names the fund ("iShares IVV"), ``origin`` says "shipped" or "cache";
@@ -583,8 +553,7 @@ class UniverseInfo:
     oldest_quote_s: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class UniverseSnapshot:
+class UniverseSnapshot(Struct, frozen=True):
     """The membership behind both legs (None for a leg a hand-made universe lacks).
 
     ``rolling`` is True when the members are quoted in turns (a live feed with a request
@@ -600,8 +569,7 @@ class UniverseSnapshot:
 DECOMPOSITION_WINDOW_IDS = ("1d", "5d", "1m", "3m", "ytd", "1y")
 
 
-@dataclass(frozen=True, slots=True)
-class GapParts:
+class GapParts(Struct, frozen=True):
     """The small-minus-large gap over one window in three parts, in percentage points.
 
     concentration = equal-weight S&P 500 minus S&P 500, size = S&P SmallCap 600 minus the
@@ -615,8 +583,7 @@ class GapParts:
     total_pp: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class Decomposition:
+class Decomposition(Struct, frozen=True):
     """The gap in three parts over each window (DECOMPOSITION_WINDOW_IDS order).
 
     ``equal_weight`` and ``small_quality`` are the symbols of the two middle legs (RSP,
@@ -632,8 +599,7 @@ class Decomposition:
         return next((parts for wid, parts in self.windows if wid == window), None)
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryStatus:
+class HistoryStatus(Struct, frozen=True):
     """How far the members' daily history behind the sectors' windows has come.
 
     ``loaded`` of ``members`` have their closes in; ``through`` is the last close the
@@ -646,8 +612,7 @@ class HistoryStatus:
     error: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Snapshot:
+class Snapshot(Struct, frozen=True):
     """Everything capgap knows at one instant; widgets only render it."""
 
     as_of: datetime
@@ -658,7 +623,7 @@ class Snapshot:
     sectors: tuple[SectorRow, ...]
     style: StyleSnapshot
     fed: FedSnapshot
-    feeds: tuple[FeedStatus, ...] = field(default=())
+    feeds: tuple[FeedStatus, ...] = ()
     data_as_of: datetime | None = None
     # Built only while a drilldown screen asks for them (Engine.focus).
     sector_detail: SectorDetail | None = None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 from capgap.core.clock import Clock
 from capgap.core.cycles import CyclesReport
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.settings.model import FeedsSettings
 
 if TYPE_CHECKING:

@@ -7,7 +7,6 @@ import contextlib
 import math
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -24,6 +23,7 @@ from capgap.analytics.sector_history import (
 from capgap.analytics.store import MarketStore
 from capgap.core.clock import Clock, ReplayClock
 from capgap.core.market_types import NEW_YORK
+from capgap.core.records import replace
 from capgap.core.snapshot import (
     RECORDER_FEED,
     FeedStatus,

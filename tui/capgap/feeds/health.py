@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
+from capgap.core.records import replace
 from capgap.core.snapshot import FeedState, FeedStatus
 
 # Consecutive failures after which a feed counts as down rather than degraded.

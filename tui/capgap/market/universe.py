@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 
 import polars as pl
 
+from capgap.core.records import replace
 from capgap.core.resources import package_data
 from capgap.core.schemas import CONSTITUENTS
 from capgap.core.snapshot import Bucket

@@ -12,11 +12,12 @@ sector moves, own noise) unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
+from capgap.core.records import replace
 from capgap.sample.daily import DailyPaths
 from capgap.sample.intraday import DayPath
 from capgap.sample.model import FloatArray, floats
