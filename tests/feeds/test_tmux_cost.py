@@ -128,6 +128,8 @@ def test_the_command_freezes_what_is_left_before_the_process_ends(
     try:
         assert console_main() == 3
         assert gc.get_freeze_count() > before
+        # The start's hold on the collector ends with main(), whatever main() did.
+        assert gc.isenabled()
     finally:
         gc.unfreeze()
 

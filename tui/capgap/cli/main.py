@@ -15,6 +15,7 @@ from capgap.cli.flags import check_flags
 from capgap.cli.monitor import COLOR_SYSTEM_ENV, DEFAULT_REFRESH_S, DEFAULT_SPEED
 from capgap.cli.output import EXIT_FAILURE, EXIT_USAGE, DataError, UsageError, say
 from capgap.cli.polars_env import tune_polars
+from capgap.core import collector
 from capgap.core.text import printable as one_line
 from capgap.settings.config import ConfigError
 
@@ -450,7 +451,13 @@ def console_main() -> int:
     exit walked every object polars and the engine made (the tmux line's exit took 60-75 ms
     of its run, 14 ms frozen, on a busy 2-core machine).
     """
-    code = main()
+    # The collector's passes over what the start makes are waste: held off until a command
+    # has started (the monitor: until its first figures are on screen). See core/collector.
+    collector.hold()
+    try:
+        code = main()
+    finally:
+        collector.release()  # never left off, whatever main() did (it returns to a caller)
     gc.freeze()
     return code
 
@@ -461,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     tune_polars(os.environ)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None:
+        # Any command but the monitor may run all day (record, serve): the collector runs.
+        collector.release()
     try:
         check_flags(args)
         if args.command == "config":

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from capgap.alerts.notify import Notifier
 from capgap.alerts.watch import Alert, AlertMonitor
+from capgap.core import collector
 from capgap.core.snapshot import Snapshot
 from capgap.engine.startup import DEBUG_ENV
 from capgap.settings.model import Settings
@@ -67,6 +68,8 @@ if TYPE_CHECKING:
 ENGINE_WORKER = "engine"
 #: The worker running the alerts' processes (notify-send, the command hook), in a queue.
 NOTIFY_WORKER = "notify"
+#: Seconds after the start at which the collector runs again even with no figures yet.
+COLLECTOR_HELD_S = 10.0
 
 
 class CapgapApp(App[None]):
@@ -219,6 +222,8 @@ class CapgapApp(App[None]):
             self.notify(warning, title="config", severity="warning", timeout=10, markup=False)
         self.theme_changed_signal.subscribe(self, lambda theme: self._remember_theme(theme.name))
         self.run_worker(self._run_engine(), name=ENGINE_WORKER, exit_on_error=False)
+        # Without figures (a feed down, an engine that failed) the start ends all the same.
+        self.set_timer(COLLECTOR_HELD_S, collector.release, name="collector")
         if self.notifier.runs_processes:
             # One long-lived worker runs the alerts' processes one after another (a queue).
             self.run_worker(self.notifier.serve(), name=NOTIFY_WORKER, exit_on_error=False)
@@ -256,6 +261,9 @@ class CapgapApp(App[None]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         """Raise due alerts and show the snapshot on the top live screen, in one repaint."""
         snapshot = message.snapshot
+        if self.latest is None:
+            # The start is over once the first figures are drawn (see core/collector).
+            self.call_after_refresh(collector.release)
         self.latest = snapshot
         for alert in self.alerts.check(snapshot):
             self.notify(

@@ -1,0 +1,41 @@
+"""The collector held off while capgap starts, and started again (once) after."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+from capgap.core import collector
+
+
+@pytest.fixture(autouse=True)
+def _collector_restored() -> Iterator[None]:
+    yield
+    collector.release()
+    gc.unfreeze()
+    gc.enable()
+
+
+def test_hold_stops_the_passes_and_release_freezes_and_starts_them_again() -> None:
+    assert gc.isenabled()
+    collector.hold()
+    assert not gc.isenabled() and collector.held()
+    made: list[list[int]] = [[] for _ in range(100)]  # objects the start made
+    frozen = gc.get_freeze_count()
+    collector.release()
+    assert gc.isenabled() and not collector.held()
+    # What existed moved out of the collector's way, the objects just made among them.
+    assert gc.get_freeze_count() >= frozen + len(made)
+    # Once: a second release changes nothing.
+    again = gc.get_freeze_count()
+    collector.release()
+    assert gc.get_freeze_count() == again and gc.isenabled()
+
+
+def test_a_collector_someone_else_turned_off_stays_off() -> None:
+    gc.disable()
+    collector.hold()
+    assert not collector.held()
+    collector.release()
+    assert not gc.isenabled()
