@@ -6,6 +6,7 @@ import the shared helpers: ``from builders import ...``.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from capgap.core import collector
 from capgap.settings.config import CONFIG_ENV
 from capgap.settings.model import KEY_ENV
 
@@ -76,3 +78,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if Path(str(item.path)).parent.name in _ONE_AT_A_TIME:
             item.add_marker(pytest.mark.xdist_group("terminal"))
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    """Leave the garbage collector running and nothing frozen, as the test found it."""
+    yield
+    collector.release()
+    gc.unfreeze()
+    gc.enable()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import pytest
 from app_support import ScriptedEngine, wait_for
@@ -13,13 +12,7 @@ from capgap.ui import app as app_module
 from capgap.ui.app import CapgapApp
 from test_screen_snapshots import SESSION_11AM, demo_app
 
-
-@pytest.fixture(autouse=True)
-def _collector_restored() -> Iterator[None]:
-    yield
-    collector.release()
-    gc.unfreeze()
-    gc.enable()
+pytestmark = pytest.mark.usefixtures("collector_restored")
 
 
 async def test_the_first_figures_drawn_start_the_collector() -> None:

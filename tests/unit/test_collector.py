@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 
 import pytest
 from capgap.core import collector
 
-
-@pytest.fixture(autouse=True)
-def _collector_restored() -> Iterator[None]:
-    yield
-    collector.release()
-    gc.unfreeze()
-    gc.enable()
+pytestmark = pytest.mark.usefixtures("collector_restored")
 
 
 def test_hold_stops_the_passes_and_release_freezes_and_starts_them_again() -> None:
