@@ -51,6 +51,22 @@ def served_cycles(
     return run
 
 
+async def fresh_then_a_day_of_yahoo_down(
+    server: LocalServer, cache_dir: Path
+) -> tuple[ManualClock, Callable[[], Awaitable[CyclesReport]], CyclesReport]:
+    """Fetch the history this morning, then have Yahoo answer 503 and move to the next morning.
+
+    Returns the clock, the run (see served_cycles) and this morning's report.
+    """
+    clock = ManualClock(MORNING)
+    run = served_cycles(server, clock, cache_dir)
+    fresh = await run()
+    for symbol in ("^GSPC", "^RUT"):
+        server.replace(chart_path(symbol), Reply.html(503))
+    clock.advance(24 * 3600)
+    return clock, run, fresh
+
+
 def since_hand(cut: date) -> tuple[int, float]:
     """Sessions from day 0 (row z) to the last row, and 100 (RUT_last / RUT_base - 1)."""
     zero = (cut - FIRST).days
@@ -91,14 +107,8 @@ async def test_with_yahoo_down_the_history_kept_on_disk_is_used_and_said_old(
 ) -> None:
     # Fetched today, kept until the close; the next morning Yahoo answers 503: the figures
     # come from yesterday's history, said as such, rather than none at all.
-    clock = ManualClock(MORNING)
-    run = served_cycles(local_server, clock, tmp_path)
-
-    fresh = await run()
+    _clock, run, fresh = await fresh_then_a_day_of_yahoo_down(local_server, tmp_path)
     assert fresh.stale is None
-    for symbol in ("^GSPC", "^RUT"):
-        local_server.replace(chart_path(symbol), Reply.html(503))
-    clock.advance(24 * 3600)
     old = await run()
     assert local_server.total == 4
     assert old.current == fresh.current and old.as_of == fresh.as_of
@@ -112,13 +122,7 @@ async def test_once_yahoo_answers_again_the_new_history_replaces_the_old_one(
 ) -> None:
     # The fault clears the day after: the next run fetches the new history (a day longer),
     # says nothing of an old one, and keeps the new one on disk for the rest of the day.
-    clock = ManualClock(MORNING)
-    run = served_cycles(local_server, clock, tmp_path)
-
-    fresh = await run()
-    for symbol in ("^GSPC", "^RUT"):
-        local_server.replace(chart_path(symbol), Reply.html(503))
-    clock.advance(24 * 3600)
+    clock, run, fresh = await fresh_then_a_day_of_yahoo_down(local_server, tmp_path)
     assert (await run()).stale is not None
     next_morning = MORNING + timedelta(days=1)
     local_server.replace(
