@@ -51,6 +51,14 @@ def _valid_series(values: pl.Series) -> pl.Series:
 _PRICE_COLUMNS = [name for name in QUOTES.names() if name not in QUOTE_DETAILS and name != "symbol"]
 
 
+def _known_else(values: pl.Series, other: pl.Series) -> pl.Series:
+    """Return ``values`` with each null taken from ``other`` (aligned row for row)."""
+    # ``x == x`` is null only where x is, and a zip takes the other side where its mask is
+    # null: two native steps, where fill_null or a query costs many times more (this runs
+    # on every poll).
+    return values.zip_with(values == values, other)
+
+
 def _keep_known_details(merged: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame:
     """Fill the details ``merged`` lacks from ``old`` (the same symbols in the same order)."""
     lacking = {
@@ -60,14 +68,9 @@ def _keep_known_details(merged: pl.DataFrame, old: pl.DataFrame) -> pl.DataFrame
     }
     if not lacking:
         return merged
-    # ``x == x`` is null only where x is, and a zip takes the other side where its mask is
-    # null: two native steps a column, where fill_null or a query costs many times more (this
-    # runs on every poll).
     return frame_of(
         [
-            column.zip_with(column == column, old.get_column(column.name))
-            if column.name in lacking
-            else column
+            _known_else(column, old.get_column(column.name)) if column.name in lacking else column
             for column in merged.get_columns()
         ]
     )
@@ -101,8 +104,7 @@ def _write_rows(old: pl.DataFrame, winners: pl.DataFrame, at: pl.Series) -> pl.D
             continue
         if name in _DETAIL_NAMES and new.null_count():
             if kept.null_count() < kept.len():
-                # ``x == x`` is null only where x is, and a zip takes the other side there.
-                new = new.zip_with(new == new, kept[at])
+                new = _known_else(new, kept[at])
             elif new.null_count() == new.len():
                 columns.append(kept)  # known on neither side (pre-market prices by day)
                 continue
