@@ -6,8 +6,10 @@ the keys that do not fit whole are hidden, from the right: the screen's own keys
 in the bar and stay, the app-wide ones after them give way.
 
 This relies on Footer's children (``FooterKey`` from a private module, the palette key's
-``-command-palette`` class); textual is pinned below 9, and tests/app/test_cut_text.py reads
-the bar on every screen with a key bar at the sizes that cut it.
+``-command-palette`` class) and on what its compose() reads (``_bindings_ready``, the screen's
+active bindings); textual is pinned below 9, tests/app/test_cut_text.py reads the bar on every
+screen with a key bar at the sizes that cut it, and tests/app/test_key_bar_rebuilds.py holds
+when the keys are built again.
 """
 
 from __future__ import annotations
