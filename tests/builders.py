@@ -7,7 +7,7 @@ sys.path for tests/conftest.py (rootdir-relative "prepend" imports, no __init__.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 from capgap.analytics.store import MarketStore
@@ -31,6 +31,11 @@ from capgap.core.snapshot import (
 )
 
 QuoteRow = tuple[str, datetime | None, float | None, float | None]
+
+#: Where the live engines' tests start their clocks: a Wednesday, noon in New York. The real
+#: "now" made them fail for an hour or two each night, when a clock advanced by hours crossed
+#: New York's midnight and a recording gained a second day.
+MIDDAY = datetime(2026, 3, 4, 17, 0, tzinfo=UTC)
 
 
 def quotes_frame(rows: Iterable[QuoteRow], *, volume: float = 0.0) -> pl.DataFrame:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import polars as pl
 import pytest
-from builders import daily_frame, quotes_frame
+from builders import MIDDAY, daily_frame, quotes_frame
 from capgap.core.clock import ManualClock, SystemClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.snapshot import RECORDING_FEED, FeedStatus, Snapshot
@@ -92,7 +92,7 @@ class Desk:
 
 @pytest.fixture
 async def desk(local_server: LocalServer, tmp_path: Path) -> AsyncIterator[Desk]:
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     stamp = int(clock.now().timestamp()) - 30
     open_session(local_server)
     serve_history(local_server, clock.now())
@@ -232,7 +232,7 @@ def test_a_poller_polling_every_five_minutes_is_not_stale_between_polls(tmp_path
     """Overnight the poller polls (and so writes) every 300 s: 3 x 300 s, not 3 x 5 s."""
     from capgap.feeds.recording.recorder import Recorder
 
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     recorder = Recorder(tmp_path, clock, source="yahoo")
     recorder.poll_interval_s = 300.0
     recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
@@ -362,7 +362,7 @@ async def test_the_legs_levels_recorded_once_reach_a_follower(tmp_path: Path):
     from capgap.core.schemas import LEG_LEVELS
     from capgap.feeds.recording.recorder import LEG_LEVELS_FILE, Recorder
 
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     now = clock.now()
     recorder = Recorder(tmp_path, clock, source="yahoo")
     recorder.add_quotes(quotes_frame([("^GSPC", now - timedelta(seconds=30), 6870.40, 6857.12)]))
@@ -411,7 +411,7 @@ def test_prune_keeps_the_last_n_days_and_never_today(tmp_path: Path):
 def test_the_recorder_prunes_after_its_flush_once_a_day(tmp_path: Path):
     from capgap.feeds.recording.recorder import Recorder
 
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     today = clock.now().astimezone(NEW_YORK).date()
     old = tmp_path / partition_name(today - timedelta(days=3))
     old.mkdir()
@@ -486,7 +486,7 @@ def test_the_follow_label_names_the_pollers_source(tmp_path: Path):
     from capgap.feeds.recording.recorder import Recorder
 
     assert follow_label(tmp_path) == f"follow: {tmp_path}"  # nothing written yet
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     recorder = Recorder(tmp_path, clock, source="yahoo")
     recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
     assert recorder.flush() is None
@@ -530,7 +530,7 @@ def test_every_recorded_file_is_readable_as_the_umask_allows(tmp_path: Path):
 
     mask = os.umask(0o022)
     os.umask(mask)
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     recorder = Recorder(tmp_path, clock, source="yahoo")
     recorder.add_quotes(quotes_frame([("^GSPC", clock.now(), 6870.40, 6857.12)]))
     yesterday = clock.now().date() - timedelta(days=1)

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from builders import MIDDAY
 from capgap.cli.main import main
 from capgap.core.clock import SystemClock
 from capgap.feeds.providers.yahoo import chart_path
@@ -173,7 +174,7 @@ async def test_an_outage_costs_one_request_per_poll(local_server: LocalServer, t
     for symbol in vars_in_order(load_universe().benchmarks):
         local_server.add(chart_path(symbol), Reply.html(200))
     settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     engine = live_engine(settings, clock=clock)
     try:
         for poll in range(1, 4):

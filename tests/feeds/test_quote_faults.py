@@ -13,7 +13,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from capgap.core.clock import ManualClock, SystemClock
+from builders import MIDDAY
+from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.core.schemas import CONSTITUENTS, empty
 from capgap.engine.loop import Engine
@@ -82,7 +83,7 @@ class Rig:
 
 @pytest.fixture
 async def rig(local_server: LocalServer, tmp_path: Path) -> AsyncIterator[Rig]:
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     stamp = int(clock.now().timestamp()) - 30
     open_session(local_server)
     for symbol in vars_in_order(load_universe().benchmarks):

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from builders import MIDDAY
 from capgap.cli.main import main
-from capgap.core.clock import ManualClock, SystemClock
+from capgap.core.clock import ManualClock
 from capgap.core.market_types import NEW_YORK
 from capgap.engine.loop import RATES_RETRY
 from capgap.engine.sources import live_engine
@@ -32,7 +33,7 @@ def today_in(clock: ManualClock) -> date:
 
 
 def a_market(server: LocalServer) -> ManualClock:
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     serve_index_quotes(server, int(clock.now().timestamp()) - 30)
     serve_history(server, clock.now())
     return clock

@@ -7,7 +7,8 @@ import tomllib
 from datetime import timedelta
 from pathlib import Path
 
-from capgap.core.clock import ManualClock, SystemClock
+from builders import MIDDAY
+from capgap.core.clock import ManualClock
 from capgap.engine.loop import RATES_RETRY, REFERENCE_EVERY
 from capgap.engine.sources import live_engine
 from capgap.settings.config import load_settings
@@ -27,7 +28,7 @@ def _effr(rate: float) -> dict:
 
 def serve_a_market(server: LocalServer) -> ManualClock:
     """Answer the indices' quotes (30 s old) and daily history; return a clock at now."""
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     serve_index_quotes(server, int(clock.now().timestamp()) - 30)
     serve_history(server, clock.now())
     return clock
@@ -159,7 +160,7 @@ GOOD_REFERENCE = {
 async def test_a_new_york_fed_failure_at_its_refresh_keeps_every_figure_and_backs_off(
     local_server: LocalServer, tmp_path: Path
 ) -> None:
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     _serve_index_quotes_and_history(local_server, clock)
     # A good reference, then four failed refreshes, then a new rate.
     local_server.add(
@@ -212,7 +213,7 @@ async def test_a_recorder_restarted_during_an_outage_keeps_the_recorded_referenc
     local_server: LocalServer, tmp_path: Path
 ) -> None:
     # session.toml holds the rates of an earlier run today; this run never reaches the Fed.
-    clock = ManualClock(SystemClock().now())
+    clock = ManualClock(MIDDAY)
     _serve_index_quotes_and_history(local_server, clock)
     local_server.add(EFFR_PATH, Reply.json(_effr(3.89)), Reply.json({}, status=503))
     settings = load_settings(Path(config_for(local_server, tmp_path)), environ={})
