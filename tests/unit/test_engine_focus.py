@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
 from builders import members_frame, quotes_table
 from capgap.core.clock import Clock, ManualClock, ReplayClock
 from capgap.core.market_types import NEW_YORK
@@ -477,3 +478,126 @@ async def test_deferred_engine_applies_focus_and_pause_once_built() -> None:
     deferred.focus()
     clock.advance(10)
     assert (await deferred.refresh()).symbol_detail is None
+
+
+class HeldFigures:
+    """First figures from elsewhere that arrive when the test lets them (see cli/preview)."""
+
+    def __init__(self, snapshot: Snapshot | None) -> None:
+        self.snapshot = snapshot
+        self.arrive = asyncio.Event()
+        self.cancelled = False
+
+    async def first(self) -> Snapshot | None:
+        await self.arrive.wait()
+        return self.snapshot
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class DeferredRun:
+    """A DeferredEngine with first figures, its loop publishing into a list."""
+
+    def __init__(self, figures: HeldFigures) -> None:
+        self.clock = ManualClock(START)
+        self.built: list[Engine] = []
+        self.figures = figures
+        self.deferred = DeferredEngine(
+            self.factory,
+            clock=self.clock,
+            demo=False,
+            source_label="counting",
+            first_figures=figures,
+        )
+        self.published: list[Snapshot] = []
+
+    def factory(self) -> Engine:
+        engine, _ = make_engine(self.clock)
+        self.built.append(engine)
+        return engine
+
+    def start(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self.deferred.run(self.published.append))
+
+    async def until_published(self, count: int) -> None:
+        for _ in range(3000):
+            if len(self.published) >= count:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{len(self.published)} snapshots published, {count} expected")
+
+
+async def elsewhere() -> Snapshot:
+    """Figures made by another engine at an earlier instant: told apart by their time."""
+    engine, _ = make_engine(ManualClock(START - timedelta(minutes=5)))
+    return await engine.refresh()
+
+
+async def test_first_figures_are_shown_before_the_engine_is_built() -> None:
+    figures = HeldFigures(await elsewhere())
+    run = DeferredRun(figures)
+    task = run.start()
+    try:
+        for _ in range(20):
+            await asyncio.sleep(0.01)
+        # Nothing is built while they are on their way: the screen has the GIL to itself.
+        assert not run.built and not run.published
+        figures.arrive.set()
+        await run.until_published(2)
+    finally:
+        await stop(task)
+    assert run.published[0] is figures.snapshot and figures.cancelled
+    assert len(run.built) == 1
+    # Then the engine's own figures, at its own (later) instant.
+    assert run.published[1].as_of == START > run.published[0].as_of
+
+
+async def test_no_first_figures_leaves_the_engines_own_first() -> None:
+    figures = HeldFigures(None)  # the second process failed
+    figures.arrive.set()
+    run = DeferredRun(figures)
+    task = run.start()
+    try:
+        await run.until_published(1)
+    finally:
+        await stop(task)
+    assert run.published[0].as_of == START and figures.cancelled
+
+
+async def test_first_figures_too_slow_are_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("capgap.engine.startup.FIRST_FIGURES_WAIT_S", 0.05)
+    figures = HeldFigures(await elsewhere())  # never let through
+    run = DeferredRun(figures)
+    task = run.start()
+    try:
+        await run.until_published(1)
+        figures.arrive.set()  # too late: nobody waits for them any more
+        for _ in range(10):
+            await asyncio.sleep(0.01)
+    finally:
+        await stop(task)
+    assert figures.cancelled and len(run.built) == 1
+    assert all(snapshot.as_of == START for snapshot in run.published)
+
+
+async def test_first_figures_behind_the_engines_own_are_not_shown() -> None:
+    # A drilldown asked for the engine before the first figures came: its newer figures stay.
+    figures = HeldFigures(await elsewhere())
+    run = DeferredRun(figures)
+    task = run.start()
+    try:
+        own = await run.deferred.refresh()
+        figures.arrive.set()
+        await run.until_published(1)
+    finally:
+        await stop(task)
+    assert figures.cancelled and len(run.built) == 1
+    assert figures.snapshot not in run.published and own.as_of == START
+
+
+async def test_closing_stops_the_first_figures_on_their_way() -> None:
+    figures = HeldFigures(await elsewhere())
+    run = DeferredRun(figures)
+    await run.deferred.aclose()
+    assert figures.cancelled and not run.built

@@ -19,8 +19,10 @@ from capgap.settings.model import Settings
 from capgap.ui.terminal import terminal_limits
 
 if TYPE_CHECKING:
+    from capgap.cli.preview import SnapshotPreview
     from capgap.core.clock import Clock
     from capgap.engine.loop import Engine
+    from capgap.engine.startup import DeferredEngine
     from capgap.ui.themes import LoadedThemes
 
 #: A replay's pace (--speed): clock seconds per wall second.
@@ -129,14 +131,10 @@ def run(args: argparse.Namespace) -> int:
     # Before the first import of textual, which reads it once.
     color_system_env(colors, settings.ui.colors, os.environ)
     from capgap.engine.startup import DeferredEngine, demo_clock, live_label, replay_label
-    from capgap.settings.state import default_state_path
-    from capgap.ui.themes import load_themes
 
-    state_path = default_state_path()
-    loaded = load_themes()
-    theme = _theme(args, loaded, state_path)
     speed = args.speed or DEFAULT_SPEED
     refresh_s = args.refresh or DEFAULT_REFRESH_S
+    preview: SnapshotPreview | None = None
     if getattr(args, "follow", None) is not None:
         from capgap.core.clock import SystemClock
         from capgap.engine.startup import follow_label, followed_session
@@ -187,27 +185,25 @@ def run(args: argparse.Namespace) -> int:
             build, clock=clock, demo=False, source_label=replay_label(clock, demo=False)
         )
     elif is_demo(args):
+        from capgap.cli.preview import PreviewRequest, demo_engine_for, start_preview
+
         clock = demo_clock(demo_start(args.at), speed)
+        if has_terminal():
+            # Started before Textual loads: its figures come from the other core meanwhile.
+            request = PreviewRequest(clock.now(), speed, refresh_s, args.config)
+            preview = start_preview(request)
 
         def build() -> Engine:
-            # Runs in a worker thread once the first frame is painted: polars loads there,
-            # and the members are read beside the analytics' imports (see demo_feed).
-            from capgap.feeds.recording.replay import demo_feed
-
-            feed = demo_feed(clock)
-            from capgap.engine.sources import demo_engine
-
-            return demo_engine(
-                clock,
-                refresh_s=refresh_s,
-                schedule=args.schedule,
-                manual_prices=settings.fedwatch.prices,
-                universe=config.universe(settings, cached=False),
-                feed=feed,
-            )
+            # Runs in a worker thread after the second process's figures are shown (at once
+            # without them): polars loads there.
+            return demo_engine_for(settings, args.schedule, clock, refresh_s)
 
         engine = DeferredEngine(
-            build, clock=clock, demo=True, source_label=replay_label(clock, demo=True)
+            build,
+            clock=clock,
+            demo=True,
+            source_label=replay_label(clock, demo=True),
+            first_figures=preview,
         )
     else:
         refuse_at_live(args)
@@ -233,6 +229,27 @@ def run(args: argparse.Namespace) -> int:
         engine = DeferredEngine(
             build, clock=clock, demo=False, source_label=live_label(live_source(args))
         )
+    try:
+        return _run_app(args, engine, clock, ascii_only=limits.ascii)
+    finally:
+        if preview is not None:  # the monitor refused to start, or ended before it was read
+            preview.cancel()
+
+
+def _run_app(
+    args: argparse.Namespace, engine: DeferredEngine[Engine], clock: Clock, *, ascii_only: bool
+) -> int:
+    """Check the theme and the terminal, then run the app on ``engine`` until it ends.
+
+    ``ascii_only``: what the terminal can draw, when neither a flag nor the config says.
+    """
+    from capgap.settings.state import default_state_path
+    from capgap.ui.themes import load_themes
+
+    settings: Settings = args.settings
+    state_path = default_state_path()
+    loaded = load_themes()
+    theme = _theme(args, loaded, state_path)
     if not has_terminal():
         # Checked after the flags and files: a wrong one is said first, whatever the terminal.
         raise UsageError(
@@ -254,7 +271,7 @@ def run(args: argparse.Namespace) -> int:
     app = CapgapApp(
         engine,
         theme=theme,
-        ascii=(settings.ui.ascii or limits.ascii) if args.ascii is None else args.ascii,
+        ascii=(settings.ui.ascii or ascii_only) if args.ascii is None else args.ascii,
         settings=settings,
         state_path=state_path,
         themes=loaded,

@@ -97,14 +97,17 @@ def demo_window(folder: Path | None = None) -> tuple[datetime, datetime]:
     return session_local_time(day, *DEMO_OPEN), session_local_time(day, *DEMO_CLOSE)
 
 
-def demo_clock(at: datetime | None = None, speed: float = 30.0) -> ReplayClock:
+def demo_clock(
+    at: datetime | None = None, speed: float = 30.0, *, wall: Clock | None = None
+) -> ReplayClock:
     """Return a replay clock from ``at`` (default the open) that stops at the close.
 
-    When ``at`` is after the close the clock starts and stays there.
+    When ``at`` is after the close the clock starts and stays there. ``wall`` paces it
+    (default the OS's monotonic clock; a ManualClock holds it at ``at``).
     """
     open_at, close_at = demo_window()
     start = at or open_at
-    return ReplayClock(start, speed=speed, end=max(close_at, start))
+    return ReplayClock(start, speed=speed, end=max(close_at, start), monotonic=wall)
 
 
 LIVE_LABELS = {"yahoo": "yahoo", "finnhub": "finnhub (indices via SPY/IWM proxies)"}
@@ -162,18 +165,44 @@ def replay_label(clock: Clock, *, demo: bool) -> str:
 BuiltEngine = TypeVar("BuiltEngine", bound=MonitorEngine)
 
 
+class FirstFigures(Protocol):
+    """Figures computed elsewhere while the engine is not yet built (see cli/preview)."""
+
+    async def first(self) -> Snapshot | None:
+        """Return the figures once they are there; None when there will be none."""
+        ...
+
+    def cancel(self) -> None:
+        """Stop computing them: they are no longer wanted."""
+        ...
+
+
+#: Seconds the engine waits for the first figures from elsewhere before it is built anyway.
+#: They take 0.5-0.7 s on a 2-core machine; more than this is a process that hangs.
+FIRST_FIGURES_WAIT_S = 5.0
+
+
 class DeferredEngine(Generic[BuiltEngine]):
     """Stands in for an Engine until the real one is built, in a thread, by its first use.
 
     The app paints its frame at once; the analytics stack (polars, the sample session) loads
     while the first frame is already on screen. Focus and pause asked for before the engine
-    exists are applied to it once it is built.
+    exists are applied to it once it is built. With ``first_figures`` (the demo's, computed in
+    a second process: see cli/preview) the loop shows those first and only then builds the
+    engine: until they are drawn the screen has the GIL to itself.
     """
 
     def __init__(
-        self, factory: Callable[[], BuiltEngine], *, clock: Clock, demo: bool, source_label: str
+        self,
+        factory: Callable[[], BuiltEngine],
+        *,
+        clock: Clock,
+        demo: bool,
+        source_label: str,
+        first_figures: FirstFigures | None = None,
     ) -> None:
         self._factory = factory
+        self._first_figures = first_figures
         self._engine: BuiltEngine | None = None
         self.clock = clock
         self.demo = demo
@@ -249,10 +278,28 @@ class DeferredEngine(Generic[BuiltEngine]):
         return await (await self.engine()).rebuild()
 
     async def run(self, publish: Callable[[Snapshot], None]) -> None:
-        """Run the real engine's loop."""
+        """Publish the first figures from elsewhere, if any, then run the real engine's loop."""
+        await self._publish_first_figures(publish)
         await (await self.engine()).run(publish)
 
+    async def _publish_first_figures(self, publish: Callable[[Snapshot], None]) -> None:
+        figures = self._first_figures
+        if figures is None:
+            return
+        try:
+            snapshot = await asyncio.wait_for(figures.first(), FIRST_FIGURES_WAIT_S)
+        except TimeoutError:
+            snapshot = None
+        finally:
+            figures.cancel()
+            self._first_figures = None
+        # An engine built meanwhile (a drilldown asked for it) may have newer figures out.
+        if snapshot is not None and (self._engine is None or self._engine.latest is None):
+            publish(snapshot)
+
     async def aclose(self) -> None:
-        """Close the real engine if it was built."""
+        """Stop the first figures if still coming; close the real engine if it was built."""
+        if self._first_figures is not None:
+            self._first_figures.cancel()
         if self._engine is not None:
             await self._engine.aclose()
