@@ -62,6 +62,20 @@ def test_the_second_process_sends_the_figures_of_the_instant_asked_for(
     assert format_tmux(sent) + "\n" == capsys.readouterr().out
 
 
+def test_the_working_directory_cannot_stand_in_for_a_module(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # capgap started from a folder holding a msgspec.py: the second process still imports the
+    # real one (the monitor itself, a console script, never looks in its working directory).
+    (home / "msgspec.py").write_text("raise SystemExit(7)\n")
+    monkeypatch.chdir(home)
+    monkeypatch.setattr(preview, "cores_available", lambda: 2)
+    started = start_preview(PreviewRequest(at("10:00"), 30.0, 1.0, None))
+    assert started is not None
+    sent = asyncio.run(started.first())
+    assert sent is not None and sent.as_of == at("10:00")
+
+
 @pytest.mark.parametrize(
     "code",
     [

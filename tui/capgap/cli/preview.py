@@ -114,7 +114,9 @@ def start_preview(request: PreviewRequest) -> SnapshotPreview | None:
         return None
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", PREVIEW_MODULE, msgspec.json.encode(request).decode()],
+            # -P: the monitor's working directory is not put on the path (a folder holding a
+            # capgap/ or a msgspec.py would otherwise be imported in place of the real ones).
+            [sys.executable, "-P", "-m", PREVIEW_MODULE, msgspec.json.encode(request).decode()],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             # The monitor reports what is wrong with the settings or the sample itself.
