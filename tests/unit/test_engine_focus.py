@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -579,6 +580,36 @@ async def test_first_figures_too_slow_are_given_up(monkeypatch: pytest.MonkeyPat
         await stop(task)
     assert figures.cancelled and len(run.built) == 1
     assert all(snapshot.as_of == START for snapshot in run.published)
+
+
+async def test_late_first_figures_still_count_while_the_engine_is_built(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A slow second process (its bytecode not yet compiled): the build starts without its
+    # figures, and they are shown if they come before the engine's own.
+    monkeypatch.setattr("capgap.engine.startup.FIRST_FIGURES_WAIT_S", 0.05)
+    figures = HeldFigures(await elsewhere())
+    run = DeferredRun(figures)
+    building, built = threading.Event(), threading.Event()
+    factory = run.factory
+
+    def slow_factory() -> Engine:
+        building.set()
+        built.wait(30)
+        return factory()
+
+    run.deferred._factory = slow_factory
+    task = run.start()
+    try:
+        await asyncio.to_thread(building.wait, 30)
+        figures.arrive.set()
+        await run.until_published(1)
+        built.set()
+        await run.until_published(2)
+    finally:
+        built.set()
+        await stop(task)
+    assert run.published[0] is figures.snapshot and run.published[1].as_of == START
 
 
 async def test_first_figures_behind_the_engines_own_are_not_shown() -> None:

@@ -177,9 +177,10 @@ class FirstFigures(Protocol):
         ...
 
 
-#: Seconds the engine waits for the first figures from elsewhere before it is built anyway.
-#: They take 0.5-0.7 s on a 2-core machine; more than this is a process that hangs.
-FIRST_FIGURES_WAIT_S = 5.0
+#: Seconds the engine's build waits for the first figures from elsewhere: they come 0.5-0.7 s
+#: after the start on a 2-core machine. A slower second process (bytecode not yet compiled, a
+#: loaded machine) still counts until the engine is built beside it.
+FIRST_FIGURES_WAIT_S = 1.0
 
 
 class DeferredEngine(Generic[BuiltEngine]):
@@ -278,24 +279,37 @@ class DeferredEngine(Generic[BuiltEngine]):
         return await (await self.engine()).rebuild()
 
     async def run(self, publish: Callable[[Snapshot], None]) -> None:
-        """Publish the first figures from elsewhere, if any, then run the real engine's loop."""
-        await self._publish_first_figures(publish)
-        await (await self.engine()).run(publish)
+        """Publish the first figures from elsewhere, if any, then run the real engine's loop.
 
-    async def _publish_first_figures(self, publish: Callable[[Snapshot], None]) -> None:
+        The engine is built once they are shown, or after FIRST_FIGURES_WAIT_S without them;
+        they are still shown if they come while it is built, and given up once it is.
+        """
+        showing = self._show_first_figures(publish)
+        if showing is not None:
+            await asyncio.wait({showing}, timeout=FIRST_FIGURES_WAIT_S)
+        try:
+            engine = await self.engine()
+        finally:
+            if showing is not None:
+                showing.cancel()
+        await engine.run(publish)
+
+    def _show_first_figures(self, publish: Callable[[Snapshot], None]) -> asyncio.Task[None] | None:
         figures = self._first_figures
         if figures is None:
-            return
-        try:
-            snapshot = await asyncio.wait_for(figures.first(), FIRST_FIGURES_WAIT_S)
-        except TimeoutError:
-            snapshot = None
-        finally:
-            figures.cancel()
-            self._first_figures = None
-        # An engine built meanwhile (a drilldown asked for it) may have newer figures out.
-        if snapshot is not None and (self._engine is None or self._engine.latest is None):
-            publish(snapshot)
+            return None
+
+        async def show() -> None:
+            try:
+                snapshot = await figures.first()
+            finally:
+                figures.cancel()
+                self._first_figures = None
+            # An engine built meanwhile (a drilldown asked for it) may have newer figures out.
+            if snapshot is not None and (self._engine is None or self._engine.latest is None):
+                publish(snapshot)
+
+        return asyncio.ensure_future(show())
 
     async def aclose(self) -> None:
         """Stop the first figures if still coming; close the real engine if it was built."""
