@@ -3,9 +3,10 @@
 Starting, capgap imports Textual, polars and its own modules and builds its screens: about
 90,000 objects that live as long as the process. The collector's passes over them while they
 are made find nothing to free and cost the monitor 85-100 ms of CPU before its first figures
-(225 young passes, 21 middle, one full, measured 2026-12-07). Held off until the first figures
-are on screen, collected once, then frozen (later passes skip what is left), it runs as before
-for the rest of the day.
+(225 young passes, 21 middle, one full, measured 2026-12-07). Held off until the engine's first
+figures are on screen (the demo shows a second process's figures before its engine is built:
+still the start), collected once, then frozen (later passes skip what is left), it runs as
+before for the rest of the day.
 """
 
 from __future__ import annotations

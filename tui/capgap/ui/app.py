@@ -261,8 +261,9 @@ class CapgapApp(App[None]):
     def on_snapshot_ready(self, message: SnapshotReady) -> None:
         """Raise due alerts and show the snapshot on the top live screen, in one repaint."""
         snapshot = message.snapshot
-        if self.latest is None:
-            # The start is over once the first figures are drawn (see core/collector).
+        if collector.held() and self.engine.latest is not None:
+            # The start is over once the engine's own first figures are drawn (see
+            # core/collector); the demo's first figures come before its engine is built.
             self.call_after_refresh(collector.release)
         self.latest = snapshot
         for alert in self.alerts.check(snapshot):
