@@ -36,6 +36,8 @@ class PtyProcess:
         self.started = time.perf_counter()
         self.output = bytearray()
         self.closed = False
+        #: What the last pattern waited for matched on screen.
+        self.matched = b""
 
     def pump(self, seconds: float) -> int:
         """Read the program's output for ``seconds``; return the bytes read meanwhile."""
@@ -53,8 +55,8 @@ class PtyProcess:
                 self.output += chunk
         return len(self.output) - before
 
-    def wait_for(self, marker: bytes, timeout: float = 30.0) -> float:
-        """Read until ``marker`` is on screen; return the seconds since launch."""
+    def wait_for(self, marker: bytes | re.Pattern[bytes], timeout: float = 30.0) -> float:
+        """Read until ``marker`` (text or a pattern) is on screen; return seconds since start."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline and not self.closed:
             # Looked for every 10 ms, in what arrived since (with a margin for a marker split
@@ -62,9 +64,14 @@ class PtyProcess:
             arrived = self.pump(0.01)
             if not arrived:
                 continue
-            if marker in ANSI.sub(b"", bytes(self.output[-(arrived + 4096) :])):
+            text = ANSI.sub(b"", bytes(self.output[-(arrived + 4096) :]))
+            found = marker.search(text) if isinstance(marker, re.Pattern) else marker in text
+            if found:
+                if isinstance(found, re.Match):
+                    self.matched = found.group(0)
                 return time.perf_counter() - self.started
-        raise SystemExit(f"{marker.decode()!r} never appeared on screen")
+        shown = marker.pattern if isinstance(marker, re.Pattern) else marker
+        raise SystemExit(f"{shown.decode()!r} never appeared on screen")
 
     def cpu_seconds(self) -> float:
         """User plus system CPU time of the process (all its threads) so far."""
