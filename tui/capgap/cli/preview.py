@@ -15,16 +15,19 @@ compete with the first: none is started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import os
 import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
 
+import capgap
 from capgap.cli import config
 from capgap.core.snapshot import Snapshot
 from capgap.settings.config import find_config, load_settings
@@ -37,6 +40,8 @@ if TYPE_CHECKING:
 
 #: The module the second process runs (``python -m``).
 PREVIEW_MODULE = "capgap.cli.preview"
+#: Where Linux mounts the control groups that may cap a process's CPU time.
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 class PreviewRequest(msgspec.Struct, frozen=True):
@@ -76,6 +81,7 @@ class SnapshotPreview:
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self._process = process
+        self._reading = False
 
     async def first(self) -> Snapshot | None:
         """Return the second process's snapshot; None when it failed, died or sent garbage."""
@@ -88,8 +94,12 @@ class SnapshotPreview:
             return None
 
     def _read(self) -> bytes | None:
+        self._reading = True
         # Everything it writes, then its exit: the snapshot counts only from a clean exit.
-        output, _ = self._process.communicate()
+        try:
+            output, _ = self._process.communicate()
+        except ValueError:  # cancelled before the read began: its pipe is closed
+            return None
         return output if self._process.returncode == 0 and output else None
 
     def cancel(self) -> None:
@@ -98,20 +108,50 @@ class SnapshotPreview:
             self._process.kill()
             # Reaped here even when nobody reads it (the monitor refused to start).
             self._process.wait()
+        if not self._reading and self._process.stdout is not None:
+            self._process.stdout.close()
+
+
+def cpu_quota(root: Path) -> float | None:
+    """Return the CPUs' worth of time this process's control group (under ``root``) may use.
+
+    A container (docker --cpus=1) or a systemd slice with a quota sees every core of the
+    machine but may use only part of them: cgroup v2's cpu.max (the process's own group,
+    else the root), then v1's cfs quota. None: no limit, or none to read.
+    """
+    groups = [root]
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            if line.startswith("0::/") and line != "0::/":
+                groups.insert(0, root / line[4:])
+    for group in groups:
+        with contextlib.suppress(OSError, ValueError):
+            quota, period = (group / "cpu.max").read_text().split()[:2]
+            return None if quota == "max" else int(quota) / int(period)
+    with contextlib.suppress(OSError, ValueError):
+        quota_us = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return None if quota_us <= 0 else quota_us / period_us
+    return None
 
 
 def cores_available() -> int:
-    """Return how many CPUs this process may run on."""
+    """Return how many CPUs' worth of time this process may use (affinity, then quota)."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    quota = cpu_quota(CGROUP_ROOT)
+    return cores if quota is None else max(1, min(cores, int(quota)))
 
 
 def start_preview(request: PreviewRequest) -> SnapshotPreview | None:
     """Start the second process for ``request``; None with one core or when it cannot start."""
     if cores_available() < 2 or not sys.executable:
         return None
+    # The second process imports the monitor's own capgap, wherever it came from (a source
+    # tree, an install beside another version).
+    path = [str(Path(capgap.__file__).resolve().parent.parent), os.environ.get("PYTHONPATH")]
     try:
         process = subprocess.Popen(
             # -P: the monitor's working directory is not put on the path (a folder holding a
@@ -121,6 +161,7 @@ def start_preview(request: PreviewRequest) -> SnapshotPreview | None:
             stdout=subprocess.PIPE,
             # The monitor reports what is wrong with the settings or the sample itself.
             stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, path))},
         )
     except OSError:
         return None
@@ -136,29 +177,29 @@ def preview_snapshot(request: PreviewRequest) -> Snapshot:
     # Paced by a wall clock that stands still: the figures are those of the instant asked for.
     clock = demo_clock(request.at, request.speed, wall=ManualClock(request.at))
     engine = demo_engine_for(settings, config.schedule(settings), clock, request.refresh_s)
-    return asyncio.run(engine.refresh())
+    # As the engine's loop polls: a replay that starts at its end waits for the history.
+    return asyncio.run(engine.loop_refresh(finished=clock.finished))
 
 
 def main(argv: Sequence[str]) -> int:
-    """Run the second process: compute the snapshot and write it to stdout as msgpack."""
-    # A process this short-lived frees nothing worth a collector's pass.
-    gc.disable()
-    from capgap.cli.polars_env import tune_polars
-
-    tune_polars(os.environ)
+    """Compute the snapshot ``argv`` asks for and write it to stdout as msgpack; 2: bad request."""
     try:
         request = msgspec.json.decode(argv[0], type=PreviewRequest)
     except (IndexError, msgspec.DecodeError):
         return 2
-    out = os.fdopen(sys.stdout.fileno(), "wb", closefd=False)
-    out.write(msgspec.msgpack.encode(preview_snapshot(request)))
-    out.flush()
+    sys.stdout.buffer.write(msgspec.msgpack.encode(preview_snapshot(request)))
+    sys.stdout.buffer.flush()
     return 0
 
 
 if __name__ == "__main__":
+    # The second process only: a process this short-lived frees nothing worth a collector's
+    # pass, and polars reads its settings once, when it loads.
+    gc.disable()
+    from capgap.cli.polars_env import tune_polars
+
+    tune_polars(os.environ)
     code = main(sys.argv[1:])
-    sys.stdout.flush()
     # The interpreter's teardown would walk all that polars and the engine made, and the
     # monitor reads until this process's end: it ends here.
     os._exit(code)

@@ -917,12 +917,9 @@ class Engine:
                 continue
             finished = self.clock.finished
             self._refocused = False  # this poll's snapshot carries the focus
+            publish(await self.loop_refresh(finished=finished))
             if finished:
-                # The last poll of a replay: no later poll would take the members' history
-                # (the sectors' windows, the rotation map), so this one waits for it.
-                publish(await self.refresh_with_history())
                 return
-            publish(await self.refresh())
             if sleep is not None:
                 await sleep(self.next_delay_s)
                 self._woken = False
@@ -930,6 +927,14 @@ class Engine:
                 self._due_at = None
             else:
                 await self._wait_for_wake(self.next_delay_s)
+
+    async def loop_refresh(self, *, finished: bool) -> Snapshot:
+        """Poll once as run() does; ``finished``: the clock has finished (read once by the caller).
+
+        The last poll of a replay waits for the members' history (the sectors' windows, the
+        rotation map): no later poll would take it.
+        """
+        return await (self.refresh_with_history() if finished else self.refresh())
 
     async def _idle(self, publish: Callable[[Snapshot], None], timeout_s: float | None) -> None:
         """Between polls that may not go out yet: build a new focus or history, or wait.
