@@ -535,6 +535,13 @@ async def elsewhere() -> Snapshot:
     return await engine.refresh()
 
 
+@pytest.fixture
+def patient(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build waits as long as it takes for the first figures (a loaded CI machine)."""
+    monkeypatch.setattr("capgap.engine.startup.FIRST_FIGURES_WAIT_S", 30.0)
+
+
+@pytest.mark.usefixtures("patient")
 async def test_first_figures_are_shown_before_the_engine_is_built() -> None:
     figures = HeldFigures(await elsewhere())
     run = DeferredRun(figures)
@@ -573,12 +580,14 @@ async def test_first_figures_too_slow_are_given_up(monkeypatch: pytest.MonkeyPat
     task = run.start()
     try:
         await run.until_published(1)
+        # Given up once the engine is built: its own first figures are out.
+        assert figures.cancelled
         figures.arrive.set()  # too late: nobody waits for them any more
         for _ in range(10):
             await asyncio.sleep(0.01)
     finally:
         await stop(task)
-    assert figures.cancelled and len(run.built) == 1
+    assert len(run.built) == 1
     assert all(snapshot.as_of == START for snapshot in run.published)
 
 
@@ -612,8 +621,9 @@ async def test_late_first_figures_still_count_while_the_engine_is_built(
     assert run.published[0] is figures.snapshot and run.published[1].as_of == START
 
 
+@pytest.mark.usefixtures("patient")
 async def test_first_figures_behind_the_engines_own_are_not_shown() -> None:
-    # A drilldown asked for the engine before the first figures came: its newer figures stay.
+    # The engine was built and polled before the first figures came: its newer figures stay.
     figures = HeldFigures(await elsewhere())
     run = DeferredRun(figures)
     task = run.start()
@@ -632,3 +642,36 @@ async def test_closing_stops_the_first_figures_on_their_way() -> None:
     run = DeferredRun(figures)
     await run.deferred.aclose()
     assert figures.cancelled and not run.built
+
+
+async def test_a_pause_before_the_engine_exists_holds_the_replay_at_once() -> None:
+    # The demo's first figures are on screen before its engine is built: a pause then must
+    # hold the replay from the key on, not from when the engine is built.
+    wall = ManualClock(START)
+    replay = ReplayClock(START, speed=30.0, monotonic=wall)
+    deferred = DeferredEngine(
+        lambda: make_engine(replay)[0], clock=replay, demo=True, source_label="counting"
+    )
+    wall.advance(1)
+    deferred.pause()
+    held = replay.now()
+    wall.advance(10)
+    engine = await deferred.engine()
+    assert engine.paused and replay.now() == held == START + timedelta(seconds=30)
+    deferred.resume()
+    wall.advance(1)
+    assert replay.now() == held + timedelta(seconds=30)
+
+
+async def test_a_resume_before_the_engine_exists_lets_the_replay_go_on() -> None:
+    wall = ManualClock(START)
+    replay = ReplayClock(START, speed=30.0, monotonic=wall)
+    deferred = DeferredEngine(
+        lambda: make_engine(replay)[0], clock=replay, demo=True, source_label="counting"
+    )
+    deferred.pause()
+    wall.advance(5)
+    deferred.resume()
+    wall.advance(2)
+    assert not deferred.paused and replay.now() == START + timedelta(seconds=60)
+    assert not (await deferred.engine()).paused

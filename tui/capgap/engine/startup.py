@@ -259,16 +259,22 @@ class DeferredEngine(Generic[BuiltEngine]):
         return self._engine.refresh_now() if self._engine is not None else None
 
     def pause(self) -> None:
-        """Pause polling (remembered until the engine exists)."""
+        """Pause polling (remembered until the engine exists); a replay stands still at once."""
         self._paused = True
         if self._engine is not None:
             self._engine.pause()
+        elif isinstance(self.clock, ReplayClock):
+            # From the key on, not from when the engine is built: the demo's first figures
+            # are on screen before it is, and a paused screen must not move on from them.
+            self.clock.pause()
 
     def resume(self) -> None:
-        """Resume polling."""
+        """Resume polling (and a replay's time)."""
         self._paused = False
         if self._engine is not None:
             self._engine.resume()
+        elif isinstance(self.clock, ReplayClock):
+            self.clock.resume()
 
     async def refresh(self) -> Snapshot:
         """Poll once and build a snapshot."""
@@ -285,9 +291,9 @@ class DeferredEngine(Generic[BuiltEngine]):
         they are still shown if they come while it is built, and given up once it is.
         """
         showing = self._show_first_figures(publish)
-        if showing is not None:
-            await asyncio.wait({showing}, timeout=FIRST_FIGURES_WAIT_S)
         try:
+            if showing is not None:
+                await asyncio.wait({showing}, timeout=FIRST_FIGURES_WAIT_S)
             engine = await self.engine()
         finally:
             if showing is not None:
@@ -305,11 +311,11 @@ class DeferredEngine(Generic[BuiltEngine]):
             finally:
                 figures.cancel()
                 self._first_figures = None
-            # An engine built meanwhile (a drilldown asked for it) may have newer figures out.
+            # Never over the engine's own figures (it is built beside them after the wait).
             if snapshot is not None and (self._engine is None or self._engine.latest is None):
                 publish(snapshot)
 
-        return asyncio.ensure_future(show())
+        return asyncio.create_task(show())
 
     async def aclose(self) -> None:
         """Stop the first figures if still coming; close the real engine if it was built."""
