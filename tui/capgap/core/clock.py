@@ -131,6 +131,18 @@ class ReplayClock:
         return self._end is not None and self.now() >= self._end
 
 
+def hold_still(clock: Clock) -> None:
+    """Stop a replay's time where it is (other clocks follow the wall and do not pause)."""
+    if isinstance(clock, ReplayClock):
+        clock.pause()
+
+
+def run_on(clock: Clock) -> None:
+    """Let a replay's time go on from where hold_still() stopped it."""
+    if isinstance(clock, ReplayClock):
+        clock.resume()
+
+
 class ManualClock:
     """A clock that only moves when told to: for tests and deterministic snapshots."""
 

@@ -21,7 +21,7 @@ from capgap.analytics.sector_history import (
     leg_levels,
 )
 from capgap.analytics.store import MarketStore
-from capgap.core.clock import Clock, ReplayClock
+from capgap.core.clock import Clock, hold_still, run_on
 from capgap.core.market_types import NEW_YORK
 from capgap.core.records import replace
 from capgap.core.snapshot import (
@@ -318,13 +318,11 @@ class Engine:
     def pause(self) -> None:
         """Stop polling until resume(); a replay clock stands still meanwhile."""
         self._paused = True
-        if isinstance(self.clock, ReplayClock):
-            self.clock.pause()
+        hold_still(self.clock)
 
     def resume(self) -> None:
         """Poll again at once (or when a failure window ends); a replay goes on where it was."""
-        if isinstance(self.clock, ReplayClock):
-            self.clock.resume()
+        run_on(self.clock)
         self._paused = False
         self.wake()
 

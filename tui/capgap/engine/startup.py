@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from capgap.core.clock import Clock, ReplayClock
+from capgap.core.clock import Clock, ReplayClock, hold_still, run_on
 from capgap.core.resources import sample_data_dir
 from capgap.feeds.base import FeedError
 
@@ -263,18 +263,18 @@ class DeferredEngine(Generic[BuiltEngine]):
         self._paused = True
         if self._engine is not None:
             self._engine.pause()
-        elif isinstance(self.clock, ReplayClock):
+        else:
             # From the key on, not from when the engine is built: the demo's first figures
             # are on screen before it is, and a paused screen must not move on from them.
-            self.clock.pause()
+            hold_still(self.clock)
 
     def resume(self) -> None:
         """Resume polling (and a replay's time)."""
         self._paused = False
         if self._engine is not None:
             self._engine.resume()
-        elif isinstance(self.clock, ReplayClock):
-            self.clock.resume()
+        else:
+            run_on(self.clock)
 
     async def refresh(self) -> Snapshot:
         """Poll once and build a snapshot."""
