@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
     speed = args.speed or DEFAULT_SPEED
     refresh_s = args.refresh or DEFAULT_REFRESH_S
     preview: SnapshotPreview | None = None
+    # Asked once: the demo's second process starts only with one; refused below without.
+    terminal = has_terminal()
     if getattr(args, "follow", None) is not None:
         from capgap.core.clock import SystemClock
         from capgap.engine.startup import follow_label, followed_session
@@ -188,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
         from capgap.cli.preview import PreviewRequest, demo_engine_for, start_preview
 
         clock = demo_clock(demo_start(args.at), speed)
-        if has_terminal():
+        if terminal:
             # Started before Textual loads: its figures come from the other core meanwhile.
             request = PreviewRequest(clock.now(), speed, refresh_s, args.config)
             preview = start_preview(request)
@@ -230,18 +232,24 @@ def run(args: argparse.Namespace) -> int:
             build, clock=clock, demo=False, source_label=live_label(live_source(args))
         )
     try:
-        return _run_app(args, engine, clock, ascii_only=limits.ascii)
+        return _run_app(args, engine, clock, terminal=terminal, ascii_only=limits.ascii)
     finally:
         if preview is not None:  # the monitor refused to start, or ended before it was read
             preview.cancel()
 
 
 def _run_app(
-    args: argparse.Namespace, engine: DeferredEngine[Engine], clock: Clock, *, ascii_only: bool
+    args: argparse.Namespace,
+    engine: DeferredEngine[Engine],
+    clock: Clock,
+    *,
+    terminal: bool,
+    ascii_only: bool,
 ) -> int:
     """Check the theme and the terminal, then run the app on ``engine`` until it ends.
 
-    ``ascii_only``: what the terminal can draw, when neither a flag nor the config says.
+    ``terminal``: has_terminal()'s answer; ``ascii_only``: what the terminal can draw, when
+    neither a flag nor the config says.
     """
     from capgap.settings.state import default_state_path
     from capgap.ui.themes import load_themes
@@ -250,7 +258,7 @@ def _run_app(
     state_path = default_state_path()
     loaded = load_themes()
     theme = _theme(args, loaded, state_path)
-    if not has_terminal():
+    if not terminal:
         # Checked after the flags and files: a wrong one is said first, whatever the terminal.
         raise UsageError(
             "the monitor needs a terminal on stdin and stdout; "
