@@ -535,6 +535,12 @@ async def elsewhere() -> Snapshot:
     return await engine.refresh()
 
 
+async def held_run() -> tuple[HeldFigures, DeferredRun]:
+    """First figures from elsewhere, held back, and a DeferredEngine waiting for them."""
+    figures = HeldFigures(await elsewhere())
+    return figures, DeferredRun(figures)
+
+
 @pytest.fixture
 def patient(monkeypatch: pytest.MonkeyPatch) -> None:
     """The build waits as long as it takes for the first figures (a loaded CI machine)."""
@@ -543,8 +549,7 @@ def patient(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("patient")
 async def test_first_figures_are_shown_before_the_engine_is_built() -> None:
-    figures = HeldFigures(await elsewhere())
-    run = DeferredRun(figures)
+    figures, run = await held_run()
     task = run.start()
     try:
         for _ in range(20):
@@ -575,8 +580,7 @@ async def test_no_first_figures_leaves_the_engines_own_first() -> None:
 
 async def test_first_figures_too_slow_are_given_up(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("capgap.engine.startup.FIRST_FIGURES_WAIT_S", 0.05)
-    figures = HeldFigures(await elsewhere())  # never let through
-    run = DeferredRun(figures)
+    figures, run = await held_run()  # never let through
     task = run.start()
     try:
         await run.until_published(1)
@@ -597,8 +601,7 @@ async def test_late_first_figures_still_count_while_the_engine_is_built(
     # A slow second process (its bytecode not yet compiled): the build starts without its
     # figures, and they are shown if they come before the engine's own.
     monkeypatch.setattr("capgap.engine.startup.FIRST_FIGURES_WAIT_S", 0.05)
-    figures = HeldFigures(await elsewhere())
-    run = DeferredRun(figures)
+    figures, run = await held_run()
     building, built = threading.Event(), threading.Event()
     factory = run.factory
 
@@ -624,8 +627,7 @@ async def test_late_first_figures_still_count_while_the_engine_is_built(
 @pytest.mark.usefixtures("patient")
 async def test_first_figures_behind_the_engines_own_are_not_shown() -> None:
     # The engine was built and polled before the first figures came: its newer figures stay.
-    figures = HeldFigures(await elsewhere())
-    run = DeferredRun(figures)
+    figures, run = await held_run()
     task = run.start()
     try:
         own = await run.deferred.refresh()
@@ -638,8 +640,7 @@ async def test_first_figures_behind_the_engines_own_are_not_shown() -> None:
 
 
 async def test_closing_stops_the_first_figures_on_their_way() -> None:
-    figures = HeldFigures(await elsewhere())
-    run = DeferredRun(figures)
+    figures, run = await held_run()
     await run.deferred.aclose()
     assert figures.cancelled and not run.built
 
